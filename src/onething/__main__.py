@@ -1,0 +1,5 @@
+"""``python -m onething`` runs the command line."""
+
+from onething.cli import main
+
+main()

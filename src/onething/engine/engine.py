@@ -1,0 +1,374 @@
+"""The executor: submit a case, act on it, and end it with exactly one delivery."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from onething.calendar import Clock, SystemClock
+from onething.engine.errors import (
+    ActionRefused,
+    AlreadyDelivered,
+    CaseEnded,
+    Conflict,
+    DeployRefused,
+    NotAuthorized,
+    SubmissionRejected,
+    UnknownWorkflow,
+)
+from onething.engine.forms import check_submission
+from onething.engine.notices import build_notice
+from onething.engine.records import SYSTEM, Actor, Case, Delivery, Event, Role, applicant
+from onething.machine.compile import CompiledWorkflow, NotEnabled, compile_net
+from onething.net.build import build_net
+from onething.net.model import Actor as Performer
+from onething.net.model import Role as PlaceRole
+from onething.net.model import Transition
+from onething.net.semantics import form_guard
+from onething.spec.load import parse, read
+from onething.spec.model import Workflow
+from onething.stores.base import Store
+from onething.stores.memory import MemoryStore
+
+RETRIES = 5
+
+
+@attrs.frozen
+class Deployed:
+    """A deployed workflow version: its definition and its compiled machine."""
+
+    workflow: Workflow
+    compiled: CompiledWorkflow
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return (self.workflow.id, self.workflow.version)
+
+
+class Engine:
+    """Runs cases of deployed workflows against a :class:`~onething.stores.base.Store`."""
+
+    def __init__(self, store: Store | None = None, clock: Clock | None = None,
+                 new_id: Callable[[], str] | None = None) -> None:
+        self.store: Store = store if store is not None else MemoryStore()
+        self.clock: Clock = clock if clock is not None else SystemClock()
+        self._new_id = new_id or (lambda: uuid.uuid4().hex[:16])
+        self._deployed: dict[tuple[str, int], Deployed] = {}
+
+    # -- workflows ---------------------------------------------------------------------------
+
+    def deploy(self, workflow: Workflow | str | Path) -> Deployed:
+        """Compile and record a workflow version; a changed file needs a new version."""
+        if not isinstance(workflow, Workflow):
+            workflow = read(workflow).unwrap()
+        key = (workflow.id, workflow.version)
+        known = self._deployed.get(key)
+        if known is not None and known.workflow.content_hash != workflow.content_hash:
+            raise DeployRefused(
+                f"{workflow.id} version {workflow.version} is deployed already with different "
+                "content; give the changed workflow a new version number"
+            )
+        self.store.put_definition(workflow.id, workflow.version, workflow.content_hash,
+                                  workflow.text)
+        if known is None:
+            known = Deployed(workflow, compile_net(build_net(workflow)))
+            self._deployed[key] = known
+        return known
+
+    def deployed(self, workflow_id: str, version: int | None = None) -> Deployed:
+        """A deployed version (the latest when ``version`` is None), loaded from the store."""
+        if version is None:
+            version = self.store.latest_version(workflow_id)
+            if version is None:
+                raise UnknownWorkflow(f"no workflow '{workflow_id}' is deployed")
+        key = (workflow_id, version)
+        if key not in self._deployed:
+            stored = self.store.get_definition(workflow_id, version)
+            if stored is None:
+                raise UnknownWorkflow(f"{workflow_id} version {version} is not deployed")
+            workflow = parse(stored[1], f"<{workflow_id}@{version}>").unwrap()
+            self._deployed[key] = Deployed(workflow, compile_net(build_net(workflow)))
+        return self._deployed[key]
+
+    # -- submission ----------------------------------------------------------------------------
+
+    def submit(self, workflow_id: str, form: Mapping[str, Any],
+               materials: Mapping[str, str] | None = None, *, actor: Actor | None = None,
+               version: int | None = None) -> Case:
+        """Validate the whole form at once and open a case awaiting the window's intake."""
+        actor = actor or applicant()
+        deployed = self.deployed(workflow_id, version)
+        workflow = deployed.workflow
+        clean, problems = check_submission(workflow.form, form, materials)
+        if clean is None:
+            raise SubmissionRejected(problems)
+        now = self.clock.now()
+        compiled = deployed.compiled
+        case = Case(
+            id=self._new_id(), workflow_id=workflow.id, workflow_version=workflow.version,
+            content_hash=workflow.content_hash,
+            marking=compiled.names_of(compiled.semantics.initial),
+            form=clean.form, materials=clean.materials, promised=clean.promised,
+            created_at=now, updated_at=now, events=1,
+        )
+        event = Event(1, now, "submit", str(actor), data={
+            "fields": sorted(k for k, v in clean.form.items() if v is not None),
+            "materials": sorted(clean.materials), "promised": list(clean.promised),
+            "workflow": f"{workflow.id}@{workflow.version}",
+            "content_hash": workflow.content_hash,
+        })
+        self.store.create(case, [event])
+        return case
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def accept(self, case_id: str, actor: Actor) -> Case:
+        """The window accepts the case (受理); with materials promised, on the promise."""
+        def pick(case: Case, _: Deployed) -> str:
+            return "accept:promise" if case.promised else "accept"
+        return self._perform(case_id, pick, actor)
+
+    def refuse_intake(self, case_id: str, actor: Actor, reason: str) -> Case:
+        """The window refuses to accept the case (不予受理): the case ends with a refusal."""
+        return self._perform(case_id, _named("refuse_intake"), actor, reason=reason)
+
+    def act(self, case_id: str, step: str, outcome: str, actor: Actor,
+            reason: str = "") -> Case:
+        """A department's outcome on its step: approve, refuse, request_correction, ..."""
+        return self._perform(case_id, _named(f"{outcome}:{step}"), actor, reason=reason,
+                             step=step)
+
+    def supplement(self, case_id: str, actor: Actor, *, step: str | None = None,
+                   fields: Mapping[str, Any] | None = None,
+                   materials: Mapping[str, str] | None = None) -> Case:
+        """The applicant answers a correction request on ``step``, or brings promised
+        materials (without ``step``)."""
+        name = f"supplement:{step}" if step else "supplement_material"
+        return self._perform(case_id, _named(name), actor, step=step,
+                             fields=dict(fields or {}), materials=dict(materials or {}))
+
+    def withdraw(self, case_id: str, actor: Actor, reason: str = "") -> Case:
+        """The applicant withdraws (撤回): allowed until the delivery, never after."""
+        return self._perform(case_id, _named("withdraw"), actor, reason=reason)
+
+    def deliver(self, case_id: str, actor: Actor, method: str | None = None) -> Case:
+        """The window hands over the bundled result (统一出件) by one of the methods."""
+        return self._perform(case_id, _named("deliver"), actor, method=method)
+
+    def expire(self, case_id: str, timer: str, step: str | None = None) -> Case:
+        """Fire a case-ending timer now (``correction_expired`` or ``promise_expired``)."""
+        name = f"{timer}:{step}" if step else timer
+        return self._perform(case_id, _named(name), SYSTEM, step=step)
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def case(self, case_id: str) -> Case:
+        return self.store.load(case_id)
+
+    def history(self, case_id: str) -> list[Event]:
+        return self.store.history(case_id)
+
+    def delivery(self, case_id: str) -> Delivery | None:
+        return self.store.delivery(case_id)
+
+    def possible(self, case_id: str) -> list[str]:
+        """What can happen to the case now, as event labels (``approve seal``, ...)."""
+        case = self.store.load(case_id)
+        if case.ended:
+            return []
+        compiled = self.deployed(case.workflow_id, case.workflow_version).compiled
+        marking = compiled.marking_of(case.marking)
+        return [t.label for t in compiled.enabled(marking, form_guard(case.form))]
+
+    def waiting_on(self, case_id: str) -> list[str]:
+        """The steps currently awaiting a department (or the applicant's correction)."""
+        case = self.store.load(case_id)
+        compiled = self.deployed(case.workflow_id, case.workflow_version).compiled
+        return [p.step for p in compiled.net.places
+                if p.name in case.marking and p.step and p.role in _ACTIVE]
+
+    # -- the one path every action takes --------------------------------------------------------
+
+    def _perform(self, case_id: str, pick: Callable[[Case, Deployed], str], actor: Actor,
+                 **payload: Any) -> Case:
+        for attempt in range(RETRIES):
+            case = self.store.load(case_id)
+            deployed = self.deployed(case.workflow_id, case.workflow_version)
+            change = self._change(case, deployed, pick(case, deployed), actor, payload)
+            if change is None:
+                continue
+            new, events, delivery = change
+            try:
+                self.store.commit(new, case.version, events, delivery)
+            except AlreadyDelivered:
+                raise CaseEnded(f"case {case_id} has been delivered already",
+                                "a case has exactly one delivery") from None
+            except Conflict:
+                if attempt == RETRIES - 1:
+                    raise
+                continue
+            return new
+        raise Conflict(f"case {case_id} kept changing; try again")  # pragma: no cover
+
+    def _change(self, case: Case, deployed: Deployed, name: str, actor: Actor,
+                payload: dict[str, Any]) -> tuple[Case, list[Event], Delivery | None]:
+        workflow, compiled = deployed.workflow, deployed.compiled
+        if case.ended:
+            raise CaseEnded(_ended_message(case), "nothing about a delivered case may change")
+        transition = compiled.by_name.get(name)
+        if transition is None:
+            raise ActionRefused(f"'{name.replace(':', ' ')}' is not an action of "
+                                f"{workflow.id}", _hint_steps(workflow, payload.get("step")))
+        self._authorize(workflow, transition, actor)
+        now = self.clock.now()
+        new = attrs.evolve(case, form=dict(case.form), materials=dict(case.materials),
+                           outcomes=dict(case.outcomes), updated_at=now,
+                           version=case.version + 1)
+        data: dict[str, Any] = {}
+        if transition.action == "supplement":
+            self._apply_fields(workflow, transition, new, payload, data)
+        if transition.action == "supplement_material":
+            self._apply_materials(new, payload, data)
+        marking = compiled.marking_of(case.marking)
+        try:
+            fired = compiled.fire(marking, transition, form_guard(new.form))
+        except NotEnabled:
+            raise ActionRefused(
+                f"'{transition.label}' is not possible now",
+                "possible now: " + (", ".join(
+                    t.label for t in compiled.enabled(marking, form_guard(case.form))
+                ) or "nothing"),
+            ) from None
+        if transition.action == "deliver":
+            data["method"] = self._method(workflow, case, payload.get("method"))
+        if payload.get("reason"):
+            data["reason"] = payload["reason"]
+        if transition.step and transition.action in ("approve", "refuse"):
+            new.outcomes[transition.step] = {"outcome": transition.action,
+                                             "reason": payload.get("reason", ""),
+                                             "by": str(actor)}
+            if transition.action == "approve":
+                step = workflow.step(transition.step)
+                new.produced = tuple(dict.fromkeys([*new.produced, *step.produces]))
+        moved = [t.name for t in fired.transitions[1:]]
+        if moved:
+            data["then"] = moved
+        new.marking = compiled.names_of(fired.marking)
+        seq = case.events
+        events = [Event(seq + 1, now, transition.action or transition.name, str(actor),
+                        transition.step, data)]
+        delivery = None
+        kinds = [t.delivers for t in fired.transitions if t.delivers is not None]
+        if kinds:
+            active = {p.step for p in compiled.net.places
+                      if p.step and p.role in _ACTIVE and p.name in case.marking}
+            delivery = self._delivery(workflow, new, kinds[0].value, active, transition,
+                                      data.get("method"), payload.get("reason", ""), now)
+            new.delivery_kind = delivery.kind
+            events.append(Event(seq + 2, now, "delivered", str(SYSTEM), None,
+                                {"kind": delivery.kind, "delivery": delivery.id,
+                                 "items": list(delivery.items)}))
+        new.events = seq + len(events)
+        return new, events, delivery
+
+    def _delivery(self, workflow: Workflow, case: Case, kind: str, active: set[str],
+                  transition: Transition, method: str | None, reason: str,
+                  now: datetime) -> Delivery:
+        items = tuple(i for i in workflow.delivery.bundle if i in case.produced) \
+            if kind == "result" else ()
+        notice = build_notice(workflow, case, kind, active, items, reason,
+                              transition.step if kind != "result" else None)
+        return Delivery(f"D-{case.id}", case.id, kind, now,
+                        method or self._method(workflow, case, None), items, notice)
+
+    def _method(self, workflow: Workflow, case: Case, method: str | None) -> str:
+        methods = workflow.delivery.methods
+        chosen = method or case.form.get("delivery_method") or methods[0]
+        if chosen not in methods:
+            raise ActionRefused(f"'{chosen}' is not a delivery method of {workflow.id}",
+                                "use one of: " + ", ".join(methods))
+        return str(chosen)
+
+    def _apply_fields(self, workflow: Workflow, transition: Transition, case: Case,
+                      payload: dict[str, Any], data: dict[str, Any]) -> None:
+        fields = payload.get("fields") or {}
+        outside = sorted(set(fields) - set(transition.rewrites))
+        if outside:
+            raise ActionRefused(
+                f"a correction of '{transition.step}' may change only what the step reads",
+                f"'{', '.join(outside)}' is not read by '{transition.step}'",
+            )
+        merged = {**case.form, **fields}
+        clean, problems = check_submission(workflow.form, merged, case.materials)
+        if clean is None:
+            raise SubmissionRejected(problems)
+        case.form = clean.form
+        case.materials.update(payload.get("materials") or {})
+        data["fields"] = sorted(fields)
+        data["materials"] = sorted(payload.get("materials") or {})
+
+    def _apply_materials(self, case: Case, payload: dict[str, Any],
+                         data: dict[str, Any]) -> None:
+        given = {k: v for k, v in (payload.get("materials") or {}).items() if v}
+        missing = [m for m in case.promised if m not in given]
+        if missing:
+            raise ActionRefused("the promised materials are not all here",
+                                "still missing: " + ", ".join(missing))
+        case.materials.update(given)
+        data["materials"] = sorted(given)
+        case.promised = ()
+
+    def _authorize(self, workflow: Workflow, transition: Transition, actor: Actor) -> None:
+        performer = transition.actor
+        if performer is Performer.DEPARTMENT:
+            step = workflow.step(transition.step)
+            if actor.role is not Role.DEPARTMENT or actor.department != step.department:
+                raise NotAuthorized(
+                    f"only {step.department} decides on '{step.id}' ({actor} may not)",
+                    f"act as department:<officer>@{step.department}",
+                )
+        elif performer is Performer.WINDOW:
+            if actor.role is not Role.WINDOW or actor.department != workflow.lead:
+                raise NotAuthorized(
+                    f"only the {workflow.lead} window may {transition.action} ({actor} may not)",
+                    f"act as window:<clerk>@{workflow.lead}",
+                )
+        elif performer is Performer.APPLICANT:
+            if actor.role not in (Role.APPLICANT, Role.AGENT):
+                raise NotAuthorized(f"only the applicant or their agent may "
+                                    f"{transition.action} ({actor} may not)")
+        elif performer is Performer.TIMER and actor.role is not Role.SYSTEM:
+            raise NotAuthorized(f"'{transition.action}' is fired by the engine's timers")
+
+
+_ACTIVE = (PlaceRole.STEP, PlaceRole.CORRECTION, PlaceRole.SPECIAL)
+
+
+def _named(name: str) -> Callable[[Case, Deployed], str]:
+    return lambda case, deployed: name
+
+
+def _ended_message(case: Case) -> str:
+    at = ""
+    for step, outcome in case.outcomes.items():
+        if outcome["outcome"] == "refuse" and case.delivery_kind == "refusal":
+            at = f" at step {step}"
+    return f"case {case.id} ended by {case.delivery_kind}{at}"
+
+
+def _hint_steps(workflow: Workflow, step: str | None) -> str:
+    ids = [s.id for s in workflow.iter_steps()]
+    if step and step not in ids:
+        import difflib
+
+        close = difflib.get_close_matches(step, ids, n=1)
+        if close:
+            return f"did you mean step '{close[0]}'?"
+        return "steps: " + ", ".join(ids)
+    return ("outcomes: approve, refuse, request_correction, start_special_procedure, "
+            "end_special_procedure")

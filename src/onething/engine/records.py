@@ -1,0 +1,137 @@
+"""Plain records the engine keeps per case: the case, its history events, its one delivery."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any
+
+import attrs
+
+
+class Role(str, Enum):
+    """Who is acting: the applicant, their agent, a department officer, the window, ..."""
+
+    APPLICANT = "applicant"
+    AGENT = "agent"
+    DEPARTMENT = "department"
+    WINDOW = "window"
+    SUPERVISOR = "supervisor"
+    SYSTEM = "system"
+
+
+@attrs.frozen
+class Actor:
+    """The person or system behind an action; ``department`` for officers and windows."""
+
+    role: Role = attrs.field(converter=Role)
+    id: str = "anonymous"
+    department: str | None = None
+
+    def __str__(self) -> str:
+        where = f"@{self.department}" if self.department else ""
+        return f"{self.role.value}:{self.id}{where}"
+
+    @classmethod
+    def parse(cls, text: str) -> Actor:
+        """``window:li@market_regulation``, ``applicant:zhang``, ``department:wang@tax``."""
+        role, _, rest = text.partition(":")
+        ident, _, dept = rest.partition("@")
+        return cls(Role(role), ident or "anonymous", dept or None)
+
+
+def applicant(ident: str = "applicant") -> Actor:
+    return Actor(Role.APPLICANT, ident)
+
+
+def window(department: str, ident: str = "window") -> Actor:
+    return Actor(Role.WINDOW, ident, department)
+
+
+def officer(department: str, ident: str = "officer") -> Actor:
+    return Actor(Role.DEPARTMENT, ident, department)
+
+
+SYSTEM = Actor(Role.SYSTEM, "engine")
+
+
+@attrs.frozen
+class Event:
+    """One line of a case's history. ``data`` never holds personal values, only names."""
+
+    seq: int
+    at: datetime
+    action: str
+    actor: str
+    step: str | None = None
+    data: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Delivery:
+    """The one delivery of a case (UNIQUE per case in every store)."""
+
+    id: str
+    case_id: str
+    kind: str
+    at: datetime
+    method: str | None
+    items: tuple[str, ...]
+    notice: dict[str, Any]
+
+
+@attrs.define
+class Case:
+    """One applicant's single-form submission and where it stands (a plain record)."""
+
+    id: str
+    workflow_id: str
+    workflow_version: int
+    content_hash: str
+    marking: tuple[str, ...]
+    form: dict[str, Any]
+    materials: dict[str, str]
+    promised: tuple[str, ...] = ()
+    produced: tuple[str, ...] = ()
+    outcomes: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    version: int = 0
+    events: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    delivery_kind: str | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.delivery_kind is not None
+
+    def state(self) -> dict[str, Any]:
+        """The mutable part as JSON-ready data (what stores persist besides the keys)."""
+        return {
+            "marking": list(self.marking),
+            "form": {k: _jsonable(v) for k, v in self.form.items()},
+            "materials": dict(self.materials),
+            "promised": list(self.promised),
+            "produced": list(self.produced),
+            "outcomes": self.outcomes,
+            "delivery_kind": self.delivery_kind,
+            "events": self.events,
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    return value
+
+
+def from_jsonable(value: Any) -> Any:
+    """Inverse of the JSON encoding used in :meth:`Case.state`."""
+    if isinstance(value, dict) and len(value) == 1:
+        if "$decimal" in value:
+            return Decimal(value["$decimal"])
+        if "$date" in value:
+            return date.fromisoformat(value["$date"])
+    return value

@@ -1,0 +1,169 @@
+"""Case net -> one reusable ``transitions`` machine per workflow version.
+
+Each place of the net is a state of one flat :class:`transitions.Machine`; each net transition
+is a machine transition from its first input place to its first output place. A case is never
+attached to the machine: its marking (the set of marked places) is a plain record, and to fire
+an event the engine loads the token being moved into a flyweight model with ``set_state``,
+triggers, and reads the result back. The machine's condition checks the rest of the
+transition's inputs and guards against the case's whole marking; its ``after`` callback moves
+the other tokens (fork, join, cancellation, delivery). Joins are therefore explicit ("every
+branch has arrived"), never transitions' ``on_final`` (which fires early and twice in 0.9.3,
+pytransitions#715). docs/decisions/0002-flat-position-machine.md has the measurements.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+
+import attrs
+from transitions import EventData, Machine
+
+from onething.net.model import Net, Transition
+from onething.net.semantics import SETTLE_LIMIT, Semantics, SilentLoop
+
+Guard = Callable[[Transition], bool]
+
+
+class Token:
+    """The flyweight model: one token of one case, loaded for the length of one trigger."""
+
+    state: str
+
+    def __init__(self) -> None:
+        self.marking = 0
+        self.guard: Guard = _always
+        self.fired: Transition | None = None
+        self.unsafe = False
+
+
+def _always(_: Transition) -> bool:
+    return True
+
+
+@attrs.frozen
+class Fired:
+    """What firing one visible event did: the transitions taken and the new marking."""
+
+    transitions: tuple[Transition, ...]
+    marking: int
+    unsafe: bool
+
+
+class CompiledWorkflow:
+    """The executable form of one workflow version: its net and its transitions machine."""
+
+    def __init__(self, net: Net) -> None:
+        self.net = net
+        self.semantics = Semantics(net)
+        self.by_name = {t.name: t for t in net.transitions}
+        self.place_names = [p.name for p in net.places]
+        self.place_index = {p.name: p.index for p in net.places}
+        self.machine = Machine(
+            model=None,
+            states=self.place_names,
+            initial=self.place_names[0],
+            auto_transitions=False,
+            send_event=True,
+        )
+        for t in net.transitions:
+            self.machine.add_transition(
+                t.name,
+                self.place_names[t.consume[0]],
+                self.place_names[t.produce[0]],
+                conditions=[self._may_fire],
+                after=[self._apply],
+            )
+        self._local = threading.local()
+        self._triggers = [
+            [self.by_name[name] for name in self.machine.get_triggers(place)]
+            for place in self.place_names
+        ]
+
+    # -- transitions callbacks -----------------------------------------------------------------
+
+    def _may_fire(self, event: EventData) -> bool:
+        token: Token = event.model
+        t = self.by_name[event.event.name]
+        need = self.semantics.consume[t.index]
+        return token.marking & need == need and (not t.guard or token.guard(t))
+
+    def _apply(self, event: EventData) -> None:
+        token: Token = event.model
+        t = self.by_name[event.event.name]
+        token.marking, clash = self.semantics.fire(token.marking, t)
+        token.unsafe |= clash
+        token.fired = t
+
+    # -- firing ---------------------------------------------------------------------------------
+
+    def _token(self) -> Token:
+        token = getattr(self._local, "token", None)
+        if token is None:
+            token = Token()
+            self.machine.add_model(token, initial=self.place_names[0])
+            self._local.token = token
+        return token
+
+    def trigger(self, marking: int, transition: Transition, guard: Guard) -> tuple[int, bool]:
+        """Fire one net transition through the machine; (marking, unsafe) or ``None``-like."""
+        token = self._token()
+        token.marking, token.guard, token.fired, token.unsafe = marking, guard, None, False
+        self.machine.set_state(self.place_names[transition.consume[0]], model=token)
+        if not token.trigger(transition.name) or token.fired is not transition:
+            raise NotEnabled(transition)
+        return token.marking, token.unsafe
+
+    def fire(self, marking: int, transition: Transition, guard: Guard) -> Fired:
+        """Fire a visible transition, then every silent one that becomes enabled."""
+        marking, unsafe = self.trigger(marking, transition, guard)
+        taken = [transition]
+        for _ in range(SETTLE_LIMIT):
+            silent = next(self.enabled_silent(marking, guard), None)
+            if silent is None:
+                return Fired(tuple(taken), marking, unsafe)
+            marking, clash = self.trigger(marking, silent, guard)
+            unsafe |= clash
+            taken.append(silent)
+        raise SilentLoop(f"silent transitions of {self.net.name} do not settle")
+
+    def enabled(self, marking: int, guard: Guard) -> Iterator[Transition]:
+        """Visible transitions the machine would accept now, asked of the machine itself."""
+        yield from (t for t in self._candidates(marking, guard) if not t.silent)
+
+    def enabled_silent(self, marking: int, guard: Guard) -> Iterator[Transition]:
+        yield from (t for t in self._candidates(marking, guard) if t.silent)
+
+    def _candidates(self, marking: int, guard: Guard) -> Iterator[Transition]:
+        """Transitions leaving each marked place (as the machine lists them), if enabled."""
+        consume = self.semantics.consume
+        rest = marking
+        while rest:
+            low = rest & -rest
+            rest ^= low
+            for t in self._triggers[low.bit_length() - 1]:
+                need = consume[t.index]
+                if marking & need == need and (not t.guard or guard(t)):
+                    yield t
+
+    def marking_of(self, names: list[str] | tuple[str, ...]) -> int:
+        out = 0
+        for name in names:
+            out |= 1 << self.place_index[name]
+        return out
+
+    def names_of(self, marking: int) -> tuple[str, ...]:
+        return tuple(n for i, n in enumerate(self.place_names) if marking >> i & 1)
+
+
+class NotEnabled(Exception):
+    """The machine refused a transition in the current configuration."""
+
+    def __init__(self, transition: Transition) -> None:
+        super().__init__(f"'{transition.label}' is not possible now")
+        self.transition = transition
+
+
+def compile_net(net: Net) -> CompiledWorkflow:
+    """Build the transitions machine for ``net``."""
+    return CompiledWorkflow(net)

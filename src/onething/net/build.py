@@ -1,0 +1,185 @@
+"""Workflow definition -> case net (see :mod:`onething.net.model` for the semantics).
+
+The net is built backwards: each block is wired to the place that follows it, so that every
+transition knows its target when it is made. Step places exist before any block is built, so
+``goto:`` jumps may point forwards or backwards.
+"""
+
+from __future__ import annotations
+
+from onething.net.model import (
+    Actor,
+    DeliveryKind,
+    Literal,
+    Net,
+    Place,
+    Role,
+    Transition,
+)
+from onething.spec.location import UNKNOWN, Location
+from onething.spec.model import Choice, Parallel, Sequence, Step, Workflow
+
+
+def build_net(workflow: Workflow) -> Net:
+    """The case net of ``workflow`` (which must have loaded without errors)."""
+    return _Builder(workflow).build()
+
+
+class _Builder:
+    def __init__(self, workflow: Workflow) -> None:
+        self.workflow = workflow
+        self.places: list[Place] = []
+        self.transitions: list[Transition] = []
+        self.counters = {"par": 0, "choice": 0}
+
+    def place(self, name: str, role: Role, step: str | None = None,
+              location: Location = UNKNOWN) -> int:
+        index = len(self.places)
+        self.places.append(Place(index, name, role, step, location))
+        return index
+
+    def add(self, name: str, action: str | None, actor: Actor, consume: tuple[int, ...],
+            produce: tuple[int, ...], **extra: object) -> None:
+        self.transitions.append(
+            Transition(len(self.transitions), name, action, actor, consume, produce, **extra)
+        )
+
+    def build(self) -> Net:
+        wf = self.workflow
+        self.intake = self.place("intake", Role.INTAKE, location=wf.location)
+        self.open = self.place("open", Role.OPEN, location=wf.location)
+        self.closed = self.place("closed", Role.CLOSED, location=wf.delivery.location)
+        self.ready = self.place("ready", Role.READY, location=wf.delivery.location)
+        deferrable = [m for m in wf.form.materials if m.deferrable is not None]
+        self.promised = self.complete = None
+        if deferrable:
+            loc = deferrable[0].location
+            self.promised = self.place("materials:promised", Role.MATERIALS, location=loc)
+            self.complete = self.place("materials:complete", Role.MATERIALS, location=loc)
+        self.step_place: dict[str, int] = {}
+        self.entry: dict[str, int] = {}
+        self.flags: list[int] = []
+        for step in wf.iter_steps():
+            self.step_place[step.id] = self.place(f"step:{step.id}", Role.STEP, step.id,
+                                                  step.location)
+            self.entry[step.id] = (
+                self.place(f"before:{step.id}", Role.ENTRY, step.id, step.where("when"))
+                if step.when is not None else self.step_place[step.id]
+            )
+        first = self.sequence(wf.steps, self.ready)
+        self.lifecycle(first, wf)
+        initial = frozenset({self.intake, self.open, *self.flags})
+        return Net(f"{wf.id}@{wf.version}", tuple(self.places), tuple(self.transitions),
+                   initial, wf.path)
+
+    # -- lifecycle: intake, materials, delivery, withdrawal ---------------------------------
+
+    def lifecycle(self, first: int, wf: Workflow) -> None:
+        loc = wf.location
+        if self.promised is None:
+            self.add("accept", "accept", Actor.WINDOW, (self.intake,), (first,), location=loc)
+        else:
+            self.add("accept", "accept", Actor.WINDOW, (self.intake,),
+                     (first, self.complete), location=loc)
+            self.add("accept:promise", "accept", Actor.WINDOW, (self.intake,),
+                     (first, self.promised), location=loc)
+            self.add("supplement_material", "supplement_material", Actor.APPLICANT,
+                     (self.promised,), (self.complete,), location=loc)
+            self.add("promise_expired", "promise_expired", Actor.TIMER,
+                     (self.promised, self.open), (self.closed,), cancel=True,
+                     delivers=DeliveryKind.TERMINATION, escape=True, location=loc)
+        self.add("refuse_intake", "refuse_intake", Actor.WINDOW, (self.intake, self.open),
+                 (self.closed,), cancel=True, delivers=DeliveryKind.REFUSAL, location=loc)
+        needs = (self.ready, self.open) + ((self.complete,) if self.complete is not None else ())
+        self.add("deliver", "deliver", Actor.WINDOW, needs, (self.closed,),
+                 delivers=DeliveryKind.RESULT, location=wf.delivery.location)
+        self.add("withdraw", "withdraw", Actor.APPLICANT, (self.open,), (self.closed,),
+                 cancel=True, delivers=DeliveryKind.WITHDRAWAL, escape=True, location=loc)
+
+    # -- blocks -------------------------------------------------------------------------------
+
+    def sequence(self, seq: Sequence, succ: int) -> int:
+        for item in reversed(seq.items):
+            succ = self.block(item, succ)
+        return succ
+
+    def block(self, block: object, succ: int) -> int:
+        if isinstance(block, Step):
+            return self.step(block, succ)
+        if isinstance(block, Parallel):
+            return self.parallel(block, succ)
+        if isinstance(block, Choice):
+            return self.choice(block, succ)
+        raise TypeError(f"not a block: {block!r}")  # pragma: no cover
+
+    def step(self, step: Step, succ: int) -> int:
+        sid, loc = step.id, step.location
+        here = self.step_place[sid]
+        approve_to = self.entry[step.jump("approve")] if step.jump("approve") else succ
+        self.add(f"approve:{sid}", "approve", Actor.DEPARTMENT, (here,), (approve_to,),
+                 step=sid, location=step.where("goto") if step.jump("approve") else loc)
+        if step.jump("refuse"):
+            self.add(f"refuse:{sid}", "refuse", Actor.DEPARTMENT, (here,),
+                     (self.entry[step.jump("refuse")],), step=sid, location=step.where("goto"))
+        elif step.optional:
+            self.add(f"refuse:{sid}", "refuse", Actor.DEPARTMENT, (here,), (succ,), step=sid,
+                     location=step.where("optional"))
+        else:
+            self.add(f"refuse:{sid}", "refuse", Actor.DEPARTMENT, (here, self.open),
+                     (self.closed,), step=sid, cancel=True, delivers=DeliveryKind.REFUSAL,
+                     location=loc)
+        unused = self.place(f"flag:{sid}:correction_unused", Role.FLAG, sid, loc)
+        used = self.place(f"flag:{sid}:correction_used", Role.FLAG, sid, loc)
+        self.flags.append(unused)
+        waiting = self.place(f"step:{sid}:correction", Role.CORRECTION, sid, loc)
+        special = self.place(f"step:{sid}:special", Role.SPECIAL, sid, loc)
+        self.add(f"request_correction:{sid}", "request_correction", Actor.DEPARTMENT,
+                 (here, unused), (waiting, used), step=sid, location=loc)
+        self.add(f"supplement:{sid}", "supplement", Actor.APPLICANT, (waiting,), (here,),
+                 step=sid, rewrites=frozenset(step.reads), location=loc)
+        self.add(f"correction_expired:{sid}", "correction_expired", Actor.TIMER,
+                 (waiting, self.open), (self.closed,), step=sid, cancel=True,
+                 delivers=DeliveryKind.TERMINATION, escape=True, location=loc)
+        self.add(f"start_special_procedure:{sid}", "start_special_procedure",
+                 Actor.DEPARTMENT, (here,), (special,), step=sid, location=loc)
+        self.add(f"end_special_procedure:{sid}", "end_special_procedure", Actor.DEPARTMENT,
+                 (special,), (here,), step=sid, location=loc)
+        if step.when is None:
+            return here
+        before = self.entry[sid]
+        where = step.where("when")
+        self.add(f"enter:{sid}", None, Actor.ENGINE, (before,), (here,), step=sid,
+                 guard=(Literal(step.when, True),), location=where)
+        self.add(f"skip:{sid}", None, Actor.ENGINE, (before,), (succ,), step=sid,
+                 guard=(Literal(step.when, False),), location=where)
+        return before
+
+    def parallel(self, par: Parallel, succ: int) -> int:
+        self.counters["par"] += 1
+        name = f"par{self.counters['par']}"
+        entry = self.place(name, Role.ENTRY, location=par.location)
+        running = self.place(f"{name}:running", Role.RUNNING, location=par.location)
+        dones, starts = [], []
+        for index, branch in enumerate(par.branches, start=1):
+            done = self.place(f"{name}:{index}:done", Role.BRANCH_DONE, location=branch.location)
+            dones.append(done)
+            starts.append(self.sequence(branch, done))
+        self.add(f"fork:{name}", None, Actor.ENGINE, (entry,), (running, *starts),
+                 location=par.location)
+        self.add(f"join:{name}", None, Actor.ENGINE, (running, *dones), (succ,),
+                 location=par.location)
+        return entry
+
+    def choice(self, choice: Choice, succ: int) -> int:
+        self.counters["choice"] += 1
+        name = f"choice{self.counters['choice']}"
+        entry = self.place(name, Role.ENTRY, location=choice.location)
+        earlier: list[Literal] = []
+        for index, arm in enumerate(choice.branches, start=1):
+            start = self.sequence(arm.body, succ)
+            guard = tuple(earlier) + ((Literal(arm.when, True),) if arm.when else ())
+            self.add(f"{name}:{index}", None, Actor.ENGINE, (entry,), (start,), guard=guard,
+                     location=arm.location)
+            if arm.when is not None:
+                earlier.append(Literal(arm.when, False))
+        return entry

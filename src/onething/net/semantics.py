@@ -1,0 +1,88 @@
+"""The token game of a case net over bitset markings, shared by the checker and the tests.
+
+A marking is an ``int`` whose bit *i* is set when place *i* holds a token. Silent transitions
+are taken eagerly and deterministically (lowest index first) right after every visible one,
+exactly as the engine does, so checker and engine agree on what a configuration is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+
+from onething.net.model import BOOKKEEPING, Net, Role, Transition
+from onething.spec import expr as exprs
+
+SETTLE_LIMIT = 10_000
+
+
+class SilentLoop(RuntimeError):
+    """Silent transitions kept firing without end (a malformed net)."""
+
+
+def mask(places: tuple[int, ...] | frozenset[int]) -> int:
+    out = 0
+    for p in places:
+        out |= 1 << p
+    return out
+
+
+class Semantics:
+    """Enabledness, firing and settling for one net; guards read a form through ``truth``."""
+
+    def __init__(self, net: Net) -> None:
+        self.net = net
+        self.consume = [mask(t.consume) for t in net.transitions]
+        self.produce = [mask(t.produce) for t in net.transitions]
+        self.keep = mask(frozenset(p.index for p in net.places if p.role in BOOKKEEPING))
+        self.closed = mask(frozenset(p.index for p in net.places if p.role is Role.CLOSED))
+        self.work = ~self.keep
+        self.initial = mask(net.initial)
+        self.silent = [t for t in net.transitions if t.silent]
+        self.visible = [t for t in net.transitions if not t.silent]
+        self.by_place: dict[int, list[Transition]] = {}
+        for t in net.transitions:
+            first = t.consume[0] if t.consume else -1
+            self.by_place.setdefault(first, []).append(t)
+
+    def enabled(self, marking: int, guard: Callable[[Transition], bool],
+                transitions: list[Transition] | None = None) -> Iterator[Transition]:
+        consume = self.consume
+        for t in self.visible if transitions is None else transitions:
+            need = consume[t.index]
+            if marking & need == need and (not t.guard or guard(t)):
+                yield t
+
+    def fire(self, marking: int, t: Transition) -> tuple[int, bool]:
+        """The marking after ``t`` and whether a produced place was already marked."""
+        rest = marking & ~self.consume[t.index]
+        if t.cancel:
+            rest &= self.keep
+        produce = self.produce[t.index]
+        return rest | produce, bool(rest & produce)
+
+    def settle(self, marking: int, guard: Callable[[Transition], bool]) -> tuple[int, bool]:
+        """Take enabled silent transitions until none is left; report any unsafe firing."""
+        unsafe = False
+        for _ in range(SETTLE_LIMIT):
+            t = next(self.enabled(marking, guard, self.silent), None)
+            if t is None:
+                return marking, unsafe
+            marking, clash = self.fire(marking, t)
+            unsafe |= clash
+        raise SilentLoop(f"silent transitions of {self.net.name} do not settle")
+
+    def delivered(self, marking: int) -> bool:
+        return bool(marking & self.closed)
+
+    def leftover(self, marking: int) -> int:
+        """Work tokens still present (bookkeeping excluded)."""
+        return marking & self.work
+
+
+def form_guard(form: Mapping[str, object]) -> Callable[[Transition], bool]:
+    """A guard test that evaluates each transition's conditions on ``form``."""
+
+    def holds(t: Transition) -> bool:
+        return all(exprs.evaluate(lit.condition.expr, form) is lit.value for lit in t.guard)
+
+    return holds

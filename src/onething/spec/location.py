@@ -1,0 +1,60 @@
+"""Source locations and the diagnostics that point at them."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import attrs
+
+
+@attrs.frozen(order=True)
+class Location:
+    """A position in a source file: 1-based line and column."""
+
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+    def shifted(self, offset: int) -> Location:
+        """The location ``offset`` characters further on the same line."""
+        return Location(self.file, self.line, self.col + offset)
+
+
+UNKNOWN = Location("<unknown>", 0, 0)
+
+
+class Severity(str, Enum):
+    """How bad a diagnostic is: errors make a workflow invalid, warnings do not."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@attrs.frozen
+class Diagnostic:
+    """One located problem: ``file:line:col: error[CODE]: message`` plus a hint."""
+
+    code: str
+    message: str
+    location: Location
+    hint: str = ""
+    severity: Severity = Severity.ERROR
+
+    def render(self) -> str:
+        """The one-line form (plus an indented hint line when there is one)."""
+        head = f"{self.location}: {self.severity.value}[{self.code}]: {self.message}"
+        return f"{head}\n  hint: {self.hint}" if self.hint else head
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "severity": self.severity.value,
+            "message": self.message,
+            "hint": self.hint,
+            "file": self.location.file,
+            "line": self.location.line,
+            "col": self.location.col,
+        }

@@ -1,0 +1,231 @@
+"""The checked workflow definition: frozen values, every node with its source location."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Union
+
+import attrs
+
+from onething.spec.duration import Duration
+from onething.spec.location import UNKNOWN, Location
+
+LANGUAGE_VERSION = 1
+
+FIELD_TYPES = ("string", "int", "decimal", "bool", "date", "enum", "id_card", "phone")
+DELIVERY_METHODS = ("window", "mail", "electronic")
+
+
+class Outcome(str, Enum):
+    """What a department decides on its step."""
+
+    APPROVE = "approve"
+    REFUSE = "refuse"
+    REQUEST_CORRECTION = "request_correction"
+
+
+#: outcomes that may carry a ``goto:`` jump
+JUMP_OUTCOMES = (Outcome.APPROVE.value, Outcome.REFUSE.value)
+
+
+@attrs.frozen
+class Condition:
+    """A ``when``/``required_if`` condition: its text, parsed form and location."""
+
+    text: str
+    expr: Any  # onething.spec.expr.Expr
+    location: Location = UNKNOWN
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@attrs.frozen
+class TimeLimit:
+    """Committed (承诺时限) and statutory (法定时限) limits; either may be absent."""
+
+    committed: Duration | None = None
+    statutory: Duration | None = None
+    source: str = ""
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Field:
+    """One field of the single application form (一表申请)."""
+
+    name: str
+    type: str
+    required: bool = False
+    default: Any = None
+    required_if: Condition | None = None
+    values: tuple[str, ...] | None = None
+    label: str = ""
+    minimum: Decimal | int | None = None
+    maximum: Decimal | int | None = None
+    personal: bool = False
+    location: Location = UNKNOWN
+
+    @property
+    def nullable(self) -> bool:
+        """True when the field may be absent once the form is submitted."""
+        return not self.required and self.default is None
+
+
+@attrs.frozen
+class Material:
+    """A supporting document; ``deferrable`` allows 容缺受理 with a promise limit."""
+
+    name: str
+    required: bool = True
+    deferrable: Duration | None = None
+    label: str = ""
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Form:
+    """The one form: fields and materials, in declaration order."""
+
+    fields: tuple[Field, ...] = ()
+    materials: tuple[Material, ...] = ()
+    location: Location = UNKNOWN
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def material(self, name: str) -> Material | None:
+        return next((m for m in self.materials if m.name == name), None)
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.fields) | {m.name for m in self.materials}
+
+
+@attrs.frozen
+class Step:
+    """One department's procedure (事项) inside the bundle."""
+
+    id: str
+    department: str
+    title: str = ""
+    reads: tuple[str, ...] = ()
+    produces: tuple[str, ...] = ()
+    time_limit: TimeLimit | None = None
+    optional: bool = False
+    when: Condition | None = None
+    goto: tuple[tuple[str, str], ...] = ()
+    fee_waived: bool = False
+    source: str = ""
+    location: Location = UNKNOWN
+    key_locations: dict[str, Location] = attrs.field(factory=dict, eq=False, hash=False)
+
+    def jump(self, outcome: str) -> str | None:
+        """The step id an outcome jumps to, if it has a ``goto:``."""
+        return dict(self.goto).get(outcome)
+
+    def where(self, key: str) -> Location:
+        """The location of one of this step's keys (falls back to the step's)."""
+        return self.key_locations.get(key, self.location)
+
+
+@attrs.frozen
+class Sequence:
+    """Blocks run one after the other."""
+
+    items: tuple[Block, ...] = ()
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Parallel:
+    """All branches run at once; the block ends when every branch has finished."""
+
+    branches: tuple[Sequence, ...] = ()
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Branch:
+    """One arm of a choice; ``when`` is None for ``otherwise``."""
+
+    when: Condition | None
+    body: Sequence
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Choice:
+    """Ordered ``when`` arms: the first whose condition holds is taken."""
+
+    branches: tuple[Branch, ...] = ()
+    location: Location = UNKNOWN
+
+    @property
+    def has_otherwise(self) -> bool:
+        return any(b.when is None for b in self.branches)
+
+
+Block = Union[Step, Parallel, Choice]
+
+
+@attrs.frozen
+class Delivery:
+    """The one delivery (统一出件): what is bundled and how it may be sent."""
+
+    bundle: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ("window",)
+    fee_waived: bool = True
+    reads: tuple[str, ...] = ()
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Workflow:
+    """A whole 一件事 bundle, as loaded and checked."""
+
+    id: str
+    version: int
+    title: str
+    lead: str
+    form: Form
+    steps: Sequence
+    delivery: Delivery
+    time_limit: TimeLimit | None = None
+    source: str = ""
+    path: str = "<string>"
+    content_hash: str = ""
+    location: Location = UNKNOWN
+    text: str = attrs.field(default="", eq=False, repr=False)
+
+    def iter_steps(self) -> Iterator[Step]:
+        """Every step, in document order."""
+        yield from iter_steps(self.steps)
+
+    def step(self, step_id: str) -> Step:
+        for step in self.iter_steps():
+            if step.id == step_id:
+                return step
+        raise KeyError(step_id)
+
+    @property
+    def departments(self) -> tuple[str, ...]:
+        seen = dict.fromkeys([self.lead, *(s.department for s in self.iter_steps())])
+        return tuple(seen)
+
+
+def iter_steps(block: Block | Sequence) -> Iterator[Step]:
+    """Every step inside ``block``, in document order."""
+    if isinstance(block, Step):
+        yield block
+    elif isinstance(block, Sequence):
+        for item in block.items:
+            yield from iter_steps(item)
+    elif isinstance(block, Parallel):
+        for branch in block.branches:
+            yield from iter_steps(branch)
+    elif isinstance(block, Choice):
+        for arm in block.branches:
+            yield from iter_steps(arm.body)

@@ -1,0 +1,267 @@
+"""Validating and cleaning submitted form values.
+
+Values arrive from JSON, YAML or the command line, so each field type accepts a
+few spellings and turns them into one clean Python value:
+
+=========  ==============================================  ====================
+type       accepted                                        clean value
+=========  ==============================================  ====================
+string     ``str``                                         ``str``
+int        ``int`` (not ``bool``), ``"12"``, ``"-3"``      ``int``
+decimal    ``int``, ``float``, ``Decimal``, ``"0.5"``      ``decimal.Decimal``
+bool       ``bool``, true/false, yes/no, 1/0 as text       ``bool``
+date       ``datetime.date``, ``"YYYY-MM-DD"``             ``datetime.date``
+enum       one of the declared values                      ``str``
+id_card    an 18-character PRC resident identity number    ``str`` (upper ``X``)
+phone      a mainland mobile number, ``+86`` allowed       ``str`` (11 digits)
+=========  ==============================================  ====================
+
+Identity numbers follow GB 11643-1999: 17 digits (6-digit region, 8-digit birth
+date, 3-digit sequence) and an ISO 7064 MOD 11-2 check character.  Identity and
+phone numbers are personal data: messages show them only through :func:`mask`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from difflib import get_close_matches
+from typing import Any
+
+SENSITIVE_TYPES = frozenset({"id_card", "phone"})
+FIELD_TYPES = frozenset({"string", "int", "decimal", "bool", "date", "enum", "id_card", "phone"})
+
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_CHECK = "10X98765432"
+_ID_SHAPE = re.compile(r"[0-9]{17}[0-9X]")
+_INT_TEXT = re.compile(r"[+-]?[0-9]+")
+_DATE_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+_PHONE_NOISE = re.compile(r"[\s\-]")
+_TRUE_WORDS = frozenset({"true", "yes", "1"})
+_FALSE_WORDS = frozenset({"false", "no", "0"})
+_SHOWN_MAX = 40
+
+
+class ValueProblem(ValueError):
+    """A submitted value that cannot be used; ``.message`` says why, ``.hint`` how to fix it."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+
+def mask(type: str, value: object) -> str:
+    """``value`` as text, with identity and phone numbers masked (``138******00``)."""
+    text = str(value)
+    if type not in SENSITIVE_TYPES:
+        return text
+    if len(text) < 11:
+        return "*" * len(text)
+    return text[:3] + "*" * (len(text) - 5) + text[-2:]
+
+
+def id_card_check_char(first17: str) -> str:
+    """The GB 11643-1999 check character for the first 17 digits of an identity number."""
+    if len(first17) != 17 or not first17.isascii() or not first17.isdigit():
+        raise ValueError("the check character is computed from exactly 17 digits")
+    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=True))
+    return _ID_CHECK[total % 11]
+
+
+def clean_value(
+    type: str,
+    raw: object,
+    *,
+    values: tuple[str, ...] | None = None,
+    minimum: object = None,
+    maximum: object = None,
+    today: date | None = None,
+) -> object:
+    """Check ``raw`` against a field ``type`` and return its clean value.
+
+    ``values`` are the allowed values of an enum; ``minimum``/``maximum`` are
+    inclusive bounds for int, decimal and date fields; ``today`` is the latest
+    birth date an identity number may carry (default: ``date.today()``).
+    Raises :class:`ValueProblem` for a value a person got wrong.
+    """
+    if raw is None:
+        raise ValueProblem("no value given", "fill in a value or leave the field out")
+    if type == "enum":
+        value = _clean_enum(raw, values)
+    elif type == "id_card":
+        value = _clean_id_card(raw, today if today is not None else date.today())
+    elif type in _SIMPLE:
+        value = _SIMPLE[type](raw)
+    else:
+        raise ValueError(f"unknown field type {type!r}; expected one of {sorted(FIELD_TYPES)}")
+    if minimum is not None or maximum is not None:
+        _check_bounds(type, value, minimum, maximum)
+    return value
+
+
+def _show(raw: object) -> str:
+    text = repr(raw)
+    return text if len(text) <= _SHOWN_MAX else text[: _SHOWN_MAX - 3] + "..."
+
+
+def _kind(raw: object) -> str:
+    if isinstance(raw, bool):
+        return f"the boolean {str(raw).lower()}"
+    if isinstance(raw, (int, float, Decimal)):
+        return f"the number {raw}"
+    if isinstance(raw, str):
+        return f"the text {_show(raw)}"
+    if isinstance(raw, (list, tuple)):
+        return "a list"
+    if isinstance(raw, dict):
+        return "a mapping"
+    return f"a {type(raw).__name__}"
+
+
+def _clean_string(raw: object) -> str:
+    if not isinstance(raw, str):
+        raise ValueProblem(f"expected text, got {_kind(raw)}", "quote the value to make it text")
+    return raw
+
+
+def _clean_int(raw: object) -> int:
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and _INT_TEXT.fullmatch(raw.strip()):
+        return int(raw.strip())
+    raise ValueProblem(f"expected a whole number, got {_kind(raw)}", "write digits only, e.g. 12")
+
+
+def _clean_decimal(raw: object) -> Decimal:
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
+        raise ValueProblem(f"expected a number, got {_kind(raw)}", "write a number, e.g. 12 or 0.5")
+    try:
+        value = Decimal(str(raw).strip())
+    except InvalidOperation:
+        raise ValueProblem(
+            f"expected a number, got {_kind(raw)}", "write a number, e.g. 12 or 0.5"
+        ) from None
+    if not value.is_finite():
+        raise ValueProblem(f"expected a finite number, got {_kind(raw)}", "write an actual amount")
+    return value
+
+
+def _clean_bool(raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    word = raw.strip().lower() if isinstance(raw, str) else None
+    if word in _TRUE_WORDS:
+        return True
+    if word in _FALSE_WORDS:
+        return False
+    raise ValueProblem(
+        f"expected true or false, got {_kind(raw)}", "write true/false, yes/no or 1/0"
+    )
+
+
+def _clean_date(raw: object) -> date:
+    if isinstance(raw, datetime):
+        raise ValueProblem("expected a date, got a date and time", "leave out the time of day")
+    if isinstance(raw, date):
+        return raw
+    hint = "write the date as YYYY-MM-DD, e.g. 2024-03-01"
+    if not isinstance(raw, str) or not _DATE_TEXT.fullmatch(raw.strip()):
+        raise ValueProblem(f"expected a date, got {_kind(raw)}", hint)
+    try:
+        return date.fromisoformat(raw.strip())
+    except ValueError:
+        raise ValueProblem(f"{_show(raw.strip())} is not a real date", hint) from None
+
+
+def _clean_enum(raw: object, values: tuple[str, ...] | None) -> str:
+    if not values:
+        raise ValueProblem("an enum field needs its allowed values", "list them under 'values'")
+    listing = ", ".join(repr(value) for value in values)
+    if isinstance(raw, str) and raw in values:
+        return raw
+    close = get_close_matches(raw, values, n=1) if isinstance(raw, str) else []
+    hint = f"did you mean {close[0]!r}?" if close else "use one of the listed values exactly"
+    raise ValueProblem(f"{_kind(raw)} is not one of the allowed values: {listing}", hint)
+
+
+def _clean_phone(raw: object) -> str:
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+        raise ValueProblem(f"expected a phone number as text, got {_kind_of_sensitive(raw)}")
+    text = _PHONE_NOISE.sub("", str(raw))
+    if text.startswith("+86"):
+        text = text[3:]
+    elif text.startswith("86") and len(text) == 13:
+        text = text[2:]
+    if not _MOBILE.fullmatch(text):
+        raise ValueProblem(
+            f"phone number {mask('phone', text)} is not a mainland mobile number",
+            "write 11 digits starting with 1, e.g. 138 0013 8000; a +86 prefix is allowed",
+        )
+    return text
+
+
+def _kind_of_sensitive(raw: object) -> str:
+    return "a number" if isinstance(raw, (int, float, Decimal)) else _kind(raw)
+
+
+def _clean_id_card(raw: object, today: date) -> str:
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+        raise ValueProblem(f"expected an identity number as text, got {_kind_of_sensitive(raw)}")
+    text = re.sub(r"\s", "", str(raw)).upper()
+    shown = mask("id_card", text)
+    if len(text) != 18:
+        raise ValueProblem(
+            f"identity number {shown} has {len(text)} characters; it needs 18",
+            "17 digits followed by a digit or X",
+        )
+    if not _ID_SHAPE.fullmatch(text):
+        raise ValueProblem(
+            f"identity number {shown} must be 17 digits followed by a digit or X",
+            "only the last character may be X",
+        )
+    _check_birth_date(text, shown, today)
+    if id_card_check_char(text[:17]) != text[17]:
+        raise ValueProblem(
+            f"identity number {shown} has a wrong check character",
+            "the last character is a checksum of the other 17 (GB 11643-1999); "
+            "look for a mistyped digit",
+        )
+    return text
+
+
+def _check_birth_date(text: str, shown: str, today: date) -> None:
+    where = "characters 7-14 hold the birth date as YYYYMMDD"
+    try:
+        born = date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
+    except ValueError:
+        raise ValueProblem(f"identity number {shown} has no real birth date", where) from None
+    if born > today:
+        raise ValueProblem(f"identity number {shown} has a birth date in the future", where)
+
+
+def _check_bounds(type: str, value: Any, minimum: object, maximum: object) -> None:
+    if type not in _ORDERED:
+        raise ValueError(f"minimum/maximum apply to int, decimal and date fields, not {type!r}")
+    clean = _clean_date if type == "date" else _clean_decimal
+    below, least, above, most = _BOUND_WORDS.get(type, _NUMBER_BOUND_WORDS)
+    if minimum is not None and value < clean(minimum):
+        raise ValueProblem(f"{value} is {below}; it must be {least} {clean(minimum)}")
+    if maximum is not None and value > clean(maximum):
+        raise ValueProblem(f"{value} is {above}; it must be {most} {clean(maximum)}")
+
+
+_NUMBER_BOUND_WORDS = ("too small", "at least", "too large", "at most")
+_BOUND_WORDS = {"date": ("too early", "on or after", "too late", "on or before")}
+_SIMPLE: dict[str, Callable[[object], object]] = {
+    "string": _clean_string,
+    "int": _clean_int,
+    "decimal": _clean_decimal,
+    "bool": _clean_bool,
+    "date": _clean_date,
+    "phone": _clean_phone,
+}
+_ORDERED = frozenset({"int", "decimal", "date"})

@@ -1,0 +1,87 @@
+"""An in-memory store for tests and quick scripts (same contract as the databases)."""
+
+from __future__ import annotations
+
+import copy
+import threading
+
+import attrs
+
+from onething.engine.errors import AlreadyDelivered, Conflict, DeployRefused, UnknownCase
+from onething.engine.records import Case, Delivery, Event
+
+
+class MemoryStore:
+    """Keeps everything in dicts, guarded by one lock; nothing survives the process."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._definitions: dict[tuple[str, int], tuple[str, str]] = {}
+        self._cases: dict[str, Case] = {}
+        self._events: dict[str, list[Event]] = {}
+        self._deliveries: dict[str, Delivery] = {}
+
+    def put_definition(self, workflow_id: str, version: int, content_hash: str,
+                       text: str) -> None:
+        with self._lock:
+            known = self._definitions.get((workflow_id, version))
+            if known is not None and known[0] != content_hash:
+                raise DeployRefused(_changed(workflow_id, version))
+            self._definitions[(workflow_id, version)] = (content_hash, text)
+
+    def get_definition(self, workflow_id: str, version: int) -> tuple[str, str] | None:
+        return self._definitions.get((workflow_id, version))
+
+    def latest_version(self, workflow_id: str) -> int | None:
+        versions = [v for (w, v) in self._definitions if w == workflow_id]
+        return max(versions) if versions else None
+
+    def create(self, case: Case, events: list[Event]) -> None:
+        with self._lock:
+            if case.id in self._cases:
+                raise Conflict(f"a case with id {case.id!r} exists already")
+            self._cases[case.id] = copy.deepcopy(case)
+            self._events[case.id] = list(events)
+
+    def load(self, case_id: str) -> Case:
+        with self._lock:
+            try:
+                return copy.deepcopy(self._cases[case_id])
+            except KeyError:
+                raise UnknownCase(case_id) from None
+
+    def commit(self, case: Case, expected_version: int, events: list[Event],
+               delivery: Delivery | None = None) -> None:
+        with self._lock:
+            stored = self._cases.get(case.id)
+            if stored is None:
+                raise UnknownCase(case.id)
+            if stored.version != expected_version:
+                raise Conflict(f"case {case.id} changed (version {stored.version}, "
+                               f"expected {expected_version})")
+            if delivery is not None and delivery.case_id in self._deliveries:
+                raise AlreadyDelivered(f"case {case.id} already has a delivery")
+            self._cases[case.id] = copy.deepcopy(attrs.evolve(case))
+            self._events[case.id].extend(events)
+            if delivery is not None:
+                self._deliveries[delivery.case_id] = delivery
+
+    def history(self, case_id: str) -> list[Event]:
+        with self._lock:
+            if case_id not in self._events:
+                raise UnknownCase(case_id)
+            return list(self._events[case_id])
+
+    def delivery(self, case_id: str) -> Delivery | None:
+        return self._deliveries.get(case_id)
+
+    def case_ids(self) -> list[str]:
+        return list(self._cases)
+
+    def close(self) -> None:
+        pass
+
+
+def _changed(workflow_id: str, version: int) -> str:
+    return (f"{workflow_id} version {version} is deployed already with different content; "
+            "give the changed workflow a new version number")

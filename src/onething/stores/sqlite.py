@@ -1,0 +1,222 @@
+"""The embedded default store: one SQLite file, WAL, ``synchronous=FULL`` unless asked.
+
+Every write is one ``BEGIN IMMEDIATE`` transaction (state + events + delivery), so an
+acknowledged action is on disk and a crash leaves either all of it or none of it. One delivery
+per case is a UNIQUE constraint, not only a check in Python.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from onething.engine.errors import AlreadyDelivered, Conflict, DeployRefused, UnknownCase
+from onething.engine.records import Case, Delivery, Event, from_jsonable
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS definitions (
+    workflow_id TEXT NOT NULL, version INTEGER NOT NULL, content_hash TEXT NOT NULL,
+    text TEXT NOT NULL, deployed_at TEXT NOT NULL, PRIMARY KEY (workflow_id, version));
+CREATE TABLE IF NOT EXISTS cases (
+    id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, workflow_version INTEGER NOT NULL,
+    content_hash TEXT NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, ended INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS events (
+    case_id TEXT NOT NULL REFERENCES cases(id), seq INTEGER NOT NULL, at TEXT NOT NULL,
+    action TEXT NOT NULL, actor TEXT NOT NULL, step TEXT, data TEXT NOT NULL,
+    PRIMARY KEY (case_id, seq));
+CREATE TABLE IF NOT EXISTS deliveries (
+    id TEXT PRIMARY KEY, case_id TEXT NOT NULL UNIQUE REFERENCES cases(id),
+    kind TEXT NOT NULL, at TEXT NOT NULL, method TEXT, items TEXT NOT NULL,
+    notice TEXT NOT NULL);
+"""
+
+
+class SqliteStore:
+    """A store in one SQLite file (``":memory:"`` for a private in-memory database)."""
+
+    def __init__(self, path: str | Path, *, synchronous: str = "FULL",
+                 busy_timeout_ms: int = 5000) -> None:
+        if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
+            raise ValueError("synchronous must be FULL, NORMAL or EXTRA")
+        self.path = str(path)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        if self.path != ":memory:":
+            self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+        self._db.execute("PRAGMA foreign_keys = ON")
+        with self._write() as db:
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            if row is None:
+                db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+            elif int(row[0]) > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{self.path} was written by a newer onething (schema {row[0]}); "
+                    f"this release reads schema {SCHEMA_VERSION}: upgrade onething"
+                )
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- definitions ---------------------------------------------------------------------------
+
+    def put_definition(self, workflow_id: str, version: int, content_hash: str,
+                       text: str) -> None:
+        with self._write() as db:
+            row = db.execute(
+                "SELECT content_hash FROM definitions WHERE workflow_id = ? AND version = ?",
+                (workflow_id, version),
+            ).fetchone()
+            if row is not None:
+                if row[0] != content_hash:
+                    raise DeployRefused(
+                        f"{workflow_id} version {version} is deployed already with different "
+                        "content; give the changed workflow a new version number"
+                    )
+                return
+            db.execute("INSERT INTO definitions VALUES (?, ?, ?, ?, ?)",
+                       (workflow_id, version, content_hash, text, _now()))
+
+    def get_definition(self, workflow_id: str, version: int) -> tuple[str, str] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT content_hash, text FROM definitions WHERE workflow_id = ? AND version = ?",
+                (workflow_id, version),
+            ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def latest_version(self, workflow_id: str) -> int | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT max(version) FROM definitions WHERE workflow_id = ?", (workflow_id,)
+            ).fetchone()
+        return row[0] if row else None
+
+    # -- cases ------------------------------------------------------------------------------
+
+    def create(self, case: Case, events: list[Event]) -> None:
+        with self._write() as db:
+            try:
+                db.execute(
+                    "INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                    (case.id, case.workflow_id, case.workflow_version, case.content_hash,
+                     case.version, json.dumps(case.state(), ensure_ascii=False),
+                     _iso(case.created_at), _iso(case.updated_at)),
+                )
+            except sqlite3.IntegrityError:
+                raise Conflict(f"a case with id {case.id!r} exists already") from None
+            _insert_events(db, case.id, events)
+
+    def load(self, case_id: str) -> Case:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, workflow_id, workflow_version, content_hash, version, state, "
+                "created_at, updated_at FROM cases WHERE id = ?", (case_id,),
+            ).fetchone()
+        if row is None:
+            raise UnknownCase(case_id)
+        state = json.loads(row[5])
+        return Case(
+            id=row[0], workflow_id=row[1], workflow_version=row[2], content_hash=row[3],
+            marking=tuple(state["marking"]),
+            form={k: from_jsonable(v) for k, v in state["form"].items()},
+            materials=state["materials"], promised=tuple(state["promised"]),
+            produced=tuple(state["produced"]), outcomes=state["outcomes"],
+            version=row[4], events=state.get("events", 0), created_at=datetime.fromisoformat(row[6]),
+            updated_at=datetime.fromisoformat(row[7]), delivery_kind=state["delivery_kind"],
+        )
+
+    def commit(self, case: Case, expected_version: int, events: list[Event],
+               delivery: Delivery | None = None) -> None:
+        with self._write() as db:
+            cursor = db.execute(
+                "UPDATE cases SET version = ?, state = ?, updated_at = ?, ended = ? "
+                "WHERE id = ? AND version = ?",
+                (case.version, json.dumps(case.state(), ensure_ascii=False),
+                 _iso(case.updated_at), int(case.ended), case.id, expected_version),
+            )
+            if cursor.rowcount != 1:
+                exists = db.execute("SELECT 1 FROM cases WHERE id = ?", (case.id,)).fetchone()
+                if exists is None:
+                    raise UnknownCase(case.id)
+                raise Conflict(f"case {case.id} changed since version {expected_version}")
+            _insert_events(db, case.id, events)
+            if delivery is not None:
+                try:
+                    db.execute(
+                        "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        (delivery.id, delivery.case_id, delivery.kind, _iso(delivery.at),
+                         delivery.method, json.dumps(list(delivery.items)),
+                         json.dumps(delivery.notice, ensure_ascii=False)),
+                    )
+                except sqlite3.IntegrityError:
+                    raise AlreadyDelivered(f"case {case.id} already has a delivery") from None
+
+    def history(self, case_id: str) -> list[Event]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT seq, at, action, actor, step, data FROM events WHERE case_id = ? "
+                "ORDER BY seq", (case_id,),
+            ).fetchall()
+            if not rows and self._db.execute(
+                "SELECT 1 FROM cases WHERE id = ?", (case_id,)
+            ).fetchone() is None:
+                raise UnknownCase(case_id)
+        return [Event(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4], json.loads(r[5]))
+                for r in rows]
+
+    def delivery(self, case_id: str) -> Delivery | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, case_id, kind, at, method, items, notice FROM deliveries "
+                "WHERE case_id = ?", (case_id,),
+            ).fetchone()
+        if row is None:
+            return None
+        return Delivery(row[0], row[1], row[2], datetime.fromisoformat(row[3]), row[4],
+                        tuple(json.loads(row[5])), json.loads(row[6]))
+
+    def case_ids(self) -> list[str]:
+        with self._lock:
+            return [r[0] for r in self._db.execute("SELECT id FROM cases ORDER BY rowid")]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+def _insert_events(db: sqlite3.Connection, case_id: str, events: list[Event]) -> None:
+    db.executemany(
+        "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(case_id, e.seq, _iso(e.at), e.action, e.actor, e.step,
+          json.dumps(e.data, ensure_ascii=False, default=str)) for e in events],
+    )
+
+
+def _iso(value: datetime | None) -> str:
+    return (value or datetime.now().astimezone()).isoformat()
+
+
+def _now() -> str:
+    return datetime.now().astimezone().isoformat()
