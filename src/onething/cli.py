@@ -1,0 +1,193 @@
+"""The ``onething`` command: a thin shell over the library (parse arguments, call, print)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from onething.engine.errors import OnethingError
+from onething.spec.load import read
+from onething.spec.location import Diagnostic, Severity
+
+EXIT_SOUND, EXIT_UNSOUND, EXIT_INVALID, EXIT_UNDECIDED = 0, 1, 2, 3
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="onething")
+def cli() -> None:
+    """onething: 一件事一次办 workflows - check, draw and run them."""
+
+
+# -- check -------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json for tools and editors")
+def check(files: tuple[Path, ...], fmt: str) -> None:
+    """Check workflow FILES: every problem, located. Exit 0 ok, 2 invalid input."""
+    worst = EXIT_SOUND
+    reports = []
+    for path in files:
+        result = read(path)
+        if result.errors:
+            worst = max(worst, EXIT_INVALID)
+        reports.append({
+            "file": str(path),
+            "valid": result.ok,
+            "diagnostics": [d.to_json() for d in result.diagnostics],
+        })
+        if fmt == "text":
+            _print_diagnostics(path, result.diagnostics, result.ok)
+    if fmt == "json":
+        click.echo(json.dumps({"files": reports}, ensure_ascii=False, indent=2))
+    sys.exit(worst)
+
+
+def _print_diagnostics(path: Path, diagnostics: tuple[Diagnostic, ...], ok: bool) -> None:
+    for d in diagnostics:
+        colour = "red" if d.severity is Severity.ERROR else "yellow"
+        out.print(f"[{colour}]{_escape(d.render())}[/{colour}]")
+    errors = sum(d.severity is Severity.ERROR for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    if ok:
+        out.print(f"[green]{path}: valid[/green]" + (f" ({warnings} warning(s))" if warnings
+                                                      else ""))
+    else:
+        out.print(f"[red]{path}: invalid: {errors} error(s), {warnings} warning(s)[/red]")
+
+
+def _escape(text: str) -> str:
+    return text.replace("[", r"\[")
+
+
+# -- schema and graph --------------------------------------------------------------------------
+
+
+@cli.command()
+def schema() -> None:
+    """Print the JSON Schema of the workflow language (for editors)."""
+    from onething.spec.schema import schema_text
+
+    click.echo(schema_text())
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid",
+              show_default=True)
+def graph(file: Path, fmt: str) -> None:
+    """Draw workflow FILE as a Mermaid or Graphviz diagram."""
+    from onething.machine.render import render_dot, render_mermaid
+
+    workflow = _load_or_exit(file)
+    click.echo(render_mermaid(workflow) if fmt == "mermaid" else render_dot(workflow))
+
+
+def _load_or_exit(file: Path) -> Any:
+    result = read(file)
+    if not result.ok:
+        _print_diagnostics(file, result.diagnostics, False)
+        sys.exit(EXIT_INVALID)
+    return result.workflow
+
+
+# -- the calendar ------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("start")
+@click.argument("duration", nargs=-1, required=True)
+@click.option("--explain", is_flag=True, help="list the days skipped and why")
+@click.option("--same-day", is_flag=True, help="count the day of acceptance as day 1")
+@click.option("--strict", is_flag=True, help="refuse instead of a provisional answer")
+@click.option("--overrides", type=click.Path(path_type=Path, exists=True),
+              help="YAML table of extra days off / working days")
+def due(start: str, duration: tuple[str, ...], explain: bool, same_day: bool, strict: bool,
+        overrides: Path | None) -> None:
+    """The due date of a limit: `onething due 2026-02-13 3WD`."""
+    from onething.calendar import CalendarError, CalendarOverrides, WorkCalendar
+    from onething.calendar import explain as explain_due
+    from onething.spec.duration import Duration, DurationError
+
+    try:
+        begin: date | datetime = (datetime.fromisoformat(start) if "T" in start
+                                  else date.fromisoformat(start))
+    except ValueError:
+        raise click.BadParameter(f"{start!r} is not a date like 2026-02-13",
+                                 param_hint="START") from None
+    try:
+        amount = Duration.parse(" ".join(duration))
+    except DurationError as exc:
+        raise click.BadParameter(str(exc), param_hint="DURATION") from None
+    try:
+        table = CalendarOverrides.load(overrides) if overrides else None
+        calendar = WorkCalendar(table, strict=strict)
+        result = calendar.add(begin, amount, count_from="same_day" if same_day else "next_day")
+    except CalendarError as exc:
+        err.print(f"[red]{_escape(str(exc))}[/red]")
+        sys.exit(EXIT_INVALID)
+    line = f"{result.date.isoformat()} ({result.deadline.strftime('%A %H:%M %Z')})"
+    if result.provisional:
+        line += "  PROVISIONAL"
+    out.print(line)
+    for reason in result.reasons:
+        out.print(f"  provisional: {_escape(reason)}")
+    if explain:
+        for text in explain_due(result):
+            out.print(f"  {_escape(text)}")
+
+
+# -- demo --------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--db", "db_path", type=click.Path(path_type=Path),
+              default=Path("onething-demo.sqlite3"), show_default=True,
+              help="the SQLite file the demo writes (replaced if it exists)")
+def demo(db_path: Path) -> None:
+    """Run one enterprise start-up case from the single form to the single delivery."""
+    from onething.demo import run_demo
+    from onething.stores.sqlite import SqliteStore
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    store = SqliteStore(db_path)
+    try:
+        run = run_demo(store)
+    finally:
+        store.close()
+    case, delivery = run.case, run.delivery
+    out.print(f"[bold]企业开办一件事[/bold] case [cyan]{case.id}[/cyan] "
+              f"(workflow {case.workflow_id} v{case.workflow_version})")
+    _timeline(run.history)
+    if delivery is not None:
+        out.print(f"[green]one delivery:[/green] {delivery.kind} by {delivery.method}: "
+                  + ", ".join(delivery.items))
+    out.print(f"stored in [bold]{db_path.resolve()}[/bold] (SQLite, WAL, synchronous=FULL)")
+
+
+def _timeline(history: list[Any]) -> None:
+    from onething.engine.timeline import timeline
+
+    for line in timeline(history):
+        out.print(_escape(line))
+
+
+def main() -> None:
+    """Entry point of the console script; library errors become one clear line."""
+    try:
+        cli.main(standalone_mode=True)
+    except OnethingError as exc:
+        err.print(f"[red]error:[/red] {_escape(str(exc))}")
+        sys.exit(EXIT_INVALID)

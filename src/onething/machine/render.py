@@ -1,0 +1,406 @@
+"""Workflow -> flowchart, as Mermaid (``flowchart TD``) or Graphviz DOT, for ``onething graph``.
+
+Both formats are drawn from one intermediate graph (:func:`diagram`), so they always show the
+same nodes and edges. What is drawn follows the case net (:mod:`onething.net.build`):
+
+* ``start``: the application is submitted and accepted at the lead department's window;
+* each step is a box: its title (or id), its department on a second line, then the markers
+  ``(optional)`` and ``when: <condition>``. An unlabelled solid edge leaves it for what follows;
+* a conditional step also has a dashed ``else: skip`` edge from its own box to what follows.
+  The condition is checked whenever the case arrives at the step (in sequence, from a fork, or
+  by a ``goto:`` jump), so the skip leaves the box and goes around the step's work rather than
+  around the box: every way in can skip;
+* a parallel block is a fork node (``all of``) with one edge to each branch, and a join node
+  (``all done``) that every branch reaches before the case goes on;
+* a choice block is a decision diamond with one edge per arm, labelled by the arm's ``when``
+  text or ``otherwise``; the arms rejoin at whatever follows the choice. A choice without an
+  ``otherwise`` arm has no edge for "no arm holds", because the net has no transition for it;
+* ``goto:`` jumps are dotted edges labelled ``approve →`` / ``refuse →``. A step that jumps on
+  approve has no plain edge to what follows (approval goes to the jump target), except that an
+  optional step's refusal still goes on, drawn as a solid ``refused: go on`` edge;
+* ``deliver: <bundle> via <methods>``, then ``end``;
+* one ``refusal notice`` end node. By default it is a legend, tied to the delivery by an
+  invisible edge so that it sits at the bottom: refusing any step that is not marked
+  ``(optional)`` and has no ``refuse →`` jump closes the case with the refusal notice. That rule
+  is uniform, so the legend says exactly what the edges would; and with the edges, a 7-way
+  parallel (registration plus six departments in enterprise_startup) draws seven long dotted
+  edges converging on one node, all crossing the join's edges, which hides the structure the
+  diagram is for. Pass ``refusal_edges=True`` to draw the dotted ``refuse`` edges anyway (fine
+  for small workflows).
+
+Only the workflow definition is drawn (titles, departments, conditions, bundle item names):
+the model holds no form values, so the diagrams are safe to share. Node ids are generated
+(``s_<step id>``, ``fork_1``, ...) and never collide with Mermaid keywords such as ``end``;
+labels are quoted and escaped for each format, and Chinese text passes through unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+import attrs
+
+from onething.spec.model import Block, Choice, Parallel, Sequence, Step, Workflow
+
+FORMATS = ("mermaid", "dot")
+
+START, DELIVER, FINISH, REFUSAL = "start", "deliver", "finish", "refusal"
+
+#: edge styles
+SOLID, DASHED, DOTTED, INVISIBLE = "solid", "dashed", "dotted", "invisible"
+
+SKIP_LABEL = "else: skip"
+OTHERWISE_LABEL = "otherwise"
+REFUSED_GO_ON_LABEL = "refused: go on"
+
+
+def jump_label(outcome: str) -> str:
+    """The label of a ``goto:`` edge: ``approve →`` or ``refuse →``."""
+    return f"{outcome} →"
+
+
+@attrs.frozen
+class Node:
+    """One node: its id, its kind and its label, one string per line (unescaped)."""
+
+    id: str
+    kind: str  # start, step, fork, join, choice, deliver, end, refusal
+    lines: tuple[str, ...]
+    optional: bool = False
+    conditional: bool = False
+
+
+@attrs.frozen
+class Edge:
+    """One edge between node ids; ``label`` is unescaped text."""
+
+    src: str
+    dst: str
+    label: str = ""
+    style: str = SOLID
+
+
+@attrs.frozen
+class Diagram:
+    """The drawable graph of a workflow: nodes in document order, edges grouped by source."""
+
+    title: str
+    name: str
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    step_nodes: dict[str, str]  # step id -> node id
+
+
+def diagram(workflow: Workflow, *, refusal_edges: bool = False) -> Diagram:
+    """The graph both renderers draw (``workflow`` must have loaded without errors)."""
+    return _Builder(workflow, refusal_edges).build()
+
+
+def render(workflow: Workflow, fmt: str = "mermaid", *, refusal_edges: bool = False) -> str:
+    """Render ``workflow`` as ``fmt`` (one of :data:`FORMATS`)."""
+    if fmt == "mermaid":
+        return render_mermaid(workflow, refusal_edges=refusal_edges)
+    if fmt == "dot":
+        return render_dot(workflow, refusal_edges=refusal_edges)
+    raise ValueError(f"unknown graph format {fmt!r}; expected one of {', '.join(FORMATS)}")
+
+
+# -- the intermediate graph ---------------------------------------------------------------------
+
+
+class _Builder:
+    def __init__(self, workflow: Workflow, refusal_edges: bool) -> None:
+        self.workflow = workflow
+        self.refusal_edges = refusal_edges
+        self.nodes: dict[str, Node] = {}
+        self.step_ids: dict[str, str] = {}
+        self.block_ids: dict[int, tuple[str, str]] = {}  # id(block) -> (entry, exit) node ids
+        self.edges: list[Edge] = []
+        self.refusable = 0
+        self.counters = {"fork": 0, "choice": 0}
+
+    def build(self) -> Diagram:
+        wf = self.workflow
+        self.node(START, "start", (f"submit → window accept ({wf.lead})",))
+        self.declare(wf.steps)
+        delivery = wf.delivery
+        items = list(delivery.bundle) or ["(nothing)"]
+        rows = [", ".join(items[i:i + 3]) for i in range(0, len(items), 3)]  # 3 a line
+        rows[0] = f"deliver: {rows[0]}"
+        rows[:-1] = [row + "," for row in rows[:-1]]
+        self.node(DELIVER, "deliver", (*rows, f"via {', '.join(delivery.methods)}"))
+        self.node(FINISH, "end", ("end",))
+        self.edge(START, self.sequence(wf.steps, DELIVER))
+        self.edge(DELIVER, FINISH)
+        if self.refusable:
+            if self.refusal_edges:
+                self.node(REFUSAL, "refusal", ("refusal notice", "case closed"))
+            else:
+                self.node(REFUSAL, "refusal", (
+                    "refusal notice: case closed",
+                    "when a step is refused that is not (optional)",
+                    "and has no refuse → jump of its own",
+                ))
+                self.edge(DELIVER, REFUSAL, style=INVISIBLE)
+        order = {node_id: index for index, node_id in enumerate(self.nodes)}
+        edges = sorted(self.edges, key=lambda e: order[e.src])  # stable: keeps per-source order
+        return Diagram(wf.title, f"{wf.id}@{wf.version}", tuple(self.nodes.values()),
+                       tuple(edges), dict(self.step_ids))
+
+    # nodes, declared in document order (the order the renderers emit them in) --------------
+
+    def node(self, node_id: str, kind: str, lines: tuple[str, ...], **extra: bool) -> str:
+        self.nodes[node_id] = Node(node_id, kind, lines, **extra)
+        return node_id
+
+    def fresh(self, base: str) -> str:
+        node_id = base
+        n = 2
+        while node_id in self.nodes:
+            node_id = f"{base}_{n}"
+            n += 1
+        return node_id
+
+    def declare(self, block: Block | Sequence) -> None:
+        if isinstance(block, Sequence):
+            for item in block.items:
+                self.declare(item)
+        elif isinstance(block, Step):
+            if block.id in self.step_ids:
+                raise ValueError(f"the step id {block.id!r} is used twice")
+            node_id = self.fresh("s_" + re.sub(r"\W", "_", block.id, flags=re.ASCII))
+            lines = [block.title or block.id, block.department]
+            if block.optional:
+                lines.append("(optional)")
+            if block.when is not None:
+                lines.append(f"when: {block.when.text}")
+            self.step_ids[block.id] = self.node(node_id, "step", tuple(lines),
+                                                optional=block.optional,
+                                                conditional=block.when is not None)
+        elif isinstance(block, Parallel):
+            self.counters["fork"] += 1
+            n = self.counters["fork"]
+            fork = self.node(f"fork_{n}", "fork", ("all of",))
+            for branch in block.branches:
+                self.declare(branch)
+            join = self.node(f"join_{n}", "join", ("all done",))
+            self.block_ids[id(block)] = (fork, join)
+        elif isinstance(block, Choice):
+            self.counters["choice"] += 1
+            decision = self.node(f"choice_{self.counters['choice']}", "choice", ("choice",))
+            self.block_ids[id(block)] = (decision, decision)
+            for arm in block.branches:
+                self.declare(arm.body)
+        else:  # pragma: no cover
+            raise TypeError(f"not a block: {block!r}")
+
+    # edges, wired backwards: each block to the node that follows it -------------------------
+
+    def edge(self, src: str, dst: str, label: str = "", style: str = SOLID) -> None:
+        self.edges.append(Edge(src, dst, label, style))
+
+    def target(self, step: Step, outcome: str, target: str) -> str:
+        if target not in self.step_ids:
+            raise ValueError(f"step {step.id!r} jumps on {outcome!r} to {target!r}, "
+                             "which is not a step")
+        return self.step_ids[target]
+
+    def sequence(self, seq: Sequence, succ: str) -> str:
+        """Wire ``seq`` to ``succ``; return the node the sequence starts at."""
+        for item in reversed(seq.items):
+            succ = self.block(item, succ)
+        return succ
+
+    def block(self, block: Block, succ: str) -> str:
+        if isinstance(block, Step):
+            return self.step(block, succ)
+        entry, exit_ = self.block_ids[id(block)]
+        if isinstance(block, Parallel):
+            for branch in block.branches:
+                self.edge(entry, self.sequence(branch, exit_))
+            self.edge(exit_, succ)
+        else:
+            for arm in block.branches:
+                label = arm.when.text if arm.when is not None else OTHERWISE_LABEL
+                self.edge(entry, self.sequence(arm.body, succ), label)
+        return entry
+
+    def step(self, step: Step, succ: str) -> str:
+        here = self.step_ids[step.id]
+        approve, refuse = step.jump("approve"), step.jump("refuse")
+        if approve:
+            self.edge(here, self.target(step, "approve", approve), jump_label("approve"), DOTTED)
+        else:
+            self.edge(here, succ)
+        if refuse:
+            self.edge(here, self.target(step, "refuse", refuse), jump_label("refuse"), DOTTED)
+        elif step.optional:
+            if approve:
+                self.edge(here, succ, REFUSED_GO_ON_LABEL)
+        else:
+            self.refusable += 1
+            if self.refusal_edges:
+                self.edge(here, REFUSAL, "refuse", DOTTED)
+        if step.when is not None:
+            self.edge(here, succ, SKIP_LABEL, DASHED)
+        return here
+
+
+# -- Mermaid ------------------------------------------------------------------------------------
+
+#: characters Mermaid reads inside a quoted label, as its entity codes
+_MERMAID_ESCAPES = str.maketrans({
+    "#": "#35;",
+    '"': "#quot;",
+    "&": "#amp;",
+    "<": "#lt;",
+    ">": "#gt;",
+    "|": "#124;",
+    "`": "#96;",
+    "\n": " ",
+    "\r": " ",
+    "\t": " ",
+})
+
+_MERMAID_SHAPES = {
+    "start": ('(["', '"])'),
+    "step": ('["', '"]'),
+    "fork": ('{{"', '"}}'),
+    "join": ('{{"', '"}}'),
+    "choice": ('{"', '"}'),
+    "deliver": ('("', '")'),
+    "end": ('(("', '"))'),
+    "refusal": ('(["', '"])'),
+}
+
+_MERMAID_ARROWS = {SOLID: "-->", DASHED: "-.->", DOTTED: "-.->", INVISIBLE: "~~~"}
+
+_MERMAID_CLASSES = {
+    "optional": "stroke-dasharray: 6 4",
+    "conditional": "fill:#f6f8fa",
+    "bar": "fill:#222,stroke:#222,color:#fff",
+    "decision": "fill:#fff8e1,stroke:#b58900",
+    "terminal": "fill:#e8f5e9,stroke:#2e7d32",
+    "refused": "fill:#fdecea,stroke:#c62828,color:#c62828",
+}
+
+
+def mermaid_text(text: str) -> str:
+    """``text`` made safe inside a double-quoted Mermaid label (entity codes, one line)."""
+    return text.translate(_MERMAID_ESCAPES)
+
+
+def render_mermaid(workflow: Workflow, *, refusal_edges: bool = False) -> str:
+    """The workflow as a Mermaid ``flowchart TD`` (renders on GitHub without graphviz).
+
+    See the module docstring for what is drawn. Dashed ``else: skip`` edges and dotted jumps
+    are both Mermaid ``-.->`` links; the skips get a longer dash through ``linkStyle``.
+    """
+    graph = diagram(workflow, refusal_edges=refusal_edges)
+    out = ["flowchart TD", f"    %% onething workflow {_comment(graph.name)}"]
+    for node in graph.nodes:
+        opening, closing = _MERMAID_SHAPES[node.kind]
+        label = "<br/>".join(mermaid_text(line) for line in node.lines)
+        out.append(f"    {node.id}{opening}{label}{closing}")
+    dashed = []
+    for index, edge in enumerate(graph.edges):
+        arrow = _MERMAID_ARROWS[edge.style]
+        label = f'|"{mermaid_text(edge.label)}"|' if edge.label else ""
+        out.append(f"    {edge.src} {arrow}{label} {edge.dst}")
+        if edge.style == DASHED:
+            dashed.append(str(index))
+    if dashed:
+        out.append(f"    linkStyle {','.join(dashed)} stroke-dasharray: 8 4")
+    members: dict[str, list[str]] = {name: [] for name in _MERMAID_CLASSES}
+    for node in graph.nodes:
+        if node.optional:
+            members["optional"].append(node.id)
+        if node.conditional:
+            members["conditional"].append(node.id)
+        kind_class = {"fork": "bar", "join": "bar", "choice": "decision", "start": "terminal",
+                      "end": "terminal", "refusal": "refused"}.get(node.kind)
+        if kind_class:
+            members[kind_class].append(node.id)
+    for name, style in _MERMAID_CLASSES.items():
+        if members[name]:
+            out.append(f"    classDef {name} {style}")
+            out.append(f"    class {','.join(members[name])} {name}")
+    return "\n".join(out) + "\n"
+
+
+def _comment(text: str) -> str:
+    return re.sub(r"[^\w.@-]", "_", text)
+
+
+# -- DOT ----------------------------------------------------------------------------------------
+
+_DOT_NODE_ATTRS = {
+    "start": {"shape": "box", "style": "rounded,filled", "fillcolor": "#e8f5e9"},
+    "step": {"shape": "box", "style": "rounded"},
+    "fork": {"shape": "box", "style": "filled", "fillcolor": "black", "height": "0.1",
+             "width": "1.5", "fixedsize": "true"},
+    "join": {"shape": "box", "style": "filled", "fillcolor": "black", "height": "0.1",
+             "width": "1.5", "fixedsize": "true"},
+    "choice": {"shape": "diamond"},
+    "deliver": {"shape": "box", "style": "rounded,filled", "fillcolor": "#e3f2fd"},
+    "end": {"shape": "doublecircle", "width": "0.3"},
+    "refusal": {"shape": "box", "style": "rounded,filled", "fillcolor": "#fdecea",
+                "color": "#c62828"},
+}
+
+_DOT_EDGE_STYLES = {SOLID: None, DASHED: "dashed", DOTTED: "dotted", INVISIBLE: "invis"}
+
+
+def _dot_escape(text: str) -> str:
+    text = re.sub(r"[\r\n\t]", " ", text)
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def dot_string(text: str) -> str:
+    """``text`` as a double-quoted DOT string (one line; UTF-8 left as is)."""
+    return f'"{_dot_escape(text)}"'
+
+
+def dot_label(lines: tuple[str, ...]) -> str:
+    """Label lines as one double-quoted DOT string, joined by DOT's ``\\n`` line break."""
+    return '"' + "\\n".join(_dot_escape(line) for line in lines) + '"'
+
+
+def _dot_attrs(attrs_: dict[str, str]) -> str:
+    return ", ".join(f"{key}={dot_string(value)}" for key, value in attrs_.items())
+
+
+def render_dot(workflow: Workflow, *, refusal_edges: bool = False) -> str:
+    """The workflow as a Graphviz ``digraph`` (``rankdir=TB``); see the module docstring.
+
+    Fork and join nodes are small black bars, decisions diamonds, skips dashed and jumps dotted.
+    """
+    graph = diagram(workflow, refusal_edges=refusal_edges)
+    settings = {"rankdir": "TB", "charset": "UTF-8", "labelloc": "t", "label": graph.title}
+    out = [
+        f"digraph {dot_string(graph.name)} {{",
+        f"    graph [{_dot_attrs(settings)}];",
+        '    node [fontsize="11"];',
+        '    edge [fontsize="10"];',
+    ]
+    for node in graph.nodes:
+        attrs_ = dict(_DOT_NODE_ATTRS[node.kind])
+        if node.kind in ("fork", "join"):  # a bar: the text goes to the tooltip
+            label = '""'
+            attrs_["tooltip"] = node.lines[0]
+        else:
+            label = dot_label(node.lines)
+        if node.optional:
+            attrs_["style"] = "rounded,dashed"
+        out.append(f"    {dot_string(node.id)} [label={label}, {_dot_attrs(attrs_)}];")
+    for edge in graph.edges:
+        attrs_ = {}
+        if edge.label:
+            attrs_["label"] = edge.label
+        style = _DOT_EDGE_STYLES[edge.style]
+        if style:
+            attrs_["style"] = style
+        suffix = f" [{_dot_attrs(attrs_)}]" if attrs_ else ""
+        out.append(f"    {dot_string(edge.src)} -> {dot_string(edge.dst)}{suffix};")
+    out.append("}")
+    return "\n".join(out) + "\n"
+

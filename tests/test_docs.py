@@ -1,0 +1,28 @@
+"""The documentation's examples work and its tables match the code."""
+
+from __future__ import annotations
+
+import re
+
+from conftest import ROOT
+from onething.spec.load import parse
+
+LANGUAGE = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+
+
+def test_the_complete_example_in_the_language_guide_loads_cleanly() -> None:
+    block = re.search(r"```yaml\n(.*?)```", LANGUAGE, re.S).group(1)
+    result = parse(block, "docs/language.md")
+    assert result.ok, [d.render() for d in result.diagnostics]
+    assert result.warnings == ()
+
+
+def test_every_diagnostic_code_the_loader_emits_is_documented() -> None:
+    sources = "".join((ROOT / "src" / "onething" / "spec" / name).read_text(encoding="utf-8")
+                      for name in ("load.py", "checks.py", "yamlsource.py"))
+    emitted = set(re.findall(r'(?:self\.error\(|Diagnostic\(\s*)"([a-z-]+)"', sources))
+    emitted |= {"unused-field", "unused-material"}
+    emitted.discard("unused-")
+    documented = set(re.findall(r"`([a-z]+(?:-[a-z]+)+|[a-z]+-?)`", LANGUAGE.split(
+        "## Diagnostics")[1]))
+    assert emitted - documented == set()
