@@ -34,10 +34,10 @@ def invoke(*args: str) -> object:
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
-def test_check_a_valid_workflow_exits_0() -> None:
+def test_check_a_sound_workflow_exits_0() -> None:
     result = invoke("check", STARTUP)
     assert result.exit_code == 0
-    assert "valid" in result.output
+    assert "enterprise-startup@1: sound" in result.output
 
 
 def test_check_an_invalid_workflow_lists_every_problem_and_exits_2(tmp_path: Path) -> None:
@@ -99,7 +99,7 @@ def test_python_dash_m_runs_the_same_command() -> None:
     done = subprocess.run([sys.executable, "-m", "onething", "check", STARTUP],
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    assert "valid" in done.stdout
+    assert "sound" in done.stdout
 
 
 def test_the_example_runs_a_case_to_its_delivery() -> None:

@@ -14,6 +14,7 @@ from rich.console import Console
 from onething.engine.errors import OnethingError
 from onething.spec.load import read
 from onething.spec.location import Diagnostic, Severity
+from onething.verify.check import DEFAULT_BUDGET
 
 EXIT_SOUND, EXIT_UNSOUND, EXIT_INVALID, EXIT_UNDECIDED = 0, 1, 2, 3
 
@@ -34,24 +35,50 @@ def cli() -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json for tools and editors")
-def check(files: tuple[Path, ...], fmt: str) -> None:
-    """Check workflow FILES: every problem, located. Exit 0 ok, 2 invalid input."""
+@click.option("--budget", type=click.IntRange(min=1), default=DEFAULT_BUDGET, show_default=True,
+              help="the most states the proof may visit before it gives up (exit 3)")
+@click.option("--explicit", is_flag=True,
+              help="explore parallel blocks as a full product (slow; to cross-check)")
+def check(files: tuple[Path, ...], fmt: str, budget: int, explicit: bool) -> None:
+    """Check workflow FILES and prove each sound: every path ends in exactly one delivery.
+
+    Exit 0 sound, 1 unsound, 2 invalid input, 3 undecided (state budget exceeded).
+    """
+    from onething.verify.check import check as prove
+
     worst = EXIT_SOUND
     reports = []
     for path in files:
         result = read(path)
-        if result.errors:
-            worst = max(worst, EXIT_INVALID)
-        reports.append({
-            "file": str(path),
-            "valid": result.ok,
-            "diagnostics": [d.to_json() for d in result.diagnostics],
-        })
+        entry: dict[str, Any] = {"file": str(path), "valid": result.ok,
+                                 "diagnostics": [d.to_json() for d in result.diagnostics]}
         if fmt == "text":
             _print_diagnostics(path, result.diagnostics, result.ok)
+        if result.workflow is None:
+            worst = _worse(worst, EXIT_INVALID)
+            reports.append(entry)
+            continue
+        report = prove(result.workflow, budget=budget, compositional=not explicit)
+        entry["proof"] = report.to_json()
+        reports.append(entry)
+        code = (EXIT_UNDECIDED if not report.decided
+                else EXIT_SOUND if report.sound else EXIT_UNSOUND)
+        worst = _worse(worst, code)
+        if fmt == "text":
+            for violation in report.violations:
+                colour = "yellow" if violation.warning else "red"
+                out.print(f"[{colour}]{_escape(violation.render())}[/{colour}]")
+            colour = "green" if report.sound else "red"
+            out.print(f"[{colour}]{_escape(report.summary())}[/{colour}]")
     if fmt == "json":
         click.echo(json.dumps({"files": reports}, ensure_ascii=False, indent=2))
     sys.exit(worst)
+
+
+def _worse(a: int, b: int) -> int:
+    """Combine exit codes: invalid input beats undecided beats unsound beats sound."""
+    rank = {EXIT_SOUND: 0, EXIT_UNSOUND: 1, EXIT_UNDECIDED: 2, EXIT_INVALID: 3}
+    return a if rank[a] >= rank[b] else b
 
 
 def _print_diagnostics(path: Path, diagnostics: tuple[Diagnostic, ...], ok: bool) -> None:
@@ -61,8 +88,8 @@ def _print_diagnostics(path: Path, diagnostics: tuple[Diagnostic, ...], ok: bool
     errors = sum(d.severity is Severity.ERROR for d in diagnostics)
     warnings = len(diagnostics) - errors
     if ok:
-        out.print(f"[green]{path}: valid[/green]" + (f" ({warnings} warning(s))" if warnings
-                                                      else ""))
+        if warnings:
+            out.print(f"[yellow]{path}: valid, {warnings} warning(s)[/yellow]")
     else:
         out.print(f"[red]{path}: invalid: {errors} error(s), {warnings} warning(s)[/red]")
 

@@ -20,6 +20,7 @@ from onething.engine.errors import (
     NotAuthorized,
     SubmissionRejected,
     UnknownWorkflow,
+    Unsound,
 )
 from onething.engine.forms import check_submission
 from onething.engine.notices import build_notice
@@ -27,13 +28,13 @@ from onething.engine.records import SYSTEM, Actor, Case, Delivery, Event, Role, 
 from onething.machine.compile import CompiledWorkflow, NotEnabled, compile_net
 from onething.net.build import build_net
 from onething.net.model import Actor as Performer
-from onething.net.model import Role as PlaceRole
-from onething.net.model import Transition
+from onething.net.model import STEP_ROLES, Transition
 from onething.net.semantics import form_guard
 from onething.spec.load import parse, read
 from onething.spec.model import Workflow
 from onething.stores.base import Store
 from onething.stores.memory import MemoryStore
+from onething.verify.check import check
 
 RETRIES = 5
 
@@ -54,7 +55,8 @@ class Engine:
     """Runs cases of deployed workflows against a :class:`~onething.stores.base.Store`."""
 
     def __init__(self, store: Store | None = None, clock: Clock | None = None,
-                 new_id: Callable[[], str] | None = None) -> None:
+                 new_id: Callable[[], str] | None = None, *, verify: bool = True) -> None:
+        self.verify = verify
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._new_id = new_id or (lambda: uuid.uuid4().hex[:16])
@@ -63,9 +65,17 @@ class Engine:
     # -- workflows ---------------------------------------------------------------------------
 
     def deploy(self, workflow: Workflow | str | Path) -> Deployed:
-        """Compile and record a workflow version; a changed file needs a new version."""
+        """Prove, compile and record a workflow version.
+
+        An unsound workflow is refused (:class:`~onething.engine.errors.Unsound`, with the
+        checker's report); a changed file needs a new version number.
+        """
         if not isinstance(workflow, Workflow):
             workflow = read(workflow).unwrap()
+        if self.verify:
+            report = check(workflow)
+            if not report.sound:
+                raise Unsound(report)
         key = (workflow.id, workflow.version)
         known = self._deployed.get(key)
         if known is not None and known.workflow.content_hash != workflow.content_hash:
@@ -129,41 +139,39 @@ class Engine:
 
     def accept(self, case_id: str, actor: Actor) -> Case:
         """The window accepts the case (受理); with materials promised, on the promise."""
-        def pick(case: Case, _: Deployed) -> str:
-            return "accept:promise" if case.promised else "accept"
+        def pick(case: Case, _: Deployed) -> Wanted:
+            return Wanted("accept", None, "accept:promise" if case.promised else "accept")
         return self._perform(case_id, pick, actor)
 
     def refuse_intake(self, case_id: str, actor: Actor, reason: str) -> Case:
         """The window refuses to accept the case (不予受理): the case ends with a refusal."""
-        return self._perform(case_id, _named("refuse_intake"), actor, reason=reason)
+        return self._perform(case_id, _wanted("refuse_intake"), actor, reason=reason)
 
     def act(self, case_id: str, step: str, outcome: str, actor: Actor,
             reason: str = "") -> Case:
         """A department's outcome on its step: approve, refuse, request_correction, ..."""
-        return self._perform(case_id, _named(f"{outcome}:{step}"), actor, reason=reason,
-                             step=step)
+        return self._perform(case_id, _wanted(outcome, step), actor, reason=reason, step=step)
 
     def supplement(self, case_id: str, actor: Actor, *, step: str | None = None,
                    fields: Mapping[str, Any] | None = None,
                    materials: Mapping[str, str] | None = None) -> Case:
         """The applicant answers a correction request on ``step``, or brings promised
         materials (without ``step``)."""
-        name = f"supplement:{step}" if step else "supplement_material"
-        return self._perform(case_id, _named(name), actor, step=step,
+        wanted = _wanted("supplement", step) if step else _wanted("supplement_material")
+        return self._perform(case_id, wanted, actor, step=step,
                              fields=dict(fields or {}), materials=dict(materials or {}))
 
     def withdraw(self, case_id: str, actor: Actor, reason: str = "") -> Case:
         """The applicant withdraws (撤回): allowed until the delivery, never after."""
-        return self._perform(case_id, _named("withdraw"), actor, reason=reason)
+        return self._perform(case_id, _wanted("withdraw"), actor, reason=reason)
 
     def deliver(self, case_id: str, actor: Actor, method: str | None = None) -> Case:
         """The window hands over the bundled result (统一出件) by one of the methods."""
-        return self._perform(case_id, _named("deliver"), actor, method=method)
+        return self._perform(case_id, _wanted("deliver"), actor, method=method)
 
     def expire(self, case_id: str, timer: str, step: str | None = None) -> Case:
         """Fire a case-ending timer now (``correction_expired`` or ``promise_expired``)."""
-        name = f"{timer}:{step}" if step else timer
-        return self._perform(case_id, _named(name), SYSTEM, step=step)
+        return self._perform(case_id, _wanted(timer, step), SYSTEM, step=step)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -194,7 +202,7 @@ class Engine:
 
     # -- the one path every action takes --------------------------------------------------------
 
-    def _perform(self, case_id: str, pick: Callable[[Case, Deployed], str], actor: Actor,
+    def _perform(self, case_id: str, pick: Callable[[Case, Deployed], Wanted], actor: Actor,
                  **payload: Any) -> Case:
         for attempt in range(RETRIES):
             case = self.store.load(case_id)
@@ -215,15 +223,16 @@ class Engine:
             return new
         raise Conflict(f"case {case_id} kept changing; try again")  # pragma: no cover
 
-    def _change(self, case: Case, deployed: Deployed, name: str, actor: Actor,
+    def _change(self, case: Case, deployed: Deployed, wanted: Wanted, actor: Actor,
                 payload: dict[str, Any]) -> tuple[Case, list[Event], Delivery | None]:
         workflow, compiled = deployed.workflow, deployed.compiled
         if case.ended:
             raise CaseEnded(_ended_message(case), "nothing about a delivered case may change")
-        transition = compiled.by_name.get(name)
+        marking = compiled.marking_of(case.marking)
+        transition = self._resolve(compiled, wanted, marking, case)
         if transition is None:
-            raise ActionRefused(f"'{name.replace(':', ' ')}' is not an action of "
-                                f"{workflow.id}", _hint_steps(workflow, payload.get("step")))
+            raise ActionRefused(f"'{wanted.label}' is not an action of {workflow.id}",
+                                _hint_steps(workflow, wanted.step))
         self._authorize(workflow, transition, actor)
         now = self.clock.now()
         new = attrs.evolve(case, form=dict(case.form), materials=dict(case.materials),
@@ -234,7 +243,6 @@ class Engine:
             self._apply_fields(workflow, transition, new, payload, data)
         if transition.action == "supplement_material":
             self._apply_materials(new, payload, data)
-        marking = compiled.marking_of(case.marking)
         try:
             fired = compiled.fire(marking, transition, form_guard(new.form))
         except NotEnabled:
@@ -275,6 +283,16 @@ class Engine:
                                  "items": list(delivery.items)}))
         new.events = seq + len(events)
         return new, events, delivery
+
+    @staticmethod
+    def _resolve(compiled: CompiledWorkflow, wanted: Wanted, marking: int,
+                 case: Case) -> Transition | None:
+        """The transition meant by an action: the enabled one if any, else any match."""
+        matching = [t for t in compiled.net.transitions
+                    if t.action == wanted.action and t.step == wanted.step
+                    and (wanted.name is None or t.name == wanted.name)]
+        enabled = set(compiled.enabled(marking, form_guard(case.form)))
+        return next((t for t in matching if t in enabled), matching[0] if matching else None)
 
     def _delivery(self, workflow: Workflow, case: Case, kind: str, active: set[str],
                   transition: Transition, method: str | None, reason: str,
@@ -346,11 +364,24 @@ class Engine:
             raise NotAuthorized(f"'{transition.action}' is fired by the engine's timers")
 
 
-_ACTIVE = (PlaceRole.STEP, PlaceRole.CORRECTION, PlaceRole.SPECIAL)
+_ACTIVE = STEP_ROLES
 
 
-def _named(name: str) -> Callable[[Case, Deployed], str]:
-    return lambda case, deployed: name
+@attrs.frozen
+class Wanted:
+    """An action as asked for: its name, its step, and (rarely) the exact variant."""
+
+    action: str
+    step: str | None = None
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.action} {self.step}" if self.step else self.action
+
+
+def _wanted(action: str, step: str | None = None) -> Callable[[Case, Deployed], Wanted]:
+    return lambda case, deployed: Wanted(action, step)
 
 
 def _ended_message(case: Case) -> str:

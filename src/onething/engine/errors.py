@@ -67,6 +67,15 @@ class DeployRefused(OnethingError):
     """A workflow that may not be deployed (changed content under an existing version)."""
 
 
+class Unsound(DeployRefused):
+    """The workflow is not sound; ``report`` holds the violations and their traces."""
+
+    def __init__(self, report: object) -> None:
+        self.report = report
+        lines = [report.summary(), *(v.render() for v in report.errors)]
+        super().__init__("\n".join(lines))
+
+
 class Conflict(OnethingError):
     """Another action changed the case first (optimistic concurrency)."""
 

@@ -37,6 +37,7 @@ labels are quoted and escaped for each format, and Chinese text passes through u
 from __future__ import annotations
 
 import re
+
 import attrs
 
 from onething.spec.model import Block, Choice, Parallel, Sequence, Step, Workflow

@@ -12,10 +12,13 @@ from onething.net.model import (
     DeliveryKind,
     Literal,
     Net,
+    ParallelBlock,
     Place,
     Role,
     Transition,
 )
+from onething.spec import expr as exprs
+from onething.spec.checks import all_conditions
 from onething.spec.location import UNKNOWN, Location
 from onething.spec.model import Choice, Parallel, Sequence, Step, Workflow
 
@@ -23,6 +26,19 @@ from onething.spec.model import Choice, Parallel, Sequence, Step, Workflow
 def build_net(workflow: Workflow) -> Net:
     """The case net of ``workflow`` (which must have loaded without errors)."""
     return _Builder(workflow).build()
+
+
+def route_fields(workflow: Workflow) -> frozenset[str]:
+    """Fields that decide the route (read by a ``when``): fixed once the case is accepted.
+
+    A correction may change what its step reads, except these: the path a case takes is
+    decided by the form it was accepted with (docs/decisions/0003-route-fields.md).
+    """
+    fields: set[str] = set()
+    for condition, what in all_conditions(workflow):
+        if not what.startswith("'required_if'"):
+            fields |= exprs.fields(condition.expr)
+    return frozenset(fields)
 
 
 class _Builder:
@@ -58,7 +74,8 @@ class _Builder:
             self.complete = self.place("materials:complete", Role.MATERIALS, location=loc)
         self.step_place: dict[str, int] = {}
         self.entry: dict[str, int] = {}
-        self.flags: list[int] = []
+        self.blocks: list[ParallelBlock] = []
+        self.route_fields = route_fields(wf)
         for step in wf.iter_steps():
             self.step_place[step.id] = self.place(f"step:{step.id}", Role.STEP, step.id,
                                                   step.location)
@@ -68,9 +85,9 @@ class _Builder:
             )
         first = self.sequence(wf.steps, self.ready)
         self.lifecycle(first, wf)
-        initial = frozenset({self.intake, self.open, *self.flags})
+        initial = frozenset({self.intake, self.open})
         return Net(f"{wf.id}@{wf.version}", tuple(self.places), tuple(self.transitions),
-                   initial, wf.path)
+                   initial, wf.path, tuple(self.blocks))
 
     # -- lifecycle: intake, materials, delivery, withdrawal ---------------------------------
 
@@ -89,7 +106,8 @@ class _Builder:
                      (self.promised, self.open), (self.closed,), cancel=True,
                      delivers=DeliveryKind.TERMINATION, escape=True, location=loc)
         self.add("refuse_intake", "refuse_intake", Actor.WINDOW, (self.intake, self.open),
-                 (self.closed,), cancel=True, delivers=DeliveryKind.REFUSAL, location=loc)
+                 (self.closed,), cancel=True, delivers=DeliveryKind.REFUSAL, escape=True,
+                 location=loc)
         needs = (self.ready, self.open) + ((self.complete,) if self.complete is not None else ())
         self.add("deliver", "deliver", Actor.WINDOW, needs, (self.closed,),
                  delivers=DeliveryKind.RESULT, location=wf.delivery.location)
@@ -114,36 +132,28 @@ class _Builder:
 
     def step(self, step: Step, succ: int) -> int:
         sid, loc = step.id, step.location
-        here = self.step_place[sid]
-        approve_to = self.entry[step.jump("approve")] if step.jump("approve") else succ
-        self.add(f"approve:{sid}", "approve", Actor.DEPARTMENT, (here,), (approve_to,),
-                 step=sid, location=step.where("goto") if step.jump("approve") else loc)
-        if step.jump("refuse"):
-            self.add(f"refuse:{sid}", "refuse", Actor.DEPARTMENT, (here,),
-                     (self.entry[step.jump("refuse")],), step=sid, location=step.where("goto"))
-        elif step.optional:
-            self.add(f"refuse:{sid}", "refuse", Actor.DEPARTMENT, (here,), (succ,), step=sid,
-                     location=step.where("optional"))
-        else:
-            self.add(f"refuse:{sid}", "refuse", Actor.DEPARTMENT, (here, self.open),
-                     (self.closed,), step=sid, cancel=True, delivers=DeliveryKind.REFUSAL,
-                     location=loc)
-        unused = self.place(f"flag:{sid}:correction_unused", Role.FLAG, sid, loc)
-        used = self.place(f"flag:{sid}:correction_used", Role.FLAG, sid, loc)
-        self.flags.append(unused)
+        fresh = self.step_place[sid]
+        corrected = self.place(f"step:{sid}:corrected", Role.CORRECTED, sid, loc)
         waiting = self.place(f"step:{sid}:correction", Role.CORRECTION, sid, loc)
-        special = self.place(f"step:{sid}:special", Role.SPECIAL, sid, loc)
+        approve_to = self.entry[step.jump("approve")] if step.jump("approve") else succ
+        approve_at = step.where("goto") if step.jump("approve") else loc
+        for here, suffix in ((fresh, ""), (corrected, ":corrected")):
+            self.add(f"approve:{sid}{suffix}", "approve", Actor.DEPARTMENT, (here,),
+                     (approve_to,), step=sid, location=approve_at)
+            self.refusal(step, here, suffix, succ)
+            special = self.place(f"step:{sid}{suffix}:special", Role.SPECIAL, sid, loc)
+            self.add(f"start_special_procedure:{sid}{suffix}", "start_special_procedure",
+                     Actor.DEPARTMENT, (here,), (special,), step=sid, location=loc)
+            self.add(f"end_special_procedure:{sid}{suffix}", "end_special_procedure",
+                     Actor.DEPARTMENT, (special,), (here,), step=sid, location=loc)
         self.add(f"request_correction:{sid}", "request_correction", Actor.DEPARTMENT,
-                 (here, unused), (waiting, used), step=sid, location=loc)
-        self.add(f"supplement:{sid}", "supplement", Actor.APPLICANT, (waiting,), (here,),
-                 step=sid, rewrites=frozenset(step.reads), location=loc)
+                 (fresh,), (waiting,), step=sid, location=loc)
+        self.add(f"supplement:{sid}", "supplement", Actor.APPLICANT, (waiting,), (corrected,),
+                 step=sid, rewrites=frozenset(step.reads) - self.route_fields, location=loc)
         self.add(f"correction_expired:{sid}", "correction_expired", Actor.TIMER,
                  (waiting, self.open), (self.closed,), step=sid, cancel=True,
                  delivers=DeliveryKind.TERMINATION, escape=True, location=loc)
-        self.add(f"start_special_procedure:{sid}", "start_special_procedure",
-                 Actor.DEPARTMENT, (here,), (special,), step=sid, location=loc)
-        self.add(f"end_special_procedure:{sid}", "end_special_procedure", Actor.DEPARTMENT,
-                 (special,), (here,), step=sid, location=loc)
+        here = fresh
         if step.when is None:
             return here
         before = self.entry[sid]
@@ -153,6 +163,19 @@ class _Builder:
         self.add(f"skip:{sid}", None, Actor.ENGINE, (before,), (succ,), step=sid,
                  guard=(Literal(step.when, False),), location=where)
         return before
+
+    def refusal(self, step: Step, here: int, suffix: str, succ: int) -> None:
+        sid = step.id
+        if step.jump("refuse"):
+            self.add(f"refuse:{sid}{suffix}", "refuse", Actor.DEPARTMENT, (here,),
+                     (self.entry[step.jump("refuse")],), step=sid, location=step.where("goto"))
+        elif step.optional:
+            self.add(f"refuse:{sid}{suffix}", "refuse", Actor.DEPARTMENT, (here,), (succ,),
+                     step=sid, location=step.where("optional"))
+        else:
+            self.add(f"refuse:{sid}{suffix}", "refuse", Actor.DEPARTMENT, (here, self.open),
+                     (self.closed,), step=sid, cancel=True, delivers=DeliveryKind.REFUSAL,
+                     escape=True, location=step.location)
 
     def parallel(self, par: Parallel, succ: int) -> int:
         self.counters["par"] += 1
@@ -164,10 +187,13 @@ class _Builder:
             done = self.place(f"{name}:{index}:done", Role.BRANCH_DONE, location=branch.location)
             dones.append(done)
             starts.append(self.sequence(branch, done))
+        fork = len(self.transitions)
         self.add(f"fork:{name}", None, Actor.ENGINE, (entry,), (running, *starts),
                  location=par.location)
         self.add(f"join:{name}", None, Actor.ENGINE, (running, *dones), (succ,),
                  location=par.location)
+        self.blocks.append(ParallelBlock(name, entry, running, fork, fork + 1, tuple(starts),
+                                         tuple(dones), par.location))
         return entry
 
     def choice(self, choice: Choice, succ: int) -> int:

@@ -6,7 +6,8 @@ Transitions are the events: department outcomes, applicant and window actions, t
 silent (``tau``) moves - forks, joins, choice arms - which the engine takes on its own right
 after every action. A transition may *cancel* (remove every other token: the case ends) and
 may *deliver* (one of ``result``, ``refusal``, ``withdrawal``, ``termination``).
-Flag places (one-shot correction, material promises) are bookkeeping, not work.
+A step's positions record whether its one correction (一次告知) has been used in the current
+visit, so a step holds exactly one token and no flags outlive it.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class Role(str, Enum):
 
     INTAKE = "intake"
     STEP = "step"
+    CORRECTED = "corrected"
     CORRECTION = "correction"
     SPECIAL = "special"
     ENTRY = "entry"
@@ -39,6 +41,10 @@ class Role(str, Enum):
 
 #: places whose tokens are bookkeeping: they remain when a case ends, and cancelling keeps them
 BOOKKEEPING = frozenset({Role.FLAG, Role.CLOSED})
+#: places where a step awaits its department (fresh, or after its one correction)
+PENDING = frozenset({Role.STEP, Role.CORRECTED})
+#: every place that belongs to one step
+STEP_ROLES = frozenset({Role.STEP, Role.CORRECTED, Role.CORRECTION, Role.SPECIAL})
 
 
 class Actor(str, Enum):
@@ -96,6 +102,8 @@ class Transition:
     rewrites: frozenset[str] = frozenset()
     escape: bool = False
     location: Location = UNKNOWN
+    # ``escape``: ends the case without the applicant's cooperation (a withdrawal, a refusal,
+    # a timer); the proof of "never stuck" must not lean on these.
 
     @property
     def silent(self) -> bool:
@@ -110,6 +118,24 @@ class Transition:
 
 
 @attrs.frozen
+class ParallelBlock:
+    """Where a parallel block sits in the net: its fork, join and branch ends.
+
+    The checker does not take this on trust: it verifies that the branches really are
+    isolated before it checks them one by one (see :mod:`onething.verify.regions`).
+    """
+
+    name: str
+    entry: int
+    running: int
+    fork: int
+    join: int
+    starts: tuple[int, ...]
+    dones: tuple[int, ...]
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
 class Net:
     """Places, transitions and the initial marking of one workflow version."""
 
@@ -118,6 +144,7 @@ class Net:
     transitions: tuple[Transition, ...]
     initial: frozenset[int]
     source: str = ""
+    blocks: tuple[ParallelBlock, ...] = ()
 
     def place(self, name: str) -> Place:
         for place in self.places:

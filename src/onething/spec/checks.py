@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from onething.spec import expr as exprs
-from onething.spec.location import Diagnostic, Severity
+from onething.spec.location import Diagnostic, Location, Severity
 from onething.spec.model import (
     JUMP_OUTCOMES,
     Choice,
@@ -17,20 +17,28 @@ from onething.spec.model import (
     Step,
     Workflow,
 )
+from onething.spec.yamlsource import SourceLines
 
 Scope = tuple[tuple[int, int], ...]
 
 
-def check_workflow(workflow: Workflow) -> list[Diagnostic]:
-    """Every cross-reference problem of ``workflow`` (errors and warnings)."""
+def check_workflow(
+    workflow: Workflow, delivery_items: Mapping[str, Location] | None = None
+) -> list[Diagnostic]:
+    """Every cross-reference problem of ``workflow`` (errors and warnings).
+
+    ``delivery_items`` locates the delivery's list entries (``"bundle:seal_set"``,
+    ``"reads:mail_address"``); without it they are reported at the delivery.
+    """
     out: list[Diagnostic] = []
+    items = delivery_items or {}
     scopes = dict(step_scopes(workflow.steps))
     steps = list(workflow.iter_steps())
     out += _duplicate_ids(steps)
     out += _jumps(steps, scopes)
-    out += _reads(workflow, steps)
+    out += _reads(workflow, steps, items)
     out += _conditions(workflow)
-    out += _bundle(workflow, steps)
+    out += _bundle(workflow, steps, items)
     out += _unused(workflow, steps)
     out += _limits(steps)
     return out
@@ -71,8 +79,8 @@ def _duplicate_ids(steps: list[Step]) -> Iterator[Diagnostic]:
 def _jumps(steps: list[Step], scopes: dict[str, Scope]) -> Iterator[Diagnostic]:
     ids = [s.id for s in steps]
     for step in steps:
-        where = step.where("goto")
         for outcome, target in step.goto:
+            where = step.key_locations.get(f"goto:{outcome}", step.where("goto"))
             if outcome not in JUMP_OUTCOMES:
                 continue
             if target not in scopes:
@@ -93,18 +101,21 @@ def _jumps(steps: list[Step], scopes: dict[str, Scope]) -> Iterator[Diagnostic]:
         if step.optional and step.jump("refuse"):
             yield Diagnostic(
                 "conflicting-outcome",
-                f"step '{step.id}' is optional and also jumps on 'refuse'", where,
+                f"step '{step.id}' is optional and also jumps on 'refuse'",
+                step.key_locations.get("goto:refuse", step.where("goto")),
                 "an optional step's refusal just lets the case go on; drop one of the two",
             )
 
 
-def _reads(workflow: Workflow, steps: list[Step]) -> Iterator[Diagnostic]:
+def _reads(
+    workflow: Workflow, steps: list[Step], items: Mapping[str, Location]
+) -> Iterator[Diagnostic]:
     names = sorted(workflow.form.names)
     for name in workflow.delivery.reads:
         if name not in workflow.form.names:
             yield Diagnostic(
                 "unknown-field", f"the delivery reads '{name}', which the form does not have",
-                workflow.delivery.location,
+                items.get(f"reads:{name}", workflow.delivery.location),
                 _close(name, names) or "add it under form.fields or form.materials",
             )
     for step in steps:
@@ -113,19 +124,21 @@ def _reads(workflow: Workflow, steps: list[Step]) -> Iterator[Diagnostic]:
                 yield Diagnostic(
                     "unknown-field",
                     f"step '{step.id}' reads '{name}', which the form does not have",
-                    step.where("reads"),
+                    step.key_locations.get(f"reads:{name}", step.where("reads")),
                     _close(name, names) or "add it under form.fields or form.materials",
                 )
 
 
 def _conditions(workflow: Workflow) -> Iterator[Diagnostic]:
     fields = {f.name: f for f in workflow.form.fields}
+    lines = SourceLines(workflow.text)
     for cond, what in all_conditions(workflow):
         for problem in exprs.typecheck(cond.expr, fields):
             yield Diagnostic(
                 problem.code if problem.code == "unknown-field" else "expression-type",
-                f"{what}: {problem.message}", cond.location.shifted(problem.offset),
-                problem.hint,
+                f"{what}: {problem.message}",
+                lines.in_value(cond.location, cond.text, problem.offset),
+                problem.hint or "see the condition language in docs/language.md",
             )
 
 
@@ -154,14 +167,16 @@ def _block_conditions(block: object) -> Iterator[tuple[Condition, str]]:
             yield from _block_conditions(arm.body)
 
 
-def _bundle(workflow: Workflow, steps: list[Step]) -> Iterator[Diagnostic]:
+def _bundle(
+    workflow: Workflow, steps: list[Step], items: Mapping[str, Location]
+) -> Iterator[Diagnostic]:
     produced = sorted({item for s in steps for item in s.produces})
     for item in workflow.delivery.bundle:
         if item not in produced:
             yield Diagnostic(
                 "unproducible-item",
                 f"the delivery bundles '{item}', which no step produces",
-                workflow.delivery.location,
+                items.get(f"bundle:{item}", workflow.delivery.location),
                 _close(item, produced) or "add it to some step's 'produces' or drop it",
             )
 

@@ -43,10 +43,11 @@ from onething.spec.values import ValueProblem, clean_value
 from onething.spec.yamlsource import (
     DEFAULT_LIMITS,
     Limits,
+    SourceLines,
     YamlRefused,
     compose,
     node_location,
-    value_offset,
+    scalar_start,
 )
 
 STEP_ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -75,6 +76,8 @@ FORM_KEYS = {"fields": False, "materials": False}
 ARM_KEYS = {"when": False, "then": False, "otherwise": False}
 FEES = ("waived", "charged")
 YAML_BOOL_WORDS = {"on", "off", "yes", "no", "y", "n", "true", "false"}
+MAX_CONDITION_DEPTH = 50
+CONDITION_HINT = "a condition compares a form field with a value, e.g. delivery_method == 'mail'"
 
 
 class WorkflowInvalid(Exception):
@@ -121,10 +124,11 @@ def read(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> LoadResult:
     name = str(path)
     try:
         raw = Path(path).read_bytes()
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
         diag = Diagnostic(
-            "unreadable", f"cannot read the file: {exc.strerror}", Location(name, 0, 0),
-            "check the path",
+            "unreadable", f"cannot read the file: {reason}", Location(name, 0, 0),
+            "check the path and that the file is readable",
         )
         return LoadResult(None, (diag,))
     if len(raw) > limits.max_bytes:
@@ -132,9 +136,11 @@ def read(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> LoadResult:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
+        before = raw[: exc.start].decode("utf-8", "replace")
+        where = SourceLines(before).location(name, len(before))
         diag = Diagnostic(
-            "encoding", f"the file is not UTF-8 (byte {exc.start})", Location(name, 1, 1),
-            "save the file as UTF-8",
+            "encoding", f"the file is not UTF-8 (byte {exc.start}: 0x{raw[exc.start]:02x})",
+            where, "save the file as UTF-8 (GBK or GB 18030 text must be converted)",
         )
         return LoadResult(None, (diag,))
     return parse(text, name, limits)
@@ -146,10 +152,10 @@ def parse(text: str, path: str = "<string>", limits: Limits = DEFAULT_LIMITS) ->
         root = compose(text, path, limits)
     except YamlRefused as refused:
         return LoadResult(None, (refused.diagnostic,))
-    reader = _Reader(path)
+    reader = _Reader(path, text)
     workflow = reader.workflow(root, text)
     if workflow is not None:
-        reader.diagnostics.extend(check_workflow(workflow))
+        reader.diagnostics.extend(check_workflow(workflow, reader.item_locations))
     diagnostics = tuple(sorted(reader.diagnostics, key=lambda d: d.location))
     if any(d.severity is Severity.ERROR for d in diagnostics):
         workflow = None
@@ -166,15 +172,21 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 
 _Entries = dict[str, tuple[yaml.Node, yaml.Node]]
-_SCALAR = yaml.constructor.SafeConstructor()
+_UNCONSTRUCTABLE = (ValueError, KeyError, AttributeError, TypeError, OverflowError, yaml.YAMLError)
 
 
 class _Reader:
     """Turns located YAML nodes into model objects, collecting diagnostics."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, text: str = "") -> None:
         self.path = path
+        self.text = text
+        self.lines = SourceLines(text)
         self.diagnostics: list[Diagnostic] = []
+        #: where list entries are, for the cross-reference checks: "bundle:seal_set" and the like
+        self.item_locations: dict[str, Location] = {}
+        # one constructor per read: a shared one would keep every node it ever saw
+        self.constructor = yaml.constructor.SafeConstructor()
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -215,27 +227,38 @@ class _Reader:
 
     def _key(self, node: yaml.Node, what: str) -> str | None:
         if not isinstance(node, yaml.ScalarNode):
-            self.error("bad-type", f"a key of {what} must be a plain word", node)
+            self.error("bad-type", f"a key of {what} must be a plain word", node,
+                       "write the key as a word followed by ':'")
             return None
         if node.tag.endswith(":bool") and node.value.lower() in YAML_BOOL_WORDS:
+            hint = f"quote the key ('{node.value}':) if you meant the word"
+            if what == "a step":
+                hint = f"jumps are written 'goto: {{approve: step_id}}'; {hint}"
             self.error(
                 "yaml-boolean-key",
                 f"the key '{node.value}' in {what} is read by YAML as a boolean, not a word",
                 node,
-                "jumps are written 'goto: {approve: step_id}'; quote the key if you meant it",
+                hint,
             )
             return None
         return node.value
 
     def scalar(self, node: yaml.Node) -> Any:
-        return _SCALAR.construct_object(node) if isinstance(node, yaml.ScalarNode) else None
+        if not isinstance(node, yaml.ScalarNode):
+            return None
+        try:
+            return self.constructor.construct_object(node)
+        except _UNCONSTRUCTABLE:
+            # e.g. the date 2024-02-30, '!!int abc' or an integer of 5,000 digits: keep the
+            # text, and let the check of the value report it
+            return node.value
 
     def string(self, node: yaml.Node, what: str, pattern: re.Pattern[str] | None = None,
                example: str = "") -> str | None:
         value = self.scalar(node)
         if not isinstance(node, yaml.ScalarNode) or value is None or isinstance(value, bool):
             self.error("bad-type", f"{what} must be a text value", node,
-                       f"e.g. {example}" if example else "")
+                       f"e.g. {example}" if example else "write one line of text")
             return None
         text = str(value)
         if pattern is not None and not pattern.match(text):
@@ -247,28 +270,34 @@ class _Reader:
     def integer(self, node: yaml.Node, what: str, minimum: int = 0) -> int | None:
         value = self.scalar(node)
         if not isinstance(value, int) or isinstance(value, bool):
-            self.error("bad-type", f"{what} must be a whole number", node)
+            self.error("bad-type", f"{what} must be a whole number", node,
+                       f"write digits only, e.g. {max(minimum, 1)}")
             return None
         if value < minimum:
-            self.error("bad-value", f"{what} must be at least {minimum}", node)
+            self.error("bad-value", f"{what} must be at least {minimum}", node,
+                       f"e.g. {max(minimum, 1)}")
             return None
         return value
 
     def boolean(self, node: yaml.Node, what: str) -> bool | None:
         value = self.scalar(node)
         if not isinstance(value, bool):
-            self.error("bad-type", f"{what} must be true or false", node)
+            self.error("bad-type", f"{what} must be true or false", node,
+                       "write true or false, unquoted")
             return None
         return value
 
-    def names(self, node: yaml.Node, what: str, pattern: re.Pattern[str] = NAME) -> tuple[str, ...]:
+    def names(self, node: yaml.Node, what: str, pattern: re.Pattern[str] = NAME,
+              locations: dict[str, Location] | None = None, prefix: str = "") -> tuple[str, ...]:
+        """A list of names; ``locations`` gets each one's location as ``prefix:name``."""
         if isinstance(node, yaml.ScalarNode) and self.scalar(node) is not None:
             self.error("bad-type", f"{what} must be a list", node,
                        f"write [{node.value}] for a single item")
             return ()
         if not isinstance(node, yaml.SequenceNode):
             if not (isinstance(node, yaml.ScalarNode) and self.scalar(node) is None):
-                self.error("bad-type", f"{what} must be a list", node)
+                self.error("bad-type", f"{what} must be a list", node,
+                           "write the names in brackets, e.g. [company_name, legal_person_id]")
             return ()
         out: list[str] = []
         for item in node.value:
@@ -280,6 +309,8 @@ class _Reader:
                            "list each name once")
                 continue
             out.append(name)
+            if locations is not None:
+                locations[f"{prefix}:{name}"] = self.loc(item)
         return tuple(out)
 
     def duration(self, node: yaml.Node, what: str) -> Duration | None:
@@ -300,12 +331,21 @@ class _Reader:
             self.error("bad-type", f"{what} must be a condition written as text", node,
                        "e.g. when: \"delivery_method == 'mail'\"")
             return None
-        loc = self.loc(node).shifted(value_offset(node))
+        loc = self.loc(node)
+        if isinstance(value, str):
+            first = self.lines.location(self.path, scalar_start(node, self.text))
+            loc = self.lines.in_value(first, text, 0)
         try:
             parsed = exprs.parse(text)
         except exprs.ExprSyntaxError as exc:
-            self.error("bad-expression", f"{what}: {exc.message}", loc.shifted(exc.offset),
-                       exc.hint)
+            self.error("bad-expression", f"{what}: {exc.message}",
+                       self.lines.in_value(loc, text, exc.offset), exc.hint or CONDITION_HINT)
+            return None
+        except RecursionError:
+            parsed = None
+        if parsed is None or _depth(parsed) > MAX_CONDITION_DEPTH:
+            self.error("bad-expression", f"{what}: the condition nests too deeply", loc,
+                       f"keep 'not' and parentheses under {MAX_CONDITION_DEPTH} levels deep")
             return None
         return Condition(text, parsed, loc)
 
@@ -396,7 +436,7 @@ class _Reader:
             return []
         if not isinstance(node, yaml.MappingNode):
             self.error("bad-type", f"the {what}s must be a mapping of names to definitions",
-                       node)
+                       node, f"write one 'name: {{...}}' line per {what}")
             return []
         out, seen = [], {}
         for key_node, value_node in node.value:
@@ -466,7 +506,8 @@ class _Reader:
 
     def bound(self, ftype: str, node: yaml.Node, what: str) -> Any:
         if ftype not in ("int", "decimal", "date"):
-            self.error("bad-value", f"{what} applies to int, decimal and date fields", node)
+            self.error("bad-value", f"{what} applies to int, decimal and date fields", node,
+                       f"remove it, or make the field int, decimal or date (it is {ftype})")
             return None
         try:
             return clean_value(ftype, self.scalar(node))
@@ -522,12 +563,15 @@ class _Reader:
         dept = self.string(entries["department"][1], f"the department of {what}", STEP_ID,
                            "tax") if "department" in entries else None
         values: dict[str, Any] = {}
+        key_locations = {key: self.loc(pair[1]) for key, pair in entries.items()}
         if "title" in entries:
             values["title"] = self.string(entries["title"][1], "the title") or ""
         if "reads" in entries:
-            values["reads"] = self.names(entries["reads"][1], f"'reads' of {what}")
+            values["reads"] = self.names(entries["reads"][1], f"'reads' of {what}",
+                                         locations=key_locations, prefix="reads")
         if "produces" in entries:
-            values["produces"] = self.names(entries["produces"][1], f"'produces' of {what}")
+            values["produces"] = self.names(entries["produces"][1], f"'produces' of {what}",
+                                            locations=key_locations, prefix="produces")
         if "time_limit" in entries:
             values["time_limit"] = self.time_limit(entries["time_limit"][1],
                                                    f"the time limit of {what}")
@@ -537,7 +581,7 @@ class _Reader:
         if "when" in entries:
             values["when"] = self.condition(entries["when"][1], f"'when' of {what}")
         if "goto" in entries:
-            values["goto"] = self.goto(entries["goto"][1], what)
+            values["goto"] = self.goto(entries["goto"][1], what, key_locations)
         if "fee" in entries:
             fee = self.string(entries["fee"][1], f"the fee of {what}")
             if fee is not None and fee not in FEES:
@@ -548,20 +592,22 @@ class _Reader:
             values["source"] = self.string(entries["source"][1], "source") or ""
         if sid is None or dept is None:
             return None
-        key_locations = {key: self.loc(pair[1]) for key, pair in entries.items()}
         return Step(id=sid, department=dept, location=self.loc(node),
                     key_locations=key_locations, **values)
 
-    def goto(self, node: yaml.Node, what: str) -> tuple[tuple[str, str], ...]:
+    def goto(self, node: yaml.Node, what: str,
+             locations: dict[str, Location]) -> tuple[tuple[str, str], ...]:
         entries = self.mapping(node, f"'goto' of {what}",
                                {"approve": False, "refuse": False})
         if not entries:
             return ()
         jumps = []
         for outcome, (_, target_node) in entries.items():
-            target = self.string(target_node, f"the jump target of '{outcome}'", STEP_ID)
+            target = self.string(target_node, f"the jump target of '{outcome}'", STEP_ID,
+                                 "registration")
             if target is not None:
                 jumps.append((outcome, target))
+                locations[f"goto:{outcome}"] = self.loc(target_node)
         return tuple(jumps)
 
     def parallel(self, node: yaml.Node) -> Parallel | None:
@@ -596,7 +642,11 @@ class _Reader:
         if entries is None or "choice" not in entries:
             return None
         arm_nodes = entries["choice"][1]
-        if not isinstance(arm_nodes, yaml.SequenceNode) or not arm_nodes.value:
+        if isinstance(arm_nodes, yaml.SequenceNode) and not arm_nodes.value:
+            self.error("empty-block", "a choice has no arms", arm_nodes,
+                       "give it at least one 'when'/'then' arm, or remove it")
+            return None
+        if not isinstance(arm_nodes, yaml.SequenceNode):
             self.error("bad-type", "'choice' must be a list of 'when'/'then' arms", arm_nodes,
                        "e.g. - when: \"x > 1\"\n    then: [...]\n  - otherwise: [...]")
             return None
@@ -645,14 +695,18 @@ class _Reader:
         entries = self.mapping(node, "the delivery", DELIVERY_KEYS)
         if entries is None:
             return None
-        bundle = self.names(entries["bundle"][1], "the bundle") if "bundle" in entries else ()
+        items = self.item_locations
+        bundle = self.names(entries["bundle"][1], "the bundle", locations=items,
+                            prefix="bundle") if "bundle" in entries else ()
         methods: tuple[str, ...] = ("window",)
         if "methods" in entries:
-            methods = self.names(entries["methods"][1], "the delivery methods")
+            methods = self.names(entries["methods"][1], "the delivery methods",
+                                 locations=items, prefix="methods")
             for method in methods:
                 if method not in DELIVERY_METHODS:
                     self.error("bad-value", f"'{method}' is not a delivery method",
-                               entries["methods"][1], did_you_mean(method, DELIVERY_METHODS))
+                               items.get(f"methods:{method}", self.loc(entries["methods"][1])),
+                               did_you_mean(method, DELIVERY_METHODS))
             if not methods:
                 self.error("bad-value", "the delivery needs at least one method",
                            entries["methods"][1], "window, mail or electronic")
@@ -663,6 +717,19 @@ class _Reader:
                 self.error("bad-value", "the delivery fee must be 'waived' or 'charged'",
                            entries["fee"][1], did_you_mean(fee, FEES))
             fee_waived = fee != "charged"
-        reads = self.names(entries["reads"][1], "'reads' of the delivery") \
-            if "reads" in entries else ()
+        reads = self.names(entries["reads"][1], "'reads' of the delivery", locations=items,
+                           prefix="reads") if "reads" in entries else ()
         return Delivery(bundle, methods, fee_waived, reads, self.loc(node))
+
+
+def _depth(expr: exprs.Expr) -> int:
+    """How deeply ``not``, ``and`` and ``or`` nest in a condition (counted without recursion)."""
+    deepest, stack = 0, [(expr, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, exprs.Not):
+            stack.append((node.operand, depth + 1))
+        elif isinstance(node, (exprs.And, exprs.Or)):
+            stack.extend((item, depth + 1) for item in node.items)
+    return deepest

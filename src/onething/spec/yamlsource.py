@@ -7,14 +7,21 @@ counted against a budget, so an alias bomb ("billion laughs") stops quickly.
 
 from __future__ import annotations
 
+import bisect
+import re
+
 import attrs
 import yaml
 
 from onething.spec.location import Diagnostic, Location
 
 STANDARD_TAGS = frozenset(
-    "tag:yaml.org,2002:" + t for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
+    "tag:yaml.org,2002:" + t
+    for t in ("str", "int", "float", "bool", "null", "map", "seq", "timestamp")
 )
+MAP_TAG = "tag:yaml.org,2002:map"
+SEQ_TAG = "tag:yaml.org,2002:seq"
+MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 @attrs.frozen
@@ -47,6 +54,103 @@ def value_offset(node: yaml.Node) -> int:
     return 1 if isinstance(node, yaml.ScalarNode) and node.style in ("'", '"') else 0
 
 
+class _TooDeep(Exception):
+    def __init__(self, mark: yaml.Mark) -> None:
+        self.mark = mark
+
+
+class _DepthLoader(yaml.SafeLoader):
+    """The safe composer, stopping as soon as nesting passes ``max_depth``.
+
+    PyYAML composes recursively and its scanner slows down quadratically with flow nesting,
+    so a deeply nested document is refused while composing, not after.
+    """
+
+    max_depth = DEFAULT_LIMITS.max_depth
+    depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+        self.depth += 1
+        try:
+            if self.depth > self.max_depth:
+                raise _TooDeep(self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class SourceLines:
+    """Character indexes of one text to and from 1-based lines and columns, as PyYAML counts.
+
+    PyYAML breaks lines at LF, CRLF, CR, NEL, LS and PS, and never counts a BOM as a column.
+    """
+
+    BREAK = re.compile("\r\n|[\r\n\x85\u2028\u2029]")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0, *(m.end() for m in self.BREAK.finditer(text))]
+
+    def location(self, path: str, index: int) -> Location:
+        line = bisect.bisect_right(self.starts, index)
+        start = self.starts[line - 1]
+        return Location(path, line, index - start - self.text.count("\ufeff", start, index) + 1)
+
+    def index(self, location: Location) -> int | None:
+        if not 1 <= location.line <= len(self.starts) or location.col < 1:
+            return None
+        at, col = self.starts[location.line - 1], 1
+        while col < location.col and at < len(self.text):
+            col += self.text[at] != "\ufeff"
+            at += 1
+        return at
+
+    def in_value(self, start: Location, value: str, offset: int) -> Location:
+        """Where character ``offset`` of a scalar's ``value`` is, its first character at ``start``.
+
+        Folded lines, indentation, escapes and doubled quotes make the source longer than the
+        value, so the value's characters are matched in order, skipping what the source adds.
+        """
+        begin = self.index(start)
+        past = offset >= len(value)
+        target = len(value) - 1 if past else offset
+        if begin is None or target < 0:
+            return start.shifted(offset)
+        at, limit = begin, min(len(self.text), begin + 8 * (target + 1) + 256)
+        for char in value[: target + 1]:
+            while at < limit and self.text[at] != char and not (
+                char.isspace() and self.text[at].isspace()
+            ):
+                at += 1
+            if at >= limit:
+                return start.shifted(offset)
+            at += 1
+        return self.location(start.file, at if past else at - 1)
+
+
+def scalar_start(node: yaml.ScalarNode, text: str) -> int:
+    """The index in ``text`` of a scalar's first character: past its quote or block header."""
+    index = node.start_mark.index
+    if node.style in ("|", ">"):
+        header_end = SourceLines.BREAK.search(text, index)
+        return header_end.end() if header_end else index
+    return index + value_offset(node)
+
+
+def _compose(text: str, max_depth: int) -> yaml.Node | None:
+    loader = _DepthLoader(text)
+    loader.max_depth = max_depth
+    try:
+        return loader.get_single_node()
+    except (ValueError, OverflowError):
+        # the scanner turns an out-of-range escape such as "\UFFFFFFFF" into chr(...)
+        raise yaml.scanner.ScannerError(
+            None, None, "a character escape is out of range", loader.get_mark()
+        ) from None
+    finally:
+        loader.dispose()
+
+
 def compose(text: str, path: str, limits: Limits = DEFAULT_LIMITS) -> yaml.Node | None:
     """Parse ``text`` into a node tree, refusing oversize, malformed or hostile input."""
     size = len(text.encode("utf-8", "surrogatepass"))
@@ -60,19 +164,44 @@ def compose(text: str, path: str, limits: Limits = DEFAULT_LIMITS) -> yaml.Node 
             )
         )
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = _compose(text, limits.max_depth)
+    except _TooDeep as exc:
+        raise YamlRefused(
+            Diagnostic(
+                "too-deep",
+                f"the document nests deeper than {limits.max_depth} levels",
+                Location(path, exc.mark.line + 1, exc.mark.column + 1),
+                "flatten the structure, or raise Limits.max_depth",
+            )
+        ) from None
+    except yaml.reader.ReaderError as exc:
+        loc = SourceLines(text).location(path, exc.position)
+        raise YamlRefused(
+            Diagnostic(
+                "yaml-syntax",
+                f"not valid YAML: the character {chr(exc.character)!r} is not allowed"
+                if isinstance(exc.character, int)
+                else f"not valid YAML: {exc.reason}",
+                loc,
+                "remove the control character; a workflow is plain UTF-8 text",
+            )
+        ) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         loc = Location(path, mark.line + 1, mark.column + 1) if mark else Location(path, 1, 1)
         problem = exc.problem or exc.context or "cannot parse"
         if exc.context and exc.problem:
             problem = f"{exc.context}: {exc.problem}"
-        raise YamlRefused(
-            Diagnostic("yaml-syntax", f"not valid YAML: {problem}", loc, _yaml_hint(problem))
-        ) from None
+        hint = _yaml_hint(problem)
+        if (exc.context or "").startswith("while") and exc.context_mark not in (None, mark):
+            opened = exc.context_mark
+            hint += f"; {exc.context} from line {opened.line + 1}, column {opened.column + 1}"
+        raise YamlRefused(Diagnostic("yaml-syntax", f"not valid YAML: {problem}", loc, hint)) \
+            from None
     except yaml.YAMLError as exc:
         raise YamlRefused(
-            Diagnostic("yaml-syntax", f"not valid YAML: {exc}", Location(path, 1, 1))
+            Diagnostic("yaml-syntax", f"not valid YAML: {exc}", Location(path, 1, 1),
+                       "check indentation and quoting")
         ) from None
     except RecursionError:
         raise YamlRefused(
@@ -89,8 +218,16 @@ def compose(text: str, path: str, limits: Limits = DEFAULT_LIMITS) -> yaml.Node 
 
 
 def _yaml_hint(problem: str) -> str:
-    if "tab" in problem:
+    if "tab" in problem or "'\\t'" in problem:
         return "indent with spaces, not tabs"
+    if "flow sequence" in problem:
+        return "a '[' list is not closed with ']', or an entry lacks its ','"
+    if "flow mapping" in problem:
+        return "a '{' mapping is not closed with '}', or an entry lacks its ','"
+    if "single document" in problem:
+        return "a workflow file holds one YAML document; remove the second '---'"
+    if "escape" in problem:
+        return "check the \\x, \\u and \\U escapes in double-quoted strings"
     if "mapping values are not allowed" in problem:
         return "a value containing ': ' must be quoted"
     if "could not find expected ':'" in problem:
@@ -124,6 +261,15 @@ def _check_shape(root: yaml.Node, path: str, limits: Limits) -> None:
                     "flatten the structure, or raise Limits.max_depth",
                 )
             )
+        if node.tag == MERGE_TAG:
+            raise YamlRefused(
+                Diagnostic(
+                    "unknown-tag",
+                    "merge keys ('<<') are not supported",
+                    node_location(path, node),
+                    "write the keys out in full",
+                )
+            )
         if node.tag not in STANDARD_TAGS:
             raise YamlRefused(
                 Diagnostic(
@@ -131,6 +277,17 @@ def _check_shape(root: yaml.Node, path: str, limits: Limits) -> None:
                     f"the YAML tag {node.tag!r} is not allowed",
                     node_location(path, node),
                     "workflows use plain YAML values; remove the '!' tag",
+                )
+            )
+        kind = MAP_TAG if isinstance(node, yaml.MappingNode) else \
+            SEQ_TAG if isinstance(node, yaml.SequenceNode) else None
+        if (kind is not None or node.tag in (MAP_TAG, SEQ_TAG)) and node.tag != kind:
+            raise YamlRefused(
+                Diagnostic(
+                    "unknown-tag",
+                    f"the YAML tag {node.tag!r} does not fit this kind of value",
+                    node_location(path, node),
+                    "remove the '!!' tag",
                 )
             )
         if isinstance(node, yaml.MappingNode):

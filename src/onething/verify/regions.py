@@ -1,0 +1,103 @@
+"""Which parallel blocks may be checked branch by branch, and what each branch holds.
+
+A parallel block's branches can be explored one at a time (instead of as a product whose size
+is the product of the branches') when they cannot see each other: every transition touching a
+branch stays inside that branch, except that it may end the whole case by consuming the
+``open`` place, cancelling everything and delivering. The builder produces only such blocks;
+a net edited by hand (or a mistake injected by a test) may not, and is then explored as a
+whole. Nothing here is taken from the builder on trust: every condition is checked.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from onething.net.model import Net, ParallelBlock, Role, Transition
+
+
+@attrs.frozen
+class Region:
+    """A parallel block that passed the isolation check, with each branch's contents."""
+
+    block: ParallelBlock
+    places: tuple[frozenset[int], ...]
+    transitions: tuple[frozenset[int], ...]
+
+
+def isolated_regions(net: Net) -> dict[str, Region]:
+    """Every parallel block of ``net`` whose branches are isolated, by block name."""
+    glob = _global_places(net)
+    out = {}
+    for block in net.blocks:
+        region = _region(net, block, glob)
+        if region is not None:
+            out[block.name] = region
+    return out
+
+
+def _global_places(net: Net) -> frozenset[int]:
+    return frozenset(p.index for p in net.places if p.role in (Role.OPEN, Role.CLOSED))
+
+
+def _closure(net: Net, start: set[int], stop: frozenset[int], skip: set[int]) -> set[int]:
+    seen = set(start)
+    frontier = list(start)
+    consumers: dict[int, list[int]] = {}
+    for t in net.transitions:
+        for p in t.consume:
+            consumers.setdefault(p, []).append(t.index)
+    while frontier:
+        place = frontier.pop()
+        for ti in consumers.get(place, ()):
+            if ti in skip:
+                continue
+            for q in net.transitions[ti].produce:
+                if q not in stop and q not in seen:
+                    seen.add(q)
+                    frontier.append(q)
+    return seen
+
+
+def _region(net: Net, block: ParallelBlock, glob: frozenset[int]) -> Region | None:
+    fork, join = net.transitions[block.fork], net.transitions[block.join]
+    if set(fork.consume) != {block.entry} or fork.produce != (block.running, *block.starts):
+        return None
+    if set(join.consume) != {block.running, *block.dones} or fork.cancel or join.cancel:
+        return None
+    mine = {block.fork, block.join}
+    branches = [_closure(net, {s}, glob, mine) for s in block.starts]
+    after = _closure(net, set(join.produce), glob, {block.fork})
+    claimed: set[int] = set()
+    for index, places in enumerate(branches):
+        others = set(block.dones) - {block.dones[index]}
+        if block.dones[index] not in places or places & (others | {block.entry, block.running}):
+            return None
+        if places & claimed or places & after or places & net.initial:
+            return None
+        claimed |= places
+    owned: list[set[int]] = [set() for _ in branches]
+    for t in net.transitions:
+        if t.index in mine:
+            continue
+        touched = (set(t.consume) | set(t.produce)) - glob
+        if block.running in touched or (set(t.consume) & set(block.dones)):
+            return None
+        hits = [i for i, places in enumerate(branches) if touched & places]
+        if not hits:
+            continue
+        if len(hits) > 1 or not touched <= branches[hits[0]] or not _proper_ender(net, t, glob):
+            return None
+        owned[hits[0]].add(t.index)
+    return Region(block, tuple(frozenset(b) for b in branches),
+                  tuple(frozenset(o) for o in owned))
+
+
+def _proper_ender(net: Net, t: Transition, glob: frozenset[int]) -> bool:
+    """A transition touching the case's life ends it properly: open -> closed, cancelling."""
+    touches_global = bool((set(t.consume) | set(t.produce)) & glob)
+    if not touches_global and not t.cancel and t.delivers is None:
+        return True
+    consumed = [net.places[p].role for p in t.consume if p in glob]
+    produced = [net.places[p].role for p in t.produce]
+    return (consumed == [Role.OPEN] and produced == [Role.CLOSED] and t.cancel
+            and t.delivers is not None)
