@@ -245,7 +245,7 @@ def test_override_without_days_off_cannot_declare_a_missing_year() -> None:
     if 2099 in installed_official_years():  # pragma: no cover
         pytest.skip("unexpected data")
     table = CalendarOverrides.from_yaml("official_years: [2099]", source="x.yaml")
-    with pytest.raises(OverridesError, match="x.yaml: official_years declares 2099"):
+    with pytest.raises(OverridesError, match=r"x\.yaml: official_years declares 2099"):
         WorkCalendar(table)
 
 
@@ -277,7 +277,7 @@ def test_bad_override_tables_name_file_and_entry(tmp_path: Path, text: str, matc
 
 
 def test_missing_override_file(tmp_path: Path) -> None:
-    with pytest.raises(OverridesError, match="missing.yaml: cannot read"):
+    with pytest.raises(OverridesError, match=r"missing\.yaml: cannot read"):
         CalendarOverrides.load(tmp_path / "missing.yaml")
 
 

@@ -27,8 +27,8 @@ from onething.engine.notices import build_notice
 from onething.engine.records import SYSTEM, Actor, Case, Delivery, Event, Role, applicant
 from onething.machine.compile import CompiledWorkflow, NotEnabled, compile_net
 from onething.net.build import build_net
-from onething.net.model import Actor as Performer
 from onething.net.model import STEP_ROLES, Transition
+from onething.net.model import Actor as Performer
 from onething.net.semantics import form_guard
 from onething.spec.load import parse, read
 from onething.spec.model import Workflow

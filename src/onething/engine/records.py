@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import attrs
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """Who is acting: the applicant, their agent, a department officer, the window, ..."""
 
     APPLICANT = "applicant"

@@ -13,7 +13,7 @@ visit, so a step holds exactly one token and no flags outlive it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import Enum
+from enum import StrEnum
 
 import attrs
 
@@ -21,7 +21,7 @@ from onething.spec.location import UNKNOWN, Location
 from onething.spec.model import Condition
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """What a place stands for; decides how the checker and renderers treat it."""
 
     INTAKE = "intake"
@@ -47,7 +47,7 @@ PENDING = frozenset({Role.STEP, Role.CORRECTED})
 STEP_ROLES = frozenset({Role.STEP, Role.CORRECTED, Role.CORRECTION, Role.SPECIAL})
 
 
-class Actor(str, Enum):
+class Actor(StrEnum):
     """Who performs a transition."""
 
     WINDOW = "window"
@@ -57,7 +57,7 @@ class Actor(str, Enum):
     ENGINE = "engine"
 
 
-class DeliveryKind(str, Enum):
+class DeliveryKind(StrEnum):
     """The four kinds of the one delivery that ends every case."""
 
     RESULT = "result"

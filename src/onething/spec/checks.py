@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 
 from onething.spec import expr as exprs
 from onething.spec.location import Diagnostic, Location, Severity
@@ -23,22 +23,28 @@ Scope = tuple[tuple[int, int], ...]
 
 
 def check_workflow(
-    workflow: Workflow, delivery_items: Mapping[str, Location] | None = None
+    workflow: Workflow,
+    delivery_items: Mapping[str, Location] | None = None,
+    *,
+    broken: Collection[str] = (),
 ) -> list[Diagnostic]:
     """Every cross-reference problem of ``workflow`` (errors and warnings).
 
     ``delivery_items`` locates the delivery's list entries (``"bundle:seal_set"``,
-    ``"reads:mail_address"``); without it they are reported at the delivery.
+    ``"reads:mail_address"``); without it they are reported at the delivery. ``broken``
+    names fields, materials and items whose definitions were already reported as wrong:
+    references to them are not reported again.
     """
     out: list[Diagnostic] = []
     items = delivery_items or {}
+    broken = frozenset(broken)
     scopes = dict(step_scopes(workflow.steps))
     steps = list(workflow.iter_steps())
     out += _duplicate_ids(steps)
     out += _jumps(steps, scopes)
-    out += _reads(workflow, steps, items)
-    out += _conditions(workflow)
-    out += _bundle(workflow, steps, items)
+    out += _reads(workflow, steps, items, broken)
+    out += _conditions(workflow, broken)
+    out += _bundle(workflow, steps, items, broken)
     out += _unused(workflow, steps)
     out += _limits(steps)
     return out
@@ -108,11 +114,12 @@ def _jumps(steps: list[Step], scopes: dict[str, Scope]) -> Iterator[Diagnostic]:
 
 
 def _reads(
-    workflow: Workflow, steps: list[Step], items: Mapping[str, Location]
+    workflow: Workflow, steps: list[Step], items: Mapping[str, Location], broken: frozenset[str]
 ) -> Iterator[Diagnostic]:
-    names = sorted(workflow.form.names)
+    known = workflow.form.names | broken
+    names = sorted(known)
     for name in workflow.delivery.reads:
-        if name not in workflow.form.names:
+        if name not in known:
             yield Diagnostic(
                 "unknown-field", f"the delivery reads '{name}', which the form does not have",
                 items.get(f"reads:{name}", workflow.delivery.location),
@@ -120,7 +127,7 @@ def _reads(
             )
     for step in steps:
         for name in step.reads:
-            if name not in workflow.form.names:
+            if name not in known:
                 yield Diagnostic(
                     "unknown-field",
                     f"step '{step.id}' reads '{name}', which the form does not have",
@@ -129,10 +136,12 @@ def _reads(
                 )
 
 
-def _conditions(workflow: Workflow) -> Iterator[Diagnostic]:
+def _conditions(workflow: Workflow, broken: frozenset[str]) -> Iterator[Diagnostic]:
     fields = {f.name: f for f in workflow.form.fields}
     lines = SourceLines(workflow.text)
     for cond, what in all_conditions(workflow):
+        if exprs.fields(cond.expr) & broken:
+            continue
         for problem in exprs.typecheck(cond.expr, fields):
             yield Diagnostic(
                 problem.code if problem.code == "unknown-field" else "expression-type",
@@ -168,11 +177,11 @@ def _block_conditions(block: object) -> Iterator[tuple[Condition, str]]:
 
 
 def _bundle(
-    workflow: Workflow, steps: list[Step], items: Mapping[str, Location]
+    workflow: Workflow, steps: list[Step], items: Mapping[str, Location], broken: frozenset[str]
 ) -> Iterator[Diagnostic]:
     produced = sorted({item for s in steps for item in s.produces})
     for item in workflow.delivery.bundle:
-        if item not in produced:
+        if item not in produced and item not in broken:
             yield Diagnostic(
                 "unproducible-item",
                 f"the delivery bundles '{item}', which no step produces",

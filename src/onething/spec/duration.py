@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal, InvalidOperation
-from enum import Enum
+from enum import StrEnum
 
 import attrs
 
 
-class Unit(str, Enum):
+class Unit(StrEnum):
     """Working days, natural days, working hours, natural hours."""
 
     WD = "WD"

@@ -155,7 +155,9 @@ def parse(text: str, path: str = "<string>", limits: Limits = DEFAULT_LIMITS) ->
     reader = _Reader(path, text)
     workflow = reader.workflow(root, text)
     if workflow is not None:
-        reader.diagnostics.extend(check_workflow(workflow, reader.item_locations))
+        reader.diagnostics.extend(
+            check_workflow(workflow, reader.item_locations, broken=reader.broken)
+        )
     diagnostics = tuple(sorted(reader.diagnostics, key=lambda d: d.location))
     if any(d.severity is Severity.ERROR for d in diagnostics):
         workflow = None
@@ -187,6 +189,9 @@ class _Reader:
         self.item_locations: dict[str, Location] = {}
         # one constructor per read: a shared one would keep every node it ever saw
         self.constructor = yaml.constructor.SafeConstructor()
+        #: names of fields, materials and produced items whose definition had errors, so that
+        #: the cross-reference checks do not report them again as missing
+        self.broken: set[str] = set()
 
     # -- reporting ---------------------------------------------------------------------------
 
@@ -370,7 +375,7 @@ class _Reader:
     # -- the workflow ------------------------------------------------------------------------
 
     def workflow(self, root: yaml.Node | None, text: str) -> Workflow | None:
-        if root is None:
+        if root is None or (isinstance(root, yaml.ScalarNode) and self.scalar(root) is None):
             self.error("empty-file", "the file holds no workflow", Location(self.path, 1, 1),
                        "start from the example in docs/language.md")
             return None
@@ -400,12 +405,14 @@ class _Reader:
         if steps is not None and not steps.items:
             self.error("empty-steps", "the workflow has no steps", get("steps")[1],
                        "list at least one step under 'steps:'")
-        parts = (wid, version, title, lead, form, steps, delivery)
-        if any(p is None for p in parts):
+        if form is None or steps is None or delivery is None:
             return None
-        digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+        # with a bad id, version, title or lead the workflow is still built, so that the
+        # cross-reference checks run too; the errors already recorded make parse() drop it
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
         return Workflow(
-            id=wid, version=version, title=title, lead=lead, form=form, steps=steps,
+            id=wid or "", version=version or 0, title=title or "", lead=lead or "", form=form,
+            steps=steps,
             delivery=delivery, time_limit=limit, source=source or "", path=self.path,
             content_hash=f"sha256:{digest}", location=self.loc(root), text=text,
         )
@@ -451,6 +458,8 @@ class _Reader:
             item = read(name, key_node, value_node)
             if item is not None:
                 out.append(item)
+            else:
+                self.broken.add(name)
         return out
 
     def field(self, name: str, key_node: yaml.Node, node: yaml.Node) -> Field | None:
@@ -590,9 +599,11 @@ class _Reader:
             values["fee_waived"] = fee == "waived"
         if "source" in entries:
             values["source"] = self.string(entries["source"][1], "source") or ""
-        if sid is None or dept is None:
+        if sid is None:
+            self.broken.update(values.get("produces", ()))
             return None
-        return Step(id=sid, department=dept, location=self.loc(node),
+        # a step without a valid department is kept for the cross-reference checks
+        return Step(id=sid, department=dept or "", location=self.loc(node),
                     key_locations=key_locations, **values)
 
     def goto(self, node: yaml.Node, what: str,

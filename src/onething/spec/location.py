@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 import attrs
 
@@ -26,7 +26,7 @@ class Location:
 UNKNOWN = Location("<unknown>", 0, 0)
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     """How bad a diagnostic is: errors make a workflow invalid, warnings do not."""
 
     ERROR = "error"

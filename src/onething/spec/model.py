@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from decimal import Decimal
-from enum import Enum
-from typing import Any, Union
+from enum import StrEnum
+from typing import Any
 
 import attrs
 
@@ -18,7 +18,7 @@ FIELD_TYPES = ("string", "int", "decimal", "bool", "date", "enum", "id_card", "p
 DELIVERY_METHODS = ("window", "mail", "electronic")
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """What a department decides on its step."""
 
     APPROVE = "approve"
@@ -168,7 +168,7 @@ class Choice:
         return any(b.when is None for b in self.branches)
 
 
-Block = Union[Step, Parallel, Choice]
+Block = Step | Parallel | Choice
 
 
 @attrs.frozen

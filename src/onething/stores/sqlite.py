@@ -143,7 +143,8 @@ class SqliteStore:
             form={k: from_jsonable(v) for k, v in state["form"].items()},
             materials=state["materials"], promised=tuple(state["promised"]),
             produced=tuple(state["produced"]), outcomes=state["outcomes"],
-            version=row[4], events=state.get("events", 0), created_at=datetime.fromisoformat(row[6]),
+            version=row[4], events=state.get("events", 0),
+            created_at=datetime.fromisoformat(row[6]),
             updated_at=datetime.fromisoformat(row[7]), delivery_kind=state["delivery_kind"],
         )
 

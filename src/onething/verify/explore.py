@@ -335,10 +335,8 @@ class Explorer:
                coop_edges: dict[int, list[int]], goal: int | None, top: bool,
                path: Callable[[int], tuple[Move, ...]],
                scope: tuple[list[Transition], list[Transition]]) -> None:
-        if top:
-            targets = [s for s in dist if s & self.closed]
-        else:
-            targets = [s for s in dist if s & goal]
+        finished = self.closed if top else goal
+        targets = [s for s in dist if s & finished]
         alive = set(targets)
         frontier = list(targets)
         while frontier:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 import attrs
@@ -10,7 +10,7 @@ import attrs
 from onething.spec.location import UNKNOWN, Location
 
 
-class Rule(str, Enum):
+class Rule(StrEnum):
     """The properties a sound workflow has; each violation names the one it breaks."""
 
     TWO_DELIVERIES = "two-deliveries"
