@@ -107,3 +107,17 @@ def test_the_example_runs_a_case_to_its_delivery() -> None:
                           capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert "delivery D-" in done.stdout and "result at the window" in done.stdout
+
+
+def test_graph_draws_mermaid_and_dot() -> None:
+    mermaid = invoke("graph", STARTUP)
+    assert mermaid.exit_code == 0 and mermaid.output.startswith("flowchart TD")
+    assert "设立登记" in mermaid.output
+    dot = invoke("graph", "--format", "dot", STARTUP)
+    assert dot.exit_code == 0 and dot.output.lstrip().startswith("digraph")
+
+
+def test_schema_prints_the_json_schema() -> None:
+    result = invoke("schema")
+    assert result.exit_code == 0
+    assert json.loads(result.output)["$schema"].endswith("2020-12/schema")

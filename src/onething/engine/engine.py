@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -10,7 +11,9 @@ from typing import Any
 
 import attrs
 
-from onething.calendar import Clock, SystemClock
+from onething.calendar import Clock, SystemClock, WorkCalendar
+from onething.engine import clocks as clk
+from onething.engine.clocks import ClockPolicy
 from onething.engine.errors import (
     ActionRefused,
     AlreadyDelivered,
@@ -24,12 +27,16 @@ from onething.engine.errors import (
 )
 from onething.engine.forms import check_submission
 from onething.engine.notices import build_notice
+from onething.engine.policy import policy_of
 from onething.engine.records import SYSTEM, Actor, Case, Delivery, Event, Role, applicant
-from onething.machine.compile import CompiledWorkflow, NotEnabled, compile_net
+from onething.engine.timers import Timer, plan
+from onething.machine.compile import CompiledWorkflow, Fired, NotEnabled, compile_net
 from onething.net.build import build_net
 from onething.net.model import STEP_ROLES, Transition
 from onething.net.model import Actor as Performer
+from onething.net.model import Role as PlaceRole
 from onething.net.semantics import form_guard
+from onething.spec.duration import Duration
 from onething.spec.load import parse, read
 from onething.spec.model import Workflow
 from onething.stores.base import Store
@@ -45,20 +52,38 @@ class Deployed:
 
     workflow: Workflow
     compiled: CompiledWorkflow
+    policy: ClockPolicy = attrs.field(factory=ClockPolicy)
 
     @property
     def key(self) -> tuple[str, int]:
         return (self.workflow.id, self.workflow.version)
+
+    @property
+    def step_roles(self) -> dict[str, tuple[str, PlaceRole]]:
+        """Place name -> (step, role) for every place that belongs to a step."""
+        return {p.name: (p.step, p.role) for p in self.compiled.net.places
+                if p.step and p.role in STEP_ROLES}
+
+    @property
+    def limits(self) -> dict[str, tuple[Duration | None, Duration | None]]:
+        """Each step's committed and statutory limit."""
+        out = {}
+        for step in self.workflow.iter_steps():
+            limit = step.time_limit
+            out[step.id] = (limit.committed, limit.statutory) if limit else (None, None)
+        return out
 
 
 class Engine:
     """Runs cases of deployed workflows against a :class:`~onething.stores.base.Store`."""
 
     def __init__(self, store: Store | None = None, clock: Clock | None = None,
-                 new_id: Callable[[], str] | None = None, *, verify: bool = True) -> None:
+                 new_id: Callable[[], str] | None = None, *, verify: bool = True,
+                 calendar: WorkCalendar | None = None) -> None:
         self.verify = verify
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
+        self.calendar = calendar if calendar is not None else WorkCalendar()
         self._new_id = new_id or (lambda: uuid.uuid4().hex[:16])
         self._deployed: dict[tuple[str, int], Deployed] = {}
 
@@ -86,7 +111,7 @@ class Engine:
         self.store.put_definition(workflow.id, workflow.version, workflow.content_hash,
                                   workflow.text)
         if known is None:
-            known = Deployed(workflow, compile_net(build_net(workflow)))
+            known = _deployed(workflow)
             self._deployed[key] = known
         return known
 
@@ -102,7 +127,7 @@ class Engine:
             if stored is None:
                 raise UnknownWorkflow(f"{workflow_id} version {version} is not deployed")
             workflow = parse(stored[1], f"<{workflow_id}@{version}>").unwrap()
-            self._deployed[key] = Deployed(workflow, compile_net(build_net(workflow)))
+            self._deployed[key] = _deployed(workflow)
         return self._deployed[key]
 
     # -- submission ----------------------------------------------------------------------------
@@ -132,7 +157,7 @@ class Engine:
             "workflow": f"{workflow.id}@{workflow.version}",
             "content_hash": workflow.content_hash,
         })
-        self.store.create(case, [event])
+        self.store.create(case, [event], plan(case, workflow, deployed.policy, self.calendar, now))
         return case
 
     # -- actions -------------------------------------------------------------------------------
@@ -173,6 +198,128 @@ class Engine:
         """Fire a case-ending timer now (``correction_expired`` or ``promise_expired``)."""
         return self._perform(case_id, _wanted(timer, step), SYSTEM, step=step)
 
+    # -- time ---------------------------------------------------------------------------------
+
+    def tick(self, now: datetime | None = None, limit: int = 1000) -> list[Firing]:
+        """Fire every timer due at ``now``; idempotent, and safe to run concurrently.
+
+        Each firing is its own transaction with the case: a timer already fired, or no longer
+        pending (the case moved on), fires nothing.
+        """
+        now = now or self.clock.now()
+        firings = []
+        for timer in self.store.due_timers(now, limit):
+            try:
+                case = self._commit(timer.case_id,
+                                    lambda c, d, t=timer: self._fire(c, d, t, now))
+            except ActionRefused:
+                continue
+            if case is not None:
+                firings.append(Firing(timer, case.id))
+        return firings
+
+    def _fire(self, case: Case, deployed: Deployed, timer: Timer,
+              now: datetime) -> Change | None:
+        pending = plan(case, deployed.workflow, deployed.policy, self.calendar, now)
+        if timer.id not in {t.id for t in pending} or timer.due_at > now:
+            return None
+        if timer.kind == "escalation":
+            new = attrs.evolve(case, clocks=copy.deepcopy(case.clocks),
+                               version=case.version + 1, updated_at=now,
+                               events=case.events + 1)
+            new.clocks[timer.data["clock"]]["escalated"].append(timer.data["rung"])
+            event = Event(case.events + 1, now, "escalated", str(SYSTEM), timer.step,
+                          {"action": timer.name, "to": timer.data["to"],
+                           "due": timer.data["due"], "after": timer.data["after"],
+                           "timer": timer.id})
+            return new, [event], None
+        wanted = Wanted(timer.name, timer.step)
+        change = self._change(case, deployed, wanted, SYSTEM, {"reason": _TIMER_REASONS.get(
+            timer.name, timer.name)})
+        change[1][0].data["timer"] = timer.id
+        return change
+
+    def extend(self, case_id: str, step: str | None, amount: str | Duration, actor: Actor,
+               reason: str) -> Case:
+        """Approve an extension of a limit (行政许可法 art. 42): a reason, an approver, bounded.
+
+        ``step`` None extends the case's own limit (joint handling: 45 + 15 WD).
+        """
+        extra = amount if isinstance(amount, Duration) else Duration.parse(amount)
+        if actor.role is not Role.SUPERVISOR:
+            raise NotAuthorized("an extension needs a supervisor's approval",
+                                "act as supervisor:<name>@<department>")
+        if not reason.strip():
+            raise ActionRefused("an extension needs a reason", "the applicant is told why")
+
+        def change(case: Case, deployed: Deployed) -> Change:
+            key = step or clk.CASE
+            if case.ended:
+                raise CaseEnded(_ended_message(case))
+            clock = case.clocks.get(key)
+            if clock is None or clock["finished"] is not None:
+                raise ActionRefused(f"'{key}' has no running clock to extend")
+            if clock.get("extension"):
+                raise ActionRefused(f"'{key}' has been extended already",
+                                    "the law allows one extension")
+            bound = deployed.policy.case_extension_max if step is None \
+                else deployed.policy.extension_max
+            if extra.unit != bound.unit or extra.amount > bound.amount:
+                raise ActionRefused(f"an extension of {extra} exceeds the bound of {bound}",
+                                    "行政许可法 art. 42: +10 WD, joint handling +15 WD")
+            now = self.clock.now()
+            new = attrs.evolve(case, clocks=copy.deepcopy(case.clocks), updated_at=now,
+                               version=case.version + 1, events=case.events + 1)
+            new.clocks[key]["extension"] = str(extra)
+            event = Event(case.events + 1, now, "extended", str(actor), step,
+                          {"by": str(extra), "reason": reason})
+            return new, [event], None
+
+        result = self._commit(case_id, change)
+        assert result is not None
+        return result
+
+    def clocks(self, case_id: str, now: datetime | None = None) -> list[clk.ClockView]:
+        """Every clock of the case with its due dates and status (normal/warning/overdue)."""
+        case = self.store.load(case_id)
+        policy = self.deployed(case.workflow_id, case.workflow_version).policy
+        now = now or self.clock.now()
+        return [clk.view(self.calendar, key, clock, now, policy)
+                for key, clock in case.clocks.items()]
+
+    def refresh_calendar(self, calendar: WorkCalendar) -> list[str]:
+        """Adopt newer calendar data; recompute open cases' due dates and record the change."""
+        old, self.calendar = self.calendar, calendar
+        changed = []
+        for case_id in self.store.case_ids():
+            case = self.store.load(case_id)
+            if case.ended or not case.clocks:
+                continue
+            if self._commit(case_id, lambda c, d: self._recompute(c, d, old)) is not None:
+                changed.append(case_id)
+        return changed
+
+    def _recompute(self, case: Case, deployed: Deployed, old: WorkCalendar) -> Change | None:
+        now = self.clock.now()
+        moves = {}
+        for key, clock in case.clocks.items():
+            for which in ("committed", "statutory"):
+                before = clk.due(old, clock, which, now, deployed.policy)
+                after = clk.due(self.calendar, clock, which, now, deployed.policy)
+                if before is not None and after is not None and (
+                        before.deadline != after.deadline or before.provisional
+                        != after.provisional):
+                    moves[f"{key} {which}"] = {
+                        "from": before.date.isoformat(), "to": after.date.isoformat(),
+                        "provisional": after.provisional}
+        if not moves and case.calendar_version == self.calendar.data_version:
+            return None
+        new = attrs.evolve(case, version=case.version + 1, updated_at=now,
+                           calendar_version=self.calendar.data_version, events=case.events + 1)
+        event = Event(case.events + 1, now, "calendar_refreshed", str(SYSTEM), None,
+                      {"calendar": self.calendar.data_version, "due_dates": moves})
+        return new, [event], None
+
     # -- reading -------------------------------------------------------------------------------
 
     def case(self, case_id: str) -> Case:
@@ -204,15 +351,26 @@ class Engine:
 
     def _perform(self, case_id: str, pick: Callable[[Case, Deployed], Wanted], actor: Actor,
                  **payload: Any) -> Case:
+        def change(case: Case, deployed: Deployed) -> Change:
+            return self._change(case, deployed, pick(case, deployed), actor, payload)
+        result = self._commit(case_id, change)
+        assert result is not None
+        return result
+
+    def _commit(self, case_id: str,
+                change: Callable[[Case, Deployed], Change | None]) -> Case | None:
+        """Load, change, re-plan timers, commit; retried while another action got there first."""
         for attempt in range(RETRIES):
             case = self.store.load(case_id)
             deployed = self.deployed(case.workflow_id, case.workflow_version)
-            change = self._change(case, deployed, pick(case, deployed), actor, payload)
-            if change is None:
-                continue
-            new, events, delivery = change
+            outcome = change(case, deployed)
+            if outcome is None:
+                return None
+            new, events, delivery = outcome
+            timers = plan(new, deployed.workflow, deployed.policy, self.calendar,
+                          self.clock.now())
             try:
-                self.store.commit(new, case.version, events, delivery)
+                self.store.commit(new, case.version, events, delivery, timers)
             except AlreadyDelivered:
                 raise CaseEnded(f"case {case_id} has been delivered already",
                                 "a case has exactly one delivery") from None
@@ -267,6 +425,7 @@ class Engine:
         if moved:
             data["then"] = moved
         new.marking = compiled.names_of(fired.marking)
+        self._follow_clocks(deployed, case, new, fired, now, data)
         seq = case.events
         events = [Event(seq + 1, now, transition.action or transition.name, str(actor),
                         transition.step, data)]
@@ -283,6 +442,29 @@ class Engine:
                                  "items": list(delivery.items)}))
         new.events = seq + len(events)
         return new, events, delivery
+
+    def _follow_clocks(self, deployed: Deployed, case: Case, new: Case, fired: Fired,
+                       now: datetime, data: dict[str, Any]) -> None:
+        """Start, pause, resume and stop clocks as the action moved the case."""
+        new.clocks = copy.deepcopy(case.clocks)
+        roles = deployed.step_roles
+        before = clk.step_positions(roles, case.marking)
+        after = clk.step_positions(roles, new.marking)
+        changes = clk.follow(new.clocks, before, after, now, deployed.limits, deployed.policy)
+        if any(t.action in ("accept", "deemed_acceptance") for t in fired.transitions):
+            new.accepted_at = now
+            new.calendar_version = self.calendar.data_version
+            limit = deployed.workflow.time_limit
+            new.clocks[clk.CASE] = clk.new_clock(
+                now, limit.committed if limit else None, limit.statutory if limit else None)
+            changes.append((clk.CASE, "started"))
+        if any(t.delivers is not None for t in fired.transitions):
+            for clock in new.clocks.values():
+                clk.finish(clock, now)
+        else:
+            clk.follow_case(new.clocks.get(clk.CASE), after, now)
+        if changes:
+            data["clocks"] = [f"{key} {what}" for key, what in changes]
 
     @staticmethod
     def _resolve(compiled: CompiledWorkflow, wanted: Wanted, marking: int,
@@ -365,6 +547,27 @@ class Engine:
 
 
 _ACTIVE = STEP_ROLES
+
+_TIMER_REASONS = {
+    "correction_expired": "the correction was not answered within its limit",
+    "promise_expired": "the promised materials did not arrive within the promise (容缺)",
+    "deemed_acceptance": "no notice within the intake limit (行政许可法 art. 32): accepted",
+}
+
+
+@attrs.frozen
+class Firing:
+    """A timer that fired on a tick."""
+
+    timer: Timer
+    case_id: str
+
+
+def _deployed(workflow: Workflow) -> Deployed:
+    return Deployed(workflow, compile_net(build_net(workflow)), policy_of(workflow))
+
+
+Change = tuple[Case, list[Event], Delivery | None]
 
 
 @attrs.frozen

@@ -100,6 +100,10 @@ class Case:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     delivery_kind: str | None = None
+    clocks: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    accepted_at: datetime | None = None
+    calendar_version: str = ""
+    priority: int = 0
 
     @property
     def ended(self) -> bool:
@@ -116,6 +120,10 @@ class Case:
             "outcomes": self.outcomes,
             "delivery_kind": self.delivery_kind,
             "events": self.events,
+            "clocks": self.clocks,
+            "accepted_at": self.accepted_at.isoformat() if self.accepted_at else None,
+            "calendar_version": self.calendar_version,
+            "priority": self.priority,
         }
 
 

@@ -93,13 +93,15 @@ class _Builder:
 
     def lifecycle(self, first: int, wf: Workflow) -> None:
         loc = wf.location
-        if self.promised is None:
-            self.add("accept", "accept", Actor.WINDOW, (self.intake,), (first,), location=loc)
-        else:
-            self.add("accept", "accept", Actor.WINDOW, (self.intake,),
-                     (first, self.complete), location=loc)
-            self.add("accept:promise", "accept", Actor.WINDOW, (self.intake,),
-                     (first, self.promised), location=loc)
+        variants = [("", (first,))] if self.promised is None else \
+            [("", (first, self.complete)), (":promise", (first, self.promised))]
+        for suffix, produce in variants:
+            self.add(f"accept{suffix}", "accept", Actor.WINDOW, (self.intake,), produce,
+                     location=loc)
+            # 行政许可法 art. 32: no notice of missing items in time means accepted
+            self.add(f"deemed_acceptance{suffix}", "deemed_acceptance", Actor.TIMER,
+                     (self.intake,), produce, location=loc)
+        if self.promised is not None:
             self.add("supplement_material", "supplement_material", Actor.APPLICANT,
                      (self.promised,), (self.complete,), location=loc)
             self.add("promise_expired", "promise_expired", Actor.TIMER,

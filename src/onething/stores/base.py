@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from onething.engine.records import Case, Delivery, Event
+from onething.engine.timers import Timer
 
 
 class Store(Protocol):
@@ -26,21 +28,28 @@ class Store(Protocol):
     def latest_version(self, workflow_id: str) -> int | None:
         """The highest deployed version of a workflow, or None."""
 
-    def create(self, case: Case, events: list[Event]) -> None:
-        """Store a new case with its first events."""
+    def create(self, case: Case, events: list[Event],
+               timers: list[Timer] | None = None) -> None:
+        """Store a new case with its first events and pending timers."""
 
     def load(self, case_id: str) -> Case:
         """The case; :class:`~onething.engine.errors.UnknownCase` if there is none."""
 
     def commit(self, case: Case, expected_version: int, events: list[Event],
-               delivery: Delivery | None = None) -> None:
-        """Write the case's new state, events and delivery in one transaction."""
+               delivery: Delivery | None = None, timers: list[Timer] | None = None) -> None:
+        """Write the case's new state, events, delivery and (re-planned) timers at once."""
 
     def history(self, case_id: str) -> list[Event]:
         """Every event of the case, in order."""
 
     def delivery(self, case_id: str) -> Delivery | None:
         """The case's delivery, if it has one."""
+
+    def due_timers(self, now: datetime, limit: int = 100) -> list[Timer]:
+        """Pending timers due at ``now`` or before, earliest first."""
+
+    def timers(self, case_id: str) -> list[Timer]:
+        """The case's pending timers."""
 
     def case_ids(self) -> list[str]:
         """Every case id, oldest first."""

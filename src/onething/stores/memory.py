@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import copy
 import threading
+from datetime import datetime
 
 import attrs
 
 from onething.engine.errors import AlreadyDelivered, Conflict, DeployRefused, UnknownCase
 from onething.engine.records import Case, Delivery, Event
+from onething.engine.timers import Timer
 
 
 class MemoryStore:
@@ -20,6 +22,7 @@ class MemoryStore:
         self._cases: dict[str, Case] = {}
         self._events: dict[str, list[Event]] = {}
         self._deliveries: dict[str, Delivery] = {}
+        self._timers: dict[str, list[Timer]] = {}
 
     def put_definition(self, workflow_id: str, version: int, content_hash: str,
                        text: str) -> None:
@@ -36,12 +39,14 @@ class MemoryStore:
         versions = [v for (w, v) in self._definitions if w == workflow_id]
         return max(versions) if versions else None
 
-    def create(self, case: Case, events: list[Event]) -> None:
+    def create(self, case: Case, events: list[Event],
+               timers: list[Timer] | None = None) -> None:
         with self._lock:
             if case.id in self._cases:
                 raise Conflict(f"a case with id {case.id!r} exists already")
             self._cases[case.id] = copy.deepcopy(case)
             self._events[case.id] = list(events)
+            self._timers[case.id] = list(timers or [])
 
     def load(self, case_id: str) -> Case:
         with self._lock:
@@ -51,7 +56,7 @@ class MemoryStore:
                 raise UnknownCase(case_id) from None
 
     def commit(self, case: Case, expected_version: int, events: list[Event],
-               delivery: Delivery | None = None) -> None:
+               delivery: Delivery | None = None, timers: list[Timer] | None = None) -> None:
         with self._lock:
             stored = self._cases.get(case.id)
             if stored is None:
@@ -65,6 +70,8 @@ class MemoryStore:
             self._events[case.id].extend(events)
             if delivery is not None:
                 self._deliveries[delivery.case_id] = delivery
+            if timers is not None:
+                self._timers[case.id] = list(timers)
 
     def history(self, case_id: str) -> list[Event]:
         with self._lock:
@@ -74,6 +81,14 @@ class MemoryStore:
 
     def delivery(self, case_id: str) -> Delivery | None:
         return self._deliveries.get(case_id)
+
+    def due_timers(self, now: datetime, limit: int = 100) -> list[Timer]:
+        with self._lock:
+            due = [t for timers in self._timers.values() for t in timers if t.due_at <= now]
+        return sorted(due, key=lambda t: (t.due_at, t.id))[:limit]
+
+    def timers(self, case_id: str) -> list[Timer]:
+        return sorted(self._timers.get(case_id, []), key=lambda t: (t.due_at, t.id))
 
     def case_ids(self) -> list[str]:
         return list(self._cases)

@@ -12,11 +12,12 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from onething.engine.errors import AlreadyDelivered, Conflict, DeployRefused, UnknownCase
 from onething.engine.records import Case, Delivery, Event, from_jsonable
+from onething.engine.timers import Timer
 
 SCHEMA_VERSION = 1
 
@@ -33,6 +34,11 @@ CREATE TABLE IF NOT EXISTS events (
     case_id TEXT NOT NULL REFERENCES cases(id), seq INTEGER NOT NULL, at TEXT NOT NULL,
     action TEXT NOT NULL, actor TEXT NOT NULL, step TEXT, data TEXT NOT NULL,
     PRIMARY KEY (case_id, seq));
+CREATE TABLE IF NOT EXISTS timers (
+    id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id), due_at TEXT NOT NULL,
+    kind TEXT NOT NULL, name TEXT NOT NULL, step TEXT, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at);
+CREATE INDEX IF NOT EXISTS timers_case ON timers (case_id);
 CREATE TABLE IF NOT EXISTS deliveries (
     id TEXT PRIMARY KEY, case_id TEXT NOT NULL UNIQUE REFERENCES cases(id),
     kind TEXT NOT NULL, at TEXT NOT NULL, method TEXT, items TEXT NOT NULL,
@@ -115,7 +121,8 @@ class SqliteStore:
 
     # -- cases ------------------------------------------------------------------------------
 
-    def create(self, case: Case, events: list[Event]) -> None:
+    def create(self, case: Case, events: list[Event],
+               timers: list[Timer] | None = None) -> None:
         with self._write() as db:
             try:
                 db.execute(
@@ -127,6 +134,7 @@ class SqliteStore:
             except sqlite3.IntegrityError:
                 raise Conflict(f"a case with id {case.id!r} exists already") from None
             _insert_events(db, case.id, events)
+            _replace_timers(db, case.id, timers or [])
 
     def load(self, case_id: str) -> Case:
         with self._lock:
@@ -146,10 +154,14 @@ class SqliteStore:
             version=row[4], events=state.get("events", 0),
             created_at=datetime.fromisoformat(row[6]),
             updated_at=datetime.fromisoformat(row[7]), delivery_kind=state["delivery_kind"],
+            clocks=state.get("clocks", {}),
+            accepted_at=_maybe_moment(state.get("accepted_at")),
+            calendar_version=state.get("calendar_version", ""),
+            priority=state.get("priority", 0),
         )
 
     def commit(self, case: Case, expected_version: int, events: list[Event],
-               delivery: Delivery | None = None) -> None:
+               delivery: Delivery | None = None, timers: list[Timer] | None = None) -> None:
         with self._write() as db:
             cursor = db.execute(
                 "UPDATE cases SET version = ?, state = ?, updated_at = ?, ended = ? "
@@ -173,6 +185,8 @@ class SqliteStore:
                     )
                 except sqlite3.IntegrityError:
                     raise AlreadyDelivered(f"case {case.id} already has a delivery") from None
+            if timers is not None:
+                _replace_timers(db, case.id, timers)
 
     def history(self, case_id: str) -> list[Event]:
         with self._lock:
@@ -198,6 +212,22 @@ class SqliteStore:
         return Delivery(row[0], row[1], row[2], datetime.fromisoformat(row[3]), row[4],
                         tuple(json.loads(row[5])), json.loads(row[6]))
 
+    def due_timers(self, now: datetime, limit: int = 100) -> list[Timer]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, case_id, due_at, kind, name, step, data FROM timers "
+                "WHERE due_at <= ? ORDER BY due_at, id LIMIT ?", (_utc(now), limit),
+            ).fetchall()
+        return [_timer(r) for r in rows]
+
+    def timers(self, case_id: str) -> list[Timer]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT id, case_id, due_at, kind, name, step, data FROM timers "
+                "WHERE case_id = ? ORDER BY due_at, id", (case_id,),
+            ).fetchall()
+        return [_timer(r) for r in rows]
+
     def case_ids(self) -> list[str]:
         with self._lock:
             return [r[0] for r in self._db.execute("SELECT id FROM cases ORDER BY rowid")]
@@ -213,6 +243,32 @@ def _insert_events(db: sqlite3.Connection, case_id: str, events: list[Event]) ->
         [(case_id, e.seq, _iso(e.at), e.action, e.actor, e.step,
           json.dumps(e.data, ensure_ascii=False, default=str)) for e in events],
     )
+
+
+def _replace_timers(db: sqlite3.Connection, case_id: str, timers: list[Timer]) -> None:
+    db.execute("DELETE FROM timers WHERE case_id = ?", (case_id,))
+    db.executemany(
+        "INSERT INTO timers VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(t.id, t.case_id, _utc(t.due_at), t.kind, t.name, t.step,
+          json.dumps(t.data, ensure_ascii=False)) for t in timers],
+    )
+
+
+def _timer(row: tuple) -> Timer:
+    due = datetime.strptime(row[2], UTC_FORMAT).replace(tzinfo=UTC)
+    return Timer(row[0], row[1], due, row[3], row[4], row[5], json.loads(row[6]))
+
+
+UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def _utc(moment: datetime) -> str:
+    """A fixed-width UTC text, so that comparing texts compares instants."""
+    return moment.astimezone(UTC).strftime(UTC_FORMAT)
+
+
+def _maybe_moment(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
 
 
 def _iso(value: datetime | None) -> str:

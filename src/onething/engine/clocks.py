@@ -1,0 +1,247 @@
+"""Time limits of a case and of each step: when they started, pauses, extensions, status.
+
+A clock is plain data kept in the case record. Its due dates are never stored as truth: they
+are computed from the start, the recorded pauses and the approved extension on the working-day
+calendar, so that a calendar refresh (official data for a new year) moves a provisional due
+date and nothing else can. Which positions run or stop a clock follows from the case net:
+a step's clock runs while the step awaits its department, pauses while the applicant corrects
+(or restarts when the correction is answered, by policy) and during special procedures.
+The case clock runs from acceptance and pauses while no step is running.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any
+
+import attrs
+
+from onething.calendar import SHANGHAI, Due, WorkCalendar
+from onething.net.model import Role
+from onething.spec.duration import Duration
+
+CASE = "case"
+
+
+class Status(StrEnum):
+    """Where a clock stands against its limit."""
+
+    NORMAL = "normal"
+    WARNING = "warning"
+    OVERDUE = "overdue"
+    PAUSED = "paused"
+    MET = "met"
+    LATE = "late"
+
+
+@attrs.frozen
+class Rung:
+    """One step of an escalation ladder: ``after`` the committed due date (None: at it)."""
+
+    after: Duration | None
+    action: str
+    to: str = "supervisor"
+    source: str = ""
+
+
+_15_WD, _5_WD, _1_WD = Duration.parse("15 WD"), Duration.parse("5 WD"), Duration.parse("1 WD")
+_10_WD = Duration.parse("10 WD")
+
+
+@attrs.frozen
+class ClockPolicy:
+    """How clocks count for one workflow (defaults follow 行政许可法; all declarable)."""
+
+    count_from: str = "next_day"
+    correction: str = "restart"
+    answer_within: Duration | None = _15_WD
+    intake_notice_within: Duration | None = _5_WD
+    warn_before: Duration = _1_WD
+    ladder: tuple[Rung, ...] = ()
+    extension_max: Duration = _10_WD
+    case_extension_max: Duration = _15_WD
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(SHANGHAI).isoformat()
+
+
+def _moment(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def new_clock(now: dt.datetime, committed: Duration | None,
+              statutory: Duration | None) -> dict[str, Any]:
+    """A clock that starts now."""
+    return {"started": _iso(now), "committed": str(committed) if committed else None,
+            "statutory": str(statutory) if statutory else None, "pauses": [],
+            "paused_since": None, "paused_reason": None, "extension": None,
+            "finished": None, "escalated": []}
+
+
+def pause(clock: dict[str, Any], now: dt.datetime, reason: str) -> None:
+    if clock["paused_since"] is None and clock["finished"] is None:
+        clock["paused_since"], clock["paused_reason"] = _iso(now), reason
+
+
+def resume(clock: dict[str, Any], now: dt.datetime, restart: bool) -> None:
+    """End a pause: record it, or (for an answered correction under 'restart') start anew."""
+    if clock["paused_since"] is None:
+        return
+    if restart:
+        clock.update(started=_iso(now), pauses=[], escalated=[])
+    else:
+        begun = _moment(clock["paused_since"]).astimezone(SHANGHAI).date()
+        clock["pauses"].append([begun.isoformat(), now.astimezone(SHANGHAI).date().isoformat(),
+                                clock["paused_reason"]])
+    clock["paused_since"] = clock["paused_reason"] = None
+
+
+def finish(clock: dict[str, Any], now: dt.datetime) -> None:
+    if clock["finished"] is None:
+        resume(clock, now, restart=False)
+        clock["finished"] = _iso(now)
+
+
+def _pauses(clock: dict[str, Any], now: dt.datetime) -> list[tuple[dt.date, dt.date]]:
+    out = [(dt.date.fromisoformat(a), dt.date.fromisoformat(b)) for a, b, _ in clock["pauses"]]
+    if clock["paused_since"] is not None:
+        out.append((_moment(clock["paused_since"]).astimezone(SHANGHAI).date(),
+                    now.astimezone(SHANGHAI).date()))
+    return out
+
+
+def limit(clock: dict[str, Any], which: str) -> Duration | None:
+    """The limit with any approved extension added (extensions add working days)."""
+    base = clock.get(which)
+    if base is None:
+        return None
+    amount = Duration.parse(base)
+    extra = clock.get("extension")
+    if extra:
+        added = Duration.parse(extra)
+        if added.unit == amount.unit:
+            amount = Duration(amount.amount + added.amount, amount.unit)
+    return amount
+
+
+def due(calendar: WorkCalendar, clock: dict[str, Any], which: str, now: dt.datetime,
+        policy: ClockPolicy) -> Due | None:
+    """The due date of the ``committed`` or ``statutory`` limit, pauses applied."""
+    amount = limit(clock, which)
+    if amount is None:
+        return None
+    return calendar.add(_moment(clock["started"]), amount, count_from=policy.count_from,
+                        pauses=_pauses(clock, now))
+
+
+def status(calendar: WorkCalendar, clock: dict[str, Any], now: dt.datetime,
+           policy: ClockPolicy) -> Status:
+    """normal / warning / overdue (paused, met, late for clocks that are not running)."""
+    deadline = due(calendar, clock, "committed", now, policy) \
+        or due(calendar, clock, "statutory", now, policy)
+    if clock["finished"] is not None:
+        if deadline is None or _moment(clock["finished"]) <= deadline.deadline:
+            return Status.MET
+        return Status.LATE
+    if clock["paused_since"] is not None:
+        return Status.PAUSED
+    if deadline is None:
+        return Status.NORMAL
+    if now > deadline.deadline:
+        return Status.OVERDUE
+    if _within(calendar, now, deadline.deadline, policy.warn_before):
+        return Status.WARNING
+    return Status.NORMAL
+
+
+def _within(calendar: WorkCalendar, now: dt.datetime, deadline: dt.datetime,
+            margin: Duration) -> bool:
+    """Whether ``deadline`` falls within ``margin`` of ``now`` (counted from tomorrow)."""
+    return calendar.add(now, margin).deadline >= deadline
+
+
+@attrs.frozen
+class ClockView:
+    """A clock as shown to people: what it measures, its due dates and its status."""
+
+    key: str
+    status: Status
+    started: dt.datetime
+    committed_due: Due | None
+    statutory_due: Due | None
+    paused_reason: str | None
+    extension: str | None
+
+    @property
+    def provisional(self) -> bool:
+        return any(d is not None and d.provisional
+                   for d in (self.committed_due, self.statutory_due))
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(r for d in (self.committed_due, self.statutory_due) if d is not None
+                     for r in d.reasons)
+
+
+def view(calendar: WorkCalendar, key: str, clock: dict[str, Any], now: dt.datetime,
+         policy: ClockPolicy) -> ClockView:
+    return ClockView(key, status(calendar, clock, now, policy), _moment(clock["started"]),
+                     due(calendar, clock, "committed", now, policy),
+                     due(calendar, clock, "statutory", now, policy),
+                     clock["paused_reason"], clock.get("extension"))
+
+
+# -- following the marking ----------------------------------------------------------------------
+
+RUNNING_ROLES = frozenset({Role.STEP, Role.CORRECTED})
+
+
+def step_positions(roles: dict[str, tuple[str, Role]],
+                   marking: Iterable[str]) -> dict[str, Role]:
+    """Each step present in ``marking`` with the role of its position."""
+    out: dict[str, Role] = {}
+    for name in marking:
+        entry = roles.get(name)
+        if entry is not None:
+            out[entry[0]] = entry[1]
+    return out
+
+
+def follow(clocks: dict[str, dict[str, Any]], before: dict[str, Role], after: dict[str, Role],
+           now: dt.datetime, limits: dict[str, tuple[Duration | None, Duration | None]],
+           policy: ClockPolicy) -> list[tuple[str, str]]:
+    """Start, pause, resume and stop step clocks as positions change; return what changed."""
+    changes = []
+    for step, role in after.items():
+        old = before.get(step)
+        if old is None:
+            clocks[step] = new_clock(now, *limits[step])
+            changes.append((step, "started"))
+        elif old in RUNNING_ROLES and role not in RUNNING_ROLES:
+            reason = "correction" if role is Role.CORRECTION else "special procedure"
+            pause(clocks[step], now, reason)
+            changes.append((step, f"paused for {reason}"))
+        elif old not in RUNNING_ROLES and role in RUNNING_ROLES:
+            restart = old is Role.CORRECTION and policy.correction == "restart"
+            resume(clocks[step], now, restart)
+            changes.append((step, "restarted" if restart else "resumed"))
+    for step in before:
+        if step not in after and step in clocks:
+            finish(clocks[step], now)
+            changes.append((step, "stopped"))
+    return changes
+
+
+def follow_case(clock: dict[str, Any] | None, positions: dict[str, Role],
+                now: dt.datetime) -> None:
+    """Pause the case clock while steps wait and none runs; resume when one runs again."""
+    if clock is None or clock["finished"] is not None:
+        return
+    running = any(role in RUNNING_ROLES for role in positions.values())
+    if running or not positions:
+        resume(clock, now, restart=False)
+    else:
+        pause(clock, now, "waiting on the applicant or a special procedure")
