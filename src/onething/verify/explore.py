@@ -365,16 +365,33 @@ class Explorer:
                 result.found.append((attrs.evolve(found, place=self._blocked(state, *scope)),
                                      (), 0))
                 return
+            ancestors = _ancestors(trail, state)
             for move, nxt, info in moves:
-                if nxt in trail:
+                if nxt in ancestors:
                     closing = _unwind(trail, state) + (move,)
                     result.found.append((Found(
                         Rule.STUCK, f"{where} goes round a loop that never reaches its end",
                         info[0], path(first) + closing, state, dist[first] + len(closing)),
                         (), 0))
                     return
-                trail[nxt] = (state, move)
-                queue.append(nxt)
+                if nxt not in trail:
+                    trail[nxt] = (state, move)
+                    queue.append(nxt)
+        # every doomed state can move on, yet BFS met no edge back to an ancestor: walk on
+        # until a state repeats, which closes a loop
+        walk, seen, state = [], {first: 0}, first
+        while True:
+            move, nxt = next((m, n) for m, n, _, info in self._moves(state, *scope)
+                             if not info[1] and info[2] is None and n in doomed)
+            walk.append(move)
+            if nxt in seen:
+                result.found.append((Found(
+                    Rule.STUCK, f"{where} goes round a loop that never reaches its end",
+                    move[1] if move[0] == "t" else None, path(first) + tuple(walk), state,
+                    dist[first] + len(walk)), (), 0))
+                return
+            seen[nxt] = len(walk)
+            state = nxt
 
     def _blocked(self, state: int, visible: list[Transition],
                  silent: list[Transition]) -> int | None:
@@ -437,6 +454,14 @@ class Explorer:
                 for found, prefix, prefix_cost in inner.found:
                     result.found.append((found, trail + prefix, cost + prefix_cost))
 
+
+
+def _ancestors(trail: dict[int, tuple[int, Move] | None], state: int) -> set[int]:
+    out = {state}
+    while trail[state] is not None:
+        state = trail[state][0]
+        out.add(state)
+    return out
 
 
 def _unwind(trail: dict[int, tuple[int, Move] | None], state: int) -> tuple[Move, ...]:
