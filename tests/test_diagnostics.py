@@ -6,6 +6,7 @@ diagnostic must point at the offending key or value, never at the start of the d
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -193,6 +194,11 @@ def test_yaml_boolean_key_on_in_a_step() -> None:
     check(d, 19, 5, "'on'", "boolean", hint="goto: {approve: step_id}")
 
 
+def test_yaml_boolean_key_as_a_form_field_name() -> None:
+    d = one(edit(9, "    no: {type: bool}"), "yaml-boolean-key")
+    check(d, 9, 5, "'no'", "the form fields", hint="quote the key ('no':)")
+
+
 def test_yaml_boolean_key_elsewhere_says_to_quote_it() -> None:
     d = one(edit(24, "  methods: [window, mail]\n  yes: 1"), "yaml-boolean-key")
     check(d, 25, 3, "'yes'", "the delivery", hint="quote the key ('yes':)")
@@ -251,6 +257,8 @@ def test_bad_type(
          "YYYY-MM-DD"),
         (8, "    company_name: {type: string, values: [a]}", (8, 34), ("'values'", "enum"),
          "type: enum"),
+        (9, "    wants_mail: {type: int, min: 5, max: 3}", (9, 42), ("'max'", "below its 'min'"),
+         "swap them"),
         # at the key 'deferrable', the one to drop
         (11, "    charter: {required: false, deferrable: 5 WD}", (11, 32),
          ("the material 'charter'", "cannot be deferred"), "容缺受理"),
@@ -258,12 +266,20 @@ def test_bad_type(
          "        then: []", (18, 9), ("'otherwise' arm takes no 'when'",), "own"),
     ],
     ids=["name", "type", "method", "language", "version", "fee", "default", "bound", "date",
-         "values", "deferrable", "otherwise-when"],
+         "values", "min-max", "deferrable", "otherwise-when"],
 )
 def test_bad_value(
     line: int, new: str, at: tuple[int, int], names: tuple[str, ...], hint: str
 ) -> None:
     check(one(edit(line, new), "bad-value"), *at, *names, hint=hint)
+
+
+def test_bad_value_of_a_number_too_long_to_read_is_not_a_traceback() -> None:
+    # Python refuses int() of more than 4,300 digits with a ValueError
+    d = one(edit(9, "    wants_mail: {type: int, default: " + "9" * 5000 + "}"), "bad-value")
+    check(d, 9, 38, "the default of the field 'wants_mail'", "cannot read", hint="shorter")
+    d = one(edit(19, "    when: wants_mail == " + "9" * 5000), "bad-expression")
+    check(d, 19, 11, "'when' of step 'seal'", "cannot read", hint="compares")
 
 
 def test_bad_value_through_an_explicit_standard_tag_is_not_a_traceback() -> None:
@@ -338,8 +354,8 @@ def test_expression_type_points_at_the_offending_part() -> None:
 
 
 def test_expression_type_in_a_folded_condition() -> None:
-    d = one(edit(19, "    when: >\n      wants_mail and\n      company_name > 3"), "expression-type")
-    check(d, 21, 7, "'company_name'", hint="string fields")
+    text = edit(19, "    when: >\n      wants_mail and\n      company_name > 3")
+    check(one(text, "expression-type"), 21, 7, "'company_name'", hint="string fields")
 
 
 def test_unknown_field_in_a_condition() -> None:
@@ -544,10 +560,17 @@ def test_too_many_nodes_refuses_a_billion_laughs_quickly() -> None:
 
 
 def test_too_many_nodes_with_a_configured_limit() -> None:
+    # counted in document order: the workflow, then each key and value; the 11th is the lead
     d = one(BASE, "too-many-nodes", Limits(max_nodes=10))
-    assert d.location.line >= 1
-    assert "more than 10 nodes" in d.message
-    assert "Limits.max_nodes" in d.hint
+    check(d, 5, 7, "more than 10 nodes", hint="Limits.max_nodes")
+
+
+def test_too_many_nodes_in_a_huge_flat_list_is_refused_while_composing() -> None:
+    text = "a: [" + ", ".join(["x"] * 2_000) + "]\n"
+    # the workflow, the key a and the list are nodes 1 to 3; the 998th x (column 5 + 3 * 997)
+    # is node 1,001
+    d = one(text, "too-many-nodes", Limits(max_nodes=1_000))
+    check(d, 1, 2996, "more than 1,000 nodes", hint="Limits.max_nodes")
 
 
 def test_too_large() -> None:
@@ -556,13 +579,15 @@ def test_too_large() -> None:
     check(d, 1, 1, f"{size:,} bytes", "the limit is 100", hint="Limits.max_bytes")
 
 
-def test_too_large_file_is_read_only_up_to_the_limit(tmp_path: Path) -> None:
+def test_too_large_file_is_refused_with_its_real_size(tmp_path: Path) -> None:
     path = tmp_path / "huge.yaml"
     path.write_text(BASE + "# padding\n" * 200, encoding="utf-8")
     result = read(path, Limits(max_bytes=1000))
     (d,) = result.diagnostics
-    assert (d.code, d.location.line, d.location.col) == ("too-large", 1, 1)
-    assert "the limit is 1,000" in d.message
+    assert (d.code, d.location.file, d.location.line, d.location.col) == (
+        "too-large", str(path), 1, 1)
+    assert f"{path.stat().st_size:,} bytes; the limit is 1,000" in d.message
+    assert "Limits.max_bytes" in d.hint
 
 
 def test_encoding_points_at_the_first_bad_byte(tmp_path: Path) -> None:
@@ -583,6 +608,9 @@ def test_unreadable_missing_file(tmp_path: Path) -> None:
     (d,) = result.diagnostics
     assert not result.ok
     assert (d.code, d.location.file, d.severity) == ("unreadable", str(path), Severity.ERROR)
+    # there is no text to point into: line and column 0 say "the file as a whole"
+    assert (d.location.line, d.location.col) == (0, 0)
+    assert d.render().startswith(f"{path}:0:0: error[unreadable]: ")
     assert "cannot read the file" in d.message
     assert "No such file" in d.message
     assert "path" in d.hint
@@ -683,6 +711,8 @@ YAML_SCALARS = [
     "!foo x", "&a x", "*a", "*nowhere", "|", ">-", "@", "`", "%", "?", "-", ": x", "a: b",
     "#", "'unterminated", '"unterminated', "[unclosed", "{unclosed", "9" * 5000,
     "not not not x", "x ==", "x = 1", "((x)", "x in []", "registration", "0.5 WD", "20 XD",
+    "'x == " + "9" * 5000 + "'", "'" + "(" * 300 + "x" + ")" * 300 + "'", "'company_name > 3'",
+    "needs_invoice and delivery_method == 'mial'", "'x' == 1", "tax", "seal", "waived",
     "企业", "\ufeff", "\u2028", "\x85", "\r",
 ]  # fmt: skip
 SPECIALS = st.sampled_from(list(":-[]{}#&*!|>'\"%@`,? \t\n\r\\") + ["  ", ": ", "- ", "\x00"])
@@ -693,7 +723,9 @@ def mutated_startup(draw: st.DrawFn) -> str:
     lines = list(STARTUP_LINES)
     for _ in range(draw(st.integers(1, 5))):
         index = draw(st.integers(0, len(lines) - 1))
-        op = draw(st.sampled_from(["delete", "duplicate", "swap", "insert", "indent", "value"]))
+        op = draw(st.sampled_from(
+            ["delete", "duplicate", "swap", "insert", "indent", "value", "inner"]
+        ))
         line = lines[index]
         if op == "delete":
             del lines[index]
@@ -709,10 +741,18 @@ def mutated_startup(draw: st.DrawFn) -> str:
         elif op == "indent":
             stripped = line.lstrip(" ")
             lines[index] = " " * draw(st.integers(0, 12)) + stripped
-        else:
+        elif op == "value":
             key, colon, _ = line.partition(": ")
             value = draw(st.sampled_from(YAML_SCALARS) | st.text(max_size=12))
             lines[index] = f"{key}{colon or ': '}{value}\n"
+        else:
+            # replace one value inside the line, e.g. in {type: int, default: 0}
+            starts = [m.end() for m in re.finditer(r": |\[|, ", line)]
+            if starts:
+                start = draw(st.sampled_from(starts))
+                end = re.compile(r"[,\]}\n]|$").search(line, start).start()
+                value = draw(st.sampled_from(YAML_SCALARS))
+                lines[index] = line[:start] + value + line[end:]
         if not lines:
             break
     return "".join(lines)
@@ -769,3 +809,14 @@ def test_bad_type_of_the_steps() -> None:
 def test_bad_type_of_the_form_fields() -> None:
     text = edit(7, "  fields: [company_name]", [*BASE_LINES[:7], *BASE_LINES[9:]])
     check(one(text, "bad-type"), 7, 11, "form fields", "mapping", hint="name: {...}")
+
+
+def test_every_code_the_loader_emits_is_tested_here() -> None:
+    sources = "".join((ROOT / "src" / "onething" / "spec" / name).read_text(encoding="utf-8")
+                      for name in ("load.py", "checks.py", "yamlsource.py"))
+    emitted = set(re.findall(r'(?:self\.error|Diagnostic)\(\s*"([a-z-]+)"', sources))
+    # built in an expression: unused-{kind}, and expression-type for a condition's types
+    emitted = (emitted - {"unused-"}) | {"unused-field", "unused-material", "expression-type"}
+    this = Path(__file__).read_text(encoding="utf-8")
+    assert len(emitted) == 31
+    assert {code for code in emitted if f'"{code}"' not in this} == set()

@@ -132,7 +132,11 @@ def read(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> LoadResult:
         )
         return LoadResult(None, (diag,))
     if len(raw) > limits.max_bytes:
-        return parse(raw[: limits.max_bytes + 1].decode("utf-8", "replace"), name, limits)
+        diag = Diagnostic(
+            "too-large", f"the file is {len(raw):,} bytes; the limit is {limits.max_bytes:,}",
+            Location(name, 1, 1), "split the workflow or raise Limits.max_bytes",
+        )
+        return LoadResult(None, (diag,))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -346,6 +350,9 @@ class _Reader:
             self.error("bad-expression", f"{what}: {exc.message}",
                        self.lines.in_value(loc, text, exc.offset), exc.hint or CONDITION_HINT)
             return None
+        except ValueError as exc:  # e.g. int() of more than 4,300 digits
+            self.error("bad-expression", f"{what}: {_unreadable(exc)}", loc, CONDITION_HINT)
+            return None
         except RecursionError:
             parsed = None
         if parsed is None or _depth(parsed) > MAX_CONDITION_DEPTH:
@@ -412,9 +419,8 @@ class _Reader:
         digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
         return Workflow(
             id=wid or "", version=version or 0, title=title or "", lead=lead or "", form=form,
-            steps=steps,
-            delivery=delivery, time_limit=limit, source=source or "", path=self.path,
-            content_hash=f"sha256:{digest}", location=self.loc(root), text=text,
+            steps=steps, delivery=delivery, time_limit=limit, source=source or "",
+            path=self.path, content_hash=f"sha256:{digest}", location=self.loc(root), text=text,
         )
 
     # -- the form ----------------------------------------------------------------------------
@@ -447,6 +453,8 @@ class _Reader:
             return []
         out, seen = [], {}
         for key_node, value_node in node.value:
+            if self._key(key_node, f"the {what}s") is None:
+                continue
             name = self.string(key_node, f"a {what} name", NAME, "company_name")
             if name is None:
                 continue
@@ -490,6 +498,10 @@ class _Reader:
         for key in ("min", "max"):
             if key in entries:
                 bounds[key] = self.bound(ftype, entries[key][1], f"'{key}' of {what}")
+        if bounds.get("min") is not None and bounds.get("max") is not None \
+                and bounds["min"] > bounds["max"]:
+            self.error("bad-value", f"'max' of {what} is below its 'min'", entries["max"][1],
+                       "swap them: 'min' is the smallest value allowed, 'max' the largest")
         required = self.boolean(entries["required"][1], f"'required' of {what}") \
             if "required" in entries else False
         default = None
@@ -499,7 +511,11 @@ class _Reader:
                                       minimum=bounds.get("min"), maximum=bounds.get("max"))
             except ValueProblem as exc:
                 self.error("bad-value", f"the default of {what}: {exc.message}",
-                           entries["default"][1], exc.hint)
+                           entries["default"][1],
+                           exc.hint or "the default must be a value the field accepts")
+            except ValueError as exc:  # e.g. int() of more than 4,300 digits
+                self.error("bad-value", f"the default of {what}: {_unreadable(exc)}",
+                           entries["default"][1], "write a shorter value")
         required_if = None
         if "required_if" in entries:
             required_if = self.condition(entries["required_if"][1], f"'required_if' of {what}")
@@ -521,7 +537,11 @@ class _Reader:
         try:
             return clean_value(ftype, self.scalar(node))
         except ValueProblem as exc:
-            self.error("bad-value", f"{what}: {exc.message}", node, exc.hint)
+            self.error("bad-value", f"{what}: {exc.message}", node,
+                       exc.hint or "write a number, or a date as YYYY-MM-DD")
+            return None
+        except ValueError as exc:  # e.g. int() of more than 4,300 digits
+            self.error("bad-value", f"{what}: {_unreadable(exc)}", node, "write a shorter value")
             return None
 
     def material(self, name: str, key_node: yaml.Node, node: yaml.Node) -> Material | None:
@@ -744,3 +764,8 @@ def _depth(expr: exprs.Expr) -> int:
         elif isinstance(node, (exprs.And, exprs.Or)):
             stack.extend((item, depth + 1) for item in node.items)
     return deepest
+
+
+def _unreadable(exc: ValueError) -> str:
+    """A short reason from a ValueError raised while reading a value."""
+    return "cannot read the value: " + str(exc).split(":")[0][:80]

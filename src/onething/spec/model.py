@@ -168,7 +168,24 @@ class Choice:
         return any(b.when is None for b in self.branches)
 
 
-Block = Step | Parallel | Choice
+@attrs.frozen
+class Stage:
+    """A named stage (阶段) of a long procedure: its own lead department and limit.
+
+    A stage runs its blocks in order, like a sequence; it exists so that limits can be
+    committed to, and analysed, stage by stage (工程建设项目 four stages).
+    """
+
+    id: str
+    lead: str
+    body: Sequence
+    title: str = ""
+    time_limit: TimeLimit | None = None
+    source: str = ""
+    location: Location = UNKNOWN
+
+
+Block = Step | Parallel | Choice | Stage
 
 
 @attrs.frozen
@@ -229,3 +246,5 @@ def iter_steps(block: Block | Sequence) -> Iterator[Step]:
     elif isinstance(block, Choice):
         for arm in block.branches:
             yield from iter_steps(arm.body)
+    elif isinstance(block, Stage):
+        yield from iter_steps(block.body)

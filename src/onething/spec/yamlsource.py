@@ -59,21 +59,30 @@ class _TooDeep(Exception):
         self.mark = mark
 
 
-class _DepthLoader(yaml.SafeLoader):
-    """The safe composer, stopping as soon as nesting passes ``max_depth``.
+class _TooMany(_TooDeep):
+    pass
 
-    PyYAML composes recursively and its scanner slows down quadratically with flow nesting,
-    so a deeply nested document is refused while composing, not after.
+
+class _LimitedLoader(yaml.SafeLoader):
+    """The safe composer, stopping as soon as nesting or the node count passes the limits.
+
+    PyYAML composes recursively, its scanner slows down quadratically with flow nesting, and
+    it composes about 40,000 nodes a second: a deep or huge document is refused while it is
+    composed, not after.
     """
 
-    max_depth = DEFAULT_LIMITS.max_depth
+    limits = DEFAULT_LIMITS
     depth = 0
+    nodes = 0
 
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
         self.depth += 1
+        self.nodes += 1
         try:
-            if self.depth > self.max_depth:
+            if self.depth > self.limits.max_depth:
                 raise _TooDeep(self.peek_event().start_mark)
+            if self.nodes > self.limits.max_nodes:
+                raise _TooMany(self.peek_event().start_mark)
             return super().compose_node(parent, index)
         finally:
             self.depth -= 1
@@ -137,9 +146,9 @@ def scalar_start(node: yaml.ScalarNode, text: str) -> int:
     return index + value_offset(node)
 
 
-def _compose(text: str, max_depth: int) -> yaml.Node | None:
-    loader = _DepthLoader(text)
-    loader.max_depth = max_depth
+def _compose(text: str, limits: Limits) -> yaml.Node | None:
+    loader = _LimitedLoader(text)
+    loader.limits = limits
     try:
         return loader.get_single_node()
     except (ValueError, OverflowError):
@@ -164,7 +173,10 @@ def compose(text: str, path: str, limits: Limits = DEFAULT_LIMITS) -> yaml.Node 
             )
         )
     try:
-        node = _compose(text, limits.max_depth)
+        node = _compose(text, limits)
+    except _TooMany as exc:
+        raise YamlRefused(_too_many(Location(path, exc.mark.line + 1, exc.mark.column + 1),
+                                    limits)) from None
     except _TooDeep as exc:
         raise YamlRefused(
             Diagnostic(
@@ -217,6 +229,16 @@ def compose(text: str, path: str, limits: Limits = DEFAULT_LIMITS) -> yaml.Node 
     return node
 
 
+def _too_many(location: Location, limits: Limits) -> Diagnostic:
+    return Diagnostic(
+        "too-many-nodes",
+        f"the document expands to more than {limits.max_nodes:,} nodes "
+        "(an alias bomb, or a workflow far larger than any real one)",
+        location,
+        "remove repeated aliases, or raise Limits.max_nodes",
+    )
+
+
 def _yaml_hint(problem: str) -> str:
     if "tab" in problem or "'\\t'" in problem:
         return "indent with spaces, not tabs"
@@ -243,15 +265,7 @@ def _check_shape(root: yaml.Node, path: str, limits: Limits) -> None:
         node, depth = stack.pop()
         visits += 1
         if visits > limits.max_nodes:
-            raise YamlRefused(
-                Diagnostic(
-                    "too-many-nodes",
-                    f"the document expands to more than {limits.max_nodes:,} nodes "
-                    "(an alias bomb, or a workflow far larger than any real one)",
-                    node_location(path, node),
-                    "remove repeated aliases, or raise Limits.max_nodes",
-                )
-            )
+            raise YamlRefused(_too_many(node_location(path, node), limits))
         if depth > limits.max_depth:
             raise YamlRefused(
                 Diagnostic(

@@ -1,0 +1,199 @@
+"""Loading the shipped workflow: its structure, its content hash and its source locations."""
+
+from __future__ import annotations
+
+import hashlib
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from onething.spec import expr as exprs
+from onething.spec.duration import Duration, Unit
+from onething.spec.load import WorkflowInvalid, load, parse, read
+from onething.spec.location import Location
+from onething.spec.model import Parallel, Sequence, Step
+
+ROOT = Path(__file__).resolve().parents[1]
+PATH = ROOT / "workflows" / "enterprise_startup.yaml"
+TEXT = PATH.read_text(encoding="utf-8")
+NAME = "workflows/enterprise_startup.yaml"
+
+
+@pytest.fixture(scope="module")
+def workflow():
+    result = parse(TEXT, NAME)
+    assert result.ok, [d.render() for d in result.diagnostics]
+    return result.workflow
+
+
+def at(line: int, col: int) -> Location:
+    return Location(NAME, line, col)
+
+
+def test_the_shipped_workflow_loads_without_any_diagnostic() -> None:
+    result = read(PATH)
+    assert result.ok
+    assert result.diagnostics == ()
+    assert result.unwrap() == load(PATH)
+
+
+def test_header(workflow) -> None:
+    assert workflow.id == "enterprise-startup"
+    assert workflow.version == 1
+    assert workflow.title == "企业开办一件事 (enterprise start-up)"
+    assert workflow.lead == "market_regulation"
+    assert workflow.source.startswith("Scope: 济宁市企业开办工作规范")
+    assert workflow.path == NAME
+    assert workflow.time_limit.committed == Duration(Decimal("1"), Unit.WD)
+    assert workflow.time_limit.statutory == Duration(Decimal("20"), Unit.WD)
+
+
+def test_form(workflow) -> None:
+    fields = {f.name: f for f in workflow.form.fields}
+    assert list(fields) == [
+        "company_name", "company_type", "registered_capital", "legal_person_name",
+        "legal_person_id", "legal_person_phone", "business_address", "employees",
+        "needs_invoice", "delivery_method", "mail_address",
+    ]  # fmt: skip
+    assert fields["company_type"].values == ("limited_company", "sole_proprietorship",
+                                             "partnership")
+    assert fields["company_type"].default == "limited_company"
+    assert fields["registered_capital"].type == "decimal"
+    assert fields["registered_capital"].minimum == Decimal(0)
+    assert fields["employees"].default == 0
+    assert fields["needs_invoice"].default is True
+    assert fields["legal_person_id"].personal  # id_card and phone fields are personal
+    assert fields["legal_person_phone"].personal
+    assert not fields["company_name"].personal
+    assert fields["company_name"].required and fields["company_name"].label == "企业名称"
+    required_if = fields["mail_address"].required_if
+    assert required_if.text == "delivery_method == 'mail'"
+    assert required_if.expr == exprs.Compare("delivery_method", "==", "mail")
+    materials = {m.name: m for m in workflow.form.materials}
+    assert list(materials) == ["articles_of_association", "address_proof",
+                               "bank_reservation_form"]
+    assert materials["articles_of_association"].required
+    assert not materials["bank_reservation_form"].required
+
+
+def test_steps_registration_then_six_parallel_branches(workflow) -> None:
+    first, parallel = workflow.steps.items
+    assert isinstance(first, Step) and first.id == "registration"
+    assert first.produces == ("business_licence",)
+    assert first.time_limit.committed == Duration(Decimal("0.5"), Unit.WD)
+    assert isinstance(parallel, Parallel)
+    assert len(parallel.branches) == 6
+    assert all(isinstance(b, Sequence) and len(b.items) == 1 for b in parallel.branches)
+    ids = [b.items[0].id for b in parallel.branches]
+    assert ids == ["seal", "tax", "social_insurance", "medical_insurance", "housing_fund",
+                   "bank_appointment"]
+    assert [s.id for s in workflow.iter_steps()] == ["registration", *ids]
+    assert workflow.departments == (
+        "market_regulation", "public_security", "tax", "human_resources", "medical_security",
+        "housing_fund_centre", "bank",
+    )
+
+
+def test_step_details(workflow) -> None:
+    seal, tax, bank = workflow.step("seal"), workflow.step("tax"), workflow.step("bank_appointment")
+    assert seal.fee_waived and tax.fee_waived
+    assert not workflow.step("registration").fee_waived
+    assert seal.time_limit.source.startswith("国办发〔2018〕32号")
+    assert tax.when.text == "needs_invoice"
+    assert tax.when.expr == exprs.Truth("needs_invoice")
+    assert [s.id for s in workflow.iter_steps() if s.when is not None] == ["tax"]
+    assert bank.optional and not seal.optional
+    assert bank.reads == ("company_name", "legal_person_phone", "bank_reservation_form")
+    assert tax.produces == ("tax_ukey", "invoices")
+    assert all(s.goto == () for s in workflow.iter_steps())
+    with pytest.raises(KeyError):
+        workflow.step("nope")
+
+
+def test_delivery(workflow) -> None:
+    delivery = workflow.delivery
+    assert delivery.bundle == ("business_licence", "seal_set", "tax_ukey", "invoices",
+                               "bank_appointment_slip")
+    assert delivery.methods == ("window", "mail")
+    assert delivery.fee_waived
+    assert delivery.reads == ("delivery_method", "mail_address", "legal_person_phone")
+    assert delivery.location == at(83, 3)
+
+
+def test_locations_of_steps(workflow) -> None:
+    registration = workflow.step("registration")
+    assert registration.location == at(38, 5)
+    assert registration.where("id") == at(38, 9)
+    assert registration.where("department") == at(40, 17)
+    assert registration.where("reads") == at(41, 12)
+    assert registration.where("reads:company_type") == at(41, 27)
+    assert registration.where("time_limit") == at(43, 17)
+    assert registration.where("no-such-key") == registration.location
+    parallel = workflow.steps.items[1]
+    assert parallel.location == at(44, 5)
+    assert parallel.branches[0].location == at(45, 9)
+    assert workflow.step("seal").location == at(45, 9)
+    assert workflow.step("tax").location == at(52, 9)
+    assert workflow.step("tax").where("when") == at(55, 15)
+    assert workflow.step("bank_appointment").location == at(75, 9)
+    assert workflow.step("bank_appointment").where("optional") == at(78, 19)
+
+
+def test_locations_of_the_form_and_conditions(workflow) -> None:
+    assert workflow.location == at(5, 1)
+    assert workflow.form.location == at(20, 3)
+    assert workflow.form.field("company_name").location == at(21, 5)
+    assert workflow.form.field("mail_address").location == at(31, 5)
+    assert workflow.form.material("address_proof").location == at(34, 5)
+    # the condition's location is its first character, inside the quotes
+    assert workflow.form.field("mail_address").required_if.location == at(31, 48)
+    assert workflow.step("tax").when.location == at(55, 15)
+
+
+def test_content_hash_is_the_sha256_of_the_text(workflow) -> None:
+    digest = hashlib.sha256(TEXT.encode("utf-8")).hexdigest()
+    assert workflow.content_hash == f"sha256:{digest}"
+    assert workflow.text == TEXT
+
+
+def test_content_hash_is_stable() -> None:
+    hashes = {parse(TEXT, name).workflow.content_hash for name in ("a.yaml", "b.yaml", NAME)}
+    assert len(hashes) == 1
+    assert read(PATH).workflow.content_hash in hashes
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda t: t + "# a comment\n",
+        lambda t: t.replace("title: 企业开办一件事", "title: 企业开办一件事 "),
+        lambda t: t.replace("fee: waived\n  source:", "fee: waived\n  source: ", 1),
+        lambda t: t.replace("0.5 WD, statutory: 20 WD", "0.5 WD, statutory: 15 WD"),
+    ],
+    ids=["comment", "title", "whitespace", "limit"],
+)
+def test_content_hash_changes_when_the_text_changes(workflow, change) -> None:
+    changed = change(TEXT)
+    assert changed != TEXT
+    result = parse(changed, NAME)
+    assert result.ok, [d.render() for d in result.diagnostics]
+    assert result.workflow.content_hash != workflow.content_hash
+
+
+def test_the_same_text_loads_to_equal_workflows(workflow) -> None:
+    again = parse(TEXT, NAME).workflow
+    assert again == workflow
+    assert again.step("seal").key_locations == workflow.step("seal").key_locations
+
+
+def test_load_raises_with_every_error(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text(TEXT.replace("department: tax", "departmnt: tax")
+                    .replace("[window, mail]\n  reads", "[window, pigeon]\n  reads"),
+                    encoding="utf-8")
+    with pytest.raises(WorkflowInvalid) as caught:
+        load(path)
+    codes = [(d.code, d.location.line) for d in caught.value.diagnostics]
+    assert codes == [("missing-key", 52), ("unknown-key", 54), ("bad-value", 84)]
+    assert f"{path}:54:9: error[unknown-key]" in str(caught.value)
