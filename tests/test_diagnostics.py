@@ -154,7 +154,7 @@ def test_unknown_key_in_the_delivery_suggests_the_right_key() -> None:
 
 def test_unknown_key_without_a_close_match_lists_the_keys() -> None:
     d = one(edit(4, "title: Demo\nzzz: 1"), "unknown-key")
-    check(d, 5, 1, "'zzz'", hint="expected one of: delivery, description, form, id")
+    check(d, 5, 1, "'zzz'", hint="expected one of: clock, delivery, description, escalation")
 
 
 def test_missing_key_in_a_step_points_at_the_step() -> None:

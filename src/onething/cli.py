@@ -175,6 +175,50 @@ def due(start: str, duration: tuple[str, ...], explain: bool, same_day: bool, st
             out.print(f"  {_escape(text)}")
 
 
+# -- SLA analysis -------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--start", "start", required=True, help="the acceptance date, e.g. 2026-09-30")
+@click.option("--limit", "which", type=click.Choice(["committed", "statutory"]),
+              default="committed", show_default=True, help="which limits to add up")
+def sla(file: Path, start: str, which: str) -> None:
+    """Critical path of workflow FILE in working days, and whether its limit holds.
+
+    Exit 0 when every stage and the whole fit their limits, 1 when one does not.
+    """
+    from onething.calendar import WorkCalendar
+    from onething.sla import analyse
+
+    try:
+        begin = date.fromisoformat(start)
+    except ValueError:
+        raise click.BadParameter(f"{start!r} is not a date like 2026-09-30",
+                                 param_hint="--start") from None
+    workflow = _load_or_exit(file)
+    report = analyse(workflow, begin, WorkCalendar(), which)
+    out.print(f"[bold]{_escape(workflow.title)}[/bold]: {which} limits from {begin}")
+    for s in report.segments:
+        mark = "[green]ok[/green]" if s.holds else "[red]OVER[/red]"
+        end = s.end.date.isoformat() if s.end else "-"
+        limit = f"{s.declared.normalize():f} WD" if s.declared is not None else "-"
+        provisional = " (provisional)" if s.end is not None and s.end.provisional else ""
+        out.print(f"  {s.id:<28} {s.start} -> {end}{provisional}  limit {limit:>7}  "
+                  f"critical path {s.critical.normalize():f} WD  {mark}")
+        out.print(f"      {_escape(' -> '.join(s.path))}")
+    total = f"{report.total.normalize():f} WD"
+    limit = f"{report.limit.normalize():f} WD" if report.limit is not None else "none"
+    colour = "green" if report.holds else "red"
+    out.print(f"[{colour}]total {total} against the workflow's {which} limit of "
+              f"{limit}: {'holds' if report.holds else 'does NOT hold'}[/{colour}]")
+    for note in report.notes:
+        out.print(f"  note: {_escape(note)}")
+    for advice in report.advice():
+        out.print(f"  [yellow]{_escape(advice)}[/yellow]")
+    sys.exit(0 if report.holds else 1)
+
+
 # -- demo --------------------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ import attrs
 from onething.calendar import SHANGHAI, Due, WorkCalendar
 from onething.net.model import Role
 from onething.spec.duration import Duration
+from onething.spec.model import Rung
 
 CASE = "case"
 
@@ -34,16 +35,6 @@ class Status(StrEnum):
     PAUSED = "paused"
     MET = "met"
     LATE = "late"
-
-
-@attrs.frozen
-class Rung:
-    """One step of an escalation ladder: ``after`` the committed due date (None: at it)."""
-
-    after: Duration | None
-    action: str
-    to: str = "supervisor"
-    source: str = ""
 
 
 _15_WD, _5_WD, _1_WD = Duration.parse("15 WD"), Duration.parse("5 WD"), Duration.parse("1 WD")

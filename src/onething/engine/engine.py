@@ -228,8 +228,14 @@ class Engine:
                                version=case.version + 1, updated_at=now,
                                events=case.events + 1)
             new.clocks[timer.data["clock"]]["escalated"].append(timer.data["rung"])
+            to = timer.data["to"]
+            if to == "department":
+                to = deployed.workflow.step(timer.step).department if timer.step \
+                    else deployed.workflow.lead
+            elif to == "lead":
+                to = deployed.workflow.lead
             event = Event(case.events + 1, now, "escalated", str(SYSTEM), timer.step,
-                          {"action": timer.name, "to": timer.data["to"],
+                          {"action": timer.name, "to": to,
                            "due": timer.data["due"], "after": timer.data["after"],
                            "timer": timer.id})
             return new, [event], None

@@ -1,4 +1,4 @@
-"""A workflow's clock policy: what its YAML declares, or the law's defaults."""
+"""A workflow's clock policy: what its YAML declares under ``clock:`` and ``escalation:``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,15 @@ from onething.spec.model import Workflow
 
 
 def policy_of(workflow: Workflow) -> ClockPolicy:
-    """The clock rules of ``workflow`` (declared under ``clock:``/``escalation:``)."""
-    declared = getattr(workflow, "clock", None)
-    return declared if isinstance(declared, ClockPolicy) else ClockPolicy()
+    """The clock rules of ``workflow`` (the law's defaults where it declares none)."""
+    rules = workflow.clock
+    return ClockPolicy(
+        count_from=rules.count_from,
+        correction=rules.correction,
+        answer_within=rules.answer_correction_within,
+        intake_notice_within=rules.intake_notice_within,
+        warn_before=rules.warn_before,
+        ladder=workflow.escalation,
+        extension_max=rules.extension,
+        case_extension_max=rules.case_extension,
+    )

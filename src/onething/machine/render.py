@@ -40,7 +40,7 @@ import re
 
 import attrs
 
-from onething.spec.model import Block, Choice, Parallel, Sequence, Step, Workflow
+from onething.spec.model import Block, Choice, Parallel, Sequence, Stage, Step, Workflow
 
 FORMATS = ("mermaid", "dot")
 
@@ -191,6 +191,15 @@ class _Builder:
             self.block_ids[id(block)] = (decision, decision)
             for arm in block.branches:
                 self.declare(arm.body)
+        elif isinstance(block, Stage):
+            lines = [f"stage: {block.title or block.id}", f"lead: {block.lead}"]
+            if block.time_limit is not None and block.time_limit.committed is not None:
+                lines.append(f"limit: {block.time_limit.committed}")
+            node_id = self.node(self.fresh("stage_" + re.sub(r"\W", "_", block.id,
+                                                                flags=re.ASCII)),
+                                "stage", tuple(lines))
+            self.block_ids[id(block)] = (node_id, node_id)
+            self.declare(block.body)
         else:  # pragma: no cover
             raise TypeError(f"not a block: {block!r}")
 
@@ -215,6 +224,9 @@ class _Builder:
         if isinstance(block, Step):
             return self.step(block, succ)
         entry, exit_ = self.block_ids[id(block)]
+        if isinstance(block, Stage):
+            self.edge(entry, self.sequence(block.body, succ))
+            return entry
         if isinstance(block, Parallel):
             for branch in block.branches:
                 self.edge(entry, self.sequence(branch, exit_))
@@ -271,6 +283,7 @@ _MERMAID_SHAPES = {
     "deliver": ('("', '")'),
     "end": ('(("', '"))'),
     "refusal": ('(["', '"])'),
+    "stage": ('[/"', '"/]'),
 }
 
 _MERMAID_ARROWS = {SOLID: "-->", DASHED: "-.->", DOTTED: "-.->", INVISIBLE: "~~~"}
@@ -346,6 +359,7 @@ _DOT_NODE_ATTRS = {
     "end": {"shape": "doublecircle", "width": "0.3"},
     "refusal": {"shape": "box", "style": "rounded,filled", "fillcolor": "#fdecea",
                 "color": "#c62828"},
+    "stage": {"shape": "parallelogram", "style": "filled", "fillcolor": "#fff8e1"},
 }
 
 _DOT_EDGE_STYLES = {SOLID: None, DASHED: "dashed", DOTTED: "dotted", INVISIBLE: "invis"}

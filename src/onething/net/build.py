@@ -20,7 +20,7 @@ from onething.net.model import (
 from onething.spec import expr as exprs
 from onething.spec.checks import all_conditions
 from onething.spec.location import UNKNOWN, Location
-from onething.spec.model import Choice, Parallel, Sequence, Step, Workflow
+from onething.spec.model import Choice, Parallel, Sequence, Stage, Step, Workflow
 
 
 def build_net(workflow: Workflow) -> Net:
@@ -130,6 +130,8 @@ class _Builder:
             return self.parallel(block, succ)
         if isinstance(block, Choice):
             return self.choice(block, succ)
+        if isinstance(block, Stage):
+            return self.sequence(block.body, succ)
         raise TypeError(f"not a block: {block!r}")  # pragma: no cover
 
     def step(self, step: Step, succ: int) -> int:

@@ -14,6 +14,7 @@ from onething.spec.model import (
     Field,
     Parallel,
     Sequence,
+    Stage,
     Step,
     Workflow,
 )
@@ -63,6 +64,8 @@ def step_scopes(block: object, scope: Scope = ()) -> Iterator[tuple[str, Scope]]
     elif isinstance(block, Choice):
         for arm in block.branches:
             yield from step_scopes(arm.body, scope)
+    elif isinstance(block, Stage):
+        yield from step_scopes(block.body, scope)
 
 
 def _close(word: str, choices: list[str]) -> str:
@@ -174,6 +177,8 @@ def _block_conditions(block: object) -> Iterator[tuple[Condition, str]]:
             if arm.when is not None:
                 yield arm.when, "a choice 'when'"
             yield from _block_conditions(arm.body)
+    elif isinstance(block, Stage):
+        yield from _block_conditions(block.body)
 
 
 def _bundle(

@@ -28,13 +28,16 @@ from onething.spec.model import (
     Block,
     Branch,
     Choice,
+    ClockRules,
     Condition,
     Delivery,
     Field,
     Form,
     Material,
     Parallel,
+    Rung,
     Sequence,
+    Stage,
     Step,
     TimeLimit,
     Workflow,
@@ -57,6 +60,7 @@ NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 WORKFLOW_KEYS = {
     "onething": True, "id": True, "version": True, "title": True, "lead": True, "form": True,
     "steps": True, "delivery": True, "time_limit": False, "source": False, "description": False,
+    "clock": False, "escalation": False,
 }
 STEP_KEYS = {
     "id": True, "department": True, "title": False, "reads": False, "produces": False,
@@ -73,6 +77,14 @@ DELIVERY_KEYS = {
     "bundle": True, "methods": False, "fee": False, "reads": False, "source": False,
 }
 FORM_KEYS = {"fields": False, "materials": False}
+STAGE_KEYS = {"id": True, "lead": True, "steps": True, "title": False, "time_limit": False,
+              "source": False, "description": False}
+CLOCK_KEYS = {"count_from": False, "correction": False, "answer_correction_within": False,
+              "intake_notice_within": False, "warn_before": False, "extension": False,
+              "case_extension": False, "source": False}
+RUNG_KEYS = {"action": True, "after": False, "to": False, "source": False}
+COUNT_FROM = ("next_day", "same_day")
+CORRECTION_MODES = ("restart", "pause")
 ARM_KEYS = {"when": False, "then": False, "otherwise": False}
 FEES = ("waived", "charged")
 YAML_BOOL_WORDS = {"on", "off", "yes", "no", "y", "n", "true", "false"}
@@ -406,6 +418,10 @@ class _Reader:
         limit = self.time_limit(get("time_limit")[1], "the time limit") \
             if "time_limit" in entries else None
         source = self.string(get("source")[1], "source") if "source" in entries else ""
+        if "description" in entries:
+            self.string(get("description")[1], "the description")
+        clock = self.clock(get("clock")[1]) if "clock" in entries else ClockRules()
+        ladder = self.escalation(get("escalation")[1]) if "escalation" in entries else ()
         form = self.form(get("form")[1]) if "form" in entries else None
         steps = self.sequence(get("steps")[1], "steps") if "steps" in entries else None
         delivery = self.delivery(get("delivery")[1]) if "delivery" in entries else None
@@ -421,6 +437,7 @@ class _Reader:
             id=wid or "", version=version or 0, title=title or "", lead=lead or "", form=form,
             steps=steps, delivery=delivery, time_limit=limit, source=source or "",
             path=self.path, content_hash=f"sha256:{digest}", location=self.loc(root), text=text,
+            clock=clock or ClockRules(), escalation=ladder,
         )
 
     # -- the form ----------------------------------------------------------------------------
@@ -490,6 +507,8 @@ class _Reader:
                 return None
             values = self.names(entries["values"][1], f"the values of {what}", re.compile(".+"))
             if not values:
+                self.error("bad-value", f"the enum {what} has no values", entries["values"][1],
+                           "list the values an applicant may choose, e.g. [window, mail]")
                 return None
         elif "values" in entries:
             self.error("bad-value", f"'values' applies to enum fields, and {what} is {ftype}",
@@ -522,6 +541,8 @@ class _Reader:
         label = self.string(entries["label"][1], "a label") if "label" in entries else ""
         personal = self.boolean(entries["personal"][1], f"'personal' of {what}") \
             if "personal" in entries else ftype in ("id_card", "phone")
+        if "source" in entries:
+            self.string(entries["source"][1], "source")
         return Field(
             name=name, type=ftype, required=bool(required), default=default,
             required_if=required_if, values=values, label=label or "",
@@ -560,6 +581,8 @@ class _Reader:
                        entries["deferrable"][0],
                        "'deferrable' (容缺受理) is for required materials; drop one of the two")
         label = self.string(entries["label"][1], "a label") if "label" in entries else ""
+        if "source" in entries:
+            self.string(entries["source"][1], "source")
         return Material(name=name, required=required is not False, deferrable=deferrable,
                         label=label or "", location=self.loc(key_node))
 
@@ -580,7 +603,81 @@ class _Reader:
                 return self.parallel(node)
             if "choice" in keys:
                 return self.choice(node)
+            if "stage" in keys:
+                return self.stage(node)
         return self.step(node)
+
+    def stage(self, node: yaml.Node) -> Stage | None:
+        outer = self.mapping(node, "a stage block", {"stage": True})
+        if not outer or "stage" not in outer:
+            return None
+        entries = self.mapping(outer["stage"][1], "a stage", STAGE_KEYS)
+        if entries is None:
+            return None
+        sid = self.string(entries["id"][1], "the stage id", STEP_ID, "construction_permit") \
+            if "id" in entries else None
+        lead = self.string(entries["lead"][1], "the lead department of a stage", STEP_ID,
+                           "housing_construction") if "lead" in entries else None
+        body = self.sequence(entries["steps"][1], "the steps of a stage") \
+            if "steps" in entries else None
+        if body is not None and not body.items:
+            self.error("empty-block", "a stage has no steps", entries["steps"][1],
+                       "list the stage's steps under 'steps:'")
+        values: dict[str, Any] = {}
+        if "title" in entries:
+            values["title"] = self.string(entries["title"][1], "the title") or ""
+        if "time_limit" in entries:
+            values["time_limit"] = self.time_limit(entries["time_limit"][1],
+                                                   f"the time limit of stage '{sid}'")
+        for key in ("source", "description"):
+            if key in entries:
+                text = self.string(entries[key][1], key)
+                if key == "source":
+                    values["source"] = text or ""
+        if sid is None or lead is None or body is None:
+            return None
+        return Stage(sid, lead, body, location=self.loc(node), **values)
+
+    def clock(self, node: yaml.Node) -> ClockRules | None:
+        entries = self.mapping(node, "the clock rules", CLOCK_KEYS)
+        if entries is None:
+            return None
+        values: dict[str, Any] = {}
+        for key, choices in (("count_from", COUNT_FROM), ("correction", CORRECTION_MODES)):
+            if key in entries:
+                text = self.string(entries[key][1], f"'{key}'")
+                if text is not None and text not in choices:
+                    self.error("bad-value", f"'{key}' must be one of: {', '.join(choices)}",
+                               entries[key][1], did_you_mean(text, choices))
+                elif text is not None:
+                    values[key] = text
+        for key in ("answer_correction_within", "intake_notice_within", "warn_before",
+                    "extension", "case_extension"):
+            if key in entries:
+                amount = self.duration(entries[key][1], f"'{key}'")
+                if amount is not None:
+                    values[key] = amount
+        if "source" in entries:
+            values["source"] = self.string(entries["source"][1], "source") or ""
+        return ClockRules(location=self.loc(node), **values)
+
+    def escalation(self, node: yaml.Node) -> tuple[Rung, ...]:
+        rungs = []
+        for item in self.each(node, "the escalation ladder", lambda n: n):
+            entries = self.mapping(item, "an escalation rung", RUNG_KEYS)
+            if entries is None or "action" not in entries:
+                continue
+            action = self.string(entries["action"][1], "the action of an escalation rung",
+                                 STEP_ID, "supervision")
+            after = self.duration(entries["after"][1], "'after'") if "after" in entries \
+                else None
+            to = self.string(entries["to"][1], "who is told ('to')", STEP_ID, "supervisor") \
+                if "to" in entries else "supervisor"
+            if "source" in entries:
+                self.string(entries["source"][1], "source")
+            if action is not None and to is not None:
+                rungs.append(Rung(action, after, to, self.loc(item)))
+        return tuple(rungs)
 
     def step(self, node: yaml.Node) -> Step | None:
         entries = self.mapping(node, "a step", STEP_KEYS)
@@ -619,6 +716,8 @@ class _Reader:
             values["fee_waived"] = fee == "waived"
         if "source" in entries:
             values["source"] = self.string(entries["source"][1], "source") or ""
+        if "description" in entries:
+            self.string(entries["description"][1], "the description")
         if sid is None:
             self.broken.update(values.get("produces", ()))
             return None
@@ -750,6 +849,8 @@ class _Reader:
             fee_waived = fee != "charged"
         reads = self.names(entries["reads"][1], "'reads' of the delivery", locations=items,
                            prefix="reads") if "reads" in entries else ()
+        if "source" in entries:
+            self.string(entries["source"][1], "source")
         return Delivery(bundle, methods, fee_waived, reads, self.loc(node))
 
 

@@ -53,6 +53,37 @@ class TimeLimit:
 
 
 @attrs.frozen
+class Rung:
+    """One step of an escalation ladder (催办 -> 督办 -> 通报): ``after`` the due date (None:
+    at it), ``action`` goes ``to`` someone. Escalations never change a case's path."""
+
+    action: str
+    after: Duration | None = None
+    to: str = "supervisor"
+    location: Location = UNKNOWN
+
+
+_DEFAULTS = {k: Duration.parse(v) for k, v in
+             {"answer": "15 WD", "intake": "5 WD", "warn": "1 WD", "ext": "10 WD",
+              "case_ext": "15 WD"}.items()}
+
+
+@attrs.frozen
+class ClockRules:
+    """How a workflow's clocks count (``clock:``); the defaults follow 行政许可法."""
+
+    count_from: str = "next_day"
+    correction: str = "restart"
+    answer_correction_within: Duration | None = _DEFAULTS["answer"]
+    intake_notice_within: Duration | None = _DEFAULTS["intake"]
+    warn_before: Duration = _DEFAULTS["warn"]
+    extension: Duration = _DEFAULTS["ext"]
+    case_extension: Duration = _DEFAULTS["case_ext"]
+    source: str = ""
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
 class Field:
     """One field of the single application form (一表申请)."""
 
@@ -216,6 +247,8 @@ class Workflow:
     content_hash: str = ""
     location: Location = UNKNOWN
     text: str = attrs.field(default="", eq=False, repr=False)
+    clock: ClockRules = attrs.field(factory=ClockRules)
+    escalation: tuple[Rung, ...] = ()
 
     def iter_steps(self) -> Iterator[Step]:
         """Every step, in document order."""

@@ -1,0 +1,144 @@
+"""SLA analysis: the critical path of a workflow in working days, and whether its limit holds.
+
+Sequence adds, a parallel block takes its longest branch, a choice its longest arm (the worst
+case), and a stage counts what it commits to (its own limit) when it declares one, else its
+own critical path. Each step counts its committed limit (or its statutory one, on request).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import attrs
+
+from onething.calendar import Due, WorkCalendar
+from onething.spec.duration import Duration, Unit
+from onething.spec.model import Choice, Parallel, Sequence, Stage, Step, TimeLimit, Workflow
+
+ZERO = Decimal(0)
+
+
+@attrs.frozen
+class Segment:
+    """One stage (or the whole workflow when it has no stages) on the timeline."""
+
+    id: str
+    title: str
+    lead: str
+    declared: Decimal | None
+    critical: Decimal
+    path: tuple[str, ...]
+    start: dt.date
+    end: Due | None
+
+    @property
+    def counted(self) -> Decimal:
+        return self.declared if self.declared is not None else self.critical
+
+    @property
+    def holds(self) -> bool:
+        return self.declared is None or self.critical <= self.declared
+
+
+@attrs.frozen
+class SlaReport:
+    """The critical path, its dates, and the verdict against the workflow's limit."""
+
+    workflow: str
+    which: str
+    segments: tuple[Segment, ...]
+    total: Decimal
+    limit: Decimal | None
+    notes: tuple[str, ...]
+
+    @property
+    def holds(self) -> bool:
+        return all(s.holds for s in self.segments) and (
+            self.limit is None or self.total <= self.limit)
+
+    def advice(self) -> list[str]:
+        """Which stage to shorten, by how much, when a limit does not hold."""
+        out = []
+        for s in self.segments:
+            if not s.holds:
+                out.append(f"stage '{s.id}': its steps need {_wd(s.critical)} on the critical "
+                           f"path ({' -> '.join(s.path)}) but it commits to {_wd(s.declared)}; "
+                           f"shorten them by {_wd(s.critical - s.declared)}")
+        if self.limit is not None and self.total > self.limit:
+            excess = self.total - self.limit
+            longest = max(self.segments, key=lambda s: s.counted)
+            out.append(f"the whole takes {_wd(self.total)} against a limit of "
+                       f"{_wd(self.limit)}: shorten the stages by {_wd(excess)} in all, "
+                       f"e.g. '{longest.id}' ({_wd(longest.counted)}, the longest)")
+        return out
+
+
+def _wd(amount: Decimal | None) -> str:
+    return "-" if amount is None else f"{amount.normalize():f} WD"
+
+
+def analyse(workflow: Workflow, start: dt.date, calendar: WorkCalendar | None = None,
+            which: str = "committed") -> SlaReport:
+    """Critical path of ``workflow`` from ``start`` against its ``which`` limit."""
+    calendar = calendar or WorkCalendar()
+    notes: list[str] = []
+    stages = [b for b in workflow.steps.items if isinstance(b, Stage)]
+    parts = stages if stages else [None]
+    segments = []
+    day = start
+    for stage in parts:
+        body = stage.body if stage else workflow.steps
+        critical, path = _critical(body, which, notes)
+        declared = _amount(stage.time_limit, which, notes, f"stage '{stage.id}'") \
+            if stage else None
+        segment_days = declared if declared is not None else critical
+        end = calendar.add(day, Duration(segment_days, Unit.WD)) if segment_days > 0 else None
+        segments.append(Segment(
+            stage.id if stage else workflow.id, (stage.title or stage.id) if stage
+            else workflow.title, stage.lead if stage else workflow.lead, declared, critical,
+            tuple(path), day, end))
+        if end is not None:
+            day = end.date
+    if stages and len(stages) != len(workflow.steps.items):
+        notes.append("blocks outside any stage are not on the stage timeline")
+    total = sum((s.counted for s in segments), ZERO)
+    limit = _amount(workflow.time_limit, which, notes, "the workflow")
+    return SlaReport(workflow.id, which, tuple(segments), total, limit, tuple(notes))
+
+
+def _amount(limit: TimeLimit | None, which: str, notes: list[str], what: str) -> Decimal | None:
+    if limit is None:
+        return None
+    value: Duration | None = getattr(limit, which)
+    if value is None:
+        return None
+    if value.unit is not Unit.WD:
+        notes.append(f"{what}: {value} is not in working days and is left out")
+        return None
+    return value.amount
+
+
+def _critical(block: object, which: str, notes: list[str]) -> tuple[Decimal, list[str]]:
+    if isinstance(block, Step):
+        amount = _amount(block.time_limit, which, notes, f"step '{block.id}'")
+        if amount is None:
+            notes.append(f"step '{block.id}' has no {which} limit in WD: counted as 0")
+            amount = ZERO
+        return amount, [block.id]
+    if isinstance(block, Sequence):
+        total, path = ZERO, []
+        for item in block.items:
+            days, sub = _critical(item, which, notes)
+            total += days
+            path += sub
+        return total, path
+    if isinstance(block, Parallel | Choice):
+        arms = block.branches if isinstance(block, Parallel) else [a.body for a in block.branches]
+        options = [_critical(arm, which, notes) for arm in arms]
+        return max(options, key=lambda o: o[0]) if options else (ZERO, [])
+    if isinstance(block, Stage):
+        declared = _amount(block.time_limit, which, notes, f"stage '{block.id}'")
+        days, path = _critical(block.body, which, notes)
+        return (declared if declared is not None else days), path
+    raise TypeError(f"not a block: {block!r}")  # pragma: no cover
