@@ -118,37 +118,51 @@ def test_delivery(workflow) -> None:
     assert delivery.methods == ("window", "mail")
     assert delivery.fee_waived
     assert delivery.reads == ("delivery_method", "mail_address", "legal_person_phone")
-    assert delivery.location == at(83, 3)
+    assert delivery.location == find("  bundle: [business_licence", "bundle")
+
+
+def find(line_text: str, token: str | None = None) -> object:
+    """The location of ``token`` on the unique line containing ``line_text``."""
+    [(number, line)] = [(n, text) for n, text in enumerate(TEXT.splitlines(), 1)
+                        if line_text in text]
+    return at(number, line.index(token if token is not None else line_text) + 1)
 
 
 def test_locations_of_steps(workflow) -> None:
     registration = workflow.step("registration")
-    assert registration.location == at(38, 5)
-    assert registration.where("id") == at(38, 9)
-    assert registration.where("department") == at(40, 17)
-    assert registration.where("reads") == at(41, 12)
-    assert registration.where("reads:company_type") == at(41, 27)
-    assert registration.where("time_limit") == at(43, 17)
+    assert registration.location == find("- id: registration", "-")
+    assert registration.where("id") == find("- id: registration", "registration")
+    assert registration.where("department") == find("department: market_regulation",
+                                                    "market_regulation")
+    reads = find("reads: [company_name, company_type", "[")
+    assert registration.where("reads") == reads
+    assert registration.where("reads:company_type") == find(
+        "reads: [company_name, company_type", "company_type")
     assert registration.where("no-such-key") == registration.location
     parallel = workflow.steps.items[1]
-    assert parallel.location == at(44, 5)
-    assert parallel.branches[0].location == at(45, 9)
-    assert workflow.step("seal").location == at(45, 9)
-    assert workflow.step("tax").location == at(52, 9)
-    assert workflow.step("tax").where("when") == at(55, 15)
-    assert workflow.step("bank_appointment").location == at(75, 9)
-    assert workflow.step("bank_appointment").where("optional") == at(78, 19)
+    assert parallel.location == find("- parallel:", "parallel")
+    assert parallel.branches[0].location == find("- id: seal", "id")
+    assert workflow.step("seal").location == find("- id: seal", "id")
+    assert workflow.step("tax").location == find("- id: tax", "id")
+    assert workflow.step("tax").where("when") == find("when: needs_invoice", "needs_invoice")
+    assert workflow.step("bank_appointment").location == find("- id: bank_appointment", "id")
+    assert workflow.step("bank_appointment").where("optional") == find("optional: true",
+                                                                      "true")
 
 
 def test_locations_of_the_form_and_conditions(workflow) -> None:
-    assert workflow.location == at(5, 1)
-    assert workflow.form.location == at(20, 3)
-    assert workflow.form.field("company_name").location == at(21, 5)
-    assert workflow.form.field("mail_address").location == at(31, 5)
-    assert workflow.form.material("address_proof").location == at(34, 5)
+    assert workflow.location == find("onething: 1", "onething")
+    assert workflow.form.location == find("  fields:", "fields")
+    assert workflow.form.field("company_name").location == find("company_name: {type",
+                                                                "company_name")
+    assert workflow.form.field("mail_address").location == find("mail_address: {type",
+                                                                "mail_address")
+    assert workflow.form.material("address_proof").location == find("address_proof: {label",
+                                                                    "address_proof")
     # the condition's location is its first character, inside the quotes
-    assert workflow.form.field("mail_address").required_if.location == at(31, 48)
-    assert workflow.step("tax").when.location == at(55, 15)
+    assert workflow.form.field("mail_address").required_if.location == find(
+        "mail_address: {type", "delivery_method ==")
+    assert workflow.step("tax").when.location == find("when: needs_invoice", "needs_invoice")
 
 
 def test_content_hash_is_the_sha256_of_the_text(workflow) -> None:
