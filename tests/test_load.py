@@ -130,7 +130,7 @@ def find(line_text: str, token: str | None = None) -> object:
 
 def test_locations_of_steps(workflow) -> None:
     registration = workflow.step("registration")
-    assert registration.location == find("- id: registration", "-")
+    assert registration.location == find("- id: registration", "id")
     assert registration.where("id") == find("- id: registration", "registration")
     assert registration.where("department") == find("department: market_regulation",
                                                     "market_regulation")
