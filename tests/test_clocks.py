@@ -258,3 +258,54 @@ def test_sla_names_the_stage_to_shorten(tmp_path: Path) -> None:
     path = tmp_path / "slow.yaml"
     path.write_text(slow, encoding="utf-8")
     assert CliRunner().invoke(cli, ["sla", str(path), "--start", "2026-09-30"]).exit_code == 1
+
+
+GREEN = shipped("major_project_green_channel.yaml")
+GREEN_FORM = {"project_name": "湘乡重点项目", "project_category": "industry",
+              "investment": "50000", "key_project": True, "site_area": "12000",
+              "contact_phone": "13800138000"}
+
+
+def green_case(engine: Engine, clock: FixedClock, **form: object) -> str:
+    clock.set(at("2026-09-30"))
+    engine.deploy(GREEN)
+    case = engine.submit(GREEN.id, {**GREEN_FORM, **form}, sample_materials(GREEN))
+    engine.accept(case.id, window("administrative_approval"))
+    return case.id
+
+
+def test_green_cases_are_recognised_from_the_declared_rule(engine: Engine,
+                                                           clock: FixedClock) -> None:
+    assert engine.case(green_case(engine, clock)).priority == 1
+    assert engine.case(green_case(engine, clock, investment="2999")).priority == 0
+    assert engine.case(green_case(engine, clock, key_project=False)).priority == 0
+
+
+def test_the_137_milestones_escalate_when_missed_and_never_change_the_path(
+        engine: Engine, clock: FixedClock) -> None:
+    case_id = green_case(engine, clock)
+    handler = officer("administrative_approval")
+    clock.set(at("2026-10-08", 10))
+    engine.record_milestone(case_id, "eligibility", "arrange", handler)
+    marking = engine.case(case_id).marking
+    fired = engine.tick(at("2026-10-12", 18))
+    missed = [(e.data["milestone"]) for e in engine.history(case_id)
+              if e.action == "escalated" and e.data["action"] == "milestone_missed"]
+    # arranged in time; feedback (3 WD from 09-30: 10-08, 10-09, 10-10) was due 10-10
+    assert missed == ["feedback"]
+    assert engine.case(case_id).marking == marking
+    assert "progress" not in [f.timer.name for f in fired]
+    with pytest.raises(ActionRefused, match="not a milestone"):
+        engine.record_milestone(case_id, "eligibility", "lunch", handler)
+    with pytest.raises(NotAuthorized):
+        engine.record_milestone(case_id, "eligibility", "progress", officer("tax"))
+
+
+def test_green_cases_come_first_in_every_department_queue(engine: Engine,
+                                                          clock: FixedClock) -> None:
+    ordinary = green_case(engine, clock, key_project=False)
+    clock.set(at("2026-10-09"))
+    urgent = green_case(engine, clock)
+    queue = engine.queue("administrative_approval")
+    assert [(i.case_id, i.priority) for i in queue] == [(urgent, 1), (ordinary, 0)]
+    assert all(i.step == "eligibility" for i in queue)

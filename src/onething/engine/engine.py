@@ -36,6 +36,7 @@ from onething.net.model import STEP_ROLES, Transition
 from onething.net.model import Actor as Performer
 from onething.net.model import Role as PlaceRole
 from onething.net.semantics import form_guard
+from onething.spec import expr as exprs
 from onething.spec.duration import Duration
 from onething.spec.load import parse, read
 from onething.spec.model import Workflow
@@ -150,12 +151,15 @@ class Engine:
             marking=compiled.names_of(compiled.semantics.initial),
             form=clean.form, materials=clean.materials, promised=clean.promised,
             created_at=now, updated_at=now, events=1,
+            priority=int(workflow.green_channel is not None
+                         and exprs.evaluate(workflow.green_channel.when.expr, clean.form)),
         )
         event = Event(1, now, "submit", str(actor), data={
             "fields": sorted(k for k, v in clean.form.items() if v is not None),
             "materials": sorted(clean.materials), "promised": list(clean.promised),
             "workflow": f"{workflow.id}@{workflow.version}",
             "content_hash": workflow.content_hash,
+            "green_channel": bool(case.priority),
         })
         self.store.create(case, [event], plan(case, workflow, deployed.policy, self.calendar, now))
         return case
@@ -223,6 +227,16 @@ class Engine:
         pending = plan(case, deployed.workflow, deployed.policy, self.calendar, now)
         if timer.id not in {t.id for t in pending} or timer.due_at > now:
             return None
+        if timer.kind == "milestone":
+            new = attrs.evolve(case, clocks=copy.deepcopy(case.clocks),
+                               version=case.version + 1, updated_at=now,
+                               events=case.events + 1)
+            new.clocks[timer.step]["milestones"][timer.name] = "missed"
+            event = Event(case.events + 1, now, "escalated", str(SYSTEM), timer.step,
+                          {"action": "milestone_missed", "milestone": timer.name,
+                           "to": "supervisor", "timer": timer.id,
+                           "within": timer.data["within"]})
+            return new, [event], None
         if timer.kind == "escalation":
             new = attrs.evolve(case, clocks=copy.deepcopy(case.clocks),
                                version=case.version + 1, updated_at=now,
@@ -284,6 +298,58 @@ class Engine:
         result = self._commit(case_id, change)
         assert result is not None
         return result
+
+    def record_milestone(self, case_id: str, step: str, milestone: str,
+                         actor: Actor, note: str = "") -> Case:
+        """A department shows a milestone on its step (green channel: arrange/feedback/...)."""
+
+        def change(case: Case, deployed: Deployed) -> Change:
+            if case.ended:
+                raise CaseEnded(_ended_message(case))
+            department = deployed.workflow.step(step).department
+            if actor.role is not Role.DEPARTMENT or actor.department != department:
+                raise NotAuthorized(f"only {department} records milestones of '{step}'")
+            clock = case.clocks.get(step)
+            marks = (clock or {}).get("milestones")
+            if clock is None or clock["finished"] is not None or marks is None:
+                raise ActionRefused(f"step '{step}' has no open milestones",
+                                    "milestones apply to green-channel cases' running steps")
+            if milestone not in marks:
+                raise ActionRefused(f"'{milestone}' is not a milestone",
+                                    "milestones: " + ", ".join(marks))
+            now = self.clock.now()
+            new = attrs.evolve(case, clocks=copy.deepcopy(case.clocks), updated_at=now,
+                               version=case.version + 1, events=case.events + 1)
+            new.clocks[step]["milestones"][milestone] = now.isoformat()
+            event = Event(case.events + 1, now, "milestone", str(actor), step,
+                          {"milestone": milestone, **({"note": note} if note else {})})
+            return new, [event], None
+
+        result = self._commit(case_id, change)
+        assert result is not None
+        return result
+
+    def queue(self, department: str, now: datetime | None = None) -> list[QueueItem]:
+        """A department's work: green-channel cases first, then by due date (oldest first)."""
+        now = now or self.clock.now()
+        items = []
+        for case_id in self.store.case_ids():
+            case = self.store.load(case_id)
+            if case.ended:
+                continue
+            deployed = self.deployed(case.workflow_id, case.workflow_version)
+            for step, role in clk.step_positions(deployed.step_roles, case.marking).items():
+                if deployed.workflow.step(step).department != department:
+                    continue
+                clock = case.clocks.get(step)
+                view = clk.view(self.calendar, step, clock, now, deployed.policy) \
+                    if clock else None
+                due = (view.committed_due or view.statutory_due) if view else None
+                items.append(QueueItem(case.id, step, case.priority, role.value,
+                                       due.deadline if due else None,
+                                       view.status.value if view else "normal"))
+        far = datetime.max.replace(tzinfo=now.tzinfo)
+        return sorted(items, key=lambda i: (-i.priority, i.due or far, i.case_id))
 
     def clocks(self, case_id: str, now: datetime | None = None) -> list[clk.ClockView]:
         """Every clock of the case with its due dates and status (normal/warning/overdue)."""
@@ -457,6 +523,11 @@ class Engine:
         before = clk.step_positions(roles, case.marking)
         after = clk.step_positions(roles, new.marking)
         changes = clk.follow(new.clocks, before, after, now, deployed.limits, deployed.policy)
+        green = deployed.workflow.green_channel
+        if new.priority and green is not None:
+            for key, what in changes:
+                if what in ("started", "restarted") and key != clk.CASE:
+                    new.clocks[key]["milestones"] = {name: None for name, _ in green.milestones}
         if any(t.action in ("accept", "deemed_acceptance") for t in fired.transitions):
             new.accepted_at = now
             new.calendar_version = self.calendar.data_version
@@ -559,6 +630,18 @@ _TIMER_REASONS = {
     "promise_expired": "the promised materials did not arrive within the promise (容缺)",
     "deemed_acceptance": "no notice within the intake limit (行政许可法 art. 32): accepted",
 }
+
+
+@attrs.frozen
+class QueueItem:
+    """One step waiting in a department's queue."""
+
+    case_id: str
+    step: str
+    priority: int
+    position: str
+    due: datetime | None
+    status: str
 
 
 @attrs.frozen

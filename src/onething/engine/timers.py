@@ -41,6 +41,7 @@ def plan(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
     out: list[Timer] = []
     for key, clock in case.clocks.items():
         out += _escalations(case, key, clock, policy, calendar, now)
+        out += _milestones(case, key, clock, workflow, calendar, policy)
     marking = set(case.marking)
     if "intake" in marking and policy.intake_notice_within is not None:
         at = calendar.add(case.created_at, policy.intake_notice_within,
@@ -82,6 +83,21 @@ def _escalations(case: Case, key: str, clock: dict[str, Any], policy: clk.ClockP
         out.append(_timer(case, at, "escalation", rung.action, step,
                           {"rung": index, "to": rung.to, "clock": key,
                            "due": due.deadline.isoformat(), "after": str(rung.after or "0 WD")}))
+    return out
+
+
+def _milestones(case: Case, key: str, clock: dict[str, Any], workflow: Workflow,
+                calendar: WorkCalendar, policy: clk.ClockPolicy) -> list[Timer]:
+    marks = clock.get("milestones")
+    green = workflow.green_channel
+    if not marks or green is None or clock["finished"] is not None:
+        return []
+    started = dt.datetime.fromisoformat(clock["started"])
+    out = []
+    for name, within in green.milestones:
+        if marks.get(name) is None:
+            at = calendar.add(started, within, count_from=policy.count_from).deadline
+            out.append(_timer(case, at, "milestone", name, key, {"within": str(within)}))
     return out
 
 

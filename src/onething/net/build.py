@@ -36,7 +36,7 @@ def route_fields(workflow: Workflow) -> frozenset[str]:
     """
     fields: set[str] = set()
     for condition, what in all_conditions(workflow):
-        if not what.startswith("'required_if'"):
+        if what.startswith("'when' of step") or what == "a choice 'when'":
             fields |= exprs.fields(condition.expr)
     return frozenset(fields)
 

@@ -159,6 +159,8 @@ def all_conditions(workflow: Workflow) -> Iterator[tuple[Condition, str]]:
     for f in workflow.form.fields:
         if f.required_if is not None:
             yield f.required_if, f"'required_if' of field '{f.name}'"
+    if workflow.green_channel is not None:
+        yield workflow.green_channel.when, "'when' of the green channel"
     yield from _block_conditions(workflow.steps)
 
 

@@ -33,6 +33,7 @@ from onething.spec.model import (
     Delivery,
     Field,
     Form,
+    GreenChannel,
     Material,
     Parallel,
     Rung,
@@ -60,7 +61,7 @@ NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 WORKFLOW_KEYS = {
     "onething": True, "id": True, "version": True, "title": True, "lead": True, "form": True,
     "steps": True, "delivery": True, "time_limit": False, "source": False, "description": False,
-    "clock": False, "escalation": False,
+    "clock": False, "escalation": False, "green_channel": False,
 }
 STEP_KEYS = {
     "id": True, "department": True, "title": False, "reads": False, "produces": False,
@@ -82,6 +83,7 @@ STAGE_KEYS = {"id": True, "lead": True, "steps": True, "title": False, "time_lim
 CLOCK_KEYS = {"count_from": False, "correction": False, "answer_correction_within": False,
               "intake_notice_within": False, "warn_before": False, "extension": False,
               "case_extension": False, "source": False}
+GREEN_KEYS = {"when": True, "milestones": False, "source": False}
 RUNG_KEYS = {"action": True, "after": False, "to": False, "source": False}
 COUNT_FROM = ("next_day", "same_day")
 CORRECTION_MODES = ("restart", "pause")
@@ -422,6 +424,8 @@ class _Reader:
             self.string(get("description")[1], "the description")
         clock = self.clock(get("clock")[1]) if "clock" in entries else ClockRules()
         ladder = self.escalation(get("escalation")[1]) if "escalation" in entries else ()
+        green = self.green_channel(get("green_channel")[1]) if "green_channel" in entries \
+            else None
         form = self.form(get("form")[1]) if "form" in entries else None
         steps = self.sequence(get("steps")[1], "steps") if "steps" in entries else None
         delivery = self.delivery(get("delivery")[1]) if "delivery" in entries else None
@@ -437,7 +441,7 @@ class _Reader:
             id=wid or "", version=version or 0, title=title or "", lead=lead or "", form=form,
             steps=steps, delivery=delivery, time_limit=limit, source=source or "",
             path=self.path, content_hash=f"sha256:{digest}", location=self.loc(root), text=text,
-            clock=clock or ClockRules(), escalation=ladder,
+            clock=clock or ClockRules(), escalation=ladder, green_channel=green,
         )
 
     # -- the form ----------------------------------------------------------------------------
@@ -660,6 +664,28 @@ class _Reader:
         if "source" in entries:
             values["source"] = self.string(entries["source"][1], "source") or ""
         return ClockRules(location=self.loc(node), **values)
+
+    def green_channel(self, node: yaml.Node) -> GreenChannel | None:
+        entries = self.mapping(node, "the green channel", GREEN_KEYS)
+        if entries is None or "when" not in entries:
+            return None
+        when = self.condition(entries["when"][1], "'when' of the green channel")
+        milestones = []
+        if "milestones" in entries:
+            inner = self.mapping(entries["milestones"][1], "the milestones",
+                                 {k.value: False for k, _ in getattr(entries["milestones"][1],
+                                                                     "value", [])
+                                  if isinstance(k, yaml.ScalarNode)})
+            for name, (key_node, value_node) in (inner or {}).items():
+                if self.string(key_node, "a milestone name", STEP_ID, "feedback") is None:
+                    continue
+                amount = self.duration(value_node, f"the milestone '{name}'")
+                if amount is not None:
+                    milestones.append((name, amount))
+        source = self.string(entries["source"][1], "source") if "source" in entries else ""
+        if when is None:
+            return None
+        return GreenChannel(when, tuple(milestones), source or "", self.loc(node))
 
     def escalation(self, node: yaml.Node) -> tuple[Rung, ...]:
         rungs = []

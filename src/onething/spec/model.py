@@ -84,6 +84,20 @@ class ClockRules:
 
 
 @attrs.frozen
+class GreenChannel:
+    """绿色通道: which cases get priority, and the milestones each of their steps must show.
+
+    ``milestones`` are counted from a step's assignment, e.g. the "137" method: arrange within
+    1 WD, feed back within 3, show staged progress within 7; a missed one escalates.
+    """
+
+    when: Condition
+    milestones: tuple[tuple[str, Duration], ...] = ()
+    source: str = ""
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
 class Field:
     """One field of the single application form (一表申请)."""
 
@@ -249,6 +263,7 @@ class Workflow:
     text: str = attrs.field(default="", eq=False, repr=False)
     clock: ClockRules = attrs.field(factory=ClockRules)
     escalation: tuple[Rung, ...] = ()
+    green_channel: GreenChannel | None = None
 
     def iter_steps(self) -> Iterator[Step]:
         """Every step, in document order."""
