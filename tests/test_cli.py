@@ -121,3 +121,22 @@ def test_schema_prints_the_json_schema() -> None:
     result = invoke("schema")
     assert result.exit_code == 0
     assert json.loads(result.output)["$schema"].endswith("2020-12/schema")
+
+
+def test_export_writes_a_pnml_workflow_net(tmp_path: Path) -> None:
+    out_file = tmp_path / "startup.pnml"
+    result = invoke("export", STARTUP, "--pnml", str(out_file))
+    assert result.exit_code == 0, result.output
+    assert out_file.read_text(encoding="utf-8").lstrip().startswith("<?xml")
+    assert "initial marking [i], final marking [o]" in result.output
+
+
+def test_export_refuses_a_loop_without_exit_and_writes_nothing(tmp_path: Path) -> None:
+    from test_check import LOOP
+
+    source = tmp_path / "loop.yaml"
+    source.write_text(LOOP, encoding="utf-8")
+    out_file = tmp_path / "loop.pnml"
+    result = invoke("export", str(source), "--pnml", str(out_file))
+    assert result.exit_code == 1
+    assert not out_file.exists()

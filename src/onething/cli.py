@@ -18,8 +18,8 @@ from onething.verify.check import DEFAULT_BUDGET
 
 EXIT_SOUND, EXIT_UNSOUND, EXIT_INVALID, EXIT_UNDECIDED = 0, 1, 2, 3
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -173,6 +173,46 @@ def due(start: str, duration: tuple[str, ...], explain: bool, same_day: bool, st
     if explain:
         for text in explain_due(result):
             out.print(f"  {_escape(text)}")
+
+
+# -- export ------------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--pnml", "pnml_out", type=click.Path(dir_okay=False, path_type=Path),
+              required=True, help="where to write the control flow as a PNML workflow net")
+@click.option("--check", "also_check", is_flag=True,
+              help="also decide the exported net's soundness (what Woflan must agree with)")
+def export(file: Path, pnml_out: Path, also_check: bool) -> None:
+    """Export workflow FILE for independent verification (docs/pnml.md).
+
+    Writes a PNML workflow net that PM4Py and ProM/Woflan read as it is. Exit 0 written (and
+    sound, with --check), 1 not a workflow net (nothing written) or unsound, 2 invalid input,
+    3 undecided.
+    """
+    from onething.verify.pnml import NotAWorkflowNet, check_workflow_net, export_pnml
+
+    plain = {"markup": False}
+    workflow = _load_or_exit(file)
+    try:
+        wf = export_pnml(workflow, pnml_out)
+    except NotAWorkflowNet as exc:
+        out.print(str(exc), style="red", **plain)
+        out.print(f"nothing written; `onething check {file}` shows why", **plain)
+        sys.exit(EXIT_UNSOUND)
+    silent = sum(t.silent for t in wf.transitions)
+    out.print(f"wrote {pnml_out}: {len(wf.places)} places, {len(wf.transitions)} transitions "
+              f"({silent} invisible), initial marking [i], final marking [o]; left out "
+              f"{len(wf.left_out)} case-ending transitions (withdrawal, refusals, timers)",
+              **plain)
+    if also_check:
+        verdict = check_workflow_net(wf)
+        for reason in verdict.reasons():
+            out.print(reason, style="red", **plain)
+        out.print(verdict.summary(), style="green" if verdict.sound else "red", **plain)
+        sys.exit(EXIT_UNDECIDED if not verdict.decided
+                 else EXIT_SOUND if verdict.sound else EXIT_UNSOUND)
 
 
 # -- SLA analysis -------------------------------------------------------------------------------
