@@ -309,3 +309,19 @@ def test_green_cases_come_first_in_every_department_queue(engine: Engine,
     queue = engine.queue("administrative_approval")
     assert [(i.case_id, i.priority) for i in queue] == [(urgent, 1), (ordinary, 0)]
     assert all(i.step == "eligibility" for i in queue)
+
+
+def test_calendar_refresh_from_the_command_line(tmp_path: Path) -> None:
+    db = tmp_path / "cases.sqlite3"
+    clock = FixedClock(at("2026-12-21"))
+    store = SqliteStore(db)
+    case_id = accepted(Engine(store, clock=clock), clock, at("2026-12-21"))
+    store.close()
+    notice = tmp_path / "notice-2027.yaml"
+    notice.write_text("official_years: [2027]\ndays_off: [2027-01-01]\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["calendar", "refresh", "--db", str(db),
+                                      "--overrides", str(notice)])
+    assert result.exit_code == 0, result.output
+    assert f"1 open case(s) recomputed: {case_id}" in result.output
+    shown = CliRunner().invoke(cli, ["calendar", "show", "--overrides", str(notice)])
+    assert "official through 2027" in shown.output

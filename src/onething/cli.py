@@ -175,6 +175,50 @@ def due(start: str, duration: tuple[str, ...], explain: bool, same_day: bool, st
             out.print(f"  {_escape(text)}")
 
 
+# -- the calendar's data ----------------------------------------------------------------------
+
+
+@cli.group()
+def calendar() -> None:
+    """The working-day calendar's data: show it, or adopt a newer schedule."""
+
+
+@calendar.command("show")
+@click.option("--overrides", type=click.Path(path_type=Path, exists=True))
+def calendar_show(overrides: Path | None) -> None:
+    """Which years have official data, and the data version cases record."""
+    from onething.calendar import CalendarOverrides, WorkCalendar
+
+    table = CalendarOverrides.load(overrides) if overrides else None
+    cal = WorkCalendar(table)
+    out.print(f"data: {_escape(cal.data_version)}")
+    out.print(f"official through {cal.official_through}; later years are provisional")
+
+
+@calendar.command("refresh")
+@click.option("--db", "db_path", type=click.Path(path_type=Path, exists=True), required=True,
+              help="the SQLite file holding the cases")
+@click.option("--overrides", type=click.Path(path_type=Path, exists=True),
+              help="a YAML table with the new schedule (official_years, days_off, ...)")
+def calendar_refresh(db_path: Path, overrides: Path | None) -> None:
+    """Recompute open cases' due dates on the newest calendar data; record it in each history.
+
+    Run it after upgrading the holidays package, or with --overrides holding a new notice.
+    """
+    from onething.calendar import CalendarOverrides, WorkCalendar
+    from onething.engine.engine import Engine
+    from onething.stores.sqlite import SqliteStore
+
+    store = SqliteStore(db_path)
+    try:
+        table = CalendarOverrides.load(overrides) if overrides else None
+        changed = Engine(store).refresh_calendar(WorkCalendar(table))
+    finally:
+        store.close()
+    out.print(f"{len(changed)} open case(s) recomputed" + (": " + ", ".join(changed)
+                                                             if changed else ""))
+
+
 # -- export ------------------------------------------------------------------------------------
 
 
@@ -285,6 +329,10 @@ def demo(db_path: Path) -> None:
     if delivery is not None:
         out.print(f"[green]one delivery:[/green] {delivery.kind} by {delivery.method}: "
                   + ", ".join(delivery.items))
+    for view in run.clocks:
+        due = view.committed_due
+        limit = f"committed due {due.deadline:%Y-%m-%d %H:%M}" if due else "no committed limit"
+        out.print(f"  clock {view.key:<18} {view.status.value:<7} {limit}")
     out.print(f"stored in [bold]{db_path.resolve()}[/bold] (SQLite, WAL, synchronous=FULL)")
 
 

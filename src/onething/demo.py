@@ -15,6 +15,7 @@ from pathlib import Path
 import attrs
 
 from onething.calendar import SHANGHAI, FixedClock
+from onething.engine.clocks import ClockView
 from onething.engine.engine import Engine
 from onething.engine.records import Case, Delivery, Event, applicant, officer, window
 from onething.stores.base import Store
@@ -64,6 +65,7 @@ class DemoRun:
     case: Case
     history: list[Event]
     delivery: Delivery | None
+    clocks: list[ClockView] = attrs.field(factory=list)
 
 
 @contextmanager
@@ -96,4 +98,5 @@ def run_demo(store: Store) -> DemoRun:
             engine.act(case.id, step, "approve", officer(department, f"{department}-01"))
     with _ticking(clock, 5):
         engine.deliver(case.id, desk, "mail")
-    return DemoRun(engine.case(case.id), engine.history(case.id), engine.delivery(case.id))
+    return DemoRun(engine.case(case.id), engine.history(case.id), engine.delivery(case.id),
+                   engine.clocks(case.id))
