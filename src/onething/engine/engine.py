@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -14,12 +16,14 @@ import attrs
 from onething.calendar import Clock, SystemClock, WorkCalendar
 from onething.engine import clocks as clk
 from onething.engine.clocks import ClockPolicy
+from onething.engine.dispatch import Channel, LoggingChannel, outbox_for, retry_delay
 from onething.engine.errors import (
     ActionRefused,
     AlreadyDelivered,
     CaseEnded,
     Conflict,
     DeployRefused,
+    IdempotencyMismatch,
     NotAuthorized,
     SubmissionRejected,
     UnknownWorkflow,
@@ -28,7 +32,16 @@ from onething.engine.errors import (
 from onething.engine.forms import check_submission
 from onething.engine.notices import build_notice
 from onething.engine.policy import policy_of
-from onething.engine.records import SYSTEM, Actor, Case, Delivery, Event, Role, applicant
+from onething.engine.records import (
+    SYSTEM,
+    Actor,
+    Case,
+    Delivery,
+    Event,
+    OutboxItem,
+    Role,
+    applicant,
+)
 from onething.engine.timers import Timer, plan
 from onething.machine.compile import CompiledWorkflow, Fired, NotEnabled, compile_net
 from onething.net.build import build_net
@@ -80,8 +93,10 @@ class Engine:
 
     def __init__(self, store: Store | None = None, clock: Clock | None = None,
                  new_id: Callable[[], str] | None = None, *, verify: bool = True,
-                 calendar: WorkCalendar | None = None) -> None:
+                 calendar: WorkCalendar | None = None,
+                 channels: Mapping[str, Channel] | None = None) -> None:
         self.verify = verify
+        self.channels: dict[str, Channel] = dict(channels or {})
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.calendar = calendar if calendar is not None else WorkCalendar()
@@ -135,9 +150,18 @@ class Engine:
 
     def submit(self, workflow_id: str, form: Mapping[str, Any],
                materials: Mapping[str, str] | None = None, *, actor: Actor | None = None,
-               version: int | None = None) -> Case:
-        """Validate the whole form at once and open a case awaiting the window's intake."""
+               version: int | None = None, idempotency_key: str | None = None) -> Case:
+        """Validate the whole form at once and open a case awaiting the window's intake.
+
+        With an ``idempotency_key``, a retried submission returns the first case.
+        """
         actor = actor or applicant()
+        fingerprint = _fingerprint("submit", workflow_id, version, dict(form),
+                                   dict(materials or {}), str(actor))
+        if idempotency_key is not None:
+            first = self._replayed(idempotency_key, fingerprint)
+            if first is not None:
+                return first
         deployed = self.deployed(workflow_id, version)
         workflow = deployed.workflow
         clean, problems = check_submission(workflow.form, form, materials)
@@ -161,46 +185,95 @@ class Engine:
             "content_hash": workflow.content_hash,
             "green_channel": bool(case.priority),
         })
-        self.store.create(case, [event], plan(case, workflow, deployed.policy, self.calendar, now))
+        key = (idempotency_key, fingerprint) if idempotency_key is not None else None
+        try:
+            self.store.create(case, [event],
+                              plan(case, workflow, deployed.policy, self.calendar, now), key)
+        except Conflict:
+            first = self._replayed(idempotency_key, fingerprint) if idempotency_key else None
+            if first is None:
+                raise
+            return first
         return case
+
+    def _replayed(self, key: str, fingerprint: str) -> Case | None:
+        """The first result of a request already made with ``key`` (or an error if the
+        key came with different arguments)."""
+        found = self.store.idempotent(key)
+        if found is None:
+            return None
+        if found[0] != fingerprint:
+            raise IdempotencyMismatch(
+                f"the idempotency key {key!r} was used for a different request",
+                "use a new key for a new request")
+        return found[1]
 
     # -- actions -------------------------------------------------------------------------------
 
-    def accept(self, case_id: str, actor: Actor) -> Case:
+    def accept(self, case_id: str, actor: Actor, *, idempotency_key: str | None = None) -> Case:
         """The window accepts the case (受理); with materials promised, on the promise."""
         def pick(case: Case, _: Deployed) -> Wanted:
             return Wanted("accept", None, "accept:promise" if case.promised else "accept")
-        return self._perform(case_id, pick, actor)
+        return self._perform(case_id, pick, actor, idempotency_key=idempotency_key)
 
-    def refuse_intake(self, case_id: str, actor: Actor, reason: str) -> Case:
+    def refuse_intake(self, case_id: str, actor: Actor, reason: str, *,
+                      idempotency_key: str | None = None) -> Case:
         """The window refuses to accept the case (不予受理): the case ends with a refusal."""
-        return self._perform(case_id, _wanted("refuse_intake"), actor, reason=reason)
+        return self._perform(case_id, _wanted("refuse_intake"), actor, reason=reason,
+                             idempotency_key=idempotency_key)
 
     def act(self, case_id: str, step: str, outcome: str, actor: Actor,
-            reason: str = "") -> Case:
+            reason: str = "", *, idempotency_key: str | None = None) -> Case:
         """A department's outcome on its step: approve, refuse, request_correction, ..."""
-        return self._perform(case_id, _wanted(outcome, step), actor, reason=reason, step=step)
+        return self._perform(case_id, _wanted(outcome, step), actor, reason=reason, step=step,
+                             idempotency_key=idempotency_key)
 
     def supplement(self, case_id: str, actor: Actor, *, step: str | None = None,
                    fields: Mapping[str, Any] | None = None,
-                   materials: Mapping[str, str] | None = None) -> Case:
+                   materials: Mapping[str, str] | None = None,
+                   idempotency_key: str | None = None) -> Case:
         """The applicant answers a correction request on ``step``, or brings promised
         materials (without ``step``)."""
         wanted = _wanted("supplement", step) if step else _wanted("supplement_material")
         return self._perform(case_id, wanted, actor, step=step,
-                             fields=dict(fields or {}), materials=dict(materials or {}))
+                             fields=dict(fields or {}), materials=dict(materials or {}),
+                             idempotency_key=idempotency_key)
 
-    def withdraw(self, case_id: str, actor: Actor, reason: str = "") -> Case:
+    def withdraw(self, case_id: str, actor: Actor, reason: str = "", *,
+                 idempotency_key: str | None = None) -> Case:
         """The applicant withdraws (撤回): allowed until the delivery, never after."""
-        return self._perform(case_id, _wanted("withdraw"), actor, reason=reason)
+        return self._perform(case_id, _wanted("withdraw"), actor, reason=reason,
+                             idempotency_key=idempotency_key)
 
-    def deliver(self, case_id: str, actor: Actor, method: str | None = None) -> Case:
+    def deliver(self, case_id: str, actor: Actor, method: str | None = None, *,
+                idempotency_key: str | None = None) -> Case:
         """The window hands over the bundled result (统一出件) by one of the methods."""
-        return self._perform(case_id, _wanted("deliver"), actor, method=method)
+        return self._perform(case_id, _wanted("deliver"), actor, method=method,
+                             idempotency_key=idempotency_key)
 
     def expire(self, case_id: str, timer: str, step: str | None = None) -> Case:
         """Fire a case-ending timer now (``correction_expired`` or ``promise_expired``)."""
         return self._perform(case_id, _wanted(timer, step), SYSTEM, step=step)
+
+    # -- dispatch -----------------------------------------------------------------------------
+
+    def dispatch(self, now: datetime | None = None, limit: int = 100) -> list[OutboxItem]:
+        """Hand due deliveries to their channels (at least once, keyed by the delivery id)."""
+        now = now or self.clock.now()
+        handled = []
+        for item in self.store.claim_outbox(now, limit):
+            channel = self.channels.get(item.channel) or self.channels.get("*") \
+                or LoggingChannel()
+            try:
+                receipt = channel.send(item)
+            except Exception as exc:  # a channel's failure is recorded and retried, never lost
+                delay = retry_delay(item.attempts)
+                self.store.finish_outbox(item.id, sent=False, error=f"{type(exc).__name__}: "
+                                         f"{exc}", retry_at=now + delay if delay else None)
+            else:
+                self.store.finish_outbox(item.id, sent=True, result=str(receipt))
+            handled.append(item)
+        return handled
 
     # -- time ---------------------------------------------------------------------------------
 
@@ -422,17 +495,29 @@ class Engine:
     # -- the one path every action takes --------------------------------------------------------
 
     def _perform(self, case_id: str, pick: Callable[[Case, Deployed], Wanted], actor: Actor,
-                 **payload: Any) -> Case:
+                 idempotency_key: str | None = None, **payload: Any) -> Case:
         def change(case: Case, deployed: Deployed) -> Change:
             return self._change(case, deployed, pick(case, deployed), actor, payload)
-        result = self._commit(case_id, change)
+        key = None
+        if idempotency_key is not None:
+            fingerprint = _fingerprint(case_id, str(actor), payload,
+                                       getattr(pick, "wanted", pick.__qualname__))
+            key = (idempotency_key, fingerprint)
+        result = self._commit(case_id, change, key)
         assert result is not None
         return result
 
-    def _commit(self, case_id: str,
-                change: Callable[[Case, Deployed], Change | None]) -> Case | None:
-        """Load, change, re-plan timers, commit; retried while another action got there first."""
+    def _commit(self, case_id: str, change: Callable[[Case, Deployed], Change | None],
+                key: tuple[str, str] | None = None) -> Case | None:
+        """Load, change, re-plan timers, commit; retried while another action got there first.
+
+        With an idempotency ``key``, a request already committed returns its first result.
+        """
         for attempt in range(RETRIES):
+            if key is not None:
+                first = self._replayed(*key)
+                if first is not None:
+                    return first
             case = self.store.load(case_id)
             deployed = self.deployed(case.workflow_id, case.workflow_version)
             outcome = change(case, deployed)
@@ -441,8 +526,9 @@ class Engine:
             new, events, delivery = outcome
             timers = plan(new, deployed.workflow, deployed.policy, self.calendar,
                           self.clock.now())
+            outbox = outbox_for(delivery) if delivery is not None else None
             try:
-                self.store.commit(new, case.version, events, delivery, timers)
+                self.store.commit(new, case.version, events, delivery, timers, outbox, key)
             except AlreadyDelivered:
                 raise CaseEnded(f"case {case_id} has been delivered already",
                                 "a case has exactly one delivery") from None
@@ -673,7 +759,16 @@ class Wanted:
 
 
 def _wanted(action: str, step: str | None = None) -> Callable[[Case, Deployed], Wanted]:
-    return lambda case, deployed: Wanted(action, step)
+    def pick(case: Case, deployed: Deployed) -> Wanted:
+        return Wanted(action, step)
+    pick.wanted = (action, step)  # type: ignore[attr-defined]
+    return pick
+
+
+def _fingerprint(*parts: Any) -> str:
+    """A stable digest of a request's arguments (for idempotency keys)."""
+    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _ended_message(case: Case) -> str:

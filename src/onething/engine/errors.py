@@ -41,6 +41,10 @@ class ActionRefused(OnethingError):
         self.hint = hint
 
 
+class IdempotencyMismatch(ActionRefused):
+    """An idempotency key reused for a request with different arguments."""
+
+
 class NotAuthorized(ActionRefused):
     """The actor may not perform this action on this case."""
 

@@ -127,6 +127,36 @@ class Case:
         }
 
 
+def case_to_json(case: Case) -> dict[str, Any]:
+    """The whole case as JSON-ready data (keys and state), for snapshots and stores."""
+    return {"id": case.id, "workflow_id": case.workflow_id,
+            "workflow_version": case.workflow_version, "content_hash": case.content_hash,
+            "version": case.version,
+            "created_at": case.created_at.isoformat() if case.created_at else None,
+            "updated_at": case.updated_at.isoformat() if case.updated_at else None,
+            **case.state()}
+
+
+def case_from_json(data: dict[str, Any]) -> Case:
+    """Inverse of :func:`case_to_json`."""
+    def moment(text: str | None) -> datetime | None:
+        return datetime.fromisoformat(text) if text else None
+
+    return Case(
+        id=data["id"], workflow_id=data["workflow_id"],
+        workflow_version=data["workflow_version"], content_hash=data["content_hash"],
+        marking=tuple(data["marking"]),
+        form={k: from_jsonable(v) for k, v in data["form"].items()},
+        materials=data["materials"], promised=tuple(data["promised"]),
+        produced=tuple(data["produced"]), outcomes=data["outcomes"],
+        version=data["version"], events=data.get("events", 0),
+        created_at=moment(data.get("created_at")), updated_at=moment(data.get("updated_at")),
+        delivery_kind=data.get("delivery_kind"), clocks=data.get("clocks", {}),
+        accepted_at=moment(data.get("accepted_at")),
+        calendar_version=data.get("calendar_version", ""), priority=data.get("priority", 0),
+    )
+
+
 def _jsonable(value: Any) -> Any:
     if isinstance(value, Decimal):
         return {"$decimal": str(value)}
@@ -143,3 +173,23 @@ def from_jsonable(value: Any) -> Any:
         if "$date" in value:
             return date.fromisoformat(value["$date"])
     return value
+
+
+@attrs.frozen
+class OutboxItem:
+    """A delivery waiting to be handed to its channel (post, SMS, electronic licence, ...).
+
+    Written in the same transaction as the delivery; handed over at least once, always with
+    the delivery's id as the idempotency key, so the channel can drop a repeat.
+    """
+
+    id: str
+    delivery_id: str
+    case_id: str
+    channel: str
+    payload: dict[str, Any]
+    status: str = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str = ""
+    result: str = ""

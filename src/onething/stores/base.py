@@ -5,16 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Protocol
 
-from onething.engine.records import Case, Delivery, Event
+from onething.engine.records import Case, Delivery, Event, OutboxItem
 from onething.engine.timers import Timer
 
 
 class Store(Protocol):
     """Persistence for definitions, cases, history and the one delivery per case.
 
-    ``commit`` is atomic: the case's new state, its new events and (at the end) its delivery
-    are written together or not at all. It raises :class:`~onething.engine.errors.Conflict`
-    when the stored case is no longer at ``expected_version``, and
+    ``commit`` is atomic: the case's new state, its new events, its re-planned timers and (at
+    the end) its delivery with the delivery's outbox rows are written together or not at all,
+    with the request's idempotency key when it has one. It raises
+    :class:`~onething.engine.errors.Conflict` when the stored case is no longer at
+    ``expected_version`` or the idempotency key is taken, and
     :class:`~onething.engine.errors.AlreadyDelivered` when the case already has a delivery.
     """
 
@@ -28,16 +30,37 @@ class Store(Protocol):
     def latest_version(self, workflow_id: str) -> int | None:
         """The highest deployed version of a workflow, or None."""
 
-    def create(self, case: Case, events: list[Event],
-               timers: list[Timer] | None = None) -> None:
+    def create(self, case: Case, events: list[Event], timers: list[Timer] | None = None,
+               idempotency: tuple[str, str] | None = None) -> None:
         """Store a new case with its first events and pending timers."""
 
     def load(self, case_id: str) -> Case:
         """The case; :class:`~onething.engine.errors.UnknownCase` if there is none."""
 
     def commit(self, case: Case, expected_version: int, events: list[Event],
-               delivery: Delivery | None = None, timers: list[Timer] | None = None) -> None:
-        """Write the case's new state, events, delivery and (re-planned) timers at once."""
+               delivery: Delivery | None = None, timers: list[Timer] | None = None,
+               outbox: list[OutboxItem] | None = None,
+               idempotency: tuple[str, str] | None = None) -> None:
+        """Write the case's new state, events, delivery, outbox and timers at once.
+
+        ``idempotency`` is ``(key, request_fingerprint)``: stored with a snapshot of ``case``
+        so that a retried request can be answered with the first result.
+        """
+
+    def idempotent(self, key: str) -> tuple[str, Case] | None:
+        """``(request_fingerprint, case as it was committed)`` for a used key, or None."""
+
+    def claim_outbox(self, now: datetime, limit: int = 100,
+                     lease_seconds: float = 60.0) -> list[OutboxItem]:
+        """Pending outbox items due at ``now``, claimed for ``lease_seconds`` (no other
+        claimer gets them meanwhile; an expired claim is claimable again)."""
+
+    def finish_outbox(self, item_id: str, *, sent: bool, error: str = "", result: str = "",
+                      retry_at: datetime | None = None) -> None:
+        """Record a hand-over: sent, or failed and retried at ``retry_at`` (None: give up)."""
+
+    def outbox(self, case_id: str) -> list[OutboxItem]:
+        """Every outbox item of a case."""
 
     def history(self, case_id: str) -> list[Event]:
         """Every event of the case, in order."""

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import copy
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import attrs
 
 from onething.engine.errors import AlreadyDelivered, Conflict, DeployRefused, UnknownCase
-from onething.engine.records import Case, Delivery, Event
+from onething.engine.records import Case, Delivery, Event, OutboxItem
 from onething.engine.timers import Timer
 
 
@@ -23,6 +23,9 @@ class MemoryStore:
         self._events: dict[str, list[Event]] = {}
         self._deliveries: dict[str, Delivery] = {}
         self._timers: dict[str, list[Timer]] = {}
+        self._keys: dict[str, tuple[str, Case]] = {}
+        self._outbox: dict[str, OutboxItem] = {}
+        self._claims: dict[str, datetime] = {}
 
     def put_definition(self, workflow_id: str, version: int, content_hash: str,
                        text: str) -> None:
@@ -39,11 +42,12 @@ class MemoryStore:
         versions = [v for (w, v) in self._definitions if w == workflow_id]
         return max(versions) if versions else None
 
-    def create(self, case: Case, events: list[Event],
-               timers: list[Timer] | None = None) -> None:
+    def create(self, case: Case, events: list[Event], timers: list[Timer] | None = None,
+               idempotency: tuple[str, str] | None = None) -> None:
         with self._lock:
             if case.id in self._cases:
                 raise Conflict(f"a case with id {case.id!r} exists already")
+            self._remember(case, idempotency)
             self._cases[case.id] = copy.deepcopy(case)
             self._events[case.id] = list(events)
             self._timers[case.id] = list(timers or [])
@@ -56,7 +60,9 @@ class MemoryStore:
                 raise UnknownCase(case_id) from None
 
     def commit(self, case: Case, expected_version: int, events: list[Event],
-               delivery: Delivery | None = None, timers: list[Timer] | None = None) -> None:
+               delivery: Delivery | None = None, timers: list[Timer] | None = None,
+               outbox: list[OutboxItem] | None = None,
+               idempotency: tuple[str, str] | None = None) -> None:
         with self._lock:
             stored = self._cases.get(case.id)
             if stored is None:
@@ -66,6 +72,10 @@ class MemoryStore:
                                f"expected {expected_version})")
             if delivery is not None and delivery.case_id in self._deliveries:
                 raise AlreadyDelivered(f"case {case.id} already has a delivery")
+            self._remember(case, idempotency)
+            for item in outbox or ():
+                self._outbox[item.id] = attrs.evolve(
+                    item, next_attempt_at=item.next_attempt_at or case.updated_at)
             self._cases[case.id] = copy.deepcopy(attrs.evolve(case))
             self._events[case.id].extend(events)
             if delivery is not None:
@@ -89,6 +99,48 @@ class MemoryStore:
 
     def timers(self, case_id: str) -> list[Timer]:
         return sorted(self._timers.get(case_id, []), key=lambda t: (t.due_at, t.id))
+
+    def _remember(self, case: Case, idempotency: tuple[str, str] | None) -> None:
+        if idempotency is None:
+            return
+        key, fingerprint = idempotency
+        if key in self._keys:
+            raise Conflict(f"the idempotency key {key!r} has been used already")
+        self._keys[key] = (fingerprint, copy.deepcopy(case))
+
+    def idempotent(self, key: str) -> tuple[str, Case] | None:
+        with self._lock:
+            found = self._keys.get(key)
+            return (found[0], copy.deepcopy(found[1])) if found else None
+
+    def claim_outbox(self, now: datetime, limit: int = 100,
+                     lease_seconds: float = 60.0) -> list[OutboxItem]:
+        with self._lock:
+            due = sorted((i for i in self._outbox.values()
+                          if i.status == "pending" and i.next_attempt_at <= now
+                          and self._claims.get(i.id, now) <= now),
+                         key=lambda i: (i.next_attempt_at, i.id))[:limit]
+            for item in due:
+                self._claims[item.id] = now + timedelta(seconds=lease_seconds)
+            return due
+
+    def finish_outbox(self, item_id: str, *, sent: bool, error: str = "", result: str = "",
+                      retry_at: datetime | None = None) -> None:
+        with self._lock:
+            item = self._outbox[item_id]
+            self._claims.pop(item_id, None)
+            if sent:
+                item = attrs.evolve(item, status="sent", attempts=item.attempts + 1,
+                                    result=result)
+            else:
+                item = attrs.evolve(item, status="pending" if retry_at else "failed",
+                                    attempts=item.attempts + 1, last_error=error,
+                                    next_attempt_at=retry_at or item.next_attempt_at)
+            self._outbox[item_id] = item
+
+    def outbox(self, case_id: str) -> list[OutboxItem]:
+        return sorted((i for i in self._outbox.values() if i.case_id == case_id),
+                      key=lambda i: i.id)
 
     def case_ids(self) -> list[str]:
         return list(self._cases)

@@ -12,11 +12,18 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from onething.engine.errors import AlreadyDelivered, Conflict, DeployRefused, UnknownCase
-from onething.engine.records import Case, Delivery, Event, from_jsonable
+from onething.engine.records import (
+    Case,
+    Delivery,
+    Event,
+    OutboxItem,
+    case_from_json,
+    case_to_json,
+)
 from onething.engine.timers import Timer
 
 SCHEMA_VERSION = 1
@@ -39,6 +46,15 @@ CREATE TABLE IF NOT EXISTS timers (
     kind TEXT NOT NULL, name TEXT NOT NULL, step TEXT, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at);
 CREATE INDEX IF NOT EXISTS timers_case ON timers (case_id);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, case_id TEXT NOT NULL,
+    snapshot TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+    id TEXT PRIMARY KEY, delivery_id TEXT NOT NULL REFERENCES deliveries(id),
+    case_id TEXT NOT NULL, channel TEXT NOT NULL, payload TEXT NOT NULL,
+    status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT NOT NULL,
+    claimed_until TEXT, last_error TEXT NOT NULL DEFAULT '', result TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
 CREATE TABLE IF NOT EXISTS deliveries (
     id TEXT PRIMARY KEY, case_id TEXT NOT NULL UNIQUE REFERENCES cases(id),
     kind TEXT NOT NULL, at TEXT NOT NULL, method TEXT, items TEXT NOT NULL,
@@ -121,8 +137,8 @@ class SqliteStore:
 
     # -- cases ------------------------------------------------------------------------------
 
-    def create(self, case: Case, events: list[Event],
-               timers: list[Timer] | None = None) -> None:
+    def create(self, case: Case, events: list[Event], timers: list[Timer] | None = None,
+               idempotency: tuple[str, str] | None = None) -> None:
         with self._write() as db:
             try:
                 db.execute(
@@ -135,6 +151,8 @@ class SqliteStore:
                 raise Conflict(f"a case with id {case.id!r} exists already") from None
             _insert_events(db, case.id, events)
             _replace_timers(db, case.id, timers or [])
+            if idempotency is not None:
+                _remember(db, case, idempotency)
 
     def load(self, case_id: str) -> Case:
         with self._lock:
@@ -144,24 +162,15 @@ class SqliteStore:
             ).fetchone()
         if row is None:
             raise UnknownCase(case_id)
-        state = json.loads(row[5])
-        return Case(
-            id=row[0], workflow_id=row[1], workflow_version=row[2], content_hash=row[3],
-            marking=tuple(state["marking"]),
-            form={k: from_jsonable(v) for k, v in state["form"].items()},
-            materials=state["materials"], promised=tuple(state["promised"]),
-            produced=tuple(state["produced"]), outcomes=state["outcomes"],
-            version=row[4], events=state.get("events", 0),
-            created_at=datetime.fromisoformat(row[6]),
-            updated_at=datetime.fromisoformat(row[7]), delivery_kind=state["delivery_kind"],
-            clocks=state.get("clocks", {}),
-            accepted_at=_maybe_moment(state.get("accepted_at")),
-            calendar_version=state.get("calendar_version", ""),
-            priority=state.get("priority", 0),
-        )
+        return case_from_json({
+            **json.loads(row[5]), "id": row[0], "workflow_id": row[1],
+            "workflow_version": row[2], "content_hash": row[3], "version": row[4],
+            "created_at": row[6], "updated_at": row[7]})
 
     def commit(self, case: Case, expected_version: int, events: list[Event],
-               delivery: Delivery | None = None, timers: list[Timer] | None = None) -> None:
+               delivery: Delivery | None = None, timers: list[Timer] | None = None,
+               outbox: list[OutboxItem] | None = None,
+               idempotency: tuple[str, str] | None = None) -> None:
         with self._write() as db:
             cursor = db.execute(
                 "UPDATE cases SET version = ?, state = ?, updated_at = ?, ended = ? "
@@ -187,6 +196,16 @@ class SqliteStore:
                     raise AlreadyDelivered(f"case {case.id} already has a delivery") from None
             if timers is not None:
                 _replace_timers(db, case.id, timers)
+            for item in outbox or ():
+                db.execute(
+                    "INSERT INTO outbox (id, delivery_id, case_id, channel, payload, status, "
+                    "attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)",
+                    (item.id, item.delivery_id, item.case_id, item.channel,
+                     json.dumps(item.payload, ensure_ascii=False),
+                     _utc(item.next_attempt_at or case.updated_at)),
+                )
+            if idempotency is not None:
+                _remember(db, case, idempotency)
 
     def history(self, case_id: str) -> list[Event]:
         with self._lock:
@@ -228,6 +247,45 @@ class SqliteStore:
             ).fetchall()
         return [_timer(r) for r in rows]
 
+    def idempotent(self, key: str) -> tuple[str, Case] | None:
+        with self._lock:
+            row = self._db.execute("SELECT fingerprint, snapshot FROM idempotency WHERE key = ?",
+                                   (key,)).fetchone()
+        return (row[0], case_from_json(json.loads(row[1]))) if row else None
+
+    def claim_outbox(self, now: datetime, limit: int = 100,
+                     lease_seconds: float = 60.0) -> list[OutboxItem]:
+        until = _utc(now + timedelta(seconds=lease_seconds))
+        with self._write() as db:
+            rows = db.execute(
+                f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE status = 'pending' "
+                "AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?) "
+                "ORDER BY next_attempt_at, id LIMIT ?", (_utc(now), _utc(now), limit),
+            ).fetchall()
+            db.executemany("UPDATE outbox SET claimed_until = ? WHERE id = ?",
+                           [(until, r[0]) for r in rows])
+        return [_outbox_item(r) for r in rows]
+
+    def finish_outbox(self, item_id: str, *, sent: bool, error: str = "", result: str = "",
+                      retry_at: datetime | None = None) -> None:
+        with self._write() as db:
+            if sent:
+                db.execute("UPDATE outbox SET status = 'sent', attempts = attempts + 1, "
+                           "claimed_until = NULL, result = ? WHERE id = ?", (result, item_id))
+            else:
+                status = "pending" if retry_at is not None else "failed"
+                db.execute(
+                    "UPDATE outbox SET status = ?, attempts = attempts + 1, claimed_until = NULL,"
+                    " last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at) "
+                    "WHERE id = ?", (status, error, _utc(retry_at) if retry_at else None,
+                                     item_id))
+
+    def outbox(self, case_id: str) -> list[OutboxItem]:
+        with self._lock:
+            rows = self._db.execute(f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE case_id = ? "
+                                    "ORDER BY id", (case_id,)).fetchall()
+        return [_outbox_item(r) for r in rows]
+
     def case_ids(self) -> list[str]:
         with self._lock:
             return [r[0] for r in self._db.execute("SELECT id FROM cases ORDER BY rowid")]
@@ -243,6 +301,26 @@ def _insert_events(db: sqlite3.Connection, case_id: str, events: list[Event]) ->
         [(case_id, e.seq, _iso(e.at), e.action, e.actor, e.step,
           json.dumps(e.data, ensure_ascii=False, default=str)) for e in events],
     )
+
+
+_OUTBOX_COLUMNS = ("id, delivery_id, case_id, channel, payload, status, attempts, "
+                   "next_attempt_at, last_error, result")
+
+
+def _outbox_item(row: tuple) -> OutboxItem:
+    due = datetime.strptime(row[7], UTC_FORMAT).replace(tzinfo=UTC)
+    return OutboxItem(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6], due,
+                      row[8], row[9])
+
+
+def _remember(db: sqlite3.Connection, case: Case, idempotency: tuple[str, str]) -> None:
+    key, fingerprint = idempotency
+    try:
+        db.execute("INSERT INTO idempotency VALUES (?, ?, ?, ?, ?)",
+                   (key, fingerprint, case.id,
+                    json.dumps(case_to_json(case), ensure_ascii=False), _iso(case.updated_at)))
+    except sqlite3.IntegrityError:
+        raise Conflict(f"the idempotency key {key!r} has been used already") from None
 
 
 def _replace_timers(db: sqlite3.Connection, case_id: str, timers: list[Timer]) -> None:
@@ -265,10 +343,6 @@ UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 def _utc(moment: datetime) -> str:
     """A fixed-width UTC text, so that comparing texts compares instants."""
     return moment.astimezone(UTC).strftime(UTC_FORMAT)
-
-
-def _maybe_moment(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
 
 
 def _iso(value: datetime | None) -> str:
