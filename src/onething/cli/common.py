@@ -1,0 +1,51 @@
+"""What every command shares: consoles, exit codes, loading a workflow or exiting."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+
+from onething.spec.load import read
+from onething.spec.location import Diagnostic, Severity
+
+EXIT_SOUND, EXIT_UNSOUND, EXIT_INVALID, EXIT_UNDECIDED = 0, 1, 2, 3
+
+out = Console(highlight=False, soft_wrap=True, emoji=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="onething")
+def cli() -> None:
+    """onething: 一件事一次办 workflows - check, draw and run them."""
+
+
+def print_diagnostics(path: Path, diagnostics: tuple[Diagnostic, ...], ok: bool) -> None:
+    for d in diagnostics:
+        colour = "red" if d.severity is Severity.ERROR else "yellow"
+        out.print(f"[{colour}]{escape(d.render())}[/{colour}]")
+    errors = sum(d.severity is Severity.ERROR for d in diagnostics)
+    warnings = len(diagnostics) - errors
+    if ok:
+        if warnings:
+            out.print(f"[yellow]{path}: valid, {warnings} warning(s)[/yellow]")
+    else:
+        out.print(f"[red]{path}: invalid: {errors} error(s), {warnings} warning(s)[/red]")
+
+
+def escape(text: str) -> str:
+    """``text`` safe to print through rich (no markup read into it)."""
+    return text.replace("[", r"\[")
+
+
+def load_or_exit(file: Path) -> Any:
+    """The workflow in ``file``, or its diagnostics printed and exit 2."""
+    result = read(file)
+    if not result.ok:
+        print_diagnostics(file, result.diagnostics, False)
+        sys.exit(EXIT_INVALID)
+    return result.workflow
