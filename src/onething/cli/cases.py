@@ -2,12 +2,25 @@
 
 from __future__ import annotations
 
+import json
+import signal
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import attrs
 import click
+from rich.table import Table
 
-from onething.cli.common import cli, escape, out
+from onething.cli.common import EXIT_INVALID, cli, escape, load_or_exit, out
+from onething.engine.engine import Engine
+from onething.engine.errors import SubmissionRejected
+from onething.engine.forms import masked_form
+from onething.engine.records import Actor, Role
 
 
 @cli.command()
@@ -45,3 +58,299 @@ def _timeline(history: list[Any]) -> None:
 
     for line in timeline(history):
         out.print(escape(line))
+
+
+# -- against a database ------------------------------------------------------------------------
+
+DB_HELP = ("the cases' database: an SQLite file, or postgresql://user@host/db "
+           "(default: $ONETHING_DB, else onething.sqlite3)")
+
+
+def db_option(command: Any) -> Any:
+    return click.option("--db", "db", envvar="ONETHING_DB", default="onething.sqlite3",
+                        show_default=True, help=DB_HELP)(command)
+
+
+def format_option(command: Any) -> Any:
+    return click.option("--format", "fmt", type=click.Choice(["text", "json"]),
+                        default="text", show_default=True)(command)
+
+
+@contextmanager
+def engine_on(db: str) -> Iterator[Engine]:
+    """An engine on the database named by ``db``, closed afterwards."""
+    from onething.stores import open_store
+
+    store = open_store(db)
+    try:
+        yield Engine(store)
+    finally:
+        store.close()
+
+
+def _json_out(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def _read_json(source: str) -> dict[str, Any]:
+    text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"{source}: not JSON ({exc.msg} at line {exc.lineno}, "
+                                 f"column {exc.colno})") from None
+    if not isinstance(data, dict):
+        raise click.BadParameter(f"{source}: expected a JSON object of names to values")
+    return data
+
+
+def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
+    out_ = {}
+    for value in values:
+        name, sep, text = value.partition("=")
+        if not sep:
+            raise click.BadParameter(f"{value!r}: write {what} as name=value")
+        out_[name] = text
+    return out_
+
+
+def _actor(text: str) -> Actor:
+    try:
+        return Actor.parse(text)
+    except ValueError:
+        roles = ", ".join(r.value for r in Role)
+        raise click.BadParameter(f"{text!r}: write ROLE:ID[@DEPARTMENT] with ROLE one of "
+                                 f"{roles}, e.g. department:wang@tax") from None
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@db_option
+def deploy(files: tuple[Path, ...], db: str) -> None:
+    """Prove and deploy workflow FILES into the database (refused if unsound)."""
+    with engine_on(db) as engine:
+        for file in files:
+            workflow = load_or_exit(file)
+            deployed = engine.deploy(workflow)
+            out.print(f"deployed {deployed.workflow.id} version {deployed.workflow.version} "
+                      f"({workflow.content_hash[:19]})")
+
+
+@cli.command()
+@click.argument("workflow_id")
+@click.option("--form", "form_file", required=True,
+              help="a JSON file of field values (- reads stdin)")
+@click.option("--materials", "materials_file", help="a JSON file of material references")
+@click.option("--as", "actor", default="applicant:applicant", show_default=True)
+@click.option("--version", type=int, help="a deployed version (default: the latest)")
+@click.option("--key", help="an idempotency key: a retry with it returns the first case")
+@db_option
+@format_option
+def submit(workflow_id: str, form_file: str, materials_file: str | None, actor: str,
+           version: int | None, key: str | None, db: str, fmt: str) -> None:
+    """Submit one form: every problem is reported at once, or a case is opened."""
+    form = _read_json(form_file)
+    materials = _read_json(materials_file) if materials_file else {}
+    with engine_on(db) as engine:
+        try:
+            case = engine.submit(workflow_id, form, materials, actor=_actor(actor),
+                                 version=version, idempotency_key=key)
+        except SubmissionRejected as exc:
+            if fmt == "json":
+                _json_out({"accepted": False, "problems": [attrs.asdict(p)
+                                                           for p in exc.problems]})
+            else:
+                out.print(f"[red]{escape(str(exc))}[/red]")
+            sys.exit(EXIT_INVALID)
+    if fmt == "json":
+        _json_out({"accepted": True, "case": case.id})
+    else:
+        out.print(f"case {case.id} submitted; it awaits the window's intake")
+
+
+ACTIONS = ("accept", "refuse_intake", "approve", "refuse", "request_correction",
+           "start_special_procedure", "end_special_procedure", "supplement", "withdraw",
+           "deliver")
+
+
+@cli.command()
+@click.argument("case_id")
+@click.argument("action", type=click.Choice(ACTIONS))
+@click.argument("step", required=False)
+@click.option("--as", "actor", required=True,
+              help="ROLE:ID[@DEPARTMENT], e.g. department:wang@tax")
+@click.option("--reason", default="", help="why (shown on notices)")
+@click.option("--method", help="for deliver: window, mail or electronic")
+@click.option("--field", "fields", multiple=True, help="for supplement: name=value")
+@click.option("--material", "materials", multiple=True, help="for supplement: name=reference")
+@click.option("--key", help="an idempotency key: a retry with it changes nothing")
+@db_option
+@format_option
+def act(case_id: str, action: str, step: str | None, actor: str, reason: str,
+        method: str | None, fields: tuple[str, ...], materials: tuple[str, ...],
+        key: str | None, db: str, fmt: str) -> None:
+    """Do ACTION on case CASE_ID (STEP for department actions and corrections)."""
+    who = _actor(actor)
+    with engine_on(db) as engine:
+        if action == "accept":
+            case = engine.accept(case_id, who, idempotency_key=key)
+        elif action == "refuse_intake":
+            case = engine.refuse_intake(case_id, who, reason, idempotency_key=key)
+        elif action == "withdraw":
+            case = engine.withdraw(case_id, who, reason, idempotency_key=key)
+        elif action == "deliver":
+            case = engine.deliver(case_id, who, method, idempotency_key=key)
+        elif action == "supplement":
+            case = engine.supplement(case_id, who, step=step, fields=_pairs(fields, "--field"),
+                                     materials=_pairs(materials, "--material"),
+                                     idempotency_key=key)
+        else:
+            if not step:
+                raise click.UsageError(f"'{action}' needs the STEP it decides on")
+            case = engine.act(case_id, step, action, who, reason, idempotency_key=key)
+        delivery = engine.delivery(case_id)
+    if fmt == "json":
+        _json_out({"case": case.id, "version": case.version, "ended": case.ended,
+                   "delivery": delivery.kind if delivery else None})
+    else:
+        line = f"{action} done; case {case.id} is at version {case.version}"
+        if delivery is not None:
+            line += f"; delivered: {delivery.kind}"
+        out.print(line)
+
+
+@cli.command()
+@click.argument("case_id")
+@db_option
+@format_option
+def status(case_id: str, db: str, fmt: str) -> None:
+    """Where case CASE_ID stands: waiting steps, what can happen, clocks, delivery."""
+    with engine_on(db) as engine:
+        case = engine.case(case_id)
+        deployed = engine.deployed(case.workflow_id, case.workflow_version)
+        waiting = engine.waiting_on(case_id)
+        possible = engine.possible(case_id)
+        clocks = engine.clocks(case_id)
+        delivery = engine.delivery(case_id)
+        form = masked_form(deployed.workflow.form, case.form)
+    if fmt == "json":
+        _json_out({"case": case.id, "workflow": f"{case.workflow_id}@{case.workflow_version}",
+                   "green_channel": bool(case.priority), "waiting_on": waiting,
+                   "possible": possible, "form": form,
+                   "clocks": [{"clock": v.key, "status": v.status.value,
+                               "committed_due": v.committed_due.deadline
+                               if v.committed_due else None,
+                               "statutory_due": v.statutory_due.deadline
+                               if v.statutory_due else None,
+                               "provisional": v.provisional} for v in clocks],
+                   "delivery": attrs.asdict(delivery) if delivery else None})
+        return
+    out.print(f"case {case.id}: {deployed.workflow.title} "
+              f"(v{case.workflow_version}{', green channel' if case.priority else ''})")
+    if delivery is not None:
+        out.print(f"  delivered: {delivery.kind} by {delivery.method} at "
+                  f"{delivery.at:%Y-%m-%d %H:%M}" + (": " + ", ".join(delivery.items)
+                                                     if delivery.items else ""))
+    else:
+        out.print("  waiting on: " + (", ".join(waiting) or "the window"))
+        out.print("  possible now: " + ", ".join(possible))
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("clock", "status", "committed due", "statutory due"):
+        table.add_column(column)
+    for view in clocks:
+        table.add_row(view.key, view.status.value, _due(view.committed_due),
+                      _due(view.statutory_due))
+    if clocks:
+        out.print(table)
+
+
+def _due(due: Any) -> str:
+    if due is None:
+        return "-"
+    return f"{due.deadline:%Y-%m-%d %H:%M}" + (" (provisional)" if due.provisional else "")
+
+
+@cli.command()
+@click.argument("case_id")
+@db_option
+@format_option
+def history(case_id: str, db: str, fmt: str) -> None:
+    """Every event of case CASE_ID, in order."""
+    with engine_on(db) as engine:
+        events = engine.history(case_id)
+    if fmt == "json":
+        _json_out([attrs.asdict(e) for e in events])
+    else:
+        _timeline(events)
+
+
+@cli.command()
+@click.option("--now", help="the moment to fire timers for (ISO; default: now)")
+@db_option
+@format_option
+def tick(now: str | None, db: str, fmt: str) -> None:
+    """Fire every timer that is due (escalations, deemed acceptance, expiries)."""
+    moment = datetime.fromisoformat(now) if now else None
+    with engine_on(db) as engine:
+        fired = engine.tick(moment)
+    if fmt == "json":
+        _json_out([{"case": f.case_id, "timer": f.timer.name, "step": f.timer.step,
+                    "kind": f.timer.kind, "due": f.timer.due_at} for f in fired])
+    else:
+        for f in fired:
+            out.print(f"{f.case_id}  {f.timer.kind:<10} {f.timer.name:<20} "
+                      f"{f.timer.step or '':<20} due {f.timer.due_at:%Y-%m-%d %H:%M}")
+        out.print(f"{len(fired)} timer(s) fired")
+
+
+@cli.command()
+@click.argument("department")
+@db_option
+@format_option
+def queue(department: str, db: str, fmt: str) -> None:
+    """DEPARTMENT's waiting steps: green-channel cases first, then by due date."""
+    with engine_on(db) as engine:
+        items = engine.queue(department)
+    if fmt == "json":
+        _json_out([attrs.asdict(i) for i in items])
+        return
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("case", "step", "priority", "position", "due", "status"):
+        table.add_column(column)
+    for i in items:
+        table.add_row(i.case_id, i.step, "green" if i.priority else "", i.position,
+                      f"{i.due:%Y-%m-%d %H:%M}" if i.due else "-", i.status)
+    out.print(table)
+    out.print(f"{len(items)} waiting")
+
+
+@cli.command()
+@click.option("--interval", type=float, default=1.0, show_default=True,
+              help="seconds between passes when there is nothing to do")
+@click.option("--once", is_flag=True, help="one pass, then exit")
+@click.option("--for", "for_seconds", type=float, help="stop after this many seconds")
+@db_option
+def worker(interval: float, once: bool, for_seconds: float | None, db: str) -> None:
+    """Fire due timers and hand deliveries to their channels, until stopped.
+
+    Run any number of workers on any number of machines against one PostgreSQL database:
+    each claims its work with FOR UPDATE SKIP LOCKED, and every firing is a versioned
+    transaction, so nothing is done twice.
+    """
+    stop = {"now": False}
+
+    def halt(*_: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, halt)
+    signal.signal(signal.SIGINT, halt)
+    deadline = time.monotonic() + for_seconds if for_seconds else None
+    with engine_on(db) as engine:
+        while not stop["now"]:
+            fired = engine.tick()
+            sent = engine.dispatch()
+            if once or (deadline is not None and time.monotonic() >= deadline):
+                break
+            if not fired and not sent:
+                time.sleep(interval)
+    out.print("worker stopped")

@@ -9,6 +9,7 @@ from typing import Any
 import click
 from rich.console import Console
 
+from onething.engine.errors import OnethingError
 from onething.spec.load import read
 from onething.spec.location import Diagnostic, Severity
 
@@ -18,7 +19,19 @@ out = Console(highlight=False, soft_wrap=True, emoji=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class Group(click.Group):
+    """The command group: a library error (refused action, unknown case, ...) becomes one
+    clear line on stderr and exit 2, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OnethingError as exc:
+            err.print(f"[red]error:[/red] {escape(str(exc))}")
+            ctx.exit(EXIT_INVALID)
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="onething")
 def cli() -> None:
     """onething: 一件事一次办 workflows - check, draw and run them."""

@@ -19,6 +19,16 @@ class SilentLoop(RuntimeError):
     """Silent transitions kept firing without end (a malformed net)."""
 
 
+def bits(marking: int) -> list[int]:
+    """The places marked in ``marking``, in index order."""
+    out = []
+    while marking:
+        low = marking & -marking
+        out.append(low.bit_length() - 1)
+        marking ^= low
+    return out
+
+
 def mask(places: tuple[int, ...] | frozenset[int]) -> int:
     out = 0
     for p in places:

@@ -23,6 +23,7 @@ import attrs
 
 from onething.net.build import build_net, route_fields
 from onething.net.model import Net, Role, Transition
+from onething.net.semantics import bits
 from onething.spec import expr as exprs
 from onething.spec.location import UNKNOWN, Location
 from onething.spec.model import Choice, Field, Sequence, Step, Workflow
@@ -145,7 +146,7 @@ def _violation(net: Net, explorer: Explorer, found: Found, prefix: tuple[Move, .
     location = _where(net, found, events)
     shown = {k: v for k, v in form.items()}
     return Violation(found.rule, found.message, location, trace, shown,
-                     tuple(net.names(_bits(found.marking))), found.deliveries)
+                     tuple(net.names(bits(found.marking))), found.deliveries)
 
 
 def _where(net: Net, found: Found, events: list[int]) -> Location:
@@ -156,19 +157,9 @@ def _where(net: Net, found: Found, events: list[int]) -> Location:
     for i in reversed(events):
         if net.transitions[i].location is not UNKNOWN:
             return net.transitions[i].location
-    pending = [net.places[i] for i in _bits(found.marking)
+    pending = [net.places[i] for i in bits(found.marking)
                if net.places[i].role not in (Role.OPEN, Role.CLOSED)]
     return pending[0].location if pending else UNKNOWN
-
-
-def _bits(marking: int) -> list[int]:
-    out, i = [], 0
-    while marking:
-        if marking & 1:
-            out.append(i)
-        marking >>= 1
-        i += 1
-    return out
 
 
 # -- dead steps and branches --------------------------------------------------------------------

@@ -20,7 +20,7 @@ from itertools import count
 import attrs
 
 from onething.net.model import PENDING, DeliveryKind, Net, Role, Transition
-from onething.net.semantics import SETTLE_LIMIT, SilentLoop, mask
+from onething.net.semantics import SETTLE_LIMIT, SilentLoop, bits, mask
 from onething.verify.regions import Region
 from onething.verify.report import Rule
 
@@ -397,7 +397,7 @@ class Explorer:
                  silent: list[Transition]) -> int | None:
         """A work position of ``state`` that no cooperative event can move on from."""
         work = state & ~self.keep & ~self.open
-        for index in _bits(work):
+        for index in bits(work):
             movable = any(self.consume[t.index] >> index & 1 and not t.escape
                           for t in visible)
             if not movable:
@@ -470,13 +470,3 @@ def _unwind(trail: dict[int, tuple[int, Move] | None], state: int) -> tuple[Move
         state, move = trail[state]
         moves.append(move)
     return tuple(reversed(moves))
-
-
-def _bits(value: int) -> list[int]:
-    out, i = [], 0
-    while value:
-        if value & 1:
-            out.append(i)
-        value >>= 1
-        i += 1
-    return out
