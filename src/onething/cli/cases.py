@@ -354,3 +354,33 @@ def worker(interval: float, once: bool, for_seconds: float | None, db: str) -> N
             if not fired and not sent:
                 time.sleep(interval)
     out.print("worker stopped")
+
+
+@cli.command()
+@click.argument("workflow_id")
+@click.option("--to", "to_version", type=int, required=True,
+              help="the deployed version to move to")
+@click.option("--from", "from_version", type=int, help="only cases on this version")
+@click.option("--dry-run", is_flag=True, help="list what would move, change nothing")
+@db_option
+@format_option
+def migrate(workflow_id: str, to_version: int, from_version: int | None, dry_run: bool,
+            db: str, fmt: str) -> None:
+    """Move undelivered cases of WORKFLOW_ID to another version where their position is valid.
+
+    Cases whose configuration is not a valid position of the new version stay where they are
+    and are listed with the reason (exit 1 when any is refused).
+    """
+    with engine_on(db) as engine:
+        result = engine.migrate(workflow_id, to_version, from_version=from_version,
+                                dry_run=dry_run)
+    if fmt == "json":
+        _json_out({"moved": list(result.moved),
+                   "refused": [{"case": c, "reason": r} for c, r in result.refused],
+                   "dry_run": dry_run})
+    else:
+        verb = "would move" if dry_run else "moved"
+        out.print(f"{verb} {len(result.moved)} case(s) to version {to_version}")
+        for case_id, reason in result.refused:
+            out.print(f"[yellow]stays: {case_id}: {escape(reason)}[/yellow]")
+    sys.exit(1 if result.refused else 0)

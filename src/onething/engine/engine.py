@@ -48,7 +48,7 @@ from onething.net.build import build_net
 from onething.net.model import STEP_ROLES, Transition
 from onething.net.model import Actor as Performer
 from onething.net.model import Role as PlaceRole
-from onething.net.semantics import form_guard
+from onething.net.semantics import form_guard, reachable_set
 from onething.spec import expr as exprs
 from onething.spec.duration import Duration
 from onething.spec.load import parse, read
@@ -254,6 +254,68 @@ class Engine:
     def expire(self, case_id: str, timer: str, step: str | None = None) -> Case:
         """Fire a case-ending timer now (``correction_expired`` or ``promise_expired``)."""
         return self._perform(case_id, _wanted(timer, step), SYSTEM, step=step)
+
+    # -- versions -----------------------------------------------------------------------------
+
+    def migrate(self, workflow_id: str, to_version: int, *, from_version: int | None = None,
+                dry_run: bool = False) -> Migration:
+        """Move undelivered cases to another deployed version, where that is safe.
+
+        A case moves only when its configuration is a valid position of the new version:
+        every place it holds exists there and the whole configuration is reachable there for
+        the case's form. Otherwise it stays, and is listed with the reason. Cases that are
+        delivered never move.
+        """
+        target = self.deployed(workflow_id, to_version)
+        moved, refused = [], []
+        self._reachable: dict[tuple[bool, ...], set[int] | None] = {}
+        for case_id in self.store.case_ids():
+            case = self.store.load(case_id)
+            if case.workflow_id != workflow_id or case.workflow_version == to_version:
+                continue
+            if from_version is not None and case.workflow_version != from_version:
+                continue
+            if case.ended:
+                continue
+            reason = self._not_movable(case, target)
+            if reason:
+                refused.append((case_id, reason))
+                continue
+            if not dry_run:
+                self._commit(case_id, lambda c, d: self._moved(c, target))
+            moved.append(case_id)
+        return Migration(tuple(moved), tuple(refused))
+
+    def _not_movable(self, case: Case, target: Deployed) -> str:
+        compiled = target.compiled
+        missing = [p for p in case.marking if p not in compiled.place_index]
+        if missing:
+            return "version {} has no position {}".format(
+                target.workflow.version, ", ".join(missing))
+        _, problems = check_submission(target.workflow.form, case.form, case.materials)
+        if problems and not case.promised:
+            return "its form is not valid for version {}: {}".format(
+                target.workflow.version, "; ".join(p.render() for p in problems))
+        guard = form_guard(case.form)
+        key = tuple(guard(t) for t in compiled.net.transitions if t.guard)
+        if key not in self._reachable:
+            self._reachable[key] = reachable_set(compiled.semantics, guard)
+        positions = self._reachable[key]
+        if positions is None:
+            return f"version {target.workflow.version} is too large to confirm the position"
+        if compiled.marking_of(case.marking) not in positions:
+            return f"its configuration is not reachable in version {target.workflow.version}"
+        return ""
+
+    def _moved(self, case: Case, target: Deployed) -> Change:
+        now = self.clock.now()
+        new = attrs.evolve(case, workflow_version=target.workflow.version,
+                           content_hash=target.workflow.content_hash,
+                           version=case.version + 1, updated_at=now, events=case.events + 1)
+        event = Event(case.events + 1, now, "migrated", str(SYSTEM), None,
+                      {"from": case.workflow_version, "to": target.workflow.version,
+                       "content_hash": target.workflow.content_hash})
+        return new, [event], None
 
     # -- dispatch -----------------------------------------------------------------------------
 
@@ -716,6 +778,14 @@ _TIMER_REASONS = {
     "promise_expired": "the promised materials did not arrive within the promise (容缺)",
     "deemed_acceptance": "no notice within the intake limit (行政许可法 art. 32): accepted",
 }
+
+
+@attrs.frozen
+class Migration:
+    """Which cases moved to the new version, and which stayed and why."""
+
+    moved: tuple[str, ...]
+    refused: tuple[tuple[str, str], ...]
 
 
 @attrs.frozen

@@ -96,3 +96,24 @@ def form_guard(form: Mapping[str, object]) -> Callable[[Transition], bool]:
         return all(exprs.evaluate(lit.condition.expr, form) is lit.value for lit in t.guard)
 
     return holds
+
+
+def reachable_set(semantics: Semantics, guard: Callable[[Transition], bool],
+                  limit: int = 500_000) -> set[int] | None:
+    """Every reachable stable configuration (None when there are more than ``limit``)."""
+    start, _ = semantics.settle(semantics.initial, guard)
+    seen = {start}
+    frontier = [start]
+    while frontier:
+        following = []
+        for marking in frontier:
+            for t in semantics.enabled(marking, guard):
+                nxt, _ = semantics.fire(marking, t)
+                nxt, _ = semantics.settle(nxt, guard)
+                if nxt not in seen:
+                    seen.add(nxt)
+                    following.append(nxt)
+        if len(seen) > limit:
+            return None
+        frontier = following
+    return seen
