@@ -15,6 +15,8 @@ from onething.net.model import Transition
 from onething.spec.load import load
 from onething.spec.model import Workflow
 
+pytest_plugins = ["pgserver"]
+
 ROOT = Path(__file__).resolve().parents[1]
 WORKFLOWS = sorted((ROOT / "workflows").glob("*.yaml"))
 START = datetime(2026, 9, 30, 9, 0, tzinfo=SHANGHAI)

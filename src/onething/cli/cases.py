@@ -24,17 +24,18 @@ from onething.engine.records import Actor, Role
 
 
 @cli.command()
-@click.option("--db", "db_path", type=click.Path(path_type=Path),
-              default=Path("onething-demo.sqlite3"), show_default=True,
-              help="the SQLite file the demo writes (replaced if it exists)")
-def demo(db_path: Path) -> None:
+@click.option("--db", "db_path", default="onething-demo.sqlite3", show_default=True,
+              help="the SQLite file the demo writes (replaced if it exists), or a "
+                   "postgresql:// URL (the demo adds its case to that database)")
+def demo(db_path: str) -> None:
     """Run one enterprise start-up case from the single form to the single delivery."""
     from onething.demo import run_demo
-    from onething.stores.sqlite import SqliteStore
+    from onething.stores import is_url, open_store
 
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
-    store = SqliteStore(db_path)
+    if not is_url(db_path):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    store = open_store(db_path)
     try:
         run = run_demo(store)
     finally:
@@ -50,7 +51,9 @@ def demo(db_path: Path) -> None:
         due = view.committed_due
         limit = f"committed due {due.deadline:%Y-%m-%d %H:%M}" if due else "no committed limit"
         out.print(f"  clock {view.key:<18} {view.status.value:<7} {limit}")
-    out.print(f"stored in [bold]{db_path.resolve()}[/bold] (SQLite, WAL, synchronous=FULL)")
+    where = db_path if is_url(db_path) else f"{Path(db_path).resolve()} (SQLite, WAL, " \
+        "synchronous=FULL)"
+    out.print(f"stored in [bold]{escape(where)}[/bold]")
 
 
 def _timeline(history: list[Any]) -> None:

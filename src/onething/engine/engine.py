@@ -347,7 +347,7 @@ class Engine:
         """
         now = now or self.clock.now()
         firings = []
-        for timer in self.store.due_timers(now, limit):
+        for timer in self.store.claim_timers(now, limit):
             try:
                 case = self._commit(timer.case_id,
                                     lambda c, d, t=timer: self._fire(c, d, t, now))

@@ -1,1 +1,66 @@
-"""stores."""
+"""Where cases live: one :class:`~onething.stores.base.Store` protocol, three adapters.
+
+- :class:`~onething.stores.memory.MemoryStore`: dicts in the process, for tests and sketches;
+- :class:`~onething.stores.sqlite.SqliteStore`: the default, one SQLite file in WAL mode with
+  ``synchronous=FULL``;
+- :class:`~onething.stores.postgres.PostgresStore`: PostgreSQL through psycopg 3 (the
+  ``postgres`` extra), for many engine processes on many machines sharing one database.
+
+Each gives the same contract: a commit is atomic and versioned, a case has at most one
+delivery (a UNIQUE constraint in both databases), and the library's tables carry a schema
+version that a newer release upgrades and an older release refuses. The engine talks only to
+the protocol; :func:`open_store` picks the adapter from a target string.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from onething.stores.base import Store
+
+__all__ = ["open_store"]
+
+_POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_url(target: str | Path) -> bool:
+    """Whether ``target`` names a PostgreSQL database rather than an SQLite file."""
+    return isinstance(target, str) and target.lower().startswith(_POSTGRES_SCHEMES)
+
+
+def open_store(target: str | Path, *, synchronous: str = "FULL") -> Store:
+    """The store named by ``target``.
+
+    ``postgresql://...`` or ``postgres://...`` opens a PostgreSQL database (needs
+    ``pip install 'onething[postgres]'``); ``:memory:`` a private in-memory SQLite database;
+    anything else an SQLite file at that path, created if missing (``synchronous`` applies
+    to SQLite only).
+    """
+    text = str(target)
+    if is_url(target):
+        try:
+            from onething.stores.postgres import PostgresStore
+        except ImportError as exc:
+            if exc.name and not exc.name.startswith("psycopg"):
+                raise
+            raise ImportError(
+                f"{_redacted(text)} is a PostgreSQL database, which needs psycopg 3 ({exc}): "
+                "pip install 'onething[postgres]'"
+            ) from exc
+        return PostgresStore(text)
+    from onething.stores.sqlite import SqliteStore
+
+    if text == ":memory:":
+        return SqliteStore(":memory:")
+    return SqliteStore(target, synchronous=synchronous)
+
+
+def _redacted(url: str) -> str:
+    """The URL without its password (for messages)."""
+    scheme, _, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"

@@ -71,6 +71,11 @@ class Store(Protocol):
     def due_timers(self, now: datetime, limit: int = 100) -> list[Timer]:
         """Pending timers due at ``now`` or before, earliest first."""
 
+    def claim_timers(self, now: datetime, limit: int = 100,
+                     lease_seconds: float | None = None) -> list[Timer]:
+        """Like :meth:`due_timers`, but claimed for a lease so that concurrent workers take
+        different timers (``FOR UPDATE SKIP LOCKED`` where the database has it)."""
+
     def timers(self, case_id: str) -> list[Timer]:
         """The case's pending timers."""
 

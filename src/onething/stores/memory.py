@@ -97,6 +97,11 @@ class MemoryStore:
             due = [t for timers in self._timers.values() for t in timers if t.due_at <= now]
         return sorted(due, key=lambda t: (t.due_at, t.id))[:limit]
 
+    def claim_timers(self, now: datetime, limit: int = 100,
+                     lease_seconds: float | None = None) -> list[Timer]:
+        """Due timers for a worker (one process: the same as :meth:`due_timers`)."""
+        return self.due_timers(now, limit)
+
     def timers(self, case_id: str) -> list[Timer]:
         return sorted(self._timers.get(case_id, []), key=lambda t: (t.due_at, t.id))
 

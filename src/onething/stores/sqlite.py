@@ -239,6 +239,12 @@ class SqliteStore:
             ).fetchall()
         return [_timer(r) for r in rows]
 
+    def claim_timers(self, now: datetime, limit: int = 100,
+                     lease_seconds: float | None = None) -> list[Timer]:
+        """Due timers for a worker. SQLite serialises writers, and every firing is a versioned
+        transaction, so claiming adds nothing here: this is :meth:`due_timers`."""
+        return self.due_timers(now, limit)
+
     def timers(self, case_id: str) -> list[Timer]:
         with self._lock:
             rows = self._db.execute(

@@ -1,0 +1,458 @@
+"""The PostgreSQL store (psycopg 3): the same tables and contract as the SQLite store.
+
+Every write is one transaction (state + events + delivery + outbox + timers + idempotency
+key); one delivery per case is a UNIQUE constraint; a stale ``expected_version`` is a
+:class:`~onething.engine.errors.Conflict` decided by the database (``UPDATE ... WHERE id = %s
+AND version = %s``), so any number of engine processes on any number of machines may share one
+database.
+
+Workers: :meth:`PostgresStore.claim_outbox` and :meth:`PostgresStore.due_timers` claim their
+rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` and a lease (``claimed_until``), so two workers
+never get the same row while the lease runs (for timers the engine's versioned commit would
+make a second firing a no-op anyway). ``due_timers`` is therefore a claim, not a look: to see
+what is pending without taking it, read :meth:`PostgresStore.timers`. One store holds one
+connection behind a lock: threads may share a store, but each worker *process* opens its own.
+A lost connection is opened again on the next call (the call that met the loss fails).
+
+The tables have plain names (``cases``, ``events``, ``meta``, ...): give onething a database
+of its own, or a schema of its own through the connection string
+(``postgresql://host/db?options=-csearch_path%3Donething``).
+
+JSON columns are ``json``, not ``jsonb``: ``json`` keeps the text as written, so the key order
+of a case's form, clocks and outcomes (which the engine and its timelines follow) comes back
+as it went in, exactly as with SQLite. Times are ``timestamptz`` and are read back in the
+calendar's zone, Asia/Shanghai (the same instants; a naive time is taken as Shanghai time).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.types.json import Json
+
+from onething.engine.errors import AlreadyDelivered, Conflict, DeployRefused, UnknownCase
+from onething.engine.records import (
+    Case,
+    Delivery,
+    Event,
+    OutboxItem,
+    case_from_json,
+    case_to_json,
+)
+from onething.engine.timers import Timer
+
+SCHEMA_VERSION = 1
+
+#: The zone times are read back in (the official calendar's).
+TIME_ZONE = "Asia/Shanghai"
+
+#: How long a timer returned by :meth:`PostgresStore.due_timers` stays claimed by default.
+TIMER_LEASE_SECONDS = 30.0
+
+# pg_advisory_xact_lock key serializing schema creation and upgrades ("onething" in ASCII).
+_SCHEMA_LOCK = 0x6F6E657468696E67
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS definitions (
+    workflow_id TEXT NOT NULL, version INTEGER NOT NULL, content_hash TEXT NOT NULL,
+    text TEXT NOT NULL, deployed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (workflow_id, version));
+CREATE TABLE IF NOT EXISTS cases (
+    id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, workflow_version INTEGER NOT NULL,
+    content_hash TEXT NOT NULL, version INTEGER NOT NULL, state JSON NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL,
+    ended BOOLEAN NOT NULL DEFAULT false,
+    position BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE);
+CREATE TABLE IF NOT EXISTS events (
+    case_id TEXT NOT NULL REFERENCES cases(id), seq INTEGER NOT NULL, at TIMESTAMPTZ NOT NULL,
+    action TEXT NOT NULL, actor TEXT NOT NULL, step TEXT, data JSON NOT NULL,
+    PRIMARY KEY (case_id, seq));
+CREATE TABLE IF NOT EXISTS timers (
+    id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id),
+    due_at TIMESTAMPTZ NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, step TEXT,
+    data JSON NOT NULL, claimed_until TIMESTAMPTZ);
+CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at);
+CREATE INDEX IF NOT EXISTS timers_case ON timers (case_id);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, case_id TEXT NOT NULL,
+    snapshot JSON NOT NULL, created_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id TEXT PRIMARY KEY, case_id TEXT NOT NULL UNIQUE REFERENCES cases(id),
+    kind TEXT NOT NULL, at TIMESTAMPTZ NOT NULL, method TEXT, items JSON NOT NULL,
+    notice JSON NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+    id TEXT PRIMARY KEY, delivery_id TEXT NOT NULL REFERENCES deliveries(id),
+    case_id TEXT NOT NULL, channel TEXT NOT NULL, payload JSON NOT NULL,
+    status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TIMESTAMPTZ NOT NULL, claimed_until TIMESTAMPTZ,
+    last_error TEXT NOT NULL DEFAULT '', result TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
+"""
+
+#: ``MIGRATIONS[n]`` upgrades a database from schema ``n`` to ``n + 1`` (one transaction).
+MIGRATIONS: dict[int, str] = {}
+
+_TIMER_COLUMNS = "id, case_id, due_at, kind, name, step, data"
+_OUTBOX_COLUMNS = ("id, delivery_id, case_id, channel, payload, status, attempts, "
+                   "next_attempt_at, last_error, result")
+
+
+class PostgresStore:
+    """A store in one PostgreSQL database, named by a libpq ``conninfo``
+    (``postgresql://user@host:5432/db`` or ``"host=... dbname=..."``).
+
+    The tables are created on first use and carry a schema version; a database written by a
+    newer onething is refused with a clear error rather than misread.
+    """
+
+    def __init__(self, conninfo: str, *, timer_lease_seconds: float = TIMER_LEASE_SECONDS,
+                 connect_timeout: int = 10) -> None:
+        self.conninfo = conninfo
+        self.timer_lease_seconds = timer_lease_seconds
+        self._connect_timeout = connect_timeout
+        self._lock = threading.RLock()
+        self._closed = False
+        self._conn = self._connect()
+        try:
+            self._prepare_schema()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    # -- connection ----------------------------------------------------------------------------
+
+    def _connect(self) -> psycopg.Connection[Any]:
+        given = conninfo_to_dict(self.conninfo)
+        extra = {} if "connect_timeout" in given else {"connect_timeout": self._connect_timeout}
+        conn = psycopg.connect(self.conninfo, autocommit=False, **extra)
+        with conn.transaction():
+            conn.execute(f"SET TIME ZONE '{TIME_ZONE}'")
+        return conn
+
+    def _where(self) -> str:
+        info = self._conn.info
+        return f"PostgreSQL database {info.dbname!r} on {info.host}:{info.port}"
+
+    @contextmanager
+    def _tx(self) -> Iterator[psycopg.Cursor[Any]]:
+        """One transaction on this store's connection (reconnecting if it was lost)."""
+        with self._lock:
+            if self._closed:
+                raise psycopg.InterfaceError("the store is closed")
+            if self._conn.broken or self._conn.closed:
+                self._conn = self._connect()
+            with self._conn.transaction(), self._conn.cursor() as cur:
+                yield cur
+
+    def _prepare_schema(self) -> None:
+        with self._tx() as cur:
+            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+            cur.execute("CREATE TABLE IF NOT EXISTS meta "
+                        "(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            cur.execute("SELECT value FROM meta WHERE key = 'schema_version'")
+            row = cur.fetchone()
+            if row is None:
+                cur.execute(SCHEMA)
+                cur.execute("INSERT INTO meta VALUES ('schema_version', %s)",
+                            (str(SCHEMA_VERSION),))
+                return
+            found = int(row[0])
+            if found > SCHEMA_VERSION:
+                raise RuntimeError(
+                    f"{self._where()} was written by a newer onething (schema {found}); "
+                    f"this release reads schema {SCHEMA_VERSION}: upgrade onething"
+                )
+            for version in range(found, SCHEMA_VERSION):
+                cur.execute(MIGRATIONS[version])
+            if found < SCHEMA_VERSION:
+                cur.execute("UPDATE meta SET value = %s WHERE key = 'schema_version'",
+                            (str(SCHEMA_VERSION),))
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            self._conn.close()
+
+    # -- definitions ---------------------------------------------------------------------------
+
+    def put_definition(self, workflow_id: str, version: int, content_hash: str,
+                       text: str) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO definitions (workflow_id, version, content_hash, text) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT (workflow_id, version) DO NOTHING",
+                (workflow_id, version, content_hash, text),
+            )
+            if cur.rowcount == 1:
+                return
+            cur.execute("SELECT content_hash FROM definitions "
+                        "WHERE workflow_id = %s AND version = %s", (workflow_id, version))
+            row = cur.fetchone()
+            if row is not None and row[0] != content_hash:
+                raise DeployRefused(
+                    f"{workflow_id} version {version} is deployed already with different "
+                    "content; give the changed workflow a new version number"
+                )
+
+    def get_definition(self, workflow_id: str, version: int) -> tuple[str, str] | None:
+        with self._tx() as cur:
+            cur.execute("SELECT content_hash, text FROM definitions "
+                        "WHERE workflow_id = %s AND version = %s", (workflow_id, version))
+            row = cur.fetchone()
+        return (row[0], row[1]) if row else None
+
+    def latest_version(self, workflow_id: str) -> int | None:
+        with self._tx() as cur:
+            cur.execute("SELECT max(version) FROM definitions WHERE workflow_id = %s",
+                        (workflow_id,))
+            row = cur.fetchone()
+        return row[0] if row else None
+
+    # -- cases ---------------------------------------------------------------------------------
+
+    def create(self, case: Case, events: list[Event], timers: list[Timer] | None = None,
+               idempotency: tuple[str, str] | None = None) -> None:
+        with self._tx() as cur:
+            try:
+                cur.execute(
+                    "INSERT INTO cases (id, workflow_id, workflow_version, content_hash, "
+                    "version, state, created_at, updated_at, ended) "
+                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (case.id, case.workflow_id, case.workflow_version, case.content_hash,
+                     case.version, _json(case.state()), _moment(case.created_at),
+                     _moment(case.updated_at), case.ended),
+                )
+            except pg_errors.UniqueViolation:
+                raise Conflict(f"a case with id {case.id!r} exists already") from None
+            _insert_events(cur, case.id, events)
+            _replace_timers(cur, case.id, timers or [])
+            if idempotency is not None:
+                _remember(cur, case, idempotency)
+
+    def load(self, case_id: str) -> Case:
+        with self._tx() as cur:
+            cur.execute(
+                "SELECT id, workflow_id, workflow_version, content_hash, version, state, "
+                "created_at, updated_at FROM cases WHERE id = %s", (case_id,))
+            row = cur.fetchone()
+        if row is None:
+            raise UnknownCase(case_id)
+        return case_from_json({
+            **row[5], "id": row[0], "workflow_id": row[1], "workflow_version": row[2],
+            "content_hash": row[3], "version": row[4], "created_at": row[6].isoformat(),
+            "updated_at": row[7].isoformat()})
+
+    def commit(self, case: Case, expected_version: int, events: list[Event],
+               delivery: Delivery | None = None, timers: list[Timer] | None = None,
+               outbox: list[OutboxItem] | None = None,
+               idempotency: tuple[str, str] | None = None) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                "UPDATE cases SET version = %s, state = %s, updated_at = %s, ended = %s "
+                "WHERE id = %s AND version = %s",
+                (case.version, _json(case.state()), _moment(case.updated_at), case.ended,
+                 case.id, expected_version),
+            )
+            if cur.rowcount != 1:
+                cur.execute("SELECT 1 FROM cases WHERE id = %s", (case.id,))
+                if cur.fetchone() is None:
+                    raise UnknownCase(case.id)
+                raise Conflict(f"case {case.id} changed since version {expected_version}")
+            _insert_events(cur, case.id, events)
+            if delivery is not None:
+                try:
+                    cur.execute(
+                        "INSERT INTO deliveries (id, case_id, kind, at, method, items, notice) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                        (delivery.id, delivery.case_id, delivery.kind, delivery.at,
+                         delivery.method, _json(list(delivery.items)), _json(delivery.notice)),
+                    )
+                except pg_errors.UniqueViolation:
+                    raise AlreadyDelivered(f"case {case.id} already has a delivery") from None
+            if timers is not None:
+                _replace_timers(cur, case.id, timers)
+            if outbox:
+                cur.executemany(
+                    "INSERT INTO outbox (id, delivery_id, case_id, channel, payload, status, "
+                    "attempts, next_attempt_at) VALUES (%s, %s, %s, %s, %s, 'pending', 0, %s)",
+                    [(item.id, item.delivery_id, item.case_id, item.channel,
+                      _json(item.payload), _moment(item.next_attempt_at or case.updated_at))
+                     for item in outbox],
+                )
+            if idempotency is not None:
+                _remember(cur, case, idempotency)
+
+    def idempotent(self, key: str) -> tuple[str, Case] | None:
+        with self._tx() as cur:
+            cur.execute("SELECT fingerprint, snapshot FROM idempotency WHERE key = %s", (key,))
+            row = cur.fetchone()
+        return (row[0], case_from_json(row[1])) if row else None
+
+    def history(self, case_id: str) -> list[Event]:
+        with self._tx() as cur:
+            cur.execute("SELECT seq, at, action, actor, step, data FROM events "
+                        "WHERE case_id = %s ORDER BY seq", (case_id,))
+            rows = cur.fetchall()
+            if not rows:
+                cur.execute("SELECT 1 FROM cases WHERE id = %s", (case_id,))
+                if cur.fetchone() is None:
+                    raise UnknownCase(case_id)
+        return [Event(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
+    def delivery(self, case_id: str) -> Delivery | None:
+        with self._tx() as cur:
+            cur.execute("SELECT id, case_id, kind, at, method, items, notice FROM deliveries "
+                        "WHERE case_id = %s", (case_id,))
+            row = cur.fetchone()
+        if row is None:
+            return None
+        return Delivery(row[0], row[1], row[2], row[3], row[4], tuple(row[5]), row[6])
+
+    def case_ids(self) -> list[str]:
+        with self._tx() as cur:
+            cur.execute("SELECT id FROM cases ORDER BY position")
+            return [r[0] for r in cur.fetchall()]
+
+    # -- timers --------------------------------------------------------------------------------
+
+    def due_timers(self, now: datetime, limit: int = 100) -> list[Timer]:
+        with self._tx() as cur:
+            cur.execute(f"SELECT {_TIMER_COLUMNS} FROM timers WHERE due_at <= %s "
+                        'ORDER BY due_at, id COLLATE "C" LIMIT %s', (now, limit))
+            return [_timer(r) for r in cur.fetchall()]
+
+    def claim_timers(self, now: datetime, limit: int = 100,
+                     lease_seconds: float | None = None) -> list[Timer]:
+        """Pending timers due at ``now`` or before, earliest first, each claimed for a lease
+        after ``now``: another worker skips them until the lease ends (a re-plan that keeps a
+        timer keeps its claim)."""
+        lease = self.timer_lease_seconds if lease_seconds is None else lease_seconds
+        until = now + timedelta(seconds=lease)
+        with self._tx() as cur:
+            cur.execute(
+                f"WITH due AS (SELECT id FROM timers WHERE due_at <= %(now)s "
+                "AND (claimed_until IS NULL OR claimed_until <= %(now)s) "
+                'ORDER BY due_at, id COLLATE "C" LIMIT %(limit)s FOR UPDATE SKIP LOCKED) '
+                "UPDATE timers SET claimed_until = %(until)s FROM due WHERE timers.id = due.id "
+                f"RETURNING {_qualified('timers', _TIMER_COLUMNS)}",
+                {"now": now, "until": until, "limit": limit},
+            )
+            rows = cur.fetchall()
+        return sorted((_timer(r) for r in rows), key=lambda t: (t.due_at, t.id))
+
+    def timers(self, case_id: str) -> list[Timer]:
+        with self._tx() as cur:
+            cur.execute(f"SELECT {_TIMER_COLUMNS} FROM timers WHERE case_id = %s "
+                        'ORDER BY due_at, id COLLATE "C"', (case_id,))
+            return [_timer(r) for r in cur.fetchall()]
+
+    # -- outbox --------------------------------------------------------------------------------
+
+    def claim_outbox(self, now: datetime, limit: int = 100,
+                     lease_seconds: float = 60.0) -> list[OutboxItem]:
+        until = now + timedelta(seconds=lease_seconds)
+        with self._tx() as cur:
+            cur.execute(
+                "WITH due AS (SELECT id FROM outbox WHERE status = 'pending' "
+                "AND next_attempt_at <= %(now)s "
+                "AND (claimed_until IS NULL OR claimed_until <= %(now)s) "
+                'ORDER BY next_attempt_at, id COLLATE "C" LIMIT %(limit)s '
+                "FOR UPDATE SKIP LOCKED) "
+                "UPDATE outbox SET claimed_until = %(until)s FROM due WHERE outbox.id = due.id "
+                f"RETURNING {_qualified('outbox', _OUTBOX_COLUMNS)}",
+                {"now": now, "until": until, "limit": limit},
+            )
+            rows = cur.fetchall()
+        return sorted((_outbox_item(r) for r in rows), key=lambda i: (i.next_attempt_at, i.id))
+
+    def finish_outbox(self, item_id: str, *, sent: bool, error: str = "", result: str = "",
+                      retry_at: datetime | None = None) -> None:
+        with self._tx() as cur:
+            if sent:
+                cur.execute("UPDATE outbox SET status = 'sent', attempts = attempts + 1, "
+                            "claimed_until = NULL, result = %s WHERE id = %s", (result, item_id))
+            else:
+                cur.execute(
+                    "UPDATE outbox SET status = %s, attempts = attempts + 1, "
+                    "claimed_until = NULL, last_error = %s, "
+                    "next_attempt_at = COALESCE(%s, next_attempt_at) WHERE id = %s",
+                    ("pending" if retry_at is not None else "failed", error,
+                     _moment(retry_at) if retry_at is not None else None, item_id),
+                )
+
+    def outbox(self, case_id: str) -> list[OutboxItem]:
+        with self._tx() as cur:
+            cur.execute(f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE case_id = %s "
+                        'ORDER BY id COLLATE "C"', (case_id,))
+            return [_outbox_item(r) for r in cur.fetchall()]
+
+
+# -- rows ----------------------------------------------------------------------------------------
+
+_dumps = functools.partial(json.dumps, ensure_ascii=False)
+_dumps_lenient = functools.partial(json.dumps, ensure_ascii=False, default=str)
+
+
+def _json(value: Any) -> Json:
+    return Json(value, dumps=_dumps)
+
+
+def _moment(value: datetime | None) -> datetime:
+    """A time to store (now when missing, as the SQLite store does)."""
+    return value if value is not None else datetime.now(UTC)
+
+
+def _qualified(table: str, columns: str) -> str:
+    return ", ".join(f"{table}.{c.strip()}" for c in columns.split(","))
+
+
+def _insert_events(cur: psycopg.Cursor[Any], case_id: str, events: list[Event]) -> None:
+    if events:
+        cur.executemany(
+            "INSERT INTO events (case_id, seq, at, action, actor, step, data) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [(case_id, e.seq, _moment(e.at), e.action, e.actor, e.step,
+              Json(e.data, dumps=_dumps_lenient)) for e in events],
+        )
+
+
+def _replace_timers(cur: psycopg.Cursor[Any], case_id: str, timers: list[Timer]) -> None:
+    cur.execute("DELETE FROM timers WHERE case_id = %s RETURNING id, claimed_until", (case_id,))
+    claims = {r[0]: r[1] for r in cur.fetchall()}
+    if timers:
+        cur.executemany(
+            f"INSERT INTO timers ({_TIMER_COLUMNS}, claimed_until) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            [(t.id, t.case_id, t.due_at, t.kind, t.name, t.step, _json(t.data),
+              claims.get(t.id)) for t in timers],
+        )
+
+
+def _remember(cur: psycopg.Cursor[Any], case: Case, idempotency: tuple[str, str]) -> None:
+    key, fingerprint = idempotency
+    try:
+        cur.execute(
+            "INSERT INTO idempotency (key, fingerprint, case_id, snapshot, created_at) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            (key, fingerprint, case.id, _json(case_to_json(case)), _moment(case.updated_at)),
+        )
+    except pg_errors.UniqueViolation:
+        raise Conflict(f"the idempotency key {key!r} has been used already") from None
+
+
+def _timer(row: tuple[Any, ...]) -> Timer:
+    return Timer(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
+
+
+def _outbox_item(row: tuple[Any, ...]) -> OutboxItem:
+    return OutboxItem(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+                      row[9])

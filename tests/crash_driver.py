@@ -1,0 +1,65 @@
+"""A client that acts on cases and prints an acknowledgement after each commit.
+
+Used by tests/test_durability.py, which kills it with SIGKILL at random moments and then
+checks that every acknowledged action is in the database.
+
+    python tests/crash_driver.py DB WORKFLOW_FILE CASES SEED
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from conftest import sample_form, sample_materials
+from onething.engine.engine import Engine
+from onething.engine.errors import ActionRefused
+from onething.engine.records import applicant, officer, window
+from onething.spec.load import load
+from onething.stores import open_store
+
+PARALLEL = {"seal": "public_security", "tax": "tax", "social_insurance": "human_resources",
+            "medical_insurance": "medical_security", "housing_fund": "housing_fund_centre",
+            "bank_appointment": "bank"}
+
+
+def main() -> None:
+    db, workflow_file, count, seed = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
+    rng = random.Random(seed)
+    workflow = load(workflow_file)
+    engine = Engine(open_store(db))
+    engine.deploy(workflow)
+    desk = window(workflow.lead)
+    for n in range(count):
+        key = f"{seed}-{n}"
+        case = engine.submit(workflow.id, sample_form(workflow), sample_materials(workflow),
+                             idempotency_key=f"submit-{key}")
+        ack(case.id, "submit")
+        steps = [("accept", None), ("approve", "registration")] + [
+            ("approve", s) for s in rng.sample(sorted(PARALLEL), len(PARALLEL))]
+        steps.append(("withdraw", None) if rng.random() < 0.2 else ("deliver", None))
+        for action, step in steps:
+            try:
+                if action == "accept":
+                    engine.accept(case.id, desk)
+                elif action == "deliver":
+                    engine.deliver(case.id, desk)
+                elif action == "withdraw":
+                    engine.withdraw(case.id, applicant())
+                else:
+                    engine.act(case.id, step, action, officer(PARALLEL.get(step,
+                                                                           workflow.lead)))
+            except ActionRefused:
+                continue
+            ack(case.id, f"{action}:{step or ''}")
+
+
+def ack(case_id: str, what: str) -> None:
+    print(f"ACK {case_id} {what}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
