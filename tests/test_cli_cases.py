@@ -92,3 +92,13 @@ def test_tick_fires_due_timers_from_the_command_line(tmp_path: Path) -> None:
 def test_the_worker_runs_one_pass(tmp_path: Path) -> None:
     db, _ = submitted(tmp_path)
     assert run("worker", "--once", db=db).exit_code == 0
+
+
+def test_the_demo_and_the_case_commands_run_on_postgresql(pg_database: str) -> None:
+    result = CliRunner().invoke(cli, ["demo", "--db", pg_database], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "one delivery: result by mail" in result.output
+    case_id = result.output.split("case ", 1)[1].split()[0]
+    status = CliRunner().invoke(cli, ["status", case_id, "--db", pg_database, "--format",
+                                      "json"], catch_exceptions=False)
+    assert json.loads(status.output)["delivery"]["kind"] == "result"
