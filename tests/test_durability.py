@@ -159,3 +159,62 @@ def test_four_workers_over_two_thousand_cases(pg_database: str, cases: int) -> N
     errors = [proc.communicate(timeout=60)[1] for proc in workers]
     assert all(proc.returncode == 0 for proc in workers), errors
     check_once_each(pg_database, ids)
+
+
+def test_two_departments_acting_at_once_both_commit(db_url: str) -> None:
+    """Two officers approve different parallel steps of one case at the same moment: one
+    commits first, the other's version check fails and it is retried automatically."""
+    import threading
+
+    from onething.engine.errors import CaseEnded
+
+    store = open_store(db_url)
+    engine = Engine(store)
+    engine.deploy(STARTUP)
+    case = engine.submit(STARTUP.id, sample_form(STARTUP), sample_materials(STARTUP))
+    engine.accept(case.id, window(STARTUP.lead))
+    engine.act(case.id, "registration", "approve", officer(STARTUP.lead))
+    store.close()
+    pairs = [("seal", "public_security"), ("tax", "tax"), ("social_insurance",
+                                                             "human_resources")]
+    barrier = threading.Barrier(len(pairs) + 1)
+    errors: list[BaseException] = []
+
+    def approve(step: str, department: str) -> None:
+        own = open_store(db_url)
+        try:
+            barrier.wait()
+            Engine(own).act(case.id, step, "approve", officer(department))
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+        finally:
+            own.close()
+
+    def refuse() -> None:
+        own = open_store(db_url)
+        try:
+            barrier.wait()
+            Engine(own).act(case.id, "housing_fund", "refuse", officer("housing_fund_centre"))
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            own.close()
+
+    threads = [threading.Thread(target=approve, args=p) for p in pairs]
+    threads.append(threading.Thread(target=refuse))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    store = open_store(db_url)
+    try:
+        history = store.history(case.id)
+        decided = {e.step for e in history if e.action in ("approve", "refuse")}
+        # the refusal ended the case; each approval either committed before it or was told
+        # clearly that the case had ended - nothing else
+        assert all(isinstance(e, CaseEnded) for e in errors), errors
+        assert "housing_fund" in decided
+        assert len(decided) + len(errors) == 1 + len(pairs) + 1
+        assert sum(e.action == "delivered" for e in history) == 1
+    finally:
+        store.close()
