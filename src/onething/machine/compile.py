@@ -41,6 +41,10 @@ def _always(_: Transition) -> bool:
     return True
 
 
+def _index(t: Transition) -> int:
+    return t.index
+
+
 @attrs.frozen
 class Fired:
     """What firing one visible event did: the transitions taken and the new marking."""
@@ -119,7 +123,8 @@ class CompiledWorkflow:
         marking, unsafe = self.trigger(marking, transition, guard)
         taken = [transition]
         for _ in range(SETTLE_LIMIT):
-            silent = next(self.enabled_silent(marking, guard), None)
+            # lowest index first, exactly as the checker settles (net.semantics.settle)
+            silent = min(self.enabled_silent(marking, guard), key=_index, default=None)
             if silent is None:
                 return Fired(tuple(taken), marking, unsafe)
             marking, clash = self.trigger(marking, silent, guard)

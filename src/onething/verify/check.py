@@ -23,7 +23,7 @@ import attrs
 
 from onething.net.build import build_net, route_fields
 from onething.net.model import Net, Role, Transition
-from onething.net.semantics import bits
+from onething.net.semantics import Semantics, bits
 from onething.spec import expr as exprs
 from onething.spec.location import UNKNOWN, Location
 from onething.spec.model import Choice, Field, Sequence, Step, Workflow
@@ -59,34 +59,55 @@ def check_net(net: Net, workflow: Workflow | None = None, *, budget: int = DEFAU
                           "kinds of form; simplify them or split the workflow")
     regions = isolated_regions(net) if compositional else {}
     counter = Budget(budget)
-    best: dict[Rule, tuple[int, Violation]] = {}
-    marked = 0
-    fired: set[int] = set()
-    states = configurations = 0
-    outcomes: dict[str, int] = {}
     try:
-        for form in forms:
-            explorer = Explorer(net, regions, _guard(form), counter)
-            result = explorer.explore(None, _mask(net.initial), None)
-            states += result.states
-            configurations += result.configurations
-            marked |= result.marked
-            fired |= result.fired
-            for kind, n in result.outcomes.items():
-                outcomes[kind] = outcomes.get(kind, 0) + n
-            for found, prefix, prefix_cost in result.found:
-                cost = prefix_cost + found.cost
-                if found.rule not in best or cost < best[found.rule][0]:
-                    best[found.rule] = (cost, _violation(net, explorer, found, prefix, form))
+        while True:
+            found = _explore_all(net, forms, regions, counter)
+            # a branch that can finish with work still pending in it is not isolated after
+            # all (its leftovers outlive the block): explore that block as a product instead
+            if not found.impure:
+                break
+            regions = {k: v for k, v in regions.items() if k not in found.impure}
     except BudgetExceeded as exc:
         return _undecided(net, began, str(exc), counter.used)
-    violations = [v for _, v in sorted(best.values(), key=lambda cv: (cv[1].rule.value, cv[0]))]
-    violations += _dead(net, marked, fired, workflow)
+    violations = [v for _, v in sorted(found.best.values(),
+                                       key=lambda cv: (cv[1].rule.value, cv[0]))]
+    violations += _dead(net, found.marked, found.fired, workflow)
     return Report(
-        name=net.name, decided=True, violations=tuple(violations), states=states,
-        configurations=configurations, forms=len(forms), outcomes=outcomes,
+        name=net.name, decided=True, violations=tuple(violations), states=found.states,
+        configurations=found.configurations, forms=len(forms), outcomes=found.outcomes,
         reduced_blocks=len(regions), elapsed_ms=(time.perf_counter() - began) * 1e3,
     )
+
+
+@attrs.define
+class _Found:
+    best: dict[Rule, tuple[int, Violation]] = attrs.field(factory=dict)
+    marked: int = 0
+    fired: set[int] = attrs.field(factory=set)
+    states: int = 0
+    configurations: int = 0
+    outcomes: dict[str, int] = attrs.field(factory=dict)
+    impure: set[str] = attrs.field(factory=set)
+
+
+def _explore_all(net: Net, forms: list[dict[str, Any]], regions: dict[str, Any],
+                 counter: Budget) -> _Found:
+    out = _Found()
+    for form in forms:
+        explorer = Explorer(net, regions, _guard(form), counter)
+        result = explorer.explore(None, _mask(net.initial), None)
+        out.impure |= explorer.impure
+        out.states += result.states
+        out.configurations += result.configurations
+        out.marked |= result.marked
+        out.fired |= result.fired
+        for kind, n in result.outcomes.items():
+            out.outcomes[kind] = out.outcomes.get(kind, 0) + n
+        for found, prefix, prefix_cost in result.found:
+            cost = prefix_cost + found.cost
+            if found.rule not in out.best or cost < out.best[found.rule][0]:
+                out.best[found.rule] = (cost, _violation(net, explorer, found, prefix, form))
+    return out
 
 
 def _mask(places: Iterable[int]) -> int:
@@ -141,12 +162,25 @@ def expand(explorer: Explorer, moves: Iterable[Move]) -> list[int]:
 def _violation(net: Net, explorer: Explorer, found: Found, prefix: tuple[Move, ...],
                form: dict[str, Any]) -> Violation:
     events = expand(explorer, prefix + found.path)
+    upto = expand(explorer, prefix + found.path[:-1]) if found.moved else events
+    marking = _configuration(net, upto, form)
     trace = tuple(TraceEvent(net.transitions[i].label, net.transitions[i].name,
                              net.transitions[i].location) for i in events)
     location = _where(net, found, events)
     shown = {k: v for k, v in form.items()}
     return Violation(found.rule, found.message, location, trace, shown,
-                     tuple(net.names(bits(found.marking))), found.deliveries)
+                     tuple(net.names(bits(marking))), found.deliveries)
+
+
+def _configuration(net: Net, events: list[int], form: dict[str, Any]) -> int:
+    """The whole configuration a trace leads to (a branch's findings know only the branch)."""
+    semantics = Semantics(net)
+    guard = _guard(form)
+    marking, _ = semantics.settle(semantics.initial, guard)
+    for index in events:
+        marking, _ = semantics.fire(marking, net.transitions[index])
+        marking, _ = semantics.settle(marking, guard)
+    return marking
 
 
 def _where(net: Net, found: Found, events: list[int]) -> Location:

@@ -68,6 +68,7 @@ class Found:
     cost: int
     deliveries: int = 0
     place: int | None = None
+    moved: bool = False  # the path ends with the violating move; ``marking`` is before it
 
 
 @attrs.define
@@ -113,6 +114,7 @@ class Explorer:
                        if region.block.entry in outer.places[i]]
             self.parent[name] = min(holders)[1:] if holders else None
         self._cache: dict[tuple[str, int], ScopeResult] = {}
+        self.impure: set[str] = set()
 
     # -- scopes -------------------------------------------------------------------------------
 
@@ -177,7 +179,8 @@ class Explorer:
                    transition: int | None = None, deliveries: int = 0) -> None:
             trail = path(state) + ((move,) if move is not None else ())
             result.found.append((Found(rule, message, transition, trail, state,
-                                       dist[state] + extra, deliveries), (), 0))
+                                       dist[state] + extra, deliveries,
+                                       moved=move is not None), (), 0))
 
         if clash:
             report(Rule.UNSAFE, "a position is marked twice right at the start", start, None, 0)
@@ -197,6 +200,7 @@ class Explorer:
                 if state & ~goal & ~self.keep & ~self.open:
                     report(Rule.IMPROPER_COMPLETION, "the branch finishes while work is still "
                            "pending in it", state, None, 0)
+                    self.impure.add(scope[0])
             if top and delivered and moves:
                 move, _, _, _ = moves[0]
                 report(Rule.AFTER_DELIVERY, f"'{self._label(move)}' can still happen after "
@@ -352,11 +356,17 @@ class Explorer:
         where = "the case" if top else "this branch"
         first = min(stuck, key=lambda s: dist[s])
         doomed = set(stuck)
+
+        def coop(state: int, skip_special: bool) -> list[tuple[Move, int, tuple]]:
+            return [(m, nxt, info) for m, nxt, _, info in self._moves(state, *scope)
+                    if not info[1] and info[2] is None and nxt in doomed
+                    and not (skip_special and self._special(m))]
+
+        # a halt (a doomed state where nothing cooperative can happen) explains itself best
         trail: dict[int, tuple[int, Move] | None] = {first: None}
         queue = [first]
         for state in queue:
-            moves = [(m, nxt, info) for m, nxt, _, info in self._moves(state, *scope)
-                     if not info[1] and info[2] is None and nxt in doomed]
+            moves = coop(state, skip_special=False)
             if not moves:
                 found = Found(Rule.STUCK, f"{where} comes to a halt: nothing but a withdrawal, "
                               "a refusal or a timer can happen here", None,
@@ -365,33 +375,52 @@ class Explorer:
                 result.found.append((attrs.evolve(found, place=self._blocked(state, *scope)),
                                      (), 0))
                 return
-            ancestors = _ancestors(trail, state)
-            for move, nxt, info in moves:
-                if nxt in ancestors:
-                    closing = _unwind(trail, state) + (move,)
-                    result.found.append((Found(
-                        Rule.STUCK, f"{where} goes round a loop that never reaches its end",
-                        info[0], path(first) + closing, state, dist[first] + len(closing)),
-                        (), 0))
-                    return
+            for move, nxt, _info in moves:
                 if nxt not in trail:
                     trail[nxt] = (state, move)
                     queue.append(nxt)
-        # every doomed state can move on, yet BFS met no edge back to an ancestor: walk on
-        # until a state repeats, which closes a loop
-        walk, seen, state = [], {first: 0}, first
-        while True:
-            move, nxt = next((m, n) for m, n, _, info in self._moves(state, *scope)
-                             if not info[1] and info[2] is None and n in doomed)
-            walk.append(move)
-            if nxt in seen:
+        # no halt: the case goes round; show the loop, leaving out special-procedure round
+        # trips (possible on every waiting step, they never cause anything)
+        for skip_special in (True, False):
+            closing = self._loop(first, coop, skip_special)
+            if closing is not None:
+                moves, state, move = closing
                 result.found.append((Found(
                     Rule.STUCK, f"{where} goes round a loop that never reaches its end",
-                    move[1] if move[0] == "t" else None, path(first) + tuple(walk), state,
-                    dist[first] + len(walk)), (), 0))
+                    move[1] if move[0] == "t" else None, path(first) + moves, state,
+                    dist[first] + len(moves)), (), 0))
                 return
-            seen[nxt] = len(walk)
+
+    def _loop(self, first: int, coop: Callable, skip_special: bool
+              ) -> tuple[tuple[Move, ...], int, Move] | None:
+        """The shortest walk from ``first`` that returns to a state on its own way."""
+        trail: dict[int, tuple[int, Move] | None] = {first: None}
+        queue = [first]
+        for state in queue:
+            ancestors = _ancestors(trail, state)
+            for move, nxt, _ in coop(state, skip_special):
+                if nxt in ancestors:
+                    return _unwind(trail, state) + (move,), state, move
+                if nxt not in trail:
+                    trail[nxt] = (state, move)
+                    queue.append(nxt)
+        # breadth-first search met only cross edges: walk on until a state repeats
+        walk: list[Move] = []
+        seen, state = {first}, first
+        while True:
+            options = coop(state, skip_special)
+            if not options:
+                return None
+            move, nxt, _ = options[0]
+            walk.append(move)
+            if nxt in seen:
+                return tuple(walk), state, move
+            seen.add(nxt)
             state = nxt
+
+    def _special(self, move: Move) -> bool:
+        return move[0] == "t" and (self.net.transitions[move[1]].action or "").endswith(
+            "special_procedure")
 
     def _blocked(self, state: int, visible: list[Transition],
                  silent: list[Transition]) -> int | None:
