@@ -325,3 +325,15 @@ def test_calendar_refresh_from_the_command_line(tmp_path: Path) -> None:
     assert f"1 open case(s) recomputed: {case_id}" in result.output
     shown = CliRunner().invoke(cli, ["calendar", "show", "--overrides", str(notice)])
     assert "official through 2027" in shown.output
+
+
+def test_a_strict_engine_refuses_to_guess_a_due_date(clock: FixedClock) -> None:
+    from onething.calendar import ProvisionalCalendarError
+
+    engine = Engine(clock=clock, calendar=WorkCalendar(strict=True))
+    clock.set(at("2026-12-21"))
+    engine.deploy(STARTUP)
+    case = engine.submit(STARTUP.id, sample_form(STARTUP), sample_materials(STARTUP))
+    with pytest.raises(ProvisionalCalendarError, match="2027"):
+        engine.accept(case.id, DESK)
+    assert engine.case(case.id).marking == ("intake", "open")

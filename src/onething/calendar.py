@@ -51,6 +51,7 @@ import holidays
 import yaml
 from holidays.countries.china import ChinaStaticHolidays
 
+from onething.errors import OnethingError
 from onething.spec.duration import Duration, Unit
 
 __all__ = [
@@ -92,7 +93,7 @@ _YEAR_END_FIRST_DAY = 29  # December 29-31 may be moved by the next year's notic
 # --------------------------------------------------------------------------- errors
 
 
-class CalendarError(ValueError):
+class CalendarError(OnethingError, ValueError):
     """A calendar computation or configuration that cannot be carried out."""
 
 

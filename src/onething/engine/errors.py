@@ -6,9 +6,7 @@ from collections.abc import Iterable
 
 import attrs
 
-
-class OnethingError(Exception):
-    """Base of every error the library raises on purpose."""
+from onething.errors import OnethingError
 
 
 @attrs.frozen
