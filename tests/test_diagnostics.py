@@ -818,5 +818,26 @@ def test_every_code_the_loader_emits_is_tested_here() -> None:
     # built in an expression: unused-{kind}, and expression-type for a condition's types
     emitted = (emitted - {"unused-"}) | {"unused-field", "unused-material", "expression-type"}
     this = Path(__file__).read_text(encoding="utf-8")
-    assert len(emitted) == 31
+    assert len(emitted) == 32
     assert {code for code in emitted if f'"{code}"' not in this} == set()
+
+
+def test_promise_too_long() -> None:
+    text = """onething: 1
+id: promise
+version: 1
+title: promise
+lead: hall
+form:
+  materials:
+    lease: {deferrable: 5 WD}
+steps:
+  - id: check
+    department: hall
+    reads: [lease]
+    time_limit: {committed: 3 WD}
+delivery:
+  bundle: []
+"""
+    [d] = [d for d in parse(text, "wf.yaml").diagnostics if d.code == "promise-too-long"]
+    check(d, 8, 5, "'lease'", "5 WD", "3 WD", "'check'", hint="deferrable")

@@ -48,6 +48,7 @@ def check_workflow(
     out += _bundle(workflow, steps, items, broken)
     out += _unused(workflow, steps)
     out += _limits(steps)
+    out += _promises(workflow, steps)
     return out
 
 
@@ -212,6 +213,27 @@ def _unused(workflow: Workflow, steps: list[Step]) -> Iterator[Diagnostic]:
                 f"'reads', or remove the {kind}",
                 Severity.WARNING,
             )
+
+
+def _promises(workflow: Workflow, steps: list[Step]) -> Iterator[Diagnostic]:
+    """A 容缺 promise may not outlast the committed limit of a step that reads the material."""
+    for material in workflow.form.materials:
+        promise = material.deferrable
+        if promise is None:
+            continue
+        for step in steps:
+            limit = step.time_limit.committed if step.time_limit else None
+            if material.name not in step.reads or limit is None or limit.unit != promise.unit:
+                continue
+            if promise.amount > limit.amount:
+                yield Diagnostic(
+                    "promise-too-long",
+                    f"the material '{material.name}' may be promised for {promise}, longer "
+                    f"than the {limit} committed by step '{step.id}', which reads it",
+                    material.location,
+                    "a 容缺 promise may not exceed the committed limit of the item (容缺受理 "
+                    "rules, e.g. 台州, 民政): shorten 'deferrable'",
+                )
 
 
 def _limits(steps: list[Step]) -> Iterator[Diagnostic]:
