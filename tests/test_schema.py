@@ -143,7 +143,7 @@ BASE: dict[str, Any] = {
         "materials": {
             "proof": None,
             "extra": {"required": False},
-            "late": {"deferrable": "5 WD"},
+            "late": {"deferrable": "0.5 WD"},
         },
     },
     "steps": [
