@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import json
@@ -25,6 +26,7 @@ from onething.engine.errors import (
     DeployRefused,
     IdempotencyMismatch,
     NotAuthorized,
+    OnethingError,
     SubmissionRejected,
     UnknownWorkflow,
     Unsound,
@@ -434,6 +436,50 @@ class Engine:
         assert result is not None
         return result
 
+    def authorize_agent(self, case_id: str, agent_id: str, actor: Actor) -> Case:
+        """The applicant (or the lead window, for a 帮办代办 handler) lets an agent act for
+        the applicant: supplement, bring promised materials, withdraw."""
+
+        def change(case: Case, deployed: Deployed) -> Change:
+            lead = deployed.workflow.lead
+            allowed = actor.role is Role.APPLICANT or (
+                actor.role in (Role.WINDOW, Role.SUPERVISOR) and actor.department == lead)
+            if not allowed:
+                raise NotAuthorized(f"only the applicant or the {lead} window may authorize "
+                                    f"an agent ({actor} may not)")
+            if case.ended:
+                raise CaseEnded(_ended_message(case))
+            now = self.clock.now()
+            new = attrs.evolve(case, agents=tuple(dict.fromkeys([*case.agents, agent_id])),
+                               version=case.version + 1, updated_at=now,
+                               events=case.events + 1)
+            event = Event(case.events + 1, now, "agent_authorized", str(actor), None,
+                          {"agent": agent_id})
+            return new, [event], None
+
+        result = self._commit(case_id, change)
+        assert result is not None
+        return result
+
+    def view(self, case_id: str, actor: Actor) -> dict[str, Any]:
+        """What ``actor`` may see of the case's form and materials (一次采集, no
+        over-sharing): a department sees what its steps read; the applicant, their agents,
+        the lead window and supervisors see everything."""
+        case = self.store.load(case_id)
+        workflow = self.deployed(case.workflow_id, case.workflow_version).workflow
+        if actor.role is Role.DEPARTMENT:
+            names = {n for s in workflow.iter_steps() if s.department == actor.department
+                     for n in s.reads}
+        elif actor.role is Role.APPLICANT or (actor.role is Role.AGENT
+                                              and actor.id in case.agents) or (
+                actor.role in (Role.WINDOW, Role.SUPERVISOR)
+                and actor.department == workflow.lead):
+            names = workflow.form.names
+        else:
+            raise NotAuthorized(f"{actor} may not see case {case_id}")
+        return {"fields": {k: v for k, v in case.form.items() if k in names},
+                "materials": {k: v for k, v in case.materials.items() if k in names}}
+
     def record_milestone(self, case_id: str, step: str, milestone: str,
                          actor: Actor, note: str = "") -> Case:
         """A department shows a milestone on its step (green channel: arrange/feedback/...)."""
@@ -559,7 +605,11 @@ class Engine:
     def _perform(self, case_id: str, pick: Callable[[Case, Deployed], Wanted], actor: Actor,
                  idempotency_key: str | None = None, **payload: Any) -> Case:
         def change(case: Case, deployed: Deployed) -> Change:
-            return self._change(case, deployed, pick(case, deployed), actor, payload)
+            try:
+                return self._change(case, deployed, pick(case, deployed), actor, payload)
+            except NotAuthorized as refused:
+                self._record_refusal(case_id, pick, actor, refused)
+                raise
         key = None
         if idempotency_key is not None:
             fingerprint = _fingerprint(case_id, str(actor), payload,
@@ -601,6 +651,20 @@ class Engine:
             return new
         raise Conflict(f"case {case_id} kept changing; try again")  # pragma: no cover
 
+    def _record_refusal(self, case_id: str, pick: Callable[[Case, Deployed], Wanted],
+                        actor: Actor, refused: NotAuthorized) -> None:
+        """Put a refused attempt in the case's history (it changes nothing else)."""
+        def change(case: Case, deployed: Deployed) -> Change:
+            wanted = pick(case, deployed)
+            now = self.clock.now()
+            new = attrs.evolve(case, version=case.version + 1, updated_at=now,
+                               events=case.events + 1)
+            event = Event(case.events + 1, now, "refused_attempt", str(actor), wanted.step,
+                          {"action": wanted.action, "why": refused.message})
+            return new, [event], None
+        with contextlib.suppress(OnethingError):  # the refusal is what the caller must see
+            self._commit(case_id, change)
+
     def _change(self, case: Case, deployed: Deployed, wanted: Wanted, actor: Actor,
                 payload: dict[str, Any]) -> tuple[Case, list[Event], Delivery | None]:
         workflow, compiled = deployed.workflow, deployed.compiled
@@ -611,7 +675,7 @@ class Engine:
         if transition is None:
             raise ActionRefused(f"'{wanted.label}' is not an action of {workflow.id}",
                                 _hint_steps(workflow, wanted.step))
-        self._authorize(workflow, transition, actor)
+        self._authorize(workflow, transition, actor, case)
         now = self.clock.now()
         new = attrs.evolve(case, form=dict(case.form), materials=dict(case.materials),
                            outcomes=dict(case.outcomes), updated_at=now,
@@ -748,7 +812,8 @@ class Engine:
         data["materials"] = sorted(given)
         case.promised = ()
 
-    def _authorize(self, workflow: Workflow, transition: Transition, actor: Actor) -> None:
+    def _authorize(self, workflow: Workflow, transition: Transition, actor: Actor,
+                   case: Case) -> None:
         performer = transition.actor
         if performer is Performer.DEPARTMENT:
             step = workflow.step(transition.step)
@@ -764,9 +829,11 @@ class Engine:
                     f"act as window:<clerk>@{workflow.lead}",
                 )
         elif performer is Performer.APPLICANT:
-            if actor.role not in (Role.APPLICANT, Role.AGENT):
-                raise NotAuthorized(f"only the applicant or their agent may "
-                                    f"{transition.action} ({actor} may not)")
+            agent = actor.role is Role.AGENT and actor.id in case.agents
+            if actor.role is not Role.APPLICANT and not agent:
+                raise NotAuthorized(f"only the applicant or an agent they authorized may "
+                                    f"{transition.action} ({actor} may not)",
+                                    "the applicant authorizes an agent with authorize_agent")
         elif performer is Performer.TIMER and actor.role is not Role.SYSTEM:
             raise NotAuthorized(f"'{transition.action}' is fired by the engine's timers")
 

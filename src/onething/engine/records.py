@@ -104,6 +104,7 @@ class Case:
     accepted_at: datetime | None = None
     calendar_version: str = ""
     priority: int = 0
+    agents: tuple[str, ...] = ()
 
     @property
     def ended(self) -> bool:
@@ -124,6 +125,7 @@ class Case:
             "accepted_at": self.accepted_at.isoformat() if self.accepted_at else None,
             "calendar_version": self.calendar_version,
             "priority": self.priority,
+            "agents": list(self.agents),
         }
 
 
@@ -154,6 +156,7 @@ def case_from_json(data: dict[str, Any]) -> Case:
         delivery_kind=data.get("delivery_kind"), clocks=data.get("clocks", {}),
         accepted_at=moment(data.get("accepted_at")),
         calendar_version=data.get("calendar_version", ""), priority=data.get("priority", 0),
+        agents=tuple(data.get("agents", ())),
     )
 
 
