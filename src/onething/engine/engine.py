@@ -9,6 +9,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -435,6 +436,50 @@ class Engine:
         result = self._commit(case_id, change)
         assert result is not None
         return result
+
+    def evaluate(self, case_id: str, rating: int, actor: Actor, comment: str = "") -> Case:
+        """好差评: the applicant rates a delivered case 1-5, once (一事一评). A bad rating
+        (1 or 2) opens a rectification follow-up case linked to this one, with its own limit
+        and its own single delivery; the rated case itself never changes or delivers again.
+        Returns the follow-up case, or the rated case when there is none."""
+        if not 1 <= rating <= 5:
+            raise ActionRefused(f"a rating is 1 to 5, got {rating}",
+                                "5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
+        follow_up: list[Case] = []
+
+        def change(case: Case, deployed: Deployed) -> Change:
+            if not case.ended:
+                raise ActionRefused("a case is rated after its delivery")
+            allowed = actor.role is Role.APPLICANT or (actor.role is Role.AGENT
+                                                       and actor.id in case.agents)
+            if not allowed:
+                raise NotAuthorized(f"only the applicant rates the case ({actor} may not)")
+            if any(e.action == "evaluated" for e in self.store.history(case.id)):
+                raise ActionRefused("this case has been rated already (一事一评)")
+            now = self.clock.now()
+            data: dict[str, Any] = {"rating": rating}
+            if comment:
+                data["comment"] = comment
+            if rating <= 2:
+                if not follow_up:  # opened once, even if this commit is retried
+                    follow_up.append(self._open_rectification(case, deployed, rating,
+                                                              comment))
+                data["follow_up"] = follow_up[-1].id
+            new = attrs.evolve(case, version=case.version + 1, updated_at=now,
+                               events=case.events + 1)
+            return new, [Event(case.events + 1, now, "evaluated", str(actor), None, data)], None
+
+        rated = self._commit(case_id, change)
+        assert rated is not None
+        return follow_up[-1] if follow_up else rated
+
+    def _open_rectification(self, case: Case, deployed: Deployed, rating: int,
+                            comment: str) -> Case:
+        if self.store.latest_version("rectification") is None:
+            self.deploy(shipped_data("rectification.yaml"))
+        return self.submit("rectification", {
+            "original_case": case.id, "department": deployed.workflow.lead,
+            "rating": rating, "comment": comment}, actor=SYSTEM)
 
     def authorize_agent(self, case_id: str, agent_id: str, actor: Actor) -> Case:
         """The applicant (or the lead window, for a 帮办代办 handler) lets an agent act for
@@ -873,6 +918,12 @@ class Firing:
 
     timer: Timer
     case_id: str
+
+
+def shipped_data(name: str) -> Path:
+    """A workflow that ships inside the package (the rectification follow-up)."""
+    with resources.as_file(resources.files("onething") / "data" / name) as path:
+        return Path(path)
 
 
 def _deployed(workflow: Workflow) -> Deployed:
