@@ -56,7 +56,7 @@ def test_acknowledged_actions_survive_sigkill(db_url: str, request: pytest.Fixtu
             [sys.executable, str(DRIVER), db_url, str(ROOT / "workflows" /
                                                       "enterprise_startup.yaml"), "40", f"r{n}"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        time.sleep(rng.uniform(0.5, 2.5))
+        time.sleep(rng.uniform(1.0, 3.0))
         proc.send_signal(signal.SIGKILL)
         output, _ = proc.communicate()
         acked += [tuple(line.split()[1:3]) for line in output.splitlines()
