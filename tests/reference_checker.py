@@ -49,6 +49,10 @@ ERROR_RULES = ("two-deliveries", "duplicated-work", "stuck", "no-delivery",
                "dead-step", "dead-branch")
 SETTLE_LIMIT = 10_000
 
+
+class TooBig(Exception):
+    """More stable markings than the caller allowed."""
+
 Marking = frozenset
 
 
@@ -152,8 +156,8 @@ class Result:
         return not self.rules
 
 
-def explore(net: Net, form: Mapping[str, Any]) -> FormResult:
-    """Breadth-first search of every stable marking under one form."""
+def explore(net: Net, form: Mapping[str, Any], limit: int | None = None) -> FormResult:
+    """Breadth-first search of every stable marking under one form (at most ``limit``)."""
     game = Game(net, form)
     out = FormResult(dict(form))
     start, clash, fired = game.start()
@@ -191,6 +195,8 @@ def explore(net: Net, form: Mapping[str, Any]) -> FormResult:
             if not t.escape:
                 cooperative_into.setdefault(nxt, set()).add(state)
             if nxt not in out.dist:
+                if limit is not None and len(out.dist) >= limit:
+                    raise TooBig(f"more than {limit} stable markings")
                 out.dist[nxt] = d + 1
                 out.parent[nxt] = (state, t.index)
                 queue.append(nxt)
@@ -222,9 +228,11 @@ def _arm_like(net: Net, t: Transition) -> bool:
 
 
 def reference_check(net: Net, workflow: Workflow | None = None,
-                    forms: Iterable[Mapping[str, Any]] | None = None) -> Result:
+                    forms: Iterable[Mapping[str, Any]] | None = None,
+                    limit: int | None = None) -> Result:
     """Every error rule the net breaks, with the length of its shortest counterexample."""
-    results = [explore(net, f) for f in (forms if forms is not None else forms_for(net, workflow))]
+    chosen = forms if forms is not None else forms_for(net, workflow)
+    results = [explore(net, f, limit) for f in chosen]
     rules: dict[str, int] = {}
     for r in results:
         for rule, length in r.shortest.items():

@@ -36,6 +36,7 @@ from onething.net.model import (
     Literal,
     Net,
     ParallelBlock,
+    Place,
     Role,
     Transition,
 )
@@ -306,7 +307,8 @@ def _add_jumps(draw: st.DrawFn, wf: Wf) -> None:
             if later and draw(st.integers(0, 2)) == 0:
                 step.goto["approve"] = draw(st.sampled_from(later)).id
         elif draw(st.integers(0, 3)) == 0:
-            # anywhere in the scope: usually back (a loop the next approval leaves)
+            # anywhere in the scope: back (a loop the next approval leaves) or forward (a skip
+            # that the approval path does not take)
             step.goto["refuse"] = draw(st.sampled_from(same)).id
 
 
@@ -375,6 +377,8 @@ def loop_no_exit(wf: Wf, pick: int) -> tuple[Wf, str] | None:
                 candidates.append((block, block))
                 if i and isinstance(seq[i - 1], S):
                     candidates.append((block, seq[i - 1]))
+    if not candidates:
+        return None
     step, target = candidates[pick % len(candidates)]
     for s in {id(step): step, id(target): target}.values():
         s.optional = False
@@ -389,6 +393,8 @@ def dead_step(wf: Wf, pick: int) -> tuple[Wf, str] | None:
     """A step's ``when`` can never hold -> ``dead-step``."""
     new = _copy(wf.steps)
     steps = steps_of(new)
+    if not steps:
+        return None
     steps[pick % len(steps)].when = NEVER
     return Wf(new, wf.name), "dead-step"
 
@@ -569,13 +575,15 @@ def expiry_keeps_correction(net: Net, step: str) -> Net:
 
 
 def escalation_races_decision(net: Net, step: str) -> Net:
-    """An escalation timer moves the case on past ``step`` while the department can still
-    decide it: the step's approval then puts a second token on the same position ->
-    ``duplicated-work``."""
+    """An escalation timer (armed once per case) moves the case on past ``step`` while the
+    department can still decide it: the step's approval then puts a second token on the same
+    position -> ``duplicated-work``."""
     here = _place(net, f"step:{step}")
     after = approve_of(net, step).produce[0]
-    escalate = Transition(0, f"escalate:{step}", "escalate", Actor.TIMER, (here,),
+    armed = Place(len(net.places), f"escalation:{step}:armed", Role.FLAG)
+    escalate = Transition(0, f"escalate:{step}", "escalate", Actor.TIMER, (here, armed.index),
                           (here, after), step=step, escape=True)
+    net = attrs.evolve(net, places=(*net.places, armed), initial=net.initial | {armed.index})
     return net.with_transitions([*net.transitions, escalate])
 
 
@@ -627,9 +635,9 @@ def _mutate_exclusive(net: Net, pick: int) -> Net | None:
 
 
 def _on_step(operator: Callable[[Net, str], Net]) -> Callable[[Net, int], Net]:
-    def mutate(net: Net, pick: int) -> Net:
+    def mutate(net: Net, pick: int) -> Net | None:
         steps = step_names(net)
-        return operator(net, steps[pick % len(steps)])
+        return operator(net, steps[pick % len(steps)]) if steps else None
     return mutate
 
 
@@ -637,8 +645,10 @@ def _parallel_refusals(net: Net, pick: int) -> Net | None:
     block = _sole_block(net, pick)
     if block is None:
         return None
-    steps = [s for i in range(len(block.starts)) for s in branch_steps(net, block, i)]
-    return refusals_without_cancel(net, steps) if steps else None
+    inside = {s for i in range(len(block.starts)) for s in branch_steps(net, block, i)}
+    ending = [t.step for t in net.transitions
+              if t.action == "refuse" and t.cancel and t.step in inside]
+    return refusals_without_cancel(net, ending) if ending else None
 
 
 #: name -> (operator(net, pick) -> net or None, the rule that must fire)

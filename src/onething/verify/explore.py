@@ -340,7 +340,8 @@ class Explorer:
                path: Callable[[int], tuple[Move, ...]],
                scope: tuple[list[Transition], list[Transition]]) -> None:
         finished = self.closed if top else goal
-        targets = [s for s in dist if s & finished]
+        # a state that leads into a block stuck inside is that block's branch's finding
+        targets = [s for s in dist if s & finished or self._blocked_inside(s)]
         alive = set(targets)
         frontier = list(targets)
         while frontier:
