@@ -447,7 +447,7 @@ def test_injected_mistakes_in_the_shipped_workflow(make: Make, rule: str) -> Non
     assert_catches(make(net), workflow, rule)
 
 
-# -- checker bugs this catalogue found (regressions; the xfail one is still open) ---------------
+# -- checker bugs this catalogue found (kept as regression tests) --------------------------------
 
 
 def _early_done() -> tuple[Workflow, Net]:

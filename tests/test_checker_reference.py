@@ -44,6 +44,7 @@ from workflow_gen import (
 SUPPRESS = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
 MUTATIONS = sorted(YAML_MUTATIONS) + sorted(NET_MUTATIONS)
 REFERENCE_LIMIT = 40_000
+CHECK_BUDGET = 60_000
 
 
 def load_text(text: str) -> Workflow:
@@ -53,8 +54,11 @@ def load_text(text: str) -> Workflow:
 
 
 def rules(net: Net, workflow: Workflow, compositional: bool) -> tuple[set[str], Any]:
-    report = check_net(net, workflow, compositional=compositional)
-    assert report.decided, report.note
+    """The error rules of the checker. A mutated net can grow huge (a k-of-n join inside a
+    loop re-forks while stragglers still run): such examples are too big to compare and are
+    left out, as they are for the reference (:data:`REFERENCE_LIMIT`)."""
+    report = check_net(net, workflow, compositional=compositional, budget=CHECK_BUDGET)
+    assume(report.decided)
     return {v.rule.value for v in report.errors}, report
 
 
