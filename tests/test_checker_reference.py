@@ -182,6 +182,9 @@ def test_renaming_departments_and_reordering_branches_change_nothing(
     assert verdict(render(reversed_)) == before
 
 
+RACE_RULES = {"duplicated-work", "activity-after-delivery"}
+
+
 # -- the long run -----------------------------------------------------------------------------
 
 
@@ -199,5 +202,9 @@ def test_long_run_against_the_reference(wf: Wf, name: str | None, pick: int) -> 
     mutated = mutate(wf, name, pick)
     assume(mutated is not None)
     workflow, net, rule = mutated
-    assert rule in rules(net, workflow, True)[0]
+    found = rules(net, workflow, True)[0]
+    # an escalation racing a decision duplicates the work, or - when the step it moved on from
+    # was the last before the delivery - lets the decision happen after it (seen in long runs)
+    expected = RACE_RULES if name == "escalation_races_decision" else {rule}
+    assert found & expected, (name, rule, found)
     assert_agrees_with_reference(workflow, net)
