@@ -257,14 +257,19 @@ def status(case_id: str, db: str, fmt: str) -> None:
     else:
         out.print("  waiting on: " + (", ".join(waiting) or "the window"))
         out.print("  possible now: " + ", ".join(possible))
-    table = Table(show_edge=False, header_style="bold")
-    for column in ("clock", "status", "committed due", "statutory due"):
-        table.add_column(column)
+    table = _table("clock", "status", "committed due", "statutory due")
     for view in clocks:
         table.add_row(view.key, view.status.value, _due(view.committed_due),
                       _due(view.statutory_due))
     if clocks:
         out.print(table)
+
+
+def _table(*columns: str) -> Table:
+    table = Table(show_edge=False, header_style="bold")
+    for column in columns:
+        table.add_column(column)
+    return table
 
 
 def _due(due: Any) -> str:
@@ -317,9 +322,7 @@ def queue(department: str, db: str, fmt: str) -> None:
     if fmt == "json":
         _json_out([attrs.asdict(i) for i in items])
         return
-    table = Table(show_edge=False, header_style="bold")
-    for column in ("case", "step", "priority", "position", "due", "status"):
-        table.add_column(column)
+    table = _table("case", "step", "priority", "position", "due", "status")
     for i in items:
         table.add_row(i.case_id, i.step, "green" if i.priority else "", i.position,
                       f"{i.due:%Y-%m-%d %H:%M}" if i.due else "-", i.status)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import difflib
 import hashlib
 import json
 import uuid
@@ -970,8 +971,6 @@ def _ended_message(case: Case) -> str:
 def _hint_steps(workflow: Workflow, step: str | None) -> str:
     ids = [s.id for s in workflow.iter_steps()]
     if step and step not in ids:
-        import difflib
-
         close = difflib.get_close_matches(step, ids, n=1)
         if close:
             return f"did you mean step '{close[0]}'?"

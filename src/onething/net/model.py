@@ -161,15 +161,6 @@ class Net:
     def names(self, places: Iterable[int]) -> list[str]:
         return [self.places[i].name for i in sorted(places)]
 
-    @property
-    def work_mask(self) -> int:
-        """Bitmask of places whose tokens are work (not bookkeeping)."""
-        mask = 0
-        for place in self.places:
-            if place.role not in BOOKKEEPING:
-                mask |= 1 << place.index
-        return mask
-
     def with_transitions(self, transitions: Iterable[Transition]) -> Net:
         """A copy with its transitions replaced (renumbered in order)."""
         renumbered = tuple(attrs.evolve(t, index=i) for i, t in enumerate(transitions))

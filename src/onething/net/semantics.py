@@ -84,9 +84,6 @@ class Semantics:
     def delivered(self, marking: int) -> bool:
         return bool(marking & self.closed)
 
-    def leftover(self, marking: int) -> int:
-        """Work tokens still present (bookkeeping excluded)."""
-        return marking & self.work
 
 
 def form_guard(form: Mapping[str, object]) -> Callable[[Transition], bool]:
