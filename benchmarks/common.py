@@ -1,0 +1,119 @@
+"""What every benchmark section shares: timing, the workloads, and how a case is driven.
+
+The standard workload is a *linear* workflow of ``STEPS`` department steps: one case is
+``accept``, ``STEPS`` approvals and ``deliver`` -- ``STEPS + 2`` actions -- so that every peer can
+run exactly the same steps (a 14-state chain for ``transitions`` and python-statemachine, 12
+manual tasks for SpiffWorkflow, 12 event inserts + case updates for raw sqlite3).
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+for _extra in (ROOT / "tests", ROOT / "benchmarks"):
+    if str(_extra) not in sys.path:
+        sys.path.insert(0, str(_extra))
+
+from onething.calendar import SHANGHAI, FixedClock  # noqa: E402
+from onething.engine.engine import Engine  # noqa: E402
+from onething.engine.records import Actor, officer, window  # noqa: E402
+from onething.spec.load import parse  # noqa: E402
+from onething.spec.model import Workflow  # noqa: E402
+
+STEPS = 10
+ACTIONS_PER_CASE = STEPS + 2
+LINEAR_ID = "linear"
+FORM = {"company": "湘乡市示例餐饮管理有限公司"}
+START = datetime(2026, 9, 30, 9, 0, tzinfo=SHANGHAI)
+
+
+def median_time(run: Callable[[], object], repeat: int) -> float:
+    """Median seconds of ``repeat`` runs, with a collection before each."""
+    samples = []
+    for _ in range(repeat):
+        gc.collect()
+        began = time.perf_counter()
+        run()
+        samples.append(time.perf_counter() - began)
+    return statistics.median(samples)
+
+
+def linear_text(steps: int = STEPS, name: str = LINEAR_ID) -> str:
+    """``steps`` department steps in sequence, each reading the form and producing an item."""
+    lines = ["onething: 1", f"id: {name}", "version: 1", f"title: {name}", "lead: hall",
+             "form:", "  fields:", "    company: {type: string, required: true}", "steps:"]
+    lines += [f"  - {{id: s{s}, department: dept{s}, reads: [company], "
+              f"produces: [s{s}_item]}}" for s in range(steps)]
+    lines += ["delivery:", "  bundle: [s0_item]", "  methods: [window, mail]"]
+    return "\n".join(lines) + "\n"
+
+
+def linear_workflow(steps: int = STEPS) -> Workflow:
+    return parse(linear_text(steps)).unwrap()
+
+
+DESK = window("hall", "window-1")
+OFFICERS = [officer(f"dept{s}", "on-duty") for s in range(STEPS)]
+
+
+def script(steps: int = STEPS) -> list[tuple[str, str | None, Actor]]:
+    """The actions of one linear case: (action, step, actor)."""
+    return ([("accept", None, DESK)]
+            + [("approve", f"s{s}", OFFICERS[s]) for s in range(steps)]
+            + [("deliver", None, DESK)])
+
+
+SCRIPT = script()
+
+
+def drive(engine: Engine, case_id: str) -> int:
+    """Take one submitted linear case through every action to its delivery."""
+    for action, step, actor in SCRIPT:
+        if action == "accept":
+            engine.accept(case_id, actor)
+        elif action == "deliver":
+            engine.deliver(case_id, actor, method="window")
+        else:
+            engine.act(case_id, step, action, actor)
+    return len(SCRIPT)
+
+
+def new_engine(store: object) -> Engine:
+    engine = Engine(store, clock=FixedClock(START))
+    engine.deploy(linear_workflow())
+    return engine
+
+
+def submit_many(engine: Engine, count: int) -> list[str]:
+    return [engine.submit(LINEAR_ID, FORM, {}).id for _ in range(count)]
+
+
+def per_action_us(engine: Engine, batches: Iterable[list[str]]) -> float:
+    """Median microseconds per action, one sample per batch of submitted cases."""
+    samples = []
+    for ids in batches:
+        gc.collect()
+        began = time.perf_counter()
+        actions = sum(drive(engine, case_id) for case_id in ids)
+        samples.append((time.perf_counter() - began) / actions * 1e6)
+    return statistics.median(samples)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex[:16]
+
+
+def ratio(value: float, baseline: float) -> str:
+    return f"{value / baseline:,.2f}x" if baseline else "-"
+
+
+def verdict(met: bool) -> str:
+    return "**met**" if met else "**missed**"
