@@ -11,15 +11,17 @@ from onething.spec.model import Workflow
 
 
 def walk_to_delivery(engine: Engine, clock: FixedClock, workflow: Workflow, case_id: str,
-                     method: str | None = None) -> None:
-    """Each department approves its waiting step, an hour apart; then the window delivers."""
+                     method: str | None = None, on_commitment: tuple[str, ...] = ()) -> None:
+    """Each department approves its waiting step, an hour apart; then the window delivers.
+    Steps named in ``on_commitment`` approve on the applicant's commitment (告知承诺)."""
     for _ in range(100):
         waiting = engine.waiting_on(case_id)
         if not waiting:
             break
         step = workflow.step(waiting[0])
         clock.advance(timedelta(hours=1))
-        engine.act(case_id, step.id, "approve", officer(step.department, "officer"))
+        outcome = "approve_on_commitment" if step.id in on_commitment else "approve"
+        engine.act(case_id, step.id, outcome, officer(step.department, "officer"))
     clock.advance(timedelta(minutes=30))
     engine.deliver(case_id, window(workflow.lead, "window"), method)
 

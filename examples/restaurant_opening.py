@@ -1,5 +1,7 @@
 """开办餐饮店一件事: a small restaurant (under 50 m², so no fire check), with a signboard and a
-promised fire-safety commitment (容缺受理) brought two days later.
+promised fire-safety commitment (容缺受理) brought two days later. The food business permit is
+granted on the operator's written commitment (告知承诺制); the on-site verification a week after
+the delivery finds the premises as committed and confirms it.
 
 Run from a checkout:  .venv/bin/python examples/restaurant_opening.py
 """
@@ -13,7 +15,7 @@ from _walk import show, walk_to_delivery
 
 from onething import Engine, FixedClock, load
 from onething.calendar import SHANGHAI
-from onething.engine.records import applicant, window
+from onething.engine.records import applicant, officer, window
 
 WORKFLOW = Path(__file__).resolve().parents[1] / "workflows" / "restaurant_opening.yaml"
 
@@ -35,7 +37,12 @@ def main() -> None:
     clock.advance(timedelta(days=2))
     engine.supplement(case.id, applicant("owner"),
                       materials={"fire_safety_commitment": "doc://commitment"})
-    walk_to_delivery(engine, clock, workflow, case.id, "electronic")
+    walk_to_delivery(engine, clock, workflow, case.id, "electronic",
+                     on_commitment=("food_business_permit",))
+    clock.advance(timedelta(days=7))
+    engine.verify_commitment(case.id, "food_business_permit", True,
+                             officer("market_regulation", "inspector"),
+                             "on-site check matches the commitment")
     show(engine, case.id)
 
 

@@ -99,6 +99,7 @@ class S:
     optional: bool = False
     when: Cond | None = None
     goto: dict[str, str] = field(default_factory=dict)
+    commitment: bool = False
 
 
 @dataclass
@@ -185,6 +186,8 @@ def _plain(seq: list[Any]) -> list[Any]:
                 step["when"] = block.when.text
             if block.goto:
                 step["goto"] = dict(block.goto)
+            if block.commitment:
+                step["commitment"] = True
             out.append(step)
         elif isinstance(block, P):
             out.append({"parallel": [_plain(b) for b in block.branches]})
@@ -260,6 +263,7 @@ def _sequence(draw: st.DrawFn, ids: _Ids, ctx: frozenset, budget: int,
             budget -= 1
             step = S(ids(), draw(st.sampled_from(DEPARTMENTS)))
             step.optional = draw(st.integers(0, 3)) == 0
+            step.commitment = draw(st.integers(0, 3)) == 0
             if draw(st.integers(0, 3)) == 0:
                 step.when = draw(_condition(ctx, leave_rest=False))
             items.append(step)

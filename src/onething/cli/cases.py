@@ -171,7 +171,8 @@ def submit(workflow_id: str, form_file: str, materials_file: str | None, actor: 
         out.print(f"case {case.id} submitted; it awaits the window's intake")
 
 
-ACTIONS = ("accept", "refuse_intake", "approve", "refuse", "request_correction",
+ACTIONS = ("accept", "refuse_intake", "approve", "approve_on_commitment", "refuse",
+           "request_correction",
            "start_special_procedure", "end_special_procedure", "supplement", "withdraw",
            "deliver")
 
@@ -224,6 +225,42 @@ def act(case_id: str, action: str, step: str | None, actor: str, reason: str,
 
 @cli.command()
 @click.argument("case_id")
+@click.argument("step")
+@click.option("--ok/--failed", "ok", required=True,
+              help="the verification confirms the commitment, or finds it false")
+@click.option("--as", "actor", required=True, help="the step's department, e.g. "
+              "department:li@market_regulation")
+@click.option("--reason", default="", help="what was found (required with --failed)")
+@click.option("--key", help="an idempotency key: a retry with it changes nothing")
+@db_option
+@format_option
+def verify(case_id: str, step: str, ok: bool, actor: str, reason: str, key: str | None,
+           db: str, fmt: str) -> None:
+    """Verify the commitment (告知承诺) STEP of case CASE_ID was approved on.
+
+    --failed revokes the approval: before the delivery the case ends with the item's
+    refusal; after it, a linked revocation case is opened.
+    """
+    with engine_on(db) as engine:
+        case = engine.verify_commitment(case_id, step, ok, _actor(actor), reason,
+                                        idempotency_key=key)
+        delivery = engine.delivery(case_id)
+    follow_up = case.id if case.id != case_id else None
+    if fmt == "json":
+        _json_out({"case": case_id, "confirmed": ok, "follow_up": follow_up,
+                   "delivery": delivery.kind if delivery else None})
+        return
+    if ok:
+        out.print(f"commitment of {step} confirmed on case {case_id}")
+    elif follow_up:
+        out.print(f"commitment of {step} revoked; revocation case {follow_up} opened "
+                  f"(case {case_id} stays delivered)")
+    else:
+        out.print(f"commitment of {step} revoked; case {case_id} ended with a refusal")
+
+
+@cli.command()
+@click.argument("case_id")
 @db_option
 @format_option
 def status(case_id: str, db: str, fmt: str) -> None:
@@ -240,6 +277,10 @@ def status(case_id: str, db: str, fmt: str) -> None:
         _json_out({"case": case.id, "workflow": f"{case.workflow_id}@{case.workflow_version}",
                    "green_channel": bool(case.priority), "waiting_on": waiting,
                    "possible": possible, "form": form,
+                   "commitments": {step: {k: v for k, v in o.items()
+                                          if k in ("commitment", "verify_by")}
+                                   for step, o in case.outcomes.items()
+                                   if o.get("commitment")},
                    "clocks": [{"clock": v.key, "status": v.status.value,
                                "committed_due": v.committed_due.deadline
                                if v.committed_due else None,
@@ -257,6 +298,12 @@ def status(case_id: str, db: str, fmt: str) -> None:
     else:
         out.print("  waiting on: " + (", ".join(waiting) or "the window"))
         out.print("  possible now: " + ", ".join(possible))
+    for step, outcome in case.outcomes.items():
+        if outcome.get("commitment"):
+            by = outcome.get("verify_by", "")
+            out.print(f"  commitment (告知承诺) of {step}: {outcome['commitment']}"
+                      + (f", verify by {by[:10]}" if by and outcome["commitment"] == "pending"
+                         else ""))
     table = _table("clock", "status", "committed due", "statutory due")
     for view in clocks:
         table.add_row(view.key, view.status.value, _due(view.committed_due),

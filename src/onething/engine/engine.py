@@ -56,7 +56,7 @@ from onething.net.semantics import form_guard, reachable_set
 from onething.spec import expr as exprs
 from onething.spec.duration import Duration
 from onething.spec.load import parse, read
-from onething.spec.model import Workflow
+from onething.spec.model import Step, Workflow
 from onething.stores.base import Store
 from onething.stores.memory import MemoryStore
 from onething.verify.check import check
@@ -482,6 +482,98 @@ class Engine:
             "original_case": case.id, "department": deployed.workflow.lead,
             "rating": rating, "comment": comment}, actor=SYSTEM)
 
+    def verify_commitment(self, case_id: str, step: str, ok: bool, actor: Actor,
+                          reason: str = "", *, idempotency_key: str | None = None) -> Case:
+        """告知承诺制: the department's later check of a step approved on commitment.
+
+        ``ok`` confirms the approval. A failed check revokes it: before the delivery the case
+        ends with the item's refusal (the one delivery, a refusal notice giving ``reason``);
+        after a result was delivered, a revocation case linked to this one is opened (the
+        delivered case never changes) and returned. A commitment is verified once.
+        """
+        if not ok and not reason:
+            raise ActionRefused("a revocation needs the reason (what did not match the "
+                                "commitment)", "pass reason=...")
+        case = self.store.load(case_id)
+        if not case.ended and not ok:
+            return self._perform(case_id, _wanted("revoke_commitment", step), actor,
+                                 reason=reason, step=step, idempotency_key=idempotency_key)
+        follow_up: list[Case] = []
+
+        def change(case: Case, deployed: Deployed) -> Change:
+            workflow = deployed.workflow
+            if step not in {s.id for s in workflow.iter_steps()}:
+                raise ActionRefused(f"'{step}' is not a step of {workflow.id}",
+                                    _hint_steps(workflow, step))
+            department = workflow.step(step).department
+            if actor.role is not Role.DEPARTMENT or actor.department != department:
+                raise NotAuthorized(f"only {department} verifies the commitment of '{step}' "
+                                    f"({actor} may not)")
+            if not _pending_commitment(case, step):
+                raise ActionRefused(f"step '{step}' has no commitment awaiting verification",
+                                    "a commitment is verified once, after "
+                                    "approve_on_commitment")
+            if case.ended and case.delivery_kind != "result":
+                raise CaseEnded(_ended_message(case) + "; there is no approval to verify")
+            if not case.ended and not ok:  # became open again between load and commit
+                raise Conflict(f"case {case_id} changed; try again")
+            now = self.clock.now()
+            new = attrs.evolve(case, outcomes=copy.deepcopy(case.outcomes), updated_at=now,
+                               version=case.version + 1, events=case.events + 1)
+            new.outcomes[step]["commitment"] = "confirmed" if ok else "revoked"
+            data: dict[str, Any] = {"ok": ok}
+            if reason:
+                data["reason"] = reason
+            if not ok:
+                if not follow_up:  # opened once, even if this commit is retried
+                    follow_up.append(self._open_revocation(case, workflow.step(step),
+                                                           reason, actor))
+                data["follow_up"] = follow_up[-1].id
+            action = "commitment_confirmed" if ok else "commitment_revoked"
+            return new, [Event(case.events + 1, now, action, str(actor), step, data)], None
+
+        key = None
+        if idempotency_key is not None:
+            key = (idempotency_key,
+                   _fingerprint(case_id, str(actor), step, ok, reason, "verify"))
+        verified = self._commit(case_id, change, key)
+        assert verified is not None
+        if follow_up:
+            return follow_up[-1]
+        opened = [e.data["follow_up"] for e in self.store.history(case_id)
+                  if e.action == "commitment_revoked" and e.step == step]
+        return self.store.load(opened[-1]) if opened and not ok else verified
+
+    def _open_revocation(self, case: Case, step: Step, reason: str, actor: Actor) -> Case:
+        if self.store.latest_version("revocation") is None:
+            self.deploy(shipped_data("revocation.yaml"))
+        return self.submit("revocation", {
+            "original_case": case.id, "step": step.id, "department": step.department,
+            "reason": reason, "found_by": str(actor)}, actor=SYSTEM)
+
+    def _check_commitment(self, workflow: Workflow, transition: Transition,
+                          case: Case) -> None:
+        step = workflow.step(transition.step)
+        if transition.action == "revoke_commitment":
+            if not _pending_commitment(case, step.id):
+                raise ActionRefused(f"step '{step.id}' has no commitment awaiting "
+                                    "verification", "only an approval on commitment can be "
+                                    "revoked, and only once")
+            return
+        terms = step.commitment
+        if terms is not None and terms.when is not None \
+                and not exprs.evaluate(terms.when.expr, case.form):
+            raise ActionRefused(f"this applicant may not commit for '{step.id}': "
+                                f"{terms.when.text} does not hold",
+                                "decide with approve (or refuse) after the full review")
+
+    def _commitment_terms(self, step: Step, now: datetime) -> dict[str, Any]:
+        terms: dict[str, Any] = {"commitment": "pending"}
+        within = step.commitment.verify_within if step.commitment else None
+        if within is not None:
+            terms["verify_by"] = self.calendar.add(now, within).deadline.isoformat()
+        return terms
+
     def authorize_agent(self, case_id: str, agent_id: str, actor: Actor) -> Case:
         """The applicant (or the lead window, for a 帮办代办 handler) lets an agent act for
         the applicant: supplement, bring promised materials, withdraw."""
@@ -637,7 +729,8 @@ class Engine:
             return []
         compiled = self.deployed(case.workflow_id, case.workflow_version).compiled
         marking = compiled.marking_of(case.marking)
-        return [t.label for t in compiled.enabled(marking, form_guard(case.form))]
+        return [t.label for t in compiled.enabled(marking, form_guard(case.form))
+                if t.action != "revoke_commitment" or _pending_commitment(case, t.step)]
 
     def waiting_on(self, case_id: str) -> list[str]:
         """The steps currently awaiting a department (or the applicant's correction)."""
@@ -722,6 +815,8 @@ class Engine:
             raise ActionRefused(f"'{wanted.label}' is not an action of {workflow.id}",
                                 _hint_steps(workflow, wanted.step))
         self._authorize(workflow, transition, actor, case)
+        if transition.action in _COMMITMENT_ACTIONS:
+            self._check_commitment(workflow, transition, case)
         now = self.clock.now()
         new = attrs.evolve(case, form=dict(case.form), materials=dict(case.materials),
                            outcomes=dict(case.outcomes), updated_at=now,
@@ -744,11 +839,19 @@ class Engine:
             data["method"] = self._method(workflow, case, payload.get("method"))
         if payload.get("reason"):
             data["reason"] = payload["reason"]
-        if transition.step and transition.action in ("approve", "refuse"):
-            new.outcomes[transition.step] = {"outcome": transition.action,
+        if transition.step and transition.action in _OUTCOMES:
+            outcome = _OUTCOMES[transition.action]
+            new.outcomes[transition.step] = {"outcome": outcome,
                                              "reason": payload.get("reason", ""),
                                              "by": str(actor)}
-            if transition.action == "approve":
+            if transition.action == "approve_on_commitment":
+                new.outcomes[transition.step].update(
+                    self._commitment_terms(workflow.step(transition.step), now))
+                if "verify_by" in new.outcomes[transition.step]:
+                    data["verify_by"] = new.outcomes[transition.step]["verify_by"]
+            if transition.action == "revoke_commitment":
+                new.outcomes[transition.step]["commitment"] = "revoked"
+            if outcome == "approve":
                 step = workflow.step(transition.step)
                 new.produced = tuple(dict.fromkeys([*new.produced, *step.produces]))
         moved = [t.name for t in fired.transitions[1:]]
@@ -885,6 +988,15 @@ class Engine:
 
 
 _ACTIVE = STEP_ROLES
+#: department outcomes recorded per step, as the outcome they stand for
+_OUTCOMES = {"approve": "approve", "approve_on_commitment": "approve", "refuse": "refuse",
+             "revoke_commitment": "refuse"}
+_COMMITMENT_ACTIONS = frozenset({"approve_on_commitment", "revoke_commitment"})
+
+
+def _pending_commitment(case: Case, step: str | None) -> bool:
+    """True while ``step`` was approved on commitment and not yet verified."""
+    return bool(step) and case.outcomes.get(step, {}).get("commitment") == "pending"
 
 _TIMER_REASONS = {
     "correction_expired": "the correction was not answered within its limit",

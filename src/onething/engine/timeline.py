@@ -25,6 +25,10 @@ def describe(event: Event) -> str:
     if event.action == "delivered":
         items = data.get("items") or []
         parts.append(f"{data.get('kind')}" + (": " + ", ".join(items) if items else ""))
+    if data.get("verify_by"):
+        parts.append(f"on commitment, verify by {data['verify_by'][:10]}")
+    if data.get("follow_up"):
+        parts.append(f"follow-up case {data['follow_up']}")
     if data.get("then"):
         parts.append("then " + ", ".join(_move(m) for m in data["then"]))
     return "; ".join(parts)

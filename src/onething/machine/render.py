@@ -174,6 +174,8 @@ class _Builder:
                 lines.append("(optional)")
             if block.when is not None:
                 lines.append(f"when: {block.when.text}")
+            if block.commitment is not None:
+                lines.append("告知承诺: may approve on commitment")
             self.step_ids[block.id] = self.node(node_id, "step", tuple(lines),
                                                 optional=block.optional,
                                                 conditional=block.when is not None)

@@ -144,6 +144,10 @@ class _Builder:
         for here, suffix in ((fresh, ""), (corrected, ":corrected")):
             self.add(f"approve:{sid}{suffix}", "approve", Actor.DEPARTMENT, (here,),
                      (approve_to,), step=sid, location=approve_at)
+            if step.commitment is not None:
+                self.add(f"approve_on_commitment:{sid}{suffix}", "approve_on_commitment",
+                         Actor.DEPARTMENT, (here,), (approve_to,), step=sid,
+                         location=step.commitment.location)
             self.refusal(step, here, suffix, succ)
             special = self.place(f"step:{sid}{suffix}:special", Role.SPECIAL, sid, loc)
             self.add(f"start_special_procedure:{sid}{suffix}", "start_special_procedure",
@@ -157,6 +161,15 @@ class _Builder:
         self.add(f"correction_expired:{sid}", "correction_expired", Actor.TIMER,
                  (waiting, self.open), (self.closed,), step=sid, cancel=True,
                  delivers=DeliveryKind.TERMINATION, escape=True, location=loc)
+        if step.commitment is not None:
+            # 告知承诺制: a failed verification revokes the approval; before the delivery that
+            # is the item's refusal. The net lets it happen whenever the case is open (the
+            # engine narrows it to a pending commitment): an escape that ends the case with
+            # one refusal, like a withdrawal, so the proof stays exact (decision 0006).
+            self.add(f"revoke_commitment:{sid}", "revoke_commitment", Actor.DEPARTMENT,
+                     (self.open,), (self.closed,), step=sid, cancel=True,
+                     delivers=DeliveryKind.REFUSAL, escape=True,
+                     location=step.commitment.location)
         here = fresh
         if step.when is None:
             return here

@@ -169,6 +169,8 @@ def _block_conditions(block: object) -> Iterator[tuple[Condition, str]]:
     if isinstance(block, Step):
         if block.when is not None:
             yield block.when, f"'when' of step '{block.id}'"
+        if block.commitment is not None and block.commitment.when is not None:
+            yield block.commitment.when, f"'when' of the commitment of step '{block.id}'"
     elif isinstance(block, Sequence):
         for item in block.items:
             yield from _block_conditions(item)

@@ -29,6 +29,7 @@ from onething.spec.model import (
     Branch,
     Choice,
     ClockRules,
+    Commitment,
     Condition,
     Delivery,
     Field,
@@ -66,8 +67,9 @@ WORKFLOW_KEYS = {
 STEP_KEYS = {
     "id": True, "department": True, "title": False, "reads": False, "produces": False,
     "time_limit": False, "optional": False, "when": False, "goto": False, "fee": False,
-    "source": False, "description": False,
+    "source": False, "description": False, "commitment": False,
 }
+COMMITMENT_KEYS = {"when": False, "verify_within": False, "source": False}
 FIELD_KEYS = {
     "type": True, "required": False, "default": False, "required_if": False, "values": False,
     "label": False, "min": False, "max": False, "personal": False, "source": False,
@@ -740,6 +742,10 @@ class _Reader:
                 self.error("bad-value", f"the fee of {what} must be 'waived' or 'charged'",
                            entries["fee"][1], did_you_mean(fee, FEES))
             values["fee_waived"] = fee == "waived"
+        if "commitment" in entries:
+            commitment = self.commitment(entries["commitment"][1], what)
+            if commitment is not None:
+                values["commitment"] = commitment
         if "source" in entries:
             values["source"] = self.string(entries["source"][1], "source") or ""
         if "description" in entries:
@@ -750,6 +756,25 @@ class _Reader:
         # a step without a valid department is kept for the cross-reference checks
         return Step(id=sid, department=dept or "", location=self.loc(node),
                     key_locations=key_locations, **values)
+
+    def commitment(self, node: yaml.Node, what: str) -> Commitment | None:
+        """``commitment: true`` or a mapping with ``when``, ``verify_within``, ``source``."""
+        if isinstance(node, yaml.ScalarNode):
+            return Commitment(location=self.loc(node)) \
+                if self.boolean(node, f"'commitment' of {what}") else None
+        entries = self.mapping(node, f"'commitment' of {what}", COMMITMENT_KEYS)
+        if entries is None:
+            return None
+        values: dict[str, Any] = {}
+        if "when" in entries:
+            values["when"] = self.condition(entries["when"][1],
+                                            f"'when' of the commitment of {what}")
+        if "verify_within" in entries:
+            values["verify_within"] = self.duration(entries["verify_within"][1],
+                                                    "'verify_within'")
+        if "source" in entries:
+            values["source"] = self.string(entries["source"][1], "source") or ""
+        return Commitment(location=self.loc(node), **values)
 
     def goto(self, node: yaml.Node, what: str,
              locations: dict[str, Location]) -> tuple[tuple[str, str], ...]:

@@ -150,6 +150,22 @@ class Form:
 
 
 @attrs.frozen
+class Commitment:
+    """告知承诺制: the step may approve on the applicant's written commitment.
+
+    ``when`` limits who may commit (e.g. no record of a false commitment); a later
+    verification is due within ``verify_within`` of the approval. A failed verification
+    revokes the approval: before the delivery it ends the case as the item's refusal, after
+    it a linked revocation case is opened (the delivered case never changes).
+    """
+
+    when: Condition | None = None
+    verify_within: Duration | None = None
+    source: str = ""
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
 class Step:
     """One department's procedure (事项) inside the bundle."""
 
@@ -163,6 +179,7 @@ class Step:
     when: Condition | None = None
     goto: tuple[tuple[str, str], ...] = ()
     fee_waived: bool = False
+    commitment: Commitment | None = None
     source: str = ""
     location: Location = UNKNOWN
     key_locations: dict[str, Location] = attrs.field(factory=dict, eq=False, hash=False)
