@@ -8,8 +8,10 @@
 
 Each gives the same contract: a commit is atomic and versioned, a case has at most one
 delivery (a UNIQUE constraint in both databases), and the library's tables carry a schema
-version that a newer release upgrades and an older release refuses. The engine talks only to
-the protocol; :func:`open_store` picks the adapter from a target string.
+version that a newer release upgrades and an older release refuses. A database that stays
+locked through a store's retries ends in :class:`~onething.stores.base.StoreBusy`, never in the
+driver's own error. The engine talks only to the protocol; :func:`open_store` picks the adapter
+from a target string.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from onething.stores.base import StoreBusy
+
 if TYPE_CHECKING:
     from onething.stores.base import Store
 
-__all__ = ["open_store"]
+__all__ = ["StoreBusy", "open_store"]
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 

@@ -2,11 +2,67 @@
 
 from __future__ import annotations
 
+import functools
+import random
+import time
+from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, TypeVar
 
 from onething.engine.records import Case, Delivery, Event, OutboxItem
 from onething.engine.timers import Timer
+from onething.errors import OnethingError
+
+
+class StoreBusy(OnethingError):
+    """The database stayed busy (another writer held its lock, or it kept refusing to
+    serialize this transaction) through every retry of the store's budget.
+
+    Nothing of the request was written: it may simply be made again. The database's own
+    errors ("database is locked", serialization failures, lock timeouts) never reach a caller;
+    they are retried and, when the budget runs out, end in this error.
+    """
+
+
+#: How many times a store retries a transaction the database refused as busy, by default.
+BUSY_RETRIES = 4
+
+_T = TypeVar("_T")
+
+
+def backoff(attempt: int) -> float:
+    """Seconds to wait before retry number ``attempt`` (1, 2, ...): doubling from 20 ms, at
+    most 1 s, with jitter so that the writers that collided do not collide again."""
+    return min(1.0, 0.01 * 2 ** attempt) * random.uniform(0.5, 1.5)
+
+
+def retry_busy(run: Callable[[], _T], *, retries: int, is_busy: Callable[[Exception], bool],
+               explain: Callable[[Exception, int], str]) -> _T:
+    """``run()``, run again (after :func:`backoff`) while it fails with an error ``is_busy``
+    says is the database's "busy, try again", at most ``retries`` more times; then
+    :class:`StoreBusy` with ``explain(last error, attempts)``.
+
+    ``run`` must be one whole transaction (or one read): a busy failure leaves nothing written,
+    so running it again is safe. Any other error goes to the caller at once.
+    """
+    for attempt in range(retries + 1):
+        try:
+            return run()
+        except Exception as exc:
+            if not is_busy(exc):
+                raise
+            last = exc
+        if attempt < retries:
+            time.sleep(backoff(attempt + 1))
+    raise StoreBusy(explain(last, retries + 1)) from last
+
+
+def retried(method: Callable[..., _T]) -> Callable[..., _T]:
+    """Make a store method one retried unit: ``self._retrying(run)`` decides what is busy."""
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> _T:
+        return self._retrying(lambda: method(self, *args, **kwargs))
+    return wrapper
 
 
 class Store(Protocol):
@@ -14,7 +70,8 @@ class Store(Protocol):
 
     ``commit`` is atomic: the case's new state, its new events, its re-planned timers and (at
     the end) its delivery with the delivery's outbox rows are written together or not at all,
-    with the request's idempotency key when it has one. It raises
+    with the request's idempotency key when it has one. Every method may raise
+    :class:`StoreBusy` when the database stays locked through the store's retries. It raises
     :class:`~onething.engine.errors.Conflict` when the stored case is no longer at
     ``expected_version`` or the idempotency key is taken, and
     :class:`~onething.engine.errors.AlreadyDelivered` when the case already has a delivery.

@@ -14,6 +14,14 @@ what is pending without taking it, read :meth:`PostgresStore.timers`. One store 
 connection behind a lock: threads may share a store, but each worker *process* opens its own.
 A lost connection is opened again on the next call (the call that met the loss fails).
 
+Transactions run at the server's default isolation (READ COMMITTED unless the database or the
+connection string says otherwise). A transaction the server refuses as a serialization failure
+or a deadlock, or that waited longer than ``lock_timeout_ms`` (2 s by default) for a row lock,
+is rolled back and run again after a short, growing pause, ``retries`` times at most (10 by
+default), and then
+ends in :class:`~onething.stores.base.StoreBusy`: psycopg's errors for these never reach a
+caller.
+
 The tables have plain names (``cases``, ``events``, ``meta``, ...): give onething a database
 of its own, or a schema of its own through the connection string
 (``postgresql://host/db?options=-csearch_path%3Donething``).
@@ -29,10 +37,10 @@ from __future__ import annotations
 import functools
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -49,8 +57,20 @@ from onething.engine.records import (
     case_to_json,
 )
 from onething.engine.timers import Timer
+from onething.stores.base import retried, retry_busy
 
 SCHEMA_VERSION = 1
+
+_T = TypeVar("_T")
+
+#: How many times a refused transaction is run again by default: more than SQLite's, because
+#: under SERIALIZABLE a busy server refuses many transactions that succeed when run again.
+PG_RETRIES = 10
+
+#: The server's refusals that mean "run the transaction again": serialization failures,
+#: deadlocks, and a lock not obtained within ``lock_timeout``.
+_BUSY = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected,
+         pg_errors.LockNotAvailable)
 
 #: The zone times are read back in (the official calendar's).
 TIME_ZONE = "Asia/Shanghai"
@@ -115,15 +135,20 @@ class PostgresStore:
     """
 
     def __init__(self, conninfo: str, *, timer_lease_seconds: float = TIMER_LEASE_SECONDS,
-                 connect_timeout: int = 10) -> None:
+                 connect_timeout: int = 10, lock_timeout_ms: int = 2000,
+                 retries: int = PG_RETRIES) -> None:
+        if lock_timeout_ms < 0 or retries < 0:
+            raise ValueError("lock_timeout_ms and retries must not be negative")
         self.conninfo = conninfo
         self.timer_lease_seconds = timer_lease_seconds
+        self.lock_timeout_ms = int(lock_timeout_ms)
+        self.retries = int(retries)
         self._connect_timeout = connect_timeout
         self._lock = threading.RLock()
         self._closed = False
         self._conn = self._connect()
         try:
-            self._prepare_schema()
+            self._retrying(self._prepare_schema)
         except BaseException:
             self._conn.close()
             raise
@@ -136,7 +161,18 @@ class PostgresStore:
         conn = psycopg.connect(self.conninfo, autocommit=False, **extra)
         with conn.transaction():
             conn.execute(f"SET TIME ZONE '{TIME_ZONE}'")
+            conn.execute(f"SET lock_timeout = {self.lock_timeout_ms}")
         return conn
+
+    def _retrying(self, run: Callable[[], _T]) -> _T:
+        return retry_busy(run, retries=self.retries, is_busy=lambda e: isinstance(e, _BUSY),
+                          explain=self._explain)
+
+    def _explain(self, error: Exception, attempts: int) -> str:
+        what = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return (f"the PostgreSQL database kept refusing the transaction through {attempts} "
+                f"attempts ({type(error).__name__}: {what}); nothing was written: try again, "
+                "or give the store a longer lock_timeout_ms or more retries")
 
     def _where(self) -> str:
         info = self._conn.info
@@ -184,6 +220,7 @@ class PostgresStore:
 
     # -- definitions ---------------------------------------------------------------------------
 
+    @retried
     def put_definition(self, workflow_id: str, version: int, content_hash: str,
                        text: str) -> None:
         with self._tx() as cur:
@@ -203,6 +240,7 @@ class PostgresStore:
                     "content; give the changed workflow a new version number"
                 )
 
+    @retried
     def get_definition(self, workflow_id: str, version: int) -> tuple[str, str] | None:
         with self._tx() as cur:
             cur.execute("SELECT content_hash, text FROM definitions "
@@ -210,6 +248,7 @@ class PostgresStore:
             row = cur.fetchone()
         return (row[0], row[1]) if row else None
 
+    @retried
     def latest_version(self, workflow_id: str) -> int | None:
         with self._tx() as cur:
             cur.execute("SELECT max(version) FROM definitions WHERE workflow_id = %s",
@@ -219,6 +258,7 @@ class PostgresStore:
 
     # -- cases ---------------------------------------------------------------------------------
 
+    @retried
     def create(self, case: Case, events: list[Event], timers: list[Timer] | None = None,
                idempotency: tuple[str, str] | None = None) -> None:
         with self._tx() as cur:
@@ -234,10 +274,11 @@ class PostgresStore:
             except pg_errors.UniqueViolation:
                 raise Conflict(f"a case with id {case.id!r} exists already") from None
             _insert_events(cur, case.id, events)
-            _replace_timers(cur, case.id, timers or [])
+            _insert_timers(cur, timers or [], {})  # a new case has none to replace
             if idempotency is not None:
                 _remember(cur, case, idempotency)
 
+    @retried
     def load(self, case_id: str) -> Case:
         with self._tx() as cur:
             cur.execute(
@@ -251,6 +292,7 @@ class PostgresStore:
             "content_hash": row[3], "version": row[4], "created_at": row[6].isoformat(),
             "updated_at": row[7].isoformat()})
 
+    @retried
     def commit(self, case: Case, expected_version: int, events: list[Event],
                delivery: Delivery | None = None, timers: list[Timer] | None = None,
                outbox: list[OutboxItem] | None = None,
@@ -291,12 +333,14 @@ class PostgresStore:
             if idempotency is not None:
                 _remember(cur, case, idempotency)
 
+    @retried
     def idempotent(self, key: str) -> tuple[str, Case] | None:
         with self._tx() as cur:
             cur.execute("SELECT fingerprint, snapshot FROM idempotency WHERE key = %s", (key,))
             row = cur.fetchone()
         return (row[0], case_from_json(row[1])) if row else None
 
+    @retried
     def history(self, case_id: str) -> list[Event]:
         with self._tx() as cur:
             cur.execute("SELECT seq, at, action, actor, step, data FROM events "
@@ -308,6 +352,7 @@ class PostgresStore:
                     raise UnknownCase(case_id)
         return [Event(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
+    @retried
     def delivery(self, case_id: str) -> Delivery | None:
         with self._tx() as cur:
             cur.execute("SELECT id, case_id, kind, at, method, items, notice FROM deliveries "
@@ -317,6 +362,7 @@ class PostgresStore:
             return None
         return Delivery(row[0], row[1], row[2], row[3], row[4], tuple(row[5]), row[6])
 
+    @retried
     def case_ids(self) -> list[str]:
         with self._tx() as cur:
             cur.execute("SELECT id FROM cases ORDER BY position")
@@ -324,12 +370,14 @@ class PostgresStore:
 
     # -- timers --------------------------------------------------------------------------------
 
+    @retried
     def due_timers(self, now: datetime, limit: int = 100) -> list[Timer]:
         with self._tx() as cur:
             cur.execute(f"SELECT {_TIMER_COLUMNS} FROM timers WHERE due_at <= %s "
                         'ORDER BY due_at, id COLLATE "C" LIMIT %s', (now, limit))
             return [_timer(r) for r in cur.fetchall()]
 
+    @retried
     def claim_timers(self, now: datetime, limit: int = 100,
                      lease_seconds: float | None = None) -> list[Timer]:
         """Pending timers due at ``now`` or before, earliest first, each claimed for a lease
@@ -349,6 +397,7 @@ class PostgresStore:
             rows = cur.fetchall()
         return sorted((_timer(r) for r in rows), key=lambda t: (t.due_at, t.id))
 
+    @retried
     def timers(self, case_id: str) -> list[Timer]:
         with self._tx() as cur:
             cur.execute(f"SELECT {_TIMER_COLUMNS} FROM timers WHERE case_id = %s "
@@ -357,6 +406,7 @@ class PostgresStore:
 
     # -- outbox --------------------------------------------------------------------------------
 
+    @retried
     def claim_outbox(self, now: datetime, limit: int = 100,
                      lease_seconds: float = 60.0) -> list[OutboxItem]:
         until = now + timedelta(seconds=lease_seconds)
@@ -374,6 +424,7 @@ class PostgresStore:
             rows = cur.fetchall()
         return sorted((_outbox_item(r) for r in rows), key=lambda i: (i.next_attempt_at, i.id))
 
+    @retried
     def finish_outbox(self, item_id: str, *, sent: bool, error: str = "", result: str = "",
                       retry_at: datetime | None = None) -> None:
         with self._tx() as cur:
@@ -389,6 +440,7 @@ class PostgresStore:
                      _moment(retry_at) if retry_at is not None else None, item_id),
                 )
 
+    @retried
     def outbox(self, case_id: str) -> list[OutboxItem]:
         with self._tx() as cur:
             cur.execute(f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE case_id = %s "
@@ -427,7 +479,11 @@ def _insert_events(cur: psycopg.Cursor[Any], case_id: str, events: list[Event]) 
 
 def _replace_timers(cur: psycopg.Cursor[Any], case_id: str, timers: list[Timer]) -> None:
     cur.execute("DELETE FROM timers WHERE case_id = %s RETURNING id, claimed_until", (case_id,))
-    claims = {r[0]: r[1] for r in cur.fetchall()}
+    _insert_timers(cur, timers, {r[0]: r[1] for r in cur.fetchall()})
+
+
+def _insert_timers(cur: psycopg.Cursor[Any], timers: list[Timer],
+                   claims: dict[str, datetime | None]) -> None:
     if timers:
         cur.executemany(
             f"INSERT INTO timers ({_TIMER_COLUMNS}, claimed_until) "

@@ -3,6 +3,12 @@
 Every write is one ``BEGIN IMMEDIATE`` transaction (state + events + delivery), so an
 acknowledged action is on disk and a crash leaves either all of it or none of it. One delivery
 per case is a UNIQUE constraint, not only a check in Python.
+
+Many threads and processes may share one file. A writer waits for the write lock up to the
+busy timeout (``busy_timeout_ms``, 5 s by default); a transaction SQLite still refuses as busy
+or locked is rolled back and run again after a short, growing pause, ``retries`` times at most,
+and then ends in :class:`~onething.stores.base.StoreBusy`. "database is locked" never reaches
+a caller as :class:`sqlite3.OperationalError`.
 """
 
 from __future__ import annotations
@@ -10,10 +16,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypeVar
 
 from onething.engine.errors import AlreadyDelivered, Conflict, DeployRefused, UnknownCase
 from onething.engine.records import (
@@ -25,8 +32,11 @@ from onething.engine.records import (
     case_to_json,
 )
 from onething.engine.timers import Timer
+from onething.stores.base import BUSY_RETRIES, retried, retry_busy
 
 SCHEMA_VERSION = 1
+
+_T = TypeVar("_T")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -66,16 +76,28 @@ class SqliteStore:
     """A store in one SQLite file (``":memory:"`` for a private in-memory database)."""
 
     def __init__(self, path: str | Path, *, synchronous: str = "FULL",
-                 busy_timeout_ms: int = 5000) -> None:
+                 busy_timeout_ms: int = 5000, retries: int = BUSY_RETRIES) -> None:
         if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
             raise ValueError("synchronous must be FULL, NORMAL or EXTRA")
+        if busy_timeout_ms < 0 or retries < 0:
+            raise ValueError("busy_timeout_ms and retries must not be negative")
         self.path = str(path)
+        self.busy_timeout_ms = int(busy_timeout_ms)
+        self.retries = int(retries)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                   timeout=self.busy_timeout_ms / 1000)
+        try:
+            self._retrying(lambda: self._open(synchronous.upper()))
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _open(self, synchronous: str) -> None:
+        self._db.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute(f"PRAGMA synchronous = {synchronous.upper()}")
+        self._db.execute(f"PRAGMA synchronous = {synchronous}")
         self._db.execute("PRAGMA foreign_keys = ON")
         with self._write() as db:
             for statement in SCHEMA.split(";"):
@@ -92,17 +114,30 @@ class SqliteStore:
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: ``BEGIN IMMEDIATE`` takes the write lock first (waiting up
+        to the busy timeout), so a transaction never fails half-way for want of it."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
+                self._db.execute("COMMIT")
             except BaseException:
-                self._db.execute("ROLLBACK")
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
                 raise
-            self._db.execute("COMMIT")
+
+    def _retrying(self, run: Callable[[], _T]) -> _T:
+        return retry_busy(run, retries=self.retries, is_busy=_busy, explain=self._explain)
+
+    def _explain(self, error: Exception, attempts: int) -> str:
+        return (f"the SQLite database {self.path} stayed locked by another connection through "
+                f"{attempts} attempts of up to {self.busy_timeout_ms} ms each ({error}); "
+                "nothing was written: try again, or give the store a longer busy_timeout_ms "
+                "or more retries")
 
     # -- definitions ---------------------------------------------------------------------------
 
+    @retried
     def put_definition(self, workflow_id: str, version: int, content_hash: str,
                        text: str) -> None:
         with self._write() as db:
@@ -120,6 +155,7 @@ class SqliteStore:
             db.execute("INSERT INTO definitions VALUES (?, ?, ?, ?, ?)",
                        (workflow_id, version, content_hash, text, _now()))
 
+    @retried
     def get_definition(self, workflow_id: str, version: int) -> tuple[str, str] | None:
         with self._lock:
             row = self._db.execute(
@@ -128,6 +164,7 @@ class SqliteStore:
             ).fetchone()
         return (row[0], row[1]) if row else None
 
+    @retried
     def latest_version(self, workflow_id: str) -> int | None:
         with self._lock:
             row = self._db.execute(
@@ -137,6 +174,7 @@ class SqliteStore:
 
     # -- cases ------------------------------------------------------------------------------
 
+    @retried
     def create(self, case: Case, events: list[Event], timers: list[Timer] | None = None,
                idempotency: tuple[str, str] | None = None) -> None:
         with self._write() as db:
@@ -154,6 +192,7 @@ class SqliteStore:
             if idempotency is not None:
                 _remember(db, case, idempotency)
 
+    @retried
     def load(self, case_id: str) -> Case:
         with self._lock:
             row = self._db.execute(
@@ -167,6 +206,7 @@ class SqliteStore:
             "workflow_version": row[2], "content_hash": row[3], "version": row[4],
             "created_at": row[6], "updated_at": row[7]})
 
+    @retried
     def commit(self, case: Case, expected_version: int, events: list[Event],
                delivery: Delivery | None = None, timers: list[Timer] | None = None,
                outbox: list[OutboxItem] | None = None,
@@ -207,6 +247,7 @@ class SqliteStore:
             if idempotency is not None:
                 _remember(db, case, idempotency)
 
+    @retried
     def history(self, case_id: str) -> list[Event]:
         with self._lock:
             rows = self._db.execute(
@@ -220,6 +261,7 @@ class SqliteStore:
         return [Event(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4], json.loads(r[5]))
                 for r in rows]
 
+    @retried
     def delivery(self, case_id: str) -> Delivery | None:
         with self._lock:
             row = self._db.execute(
@@ -231,6 +273,7 @@ class SqliteStore:
         return Delivery(row[0], row[1], row[2], datetime.fromisoformat(row[3]), row[4],
                         tuple(json.loads(row[5])), json.loads(row[6]))
 
+    @retried
     def due_timers(self, now: datetime, limit: int = 100) -> list[Timer]:
         with self._lock:
             rows = self._db.execute(
@@ -243,8 +286,9 @@ class SqliteStore:
                      lease_seconds: float | None = None) -> list[Timer]:
         """Due timers for a worker. SQLite serialises writers, and every firing is a versioned
         transaction, so claiming adds nothing here: this is :meth:`due_timers`."""
-        return self.due_timers(now, limit)
+        return self.due_timers(now, limit)  # retried there
 
+    @retried
     def timers(self, case_id: str) -> list[Timer]:
         with self._lock:
             rows = self._db.execute(
@@ -253,12 +297,14 @@ class SqliteStore:
             ).fetchall()
         return [_timer(r) for r in rows]
 
+    @retried
     def idempotent(self, key: str) -> tuple[str, Case] | None:
         with self._lock:
             row = self._db.execute("SELECT fingerprint, snapshot FROM idempotency WHERE key = ?",
                                    (key,)).fetchone()
         return (row[0], case_from_json(json.loads(row[1]))) if row else None
 
+    @retried
     def claim_outbox(self, now: datetime, limit: int = 100,
                      lease_seconds: float = 60.0) -> list[OutboxItem]:
         until = _utc(now + timedelta(seconds=lease_seconds))
@@ -272,6 +318,7 @@ class SqliteStore:
                            [(until, r[0]) for r in rows])
         return [_outbox_item(r) for r in rows]
 
+    @retried
     def finish_outbox(self, item_id: str, *, sent: bool, error: str = "", result: str = "",
                       retry_at: datetime | None = None) -> None:
         with self._write() as db:
@@ -286,12 +333,14 @@ class SqliteStore:
                     "WHERE id = ?", (status, error, _utc(retry_at) if retry_at else None,
                                      item_id))
 
+    @retried
     def outbox(self, case_id: str) -> list[OutboxItem]:
         with self._lock:
             rows = self._db.execute(f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE case_id = ? "
                                     "ORDER BY id", (case_id,)).fetchall()
         return [_outbox_item(r) for r in rows]
 
+    @retried
     def case_ids(self) -> list[str]:
         with self._lock:
             return [r[0] for r in self._db.execute("SELECT id FROM cases ORDER BY rowid")]
@@ -299,6 +348,20 @@ class SqliteStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _busy(error: Exception) -> bool:
+    """Whether SQLite refused for a lock held elsewhere (SQLITE_BUSY or SQLITE_LOCKED, with
+    any extended code), i.e. "database is locked" or "database table is locked"."""
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
+    return "locked" in str(error) or "busy" in str(error)  # pragma: no cover (Python < 3.11)
+
+
+_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
 
 def _insert_events(db: sqlite3.Connection, case_id: str, events: list[Event]) -> None:
