@@ -541,6 +541,10 @@ class Pause:
 PauseLike = Pause | tuple[dt.date, dt.date]
 
 
+#: due dates remembered per calendar (clocks are re-planned on every action of a case)
+_DUE_MEMO = 65_536
+
+
 def _pauses(pauses: Iterable[PauseLike]) -> tuple[Pause, ...]:
     out: list[Pause] = []
     for p in pauses:
@@ -618,6 +622,8 @@ class WorkCalendar:
         self._off = {d.date: d.reason for d in self.overrides.days_off}
         self._work = {d.date: d.reason for d in self.overrides.working_days}
         self._cache: dict[dt.date, DayInfo] = {}
+        self._dues: dict[tuple[object, ...], Due] = {}
+        self._data_version: str | None = None
         for year in sorted(self.overrides.official_years - self._installed):
             if not any(d.year == year for d in self._off):
                 raise OverridesError(
@@ -650,6 +656,11 @@ class WorkCalendar:
     @property
     def data_version(self) -> str:
         """Which data a result used, e.g. ``holidays 0.109 (official 2001-2026); ...``."""
+        if self._data_version is None:
+            self._data_version = self._describe_data()
+        return self._data_version
+
+    def _describe_data(self) -> str:
         text = f"holidays {holidays.__version__} (official {_year_span(self._installed)})"
         if not self.overrides.empty:
             declared = _year_span(self.overrides.official_years)
@@ -762,6 +773,10 @@ class WorkCalendar:
             raise CalendarError(f"a duration must be positive, got {duration}")
         start = _normalise_start(start)
         stops = _pauses(pauses)
+        key = (start, duration, count_from, stops)
+        known = self._dues.get(key)
+        if known is not None:
+            return known
         if duration.unit is Unit.WD:
             deadline, steps, reasons = self._add_working_days(start, duration, count_from, stops)
         elif duration.unit is Unit.ND:
@@ -772,7 +787,9 @@ class WorkCalendar:
             deadline, steps, reasons = self._add_natural_hours(start, duration, stops)
         if reasons and self.strict:
             raise ProvisionalCalendarError(reasons)
-        return Due(
+        if len(self._dues) >= _DUE_MEMO:
+            self._dues.clear()
+        due = self._dues[key] = Due(
             start=start,
             duration=duration,
             count_from=count_from,
@@ -783,6 +800,7 @@ class WorkCalendar:
             steps=tuple(steps),
             calendar_version=self.data_version,
         )
+        return due
 
     def recompute(self, due: Due) -> Due:
         """The same limit computed again with this calendar (e.g. once official data arrives)."""

@@ -56,20 +56,71 @@ class ClockPolicy:
 
 
 def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(SHANGHAI).isoformat()
+    # one action stops a clock and starts the next at the same moment: share its text
+    global _last_iso
+    last = _last_iso
+    if last[0] != moment:
+        last = _last_iso = (moment, moment.astimezone(SHANGHAI).isoformat())
+    return last[1]
+
+
+_last_iso: tuple[dt.datetime | None, str] = (None, "")
 
 
 def _moment(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
+class Clock(dict):  # type: ignore[type-arg]
+    """A clock's data, sparse: a key at its default (no pause, no extension, not finished,
+    nothing escalated) is simply absent and reads as that default. Most clocks only ever
+    hold ``started``, their limits and ``finished``, so a case keeps a few bytes per step.
+    Lists are replaced, never appended to in place (a missing one reads as ``()``)."""
+
+    __slots__ = ()
+
+    def __missing__(self, key: str) -> Any:
+        return _DEFAULTS[key]
+
+
+_DEFAULTS: dict[str, Any] = {"pauses": (), "escalated": (), "paused_since": None,
+                             "paused_reason": None, "extension": None, "finished": None,
+                             "committed": None, "statutory": None, "milestones": None}
+#: limit texts ("5 WD") are shared between the clocks of every case
+_TEXTS: dict[str, str] = {}
+
+
+def _text(limit: Duration | None) -> str | None:
+    if limit is None:
+        return None
+    text = str(limit)
+    return _TEXTS.setdefault(text, text)
+
+
+def as_clock(data: dict[str, Any]) -> Clock:
+    """A stored clock (possibly written in full by an older release) as a sparse clock."""
+    return Clock({k: v for k, v in data.items() if v != _DEFAULTS.get(k, ...) and v != []})
+
+
 def new_clock(now: dt.datetime, committed: Duration | None,
-              statutory: Duration | None) -> dict[str, Any]:
+              statutory: Duration | None) -> Clock:
     """A clock that starts now."""
-    return {"started": _iso(now), "committed": str(committed) if committed else None,
-            "statutory": str(statutory) if statutory else None, "pauses": [],
-            "paused_since": None, "paused_reason": None, "extension": None,
-            "finished": None, "escalated": []}
+    clock = Clock(started=_iso(now))
+    if committed:
+        clock["committed"] = _text(committed)
+    if statutory:
+        clock["statutory"] = _text(statutory)
+    return clock
+
+
+def own(clocks: dict[str, dict[str, Any]], key: str) -> Clock:
+    """Replace ``clocks[key]`` by a private copy and return it (clocks are copied on write:
+    a case's clocks dict may share the clocks of the version it was made from)."""
+    clock = Clock(clocks[key])
+    if clock.get("milestones") is not None:
+        clock["milestones"] = dict(clock["milestones"])
+    clocks[key] = clock
+    return clock
 
 
 def pause(clock: dict[str, Any], now: dt.datetime, reason: str) -> None:
@@ -82,12 +133,16 @@ def resume(clock: dict[str, Any], now: dt.datetime, restart: bool) -> None:
     if clock["paused_since"] is None:
         return
     if restart:
-        clock.update(started=_iso(now), pauses=[], escalated=[])
+        clock["started"] = _iso(now)
+        clock.pop("pauses", None)
+        clock.pop("escalated", None)
     else:
         begun = _moment(clock["paused_since"]).astimezone(SHANGHAI).date()
-        clock["pauses"].append([begun.isoformat(), now.astimezone(SHANGHAI).date().isoformat(),
-                                clock["paused_reason"]])
-    clock["paused_since"] = clock["paused_reason"] = None
+        clock["pauses"] = [*clock["pauses"], [
+            begun.isoformat(), now.astimezone(SHANGHAI).date().isoformat(),
+            clock["paused_reason"]]]
+    clock.pop("paused_since", None)
+    clock.pop("paused_reason", None)
 
 
 def finish(clock: dict[str, Any], now: dt.datetime) -> None:
@@ -204,7 +259,10 @@ def step_positions(roles: dict[str, tuple[str, Role]],
 def follow(clocks: dict[str, dict[str, Any]], before: dict[str, Role], after: dict[str, Role],
            now: dt.datetime, limits: dict[str, tuple[Duration | None, Duration | None]],
            policy: ClockPolicy) -> list[tuple[str, str]]:
-    """Start, pause, resume and stop step clocks as positions change; return what changed."""
+    """Start, pause, resume and stop step clocks as positions change; return what changed.
+
+    Only the clocks that change are copied (:func:`own`); the others stay shared.
+    """
     changes = []
     for step, role in after.items():
         old = before.get(step)
@@ -213,26 +271,28 @@ def follow(clocks: dict[str, dict[str, Any]], before: dict[str, Role], after: di
             changes.append((step, "started"))
         elif old in RUNNING_ROLES and role not in RUNNING_ROLES:
             reason = "correction" if role is Role.CORRECTION else "special procedure"
-            pause(clocks[step], now, reason)
+            pause(own(clocks, step), now, reason)
             changes.append((step, f"paused for {reason}"))
         elif old not in RUNNING_ROLES and role in RUNNING_ROLES:
             restart = old is Role.CORRECTION and policy.correction == "restart"
-            resume(clocks[step], now, restart)
+            resume(own(clocks, step), now, restart)
             changes.append((step, "restarted" if restart else "resumed"))
     for step in before:
         if step not in after and step in clocks:
-            finish(clocks[step], now)
+            finish(own(clocks, step), now)
             changes.append((step, "stopped"))
     return changes
 
 
-def follow_case(clock: dict[str, Any] | None, positions: dict[str, Role],
+def follow_case(clocks: dict[str, dict[str, Any]], positions: dict[str, Role],
                 now: dt.datetime) -> None:
     """Pause the case clock while steps wait and none runs; resume when one runs again."""
+    clock = clocks.get(CASE)
     if clock is None or clock["finished"] is not None:
         return
     running = any(role in RUNNING_ROLES for role in positions.values())
     if running or not positions:
-        resume(clock, now, restart=False)
-    else:
-        pause(clock, now, "waiting on the applicant or a special procedure")
+        if clock["paused_since"] is not None:
+            resume(own(clocks, CASE), now, restart=False)
+    elif clock["paused_since"] is None:
+        pause(own(clocks, CASE), now, "waiting on the applicant or a special procedure")

@@ -7,6 +7,7 @@ import copy
 import difflib
 import hashlib
 import json
+import sys
 import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
@@ -71,25 +72,48 @@ class Deployed:
     workflow: Workflow
     compiled: CompiledWorkflow
     policy: ClockPolicy = attrs.field(factory=ClockPolicy)
+    #: place name -> (step, role) for every place that belongs to a step
+    step_roles: dict[str, tuple[str, PlaceRole]] = attrs.field(init=False, eq=False)
+    #: each step's committed and statutory limit
+    limits: dict[str, tuple[Duration | None, Duration | None]] = attrs.field(init=False,
+                                                                              eq=False)
+    #: (action, step) -> the transitions that action may mean
+    actions: dict[tuple[str, str | None], tuple[Transition, ...]] = attrs.field(init=False,
+                                                                                 eq=False)
+    _positions: dict[tuple[str, ...], dict[str, PlaceRole]] = attrs.field(
+        init=False, eq=False, repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        net = self.compiled.net
+        roles = {p.name: (p.step, p.role) for p in net.places
+                 if p.step and p.role in STEP_ROLES}
+        limits = {}
+        for step in self.workflow.iter_steps():
+            limit = step.time_limit
+            limits[step.id] = (limit.committed, limit.statutory) if limit else (None, None)
+        actions: dict[tuple[str, str | None], list[Transition]] = {}
+        for t in net.transitions:
+            if t.action is not None:
+                actions.setdefault((t.action, t.step), []).append(t)
+        object.__setattr__(self, "step_roles", roles)
+        object.__setattr__(self, "limits", limits)
+        object.__setattr__(self, "actions", {k: tuple(v) for k, v in actions.items()})
+        object.__setattr__(self, "_positions", {})
 
     @property
     def key(self) -> tuple[str, int]:
         return (self.workflow.id, self.workflow.version)
 
-    @property
-    def step_roles(self) -> dict[str, tuple[str, PlaceRole]]:
-        """Place name -> (step, role) for every place that belongs to a step."""
-        return {p.name: (p.step, p.role) for p in self.compiled.net.places
-                if p.step and p.role in STEP_ROLES}
-
-    @property
-    def limits(self) -> dict[str, tuple[Duration | None, Duration | None]]:
-        """Each step's committed and statutory limit."""
-        out = {}
-        for step in self.workflow.iter_steps():
-            limit = step.time_limit
-            out[step.id] = (limit.committed, limit.statutory) if limit else (None, None)
-        return out
+    def positions(self, marking: tuple[str, ...]) -> dict[str, PlaceRole]:
+        """Each step present in a case's marking with the role of its position (remembered:
+        do not change the result)."""
+        known = self._positions.get(marking)
+        if known is None:
+            known = clk.step_positions(self.step_roles, marking)
+            if len(self._positions) >= 65_536:
+                self._positions.clear()
+            self._positions[marking] = known
+        return known
 
 
 class Engine:
@@ -380,7 +404,8 @@ class Engine:
             new = attrs.evolve(case, clocks=copy.deepcopy(case.clocks),
                                version=case.version + 1, updated_at=now,
                                events=case.events + 1)
-            new.clocks[timer.data["clock"]]["escalated"].append(timer.data["rung"])
+            clock = new.clocks[timer.data["clock"]]
+            clock["escalated"] = [*clock["escalated"], timer.data["rung"]]
             to = timer.data["to"]
             if to == "department":
                 to = deployed.workflow.step(timer.step).department if timer.step \
@@ -810,7 +835,7 @@ class Engine:
         if case.ended:
             raise CaseEnded(_ended_message(case), "nothing about a delivered case may change")
         marking = compiled.marking_of(case.marking)
-        transition = self._resolve(compiled, wanted, marking, case)
+        transition = self._resolve(deployed, wanted, marking, case)
         if transition is None:
             raise ActionRefused(f"'{wanted.label}' is not an action of {workflow.id}",
                                 _hint_steps(workflow, wanted.step))
@@ -818,7 +843,7 @@ class Engine:
         if transition.action in _COMMITMENT_ACTIONS:
             self._check_commitment(workflow, transition, case)
         now = self.clock.now()
-        new = attrs.evolve(case, form=dict(case.form), materials=dict(case.materials),
+        new = case.replace(form=dict(case.form), materials=dict(case.materials),
                            outcomes=dict(case.outcomes), updated_at=now,
                            version=case.version + 1)
         data: dict[str, Any] = {}
@@ -843,7 +868,7 @@ class Engine:
             outcome = _OUTCOMES[transition.action]
             new.outcomes[transition.step] = {"outcome": outcome,
                                              "reason": payload.get("reason", ""),
-                                             "by": str(actor)}
+                                             "by": sys.intern(str(actor))}
             if transition.action == "approve_on_commitment":
                 new.outcomes[transition.step].update(
                     self._commitment_terms(workflow.step(transition.step), now))
@@ -879,10 +904,9 @@ class Engine:
     def _follow_clocks(self, deployed: Deployed, case: Case, new: Case, fired: Fired,
                        now: datetime, data: dict[str, Any]) -> None:
         """Start, pause, resume and stop clocks as the action moved the case."""
-        new.clocks = copy.deepcopy(case.clocks)
-        roles = deployed.step_roles
-        before = clk.step_positions(roles, case.marking)
-        after = clk.step_positions(roles, new.marking)
+        new.clocks = dict(case.clocks)  # copy on write: clk.follow copies what it changes
+        before = deployed.positions(case.marking)
+        after = deployed.positions(new.marking)
         changes = clk.follow(new.clocks, before, after, now, deployed.limits, deployed.policy)
         green = deployed.workflow.green_channel
         if new.priority and green is not None:
@@ -897,22 +921,24 @@ class Engine:
                 now, limit.committed if limit else None, limit.statutory if limit else None)
             changes.append((clk.CASE, "started"))
         if any(t.delivers is not None for t in fired.transitions):
-            for clock in new.clocks.values():
-                clk.finish(clock, now)
+            for key, clock in new.clocks.items():
+                if clock["finished"] is None:
+                    clk.finish(clk.own(new.clocks, key), now)
         else:
-            clk.follow_case(new.clocks.get(clk.CASE), after, now)
+            clk.follow_case(new.clocks, after, now)
         if changes:
             data["clocks"] = [f"{key} {what}" for key, what in changes]
 
     @staticmethod
-    def _resolve(compiled: CompiledWorkflow, wanted: Wanted, marking: int,
+    def _resolve(deployed: Deployed, wanted: Wanted, marking: int,
                  case: Case) -> Transition | None:
         """The transition meant by an action: the enabled one if any, else any match."""
-        matching = [t for t in compiled.net.transitions
-                    if t.action == wanted.action and t.step == wanted.step
-                    and (wanted.name is None or t.name == wanted.name)]
-        enabled = set(compiled.enabled(marking, form_guard(case.form)))
-        return next((t for t in matching if t in enabled), matching[0] if matching else None)
+        matching = [t for t in deployed.actions.get((wanted.action, wanted.step), ())
+                    if wanted.name is None or t.name == wanted.name]
+        if len(matching) <= 1:
+            return matching[0] if matching else None
+        semantics = deployed.compiled.semantics
+        return next(semantics.enabled(marking, form_guard(case.form), matching), matching[0])
 
     def _delivery(self, workflow: Workflow, case: Case, kind: str, active: set[str],
                   transition: Transition, method: str | None, reason: str,

@@ -79,6 +79,8 @@ class CompiledWorkflow:
                 after=[self._apply],
             )
         self._local = threading.local()
+        self._markings: dict[tuple[str, ...], int] = {}
+        self._names: dict[int, tuple[str, ...]] = {}
         self._triggers = [
             [self.by_name[name] for name in self.machine.get_triggers(place)]
             for place in self.place_names
@@ -152,13 +154,33 @@ class CompiledWorkflow:
                     yield t
 
     def marking_of(self, names: list[str] | tuple[str, ...]) -> int:
-        out = 0
-        for name in names:
-            out |= 1 << self.place_index[name]
-        return out
+        """The marking (a bit per place) of a case's place names."""
+        key = tuple(names)
+        known = self._markings.get(key)
+        if known is None:
+            known = 0
+            for name in key:
+                known |= 1 << self.place_index[name]
+            _remember(self._markings, key, known)
+        return known
 
     def names_of(self, marking: int) -> tuple[str, ...]:
-        return tuple(n for i, n in enumerate(self.place_names) if marking >> i & 1)
+        """The place names of a marking, in place order (as a case records them)."""
+        known = self._names.get(marking)
+        if known is None:
+            known = tuple(n for i, n in enumerate(self.place_names) if marking >> i & 1)
+            _remember(self._names, marking, known)
+        return known
+
+
+#: markings remembered per compiled workflow (a workflow has few reachable ones)
+_MEMO = 65_536
+
+
+def _remember(memo: dict, key: object, value: object) -> None:  # type: ignore[type-arg]
+    if len(memo) >= _MEMO:
+        memo.clear()
+    memo[key] = value
 
 
 class NotEnabled(Exception):

@@ -281,16 +281,21 @@ class Workflow:
     clock: ClockRules = attrs.field(factory=ClockRules)
     escalation: tuple[Rung, ...] = ()
     green_channel: GreenChannel | None = None
+    _by_id: dict[str, Step] = attrs.field(init=False, eq=False, repr=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        by_id: dict[str, Step] = {}
+        for step in iter_steps(self.steps):
+            by_id.setdefault(step.id, step)
+        object.__setattr__(self, "_by_id", by_id)
 
     def iter_steps(self) -> Iterator[Step]:
         """Every step, in document order."""
         yield from iter_steps(self.steps)
 
     def step(self, step_id: str) -> Step:
-        for step in self.iter_steps():
-            if step.id == step_id:
-                return step
-        raise KeyError(step_id)
+        """The step with this id (``KeyError`` if there is none)."""
+        return self._by_id[step_id]
 
     @property
     def departments(self) -> tuple[str, ...]:
