@@ -19,8 +19,9 @@ from rich.table import Table
 from onething.cli.common import EXIT_INVALID, cli, escape, load_or_exit, out
 from onething.engine.engine import Engine
 from onething.engine.errors import SubmissionRejected
-from onething.engine.forms import masked_form
+from onething.engine.forms import HASH_SUFFIX, masked_form, material_hashes
 from onething.engine.records import Actor, Role
+from onething.spec.values import mask_text
 
 
 @cli.command()
@@ -92,7 +93,19 @@ def engine_on(db: str) -> Iterator[Engine]:
 
 
 def _json_out(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    click.echo(json.dumps(_scrub(data), ensure_ascii=False, indent=2, default=str))
+
+
+def _scrub(data: Any) -> Any:
+    """``data`` with identity and phone numbers masked in every text in it (form values are
+    masked by field already; this catches free text such as reasons)."""
+    if isinstance(data, str):
+        return mask_text(data)
+    if isinstance(data, dict):
+        return {_scrub(k): _scrub(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_scrub(v) for v in data]
+    return data
 
 
 def _read_json(source: str) -> dict[str, Any]:
@@ -111,10 +124,20 @@ def _pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
     out_ = {}
     for value in values:
         name, sep, text = value.partition("=")
-        if not sep:
-            raise click.BadParameter(f"{value!r}: write {what} as name=value")
+        if not sep:  # the value is not quoted back: it may be personal data
+            raise click.BadParameter(f"a {what} has no '=': write each {what} as name=value")
         out_[name] = text
     return out_
+
+
+def _materials(values: tuple[str, ...]) -> dict[str, Any]:
+    """``--material name=ref`` or ``--material name=ref#sha256=<64 hex digits>``."""
+    given: dict[str, Any] = {}
+    for name, text in _pairs(values, "--material").items():
+        found = HASH_SUFFIX.search(text)
+        given[name] = {"ref": text[:found.start()], "sha256": found.group(1)} if found \
+            else text
+    return given
 
 
 def _actor(text: str) -> Actor:
@@ -122,8 +145,9 @@ def _actor(text: str) -> Actor:
         return Actor.parse(text)
     except ValueError:
         roles = ", ".join(r.value for r in Role)
-        raise click.BadParameter(f"{text!r}: write ROLE:ID[@DEPARTMENT] with ROLE one of "
-                                 f"{roles}, e.g. department:wang@tax") from None
+        raise click.BadParameter(mask_text(f"{text!r}: write ROLE:ID[@DEPARTMENT] with ROLE "
+                                           f"one of {roles}, e.g. department:wang@tax")) \
+            from None
 
 
 @cli.command()
@@ -143,7 +167,9 @@ def deploy(files: tuple[Path, ...], db: str) -> None:
 @click.argument("workflow_id")
 @click.option("--form", "form_file", required=True,
               help="a JSON file of field values (- reads stdin)")
-@click.option("--materials", "materials_file", help="a JSON file of material references")
+@click.option("--materials", "materials_file",
+              help='a JSON file of materials: name to "reference" or to '
+                   '{"ref": reference, "sha256": the SHA-256 of the document}')
 @click.option("--as", "actor", default="applicant:applicant", show_default=True)
 @click.option("--version", type=int, help="a deployed version (default: the latest)")
 @click.option("--key", help="an idempotency key: a retry with it returns the first case")
@@ -186,7 +212,8 @@ ACTIONS = ("accept", "refuse_intake", "approve", "approve_on_commitment", "refus
 @click.option("--reason", default="", help="why (shown on notices)")
 @click.option("--method", help="for deliver: window, mail or electronic")
 @click.option("--field", "fields", multiple=True, help="for supplement: name=value")
-@click.option("--material", "materials", multiple=True, help="for supplement: name=reference")
+@click.option("--material", "materials", multiple=True,
+              help="for supplement: name=reference, or name=reference#sha256=<64 hex digits>")
 @click.option("--key", help="an idempotency key: a retry with it changes nothing")
 @db_option
 @format_option
@@ -206,7 +233,7 @@ def act(case_id: str, action: str, step: str | None, actor: str, reason: str,
             case = engine.deliver(case_id, who, method, idempotency_key=key)
         elif action == "supplement":
             case = engine.supplement(case_id, who, step=step, fields=_pairs(fields, "--field"),
-                                     materials=_pairs(materials, "--material"),
+                                     materials=_materials(materials),
                                      idempotency_key=key)
         else:
             if not step:
@@ -277,6 +304,7 @@ def status(case_id: str, db: str, fmt: str) -> None:
         _json_out({"case": case.id, "workflow": f"{case.workflow_id}@{case.workflow_version}",
                    "green_channel": bool(case.priority), "waiting_on": waiting,
                    "possible": possible, "form": form,
+                   "materials": material_hashes(case.materials),
                    "commitments": {step: {k: v for k, v in o.items()
                                           if k in ("commitment", "verify_by")}
                                    for step, o in case.outcomes.items()
@@ -437,3 +465,37 @@ def migrate(workflow_id: str, to_version: int, from_version: int | None, dry_run
         for case_id, reason in result.refused:
             out.print(f"[yellow]stays: {case_id}: {escape(reason)}[/yellow]")
     sys.exit(1 if result.refused else 0)
+
+
+@cli.command()
+@click.argument("case_id")
+@click.option("--retention", default="10 years", show_default=True,
+              help="how long personal data is kept after the delivery: N years, months or "
+                   "days (set it to the records office's retention schedule)")
+@click.option("--as", "actor", default="system:retention", show_default=True,
+              help="who erases: system:<job> or supervisor:<name>@<department>")
+@click.option("--now", help="the moment to judge the retention period at (ISO; default: now)")
+@db_option
+@format_option
+def erase(case_id: str, retention: str, actor: str, now: str | None, db: str,
+          fmt: str) -> None:
+    """Erase the personal data of delivered case CASE_ID after its retention period.
+
+    Every form value and material reference is removed; the audit skeleton stays: the case,
+    its workflow and position, its history, its delivery and the materials' hashes. Refused
+    for a case without a delivery or still within its retention period.
+    """
+    from onething.engine.erasure import erase_case
+
+    moment = datetime.fromisoformat(now) if now else None
+    with engine_on(db) as engine:
+        case = erase_case(engine, case_id, _actor(actor), retention=retention, now=moment)
+        event = next(e for e in reversed(engine.history(case_id)) if e.action == "erased")
+    fields, materials = event.data.get("fields", []), event.data.get("materials", [])
+    if fmt == "json":
+        _json_out({"case": case.id, "erased_at": event.at, "fields": fields,
+                   "materials": materials, "retention": event.data.get("retention")})
+        return
+    out.print(f"case {case.id}: personal data erased at {event.at:%Y-%m-%d %H:%M} "
+              f"({len(fields)} field value(s), {len(materials)} material reference(s)); "
+              "kept: history, delivery, material hashes")

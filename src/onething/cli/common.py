@@ -12,11 +12,22 @@ from rich.console import Console
 from onething.engine.errors import OnethingError
 from onething.spec.load import read
 from onething.spec.location import Diagnostic, Severity
+from onething.spec.values import mask_text
 
 EXIT_SOUND, EXIT_UNSOUND, EXIT_INVALID, EXIT_UNDECIDED = 0, 1, 2, 3
 
-out = Console(highlight=False, soft_wrap=True, emoji=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+
+class MaskingConsole(Console):
+    """A console that masks identity and phone numbers in every text it prints (the case
+    commands show form values only through ``masked_form``; this catches any that free text,
+    such as a reason or an error message, may quote)."""
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        super().print(*(mask_text(o) if isinstance(o, str) else o for o in objects), **kwargs)
+
+
+out = MaskingConsole(highlight=False, soft_wrap=True, emoji=False)
+err = MaskingConsole(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
 class Group(click.Group):

@@ -4,17 +4,22 @@ The delivery row and its outbox rows commit with the case's final state; a dispa
 hands each outbox row to its channel (post, SMS, electronic licence, ...) at least once, with
 the delivery's id as the idempotency key, and records the outcome. A failed hand-over is
 retried with growing delays, then given up and left visible as ``failed``.
+
+An outbox payload holds the delivery's id, kind, method, items and title: never a form value.
+A channel that needs the applicant's address or phone reads it from the case record when it
+sends. The ``onething.dispatch`` log masks identity and phone numbers
+(:class:`~onething.spec.values.MaskingFilter`).
 """
 
 from __future__ import annotations
 
-import logging
 from datetime import timedelta
 from typing import Protocol
 
 from onething.engine.records import Delivery, OutboxItem
+from onething.spec.values import personal_logger
 
-log = logging.getLogger("onething.dispatch")
+log = personal_logger("onething.dispatch")
 
 #: which channel carries a delivery made by each method
 CHANNEL_OF_METHOD = {"mail": "post", "window": "window", "electronic": "electronic"}
@@ -43,10 +48,17 @@ def outbox_for(delivery: Delivery) -> list[OutboxItem]:
     channel = CHANNEL_OF_METHOD.get(delivery.method or "window", "window")
     payload = {"delivery": delivery.id, "kind": delivery.kind, "method": delivery.method,
                "items": list(delivery.items), "title": delivery.notice.get("title", "")}
+    log.debug("delivery %s of case %s (%s) queued for the %s channel", delivery.id,
+              delivery.case_id, delivery.kind, channel)
     return [OutboxItem(f"{delivery.id}:{channel}", delivery.id, delivery.case_id, channel,
                        payload, next_attempt_at=delivery.at)]
 
 
 def retry_delay(attempts: int) -> timedelta | None:
     """How long to wait after ``attempts`` failed hand-overs (None: give up)."""
-    return BACKOFF[attempts] if attempts < len(BACKOFF) else None
+    delay = BACKOFF[attempts] if attempts < len(BACKOFF) else None
+    if delay is None:
+        log.warning("a delivery failed %d hand-overs: given up, left as failed", attempts + 1)
+    else:
+        log.info("a delivery hand-over failed (attempt %d): retried in %s", attempts + 1, delay)
+    return delay

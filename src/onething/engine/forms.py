@@ -1,8 +1,16 @@
-"""Checking a submission against the one form: every problem found in one pass (一次告知)."""
+"""Checking a submission against the one form: every problem found in one pass (一次告知).
+
+Materials are stored as a reference plus a hash. A caller gives each material either as its
+reference (``"doc://plan"``) or as ``{"ref": "doc://plan", "sha256": "<64 hex digits>"}``, the
+SHA-256 of the document's content; the case stores ``{"ref": ..., "sha256": ...}`` (the hash in
+lower case, or None when only a reference was given). The document itself stays wherever the
+reference points: the engine never reads it.
+"""
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -11,16 +19,57 @@ import attrs
 from onething.engine.errors import Problem
 from onething.spec import expr as exprs
 from onething.spec.model import Form
-from onething.spec.values import ValueProblem, clean_value, mask
+from onething.spec.values import ValueProblem, clean_value, mask, mask_text
+
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
+#: how the command line writes a material's hash after its reference: ``ref#sha256=<hex>``
+HASH_SUFFIX = re.compile(r"#sha256=([0-9a-fA-F]{64})$")
+MATERIAL_HINT = ('give a reference ("doc://plan") or {"ref": "doc://plan", "sha256": '
+                 '"<the SHA-256 of the document, 64 hexadecimal digits>"}')
 
 
 @attrs.frozen
 class CleanSubmission:
-    """A submission that passed: cleaned values, material references, promised materials."""
+    """A submission that passed: cleaned values, stored materials, promised materials."""
 
     form: dict[str, Any]
-    materials: dict[str, str]
+    materials: dict[str, dict[str, str | None]]
     promised: tuple[str, ...]
+
+
+def clean_material(raw: object) -> dict[str, str | None]:
+    """A material as the case stores it: ``{"ref": str, "sha256": lower-case hex or None}``.
+
+    ``raw`` is a reference, or a mapping with ``ref`` and (optionally) ``sha256``. Raises
+    :class:`ValueProblem` (never quoting the reference, which may name a person).
+    """
+    if isinstance(raw, str):
+        if not raw.strip():
+            raise ValueProblem("has an empty reference", MATERIAL_HINT)
+        return {"ref": raw, "sha256": None}
+    if not isinstance(raw, Mapping):
+        raise ValueProblem("is neither a reference nor a mapping with 'ref' and 'sha256'",
+                           MATERIAL_HINT)
+    unknown = sorted(str(k) for k in raw if k not in ("ref", "sha256"))
+    if unknown:
+        raise ValueProblem(f"has unknown key(s) {mask_text(', '.join(unknown)[:80])}",
+                           MATERIAL_HINT)
+    ref, digest = raw.get("ref"), raw.get("sha256")
+    if not isinstance(ref, str) or not ref.strip():
+        raise ValueProblem("needs 'ref', the document's reference, as text", MATERIAL_HINT)
+    if digest is None:
+        return {"ref": ref, "sha256": None}
+    if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+        raise ValueProblem("has a 'sha256' that is not 64 hexadecimal digits",
+                           "the SHA-256 of the document's content, e.g. from sha256sum")
+    return {"ref": ref, "sha256": digest.lower()}
+
+
+def stored_material(value: object) -> dict[str, str | None]:
+    """A material as stored by any release: a bare reference (before hashes) or the mapping."""
+    if isinstance(value, Mapping):
+        return {"ref": value.get("ref"), "sha256": value.get("sha256")}
+    return {"ref": None if value is None else str(value), "sha256": None}
 
 
 def _blank(value: object) -> bool:
@@ -36,7 +85,7 @@ def check_submission(
     for name in form:
         if name not in known:
             close = difflib.get_close_matches(name, sorted(known), n=1)
-            problems.append(Problem(name, "is not a field of this form",
+            problems.append(Problem(mask_text(str(name)), "is not a field of this form",
                                     f"did you mean '{close[0]}'?" if close else ""))
     clean: dict[str, Any] = {}
     for spec in form_spec.fields:
@@ -46,7 +95,8 @@ def check_submission(
             continue
         try:
             clean[spec.name] = clean_value(spec.type, raw, values=spec.values,
-                                           minimum=spec.minimum, maximum=spec.maximum)
+                                           minimum=spec.minimum, maximum=spec.maximum,
+                                           personal=spec.personal)
         except ValueProblem as exc:
             problems.append(Problem(spec.name, exc.message, exc.hint))
             clean[spec.name] = None
@@ -63,8 +113,16 @@ def check_submission(
     for name in given:
         if name not in names:
             close = difflib.get_close_matches(name, sorted(names), n=1)
-            problems.append(Problem(name, "is not a material of this form",
+            problems.append(Problem(mask_text(str(name)), "is not a material of this form",
                                     f"did you mean '{close[0]}'?" if close else ""))
+    stored: dict[str, dict[str, str | None]] = {}
+    for material in form_spec.materials:
+        raw = given.get(material.name)
+        if not _blank(raw):
+            try:
+                stored[material.name] = clean_material(raw)
+            except ValueProblem as exc:
+                problems.append(Problem(material.name, exc.message, exc.hint))
     promised = []
     for material in form_spec.materials:
         if not _blank(given.get(material.name)):
@@ -76,8 +134,7 @@ def check_submission(
                                     _label_hint(material.label)))
     if problems:
         return None, problems
-    refs = {k: str(v) for k, v in given.items() if not _blank(v)}
-    return CleanSubmission(clean, refs, tuple(promised)), []
+    return CleanSubmission(clean, stored, tuple(promised)), []
 
 
 def _label_hint(label: str) -> str:
@@ -85,11 +142,20 @@ def _label_hint(label: str) -> str:
 
 
 def masked_form(form_spec: Form, form: Mapping[str, Any]) -> dict[str, str]:
-    """The form with personal values masked, for display."""
+    """The form with personal values masked, for display (``id_card`` and ``phone`` fields and
+    every field marked ``personal: true``); any other value passes
+    :func:`~onething.spec.values.mask_text`, so a number typed into a free-text field is
+    masked too."""
     out = {}
     for spec in form_spec.fields:
         value = form.get(spec.name)
         if value is None:
             continue
-        out[spec.name] = mask(spec.type, value) if spec.personal else str(value)
+        out[spec.name] = mask(spec.type, value, personal=True) if spec.personal \
+            else mask_text(str(value))
     return out
+
+
+def material_hashes(materials: Mapping[str, Any]) -> dict[str, str | None]:
+    """Each material's hash (what may be shown and what erasure keeps), never its reference."""
+    return {name: stored_material(value)["sha256"] for name, value in materials.items()}

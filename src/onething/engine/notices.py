@@ -1,4 +1,10 @@
-"""The content of the one delivery: the bundle, or one consolidated notice."""
+"""The content of the one delivery: the bundle, or one consolidated notice.
+
+A notice names the case, the workflow, the steps and their outcomes; it never copies a form
+value (not even the applicant's name: a channel that needs an address reads it from the case
+record). The reasons officers write are free text, so identity and phone numbers in them are
+masked (:func:`~onething.spec.values.mask_text`).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from typing import Any
 
 from onething.engine.records import Case
 from onething.spec.model import Workflow
+from onething.spec.values import mask_text
 
 #: 行政许可法 art. 38: a refusal states its reasons and the applicant's remedies
 REMEDIES = (
@@ -32,7 +39,7 @@ def step_statuses(workflow: Workflow, case: Case, active: set[str]) -> list[dict
             entry = {"step": step.id, "title": step.title or step.id,
                      "department": step.department, "outcome": outcome["outcome"]}
             if outcome.get("reason"):
-                entry["reason"] = outcome["reason"]
+                entry["reason"] = mask_text(outcome["reason"])
         elif step.id in active:
             entry = {"step": step.id, "title": step.title or step.id,
                      "department": step.department,
@@ -59,7 +66,7 @@ def build_notice(workflow: Workflow, case: Case, kind: str, active: set[str],
         notice["bundle"] = list(items)
         notice["fee"] = "waived" if workflow.delivery.fee_waived else "charged"
     if reason:
-        notice["reason"] = reason
+        notice["reason"] = mask_text(reason)
     if ended_at:
         notice["ended_at_step"] = ended_at
     if kind in ("refusal", "termination"):

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from onething.engine.records import Event
+from onething.spec.values import mask_text
 
 
 def describe(event: Event) -> str:
-    """One short phrase for the event's details (names only, never personal values)."""
+    """One short phrase for the event's details (names only, never personal values; free text
+    such as reasons is shown with identity and phone numbers masked)."""
+    return mask_text(_describe(event))
+
+
+def _describe(event: Event) -> str:
     data = event.data
     parts = []
     if event.action == "submit":
@@ -48,6 +54,6 @@ def timeline(history: list[Event]) -> list[str]:
     actor_width = max((len(e.actor) for e in history), default=0)
     for e in history:
         action = f"{e.action} {e.step}" if e.step else e.action
-        lines.append(f"{e.seq:>3}  {e.at:%Y-%m-%d %H:%M}  {e.actor:<{actor_width}}  "
+        lines.append(f"{e.seq:>3}  {e.at:%Y-%m-%d %H:%M}  {mask_text(e.actor):<{actor_width}}  "
                      f"{action:<32} {describe(e)}".rstrip())
     return lines

@@ -29,9 +29,13 @@ same nodes and edges. What is drawn follows the case net (:mod:`onething.net.bui
   for small workflows).
 
 Only the workflow definition is drawn (titles, departments, conditions, bundle item names):
-the model holds no form values, so the diagrams are safe to share. Node ids are generated
-(``s_<step id>``, ``fork_1``, ...) and never collide with Mermaid keywords such as ``end``;
-labels are quoted and escaped for each format, and Chinese text passes through unchanged.
+the model holds no form values, so the diagrams are safe to share. A condition may still
+compare a personal field with a literal (``legal_person_id == '...'``): such a condition is
+drawn with its literals masked, and every label passes
+:func:`~onething.spec.values.mask_text`, so no identity or phone number is ever drawn. Node
+ids are generated (``s_<step id>``, ``fork_1``, ...) and never collide with Mermaid keywords
+such as ``end``; labels are quoted and escaped for each format, and Chinese text passes through
+unchanged.
 """
 
 from __future__ import annotations
@@ -40,7 +44,18 @@ import re
 
 import attrs
 
-from onething.spec.model import Block, Choice, Parallel, Sequence, Stage, Step, Workflow
+from onething.spec import expr as exprs
+from onething.spec.model import (
+    Block,
+    Choice,
+    Condition,
+    Parallel,
+    Sequence,
+    Stage,
+    Step,
+    Workflow,
+)
+from onething.spec.values import mask, mask_text
 
 FORMATS = ("mermaid", "dot")
 
@@ -150,8 +165,16 @@ class _Builder:
     # nodes, declared in document order (the order the renderers emit them in) --------------
 
     def node(self, node_id: str, kind: str, lines: tuple[str, ...], **extra: bool) -> str:
-        self.nodes[node_id] = Node(node_id, kind, lines, **extra)
+        self.nodes[node_id] = Node(node_id, kind, tuple(mask_text(line) for line in lines),
+                                   **extra)
         return node_id
+
+    def condition(self, condition: Condition) -> str:
+        """A condition's text, with the literals it compares personal fields to masked."""
+        personal = {f.name: f.type for f in self.workflow.form.fields if f.personal}
+        if not exprs.fields(condition.expr) & personal.keys():
+            return condition.text
+        return exprs.to_text(_masked_literals(condition.expr, personal))
 
     def fresh(self, base: str) -> str:
         node_id = base
@@ -173,7 +196,7 @@ class _Builder:
             if block.optional:
                 lines.append("(optional)")
             if block.when is not None:
-                lines.append(f"when: {block.when.text}")
+                lines.append(f"when: {self.condition(block.when)}")
             if block.commitment is not None:
                 lines.append("告知承诺: may approve on commitment")
             self.step_ids[block.id] = self.node(node_id, "step", tuple(lines),
@@ -208,7 +231,7 @@ class _Builder:
     # edges, wired backwards: each block to the node that follows it -------------------------
 
     def edge(self, src: str, dst: str, label: str = "", style: str = SOLID) -> None:
-        self.edges.append(Edge(src, dst, label, style))
+        self.edges.append(Edge(src, dst, mask_text(label), style))
 
     def target(self, step: Step, outcome: str, target: str) -> str:
         if target not in self.step_ids:
@@ -235,7 +258,8 @@ class _Builder:
             self.edge(exit_, succ)
         else:
             for arm in block.branches:
-                label = arm.when.text if arm.when is not None else OTHERWISE_LABEL
+                label = self.condition(arm.when) if arm.when is not None \
+                    else OTHERWISE_LABEL
                 self.edge(entry, self.sequence(arm.body, succ), label)
         return entry
 
@@ -258,6 +282,26 @@ class _Builder:
         if step.when is not None:
             self.edge(here, succ, SKIP_LABEL, DASHED)
         return here
+
+
+def _masked_literals(expr: exprs.Expr, personal: dict[str, str]) -> exprs.Expr:
+    """``expr`` with every literal compared to a personal field replaced by its mask."""
+    def hide(value: exprs.LiteralValue, type_: str) -> exprs.LiteralValue:
+        if value is None or isinstance(value, bool):
+            return value
+        return mask(type_, value, personal=True)
+
+    if isinstance(expr, exprs.Compare) and expr.field in personal:
+        return attrs.evolve(expr, value=hide(expr.value, personal[expr.field]))
+    if isinstance(expr, exprs.Member) and expr.field in personal:
+        return attrs.evolve(expr, values=tuple(hide(v, personal[expr.field])
+                                               for v in expr.values))
+    if isinstance(expr, exprs.Not):
+        return attrs.evolve(expr, operand=_masked_literals(expr.operand, personal))
+    if isinstance(expr, (exprs.And, exprs.Or)):
+        return attrs.evolve(expr, items=tuple(_masked_literals(i, personal)
+                                              for i in expr.items))
+    return expr
 
 
 # -- Mermaid ------------------------------------------------------------------------------------

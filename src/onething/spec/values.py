@@ -19,12 +19,18 @@ phone      a mainland mobile number, ``+86`` allowed       ``str`` (11 digits)
 Identity numbers follow GB 11643-1999: 17 digits (6-digit region, 8-digit birth
 date, 3-digit sequence) and an ISO 7064 MOD 11-2 check character.  Identity and
 phone numbers are personal data: messages show them only through :func:`mask`.
+A field marked ``personal: true`` (any type) is cleaned with ``personal=True``:
+its messages never show the value at all.  Any other value a message quotes
+passes :func:`mask_text`, so an identity or phone number typed into the wrong
+field is masked too.  :class:`MaskingFilter` does the same for log records.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from difflib import get_close_matches
@@ -43,6 +49,14 @@ _PHONE_NOISE = re.compile(r"[\s\-]")
 _TRUE_WORDS = frozenset({"true", "yes", "1"})
 _FALSE_WORDS = frozenset({"false", "no", "0"})
 _SHOWN_MAX = 40
+#: an identity number or a mainland mobile number standing alone in free text (not part of a
+#: longer run of letters and digits, such as a hexadecimal id or a hash)
+_PERSONAL_NUMBER = re.compile(
+    r"(?<![0-9A-Za-z])(?:[0-9]{17}[0-9Xx]|(?:\+?86[ -]?)?1[3-9][0-9](?:[ -]?[0-9]{4}){2})"
+    r"(?![0-9A-Za-z])")
+#: True while a ``personal`` field is cleaned: its messages then quote no value at all
+_HIDDEN: ContextVar[bool] = ContextVar("onething_personal_value", default=False)
+_HIDDEN_TEXT = "(value not shown: personal data)"
 
 
 class ValueProblem(ValueError):
@@ -54,14 +68,59 @@ class ValueProblem(ValueError):
         self.hint = hint
 
 
-def mask(type: str, value: object) -> str:
-    """``value`` as text, with identity and phone numbers masked (``138******00``)."""
+def mask(type: str, value: object, *, personal: bool = False) -> str:
+    """``value`` as text, with identity and phone numbers masked (``138******00``).
+
+    ``personal`` masks a value of any type the same way (a field marked ``personal: true``):
+    shorter than 11 characters it is all stars, else the first three and last two show.
+    """
     text = str(value)
-    if type not in SENSITIVE_TYPES:
+    if type not in SENSITIVE_TYPES and not personal:
         return text
     if len(text) < 11:
         return "*" * len(text)
     return text[:3] + "*" * (len(text) - 5) + text[-2:]
+
+
+def mask_text(text: str) -> str:
+    """``text`` with every identity number and mobile phone number in it masked.
+
+    For free text that may quote one (reasons, comments, messages, log lines): a number is
+    masked when it stands alone, so case ids, hashes and dates are left as they are.
+    """
+    if not isinstance(text, str):
+        text = str(text)
+    return _PERSONAL_NUMBER.sub(lambda m: _mask_run(m.group(0)), text)
+
+
+def _mask_run(run: str) -> str:
+    digits = [i for i, ch in enumerate(run) if ch.isalnum()]
+    keep = set(digits[:3] + digits[-2:])
+    return "".join(ch if i in keep or not ch.isalnum() else "*" for i, ch in enumerate(run))
+
+
+class MaskingFilter(logging.Filter):
+    """A logging filter that masks identity and phone numbers in a record's message (and its
+    traceback text): attach it to a logger or a handler."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        masked = mask_text(message)
+        if masked != message or record.args:
+            record.msg, record.args = masked, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_text(record.exc_text)
+        return True
+
+
+def personal_logger(name: str) -> logging.Logger:
+    """The logger ``name`` with a :class:`MaskingFilter` attached (once)."""
+    logger = logging.getLogger(name)
+    if not any(isinstance(f, MaskingFilter) for f in logger.filters):
+        logger.addFilter(MaskingFilter())
+    return logger
 
 
 def id_card_check_char(first17: str) -> str:
@@ -80,14 +139,25 @@ def clean_value(
     minimum: object = None,
     maximum: object = None,
     today: date | None = None,
+    personal: bool = False,
 ) -> object:
     """Check ``raw`` against a field ``type`` and return its clean value.
 
     ``values`` are the allowed values of an enum; ``minimum``/``maximum`` are
     inclusive bounds for int, decimal and date fields; ``today`` is the latest
     birth date an identity number may carry (default: ``date.today()``).
+    ``personal`` (a field marked ``personal: true``) keeps the value out of every message.
     Raises :class:`ValueProblem` for a value a person got wrong.
     """
+    token = _HIDDEN.set(personal)
+    try:
+        return _clean(type, raw, values, minimum, maximum, today)
+    finally:
+        _HIDDEN.reset(token)
+
+
+def _clean(type: str, raw: object, values: tuple[str, ...] | None, minimum: object,
+           maximum: object, today: date | None) -> object:
     if raw is None:
         raise ValueProblem("no value given", "fill in a value or leave the field out")
     if type == "enum":
@@ -104,15 +174,23 @@ def clean_value(
 
 
 def _show(raw: object) -> str:
+    if _HIDDEN.get():
+        return _HIDDEN_TEXT
     text = repr(raw)
-    return text if len(text) <= _SHOWN_MAX else text[: _SHOWN_MAX - 3] + "..."
+    text = text if len(text) <= _SHOWN_MAX else text[: _SHOWN_MAX - 3] + "..."
+    return mask_text(text)
+
+
+def _shown_value(value: object) -> str:
+    """A clean value as a message quotes it (never a personal one)."""
+    return _HIDDEN_TEXT if _HIDDEN.get() else mask_text(str(value))
 
 
 def _kind(raw: object) -> str:
     if isinstance(raw, bool):
         return f"the boolean {str(raw).lower()}"
     if isinstance(raw, (int, float, Decimal)):
-        return f"the number {raw}"
+        return "a number " + _HIDDEN_TEXT if _HIDDEN.get() else f"the number {_shown_value(raw)}"
     if isinstance(raw, str):
         return f"the text {_show(raw)}"
     if isinstance(raw, (list, tuple)):
@@ -249,9 +327,11 @@ def _check_bounds(type: str, value: Any, minimum: object, maximum: object) -> No
     clean = _clean_date if type == "date" else _clean_decimal
     below, least, above, most = _BOUND_WORDS.get(type, _NUMBER_BOUND_WORDS)
     if minimum is not None and value < clean(minimum):
-        raise ValueProblem(f"{value} is {below}; it must be {least} {clean(minimum)}")
+        raise ValueProblem(f"{_shown_value(value)} is {below}; it must be {least} "
+                           f"{clean(minimum)}")
     if maximum is not None and value > clean(maximum):
-        raise ValueProblem(f"{value} is {above}; it must be {most} {clean(maximum)}")
+        raise ValueProblem(f"{_shown_value(value)} is {above}; it must be {most} "
+                           f"{clean(maximum)}")
 
 
 _NUMBER_BOUND_WORDS = ("too small", "at least", "too large", "at most")
