@@ -9,7 +9,7 @@ import hashlib
 import json
 import sys
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -173,6 +173,21 @@ class Engine:
             workflow = parse(stored[1], f"<{workflow_id}@{version}>").unwrap()
             self._deployed[key] = _deployed(workflow)
         return self._deployed[key]
+
+    @contextlib.contextmanager
+    def batch(self) -> Iterator[Engine]:
+        """Group commit for bulk work (imports, simulations, a day's backlog): every action
+        in the block is checked and applied exactly as on its own, but the store writes them
+        in one transaction when the block ends. If the block raises, none of its actions is
+        written; an action refused inside (and caught) changes nothing and leaves the others.
+        Actions are acknowledged only when the block has ended::
+
+            with engine.batch():
+                for case_id in backlog:
+                    engine.accept(case_id, desk)
+        """
+        with self.store.batch():
+            yield self
 
     # -- submission ----------------------------------------------------------------------------
 

@@ -113,6 +113,13 @@ class Case:
     def ended(self) -> bool:
         return self.delivery_kind is not None
 
+    def snapshot(self) -> Case:
+        """A copy whose own containers are fresh; the records inside them (each clock, each
+        step's outcome, each material) are shared, because the engine replaces them rather
+        than changing them (copy on write). Much cheaper than a deep copy."""
+        return self.replace(form=dict(self.form), materials=dict(self.materials),
+                            outcomes=dict(self.outcomes), clocks=dict(self.clocks))
+
     def replace(self, **changes: Any) -> Case:
         """A shallow copy with ``changes`` applied: ``attrs.evolve`` without its generic
         machinery, for the engine's hot path."""

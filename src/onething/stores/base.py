@@ -6,6 +6,7 @@ import functools
 import random
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
@@ -76,6 +77,12 @@ class Store(Protocol):
     ``expected_version`` or the idempotency key is taken, and
     :class:`~onething.engine.errors.AlreadyDelivered` when the case already has a delivery.
     """
+
+    def batch(self) -> AbstractContextManager[None]:
+        """Group commit: the writes inside the block are one transaction, committed when it
+        ends and undone, all of them, if it raises; each write inside stays atomic on its
+        own (a refused write leaves the others). Nothing inside is durable before the end."""
+        ...
 
     def put_definition(self, workflow_id: str, version: int, content_hash: str,
                        text: str) -> None:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timedelta
+from typing import Any
 
 import attrs
 
@@ -16,7 +19,9 @@ class MemoryStore:
     """Keeps everything in dicts, guarded by one lock; nothing survives the process."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._journal: list[tuple[dict[Any, Any], Any, Any]] | None = None
+        self._journaled: set[tuple[int, Any]] = set()
         self._definitions: dict[tuple[str, int], tuple[str, str]] = {}
         self._cases: dict[str, Case] = {}
         self._events: dict[str, list[Event]] = {}
@@ -26,12 +31,46 @@ class MemoryStore:
         self._outbox: dict[str, OutboxItem] = {}
         self._claims: dict[str, datetime] = {}
 
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group the writes inside into one unit: if the block raises, every write made in it
+        is undone (the same contract as the databases' group commit; nothing here is durable
+        anyway). Other threads using this store wait until the batch ends."""
+        with self._lock:
+            if self._journal is not None:
+                yield
+                return
+            self._journal, self._journaled = [], set()
+            try:
+                yield
+            except BaseException:
+                for table, key, old in reversed(self._journal):
+                    if old is _MISSING:
+                        table.pop(key, None)
+                    else:
+                        table[key] = old
+                raise
+            finally:
+                self._journal = None
+                self._journaled = set()
+
+    def _touch(self, table: dict[Any, Any], key: Any) -> None:
+        """Inside a batch, remember ``table[key]`` as it was before its first change."""
+        if self._journal is None or (id(table), key) in self._journaled:
+            return
+        self._journaled.add((id(table), key))
+        old = table.get(key, _MISSING)
+        if table is self._events and old is not _MISSING:
+            old = list(old)
+        self._journal.append((table, key, old))
+
     def put_definition(self, workflow_id: str, version: int, content_hash: str,
                        text: str) -> None:
         with self._lock:
             known = self._definitions.get((workflow_id, version))
             if known is not None and known[0] != content_hash:
                 raise DeployRefused(_changed(workflow_id, version))
+            self._touch(self._definitions, (workflow_id, version))
             self._definitions[(workflow_id, version)] = (content_hash, text)
 
     def get_definition(self, workflow_id: str, version: int) -> tuple[str, str] | None:
@@ -47,6 +86,8 @@ class MemoryStore:
             if case.id in self._cases:
                 raise Conflict(f"a case with id {case.id!r} exists already")
             self._remember(case, idempotency)
+            for table in (self._cases, self._events, self._timers):
+                self._touch(table, case.id)
             self._cases[case.id] = _snapshot(case)
             self._events[case.id] = list(events)
             self._timers[case.id] = list(timers or [])
@@ -72,7 +113,10 @@ class MemoryStore:
             if delivery is not None and delivery.case_id in self._deliveries:
                 raise AlreadyDelivered(f"case {case.id} already has a delivery")
             self._remember(case, idempotency)
+            for table in (self._cases, self._events, self._deliveries, self._timers):
+                self._touch(table, case.id)
             for item in outbox or ():
+                self._touch(self._outbox, item.id)
                 self._outbox[item.id] = attrs.evolve(
                     item, next_attempt_at=item.next_attempt_at or case.updated_at)
             self._cases[case.id] = _snapshot(case)
@@ -110,6 +154,7 @@ class MemoryStore:
         key, fingerprint = idempotency
         if key in self._keys:
             raise Conflict(f"the idempotency key {key!r} has been used already")
+        self._touch(self._keys, key)
         self._keys[key] = (fingerprint, _snapshot(case))
 
     def idempotent(self, key: str) -> tuple[str, Case] | None:
@@ -125,6 +170,7 @@ class MemoryStore:
                           and self._claims.get(i.id, now) <= now),
                          key=lambda i: (i.next_attempt_at, i.id))[:limit]
             for item in due:
+                self._touch(self._claims, item.id)
                 self._claims[item.id] = now + timedelta(seconds=lease_seconds)
             return due
 
@@ -132,6 +178,8 @@ class MemoryStore:
                       retry_at: datetime | None = None) -> None:
         with self._lock:
             item = self._outbox[item_id]
+            self._touch(self._claims, item_id)
+            self._touch(self._outbox, item_id)
             self._claims.pop(item_id, None)
             if sent:
                 item = attrs.evolve(item, status="sent", attempts=item.attempts + 1,
@@ -153,15 +201,13 @@ class MemoryStore:
         pass
 
 
+_MISSING = object()
+
+
 def _changed(workflow_id: str, version: int) -> str:
     return (f"{workflow_id} version {version} is deployed already with different content; "
             "give the changed workflow a new version number")
 
 
 def _snapshot(case: Case) -> Case:
-    """A copy whose own containers are fresh; the records inside them (each clock, each
-    step's outcome, each material) are shared, because the engine replaces them rather than
-    changing them (copy on write). Much cheaper than a deep copy, which the durable stores
-    get for free by decoding JSON."""
-    return case.replace(form=dict(case.form), materials=dict(case.materials),
-                        outcomes=dict(case.outcomes), clocks=dict(case.clocks))
+    return case.snapshot()

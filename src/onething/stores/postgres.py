@@ -57,7 +57,7 @@ from onething.engine.records import (
     case_to_json,
 )
 from onething.engine.timers import Timer
-from onething.stores.base import retried, retry_busy
+from onething.stores.base import StoreBusy, retried, retry_busy
 
 SCHEMA_VERSION = 1
 
@@ -177,6 +177,22 @@ class PostgresStore:
     def _where(self) -> str:
         info = self._conn.info
         return f"PostgreSQL database {info.dbname!r} on {info.host}:{info.port}"
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group commit: every write inside is one transaction, committed when the block
+        ends (rolled back, all of it, if the block raises). Each write inside is a savepoint,
+        so a write that fails (a conflict, a second delivery) leaves the others in place.
+        The server may still refuse the whole batch at its commit (under SERIALIZABLE): that
+        ends in :class:`StoreBusy` with nothing written, and the batch may be run again."""
+        with self._lock:
+            if self._conn.broken or self._conn.closed:
+                self._conn = self._connect()
+            try:
+                with self._conn.transaction():
+                    yield
+            except _BUSY as exc:
+                raise StoreBusy(self._explain(exc, 1)) from exc
 
     @contextmanager
     def _tx(self) -> Iterator[psycopg.Cursor[Any]]:

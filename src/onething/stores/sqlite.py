@@ -85,6 +85,10 @@ class SqliteStore:
         self.busy_timeout_ms = int(busy_timeout_ms)
         self.retries = int(retries)
         self._lock = threading.RLock()
+        self._batching = False
+        # cases written in the running batch, with their timers: nobody else can write while
+        # the batch holds the write lock, so these are what the database holds
+        self._written: dict[str, tuple[Case, list[Timer] | None]] = {}
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                    timeout=self.busy_timeout_ms / 1000)
         try:
@@ -113,10 +117,37 @@ class SqliteStore:
                 )
 
     @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Group commit: every write inside is one transaction, committed when the block
+        ends (rolled back, all of it, if the block raises). Each write inside is a savepoint,
+        so a write that fails (a conflict, a second delivery) leaves the others in place.
+        Other threads using this store wait until the batch ends."""
+        with self._lock:
+            if self._batching:
+                yield
+                return
+            self._retrying(lambda: self._db.execute("BEGIN IMMEDIATE"))
+            self._batching = True
+            try:
+                yield
+                self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    self._db.execute("ROLLBACK")
+                raise
+            finally:
+                self._batching = False
+                self._written.clear()
+
+    @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One write transaction: ``BEGIN IMMEDIATE`` takes the write lock first (waiting up
         to the busy timeout), so a transaction never fails half-way for want of it."""
         with self._lock:
+            if self._batching:
+                with self._savepoint():
+                    yield self._db
+                return
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
@@ -125,6 +156,17 @@ class SqliteStore:
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        self._db.execute("SAVEPOINT write")
+        try:
+            yield
+        except BaseException:
+            self._db.execute("ROLLBACK TO write")
+            self._db.execute("RELEASE write")
+            raise
+        self._db.execute("RELEASE write")
 
     def _retrying(self, run: Callable[[], _T]) -> _T:
         return retry_busy(run, retries=self.retries, is_busy=_busy, explain=self._explain)
@@ -182,7 +224,7 @@ class SqliteStore:
                 db.execute(
                     "INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
                     (case.id, case.workflow_id, case.workflow_version, case.content_hash,
-                     case.version, json.dumps(case.state(), ensure_ascii=False),
+                     case.version, _json(case.state()),
                      _iso(case.created_at), _iso(case.updated_at)),
                 )
             except sqlite3.IntegrityError:
@@ -191,20 +233,28 @@ class SqliteStore:
             _replace_timers(db, case.id, timers or [])
             if idempotency is not None:
                 _remember(db, case, idempotency)
+            if self._batching:
+                self._written[case.id] = (case.snapshot(), list(timers or []))
 
     @retried
     def load(self, case_id: str) -> Case:
         with self._lock:
+            known = self._written.get(case_id) if self._batching else None
+            if known is not None:
+                return known[0].snapshot()
             row = self._db.execute(
                 "SELECT id, workflow_id, workflow_version, content_hash, version, state, "
                 "created_at, updated_at FROM cases WHERE id = ?", (case_id,),
             ).fetchone()
         if row is None:
             raise UnknownCase(case_id)
-        return case_from_json({
+        case = case_from_json({
             **json.loads(row[5]), "id": row[0], "workflow_id": row[1],
             "workflow_version": row[2], "content_hash": row[3], "version": row[4],
             "created_at": row[6], "updated_at": row[7]})
+        if self._batching:
+            self._written[case_id] = (case.snapshot(), None)
+        return case
 
     @retried
     def commit(self, case: Case, expected_version: int, events: list[Event],
@@ -215,7 +265,7 @@ class SqliteStore:
             cursor = db.execute(
                 "UPDATE cases SET version = ?, state = ?, updated_at = ?, ended = ? "
                 "WHERE id = ? AND version = ?",
-                (case.version, json.dumps(case.state(), ensure_ascii=False),
+                (case.version, _json(case.state()),
                  _iso(case.updated_at), int(case.ended), case.id, expected_version),
             )
             if cursor.rowcount != 1:
@@ -234,7 +284,9 @@ class SqliteStore:
                     )
                 except sqlite3.IntegrityError:
                     raise AlreadyDelivered(f"case {case.id} already has a delivery") from None
-            if timers is not None:
+            known = self._written.get(case.id) if self._batching else None
+            if timers is not None and (known is None or known[1] is None
+                                       or known[1] != timers):
                 _replace_timers(db, case.id, timers)
             for item in outbox or ():
                 db.execute(
@@ -246,6 +298,12 @@ class SqliteStore:
                 )
             if idempotency is not None:
                 _remember(db, case, idempotency)
+            if self._batching:
+                kept = timers if timers is not None else (known[1] if known else None)
+                if kept is None:
+                    self._written.pop(case.id, None)
+                else:
+                    self._written[case.id] = (case.snapshot(), list(kept))
 
     @retried
     def history(self, case_id: str) -> list[Event]:
@@ -368,7 +426,7 @@ def _insert_events(db: sqlite3.Connection, case_id: str, events: list[Event]) ->
     db.executemany(
         "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
         [(case_id, e.seq, _iso(e.at), e.action, e.actor, e.step,
-          json.dumps(e.data, ensure_ascii=False, default=str)) for e in events],
+          _json_any(e.data)) for e in events],
     )
 
 
@@ -397,7 +455,7 @@ def _replace_timers(db: sqlite3.Connection, case_id: str, timers: list[Timer]) -
     db.executemany(
         "INSERT INTO timers VALUES (?, ?, ?, ?, ?, ?, ?)",
         [(t.id, t.case_id, _utc(t.due_at), t.kind, t.name, t.step,
-          json.dumps(t.data, ensure_ascii=False)) for t in timers],
+          _json(t.data)) for t in timers],
     )
 
 
@@ -407,6 +465,12 @@ def _timer(row: tuple) -> Timer:
 
 
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+#: compact JSON text for the columns written on every action (no spaces, no cycle check)
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
+                         check_circular=False).encode
+_json_any = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False,
+                             default=str).encode
 
 
 def _utc(moment: datetime) -> str:
