@@ -277,7 +277,8 @@ def test_bad_value(
 def test_bad_value_of_a_number_too_long_to_read_is_not_a_traceback() -> None:
     # Python refuses int() of more than 4,300 digits with a ValueError
     d = one(edit(9, "    wants_mail: {type: int, default: " + "9" * 5000 + "}"), "bad-value")
-    check(d, 9, 38, "the default of the field 'wants_mail'", "cannot read", hint="shorter")
+    check(d, 9, 38, "the default of the field 'wants_mail'", "5,000 digits is too large",
+          hint="at most 18 digits")
     d = one(edit(19, "    when: wants_mail == " + "9" * 5000), "bad-expression")
     check(d, 19, 11, "'when' of step 'seal'", "cannot read", hint="compares")
 

@@ -245,10 +245,6 @@ def sqlite_rows(store: SqliteStore) -> list[str]:
         return [dump(row) for table in tables for row in db.execute(f"SELECT * FROM {table}")]
 
 
-@pytest.mark.xfail(strict=True, reason="a request made with an idempotency key is answered "
-                   "again from a snapshot of its first result, kept by the store in a table of "
-                   "its own; the snapshot holds the form and the Store protocol has no "
-                   "operation to clear it, so erasure leaves it (reported in issue 8)")
 def test_erasure_also_clears_idempotency_snapshots(tmp_path: Path) -> None:
     numbers = personal(5)
     store = SqliteStore(tmp_path / "cases.sqlite3")
@@ -513,10 +509,6 @@ def test_numbers_officers_type_into_reasons_are_masked_in_every_output(
     assert "is not the holder" in seen[1] and "is not the holder" in notice["reason"]
 
 
-@pytest.mark.xfail(strict=True, reason="engine.py copies the reasons and comments people type "
-                   "into history events (and follow-up cases' forms) verbatim: a number typed "
-                   "there is stored outside the case record until engine.py masks free text "
-                   "(reported in issue 8)")
 def test_numbers_typed_into_reasons_are_not_stored_in_history() -> None:
     numbers = personal(14)
     engine = Engine(clock=FixedClock(START))
@@ -525,3 +517,48 @@ def test_numbers_typed_into_reasons_are_not_stored_in_history() -> None:
     engine.accept(case.id, window(LEAD))
     engine.act(case.id, "licence_check", "refuse", officer(LEAD), f"call {numbers['phone']}")
     absent(numbers, dump([attrs.asdict(e) for e in engine.history(case.id)]))
+
+
+def test_materials_brought_later_are_stored_as_reference_and_hash() -> None:
+    engine = Engine(clock=FixedClock(START))
+    engine.deploy(WORKFLOW_FILE)
+    promised = {k: v for k, v in materials().items() if k != "fire_safety_commitment"}
+    case = engine.submit(RESTAURANT.id, form(personal(21)), promised)
+    engine.accept(case.id, window(LEAD))
+    with pytest.raises(SubmissionRejected) as bad:
+        engine.supplement(case.id, applicant(), materials={
+            "fire_safety_commitment": {"ref": "doc://c", "sha256": "not-a-hash"}})
+    assert [p.name for p in bad.value.problems] == ["fire_safety_commitment"]
+    digest = "A" * 64
+    engine.supplement(case.id, applicant(), materials={
+        "fire_safety_commitment": {"ref": "doc://c", "sha256": digest}})
+    assert engine.case(case.id).materials["fire_safety_commitment"] == {
+        "ref": "doc://c", "sha256": digest.lower()}
+
+
+def test_a_failing_channels_message_is_stored_masked() -> None:
+    numbers = personal(22)
+
+    class Refusing:
+        def send(self, item: object) -> str:
+            raise RuntimeError(f"courier rejected {numbers['phone']}")
+
+    engine = Engine(clock=FixedClock(START), channels={"*": Refusing()})
+    engine.deploy(WORKFLOW_FILE)
+    case = engine.submit(RESTAURANT.id, form(numbers), materials())
+    engine.refuse_intake(case.id, window(LEAD), "not ours")
+    engine.dispatch()
+    [item] = engine.store.outbox(case.id)
+    assert "courier rejected" in item.last_error
+    absent(numbers, item.last_error)
+
+
+def test_engine_erase_is_the_erasure_of_the_module() -> None:
+    numbers = personal(23)
+    engine = Engine(clock=FixedClock(START))
+    engine.deploy(WORKFLOW_FILE)
+    case = engine.submit(RESTAURANT.id, form(numbers), materials())
+    engine.refuse_intake(case.id, window(LEAD), "not ours")
+    erased = engine.erase(case.id, SYSTEM, retention="0 days")
+    assert set(erased.form.values()) == {None}
+    assert engine.history(case.id)[-1].action == "erased"

@@ -7,7 +7,9 @@ import copy
 import difflib
 import hashlib
 import json
+import random
 import sys
+import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
@@ -21,6 +23,7 @@ from onething.calendar import Clock, SystemClock, WorkCalendar
 from onething.engine import clocks as clk
 from onething.engine.clocks import ClockPolicy
 from onething.engine.dispatch import Channel, LoggingChannel, outbox_for, retry_delay
+from onething.engine.erasure import DEFAULT_RETENTION, Retention, erase_case
 from onething.engine.errors import (
     ActionRefused,
     AlreadyDelivered,
@@ -30,11 +33,12 @@ from onething.engine.errors import (
     IdempotencyMismatch,
     NotAuthorized,
     OnethingError,
+    Problem,
     SubmissionRejected,
     UnknownWorkflow,
     Unsound,
 )
-from onething.engine.forms import check_submission
+from onething.engine.forms import check_submission, clean_material
 from onething.engine.notices import build_notice
 from onething.engine.policy import policy_of
 from onething.engine.records import (
@@ -58,6 +62,7 @@ from onething.spec import expr as exprs
 from onething.spec.duration import Duration
 from onething.spec.load import parse, read
 from onething.spec.model import Step, Workflow
+from onething.spec.values import ValueProblem, mask_text
 from onething.stores.base import Store
 from onething.stores.memory import MemoryStore
 from onething.verify.check import check
@@ -189,6 +194,12 @@ class Engine:
         with self.store.batch():
             yield self
 
+    def erase(self, case_id: str, actor: Actor, now: datetime | None = None, *,
+              retention: str | Retention = DEFAULT_RETENTION) -> Case:
+        """Erase a delivered case's personal data once its retention period has passed,
+        keeping the audit skeleton (:mod:`onething.engine.erasure`)."""
+        return erase_case(self, case_id, actor, retention=retention, now=now)
+
     # -- submission ----------------------------------------------------------------------------
 
     def submit(self, workflow_id: str, form: Mapping[str, Any],
@@ -199,9 +210,10 @@ class Engine:
         With an ``idempotency_key``, a retried submission returns the first case.
         """
         actor = actor or applicant()
-        fingerprint = _fingerprint("submit", workflow_id, version, dict(form),
-                                   dict(materials or {}), str(actor))
+        fingerprint = ""
         if idempotency_key is not None:
+            fingerprint = _fingerprint("submit", workflow_id, version, dict(form),
+                                       dict(materials or {}), str(actor))
             first = self._replayed(idempotency_key, fingerprint)
             if first is not None:
                 return first
@@ -373,8 +385,9 @@ class Engine:
                 receipt = channel.send(item)
             except Exception as exc:  # a channel's failure is recorded and retried, never lost
                 delay = retry_delay(item.attempts)
-                self.store.finish_outbox(item.id, sent=False, error=f"{type(exc).__name__}: "
-                                         f"{exc}", retry_at=now + delay if delay else None)
+                self.store.finish_outbox(item.id, sent=False,
+                                         error=mask_text(f"{type(exc).__name__}: {exc}"),
+                                         retry_at=now + delay if delay else None)
             else:
                 self.store.finish_outbox(item.id, sent=True, result=str(receipt))
             handled.append(item)
@@ -471,7 +484,7 @@ class Engine:
                                version=case.version + 1, events=case.events + 1)
             new.clocks[key]["extension"] = str(extra)
             event = Event(case.events + 1, now, "extended", str(actor), step,
-                          {"by": str(extra), "reason": reason})
+                          {"by": str(extra), "reason": mask_text(reason)})
             return new, [event], None
 
         result = self._commit(case_id, change)
@@ -483,6 +496,7 @@ class Engine:
         (1 or 2) opens a rectification follow-up case linked to this one, with its own limit
         and its own single delivery; the rated case itself never changes or delivers again.
         Returns the follow-up case, or the rated case when there is none."""
+        comment = mask_text(comment)
         if not 1 <= rating <= 5:
             raise ActionRefused(f"a rating is 1 to 5, got {rating}",
                                 "5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意")
@@ -531,6 +545,7 @@ class Engine:
         after a result was delivered, a revocation case linked to this one is opened (the
         delivered case never changes) and returned. A commitment is verified once.
         """
+        reason = mask_text(reason)
         if not ok and not reason:
             raise ActionRefused("a revocation needs the reason (what did not match the "
                                 "commitment)", "pass reason=...")
@@ -662,6 +677,8 @@ class Engine:
                          actor: Actor, note: str = "") -> Case:
         """A department shows a milestone on its step (green channel: arrange/feedback/...)."""
 
+        note = mask_text(note)
+
         def change(case: Case, deployed: Deployed) -> Change:
             if case.ended:
                 raise CaseEnded(_ended_message(case))
@@ -783,6 +800,9 @@ class Engine:
 
     def _perform(self, case_id: str, pick: Callable[[Case, Deployed], Wanted], actor: Actor,
                  idempotency_key: str | None = None, **payload: Any) -> Case:
+        if payload.get("reason"):
+            payload["reason"] = mask_text(str(payload["reason"]))
+
         def change(case: Case, deployed: Deployed) -> Change:
             try:
                 return self._change(case, deployed, pick(case, deployed), actor, payload)
@@ -826,6 +846,7 @@ class Engine:
             except Conflict:
                 if attempt == RETRIES - 1:
                     raise
+                time.sleep(random.uniform(0, 0.002 * 2 ** attempt))  # others got there first
                 continue
             return new
         raise Conflict(f"case {case_id} kept changing; try again")  # pragma: no cover
@@ -987,13 +1008,14 @@ class Engine:
         if clean is None:
             raise SubmissionRejected(problems)
         case.form = clean.form
-        case.materials.update(payload.get("materials") or {})
+        case.materials.update(_clean_materials(payload.get("materials") or {}))
         data["fields"] = sorted(fields)
         data["materials"] = sorted(payload.get("materials") or {})
 
     def _apply_materials(self, case: Case, payload: dict[str, Any],
                          data: dict[str, Any]) -> None:
-        given = {k: v for k, v in (payload.get("materials") or {}).items() if v}
+        given = _clean_materials({k: v for k, v in (payload.get("materials") or {}).items()
+                                  if v})
         missing = [m for m in case.promised if m not in given]
         if missing:
             raise ActionRefused("the promised materials are not all here",
@@ -1107,10 +1129,37 @@ def _wanted(action: str, step: str | None = None) -> Callable[[Case, Deployed], 
     return pick
 
 
+def _clean_materials(given: Mapping[str, Any]) -> dict[str, dict[str, str | None]]:
+    """Brought materials as the case stores them (reference and hash), every problem at once."""
+    out, problems = {}, []
+    for name, raw in given.items():
+        try:
+            out[name] = clean_material(raw)
+        except ValueProblem as problem:
+            problems.append(Problem(name, problem.message, problem.hint))
+    if problems:
+        raise SubmissionRejected(problems)
+    return out
+
+
 def _fingerprint(*parts: Any) -> str:
-    """A stable digest of a request's arguments (for idempotency keys)."""
-    text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """A stable digest of a request's arguments (for idempotency keys); any value a caller
+    can pass is digested (lone surrogates, ints too long for ``str``, unknown objects)."""
+    try:
+        text = json.dumps(parts, sort_keys=True, ensure_ascii=False, default=str)
+    except (ValueError, TypeError):
+        text = json.dumps(_digestible(parts), sort_keys=True, ensure_ascii=False, default=repr)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _digestible(value: Any) -> Any:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value if value.bit_length() <= 1_000 else f"int:{value:x}"
+    if isinstance(value, Mapping):
+        return {str(k): _digestible(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_digestible(v) for v in value]
+    return value
 
 
 def _ended_message(case: Case) -> str:

@@ -137,7 +137,9 @@ def erase_case(engine: Engine, case_id: str, actor: Actor, *,
                                 "delivered_at": delivery.at.isoformat()}
         return new, [Event(case.events + 1, moment, "erased", str(actor), None, data)], None
 
-    result = engine._commit(case_id, change)
+    with engine.batch():  # the case and the snapshots of its requests, together
+        result = engine._commit(case_id, change)
+        engine.store.erase_snapshots(case_id)
     if result is None:
         return engine.store.load(case_id)
     log.info("case %s: personal data erased (%s after its delivery)", case_id, period)

@@ -120,6 +120,15 @@ class Case:
         return self.replace(form=dict(self.form), materials=dict(self.materials),
                             outcomes=dict(self.outcomes), clocks=dict(self.clocks))
 
+    def without_personal_data(self) -> Case:
+        """A copy with every form value and material reference removed (the field and
+        material names and the materials' hashes stay): what erasure keeps."""
+        return self.replace(
+            form=dict.fromkeys(self.form),
+            materials={name: {"ref": None, "sha256": value.get("sha256")
+                              if isinstance(value, dict) else None}
+                       for name, value in self.materials.items()})
+
     def replace(self, **changes: Any) -> Case:
         """A shallow copy with ``changes`` applied: ``attrs.evolve`` without its generic
         machinery, for the engine's hot path."""

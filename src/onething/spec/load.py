@@ -17,6 +17,7 @@ from typing import Any
 import attrs
 import yaml
 
+from onething.errors import OnethingError
 from onething.spec import expr as exprs
 from onething.spec.checks import check_workflow
 from onething.spec.duration import Duration, DurationError
@@ -96,7 +97,7 @@ MAX_CONDITION_DEPTH = 50
 CONDITION_HINT = "a condition compares a form field with a value, e.g. delivery_method == 'mail'"
 
 
-class WorkflowInvalid(Exception):
+class WorkflowInvalid(OnethingError):
     """A workflow with errors; ``diagnostics`` holds every one of them, located."""
 
     def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
@@ -139,7 +140,13 @@ def read(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> LoadResult:
     """Load one workflow file and return the workflow (if valid) with all diagnostics."""
     name = str(path)
     try:
-        raw = Path(path).read_bytes()
+        with Path(path).open("rb") as source:
+            # never more than the limit (and one byte to tell that it is over) in memory
+            raw = source.read(limits.max_bytes + 1)
+            size = len(raw)
+            if size > limits.max_bytes:
+                source.seek(0, 2)
+                size = source.tell()
     except (OSError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or str(exc)
         diag = Diagnostic(
@@ -147,9 +154,9 @@ def read(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> LoadResult:
             "check the path and that the file is readable",
         )
         return LoadResult(None, (diag,))
-    if len(raw) > limits.max_bytes:
+    if size > limits.max_bytes:
         diag = Diagnostic(
-            "too-large", f"the file is {len(raw):,} bytes; the limit is {limits.max_bytes:,}",
+            "too-large", f"the file is {size:,} bytes; the limit is {limits.max_bytes:,}",
             Location(name, 1, 1), "split the workflow or raise Limits.max_bytes",
         )
         return LoadResult(None, (diag,))

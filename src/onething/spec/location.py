@@ -38,9 +38,9 @@ class Diagnostic:
     """One located problem: ``file:line:col: error[CODE]: message`` plus a hint."""
 
     code: str
-    message: str
-    location: Location
-    hint: str = ""
+    message: str = attrs.field(converter=lambda text: _short(text))
+    location: Location = attrs.field()
+    hint: str = attrs.field(default="", converter=lambda text: _short(text))
     severity: Severity = Severity.ERROR
 
     def render(self) -> str:
@@ -58,3 +58,14 @@ class Diagnostic:
             "line": self.location.line,
             "col": self.location.col,
         }
+
+
+#: a diagnostic quotes what it found; longer text is cut (a hostile file may alias one huge
+#: value in thousands of places, and each diagnostic would hold a copy)
+MAX_MESSAGE = 400
+
+
+def _short(text: str) -> str:
+    if len(text) <= MAX_MESSAGE:
+        return text
+    return f"{text[:MAX_MESSAGE - 40]}… ({len(text):,} characters)"

@@ -182,8 +182,19 @@ def _show(raw: object) -> str:
 
 
 def _shown_value(value: object) -> str:
-    """A clean value as a message quotes it (never a personal one)."""
-    return _HIDDEN_TEXT if _HIDDEN.get() else mask_text(str(value))
+    """A clean value as a message quotes it (never a personal one), shortened."""
+    if _HIDDEN.get():
+        return _HIDDEN_TEXT
+    if isinstance(value, int) and value.bit_length() > _HUGE_BITS:
+        return f"of about {value.bit_length() * 0.30103:,.0f} digits"
+    text = str(value)
+    return mask_text(text if len(text) <= _SHOWN_MAX else text[: _SHOWN_MAX - 3] + "...")
+
+
+#: an int this long is not shown or converted to text (Python refuses past 4,300 digits)
+_HUGE_BITS = 1_000
+#: the most digits an int field holds (a signed 64-bit integer in every database)
+_INT_DIGITS = 18
 
 
 def _kind(raw: object) -> str:
@@ -208,8 +219,15 @@ def _clean_string(raw: object) -> str:
 
 def _clean_int(raw: object) -> int:
     if isinstance(raw, int) and not isinstance(raw, bool):
+        if raw.bit_length() > 63:
+            raise ValueProblem(f"the number {_shown_value(raw)} is too large",
+                               f"a whole number of at most {_INT_DIGITS} digits")
         return raw
     if isinstance(raw, str) and _INT_TEXT.fullmatch(raw.strip()):
+        digits = raw.strip().lstrip("+-").lstrip("0")
+        if len(digits) > _INT_DIGITS:
+            raise ValueProblem(f"a number of {len(digits):,} digits is too large",
+                               f"a whole number of at most {_INT_DIGITS} digits")
         return int(raw.strip())
     raise ValueProblem(f"expected a whole number, got {_kind(raw)}", "write digits only, e.g. 12")
 
@@ -217,6 +235,10 @@ def _clean_int(raw: object) -> int:
 def _clean_decimal(raw: object) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
         raise ValueProblem(f"expected a number, got {_kind(raw)}", "write a number, e.g. 12 or 0.5")
+    if (isinstance(raw, int) and raw.bit_length() > _HUGE_BITS) or (
+            isinstance(raw, str) and len(raw) > 100):
+        raise ValueProblem(f"the number {_shown_value(raw)} is too long",
+                           "write an amount of at most 100 characters")
     try:
         value = Decimal(str(raw).strip())
     except InvalidOperation:
@@ -267,7 +289,8 @@ def _clean_enum(raw: object, values: tuple[str, ...] | None) -> str:
 
 
 def _clean_phone(raw: object) -> str:
-    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)) or (
+            isinstance(raw, int) and raw.bit_length() > _HUGE_BITS):
         raise ValueProblem(f"expected a phone number as text, got {_kind_of_sensitive(raw)}")
     text = _PHONE_NOISE.sub("", str(raw))
     if text.startswith("+86"):
@@ -275,8 +298,9 @@ def _clean_phone(raw: object) -> str:
     elif text.startswith("86") and len(text) == 13:
         text = text[2:]
     if not _MOBILE.fullmatch(text):
+        shown = mask("phone", text) if len(text) <= 20 else f"of {len(text):,} characters"
         raise ValueProblem(
-            f"phone number {mask('phone', text)} is not a mainland mobile number",
+            f"phone number {shown} is not a mainland mobile number",
             "write 11 digits starting with 1, e.g. 138 0013 8000; a +86 prefix is allowed",
         )
     return text
@@ -289,8 +313,10 @@ def _kind_of_sensitive(raw: object) -> str:
 def _clean_id_card(raw: object, today: date) -> str:
     if isinstance(raw, bool) or not isinstance(raw, (str, int)):
         raise ValueProblem(f"expected an identity number as text, got {_kind_of_sensitive(raw)}")
+    if isinstance(raw, int) and raw.bit_length() > _HUGE_BITS:
+        raise ValueProblem("expected an identity number as text, got a number")
     text = re.sub(r"\s", "", str(raw)).upper()
-    shown = mask("id_card", text)
+    shown = mask("id_card", text) if len(text) <= 20 else "(too long to show)"
     if len(text) != 18:
         raise ValueProblem(
             f"identity number {shown} has {len(text)} characters; it needs 18",

@@ -13,6 +13,7 @@ import re
 import attrs
 import yaml
 
+from onething.errors import OnethingError
 from onething.spec.location import Diagnostic, Location
 
 STANDARD_TAGS = frozenset(
@@ -36,7 +37,7 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
-class YamlRefused(Exception):
+class YamlRefused(OnethingError):
     """The document is not YAML the loader will read; carries one located diagnostic."""
 
     def __init__(self, diagnostic: Diagnostic) -> None:

@@ -78,6 +78,12 @@ class Store(Protocol):
     :class:`~onething.engine.errors.AlreadyDelivered` when the case already has a delivery.
     """
 
+    def erase_snapshots(self, case_id: str) -> int:
+        """Remove the personal data from every idempotency snapshot of the case (see
+        :meth:`Case.without_personal_data`); the keys stay, so a late retry is still answered
+        and opens no second case. Returns how many snapshots there were."""
+        ...
+
     def batch(self) -> AbstractContextManager[None]:
         """Group commit: the writes inside the block are one transaction, committed when it
         ends and undone, all of them, if it raises; each write inside stays atomic on its

@@ -157,6 +157,15 @@ class MemoryStore:
         self._touch(self._keys, key)
         self._keys[key] = (fingerprint, _snapshot(case))
 
+    def erase_snapshots(self, case_id: str) -> int:
+        with self._lock:
+            found = [k for k, (_, c) in self._keys.items() if c.id == case_id]
+            for key in found:
+                self._touch(self._keys, key)
+                fingerprint, case = self._keys[key]
+                self._keys[key] = (fingerprint, case.without_personal_data())
+            return len(found)
+
     def idempotent(self, key: str) -> tuple[str, Case] | None:
         with self._lock:
             found = self._keys.get(key)

@@ -357,6 +357,18 @@ class PostgresStore:
         return (row[0], case_from_json(row[1])) if row else None
 
     @retried
+    def erase_snapshots(self, case_id: str) -> int:
+        with self._tx() as cur:
+            cur.execute("SELECT key, snapshot FROM idempotency WHERE case_id = %s FOR UPDATE",
+                        (case_id,))
+            rows = cur.fetchall()
+            for key, snapshot in rows:
+                erased = case_from_json(snapshot).without_personal_data()
+                cur.execute("UPDATE idempotency SET snapshot = %s WHERE key = %s",
+                            (_json(case_to_json(erased)), key))
+            return len(rows)
+
+    @retried
     def history(self, case_id: str) -> list[Event]:
         with self._tx() as cur:
             cur.execute("SELECT seq, at, action, actor, step, data FROM events "

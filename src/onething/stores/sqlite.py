@@ -306,6 +306,17 @@ class SqliteStore:
                     self._written[case.id] = (case.snapshot(), list(kept))
 
     @retried
+    def erase_snapshots(self, case_id: str) -> int:
+        with self._write() as db:
+            rows = db.execute("SELECT key, snapshot FROM idempotency WHERE case_id = ?",
+                              (case_id,)).fetchall()
+            for key, snapshot in rows:
+                erased = case_from_json(json.loads(snapshot)).without_personal_data()
+                db.execute("UPDATE idempotency SET snapshot = ? WHERE key = ?",
+                           (_json(case_to_json(erased)), key))
+            return len(rows)
+
+    @retried
     def history(self, case_id: str) -> list[Event]:
         with self._lock:
             rows = self._db.execute(
