@@ -7,12 +7,15 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from onething.spec import expr as exprs
 from onething.spec.duration import Duration, Unit
 from onething.spec.load import WorkflowInvalid, load, parse, read
 from onething.spec.location import Location
 from onething.spec.model import Parallel, Sequence, Step
+from workflow_gen import render, workflows
 
 ROOT = Path(__file__).resolve().parents[1]
 PATH = ROOT / "workflows" / "enterprise_startup.yaml"
@@ -214,3 +217,69 @@ def test_load_raises_with_every_error(tmp_path: Path) -> None:
     codes = [(d.code, d.location.line) for d in caught.value.diagnostics]
     assert codes == [("missing-key", tax - 2), ("unknown-key", tax), ("bad-value", methods)]
     assert f"{path}:{tax}:9: error[unknown-key]" in str(caught.value)
+
+
+# -- the libyaml fast path composes exactly what the pure-Python loader composes ------------------
+
+def _same_tree(a: object, b: object, path: str = "root") -> None:
+    import yaml
+
+    assert type(a) is type(b), path
+    for which in ("start_mark", "end_mark"):
+        x, z = getattr(a, which), getattr(b, which)
+        assert (x.line, x.column, x.index) == (z.line, z.column, z.index), (path, which)
+    # (flow_style: libyaml says False where PyYAML says None for an empty block value; the
+    # loader never reads it)
+    assert (a.tag, getattr(a, "style", None), bool(getattr(a, "flow_style", None))) == (
+        b.tag, getattr(b, "style", None), bool(getattr(b, "flow_style", None))), path
+    if isinstance(a, yaml.ScalarNode):
+        assert a.value == b.value, path
+    elif isinstance(a, yaml.SequenceNode):
+        assert len(a.value) == len(b.value), path
+        for i, (x, z) in enumerate(zip(a.value, b.value, strict=True)):
+            _same_tree(x, z, f"{path}[{i}]")
+    else:
+        assert len(a.value) == len(b.value), path
+        for i, ((k1, v1), (k2, v2)) in enumerate(zip(a.value, b.value, strict=True)):
+            _same_tree(k1, k2, f"{path}.key{i}")
+            _same_tree(v1, v2, f"{path}.value{i}")
+
+
+def _both(text: str) -> tuple[object, object] | None:
+    from onething.spec import yamlsource
+
+    if yamlsource._FastLoader is None:
+        pytest.skip("PyYAML without libyaml")
+    try:
+        slow = yamlsource._LimitedLoader(text).get_single_node()
+    except Exception:
+        return None
+    return yamlsource._FastLoader(text).get_single_node(), slow
+
+
+def test_the_fast_path_composes_every_shipped_file_identically() -> None:
+    files = [*ROOT.glob("workflows/*.yaml"), *ROOT.glob("tests/catalogue/*.yaml"),
+             *ROOT.glob("src/onething/data/*.yaml")]
+    assert files
+    for path in files:
+        pair = _both(path.read_text(encoding="utf-8"))
+        assert pair is not None, path
+        _same_tree(*pair)
+
+
+@settings(max_examples=150, deadline=None)
+@given(workflows(), st.randoms(use_true_random=False))
+def test_the_fast_path_composes_generated_and_mutated_documents_identically(
+        wf: object, rng: object) -> None:
+    lines = render(wf).splitlines(keepends=True)
+    variants = ["".join(lines)]
+    for _ in range(3):
+        cut = rng.randrange(len(lines))
+        mutated = list(lines)
+        mutated[cut] = rng.choice(["  ", "- ", "x: 'quoted'\n", "\t", "y: |\n  text\n",
+                                   "z: {a: [1, 2]}\n", "", "&a k: *a\n"]) + mutated[cut]
+        variants.append("".join(mutated))
+    for text in variants:
+        pair = _both(text)
+        if pair is not None:
+            _same_tree(*pair)

@@ -64,7 +64,7 @@ class _TooMany(_TooDeep):
     pass
 
 
-class _LimitedLoader(yaml.SafeLoader):
+class _Limited:
     """The safe composer, stopping as soon as nesting or the node count passes the limits.
 
     PyYAML composes recursively, its scanner slows down quadratically with flow nesting, and
@@ -84,9 +84,13 @@ class _LimitedLoader(yaml.SafeLoader):
                 raise _TooDeep(self.peek_event().start_mark)
             if self.nodes > self.limits.max_nodes:
                 raise _TooMany(self.peek_event().start_mark)
-            return super().compose_node(parent, index)
+            return super().compose_node(parent, index)  # type: ignore[misc]
         finally:
             self.depth -= 1
+
+
+class _LimitedLoader(_Limited, yaml.SafeLoader):
+    """The pure-Python safe loader with the limits (its errors are the reference)."""
 
 
 class SourceLines:
@@ -147,7 +151,38 @@ def scalar_start(node: yaml.ScalarNode, text: str) -> int:
     return index + value_offset(node)
 
 
+if yaml.__with_libyaml__:
+    class _FastLoader(_Limited, yaml.composer.Composer, yaml.cyaml.CParser,
+                      yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+        """libyaml scans and parses (in C, about ten times faster); the limited composer
+        above still builds the nodes, so the limits hold the same. Only for documents that
+        parse: any problem is reported by the pure-Python loader, whose messages and
+        locations the diagnostics are written against."""
+
+        def __init__(self, stream: str) -> None:
+            yaml.cyaml.CParser.__init__(self, stream)
+            yaml.composer.Composer.__init__(self)
+            yaml.constructor.SafeConstructor.__init__(self)
+            yaml.resolver.Resolver.__init__(self)
+
+        def compose_scalar_node(self, anchor: str | None) -> yaml.ScalarNode:
+            node = super().compose_scalar_node(anchor)
+            node.style = node.style or None  # libyaml says '' for plain, PyYAML None
+            return node
+else:  # pragma: no cover - PyYAML built without libyaml
+    _FastLoader = None  # type: ignore[assignment,misc]
+
+
 def _compose(text: str, limits: Limits) -> yaml.Node | None:
+    if _FastLoader is not None and "\ufeff" not in text:
+        fast = _FastLoader(text)
+        fast.limits = limits
+        try:
+            return fast.get_single_node()
+        except Exception:  # the slow loader below says what is wrong
+            pass
+        finally:
+            fast.dispose()
     loader = _LimitedLoader(text)
     loader.limits = limits
     try:
