@@ -26,3 +26,12 @@ def test_every_diagnostic_code_the_loader_emits_is_documented() -> None:
     documented = set(re.findall(r"`([a-z]+(?:-[a-z]+)+|[a-z]+-?)`", LANGUAGE.split(
         "## Diagnostics")[1]))
     assert emitted - documented == set()
+
+
+def test_every_test_named_in_the_guarantees_exists() -> None:
+    text = (ROOT / "docs" / "guarantees.md").read_text(encoding="utf-8")
+    named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", text)
+    assert len(named) > 30
+    missing = [f"{path}::{name}" for path, name in named
+               if f"def {name}(" not in (ROOT / path).read_text(encoding="utf-8")]
+    assert missing == []

@@ -902,9 +902,12 @@ class Engine:
             data["reason"] = payload["reason"]
         if transition.step and transition.action in _OUTCOMES:
             outcome = _OUTCOMES[transition.action]
-            new.outcomes[transition.step] = {"outcome": outcome,
-                                             "reason": payload.get("reason", ""),
-                                             "by": sys.intern(str(actor))}
+            record = {"outcome": outcome, "reason": payload.get("reason", ""),
+                      "by": sys.intern(str(actor))}
+            if transition.action in ("approve", "refuse") and not record["reason"]:
+                # records are replaced, never changed: equal ones are one object
+                record = _shared(record)
+            new.outcomes[transition.step] = record
             if transition.action == "approve_on_commitment":
                 new.outcomes[transition.step].update(
                     self._commitment_terms(workflow.step(transition.step), now))
@@ -1055,6 +1058,17 @@ _ACTIVE = STEP_ROLES
 _OUTCOMES = {"approve": "approve", "approve_on_commitment": "approve", "refuse": "refuse",
              "revoke_commitment": "refuse"}
 _COMMITMENT_ACTIONS = frozenset({"approve_on_commitment", "revoke_commitment"})
+
+
+_SHARED: dict[tuple[str, str], dict[str, str]] = {}
+
+
+def _shared(record: dict[str, str]) -> dict[str, str]:
+    """One object for each (outcome, actor) without a reason: most steps' records."""
+    key = (record["outcome"], record["by"])
+    if len(_SHARED) >= 4096 and key not in _SHARED:
+        return record
+    return _SHARED.setdefault(key, record)
 
 
 def _pending_commitment(case: Case, step: str | None) -> bool:

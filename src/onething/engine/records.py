@@ -86,7 +86,12 @@ class Delivery:
 
 @attrs.define
 class Case:
-    """One applicant's single-form submission and where it stands (a plain record)."""
+    """One applicant's single-form submission and where it stands (a plain record).
+
+    Treat a case you are given as read-only: the records inside it (clocks, outcomes) may be
+    shared with its other versions and with other cases; the engine replaces them rather
+    than changing them (copy on write).
+    """
 
     id: str
     workflow_id: str

@@ -40,6 +40,8 @@ def plan(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
         return []
     out: list[Timer] = []
     for key, clock in case.clocks.items():
+        if clock["finished"] is not None:
+            continue  # most of a case's clocks, once it is under way
         out += _escalations(case, key, clock, policy, calendar, now)
         out += _milestones(case, key, clock, workflow, calendar, policy)
     marking = set(case.marking)
