@@ -879,8 +879,8 @@ class Engine:
         if transition.action in _COMMITMENT_ACTIONS:
             self._check_commitment(workflow, transition, case)
         now = self.clock.now()
-        new = case.replace(form=dict(case.form), materials=dict(case.materials),
-                           outcomes=dict(case.outcomes), updated_at=now,
+        # form and materials are replaced, never changed, by the actions that change them
+        new = case.replace(outcomes=dict(case.outcomes), updated_at=now,
                            version=case.version + 1)
         data: dict[str, Any] = {}
         if transition.action == "supplement":
@@ -1011,7 +1011,8 @@ class Engine:
         if clean is None:
             raise SubmissionRejected(problems)
         case.form = clean.form
-        case.materials.update(_clean_materials(payload.get("materials") or {}))
+        case.materials = {**case.materials,
+                          **_clean_materials(payload.get("materials") or {})}
         data["fields"] = sorted(fields)
         data["materials"] = sorted(payload.get("materials") or {})
 
@@ -1023,7 +1024,7 @@ class Engine:
         if missing:
             raise ActionRefused("the promised materials are not all here",
                                 "still missing: " + ", ".join(missing))
-        case.materials.update(given)
+        case.materials = {**case.materials, **given}
         data["materials"] = sorted(given)
         case.promised = ()
 
