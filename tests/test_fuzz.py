@@ -34,10 +34,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import VALID_ID_CARD, WORKFLOWS, sample_form, sample_materials
+from conftest import ROOT, VALID_ID_CARD, WORKFLOWS, sample_form, sample_materials
 from onething.engine.engine import Engine
 from onething.engine.errors import SubmissionRejected
 from onething.spec.load import LoadResult, WorkflowInvalid, load, parse, read
+from onething.spec.values import mask_text
 from onething.spec.yamlsource import DEFAULT_LIMITS, Limits
 from workflow_gen import render, workflows
 
@@ -284,7 +285,7 @@ def check_submission(args: tuple[str, dict[str, Any], dict[str, Any]]) -> None:
         assert rejected.problems
         message = str(rejected)
         assert f"{len(rejected.problems)} problem(s)" in message
-        known = set(form) | set(materials) | {
+        known = set(form) | set(materials) | {mask_text(str(k)) for k in [*form, *materials]} | {
             n for w in DEPLOYED if w.id == workflow_id
             for n in [*(f.name for f in w.form.fields), *(m.name for m in w.form.materials)]}
         for problem in rejected.problems:
@@ -449,3 +450,21 @@ def test_no_tag_ever_runs_code(tmp_path: Path) -> None:
         result = parse(f"title: {tag} ['touch {marker}']\n", NAME)
         assert [d.code for d in result.diagnostics] == ["unknown-tag"]
     assert not marker.exists()
+
+
+# -- examples the long fuzz run found (kept as plain regressions) ----------------------------------
+
+
+def test_a_lone_surrogate_in_a_document_is_a_located_error() -> None:
+    text = "\ud800" + (ROOT / "workflows" / "newborn.yaml").read_text(encoding="utf-8")
+    result = parse(text, NAME)
+    assert not result.ok and result.diagnostics
+    assert_located(result, text)
+
+
+def test_an_unknown_field_named_like_a_phone_number_is_reported_masked() -> None:
+    workflow = next(w for w in DEPLOYED if w.id == "construction-gov-investment")
+    with pytest.raises(SubmissionRejected) as caught:
+        ENGINE.submit(workflow.id, {"13000000000": None}, sample_materials(workflow))
+    names = [p.name for p in caught.value.problems]
+    assert "130******00" in names and "13000000000" not in str(caught.value)

@@ -175,14 +175,16 @@ else:  # pragma: no cover - PyYAML built without libyaml
 
 def _compose(text: str, limits: Limits) -> yaml.Node | None:
     if _FastLoader is not None and "\ufeff" not in text:
-        fast = _FastLoader(text)
-        fast.limits = limits
+        fast = None
         try:
+            fast = _FastLoader(text)  # libyaml encodes the text first: a lone surrogate fails
+            fast.limits = limits
             return fast.get_single_node()
         except Exception:  # the slow loader below says what is wrong
             pass
         finally:
-            fast.dispose()
+            if fast is not None:
+                fast.dispose()
     loader = _LimitedLoader(text)
     loader.limits = limits
     try:
