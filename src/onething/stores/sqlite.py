@@ -86,9 +86,10 @@ class SqliteStore:
         self.retries = int(retries)
         self._lock = threading.RLock()
         self._batching = False
-        # cases written in the running batch, with their timers: nobody else can write while
-        # the batch holds the write lock, so these are what the database holds
-        self._written: dict[str, tuple[Case, list[Timer] | None]] = {}
+        # the cases this store last wrote or read, with the timers it wrote for them: valid
+        # while the row still has that version (every write bumps it), so a load is one
+        # version lookup and an unchanged timer set is not rewritten; cleared on any rollback
+        self._known: dict[str, tuple[Case, list[Timer] | None]] = {}
         self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
                                    timeout=self.busy_timeout_ms / 1000)
         try:
@@ -132,12 +133,12 @@ class SqliteStore:
                 yield
                 self._db.execute("COMMIT")
             except BaseException:
+                self._known.clear()
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
             finally:
                 self._batching = False
-                self._written.clear()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
@@ -153,6 +154,7 @@ class SqliteStore:
                 yield self._db
                 self._db.execute("COMMIT")
             except BaseException:
+                self._known.clear()
                 if self._db.in_transaction:
                     self._db.execute("ROLLBACK")
                 raise
@@ -163,6 +165,7 @@ class SqliteStore:
         try:
             yield
         except BaseException:
+            self._known.clear()
             self._db.execute("ROLLBACK TO write")
             self._db.execute("RELEASE write")
             raise
@@ -233,15 +236,17 @@ class SqliteStore:
             _replace_timers(db, case.id, timers or [])
             if idempotency is not None:
                 _remember(db, case, idempotency)
-            if self._batching:
-                self._written[case.id] = (case.snapshot(), list(timers or []))
+            self._remember_case(case, list(timers or []))
 
     @retried
     def load(self, case_id: str) -> Case:
         with self._lock:
-            known = self._written.get(case_id) if self._batching else None
+            known = self._known.get(case_id)
             if known is not None:
-                return known[0].snapshot()
+                row = self._db.execute("SELECT version FROM cases WHERE id = ?",
+                                       (case_id,)).fetchone()
+                if row is not None and row[0] == known[0].version:
+                    return known[0].snapshot()
             row = self._db.execute(
                 "SELECT id, workflow_id, workflow_version, content_hash, version, state, "
                 "created_at, updated_at FROM cases WHERE id = ?", (case_id,),
@@ -252,9 +257,14 @@ class SqliteStore:
             **json.loads(row[5]), "id": row[0], "workflow_id": row[1],
             "workflow_version": row[2], "content_hash": row[3], "version": row[4],
             "created_at": row[6], "updated_at": row[7]})
-        if self._batching:
-            self._written[case_id] = (case.snapshot(), None)
+        with self._lock:
+            self._remember_case(case, None)
         return case
+
+    def _remember_case(self, case: Case, timers: list[Timer] | None) -> None:
+        if len(self._known) >= _KNOWN_CASES and case.id not in self._known:
+            self._known.clear()
+        self._known[case.id] = (case.snapshot(), timers)
 
     @retried
     def commit(self, case: Case, expected_version: int, events: list[Event],
@@ -284,7 +294,9 @@ class SqliteStore:
                     )
                 except sqlite3.IntegrityError:
                     raise AlreadyDelivered(f"case {case.id} already has a delivery") from None
-            known = self._written.get(case.id) if self._batching else None
+            known = self._known.get(case.id)
+            if known is not None and known[0].version != expected_version:
+                known = None
             if timers is not None and (known is None or known[1] is None
                                        or known[1] != timers):
                 _replace_timers(db, case.id, timers)
@@ -298,12 +310,8 @@ class SqliteStore:
                 )
             if idempotency is not None:
                 _remember(db, case, idempotency)
-            if self._batching:
-                kept = timers if timers is not None else (known[1] if known else None)
-                if kept is None:
-                    self._written.pop(case.id, None)
-                else:
-                    self._written[case.id] = (case.snapshot(), list(kept))
+            kept = timers if timers is not None else (known[1] if known else None)
+            self._remember_case(case, None if kept is None else list(kept))
 
     @retried
     def erase_snapshots(self, case_id: str) -> int:
@@ -434,11 +442,12 @@ _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 
 
 def _insert_events(db: sqlite3.Connection, case_id: str, events: list[Event]) -> None:
-    db.executemany(
-        "INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(case_id, e.seq, _iso(e.at), e.action, e.actor, e.step,
-          _json_any(e.data)) for e in events],
-    )
+    rows = [(case_id, e.seq, _iso(e.at), e.action, e.actor, e.step, _json_any(e.data))
+            for e in events]
+    if len(rows) == 1:  # most actions write one event; execute is cheaper than executemany
+        db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", rows[0])
+    else:
+        db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
 
 _OUTBOX_COLUMNS = ("id, delivery_id, case_id, channel, payload, status, attempts, "
@@ -476,6 +485,9 @@ def _timer(row: tuple) -> Timer:
 
 
 UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+#: how many cases a store remembers (see SqliteStore._known)
+_KNOWN_CASES = 10_000
 
 #: compact JSON text for the columns written on every action (no spaces, no cycle check)
 _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
