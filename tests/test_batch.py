@@ -173,3 +173,33 @@ def _apply(engine: Engine, ids: list[str], group: list[tuple[int, str]]) -> None
                 engine.act(case_id, action, "approve", officer(department))
         except (ActionRefused, CaseEnded):
             pass
+
+
+def test_a_store_never_serves_a_case_another_connection_changed(tmp_path: Path) -> None:
+    path = tmp_path / "two.sqlite3"
+    mine, theirs = engine_on(SqliteStore(path)), engine_on(SqliteStore(path))
+    case_id = submitted(mine, 1)[0]
+    assert mine.case(case_id).version == 0  # remembered by this store now
+    theirs.accept(case_id, DESK)
+    theirs.act(case_id, "registration", "approve", officer("market_regulation"))
+    seen = mine.case(case_id)
+    assert seen.version == theirs.case(case_id).version == 2
+    assert seen.marking == theirs.case(case_id).marking
+    # and the timers they re-planned are the ones this store sees and keeps
+    mine.act(case_id, "tax", "approve", officer("tax"))
+    assert mine.store.timers(case_id) == theirs.store.timers(case_id)
+    assert [t.step for t in theirs.store.timers(case_id)].count("tax") == 0
+
+
+def test_a_rolled_back_batch_leaves_nothing_remembered(tmp_path: Path) -> None:
+    path = tmp_path / "rollback.sqlite3"
+    mine, theirs = engine_on(SqliteStore(path)), engine_on(SqliteStore(path))
+    case_id = submitted(mine, 1)[0]
+    with pytest.raises(RuntimeError), mine.batch():
+        mine.accept(case_id, DESK)
+        raise RuntimeError("undo")
+    theirs.refuse_intake(case_id, DESK, "incomplete")  # the same version number again
+    seen = mine.case(case_id)
+    assert (seen.version, seen.delivery_kind) == (1, "refusal")
+    with pytest.raises(CaseEnded):
+        mine.act(case_id, "registration", "approve", officer("market_regulation"))
