@@ -81,6 +81,7 @@ class CompiledWorkflow:
         self._local = threading.local()
         self._markings: dict[tuple[str, ...], int] = {}
         self._names: dict[int, tuple[str, ...]] = {}
+        self._silent: dict[int, tuple[Transition, ...]] = {}
         # what leaves each place, read from the machine's own event table in one pass
         # (Machine.get_triggers(place) scans every event per place: 80% of compiling)
         leaving: dict[str, list[Transition]] = {name: [] for name in self.place_names}
@@ -129,7 +130,8 @@ class CompiledWorkflow:
         taken = [transition]
         for _ in range(SETTLE_LIMIT):
             # lowest index first, exactly as the checker settles (net.semantics.settle)
-            silent = min(self.enabled_silent(marking, guard), key=_index, default=None)
+            silent = next((t for t in self._silent_at(marking) if not t.guard or guard(t)),
+                          None)
             if silent is None:
                 return Fired(tuple(taken), marking, unsafe)
             marking, clash = self.trigger(marking, silent, guard)
@@ -140,6 +142,15 @@ class CompiledWorkflow:
     def enabled(self, marking: int, guard: Guard) -> Iterator[Transition]:
         """Visible transitions the machine would accept now, asked of the machine itself."""
         yield from (t for t in self._candidates(marking, guard) if not t.silent)
+
+    def _silent_at(self, marking: int) -> tuple[Transition, ...]:
+        """The silent transitions the machine lists from ``marking`` whose inputs are all
+        marked, lowest index first (remembered per marking; guards are asked by the caller)."""
+        known = self._silent.get(marking)
+        if known is None:
+            known = tuple(sorted(self.enabled_silent(marking, _always), key=_index))
+            _remember(self._silent, marking, known)
+        return known
 
     def enabled_silent(self, marking: int, guard: Guard) -> Iterator[Transition]:
         yield from (t for t in self._candidates(marking, guard) if t.silent)
