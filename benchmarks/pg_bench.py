@@ -14,7 +14,7 @@ import multiprocessing
 import time
 import uuid
 
-from common import ACTIONS_PER_CASE, SCRIPT, new_engine, ratio, submit_many
+from common import ACTIONS_PER_CASE, SCRIPT, drive, new_engine, ratio, submit_many
 
 WORKERS = (1, 2, 4)
 
@@ -30,14 +30,7 @@ def _worker(url: str, cases: int, barrier: object, results: object) -> None:
         began = time.perf_counter()
         actions = 0
         for case_id in ids:
-            for action, step, actor in SCRIPT:
-                if action == "accept":
-                    engine.accept(case_id, actor)
-                elif action == "deliver":
-                    engine.deliver(case_id, actor, method="window")
-                else:
-                    engine.act(case_id, step, action, actor)
-                actions += 1
+            actions += drive(engine, case_id)
         results.put((began, time.perf_counter(), actions))
     finally:
         store.close()

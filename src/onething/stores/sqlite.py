@@ -130,13 +130,8 @@ class SqliteStore:
             self._retrying(lambda: self._db.execute("BEGIN IMMEDIATE"))
             self._batching = True
             try:
-                yield
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._known.clear()
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
+                with self._transaction():
+                    yield
             finally:
                 self._batching = False
 
@@ -150,14 +145,21 @@ class SqliteStore:
                     yield self._db
                 return
             self._db.execute("BEGIN IMMEDIATE")
-            try:
+            with self._transaction():
                 yield self._db
-                self._db.execute("COMMIT")
-            except BaseException:
-                self._known.clear()
-                if self._db.in_transaction:
-                    self._db.execute("ROLLBACK")
-                raise
+
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        """Commit the transaction begun, or roll it back (forgetting what the store
+        remembers) if the block raises."""
+        try:
+            yield
+            self._db.execute("COMMIT")
+        except BaseException:
+            self._known.clear()
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise
 
     @contextmanager
     def _savepoint(self) -> Iterator[None]:
