@@ -595,9 +595,12 @@ class Engine:
         assert verified is not None
         if follow_up:
             return follow_up[-1]
+        if ok:
+            return verified
+        # a retry answered from its key: the revocation case the first request opened
         opened = [e.data["follow_up"] for e in self.store.history(case_id)
                   if e.action == "commitment_revoked" and e.step == step]
-        return self.store.load(opened[-1]) if opened and not ok else verified
+        return self.store.load(opened[-1]) if opened else verified
 
     def _open_revocation(self, case: Case, step: Step, reason: str, actor: Actor) -> Case:
         if self.store.latest_version("revocation") is None:
@@ -714,7 +717,7 @@ class Engine:
             if case.ended:
                 continue
             deployed = self.deployed(case.workflow_id, case.workflow_version)
-            for step, role in clk.step_positions(deployed.step_roles, case.marking).items():
+            for step, role in deployed.positions(case.marking).items():
                 if deployed.workflow.step(step).department != department:
                     continue
                 clock = case.clocks.get(step)

@@ -32,7 +32,6 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from onething.engine.errors import ActionRefused, NotAuthorized
-from onething.engine.forms import stored_material
 from onething.engine.records import Actor, Case, Event, Role
 from onething.spec.values import personal_logger
 
@@ -127,11 +126,8 @@ def erase_case(engine: Engine, case_id: str, actor: Actor, *,
                 "office's schedule allows one")
         fields = sorted(k for k, v in case.form.items() if v is not None)
         materials = sorted(case.materials)
-        new = attrs.evolve(
-            case, form=dict.fromkeys(case.form), version=case.version + 1,
-            materials={name: {"ref": None, "sha256": stored_material(value)["sha256"]}
-                       for name, value in case.materials.items()},
-            updated_at=moment, events=case.events + 1)
+        new = case.without_personal_data().replace(
+            version=case.version + 1, updated_at=moment, events=case.events + 1)
         data: dict[str, Any] = {"fields": fields, "materials": materials,
                                 "retention": str(period),
                                 "delivered_at": delivery.at.isoformat()}

@@ -174,6 +174,8 @@ else:  # pragma: no cover - PyYAML built without libyaml
 
 
 def _compose(text: str, limits: Limits) -> yaml.Node | None:
+    # a BOM (SourceLines never counts it as a column) is left to the pure-Python reader, the
+    # reference for where things are
     if _FastLoader is not None and "\ufeff" not in text:
         fast = None
         try:

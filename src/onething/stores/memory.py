@@ -88,14 +88,14 @@ class MemoryStore:
             self._remember(case, idempotency)
             for table in (self._cases, self._events, self._timers):
                 self._touch(table, case.id)
-            self._cases[case.id] = _snapshot(case)
+            self._cases[case.id] = case.snapshot()
             self._events[case.id] = list(events)
             self._timers[case.id] = list(timers or [])
 
     def load(self, case_id: str) -> Case:
         with self._lock:
             try:
-                return _snapshot(self._cases[case_id])
+                return self._cases[case_id].snapshot()
             except KeyError:
                 raise UnknownCase(case_id) from None
 
@@ -119,7 +119,7 @@ class MemoryStore:
                 self._touch(self._outbox, item.id)
                 self._outbox[item.id] = attrs.evolve(
                     item, next_attempt_at=item.next_attempt_at or case.updated_at)
-            self._cases[case.id] = _snapshot(case)
+            self._cases[case.id] = case.snapshot()
             self._events[case.id].extend(events)
             if delivery is not None:
                 self._deliveries[delivery.case_id] = delivery
@@ -155,7 +155,7 @@ class MemoryStore:
         if key in self._keys:
             raise Conflict(f"the idempotency key {key!r} has been used already")
         self._touch(self._keys, key)
-        self._keys[key] = (fingerprint, _snapshot(case))
+        self._keys[key] = (fingerprint, case.snapshot())
 
     def erase_snapshots(self, case_id: str) -> int:
         with self._lock:
@@ -169,7 +169,7 @@ class MemoryStore:
     def idempotent(self, key: str) -> tuple[str, Case] | None:
         with self._lock:
             found = self._keys.get(key)
-            return (found[0], _snapshot(found[1])) if found else None
+            return (found[0], found[1].snapshot()) if found else None
 
     def claim_outbox(self, now: datetime, limit: int = 100,
                      lease_seconds: float = 60.0) -> list[OutboxItem]:
@@ -216,7 +216,3 @@ _MISSING = object()
 def _changed(workflow_id: str, version: int) -> str:
     return (f"{workflow_id} version {version} is deployed already with different content; "
             "give the changed workflow a new version number")
-
-
-def _snapshot(case: Case) -> Case:
-    return case.snapshot()

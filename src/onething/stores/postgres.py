@@ -186,10 +186,8 @@ class PostgresStore:
         The server may still refuse the whole batch at its commit (under SERIALIZABLE): that
         ends in :class:`StoreBusy` with nothing written, and the batch may be run again."""
         with self._lock:
-            if self._conn.broken or self._conn.closed:
-                self._conn = self._connect()
             try:
-                with self._conn.transaction():
+                with self._live().transaction():
                     yield
             except _BUSY as exc:
                 raise StoreBusy(self._explain(exc, 1)) from exc
@@ -198,12 +196,17 @@ class PostgresStore:
     def _tx(self) -> Iterator[psycopg.Cursor[Any]]:
         """One transaction on this store's connection (reconnecting if it was lost)."""
         with self._lock:
-            if self._closed:
-                raise psycopg.InterfaceError("the store is closed")
-            if self._conn.broken or self._conn.closed:
-                self._conn = self._connect()
-            with self._conn.transaction(), self._conn.cursor() as cur:
+            conn = self._live()
+            with conn.transaction(), conn.cursor() as cur:
                 yield cur
+
+    def _live(self) -> psycopg.Connection[Any]:
+        """This store's connection, opened again if it was lost (call holding the lock)."""
+        if self._closed:
+            raise psycopg.InterfaceError("the store is closed")
+        if self._conn.broken or self._conn.closed:
+            self._conn = self._connect()
+        return self._conn
 
     def _prepare_schema(self) -> None:
         with self._tx() as cur:

@@ -253,13 +253,12 @@ class SqliteStore:
                 "SELECT id, workflow_id, workflow_version, content_hash, version, state, "
                 "created_at, updated_at FROM cases WHERE id = ?", (case_id,),
             ).fetchone()
-        if row is None:
-            raise UnknownCase(case_id)
-        case = case_from_json({
-            **json.loads(row[5]), "id": row[0], "workflow_id": row[1],
-            "workflow_version": row[2], "content_hash": row[3], "version": row[4],
-            "created_at": row[6], "updated_at": row[7]})
-        with self._lock:
+            if row is None:
+                raise UnknownCase(case_id)
+            case = case_from_json({
+                **json.loads(row[5]), "id": row[0], "workflow_id": row[1],
+                "workflow_version": row[2], "content_hash": row[3], "version": row[4],
+                "created_at": row[6], "updated_at": row[7]})
             self._remember_case(case, None)
         return case
 
