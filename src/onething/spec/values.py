@@ -160,6 +160,9 @@ def _clean(type: str, raw: object, values: tuple[str, ...] | None, minimum: obje
            maximum: object, today: date | None) -> object:
     if raw is None:
         raise ValueProblem("no value given", "fill in a value or leave the field out")
+    if isinstance(raw, int) and raw.bit_length() > _HUGE_BITS:  # str() refuses it, too
+        raise ValueProblem(f"the number {_shown_value(raw)} is far too long",
+                           "write the value the form asks for")
     if type == "enum":
         value = _clean_enum(raw, values)
     elif type == "id_card":
@@ -235,8 +238,7 @@ def _clean_int(raw: object) -> int:
 def _clean_decimal(raw: object) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
         raise ValueProblem(f"expected a number, got {_kind(raw)}", "write a number, e.g. 12 or 0.5")
-    if (isinstance(raw, int) and raw.bit_length() > _HUGE_BITS) or (
-            isinstance(raw, str) and len(raw) > 100):
+    if isinstance(raw, str) and len(raw) > 100:
         raise ValueProblem(f"the number {_shown_value(raw)} is too long",
                            "write an amount of at most 100 characters")
     try:
@@ -289,8 +291,7 @@ def _clean_enum(raw: object, values: tuple[str, ...] | None) -> str:
 
 
 def _clean_phone(raw: object) -> str:
-    if isinstance(raw, bool) or not isinstance(raw, (str, int)) or (
-            isinstance(raw, int) and raw.bit_length() > _HUGE_BITS):
+    if isinstance(raw, bool) or not isinstance(raw, (str, int)):
         raise ValueProblem(f"expected a phone number as text, got {_kind_of_sensitive(raw)}")
     text = _PHONE_NOISE.sub("", str(raw))
     if text.startswith("+86"):
@@ -313,8 +314,6 @@ def _kind_of_sensitive(raw: object) -> str:
 def _clean_id_card(raw: object, today: date) -> str:
     if isinstance(raw, bool) or not isinstance(raw, (str, int)):
         raise ValueProblem(f"expected an identity number as text, got {_kind_of_sensitive(raw)}")
-    if isinstance(raw, int) and raw.bit_length() > _HUGE_BITS:
-        raise ValueProblem("expected an identity number as text, got a number")
     text = re.sub(r"\s", "", str(raw)).upper()
     shown = mask("id_card", text) if len(text) <= 20 else "(too long to show)"
     if len(text) != 18:
