@@ -43,7 +43,7 @@ from typing import Protocol, TypeAlias
 
 import attrs
 
-from onething.spec.values import id_card_check_char
+from onething.spec.values import id_card_check_char, uscc_check_char
 
 LiteralValue: TypeAlias = int | Decimal | str | bool | None
 
@@ -766,7 +766,7 @@ def _parse_date(text: str) -> date | None:
 
 # --- type checking ----------------------------------------------------------
 
-_STRING_LIKE = frozenset({"string", "id_card", "phone", "enum"})
+_STRING_LIKE = frozenset({"string", "id_card", "phone", "enum", "uscc"})
 _EQUALITY_OPS = frozenset({"==", "!="})
 _ORDERED_TYPES = frozenset({"int", "decimal", "date"})
 
@@ -1052,6 +1052,9 @@ def _fresh_text(kind: str, taken: set[object]) -> str:
         elif kind == "id_card":
             body = f"11010119900101{number % 1000:03d}"
             candidate = body + id_card_check_char(body)
+        elif kind == "uscc":
+            body = f"91110000MA{number:07d}"
+            candidate = body + uscc_check_char(body)
         else:
             candidate = f"other{number}" if number else "other"
         if candidate not in taken:

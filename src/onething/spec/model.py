@@ -14,7 +14,8 @@ from onething.spec.location import UNKNOWN, Location
 
 LANGUAGE_VERSION = 1
 
-FIELD_TYPES = ("string", "int", "decimal", "bool", "date", "enum", "id_card", "phone")
+FIELD_TYPES = (
+    "string", "int", "decimal", "bool", "date", "enum", "id_card", "phone", "uscc")
 DELIVERY_METHODS = ("window", "mail", "electronic")
 
 
