@@ -12,6 +12,7 @@ from onething.engine.engine import Engine
 from onething.engine.records import SYSTEM, Actor, applicant, officer, window
 from onething.net.model import Actor as Performer
 from onething.net.model import Transition
+from onething.pseudonyms import Pseudonyms
 from onething.spec.load import load
 from onething.spec.model import Workflow
 
@@ -83,6 +84,8 @@ def shipped(name: str) -> Workflow:
 
 
 VALID_ID_CARD = "430381199001011234"
+#: one fixed keyring, for tests that compare what two engines recorded
+TEST_KEYS = Pseudonyms({"t1": b"onething-tests-key-0123456789ab"})
 
 
 def sample_value(field_type: str, values: tuple[str, ...] | None) -> object:
@@ -90,7 +93,7 @@ def sample_value(field_type: str, values: tuple[str, ...] | None) -> object:
     return {
         "string": "示例", "int": 1, "decimal": "1.5", "bool": True, "date": "2026-01-05",
         "enum": values[0] if values else None, "id_card": VALID_ID_CARD,
-        "phone": "13800138000",
+        "phone": "13800138000", "uscc": "91430381MA4L16JQ92",
     }[field_type]
 
 

@@ -43,7 +43,7 @@ def test_only_an_authorized_agent_may_act_for_the_applicant(engine: Engine) -> N
     engine.authorize_agent(case_id, AGENT.id, applicant())
     engine.supplement(case_id, AGENT, step="registration")
     assert "registration" in engine.waiting_on(case_id)
-    assert engine.history(case_id)[-1].actor == "agent:helper-7"
+    assert engine.history(case_id)[-1].actor == "agent:" + engine.people.pseudonym("helper-7")
 
 
 def test_a_department_sees_only_what_its_steps_read(engine: Engine) -> None:

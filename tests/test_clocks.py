@@ -183,8 +183,9 @@ def test_an_extension_needs_a_supervisor_a_reason_and_stays_within_the_law(
     assert after == at("2026-11-17", 17) and after > before
     with pytest.raises(ActionRefused, match="extended already"):
         engine.extend(case_id, "registration", "1 WD", BOSS, "again")
-    assert engine.history(case_id)[-1].data == {"by": "10 WD",
-                                                "reason": "site inspection needed"}
+    *_, extended, refused = engine.history(case_id)
+    assert extended.data == {"by": "10 WD", "reason": "site inspection needed"}
+    assert refused.action == "refused_attempt" and refused.data["action"] == "extend"
 
 
 def test_a_provisional_due_date_is_recomputed_when_official_data_arrives(

@@ -30,7 +30,7 @@ from onething.engine.engine import Engine
 from onething.engine.errors import ActionRefused
 from onething.engine.records import officer, window
 from onething.errors import OnethingError
-from onething.stores import StoreBusy, base, open_store
+from onething.stores import StoreBusy, StoreCorrupt, base, open_store
 from onething.stores.sqlite import SqliteStore
 
 WORKFLOW_FILE = ROOT / "workflows" / "enterprise_startup.yaml"
@@ -255,7 +255,7 @@ def test_sqlite_lock_released_within_the_budget_is_waited_for(tmp_path: Path,
 def test_other_sqlite_errors_are_not_retried(tmp_path: Path, retries: list[int]) -> None:
     store = SqliteStore(tmp_path / "cases.sqlite3")
     store._db.execute("DROP TABLE idempotency")  # a damaged database is no busy database
-    with pytest.raises(sqlite3.OperationalError, match="no such table"):
+    with pytest.raises(StoreCorrupt, match="no such table"):
         store.idempotent("key")
     assert retries == []
     store.close()

@@ -37,8 +37,8 @@ from hypothesis import strategies as st
 from conftest import ROOT, VALID_ID_CARD, WORKFLOWS, sample_form, sample_materials
 from onething.engine.engine import Engine
 from onething.engine.errors import SubmissionRejected
+from onething.engine.forms import shown_name
 from onething.spec.load import LoadResult, WorkflowInvalid, load, parse, read
-from onething.spec.values import mask_text
 from onething.spec.yamlsource import DEFAULT_LIMITS, Limits
 from workflow_gen import render, workflows
 
@@ -285,7 +285,7 @@ def check_submission(args: tuple[str, dict[str, Any], dict[str, Any]]) -> None:
         assert rejected.problems
         message = str(rejected)
         assert f"{len(rejected.problems)} problem(s)" in message
-        known = set(form) | set(materials) | {mask_text(str(k)) for k in [*form, *materials]} | {
+        known = set(form) | set(materials) | {shown_name(k) for k in [*form, *materials]} | {
             n for w in DEPLOYED if w.id == workflow_id
             for n in [*(f.name for f in w.form.fields), *(m.name for m in w.form.materials)]}
         for problem in rejected.problems:

@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 import pytest
 
-from conftest import ROOT, sample_form, sample_materials, shipped
+from conftest import ROOT, TEST_KEYS, sample_form, sample_materials, shipped
 from onething.calendar import SHANGHAI, FixedClock
 from onething.engine.engine import Engine
 from onething.engine.errors import (
@@ -43,7 +43,7 @@ from onething.engine.records import (
 )
 from onething.engine.timers import Timer
 from onething.stores import open_store
-from onething.stores.base import Store
+from onething.stores.base import Store, StoreCorrupt, StoreUnavailable
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore
 
@@ -349,7 +349,7 @@ def test_a_newer_schema_is_refused_clearly(kind: str, request: pytest.FixtureReq
         reopen = newer_schema_sqlite(tmp_path)
     else:
         reopen = newer_schema_postgres(request.getfixturevalue("pg_database"))
-    with pytest.raises(RuntimeError, match=r"newer onething \(schema 99\).*upgrade onething"):
+    with pytest.raises(StoreCorrupt, match=r"newer onething \(schema 99\).*upgrade onething"):
         reopen()
 
 
@@ -360,12 +360,21 @@ def test_postgres_upgrades_an_older_schema(pg_database: str,
     from onething.stores import postgres
 
     postgres.PostgresStore(pg_database).close()
-    monkeypatch.setattr(postgres, "SCHEMA_VERSION", 2)
-    monkeypatch.setattr(postgres, "MIGRATIONS", {1: "ALTER TABLE cases ADD COLUMN note TEXT"})
+    runs: list[int] = []
+
+    def add_note(cur: object) -> None:
+        runs.append(1)
+        cur.execute("ALTER TABLE cases ADD COLUMN note TEXT")  # type: ignore[attr-defined]
+
+    now = postgres.SCHEMA_VERSION
+    monkeypatch.setattr(postgres, "SCHEMA_VERSION", now + 1)
+    monkeypatch.setattr(postgres, "UPGRADES", {**postgres.UPGRADES, now: add_note})
     postgres.PostgresStore(pg_database).close()
     postgres.PostgresStore(pg_database).close()  # upgraded once only
+    assert runs == [1]
     with psycopg.connect(pg_database) as db:
-        assert db.execute("SELECT value FROM meta").fetchall() == [("2",)]
+        assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'"
+                          ).fetchall() == [(str(now + 1),)]
         assert db.execute("SELECT note FROM cases").fetchall() == []
 
 
@@ -490,7 +499,7 @@ def test_a_lost_connection_is_opened_again(pg_store: Store, pg_url: str) -> None
     pid = pg_store._conn.info.backend_pid
     with psycopg.connect(pg_url, autocommit=True) as admin:
         admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-    with pytest.raises(psycopg.OperationalError):
+    with pytest.raises(StoreUnavailable, match="stopped answering"):
         pg_store.load("c1")
     assert pg_store.load("c1").version == 0
 
@@ -508,7 +517,8 @@ def enterprise_case(store: Store) -> dict[str, Any]:
     store shows of it afterwards."""
     clock = FixedClock(datetime(2026, 9, 30, 9, 0, tzinfo=SHANGHAI))
     ids = count(1)
-    engine = Engine(store, clock=clock, new_id=lambda: f"case-{next(ids)}")
+    engine = Engine(store, clock=clock, new_id=lambda: f"case-{next(ids)}",
+                    pseudonyms=TEST_KEYS)
     engine.deploy(ROOT / "workflows" / "enterprise_startup.yaml")
     desk = window("market_regulation")
     form, materials = sample_form(STARTUP), sample_materials(STARTUP)

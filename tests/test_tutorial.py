@@ -49,9 +49,11 @@ def test_the_full_bundle_runs_as_the_tutorial_says(tmp_path: Path) -> None:
     missing = run("submit", "home-transfer", "--form", str(tmp_path / "form.json"),
                   "--db", db, "--format", "json")
     assert missing.exit_code == 2 and "sale_contract" in missing.output
-    submitted = run("submit", "home-transfer", "--form", str(tmp_path / "form.json"),
-                    "--materials", str(tmp_path / "materials.json"), "--db", db,
-                    "--format", "json")
+    written = re.search(r"^\$ onething submit (.*) --db homes\.sqlite3 --format json$", TEXT,
+                        re.M).group(1).split()
+    assert written[written.index("--as") + 1] == "applicant:chen"  # who supplements later
+    args = [str(tmp_path / a) if a.endswith(".json") else a for a in written]
+    submitted = run("submit", *args, "--db", db, "--format", "json")
     case_id = json.loads(submitted.output)["case"]
     commands = re.findall(r"^\$ onething act CASE (.*) --db homes\.sqlite3$", TEXT, re.M)
     assert len(commands) == 8

@@ -13,11 +13,15 @@ sends. The ``onething.dispatch`` log masks identity and phone numbers
 
 from __future__ import annotations
 
-from datetime import timedelta
-from typing import Protocol
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Protocol
 
 from onething.engine.records import Delivery, OutboxItem
-from onething.spec.values import personal_logger
+from onething.spec.values import mask_text, personal_logger
+
+if TYPE_CHECKING:
+    from onething.stores.base import Store
 
 log = personal_logger("onething.dispatch")
 
@@ -62,3 +66,23 @@ def retry_delay(attempts: int) -> timedelta | None:
     else:
         log.info("a delivery hand-over failed (attempt %d): retried in %s", attempts + 1, delay)
     return delay
+
+
+def dispatch(store: Store, channels: Mapping[str, Channel], now: datetime,
+             limit: int = 100) -> list[OutboxItem]:
+    """Hand due deliveries to their channels (at least once, keyed by the delivery id); a
+    channel's failure is recorded (masked) and retried later, never lost."""
+    handled = []
+    for item in store.claim_outbox(now, limit):
+        channel = channels.get(item.channel) or channels.get("*") or LoggingChannel()
+        try:
+            receipt = channel.send(item)
+        except Exception as exc:  # a channel's failure is recorded and retried, never lost
+            delay = retry_delay(item.attempts)
+            store.finish_outbox(item.id, sent=False,
+                                error=mask_text(f"{type(exc).__name__}: {exc}")[:1000],
+                                retry_at=now + delay if delay else None)
+        else:
+            store.finish_outbox(item.id, sent=True, result=mask_text(str(receipt))[:1000])
+        handled.append(item)
+    return handled

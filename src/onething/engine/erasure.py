@@ -8,10 +8,12 @@ data and keeps the audit skeleton:
 
 * **erased**: every form value (the field names stay, each value becomes ``None``) and every
   material's reference (the material names and their SHA-256 hashes stay);
+* **unlinked**: the case forgets its applicant and their agents (their pseudonyms, see
+  :mod:`onething.pseudonyms`), and every event row that named them says ``erased`` instead;
 * **kept**: the case id, workflow, version and content hash, position, outcomes (who decided
-  what, and why), clocks, the whole history (event names, times, actors and their data, which
-  never hold a form value), the delivery (kind, time, method, items, and its notice, which
-  never holds one either) and the outbox rows.
+  what, and why), clocks, the whole history (event names, times, staff actors and the data,
+  which never holds a form value), the delivery (kind, time, method, items, and its notice,
+  which never holds one either) and the outbox rows.
 
 The retention period is counted from the delivery. It is a parameter (the workflow language
 has no key for it): :data:`DEFAULT_RETENTION` is 10 years, the shorter of the two fixed
@@ -31,16 +33,19 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from onething.engine.errors import ActionRefused, NotAuthorized
-from onething.engine.records import Actor, Case, Event, Role
+from onething.engine import rules
+from onething.engine._unit import Change, advance, request_key
+from onething.engine.errors import ActionRefused
+from onething.engine.records import Actor, Case
 from onething.spec.values import personal_logger
 
 if TYPE_CHECKING:
-    from onething.engine.engine import Deployed, Engine
+    from onething.engine._deployments import Deployed
+    from onething.engine.engine import Engine
 
 log = personal_logger("onething.erasure")
 
-_RETENTION = re.compile(r"\s*([0-9]+)\s*(years?|months?|days?|y|m|d)\s*", re.IGNORECASE)
+_RETENTION = re.compile(r"\s*([0-9]{1,4})\s*(years?|months?|days?|y|m|d)\s*", re.IGNORECASE)
 _UNITS = {"y": "years", "year": "years", "years": "years", "m": "months", "month": "months",
           "months": "months", "d": "days", "day": "days", "days": "days"}
 
@@ -64,7 +69,7 @@ class Retention:
             return text
         if isinstance(text, timedelta):
             return cls(text.days, "days")
-        found = _RETENTION.fullmatch(str(text))
+        found = _RETENTION.fullmatch(str(text)[:40])
         if found is None:
             raise ErasureRefused(f"{str(text)[:40]!r} is not a retention period",
                                  "write a whole number of years, months or days, e.g. "
@@ -88,31 +93,39 @@ class Retention:
 
 DEFAULT_RETENTION = Retention(10, "years")
 
-#: who may erase: the engine's own retention job, or a supervisor (a data protection officer)
-ERASERS = frozenset({Role.SYSTEM, Role.SUPERVISOR})
+#: who may erase (see :mod:`onething.engine.rules`)
+ERASERS = rules.ERASERS
 
 
 def erase_case(engine: Engine, case_id: str, actor: Actor, *,
                retention: str | Retention | timedelta = DEFAULT_RETENTION,
-               now: datetime | None = None) -> Case:
+               now: datetime | None = None, idempotency_key: str | None = None) -> Case:
     """Erase the personal data of delivered case ``case_id`` once ``retention`` has passed
     since its delivery; keep the audit skeleton (see the module docstring).
 
     Refused (:class:`ErasureRefused`) for a case without a delivery or still within its
     retention period, and (:class:`~onething.engine.errors.NotAuthorized`) for an actor who
-    is neither the system nor a supervisor. Returns the erased case; a case erased already is
-    returned as it is.
+    is neither the system nor a supervisor (recorded in the case's history). Returns the
+    erased case; a case erased already is returned as it is.
     """
-    period = Retention.parse(retention)
-    if actor.role not in ERASERS:
-        raise NotAuthorized(f"only the system or a supervisor erases personal data ({actor} "
-                            "may not)", "act as system:<job> or supervisor:<name>@<department>")
-    moment = now or engine.clock.now()
+    from onething.engine._time import aware
 
-    def change(case: Case, deployed: Deployed) -> tuple[Case, list[Event], None] | None:
-        if _already_erased(engine, case):
+    period = Retention.parse(retention)
+    moment = aware(now) or engine.clock.now()
+    who = engine.people.text(actor)
+    key = request_key(idempotency_key, "erase", case_id, who, str(period))
+    try:
+        rules.authorize_erasure(actor)  # by role alone: before anything is read
+    except ActionRefused as refused:
+        engine.units.record_refusal(case_id, "erase", None, who, refused, moment)
+        raise
+    delivery = engine.store.delivery(case_id)  # written once, never changed: safe to read first
+    forget: list[str] = []
+
+    def change(case: Case, deployed: Deployed, at: datetime) -> Change | None:
+        forget[:] = [case.applicant, *case.agents]
+        if case.erased:
             return None
-        delivery = engine.store.delivery(case.id)
         if not case.ended or delivery is None:
             raise ErasureRefused(
                 f"case {case.id} has no delivery yet; its personal data is still in use",
@@ -126,22 +139,21 @@ def erase_case(engine: Engine, case_id: str, actor: Actor, *,
                 "office's schedule allows one")
         fields = sorted(k for k, v in case.form.items() if v is not None)
         materials = sorted(case.materials)
-        new = case.without_personal_data().replace(
-            version=case.version + 1, updated_at=moment, events=case.events + 1)
         data: dict[str, Any] = {"fields": fields, "materials": materials,
                                 "retention": str(period),
                                 "delivered_at": delivery.at.isoformat()}
-        return new, [Event(case.events + 1, moment, "erased", str(actor), None, data)], None
+        erased = case.without_personal_data()
+        return advance(case, at, ("erased", who, None, data), form=erased.form,
+                       materials=erased.materials, applicant="", agents=(), erased=True)
 
-    with engine.batch():  # the case and the snapshots of its requests, together
-        result = engine._commit(case_id, change)
-        engine.store.erase_snapshots(case_id)
+    try:
+        with engine.batch():  # the case, its requests' snapshots and its event rows together
+            result = engine.units.run(case_id, change, key=key, now=moment)
+            engine.store.erase_personal(case_id, forget)
+    except ActionRefused as refused:  # recorded after the batch, which wrote nothing
+        engine.units.record_refusal(case_id, "erase", None, who, refused, moment)
+        raise
     if result is None:
         return engine.store.load(case_id)
     log.info("case %s: personal data erased (%s after its delivery)", case_id, period)
     return result
-
-
-def _already_erased(engine: Engine, case: Case) -> bool:
-    """True once the case's personal data has been erased (its history says so)."""
-    return any(e.action == "erased" for e in engine.store.history(case.id))

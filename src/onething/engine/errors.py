@@ -6,7 +6,11 @@ from collections.abc import Iterable
 
 import attrs
 
-from onething.errors import OnethingError
+from onething.errors import InvalidArgument, OnethingError, _masked
+
+__all__ = ["ActionRefused", "AlreadyDelivered", "CaseEnded", "Conflict", "DeployRefused",
+           "IdempotencyMismatch", "InvalidArgument", "NotAuthorized", "OnethingError",
+           "Problem", "SubmissionRejected", "UnknownCase", "UnknownWorkflow", "Unsound"]
 
 
 @attrs.frozen
@@ -35,8 +39,8 @@ class ActionRefused(OnethingError):
 
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message + (f"; {hint}" if hint else ""))
-        self.message = message
-        self.hint = hint
+        self.message = _masked(message)
+        self.hint = _masked(hint)
 
 
 class IdempotencyMismatch(ActionRefused):
@@ -55,14 +59,14 @@ class UnknownCase(OnethingError, KeyError):
     """No case has this id."""
 
     def __str__(self) -> str:
-        return f"no case with id {self.args[0]!r}"
+        return _masked(f"no case with id {self.args[0]!r}")
 
 
 class UnknownWorkflow(OnethingError, KeyError):
     """No deployed workflow has this id (and version)."""
 
     def __str__(self) -> str:
-        return str(self.args[0])
+        return _masked(str(self.args[0]))
 
 
 class DeployRefused(OnethingError):

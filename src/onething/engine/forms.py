@@ -46,6 +46,7 @@ def clean_material(raw: object) -> dict[str, str | None]:
     if isinstance(raw, str):
         if not raw.strip():
             raise ValueProblem("has an empty reference", MATERIAL_HINT)
+        _check_reference(raw)
         return {"ref": raw, "sha256": None}
     if not isinstance(raw, Mapping):
         raise ValueProblem("is neither a reference nor a mapping with 'ref' and 'sha256'",
@@ -57,12 +58,35 @@ def clean_material(raw: object) -> dict[str, str | None]:
     ref, digest = raw.get("ref"), raw.get("sha256")
     if not isinstance(ref, str) or not ref.strip():
         raise ValueProblem("needs 'ref', the document's reference, as text", MATERIAL_HINT)
+    _check_reference(ref)
     if digest is None:
         return {"ref": ref, "sha256": None}
     if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
         raise ValueProblem("has a 'sha256' that is not 64 hexadecimal digits",
                            "the SHA-256 of the document's content, e.g. from sha256sum")
     return {"ref": ref, "sha256": digest.lower()}
+
+
+#: the longest material reference accepted (a URL or a document store's id)
+MAX_REFERENCE = 2_000
+
+
+def _check_reference(ref: str) -> None:
+    if len(ref) > MAX_REFERENCE:
+        raise ValueProblem(f"has a reference of {len(ref):,} characters",
+                           f"a reference is at most {MAX_REFERENCE:,} characters: a link to "
+                           "the document, not the document")
+    if any(ch < " " or "\ud800" <= ch <= "\udfff" for ch in ref):
+        raise ValueProblem("has a reference with control characters or broken text",
+                           MATERIAL_HINT)
+
+
+def shown_name(name: object) -> str:
+    """A name a caller gave (a field or material that may not exist) as a message shows it:
+    at most 60 characters, broken text escaped, numbers masked."""
+    text = name if isinstance(name, str) else repr(name)
+    text = text[:60].encode("utf-8", "backslashreplace").decode("utf-8")
+    return mask_text("".join(ch if ch >= " " else f"\\x{ord(ch):02x}" for ch in text))
 
 
 def stored_material(value: object) -> dict[str, str | None]:
@@ -84,8 +108,9 @@ def check_submission(
     known = {f.name for f in form_spec.fields}
     for name in form:
         if name not in known:
-            close = difflib.get_close_matches(name, sorted(known), n=1)
-            problems.append(Problem(mask_text(str(name)), "is not a field of this form",
+            close = difflib.get_close_matches(name, sorted(known), n=1) \
+                if isinstance(name, str) else []
+            problems.append(Problem(shown_name(name), "is not a field of this form",
                                     f"did you mean '{close[0]}'?" if close else ""))
     clean: dict[str, Any] = {}
     for spec in form_spec.fields:
@@ -112,8 +137,9 @@ def check_submission(
     names = {m.name for m in form_spec.materials}
     for name in given:
         if name not in names:
-            close = difflib.get_close_matches(name, sorted(names), n=1)
-            problems.append(Problem(mask_text(str(name)), "is not a material of this form",
+            close = difflib.get_close_matches(name, sorted(names), n=1) \
+                if isinstance(name, str) else []
+            problems.append(Problem(shown_name(name), "is not a material of this form",
                                     f"did you mean '{close[0]}'?" if close else ""))
     stored: dict[str, dict[str, str | None]] = {}
     for material in form_spec.materials:

@@ -112,7 +112,19 @@ class Case:
     accepted_at: datetime | None = None
     calendar_version: str = ""
     priority: int = 0
+    #: pseudonyms (:mod:`onething.pseudonyms`) of the applicant and of the agents they
+    #: authorized; empty once the case is erased (the link to the person is dropped)
     agents: tuple[str, ...] = ()
+    applicant: str = ""
+    #: the 好差评 rating once given (一事一评), and the follow-up cases opened from this one
+    rating: int | None = None
+    follow_ups: tuple[str, ...] = ()
+    #: the case this one follows up (a rectification or revocation), if any
+    origin: str | None = None
+    #: how many refused attempts the history holds (capped: see Engine)
+    refused: int = 0
+    #: whether the case's personal data has been erased (after its retention period)
+    erased: bool = False
 
     @property
     def ended(self) -> bool:
@@ -127,8 +139,10 @@ class Case:
 
     def without_personal_data(self) -> Case:
         """A copy with every form value and material reference removed (the field and
-        material names and the materials' hashes stay): what erasure keeps."""
+        material names and the materials' hashes stay) and the link to the applicant and
+        their agents dropped: what erasure keeps."""
         return self.replace(
+            applicant="", agents=(),
             form=dict.fromkeys(self.form),
             materials={name: {"ref": None, "sha256": value.get("sha256")
                               if isinstance(value, dict) else None}
@@ -158,6 +172,12 @@ class Case:
             "calendar_version": self.calendar_version,
             "priority": self.priority,
             "agents": list(self.agents),
+            "applicant": self.applicant,
+            "rating": self.rating,
+            "follow_ups": list(self.follow_ups),
+            "origin": self.origin,
+            "refused": self.refused,
+            "erased": self.erased,
         }
 
 
@@ -192,7 +212,10 @@ def case_from_json(data: dict[str, Any]) -> Case:
         clocks={k: as_clock(v) for k, v in data.get("clocks", {}).items()},
         accepted_at=moment(data.get("accepted_at")),
         calendar_version=data.get("calendar_version", ""), priority=data.get("priority", 0),
-        agents=tuple(data.get("agents", ())),
+        agents=tuple(data.get("agents", ())), applicant=data.get("applicant", ""),
+        rating=data.get("rating"), follow_ups=tuple(data.get("follow_ups", ())),
+        origin=data.get("origin"), refused=data.get("refused", 0),
+        erased=data.get("erased", False),
     )
 
 

@@ -22,7 +22,12 @@ from onething.spec.model import Workflow
 
 @attrs.frozen
 class Timer:
-    """A pending firing: ``kind`` is ``escalation`` or ``path``."""
+    """A pending firing: ``kind`` is ``escalation``, ``milestone`` or ``path``.
+
+    Its id names the case, what fires, the moment it fires and the arming it belongs to (the
+    start of the clock it watches, or the moment its wait began), so a clock that restarts
+    arms new timers and a timer of an earlier arming can never fire for the new one.
+    """
 
     id: str
     case_id: str
@@ -48,7 +53,7 @@ def plan(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
     if "intake" in marking and policy.intake_notice_within is not None:
         at = calendar.add(case.created_at, policy.intake_notice_within,
                           count_from=policy.count_from).deadline
-        out.append(_timer(case, at, "path", "deemed_acceptance"))
+        out.append(_timer(case, at, "path", "deemed_acceptance", armed=case.created_at))
     if "materials:promised" in marking and case.accepted_at is not None:
         limits = [m.deferrable for m in workflow.form.materials
                   if m.name in case.promised and m.deferrable is not None]
@@ -56,7 +61,7 @@ def plan(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
             shortest = min(limits, key=lambda d: calendar.add(case.accepted_at, d).deadline)
             at = calendar.add(case.accepted_at, shortest, count_from=policy.count_from).deadline
             out.append(_timer(case, at, "path", "promise_expired",
-                              data={"limit": str(shortest)}))
+                              data={"limit": str(shortest)}, armed=case.accepted_at))
     if policy.answer_within is not None:
         for key, clock in case.clocks.items():
             if key != clk.CASE and clock["paused_reason"] == "correction":
@@ -64,7 +69,7 @@ def plan(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
                 at = calendar.add(since, policy.answer_within,
                                   count_from=policy.count_from).deadline
                 out.append(_timer(case, at, "path", "correction_expired", key,
-                                  {"limit": str(policy.answer_within)}))
+                                  {"limit": str(policy.answer_within)}, armed=since))
     return out
 
 
@@ -82,9 +87,12 @@ def _escalations(case: Case, key: str, clock: dict[str, Any], policy: clk.ClockP
             continue
         at = due.deadline if rung.after is None else calendar.add(due.deadline, rung.after).deadline
         step = None if key == clk.CASE else key
-        out.append(_timer(case, at, "escalation", rung.action, step,
-                          {"rung": index, "to": rung.to, "clock": key,
-                           "due": due.deadline.isoformat(), "after": str(rung.after or "0 WD")}))
+        data = {"rung": index, "to": rung.to, "clock": key, "due": due.deadline.isoformat(),
+                "after": str(rung.after or "0 WD")}
+        if due.provisional:
+            data["provisional"] = True
+        out.append(_timer(case, at, "escalation", rung.action, step, data,
+                          armed=clock["started"]))
     return out
 
 
@@ -99,12 +107,16 @@ def _milestones(case: Case, key: str, clock: dict[str, Any], workflow: Workflow,
     for name, within in green.milestones:
         if marks.get(name) is None:
             at = calendar.add(started, within, count_from=policy.count_from).deadline
-            out.append(_timer(case, at, "milestone", name, key, {"within": str(within)}))
+            out.append(_timer(case, at, "milestone", name, key, {"within": str(within)},
+                              armed=clock["started"]))
     return out
 
 
 def _timer(case: Case, at: dt.datetime, kind: str, name: str, step: str | None = None,
-           data: dict[str, Any] | None = None) -> Timer:
-    ident = f"{case.id}/{kind}/{name}/{step or '-'}/{(data or {}).get('rung', '')}/{at.isoformat()}"
+           data: dict[str, Any] | None = None, *,
+           armed: dt.datetime | str | None = None) -> Timer:
+    stamp = armed.isoformat() if isinstance(armed, dt.datetime) else (armed or "")
+    rung = (data or {}).get("rung", "")
+    ident = f"{case.id}/{kind}/{name}/{step or '-'}/{rung}/{at.isoformat()}/armed {stamp}"
     return Timer(ident, case.id, at, kind, name, step, data or {})
 

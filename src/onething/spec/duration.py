@@ -8,6 +8,8 @@ from enum import StrEnum
 
 import attrs
 
+from onething.errors import OnethingError
+
 
 class Unit(StrEnum):
     """Working days, natural days, working hours, natural hours."""
@@ -18,11 +20,20 @@ class Unit(StrEnum):
     NH = "NH"
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*$")
+_DURATION = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]+)\s*$")
 
 
-class DurationError(ValueError):
+class DurationError(OnethingError, ValueError):
     """A duration string that cannot be read; the message says what is accepted."""
+
+
+#: the largest amount of a duration: 100 years of natural days (no limit in law is longer)
+MAX_AMOUNT = Decimal(36_500)
+
+
+def _quoted(text: object) -> str:
+    shown = repr(text)
+    return shown if len(shown) <= 40 else shown[:37] + "..."
 
 
 @attrs.frozen
@@ -35,11 +46,13 @@ class Duration:
     @classmethod
     def parse(cls, text: object) -> Duration:
         if isinstance(text, bool) or not isinstance(text, (str, int, float)):
-            raise DurationError(f"expected a duration such as '20 WD', got {text!r}")
-        match = _DURATION.match(str(text))
+            raise DurationError(f"expected a duration such as '20 WD', got a "
+                                f"{type(text).__name__}")
+        match = _DURATION.match(str(text)) if len(str(text)) <= 40 else None
         if not match:
             raise DurationError(
-                f"cannot read {text!r} as a duration; write an amount and a unit, e.g. '20 WD'"
+                f"cannot read {_quoted(text)} as a duration; write an amount and a unit, "
+                "e.g. '20 WD'"
             )
         try:
             amount = Decimal(match.group(1))
@@ -54,7 +67,10 @@ class Duration:
                 "WH (working hours) or NH (natural hours)"
             ) from None
         if amount <= 0:
-            raise DurationError(f"a duration must be positive, got {text!r}")
+            raise DurationError(f"a duration must be positive, got {_quoted(text)}")
+        if amount > MAX_AMOUNT:
+            raise DurationError(f"{_quoted(text)} is longer than any time limit: at most "
+                                f"{MAX_AMOUNT} of a unit")
         return cls(amount, unit)
 
     def __str__(self) -> str:

@@ -19,12 +19,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from onething.stores.base import StoreBusy
+from onething.stores.base import StoreBusy, StoreCorrupt, StoreUnavailable
 
 if TYPE_CHECKING:
     from onething.stores.base import Store
 
-__all__ = ["StoreBusy", "open_store"]
+__all__ = ["StoreBusy", "StoreCorrupt", "StoreUnavailable", "open_store"]
 
 _POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
@@ -34,13 +34,14 @@ def is_url(target: str | Path) -> bool:
     return isinstance(target, str) and target.lower().startswith(_POSTGRES_SCHEMES)
 
 
-def open_store(target: str | Path, *, synchronous: str = "FULL") -> Store:
+def open_store(target: str | Path, *, synchronous: str = "FULL", create: bool = True) -> Store:
     """The store named by ``target``.
 
     ``postgresql://...`` or ``postgres://...`` opens a PostgreSQL database (needs
     ``pip install 'onething[postgres]'``); ``:memory:`` a private in-memory SQLite database;
-    anything else an SQLite file at that path, created if missing (``synchronous`` applies
-    to SQLite only).
+    anything else an SQLite file at that path (``synchronous`` applies to SQLite only).
+    With ``create=False`` a database without onething's tables (an SQLite file that does not
+    exist) is refused with :class:`StoreUnavailable` instead of being made.
     """
     text = str(target)
     if is_url(target):
@@ -50,18 +51,18 @@ def open_store(target: str | Path, *, synchronous: str = "FULL") -> Store:
             if exc.name and not exc.name.startswith("psycopg"):
                 raise
             raise ImportError(
-                f"{_redacted(text)} is a PostgreSQL database, which needs psycopg 3 ({exc}): "
+                f"{redacted(text)} is a PostgreSQL database, which needs psycopg 3 ({exc}): "
                 "pip install 'onething[postgres]'"
             ) from exc
-        return PostgresStore(text)
+        return PostgresStore(text, create=create)
     from onething.stores.sqlite import SqliteStore
 
     if text == ":memory:":
         return SqliteStore(":memory:")
-    return SqliteStore(target, synchronous=synchronous)
+    return SqliteStore(target, synchronous=synchronous, create=create)
 
 
-def _redacted(url: str) -> str:
+def redacted(url: str) -> str:
     """The URL without its password (for messages)."""
     scheme, _, rest = url.partition("://")
     credentials, at, host = rest.rpartition("@")

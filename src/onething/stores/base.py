@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -13,6 +13,9 @@ from typing import Any, Protocol, TypeVar
 from onething.engine.records import Case, Delivery, Event, OutboxItem
 from onething.engine.timers import Timer
 from onething.errors import OnethingError
+
+#: a case opened by a commit, with its first events and timers (a follow-up case)
+Created = tuple[Case, list[Event], list[Timer]]
 
 
 class StoreBusy(OnethingError):
@@ -23,6 +26,18 @@ class StoreBusy(OnethingError):
     errors ("database is locked", serialization failures, lock timeouts) never reach a caller;
     they are retried and, when the budget runs out, end in this error.
     """
+
+
+class StoreUnavailable(OnethingError, OSError):
+    """The database cannot be opened or reached: a missing file or directory (commands that
+    read cases never create one), no permission, a read-only file, a server that does not
+    answer. Nothing was written."""
+
+
+class StoreCorrupt(OnethingError, ValueError):
+    """The database is not one onething can read: another program's file, random or truncated
+    bytes, a schema written by a newer onething, or a record that does not decode. Nothing was
+    written; the message names the file or database and what to do."""
 
 
 #: How many times a store retries a transaction the database refused as busy, by default.
@@ -78,10 +93,22 @@ class Store(Protocol):
     :class:`~onething.engine.errors.AlreadyDelivered` when the case already has a delivery.
     """
 
-    def erase_snapshots(self, case_id: str) -> int:
-        """Remove the personal data from every idempotency snapshot of the case (see
-        :meth:`Case.without_personal_data`); the keys stay, so a late retry is still answered
-        and opens no second case. Returns how many snapshots there were."""
+    def erase_personal(self, case_id: str, forget: Sequence[str] = ()) -> int:
+        """Remove the personal data kept beside the case: every idempotency snapshot loses its
+        form values and applicant (see :meth:`Case.without_personal_data`; the keys stay, so a
+        late retry is still answered and opens no second case), and every text in ``forget``
+        (the applicant's and agents' pseudonyms) is replaced by ``erased`` in the case's event
+        rows. Returns how many snapshots there were."""
+        ...
+
+    def secret(self, name: str) -> bytes:
+        """32 random bytes kept by the store under ``name``, made on first use (the
+        development pseudonym key when the host configures none)."""
+        ...
+
+    def replan(self, case_id: str, version: int, timers: list[Timer]) -> bool:
+        """Replace the case's pending timers if the case is still at ``version``; False when
+        it moved on (its own commit re-planned them)."""
         ...
 
     def batch(self) -> AbstractContextManager[None]:
@@ -110,8 +137,11 @@ class Store(Protocol):
     def commit(self, case: Case, expected_version: int, events: list[Event],
                delivery: Delivery | None = None, timers: list[Timer] | None = None,
                outbox: list[OutboxItem] | None = None,
-               idempotency: tuple[str, str] | None = None) -> None:
-        """Write the case's new state, events, delivery, outbox and timers at once.
+               idempotency: tuple[str, str] | None = None, *,
+               created: Sequence[Created] | None = None) -> None:
+        """Write the case's new state (its workflow version too), events, delivery, outbox,
+        timers and the cases it opens (``created``: follow-ups with their first events and
+        timers) at once.
 
         ``idempotency`` is ``(key, request_fingerprint)``: stored with a snapshot of ``case``
         so that a retried request can be answered with the first result.

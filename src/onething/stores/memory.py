@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,6 +14,7 @@ import attrs
 from onething.engine.errors import AlreadyDelivered, Conflict, DeployRefused, UnknownCase
 from onething.engine.records import Case, Delivery, Event, OutboxItem
 from onething.engine.timers import Timer
+from onething.stores.base import Created
 
 
 class MemoryStore:
@@ -30,6 +32,7 @@ class MemoryStore:
         self._keys: dict[str, tuple[str, Case]] = {}
         self._outbox: dict[str, OutboxItem] = {}
         self._claims: dict[str, datetime] = {}
+        self._secrets: dict[str, bytes] = {}
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -86,11 +89,14 @@ class MemoryStore:
             if case.id in self._cases:
                 raise Conflict(f"a case with id {case.id!r} exists already")
             self._remember(case, idempotency)
-            for table in (self._cases, self._events, self._timers):
-                self._touch(table, case.id)
-            self._cases[case.id] = case.snapshot()
-            self._events[case.id] = list(events)
-            self._timers[case.id] = list(timers or [])
+            self._insert(case, events, timers or [])
+
+    def _insert(self, case: Case, events: list[Event], timers: list[Timer]) -> None:
+        for table in (self._cases, self._events, self._timers):
+            self._touch(table, case.id)
+        self._cases[case.id] = case.snapshot()
+        self._events[case.id] = list(events)
+        self._timers[case.id] = list(timers)
 
     def load(self, case_id: str) -> Case:
         with self._lock:
@@ -102,8 +108,12 @@ class MemoryStore:
     def commit(self, case: Case, expected_version: int, events: list[Event],
                delivery: Delivery | None = None, timers: list[Timer] | None = None,
                outbox: list[OutboxItem] | None = None,
-               idempotency: tuple[str, str] | None = None) -> None:
+               idempotency: tuple[str, str] | None = None, *,
+               created: Sequence[Created] | None = None) -> None:
         with self._lock:
+            for new_case, _, _ in created or ():
+                if new_case.id in self._cases:
+                    raise Conflict(f"a case with id {new_case.id!r} exists already")
             stored = self._cases.get(case.id)
             if stored is None:
                 raise UnknownCase(case.id)
@@ -112,6 +122,10 @@ class MemoryStore:
                                f"expected {expected_version})")
             if delivery is not None and delivery.case_id in self._deliveries:
                 raise AlreadyDelivered(f"case {case.id} already has a delivery")
+            if idempotency is not None and idempotency[0] in self._keys:
+                raise Conflict("this idempotency key has been used already")
+            for new_case, new_events, new_timers in created or ():
+                self._insert(new_case, new_events, new_timers)
             self._remember(case, idempotency)
             for table in (self._cases, self._events, self._deliveries, self._timers):
                 self._touch(table, case.id)
@@ -153,18 +167,35 @@ class MemoryStore:
             return
         key, fingerprint = idempotency
         if key in self._keys:
-            raise Conflict(f"the idempotency key {key!r} has been used already")
+            raise Conflict("this idempotency key has been used already")
         self._touch(self._keys, key)
         self._keys[key] = (fingerprint, case.snapshot())
 
-    def erase_snapshots(self, case_id: str) -> int:
+    def erase_personal(self, case_id: str, forget: Sequence[str] = ()) -> int:
         with self._lock:
             found = [k for k, (_, c) in self._keys.items() if c.id == case_id]
             for key in found:
                 self._touch(self._keys, key)
                 fingerprint, case = self._keys[key]
                 self._keys[key] = (fingerprint, case.without_personal_data())
+            texts = [t for t in forget if t]
+            if texts and case_id in self._events:
+                self._touch(self._events, case_id)
+                self._events[case_id] = [_forgotten(e, texts) for e in self._events[case_id]]
             return len(found)
+
+    def secret(self, name: str) -> bytes:
+        with self._lock:
+            return self._secrets.setdefault(name, secrets.token_bytes(32))
+
+    def replan(self, case_id: str, version: int, timers: list[Timer]) -> bool:
+        with self._lock:
+            stored = self._cases.get(case_id)
+            if stored is None or stored.version != version:
+                return False
+            self._touch(self._timers, case_id)
+            self._timers[case_id] = list(timers)
+            return True
 
     def idempotent(self, key: str) -> tuple[str, Case] | None:
         with self._lock:
@@ -211,6 +242,21 @@ class MemoryStore:
 
 
 _MISSING = object()
+
+
+def _forgotten(event: Event, texts: list[str]) -> Event:
+    """``event`` with each of ``texts`` replaced by ``erased`` in its actor and data."""
+    def scrub(value: Any) -> Any:
+        if isinstance(value, str):
+            for text in texts:
+                value = value.replace(text, "erased")
+            return value
+        if isinstance(value, dict):
+            return {k: scrub(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [scrub(v) for v in value]
+        return value
+    return attrs.evolve(event, actor=scrub(event.actor), data=scrub(event.data))
 
 
 def _changed(workflow_id: str, version: int) -> str:

@@ -36,8 +36,9 @@ from __future__ import annotations
 
 import functools
 import json
+import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -57,9 +58,19 @@ from onething.engine.records import (
     case_to_json,
 )
 from onething.engine.timers import Timer
-from onething.stores.base import StoreBusy, retried, retry_busy
+from onething.spec.values import mask_text
+from onething.stores import _upgrades
+from onething.stores.base import (
+    Created,
+    StoreBusy,
+    StoreCorrupt,
+    StoreUnavailable,
+    retried,
+    retry_busy,
+)
 
-SCHEMA_VERSION = 1
+#: the version of the tables this release writes; older databases are upgraded when opened
+SCHEMA_VERSION = 2
 
 _T = TypeVar("_T")
 
@@ -118,8 +129,6 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
 """
 
-#: ``MIGRATIONS[n]`` upgrades a database from schema ``n`` to ``n + 1`` (one transaction).
-MIGRATIONS: dict[int, str] = {}
 
 _TIMER_COLUMNS = "id, case_id, due_at, kind, name, step, data"
 _OUTBOX_COLUMNS = ("id, delivery_id, case_id, channel, payload, status, attempts, "
@@ -136,7 +145,7 @@ class PostgresStore:
 
     def __init__(self, conninfo: str, *, timer_lease_seconds: float = TIMER_LEASE_SECONDS,
                  connect_timeout: int = 10, lock_timeout_ms: int = 2000,
-                 retries: int = PG_RETRIES) -> None:
+                 retries: int = PG_RETRIES, create: bool = True) -> None:
         if lock_timeout_ms < 0 or retries < 0:
             raise ValueError("lock_timeout_ms and retries must not be negative")
         self.conninfo = conninfo
@@ -146,6 +155,7 @@ class PostgresStore:
         self._connect_timeout = connect_timeout
         self._lock = threading.RLock()
         self._closed = False
+        self._create = create
         self._conn = self._connect()
         try:
             self._retrying(self._prepare_schema)
@@ -156,17 +166,32 @@ class PostgresStore:
     # -- connection ----------------------------------------------------------------------------
 
     def _connect(self) -> psycopg.Connection[Any]:
-        given = conninfo_to_dict(self.conninfo)
+        from onething.stores import redacted
+
+        try:
+            given = conninfo_to_dict(self.conninfo)
+        except psycopg.ProgrammingError as exc:
+            raise StoreUnavailable(f"{redacted(self.conninfo)} is not a PostgreSQL "
+                                   f"connection string ({exc})") from None
         extra = {} if "connect_timeout" in given else {"connect_timeout": self._connect_timeout}
-        conn = psycopg.connect(self.conninfo, autocommit=False, **extra)
+        try:
+            conn = psycopg.connect(self.conninfo, autocommit=False, **extra)
+        except psycopg.OperationalError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
+            raise StoreUnavailable(f"cannot reach the PostgreSQL database "
+                                   f"{redacted(self.conninfo)}: {first}") from None
         with conn.transaction():
             conn.execute(f"SET TIME ZONE '{TIME_ZONE}'")
             conn.execute(f"SET lock_timeout = {self.lock_timeout_ms}")
         return conn
 
     def _retrying(self, run: Callable[[], _T]) -> _T:
-        return retry_busy(run, retries=self.retries, is_busy=lambda e: isinstance(e, _BUSY),
-                          explain=self._explain)
+        try:
+            return retry_busy(run, retries=self.retries,
+                              is_busy=lambda e: isinstance(e, _BUSY), explain=self._explain)
+        except psycopg.OperationalError as exc:
+            raise StoreUnavailable(f"the PostgreSQL database stopped answering: "
+                                   f"{str(exc).strip()[:200]}") from None
 
     def _explain(self, error: Exception, attempts: int) -> str:
         what = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
@@ -211,24 +236,42 @@ class PostgresStore:
     def _prepare_schema(self) -> None:
         with self._tx() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            cur.execute("CREATE TABLE IF NOT EXISTS meta "
-                        "(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-            cur.execute("SELECT value FROM meta WHERE key = 'schema_version'")
-            row = cur.fetchone()
+            cur.execute("SELECT to_regclass('meta') IS NOT NULL, "
+                        "to_regclass('cases') IS NOT NULL")
+            has_meta, has_cases = cur.fetchone()
+            row = None
+            if has_meta:
+                cur.execute("SELECT value FROM meta WHERE key = 'schema_version'")
+                row = cur.fetchone()
             if row is None:
+                if has_cases:
+                    raise StoreCorrupt(
+                        f"{self._where()} holds another program's tables (a 'cases' table "
+                        "but no onething schema version); give onething a database or "
+                        "schema of its own")
+                if not self._create:
+                    raise StoreUnavailable(
+                        f"{self._where()} holds no onething tables yet; check the URL, or "
+                        "create them by deploying a workflow (onething deploy FILE --db URL)")
+                cur.execute("CREATE TABLE IF NOT EXISTS meta "
+                            "(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
                 cur.execute(SCHEMA)
                 cur.execute("INSERT INTO meta VALUES ('schema_version', %s)",
                             (str(SCHEMA_VERSION),))
                 return
-            found = int(row[0])
+            try:
+                found = int(row[0])
+            except ValueError:
+                raise StoreCorrupt(f"{self._where()} has a damaged schema version") from None
             if found > SCHEMA_VERSION:
-                raise RuntimeError(
+                raise StoreCorrupt(
                     f"{self._where()} was written by a newer onething (schema {found}); "
                     f"this release reads schema {SCHEMA_VERSION}: upgrade onething"
                 )
             for version in range(found, SCHEMA_VERSION):
-                cur.execute(MIGRATIONS[version])
+                UPGRADES[version](cur)
             if found < SCHEMA_VERSION:
+                cur.execute(SCHEMA)
                 cur.execute("UPDATE meta SET value = %s WHERE key = 'schema_version'",
                             (str(SCHEMA_VERSION),))
 
@@ -281,19 +324,7 @@ class PostgresStore:
     def create(self, case: Case, events: list[Event], timers: list[Timer] | None = None,
                idempotency: tuple[str, str] | None = None) -> None:
         with self._tx() as cur:
-            try:
-                cur.execute(
-                    "INSERT INTO cases (id, workflow_id, workflow_version, content_hash, "
-                    "version, state, created_at, updated_at, ended) "
-                    "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                    (case.id, case.workflow_id, case.workflow_version, case.content_hash,
-                     case.version, _json(case.state()), _moment(case.created_at),
-                     _moment(case.updated_at), case.ended),
-                )
-            except pg_errors.UniqueViolation:
-                raise Conflict(f"a case with id {case.id!r} exists already") from None
-            _insert_events(cur, case.id, events)
-            _insert_timers(cur, timers or [], {})  # a new case has none to replace
+            _insert_case(cur, case, events, timers or [])
             if idempotency is not None:
                 _remember(cur, case, idempotency)
 
@@ -306,22 +337,25 @@ class PostgresStore:
             row = cur.fetchone()
         if row is None:
             raise UnknownCase(case_id)
-        return case_from_json({
+        return _decoded(case_id, lambda: case_from_json({
             **row[5], "id": row[0], "workflow_id": row[1], "workflow_version": row[2],
             "content_hash": row[3], "version": row[4], "created_at": row[6].isoformat(),
-            "updated_at": row[7].isoformat()})
+            "updated_at": row[7].isoformat()}))
 
     @retried
     def commit(self, case: Case, expected_version: int, events: list[Event],
                delivery: Delivery | None = None, timers: list[Timer] | None = None,
                outbox: list[OutboxItem] | None = None,
-               idempotency: tuple[str, str] | None = None) -> None:
+               idempotency: tuple[str, str] | None = None, *,
+               created: Sequence[Created] | None = None) -> None:
         with self._tx() as cur:
+            for new_case, new_events, new_timers in created or ():
+                _insert_case(cur, new_case, new_events, new_timers)
             cur.execute(
-                "UPDATE cases SET version = %s, state = %s, updated_at = %s, ended = %s "
-                "WHERE id = %s AND version = %s",
+                "UPDATE cases SET version = %s, state = %s, updated_at = %s, ended = %s, "
+                "workflow_version = %s, content_hash = %s WHERE id = %s AND version = %s",
                 (case.version, _json(case.state()), _moment(case.updated_at), case.ended,
-                 case.id, expected_version),
+                 case.workflow_version, case.content_hash, case.id, expected_version),
             )
             if cur.rowcount != 1:
                 cur.execute("SELECT 1 FROM cases WHERE id = %s", (case.id,))
@@ -357,10 +391,12 @@ class PostgresStore:
         with self._tx() as cur:
             cur.execute("SELECT fingerprint, snapshot FROM idempotency WHERE key = %s", (key,))
             row = cur.fetchone()
-        return (row[0], case_from_json(row[1])) if row else None
+        if row is None:
+            return None
+        return row[0], _decoded("(an idempotency snapshot)", lambda: case_from_json(row[1]))
 
     @retried
-    def erase_snapshots(self, case_id: str) -> int:
+    def erase_personal(self, case_id: str, forget: Sequence[str] = ()) -> int:
         with self._tx() as cur:
             cur.execute("SELECT key, snapshot FROM idempotency WHERE case_id = %s FOR UPDATE",
                         (case_id,))
@@ -369,7 +405,31 @@ class PostgresStore:
                 erased = case_from_json(snapshot).without_personal_data()
                 cur.execute("UPDATE idempotency SET snapshot = %s WHERE key = %s",
                             (_json(case_to_json(erased)), key))
+            for text in (t for t in forget if t):
+                cur.execute("UPDATE events SET actor = replace(actor, %(t)s, 'erased'), "
+                            "data = replace(data::text, %(t)s, 'erased')::json "
+                            "WHERE case_id = %(c)s AND (strpos(actor, %(t)s) > 0 "
+                            "OR strpos(data::text, %(t)s) > 0)", {"t": text, "c": case_id})
             return len(rows)
+
+    @retried
+    def secret(self, name: str) -> bytes:
+        with self._tx() as cur:
+            cur.execute("INSERT INTO meta VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
+                        (f"secret:{name}", secrets.token_hex(32)))
+            cur.execute("SELECT value FROM meta WHERE key = %s", (f"secret:{name}",))
+            row = cur.fetchone()
+        return bytes.fromhex(row[0])
+
+    @retried
+    def replan(self, case_id: str, version: int, timers: list[Timer]) -> bool:
+        with self._tx() as cur:
+            cur.execute("SELECT version FROM cases WHERE id = %s FOR UPDATE", (case_id,))
+            row = cur.fetchone()
+            if row is None or row[0] != version:
+                return False
+            _replace_timers(cur, case_id, timers)
+            return True
 
     @retried
     def history(self, case_id: str) -> list[Event]:
@@ -391,7 +451,8 @@ class PostgresStore:
             row = cur.fetchone()
         if row is None:
             return None
-        return Delivery(row[0], row[1], row[2], row[3], row[4], tuple(row[5]), row[6])
+        return _decoded(case_id, lambda: Delivery(row[0], row[1], row[2], row[3], row[4],
+                                                  tuple(row[5]), row[6]))
 
     @retried
     def case_ids(self) -> list[str]:
@@ -524,6 +585,23 @@ def _insert_timers(cur: psycopg.Cursor[Any], timers: list[Timer],
         )
 
 
+def _insert_case(cur: psycopg.Cursor[Any], case: Case, events: list[Event],
+                 timers: list[Timer]) -> None:
+    try:
+        cur.execute(
+            "INSERT INTO cases (id, workflow_id, workflow_version, content_hash, "
+            "version, state, created_at, updated_at, ended) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (case.id, case.workflow_id, case.workflow_version, case.content_hash,
+             case.version, _json(case.state()), _moment(case.created_at),
+             _moment(case.updated_at), case.ended),
+        )
+    except pg_errors.UniqueViolation:
+        raise Conflict(f"a case with id {case.id!r} exists already") from None
+    _insert_events(cur, case.id, events)
+    _insert_timers(cur, timers, {})  # a new case has none to replace
+
+
 def _remember(cur: psycopg.Cursor[Any], case: Case, idempotency: tuple[str, str]) -> None:
     key, fingerprint = idempotency
     try:
@@ -533,7 +611,47 @@ def _remember(cur: psycopg.Cursor[Any], case: Case, idempotency: tuple[str, str]
             (key, fingerprint, case.id, _json(case_to_json(case)), _moment(case.updated_at)),
         )
     except pg_errors.UniqueViolation:
-        raise Conflict(f"the idempotency key {key!r} has been used already") from None
+        raise Conflict("this idempotency key has been used already") from None
+
+
+def _decoded(what: str, decode: Callable[[], _T]) -> _T:
+    """``decode()``, or :class:`StoreCorrupt` naming the record when a stored row does not
+    decode (a damaged or hand-edited database)."""
+    try:
+        return decode()
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise StoreCorrupt(f"the stored record of {what} does not decode "
+                           f"({type(exc).__name__}); restore the database from a backup") \
+            from None
+
+
+def _upgrade_1(cur: psycopg.Cursor[Any]) -> None:
+    """Schema 1 -> 2: keys as digests, people as pseudonyms (see stores/_upgrades.py)."""
+    cur.execute("SELECT case_id, actor FROM events WHERE seq = 1 AND action = 'submit'")
+    submitted = dict(cur.fetchall())
+    cur.execute("SELECT id, state FROM cases")
+    for case_id, state in cur.fetchall():
+        cur.execute("UPDATE cases SET state = %s WHERE id = %s",
+                    (_json(_upgrades.case_state(state, submitted.get(case_id))), case_id))
+    cur.execute("SELECT key, case_id, snapshot FROM idempotency")
+    for key, case_id, snapshot in cur.fetchall():
+        snapshot.update(_upgrades.case_state(snapshot, submitted.get(case_id)))
+        cur.execute("UPDATE idempotency SET key = %s, snapshot = %s WHERE key = %s",
+                    (_upgrades.key_digest(key), _json(snapshot), key))
+    cur.execute("SELECT case_id, seq, action, actor, data FROM events")
+    for case_id, seq, action, actor, data in cur.fetchall():
+        cur.execute("UPDATE events SET actor = %s, data = %s WHERE case_id = %s AND seq = %s",
+                    (_upgrades.actor_text(actor),
+                     Json(_upgrades.event_data(action, data), dumps=_dumps_lenient),
+                     case_id, seq))
+    cur.execute("SELECT id, last_error FROM outbox")
+    for item_id, error in cur.fetchall():
+        cur.execute("UPDATE outbox SET last_error = %s WHERE id = %s",
+                    (mask_text(error), item_id))
+
+
+#: ``UPGRADES[n]`` upgrades an open transaction from schema ``n`` to ``n + 1``
+UPGRADES: dict[int, Callable[[psycopg.Cursor[Any]], Any]] = {1: _upgrade_1}
 
 
 def _timer(row: tuple[Any, ...]) -> Timer:

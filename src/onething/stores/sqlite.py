@@ -14,13 +14,15 @@ a caller as :class:`sqlite3.OperationalError`.
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from onething.engine.errors import AlreadyDelivered, Conflict, DeployRefused, UnknownCase
 from onething.engine.records import (
@@ -32,9 +34,19 @@ from onething.engine.records import (
     case_to_json,
 )
 from onething.engine.timers import Timer
-from onething.stores.base import BUSY_RETRIES, retried, retry_busy
+from onething.spec.values import mask_text
+from onething.stores import _upgrades
+from onething.stores.base import (
+    BUSY_RETRIES,
+    Created,
+    StoreCorrupt,
+    StoreUnavailable,
+    retried,
+    retry_busy,
+)
 
-SCHEMA_VERSION = 1
+#: the version of the tables this release writes; older databases are upgraded when opened
+SCHEMA_VERSION = 2
 
 _T = TypeVar("_T")
 
@@ -73,15 +85,22 @@ CREATE TABLE IF NOT EXISTS deliveries (
 
 
 class SqliteStore:
-    """A store in one SQLite file (``":memory:"`` for a private in-memory database)."""
+    """A store in one SQLite file (``":memory:"`` for a private in-memory database).
+
+    ``create=False`` refuses a file that does not exist yet (:class:`StoreUnavailable`)
+    instead of making an empty database: what commands that read cases use, so that a
+    mistyped path is an error, not an empty answer.
+    """
 
     def __init__(self, path: str | Path, *, synchronous: str = "FULL",
-                 busy_timeout_ms: int = 5000, retries: int = BUSY_RETRIES) -> None:
-        if synchronous.upper() not in ("FULL", "NORMAL", "EXTRA"):
+                 busy_timeout_ms: int = 5000, retries: int = BUSY_RETRIES,
+                 create: bool = True) -> None:
+        if str(synchronous).upper() not in ("FULL", "NORMAL", "EXTRA"):
             raise ValueError("synchronous must be FULL, NORMAL or EXTRA")
         if busy_timeout_ms < 0 or retries < 0:
             raise ValueError("busy_timeout_ms and retries must not be negative")
         self.path = str(path)
+        _check_path(self.path, create)
         self.busy_timeout_ms = int(busy_timeout_ms)
         self.retries = int(retries)
         self._lock = threading.RLock()
@@ -90,8 +109,13 @@ class SqliteStore:
         # while the row still has that version (every write bumps it), so a load is one
         # version lookup and an unchanged timer set is not rewritten; cleared on any rollback
         self._known: dict[str, tuple[Case, list[Timer] | None]] = {}
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                   timeout=self.busy_timeout_ms / 1000)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None,
+                                       check_same_thread=False,
+                                       timeout=self.busy_timeout_ms / 1000)
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"cannot open the SQLite database {self.path}: {exc}") \
+                from None
         try:
             self._retrying(lambda: self._open(synchronous.upper()))
         except BaseException:
@@ -105,17 +129,31 @@ class SqliteStore:
         self._db.execute(f"PRAGMA synchronous = {synchronous}")
         self._db.execute("PRAGMA foreign_keys = ON")
         with self._write() as db:
+            tables = {r[0] for r in db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            found = None
+            if "meta" in tables:
+                row = db.execute(
+                    "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+                found = _schema_number(row[0], self.path) if row else None
+            if found is None and tables:
+                raise StoreCorrupt(
+                    f"{self.path} is an SQLite database of another program (it has tables "
+                    "but no onething schema version); give onething a file of its own")
+            if found is not None and found > SCHEMA_VERSION:
+                raise StoreCorrupt(
+                    f"{self.path} was written by a newer onething (schema {found}); "
+                    f"this release reads schema {SCHEMA_VERSION}: upgrade onething")
+            for version in range(found or SCHEMA_VERSION, SCHEMA_VERSION):
+                UPGRADES[version](db)
             for statement in SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
-            row = db.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-            if row is None:
+            if found is None:
                 db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-            elif int(row[0]) > SCHEMA_VERSION:
-                raise RuntimeError(
-                    f"{self.path} was written by a newer onething (schema {row[0]}); "
-                    f"this release reads schema {SCHEMA_VERSION}: upgrade onething"
-                )
+            elif found < SCHEMA_VERSION:
+                db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                           (str(SCHEMA_VERSION),))
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -174,7 +212,22 @@ class SqliteStore:
         self._db.execute("RELEASE write")
 
     def _retrying(self, run: Callable[[], _T]) -> _T:
-        return retry_busy(run, retries=self.retries, is_busy=_busy, explain=self._explain)
+        try:
+            return retry_busy(run, retries=self.retries, is_busy=_busy, explain=self._explain)
+        except sqlite3.Error as exc:
+            raise self._translated(exc) from None
+
+    def _translated(self, error: sqlite3.Error) -> Exception:
+        """The database's own error as one of the store's (a broken or unusable file)."""
+        text = str(error)
+        if "readonly" in text or "read-only" in text:
+            return StoreUnavailable(f"the SQLite database {self.path} is read-only ({text}); "
+                                    "give onething a file (and directory) it may write")
+        if isinstance(error, sqlite3.OperationalError) and ("unable to open" in text
+                                                            or "disk I/O" in text):
+            return StoreUnavailable(f"cannot use the SQLite database {self.path}: {text}")
+        return StoreCorrupt(f"{self.path} is not a readable onething database ({text}); "
+                            "restore it from a backup")
 
     def _explain(self, error: Exception, attempts: int) -> str:
         return (f"the SQLite database {self.path} stayed locked by another connection through "
@@ -225,20 +278,24 @@ class SqliteStore:
     def create(self, case: Case, events: list[Event], timers: list[Timer] | None = None,
                idempotency: tuple[str, str] | None = None) -> None:
         with self._write() as db:
-            try:
-                db.execute(
-                    "INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
-                    (case.id, case.workflow_id, case.workflow_version, case.content_hash,
-                     case.version, _json(case.state()),
-                     _iso(case.created_at), _iso(case.updated_at)),
-                )
-            except sqlite3.IntegrityError:
-                raise Conflict(f"a case with id {case.id!r} exists already") from None
-            _insert_events(db, case.id, events)
-            _replace_timers(db, case.id, timers or [])
+            self._insert_case(db, case, events, timers or [])
             if idempotency is not None:
                 _remember(db, case, idempotency)
-            self._remember_case(case, list(timers or []))
+
+    def _insert_case(self, db: sqlite3.Connection, case: Case, events: list[Event],
+                     timers: list[Timer]) -> None:
+        try:
+            db.execute(
+                "INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                (case.id, case.workflow_id, case.workflow_version, case.content_hash,
+                 case.version, _json(case.state()),
+                 _iso(case.created_at), _iso(case.updated_at)),
+            )
+        except sqlite3.IntegrityError:
+            raise Conflict(f"a case with id {case.id!r} exists already") from None
+        _insert_events(db, case.id, events)
+        _replace_timers(db, case.id, timers)
+        self._remember_case(case, list(timers))
 
     @retried
     def load(self, case_id: str) -> Case:
@@ -255,10 +312,10 @@ class SqliteStore:
             ).fetchone()
             if row is None:
                 raise UnknownCase(case_id)
-            case = case_from_json({
+            case = _decoded(row[0], lambda: case_from_json({
                 **json.loads(row[5]), "id": row[0], "workflow_id": row[1],
                 "workflow_version": row[2], "content_hash": row[3], "version": row[4],
-                "created_at": row[6], "updated_at": row[7]})
+                "created_at": row[6], "updated_at": row[7]}))
             self._remember_case(case, None)
         return case
 
@@ -271,13 +328,17 @@ class SqliteStore:
     def commit(self, case: Case, expected_version: int, events: list[Event],
                delivery: Delivery | None = None, timers: list[Timer] | None = None,
                outbox: list[OutboxItem] | None = None,
-               idempotency: tuple[str, str] | None = None) -> None:
+               idempotency: tuple[str, str] | None = None, *,
+               created: Sequence[Created] | None = None) -> None:
         with self._write() as db:
+            for new_case, new_events, new_timers in created or ():
+                self._insert_case(db, new_case, new_events, new_timers)
             cursor = db.execute(
-                "UPDATE cases SET version = ?, state = ?, updated_at = ?, ended = ? "
-                "WHERE id = ? AND version = ?",
+                "UPDATE cases SET version = ?, state = ?, updated_at = ?, ended = ?, "
+                "workflow_version = ?, content_hash = ? WHERE id = ? AND version = ?",
                 (case.version, _json(case.state()),
-                 _iso(case.updated_at), int(case.ended), case.id, expected_version),
+                 _iso(case.updated_at), int(case.ended), case.workflow_version,
+                 case.content_hash, case.id, expected_version),
             )
             if cursor.rowcount != 1:
                 exists = db.execute("SELECT 1 FROM cases WHERE id = ?", (case.id,)).fetchone()
@@ -315,7 +376,7 @@ class SqliteStore:
             self._remember_case(case, None if kept is None else list(kept))
 
     @retried
-    def erase_snapshots(self, case_id: str) -> int:
+    def erase_personal(self, case_id: str, forget: Sequence[str] = ()) -> int:
         with self._write() as db:
             rows = db.execute("SELECT key, snapshot FROM idempotency WHERE case_id = ?",
                               (case_id,)).fetchall()
@@ -323,7 +384,34 @@ class SqliteStore:
                 erased = case_from_json(json.loads(snapshot)).without_personal_data()
                 db.execute("UPDATE idempotency SET snapshot = ? WHERE key = ?",
                            (_json(case_to_json(erased)), key))
+            for text in (t for t in forget if t):
+                db.execute("UPDATE events SET actor = replace(actor, ?, 'erased'), "
+                           "data = replace(data, ?, 'erased') WHERE case_id = ? AND "
+                           "(instr(actor, ?) > 0 OR instr(data, ?) > 0)",
+                           (text, text, case_id, text, text))
+            self._known.pop(case_id, None)
             return len(rows)
+
+    @retried
+    def secret(self, name: str) -> bytes:
+        with self._write() as db:
+            db.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)",
+                       (f"secret:{name}", secrets.token_hex(32)))
+            row = db.execute("SELECT value FROM meta WHERE key = ?",
+                             (f"secret:{name}",)).fetchone()
+        return bytes.fromhex(row[0])
+
+    @retried
+    def replan(self, case_id: str, version: int, timers: list[Timer]) -> bool:
+        with self._write() as db:
+            row = db.execute("SELECT version FROM cases WHERE id = ?", (case_id,)).fetchone()
+            if row is None or row[0] != version:
+                return False
+            _replace_timers(db, case_id, timers)
+            known = self._known.get(case_id)
+            if known is not None and known[0].version == version:
+                self._known[case_id] = (known[0], list(timers))
+            return True
 
     @retried
     def history(self, case_id: str) -> list[Event]:
@@ -336,8 +424,9 @@ class SqliteStore:
                 "SELECT 1 FROM cases WHERE id = ?", (case_id,)
             ).fetchone() is None:
                 raise UnknownCase(case_id)
-        return [Event(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4], json.loads(r[5]))
-                for r in rows]
+        return _decoded(case_id, lambda: [
+            Event(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4], json.loads(r[5]))
+            for r in rows])
 
     @retried
     def delivery(self, case_id: str) -> Delivery | None:
@@ -348,8 +437,9 @@ class SqliteStore:
             ).fetchone()
         if row is None:
             return None
-        return Delivery(row[0], row[1], row[2], datetime.fromisoformat(row[3]), row[4],
-                        tuple(json.loads(row[5])), json.loads(row[6]))
+        return _decoded(case_id, lambda: Delivery(
+            row[0], row[1], row[2], datetime.fromisoformat(row[3]), row[4],
+            tuple(json.loads(row[5])), json.loads(row[6])))
 
     @retried
     def due_timers(self, now: datetime, limit: int = 100) -> list[Timer]:
@@ -380,7 +470,10 @@ class SqliteStore:
         with self._lock:
             row = self._db.execute("SELECT fingerprint, snapshot FROM idempotency WHERE key = ?",
                                    (key,)).fetchone()
-        return (row[0], case_from_json(json.loads(row[1]))) if row else None
+        if row is None:
+            return None
+        return row[0], _decoded("(an idempotency snapshot)",
+                                lambda: case_from_json(json.loads(row[1])))
 
     @retried
     def claim_outbox(self, now: datetime, limit: int = 100,
@@ -508,3 +601,74 @@ def _iso(value: datetime | None) -> str:
 
 def _now() -> str:
     return datetime.now().astimezone().isoformat()
+
+
+def _check_path(path: str, create: bool) -> None:
+    """Refuse, with the reason, a path SQLite could not open or should not create."""
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    if not path:
+        raise StoreUnavailable("no database named: give an SQLite file or a "
+                               "postgresql:// URL (--db or $ONETHING_DB)")
+    target = Path(path)
+    if target.is_dir():
+        raise StoreUnavailable(f"{path} is a directory, not an SQLite database file")
+    if not target.exists():
+        if not create:
+            raise StoreUnavailable(
+                f"there is no database at {path}; check the path (--db or $ONETHING_DB), "
+                "or create it by deploying a workflow: onething deploy FILE --db " + path)
+        parent = target.parent
+        if not parent.is_dir():
+            raise StoreUnavailable(f"cannot create {path}: the directory {parent} does not "
+                                   "exist")
+        if not os.access(parent, os.W_OK):
+            raise StoreUnavailable(f"cannot create {path}: the directory {parent} is not "
+                                   "writable")
+    elif not os.access(target, os.R_OK):
+        raise StoreUnavailable(f"{path} is not readable (permissions)")
+
+
+def _schema_number(value: object, path: str) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        raise StoreCorrupt(f"{path} has a damaged schema version ({mask_text(str(value))[:20]!r})"
+                           "; restore it from a backup") from None
+
+
+def _decoded(what: str, decode: Callable[[], _T]) -> _T:
+    """``decode()``, or :class:`StoreCorrupt` naming the record when a stored row does not
+    decode (a damaged or hand-edited database)."""
+    try:
+        return decode()
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise StoreCorrupt(f"the stored record of {what} does not decode "
+                           f"({type(exc).__name__}); restore the database from a backup") \
+            from None
+
+
+def _upgrade_1(db: sqlite3.Connection) -> None:
+    """Schema 1 -> 2: keys as digests, people as pseudonyms (see stores/_upgrades.py)."""
+    submitted = {case_id: actor for case_id, actor in db.execute(
+        "SELECT case_id, actor FROM events WHERE seq = 1 AND action = 'submit'")}
+    for case_id, state in db.execute("SELECT id, state FROM cases").fetchall():
+        new = _upgrades.case_state(json.loads(state), submitted.get(case_id))
+        db.execute("UPDATE cases SET state = ? WHERE id = ?", (_json(new), case_id))
+    for key, case_id, snapshot in db.execute(
+            "SELECT key, case_id, snapshot FROM idempotency").fetchall():
+        data = json.loads(snapshot)
+        data.update(_upgrades.case_state(data, submitted.get(case_id)))
+        db.execute("UPDATE idempotency SET key = ?, snapshot = ? WHERE key = ?",
+                   (_upgrades.key_digest(key), json.dumps(data, ensure_ascii=False), key))
+    for case_id, seq, action, actor, data in db.execute(
+            "SELECT case_id, seq, action, actor, data FROM events").fetchall():
+        db.execute("UPDATE events SET actor = ?, data = ? WHERE case_id = ? AND seq = ?",
+                   (_upgrades.actor_text(actor),
+                    _json_any(_upgrades.event_data(action, json.loads(data))), case_id, seq))
+    for item_id, error in db.execute("SELECT id, last_error FROM outbox").fetchall():
+        db.execute("UPDATE outbox SET last_error = ? WHERE id = ?", (mask_text(error), item_id))
+
+
+#: ``UPGRADES[n]`` upgrades an open write transaction from schema ``n`` to ``n + 1``
+UPGRADES: dict[int, Callable[[sqlite3.Connection], Any]] = {1: _upgrade_1}

@@ -1,0 +1,325 @@
+"""The actions the case net defines (accept, approve, refuse, request_correction, supplement,
+withdraw, deliver, the path timers ...): one pure change per action, firing one transition of
+the compiled machine and following the case's clocks."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from onething.engine import clocks as clk
+from onething.engine import rules
+from onething.engine._unit import Change
+from onething.engine.errors import ActionRefused, CaseEnded, Problem, SubmissionRejected
+from onething.engine.forms import check_submission, clean_material
+from onething.engine.notices import build_notice
+from onething.engine.records import SYSTEM, Actor, Case, Delivery, Event
+from onething.machine.compile import Fired, NotEnabled
+from onething.net.model import STEP_ROLES, Transition
+from onething.net.semantics import form_guard
+from onething.spec import expr as exprs
+from onething.spec.model import Step, Workflow
+from onething.spec.values import ValueProblem
+
+if TYPE_CHECKING:
+    from onething.engine._deployments import Deployed
+    from onething.engine.engine import Engine
+
+#: department outcomes recorded per step, as the outcome they stand for
+OUTCOMES = {"approve": "approve", "approve_on_commitment": "approve", "refuse": "refuse",
+            "revoke_commitment": "refuse"}
+COMMITMENT_ACTIONS = frozenset({"approve_on_commitment", "revoke_commitment"})
+TIMER_REASONS = {
+    "correction_expired": "the correction was not answered within its limit",
+    "promise_expired": "the promised materials did not arrive within the promise (容缺)",
+    "deemed_acceptance": "no notice within the intake limit (行政许可法 art. 32): accepted",
+}
+
+
+@attrs.frozen
+class Wanted:
+    """An action as asked for: its name, its step, and (rarely) the exact variant."""
+
+    action: str
+    step: str | None = None
+    name: str | None = None
+
+    @property
+    def label(self) -> str:
+        """``approve tax``, ``accept``."""
+        return f"{self.action} {self.step}" if self.step else self.action
+
+
+Pick = Callable[[Case], Wanted]
+
+
+def fixed(action: str, step: str | None = None) -> Pick:
+    """A pick that always wants ``action`` on ``step``."""
+    wanted = Wanted(action, step)
+    return lambda case: wanted
+
+
+def accept_pick(case: Case) -> Wanted:
+    """The window's accept: on the promise when materials were promised (容缺)."""
+    return Wanted("accept", None, "accept:promise" if case.promised else "accept")
+
+
+def net_change(engine: Engine, pick: Pick, actor: Actor,
+               payload: Mapping[str, Any]) -> Callable[[Case, Deployed, datetime], Change]:
+    """The change an action makes: pick its transition, authorize, fire it, follow clocks."""
+    def change(case: Case, deployed: Deployed, now: datetime) -> Change:
+        return fire(engine, case, deployed, pick(case), actor, payload, now)
+    return change
+
+
+def fire(engine: Engine, case: Case, deployed: Deployed, wanted: Wanted, actor: Actor,
+         payload: Mapping[str, Any], now: datetime) -> Change:
+    """Fire the transition ``wanted`` means on ``case``; refuse what is not possible now."""
+    workflow, compiled = deployed.workflow, deployed.compiled
+    if case.ended:
+        raise CaseEnded(ended_message(case), "nothing about a delivered case may change")
+    marking = compiled.marking_of(case.marking)
+    transition = _resolve(deployed, wanted, marking, case)
+    if transition is None:
+        raise ActionRefused(f"'{wanted.label}' is not an action of {workflow.id}",
+                            hint_steps(workflow, wanted.step))
+    people = engine.people
+    rules.authorize_transition(people, workflow, transition, actor, case)
+    if transition.action in COMMITMENT_ACTIONS:
+        _check_commitment(workflow, transition, case)
+    who = people.text(actor)
+    # form and materials are replaced, never changed, by the actions that change them
+    new = case.replace(outcomes=dict(case.outcomes), updated_at=now,
+                       version=case.version + 1)
+    data: dict[str, Any] = {}
+    if transition.action == "supplement":
+        _apply_fields(workflow, transition, new, payload, data)
+    if transition.action == "supplement_material":
+        _apply_materials(new, payload, data)
+    try:
+        fired = compiled.fire(marking, transition, form_guard(new.form))
+    except NotEnabled:
+        raise ActionRefused(
+            f"'{transition.label}' is not possible now",
+            "possible now: " + (", ".join(
+                t.label for t in compiled.enabled(marking, form_guard(case.form))
+            ) or "nothing"),
+        ) from None
+    if transition.action == "deliver":
+        data["method"] = delivery_method(workflow, case, payload.get("method"))
+    reason = payload.get("reason") or ""
+    if reason:
+        data["reason"] = reason
+    if transition.step and transition.action in OUTCOMES:
+        _record_outcome(engine, workflow, transition, new, who, reason, now, data)
+    moved = [t.name for t in fired.transitions[1:]]
+    if moved:
+        data["then"] = moved
+    new.marking = compiled.names_of(fired.marking)
+    follow_clocks(engine, deployed, case, new, fired, now, data)
+    seq = case.events
+    events = [Event(seq + 1, now, transition.action or transition.name, who,
+                    transition.step, data)]
+    delivery = None
+    kinds = [t.delivers for t in fired.transitions if t.delivers is not None]
+    if kinds:
+        active = {p.step for p in compiled.net.places
+                  if p.step and p.role in STEP_ROLES and p.name in case.marking}
+        delivery = _delivery(workflow, new, kinds[0].value, active, transition,
+                             data.get("method"), reason, now)
+        new.delivery_kind = delivery.kind
+        events.append(Event(seq + 2, now, "delivered", str(SYSTEM), None,
+                            {"kind": delivery.kind, "delivery": delivery.id,
+                             "items": list(delivery.items)}))
+    new.events = seq + len(events)
+    return Change(new, events, delivery)
+
+
+def _record_outcome(engine: Engine, workflow: Workflow, transition: Transition, new: Case,
+                    who: str, reason: str, now: datetime, data: dict[str, Any]) -> None:
+    step_id = transition.step
+    assert step_id is not None
+    outcome = OUTCOMES[transition.action or ""]
+    record: dict[str, Any] = {"outcome": outcome, "reason": reason, "by": sys.intern(who)}
+    if transition.action in ("approve", "refuse") and not reason:
+        record = _shared(record)  # records are replaced, never changed: equal ones are one
+    new.outcomes[step_id] = record
+    if transition.action == "approve_on_commitment":
+        record.update(commitment_terms(engine, workflow.step(step_id), now))
+        if "verify_by" in record:
+            data["verify_by"] = record["verify_by"]
+    if transition.action == "revoke_commitment":
+        record["commitment"] = "revoked"
+    if outcome == "approve":
+        new.produced = tuple(dict.fromkeys([*new.produced, *workflow.step(step_id).produces]))
+
+
+def follow_clocks(engine: Engine, deployed: Deployed, case: Case, new: Case, fired: Fired,
+                  now: datetime, data: dict[str, Any]) -> None:
+    """Start, pause, resume and stop clocks as the action moved the case."""
+    new.clocks = dict(case.clocks)  # copy on write: clk.follow copies what it changes
+    before = deployed.positions(case.marking)
+    after = deployed.positions(new.marking)
+    changes = clk.follow(new.clocks, before, after, now, deployed.limits, deployed.policy)
+    green = deployed.workflow.green_channel
+    if new.priority and green is not None:
+        for key, what in changes:
+            if what in ("started", "restarted") and key != clk.CASE:
+                new.clocks[key]["milestones"] = {name: None for name, _ in green.milestones}
+    if any(t.action in ("accept", "deemed_acceptance") for t in fired.transitions):
+        new.accepted_at = now
+        new.calendar_version = engine.calendar.data_version
+        limit = deployed.workflow.time_limit
+        new.clocks[clk.CASE] = clk.new_clock(
+            now, limit.committed if limit else None, limit.statutory if limit else None)
+        changes.append((clk.CASE, "started"))
+    if any(t.delivers is not None for t in fired.transitions):
+        for key, clock in new.clocks.items():
+            if clock["finished"] is None:
+                clk.finish(clk.own(new.clocks, key), now)
+    else:
+        clk.follow_case(new.clocks, after, now)
+    if changes:
+        data["clocks"] = [f"{key} {what}" for key, what in changes]
+
+
+def _resolve(deployed: Deployed, wanted: Wanted, marking: int, case: Case) -> Transition | None:
+    """The transition meant by an action: the enabled one if any, else any match."""
+    matching = [t for t in deployed.actions.get((wanted.action, wanted.step), ())
+                if wanted.name is None or t.name == wanted.name]
+    if len(matching) <= 1:
+        return matching[0] if matching else None
+    semantics = deployed.compiled.semantics
+    return next(semantics.enabled(marking, form_guard(case.form), matching), matching[0])
+
+
+def _delivery(workflow: Workflow, case: Case, kind: str, active: set[str],
+              transition: Transition, method: str | None, reason: str,
+              now: datetime) -> Delivery:
+    items = tuple(i for i in workflow.delivery.bundle if i in case.produced) \
+        if kind == "result" else ()
+    notice = build_notice(workflow, case, kind, active, items, reason,
+                          transition.step if kind != "result" else None)
+    return Delivery(f"D-{case.id}", case.id, kind, now,
+                    method or delivery_method(workflow, case, None), items, notice)
+
+
+def delivery_method(workflow: Workflow, case: Case, method: str | None) -> str:
+    """The method asked for, else the form's choice, else the workflow's first."""
+    methods = workflow.delivery.methods
+    chosen = method or case.form.get("delivery_method") or methods[0]
+    if chosen not in methods:
+        raise ActionRefused(f"'{str(chosen)[:40]}' is not a delivery method of {workflow.id}",
+                            "use one of: " + ", ".join(methods))
+    return str(chosen)
+
+
+def _apply_fields(workflow: Workflow, transition: Transition, case: Case,
+                  payload: Mapping[str, Any], data: dict[str, Any]) -> None:
+    fields = payload.get("fields") or {}
+    outside = sorted(set(fields) - set(transition.rewrites))
+    if outside:
+        raise ActionRefused(
+            f"a correction of '{transition.step}' may change only what the step reads",
+            f"'{', '.join(str(n)[:40] for n in outside)}' is not read by '{transition.step}'",
+        )
+    merged = {**case.form, **fields}
+    clean, problems = check_submission(workflow.form, merged, case.materials)
+    if clean is None:
+        raise SubmissionRejected(problems)
+    case.form = clean.form
+    case.materials = {**case.materials, **clean_materials(payload.get("materials") or {})}
+    data["fields"] = sorted(fields)
+    data["materials"] = sorted(payload.get("materials") or {})
+
+
+def _apply_materials(case: Case, payload: Mapping[str, Any], data: dict[str, Any]) -> None:
+    given = clean_materials({k: v for k, v in (payload.get("materials") or {}).items() if v})
+    missing = [m for m in case.promised if m not in given]
+    if missing:
+        raise ActionRefused("the promised materials are not all here",
+                            "still missing: " + ", ".join(missing))
+    case.materials = {**case.materials, **given}
+    data["materials"] = sorted(given)
+    case.promised = ()
+
+
+def clean_materials(given: Mapping[str, Any]) -> dict[str, dict[str, str | None]]:
+    """Brought materials as the case stores them (reference and hash), every problem at once."""
+    out, problems = {}, []
+    for name, raw in given.items():
+        try:
+            out[name] = clean_material(raw)
+        except ValueProblem as problem:
+            problems.append(Problem(str(name)[:80], problem.message, problem.hint))
+    if problems:
+        raise SubmissionRejected(problems)
+    return out
+
+
+def _check_commitment(workflow: Workflow, transition: Transition, case: Case) -> None:
+    step = workflow.step(transition.step)
+    if transition.action == "revoke_commitment":
+        if not pending_commitment(case, step.id):
+            raise ActionRefused(f"step '{step.id}' has no commitment awaiting "
+                                "verification", "only an approval on commitment can be "
+                                "revoked, and only once")
+        return
+    terms = step.commitment
+    if terms is not None and terms.when is not None \
+            and not exprs.evaluate(terms.when.expr, case.form):
+        raise ActionRefused(f"this applicant may not commit for '{step.id}': "
+                            f"{terms.when.text} does not hold",
+                            "decide with approve (or refuse) after the full review")
+
+
+def commitment_terms(engine: Engine, step: Step, now: datetime) -> dict[str, Any]:
+    """What an approval on commitment records: pending, and the verify-by date."""
+    terms: dict[str, Any] = {"commitment": "pending"}
+    within = step.commitment.verify_within if step.commitment else None
+    if within is not None:
+        terms["verify_by"] = engine.calendar.add(now, within).deadline.isoformat()
+    return terms
+
+
+def pending_commitment(case: Case, step: str | None) -> bool:
+    """True while ``step`` was approved on commitment and not yet verified."""
+    return bool(step) and case.outcomes.get(step or "", {}).get("commitment") == "pending"
+
+
+_SHARED: dict[tuple[str, str], dict[str, Any]] = {}
+
+
+def _shared(record: dict[str, Any]) -> dict[str, Any]:
+    """One object for each (outcome, actor) without a reason: most steps' records."""
+    key = (record["outcome"], record["by"])
+    if len(_SHARED) >= 4096 and key not in _SHARED:
+        return record
+    return _SHARED.setdefault(key, record)
+
+
+def ended_message(case: Case) -> str:
+    """Why nothing about ``case`` may change: how it ended, and where."""
+    at = ""
+    for step, outcome in case.outcomes.items():
+        if outcome["outcome"] == "refuse" and case.delivery_kind == "refusal":
+            at = f" at step {step}"
+    return f"case {case.id} ended by {case.delivery_kind}{at}"
+
+
+def hint_steps(workflow: Workflow, step: str | None) -> str:
+    """A hint naming the closest step, or the steps and outcomes there are."""
+    import difflib
+
+    ids = [s.id for s in workflow.iter_steps()]
+    if step and step not in ids:
+        close = difflib.get_close_matches(step, ids, n=1)
+        if close:
+            return f"did you mean step '{close[0]}'?"
+        return "steps: " + ", ".join(ids)
+    return ("outcomes: approve, refuse, request_correction, start_special_procedure, "
+            "end_special_procedure")

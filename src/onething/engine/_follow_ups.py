@@ -1,0 +1,150 @@
+"""What may still happen after a delivery and open a linked case: the 好差评 rating (a bad one
+opens a rectification) and the later verification of a 告知承诺 commitment (a false one opens a
+revocation, or — before the delivery — ends the case with the item's refusal).
+
+A follow-up case is built inside the change and committed in the same transaction as the event
+that opens it (:mod:`onething.engine._unit`): two concurrent ratings or verifications, or a
+retry after a crash, never open two.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from onething.engine import rules
+from onething.engine._actions import Wanted, ended_message, fire, hint_steps, pending_commitment
+from onething.engine._deployments import Deployed, shipped_data
+from onething.engine._submission import build
+from onething.engine._unit import Change, advance, request_key
+from onething.engine.errors import ActionRefused, CaseEnded
+from onething.engine.records import SYSTEM, Actor, Case
+from onething.errors import InvalidArgument
+from onething.spec.values import mask_text
+
+if TYPE_CHECKING:
+    from onething.engine.engine import Engine
+
+#: the longest comment or reason accepted (a rating's comment, a revocation's reason)
+MAX_TEXT = 2_000
+
+RATINGS = "5 非常满意, 4 满意, 3 基本满意, 2 不满意, 1 非常不满意"
+
+
+def free_text(text: object, what: str) -> str:
+    """Text people type (a comment, a reason), masked; refused when it is not text or too
+    long."""
+    if not isinstance(text, str):
+        raise InvalidArgument(f"{what} is text, not {type(text).__name__}")
+    if len(text) > MAX_TEXT:
+        raise InvalidArgument(f"{what} of {len(text):,} characters is too long",
+                              f"at most {MAX_TEXT:,}")
+    return mask_text(text.encode("utf-8", "replace").decode("utf-8")
+                     if any("\ud800" <= ch <= "\udfff" for ch in text) else text)
+
+
+def _follow_up_deployed(engine: Engine, workflow_id: str, file: str) -> Deployed:
+    if engine.store.latest_version(workflow_id) is None:
+        engine.deploy(shipped_data(file))
+    return engine.deployed(workflow_id)
+
+
+def evaluate(engine: Engine, case_id: str, rating: int, actor: Actor, comment: str,
+             idempotency_key: str | None, now: datetime | None) -> Case:
+    """好差评: rate a delivered case once; a rating of 1 or 2 opens a rectification case."""
+    if isinstance(rating, bool) or not isinstance(rating, int):
+        raise InvalidArgument(f"a rating is a whole number 1 to 5, not "
+                              f"{type(rating).__name__}", RATINGS)
+    if not 1 <= rating <= 5:
+        raise ActionRefused(f"a rating is 1 to 5, got {rating}", RATINGS)
+    comment = free_text(comment, "a comment")
+    who = engine.people.text(actor)
+    key = request_key(idempotency_key, "evaluate", case_id, rating, comment, who)
+    rectification = _follow_up_deployed(engine, "rectification", "rectification.yaml") \
+        if rating <= 2 else None
+
+    def change(case: Case, deployed: Deployed, at: datetime) -> Change:
+        if not case.ended:
+            raise ActionRefused("a case is rated after its delivery")
+        rules.authorize_rating(engine.people, actor, case)
+        if case.rating is not None:
+            raise ActionRefused("this case has been rated already (一事一评)")
+        data: dict[str, Any] = {"rating": rating}
+        if comment:
+            data["comment"] = comment
+        opened = ()
+        if rectification is not None:
+            follow_up = build(engine, rectification, {
+                "original_case": case.id, "department": deployed.workflow.lead,
+                "rating": rating, "comment": comment}, None, who=str(SYSTEM),
+                applicant=case.applicant, now=at, origin=case.id)
+            data["follow_up"] = follow_up.case.id
+            opened = (follow_up,)
+        step = advance(case, at, ("evaluated", who, None, data), rating=rating,
+                       follow_ups=case.follow_ups + tuple(c.case.id for c in opened))
+        return Change(step.case, step.events, None, opened)
+
+    rated = engine.units.run(case_id, change, key=key, now=now,
+                             attempt=("evaluate", None, who))
+    assert rated is not None
+    return engine.store.load(rated.follow_ups[-1]) if rating <= 2 and rated.follow_ups \
+        else rated
+
+
+def verify_commitment(engine: Engine, case_id: str, step: str, ok: bool, actor: Actor,
+                      reason: str, idempotency_key: str | None,
+                      now: datetime | None) -> Case:
+    """告知承诺制: confirm a commitment, or revoke it — before the delivery as the item's
+    refusal (the case's one delivery), after a delivered result by a linked revocation case
+    (returned)."""
+    if not isinstance(ok, bool):
+        raise InvalidArgument("ok is True (confirmed) or False (the commitment was false)")
+    reason = free_text(reason, "a reason")
+    if not ok and not reason.strip():
+        raise ActionRefused("a revocation needs the reason (what did not match the "
+                            "commitment)", "pass reason=...")
+    who = engine.people.text(actor)
+    key = request_key(idempotency_key, "verify", case_id, who, step, ok, reason)
+    revocation = None if ok else _follow_up_deployed(engine, "revocation", "revocation.yaml")
+
+    def change(case: Case, deployed: Deployed, at: datetime) -> Change:
+        workflow = deployed.workflow
+        if step not in {s.id for s in workflow.iter_steps()}:
+            raise ActionRefused(f"'{str(step)[:40]}' is not a step of {workflow.id}",
+                                hint_steps(workflow, step))
+        rules.authorize_step_department(workflow, step, actor, "verifies the commitment")
+        if not ok and not case.ended:
+            return fire(engine, case, deployed, Wanted("revoke_commitment", step), actor,
+                        {"reason": reason}, at)
+        if not pending_commitment(case, step):
+            raise ActionRefused(f"step '{step}' has no commitment awaiting verification",
+                                "a commitment is verified once, after approve_on_commitment")
+        if case.ended and case.delivery_kind != "result":
+            raise CaseEnded(ended_message(case) + "; there is no approval to verify")
+        outcomes = dict(case.outcomes)
+        outcomes[step] = {**outcomes[step], "commitment": "confirmed" if ok else "revoked"}
+        data: dict[str, Any] = {"ok": ok}
+        if reason:
+            data["reason"] = reason
+        opened = ()
+        if not ok:
+            assert revocation is not None
+            follow_up = build(engine, revocation, {
+                "original_case": case.id, "step": step,
+                "department": workflow.step(step).department, "reason": reason,
+                "found_by": who}, None, who=str(SYSTEM), applicant=case.applicant, now=at,
+                origin=case.id)
+            data["follow_up"] = follow_up.case.id
+            opened = (follow_up,)
+        action = "commitment_confirmed" if ok else "commitment_revoked"
+        moved = advance(case, at, (action, who, step, data), outcomes=outcomes,
+                        follow_ups=case.follow_ups + tuple(c.case.id for c in opened))
+        return Change(moved.case, moved.events, None, opened)
+
+    verified = engine.units.run(case_id, change, key=key, now=now,
+                                attempt=("verify_commitment", step, who))
+    assert verified is not None
+    if not ok and verified.ended and verified.follow_ups and \
+            verified.delivery_kind == "result":
+        return engine.store.load(verified.follow_ups[-1])
+    return verified

@@ -1,0 +1,97 @@
+"""Reading cases: a department's queue, what an actor may see of a case, what can happen now,
+and the clocks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from onething.engine import clocks as clk
+from onething.engine import rules
+from onething.engine._actions import pending_commitment
+from onething.engine.errors import NotAuthorized
+from onething.engine.records import Actor
+from onething.net.model import STEP_ROLES
+from onething.net.semantics import form_guard
+
+if TYPE_CHECKING:
+    from onething.engine.engine import Engine
+
+
+@attrs.frozen
+class QueueItem:
+    """One step waiting in a department's queue; ``provisional`` when its due date rests on a
+    calendar year without official data."""
+
+    case_id: str
+    step: str
+    priority: int
+    position: str
+    due: datetime | None
+    status: str
+    provisional: bool = False
+
+
+def queue(engine: Engine, department: str, now: datetime) -> list[QueueItem]:
+    """A department's work: green-channel cases first, then by due date (oldest first)."""
+    items = []
+    for case_id in engine.store.case_ids():
+        case = engine.store.load(case_id)
+        if case.ended:
+            continue
+        deployed = engine.deployed(case.workflow_id, case.workflow_version)
+        for step, role in deployed.positions(case.marking).items():
+            if deployed.workflow.step(step).department != department:
+                continue
+            clock = case.clocks.get(step)
+            view = clk.view(engine.calendar, step, clock, now, deployed.policy) \
+                if clock else None
+            due = (view.committed_due or view.statutory_due) if view else None
+            items.append(QueueItem(case.id, step, case.priority, role.value,
+                                   due.deadline if due else None,
+                                   view.status.value if view else "normal",
+                                   bool(due is not None and due.provisional)))
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    return sorted(items, key=lambda i: (-i.priority, i.due or far, i.case_id))
+
+
+def view(engine: Engine, case_id: str, actor: Actor) -> dict[str, Any]:
+    """What ``actor`` may see of the case's form and materials; a refusal is recorded."""
+    case = engine.store.load(case_id)
+    workflow = engine.deployed(case.workflow_id, case.workflow_version).workflow
+    try:
+        names = rules.visible_names(engine.people, workflow, actor, case)
+    except NotAuthorized as refused:
+        engine.units.record_refusal(case_id, "view", None, engine.people.text(actor), refused)
+        raise
+    return {"fields": {k: v for k, v in case.form.items() if k in names},
+            "materials": {k: v for k, v in case.materials.items() if k in names}}
+
+
+def possible(engine: Engine, case_id: str) -> list[str]:
+    """What can happen to the case now, as event labels (``approve seal``, ...)."""
+    case = engine.store.load(case_id)
+    if case.ended:
+        return []
+    compiled = engine.deployed(case.workflow_id, case.workflow_version).compiled
+    marking = compiled.marking_of(case.marking)
+    return [t.label for t in compiled.enabled(marking, form_guard(case.form))
+            if t.action != "revoke_commitment" or pending_commitment(case, t.step)]
+
+
+def waiting_on(engine: Engine, case_id: str) -> list[str]:
+    """The steps currently awaiting a department (or the applicant's correction)."""
+    case = engine.store.load(case_id)
+    compiled = engine.deployed(case.workflow_id, case.workflow_version).compiled
+    return [p.step for p in compiled.net.places
+            if p.name in case.marking and p.step and p.role in STEP_ROLES]
+
+
+def clocks(engine: Engine, case_id: str, now: datetime) -> list[clk.ClockView]:
+    """Every clock of the case with its due dates and status (normal/warning/overdue)."""
+    case = engine.store.load(case_id)
+    policy = engine.deployed(case.workflow_id, case.workflow_version).policy
+    return [clk.view(engine.calendar, key, clock, now, policy)
+            for key, clock in case.clocks.items()]

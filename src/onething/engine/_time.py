@@ -1,0 +1,253 @@
+"""Time: firing due timers (escalations, green-channel milestones, the path timers), extensions
+of a limit, milestones shown by departments, and adopting newer calendar data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from onething.calendar import SHANGHAI, WorkCalendar
+from onething.engine import clocks as clk
+from onething.engine import rules
+from onething.engine._actions import TIMER_REASONS, Wanted, ended_message, fire, hint_steps
+from onething.engine._unit import Change, advance, log, request_key
+from onething.engine.errors import ActionRefused, CaseEnded
+from onething.engine.records import SYSTEM, Actor, Case
+from onething.engine.timers import Timer, plan
+from onething.errors import InvalidArgument
+from onething.spec.duration import Duration
+from onething.spec.values import mask_text
+
+if TYPE_CHECKING:
+    from onething.engine._deployments import Deployed
+    from onething.engine.engine import Engine
+
+
+@attrs.frozen
+class Firing:
+    """A timer a tick handled: it fired (``error`` empty), or it failed on its own with
+    ``error`` (the other timers of the tick fired regardless)."""
+
+    timer: Timer
+    case_id: str
+    error: str = ""
+
+    @property
+    def fired(self) -> bool:
+        """Whether the timer fired."""
+        return not self.error
+
+    @property
+    def provisional(self) -> bool:
+        """Whether the due date it fired at rests on a provisional calendar year."""
+        return bool(self.timer.data.get("provisional"))
+
+
+def aware(now: datetime | None, what: str = "now") -> datetime | None:
+    """``now`` if it is None or a time with its zone; refuses a naive time."""
+    if now is None:
+        return None
+    if not isinstance(now, datetime):
+        raise InvalidArgument(f"{what} is a datetime, not {type(now).__name__}")
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise InvalidArgument(f"{what} has no time zone",
+                              "give an aware time, e.g. datetime(2026, 10, 8, 9, "
+                              "tzinfo=SHANGHAI) or 2026-10-08T09:00+08:00")
+    return now
+
+
+def tick(engine: Engine, now: datetime | None, page: int) -> list[Firing]:
+    """Fire every timer due at ``now``, page after page, until none is due; each in its own
+    transaction, each failing on its own (reported, the others still fire)."""
+    moment = aware(now) or engine.clock.now()
+    if page < 1:
+        raise InvalidArgument("a page holds at least one timer")
+    handled: list[Firing] = []
+    seen: set[str] = set()
+    while True:
+        fresh = [t for t in engine.store.claim_timers(moment, page + len(seen))
+                 if t.id not in seen]
+        if not fresh:
+            return handled
+        for timer in fresh:
+            seen.add(timer.id)
+            firing = _fire_one(engine, timer, moment)
+            if firing is not None:
+                handled.append(firing)
+
+
+def _fire_one(engine: Engine, timer: Timer, now: datetime) -> Firing | None:
+    stale: list[tuple[int, list[Timer]]] = []
+
+    def change(case: Case, deployed: Deployed, at: datetime) -> Change | None:
+        pending = plan(case, deployed.workflow, deployed.policy, engine.calendar, at)
+        if timer.id not in {t.id for t in pending} or timer.due_at > at:
+            stale.append((case.version, pending))
+            return None
+        return _fired(engine, case, deployed, timer, at)
+
+    try:
+        case = engine.units.run(timer.case_id, change, now=now)
+        if case is None:
+            if stale:  # an earlier arming, or a plan the calendar moved: store today's plan
+                engine.store.replan(timer.case_id, *stale[-1])
+            return None
+    except ActionRefused:
+        return None  # the case moved on meanwhile: the timer is no longer pending
+    except Exception as exc:  # one timer's failure is reported and never stops the others
+        error = mask_text(f"{type(exc).__name__}: {exc}")[:500]
+        log.error("timer %s of case %s failed: %s", timer.name, timer.case_id, error)
+        return Firing(timer, timer.case_id, error)
+    return Firing(timer, case.id)
+
+
+def _fired(engine: Engine, case: Case, deployed: Deployed, timer: Timer, now: datetime) -> Change:
+    system = str(SYSTEM)
+    if timer.kind == "milestone":
+        clocks = dict(case.clocks)
+        clock = clk.own(clocks, timer.step or "")
+        clock["milestones"][timer.name] = "missed"
+        return advance(case, now, ("escalated", system, timer.step,
+                                   {"action": "milestone_missed", "milestone": timer.name,
+                                    "to": "supervisor", "timer": timer.id,
+                                    "within": timer.data["within"]}), clocks=clocks)
+    if timer.kind == "escalation":
+        clocks = dict(case.clocks)
+        clock = clk.own(clocks, timer.data["clock"])
+        clock["escalated"] = [*clock["escalated"], timer.data["rung"]]
+        to = timer.data["to"]
+        if to == "department":
+            to = deployed.workflow.step(timer.step).department if timer.step \
+                else deployed.workflow.lead
+        elif to == "lead":
+            to = deployed.workflow.lead
+        data: dict[str, Any] = {"action": timer.name, "to": to, "due": timer.data["due"],
+                                "after": timer.data["after"], "timer": timer.id}
+        if timer.data.get("provisional"):
+            data["provisional"] = True
+        return advance(case, now, ("escalated", system, timer.step, data), clocks=clocks)
+    change = fire(engine, case, deployed, Wanted(timer.name, timer.step), SYSTEM,
+                  {"reason": TIMER_REASONS.get(timer.name, timer.name)}, now)
+    change.events[0].data["timer"] = timer.id
+    return change
+
+
+def extend(engine: Engine, case_id: str, step: str | None, amount: str | Duration,
+           actor: Actor, reason: str, idempotency_key: str | None,
+           now: datetime | None) -> Case:
+    """Approve an extension of a limit (行政许可法 art. 42)."""
+    extra = amount if isinstance(amount, Duration) else Duration.parse(amount)
+    if not isinstance(reason, str) or not reason.strip():
+        raise ActionRefused("an extension needs a reason", "the applicant is told why")
+    reason = mask_text(reason[:2_000])
+    who = engine.people.text(actor)
+    key = request_key(idempotency_key, "extend", case_id, step, str(extra), who, reason)
+
+    def change(case: Case, deployed: Deployed, at: datetime) -> Change:
+        workflow = deployed.workflow
+        if step is not None and step not in {s.id for s in workflow.iter_steps()}:
+            raise ActionRefused(f"'{str(step)[:40]}' is not a step of {workflow.id}",
+                                hint_steps(workflow, step))
+        rules.authorize_extension(workflow, step, actor)
+        clock_key = step or clk.CASE
+        if case.ended:
+            raise CaseEnded(ended_message(case))
+        clock = case.clocks.get(clock_key)
+        if clock is None or clock["finished"] is not None:
+            raise ActionRefused(f"'{clock_key}' has no running clock to extend")
+        if clock.get("extension"):
+            raise ActionRefused(f"'{clock_key}' has been extended already",
+                                "the law allows one extension")
+        bound = deployed.policy.case_extension_max if step is None \
+            else deployed.policy.extension_max
+        if extra.unit != bound.unit or extra.amount > bound.amount:
+            raise ActionRefused(f"an extension of {extra} exceeds the bound of {bound}",
+                                "行政许可法 art. 42: +10 WD, joint handling +15 WD")
+        clocks = dict(case.clocks)
+        clk.own(clocks, clock_key)["extension"] = str(extra)
+        return advance(case, at, ("extended", who, step, {"by": str(extra), "reason": reason}),
+                       clocks=clocks)
+
+    result = engine.units.run(case_id, change, key=key, now=now,
+                              attempt=("extend", step, who))
+    assert result is not None
+    return result
+
+
+def record_milestone(engine: Engine, case_id: str, step: str, milestone: str, actor: Actor,
+                     note: str, idempotency_key: str | None, now: datetime | None) -> Case:
+    """A department shows a milestone on its step (green channel: arrange/feedback/...)."""
+    note = mask_text(str(note)[:2_000])
+    who = engine.people.text(actor)
+    key = request_key(idempotency_key, "milestone", case_id, step, milestone, who, note)
+
+    def change(case: Case, deployed: Deployed, at: datetime) -> Change:
+        workflow = deployed.workflow
+        if step not in {s.id for s in workflow.iter_steps()}:
+            raise ActionRefused(f"'{str(step)[:40]}' is not a step of {workflow.id}",
+                                hint_steps(workflow, step))
+        rules.authorize_step_department(workflow, step, actor, "records milestones")
+        if case.ended:
+            raise CaseEnded(ended_message(case))
+        clock = case.clocks.get(step)
+        marks = (clock or {}).get("milestones")
+        if clock is None or clock["finished"] is not None or marks is None:
+            raise ActionRefused(f"step '{step}' has no open milestones",
+                                "milestones apply to green-channel cases' running steps")
+        if milestone not in marks:
+            raise ActionRefused(f"'{str(milestone)[:40]}' is not a milestone",
+                                "milestones: " + ", ".join(marks))
+        clocks = dict(case.clocks)
+        clk.own(clocks, step)["milestones"][milestone] = at.isoformat()
+        return advance(case, at, ("milestone", who, step,
+                                  {"milestone": milestone, **({"note": note} if note else {})}),
+                       clocks=clocks)
+
+    result = engine.units.run(case_id, change, key=key, now=now,
+                              attempt=("record_milestone", step, who))
+    assert result is not None
+    return result
+
+
+def refresh_calendar(engine: Engine, calendar: WorkCalendar) -> list[str]:
+    """Adopt newer calendar data; recompute open cases' due dates and record the change."""
+    old, engine.calendar = engine.calendar, calendar
+    changed = []
+    for case_id in engine.store.case_ids():
+        case = engine.store.load(case_id)
+        if case.ended or not case.clocks:
+            continue
+        if engine.units.run(case_id, lambda c, d, at: _recompute(engine, c, d, old, at)) \
+                is not None:
+            changed.append(case_id)
+    return changed
+
+
+def _recompute(engine: Engine, case: Case, deployed: Deployed, old: WorkCalendar,
+               now: datetime) -> Change | None:
+    if case.ended:
+        return None
+    moves = {}
+    for key, clock in case.clocks.items():
+        for which in ("committed", "statutory"):
+            before = clk.due(old, clock, which, now, deployed.policy)
+            after = clk.due(engine.calendar, clock, which, now, deployed.policy)
+            if before is not None and after is not None and (
+                    before.deadline != after.deadline or before.provisional
+                    != after.provisional):
+                moves[f"{key} {which}"] = {
+                    "from": before.date.isoformat(), "to": after.date.isoformat(),
+                    "provisional": after.provisional}
+    if not moves and case.calendar_version == engine.calendar.data_version:
+        return None
+    return advance(case, now, ("calendar_refreshed", str(SYSTEM), None,
+                               {"calendar": engine.calendar.data_version, "due_dates": moves}),
+                   calendar_version=engine.calendar.data_version)
+
+
+def local(moment: datetime) -> str:
+    """``moment`` as people at the hall read it: Shanghai time with its zone."""
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M %z")
+

@@ -1,0 +1,216 @@
+"""The unit of work every change to a case goes through: load, change, plan timers, commit —
+retried when another action got there first, answered from its idempotency key when it was
+made before.
+
+A *change* is a pure function ``(case, deployed, now) -> Change | None``: it reads nothing but
+the case it is given and writes nothing at all. What it produces — the case's next version, its
+new events, its delivery, and any follow-up case it opens — is committed by the store in one
+transaction, so a follow-up case exists exactly when the event that opened it does, and a
+change retried after a conflict opens nothing twice.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import random
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from onething.engine.dispatch import outbox_for
+from onething.engine.errors import (
+    ActionRefused,
+    AlreadyDelivered,
+    CaseEnded,
+    Conflict,
+    IdempotencyMismatch,
+    OnethingError,
+)
+from onething.engine.records import Case, Delivery, Event
+from onething.engine.timers import plan
+from onething.errors import InvalidArgument
+from onething.spec.values import personal_logger
+
+if TYPE_CHECKING:
+    from onething.engine._deployments import Deployed
+    from onething.engine.engine import Engine
+
+RETRIES = 5
+#: refused attempts a case's history keeps; later ones are logged (masked), not stored, so
+#: that nobody can grow a history without bound by trying what they may not do
+REFUSALS_KEPT = 20
+#: the longest idempotency key accepted
+MAX_KEY = 200
+
+log = personal_logger("onething.engine")
+
+
+@attrs.frozen
+class NewCase:
+    """A case a change opens (a follow-up), committed with the change."""
+
+    case: Case
+    events: list[Event]
+    deployed: Deployed
+
+
+@attrs.frozen
+class Change:
+    """What a change produces: the case's next version, its new events, its delivery (at the
+    end) and the cases it opens."""
+
+    case: Case
+    events: list[Event]
+    delivery: Delivery | None = None
+    created: tuple[NewCase, ...] = ()
+
+
+ChangeFn = Callable[[Case, "Deployed", datetime], "Change | None"]
+#: one line of history a change writes: (action, actor text, step, data)
+Entry = tuple[str, str, "str | None", "dict[str, Any]"]
+
+
+def advance(case: Case, now: datetime, *entries: Entry, **changes: Any) -> Change:
+    """The case's next version, at ``now``, with ``entries`` appended to its history."""
+    seq = case.events
+    events = [Event(seq + i, now, action, actor, step, data)
+              for i, (action, actor, step, data) in enumerate(entries, start=1)]
+    new = case.replace(version=case.version + 1, updated_at=now, events=seq + len(events),
+                       **changes)
+    return Change(new, events)
+
+
+def request_key(key: str | None, *parts: Any) -> tuple[str, str] | None:
+    """``(digest of the idempotency key, fingerprint of the request)``, or None without a
+    key. The store keeps only the digest: a key a client made from personal data (an order
+    number with a phone number in it) is not kept."""
+    if key is None:
+        return None
+    if not isinstance(key, str) or not key.strip():
+        raise InvalidArgument("an idempotency key is non-empty text",
+                              "use a fresh random id (a UUID) per request")
+    if len(key) > MAX_KEY:
+        raise InvalidArgument(f"an idempotency key of {len(key):,} characters is too long",
+                              f"at most {MAX_KEY}")
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return f"sha256:{digest}", fingerprint(*parts)
+
+
+def fingerprint(*parts: Any) -> str:
+    """A stable digest of a request's arguments (for idempotency keys); any value a caller
+    can pass is digested (lone surrogates, huge ints, cycles, deep nesting, unknown objects)."""
+    text = json.dumps(_digestible(parts, 0, set()), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _digestible(value: Any, depth: int, seen: set[int]) -> Any:
+    if depth > 64:
+        return "<deep>"
+    if isinstance(value, bool) or value is None or isinstance(value, float):
+        return value if not isinstance(value, float) or value == value else "nan"
+    if isinstance(value, int):
+        return value if value.bit_length() <= 1_000 else f"int:{value.bit_length()}:" \
+            + hashlib.sha256(value.to_bytes((value.bit_length() + 8) // 8, "big",
+                                            signed=True)).hexdigest()
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (Mapping, list, tuple)):
+        if id(value) in seen:
+            return "<cycle>"
+        seen = seen | {id(value)}
+        if isinstance(value, Mapping):
+            return {str(k): _digestible(v, depth + 1, seen) for k, v in value.items()}
+        return [_digestible(v, depth + 1, seen) for v in value]
+    return f"{type(value).__name__}:{value!s}" if depth < 64 else "<object>"
+
+
+class UnitOfWork:
+    """Runs changes against the engine's store (one per engine)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def replayed(self, key: tuple[str, str]) -> Case | None:
+        """The first result of a request already made with this key, or None; refused when
+        the key came with other arguments."""
+        found = self._engine.store.idempotent(key[0])
+        if found is None:
+            return None
+        if found[0] != key[1]:
+            raise IdempotencyMismatch(
+                "this idempotency key was used for a different request",
+                "use a new key for a new request")
+        return found[1]
+
+    def run(self, case_id: str, change: ChangeFn, *, key: tuple[str, str] | None = None,
+            now: datetime | None = None,
+            attempt: tuple[str, str | None, str] | None = None) -> Case | None:
+        """Load, change, re-plan timers, commit; retried while another action got there
+        first. With ``key``, a request committed before returns its first result. With
+        ``attempt`` (action, step, actor text), a refusal (not authorized, not possible now,
+        the case ended, done already) is recorded in the case's history before it is
+        raised."""
+        try:
+            return self._run(case_id, change, key, now)
+        except ActionRefused as refused:
+            if attempt is not None:
+                self.record_refusal(case_id, *attempt, refused, now)
+            raise
+
+    def _run(self, case_id: str, change: ChangeFn, key: tuple[str, str] | None,
+             now: datetime | None) -> Case | None:
+        engine = self._engine
+        store = engine.store
+        for attempt in range(RETRIES):
+            if key is not None:
+                first = self.replayed(key)
+                if first is not None:
+                    return first
+            case = store.load(case_id)
+            deployed = engine.deployed(case.workflow_id, case.workflow_version)
+            moment = now if now is not None else engine.clock.now()
+            outcome = change(case, deployed, moment)
+            if outcome is None:
+                return None
+            new = outcome.case
+            if new.workflow_version != case.workflow_version:  # migrated: the new version's
+                deployed = engine.deployed(new.workflow_id, new.workflow_version)
+            timers = plan(new, deployed.workflow, deployed.policy, engine.calendar, moment)
+            delivery = outcome.delivery
+            created = [(c.case, c.events, plan(c.case, c.deployed.workflow, c.deployed.policy,
+                                               engine.calendar, moment))
+                       for c in outcome.created]
+            try:
+                store.commit(new, case.version, outcome.events, delivery, timers,
+                             outbox_for(delivery) if delivery is not None else None, key,
+                             created=created or None)
+            except AlreadyDelivered:
+                raise CaseEnded(f"case {case_id} has been delivered already",
+                                "a case has exactly one delivery") from None
+            except Conflict:
+                if attempt == RETRIES - 1:
+                    raise
+                time.sleep(random.uniform(0, 0.002 * 2 ** attempt))  # others got there first
+                continue
+            return new
+        raise Conflict(f"case {case_id} kept changing; try again")  # pragma: no cover
+
+    def record_refusal(self, case_id: str, action: str, step: str | None, actor: str,
+                       refused: ActionRefused, now: datetime | None = None) -> None:
+        """Put a refused attempt in the case's history (it changes nothing else); beyond
+        :data:`REFUSALS_KEPT` per case, only the log says so."""
+        def change(case: Case, deployed: Deployed, at: datetime) -> Change | None:
+            if case.refused >= REFUSALS_KEPT:
+                log.warning("case %s: a refused %s by %s not recorded (the case holds %d "
+                            "refused attempts already)", case_id, action, actor, case.refused)
+                return None
+            return advance(case, at, ("refused_attempt", actor, step,
+                                      {"action": action, "why": refused.message}),
+                           refused=case.refused + 1)
+        with contextlib.suppress(OnethingError):  # the refusal is what the caller must see
+            self._run(case_id, change, None, now)
