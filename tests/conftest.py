@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from onething.net.model import Transition
 from onething.pseudonyms import Pseudonyms
 from onething.spec.load import load
 from onething.spec.model import Workflow
+from onething.stores.base import Store
+from onething.stores.memory import MemoryStore
+from onething.stores.sqlite import SqliteStore
 
 pytest_plugins = ["pgserver"]
 
@@ -106,3 +110,30 @@ def sample_materials(workflow: Workflow, promise: bool = False) -> dict[str, str
     """References for every material (leaving deferrable ones out when ``promise``)."""
     return {m.name: f"ref:{m.name}" for m in workflow.form.materials
             if not (promise and m.deferrable is not None)}
+
+
+STORE_KINDS = ["memory", "sqlite", "postgres"]
+
+
+@pytest.fixture(params=STORE_KINDS)
+def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Each store in turn: memory, SQLite (a file) and PostgreSQL (a fresh database)."""
+    if request.param == "memory":
+        opened: Store = MemoryStore()
+    elif request.param == "sqlite":
+        opened = SqliteStore(tmp_path / "cases.sqlite3")
+    else:
+        opened = request.getfixturevalue("pg_store")
+    yield opened
+    opened.close()
+
+
+def reopened(store: Store) -> Store:
+    """A second connection to the same database (the same object for the memory store)."""
+    if isinstance(store, SqliteStore):
+        return SqliteStore(store.path)
+    if isinstance(store, MemoryStore):
+        return store
+    from onething.stores.postgres import PostgresStore
+
+    return PostgresStore(store.conninfo)  # type: ignore[attr-defined]

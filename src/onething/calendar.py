@@ -777,14 +777,20 @@ class WorkCalendar:
         known = self._dues.get(key)
         if known is not None:
             return known
-        if duration.unit is Unit.WD:
-            deadline, steps, reasons = self._add_working_days(start, duration, count_from, stops)
-        elif duration.unit is Unit.ND:
-            deadline, steps, reasons = self._add_natural_days(start, duration, count_from, stops)
-        elif duration.unit is Unit.WH:
-            deadline, steps, reasons = self._add_working_hours(start, duration, stops)
-        else:
-            deadline, steps, reasons = self._add_natural_hours(start, duration, stops)
+        try:
+            if duration.unit is Unit.WD:
+                deadline, steps, reasons = self._add_working_days(start, duration, count_from,
+                                                                  stops)
+            elif duration.unit is Unit.ND:
+                deadline, steps, reasons = self._add_natural_days(start, duration, count_from,
+                                                                  stops)
+            elif duration.unit is Unit.WH:
+                deadline, steps, reasons = self._add_working_hours(start, duration, stops)
+            else:
+                deadline, steps, reasons = self._add_natural_hours(start, duration, stops)
+        except OverflowError:
+            raise CalendarError(f"{duration} from {start:%Y-%m-%d} ends beyond the last date "
+                                "the calendar can count (9999-12-31)") from None
         if reasons and self.strict:
             raise ProvisionalCalendarError(reasons)
         if len(self._dues) >= _DUE_MEMO:

@@ -5,16 +5,15 @@ from __future__ import annotations
 import sys
 
 from onething.cli import authoring, cases, timecmds  # noqa: F401  (they register commands)
-from onething.cli.common import EXIT_INVALID, cli, err, escape
-from onething.engine.errors import OnethingError
+from onething.cli.common import cli, fail
 
 __all__ = ["cli", "main"]
 
 
 def main() -> None:
-    """Entry point of the console script; library errors become one clear line."""
+    """Entry point of the console script: any error becomes one clear line and its
+    documented exit code (see :mod:`onething.cli.common`)."""
     try:
         cli.main(standalone_mode=True)
-    except OnethingError as exc:
-        err.print(f"[red]error:[/red] {escape(str(exc))}")
-        sys.exit(EXIT_INVALID)
+    except (Exception, KeyboardInterrupt) as exc:  # outside any command: the same one line
+        sys.exit(fail(exc))

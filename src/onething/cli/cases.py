@@ -16,7 +16,18 @@ import attrs
 import click
 from rich.table import Table
 
-from onething.cli.common import EXIT_INVALID, cli, escape, load_or_exit, out
+from onething.cli.common import (
+    EXIT_INVALID,
+    EXIT_UNSOUND,
+    cli,
+    escape,
+    load_or_exit,
+    moment,
+    out,
+    read_json,
+    seconds,
+)
+from onething.engine._time import local
 from onething.engine.engine import Engine
 from onething.engine.errors import SubmissionRejected
 from onething.engine.forms import HASH_SUFFIX, masked_form, material_hashes
@@ -81,11 +92,12 @@ def format_option(command: Any) -> Any:
 
 
 @contextmanager
-def engine_on(db: str) -> Iterator[Engine]:
-    """An engine on the database named by ``db``, closed afterwards."""
+def engine_on(db: str, *, create: bool = False) -> Iterator[Engine]:
+    """An engine on the database named by ``db``, closed afterwards. Only ``deploy`` creates
+    a database: every other command refuses one that does not exist (a mistyped path)."""
     from onething.stores import open_store
 
-    store = open_store(db)
+    store = open_store(db, create=create)
     try:
         yield Engine(store)
     finally:
@@ -93,7 +105,14 @@ def engine_on(db: str) -> Iterator[Engine]:
 
 
 def _json_out(data: Any) -> None:
-    click.echo(json.dumps(_scrub(data), ensure_ascii=False, indent=2, default=str))
+    click.echo(json.dumps(_scrub(data), ensure_ascii=False, indent=2, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    """Times as ISO 8601 with their zone; anything else as text."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
 
 
 def _scrub(data: Any) -> Any:
@@ -105,18 +124,6 @@ def _scrub(data: Any) -> Any:
         return {_scrub(k): _scrub(v) for k, v in data.items()}
     if isinstance(data, (list, tuple)):
         return [_scrub(v) for v in data]
-    return data
-
-
-def _read_json(source: str) -> dict[str, Any]:
-    text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise click.BadParameter(f"{source}: not JSON ({exc.msg} at line {exc.lineno}, "
-                                 f"column {exc.colno})") from None
-    if not isinstance(data, dict):
-        raise click.BadParameter(f"{source}: expected a JSON object of names to values")
     return data
 
 
@@ -155,7 +162,7 @@ def _actor(text: str) -> Actor:
 @db_option
 def deploy(files: tuple[Path, ...], db: str) -> None:
     """Prove and deploy workflow FILES into the database (refused if unsound)."""
-    with engine_on(db) as engine:
+    with engine_on(db, create=True) as engine:
         for file in files:
             workflow = load_or_exit(file)
             deployed = engine.deploy(workflow)
@@ -170,20 +177,26 @@ def deploy(files: tuple[Path, ...], db: str) -> None:
 @click.option("--materials", "materials_file",
               help='a JSON file of materials: name to "reference" or to '
                    '{"ref": reference, "sha256": the SHA-256 of the document}')
-@click.option("--as", "actor", default="applicant:applicant", show_default=True)
-@click.option("--version", type=int, help="a deployed version (default: the latest)")
+@click.option("--as", "actor", default="applicant:applicant", show_default=True,
+              help="who submits: the applicant as the host identified them, or "
+                   "window:<clerk>@<dept> / agent:<id> with --applicant")
+@click.option("--applicant", help="the applicant's identity (ID number, 统一社会信用代码 or "
+              "the sign-on's subject id) when a window or agent submits for them")
+@click.option("--version", type=click.IntRange(1, 2 ** 31 - 1),
+              help="a deployed version (default: the latest)")
 @click.option("--key", help="an idempotency key: a retry with it returns the first case")
 @db_option
 @format_option
 def submit(workflow_id: str, form_file: str, materials_file: str | None, actor: str,
-           version: int | None, key: str | None, db: str, fmt: str) -> None:
+           applicant: str | None, version: int | None, key: str | None, db: str,
+           fmt: str) -> None:
     """Submit one form: every problem is reported at once, or a case is opened."""
-    form = _read_json(form_file)
-    materials = _read_json(materials_file) if materials_file else {}
+    form = read_json(form_file, "--form")
+    materials = read_json(materials_file, "--materials") if materials_file else {}
     with engine_on(db) as engine:
         try:
             case = engine.submit(workflow_id, form, materials, actor=_actor(actor),
-                                 version=version, idempotency_key=key)
+                                 applicant=applicant, version=version, idempotency_key=key)
         except SubmissionRejected as exc:
             if fmt == "json":
                 _json_out({"accepted": False, "problems": [attrs.asdict(p)
@@ -368,22 +381,43 @@ def history(case_id: str, db: str, fmt: str) -> None:
 
 
 @cli.command()
-@click.option("--now", help="the moment to fire timers for (ISO; default: now)")
+@click.option("--now", help="the moment to fire timers for, with its zone "
+              "(2026-10-08T09:00+08:00; default: now)")
+@click.option("--allow-future", is_flag=True,
+              help="accept a --now later than the real clock (tests and drills only: timers "
+                   "that change a case's path would fire early)")
 @db_option
 @format_option
-def tick(now: str | None, db: str, fmt: str) -> None:
-    """Fire every timer that is due (escalations, deemed acceptance, expiries)."""
-    moment = datetime.fromisoformat(now) if now else None
+def tick(now: str | None, allow_future: bool, db: str, fmt: str) -> None:
+    """Fire every timer that is due (escalations, deemed acceptance, expiries), until none is.
+
+    Exit 0 when every due timer fired, 1 when one failed (each fails on its own; the others
+    fire); a due date on a provisional calendar year is marked.
+    """
+    when = moment(now, "--now")
+    if when is not None and not allow_future and when > datetime.now(when.tzinfo):
+        raise click.BadParameter(
+            f"{now} is in the future: timers that change a case's path would fire early; "
+            "pass --allow-future for a test or drill", param_hint="--now")
     with engine_on(db) as engine:
-        fired = engine.tick(moment)
+        handled = engine.tick(when)
+    fired = [f for f in handled if f.fired]
+    failed = [f for f in handled if not f.fired]
     if fmt == "json":
         _json_out([{"case": f.case_id, "timer": f.timer.name, "step": f.timer.step,
-                    "kind": f.timer.kind, "due": f.timer.due_at} for f in fired])
+                    "kind": f.timer.kind, "due": f.timer.due_at, "fired": f.fired,
+                    "provisional": f.provisional, "error": f.error or None}
+                   for f in handled])
     else:
-        for f in fired:
+        for f in handled:
+            state = "" if f.fired else f"  FAILED: {f.error}"
+            mark = " (provisional)" if f.provisional else ""
             out.print(f"{f.case_id}  {f.timer.kind:<10} {f.timer.name:<20} "
-                      f"{f.timer.step or '':<20} due {f.timer.due_at:%Y-%m-%d %H:%M}")
-        out.print(f"{len(fired)} timer(s) fired")
+                      f"{f.timer.step or '':<20} due {local(f.timer.due_at)}{mark}{state}")
+        out.print(f"{len(fired)} timer(s) fired" + (f", {len(failed)} failed" if failed
+                                                     else ""))
+    if failed:
+        sys.exit(EXIT_UNSOUND)
 
 
 @cli.command()
@@ -399,8 +433,9 @@ def queue(department: str, db: str, fmt: str) -> None:
         return
     table = _table("case", "step", "priority", "position", "due", "status")
     for i in items:
-        table.add_row(i.case_id, i.step, "green" if i.priority else "", i.position,
-                      f"{i.due:%Y-%m-%d %H:%M}" if i.due else "-", i.status)
+        due = (local(i.due) + (" (provisional)" if i.provisional else "")) if i.due else "-"
+        table.add_row(i.case_id, i.step, "green" if i.priority else "", i.position, due,
+                      i.status)
     out.print(table)
     out.print(f"{len(items)} waiting")
 
@@ -418,6 +453,8 @@ def worker(interval: float, once: bool, for_seconds: float | None, db: str) -> N
     each claims its work with FOR UPDATE SKIP LOCKED, and every firing is a versioned
     transaction, so nothing is done twice.
     """
+    interval = seconds(interval, "--interval") or 1.0
+    for_seconds = seconds(for_seconds, "--for")
     stop = {"now": False}
 
     def halt(*_: object) -> None:
@@ -439,9 +476,10 @@ def worker(interval: float, once: bool, for_seconds: float | None, db: str) -> N
 
 @cli.command()
 @click.argument("workflow_id")
-@click.option("--to", "to_version", type=int, required=True,
+@click.option("--to", "to_version", type=click.IntRange(1, 2 ** 31 - 1), required=True,
               help="the deployed version to move to")
-@click.option("--from", "from_version", type=int, help="only cases on this version")
+@click.option("--from", "from_version", type=click.IntRange(1, 2 ** 31 - 1),
+              help="only cases on this version")
 @click.option("--dry-run", is_flag=True, help="list what would move, change nothing")
 @db_option
 @format_option
@@ -474,10 +512,12 @@ def migrate(workflow_id: str, to_version: int, from_version: int | None, dry_run
                    "days (set it to the records office's retention schedule)")
 @click.option("--as", "actor", default="system:retention", show_default=True,
               help="who erases: system:<job> or supervisor:<name>@<department>")
-@click.option("--now", help="the moment to judge the retention period at (ISO; default: now)")
+@click.option("--now", help="the moment to judge the retention period at, with its zone "
+              "(2026-10-08T09:00+08:00; default: now)")
+@click.option("--key", help="an idempotency key: a retry with it changes nothing")
 @db_option
 @format_option
-def erase(case_id: str, retention: str, actor: str, now: str | None, db: str,
+def erase(case_id: str, retention: str, actor: str, now: str | None, key: str | None, db: str,
           fmt: str) -> None:
     """Erase the personal data of delivered case CASE_ID after its retention period.
 
@@ -487,9 +527,10 @@ def erase(case_id: str, retention: str, actor: str, now: str | None, db: str,
     """
     from onething.engine.erasure import erase_case
 
-    moment = datetime.fromisoformat(now) if now else None
+    when = moment(now, "--now")
     with engine_on(db) as engine:
-        case = erase_case(engine, case_id, _actor(actor), retention=retention, now=moment)
+        case = erase_case(engine, case_id, _actor(actor), retention=retention, now=when,
+                          idempotency_key=key)
         event = next(e for e in reversed(engine.history(case_id)) if e.action == "erased")
     fields, materials = event.data.get("fields", []), event.data.get("materials", [])
     if fmt == "json":

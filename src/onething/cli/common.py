@@ -1,20 +1,34 @@
-"""What every command shares: consoles, exit codes, loading a workflow or exiting."""
+"""What every command shares: consoles, exit codes, turning any error into one clear line,
+and reading the values people type."""
 
 from __future__ import annotations
 
+import json
+import math
+import os
 import sys
+import traceback
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 
-from onething.engine.errors import OnethingError
+from onething.errors import OnethingError
 from onething.spec.load import read
 from onething.spec.location import Diagnostic, Severity
 from onething.spec.values import mask_text
 
+#: Exit codes (docs/cli.md): 0 done (sound), 1 unsound / some cases refused / some timers
+#: failed, 2 invalid input or a refused action, 3 undecided, 4 the database cannot be used,
+#: 5 the database stayed busy (try again), 70 an internal error (a bug: please report it),
+#: 130 interrupted.
 EXIT_SOUND, EXIT_UNSOUND, EXIT_INVALID, EXIT_UNDECIDED = 0, 1, 2, 3
+EXIT_DATABASE, EXIT_BUSY, EXIT_INTERNAL, EXIT_INTERRUPTED = 4, 5, 70, 130
+
+#: the largest JSON file a command reads (a form, materials)
+MAX_JSON_BYTES = 4 * 1024 * 1024
 
 
 class MaskingConsole(Console):
@@ -30,16 +44,60 @@ out = MaskingConsole(highlight=False, soft_wrap=True, emoji=False)
 err = MaskingConsole(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 
+def exit_code_of(exc: BaseException) -> int:
+    """The documented exit code for an error a command met."""
+    from onething.stores.base import StoreBusy, StoreCorrupt, StoreUnavailable
+
+    if isinstance(exc, (StoreUnavailable, StoreCorrupt)):
+        return EXIT_DATABASE
+    if isinstance(exc, StoreBusy):
+        return EXIT_BUSY
+    if isinstance(exc, KeyboardInterrupt):
+        return EXIT_INTERRUPTED
+    if isinstance(exc, (OnethingError, OSError, RecursionError, MemoryError)):
+        return EXIT_INVALID
+    return EXIT_INTERNAL
+
+
+def explain(exc: BaseException) -> str:
+    """One line saying what went wrong (masked, never a traceback)."""
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(exc, OnethingError):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"cannot use {exc.filename}: {exc.strerror or type(exc).__name__}"
+    if isinstance(exc, RecursionError):
+        return "the input is nested too deeply to read"
+    if isinstance(exc, MemoryError):
+        return "the input is too large to read"
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or exc}"
+    return (f"internal error ({type(exc).__name__}: {str(exc)[:200]}); this is a bug in "
+            "onething: please report it (ONETHING_DEBUG=1 shows the traceback)")
+
+
+def fail(exc: BaseException) -> int:
+    """Print ``exc`` as one line on stderr and return its exit code."""
+    code = exit_code_of(exc)
+    if code == EXIT_INTERNAL and os.environ.get("ONETHING_DEBUG"):
+        err.print(escape(mask_text("".join(traceback.format_exception(exc)))))
+    err.print(f"[red]error:[/red] {escape(mask_text(explain(exc)))}")
+    return code
+
+
 class Group(click.Group):
-    """The command group: a library error (refused action, unknown case, ...) becomes one
-    clear line on stderr and exit 2, never a traceback."""
+    """The command group: any error a command meets (a refused action, an unknown case, a
+    broken file or database, a bug) becomes one clear line on stderr and its documented exit
+    code, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except OnethingError as exc:
-            err.print(f"[red]error:[/red] {escape(str(exc))}")
-            ctx.exit(EXIT_INVALID)
+        except (click.exceptions.Exit, click.ClickException, click.Abort):
+            raise
+        except (Exception, KeyboardInterrupt) as exc:
+            ctx.exit(fail(exc))
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -73,3 +131,63 @@ def load_or_exit(file: Path) -> Any:
         print_diagnostics(file, result.diagnostics, False)
         sys.exit(EXIT_INVALID)
     return result.workflow
+
+
+def read_json(source: str, what: str) -> dict[str, Any]:
+    """The JSON object in file ``source`` (``-``: standard input), or a clear refusal."""
+    try:
+        if source == "-":
+            raw = sys.stdin.buffer.read(MAX_JSON_BYTES + 1)
+        else:
+            path = Path(source)
+            if path.is_dir():
+                raise click.BadParameter(f"{source} is a directory, not a JSON file",
+                                         param_hint=what)
+            with path.open("rb") as handle:
+                raw = handle.read(MAX_JSON_BYTES + 1)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {source}: {exc.strerror or exc}",
+                                 param_hint=what) from None
+    if len(raw) > MAX_JSON_BYTES:
+        raise click.BadParameter(f"{source} is larger than {MAX_JSON_BYTES // 1024 // 1024} MB",
+                                 param_hint=what)
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise click.BadParameter(f"{source} is not UTF-8 text (byte {exc.start})",
+                                 param_hint=what) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(f"{source}: not JSON ({exc.msg} at line {exc.lineno}, "
+                                 f"column {exc.colno})", param_hint=what) from None
+    except RecursionError:
+        raise click.BadParameter(f"{source}: nested too deeply", param_hint=what) from None
+    if not isinstance(data, dict):
+        raise click.BadParameter(f"{source}: expected a JSON object of names to values",
+                                 param_hint=what)
+    return data
+
+
+def moment(text: str | None, what: str) -> datetime | None:
+    """An ISO time with its zone (``2026-10-08T09:00+08:00``), or a clear refusal."""
+    if text is None:
+        return None
+    try:
+        value = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise click.BadParameter(f"{mask_text(text)[:40]!r} is not a time like "
+                                 "2026-10-08T09:00+08:00", param_hint=what) from None
+    if value.tzinfo is None:
+        raise click.BadParameter(f"{text[:40]!r} has no time zone: write it with one, e.g. "
+                                 "2026-10-08T09:00+08:00", param_hint=what)
+    return value
+
+
+def seconds(value: float | None, what: str) -> float | None:
+    """A finite, positive number of seconds, or a clear refusal."""
+    if value is None:
+        return None
+    if not math.isfinite(value) or value <= 0 or value > 10 ** 9:
+        raise click.BadParameter(f"{value!r} is not a number of seconds", param_hint=what)
+    return value

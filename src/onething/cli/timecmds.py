@@ -75,22 +75,22 @@ def calendar_show(overrides: Path | None) -> None:
 
 
 @calendar.command("refresh")
-@click.option("--db", "db_path", type=click.Path(path_type=Path, exists=True), required=True,
-              help="the SQLite file holding the cases")
+@click.option("--db", "db", envvar="ONETHING_DB", required=True,
+              help="the cases' database: an SQLite file or a postgresql:// URL")
 @click.option("--overrides", type=click.Path(path_type=Path, exists=True),
               help="a YAML table with the new schedule (official_years, days_off, ...)")
-def calendar_refresh(db_path: Path, overrides: Path | None) -> None:
+def calendar_refresh(db: str, overrides: Path | None) -> None:
     """Recompute open cases' due dates on the newest calendar data; record it in each history.
 
     Run it after upgrading the holidays package, or with --overrides holding a new notice.
     """
     from onething.calendar import CalendarOverrides, WorkCalendar
     from onething.engine.engine import Engine
-    from onething.stores.sqlite import SqliteStore
+    from onething.stores import open_store
 
-    store = SqliteStore(db_path)
+    table = CalendarOverrides.load(overrides) if overrides else None
+    store = open_store(db, create=False)
     try:
-        table = CalendarOverrides.load(overrides) if overrides else None
         changed = Engine(store).refresh_calendar(WorkCalendar(table))
     finally:
         store.close()

@@ -123,6 +123,7 @@ def erase_case(engine: Engine, case_id: str, actor: Actor, *,
     forget: list[str] = []
 
     def change(case: Case, deployed: Deployed, at: datetime) -> Change | None:
+        rules.authorize_erasure(actor, deployed.workflow)
         forget[:] = [case.applicant, *case.agents]
         if case.erased:
             return None

@@ -45,15 +45,28 @@ class Actor:
 
 
 def applicant(ident: str = "applicant") -> Actor:
+    """The applicant, as the host identified them (ID number, 统一社会信用代码, subject id)."""
     return Actor(Role.APPLICANT, ident)
 
 
+def agent(ident: str) -> Actor:
+    """An agent (代理人, a 帮办代办 handler) acting for an applicant who authorized them."""
+    return Actor(Role.AGENT, ident)
+
+
 def window(department: str, ident: str = "window") -> Actor:
+    """A clerk at the window of ``department`` (the lead department's window runs intake)."""
     return Actor(Role.WINDOW, ident, department)
 
 
 def officer(department: str, ident: str = "officer") -> Actor:
+    """An officer of ``department``, who decides that department's steps."""
     return Actor(Role.DEPARTMENT, ident, department)
+
+
+def supervisor(department: str, ident: str = "supervisor") -> Actor:
+    """A supervisor (负责人) of ``department``: extensions, escalations, erasure."""
+    return Actor(Role.SUPERVISOR, ident, department)
 
 
 SYSTEM = Actor(Role.SYSTEM, "engine")

@@ -18,8 +18,9 @@ window (lead dept.)       submit on an applicant's behalf, accept or refuse at i
 department officer        decide its department's steps, verify their commitments, record
                           their milestones, see what its steps read
 supervisor                extend a limit of its own department's step (the lead
-                          department's supervisor: the case's limit), see the case of its
-                          lead department, authorize agents there, erase after retention
+                          department's supervisor: the case's limit); the lead department's
+                          supervisor also sees the case, authorizes agents and erases it
+                          after its retention period
 system                    the engine's timers, follow-up cases, erasure after retention
 ========================  ==================================================================
 
@@ -193,8 +194,13 @@ def visible_names(people: People, workflow: Workflow, actor: Actor, case: Case) 
 ERASERS = frozenset({Role.SYSTEM, Role.SUPERVISOR})
 
 
-def authorize_erasure(actor: Actor) -> None:
-    """The system's retention job or a supervisor erases personal data."""
-    if actor.role not in ERASERS:
-        raise NotAuthorized(f"only the system or a supervisor erases personal data ({actor} "
-                            "may not)", "act as system:<job> or supervisor:<name>@<department>")
+def authorize_erasure(actor: Actor, workflow: Workflow | None = None) -> None:
+    """The system's retention job or a supervisor of the case's lead department erases
+    personal data (without ``workflow``: the role alone, checked before anything is read)."""
+    if actor.role not in ERASERS or (
+            workflow is not None and actor.role is Role.SUPERVISOR
+            and actor.department != workflow.lead):
+        lead = workflow.lead if workflow is not None else "<the lead department>"
+        raise NotAuthorized(f"only the system or a supervisor of {lead} erases this case's "
+                            f"personal data ({who(actor)} may not)",
+                            f"act as system:<job> or supervisor:<name>@{lead}")
