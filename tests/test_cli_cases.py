@@ -82,11 +82,14 @@ def test_refused_actions_are_one_clear_line(tmp_path: Path) -> None:
 
 def test_tick_fires_due_timers_from_the_command_line(tmp_path: Path) -> None:
     db, case_id = submitted(tmp_path)
-    result = run("tick", "--now", "2099-01-01T09:00:00+08:00", "--format", "json", db=db)
+    refused = run("tick", "--now", "2099-01-01T09:00:00+08:00", db=db)
+    assert refused.exit_code == 2 and "--allow-future" in refused.output  # not early by mistake
+    result = run("tick", "--now", "2099-01-01T09:00:00+08:00", "--allow-future", "--format",
+                 "json", db=db)
     fired = json.loads(result.output)
     assert [(f["case"], f["timer"]) for f in fired] == [(case_id, "deemed_acceptance")]
-    assert run("tick", "--now", "2099-01-01T09:00:00+08:00", "--format", "json",
-               db=db).output.strip() != json.dumps(fired)
+    assert run("tick", "--now", "2099-01-01T09:00:00+08:00", "--allow-future", "--format",
+               "json", db=db).output.strip() != json.dumps(fired)
 
 
 def test_the_worker_runs_one_pass(tmp_path: Path) -> None:

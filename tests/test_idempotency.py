@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from conftest import sample_form, sample_materials, shipped
 from onething.engine.engine import Engine
 from onething.engine.errors import IdempotencyMismatch
-from onething.engine.records import OutboxItem, applicant, officer, window
+from onething.engine.records import SYSTEM, OutboxItem, applicant, officer, window
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore
 
@@ -84,3 +86,93 @@ def test_the_delivery_goes_out_through_the_outbox_at_least_once(make: object,
     assert (item.status, item.attempts, item.result) == ("sent", 3, f"EMS-D-{case.id}")
     assert post.sent == [f"D-{case.id}"]
     assert engine.dispatch(clock.now() + timedelta(days=1)) == []
+
+
+# -- every action takes a key (issue 12 item 10) -------------------------------------------------
+
+def _every_action() -> dict[str, tuple[Any, Any, Any]]:
+    from test_roles import (
+        ACTORS,
+        accepted,
+        correcting,
+        delivered,
+        in_block,
+        on_commitment,
+        ready,
+        submitted,
+    )
+
+    lead, step = ACTORS["lead_window"], ACTORS["step_officer"]
+    owner, boss = ACTORS["owner"], ACTORS["step_supervisor"]
+    return {  # setup, the action with a key, the same key with other arguments
+        "accept": (submitted, lambda e, c, k: e.accept(c, lead, idempotency_key=k),
+                   lambda e, c, k: e.accept(c, ACTORS["other_window"], idempotency_key=k)),
+        "refuse_intake": (submitted,
+                          lambda e, c, k: e.refuse_intake(c, lead, "a", idempotency_key=k),
+                          lambda e, c, k: e.refuse_intake(c, lead, "b", idempotency_key=k)),
+        "act": (in_block, lambda e, c, k: e.act(c, "permit", "approve", step, idempotency_key=k),
+                lambda e, c, k: e.act(c, "permit", "refuse", step, "x", idempotency_key=k)),
+        "supplement": (correcting, lambda e, c, k: e.supplement(c, owner, step="permit",
+                                                                idempotency_key=k),
+                       lambda e, c, k: e.supplement(c, owner, step="permit",
+                                                    fields={"name": "改"}, idempotency_key=k)),
+        "withdraw": (accepted, lambda e, c, k: e.withdraw(c, owner, "a", idempotency_key=k),
+                     lambda e, c, k: e.withdraw(c, owner, "b", idempotency_key=k)),
+        "deliver": (ready, lambda e, c, k: e.deliver(c, lead, idempotency_key=k),
+                    lambda e, c, k: e.deliver(c, ACTORS["other_window"], idempotency_key=k)),
+        "evaluate": (delivered, lambda e, c, k: e.evaluate(c, 1, owner, "差", idempotency_key=k),
+                     lambda e, c, k: e.evaluate(c, 5, owner, idempotency_key=k)),
+        "verify_commitment": (on_commitment, lambda e, c, k: e.verify_commitment(
+            c, "permit", True, step, idempotency_key=k), lambda e, c, k: e.verify_commitment(
+            c, "permit", False, step, "假", idempotency_key=k)),
+        "authorize_agent": (accepted, lambda e, c, k: e.authorize_agent(
+            c, "a1", owner, idempotency_key=k), lambda e, c, k: e.authorize_agent(
+            c, "a2", owner, idempotency_key=k)),
+        "extend": (in_block, lambda e, c, k: e.extend(c, "permit", "5 WD", boss, "复杂",
+                                                      idempotency_key=k),
+                   lambda e, c, k: e.extend(c, "permit", "6 WD", boss, "复杂",
+                                            idempotency_key=k)),
+        "erase": (delivered, lambda e, c, k: e.erase(c, SYSTEM, retention="0 days",
+                                                     idempotency_key=k),
+                  lambda e, c, k: e.erase(c, SYSTEM, retention="1 days", idempotency_key=k)),
+    }
+
+
+@pytest.mark.parametrize("action", sorted(_every_action()))
+def test_every_action_takes_an_idempotency_key(action: str) -> None:
+    from onething.errors import InvalidArgument
+    from test_roles import fresh
+
+    setup, do, other = _every_action()[action]
+    engine = fresh()
+    case_id = setup(engine)
+    first = do(engine, case_id, "key-1")
+    history = engine.history(case_id)
+    again = do(engine, case_id, "key-1")
+    assert (again.id, again.version) == (first.id, first.version)
+    assert engine.history(case_id) == history  # the retry changed nothing
+    with pytest.raises(IdempotencyMismatch):
+        other(engine, case_id, "key-1")
+    for bad in ("", "   ", "k" * 201):
+        with pytest.raises(InvalidArgument):
+            do(engine, case_id, bad)
+    assert engine.history(case_id)[: len(history)] == history
+
+
+def test_record_milestone_takes_an_idempotency_key() -> None:
+    from conftest import START
+    from onething.calendar import FixedClock
+
+    green = shipped("major_project_green_channel.yaml")
+    engine = Engine(clock=FixedClock(START))
+    engine.deploy(green)
+    form = {"project_name": "一号工程", "project_category": "industry", "investment": "5000",
+            "key_project": True, "site_area": "100", "contact_phone": "13800138000"}
+    case = engine.submit(green.id, form, {m.name: "doc://m" for m in green.form.materials})
+    engine.accept(case.id, window(green.lead))
+    desk = officer(green.lead)
+    first = engine.record_milestone(case.id, "eligibility", "arrange", desk, idempotency_key="m")
+    again = engine.record_milestone(case.id, "eligibility", "arrange", desk, idempotency_key="m")
+    assert again.version == first.version
+    with pytest.raises(IdempotencyMismatch):
+        engine.record_milestone(case.id, "eligibility", "feedback", desk, idempotency_key="m")

@@ -112,7 +112,8 @@ class SqliteStore:
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None,
                                        check_same_thread=False,
-                                       timeout=self.busy_timeout_ms / 1000)
+                                       timeout=self.busy_timeout_ms / 1000,
+                                       uri=self.path.startswith("file:"))
         except sqlite3.Error as exc:
             raise StoreUnavailable(f"cannot open the SQLite database {self.path}: {exc}") \
                 from None
@@ -214,10 +215,10 @@ class SqliteStore:
     def _retrying(self, run: Callable[[], _T]) -> _T:
         try:
             return retry_busy(run, retries=self.retries, is_busy=_busy, explain=self._explain)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeDecodeError) as exc:  # a damaged file's text
             raise self._translated(exc) from None
 
-    def _translated(self, error: sqlite3.Error) -> Exception:
+    def _translated(self, error: Exception) -> Exception:
         """The database's own error as one of the store's (a broken or unusable file)."""
         text = str(error)
         if "readonly" in text or "read-only" in text:
