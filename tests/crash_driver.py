@@ -1,7 +1,10 @@
 """A client that acts on cases and prints an acknowledgement after each commit.
 
 Used by tests/test_durability.py, which kills it with SIGKILL at random moments and then
-checks that every acknowledged action is in the database.
+checks that every acknowledged action is in the database. Every request carries an
+idempotency key made from the seed, so a second run with the same seed retries every request
+of a run that was killed (and is answered from the keys); each delivered case is then rated
+badly, which opens a rectification case with the rating in the same transaction.
 
     python tests/crash_driver.py DB WORKFLOW_FILE CASES SEED
 """
@@ -42,19 +45,26 @@ def main() -> None:
             ("approve", s) for s in rng.sample(sorted(PARALLEL), len(PARALLEL))]
         steps.append(("withdraw", None) if rng.random() < 0.2 else ("deliver", None))
         for action, step in steps:
+            request = f"{key}-{action}-{step}"
             try:
                 if action == "accept":
-                    engine.accept(case.id, desk)
+                    engine.accept(case.id, desk, idempotency_key=request)
                 elif action == "deliver":
-                    engine.deliver(case.id, desk)
+                    engine.deliver(case.id, desk, idempotency_key=request)
                 elif action == "withdraw":
-                    engine.withdraw(case.id, applicant())
+                    engine.withdraw(case.id, applicant(), idempotency_key=request)
                 else:
                     engine.act(case.id, step, action, officer(PARALLEL.get(step,
-                                                                           workflow.lead)))
+                                                                           workflow.lead)),
+                               idempotency_key=request)
             except ActionRefused:
                 continue
             ack(case.id, f"{action}:{step or ''}")
+        try:
+            engine.evaluate(case.id, 1, applicant(), "slow", idempotency_key=f"{key}-rate")
+        except ActionRefused:
+            continue
+        ack(case.id, "evaluated:")
 
 
 def ack(case_id: str, what: str) -> None:

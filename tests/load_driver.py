@@ -9,8 +9,10 @@ stdout, flushed before the next request); every error that is not an expected re
 ``{"error": ...}``. The test then checks the database against the acknowledgements.
 
 A client drives each case along one script: accept, approve registration, approve the six
-parallel steps in a random order, deliver; about one case in eight is withdrawn by the
-applicant instead at a random point (so a withdrawal races the deliveries of other clients).
+parallel steps in a random order, deliver, and rate it badly (which opens a rectification case
+with the rating, so ratings of one case by many clients race); about one case in eight is
+withdrawn by the applicant instead at a random point (so a withdrawal races the deliveries of
+other clients). A rating is reported as ``{"rated": [case, follow-up]}``.
 Many clients try the same actions on the same cases: one wins each, the others are refused
 (:class:`~onething.engine.errors.ActionRefused`) or answered from an idempotency key that the
 clients share.
@@ -49,6 +51,7 @@ def script(case_id: str, rng: random.Random) -> list[tuple[str, str | None]]:
     steps: list[tuple[str, str | None]] = [("accept", None), ("approve", "registration")]
     steps += [("approve", s) for s in rng.sample(sorted(PARALLEL), len(PARALLEL))]
     steps.append(("deliver", None))
+    steps.append(("evaluate", None))
     if withdrawn(case_id):
         steps.insert(rng.randrange(1, len(steps) + 1), ("withdraw", None))
     return steps
@@ -76,6 +79,11 @@ class Client:
             elif action == "withdraw":
                 case = engine.withdraw(case_id, applicant(), "changed my mind",
                                        idempotency_key=key)
+            elif action == "evaluate":
+                follow_up = engine.evaluate(case_id, 1, applicant(), "slow",
+                                            idempotency_key=key)
+                self.report({"rated": [case_id, follow_up.id]})
+                return
             else:
                 department = PARALLEL.get(step or "", self.workflow.lead)
                 case = engine.act(case_id, step or "", action, officer(department),
@@ -121,9 +129,9 @@ class Client:
             mine = self.submit(n)
             others = pool()
             for case_id in self.rng.sample(others, min(2, len(others))):
-                self.advance(case_id, self.rng.randrange(1, 11))
+                self.advance(case_id, self.rng.randrange(1, 12))
             if mine is not None:
-                self.advance(mine, self.rng.randrange(0, 11))
+                self.advance(mine, self.rng.randrange(0, 12))
         everything = pool()
         self.rng.shuffle(everything)
         for case_id in everything:

@@ -32,6 +32,7 @@ from onething.engine.records import officer, window
 from onething.errors import OnethingError
 from onething.stores import StoreBusy, StoreCorrupt, base, open_store
 from onething.stores.sqlite import SqliteStore
+from test_durability import follow_ups_open_once
 
 WORKFLOW_FILE = ROOT / "workflows" / "enterprise_startup.yaml"
 STARTUP = shipped("enterprise_startup.yaml")
@@ -81,7 +82,8 @@ def finish(db: str) -> int:
     finished = 0
     try:
         for case_id in store.case_ids():
-            if store.delivery(case_id) is not None:
+            if store.delivery(case_id) is not None or \
+                    store.load(case_id).workflow_id != STARTUP.id:
                 continue
             finished += 1
             for action, step in [("accept", None), ("approve", "registration"),
@@ -111,8 +113,19 @@ def check(db: str, tally: Tally, clients: int) -> dict[str, int]:
     finished = finish(db)
     store = open_store(db)
     try:
-        assert set(store.case_ids()) == submitted  # no case lost, none that nobody was told of
-        histories = {case_id: store.history(case_id) for case_id in submitted}
+        by_workflow = defaultdict(set)
+        for case_id in store.case_ids():
+            by_workflow[store.load(case_id).workflow_id].add(case_id)
+        # no case lost, none that nobody was told of
+        assert by_workflow[STARTUP.id] == submitted
+        # every rating told of opened the one rectification of its case
+        rated = dict(tally.of("rated"))
+        assert all(store.load(c).follow_ups == (f,) for c, f in rated.items())
+        # (a client may withdraw and rate a rectification case too: it is the applicant's)
+        linked = {f for c in store.case_ids() for f in store.load(c).follow_ups}
+        assert by_workflow["rectification"] == linked
+        follow_ups_open_once(store)
+        histories = {case_id: store.history(case_id) for case_id in store.case_ids()}
         # an acknowledged request is in the history where its answer said it was
         for case_id, action, step, _version, events, _key, _who in acks:
             got = {e.seq: e for e in histories[case_id]}
@@ -126,7 +139,8 @@ def check(db: str, tally: Tally, clients: int) -> dict[str, int]:
                 told[(case_id, version)].add(key or (action, step, who, version))
         assert [k for k, requests in told.items() if len(requests) > 1] == []
         deliveries = Counter()
-        for case_id, events in histories.items():
+        for case_id in submitted:
+            events = histories[case_id]
             case = store.load(case_id)
             assert [e.seq for e in events] == list(range(1, case.events + 1))
             assert case.ended
@@ -142,6 +156,7 @@ def check(db: str, tally: Tally, clients: int) -> dict[str, int]:
     finally:
         store.close()
     return {"clients": clients, "cases": len(submitted), "acks": len(acks),
+            "rated": len(tally.of("rated")),
             "refused": len(tally.of("refused")), "conflicts": len(tally.of("conflict")),
             "finished_afterwards": finished}
 

@@ -51,10 +51,11 @@ def test_acknowledged_actions_survive_sigkill(db_url: str, request: pytest.Fixtu
     rounds = 100 if request.config.getoption("--run-slow") else 4
     rng = random.Random(7)
     acked: list[tuple[str, str]] = []
-    for n in range(rounds):
+    for n in range(rounds):  # each seed runs twice: the second retries the killed first
         proc = subprocess.Popen(
             [sys.executable, str(DRIVER), db_url, str(ROOT / "workflows" /
-                                                      "enterprise_startup.yaml"), "40", f"r{n}"],
+                                                      "enterprise_startup.yaml"), "40",
+             f"r{n // 2}"],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         time.sleep(rng.uniform(1.0, 3.0))
         proc.send_signal(signal.SIGKILL)
@@ -69,9 +70,25 @@ def test_acknowledged_actions_survive_sigkill(db_url: str, request: pytest.Fixtu
             events = store.history(case_id)
             assert any(e.action == action and (e.step or "") == step for e in events), \
                 f"acknowledged {what} of {case_id} is lost"
+        follow_ups_open_once(store)
     finally:
         store.close()
     assert max(deliveries_per_case(db_url).values()) <= 1
+
+
+def follow_ups_open_once(store: object) -> None:
+    """Every rectification case hangs on exactly one rating of its case, and each rated case
+    opened exactly one (never an orphan, never two)."""
+    cases = {c: store.load(c) for c in store.case_ids()}  # type: ignore[attr-defined]
+    opened = [c for c in cases.values() if c.workflow_id == "rectification"]
+    for follow_up in opened:
+        origin = cases[follow_up.origin]
+        ratings = [e for e in store.history(origin.id)  # type: ignore[attr-defined]
+                   if e.action == "evaluated"]
+        assert [e.data["follow_up"] for e in ratings] == [follow_up.id]
+        assert origin.follow_ups == (follow_up.id,)
+    rated = [c for c in cases.values() if c.rating is not None]
+    assert len(rated) == len(opened)
 
 
 def prepare(db: str, cases: int) -> list[str]:

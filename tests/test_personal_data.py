@@ -565,3 +565,78 @@ def test_engine_erase_is_the_erasure_of_the_module() -> None:
     erased = engine.erase(case.id, SYSTEM, retention="0 days")
     assert set(erased.form.values()) == {None}
     assert engine.history(case.id)[-1].action == "erased"
+
+
+# -- numbers as people really write them, through every door (issue 12 item 4) -----------------
+
+
+def spellings(number: str) -> list[str]:
+    """Ways people write ``number``: full width, grouped, glued to letters, prefixed, in
+    another digit set."""
+    wide = "".join(chr(ord(ch) + 0xFEE0) if ch.isdigit() else ch for ch in number)
+    arabic = "".join(chr(0x0660 + int(ch)) if ch.isdigit() else ch for ch in number)
+    if len(number) == 11:
+        grouped = [f"{number[:3]} {number[3:7]} {number[7:]}",
+                   f"{number[:3]}-{number[3:7]}-{number[7:]}",
+                   f"{number[:3]}.{number[3:7]}.{number[7:]}",
+                   f"{number[:3]}\u00a0{number[3:7]}\u00a0{number[7:]}",
+                   f"+86 {number}", f"0086{number}", f"Tel{number}"]
+    else:
+        grouped = [f"{number[:6]} {number[6:14]} {number[14:]}", f"ID{number}",
+                   f"{number[:6]}-{number[6:14]}-{number[14:]}", number.lower()]
+    return [wide, arabic, *grouped]
+
+
+def folded(text: str) -> str:
+    import unicodedata
+
+    return "".join(str(unicodedata.decimal(ch)) for ch in text
+                   if unicodedata.decimal(ch, None) is not None)
+
+
+def test_spelled_numbers_are_masked_in_every_output_and_gone_after_erasure(
+        store: Any) -> None:
+    numbers = personal(21)
+    words = [*spellings(numbers["id"]), *spellings(numbers["phone"])]
+    clock = FixedClock(START)
+
+    class Failing:
+        def send(self, item: Any) -> str:
+            raise ConnectionError(f"the SMS gateway refused {words[-1]} / {words[0]}")
+
+    engine = Engine(store, clock=clock, channels={"post": Failing()})
+    engine.deploy(WORKFLOW_FILE)
+    owner = applicant(numbers["id"])
+    case = engine.submit(RESTAURANT.id, form(numbers), materials(), actor=owner)
+    engine.accept(case.id, window(LEAD))
+    say = iter(words * 3)
+    engine.supplement(case.id, owner, materials={
+        "fire_safety_commitment": {"ref": "doc://commitment", "sha256": COMMITMENT_HASH}})
+    engine.act(case.id, "licence_check", "request_correction", officer(LEAD), next(say))
+    engine.supplement(case.id, owner, step="licence_check")
+    with pytest.raises(NotAuthorized):
+        engine.withdraw(case.id, applicant(numbers["new_id"]), next(say))
+    engine.extend(case.id, "licence_check", "5 WD", Actor(Role.SUPERVISOR, "boss", LEAD),
+                  f"site visit, call {next(say)}")
+    engine.act(case.id, "licence_check", "approve", officer(LEAD), next(say))
+    engine.act(case.id, "food_business_permit", "approve_on_commitment", officer(LEAD))
+    engine.act(case.id, "outdoor_signboard", "approve", officer("urban_management"), next(say))
+    engine.deliver(case.id, window(LEAD), "mail")
+    engine.dispatch()
+    engine.verify_commitment(case.id, "food_business_permit", False, officer(LEAD), next(say))
+    engine.evaluate(case.id, 1, owner, f"{next(say)} {next(say)}")
+    follow_ups = list(engine.case(case.id).follow_ups)
+    texts = outputs(engine, [case.id, *follow_ups])
+    texts += [dump([attrs.asdict(i) for i in store.outbox(case.id)])]
+    for text in texts:
+        for raw in numbers.values():
+            assert raw not in folded(text), text[:400]
+    outbox = store.outbox(case.id)
+    assert outbox and all("*" in i.last_error for i in outbox)
+    later = clock.now() + timedelta(days=1)
+    engine.erase(case.id, SYSTEM, later, retention="0 days")
+    record = case_to_json(engine.case(case.id))
+    for raw in numbers.values():
+        assert raw not in folded(dump(record))
+        for text in outputs(engine, [case.id]):
+            assert raw not in folded(text)
