@@ -177,7 +177,7 @@ def retries(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 def test_eight_threads(db: str, request: pytest.FixtureRequest, retries: list[int]) -> None:
     deploy(db)
-    cases = 40 if slow(request) else 4
+    cases = 150 if slow(request) else 4  # --run-slow: 1,200 cases per database
     tally = Tally()
     shared = Engine(open_store(db))  # four threads share one store, four have their own
     threads = [threading.Thread(target=work, args=(db, STARTUP, f"t{n}", cases, f"seed{n}",
@@ -194,7 +194,7 @@ def test_eight_threads(db: str, request: pytest.FixtureRequest, retries: list[in
 
 def test_four_processes(db: str, request: pytest.FixtureRequest) -> None:
     deploy(db)
-    cases = 60 if slow(request) else 5
+    cases = 300 if slow(request) else 5  # --run-slow: 1,200 cases per database
     procs = [subprocess.Popen([sys.executable, str(DRIVER), db, str(WORKFLOW_FILE), f"p{n}",
                                str(cases), f"seed{n}"],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

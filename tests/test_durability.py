@@ -1,7 +1,8 @@
 """Nothing acknowledged is lost and nothing is delivered twice: SIGKILL and many workers.
 
 Every test runs on SQLite and on a real PostgreSQL server (started by tests/pgserver.py).
-The default run kills a few times; `--run-slow` kills hundreds of times.
+The default run kills a few times; `--run-slow` kills hundreds of times (300 clients and 200
+workers per database).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def deliveries_per_case(db: str) -> Counter[str]:
 
 def test_acknowledged_actions_survive_sigkill(db_url: str, request: pytest.FixtureRequest
                                               ) -> None:
-    rounds = 100 if request.config.getoption("--run-slow") else 4
+    rounds = 300 if request.config.getoption("--run-slow") else 4
     rng = random.Random(7)
     acked: list[tuple[str, str]] = []
     for n in range(rounds):  # each seed runs twice: the second retries the killed first
