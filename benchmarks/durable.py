@@ -26,7 +26,7 @@ from common import (
     verdict,
 )
 
-from onething.engine.records import Actor
+from onething.cases.records import Actor
 from onething.stores.sqlite import SqliteStore
 
 SYNCS = ("FULL", "NORMAL")
@@ -270,10 +270,10 @@ def onething_batch_us(directory: Path, synchronous: str, batch: int, events: int
     departments, 9 actions per case) instead of the linear workflow (12 actions)."""
     from inmemory import STARTUP_ACTIONS, STARTUP_FORM, STARTUP_MATERIALS, STARTUP_PARALLEL
 
-    from onething.calendar import FixedClock
+    from onething.workdays import FixedClock
     from onething.engine.engine import Engine
-    from onething.engine.records import officer, window
-    from onething.spec.load import load
+    from onething.cases.records import officer, window
+    from onething.language.load import load
 
     per_case = STARTUP_ACTIONS if parallel else ACTIONS_PER_CASE
     samples = []

@@ -26,10 +26,10 @@ from common import (
 )
 from transitions import Machine
 
-from onething.calendar import FixedClock
+from onething.workdays import FixedClock
 from onething.engine.engine import Engine
-from onething.engine.records import officer, window
-from onething.spec.load import load
+from onething.cases.records import officer, window
+from onething.language.load import load
 from onething.stores.memory import MemoryStore
 
 CHAIN = [f"p{i}" for i in range(ACTIONS_PER_CASE + 1)]

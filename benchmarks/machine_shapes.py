@@ -22,7 +22,7 @@ from transitions.extensions import HierarchicalMachine
 from onething.machine.compile import compile_net
 from onething.net.build import build_net
 from onething.net.semantics import form_guard
-from onething.spec.load import load
+from onething.language.load import load
 
 ROOT = Path(__file__).resolve().parents[1]
 BRANCHES = 6

@@ -45,8 +45,8 @@ from woflan import woflan_section
 
 from onething.machine.compile import compile_net
 from onething.net.build import build_net
-from onething.spec.load import load, parse
-from onething.verify.check import check
+from onething.language.load import load, parse
+from onething.soundness.check import check
 from shapes import parallel_workflow
 
 OUT = ROOT / "docs" / "benchmarks.md"

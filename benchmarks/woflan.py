@@ -1,7 +1,7 @@
 """Section 6 (second half): onething's proof against PM4Py's Woflan on the same nets.
 
 Each workflow is exported as PNML with onething's own exporter
-(:func:`onething.verify.pnml.to_pnml`); PM4Py imports that text and runs Woflan in full mode
+(:func:`onething.soundness.pnml.to_pnml`); PM4Py imports that text and runs Woflan in full mode
 (as tests/test_pnml.py does) in a forked child that is killed after a time limit. onething is
 timed twice: ``check`` (the whole proof of the workflow, what ``onething check`` runs) and
 ``check_workflow_net`` on the exported WF-net itself (the same question Woflan answers).
@@ -22,9 +22,11 @@ from typing import Any
 
 from common import ROOT, median_time, verdict
 
-from onething.spec.load import load, parse
-from onething.verify.check import check
-from onething.verify.pnml import check_workflow_net, to_pnml, to_workflow_net
+from onething.language.load import load, parse
+from onething.soundness.check import check
+from onething.soundness.classical import check_workflow_net
+from onething.soundness.pnml import to_pnml
+from onething.soundness.wfnet import to_workflow_net
 from shapes import parallel_workflow
 
 QUICK_MARKINGS = 300

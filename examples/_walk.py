@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from onething import Engine, FixedClock
-from onething.engine.records import officer, window
-from onething.engine.timeline import timeline
-from onething.spec.model import Workflow
+from onething.cases.records import officer, window
+from onething.cases.timeline import timeline
+from onething.language.model import Workflow
 
 
 def walk_to_delivery(engine: Engine, clock: FixedClock, workflow: Workflow, case_id: str,

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from onething.calendar import SHANGHAI, FixedClock
+from onething.workdays import SHANGHAI, FixedClock
 from onething.engine.engine import Engine
-from onething.engine.records import SYSTEM, Actor, applicant, officer, window
+from onething.cases.records import SYSTEM, Actor, applicant, officer, window
 from onething.net.model import Actor as Performer
 from onething.net.model import Transition
-from onething.pseudonyms import Pseudonyms
-from onething.spec.load import load
-from onething.spec.model import Workflow
+from onething.privacy.pseudonyms import Pseudonyms
+from onething.language.load import load
+from onething.language.model import Workflow
 from onething.stores.base import Store
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore

@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import sample_form, sample_materials
 from onething.engine.engine import Engine
-from onething.engine.errors import ActionRefused
-from onething.engine.records import applicant, officer, window
-from onething.spec.load import load
+from onething.errors import ActionRefused
+from onething.cases.records import applicant, officer, window
+from onething.language.load import load
 from onething.stores import open_store
 
 PARALLEL = {"seal": "public_security", "tax": "tax", "social_insurance": "human_resources",

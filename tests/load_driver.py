@@ -14,7 +14,7 @@ with the rating, so ratings of one case by many clients race); about one case in
 withdrawn by the applicant instead at a random point (so a withdrawal races the deliveries of
 other clients). A rating is reported as ``{"rated": [case, follow-up]}``.
 Many clients try the same actions on the same cases: one wins each, the others are refused
-(:class:`~onething.engine.errors.ActionRefused`) or answered from an idempotency key that the
+(:class:`~onething.errors.ActionRefused`) or answered from an idempotency key that the
 clients share.
 """
 
@@ -31,9 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import sample_form, sample_materials
 from onething.engine.engine import Engine
-from onething.engine.errors import ActionRefused, Conflict
-from onething.engine.records import Case, applicant, officer, window
-from onething.spec.model import Workflow
+from onething.errors import ActionRefused, Conflict
+from onething.cases.records import Case, applicant, officer, window
+from onething.language.model import Workflow
 
 PARALLEL = {"seal": "public_security", "tax": "tax", "social_insurance": "human_resources",
             "medical_insurance": "medical_security", "housing_fund": "housing_fund_centre",
@@ -154,7 +154,7 @@ def work(db: str, workflow: Workflow, name: str, cases: int, seed: str, report: 
 
 
 def main() -> None:
-    from onething.spec.load import load
+    from onething.language.load import load
 
     db, workflow_file, name, cases, seed = sys.argv[1:6]
 

@@ -1,6 +1,6 @@
 """A deliberately simple brute-force soundness explorer, written only for the tests.
 
-It shares nothing with :mod:`onething.verify` (nor with :mod:`onething.net.semantics`): it reads
+It shares nothing with :mod:`onething.soundness` (nor with :mod:`onething.net.semantics`): it reads
 the plain data of a :class:`~onething.net.model.Net` and plays the token game itself, slowly
 and obviously, so that the real checker's verdicts, counterexample lengths and configuration
 counts can be compared with an independent computation.
@@ -12,7 +12,7 @@ counts can be compared with an independent computation.
 * After every visible event the silent transitions are taken eagerly, the enabled one with the
   lowest index first, until none is enabled (a *stable* marking, or configuration).
 * The state space is explored by plain breadth-first search over stable markings, once per
-  representative form (:func:`onething.spec.expr.cells` over every guard of the net), so the
+  representative form (:func:`onething.language.conditions.cells` over every guard of the net), so the
   BFS depth of a state is the length of the shortest event sequence that reaches it.
 * An event that delivers a second time, or that puts a second token on a place, is reported
   and not followed: the case is over, or its marking is no longer a set of positions.
@@ -40,8 +40,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onething.net.model import Net, Role, Transition
-from onething.spec import expr as exprs
-from onething.spec.model import Workflow
+from onething.language import conditions as exprs
+from onething.language.model import Workflow
 
 KEEP_ROLES = (Role.CLOSED, Role.FLAG)
 ERROR_RULES = ("two-deliveries", "duplicated-work", "stuck", "no-delivery",

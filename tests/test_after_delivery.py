@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from onething.engine._unit import REFUSALS_KEPT
 from onething.engine.engine import Engine
-from onething.engine.errors import ActionRefused
+from onething.errors import ActionRefused
 from onething.errors import OnethingError
 from test_roles import ACTORS, delivered, fresh
 

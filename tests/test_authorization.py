@@ -7,8 +7,8 @@ import pytest
 
 from conftest import sample_form, sample_materials, shipped
 from onething.engine.engine import Engine
-from onething.engine.errors import NotAuthorized
-from onething.engine.records import Actor, Role, applicant, officer, window
+from onething.errors import NotAuthorized
+from onething.cases.records import Actor, Role, applicant, officer, window
 
 STARTUP = shipped("enterprise_startup.yaml")
 AGENT = Actor(Role.AGENT, "helper-7")

@@ -16,10 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import START, TEST_KEYS, sample_form, sample_materials, shipped
-from onething.calendar import FixedClock
+from onething.workdays import FixedClock
 from onething.engine.engine import Engine
-from onething.engine.errors import ActionRefused, CaseEnded, NotAuthorized
-from onething.engine.records import applicant, case_to_json, officer, window
+from onething.errors import ActionRefused, CaseEnded, NotAuthorized
+from onething.cases.records import applicant, case_to_json, officer, window
 from onething.stores.base import Store
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore

@@ -9,23 +9,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onething.calendar import (
+from onething.workdays import (
     SHANGHAI,
-    CalendarError,
     CalendarOverrides,
     Clock,
     DayKind,
     FixedClock,
     OfficeHours,
-    OverridesError,
     Pause,
-    ProvisionalCalendarError,
     SystemClock,
     WorkCalendar,
     explain,
     installed_official_years,
 )
-from onething.spec.duration import Duration
+from onething.errors import CalendarError, OverridesError, ProvisionalCalendarError
+from onething.workdays import Duration
 
 CAL = WorkCalendar()
 NO_GUARD = WorkCalendar(year_end_guard=False)
@@ -354,7 +352,7 @@ def test_start_time_zone() -> None:
 def test_rejects_non_positive_and_non_duration() -> None:
     from decimal import Decimal
 
-    from onething.spec.duration import Unit
+    from onething.workdays import Unit
 
     with pytest.raises(CalendarError, match="positive"):
         CAL.add(D(2026, 2, 13), Duration(Decimal(0), Unit.WD))

@@ -11,7 +11,7 @@ rule is the right one), in several variants each.
 For every unsound entry, in both modes of the checker:
 
 * the rules equal those of the brute-force reference (:mod:`reference_checker`);
-* every counterexample replays through :func:`onething.verify.replay.replay` and shows the
+* every counterexample replays through :func:`support.replay.replay` and shows the
   violation on the machine: two deliveries counted, a position marked twice, the violation's
   marking reached, a marking from which cooperation cannot finish;
 * every counterexample is as short as the reference's shortest for that rule.
@@ -29,21 +29,21 @@ import attrs
 import pytest
 
 from conftest import ROOT, START
-from onething.calendar import FixedClock
+from onething.workdays import FixedClock
 from onething.engine.engine import Engine
-from onething.engine.errors import AlreadyDelivered, CaseEnded
-from onething.engine.records import Delivery, applicant, officer, window
+from onething.errors import AlreadyDelivered, CaseEnded
+from onething.cases.records import Delivery, applicant, officer, window
 from onething.machine.compile import compile_net
 from onething.net.build import build_net
 from onething.net.model import Actor, Net, ParallelBlock, Role, Transition
 from onething.net.semantics import Semantics, form_guard
-from onething.spec.load import load, parse, read
-from onething.spec.model import Workflow
+from onething.language.load import load, parse, read
+from onething.language.model import Workflow
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore
-from onething.verify.check import check, check_net
-from onething.verify.replay import replay
-from onething.verify.report import Report, Violation
+from onething.soundness.check import check, check_net
+from support.replay import replay
+from onething.soundness.report import Report, Violation
 from reference_checker import (
     FormResult,
     Result,

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from conftest import WORKFLOWS
 from onething.cli import cli
 from onething.engine.engine import Engine
-from onething.engine.errors import Unsound
-from onething.spec.load import load, parse
-from onething.verify.check import check
-from onething.verify.report import Rule
+from onething.errors import Unsound
+from onething.language.load import load, parse
+from onething.soundness.check import check
+from onething.soundness.report import Rule
 from shapes import parallel_workflow
 
 LOOP = """onething: 1

@@ -25,9 +25,9 @@ from hypothesis import strategies as st
 
 from onething.net.build import build_net
 from onething.net.model import Net
-from onething.spec.load import parse
-from onething.spec.model import Workflow
-from onething.verify.check import check, check_net
+from onething.language.load import parse
+from onething.language.model import Workflow
+from onething.soundness.check import check, check_net
 from reference_checker import TooBig, reference_check
 from workflow_gen import (
     DEPARTMENTS,

@@ -12,13 +12,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, sample_form, sample_materials, shipped
-from onething.calendar import SHANGHAI, CalendarOverrides, FixedClock, WorkCalendar
+from onething.workdays import SHANGHAI, CalendarOverrides, FixedClock, WorkCalendar
 from onething.cli import cli
-from onething.engine.clocks import Status
+from onething.cases.clocks import Status
 from onething.engine.engine import Engine
-from onething.engine.errors import ActionRefused, NotAuthorized
-from onething.engine.records import Actor, Role, applicant, officer, window
-from onething.spec.load import parse
+from onething.errors import ActionRefused, NotAuthorized
+from onething.cases.records import Actor, Role, applicant, officer, window
+from onething.language.load import parse
 from onething.stores.sqlite import SqliteStore
 
 STARTUP = shipped("enterprise_startup.yaml")
@@ -207,8 +207,8 @@ def test_a_provisional_due_date_is_recomputed_when_official_data_arrives(
 
 
 def test_strict_calendar_refuses_instead_of_guessing() -> None:
-    from onething.calendar import ProvisionalCalendarError
-    from onething.spec.duration import Duration
+    from onething.errors import ProvisionalCalendarError
+    from onething.workdays import Duration
 
     with pytest.raises(ProvisionalCalendarError):
         WorkCalendar(strict=True).add(dt.date(2026, 12, 21), Duration.parse("20 WD"))
@@ -329,7 +329,7 @@ def test_calendar_refresh_from_the_command_line(tmp_path: Path) -> None:
 
 
 def test_a_strict_engine_refuses_to_guess_a_due_date(clock: FixedClock) -> None:
-    from onething.calendar import ProvisionalCalendarError
+    from onething.errors import ProvisionalCalendarError
 
     engine = Engine(clock=clock, calendar=WorkCalendar(strict=True))
     clock.set(at("2026-12-21"))

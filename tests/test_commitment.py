@@ -16,11 +16,11 @@ from hypothesis import strategies as st
 
 from onething.cli import cli
 from onething.engine.engine import Engine
-from onething.engine.errors import ActionRefused, CaseEnded, NotAuthorized
-from onething.engine.records import applicant, officer, window
-from onething.spec.load import parse
-from onething.spec.model import Workflow
-from onething.verify.check import check
+from onething.errors import ActionRefused, CaseEnded, NotAuthorized
+from onething.cases.records import applicant, officer, window
+from onething.language.load import parse
+from onething.language.model import Workflow
+from onething.soundness.check import check
 
 WORKFLOW = """\
 onething: 1

@@ -15,11 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import START, WORKFLOWS, perform, sample_form, sample_materials
-from onething.calendar import FixedClock
+from onething.workdays import FixedClock
 from onething.engine.engine import Engine
-from onething.engine.errors import ActionRefused, CaseEnded
-from onething.engine.records import case_to_json
-from onething.spec.load import load
+from onething.errors import ActionRefused, CaseEnded
+from onething.cases.records import case_to_json
+from onething.language.load import load
 from onething.stores.memory import MemoryStore
 
 LOADED = {path.name: load(path) for path in WORKFLOWS}

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onething.spec.load import LoadResult, parse, read
-from onething.spec.location import Diagnostic, Severity
-from onething.spec.yamlsource import Limits
+from onething.language.load import LoadResult, parse, read
+from onething.language.location import Diagnostic, Severity
+from onething.language.yamlsource import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP = (ROOT / "workflows" / "enterprise_startup.yaml").read_text(encoding="utf-8")
@@ -694,7 +694,7 @@ def test_every_problem_of_a_document_is_reported_at_once_sorted_by_location() ->
 
 
 def test_the_workflow_is_unwrapped_only_when_valid() -> None:
-    from onething.spec.load import WorkflowInvalid
+    from onething.errors import WorkflowInvalid
 
     with pytest.raises(WorkflowInvalid) as caught:
         parse(MANY_PROBLEMS, "wf.yaml").unwrap()
@@ -813,7 +813,7 @@ def test_bad_type_of_the_form_fields() -> None:
 
 
 def test_every_code_the_loader_emits_is_tested_here() -> None:
-    sources = "".join((ROOT / "src" / "onething" / "spec" / name).read_text(encoding="utf-8")
+    sources = "".join((ROOT / "src" / "onething" / "language" / name).read_text(encoding="utf-8")
                       for name in ("load.py", "checks.py", "yamlsource.py"))
     emitted = set(re.findall(r'(?:self\.error|Diagnostic)\(\s*"([a-z-]+)"', sources))
     # built in an expression: unused-{kind}, and expression-type for a condition's types

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from conftest import ROOT
-from onething.spec.load import parse
+from onething.language.load import parse
 
 LANGUAGE = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
 
@@ -18,7 +18,7 @@ def test_the_complete_example_in_the_language_guide_loads_cleanly() -> None:
 
 
 def test_every_diagnostic_code_the_loader_emits_is_documented() -> None:
-    sources = "".join((ROOT / "src" / "onething" / "spec" / name).read_text(encoding="utf-8")
+    sources = "".join((ROOT / "src" / "onething" / "language" / name).read_text(encoding="utf-8")
                       for name in ("load.py", "checks.py", "yamlsource.py"))
     emitted = set(re.findall(r'(?:self\.error\(|Diagnostic\(\s*)"([a-z-]+)"', sources))
     emitted |= {"unused-field", "unused-material"}

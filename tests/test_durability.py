@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, sample_form, sample_materials, shipped
-from onething.calendar import SHANGHAI, FixedClock
+from onething.workdays import SHANGHAI, FixedClock
 from onething.engine.engine import Engine
-from onething.engine.records import officer, window
+from onething.cases.records import officer, window
 from onething.stores import open_store
 
 STARTUP = shipped("enterprise_startup.yaml")
@@ -184,7 +184,7 @@ def test_two_departments_acting_at_once_both_commit(db_url: str) -> None:
     commits first, the other's version check fails and it is retried automatically."""
     import threading
 
-    from onething.engine.errors import CaseEnded
+    from onething.errors import CaseEnded
 
     store = open_store(db_url)
     engine = Engine(store)

@@ -6,15 +6,15 @@ import pytest
 
 from conftest import ROOT, sample_form, sample_materials, shipped
 from onething.engine.engine import Engine
-from onething.engine.errors import (
+from onething.errors import (
     ActionRefused,
     CaseEnded,
     DeployRefused,
     NotAuthorized,
     SubmissionRejected,
 )
-from onething.engine.records import applicant, officer, window
-from onething.spec.load import parse
+from onething.cases.records import applicant, officer, window
+from onething.language.load import parse
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore
 
@@ -210,7 +210,7 @@ def test_sqlite_case_and_history_survive_reopening(tmp_path: object, clock: obje
 
 
 def test_shipped_workflow_files_are_the_ones_the_demo_uses() -> None:
-    from onething.demo import shipped_workflow
+    from onething.cli.demo import shipped_workflow
 
     assert shipped_workflow("enterprise_startup.yaml").read_bytes() == \
         (ROOT / "workflows" / "enterprise_startup.yaml").read_bytes()

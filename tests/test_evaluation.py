@@ -6,8 +6,8 @@ import pytest
 
 from conftest import sample_form, sample_materials, shipped
 from onething.engine.engine import Engine
-from onething.engine.errors import ActionRefused, NotAuthorized
-from onething.engine.records import applicant, officer, window
+from onething.errors import ActionRefused, NotAuthorized
+from onething.cases.records import applicant, officer, window
 
 STARTUP = shipped("enterprise_startup.yaml")
 

@@ -10,17 +10,15 @@ import pytest
 from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
-from onething.spec.expr import (
+from onething.language.conditions import (
     And,
     Compare,
     Const,
     Expr,
     ExprProblem,
-    ExprSyntaxError,
     Member,
     Not,
     Or,
-    TooManyCells,
     Truth,
     cells,
     evaluate,
@@ -29,7 +27,8 @@ from onething.spec.expr import (
     to_text,
     typecheck,
 )
-from onething.spec.values import clean_value
+from onething.errors import ConditionSyntaxError, TooManyCells
+from onething.language.values import clean_value
 
 
 @attrs.frozen
@@ -223,7 +222,7 @@ def test_offsets_do_not_affect_equality() -> None:
     ],
 )  # fmt: skip
 def test_syntax_errors(text: str, offset: int, message: str, hint: str) -> None:
-    with pytest.raises(ExprSyntaxError) as info:
+    with pytest.raises(ConditionSyntaxError) as info:
         parse(text)
     err = info.value
     assert message in err.message
@@ -709,7 +708,7 @@ def test_not_is_boolean_negation(expr: Expr, form: dict[str, object]) -> None:
 def assert_parses_or_explains(text: str) -> None:
     try:
         expr = parse(text)
-    except ExprSyntaxError as err:
+    except ConditionSyntaxError as err:
         assert 0 <= err.offset <= len(text)
         assert err.message
     else:

@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 
 from conftest import START, sample_form, sample_materials, shipped
-from onething.calendar import FixedClock
+from onething.workdays import FixedClock
 from onething.engine.engine import Engine
-from onething.engine.errors import ActionRefused
-from onething.engine.records import Case, applicant, officer, window
-from onething.spec.load import parse
+from onething.errors import ActionRefused
+from onething.cases.records import Case, applicant, officer, window
+from onething.language.load import parse
 from onething.stores.base import Store
 from test_commitment import MARKET, WORKFLOW
 

@@ -25,12 +25,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, START, sample_form, sample_materials, shipped
-from onething.calendar import FixedClock
+from onething.workdays import FixedClock
 from onething.cli import cli
 from onething.engine.engine import Engine
-from onething.engine.records import applicant, officer, supervisor, window
+from onething.cases.records import applicant, officer, supervisor, window
 from onething.errors import InvalidArgument, OnethingError
-from onething.stores import StoreCorrupt, StoreUnavailable, open_store
+from onething.errors import StoreCorrupt, StoreUnavailable
+from onething.stores import open_store
 from onething.stores.sqlite import SqliteStore
 
 STARTUP = shipped("enterprise_startup.yaml")

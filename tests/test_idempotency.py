@@ -8,8 +8,8 @@ import pytest
 
 from conftest import sample_form, sample_materials, shipped
 from onething.engine.engine import Engine
-from onething.engine.errors import IdempotencyMismatch
-from onething.engine.records import SYSTEM, OutboxItem, applicant, officer, window
+from onething.errors import IdempotencyMismatch
+from onething.cases.records import SYSTEM, OutboxItem, applicant, officer, window
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore
 
@@ -161,7 +161,7 @@ def test_every_action_takes_an_idempotency_key(action: str) -> None:
 
 def test_record_milestone_takes_an_idempotency_key() -> None:
     from conftest import START
-    from onething.calendar import FixedClock
+    from onething.workdays import FixedClock
 
     green = shipped("major_project_green_channel.yaml")
     engine = Engine(clock=FixedClock(START))

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 
 from conftest import START
-from onething.calendar import FixedClock
+from onething.workdays import FixedClock
 from onething.engine.engine import Engine
-from onething.engine.records import SYSTEM, agent, applicant, officer, window
+from onething.cases.records import SYSTEM, agent, applicant, officer, window
 from onething.errors import InvalidArgument
 from onething.stores.base import Store
 from onething.stores.memory import MemoryStore
@@ -44,7 +44,7 @@ def rows(store: Store) -> list[str]:
             return [json.dumps(row, ensure_ascii=False, default=str) for table in tables
                     for row in db.execute(f"SELECT * FROM {table}")]
     if isinstance(store, MemoryStore):
-        from onething.engine.records import case_to_json
+        from onething.cases.records import case_to_json
 
         out = []
         for case_id in store.case_ids():

@@ -13,8 +13,8 @@ import itertools
 import pytest
 
 from onething.engine.engine import Engine
-from onething.engine.records import applicant, officer, window
-from onething.spec.load import parse
+from onething.cases.records import applicant, officer, window
+from onething.language.load import parse
 
 WORKFLOW = """
 onething: 1

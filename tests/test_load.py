@@ -10,11 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onething.spec import expr as exprs
-from onething.spec.duration import Duration, Unit
-from onething.spec.load import WorkflowInvalid, load, parse, read
-from onething.spec.location import Location
-from onething.spec.model import Parallel, Sequence, Step
+from onething.language import conditions as exprs
+from onething.workdays import Duration, Unit
+from onething.errors import WorkflowInvalid
+from onething.language.load import load, parse, read
+from onething.language.location import Location
+from onething.language.model import Parallel, Sequence, Step
 from workflow_gen import render, workflows
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -246,7 +247,7 @@ def _same_tree(a: object, b: object, path: str = "root") -> None:
 
 
 def _both(text: str) -> tuple[object, object] | None:
-    from onething.spec import yamlsource
+    from onething.language import yamlsource
 
     if yamlsource._FastLoader is None:
         pytest.skip("PyYAML without libyaml")

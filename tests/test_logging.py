@@ -90,7 +90,7 @@ def test_no_module_makes_a_logger_without_the_mask() -> None:
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
                     and node.func.attr == "getLogger":
-                assert path.name == "values.py", f"{path}: use personal_logger(name)"
+                assert path.name == "masking.py", f"{path}: use personal_logger(name)"
 
 
 def library_errors() -> Iterator[type[OnethingError]]:
@@ -109,12 +109,12 @@ def library_errors() -> Iterator[type[OnethingError]]:
 def made_with(cls: type[OnethingError], text: str) -> OnethingError | None:
     parameters = list(inspect.signature(cls).parameters.values())
     if parameters and parameters[0].name == "problems":
-        from onething.engine.errors import Problem
+        from onething.errors import Problem
 
         return cls([Problem("field", text, text)])  # type: ignore[call-arg]
     names = [p.name for p in parameters]
     if names[:1] in (["diagnostics"], ["diagnostic"]):
-        from onething.spec.location import Diagnostic, Location
+        from onething.language.location import Diagnostic, Location
 
         made = Diagnostic("code", text, Location(text, 1, 1), text)
         return cls([made] if names[0] == "diagnostics" else made)  # type: ignore[call-arg]
@@ -149,9 +149,9 @@ def test_every_library_error_masks_its_text_however_it_is_read() -> None:
 
 def test_engine_errors_never_quote_an_idempotency_key(tmp_path: Path) -> None:
     from conftest import START, sample_form, sample_materials, shipped
-    from onething.calendar import FixedClock
+    from onething.workdays import FixedClock
     from onething.engine.engine import Engine
-    from onething.engine.errors import IdempotencyMismatch
+    from onething.errors import IdempotencyMismatch
 
     startup = shipped("enterprise_startup.yaml")
     engine = Engine(clock=FixedClock(START))

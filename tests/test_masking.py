@@ -19,7 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onething.spec.values import id_card_check_char, mask_text, uscc_check_char
+from onething.privacy.numbers import id_card_check_char, uscc_check_char
+from onething.privacy.masking import mask_text
 
 #: the zero of some Unicode decimal digit sets: ASCII, full-width, Arabic-Indic, extended
 #: Arabic-Indic, Devanagari, Bengali, Thai, Tibetan, Myanmar, Khmer, Mongolian, math bold
@@ -183,7 +184,7 @@ def test_each_spelling_is_masked(text: str, expected: str) -> None:
 def test_the_masking_filter_masks_every_spelling() -> None:
     import logging
 
-    from onething.spec.values import MaskingFilter
+    from onething.privacy.masking import MaskingFilter
 
     numbers = ("１３８００１３８０００", "+86 138-0013-8000")
     record = logging.LogRecord("x", logging.INFO, "f", 1, "call %s or %s", numbers, None)

@@ -27,28 +27,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, START, sample_form, sample_materials, shipped
-from onething.calendar import FixedClock
+from onething.workdays import FixedClock
 from onething.cli import cli
 from onething.engine.engine import Engine
-from onething.engine.erasure import (
-    DEFAULT_RETENTION,
-    ErasureRefused,
-    Retention,
-    erase_case,
-)
-from onething.engine.errors import NotAuthorized, SubmissionRejected
-from onething.engine.forms import check_submission, clean_material
-from onething.engine.records import SYSTEM, Actor, Role, applicant, case_to_json, officer, window
-from onething.engine.timeline import timeline
-from onething.machine.render import render_dot, render_mermaid
-from onething.spec.load import parse
-from onething.spec.values import (
-    MaskingFilter,
-    ValueProblem,
-    clean_value,
-    id_card_check_char,
-    mask_text,
-)
+from onething.engine._erasure import DEFAULT_RETENTION, Retention, erase_case
+from onething.errors import ErasureRefused
+from onething.errors import NotAuthorized, SubmissionRejected
+from onething.cases.forms import check_submission, clean_material
+from onething.cases.records import SYSTEM, Actor, Role, applicant, case_to_json, officer, window
+from onething.cases.timeline import timeline
+from onething.diagram.dot import render_dot
+from onething.diagram.mermaid import render_mermaid
+from onething.language.load import parse
+from onething.privacy.masking import MaskingFilter, mask_text
+from onething.errors import ValueProblem
+from onething.language.values import clean_value
+from onething.privacy.numbers import id_card_check_char
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore
 

@@ -14,15 +14,12 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onething.machine.render import (
-    FORMATS,
-    diagram,
-    render,
-    render_dot,
-    render_mermaid,
-)
-from onething.spec.load import load, parse
-from onething.spec.model import Choice, Parallel, Sequence, Step, Workflow
+from onething.diagram import FORMATS, render
+from onething.diagram.graph import diagram
+from onething.diagram.dot import render_dot
+from onething.diagram.mermaid import render_mermaid
+from onething.language.load import load, parse
+from onething.language.model import Choice, Parallel, Sequence, Step, Workflow
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTERPRISE = ROOT / "workflows" / "enterprise_startup.yaml"

@@ -16,13 +16,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onething.spec.load import parse
-from onething.spec.schema import schema, schema_text
+from onething.language.load import parse
+from onething.language.schema import schema, schema_text
 
 ROOT = Path(__file__).resolve().parent.parent
-SCHEMA_FILE = ROOT / "src" / "onething" / "spec" / "schema.json"
+SCHEMA_FILE = ROOT / "src" / "onething" / "language" / "schema.json"
 WORKFLOWS = sorted((ROOT / "workflows").glob("*.yaml"))
-MODELINE = "# yaml-language-server: $schema=../src/onething/spec/schema.json"
+MODELINE = "# yaml-language-server: $schema=../src/onething/language/schema.json"
 
 VALIDATOR = jsonschema.Draft202012Validator(schema())
 

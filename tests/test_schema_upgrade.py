@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
-from onething.calendar import SHANGHAI, FixedClock
+from onething.workdays import SHANGHAI, FixedClock
 from onething.engine.engine import Engine
-from onething.engine.errors import IdempotencyMismatch, NotAuthorized
-from onething.engine.records import applicant, officer, window
+from onething.errors import IdempotencyMismatch, NotAuthorized
+from onething.cases.records import applicant, officer, window
 from onething.stores import _upgrades
 from onething.stores.base import Store
 from onething.stores.sqlite import SqliteStore

@@ -21,16 +21,10 @@ import attrs
 import pytest
 
 from conftest import ROOT, TEST_KEYS, sample_form, sample_materials, shipped
-from onething.calendar import SHANGHAI, FixedClock
+from onething.workdays import SHANGHAI, FixedClock
 from onething.engine.engine import Engine
-from onething.engine.errors import (
-    AlreadyDelivered,
-    CaseEnded,
-    Conflict,
-    DeployRefused,
-    UnknownCase,
-)
-from onething.engine.records import (
+from onething.errors import AlreadyDelivered, CaseEnded, Conflict, DeployRefused, UnknownCase
+from onething.cases.records import (
     Case,
     Delivery,
     Event,
@@ -41,9 +35,10 @@ from onething.engine.records import (
     officer,
     window,
 )
-from onething.engine.timers import Timer
+from onething.cases.timers import Timer
 from onething.stores import open_store
-from onething.stores.base import Store, StoreCorrupt, StoreUnavailable
+from onething.stores.base import Store
+from onething.errors import StoreCorrupt, StoreUnavailable
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore
 

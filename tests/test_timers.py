@@ -13,11 +13,11 @@ from typing import Any
 from click.testing import CliRunner
 
 from conftest import sample_form, sample_materials, shipped
-from onething.calendar import SHANGHAI, FixedClock, WorkCalendar
+from onething.workdays import SHANGHAI, FixedClock, WorkCalendar
 from onething.cli import cli
 from onething.engine.engine import Engine
-from onething.engine.records import Case, applicant, officer, window
-from onething.engine.timers import Timer
+from onething.cases.records import Case, applicant, officer, window
+from onething.cases.timers import Timer
 from onething.stores.base import Store
 from onething.stores.sqlite import SqliteStore
 

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 from conftest import START, reopened, sample_form, sample_materials, shipped
-from onething.calendar import FixedClock
+from onething.workdays import FixedClock
 from onething.engine.engine import Engine
-from onething.engine.records import Case, applicant, officer, window
-from onething.spec.load import parse
+from onething.cases.records import Case, applicant, officer, window
+from onething.language.load import parse
 from onething.stores.base import Store
 
 STARTUP = shipped("enterprise_startup.yaml")

@@ -40,8 +40,8 @@ from onething.net.model import (
     Role,
     Transition,
 )
-from onething.spec import expr as exprs
-from onething.spec.model import Condition
+from onething.language import conditions as exprs
+from onething.language.model import Condition
 
 KINDS = ("a", "b", "c")
 POINTS = frozenset((x, k) for x in range(-1, 11) for k in KINDS)

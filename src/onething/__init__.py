@@ -3,9 +3,9 @@
 The public face: load and check a workflow, run cases on an engine, pick a store.
 """
 
-from onething.calendar import FixedClock, SystemClock, WorkCalendar
+from onething.cases.records import Actor, Case, Delivery, Event, Role
 from onething.engine.engine import Deployed, Engine
-from onething.engine.errors import (
+from onething.errors import (
     ActionRefused,
     AlreadyDelivered,
     CaseEnded,
@@ -16,13 +16,14 @@ from onething.engine.errors import (
     SubmissionRejected,
     UnknownCase,
     UnknownWorkflow,
+    WorkflowInvalid,
 )
-from onething.engine.records import Actor, Case, Delivery, Event, Role
-from onething.spec.load import LoadResult, WorkflowInvalid, load, parse, read
-from onething.spec.location import Diagnostic, Location
-from onething.spec.model import Workflow
+from onething.language.load import LoadResult, load, parse, read
+from onething.language.location import Diagnostic, Location
+from onething.language.model import Workflow
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore
+from onething.workdays import FixedClock, SystemClock, WorkCalendar
 
 __version__ = "0.1.0"
 

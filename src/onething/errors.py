@@ -1,18 +1,71 @@
-"""The root of every error onething raises on purpose (a located, explained refusal).
+"""Every error onething raises on purpose, in one module.
 
-Every message is masked when the error is made: an identity or mobile phone number quoted in
-it (from a value, an actor id, a reason) is shown as ``430*************34``, so a host that
-logs exceptions logs no personal number.
+Each error derives from :class:`OnethingError` and from the builtin it refines, so a caller may
+catch either (``except ValueError`` still catches a bad value). Every message is masked when the
+error is made: an identity or mobile phone number quoted in it (from a value, an actor id, a
+reason) is shown as ``430*************34``, so a host that logs exceptions logs no personal
+number.
+
+==========================  ===================  ==================================================
+error                       refines              raised when
+==========================  ===================  ==================================================
+``InvalidArgument``         ``ValueError``       a value passed to the library that it cannot use
+``ValueProblem``            ``ValueError``       a form value that cannot be used (with a hint)
+``DurationError``           ``ValueError``       a time limit such as ``20 WD`` that cannot be read
+``CalendarError``           ``ValueError``       a due date that cannot be computed
+``ProvisionalCalendarError``  ``ValueError``     strict mode met a year without official data
+``OverridesError``          ``ValueError``       a calendar override table that cannot be read
+``ConditionSyntaxError``    ``ValueError``       a condition that cannot be parsed
+``TooManyCells``            ``ValueError``       conditions with too many cases to enumerate
+``YamlRefused``             ``ValueError``       a file the YAML reader will not read
+``WorkflowInvalid``         ``ValueError``       a workflow with errors (every diagnostic)
+``SilentLoop``              ``RuntimeError``     a malformed net whose silent moves never end
+``AbstractionError``        ``ValueError``       a net the WF-net abstraction cannot express
+``NotAWorkflowNet``         ``ValueError``       an abstraction that is not a workflow net
+``DeployRefused``           ``ValueError``       a workflow that may not be deployed
+``Unsound``                 ``ValueError``       a workflow the proof refutes (with its report)
+``UnknownWorkflow``         ``KeyError``         no deployed workflow has this id (and version)
+``UnknownCase``             ``KeyError``         no case has this id
+``SubmissionRejected``      ``ValueError``       a form refused, with every problem at once
+``ActionRefused``           ``RuntimeError``     an action not possible for this case now
+``NotAuthorized``           ``PermissionError``  the actor may not do this to this case
+``CaseEnded``               ``RuntimeError``     the case has its one delivery already
+``ErasureRefused``          ``RuntimeError``     personal data that may not be erased (yet)
+``IdempotencyMismatch``     ``RuntimeError``     a key reused for a different request
+``Conflict``                ``RuntimeError``     another action changed the case first
+``AlreadyDelivered``        ``RuntimeError``     the store refused a second delivery
+``StoreBusy``               ``OSError``          the database stayed busy through every retry
+``StoreUnavailable``        ``OSError``          the database cannot be opened or reached
+``StoreCorrupt``            ``ValueError``       the database is not one onething can read
+==========================  ===================  ==================================================
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+if TYPE_CHECKING:
+    from onething.language.location import Diagnostic
+    from onething.soundness.report import Report
+
+__all__ = [
+    "AbstractionError", "ActionRefused", "AlreadyDelivered", "CalendarError", "CaseEnded",
+    "ConditionSyntaxError", "Conflict", "DeployRefused", "DurationError", "ErasureRefused",
+    "IdempotencyMismatch", "InvalidArgument", "NotAWorkflowNet", "NotAuthorized",
+    "OnethingError", "OverridesError", "Problem", "ProvisionalCalendarError", "SilentLoop",
+    "StoreBusy", "StoreCorrupt", "StoreUnavailable", "SubmissionRejected", "TooManyCells",
+    "UnknownCase", "UnknownWorkflow", "Unsound", "ValueProblem", "WorkflowInvalid",
+    "YamlRefused",
+]
 
 
-def _masked(value: Any) -> Any:
+def masked(value: Any) -> Any:
+    """``value`` with identity and phone numbers masked when it is text."""
     if isinstance(value, str):
-        from onething.spec.values import mask_text
+        from onething.privacy.masking import mask_text
 
         return mask_text(value)
     return value
@@ -22,17 +75,224 @@ class OnethingError(Exception):
     """Base of every error the library raises on purpose; its text is masked."""
 
     def __init__(self, *args: Any) -> None:
-        super().__init__(*(_masked(a) for a in args))
+        super().__init__(*(masked(a) for a in args))
 
     def __str__(self) -> str:
-        return _masked(super().__str__())
+        return str(masked(super().__str__()))
 
 
-class InvalidArgument(OnethingError, ValueError):
-    """A value passed to the library that it cannot use (a naive time, an empty idempotency
-    key, a form that is not a mapping, ...); ``hint`` says what to pass instead."""
+class _Explained(OnethingError):
+    """An error with a ``message`` and a ``hint`` (what to do), both masked."""
 
     def __init__(self, message: str, hint: str = "") -> None:
         super().__init__(message + (f"; {hint}" if hint else ""))
-        self.message = _masked(message)
-        self.hint = _masked(hint)
+        self.message: str = masked(message)
+        self.hint: str = masked(hint)
+
+
+# -- values and arguments ---------------------------------------------------------------------
+
+
+class InvalidArgument(_Explained, ValueError):
+    """A value passed to the library that it cannot use (a naive time, an empty idempotency
+    key, a form that is not a mapping, ...); ``hint`` says what to pass instead."""
+
+
+class ValueProblem(OnethingError, ValueError):
+    """A submitted value that cannot be used; ``.message`` says why, ``.hint`` how to fix it.
+    Never quotes a personal value."""
+
+    def __init__(self, message: str, hint: str = "") -> None:
+        super().__init__(message)
+        self.message: str = masked(message)
+        self.hint: str = masked(hint)
+
+
+# -- working days -------------------------------------------------------------------------------
+
+
+class DurationError(OnethingError, ValueError):
+    """A duration string that cannot be read; the message says what is accepted."""
+
+
+class CalendarError(OnethingError, ValueError):
+    """A calendar computation or configuration that cannot be carried out."""
+
+
+class ProvisionalCalendarError(CalendarError):
+    """Strict mode: the result would depend on a year without official holiday data."""
+
+    def __init__(self, reasons: Sequence[str]) -> None:
+        self.reasons = tuple(reasons)
+        super().__init__(
+            "refusing a provisional result (strict calendar): " + "; ".join(self.reasons)
+        )
+
+
+class OverridesError(CalendarError):
+    """An override table that cannot be read; the message names the file and the entry."""
+
+
+# -- the workflow language ----------------------------------------------------------------------
+
+
+class ConditionSyntaxError(OnethingError, ValueError):
+    """A condition that cannot be parsed; ``offset`` is 0-based within the condition text."""
+
+    def __init__(self, message: str, offset: int, hint: str = "") -> None:
+        super().__init__(message)
+        self.message: str = masked(message)
+        self.offset = offset
+        self.hint: str = masked(hint)
+
+
+class TooManyCells(OnethingError, ValueError):
+    """The conditions mention too many fields and constants to enumerate their cases."""
+
+    def __init__(self, count: int, limit: int) -> None:
+        super().__init__(f"{count} combinations of field values exceed the limit of {limit}")
+        self.count = count
+        self.limit = limit
+
+
+class YamlRefused(OnethingError, ValueError):
+    """The document is not YAML the loader will read; carries one located diagnostic."""
+
+    def __init__(self, diagnostic: Diagnostic) -> None:
+        super().__init__(diagnostic.render())
+        self.diagnostic = diagnostic
+
+
+class WorkflowInvalid(OnethingError, ValueError):
+    """A workflow with errors; ``diagnostics`` holds every one of them, located."""
+
+    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+        self.diagnostics = tuple(diagnostics)
+        super().__init__("\n".join(d.render() for d in self.diagnostics))
+
+
+# -- nets and proofs ----------------------------------------------------------------------------
+
+
+class SilentLoop(OnethingError, RuntimeError):
+    """Silent transitions kept firing without end (a malformed net)."""
+
+
+class AbstractionError(OnethingError, ValueError):
+    """The case net has something the WF-net abstraction cannot express."""
+
+
+class NotAWorkflowNet(OnethingError, ValueError):
+    """The abstraction is not a workflow net; ``problems`` says why, one line each."""
+
+    def __init__(self, name: str, problems: Iterable[str]) -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"the control flow of {name} is not a workflow net "
+                         f"(one source, one sink, every node on a path between them):\n{lines}")
+
+
+class DeployRefused(OnethingError, ValueError):
+    """A workflow that may not be deployed (changed content under an existing version)."""
+
+
+class Unsound(DeployRefused):
+    """The workflow is not sound; ``report`` holds the violations and their traces."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+        lines = [report.summary(), *(v.render() for v in report.errors)]
+        super().__init__("\n".join(lines))
+
+
+# -- cases ----------------------------------------------------------------------------------------
+
+
+class UnknownWorkflow(OnethingError, KeyError):
+    """No deployed workflow has this id (and version)."""
+
+    def __str__(self) -> str:
+        return str(masked(str(self.args[0])))
+
+
+class UnknownCase(OnethingError, KeyError):
+    """No case has this id."""
+
+    def __str__(self) -> str:
+        return str(masked(f"no case with id {self.args[0]!r}"))
+
+
+@attrs.frozen
+class Problem:
+    """One thing wrong with a submission: which field or material, what, and what to do."""
+
+    name: str
+    message: str
+    hint: str = ""
+
+    def render(self) -> str:
+        """``name: message (hint)``."""
+        return f"{self.name}: {self.message}" + (f" ({self.hint})" if self.hint else "")
+
+
+class SubmissionRejected(OnethingError, ValueError):
+    """The form was not accepted; ``problems`` lists every problem at once (一次告知)."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  - {p.render()}" for p in self.problems)
+        super().__init__(f"the submission has {len(self.problems)} problem(s):\n{lines}")
+
+
+class ActionRefused(_Explained, RuntimeError):
+    """An action that is not possible for this case now, or not for this actor."""
+
+
+class IdempotencyMismatch(ActionRefused):
+    """An idempotency key reused for a request with different arguments."""
+
+
+class NotAuthorized(ActionRefused, PermissionError):
+    """The actor may not perform this action on this case."""
+
+
+class CaseEnded(ActionRefused):
+    """The case already has its one delivery; nothing about it may change."""
+
+
+class ErasureRefused(ActionRefused):
+    """A case whose personal data may not be erased (yet): not delivered, or still within
+    its retention period, or the actor may not erase."""
+
+
+class Conflict(OnethingError, RuntimeError):
+    """Another action changed the case first (optimistic concurrency)."""
+
+
+class AlreadyDelivered(Conflict):
+    """The store refused a second delivery for one case (UNIQUE constraint)."""
+
+
+# -- stores ----------------------------------------------------------------------------------------
+
+
+class StoreBusy(OnethingError, OSError):
+    """The database stayed busy (another writer held its lock, or it kept refusing to
+    serialize this transaction) through every retry of the store's budget.
+
+    Nothing of the request was written: it may simply be made again. The database's own
+    errors ("database is locked", serialization failures, lock timeouts) never reach a caller;
+    they are retried and, when the budget runs out, end in this error.
+    """
+
+
+class StoreUnavailable(OnethingError, OSError):
+    """The database cannot be opened or reached: a missing file or directory (commands that
+    read cases never create one), no permission, a read-only file, a server that does not
+    answer. Nothing was written."""
+
+
+class StoreCorrupt(OnethingError, ValueError):
+    """The database is not one onething can read: another program's file, random or truncated
+    bytes, a schema written by a newer onething, or a record that does not decode. Nothing was
+    written; the message names the file or database and what to do."""

@@ -12,9 +12,8 @@ from decimal import Decimal
 
 import attrs
 
-from onething.calendar import Due, WorkCalendar
-from onething.spec.duration import Duration, Unit
-from onething.spec.model import Choice, Parallel, Sequence, Stage, Step, TimeLimit, Workflow
+from onething.language.model import Choice, Parallel, Sequence, Stage, Step, TimeLimit, Workflow
+from onething.workdays import Due, Duration, Unit, WorkCalendar
 
 ZERO = Decimal(0)
 

@@ -21,8 +21,8 @@ from onething.cli.common import (
     out,
     print_diagnostics,
 )
-from onething.spec.load import read
-from onething.verify.check import DEFAULT_BUDGET
+from onething.language.load import read
+from onething.soundness.check import DEFAULT_BUDGET
 
 
 @cli.command()
@@ -38,7 +38,7 @@ def check(files: tuple[Path, ...], fmt: str, budget: int, explicit: bool) -> Non
 
     Exit 0 sound, 1 unsound, 2 invalid input, 3 undecided (state budget exceeded).
     """
-    from onething.verify.check import check as prove
+    from onething.soundness.check import check as prove
 
     worst = EXIT_SOUND
     reports = []
@@ -78,7 +78,7 @@ def _worse(a: int, b: int) -> int:
 @cli.command()
 def schema() -> None:
     """Print the JSON Schema of the workflow language (for editors)."""
-    from onething.spec.schema import schema_text
+    from onething.language.schema import schema_text
 
     click.echo(schema_text())
 
@@ -89,7 +89,8 @@ def schema() -> None:
               show_default=True)
 def graph(file: Path, fmt: str) -> None:
     """Draw workflow FILE as a Mermaid or Graphviz diagram."""
-    from onething.machine.render import render_dot, render_mermaid
+    from onething.diagram.dot import render_dot
+    from onething.diagram.mermaid import render_mermaid
 
     workflow = load_or_exit(file)
     click.echo(render_mermaid(workflow) if fmt == "mermaid" else render_dot(workflow))
@@ -111,7 +112,9 @@ def export(file: Path, pnml_out: Path, also_check: bool) -> None:
     sound, with --check), 1 not a workflow net (nothing written) or unsound, 2 invalid input,
     3 undecided.
     """
-    from onething.verify.pnml import NotAWorkflowNet, check_workflow_net, export_pnml
+    from onething.errors import NotAWorkflowNet
+    from onething.soundness.classical import check_workflow_net
+    from onething.soundness.pnml import export_pnml
 
     plain = {"markup": False}
     workflow = load_or_exit(file)
@@ -148,8 +151,8 @@ def sla(file: Path, start: str, which: str) -> None:
 
     Exit 0 when every stage and the whole fit their limits, 1 when one does not.
     """
-    from onething.calendar import WorkCalendar
     from onething.sla import analyse
+    from onething.workdays import WorkCalendar
 
     try:
         begin = date.fromisoformat(start)

@@ -16,6 +16,8 @@ import attrs
 import click
 from rich.table import Table
 
+from onething.cases.forms import HASH_SUFFIX, masked_form, material_hashes
+from onething.cases.records import Actor, Role
 from onething.cli.common import (
     EXIT_INVALID,
     EXIT_UNSOUND,
@@ -29,10 +31,8 @@ from onething.cli.common import (
 )
 from onething.engine._time import local
 from onething.engine.engine import Engine
-from onething.engine.errors import SubmissionRejected
-from onething.engine.forms import HASH_SUFFIX, masked_form, material_hashes
-from onething.engine.records import Actor, Role
-from onething.spec.values import mask_text
+from onething.errors import SubmissionRejected
+from onething.privacy.masking import mask_text
 
 
 @cli.command()
@@ -41,7 +41,7 @@ from onething.spec.values import mask_text
                    "postgresql:// URL (the demo adds its case to that database)")
 def demo(db_path: str) -> None:
     """Run one enterprise start-up case from the single form to the single delivery."""
-    from onething.demo import run_demo
+    from onething.cli.demo import run_demo
     from onething.stores import is_url, open_store
 
     if not is_url(db_path):
@@ -69,7 +69,7 @@ def demo(db_path: str) -> None:
 
 
 def _timeline(history: list[Any]) -> None:
-    from onething.engine.timeline import timeline
+    from onething.cases.timeline import timeline
 
     for line in timeline(history):
         out.print(escape(line))
@@ -525,7 +525,7 @@ def erase(case_id: str, retention: str, actor: str, now: str | None, key: str | 
     its workflow and position, its history, its delivery and the materials' hashes. Refused
     for a case without a delivery or still within its retention period.
     """
-    from onething.engine.erasure import erase_case
+    from onething.engine._erasure import erase_case
 
     when = moment(now, "--now")
     with engine_on(db) as engine:

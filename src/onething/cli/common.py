@@ -16,9 +16,9 @@ import click
 from rich.console import Console
 
 from onething.errors import OnethingError
-from onething.spec.load import read
-from onething.spec.location import Diagnostic, Severity
-from onething.spec.values import mask_text
+from onething.language.load import read
+from onething.language.location import Diagnostic, Severity
+from onething.privacy.masking import mask_text
 
 #: Exit codes (docs/cli.md): 0 done (sound), 1 unsound / some cases refused / some timers
 #: failed, 2 invalid input or a refused action, 3 undecided, 4 the database cannot be used,
@@ -46,7 +46,7 @@ err = MaskingConsole(stderr=True, highlight=False, soft_wrap=True, emoji=False)
 
 def exit_code_of(exc: BaseException) -> int:
     """The documented exit code for an error a command met."""
-    from onething.stores.base import StoreBusy, StoreCorrupt, StoreUnavailable
+    from onething.errors import StoreBusy, StoreCorrupt, StoreUnavailable
 
     if isinstance(exc, (StoreUnavailable, StoreCorrupt)):
         return EXIT_DATABASE

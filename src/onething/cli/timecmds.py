@@ -22,9 +22,9 @@ from onething.cli.common import EXIT_INVALID, cli, err, escape, out
 def due(start: str, duration: tuple[str, ...], explain: bool, same_day: bool, strict: bool,
         overrides: Path | None) -> None:
     """The due date of a limit: `onething due 2026-02-13 3WD`."""
-    from onething.calendar import CalendarError, CalendarOverrides, WorkCalendar
-    from onething.calendar import explain as explain_due
-    from onething.spec.duration import Duration, DurationError
+    from onething.errors import CalendarError, DurationError
+    from onething.workdays import CalendarOverrides, Duration, WorkCalendar
+    from onething.workdays import explain as explain_due
 
     try:
         begin: date | datetime = (datetime.fromisoformat(start) if "T" in start
@@ -66,7 +66,7 @@ def calendar() -> None:
 @click.option("--overrides", type=click.Path(path_type=Path, exists=True))
 def calendar_show(overrides: Path | None) -> None:
     """Which years have official data, and the data version cases record."""
-    from onething.calendar import CalendarOverrides, WorkCalendar
+    from onething.workdays import CalendarOverrides, WorkCalendar
 
     table = CalendarOverrides.load(overrides) if overrides else None
     cal = WorkCalendar(table)
@@ -84,9 +84,9 @@ def calendar_refresh(db: str, overrides: Path | None) -> None:
 
     Run it after upgrading the holidays package, or with --overrides holding a new notice.
     """
-    from onething.calendar import CalendarOverrides, WorkCalendar
     from onething.engine.engine import Engine
     from onething.stores import open_store
+    from onething.workdays import CalendarOverrides, WorkCalendar
 
     table = CalendarOverrides.load(overrides) if overrides else None
     store = open_store(db, create=False)

@@ -11,19 +11,18 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from onething.engine import clocks as clk
-from onething.engine import rules
+from onething.cases import clocks as clk
+from onething.cases import rules
+from onething.cases.forms import check_submission, clean_material
+from onething.cases.notices import build_notice
+from onething.cases.records import SYSTEM, Actor, Case, Delivery, Event
 from onething.engine._unit import Change
-from onething.engine.errors import ActionRefused, CaseEnded, Problem, SubmissionRejected
-from onething.engine.forms import check_submission, clean_material
-from onething.engine.notices import build_notice
-from onething.engine.records import SYSTEM, Actor, Case, Delivery, Event
+from onething.errors import ActionRefused, CaseEnded, Problem, SubmissionRejected, ValueProblem
+from onething.language import conditions as exprs
+from onething.language.model import Step, Workflow
 from onething.machine.compile import Fired, NotEnabled
 from onething.net.model import STEP_ROLES, Transition
 from onething.net.semantics import form_guard
-from onething.spec import expr as exprs
-from onething.spec.model import Step, Workflow
-from onething.spec.values import ValueProblem
 
 if TYPE_CHECKING:
     from onething.engine._deployments import Deployed

@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from onething.engine import rules
+from onething.cases import rules
+from onething.cases.records import Actor, Case
 from onething.engine._actions import ended_message
 from onething.engine._unit import Change, advance, request_key
-from onething.engine.errors import CaseEnded
-from onething.engine.records import Actor, Case
+from onething.errors import CaseEnded
 
 if TYPE_CHECKING:
     from onething.engine._deployments import Deployed

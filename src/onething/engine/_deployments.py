@@ -8,15 +8,15 @@ from pathlib import Path
 
 import attrs
 
-from onething.engine import clocks as clk
-from onething.engine.clocks import ClockPolicy
-from onething.engine.policy import policy_of
+from onething.cases import clocks as clk
+from onething.cases.clocks import ClockPolicy
+from onething.cases.policy import policy_of
+from onething.language.model import Workflow
 from onething.machine.compile import CompiledWorkflow, compile_net
 from onething.net.build import build_net
 from onething.net.model import STEP_ROLES, Transition
 from onething.net.model import Role as PlaceRole
-from onething.spec.duration import Duration
-from onething.spec.model import Workflow
+from onething.workdays import Duration
 
 
 def _roles(self: Deployed) -> dict[str, tuple[str, PlaceRole]]:

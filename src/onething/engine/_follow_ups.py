@@ -12,15 +12,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from onething.engine import rules
+from onething.cases import rules
+from onething.cases.records import SYSTEM, Actor, Case
 from onething.engine._actions import Wanted, ended_message, fire, hint_steps, pending_commitment
 from onething.engine._deployments import Deployed, shipped_data
 from onething.engine._submission import build
 from onething.engine._unit import Change, advance, request_key
-from onething.engine.errors import ActionRefused, CaseEnded
-from onething.engine.records import SYSTEM, Actor, Case
-from onething.errors import InvalidArgument
-from onething.spec.values import mask_text
+from onething.errors import ActionRefused, CaseEnded, InvalidArgument
+from onething.privacy.masking import mask_text
 
 if TYPE_CHECKING:
     from onething.engine.engine import Engine

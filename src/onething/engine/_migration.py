@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from onething.cases.forms import check_submission
+from onething.cases.records import SYSTEM, Case
 from onething.engine._unit import Change, advance
-from onething.engine.forms import check_submission
-from onething.engine.records import SYSTEM, Case
 from onething.net.semantics import form_guard, reachable_set
 
 if TYPE_CHECKING:

@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from onething.engine import clocks as clk
-from onething.engine import rules
+from onething.cases import clocks as clk
+from onething.cases import rules
+from onething.cases.records import Actor
 from onething.engine._actions import pending_commitment
-from onething.engine.errors import NotAuthorized
-from onething.engine.records import Actor
+from onething.errors import NotAuthorized
 from onething.net.model import STEP_ROLES
 from onething.net.semantics import form_guard
 

@@ -8,14 +8,13 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from onething.engine import rules
+from onething.cases import rules
+from onething.cases.forms import check_submission
+from onething.cases.records import Actor, Case, Event, Role
+from onething.cases.timers import plan
 from onething.engine._unit import NewCase, request_key
-from onething.engine.errors import Conflict, SubmissionRejected
-from onething.engine.forms import check_submission
-from onething.engine.records import Actor, Case, Event, Role
-from onething.engine.timers import plan
-from onething.errors import InvalidArgument
-from onething.spec import expr as exprs
+from onething.errors import Conflict, InvalidArgument, SubmissionRejected
+from onething.language import conditions as exprs
 
 if TYPE_CHECKING:
     from onething.engine._deployments import Deployed

@@ -8,17 +8,15 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from onething.calendar import SHANGHAI, WorkCalendar
-from onething.engine import clocks as clk
-from onething.engine import rules
+from onething.cases import clocks as clk
+from onething.cases import rules
+from onething.cases.records import SYSTEM, Actor, Case
+from onething.cases.timers import Timer, plan
 from onething.engine._actions import TIMER_REASONS, Wanted, ended_message, fire, hint_steps
 from onething.engine._unit import Change, advance, log, request_key
-from onething.engine.errors import ActionRefused, CaseEnded
-from onething.engine.records import SYSTEM, Actor, Case
-from onething.engine.timers import Timer, plan
-from onething.errors import InvalidArgument
-from onething.spec.duration import Duration
-from onething.spec.values import mask_text
+from onething.errors import ActionRefused, CaseEnded, InvalidArgument
+from onething.privacy.masking import mask_text
+from onething.workdays import SHANGHAI, Duration, WorkCalendar
 
 if TYPE_CHECKING:
     from onething.engine._deployments import Deployed

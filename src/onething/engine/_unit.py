@@ -22,19 +22,19 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from onething.engine.dispatch import outbox_for
-from onething.engine.errors import (
+from onething.cases.records import Case, Delivery, Event
+from onething.cases.timers import plan
+from onething.engine._outbox import outbox_for
+from onething.errors import (
     ActionRefused,
     AlreadyDelivered,
     CaseEnded,
     Conflict,
     IdempotencyMismatch,
+    InvalidArgument,
     OnethingError,
 )
-from onething.engine.records import Case, Delivery, Event
-from onething.engine.timers import plan
-from onething.errors import InvalidArgument
-from onething.spec.values import personal_logger
+from onething.privacy.masking import personal_logger
 
 if TYPE_CHECKING:
     from onething.engine._deployments import Deployed

@@ -16,28 +16,26 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from onething.calendar import Clock, SystemClock, WorkCalendar
+from onething.cases import clocks as clk
+from onething.cases.records import SYSTEM, Actor, Case, Delivery, Event, OutboxItem, applicant
+from onething.cases.rules import People
 from onething.engine import _agents, _follow_ups, _migration, _queries, _submission, _time
-from onething.engine import clocks as clk
 from onething.engine._actions import Wanted, accept_pick, fixed, net_change
 from onething.engine._deployments import Deployed, deployed_of, shipped_data
+from onething.engine._erasure import DEFAULT_RETENTION, Retention, erase_case
 from onething.engine._migration import Migration
+from onething.engine._outbox import Channel, dispatch
 from onething.engine._queries import QueueItem
 from onething.engine._time import Firing, aware
 from onething.engine._unit import UnitOfWork, request_key
-from onething.engine.dispatch import Channel, dispatch
-from onething.engine.erasure import DEFAULT_RETENTION, Retention, erase_case
-from onething.engine.errors import DeployRefused, UnknownWorkflow, Unsound
-from onething.engine.records import SYSTEM, Actor, Case, Delivery, Event, OutboxItem, applicant
-from onething.engine.rules import People
-from onething.errors import InvalidArgument
-from onething.pseudonyms import Pseudonyms
-from onething.spec.duration import Duration
-from onething.spec.load import parse, read
-from onething.spec.model import Workflow
-from onething.spec.values import mask_text
+from onething.errors import DeployRefused, InvalidArgument, UnknownWorkflow, Unsound
+from onething.language.load import parse, read
+from onething.language.model import Workflow
+from onething.privacy.masking import mask_text
+from onething.privacy.pseudonyms import Pseudonyms
 from onething.stores.base import Store
 from onething.stores.memory import MemoryStore
+from onething.workdays import Clock, Duration, SystemClock, WorkCalendar
 
 __all__ = ["Deployed", "Engine", "Firing", "Migration", "QueueItem", "shipped_data"]
 
@@ -46,7 +44,7 @@ class Engine:
     """Runs cases of deployed workflows against a :class:`~onething.stores.base.Store`.
 
     ``pseudonyms`` is the host's key for recording applicants and agents
-    (:mod:`onething.pseudonyms`); without it, ``$ONETHING_PSEUDONYM_KEYS``, else a key the
+    (:mod:`onething.privacy.pseudonyms`); without it, ``$ONETHING_PSEUDONYM_KEYS``, else a key the
     store keeps (development only: see docs/roles.md).
     """
 
@@ -80,13 +78,13 @@ class Engine:
     def deploy(self, workflow: Workflow | str | Path) -> Deployed:
         """Prove, compile and record a workflow version.
 
-        An unsound workflow is refused (:class:`~onething.engine.errors.Unsound`, with the
+        An unsound workflow is refused (:class:`~onething.errors.Unsound`, with the
         checker's report); a changed file needs a new version number.
         """
         if not isinstance(workflow, Workflow):
             workflow = read(workflow).unwrap()
         if self.verify:
-            from onething.verify.check import check
+            from onething.soundness.check import check
 
             report = check(workflow)
             if not report.sound:
@@ -260,7 +258,7 @@ class Engine:
               retention: str | Retention = DEFAULT_RETENTION,
               idempotency_key: str | None = None) -> Case:
         """Erase a delivered case's personal data once its retention period has passed,
-        keeping the audit skeleton (:mod:`onething.engine.erasure`)."""
+        keeping the audit skeleton (:mod:`onething.engine._erasure`)."""
         return erase_case(self, case_id, actor, retention=retention, now=now,
                           idempotency_key=idempotency_key)
 

@@ -1,1 +1,1 @@
-"""machine."""
+"""Compiling a case net into one reusable ``transitions`` machine per workflow version."""

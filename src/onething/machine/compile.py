@@ -19,8 +19,9 @@ from collections.abc import Callable, Iterator
 import attrs
 from transitions import EventData, Machine
 
+from onething.errors import SilentLoop
 from onething.net.model import Net, Transition
-from onething.net.semantics import SETTLE_LIMIT, Semantics, SilentLoop
+from onething.net.semantics import SETTLE_LIMIT, Semantics
 
 Guard = Callable[[Transition], bool]
 

@@ -7,6 +7,10 @@ transition knows its target when it is made. Step places exist before any block 
 
 from __future__ import annotations
 
+from onething.language import conditions as exprs
+from onething.language.checks import all_conditions
+from onething.language.location import UNKNOWN, Location
+from onething.language.model import Choice, Parallel, Sequence, Stage, Step, Workflow
 from onething.net.model import (
     Actor,
     DeliveryKind,
@@ -17,10 +21,6 @@ from onething.net.model import (
     Role,
     Transition,
 )
-from onething.spec import expr as exprs
-from onething.spec.checks import all_conditions
-from onething.spec.location import UNKNOWN, Location
-from onething.spec.model import Choice, Parallel, Sequence, Stage, Step, Workflow
 
 
 def build_net(workflow: Workflow) -> Net:

@@ -17,8 +17,8 @@ from enum import StrEnum
 
 import attrs
 
-from onething.spec.location import UNKNOWN, Location
-from onething.spec.model import Condition
+from onething.language.location import UNKNOWN, Location
+from onething.language.model import Condition
 
 
 class Role(StrEnum):
@@ -122,7 +122,7 @@ class ParallelBlock:
     """Where a parallel block sits in the net: its fork, join and branch ends.
 
     The checker does not take this on trust: it verifies that the branches really are
-    isolated before it checks them one by one (see :mod:`onething.verify.regions`).
+    isolated before it checks them one by one (see :mod:`onething.soundness.regions`).
     """
 
     name: str

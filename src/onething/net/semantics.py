@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 
+from onething.errors import SilentLoop
+from onething.language import conditions as exprs
 from onething.net.model import BOOKKEEPING, Net, Role, Transition
-from onething.spec import expr as exprs
 
 SETTLE_LIMIT = 10_000
-
-
-class SilentLoop(RuntimeError):
-    """Silent transitions kept firing without end (a malformed net)."""
 
 
 def bits(marking: int) -> list[int]:

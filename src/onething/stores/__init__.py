@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from onething.stores.base import StoreBusy, StoreCorrupt, StoreUnavailable
+from onething.errors import StoreBusy, StoreCorrupt, StoreUnavailable
 
 if TYPE_CHECKING:
     from onething.stores.base import Store

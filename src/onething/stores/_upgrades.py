@@ -6,7 +6,7 @@ Schema 1 -> 2 (issue 12, "nothing leaked"):
 * idempotency keys are kept as their SHA-256 digest (``sha256:<hex>``), never as given;
 * actor texts of applicants and agents become pseudonyms. The upgrade cannot know the host's
   pseudonym key, so it records an unkeyed one (``legacy.<hash of the id>``); the engine
-  recognises an applicant against it (:func:`onething.engine.rules.legacy_pseudonym`);
+  recognises an applicant against it (:func:`onething.cases.rules.legacy_pseudonym`);
 * every case records its applicant (the actor that submitted it, when that was an applicant)
   and its agents the same way;
 * identity and phone numbers in any other actor text or event data are masked.
@@ -17,7 +17,8 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from onething.spec.values import mask_text
+from onething.privacy.masking import mask_text
+from onething.privacy.pseudonyms import legacy_pseudonym
 
 _PEOPLE = ("applicant:", "agent:")
 
@@ -25,11 +26,6 @@ _PEOPLE = ("applicant:", "agent:")
 def key_digest(key: str) -> str:
     """How schema 2 stores an idempotency key."""
     return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def legacy_pseudonym(identity: str) -> str:
-    """The unkeyed pseudonym an upgraded case records for an id (see the module docstring)."""
-    return "legacy." + hashlib.sha256(identity.encode("utf-8", "surrogatepass")).hexdigest()[:24]
 
 
 def actor_text(text: str) -> str:

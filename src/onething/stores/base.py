@@ -10,34 +10,12 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from onething.engine.records import Case, Delivery, Event, OutboxItem
-from onething.engine.timers import Timer
-from onething.errors import OnethingError
+from onething.cases.records import Case, Delivery, Event, OutboxItem
+from onething.cases.timers import Timer
+from onething.errors import StoreBusy
 
 #: a case opened by a commit, with its first events and timers (a follow-up case)
 Created = tuple[Case, list[Event], list[Timer]]
-
-
-class StoreBusy(OnethingError):
-    """The database stayed busy (another writer held its lock, or it kept refusing to
-    serialize this transaction) through every retry of the store's budget.
-
-    Nothing of the request was written: it may simply be made again. The database's own
-    errors ("database is locked", serialization failures, lock timeouts) never reach a caller;
-    they are retried and, when the budget runs out, end in this error.
-    """
-
-
-class StoreUnavailable(OnethingError, OSError):
-    """The database cannot be opened or reached: a missing file or directory (commands that
-    read cases never create one), no permission, a read-only file, a server that does not
-    answer. Nothing was written."""
-
-
-class StoreCorrupt(OnethingError, ValueError):
-    """The database is not one onething can read: another program's file, random or truncated
-    bytes, a schema written by a newer onething, or a record that does not decode. Nothing was
-    written; the message names the file or database and what to do."""
 
 
 #: How many times a store retries a transaction the database refused as busy, by default.
@@ -88,9 +66,9 @@ class Store(Protocol):
     the end) its delivery with the delivery's outbox rows are written together or not at all,
     with the request's idempotency key when it has one. Every method may raise
     :class:`StoreBusy` when the database stays locked through the store's retries. It raises
-    :class:`~onething.engine.errors.Conflict` when the stored case is no longer at
+    :class:`~onething.errors.Conflict` when the stored case is no longer at
     ``expected_version`` or the idempotency key is taken, and
-    :class:`~onething.engine.errors.AlreadyDelivered` when the case already has a delivery.
+    :class:`~onething.errors.AlreadyDelivered` when the case already has a delivery.
     """
 
     def erase_personal(self, case_id: str, forget: Sequence[str] = ()) -> int:
@@ -132,7 +110,7 @@ class Store(Protocol):
         """Store a new case with its first events and pending timers."""
 
     def load(self, case_id: str) -> Case:
-        """The case; :class:`~onething.engine.errors.UnknownCase` if there is none."""
+        """The case; :class:`~onething.errors.UnknownCase` if there is none."""
 
     def commit(self, case: Case, expected_version: int, events: list[Event],
                delivery: Delivery | None = None, timers: list[Timer] | None = None,

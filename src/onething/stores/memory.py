@@ -11,9 +11,9 @@ from typing import Any
 
 import attrs
 
-from onething.engine.errors import AlreadyDelivered, Conflict, DeployRefused, UnknownCase
-from onething.engine.records import Case, Delivery, Event, OutboxItem
-from onething.engine.timers import Timer
+from onething.cases.records import Case, Delivery, Event, OutboxItem
+from onething.cases.timers import Timer
+from onething.errors import AlreadyDelivered, Conflict, DeployRefused, UnknownCase
 from onething.stores.base import Created
 
 

@@ -2,7 +2,7 @@
 
 Every write is one transaction (state + events + delivery + outbox + timers + idempotency
 key); one delivery per case is a UNIQUE constraint; a stale ``expected_version`` is a
-:class:`~onething.engine.errors.Conflict` decided by the database (``UPDATE ... WHERE id = %s
+:class:`~onething.errors.Conflict` decided by the database (``UPDATE ... WHERE id = %s
 AND version = %s``), so any number of engine processes on any number of machines may share one
 database.
 
@@ -48,26 +48,20 @@ from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Json
 
-from onething.engine.errors import AlreadyDelivered, Conflict, DeployRefused, UnknownCase
-from onething.engine.records import (
-    Case,
-    Delivery,
-    Event,
-    OutboxItem,
-    case_from_json,
-    case_to_json,
-)
-from onething.engine.timers import Timer
-from onething.spec.values import mask_text
-from onething.stores import _upgrades
-from onething.stores.base import (
-    Created,
+from onething.cases.records import Case, Delivery, Event, OutboxItem, case_from_json, case_to_json
+from onething.cases.timers import Timer
+from onething.errors import (
+    AlreadyDelivered,
+    Conflict,
+    DeployRefused,
     StoreBusy,
     StoreCorrupt,
     StoreUnavailable,
-    retried,
-    retry_busy,
+    UnknownCase,
 )
+from onething.privacy.masking import mask_text
+from onething.stores import _upgrades
+from onething.stores.base import Created, retried, retry_busy
 
 #: the version of the tables this release writes; older databases are upgraded when opened
 SCHEMA_VERSION = 2

@@ -24,26 +24,19 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
-from onething.engine.errors import AlreadyDelivered, Conflict, DeployRefused, UnknownCase
-from onething.engine.records import (
-    Case,
-    Delivery,
-    Event,
-    OutboxItem,
-    case_from_json,
-    case_to_json,
-)
-from onething.engine.timers import Timer
-from onething.spec.values import mask_text
-from onething.stores import _upgrades
-from onething.stores.base import (
-    BUSY_RETRIES,
-    Created,
+from onething.cases.records import Case, Delivery, Event, OutboxItem, case_from_json, case_to_json
+from onething.cases.timers import Timer
+from onething.errors import (
+    AlreadyDelivered,
+    Conflict,
+    DeployRefused,
     StoreCorrupt,
     StoreUnavailable,
-    retried,
-    retry_busy,
+    UnknownCase,
 )
+from onething.privacy.masking import mask_text
+from onething.stores import _upgrades
+from onething.stores.base import BUSY_RETRIES, Created, retried, retry_busy
 
 #: the version of the tables this release writes; older databases are upgraded when opened
 SCHEMA_VERSION = 2

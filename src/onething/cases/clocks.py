@@ -1,0 +1,297 @@
+"""Time limits of a case and of each step: when they started, pauses, extensions, status.
+
+A clock is plain data kept in the case record. Its due dates are never stored as truth: they
+are computed from the start, the recorded pauses and the approved extension on the working-day
+calendar, so that a calendar refresh (official data for a new year) moves a provisional due
+date and nothing else can. Which positions run or stop a clock follows from the case net:
+a step's clock runs while the step awaits its department, pauses while the applicant corrects
+(or restarts when the correction is answered, by policy) and during special procedures.
+The case clock runs from acceptance and pauses while no step is running.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Any
+
+import attrs
+
+from onething.language.model import Rung
+from onething.net.model import Role
+from onething.workdays import SHANGHAI, Due, Duration, WorkCalendar
+
+CASE = "case"
+
+
+class Status(StrEnum):
+    """Where a clock stands against its limit."""
+
+    NORMAL = "normal"
+    WARNING = "warning"
+    OVERDUE = "overdue"
+    PAUSED = "paused"
+    MET = "met"
+    LATE = "late"
+
+
+_15_WD, _5_WD, _1_WD = Duration.parse("15 WD"), Duration.parse("5 WD"), Duration.parse("1 WD")
+_10_WD = Duration.parse("10 WD")
+
+
+@attrs.frozen
+class ClockPolicy:
+    """How clocks count for one workflow (defaults follow 行政许可法; all declarable)."""
+
+    count_from: str = "next_day"
+    correction: str = "restart"
+    answer_within: Duration | None = _15_WD
+    intake_notice_within: Duration | None = _5_WD
+    warn_before: Duration = _1_WD
+    ladder: tuple[Rung, ...] = ()
+    extension_max: Duration = _10_WD
+    case_extension_max: Duration = _15_WD
+
+
+def _iso(moment: dt.datetime) -> str:
+    # one action stops a clock and starts the next at the same moment: share its text
+    global _last_iso
+    last = _last_iso
+    if last[0] != moment:
+        last = _last_iso = (moment, moment.astimezone(SHANGHAI).isoformat())
+    return last[1]
+
+
+_last_iso: tuple[dt.datetime | None, str] = (None, "")
+
+
+def _moment(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+class Clock(dict):  # type: ignore[type-arg]
+    """A clock's data, sparse: a key at its default (no pause, no extension, not finished,
+    nothing escalated) is simply absent and reads as that default. Most clocks only ever
+    hold ``started``, their limits and ``finished``, so a case keeps a few bytes per step.
+    Lists are replaced, never appended to in place (a missing one reads as ``()``)."""
+
+    __slots__ = ()
+
+    def __missing__(self, key: str) -> Any:
+        return _DEFAULTS[key]
+
+
+_DEFAULTS: dict[str, Any] = {"pauses": (), "escalated": (), "paused_since": None,
+                             "paused_reason": None, "extension": None, "finished": None,
+                             "committed": None, "statutory": None, "milestones": None}
+#: limit texts ("5 WD") are shared between the clocks of every case
+_TEXTS: dict[str, str] = {}
+
+
+def _text(limit: Duration | None) -> str | None:
+    if limit is None:
+        return None
+    text = str(limit)
+    return _TEXTS.setdefault(text, text)
+
+
+def as_clock(data: dict[str, Any]) -> Clock:
+    """A stored clock (possibly written in full by an older release) as a sparse clock."""
+    return Clock({k: v for k, v in data.items() if v != _DEFAULTS.get(k, ...) and v != []})
+
+
+def new_clock(now: dt.datetime, committed: Duration | None,
+              statutory: Duration | None) -> Clock:
+    """A clock that starts now."""
+    clock = Clock(started=_iso(now))
+    if committed:
+        clock["committed"] = _text(committed)
+    if statutory:
+        clock["statutory"] = _text(statutory)
+    return clock
+
+
+def own(clocks: dict[str, dict[str, Any]], key: str) -> Clock:
+    """Replace ``clocks[key]`` by a private copy and return it (clocks are copied on write:
+    a case's clocks dict may share the clocks of the version it was made from)."""
+    clock = Clock(clocks[key])
+    if clock.get("milestones") is not None:
+        clock["milestones"] = dict(clock["milestones"])
+    clocks[key] = clock
+    return clock
+
+
+def pause(clock: dict[str, Any], now: dt.datetime, reason: str) -> None:
+    if clock["paused_since"] is None and clock["finished"] is None:
+        clock["paused_since"], clock["paused_reason"] = _iso(now), reason
+
+
+def resume(clock: dict[str, Any], now: dt.datetime, restart: bool) -> None:
+    """End a pause: record it, or (for an answered correction under 'restart') start anew."""
+    if clock["paused_since"] is None:
+        return
+    if restart:
+        clock["started"] = _iso(now)
+        clock.pop("pauses", None)
+        clock.pop("escalated", None)
+    else:
+        begun = _moment(clock["paused_since"]).astimezone(SHANGHAI).date()
+        clock["pauses"] = [*clock["pauses"], [
+            begun.isoformat(), now.astimezone(SHANGHAI).date().isoformat(),
+            clock["paused_reason"]]]
+    clock.pop("paused_since", None)
+    clock.pop("paused_reason", None)
+
+
+def finish(clock: dict[str, Any], now: dt.datetime) -> None:
+    if clock["finished"] is None:
+        resume(clock, now, restart=False)
+        clock["finished"] = _iso(now)
+
+
+def _pauses(clock: dict[str, Any], now: dt.datetime) -> list[tuple[dt.date, dt.date]]:
+    out = [(dt.date.fromisoformat(a), dt.date.fromisoformat(b)) for a, b, _ in clock["pauses"]]
+    if clock["paused_since"] is not None:
+        out.append((_moment(clock["paused_since"]).astimezone(SHANGHAI).date(),
+                    now.astimezone(SHANGHAI).date()))
+    return out
+
+
+def limit(clock: dict[str, Any], which: str) -> Duration | None:
+    """The limit with any approved extension added (extensions add working days)."""
+    base = clock.get(which)
+    if base is None:
+        return None
+    amount = Duration.parse(base)
+    extra = clock.get("extension")
+    if extra:
+        added = Duration.parse(extra)
+        if added.unit == amount.unit:
+            amount = Duration(amount.amount + added.amount, amount.unit)
+    return amount
+
+
+def due(calendar: WorkCalendar, clock: dict[str, Any], which: str, now: dt.datetime,
+        policy: ClockPolicy) -> Due | None:
+    """The due date of the ``committed`` or ``statutory`` limit, pauses applied."""
+    amount = limit(clock, which)
+    if amount is None:
+        return None
+    return calendar.add(_moment(clock["started"]), amount, count_from=policy.count_from,
+                        pauses=_pauses(clock, now))
+
+
+def status(calendar: WorkCalendar, clock: dict[str, Any], now: dt.datetime,
+           policy: ClockPolicy) -> Status:
+    """normal / warning / overdue (paused, met, late for clocks that are not running)."""
+    deadline = due(calendar, clock, "committed", now, policy) \
+        or due(calendar, clock, "statutory", now, policy)
+    if clock["finished"] is not None:
+        if deadline is None or _moment(clock["finished"]) <= deadline.deadline:
+            return Status.MET
+        return Status.LATE
+    if clock["paused_since"] is not None:
+        return Status.PAUSED
+    if deadline is None:
+        return Status.NORMAL
+    if now > deadline.deadline:
+        return Status.OVERDUE
+    if _within(calendar, now, deadline.deadline, policy.warn_before):
+        return Status.WARNING
+    return Status.NORMAL
+
+
+def _within(calendar: WorkCalendar, now: dt.datetime, deadline: dt.datetime,
+            margin: Duration) -> bool:
+    """Whether ``deadline`` falls within ``margin`` of ``now`` (counted from tomorrow)."""
+    return calendar.add(now, margin).deadline >= deadline
+
+
+@attrs.frozen
+class ClockView:
+    """A clock as shown to people: what it measures, its due dates and its status."""
+
+    key: str
+    status: Status
+    started: dt.datetime
+    committed_due: Due | None
+    statutory_due: Due | None
+    paused_reason: str | None
+    extension: str | None
+
+    @property
+    def provisional(self) -> bool:
+        return any(d is not None and d.provisional
+                   for d in (self.committed_due, self.statutory_due))
+
+    @property
+    def reasons(self) -> tuple[str, ...]:
+        return tuple(r for d in (self.committed_due, self.statutory_due) if d is not None
+                     for r in d.reasons)
+
+
+def view(calendar: WorkCalendar, key: str, clock: dict[str, Any], now: dt.datetime,
+         policy: ClockPolicy) -> ClockView:
+    return ClockView(key, status(calendar, clock, now, policy), _moment(clock["started"]),
+                     due(calendar, clock, "committed", now, policy),
+                     due(calendar, clock, "statutory", now, policy),
+                     clock["paused_reason"], clock.get("extension"))
+
+
+# -- following the marking ----------------------------------------------------------------------
+
+RUNNING_ROLES = frozenset({Role.STEP, Role.CORRECTED})
+
+
+def step_positions(roles: dict[str, tuple[str, Role]],
+                   marking: Iterable[str]) -> dict[str, Role]:
+    """Each step present in ``marking`` with the role of its position."""
+    out: dict[str, Role] = {}
+    for name in marking:
+        entry = roles.get(name)
+        if entry is not None:
+            out[entry[0]] = entry[1]
+    return out
+
+
+def follow(clocks: dict[str, dict[str, Any]], before: dict[str, Role], after: dict[str, Role],
+           now: dt.datetime, limits: dict[str, tuple[Duration | None, Duration | None]],
+           policy: ClockPolicy) -> list[tuple[str, str]]:
+    """Start, pause, resume and stop step clocks as positions change; return what changed.
+
+    Only the clocks that change are copied (:func:`own`); the others stay shared.
+    """
+    changes = []
+    for step, role in after.items():
+        old = before.get(step)
+        if old is None:
+            clocks[step] = new_clock(now, *limits[step])
+            changes.append((step, "started"))
+        elif old in RUNNING_ROLES and role not in RUNNING_ROLES:
+            reason = "correction" if role is Role.CORRECTION else "special procedure"
+            pause(own(clocks, step), now, reason)
+            changes.append((step, f"paused for {reason}"))
+        elif old not in RUNNING_ROLES and role in RUNNING_ROLES:
+            restart = old is Role.CORRECTION and policy.correction == "restart"
+            resume(own(clocks, step), now, restart)
+            changes.append((step, "restarted" if restart else "resumed"))
+    for step in before:
+        if step not in after and step in clocks:
+            finish(own(clocks, step), now)
+            changes.append((step, "stopped"))
+    return changes
+
+
+def follow_case(clocks: dict[str, dict[str, Any]], positions: dict[str, Role],
+                now: dt.datetime) -> None:
+    """Pause the case clock while steps wait and none runs; resume when one runs again."""
+    clock = clocks.get(CASE)
+    if clock is None or clock["finished"] is not None:
+        return
+    running = any(role in RUNNING_ROLES for role in positions.values())
+    if running or not positions:
+        if clock["paused_since"] is not None:
+            resume(own(clocks, CASE), now, restart=False)
+    elif clock["paused_since"] is None:
+        pause(own(clocks, CASE), now, "waiting on the applicant or a special procedure")

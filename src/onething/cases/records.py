@@ -1,0 +1,270 @@
+"""Plain records the engine keeps per case: the case, its history events, its one delivery."""
+
+from __future__ import annotations
+
+import operator
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import attrs
+
+from onething.cases.clocks import as_clock
+
+
+class Role(StrEnum):
+    """Who is acting: the applicant, their agent, a department officer, the window, ..."""
+
+    APPLICANT = "applicant"
+    AGENT = "agent"
+    DEPARTMENT = "department"
+    WINDOW = "window"
+    SUPERVISOR = "supervisor"
+    SYSTEM = "system"
+
+
+@attrs.frozen
+class Actor:
+    """The person or system behind an action; ``department`` for officers and windows."""
+
+    role: Role = attrs.field(converter=Role)
+    id: str = "anonymous"
+    department: str | None = None
+
+    def __str__(self) -> str:
+        where = f"@{self.department}" if self.department else ""
+        return f"{self.role.value}:{self.id}{where}"
+
+    @classmethod
+    def parse(cls, text: str) -> Actor:
+        """``window:li@market_regulation``, ``applicant:zhang``, ``department:wang@tax``."""
+        role, _, rest = text.partition(":")
+        ident, _, dept = rest.partition("@")
+        return cls(Role(role), ident or "anonymous", dept or None)
+
+
+def applicant(ident: str = "applicant") -> Actor:
+    """The applicant, as the host identified them (ID number, 统一社会信用代码, subject id)."""
+    return Actor(Role.APPLICANT, ident)
+
+
+def agent(ident: str) -> Actor:
+    """An agent (代理人, a 帮办代办 handler) acting for an applicant who authorized them."""
+    return Actor(Role.AGENT, ident)
+
+
+def window(department: str, ident: str = "window") -> Actor:
+    """A clerk at the window of ``department`` (the lead department's window runs intake)."""
+    return Actor(Role.WINDOW, ident, department)
+
+
+def officer(department: str, ident: str = "officer") -> Actor:
+    """An officer of ``department``, who decides that department's steps."""
+    return Actor(Role.DEPARTMENT, ident, department)
+
+
+def supervisor(department: str, ident: str = "supervisor") -> Actor:
+    """A supervisor (负责人) of ``department``: extensions, escalations, erasure."""
+    return Actor(Role.SUPERVISOR, ident, department)
+
+
+SYSTEM = Actor(Role.SYSTEM, "engine")
+
+
+@attrs.frozen
+class Event:
+    """One line of a case's history. ``data`` never holds personal values, only names."""
+
+    seq: int
+    at: datetime
+    action: str
+    actor: str
+    step: str | None = None
+    data: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Delivery:
+    """The one delivery of a case (UNIQUE per case in every store)."""
+
+    id: str
+    case_id: str
+    kind: str
+    at: datetime
+    method: str | None
+    items: tuple[str, ...]
+    notice: dict[str, Any]
+
+
+@attrs.define
+class Case:
+    """One applicant's single-form submission and where it stands (a plain record).
+
+    Treat a case you are given as read-only: the records inside it (clocks, outcomes) may be
+    shared with its other versions and with other cases; the engine replaces them rather
+    than changing them (copy on write).
+    """
+
+    id: str
+    workflow_id: str
+    workflow_version: int
+    content_hash: str
+    marking: tuple[str, ...]
+    form: dict[str, Any]
+    materials: dict[str, str]
+    promised: tuple[str, ...] = ()
+    produced: tuple[str, ...] = ()
+    outcomes: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    version: int = 0
+    events: int = 0
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    delivery_kind: str | None = None
+    clocks: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    accepted_at: datetime | None = None
+    calendar_version: str = ""
+    priority: int = 0
+    #: pseudonyms (:mod:`onething.privacy.pseudonyms`) of the applicant and of the agents they
+    #: authorized; empty once the case is erased (the link to the person is dropped)
+    agents: tuple[str, ...] = ()
+    applicant: str = ""
+    #: the 好差评 rating once given (一事一评), and the follow-up cases opened from this one
+    rating: int | None = None
+    follow_ups: tuple[str, ...] = ()
+    #: the case this one follows up (a rectification or revocation), if any
+    origin: str | None = None
+    #: how many refused attempts the history holds (capped: see Engine)
+    refused: int = 0
+    #: whether the case's personal data has been erased (after its retention period)
+    erased: bool = False
+
+    @property
+    def ended(self) -> bool:
+        return self.delivery_kind is not None
+
+    def snapshot(self) -> Case:
+        """A copy whose own containers are fresh; the records inside them (each clock, each
+        step's outcome, each material) are shared, because the engine replaces them rather
+        than changing them (copy on write). Much cheaper than a deep copy."""
+        return self.replace(form=dict(self.form), materials=dict(self.materials),
+                            outcomes=dict(self.outcomes), clocks=dict(self.clocks))
+
+    def without_personal_data(self) -> Case:
+        """A copy with every form value and material reference removed (the field and
+        material names and the materials' hashes stay) and the link to the applicant and
+        their agents dropped: what erasure keeps."""
+        return self.replace(
+            applicant="", agents=(),
+            form=dict.fromkeys(self.form),
+            materials={name: {"ref": None, "sha256": value.get("sha256")
+                              if isinstance(value, dict) else None}
+                       for name, value in self.materials.items()})
+
+    def replace(self, **changes: Any) -> Case:
+        """A shallow copy with ``changes`` applied: ``attrs.evolve`` without its generic
+        machinery, for the engine's hot path."""
+        new = Case(*_case_values(self))
+        for name, value in changes.items():
+            setattr(new, name, value)
+        return new
+
+    def state(self) -> dict[str, Any]:
+        """The mutable part as JSON-ready data (what stores persist besides the keys)."""
+        return {
+            "marking": list(self.marking),
+            "form": {k: _jsonable(v) for k, v in self.form.items()},
+            "materials": dict(self.materials),
+            "promised": list(self.promised),
+            "produced": list(self.produced),
+            "outcomes": self.outcomes,
+            "delivery_kind": self.delivery_kind,
+            "events": self.events,
+            "clocks": self.clocks,
+            "accepted_at": self.accepted_at.isoformat() if self.accepted_at else None,
+            "calendar_version": self.calendar_version,
+            "priority": self.priority,
+            "agents": list(self.agents),
+            "applicant": self.applicant,
+            "rating": self.rating,
+            "follow_ups": list(self.follow_ups),
+            "origin": self.origin,
+            "refused": self.refused,
+            "erased": self.erased,
+        }
+
+
+_case_values = operator.attrgetter(*(a.name for a in attrs.fields(Case)))
+
+
+def case_to_json(case: Case) -> dict[str, Any]:
+    """The whole case as JSON-ready data (keys and state), for snapshots and stores."""
+    return {"id": case.id, "workflow_id": case.workflow_id,
+            "workflow_version": case.workflow_version, "content_hash": case.content_hash,
+            "version": case.version,
+            "created_at": case.created_at.isoformat() if case.created_at else None,
+            "updated_at": case.updated_at.isoformat() if case.updated_at else None,
+            **case.state()}
+
+
+def case_from_json(data: dict[str, Any]) -> Case:
+    """Inverse of :func:`case_to_json`."""
+    def moment(text: str | None) -> datetime | None:
+        return datetime.fromisoformat(text) if text else None
+
+    return Case(
+        id=data["id"], workflow_id=data["workflow_id"],
+        workflow_version=data["workflow_version"], content_hash=data["content_hash"],
+        marking=tuple(data["marking"]),
+        form={k: from_jsonable(v) for k, v in data["form"].items()},
+        materials=data["materials"], promised=tuple(data["promised"]),
+        produced=tuple(data["produced"]), outcomes=data["outcomes"],
+        version=data["version"], events=data.get("events", 0),
+        created_at=moment(data.get("created_at")), updated_at=moment(data.get("updated_at")),
+        delivery_kind=data.get("delivery_kind"),
+        clocks={k: as_clock(v) for k, v in data.get("clocks", {}).items()},
+        accepted_at=moment(data.get("accepted_at")),
+        calendar_version=data.get("calendar_version", ""), priority=data.get("priority", 0),
+        agents=tuple(data.get("agents", ())), applicant=data.get("applicant", ""),
+        rating=data.get("rating"), follow_ups=tuple(data.get("follow_ups", ())),
+        origin=data.get("origin"), refused=data.get("refused", 0),
+        erased=data.get("erased", False),
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return {"$decimal": str(value)}
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    return value
+
+
+def from_jsonable(value: Any) -> Any:
+    """Inverse of the JSON encoding used in :meth:`Case.state`."""
+    if isinstance(value, dict) and len(value) == 1:
+        if "$decimal" in value:
+            return Decimal(value["$decimal"])
+        if "$date" in value:
+            return date.fromisoformat(value["$date"])
+    return value
+
+
+@attrs.frozen
+class OutboxItem:
+    """A delivery waiting to be handed to its channel (post, SMS, electronic licence, ...).
+
+    Written in the same transaction as the delivery; handed over at least once, always with
+    the delivery's id as the idempotency key, so the channel can drop a repeat.
+    """
+
+    id: str
+    delivery_id: str
+    case_id: str
+    channel: str
+    payload: dict[str, Any]
+    status: str = "pending"
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    last_error: str = ""
+    result: str = ""

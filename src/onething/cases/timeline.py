@@ -1,0 +1,59 @@
+"""A case's history as short lines a person reads (CLI, demo and examples share it)."""
+
+from __future__ import annotations
+
+from onething.cases.records import Event
+from onething.privacy.masking import mask_text
+
+
+def describe(event: Event) -> str:
+    """One short phrase for the event's details (names only, never personal values; free text
+    such as reasons is shown with identity and phone numbers masked)."""
+    return mask_text(_describe(event))
+
+
+def _describe(event: Event) -> str:
+    data = event.data
+    parts = []
+    if event.action == "submit":
+        parts.append(f"{len(data.get('fields', []))} fields, "
+                     f"{len(data.get('materials', []))} materials")
+        if data.get("promised"):
+            parts.append("promised: " + ", ".join(data["promised"]))
+    if data.get("reason"):
+        parts.append(f"reason: {data['reason']}")
+    if data.get("fields") and event.action == "supplement":
+        parts.append("changed: " + ", ".join(data["fields"]))
+    if data.get("materials") and event.action != "submit":
+        parts.append("materials: " + ", ".join(data["materials"]))
+    if data.get("method"):
+        parts.append(f"by {data['method']}")
+    if event.action == "delivered":
+        items = data.get("items") or []
+        parts.append(f"{data.get('kind')}" + (": " + ", ".join(items) if items else ""))
+    if data.get("verify_by"):
+        parts.append(f"on commitment, verify by {data['verify_by'][:10]}")
+    if data.get("follow_up"):
+        parts.append(f"follow-up case {data['follow_up']}")
+    if data.get("then"):
+        parts.append("then " + ", ".join(_move(m) for m in data["then"]))
+    return "; ".join(parts)
+
+
+def _move(name: str) -> str:
+    kind, _, rest = name.partition(":")
+    words = {"fork": "all branches of", "join": "joined", "enter": "start", "skip": "skip"}
+    if kind.startswith("choice"):
+        return f"{kind} arm {rest}"
+    return f"{words.get(kind, kind)} {rest}".strip()
+
+
+def timeline(history: list[Event]) -> list[str]:
+    """The whole history, one aligned line per event."""
+    lines = []
+    actor_width = max((len(e.actor) for e in history), default=0)
+    for e in history:
+        action = f"{e.action} {e.step}" if e.step else e.action
+        lines.append(f"{e.seq:>3}  {e.at:%Y-%m-%d %H:%M}  {mask_text(e.actor):<{actor_width}}  "
+                     f"{action:<32} {describe(e)}".rstrip())
+    return lines

@@ -1,0 +1,122 @@
+"""Which timers a case has pending: escalations, and the few that change its path.
+
+Timers are derived from the case record alone, re-planned after every action, and stored with
+the case in the same transaction, so they survive a restart and a fired timer cannot be
+forgotten. Escalations (reminder, supervision, public notice) only add to the history; the
+path-changing timers are exactly three: deemed acceptance when the window does not answer in
+time (行政许可法 art. 32), an unanswered correction, and a missed 容缺 promise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import attrs
+
+from onething.cases import clocks as clk
+from onething.cases.records import Case
+from onething.language.model import Workflow
+from onething.workdays import WorkCalendar
+
+
+@attrs.frozen
+class Timer:
+    """A pending firing: ``kind`` is ``escalation``, ``milestone`` or ``path``.
+
+    Its id names the case, what fires, the moment it fires and the arming it belongs to (the
+    start of the clock it watches, or the moment its wait began), so a clock that restarts
+    arms new timers and a timer of an earlier arming can never fire for the new one.
+    """
+
+    id: str
+    case_id: str
+    due_at: dt.datetime
+    kind: str
+    name: str
+    step: str | None = None
+    data: dict[str, Any] = attrs.field(factory=dict, eq=False)
+
+
+def plan(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: WorkCalendar,
+         now: dt.datetime) -> list[Timer]:
+    """Every timer the case has pending now (none once it is delivered)."""
+    if case.ended:
+        return []
+    out: list[Timer] = []
+    for key, clock in case.clocks.items():
+        if clock["finished"] is not None:
+            continue  # most of a case's clocks, once it is under way
+        out += _escalations(case, key, clock, policy, calendar, now)
+        out += _milestones(case, key, clock, workflow, calendar, policy)
+    marking = set(case.marking)
+    if "intake" in marking and policy.intake_notice_within is not None:
+        at = calendar.add(case.created_at, policy.intake_notice_within,
+                          count_from=policy.count_from).deadline
+        out.append(_timer(case, at, "path", "deemed_acceptance", armed=case.created_at))
+    if "materials:promised" in marking and case.accepted_at is not None:
+        limits = [m.deferrable for m in workflow.form.materials
+                  if m.name in case.promised and m.deferrable is not None]
+        if limits:
+            shortest = min(limits, key=lambda d: calendar.add(case.accepted_at, d).deadline)
+            at = calendar.add(case.accepted_at, shortest, count_from=policy.count_from).deadline
+            out.append(_timer(case, at, "path", "promise_expired",
+                              data={"limit": str(shortest)}, armed=case.accepted_at))
+    if policy.answer_within is not None:
+        for key, clock in case.clocks.items():
+            if key != clk.CASE and clock["paused_reason"] == "correction":
+                since = dt.datetime.fromisoformat(clock["paused_since"])
+                at = calendar.add(since, policy.answer_within,
+                                  count_from=policy.count_from).deadline
+                out.append(_timer(case, at, "path", "correction_expired", key,
+                                  {"limit": str(policy.answer_within)}, armed=since))
+    return out
+
+
+def _escalations(case: Case, key: str, clock: dict[str, Any], policy: clk.ClockPolicy,
+                 calendar: WorkCalendar, now: dt.datetime) -> list[Timer]:
+    if clock["finished"] is not None or clock["paused_since"] is not None:
+        return []
+    due = clk.due(calendar, clock, "committed", now, policy) \
+        or clk.due(calendar, clock, "statutory", now, policy)
+    if due is None:
+        return []
+    out = []
+    for index, rung in enumerate(policy.ladder):
+        if index in clock["escalated"]:
+            continue
+        at = due.deadline if rung.after is None else calendar.add(due.deadline, rung.after).deadline
+        step = None if key == clk.CASE else key
+        data = {"rung": index, "to": rung.to, "clock": key, "due": due.deadline.isoformat(),
+                "after": str(rung.after or "0 WD")}
+        if due.provisional:
+            data["provisional"] = True
+        out.append(_timer(case, at, "escalation", rung.action, step, data,
+                          armed=clock["started"]))
+    return out
+
+
+def _milestones(case: Case, key: str, clock: dict[str, Any], workflow: Workflow,
+                calendar: WorkCalendar, policy: clk.ClockPolicy) -> list[Timer]:
+    marks = clock.get("milestones")
+    green = workflow.green_channel
+    if not marks or green is None or clock["finished"] is not None:
+        return []
+    started = dt.datetime.fromisoformat(clock["started"])
+    out = []
+    for name, within in green.milestones:
+        if marks.get(name) is None:
+            at = calendar.add(started, within, count_from=policy.count_from).deadline
+            out.append(_timer(case, at, "milestone", name, key, {"within": str(within)},
+                              armed=clock["started"]))
+    return out
+
+
+def _timer(case: Case, at: dt.datetime, kind: str, name: str, step: str | None = None,
+           data: dict[str, Any] | None = None, *,
+           armed: dt.datetime | str | None = None) -> Timer:
+    stamp = armed.isoformat() if isinstance(armed, dt.datetime) else (armed or "")
+    rung = (data or {}).get("rung", "")
+    ident = f"{case.id}/{kind}/{name}/{step or '-'}/{rung}/{at.isoformat()}/armed {stamp}"
+    return Timer(ident, case.id, at, kind, name, step, data or {})
+

@@ -1,0 +1,254 @@
+"""Cross-reference checks over a whole workflow: ids, jumps, reads, conditions, the bundle."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Collection, Iterator, Mapping
+
+from onething.language import conditions as exprs
+from onething.language.location import Diagnostic, Location, Severity
+from onething.language.model import (
+    JUMP_OUTCOMES,
+    Choice,
+    Condition,
+    Field,
+    Parallel,
+    Sequence,
+    Stage,
+    Step,
+    Workflow,
+)
+from onething.language.yamlsource import SourceLines
+
+Scope = tuple[tuple[int, int], ...]
+
+
+def check_workflow(
+    workflow: Workflow,
+    delivery_items: Mapping[str, Location] | None = None,
+    *,
+    broken: Collection[str] = (),
+) -> list[Diagnostic]:
+    """Every cross-reference problem of ``workflow`` (errors and warnings).
+
+    ``delivery_items`` locates the delivery's list entries (``"bundle:seal_set"``,
+    ``"reads:mail_address"``); without it they are reported at the delivery. ``broken``
+    names fields, materials and items whose definitions were already reported as wrong:
+    references to them are not reported again.
+    """
+    out: list[Diagnostic] = []
+    items = delivery_items or {}
+    broken = frozenset(broken)
+    scopes = dict(step_scopes(workflow.steps))
+    steps = list(workflow.iter_steps())
+    out += _duplicate_ids(steps)
+    out += _jumps(steps, scopes)
+    out += _reads(workflow, steps, items, broken)
+    out += _conditions(workflow, broken)
+    out += _bundle(workflow, steps, items, broken)
+    out += _unused(workflow, steps)
+    out += _limits(steps)
+    out += _promises(workflow, steps)
+    return out
+
+
+def step_scopes(block: object, scope: Scope = ()) -> Iterator[tuple[str, Scope]]:
+    """Each step id with its parallel scope: the (block, branch) path that encloses it."""
+    if isinstance(block, Step):
+        yield block.id, scope
+    elif isinstance(block, Sequence):
+        for item in block.items:
+            yield from step_scopes(item, scope)
+    elif isinstance(block, Parallel):
+        for index, branch in enumerate(block.branches):
+            yield from step_scopes(branch, (*scope, (id(block), index)))
+    elif isinstance(block, Choice):
+        for arm in block.branches:
+            yield from step_scopes(arm.body, scope)
+    elif isinstance(block, Stage):
+        yield from step_scopes(block.body, scope)
+
+
+def _close(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else ""
+
+
+def _duplicate_ids(steps: list[Step]) -> Iterator[Diagnostic]:
+    first: dict[str, Step] = {}
+    for step in steps:
+        if step.id in first:
+            yield Diagnostic(
+                "duplicate-id", f"the step id '{step.id}' is used twice", step.where("id"),
+                f"the first is at line {first[step.id].location.line}; step ids must be unique",
+            )
+        else:
+            first[step.id] = step
+
+
+def _jumps(steps: list[Step], scopes: dict[str, Scope]) -> Iterator[Diagnostic]:
+    ids = [s.id for s in steps]
+    for step in steps:
+        for outcome, target in step.goto:
+            where = step.key_locations.get(f"goto:{outcome}", step.where("goto"))
+            if outcome not in JUMP_OUTCOMES:
+                continue
+            if target not in scopes:
+                yield Diagnostic(
+                    "unknown-step", f"step '{step.id}' jumps on '{outcome}' to '{target}', "
+                    "which is not a step", where, _close(target, ids) or "jump to a step id",
+                )
+            elif scopes[target] != scopes[step.id]:
+                yield Diagnostic(
+                    "jump-across-parallel",
+                    f"step '{step.id}' jumps on '{outcome}' to '{target}' across the boundary "
+                    "of a parallel branch",
+                    where,
+                    "a jump must stay inside its own parallel branch (or outside all of them): "
+                    "leaving a branch would strand its siblings, entering one would skip the "
+                    "fork",
+                )
+        if step.optional and step.jump("refuse"):
+            yield Diagnostic(
+                "conflicting-outcome",
+                f"step '{step.id}' is optional and also jumps on 'refuse'",
+                step.key_locations.get("goto:refuse", step.where("goto")),
+                "an optional step's refusal just lets the case go on; drop one of the two",
+            )
+
+
+def _reads(
+    workflow: Workflow, steps: list[Step], items: Mapping[str, Location], broken: frozenset[str]
+) -> Iterator[Diagnostic]:
+    known = workflow.form.names | broken
+    names = sorted(known)
+    for name in workflow.delivery.reads:
+        if name not in known:
+            yield Diagnostic(
+                "unknown-field", f"the delivery reads '{name}', which the form does not have",
+                items.get(f"reads:{name}", workflow.delivery.location),
+                _close(name, names) or "add it under form.fields or form.materials",
+            )
+    for step in steps:
+        for name in step.reads:
+            if name not in known:
+                yield Diagnostic(
+                    "unknown-field",
+                    f"step '{step.id}' reads '{name}', which the form does not have",
+                    step.key_locations.get(f"reads:{name}", step.where("reads")),
+                    _close(name, names) or "add it under form.fields or form.materials",
+                )
+
+
+def _conditions(workflow: Workflow, broken: frozenset[str]) -> Iterator[Diagnostic]:
+    fields = {f.name: f for f in workflow.form.fields}
+    lines = SourceLines(workflow.text)
+    for cond, what in all_conditions(workflow):
+        if exprs.fields(cond.expr) & broken:
+            continue
+        for problem in exprs.typecheck(cond.expr, fields):
+            yield Diagnostic(
+                problem.code if problem.code == "unknown-field" else "expression-type",
+                f"{what}: {problem.message}",
+                lines.in_value(cond.location, cond.text, problem.offset),
+                problem.hint or "see the condition language in docs/language.md",
+            )
+
+
+def all_conditions(workflow: Workflow) -> Iterator[tuple[Condition, str]]:
+    """Every condition in the workflow with a phrase naming where it is."""
+    for f in workflow.form.fields:
+        if f.required_if is not None:
+            yield f.required_if, f"'required_if' of field '{f.name}'"
+    if workflow.green_channel is not None:
+        yield workflow.green_channel.when, "'when' of the green channel"
+    yield from _block_conditions(workflow.steps)
+
+
+def _block_conditions(block: object) -> Iterator[tuple[Condition, str]]:
+    if isinstance(block, Step):
+        if block.when is not None:
+            yield block.when, f"'when' of step '{block.id}'"
+        if block.commitment is not None and block.commitment.when is not None:
+            yield block.commitment.when, f"'when' of the commitment of step '{block.id}'"
+    elif isinstance(block, Sequence):
+        for item in block.items:
+            yield from _block_conditions(item)
+    elif isinstance(block, Parallel):
+        for branch in block.branches:
+            yield from _block_conditions(branch)
+    elif isinstance(block, Choice):
+        for arm in block.branches:
+            if arm.when is not None:
+                yield arm.when, "a choice 'when'"
+            yield from _block_conditions(arm.body)
+    elif isinstance(block, Stage):
+        yield from _block_conditions(block.body)
+
+
+def _bundle(
+    workflow: Workflow, steps: list[Step], items: Mapping[str, Location], broken: frozenset[str]
+) -> Iterator[Diagnostic]:
+    produced = sorted({item for s in steps for item in s.produces})
+    for item in workflow.delivery.bundle:
+        if item not in produced and item not in broken:
+            yield Diagnostic(
+                "unproducible-item",
+                f"the delivery bundles '{item}', which no step produces",
+                items.get(f"bundle:{item}", workflow.delivery.location),
+                _close(item, produced) or "add it to some step's 'produces' or drop it",
+            )
+
+
+def _unused(workflow: Workflow, steps: list[Step]) -> Iterator[Diagnostic]:
+    used = {name for s in steps for name in s.reads} | set(workflow.delivery.reads)
+    for cond, _ in all_conditions(workflow):
+        used |= exprs.fields(cond.expr)
+    items: list[Field | object] = [*workflow.form.fields, *workflow.form.materials]
+    for item in items:
+        if item.name not in used:
+            kind = "field" if isinstance(item, Field) else "material"
+            yield Diagnostic(
+                f"unused-{kind}",
+                f"no step reads the {kind} '{item.name}'", item.location,
+                "collect only what some department needs (一次采集): add it to a step's "
+                f"'reads', or remove the {kind}",
+                Severity.WARNING,
+            )
+
+
+def _promises(workflow: Workflow, steps: list[Step]) -> Iterator[Diagnostic]:
+    """A 容缺 promise may not outlast the committed limit of a step that reads the material."""
+    for material in workflow.form.materials:
+        promise = material.deferrable
+        if promise is None:
+            continue
+        for step in steps:
+            limit = step.time_limit.committed if step.time_limit else None
+            if material.name not in step.reads or limit is None or limit.unit != promise.unit:
+                continue
+            if promise.amount > limit.amount:
+                yield Diagnostic(
+                    "promise-too-long",
+                    f"the material '{material.name}' may be promised for {promise}, longer "
+                    f"than the {limit} committed by step '{step.id}', which reads it",
+                    material.location,
+                    "a 容缺 promise may not exceed the committed limit of the item (容缺受理 "
+                    "rules, e.g. 台州, 民政): shorten 'deferrable'",
+                )
+
+
+def _limits(steps: list[Step]) -> Iterator[Diagnostic]:
+    for step in steps:
+        limit = step.time_limit
+        if limit is None or limit.committed is None or limit.statutory is None:
+            continue
+        same_unit = limit.committed.unit == limit.statutory.unit
+        if same_unit and limit.committed.amount > limit.statutory.amount:
+            yield Diagnostic(
+                "limit-order",
+                f"step '{step.id}' commits to {limit.committed}, longer than its statutory "
+                f"{limit.statutory}",
+                limit.location,
+                "the committed limit (承诺时限) may only shorten the statutory one (法定时限)",
+            )

@@ -1,0 +1,921 @@
+"""YAML text -> :class:`~onething.language.model.Workflow`, reporting every problem at once.
+
+The reader never stops at the first problem: each one is recorded as a located
+:class:`~onething.language.location.Diagnostic` and reading goes on with what can be salvaged, so
+that one run of ``onething check`` lists everything a file's author must fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import re
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import attrs
+import yaml
+
+from onething.errors import DurationError, ValueProblem, WorkflowInvalid, YamlRefused
+from onething.language import conditions as exprs
+from onething.language.checks import check_workflow
+from onething.language.location import Diagnostic, Location, Severity
+from onething.language.model import (
+    DELIVERY_METHODS,
+    FIELD_TYPES,
+    LANGUAGE_VERSION,
+    Block,
+    Branch,
+    Choice,
+    ClockRules,
+    Commitment,
+    Condition,
+    Delivery,
+    Field,
+    Form,
+    GreenChannel,
+    Material,
+    Parallel,
+    Rung,
+    Sequence,
+    Stage,
+    Step,
+    TimeLimit,
+    Workflow,
+)
+from onething.language.values import clean_value
+from onething.language.yamlsource import (
+    DEFAULT_LIMITS,
+    Limits,
+    SourceLines,
+    compose,
+    node_location,
+    scalar_start,
+)
+from onething.workdays import Duration
+
+STEP_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+WORKFLOW_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+WORKFLOW_KEYS = {
+    "onething": True, "id": True, "version": True, "title": True, "lead": True, "form": True,
+    "steps": True, "delivery": True, "time_limit": False, "source": False, "description": False,
+    "clock": False, "escalation": False, "green_channel": False,
+}
+STEP_KEYS = {
+    "id": True, "department": True, "title": False, "reads": False, "produces": False,
+    "time_limit": False, "optional": False, "when": False, "goto": False, "fee": False,
+    "source": False, "description": False, "commitment": False,
+}
+COMMITMENT_KEYS = {"when": False, "verify_within": False, "source": False}
+FIELD_KEYS = {
+    "type": True, "required": False, "default": False, "required_if": False, "values": False,
+    "label": False, "min": False, "max": False, "personal": False, "source": False,
+}
+MATERIAL_KEYS = {"required": False, "deferrable": False, "label": False, "source": False}
+LIMIT_KEYS = {"committed": False, "statutory": False, "source": False}
+DELIVERY_KEYS = {
+    "bundle": True, "methods": False, "fee": False, "reads": False, "source": False,
+}
+FORM_KEYS = {"fields": False, "materials": False}
+STAGE_KEYS = {"id": True, "lead": True, "steps": True, "title": False, "time_limit": False,
+              "source": False, "description": False}
+CLOCK_KEYS = {"count_from": False, "correction": False, "answer_correction_within": False,
+              "intake_notice_within": False, "warn_before": False, "extension": False,
+              "case_extension": False, "source": False}
+GREEN_KEYS = {"when": True, "milestones": False, "source": False}
+RUNG_KEYS = {"action": True, "after": False, "to": False, "source": False}
+COUNT_FROM = ("next_day", "same_day")
+CORRECTION_MODES = ("restart", "pause")
+ARM_KEYS = {"when": False, "then": False, "otherwise": False}
+FEES = ("waived", "charged")
+YAML_BOOL_WORDS = {"on", "off", "yes", "no", "y", "n", "true", "false"}
+MAX_CONDITION_DEPTH = 50
+CONDITION_HINT = "a condition compares a form field with a value, e.g. delivery_method == 'mail'"
+
+
+@attrs.frozen
+class LoadResult:
+    """What loading produced: the workflow (None when invalid) and every diagnostic."""
+
+    workflow: Workflow | None
+    diagnostics: tuple[Diagnostic, ...]
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity is Severity.WARNING)
+
+    @property
+    def ok(self) -> bool:
+        return self.workflow is not None
+
+    def unwrap(self) -> Workflow:
+        """The workflow, or :class:`WorkflowInvalid` listing every error."""
+        if self.workflow is None:
+            raise WorkflowInvalid(self.errors)
+        return self.workflow
+
+
+def load(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Workflow:
+    """Load and check one workflow file; raise :class:`WorkflowInvalid` on any error."""
+    return read(path, limits).unwrap()
+
+
+def read(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> LoadResult:
+    """Load one workflow file and return the workflow (if valid) with all diagnostics."""
+    name = str(path)
+    try:
+        with Path(path).open("rb") as source:
+            # never more than the limit (and one byte to tell that it is over) in memory
+            raw = source.read(limits.max_bytes + 1)
+            size = len(raw)
+            if size > limits.max_bytes:
+                source.seek(0, 2)
+                size = source.tell()
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "strerror", None) or str(exc)
+        diag = Diagnostic(
+            "unreadable", f"cannot read the file: {reason}", Location(name, 0, 0),
+            "check the path and that the file is readable",
+        )
+        return LoadResult(None, (diag,))
+    if size > limits.max_bytes:
+        diag = Diagnostic(
+            "too-large", f"the file is {size:,} bytes; the limit is {limits.max_bytes:,}",
+            Location(name, 1, 1), "split the workflow or raise Limits.max_bytes",
+        )
+        return LoadResult(None, (diag,))
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        before = raw[: exc.start].decode("utf-8", "replace")
+        where = SourceLines(before).location(name, len(before))
+        diag = Diagnostic(
+            "encoding", f"the file is not UTF-8 (byte {exc.start}: 0x{raw[exc.start]:02x})",
+            where, "save the file as UTF-8 (GBK or GB 18030 text must be converted)",
+        )
+        return LoadResult(None, (diag,))
+    return parse(text, name, limits)
+
+
+def parse(text: str, path: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> LoadResult:
+    """Read workflow YAML held in a string."""
+    try:
+        root = compose(text, path, limits)
+    except YamlRefused as refused:
+        return LoadResult(None, (refused.diagnostic,))
+    reader = _Reader(path, text)
+    workflow = reader.workflow(root, text)
+    if workflow is not None:
+        reader.diagnostics.extend(
+            check_workflow(workflow, reader.item_locations, broken=reader.broken)
+        )
+    diagnostics = tuple(sorted(reader.diagnostics, key=lambda d: d.location))
+    if any(d.severity is Severity.ERROR for d in diagnostics):
+        workflow = None
+    return LoadResult(workflow, diagnostics)
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """A hint naming the closest choice, or listing the choices."""
+    options = sorted(choices)
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return "expected one of: " + ", ".join(options) if options else ""
+
+
+_Entries = dict[str, tuple[yaml.Node, yaml.Node]]
+_UNCONSTRUCTABLE = (ValueError, KeyError, AttributeError, TypeError, OverflowError, yaml.YAMLError)
+
+
+class _Reader:
+    """Turns located YAML nodes into model objects, collecting diagnostics."""
+
+    def __init__(self, path: str, text: str = "") -> None:
+        self.path = path
+        self.text = text
+        self.lines = SourceLines(text)
+        self.diagnostics: list[Diagnostic] = []
+        #: where list entries are, for the cross-reference checks: "bundle:seal_set" and the like
+        self.item_locations: dict[str, Location] = {}
+        # one constructor per read: a shared one would keep every node it ever saw
+        self.constructor = yaml.constructor.SafeConstructor()
+        #: names of fields, materials and produced items whose definition had errors, so that
+        #: the cross-reference checks do not report them again as missing
+        self.broken: set[str] = set()
+
+    # -- reporting ---------------------------------------------------------------------------
+
+    def loc(self, node: yaml.Node) -> Location:
+        return node_location(self.path, node)
+
+    def error(self, code: str, message: str, where: yaml.Node | Location, hint: str = "") -> None:
+        loc = where if isinstance(where, Location) else self.loc(where)
+        self.diagnostics.append(Diagnostic(code, message, loc, hint))
+
+    # -- generic shapes ----------------------------------------------------------------------
+
+    def mapping(self, node: yaml.Node, what: str, keys: dict[str, bool]) -> _Entries | None:
+        if not isinstance(node, yaml.MappingNode):
+            self.error("bad-type", f"{what} must be a mapping of keys to values", node,
+                       f"write {what} as 'key: value' lines")
+            return None
+        entries: _Entries = {}
+        for key_node, value_node in node.value:
+            key = self._key(key_node, what)
+            if key is None:
+                continue
+            if key in entries:
+                first = self.loc(entries[key][0])
+                self.error("duplicate-key", f"{what} has the key '{key}' twice", key_node,
+                           f"the first '{key}' is at line {first.line}; keep one")
+                continue
+            if key not in keys:
+                self.error("unknown-key", f"{what} has no key '{key}'", key_node,
+                           did_you_mean(key, keys))
+                continue
+            entries[key] = (key_node, value_node)
+        for key, required in keys.items():
+            if required and key not in entries:
+                self.error("missing-key", f"{what} needs the key '{key}'", node,
+                           f"add '{key}:' to {what}")
+        return entries
+
+    def _key(self, node: yaml.Node, what: str) -> str | None:
+        if not isinstance(node, yaml.ScalarNode):
+            self.error("bad-type", f"a key of {what} must be a plain word", node,
+                       "write the key as a word followed by ':'")
+            return None
+        if node.tag.endswith(":bool") and node.value.lower() in YAML_BOOL_WORDS:
+            hint = f"quote the key ('{node.value}':) if you meant the word"
+            if what == "a step":
+                hint = f"jumps are written 'goto: {{approve: step_id}}'; {hint}"
+            self.error(
+                "yaml-boolean-key",
+                f"the key '{node.value}' in {what} is read by YAML as a boolean, not a word",
+                node,
+                hint,
+            )
+            return None
+        return node.value
+
+    def scalar(self, node: yaml.Node) -> Any:
+        if not isinstance(node, yaml.ScalarNode):
+            return None
+        try:
+            return self.constructor.construct_object(node)
+        except _UNCONSTRUCTABLE:
+            # e.g. the date 2024-02-30, '!!int abc' or an integer of 5,000 digits: keep the
+            # text, and let the check of the value report it
+            return node.value
+
+    def string(self, node: yaml.Node, what: str, pattern: re.Pattern[str] | None = None,
+               example: str = "") -> str | None:
+        value = self.scalar(node)
+        if not isinstance(node, yaml.ScalarNode) or value is None or isinstance(value, bool):
+            self.error("bad-type", f"{what} must be a text value", node,
+                       f"e.g. {example}" if example else "write one line of text")
+            return None
+        text = str(value)
+        if pattern is not None and not pattern.match(text):
+            self.error("bad-value", f"{what} '{text}' is not a valid name", node,
+                       f"use lower-case letters, digits and '_', e.g. {example or 'seal_set'}")
+            return None
+        return text
+
+    def integer(self, node: yaml.Node, what: str, minimum: int = 0) -> int | None:
+        value = self.scalar(node)
+        if not isinstance(value, int) or isinstance(value, bool):
+            self.error("bad-type", f"{what} must be a whole number", node,
+                       f"write digits only, e.g. {max(minimum, 1)}")
+            return None
+        if value < minimum:
+            self.error("bad-value", f"{what} must be at least {minimum}", node,
+                       f"e.g. {max(minimum, 1)}")
+            return None
+        return value
+
+    def boolean(self, node: yaml.Node, what: str) -> bool | None:
+        value = self.scalar(node)
+        if not isinstance(value, bool):
+            self.error("bad-type", f"{what} must be true or false", node,
+                       "write true or false, unquoted")
+            return None
+        return value
+
+    def names(self, node: yaml.Node, what: str, pattern: re.Pattern[str] = NAME,
+              locations: dict[str, Location] | None = None, prefix: str = "") -> tuple[str, ...]:
+        """A list of names; ``locations`` gets each one's location as ``prefix:name``."""
+        if isinstance(node, yaml.ScalarNode) and self.scalar(node) is not None:
+            self.error("bad-type", f"{what} must be a list", node,
+                       f"write [{node.value}] for a single item")
+            return ()
+        if not isinstance(node, yaml.SequenceNode):
+            if not (isinstance(node, yaml.ScalarNode) and self.scalar(node) is None):
+                self.error("bad-type", f"{what} must be a list", node,
+                           "write the names in brackets, e.g. [company_name, legal_person_id]")
+            return ()
+        out: list[str] = []
+        for item in node.value:
+            name = self.string(item, f"an entry of {what}", pattern)
+            if name is None:
+                continue
+            if name in out:
+                self.error("duplicate-entry", f"{what} lists '{name}' twice", item,
+                           "list each name once")
+                continue
+            out.append(name)
+            if locations is not None:
+                locations[f"{prefix}:{name}"] = self.loc(item)
+        return tuple(out)
+
+    def duration(self, node: yaml.Node, what: str) -> Duration | None:
+        try:
+            return Duration.parse(self.scalar(node))
+        except DurationError as exc:
+            self.error("bad-duration", f"{what}: {exc}", node,
+                       "write an amount and a unit: 20 WD, 0.5 WD, 10 ND, 4 WH or 2 NH")
+            return None
+
+    def condition(self, node: yaml.Node, what: str) -> Condition | None:
+        value = self.scalar(node)
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, str):
+            text = value
+        else:
+            self.error("bad-type", f"{what} must be a condition written as text", node,
+                       "e.g. when: \"delivery_method == 'mail'\"")
+            return None
+        loc = self.loc(node)
+        if isinstance(value, str):
+            first = self.lines.location(self.path, scalar_start(node, self.text))
+            loc = self.lines.in_value(first, text, 0)
+        try:
+            parsed = exprs.parse(text)
+        except exprs.ConditionSyntaxError as exc:
+            self.error("bad-expression", f"{what}: {exc.message}",
+                       self.lines.in_value(loc, text, exc.offset), exc.hint or CONDITION_HINT)
+            return None
+        except ValueError as exc:  # e.g. int() of more than 4,300 digits
+            self.error("bad-expression", f"{what}: {_unreadable(exc)}", loc, CONDITION_HINT)
+            return None
+        except RecursionError:
+            parsed = None
+        if parsed is None or _depth(parsed) > MAX_CONDITION_DEPTH:
+            self.error("bad-expression", f"{what}: the condition nests too deeply", loc,
+                       f"keep 'not' and parentheses under {MAX_CONDITION_DEPTH} levels deep")
+            return None
+        return Condition(text, parsed, loc)
+
+    def time_limit(self, node: yaml.Node, what: str) -> TimeLimit | None:
+        entries = self.mapping(node, what, LIMIT_KEYS)
+        if entries is None:
+            return None
+        values: dict[str, Any] = {}
+        for key in ("committed", "statutory"):
+            if key in entries:
+                values[key] = self.duration(entries[key][1], f"the {key} limit")
+        if "source" in entries:
+            values["source"] = self.string(entries["source"][1], "source") or ""
+        return TimeLimit(location=self.loc(node), **values)
+
+    def each(self, node: yaml.Node, what: str, read: Callable[[yaml.Node], Any]) -> list[Any]:
+        if not isinstance(node, yaml.SequenceNode):
+            self.error("bad-type", f"{what} must be a list", node, "start each entry with '- '")
+            return []
+        return [r for r in (read(item) for item in node.value) if r is not None]
+
+    # -- the workflow ------------------------------------------------------------------------
+
+    def workflow(self, root: yaml.Node | None, text: str) -> Workflow | None:
+        if root is None or (isinstance(root, yaml.ScalarNode) and self.scalar(root) is None):
+            self.error("empty-file", "the file holds no workflow", Location(self.path, 1, 1),
+                       "start from the example in docs/language.md")
+            return None
+        entries = self.mapping(root, "the workflow", WORKFLOW_KEYS)
+        if entries is None:
+            return None
+        get = entries.get
+        if "onething" in entries:
+            lang = self.integer(entries["onething"][1], "the language version 'onething'")
+            if lang is not None and lang != LANGUAGE_VERSION:
+                self.error("bad-value", f"language version {lang} is not supported",
+                           entries["onething"][1],
+                           f"this release reads 'onething: {LANGUAGE_VERSION}'")
+        wid = self.string(get("id")[1], "the workflow id", WORKFLOW_ID, "enterprise-startup") \
+            if "id" in entries else None
+        version = self.integer(get("version")[1], "the version", 1) if "version" in entries \
+            else None
+        title = self.string(get("title")[1], "the title") if "title" in entries else None
+        lead = self.string(get("lead")[1], "the lead department", STEP_ID, "market_regulation") \
+            if "lead" in entries else None
+        limit = self.time_limit(get("time_limit")[1], "the time limit") \
+            if "time_limit" in entries else None
+        source = self.string(get("source")[1], "source") if "source" in entries else ""
+        if "description" in entries:
+            self.string(get("description")[1], "the description")
+        clock = self.clock(get("clock")[1]) if "clock" in entries else ClockRules()
+        ladder = self.escalation(get("escalation")[1]) if "escalation" in entries else ()
+        green = self.green_channel(get("green_channel")[1]) if "green_channel" in entries \
+            else None
+        form = self.form(get("form")[1]) if "form" in entries else None
+        steps = self.sequence(get("steps")[1], "steps") if "steps" in entries else None
+        delivery = self.delivery(get("delivery")[1]) if "delivery" in entries else None
+        if steps is not None and not steps.items:
+            self.error("empty-steps", "the workflow has no steps", get("steps")[1],
+                       "list at least one step under 'steps:'")
+        if form is None or steps is None or delivery is None:
+            return None
+        # with a bad id, version, title or lead the workflow is still built, so that the
+        # cross-reference checks run too; the errors already recorded make parse() drop it
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        return Workflow(
+            id=wid or "", version=version or 0, title=title or "", lead=lead or "", form=form,
+            steps=steps, delivery=delivery, time_limit=limit, source=source or "",
+            path=self.path, content_hash=f"sha256:{digest}", location=self.loc(root), text=text,
+            clock=clock or ClockRules(), escalation=ladder, green_channel=green,
+        )
+
+    # -- the form ----------------------------------------------------------------------------
+
+    def form(self, node: yaml.Node) -> Form | None:
+        entries = self.mapping(node, "the form", FORM_KEYS)
+        if entries is None:
+            return None
+        fields = self.named_entries(entries.get("fields"), "form field", self.field)
+        materials = self.named_entries(entries.get("materials"), "material", self.material)
+        names = {f.name: f.location for f in fields}
+        for material in materials:
+            if material.name in names:
+                self.error("duplicate-name",
+                           f"'{material.name}' is both a form field and a material",
+                           material.location,
+                           f"the field is at line {names[material.name].line}; rename one")
+        return Form(tuple(fields), tuple(materials), self.loc(node))
+
+    def named_entries(self, pair: tuple[yaml.Node, yaml.Node] | None, what: str,
+                      read: Callable[[str, yaml.Node, yaml.Node], Any]) -> list[Any]:
+        if pair is None:
+            return []
+        node = pair[1]
+        if isinstance(node, yaml.ScalarNode) and self.scalar(node) is None:
+            return []
+        if not isinstance(node, yaml.MappingNode):
+            self.error("bad-type", f"the {what}s must be a mapping of names to definitions",
+                       node, f"write one 'name: {{...}}' line per {what}")
+            return []
+        out, seen = [], {}
+        for key_node, value_node in node.value:
+            if self._key(key_node, f"the {what}s") is None:
+                continue
+            name = self.string(key_node, f"a {what} name", NAME, "company_name")
+            if name is None:
+                continue
+            if name in seen:
+                self.error("duplicate-key", f"the {what} '{name}' is defined twice", key_node,
+                           f"the first is at line {seen[name]}; keep one")
+                continue
+            seen[name] = self.loc(key_node).line
+            item = read(name, key_node, value_node)
+            if item is not None:
+                out.append(item)
+            else:
+                self.broken.add(name)
+        return out
+
+    def field(self, name: str, key_node: yaml.Node, node: yaml.Node) -> Field | None:
+        what = f"the field '{name}'"
+        entries = self.mapping(node, what, FIELD_KEYS)
+        if entries is None or "type" not in entries:
+            return None
+        ftype = self.string(entries["type"][1], f"the type of {what}")
+        if ftype is None:
+            return None
+        if ftype not in FIELD_TYPES:
+            self.error("bad-value", f"{what} has the unknown type '{ftype}'",
+                       entries["type"][1], did_you_mean(ftype, FIELD_TYPES))
+            return None
+        values = None
+        if ftype == "enum":
+            if "values" not in entries:
+                self.error("missing-key", f"the enum {what} needs 'values'", node,
+                           "e.g. values: [window, mail]")
+                return None
+            values = self.names(entries["values"][1], f"the values of {what}", re.compile(".+"))
+            if not values:
+                self.error("bad-value", f"the enum {what} has no values", entries["values"][1],
+                           "list the values an applicant may choose, e.g. [window, mail]")
+                return None
+        elif "values" in entries:
+            self.error("bad-value", f"'values' applies to enum fields, and {what} is {ftype}",
+                       entries["values"][0], "remove 'values' or use type: enum")
+        bounds = {}
+        for key in ("min", "max"):
+            if key in entries:
+                bounds[key] = self.bound(ftype, entries[key][1], f"'{key}' of {what}")
+        if bounds.get("min") is not None and bounds.get("max") is not None \
+                and bounds["min"] > bounds["max"]:
+            self.error("bad-value", f"'max' of {what} is below its 'min'", entries["max"][1],
+                       "swap them: 'min' is the smallest value allowed, 'max' the largest")
+        required = self.boolean(entries["required"][1], f"'required' of {what}") \
+            if "required" in entries else False
+        default = None
+        if "default" in entries:
+            try:
+                default = clean_value(ftype, self.scalar(entries["default"][1]), values=values,
+                                      minimum=bounds.get("min"), maximum=bounds.get("max"))
+            except ValueProblem as exc:
+                self.error("bad-value", f"the default of {what}: {exc.message}",
+                           entries["default"][1],
+                           exc.hint or "the default must be a value the field accepts")
+            except ValueError as exc:  # e.g. int() of more than 4,300 digits
+                self.error("bad-value", f"the default of {what}: {_unreadable(exc)}",
+                           entries["default"][1], "write a shorter value")
+        required_if = None
+        if "required_if" in entries:
+            required_if = self.condition(entries["required_if"][1], f"'required_if' of {what}")
+        label = self.string(entries["label"][1], "a label") if "label" in entries else ""
+        personal = self.boolean(entries["personal"][1], f"'personal' of {what}") \
+            if "personal" in entries else ftype in ("id_card", "phone")
+        if "source" in entries:
+            self.string(entries["source"][1], "source")
+        return Field(
+            name=name, type=ftype, required=bool(required), default=default,
+            required_if=required_if, values=values, label=label or "",
+            minimum=bounds.get("min"), maximum=bounds.get("max"), personal=bool(personal),
+            location=self.loc(key_node),
+        )
+
+    def bound(self, ftype: str, node: yaml.Node, what: str) -> Any:
+        if ftype not in ("int", "decimal", "date"):
+            self.error("bad-value", f"{what} applies to int, decimal and date fields", node,
+                       f"remove it, or make the field int, decimal or date (it is {ftype})")
+            return None
+        try:
+            return clean_value(ftype, self.scalar(node))
+        except ValueProblem as exc:
+            self.error("bad-value", f"{what}: {exc.message}", node,
+                       exc.hint or "write a number, or a date as YYYY-MM-DD")
+            return None
+        except ValueError as exc:  # e.g. int() of more than 4,300 digits
+            self.error("bad-value", f"{what}: {_unreadable(exc)}", node, "write a shorter value")
+            return None
+
+    def material(self, name: str, key_node: yaml.Node, node: yaml.Node) -> Material | None:
+        what = f"the material '{name}'"
+        if isinstance(node, yaml.ScalarNode) and self.scalar(node) is None:
+            return Material(name=name, location=self.loc(key_node))
+        entries = self.mapping(node, what, MATERIAL_KEYS)
+        if entries is None:
+            return None
+        required = self.boolean(entries["required"][1], f"'required' of {what}") \
+            if "required" in entries else True
+        deferrable = self.duration(entries["deferrable"][1], f"'deferrable' of {what}") \
+            if "deferrable" in entries else None
+        if deferrable is not None and required is False:
+            self.error("bad-value", f"{what} is optional, so it cannot be deferred",
+                       entries["deferrable"][0],
+                       "'deferrable' (容缺受理) is for required materials; drop one of the two")
+        label = self.string(entries["label"][1], "a label") if "label" in entries else ""
+        if "source" in entries:
+            self.string(entries["source"][1], "source")
+        return Material(name=name, required=required is not False, deferrable=deferrable,
+                        label=label or "", location=self.loc(key_node))
+
+    # -- steps and blocks --------------------------------------------------------------------
+
+    def sequence(self, node: yaml.Node, what: str) -> Sequence | None:
+        if not isinstance(node, yaml.SequenceNode):
+            self.error("bad-type", f"{what} must be a list of steps", node,
+                       "start each step with '- id: ...'")
+            return None
+        items = [b for b in (self.block(item) for item in node.value) if b is not None]
+        return Sequence(tuple(items), self.loc(node))
+
+    def block(self, node: yaml.Node) -> Block | None:
+        if isinstance(node, yaml.MappingNode):
+            keys = {k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
+            if "parallel" in keys:
+                return self.parallel(node)
+            if "choice" in keys:
+                return self.choice(node)
+            if "stage" in keys:
+                return self.stage(node)
+        return self.step(node)
+
+    def stage(self, node: yaml.Node) -> Stage | None:
+        outer = self.mapping(node, "a stage block", {"stage": True})
+        if not outer or "stage" not in outer:
+            return None
+        entries = self.mapping(outer["stage"][1], "a stage", STAGE_KEYS)
+        if entries is None:
+            return None
+        sid = self.string(entries["id"][1], "the stage id", STEP_ID, "construction_permit") \
+            if "id" in entries else None
+        lead = self.string(entries["lead"][1], "the lead department of a stage", STEP_ID,
+                           "housing_construction") if "lead" in entries else None
+        body = self.sequence(entries["steps"][1], "the steps of a stage") \
+            if "steps" in entries else None
+        if body is not None and not body.items:
+            self.error("empty-block", "a stage has no steps", entries["steps"][1],
+                       "list the stage's steps under 'steps:'")
+        values: dict[str, Any] = {}
+        if "title" in entries:
+            values["title"] = self.string(entries["title"][1], "the title") or ""
+        if "time_limit" in entries:
+            values["time_limit"] = self.time_limit(entries["time_limit"][1],
+                                                   f"the time limit of stage '{sid}'")
+        for key in ("source", "description"):
+            if key in entries:
+                text = self.string(entries[key][1], key)
+                if key == "source":
+                    values["source"] = text or ""
+        if sid is None or lead is None or body is None:
+            return None
+        return Stage(sid, lead, body, location=self.loc(node), **values)
+
+    def clock(self, node: yaml.Node) -> ClockRules | None:
+        entries = self.mapping(node, "the clock rules", CLOCK_KEYS)
+        if entries is None:
+            return None
+        values: dict[str, Any] = {}
+        for key, choices in (("count_from", COUNT_FROM), ("correction", CORRECTION_MODES)):
+            if key in entries:
+                text = self.string(entries[key][1], f"'{key}'")
+                if text is not None and text not in choices:
+                    self.error("bad-value", f"'{key}' must be one of: {', '.join(choices)}",
+                               entries[key][1], did_you_mean(text, choices))
+                elif text is not None:
+                    values[key] = text
+        for key in ("answer_correction_within", "intake_notice_within", "warn_before",
+                    "extension", "case_extension"):
+            if key in entries:
+                amount = self.duration(entries[key][1], f"'{key}'")
+                if amount is not None:
+                    values[key] = amount
+        if "source" in entries:
+            values["source"] = self.string(entries["source"][1], "source") or ""
+        return ClockRules(location=self.loc(node), **values)
+
+    def green_channel(self, node: yaml.Node) -> GreenChannel | None:
+        entries = self.mapping(node, "the green channel", GREEN_KEYS)
+        if entries is None or "when" not in entries:
+            return None
+        when = self.condition(entries["when"][1], "'when' of the green channel")
+        milestones = []
+        if "milestones" in entries:
+            inner = self.mapping(entries["milestones"][1], "the milestones",
+                                 {k.value: False for k, _ in getattr(entries["milestones"][1],
+                                                                     "value", [])
+                                  if isinstance(k, yaml.ScalarNode)})
+            for name, (key_node, value_node) in (inner or {}).items():
+                if self.string(key_node, "a milestone name", STEP_ID, "feedback") is None:
+                    continue
+                amount = self.duration(value_node, f"the milestone '{name}'")
+                if amount is not None:
+                    milestones.append((name, amount))
+        source = self.string(entries["source"][1], "source") if "source" in entries else ""
+        if when is None:
+            return None
+        return GreenChannel(when, tuple(milestones), source or "", self.loc(node))
+
+    def escalation(self, node: yaml.Node) -> tuple[Rung, ...]:
+        rungs = []
+        for item in self.each(node, "the escalation ladder", lambda n: n):
+            entries = self.mapping(item, "an escalation rung", RUNG_KEYS)
+            if entries is None or "action" not in entries:
+                continue
+            action = self.string(entries["action"][1], "the action of an escalation rung",
+                                 STEP_ID, "supervision")
+            after = self.duration(entries["after"][1], "'after'") if "after" in entries \
+                else None
+            to = self.string(entries["to"][1], "who is told ('to')", STEP_ID, "supervisor") \
+                if "to" in entries else "supervisor"
+            if "source" in entries:
+                self.string(entries["source"][1], "source")
+            if action is not None and to is not None:
+                rungs.append(Rung(action, after, to, self.loc(item)))
+        return tuple(rungs)
+
+    def step(self, node: yaml.Node) -> Step | None:
+        entries = self.mapping(node, "a step", STEP_KEYS)
+        if entries is None:
+            return None
+        sid = self.string(entries["id"][1], "the step id", STEP_ID, "registration") \
+            if "id" in entries else None
+        what = f"step '{sid}'" if sid else "a step"
+        dept = self.string(entries["department"][1], f"the department of {what}", STEP_ID,
+                           "tax") if "department" in entries else None
+        values: dict[str, Any] = {}
+        key_locations = {key: self.loc(pair[1]) for key, pair in entries.items()}
+        if "title" in entries:
+            values["title"] = self.string(entries["title"][1], "the title") or ""
+        if "reads" in entries:
+            values["reads"] = self.names(entries["reads"][1], f"'reads' of {what}",
+                                         locations=key_locations, prefix="reads")
+        if "produces" in entries:
+            values["produces"] = self.names(entries["produces"][1], f"'produces' of {what}",
+                                            locations=key_locations, prefix="produces")
+        if "time_limit" in entries:
+            values["time_limit"] = self.time_limit(entries["time_limit"][1],
+                                                   f"the time limit of {what}")
+        if "optional" in entries:
+            values["optional"] = bool(self.boolean(entries["optional"][1],
+                                                   f"'optional' of {what}"))
+        if "when" in entries:
+            values["when"] = self.condition(entries["when"][1], f"'when' of {what}")
+        if "goto" in entries:
+            values["goto"] = self.goto(entries["goto"][1], what, key_locations)
+        if "fee" in entries:
+            fee = self.string(entries["fee"][1], f"the fee of {what}")
+            if fee is not None and fee not in FEES:
+                self.error("bad-value", f"the fee of {what} must be 'waived' or 'charged'",
+                           entries["fee"][1], did_you_mean(fee, FEES))
+            values["fee_waived"] = fee == "waived"
+        if "commitment" in entries:
+            commitment = self.commitment(entries["commitment"][1], what)
+            if commitment is not None:
+                values["commitment"] = commitment
+        if "source" in entries:
+            values["source"] = self.string(entries["source"][1], "source") or ""
+        if "description" in entries:
+            self.string(entries["description"][1], "the description")
+        if sid is None:
+            self.broken.update(values.get("produces", ()))
+            return None
+        # a step without a valid department is kept for the cross-reference checks
+        return Step(id=sid, department=dept or "", location=self.loc(node),
+                    key_locations=key_locations, **values)
+
+    def commitment(self, node: yaml.Node, what: str) -> Commitment | None:
+        """``commitment: true`` or a mapping with ``when``, ``verify_within``, ``source``."""
+        if isinstance(node, yaml.ScalarNode):
+            return Commitment(location=self.loc(node)) \
+                if self.boolean(node, f"'commitment' of {what}") else None
+        entries = self.mapping(node, f"'commitment' of {what}", COMMITMENT_KEYS)
+        if entries is None:
+            return None
+        values: dict[str, Any] = {}
+        if "when" in entries:
+            values["when"] = self.condition(entries["when"][1],
+                                            f"'when' of the commitment of {what}")
+        if "verify_within" in entries:
+            values["verify_within"] = self.duration(entries["verify_within"][1],
+                                                    "'verify_within'")
+        if "source" in entries:
+            values["source"] = self.string(entries["source"][1], "source") or ""
+        return Commitment(location=self.loc(node), **values)
+
+    def goto(self, node: yaml.Node, what: str,
+             locations: dict[str, Location]) -> tuple[tuple[str, str], ...]:
+        entries = self.mapping(node, f"'goto' of {what}",
+                               {"approve": False, "refuse": False})
+        if not entries:
+            return ()
+        jumps = []
+        for outcome, (_, target_node) in entries.items():
+            target = self.string(target_node, f"the jump target of '{outcome}'", STEP_ID,
+                                 "registration")
+            if target is not None:
+                jumps.append((outcome, target))
+                locations[f"goto:{outcome}"] = self.loc(target_node)
+        return tuple(jumps)
+
+    def parallel(self, node: yaml.Node) -> Parallel | None:
+        entries = self.mapping(node, "a parallel block", {"parallel": True})
+        if entries is None or "parallel" not in entries:
+            return None
+        branch_nodes = entries["parallel"][1]
+        if not isinstance(branch_nodes, yaml.SequenceNode):
+            self.error("bad-type", "'parallel' must be a list of branches", branch_nodes,
+                       "each branch is a step, or a list of steps run in order")
+            return None
+        branches = []
+        for item in branch_nodes.value:
+            if isinstance(item, yaml.SequenceNode):
+                seq = self.sequence(item, "a parallel branch")
+                if seq is not None and not seq.items:
+                    self.error("empty-block", "a parallel branch is empty", item,
+                               "remove the branch or give it a step")
+                    continue
+            else:
+                block = self.block(item)
+                seq = Sequence((block,), self.loc(item)) if block is not None else None
+            if seq is not None:
+                branches.append(seq)
+        if len(branch_nodes.value) < 2:
+            self.error("empty-block", "a parallel block needs at least two branches",
+                       branch_nodes, "with one branch, write its steps in sequence instead")
+        return Parallel(tuple(branches), self.loc(node))
+
+    def choice(self, node: yaml.Node) -> Choice | None:
+        entries = self.mapping(node, "a choice", {"choice": True})
+        if entries is None or "choice" not in entries:
+            return None
+        arm_nodes = entries["choice"][1]
+        if isinstance(arm_nodes, yaml.SequenceNode) and not arm_nodes.value:
+            self.error("empty-block", "a choice has no arms", arm_nodes,
+                       "give it at least one 'when'/'then' arm, or remove it")
+            return None
+        if not isinstance(arm_nodes, yaml.SequenceNode):
+            self.error("bad-type", "'choice' must be a list of 'when'/'then' arms", arm_nodes,
+                       "e.g. - when: \"x > 1\"\n    then: [...]\n  - otherwise: [...]")
+            return None
+        arms: list[Branch] = []
+        for index, arm_node in enumerate(arm_nodes.value):
+            arm = self.arm(arm_node, last=index == len(arm_nodes.value) - 1)
+            if arm is not None:
+                arms.append(arm)
+        if arms and all(a.when is None for a in arms):
+            self.error("empty-block", "a choice needs at least one 'when' arm", arm_nodes,
+                       "with only 'otherwise', write its steps in sequence instead")
+        return Choice(tuple(arms), self.loc(node))
+
+    def arm(self, node: yaml.Node, last: bool) -> Branch | None:
+        entries = self.mapping(node, "a choice arm", ARM_KEYS)
+        if entries is None:
+            return None
+        if "otherwise" in entries:
+            if "when" in entries or "then" in entries:
+                self.error("bad-value", "an 'otherwise' arm takes no 'when' or 'then'",
+                           node, "write '- otherwise: [steps]' as an arm of its own")
+                return None
+            if not last:
+                self.error("misplaced-otherwise", "'otherwise' must be the last arm", node,
+                           "arms are tried in order; move 'otherwise' to the end")
+            body = self.sequence_or_empty(entries["otherwise"][1], "'otherwise'")
+            return Branch(None, body, self.loc(node)) if body is not None else None
+        if "when" not in entries or "then" not in entries:
+            self.error("missing-key", "a choice arm needs both 'when' and 'then'", node,
+                       "or write '- otherwise: [steps]' for the remaining cases")
+            return None
+        cond = self.condition(entries["when"][1], "a choice 'when'")
+        body = self.sequence_or_empty(entries["then"][1], "'then'")
+        if cond is None or body is None:
+            return None
+        return Branch(cond, body, self.loc(node))
+
+    def sequence_or_empty(self, node: yaml.Node, what: str) -> Sequence | None:
+        if isinstance(node, yaml.SequenceNode) and not node.value:
+            return Sequence((), self.loc(node))
+        return self.sequence(node, what)
+
+    # -- delivery ----------------------------------------------------------------------------
+
+    def delivery(self, node: yaml.Node) -> Delivery | None:
+        entries = self.mapping(node, "the delivery", DELIVERY_KEYS)
+        if entries is None:
+            return None
+        items = self.item_locations
+        bundle = self.names(entries["bundle"][1], "the bundle", locations=items,
+                            prefix="bundle") if "bundle" in entries else ()
+        methods: tuple[str, ...] = ("window",)
+        if "methods" in entries:
+            methods = self.names(entries["methods"][1], "the delivery methods",
+                                 locations=items, prefix="methods")
+            for method in methods:
+                if method not in DELIVERY_METHODS:
+                    self.error("bad-value", f"'{method}' is not a delivery method",
+                               items.get(f"methods:{method}", self.loc(entries["methods"][1])),
+                               did_you_mean(method, DELIVERY_METHODS))
+            if not methods:
+                self.error("bad-value", "the delivery needs at least one method",
+                           entries["methods"][1], "window, mail or electronic")
+        fee_waived = True
+        if "fee" in entries:
+            fee = self.string(entries["fee"][1], "the delivery fee")
+            if fee is not None and fee not in FEES:
+                self.error("bad-value", "the delivery fee must be 'waived' or 'charged'",
+                           entries["fee"][1], did_you_mean(fee, FEES))
+            fee_waived = fee != "charged"
+        reads = self.names(entries["reads"][1], "'reads' of the delivery", locations=items,
+                           prefix="reads") if "reads" in entries else ()
+        if "source" in entries:
+            self.string(entries["source"][1], "source")
+        return Delivery(bundle, methods, fee_waived, reads, self.loc(node))
+
+
+def _depth(expr: exprs.Expr) -> int:
+    """How deeply ``not``, ``and`` and ``or`` nest in a condition (counted without recursion)."""
+    deepest, stack = 0, [(expr, 1)]
+    while stack:
+        node, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(node, exprs.Not):
+            stack.append((node.operand, depth + 1))
+        elif isinstance(node, (exprs.And, exprs.Or)):
+            stack.extend((item, depth + 1) for item in node.items)
+    return deepest
+
+
+def _unreadable(exc: ValueError) -> str:
+    """A short reason from a ValueError raised while reading a value."""
+    return "cannot read the value: " + str(exc).split(":")[0][:80]

@@ -1,0 +1,321 @@
+"""The checked workflow definition: frozen values, every node with its source location."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import attrs
+
+from onething.language.location import UNKNOWN, Location
+from onething.workdays import Duration
+
+LANGUAGE_VERSION = 1
+
+FIELD_TYPES = (
+    "string", "int", "decimal", "bool", "date", "enum", "id_card", "phone", "uscc")
+DELIVERY_METHODS = ("window", "mail", "electronic")
+
+
+class Outcome(StrEnum):
+    """What a department decides on its step."""
+
+    APPROVE = "approve"
+    REFUSE = "refuse"
+    REQUEST_CORRECTION = "request_correction"
+
+
+#: outcomes that may carry a ``goto:`` jump
+JUMP_OUTCOMES = (Outcome.APPROVE.value, Outcome.REFUSE.value)
+
+
+@attrs.frozen
+class Condition:
+    """A ``when``/``required_if`` condition: its text, parsed form and location."""
+
+    text: str
+    expr: Any  # onething.language.conditions.Expr
+    location: Location = UNKNOWN
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@attrs.frozen
+class TimeLimit:
+    """Committed (承诺时限) and statutory (法定时限) limits; either may be absent."""
+
+    committed: Duration | None = None
+    statutory: Duration | None = None
+    source: str = ""
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Rung:
+    """One step of an escalation ladder (催办 -> 督办 -> 通报): ``after`` the due date (None:
+    at it), ``action`` goes ``to`` someone. Escalations never change a case's path."""
+
+    action: str
+    after: Duration | None = None
+    to: str = "supervisor"
+    location: Location = UNKNOWN
+
+
+_DEFAULTS = {k: Duration.parse(v) for k, v in
+             {"answer": "15 WD", "intake": "5 WD", "warn": "1 WD", "ext": "10 WD",
+              "case_ext": "15 WD"}.items()}
+
+
+@attrs.frozen
+class ClockRules:
+    """How a workflow's clocks count (``clock:``); the defaults follow 行政许可法."""
+
+    count_from: str = "next_day"
+    correction: str = "restart"
+    answer_correction_within: Duration | None = _DEFAULTS["answer"]
+    intake_notice_within: Duration | None = _DEFAULTS["intake"]
+    warn_before: Duration = _DEFAULTS["warn"]
+    extension: Duration = _DEFAULTS["ext"]
+    case_extension: Duration = _DEFAULTS["case_ext"]
+    source: str = ""
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class GreenChannel:
+    """绿色通道: which cases get priority, and the milestones each of their steps must show.
+
+    ``milestones`` are counted from a step's assignment, e.g. the "137" method: arrange within
+    1 WD, feed back within 3, show staged progress within 7; a missed one escalates.
+    """
+
+    when: Condition
+    milestones: tuple[tuple[str, Duration], ...] = ()
+    source: str = ""
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Field:
+    """One field of the single application form (一表申请)."""
+
+    name: str
+    type: str
+    required: bool = False
+    default: Any = None
+    required_if: Condition | None = None
+    values: tuple[str, ...] | None = None
+    label: str = ""
+    minimum: Decimal | int | None = None
+    maximum: Decimal | int | None = None
+    personal: bool = False
+    location: Location = UNKNOWN
+
+    @property
+    def nullable(self) -> bool:
+        """True when the field may be absent once the form is submitted."""
+        return not self.required and self.default is None
+
+
+@attrs.frozen
+class Material:
+    """A supporting document; ``deferrable`` allows 容缺受理 with a promise limit."""
+
+    name: str
+    required: bool = True
+    deferrable: Duration | None = None
+    label: str = ""
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Form:
+    """The one form: fields and materials, in declaration order."""
+
+    fields: tuple[Field, ...] = ()
+    materials: tuple[Material, ...] = ()
+    location: Location = UNKNOWN
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def material(self, name: str) -> Material | None:
+        return next((m for m in self.materials if m.name == name), None)
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(f.name for f in self.fields) | {m.name for m in self.materials}
+
+
+@attrs.frozen
+class Commitment:
+    """告知承诺制: the step may approve on the applicant's written commitment.
+
+    ``when`` limits who may commit (e.g. no record of a false commitment); a later
+    verification is due within ``verify_within`` of the approval. A failed verification
+    revokes the approval: before the delivery it ends the case as the item's refusal, after
+    it a linked revocation case is opened (the delivered case never changes).
+    """
+
+    when: Condition | None = None
+    verify_within: Duration | None = None
+    source: str = ""
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Step:
+    """One department's procedure (事项) inside the bundle."""
+
+    id: str
+    department: str
+    title: str = ""
+    reads: tuple[str, ...] = ()
+    produces: tuple[str, ...] = ()
+    time_limit: TimeLimit | None = None
+    optional: bool = False
+    when: Condition | None = None
+    goto: tuple[tuple[str, str], ...] = ()
+    fee_waived: bool = False
+    commitment: Commitment | None = None
+    source: str = ""
+    location: Location = UNKNOWN
+    key_locations: dict[str, Location] = attrs.field(factory=dict, eq=False, hash=False)
+
+    def jump(self, outcome: str) -> str | None:
+        """The step id an outcome jumps to, if it has a ``goto:``."""
+        return dict(self.goto).get(outcome)
+
+    def where(self, key: str) -> Location:
+        """The location of one of this step's keys (falls back to the step's)."""
+        return self.key_locations.get(key, self.location)
+
+
+@attrs.frozen
+class Sequence:
+    """Blocks run one after the other."""
+
+    items: tuple[Block, ...] = ()
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Parallel:
+    """All branches run at once; the block ends when every branch has finished."""
+
+    branches: tuple[Sequence, ...] = ()
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Branch:
+    """One arm of a choice; ``when`` is None for ``otherwise``."""
+
+    when: Condition | None
+    body: Sequence
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Choice:
+    """Ordered ``when`` arms: the first whose condition holds is taken."""
+
+    branches: tuple[Branch, ...] = ()
+    location: Location = UNKNOWN
+
+    @property
+    def has_otherwise(self) -> bool:
+        return any(b.when is None for b in self.branches)
+
+
+@attrs.frozen
+class Stage:
+    """A named stage (阶段) of a long procedure: its own lead department and limit.
+
+    A stage runs its blocks in order, like a sequence; it exists so that limits can be
+    committed to, and analysed, stage by stage (工程建设项目 four stages).
+    """
+
+    id: str
+    lead: str
+    body: Sequence
+    title: str = ""
+    time_limit: TimeLimit | None = None
+    source: str = ""
+    location: Location = UNKNOWN
+
+
+Block = Step | Parallel | Choice | Stage
+
+
+@attrs.frozen
+class Delivery:
+    """The one delivery (统一出件): what is bundled and how it may be sent."""
+
+    bundle: tuple[str, ...] = ()
+    methods: tuple[str, ...] = ("window",)
+    fee_waived: bool = True
+    reads: tuple[str, ...] = ()
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Workflow:
+    """A whole 一件事 bundle, as loaded and checked."""
+
+    id: str
+    version: int
+    title: str
+    lead: str
+    form: Form
+    steps: Sequence
+    delivery: Delivery
+    time_limit: TimeLimit | None = None
+    source: str = ""
+    path: str = "<string>"
+    content_hash: str = ""
+    location: Location = UNKNOWN
+    text: str = attrs.field(default="", eq=False, repr=False)
+    clock: ClockRules = attrs.field(factory=ClockRules)
+    escalation: tuple[Rung, ...] = ()
+    green_channel: GreenChannel | None = None
+    _by_id: dict[str, Step] = attrs.field(init=False, eq=False, repr=False, hash=False)
+
+    def __attrs_post_init__(self) -> None:
+        by_id: dict[str, Step] = {}
+        for step in iter_steps(self.steps):
+            by_id.setdefault(step.id, step)
+        object.__setattr__(self, "_by_id", by_id)
+
+    def iter_steps(self) -> Iterator[Step]:
+        """Every step, in document order."""
+        yield from iter_steps(self.steps)
+
+    def step(self, step_id: str) -> Step:
+        """The step with this id (``KeyError`` if there is none)."""
+        return self._by_id[step_id]
+
+    @property
+    def departments(self) -> tuple[str, ...]:
+        seen = dict.fromkeys([self.lead, *(s.department for s in self.iter_steps())])
+        return tuple(seen)
+
+
+def iter_steps(block: Block | Sequence) -> Iterator[Step]:
+    """Every step inside ``block``, in document order."""
+    if isinstance(block, Step):
+        yield block
+    elif isinstance(block, Sequence):
+        for item in block.items:
+            yield from iter_steps(item)
+    elif isinstance(block, Parallel):
+        for branch in block.branches:
+            yield from iter_steps(branch)
+    elif isinstance(block, Choice):
+        for arm in block.branches:
+            yield from iter_steps(arm.body)
+    elif isinstance(block, Stage):
+        yield from iter_steps(block.body)

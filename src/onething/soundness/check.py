@@ -1,0 +1,266 @@
+"""``check``: decide whether a workflow is sound, exactly, or say why not.
+
+Sound means, for every form the applicant could submit (one representative per class of
+forms that the conditions cannot tell apart, see :func:`onething.language.conditions.cells`):
+
+* no reachable configuration delivers twice, and no position is ever marked twice;
+* from every reachable configuration the case can still be completed by cooperation alone -
+  without a withdrawal, a refusal that ends the case, or a timer (each of those is always
+  possible and would otherwise hide every deadlock and every loop without exit);
+* every configuration where nothing more can happen holds exactly one delivery and no
+  pending work, and nothing can happen after the delivery;
+* no step asks for a second correction in one visit;
+* every step is reached and every ``when`` branch is taken for some form.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import attrs
+
+from onething.language import conditions as exprs
+from onething.language.location import UNKNOWN, Location
+from onething.language.model import Choice, Field, Sequence, Step, Workflow
+from onething.net.build import build_net, route_fields
+from onething.net.model import Net, Role, Transition
+from onething.net.semantics import Semantics, bits
+from onething.soundness.explore import Budget, BudgetExceeded, Explorer, Found, Move
+from onething.soundness.regions import isolated_regions
+from onething.soundness.report import Report, Rule, TraceEvent, Violation
+
+DEFAULT_BUDGET = 1_000_000
+MAX_FORMS = 4096
+
+
+def check(workflow: Workflow, *, budget: int = DEFAULT_BUDGET,
+          compositional: bool = True) -> Report:
+    """Prove ``workflow`` sound, or find the shortest path that breaks each rule."""
+    net = build_net(workflow)
+    report = check_net(net, workflow, budget=budget, compositional=compositional)
+    warnings = list(_condition_warnings(workflow))
+    if warnings:
+        report = attrs.evolve(report, violations=report.violations + tuple(warnings))
+    return report
+
+
+def check_net(net: Net, workflow: Workflow | None = None, *, budget: int = DEFAULT_BUDGET,
+              compositional: bool = True) -> Report:
+    """Check a case net (from a workflow, or edited by hand) under every class of forms."""
+    began = time.perf_counter()
+    fields = {f.name: f for f in workflow.form.fields} if workflow is not None else {}
+    guarded = [lit.condition.expr for t in net.transitions for lit in t.guard]
+    try:
+        forms = exprs.cells(guarded, fields, limit=MAX_FORMS) if guarded else [{}]
+    except exprs.TooManyCells:
+        return _undecided(net, began, f"the conditions distinguish more than {MAX_FORMS:,} "
+                          "kinds of form; simplify them or split the workflow")
+    regions = isolated_regions(net) if compositional else {}
+    counter = Budget(budget)
+    try:
+        while True:
+            found = _explore_all(net, forms, regions, counter)
+            # a branch that can finish with work still pending in it is not isolated after
+            # all (its leftovers outlive the block): explore that block as a product instead
+            if not found.impure:
+                break
+            regions = {k: v for k, v in regions.items() if k not in found.impure}
+    except BudgetExceeded as exc:
+        return _undecided(net, began, str(exc), counter.used)
+    violations = [v for _, v in sorted(found.best.values(),
+                                       key=lambda cv: (cv[1].rule.value, cv[0]))]
+    violations += _dead(net, found.marked, found.fired, workflow)
+    return Report(
+        name=net.name, decided=True, violations=tuple(violations), states=found.states,
+        configurations=found.configurations, forms=len(forms), outcomes=found.outcomes,
+        reduced_blocks=len(regions), elapsed_ms=(time.perf_counter() - began) * 1e3,
+    )
+
+
+@attrs.define
+class _Found:
+    best: dict[Rule, tuple[int, Violation]] = attrs.field(factory=dict)
+    marked: int = 0
+    fired: set[int] = attrs.field(factory=set)
+    states: int = 0
+    configurations: int = 0
+    outcomes: dict[str, int] = attrs.field(factory=dict)
+    impure: set[str] = attrs.field(factory=set)
+
+
+def _explore_all(net: Net, forms: list[dict[str, Any]], regions: dict[str, Any],
+                 counter: Budget) -> _Found:
+    out = _Found()
+    for form in forms:
+        explorer = Explorer(net, regions, _guard(form), counter)
+        result = explorer.explore(None, _mask(net.initial), None)
+        out.impure |= explorer.impure
+        out.states += result.states
+        out.configurations += result.configurations
+        out.marked |= result.marked
+        out.fired |= result.fired
+        for kind, n in result.outcomes.items():
+            out.outcomes[kind] = out.outcomes.get(kind, 0) + n
+        for found, prefix, prefix_cost in result.found:
+            cost = prefix_cost + found.cost
+            if found.rule not in out.best or cost < out.best[found.rule][0]:
+                out.best[found.rule] = (cost, _violation(net, explorer, found, prefix, form))
+    return out
+
+
+def _mask(places: Iterable[int]) -> int:
+    out = 0
+    for p in places:
+        out |= 1 << p
+    return out
+
+
+def _guard(form: dict[str, Any]) -> Any:
+    cache: dict[int, bool] = {}
+
+    def holds(t: Transition) -> bool:
+        if t.index not in cache:
+            cache[t.index] = all(exprs.evaluate(lit.condition.expr, form) is lit.value
+                                 for lit in t.guard)
+        return cache[t.index]
+
+    return holds
+
+
+def _undecided(net: Net, began: float, note: str, states: int = 0) -> Report:
+    return Report(name=net.name, decided=False, violations=(), states=states,
+                  configurations=0, forms=0, outcomes={}, reduced_blocks=0,
+                  elapsed_ms=(time.perf_counter() - began) * 1e3, note=note)
+
+
+# -- counterexamples ----------------------------------------------------------------------------
+
+
+def expand(explorer: Explorer, moves: Iterable[Move]) -> list[int]:
+    """A scope path with summary moves replaced by the concrete events they stand for."""
+    out: list[int] = []
+    for move in moves:
+        if move[0] == "t":
+            if move[1] >= 0:
+                out.append(move[1])
+        elif move[0] == "done":
+            region = explorer.regions[move[1]]
+            for i in range(len(region.block.starts)):
+                out += expand(explorer, explorer.branch(move[1], i).goal_path)
+        else:
+            name, key = move[1], move[2]
+            region = explorer.regions[name]
+            enders = [explorer.branch(name, i).enders.get(key)
+                      for i in range(len(region.block.starts))]
+            ender = min((e for e in enders if e is not None), key=lambda e: e.cost)
+            out += expand(explorer, ender.path)
+    return out
+
+
+def _violation(net: Net, explorer: Explorer, found: Found, prefix: tuple[Move, ...],
+               form: dict[str, Any]) -> Violation:
+    events = expand(explorer, prefix + found.path)
+    upto = expand(explorer, prefix + found.path[:-1]) if found.moved else events
+    marking = _configuration(net, upto, form)
+    trace = tuple(TraceEvent(net.transitions[i].label, net.transitions[i].name,
+                             net.transitions[i].location) for i in events)
+    location = _where(net, found, events)
+    shown = {k: v for k, v in form.items()}
+    return Violation(found.rule, found.message, location, trace, shown,
+                     tuple(net.names(bits(marking))), found.deliveries)
+
+
+def _configuration(net: Net, events: list[int], form: dict[str, Any]) -> int:
+    """The whole configuration a trace leads to (a branch's findings know only the branch)."""
+    semantics = Semantics(net)
+    guard = _guard(form)
+    marking, _ = semantics.settle(semantics.initial, guard)
+    for index in events:
+        marking, _ = semantics.fire(marking, net.transitions[index])
+        marking, _ = semantics.settle(marking, guard)
+    return marking
+
+
+def _where(net: Net, found: Found, events: list[int]) -> Location:
+    if found.transition is not None:
+        return net.transitions[found.transition].location
+    if found.place is not None:
+        return net.places[found.place].location
+    for i in reversed(events):
+        if net.transitions[i].location is not UNKNOWN:
+            return net.transitions[i].location
+    pending = [net.places[i] for i in bits(found.marking)
+               if net.places[i].role not in (Role.OPEN, Role.CLOSED)]
+    return pending[0].location if pending else UNKNOWN
+
+
+# -- dead steps and branches --------------------------------------------------------------------
+
+
+def _dead(net: Net, marked: int, fired: set[int], workflow: Workflow | None) -> list[Violation]:
+    out = []
+    steps: dict[str, list[int]] = {}
+    for place in net.places:
+        if place.step and place.role is Role.STEP:
+            steps.setdefault(place.step, []).append(place.index)
+    for step, places in steps.items():
+        if not any(marked >> p & 1 for p in places):
+            location = net.places[places[0]].location
+            out.append(Violation(Rule.DEAD_STEP, f"step '{step}' is never reached", location))
+    for t in net.transitions:
+        if not t.silent or not t.guard or t.index in fired:
+            continue
+        evaluated = any(o.index in fired for o in net.transitions
+                        if o.silent and o.guard and o.consume == t.consume)
+        if evaluated and (t.name.startswith("choice") or t.name.startswith("enter:")):
+            what = f"step '{t.step}'" if t.step else f"this arm of {t.name.split(':')[0]}"
+            out.append(Violation(Rule.DEAD_BRANCH, f"{what} is never taken: its condition "
+                                 "never holds when it is evaluated", t.location))
+    return out
+
+
+def _condition_warnings(workflow: Workflow) -> Iterable[Violation]:
+    """Conditions that always hold, and choice arms that overlap (warnings)."""
+    fields = {f.name: f for f in workflow.form.fields}
+    for step in workflow.iter_steps():
+        if step.when is not None and _always(step.when.expr, fields):
+            yield Violation(Rule.ALWAYS_TRUE, f"the 'when' of step '{step.id}' holds for "
+                            "every form", step.when.location)
+    for choice in _choices(workflow.steps):
+        arms = [a for a in choice.branches if a.when is not None]
+        for i, first in enumerate(arms):
+            for second in arms[i + 1:]:
+                both = exprs.And((first.when.expr, second.when.expr))
+                if _satisfiable(both, fields):
+                    yield Violation(
+                        Rule.OVERLAPPING_ARMS,
+                        f"'{first.when.text}' and '{second.when.text}' both hold for some "
+                        "forms; the first is taken", second.location)
+
+
+def _always(expr: Any, fields: dict[str, Field]) -> bool:
+    return all(exprs.evaluate(expr, cell) for cell in exprs.cells([expr], fields))
+
+
+def _satisfiable(expr: Any, fields: dict[str, Field]) -> bool:
+    return any(exprs.evaluate(expr, cell) for cell in exprs.cells([expr], fields))
+
+
+def _choices(block: object) -> Iterable[Choice]:
+    if isinstance(block, Sequence):
+        for item in block.items:
+            yield from _choices(item)
+    elif isinstance(block, Choice):
+        yield block
+        for arm in block.branches:
+            yield from _choices(arm.body)
+    elif isinstance(block, Step):
+        return
+    else:
+        for branch in getattr(block, "branches", ()):
+            yield from _choices(branch)
+
+
+__all__ = ["DEFAULT_BUDGET", "check", "check_net", "expand", "route_fields"]
