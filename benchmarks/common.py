@@ -22,11 +22,11 @@ for _extra in (ROOT / "tests", ROOT / "benchmarks"):
     if str(_extra) not in sys.path:
         sys.path.insert(0, str(_extra))
 
-from onething.workdays import SHANGHAI, FixedClock
-from onething.engine.engine import Engine
-from onething.cases.records import Actor, officer, window
-from onething.language.load import parse
-from onething.language.model import Workflow
+from onething.cases.records import Actor, officer, window  # noqa: E402
+from onething.engine.engine import Engine  # noqa: E402
+from onething.language.load import parse  # noqa: E402
+from onething.language.model import Workflow  # noqa: E402
+from onething.workdays import SHANGHAI, FixedClock  # noqa: E402
 
 STEPS = 10
 ACTIONS_PER_CASE = STEPS + 2

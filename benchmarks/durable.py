@@ -270,10 +270,10 @@ def onething_batch_us(directory: Path, synchronous: str, batch: int, events: int
     departments, 9 actions per case) instead of the linear workflow (12 actions)."""
     from inmemory import STARTUP_ACTIONS, STARTUP_FORM, STARTUP_MATERIALS, STARTUP_PARALLEL
 
-    from onething.workdays import FixedClock
-    from onething.engine.engine import Engine
     from onething.cases.records import officer, window
+    from onething.engine.engine import Engine
     from onething.language.load import load
+    from onething.workdays import FixedClock
 
     per_case = STARTUP_ACTIONS if parallel else ACTIONS_PER_CASE
     samples = []

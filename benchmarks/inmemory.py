@@ -26,11 +26,11 @@ from common import (
 )
 from transitions import Machine
 
-from onething.workdays import FixedClock
-from onething.engine.engine import Engine
 from onething.cases.records import officer, window
+from onething.engine.engine import Engine
 from onething.language.load import load
 from onething.stores.memory import MemoryStore
+from onething.workdays import FixedClock
 
 CHAIN = [f"p{i}" for i in range(ACTIONS_PER_CASE + 1)]
 

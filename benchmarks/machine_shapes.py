@@ -19,10 +19,10 @@ from pathlib import Path
 from transitions import Machine
 from transitions.extensions import HierarchicalMachine
 
+from onething.language.load import load
 from onething.machine.compile import compile_net
 from onething.net.build import build_net
 from onething.net.semantics import form_guard
-from onething.language.load import load
 
 ROOT = Path(__file__).resolve().parents[1]
 BRANCHES = 6

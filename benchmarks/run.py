@@ -43,9 +43,9 @@ from inmemory import action_cost, memory_per_case
 from pg_bench import postgres_section
 from woflan import woflan_section
 
+from onething.language.load import load, parse
 from onething.machine.compile import compile_net
 from onething.net.build import build_net
-from onething.language.load import load, parse
 from onething.soundness.check import check
 from shapes import parallel_workflow
 

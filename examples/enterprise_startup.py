@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from onething import Engine, FixedClock, MemoryStore, load
-from onething.workdays import SHANGHAI
 from onething.cases.records import applicant, officer, window
 from onething.cases.timeline import timeline
+from onething.workdays import SHANGHAI
 
 WORKFLOW = Path(__file__).resolve().parents[1] / "workflows" / "enterprise_startup.yaml"
 

@@ -14,8 +14,8 @@ from pathlib import Path
 from _walk import show, walk_to_delivery
 
 from onething import Engine, FixedClock, load
-from onething.workdays import SHANGHAI
 from onething.cases.records import applicant, officer, window
+from onething.workdays import SHANGHAI
 
 WORKFLOW = Path(__file__).resolve().parents[1] / "workflows" / "restaurant_opening.yaml"
 

@@ -8,17 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from onething.workdays import SHANGHAI, FixedClock
-from onething.engine.engine import Engine
 from onething.cases.records import SYSTEM, Actor, applicant, officer, window
-from onething.net.model import Actor as Performer
-from onething.net.model import Transition
-from onething.privacy.pseudonyms import Pseudonyms
+from onething.engine.engine import Engine
 from onething.language.load import load
 from onething.language.model import Workflow
+from onething.net.model import Performer, Transition
+from onething.privacy.pseudonyms import Pseudonyms
 from onething.stores.base import Store
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore
+from onething.workdays import SHANGHAI, FixedClock
 
 pytest_plugins = ["pgserver"]
 

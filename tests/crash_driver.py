@@ -18,9 +18,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import sample_form, sample_materials
+from onething.cases.records import applicant, officer, window
 from onething.engine.engine import Engine
 from onething.errors import ActionRefused
-from onething.cases.records import applicant, officer, window
 from onething.language.load import load
 from onething.stores import open_store
 

@@ -30,9 +30,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from conftest import sample_form, sample_materials
+from onething.cases.records import Case, applicant, officer, window
 from onething.engine.engine import Engine
 from onething.errors import ActionRefused, Conflict
-from onething.cases.records import Case, applicant, officer, window
 from onething.language.model import Workflow
 
 PARALLEL = {"seal": "public_security", "tax": "tax", "social_insurance": "human_resources",

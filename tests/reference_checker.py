@@ -12,8 +12,8 @@ counts can be compared with an independent computation.
 * After every visible event the silent transitions are taken eagerly, the enabled one with the
   lowest index first, until none is enabled (a *stable* marking, or configuration).
 * The state space is explored by plain breadth-first search over stable markings, once per
-  representative form (:func:`onething.language.conditions.cells` over every guard of the net), so the
-  BFS depth of a state is the length of the shortest event sequence that reaches it.
+  representative form (:func:`onething.language.conditions.cells` over every guard of the net),
+  so the BFS depth of a state is the length of the shortest event sequence that reaches it.
 * An event that delivers a second time, or that puts a second token on a place, is reported
   and not followed: the case is over, or its marking is no longer a set of positions.
 
@@ -39,11 +39,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from onething.net.model import Net, Role, Transition
 from onething.language import conditions as exprs
 from onething.language.model import Workflow
+from onething.net.model import Net, PlaceRole, Transition
 
-KEEP_ROLES = (Role.CLOSED, Role.FLAG)
+KEEP_ROLES = (PlaceRole.CLOSED, PlaceRole.FLAG)
 ERROR_RULES = ("two-deliveries", "duplicated-work", "stuck", "no-delivery",
                "improper-completion", "activity-after-delivery", "second-correction",
                "dead-step", "dead-branch")
@@ -72,8 +72,8 @@ class Game:
         self.net = net
         self.form = dict(form)
         self.keep = frozenset(p.index for p in net.places if p.role in KEEP_ROLES)
-        self.closed = frozenset(p.index for p in net.places if p.role is Role.CLOSED)
-        self.corrected = frozenset(p.index for p in net.places if p.role is Role.CORRECTED)
+        self.closed = frozenset(p.index for p in net.places if p.role is PlaceRole.CLOSED)
+        self.corrected = frozenset(p.index for p in net.places if p.role is PlaceRole.CORRECTED)
         self.silent = [t for t in net.transitions if t.action is None]
         self.visible = [t for t in net.transitions if t.action is not None]
 
@@ -219,11 +219,11 @@ def _arm_like(net: Net, t: Transition) -> bool:
     never being taken is only the warning ``condition-always-true``, and not a fork)."""
     if t.action is not None or not t.guard:
         return False
-    if any(net.places[p].role is Role.RUNNING for p in t.produce):
+    if any(net.places[p].role is PlaceRole.RUNNING for p in t.produce):
         return False
     if t.step is None:
-        return all(net.places[p].role is Role.ENTRY for p in t.consume)
-    return any(net.places[p].role is Role.STEP and net.places[p].step == t.step
+        return all(net.places[p].role is PlaceRole.ENTRY for p in t.consume)
+    return any(net.places[p].role is PlaceRole.STEP and net.places[p].step == t.step
                for p in t.produce)
 
 
@@ -243,10 +243,10 @@ def reference_check(net: Net, workflow: Workflow | None = None,
         fired |= r.fired
         for state in r.dist:
             marked |= state
-    steps = {p.step for p in net.places if p.role is Role.STEP}
+    steps = {p.step for p in net.places if p.role is PlaceRole.STEP}
     for step in steps:
         if not any(p.index in marked for p in net.places
-                   if p.role is Role.STEP and p.step == step):
+                   if p.role is PlaceRole.STEP and p.step == step):
             rules["dead-step"] = 0
     for t in net.transitions:
         if t.index in fired or not _arm_like(net, t):

@@ -14,8 +14,7 @@ from hypothesis import strategies as st
 
 from onething.engine._unit import REFUSALS_KEPT
 from onething.engine.engine import Engine
-from onething.errors import ActionRefused
-from onething.errors import OnethingError
+from onething.errors import ActionRefused, OnethingError
 from test_roles import ACTORS, delivered, fresh
 
 #: what a delivered case's history may still gain

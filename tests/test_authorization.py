@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import sample_form, sample_materials, shipped
+from onething.cases.records import Actor, Role, applicant, officer, window
 from onething.engine.engine import Engine
 from onething.errors import NotAuthorized
-from onething.cases.records import Actor, Role, applicant, officer, window
 
 STARTUP = shipped("enterprise_startup.yaml")
 AGENT = Actor(Role.AGENT, "helper-7")

@@ -16,13 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import START, TEST_KEYS, sample_form, sample_materials, shipped
-from onething.workdays import FixedClock
+from onething.cases.records import applicant, case_to_json, officer, window
 from onething.engine.engine import Engine
 from onething.errors import ActionRefused, CaseEnded, NotAuthorized
-from onething.cases.records import applicant, case_to_json, officer, window
 from onething.stores.base import Store
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore
+from onething.workdays import FixedClock
 
 STARTUP = shipped("enterprise_startup.yaml")
 DESK = window(STARTUP.lead)

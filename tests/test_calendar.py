@@ -9,11 +9,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from onething.errors import CalendarError, OverridesError, ProvisionalCalendarError
 from onething.workdays import (
     SHANGHAI,
     CalendarOverrides,
     Clock,
     DayKind,
+    Duration,
     FixedClock,
     OfficeHours,
     Pause,
@@ -22,8 +24,6 @@ from onething.workdays import (
     explain,
     installed_official_years,
 )
-from onething.errors import CalendarError, OverridesError, ProvisionalCalendarError
-from onething.workdays import Duration
 
 CAL = WorkCalendar()
 NO_GUARD = WorkCalendar(year_end_guard=False)

@@ -29,21 +29,20 @@ import attrs
 import pytest
 
 from conftest import ROOT, START
-from onething.workdays import FixedClock
+from onething.cases.records import Delivery, applicant, officer, window
 from onething.engine.engine import Engine
 from onething.errors import AlreadyDelivered, CaseEnded
-from onething.cases.records import Delivery, applicant, officer, window
-from onething.machine.compile import compile_net
-from onething.net.build import build_net
-from onething.net.model import Actor, Net, ParallelBlock, Role, Transition
-from onething.net.semantics import Semantics, form_guard
 from onething.language.load import load, parse, read
 from onething.language.model import Workflow
+from onething.machine.compile import compile_net
+from onething.net.build import build_net
+from onething.net.model import Net, ParallelBlock, Performer, PlaceRole, Transition
+from onething.net.semantics import Semantics, form_guard
+from onething.soundness.check import check, check_net
+from onething.soundness.report import Report, Violation
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore
-from onething.soundness.check import check, check_net
-from support.replay import replay
-from onething.soundness.report import Report, Violation
+from onething.workdays import FixedClock
 from reference_checker import (
     FormResult,
     Result,
@@ -52,6 +51,7 @@ from reference_checker import (
     names,
     reference_check,
 )
+from support.replay import replay
 from workflow_gen import (
     approve_delivers,
     branch_steps,
@@ -146,13 +146,13 @@ def assert_reproduces(net: Net, violation: Violation, ref: Result) -> None:
         assert full.unsafe and not before.unsafe and same(before.marking)
     elif rule == "second-correction":
         assert last.action == "request_correction" and same(before.marking)
-        corrected = {p.name for p in net.places if p.role is Role.CORRECTED}
+        corrected = {p.name for p in net.places if p.role is PlaceRole.CORRECTED}
         assert set(before.marking) & corrected & {net.places[i].name for i in last.consume}
     elif rule == "activity-after-delivery":
         assert before.deliveries >= 1 and "closed" in before.marking and same(before.marking)
         assert last.name in before.enabled
     elif rule == "improper-completion":
-        work = {p.name for p in net.places if p.role not in (Role.CLOSED, Role.FLAG)}
+        work = {p.name for p in net.places if p.role not in (PlaceRole.CLOSED, PlaceRole.FLAG)}
         assert same(full.marking) and set(full.marking) & work
         assert "closed" in full.marking and full.enabled == ()
     elif rule == "no-delivery":
@@ -518,7 +518,7 @@ def test_checker_and_machine_take_the_same_silent_move() -> None:
         "    - otherwise: [{id: b, department: d1}]\n"
         "delivery: {bundle: [], methods: [window], reads: [x]}\n").unwrap()
     net = build_net(workflow)
-    hijack = Transition(0, "hijack", None, Actor.ENGINE,
+    hijack = Transition(0, "hijack", None, Performer.ENGINE,
                         (net.place("open").index, net.place("choice1").index),
                         (net.place("open").index, net.place("step:b").index))
     net = net.with_transitions([*net.transitions, hijack])

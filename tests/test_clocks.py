@@ -12,14 +12,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, sample_form, sample_materials, shipped
-from onething.workdays import SHANGHAI, CalendarOverrides, FixedClock, WorkCalendar
-from onething.cli import cli
 from onething.cases.clocks import Status
+from onething.cases.records import Actor, Role, applicant, officer, window
+from onething.cli import cli
 from onething.engine.engine import Engine
 from onething.errors import ActionRefused, NotAuthorized
-from onething.cases.records import Actor, Role, applicant, officer, window
 from onething.language.load import parse
 from onething.stores.sqlite import SqliteStore
+from onething.workdays import SHANGHAI, CalendarOverrides, FixedClock, WorkCalendar
 
 STARTUP = shipped("enterprise_startup.yaml")
 DESK = window("market_regulation")

@@ -14,10 +14,10 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from onething.cases.records import applicant, officer, window
 from onething.cli import cli
 from onething.engine.engine import Engine
 from onething.errors import ActionRefused, CaseEnded, NotAuthorized
-from onething.cases.records import applicant, officer, window
 from onething.language.load import parse
 from onething.language.model import Workflow
 from onething.soundness.check import check

@@ -26,11 +26,9 @@ import pytest
 
 from conftest import ROOT, sample_form, sample_materials, shipped
 from load_driver import PARALLEL, work
-from onething.engine.engine import Engine
-from onething.errors import ActionRefused
 from onething.cases.records import officer, window
-from onething.errors import OnethingError
-from onething.errors import StoreBusy, StoreCorrupt
+from onething.engine.engine import Engine
+from onething.errors import ActionRefused, OnethingError, StoreBusy, StoreCorrupt
 from onething.stores import base, open_store
 from onething.stores.sqlite import SqliteStore
 from test_durability import follow_ups_open_once

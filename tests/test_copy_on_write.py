@@ -15,12 +15,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from conftest import START, WORKFLOWS, perform, sample_form, sample_materials
-from onething.workdays import FixedClock
+from onething.cases.records import case_to_json
 from onething.engine.engine import Engine
 from onething.errors import ActionRefused, CaseEnded
-from onething.cases.records import case_to_json
 from onething.language.load import load
 from onething.stores.memory import MemoryStore
+from onething.workdays import FixedClock
 
 LOADED = {path.name: load(path) for path in WORKFLOWS}
 

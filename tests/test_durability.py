@@ -19,10 +19,10 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, sample_form, sample_materials, shipped
-from onething.workdays import SHANGHAI, FixedClock
-from onething.engine.engine import Engine
 from onething.cases.records import officer, window
+from onething.engine.engine import Engine
 from onething.stores import open_store
+from onething.workdays import SHANGHAI, FixedClock
 
 STARTUP = shipped("enterprise_startup.yaml")
 DRIVER = ROOT / "tests" / "crash_driver.py"

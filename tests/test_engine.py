@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import ROOT, sample_form, sample_materials, shipped
+from onething.cases.records import applicant, officer, window
 from onething.engine.engine import Engine
 from onething.errors import (
     ActionRefused,
@@ -13,7 +14,6 @@ from onething.errors import (
     NotAuthorized,
     SubmissionRejected,
 )
-from onething.cases.records import applicant, officer, window
 from onething.language.load import parse
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from conftest import sample_form, sample_materials, shipped
+from onething.cases.records import applicant, officer, window
 from onething.engine.engine import Engine
 from onething.errors import ActionRefused, NotAuthorized
-from onething.cases.records import applicant, officer, window
 
 STARTUP = shipped("enterprise_startup.yaml")
 

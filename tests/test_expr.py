@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 
+from onething.errors import ConditionSyntaxError, TooManyCells
 from onething.language.conditions import (
     And,
     Compare,
@@ -27,7 +28,6 @@ from onething.language.conditions import (
     to_text,
     typecheck,
 )
-from onething.errors import ConditionSyntaxError, TooManyCells
 from onething.language.values import clean_value
 
 

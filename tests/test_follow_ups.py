@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 
 from conftest import START, sample_form, sample_materials, shipped
-from onething.workdays import FixedClock
+from onething.cases.records import Case, applicant, officer, window
 from onething.engine.engine import Engine
 from onething.errors import ActionRefused
-from onething.cases.records import Case, applicant, officer, window
 from onething.language.load import parse
 from onething.stores.base import Store
+from onething.workdays import FixedClock
 from test_commitment import MARKET, WORKFLOW
 
 STARTUP = shipped("enterprise_startup.yaml")

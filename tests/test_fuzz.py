@@ -35,11 +35,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, VALID_ID_CARD, WORKFLOWS, sample_form, sample_materials
-from onething.engine.engine import Engine
-from onething.errors import SubmissionRejected
 from onething.cases.forms import shown_name
+from onething.engine.engine import Engine
+from onething.errors import SubmissionRejected, WorkflowInvalid
 from onething.language.load import LoadResult, load, parse, read
-from onething.errors import WorkflowInvalid
 from onething.language.yamlsource import DEFAULT_LIMITS, Limits
 from workflow_gen import render, workflows
 

@@ -25,14 +25,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, START, sample_form, sample_materials, shipped
-from onething.workdays import FixedClock
+from onething.cases.records import applicant, officer, supervisor, window
 from onething.cli import cli
 from onething.engine.engine import Engine
-from onething.cases.records import applicant, officer, supervisor, window
-from onething.errors import InvalidArgument, OnethingError
-from onething.errors import StoreCorrupt, StoreUnavailable
+from onething.errors import InvalidArgument, OnethingError, StoreCorrupt, StoreUnavailable
 from onething.stores import open_store
 from onething.stores.sqlite import SqliteStore
+from onething.workdays import FixedClock
 
 STARTUP = shipped("enterprise_startup.yaml")
 WORKFLOW_FILE = ROOT / "workflows" / "enterprise_startup.yaml"

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 
 from conftest import sample_form, sample_materials, shipped
+from onething.cases.records import SYSTEM, OutboxItem, applicant, officer, window
 from onething.engine.engine import Engine
 from onething.errors import IdempotencyMismatch
-from onething.cases.records import SYSTEM, OutboxItem, applicant, officer, window
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore
 

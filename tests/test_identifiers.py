@@ -15,13 +15,13 @@ from typing import Any
 import pytest
 
 from conftest import START
-from onething.workdays import FixedClock
-from onething.engine.engine import Engine
 from onething.cases.records import SYSTEM, agent, applicant, officer, window
+from onething.engine.engine import Engine
 from onething.errors import InvalidArgument
 from onething.stores.base import Store
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore
+from onething.workdays import FixedClock
 from test_commitment import MARKET
 from test_roles import PERMIT
 

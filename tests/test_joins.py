@@ -12,8 +12,8 @@ import itertools
 
 import pytest
 
-from onething.engine.engine import Engine
 from onething.cases.records import applicant, officer, window
+from onething.engine.engine import Engine
 from onething.language.load import parse
 
 WORKFLOW = """

@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onething.language import conditions as exprs
-from onething.workdays import Duration, Unit
 from onething.errors import WorkflowInvalid
+from onething.language import conditions as exprs
 from onething.language.load import load, parse, read
 from onething.language.location import Location
-from onething.language.model import Parallel, Sequence, Step
+from onething.language.model import Parallel, Step, StepSequence
+from onething.workdays import Duration, Unit
 from workflow_gen import render, workflows
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -88,7 +88,7 @@ def test_steps_registration_then_six_parallel_branches(workflow) -> None:
     assert first.time_limit.committed == Duration(Decimal("0.5"), Unit.WD)
     assert isinstance(parallel, Parallel)
     assert len(parallel.branches) == 6
-    assert all(isinstance(b, Sequence) and len(b.items) == 1 for b in parallel.branches)
+    assert all(isinstance(b, StepSequence) and len(b.items) == 1 for b in parallel.branches)
     ids = [b.items[0].id for b in parallel.branches]
     assert ids == ["seal", "tax", "social_insurance", "medical_insurance", "housing_fund",
                    "bank_appointment"]

@@ -149,9 +149,9 @@ def test_every_library_error_masks_its_text_however_it_is_read() -> None:
 
 def test_engine_errors_never_quote_an_idempotency_key(tmp_path: Path) -> None:
     from conftest import START, sample_form, sample_materials, shipped
-    from onething.workdays import FixedClock
     from onething.engine.engine import Engine
     from onething.errors import IdempotencyMismatch
+    from onething.workdays import FixedClock
 
     startup = shipped("enterprise_startup.yaml")
     engine = Engine(clock=FixedClock(START))

@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onething.privacy.numbers import id_card_check_char, uscc_check_char
 from onething.privacy.masking import mask_text
+from onething.privacy.numbers import id_card_check_char, uscc_check_char
 
 #: the zero of some Unicode decimal digit sets: ASCII, full-width, Arabic-Indic, extended
 #: Arabic-Indic, Devanagari, Bengali, Thai, Tibetan, Myanmar, Khmer, Mongolian, math bold

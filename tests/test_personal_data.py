@@ -27,24 +27,22 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import ROOT, START, sample_form, sample_materials, shipped
-from onething.workdays import FixedClock
-from onething.cli import cli
-from onething.engine.engine import Engine
-from onething.engine._erasure import DEFAULT_RETENTION, Retention, erase_case
-from onething.errors import ErasureRefused
-from onething.errors import NotAuthorized, SubmissionRejected
 from onething.cases.forms import check_submission, clean_material
 from onething.cases.records import SYSTEM, Actor, Role, applicant, case_to_json, officer, window
 from onething.cases.timeline import timeline
+from onething.cli import cli
 from onething.diagram.dot import render_dot
 from onething.diagram.mermaid import render_mermaid
+from onething.engine._erasure import DEFAULT_RETENTION, Retention, erase_case
+from onething.engine.engine import Engine
+from onething.errors import ErasureRefused, NotAuthorized, SubmissionRejected, ValueProblem
 from onething.language.load import parse
-from onething.privacy.masking import MaskingFilter, mask_text
-from onething.errors import ValueProblem
 from onething.language.values import clean_value
+from onething.privacy.masking import MaskingFilter, mask_text
 from onething.privacy.numbers import id_card_check_char
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore
+from onething.workdays import FixedClock
 
 RESTAURANT = shipped("restaurant_opening.yaml")
 WORKFLOW_FILE = ROOT / "workflows" / "restaurant_opening.yaml"

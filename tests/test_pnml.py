@@ -27,10 +27,12 @@ from typing import Any
 import pytest
 
 from conftest import ROOT, WORKFLOWS
-from onething.net.build import build_net
-from onething.net.model import Actor, DeliveryKind, Net, Place, Role, Transition
+from onething.errors import AbstractionError, NotAWorkflowNet
 from onething.language.load import load, parse
+from onething.net.build import build_net
+from onething.net.model import DeliveryKind, Net, Performer, Place, PlaceRole, Transition
 from onething.soundness.check import check
+from onething.soundness.classical import Soundness, check_workflow_net
 from onething.soundness.pnml import (
     PNML_NS,
     PTNET,
@@ -40,9 +42,7 @@ from onething.soundness.pnml import (
     to_pnml,
     write_pnml,
 )
-from onething.soundness.classical import Soundness, check_workflow_net
 from onething.soundness.wfnet import WorkflowNet, to_workflow_net
-from onething.errors import AbstractionError, NotAWorkflowNet
 
 WOFLAN_TIMEOUT = 20.0
 WOFLAN_MAX_MARKINGS = 250
@@ -122,21 +122,21 @@ def hand_net(name: str, transitions: dict[str, tuple[str, str]], silent: str = "
         for p in (consume + " " + produce).split():
             if p not in names:
                 names.append(p)
-    roles = {"intake": Role.INTAKE, "open": Role.OPEN, "closed": Role.CLOSED,
-             "ready": Role.READY}
-    places = tuple(Place(k, n, roles.get(n, Role.STEP)) for k, n in enumerate(names))
+    roles = {"intake": PlaceRole.INTAKE, "open": PlaceRole.OPEN, "closed": PlaceRole.CLOSED,
+             "ready": PlaceRole.READY}
+    places = tuple(Place(k, n, roles.get(n, PlaceRole.STEP)) for k, n in enumerate(names))
     index = {n: k for k, n in enumerate(names)}
     made = []
     for tname, (consume, produce) in transitions.items():
         quiet = tname in silent.split()
         made.append(Transition(len(made), tname, None if quiet else tname,
-                               Actor.ENGINE if quiet else Actor.DEPARTMENT,
+                               Performer.ENGINE if quiet else Performer.DEPARTMENT,
                                tuple(index[p] for p in consume.split()),
                                tuple(index[p] for p in produce.split())))
-    made.append(Transition(len(made), "deliver", "deliver", Actor.WINDOW,
+    made.append(Transition(len(made), "deliver", "deliver", Performer.WINDOW,
                            (index["ready"], index["open"]), (index["closed"],),
                            delivers=DeliveryKind.RESULT))
-    made.append(Transition(len(made), "withdraw", "withdraw", Actor.APPLICANT,
+    made.append(Transition(len(made), "withdraw", "withdraw", Performer.APPLICANT,
                            (index["open"],), (index["closed"],), cancel=True, escape=True,
                            delivers=DeliveryKind.WITHDRAWAL))
     return Net(name, places, tuple(made), frozenset({index["intake"], index["open"]}))
@@ -170,13 +170,13 @@ class Generator:
         self.transitions: list[Transition] = []
         self.name = f"generated-{seed}"
 
-    def place(self, name: str, role: Role = Role.STEP) -> int:
+    def place(self, name: str, role: PlaceRole = PlaceRole.STEP) -> int:
         self.places.append(Place(len(self.places), name, role))
         return len(self.places) - 1
 
     def add(self, name: str, action: str | None, consume: tuple[int, ...],
             produce: tuple[int, ...], **extra: Any) -> None:
-        actor = Actor.ENGINE if action is None else Actor.DEPARTMENT
+        actor = Performer.ENGINE if action is None else Performer.DEPARTMENT
         self.transitions.append(Transition(len(self.transitions), name, action, actor,
                                            consume, produce, **extra))
 
@@ -205,14 +205,14 @@ class Generator:
             self.add(f"exit{n}", None, (mid,), (b,))
 
     def build(self) -> Net:
-        intake, opened = self.place("intake", Role.INTAKE), self.place("open", Role.OPEN)
-        closed, ready = self.place("closed", Role.CLOSED), self.place("ready", Role.READY)
+        intake, opened = self.place("intake", PlaceRole.INTAKE), self.place("open", PlaceRole.OPEN)
+        closed, ready = self.place("closed", PlaceRole.CLOSED), self.place("ready", PlaceRole.READY)
         self.block(intake, ready, 0)
         self.add("deliver", "deliver", (ready, opened), (closed,),
                  delivers=DeliveryKind.RESULT)
         self.add("withdraw", "withdraw", (opened,), (closed,), cancel=True, escape=True,
                  delivers=DeliveryKind.WITHDRAWAL)
-        work = [p.index for p in self.places if p.role not in (Role.OPEN, Role.CLOSED)]
+        work = [p.index for p in self.places if p.role not in (PlaceRole.OPEN, PlaceRole.CLOSED)]
         for _ in range(self.rng.choice([0, 0, 1, 1, 2])):
             self.mutate(work)
         return Net(self.name, tuple(self.places), tuple(self.transitions),
@@ -300,17 +300,17 @@ def test_a_control_flow_that_is_not_a_workflow_net_is_refused_clearly(name: str)
 def test_nets_the_abstraction_cannot_express_are_refused() -> None:
     net = hand_net("n", {"a": ("intake", "ready")})
     cancelling = net.with_transitions(
-        [*net.transitions[:-1], Transition(0, "stop", "stop", Actor.WINDOW, (1,), (2,),
+        [*net.transitions[:-1], Transition(0, "stop", "stop", Performer.WINDOW, (1,), (2,),
                                            cancel=True, delivers=DeliveryKind.TERMINATION)])
     with pytest.raises(AbstractionError, match="reset arcs"):
         to_workflow_net(cancelling)
     tame = net.with_transitions(
-        [*net.transitions[:-1], Transition(0, "nudge", "nudge", Actor.TIMER, (3,), (3,),
+        [*net.transitions[:-1], Transition(0, "nudge", "nudge", Performer.TIMER, (3,), (3,),
                                            escape=True)])
     with pytest.raises(AbstractionError, match="does not end the case"):
         to_workflow_net(tame)
     late = net.with_transitions(
-        [*net.transitions, Transition(0, "late", "late", Actor.WINDOW, (2,), (2,))])
+        [*net.transitions, Transition(0, "late", "late", Performer.WINDOW, (2,), (2,))])
     with pytest.raises(AbstractionError, match="after the delivery"):
         to_workflow_net(late)
 

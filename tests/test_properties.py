@@ -13,13 +13,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import WORKFLOWS, perform, sample_form, sample_materials
+from onething.cases.forms import check_submission
 from onething.engine.engine import Engine
 from onething.errors import ActionRefused
-from onething.cases.forms import check_submission
+from onething.language.load import load
 from onething.machine.compile import compile_net
 from onething.net.build import build_net
 from onething.net.semantics import Semantics, form_guard
-from onething.language.load import load
 from onething.stores.sqlite import SqliteStore
 
 LOADED = {path.name: load(path) for path in WORKFLOWS}

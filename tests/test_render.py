@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from onething.diagram import FORMATS, render
-from onething.diagram.graph import diagram
 from onething.diagram.dot import render_dot
+from onething.diagram.graph import diagram
 from onething.diagram.mermaid import render_mermaid
 from onething.language.load import load, parse
-from onething.language.model import Choice, Parallel, Sequence, Step, Workflow
+from onething.language.model import Choice, Parallel, Step, StepSequence, Workflow
 
 ROOT = Path(__file__).resolve().parent.parent
 ENTERPRISE = ROOT / "workflows" / "enterprise_startup.yaml"
@@ -168,7 +168,7 @@ def counts(workflow: Workflow) -> Counter[str]:
     def walk(block: object) -> None:
         if isinstance(block, Step):
             found["step"] += 1
-        elif isinstance(block, Sequence):
+        elif isinstance(block, StepSequence):
             for item in block.items:
                 walk(item)
         elif isinstance(block, Parallel):
@@ -188,7 +188,7 @@ def arm_labels(workflow: Workflow) -> list[str]:
     labels = []
 
     def walk(block: object) -> None:
-        if isinstance(block, Sequence):
+        if isinstance(block, StepSequence):
             for item in block.items:
                 walk(item)
         elif isinstance(block, Parallel):

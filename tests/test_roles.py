@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 
 from conftest import START, shipped
-from onething.workdays import FixedClock
+from onething.cases.records import SYSTEM, Actor, agent, applicant, officer, supervisor, window
 from onething.engine.engine import Engine
 from onething.errors import NotAuthorized
-from onething.cases.records import SYSTEM, Actor, agent, applicant, officer, supervisor, window
 from onething.language.load import parse
+from onething.workdays import FixedClock
 from test_commitment import WORKFLOW
 
 PERMIT = parse(WORKFLOW, "permit.yaml").unwrap()

@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 
 from conftest import ROOT
-from onething.workdays import SHANGHAI, FixedClock
+from onething.cases.records import applicant, officer, window
 from onething.engine.engine import Engine
 from onething.errors import IdempotencyMismatch, NotAuthorized
-from onething.cases.records import applicant, officer, window
 from onething.stores import _upgrades
 from onething.stores.base import Store
 from onething.stores.sqlite import SqliteStore
+from onething.workdays import SHANGHAI, FixedClock
 
 FIXTURES = ROOT / "tests" / "fixtures" / "schema_v1"
 FACTS: dict[str, dict[str, Any]] = json.loads((FIXTURES / "cases.json").read_text())

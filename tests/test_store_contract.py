@@ -21,9 +21,6 @@ import attrs
 import pytest
 
 from conftest import ROOT, TEST_KEYS, sample_form, sample_materials, shipped
-from onething.workdays import SHANGHAI, FixedClock
-from onething.engine.engine import Engine
-from onething.errors import AlreadyDelivered, CaseEnded, Conflict, DeployRefused, UnknownCase
 from onething.cases.records import (
     Case,
     Delivery,
@@ -36,11 +33,21 @@ from onething.cases.records import (
     window,
 )
 from onething.cases.timers import Timer
+from onething.engine.engine import Engine
+from onething.errors import (
+    AlreadyDelivered,
+    CaseEnded,
+    Conflict,
+    DeployRefused,
+    StoreCorrupt,
+    StoreUnavailable,
+    UnknownCase,
+)
 from onething.stores import open_store
 from onething.stores.base import Store
-from onething.errors import StoreCorrupt, StoreUnavailable
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore
+from onething.workdays import SHANGHAI, FixedClock
 
 pytest_plugins = ["pgserver"]
 

@@ -13,13 +13,13 @@ from typing import Any
 from click.testing import CliRunner
 
 from conftest import sample_form, sample_materials, shipped
-from onething.workdays import SHANGHAI, FixedClock, WorkCalendar
-from onething.cli import cli
-from onething.engine.engine import Engine
 from onething.cases.records import Case, applicant, officer, window
 from onething.cases.timers import Timer
+from onething.cli import cli
+from onething.engine.engine import Engine
 from onething.stores.base import Store
 from onething.stores.sqlite import SqliteStore
+from onething.workdays import SHANGHAI, FixedClock, WorkCalendar
 
 STARTUP = shipped("enterprise_startup.yaml")
 DESK = window("market_regulation")

@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from onething.errors import ValueProblem
 from onething.language import model
 from onething.language.values import FIELD_TYPES, TEXT_MAX, clean_value
-from onething.privacy.numbers import PROVINCE_CODES, id_card_check_char, uscc_check_char
-from onething.errors import ValueProblem
 from onething.privacy.masking import mask
+from onething.privacy.numbers import PROVINCE_CODES, id_card_check_char, uscc_check_char
 
 WEIGHTS = [2 ** (17 - i) % 11 for i in range(17)]
 TODAY = date(2024, 6, 1)

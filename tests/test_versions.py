@@ -6,11 +6,11 @@ from collections.abc import Callable
 from typing import Any
 
 from conftest import START, reopened, sample_form, sample_materials, shipped
-from onething.workdays import FixedClock
-from onething.engine.engine import Engine
 from onething.cases.records import Case, applicant, officer, window
+from onething.engine.engine import Engine
 from onething.language.load import parse
 from onething.stores.base import Store
+from onething.workdays import FixedClock
 
 STARTUP = shipped("enterprise_startup.yaml")
 DESK = window("market_regulation")

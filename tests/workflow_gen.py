@@ -30,18 +30,18 @@ import attrs
 import yaml
 from hypothesis import strategies as st
 
-from onething.net.model import (
-    Actor,
-    DeliveryKind,
-    Literal,
-    Net,
-    ParallelBlock,
-    Place,
-    Role,
-    Transition,
-)
 from onething.language import conditions as exprs
 from onething.language.model import Condition
+from onething.net.model import (
+    DeliveryKind,
+    GuardLiteral,
+    Net,
+    ParallelBlock,
+    Performer,
+    Place,
+    PlaceRole,
+    Transition,
+)
 
 KINDS = ("a", "b", "c")
 POINTS = frozenset((x, k) for x in range(-1, 11) for k in KINDS)
@@ -468,7 +468,7 @@ def _place(net: Net, name: str) -> int:
 
 
 def step_names(net: Net) -> list[str]:
-    return [p.step for p in net.places if p.role is Role.STEP]
+    return [p.step for p in net.places if p.role is PlaceRole.STEP]
 
 
 def branch_steps(net: Net, block: ParallelBlock, branch: int) -> list[str]:
@@ -484,7 +484,7 @@ def branch_steps(net: Net, block: ParallelBlock, branch: int) -> list[str]:
                     if q not in seen and q not in stop:
                         seen.add(q)
                         todo.append(q)
-    return [net.places[p].step for p in sorted(seen) if net.places[p].role is Role.STEP]
+    return [net.places[p].step for p in sorted(seen) if net.places[p].role is PlaceRole.STEP]
 
 
 def approve_of(net: Net, step: str) -> Transition:
@@ -526,10 +526,10 @@ def exclusive_fork(net: Net, block: ParallelBlock, condition: str) -> Net:
     cond = Condition(condition, exprs.parse(condition))
     fork = net.transitions[block.fork]
     out = _replace(net, block.fork, produce=(block.running, block.starts[0]),
-                   guard=(Literal(cond, True),))
+                   guard=(GuardLiteral(cond, True),))
     out.append(attrs.evolve(fork, name=f"{fork.name}:else", produce=(block.running,
                                                                        block.starts[1]),
-                            guard=(Literal(cond, False),)))
+                            guard=(GuardLiteral(cond, False),)))
     return net.with_transitions(out)
 
 
@@ -549,7 +549,7 @@ def refusals_without_cancel(net: Net, steps: list[str]) -> Net:
     out = list(net.transitions)
     for t in net.transitions:
         if t.action == "refuse" and t.step in steps and t.cancel:
-            here = tuple(p for p in t.consume if net.places[p].role is not Role.OPEN)
+            here = tuple(p for p in t.consume if net.places[p].role is not PlaceRole.OPEN)
             out[t.index] = attrs.evolve(t, consume=here, produce=(closed,), cancel=False)
     return net.with_transitions(out)
 
@@ -558,7 +558,7 @@ def deliver_keeps_open(net: Net) -> Net:
     """Withdrawal races the delivery: the delivery leaves the case open, so the applicant can
     still withdraw afterwards -> ``two-deliveries`` (a result, then a withdrawal)."""
     t = net.transition("deliver")
-    consume = tuple(p for p in t.consume if net.places[p].role is not Role.OPEN)
+    consume = tuple(p for p in t.consume if net.places[p].role is not PlaceRole.OPEN)
     return net.with_transitions(_replace(net, t.index, consume=consume))
 
 
@@ -584,8 +584,8 @@ def escalation_races_decision(net: Net, step: str) -> Net:
     position -> ``duplicated-work``."""
     here = _place(net, f"step:{step}")
     after = approve_of(net, step).produce[0]
-    armed = Place(len(net.places), f"escalation:{step}:armed", Role.FLAG)
-    escalate = Transition(0, f"escalate:{step}", "escalate", Actor.TIMER, (here, armed.index),
+    armed = Place(len(net.places), f"escalation:{step}:armed", PlaceRole.FLAG)
+    escalate = Transition(0, f"escalate:{step}", "escalate", Performer.TIMER, (here, armed.index),
                           (here, after), step=step, escape=True)
     net = attrs.evolve(net, places=(*net.places, armed), initial=net.initial | {armed.index})
     return net.with_transitions([*net.transitions, escalate])

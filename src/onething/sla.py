@@ -1,6 +1,6 @@
 """SLA analysis: the critical path of a workflow in working days, and whether its limit holds.
 
-Sequence adds, a parallel block takes its longest branch, a choice its longest arm (the worst
+StepSequence adds, a parallel block takes its longest branch, a choice its longest arm (the worst
 case), and a stage counts what it commits to (its own limit) when it declares one, else its
 own critical path. Each step counts its committed limit (or its statutory one, on request).
 """
@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import attrs
 
-from onething.language.model import Choice, Parallel, Sequence, Stage, Step, TimeLimit, Workflow
+from onething.language.model import Choice, Parallel, Stage, Step, StepSequence, TimeLimit, Workflow
 from onething.workdays import Due, Duration, Unit, WorkCalendar
 
 ZERO = Decimal(0)
@@ -125,7 +125,7 @@ def _critical(block: object, which: str, notes: list[str]) -> tuple[Decimal, lis
             notes.append(f"step '{block.id}' has no {which} limit in WD: counted as 0")
             amount = ZERO
         return amount, [block.id]
-    if isinstance(block, Sequence):
+    if isinstance(block, StepSequence):
         total, path = ZERO, []
         for item in block.items:
             days, sub = _critical(item, which, notes)

@@ -19,7 +19,7 @@ from typing import Any
 import attrs
 
 from onething.language.model import Rung
-from onething.net.model import Role
+from onething.net.model import PlaceRole
 from onething.workdays import SHANGHAI, Due, Duration, WorkCalendar
 
 CASE = "case"
@@ -70,7 +70,7 @@ def _moment(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
-class Clock(dict):  # type: ignore[type-arg]
+class ClockRecord(dict):  # type: ignore[type-arg]
     """A clock's data, sparse: a key at its default (no pause, no extension, not finished,
     nothing escalated) is simply absent and reads as that default. Most clocks only ever
     hold ``started``, their limits and ``finished``, so a case keeps a few bytes per step.
@@ -96,15 +96,15 @@ def _text(limit: Duration | None) -> str | None:
     return _TEXTS.setdefault(text, text)
 
 
-def as_clock(data: dict[str, Any]) -> Clock:
+def as_clock(data: dict[str, Any]) -> ClockRecord:
     """A stored clock (possibly written in full by an older release) as a sparse clock."""
-    return Clock({k: v for k, v in data.items() if v != _DEFAULTS.get(k, ...) and v != []})
+    return ClockRecord({k: v for k, v in data.items() if v != _DEFAULTS.get(k, ...) and v != []})
 
 
 def new_clock(now: dt.datetime, committed: Duration | None,
-              statutory: Duration | None) -> Clock:
+              statutory: Duration | None) -> ClockRecord:
     """A clock that starts now."""
-    clock = Clock(started=_iso(now))
+    clock = ClockRecord(started=_iso(now))
     if committed:
         clock["committed"] = _text(committed)
     if statutory:
@@ -112,10 +112,10 @@ def new_clock(now: dt.datetime, committed: Duration | None,
     return clock
 
 
-def own(clocks: dict[str, dict[str, Any]], key: str) -> Clock:
+def own(clocks: dict[str, dict[str, Any]], key: str) -> ClockRecord:
     """Replace ``clocks[key]`` by a private copy and return it (clocks are copied on write:
     a case's clocks dict may share the clocks of the version it was made from)."""
-    clock = Clock(clocks[key])
+    clock = ClockRecord(clocks[key])
     if clock.get("milestones") is not None:
         clock["milestones"] = dict(clock["milestones"])
     clocks[key] = clock
@@ -241,13 +241,13 @@ def view(calendar: WorkCalendar, key: str, clock: dict[str, Any], now: dt.dateti
 
 # -- following the marking ----------------------------------------------------------------------
 
-RUNNING_ROLES = frozenset({Role.STEP, Role.CORRECTED})
+RUNNING_ROLES = frozenset({PlaceRole.STEP, PlaceRole.CORRECTED})
 
 
-def step_positions(roles: dict[str, tuple[str, Role]],
-                   marking: Iterable[str]) -> dict[str, Role]:
+def step_positions(roles: dict[str, tuple[str, PlaceRole]],
+                   marking: Iterable[str]) -> dict[str, PlaceRole]:
     """Each step present in ``marking`` with the role of its position."""
-    out: dict[str, Role] = {}
+    out: dict[str, PlaceRole] = {}
     for name in marking:
         entry = roles.get(name)
         if entry is not None:
@@ -255,7 +255,8 @@ def step_positions(roles: dict[str, tuple[str, Role]],
     return out
 
 
-def follow(clocks: dict[str, dict[str, Any]], before: dict[str, Role], after: dict[str, Role],
+def follow(clocks: dict[str, dict[str, Any]], before: dict[str, PlaceRole],
+           after: dict[str, PlaceRole],
            now: dt.datetime, limits: dict[str, tuple[Duration | None, Duration | None]],
            policy: ClockPolicy) -> list[tuple[str, str]]:
     """Start, pause, resume and stop step clocks as positions change; return what changed.
@@ -269,11 +270,11 @@ def follow(clocks: dict[str, dict[str, Any]], before: dict[str, Role], after: di
             clocks[step] = new_clock(now, *limits[step])
             changes.append((step, "started"))
         elif old in RUNNING_ROLES and role not in RUNNING_ROLES:
-            reason = "correction" if role is Role.CORRECTION else "special procedure"
+            reason = "correction" if role is PlaceRole.CORRECTION else "special procedure"
             pause(own(clocks, step), now, reason)
             changes.append((step, f"paused for {reason}"))
         elif old not in RUNNING_ROLES and role in RUNNING_ROLES:
-            restart = old is Role.CORRECTION and policy.correction == "restart"
+            restart = old is PlaceRole.CORRECTION and policy.correction == "restart"
             resume(own(clocks, step), now, restart)
             changes.append((step, "restarted" if restart else "resumed"))
     for step in before:
@@ -283,7 +284,7 @@ def follow(clocks: dict[str, dict[str, Any]], before: dict[str, Role], after: di
     return changes
 
 
-def follow_case(clocks: dict[str, dict[str, Any]], positions: dict[str, Role],
+def follow_case(clocks: dict[str, dict[str, Any]], positions: dict[str, PlaceRole],
                 now: dt.datetime) -> None:
     """Pause the case clock while steps wait and none runs; resume when one runs again."""
     clock = clocks.get(CASE)

@@ -34,8 +34,7 @@ from __future__ import annotations
 from onething.cases.records import Actor, Case, Role
 from onething.errors import InvalidArgument, NotAuthorized
 from onething.language.model import Workflow
-from onething.net.model import Actor as Performer
-from onething.net.model import Transition
+from onething.net.model import Performer, Transition
 from onething.privacy.masking import mask_text
 from onething.privacy.pseudonyms import Pseudonyms, legacy_pseudonym
 

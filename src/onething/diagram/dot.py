@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 
 from onething.diagram.graph import DASHED, DOTTED, INVISIBLE, SOLID, diagram
-from onething.language.model import (
-    Workflow,
-)
+from onething.language.model import Workflow
 
 _DOT_NODE_ATTRS = {
     "start": {"shape": "box", "style": "rounded,filled", "fillcolor": "#e8f5e9"},

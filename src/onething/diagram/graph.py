@@ -51,9 +51,9 @@ from onething.language.model import (
     Choice,
     Condition,
     Parallel,
-    Sequence,
     Stage,
     Step,
+    StepSequence,
     Workflow,
 )
 from onething.privacy.masking import mask, mask_text
@@ -177,8 +177,8 @@ class _Builder:
             n += 1
         return node_id
 
-    def declare(self, block: Block | Sequence) -> None:
-        if isinstance(block, Sequence):
+    def declare(self, block: Block | StepSequence) -> None:
+        if isinstance(block, StepSequence):
             for item in block.items:
                 self.declare(item)
         elif isinstance(block, Step):
@@ -232,7 +232,7 @@ class _Builder:
                              "which is not a step")
         return self.step_ids[target]
 
-    def sequence(self, seq: Sequence, succ: str) -> str:
+    def sequence(self, seq: StepSequence, succ: str) -> str:
         """Wire ``seq`` to ``succ``; return the node the sequence starts at."""
         for item in reversed(seq.items):
             succ = self.block(item, succ)

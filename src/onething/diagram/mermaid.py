@@ -5,9 +5,7 @@ from __future__ import annotations
 import re
 
 from onething.diagram.graph import DASHED, DOTTED, INVISIBLE, SOLID, diagram
-from onething.language.model import (
-    Workflow,
-)
+from onething.language.model import Workflow
 
 #: characters Mermaid reads inside a quoted label, as its entity codes
 _MERMAID_ESCAPES = str.maketrans({

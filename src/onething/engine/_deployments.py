@@ -14,8 +14,7 @@ from onething.cases.policy import policy_of
 from onething.language.model import Workflow
 from onething.machine.compile import CompiledWorkflow, compile_net
 from onething.net.build import build_net
-from onething.net.model import STEP_ROLES, Transition
-from onething.net.model import Role as PlaceRole
+from onething.net.model import STEP_ROLES, PlaceRole, Transition
 from onething.workdays import Duration
 
 

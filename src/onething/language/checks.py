@@ -13,9 +13,9 @@ from onething.language.model import (
     Condition,
     Field,
     Parallel,
-    Sequence,
     Stage,
     Step,
+    StepSequence,
     Workflow,
 )
 from onething.language.yamlsource import SourceLines
@@ -56,7 +56,7 @@ def step_scopes(block: object, scope: Scope = ()) -> Iterator[tuple[str, Scope]]
     """Each step id with its parallel scope: the (block, branch) path that encloses it."""
     if isinstance(block, Step):
         yield block.id, scope
-    elif isinstance(block, Sequence):
+    elif isinstance(block, StepSequence):
         for item in block.items:
             yield from step_scopes(item, scope)
     elif isinstance(block, Parallel):
@@ -171,7 +171,7 @@ def _block_conditions(block: object) -> Iterator[tuple[Condition, str]]:
             yield block.when, f"'when' of step '{block.id}'"
         if block.commitment is not None and block.commitment.when is not None:
             yield block.commitment.when, f"'when' of the commitment of step '{block.id}'"
-    elif isinstance(block, Sequence):
+    elif isinstance(block, StepSequence):
         for item in block.items:
             yield from _block_conditions(item)
     elif isinstance(block, Parallel):

@@ -31,16 +31,16 @@ from onething.language.model import (
     ClockRules,
     Commitment,
     Condition,
-    Delivery,
+    DeliveryPlan,
     Field,
     Form,
     GreenChannel,
     Material,
     Parallel,
     Rung,
-    Sequence,
     Stage,
     Step,
+    StepSequence,
     TimeLimit,
     Workflow,
 )
@@ -592,13 +592,13 @@ class _Reader:
 
     # -- steps and blocks --------------------------------------------------------------------
 
-    def sequence(self, node: yaml.Node, what: str) -> Sequence | None:
+    def sequence(self, node: yaml.Node, what: str) -> StepSequence | None:
         if not isinstance(node, yaml.SequenceNode):
             self.error("bad-type", f"{what} must be a list of steps", node,
                        "start each step with '- id: ...'")
             return None
         items = [b for b in (self.block(item) for item in node.value) if b is not None]
-        return Sequence(tuple(items), self.loc(node))
+        return StepSequence(tuple(items), self.loc(node))
 
     def block(self, node: yaml.Node) -> Block | None:
         if isinstance(node, yaml.MappingNode):
@@ -808,7 +808,7 @@ class _Reader:
                     continue
             else:
                 block = self.block(item)
-                seq = Sequence((block,), self.loc(item)) if block is not None else None
+                seq = StepSequence((block,), self.loc(item)) if block is not None else None
             if seq is not None:
                 branches.append(seq)
         if len(branch_nodes.value) < 2:
@@ -863,14 +863,14 @@ class _Reader:
             return None
         return Branch(cond, body, self.loc(node))
 
-    def sequence_or_empty(self, node: yaml.Node, what: str) -> Sequence | None:
+    def sequence_or_empty(self, node: yaml.Node, what: str) -> StepSequence | None:
         if isinstance(node, yaml.SequenceNode) and not node.value:
-            return Sequence((), self.loc(node))
+            return StepSequence((), self.loc(node))
         return self.sequence(node, what)
 
     # -- delivery ----------------------------------------------------------------------------
 
-    def delivery(self, node: yaml.Node) -> Delivery | None:
+    def delivery(self, node: yaml.Node) -> DeliveryPlan | None:
         entries = self.mapping(node, "the delivery", DELIVERY_KEYS)
         if entries is None:
             return None
@@ -900,7 +900,7 @@ class _Reader:
                            prefix="reads") if "reads" in entries else ()
         if "source" in entries:
             self.string(entries["source"][1], "source")
-        return Delivery(bundle, methods, fee_waived, reads, self.loc(node))
+        return DeliveryPlan(bundle, methods, fee_waived, reads, self.loc(node))
 
 
 def _depth(expr: exprs.Expr) -> int:

@@ -195,7 +195,7 @@ class Step:
 
 
 @attrs.frozen
-class Sequence:
+class StepSequence:
     """Blocks run one after the other."""
 
     items: tuple[Block, ...] = ()
@@ -206,7 +206,7 @@ class Sequence:
 class Parallel:
     """All branches run at once; the block ends when every branch has finished."""
 
-    branches: tuple[Sequence, ...] = ()
+    branches: tuple[StepSequence, ...] = ()
     location: Location = UNKNOWN
 
 
@@ -215,7 +215,7 @@ class Branch:
     """One arm of a choice; ``when`` is None for ``otherwise``."""
 
     when: Condition | None
-    body: Sequence
+    body: StepSequence
     location: Location = UNKNOWN
 
 
@@ -241,7 +241,7 @@ class Stage:
 
     id: str
     lead: str
-    body: Sequence
+    body: StepSequence
     title: str = ""
     time_limit: TimeLimit | None = None
     source: str = ""
@@ -252,7 +252,7 @@ Block = Step | Parallel | Choice | Stage
 
 
 @attrs.frozen
-class Delivery:
+class DeliveryPlan:
     """The one delivery (统一出件): what is bundled and how it may be sent."""
 
     bundle: tuple[str, ...] = ()
@@ -271,8 +271,8 @@ class Workflow:
     title: str
     lead: str
     form: Form
-    steps: Sequence
-    delivery: Delivery
+    steps: StepSequence
+    delivery: DeliveryPlan
     time_limit: TimeLimit | None = None
     source: str = ""
     path: str = "<string>"
@@ -304,11 +304,11 @@ class Workflow:
         return tuple(seen)
 
 
-def iter_steps(block: Block | Sequence) -> Iterator[Step]:
+def iter_steps(block: Block | StepSequence) -> Iterator[Step]:
     """Every step inside ``block``, in document order."""
     if isinstance(block, Step):
         yield block
-    elif isinstance(block, Sequence):
+    elif isinstance(block, StepSequence):
         for item in block.items:
             yield from iter_steps(item)
     elif isinstance(block, Parallel):

@@ -10,15 +10,15 @@ from __future__ import annotations
 from onething.language import conditions as exprs
 from onething.language.checks import all_conditions
 from onething.language.location import UNKNOWN, Location
-from onething.language.model import Choice, Parallel, Sequence, Stage, Step, Workflow
+from onething.language.model import Choice, Parallel, Stage, Step, StepSequence, Workflow
 from onething.net.model import (
-    Actor,
     DeliveryKind,
-    Literal,
+    GuardLiteral,
     Net,
     ParallelBlock,
+    Performer,
     Place,
-    Role,
+    PlaceRole,
     Transition,
 )
 
@@ -48,13 +48,13 @@ class _Builder:
         self.transitions: list[Transition] = []
         self.counters = {"par": 0, "choice": 0}
 
-    def place(self, name: str, role: Role, step: str | None = None,
+    def place(self, name: str, role: PlaceRole, step: str | None = None,
               location: Location = UNKNOWN) -> int:
         index = len(self.places)
         self.places.append(Place(index, name, role, step, location))
         return index
 
-    def add(self, name: str, action: str | None, actor: Actor, consume: tuple[int, ...],
+    def add(self, name: str, action: str | None, actor: Performer, consume: tuple[int, ...],
             produce: tuple[int, ...], **extra: object) -> None:
         self.transitions.append(
             Transition(len(self.transitions), name, action, actor, consume, produce, **extra)
@@ -62,25 +62,25 @@ class _Builder:
 
     def build(self) -> Net:
         wf = self.workflow
-        self.intake = self.place("intake", Role.INTAKE, location=wf.location)
-        self.open = self.place("open", Role.OPEN, location=wf.location)
-        self.closed = self.place("closed", Role.CLOSED, location=wf.delivery.location)
-        self.ready = self.place("ready", Role.READY, location=wf.delivery.location)
+        self.intake = self.place("intake", PlaceRole.INTAKE, location=wf.location)
+        self.open = self.place("open", PlaceRole.OPEN, location=wf.location)
+        self.closed = self.place("closed", PlaceRole.CLOSED, location=wf.delivery.location)
+        self.ready = self.place("ready", PlaceRole.READY, location=wf.delivery.location)
         deferrable = [m for m in wf.form.materials if m.deferrable is not None]
         self.promised = self.complete = None
         if deferrable:
             loc = deferrable[0].location
-            self.promised = self.place("materials:promised", Role.MATERIALS, location=loc)
-            self.complete = self.place("materials:complete", Role.MATERIALS, location=loc)
+            self.promised = self.place("materials:promised", PlaceRole.MATERIALS, location=loc)
+            self.complete = self.place("materials:complete", PlaceRole.MATERIALS, location=loc)
         self.step_place: dict[str, int] = {}
         self.entry: dict[str, int] = {}
         self.blocks: list[ParallelBlock] = []
         self.route_fields = route_fields(wf)
         for step in wf.iter_steps():
-            self.step_place[step.id] = self.place(f"step:{step.id}", Role.STEP, step.id,
+            self.step_place[step.id] = self.place(f"step:{step.id}", PlaceRole.STEP, step.id,
                                                   step.location)
             self.entry[step.id] = (
-                self.place(f"before:{step.id}", Role.ENTRY, step.id, step.where("when"))
+                self.place(f"before:{step.id}", PlaceRole.ENTRY, step.id, step.where("when"))
                 if step.when is not None else self.step_place[step.id]
             )
         first = self.sequence(wf.steps, self.ready)
@@ -96,29 +96,29 @@ class _Builder:
         variants = [("", (first,))] if self.promised is None else \
             [("", (first, self.complete)), (":promise", (first, self.promised))]
         for suffix, produce in variants:
-            self.add(f"accept{suffix}", "accept", Actor.WINDOW, (self.intake,), produce,
+            self.add(f"accept{suffix}", "accept", Performer.WINDOW, (self.intake,), produce,
                      location=loc)
             # 行政许可法 art. 32: no notice of missing items in time means accepted
-            self.add(f"deemed_acceptance{suffix}", "deemed_acceptance", Actor.TIMER,
+            self.add(f"deemed_acceptance{suffix}", "deemed_acceptance", Performer.TIMER,
                      (self.intake,), produce, location=loc)
         if self.promised is not None:
-            self.add("supplement_material", "supplement_material", Actor.APPLICANT,
+            self.add("supplement_material", "supplement_material", Performer.APPLICANT,
                      (self.promised,), (self.complete,), location=loc)
-            self.add("promise_expired", "promise_expired", Actor.TIMER,
+            self.add("promise_expired", "promise_expired", Performer.TIMER,
                      (self.promised, self.open), (self.closed,), cancel=True,
                      delivers=DeliveryKind.TERMINATION, escape=True, location=loc)
-        self.add("refuse_intake", "refuse_intake", Actor.WINDOW, (self.intake, self.open),
+        self.add("refuse_intake", "refuse_intake", Performer.WINDOW, (self.intake, self.open),
                  (self.closed,), cancel=True, delivers=DeliveryKind.REFUSAL, escape=True,
                  location=loc)
         needs = (self.ready, self.open) + ((self.complete,) if self.complete is not None else ())
-        self.add("deliver", "deliver", Actor.WINDOW, needs, (self.closed,),
+        self.add("deliver", "deliver", Performer.WINDOW, needs, (self.closed,),
                  delivers=DeliveryKind.RESULT, location=wf.delivery.location)
-        self.add("withdraw", "withdraw", Actor.APPLICANT, (self.open,), (self.closed,),
+        self.add("withdraw", "withdraw", Performer.APPLICANT, (self.open,), (self.closed,),
                  cancel=True, delivers=DeliveryKind.WITHDRAWAL, escape=True, location=loc)
 
     # -- blocks -------------------------------------------------------------------------------
 
-    def sequence(self, seq: Sequence, succ: int) -> int:
+    def sequence(self, seq: StepSequence, succ: int) -> int:
         for item in reversed(seq.items):
             succ = self.block(item, succ)
         return succ
@@ -137,28 +137,28 @@ class _Builder:
     def step(self, step: Step, succ: int) -> int:
         sid, loc = step.id, step.location
         fresh = self.step_place[sid]
-        corrected = self.place(f"step:{sid}:corrected", Role.CORRECTED, sid, loc)
-        waiting = self.place(f"step:{sid}:correction", Role.CORRECTION, sid, loc)
+        corrected = self.place(f"step:{sid}:corrected", PlaceRole.CORRECTED, sid, loc)
+        waiting = self.place(f"step:{sid}:correction", PlaceRole.CORRECTION, sid, loc)
         approve_to = self.entry[step.jump("approve")] if step.jump("approve") else succ
         approve_at = step.where("goto") if step.jump("approve") else loc
         for here, suffix in ((fresh, ""), (corrected, ":corrected")):
-            self.add(f"approve:{sid}{suffix}", "approve", Actor.DEPARTMENT, (here,),
+            self.add(f"approve:{sid}{suffix}", "approve", Performer.DEPARTMENT, (here,),
                      (approve_to,), step=sid, location=approve_at)
             if step.commitment is not None:
                 self.add(f"approve_on_commitment:{sid}{suffix}", "approve_on_commitment",
-                         Actor.DEPARTMENT, (here,), (approve_to,), step=sid,
+                         Performer.DEPARTMENT, (here,), (approve_to,), step=sid,
                          location=step.commitment.location)
             self.refusal(step, here, suffix, succ)
-            special = self.place(f"step:{sid}{suffix}:special", Role.SPECIAL, sid, loc)
+            special = self.place(f"step:{sid}{suffix}:special", PlaceRole.SPECIAL, sid, loc)
             self.add(f"start_special_procedure:{sid}{suffix}", "start_special_procedure",
-                     Actor.DEPARTMENT, (here,), (special,), step=sid, location=loc)
+                     Performer.DEPARTMENT, (here,), (special,), step=sid, location=loc)
             self.add(f"end_special_procedure:{sid}{suffix}", "end_special_procedure",
-                     Actor.DEPARTMENT, (special,), (here,), step=sid, location=loc)
-        self.add(f"request_correction:{sid}", "request_correction", Actor.DEPARTMENT,
+                     Performer.DEPARTMENT, (special,), (here,), step=sid, location=loc)
+        self.add(f"request_correction:{sid}", "request_correction", Performer.DEPARTMENT,
                  (fresh,), (waiting,), step=sid, location=loc)
-        self.add(f"supplement:{sid}", "supplement", Actor.APPLICANT, (waiting,), (corrected,),
+        self.add(f"supplement:{sid}", "supplement", Performer.APPLICANT, (waiting,), (corrected,),
                  step=sid, rewrites=frozenset(step.reads) - self.route_fields, location=loc)
-        self.add(f"correction_expired:{sid}", "correction_expired", Actor.TIMER,
+        self.add(f"correction_expired:{sid}", "correction_expired", Performer.TIMER,
                  (waiting, self.open), (self.closed,), step=sid, cancel=True,
                  delivers=DeliveryKind.TERMINATION, escape=True, location=loc)
         if step.commitment is not None:
@@ -166,7 +166,7 @@ class _Builder:
             # is the item's refusal. The net lets it happen whenever the case is open (the
             # engine narrows it to a pending commitment): an escape that ends the case with
             # one refusal, like a withdrawal, so the proof stays exact (decision 0006).
-            self.add(f"revoke_commitment:{sid}", "revoke_commitment", Actor.DEPARTMENT,
+            self.add(f"revoke_commitment:{sid}", "revoke_commitment", Performer.DEPARTMENT,
                      (self.open,), (self.closed,), step=sid, cancel=True,
                      delivers=DeliveryKind.REFUSAL, escape=True,
                      location=step.commitment.location)
@@ -175,39 +175,40 @@ class _Builder:
             return here
         before = self.entry[sid]
         where = step.where("when")
-        self.add(f"enter:{sid}", None, Actor.ENGINE, (before,), (here,), step=sid,
-                 guard=(Literal(step.when, True),), location=where)
-        self.add(f"skip:{sid}", None, Actor.ENGINE, (before,), (succ,), step=sid,
-                 guard=(Literal(step.when, False),), location=where)
+        self.add(f"enter:{sid}", None, Performer.ENGINE, (before,), (here,), step=sid,
+                 guard=(GuardLiteral(step.when, True),), location=where)
+        self.add(f"skip:{sid}", None, Performer.ENGINE, (before,), (succ,), step=sid,
+                 guard=(GuardLiteral(step.when, False),), location=where)
         return before
 
     def refusal(self, step: Step, here: int, suffix: str, succ: int) -> None:
         sid = step.id
         if step.jump("refuse"):
-            self.add(f"refuse:{sid}{suffix}", "refuse", Actor.DEPARTMENT, (here,),
+            self.add(f"refuse:{sid}{suffix}", "refuse", Performer.DEPARTMENT, (here,),
                      (self.entry[step.jump("refuse")],), step=sid, location=step.where("goto"))
         elif step.optional:
-            self.add(f"refuse:{sid}{suffix}", "refuse", Actor.DEPARTMENT, (here,), (succ,),
+            self.add(f"refuse:{sid}{suffix}", "refuse", Performer.DEPARTMENT, (here,), (succ,),
                      step=sid, location=step.where("optional"))
         else:
-            self.add(f"refuse:{sid}{suffix}", "refuse", Actor.DEPARTMENT, (here, self.open),
+            self.add(f"refuse:{sid}{suffix}", "refuse", Performer.DEPARTMENT, (here, self.open),
                      (self.closed,), step=sid, cancel=True, delivers=DeliveryKind.REFUSAL,
                      escape=True, location=step.location)
 
     def parallel(self, par: Parallel, succ: int) -> int:
         self.counters["par"] += 1
         name = f"par{self.counters['par']}"
-        entry = self.place(name, Role.ENTRY, location=par.location)
-        running = self.place(f"{name}:running", Role.RUNNING, location=par.location)
+        entry = self.place(name, PlaceRole.ENTRY, location=par.location)
+        running = self.place(f"{name}:running", PlaceRole.RUNNING, location=par.location)
         dones, starts = [], []
         for index, branch in enumerate(par.branches, start=1):
-            done = self.place(f"{name}:{index}:done", Role.BRANCH_DONE, location=branch.location)
+            done = self.place(f"{name}:{index}:done", PlaceRole.BRANCH_DONE,
+                              location=branch.location)
             dones.append(done)
             starts.append(self.sequence(branch, done))
         fork = len(self.transitions)
-        self.add(f"fork:{name}", None, Actor.ENGINE, (entry,), (running, *starts),
+        self.add(f"fork:{name}", None, Performer.ENGINE, (entry,), (running, *starts),
                  location=par.location)
-        self.add(f"join:{name}", None, Actor.ENGINE, (running, *dones), (succ,),
+        self.add(f"join:{name}", None, Performer.ENGINE, (running, *dones), (succ,),
                  location=par.location)
         self.blocks.append(ParallelBlock(name, entry, running, fork, fork + 1, tuple(starts),
                                          tuple(dones), par.location))
@@ -216,13 +217,13 @@ class _Builder:
     def choice(self, choice: Choice, succ: int) -> int:
         self.counters["choice"] += 1
         name = f"choice{self.counters['choice']}"
-        entry = self.place(name, Role.ENTRY, location=choice.location)
-        earlier: list[Literal] = []
+        entry = self.place(name, PlaceRole.ENTRY, location=choice.location)
+        earlier: list[GuardLiteral] = []
         for index, arm in enumerate(choice.branches, start=1):
             start = self.sequence(arm.body, succ)
-            guard = tuple(earlier) + ((Literal(arm.when, True),) if arm.when else ())
-            self.add(f"{name}:{index}", None, Actor.ENGINE, (entry,), (start,), guard=guard,
+            guard = tuple(earlier) + ((GuardLiteral(arm.when, True),) if arm.when else ())
+            self.add(f"{name}:{index}", None, Performer.ENGINE, (entry,), (start,), guard=guard,
                      location=arm.location)
             if arm.when is not None:
-                earlier.append(Literal(arm.when, False))
+                earlier.append(GuardLiteral(arm.when, False))
         return entry

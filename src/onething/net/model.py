@@ -21,7 +21,7 @@ from onething.language.location import UNKNOWN, Location
 from onething.language.model import Condition
 
 
-class Role(StrEnum):
+class PlaceRole(StrEnum):
     """What a place stands for; decides how the checker and renderers treat it."""
 
     INTAKE = "intake"
@@ -40,14 +40,15 @@ class Role(StrEnum):
 
 
 #: places whose tokens are bookkeeping: they remain when a case ends, and cancelling keeps them
-BOOKKEEPING = frozenset({Role.FLAG, Role.CLOSED})
+BOOKKEEPING = frozenset({PlaceRole.FLAG, PlaceRole.CLOSED})
 #: places where a step awaits its department (fresh, or after its one correction)
-PENDING = frozenset({Role.STEP, Role.CORRECTED})
+PENDING = frozenset({PlaceRole.STEP, PlaceRole.CORRECTED})
 #: every place that belongs to one step
-STEP_ROLES = frozenset({Role.STEP, Role.CORRECTED, Role.CORRECTION, Role.SPECIAL})
+STEP_ROLES = frozenset({PlaceRole.STEP, PlaceRole.CORRECTED, PlaceRole.CORRECTION,
+                        PlaceRole.SPECIAL})
 
 
-class Actor(StrEnum):
+class Performer(StrEnum):
     """Who performs a transition."""
 
     WINDOW = "window"
@@ -72,13 +73,13 @@ class Place:
 
     index: int
     name: str
-    role: Role
+    role: PlaceRole
     step: str | None = None
     location: Location = UNKNOWN
 
 
 @attrs.frozen
-class Literal:
+class GuardLiteral:
     """One conjunct of a guard: ``condition`` must evaluate to ``value``."""
 
     condition: Condition
@@ -92,13 +93,13 @@ class Transition:
     index: int
     name: str
     action: str | None
-    actor: Actor
+    actor: Performer
     consume: tuple[int, ...]
     produce: tuple[int, ...]
     step: str | None = None
     cancel: bool = False
     delivers: DeliveryKind | None = None
-    guard: tuple[Literal, ...] = ()
+    guard: tuple[GuardLiteral, ...] = ()
     rewrites: frozenset[str] = frozenset()
     escape: bool = False
     location: Location = UNKNOWN

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 
 from onething.errors import SilentLoop
 from onething.language import conditions as exprs
-from onething.net.model import BOOKKEEPING, Net, Role, Transition
+from onething.net.model import BOOKKEEPING, Net, PlaceRole, Transition
 
 SETTLE_LIMIT = 10_000
 
@@ -41,7 +41,7 @@ class Semantics:
         self.consume = [mask(t.consume) for t in net.transitions]
         self.produce = [mask(t.produce) for t in net.transitions]
         self.keep = mask(frozenset(p.index for p in net.places if p.role in BOOKKEEPING))
-        self.closed = mask(frozenset(p.index for p in net.places if p.role is Role.CLOSED))
+        self.closed = mask(frozenset(p.index for p in net.places if p.role is PlaceRole.CLOSED))
         self.work = ~self.keep
         self.initial = mask(net.initial)
         self.silent = [t for t in net.transitions if t.silent]

@@ -1,4 +1,5 @@
-"""Masking personal numbers (identity and mobile phone numbers) in values, free text and log records, however they are written."""
+"""Masking personal numbers (identity and mobile phone numbers) in values, free text and log
+records, however they are written."""
 
 from __future__ import annotations
 

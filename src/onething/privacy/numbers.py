@@ -1,4 +1,5 @@
-"""Identity numbers and credit codes: their check characters and region codes (GB 11643, GB 32100, GB/T 2260, GB 11714)."""
+"""Identity numbers and credit codes: their check characters and region codes (GB 11643, GB 32100,
+GB/T 2260, GB 11714)."""
 
 from __future__ import annotations
 

@@ -23,9 +23,9 @@ import attrs
 
 from onething.language import conditions as exprs
 from onething.language.location import UNKNOWN, Location
-from onething.language.model import Choice, Field, Sequence, Step, Workflow
+from onething.language.model import Choice, Field, Step, StepSequence, Workflow
 from onething.net.build import build_net, route_fields
-from onething.net.model import Net, Role, Transition
+from onething.net.model import Net, PlaceRole, Transition
 from onething.net.semantics import Semantics, bits
 from onething.soundness.explore import Budget, BudgetExceeded, Explorer, Found, Move
 from onething.soundness.regions import isolated_regions
@@ -192,7 +192,7 @@ def _where(net: Net, found: Found, events: list[int]) -> Location:
         if net.transitions[i].location is not UNKNOWN:
             return net.transitions[i].location
     pending = [net.places[i] for i in bits(found.marking)
-               if net.places[i].role not in (Role.OPEN, Role.CLOSED)]
+               if net.places[i].role not in (PlaceRole.OPEN, PlaceRole.CLOSED)]
     return pending[0].location if pending else UNKNOWN
 
 
@@ -203,7 +203,7 @@ def _dead(net: Net, marked: int, fired: set[int], workflow: Workflow | None) -> 
     out = []
     steps: dict[str, list[int]] = {}
     for place in net.places:
-        if place.step and place.role is Role.STEP:
+        if place.step and place.role is PlaceRole.STEP:
             steps.setdefault(place.step, []).append(place.index)
     for step, places in steps.items():
         if not any(marked >> p & 1 for p in places):
@@ -249,7 +249,7 @@ def _satisfiable(expr: Any, fields: dict[str, Field]) -> bool:
 
 
 def _choices(block: object) -> Iterable[Choice]:
-    if isinstance(block, Sequence):
+    if isinstance(block, StepSequence):
         for item in block.items:
             yield from _choices(item)
     elif isinstance(block, Choice):

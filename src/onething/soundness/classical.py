@@ -1,4 +1,5 @@
-"""Classical soundness of a workflow net (option to complete, proper completion, no dead transitions), decided by exploring its markings."""
+"""Classical soundness of a workflow net (option to complete, proper completion, no dead
+transitions), decided by exploring its markings."""
 
 from __future__ import annotations
 

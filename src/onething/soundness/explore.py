@@ -20,7 +20,7 @@ from itertools import count
 import attrs
 
 from onething.errors import SilentLoop
-from onething.net.model import PENDING, DeliveryKind, Net, Role, Transition
+from onething.net.model import PENDING, DeliveryKind, Net, PlaceRole, Transition
 from onething.net.semantics import SETTLE_LIMIT, bits, mask
 from onething.soundness.regions import Region
 from onething.soundness.report import Rule
@@ -100,12 +100,12 @@ class Explorer:
         self.produce = [mask(t.produce) for t in net.transitions]
         roles = [p.role for p in net.places]
         self.keep = mask(frozenset(i for i, r in enumerate(roles)
-                                   if r in (Role.FLAG, Role.CLOSED)))
-        self.closed = mask(frozenset(i for i, r in enumerate(roles) if r is Role.CLOSED))
-        self.open = mask(frozenset(i for i, r in enumerate(roles) if r is Role.OPEN))
+                                   if r in (PlaceRole.FLAG, PlaceRole.CLOSED)))
+        self.closed = mask(frozenset(i for i, r in enumerate(roles) if r is PlaceRole.CLOSED))
+        self.open = mask(frozenset(i for i, r in enumerate(roles) if r is PlaceRole.OPEN))
         self.pending = mask(frozenset(i for i, r in enumerate(roles) if r in PENDING))
         self.corrected = mask(frozenset(i for i, r in enumerate(roles)
-                                        if r is Role.CORRECTED))
+                                        if r is PlaceRole.CORRECTED))
         self.fork_of = {r.block.fork: name for name, r in regions.items()}
         self.parent: dict[str, tuple[str, int] | None] = {}
         for name, region in regions.items():

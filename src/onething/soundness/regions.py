@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import attrs
 
-from onething.net.model import Net, ParallelBlock, Role, Transition
+from onething.net.model import Net, ParallelBlock, PlaceRole, Transition
 
 
 @attrs.frozen
@@ -36,7 +36,7 @@ def isolated_regions(net: Net) -> dict[str, Region]:
 
 
 def _global_places(net: Net) -> frozenset[int]:
-    return frozenset(p.index for p in net.places if p.role in (Role.OPEN, Role.CLOSED))
+    return frozenset(p.index for p in net.places if p.role in (PlaceRole.OPEN, PlaceRole.CLOSED))
 
 
 def _closure(net: Net, start: set[int], stop: frozenset[int], skip: set[int]) -> set[int]:
@@ -99,5 +99,5 @@ def _proper_ender(net: Net, t: Transition, glob: frozenset[int]) -> bool:
         return True
     consumed = [net.places[p].role for p in t.consume if p in glob]
     produced = [net.places[p].role for p in t.produce]
-    return (consumed == [Role.OPEN] and produced == [Role.CLOSED] and t.cancel
+    return (consumed == [PlaceRole.OPEN] and produced == [PlaceRole.CLOSED] and t.cancel
             and t.delivers is not None)

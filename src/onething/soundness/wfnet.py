@@ -1,4 +1,5 @@
-"""The control flow of a case net as a classical workflow net (one source, one sink), for independent checkers."""
+"""The control flow of a case net as a classical workflow net (one source, one sink), for
+independent checkers."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import attrs
 
 from onething.errors import AbstractionError, NotAWorkflowNet
 from onething.language.model import Workflow
-from onething.net.model import DeliveryKind, Net, Role
+from onething.net.model import DeliveryKind, Net, PlaceRole
 
 SOURCE = "i"
 
@@ -24,7 +25,7 @@ SINK_NAME = "delivered"
 #: roles whose places are bookkeeping, not control flow
 #: an XML name (what PNML ids must be)
 NCNAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*\Z")
-_BOOKKEEPING = frozenset({Role.OPEN, Role.CLOSED, Role.FLAG})
+_BOOKKEEPING = frozenset({PlaceRole.OPEN, PlaceRole.CLOSED, PlaceRole.FLAG})
 
 
 @attrs.frozen
@@ -114,7 +115,7 @@ def to_workflow_net(net: Net | Workflow, *, validate: bool = True) -> WorkflowNe
 
         net = build_net(net)
     roles = {p.index: p.role for p in net.places}
-    intakes = [p for p in net.places if p.role is Role.INTAKE]
+    intakes = [p for p in net.places if p.role is PlaceRole.INTAKE]
     if len(intakes) != 1:
         raise AbstractionError(f"{net.name} has {len(intakes)} intake places; a workflow net "
                                "needs exactly one source")
@@ -147,20 +148,20 @@ def to_workflow_net(net: Net | Workflow, *, validate: bool = True) -> WorkflowNe
             raise AbstractionError(f"{t.name} delivers a {t.delivers.value} without ending "
                                    "the case")
         touched = [net.places[p] for p in (*t.consume, *t.produce)]
-        flags = [p.name for p in touched if p.role is Role.FLAG]
+        flags = [p.name for p in touched if p.role is PlaceRole.FLAG]
         if flags:
             raise AbstractionError(f"{t.name} reads or sets the flag(s) {flags}, which the "
                                    "workflow net leaves out")
-        if any(roles[p] is Role.CLOSED for p in t.consume):
+        if any(roles[p] is PlaceRole.CLOSED for p in t.consume):
             raise AbstractionError(f"{t.name} happens after the delivery; a workflow net "
                                    "ends there")
-        closes = any(roles[p] is Role.CLOSED for p in t.produce)
+        closes = any(roles[p] is PlaceRole.CLOSED for p in t.produce)
         if closes != (t.delivers is DeliveryKind.RESULT):
             raise AbstractionError(f"{t.name}: only the result delivery may close the case "
                                    "in a workflow net")
         consume = tuple(place_id[p] for p in t.consume if roles[p] not in _BOOKKEEPING)
-        produce = tuple(SINK if roles[p] is Role.CLOSED else place_id[p] for p in t.produce
-                        if roles[p] is Role.CLOSED or roles[p] not in _BOOKKEEPING)
+        produce = tuple(SINK if roles[p] is PlaceRole.CLOSED else place_id[p] for p in t.produce
+                        if roles[p] is PlaceRole.CLOSED or roles[p] not in _BOOKKEEPING)
         transitions.append(WFTransition(ids.new("t", t.name), t.name,
                                         None if t.silent else t.label, consume, produce))
     wf = WorkflowNet(net.name, tuple(places), tuple(transitions), left_out=tuple(left_out))

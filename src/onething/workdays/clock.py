@@ -1,4 +1,5 @@
-"""Where the engine reads the time: the system clock, or a fixed clock for tests and demos; the calendar's zone."""
+"""Where the engine reads the time: the system clock, or a fixed clock for tests and demos; the
+calendar's zone."""
 
 from __future__ import annotations
 

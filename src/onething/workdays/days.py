@@ -1,4 +1,5 @@
-"""What a day is: a working day, a weekend, a holiday or a make-up working day, and whether that is provisional."""
+"""What a day is: a working day, a weekend, a holiday or a make-up working day, and whether that is
+provisional."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The form space the proof explores: one representative valuation per combination of condition outcomes (cells)."""
+"""The form space the proof explores: one representative valuation per combination of condition
+outcomes (cells)."""
 
 from __future__ import annotations
 

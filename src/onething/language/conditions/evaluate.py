@@ -1,4 +1,5 @@
-"""Evaluating a condition on a form's clean values (an absent value makes every comparison false)."""
+"""Evaluating a condition on a form's clean values (an absent value makes every comparison
+false)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The condition language's syntax tree: literals, comparisons, membership, not/and/or; walking and printing it."""
+"""The condition language's syntax tree: literals, comparisons, membership, not/and/or; walking and
+printing it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Reading a condition (``delivery_method == 'mail' and not urgent``) into its syntax tree, by hand, never by ``eval``; every mistake located with a hint."""
+"""Reading a condition (``delivery_method == 'mail' and not urgent``) into its syntax tree, by
+hand, never by ``eval``; every mistake located with a hint."""
 
 from __future__ import annotations
 
@@ -117,7 +118,8 @@ def _string_token(text: str, start: int) -> _Token:
             continue
         chars.append(char)
         at += 1
-    raise ConditionSyntaxError("unterminated string", start, f"close the string with a matching {quote}")
+    raise ConditionSyntaxError("unterminated string", start,
+                               f"close the string with a matching {quote}")
 
 
 def _escape(text: str, at: int, quote: str) -> str:
@@ -409,9 +411,11 @@ class _Parser:
             return ConditionSyntaxError(message, token.offset, "it has no matching '('")
         if token.kind == "ident" and token.text in _LOWERCASE_HINTS:
             fix = _LOWERCASE_HINTS[token.text]
-            return ConditionSyntaxError(message, token.offset, f"operators are lowercase; write '{fix}'")
+            return ConditionSyntaxError(message, token.offset,
+                                        f"operators are lowercase; write '{fix}'")
         if token.kind == "ident" and token.text == "is":
-            return ConditionSyntaxError("'is' is not an operator", token.offset, "write '==' or '!='")
+            return ConditionSyntaxError("'is' is not an operator", token.offset,
+                                        "write '==' or '!='")
         if token.kind == "keyword" and token.text == "not":
             return ConditionSyntaxError(
                 message,
@@ -419,7 +423,8 @@ class _Parser:
                 "'not' goes before a condition; for membership write 'x not in [...]'",
             )
         if token.kind == "[":
-            return ConditionSyntaxError(message, token.offset, "a list can only follow 'in' or 'not in'")
+            return ConditionSyntaxError(message, token.offset,
+                                        "a list can only follow 'in' or 'not in'")
         return ConditionSyntaxError(message, token.offset, "join conditions with 'and' or 'or'")
 
 

@@ -1,4 +1,5 @@
-"""Type checking a condition against the form's fields: unknown fields, operators and literals that cannot match the field's type."""
+"""Type checking a condition against the form's fields: unknown fields, operators and literals that
+cannot match the field's type."""
 
 from __future__ import annotations
 
