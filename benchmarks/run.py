@@ -46,7 +46,7 @@ from woflan import woflan_section
 from onething.language.load import load, parse
 from onething.machine.compile import compile_net
 from onething.net.build import build_net
-from onething.soundness.check import check
+from onething.soundness.proof import check
 from shapes import parallel_workflow
 
 OUT = ROOT / "docs" / "benchmarks.md"

@@ -23,9 +23,9 @@ from typing import Any
 from common import ROOT, median_time, verdict
 
 from onething.language.load import load, parse
-from onething.soundness.check import check
 from onething.soundness.classical import check_workflow_net
 from onething.soundness.pnml import to_pnml
+from onething.soundness.proof import check
 from onething.soundness.wfnet import to_workflow_net
 from shapes import parallel_workflow
 

@@ -12,7 +12,7 @@ counts can be compared with an independent computation.
 * After every visible event the silent transitions are taken eagerly, the enabled one with the
   lowest index first, until none is enabled (a *stable* marking, or configuration).
 * The state space is explored by plain breadth-first search over stable markings, once per
-  representative form (:func:`onething.language.conditions.cells` over every guard of the net),
+  representative form (:func:`onething.language.conditions.form_space` over every guard of the net),
   so the BFS depth of a state is the length of the shortest event sequence that reaches it.
 * An event that delivers a second time, or that puts a second token on a place, is reported
   and not followed: the case is over, or its marking is no longer a set of positions.

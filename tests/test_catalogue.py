@@ -38,7 +38,7 @@ from onething.machine.compile import compile_net
 from onething.net.build import build_net
 from onething.net.model import Net, ParallelBlock, Performer, PlaceRole, Transition
 from onething.net.semantics import Semantics, form_guard
-from onething.soundness.check import check, check_net
+from onething.soundness.proof import check, check_net
 from onething.soundness.report import Report, Violation
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore

@@ -13,7 +13,7 @@ from onething.cli import cli
 from onething.engine.engine import Engine
 from onething.errors import Unsound
 from onething.language.load import load, parse
-from onething.soundness.check import check
+from onething.soundness.proof import check
 from onething.soundness.report import Rule
 from shapes import parallel_workflow
 

@@ -27,7 +27,7 @@ from onething.language.load import parse
 from onething.language.model import Workflow
 from onething.net.build import build_net
 from onething.net.model import Net
-from onething.soundness.check import check, check_net
+from onething.soundness.proof import check, check_net
 from reference_checker import TooBig, reference_check
 from workflow_gen import (
     DEPARTMENTS,

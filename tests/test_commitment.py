@@ -20,7 +20,7 @@ from onething.engine.engine import Engine
 from onething.errors import ActionRefused, CaseEnded, NotAuthorized
 from onething.language.load import parse
 from onething.language.model import Workflow
-from onething.soundness.check import check
+from onething.soundness.proof import check
 
 WORKFLOW = """\
 onething: 1

@@ -31,7 +31,6 @@ from onething.errors import AbstractionError, NotAWorkflowNet
 from onething.language.load import load, parse
 from onething.net.build import build_net
 from onething.net.model import DeliveryKind, Net, Performer, Place, PlaceRole, Transition
-from onething.soundness.check import check
 from onething.soundness.classical import Soundness, check_workflow_net
 from onething.soundness.pnml import (
     PNML_NS,
@@ -42,6 +41,7 @@ from onething.soundness.pnml import (
     to_pnml,
     write_pnml,
 )
+from onething.soundness.proof import check
 from onething.soundness.wfnet import WorkflowNet, to_workflow_net
 
 WOFLAN_TIMEOUT = 20.0

@@ -43,9 +43,7 @@ error                       refines              raised when
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
-
-import attrs
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from onething.language.location import Diagnostic
@@ -222,13 +220,18 @@ class UnknownCase(OnethingError, KeyError):
         return str(masked(f"no case with id {self.args[0]!r}"))
 
 
-@attrs.frozen
-class Problem:
-    """One thing wrong with a submission: which field or material, what, and what to do."""
+class Problem(NamedTuple):
+    """One thing wrong with a submission: which field or material, what, and what to do.
+    (A named tuple: this module stays free of imports, so that every entry point can load it at
+    once.)"""
 
     name: str
     message: str
     hint: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        """``{"name": ..., "message": ..., "hint": ...}``."""
+        return {"name": self.name, "message": self.message, "hint": self.hint}
 
     def render(self) -> str:
         """``name: message (hint)``."""

@@ -12,7 +12,15 @@ from decimal import Decimal
 
 import attrs
 
-from onething.language.model import Choice, Parallel, Stage, Step, StepSequence, TimeLimit, Workflow
+from onething.language.model import (
+    Choice,
+    Parallel,
+    Stage,
+    Step,
+    StepSequence,
+    TimeLimit,
+    Workflow,
+)
 from onething.workdays import Due, Duration, Unit, WorkCalendar
 
 ZERO = Decimal(0)

@@ -21,8 +21,7 @@ from onething.cli.common import (
     out,
     print_diagnostics,
 )
-from onething.language.load import read
-from onething.soundness.check import DEFAULT_BUDGET
+from onething.soundness.limits import DEFAULT_BUDGET
 
 
 @cli.command()
@@ -38,7 +37,8 @@ def check(files: tuple[Path, ...], fmt: str, budget: int, explicit: bool) -> Non
 
     Exit 0 sound, 1 unsound, 2 invalid input, 3 undecided (state budget exceeded).
     """
-    from onething.soundness.check import check as prove
+    from onething.language.load import read
+    from onething.soundness.proof import check as prove
 
     worst = EXIT_SOUND
     reports = []

@@ -10,15 +10,16 @@ import sys
 import traceback
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-from rich.console import Console
 
-from onething.errors import OnethingError
-from onething.language.load import read
-from onething.language.location import Diagnostic, Severity
-from onething.privacy.masking import mask_text
+from onething.errors import OnethingError, masked
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from onething.language.location import Diagnostic
 
 #: Exit codes (docs/cli.md): 0 done (sound), 1 unsound / some cases refused / some timers
 #: failed, 2 invalid input or a refused action, 3 undecided, 4 the database cannot be used,
@@ -31,17 +32,29 @@ EXIT_DATABASE, EXIT_BUSY, EXIT_INTERNAL, EXIT_INTERRUPTED = 4, 5, 70, 130
 MAX_JSON_BYTES = 4 * 1024 * 1024
 
 
-class MaskingConsole(Console):
+class MaskingConsole:
     """A console that masks identity and phone numbers in every text it prints (the case
     commands show form values only through ``masked_form``; this catches any that free text,
-    such as a reason or an error message, may quote)."""
+    such as a reason or an error message, may quote). The ``rich`` console behind it is made
+    on the first print, so ``onething --help`` does not load it."""
+
+    def __init__(self, *, stderr: bool = False) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
 
     def print(self, *objects: Any, **kwargs: Any) -> None:
-        super().print(*(mask_text(o) if isinstance(o, str) else o for o in objects), **kwargs)
+        """Print like :meth:`rich.console.Console.print`, masked."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, highlight=False, soft_wrap=True,
+                                    emoji=False)
+        self._console.print(*(masked(o) if isinstance(o, str) else o for o in objects),
+                            **kwargs)
 
 
-out = MaskingConsole(highlight=False, soft_wrap=True, emoji=False)
-err = MaskingConsole(stderr=True, highlight=False, soft_wrap=True, emoji=False)
+out = MaskingConsole()
+err = MaskingConsole(stderr=True)
 
 
 def exit_code_of(exc: BaseException) -> int:
@@ -81,8 +94,8 @@ def fail(exc: BaseException) -> int:
     """Print ``exc`` as one line on stderr and return its exit code."""
     code = exit_code_of(exc)
     if code == EXIT_INTERNAL and os.environ.get("ONETHING_DEBUG"):
-        err.print(escape(mask_text("".join(traceback.format_exception(exc)))))
-    err.print(f"[red]error:[/red] {escape(mask_text(explain(exc)))}")
+        err.print(escape(masked("".join(traceback.format_exception(exc)))))
+    err.print(f"[red]error:[/red] {escape(masked(explain(exc)))}")
     return code
 
 
@@ -107,6 +120,9 @@ def cli() -> None:
 
 
 def print_diagnostics(path: Path, diagnostics: tuple[Diagnostic, ...], ok: bool) -> None:
+    """Print each diagnostic, then a summary line."""
+    from onething.language.location import Severity
+
     for d in diagnostics:
         colour = "red" if d.severity is Severity.ERROR else "yellow"
         out.print(f"[{colour}]{escape(d.render())}[/{colour}]")
@@ -126,6 +142,8 @@ def escape(text: str) -> str:
 
 def load_or_exit(file: Path) -> Any:
     """The workflow in ``file``, or its diagnostics printed and exit 2."""
+    from onething.language.load import read
+
     result = read(file)
     if not result.ok:
         print_diagnostics(file, result.diagnostics, False)
@@ -176,7 +194,7 @@ def moment(text: str | None, what: str) -> datetime | None:
     try:
         value = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise click.BadParameter(f"{mask_text(text)[:40]!r} is not a time like "
+        raise click.BadParameter(f"{masked(text)[:40]!r} is not a time like "
                                  "2026-10-08T09:00+08:00", param_hint=what) from None
     if value.tzinfo is None:
         raise click.BadParameter(f"{text[:40]!r} has no time zone: write it with one, e.g. "

@@ -16,7 +16,7 @@ from onething.engine._actions import TIMER_REASONS, Wanted, ended_message, fire,
 from onething.engine._unit import Change, advance, log, request_key
 from onething.errors import ActionRefused, CaseEnded, InvalidArgument
 from onething.privacy.masking import mask_text
-from onething.workdays import SHANGHAI, Duration, WorkCalendar
+from onething.workdays import Duration, WorkCalendar
 
 if TYPE_CHECKING:
     from onething.engine._deployments import Deployed
@@ -243,9 +243,3 @@ def _recompute(engine: Engine, case: Case, deployed: Deployed, old: WorkCalendar
     return advance(case, now, ("calendar_refreshed", str(SYSTEM), None,
                                {"calendar": engine.calendar.data_version, "due_dates": moves}),
                    calendar_version=engine.calendar.data_version)
-
-
-def local(moment: datetime) -> str:
-    """``moment`` as people at the hall read it: Shanghai time with its zone."""
-    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M %z")
-

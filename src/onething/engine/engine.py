@@ -49,11 +49,11 @@ class Engine:
     """
 
     def __init__(self, store: Store | None = None, clock: Clock | None = None,
-                 new_id: Callable[[], str] | None = None, *, verify: bool = True,
+                 new_id: Callable[[], str] | None = None, *, prove: bool = True,
                  calendar: WorkCalendar | None = None,
                  channels: Mapping[str, Channel] | None = None,
                  pseudonyms: Pseudonyms | None = None) -> None:
-        self.verify = verify
+        self.prove = prove
         self.channels: dict[str, Channel] = dict(channels or {})
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
@@ -83,8 +83,8 @@ class Engine:
         """
         if not isinstance(workflow, Workflow):
             workflow = read(workflow).unwrap()
-        if self.verify:
-            from onething.soundness.check import check
+        if self.prove:
+            from onething.soundness.proof import check
 
             report = check(workflow)
             if not report.sound:

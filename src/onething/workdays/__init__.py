@@ -7,18 +7,53 @@ marked provisional, and time limits counted on it. Loading this package costs no
 
 from __future__ import annotations
 
-from onething.errors import CalendarError, DurationError, OverridesError, ProvisionalCalendarError
-from onething.workdays.calendar import WorkCalendar
-from onething.workdays.clock import SHANGHAI, Clock, FixedClock, SystemClock
-from onething.workdays.days import DayInfo, DayKind, installed_official_years
-from onething.workdays.due import CountFrom, DayStep, Due, Pause, explain
-from onething.workdays.duration import Duration, Unit
-from onething.workdays.office_hours import OfficeHours
-from onething.workdays.overrides import CalendarOverrides, OverrideDay
+from typing import TYPE_CHECKING
+
+from onething._lazy import lazy
 
 __all__ = [
     "SHANGHAI", "CalendarError", "CalendarOverrides", "Clock", "CountFrom", "DayInfo",
     "DayKind", "DayStep", "Due", "Duration", "DurationError", "FixedClock", "OfficeHours",
-    "OverrideDay", "OverridesError", "Pause", "ProvisionalCalendarError", "SystemClock", "Unit",
-    "WorkCalendar", "explain", "installed_official_years",
+    "OverrideDay", "OverridesError", "Pause", "ProvisionalCalendarError", "SystemClock",
+    "Unit", "WorkCalendar", "explain", "installed_official_years",
 ]
+
+__getattr__, __dir__ = lazy(__name__, {
+    "CalendarError": "onething.errors",
+    "CalendarOverrides": "onething.workdays.overrides",
+    "Clock": "onething.workdays.clock",
+    "CountFrom": "onething.workdays.due",
+    "DayInfo": "onething.workdays.days",
+    "DayKind": "onething.workdays.days",
+    "DayStep": "onething.workdays.due",
+    "Due": "onething.workdays.due",
+    "Duration": "onething.workdays.duration",
+    "DurationError": "onething.errors",
+    "FixedClock": "onething.workdays.clock",
+    "OfficeHours": "onething.workdays.office_hours",
+    "OverrideDay": "onething.workdays.overrides",
+    "OverridesError": "onething.errors",
+    "Pause": "onething.workdays.due",
+    "ProvisionalCalendarError": "onething.errors",
+    "SHANGHAI": "onething.workdays.clock",
+    "SystemClock": "onething.workdays.clock",
+    "Unit": "onething.workdays.duration",
+    "WorkCalendar": "onething.workdays.calendar",
+    "explain": "onething.workdays.due",
+    "installed_official_years": "onething.workdays.days",
+})
+
+if TYPE_CHECKING:
+    from onething.errors import (
+        CalendarError,
+        DurationError,
+        OverridesError,
+        ProvisionalCalendarError,
+    )
+    from onething.workdays.calendar import WorkCalendar
+    from onething.workdays.clock import SHANGHAI, Clock, FixedClock, SystemClock
+    from onething.workdays.days import DayInfo, DayKind, installed_official_years
+    from onething.workdays.due import CountFrom, DayStep, Due, Pause, explain
+    from onething.workdays.duration import Duration, Unit
+    from onething.workdays.office_hours import OfficeHours
+    from onething.workdays.overrides import CalendarOverrides, OverrideDay

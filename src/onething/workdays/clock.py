@@ -59,3 +59,9 @@ def _require_aware(at: dt.datetime, what: str) -> dt.datetime:
     if not isinstance(at, dt.datetime) or at.tzinfo is None or at.utcoffset() is None:
         raise CalendarError(f"{what} needs a timezone-aware datetime, got {at!r}")
     return at
+
+
+def local_text(moment: dt.datetime) -> str:
+    """``moment`` as people at the hall read it: Shanghai time with its zone
+    (``2026-10-08 12:00 +0800``)."""
+    return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M %z")

@@ -31,27 +31,56 @@ is true when ``x`` is absent.  Date fields compare with their literal read as a
 
 from __future__ import annotations
 
-from onething.errors import ConditionSyntaxError, TooManyCells
-from onething.language.conditions.cells import cells
-from onething.language.conditions.evaluate import evaluate
-from onething.language.conditions.nodes import (
-    And,
-    Compare,
-    Const,
-    Expr,
-    ExprProblem,
-    FieldInfo,
-    LiteralValue,
-    Member,
-    Not,
-    Or,
-    Truth,
-    fields,
-    to_text,
-)
-from onething.language.conditions.parser import parse
-from onething.language.conditions.typecheck import typecheck
+from typing import TYPE_CHECKING
 
-__all__ = ["And", "Compare", "ConditionSyntaxError", "Const", "Expr", "ExprProblem",
-           "FieldInfo", "LiteralValue", "Member", "Not", "Or", "TooManyCells", "Truth",
-           "cells", "evaluate", "fields", "parse", "to_text", "typecheck"]
+from onething._lazy import lazy
+
+__all__ = [
+    "And", "Compare", "ConditionSyntaxError", "Const", "Expr", "ExprProblem", "FieldInfo",
+    "LiteralValue", "Member", "Not", "Or", "TooManyCells", "Truth", "cells", "evaluate",
+    "fields", "parse", "to_text", "typecheck",
+]
+
+__getattr__, __dir__ = lazy(__name__, {
+    "And": "onething.language.conditions.nodes",
+    "Compare": "onething.language.conditions.nodes",
+    "ConditionSyntaxError": "onething.errors",
+    "Const": "onething.language.conditions.nodes",
+    "Expr": "onething.language.conditions.nodes",
+    "ExprProblem": "onething.language.conditions.nodes",
+    "FieldInfo": "onething.language.conditions.nodes",
+    "LiteralValue": "onething.language.conditions.nodes",
+    "Member": "onething.language.conditions.nodes",
+    "Not": "onething.language.conditions.nodes",
+    "Or": "onething.language.conditions.nodes",
+    "TooManyCells": "onething.errors",
+    "Truth": "onething.language.conditions.nodes",
+    "cells": "onething.language.conditions.form_space",
+    "evaluate": "onething.language.conditions.evaluation",
+    "fields": "onething.language.conditions.nodes",
+    "parse": "onething.language.conditions.parser",
+    "to_text": "onething.language.conditions.nodes",
+    "typecheck": "onething.language.conditions.typechecking",
+})
+
+if TYPE_CHECKING:
+    from onething.errors import ConditionSyntaxError, TooManyCells
+    from onething.language.conditions.evaluation import evaluate
+    from onething.language.conditions.form_space import cells
+    from onething.language.conditions.nodes import (
+        And,
+        Compare,
+        Const,
+        Expr,
+        ExprProblem,
+        FieldInfo,
+        LiteralValue,
+        Member,
+        Not,
+        Or,
+        Truth,
+        fields,
+        to_text,
+    )
+    from onething.language.conditions.parser import parse
+    from onething.language.conditions.typechecking import typecheck

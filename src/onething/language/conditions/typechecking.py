@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from difflib import get_close_matches
 
-from onething.language.conditions.evaluate import _parse_date
+from onething.language.conditions.evaluation import _parse_date
 from onething.language.conditions.nodes import (
     Compare,
     Expr,

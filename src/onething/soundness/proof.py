@@ -1,7 +1,7 @@
 """``check``: decide whether a workflow is sound, exactly, or say why not.
 
 Sound means, for every form the applicant could submit (one representative per class of
-forms that the conditions cannot tell apart, see :func:`onething.language.conditions.cells`):
+forms that the conditions cannot tell apart, see :func:`onething.language.conditions.form_space`):
 
 * no reachable configuration delivers twice, and no position is ever marked twice;
 * from every reachable configuration the case can still be completed by cooperation alone -
@@ -28,10 +28,10 @@ from onething.net.build import build_net, route_fields
 from onething.net.model import Net, PlaceRole, Transition
 from onething.net.semantics import Semantics, bits
 from onething.soundness.explore import Budget, BudgetExceeded, Explorer, Found, Move
+from onething.soundness.limits import DEFAULT_BUDGET
 from onething.soundness.regions import isolated_regions
 from onething.soundness.report import Report, Rule, TraceEvent, Violation
 
-DEFAULT_BUDGET = 1_000_000
 MAX_FORMS = 4096
 
 

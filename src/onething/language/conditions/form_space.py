@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from onething.errors import TooManyCells
-from onething.language.conditions.evaluate import _parse_date, evaluate
+from onething.language.conditions.evaluation import _parse_date, evaluate
 from onething.language.conditions.nodes import (
     Compare,
     Expr,
@@ -21,7 +21,7 @@ from onething.language.conditions.nodes import (
     _walk,
     fields,
 )
-from onething.language.conditions.typecheck import _is_int
+from onething.language.conditions.typechecking import _is_int
 from onething.privacy.numbers import id_card_check_char, uscc_check_char
 
 

@@ -1,0 +1,242 @@
+"""Commands that operate the engine: the demo, deploy, tick, queue, worker, migrate, erase."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from onething.cli._shared import as_data
+
+if TYPE_CHECKING:
+
+    pass
+
+import signal
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from onething.cli._shared import (
+    actor_of,
+    db_option,
+    engine_on,
+    format_option,
+    json_out,
+    new_table,
+    print_timeline,
+)
+from onething.cli.common import EXIT_UNSOUND, cli, escape, load_or_exit, moment, out, seconds
+
+
+@cli.command()
+@click.option("--db", "db_path", default="onething-demo.sqlite3", show_default=True,
+              help="the SQLite file the demo writes (replaced if it exists), or a "
+                   "postgresql:// URL (the demo adds its case to that database)")
+def demo(db_path: str) -> None:
+    """Run one enterprise start-up case from the single form to the single delivery."""
+    from onething.cli.demo import run_demo
+    from onething.stores import is_url, open_store
+
+    if not is_url(db_path):
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    store = open_store(db_path)
+    try:
+        run = run_demo(store)
+    finally:
+        store.close()
+    case, delivery = run.case, run.delivery
+    out.print(f"[bold]企业开办一件事[/bold] case [cyan]{case.id}[/cyan] "
+              f"(workflow {case.workflow_id} v{case.workflow_version})")
+    print_timeline(run.history)
+    if delivery is not None:
+        out.print(f"[green]one delivery:[/green] {delivery.kind} by {delivery.method}: "
+                  + ", ".join(delivery.items))
+    for view in run.clocks:
+        due = view.committed_due
+        limit = f"committed due {due.deadline:%Y-%m-%d %H:%M}" if due else "no committed limit"
+        out.print(f"  clock {view.key:<18} {view.status.value:<7} {limit}")
+    where = db_path if is_url(db_path) else f"{Path(db_path).resolve()} (SQLite, WAL, " \
+        "synchronous=FULL)"
+    out.print(f"stored in [bold]{escape(where)}[/bold]")
+
+
+@cli.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@db_option
+def deploy(files: tuple[Path, ...], db: str) -> None:
+    """Prove and deploy workflow FILES into the database (refused if unsound)."""
+    with engine_on(db, create=True) as engine:
+        for file in files:
+            workflow = load_or_exit(file)
+            deployed = engine.deploy(workflow)
+            out.print(f"deployed {deployed.workflow.id} version {deployed.workflow.version} "
+                      f"({workflow.content_hash[:19]})")
+
+
+@cli.command()
+@click.option("--now", help="the moment to fire timers for, with its zone "
+              "(2026-10-08T09:00+08:00; default: now)")
+@click.option("--allow-future", is_flag=True,
+              help="accept a --now later than the real clock (tests and drills only: timers "
+                   "that change a case's path would fire early)")
+@db_option
+@format_option
+def tick(now: str | None, allow_future: bool, db: str, fmt: str) -> None:
+    """Fire every timer that is due (escalations, deemed acceptance, expiries), until none is.
+
+    Exit 0 when every due timer fired, 1 when one failed (each fails on its own; the others
+    fire); a due date on a provisional calendar year is marked.
+    """
+    from onething.workdays.clock import local_text
+
+    when = moment(now, "--now")
+    if when is not None and not allow_future and when > datetime.now(when.tzinfo):
+        raise click.BadParameter(
+            f"{now} is in the future: timers that change a case's path would fire early; "
+            "pass --allow-future for a test or drill", param_hint="--now")
+    with engine_on(db) as engine:
+        handled = engine.tick(when)
+    fired = [f for f in handled if f.fired]
+    failed = [f for f in handled if not f.fired]
+    if fmt == "json":
+        json_out([{"case": f.case_id, "timer": f.timer.name, "step": f.timer.step,
+                    "kind": f.timer.kind, "due": f.timer.due_at, "fired": f.fired,
+                    "provisional": f.provisional, "error": f.error or None}
+                   for f in handled])
+    else:
+        for f in handled:
+            state = "" if f.fired else f"  FAILED: {f.error}"
+            mark = " (provisional)" if f.provisional else ""
+            out.print(f"{f.case_id}  {f.timer.kind:<10} {f.timer.name:<20} "
+                      f"{f.timer.step or '':<20} due {local_text(f.timer.due_at)}{mark}{state}")
+        out.print(f"{len(fired)} timer(s) fired" + (f", {len(failed)} failed" if failed
+                                                     else ""))
+    if failed:
+        sys.exit(EXIT_UNSOUND)
+
+
+@cli.command()
+@click.argument("department")
+@db_option
+@format_option
+def queue(department: str, db: str, fmt: str) -> None:
+    """DEPARTMENT's waiting steps: green-channel cases first, then by due date."""
+    from onething.workdays.clock import local_text
+
+    with engine_on(db) as engine:
+        items = engine.queue(department)
+    if fmt == "json":
+        json_out([as_data(i) for i in items])
+        return
+    table = new_table("case", "step", "priority", "position", "due", "status")
+    for i in items:
+        due = (local_text(i.due) + (" (provisional)" if i.provisional else "")) if i.due else "-"
+        table.add_row(i.case_id, i.step, "green" if i.priority else "", i.position, due,
+                      i.status)
+    out.print(table)
+    out.print(f"{len(items)} waiting")
+
+
+@cli.command()
+@click.option("--interval", type=float, default=1.0, show_default=True,
+              help="seconds between passes when there is nothing to do")
+@click.option("--once", is_flag=True, help="one pass, then exit")
+@click.option("--for", "for_seconds", type=float, help="stop after this many seconds")
+@db_option
+def worker(interval: float, once: bool, for_seconds: float | None, db: str) -> None:
+    """Fire due timers and hand deliveries to their channels, until stopped.
+
+    Run any number of workers on any number of machines against one PostgreSQL database:
+    each claims its work with FOR UPDATE SKIP LOCKED, and every firing is a versioned
+    transaction, so nothing is done twice.
+    """
+    interval = seconds(interval, "--interval") or 1.0
+    for_seconds = seconds(for_seconds, "--for")
+    stop = {"now": False}
+
+    def halt(*_: object) -> None:
+        stop["now"] = True
+
+    signal.signal(signal.SIGTERM, halt)
+    signal.signal(signal.SIGINT, halt)
+    deadline = time.monotonic() + for_seconds if for_seconds else None
+    with engine_on(db) as engine:
+        while not stop["now"]:
+            fired = engine.tick()
+            sent = engine.dispatch()
+            if once or (deadline is not None and time.monotonic() >= deadline):
+                break
+            if not fired and not sent:
+                time.sleep(interval)
+    out.print("worker stopped")
+
+
+@cli.command()
+@click.argument("workflow_id")
+@click.option("--to", "to_version", type=click.IntRange(1, 2 ** 31 - 1), required=True,
+              help="the deployed version to move to")
+@click.option("--from", "from_version", type=click.IntRange(1, 2 ** 31 - 1),
+              help="only cases on this version")
+@click.option("--dry-run", is_flag=True, help="list what would move, change nothing")
+@db_option
+@format_option
+def migrate(workflow_id: str, to_version: int, from_version: int | None, dry_run: bool,
+            db: str, fmt: str) -> None:
+    """Move undelivered cases of WORKFLOW_ID to another version where their position is valid.
+
+    Cases whose configuration is not a valid position of the new version stay where they are
+    and are listed with the reason (exit 1 when any is refused).
+    """
+    with engine_on(db) as engine:
+        result = engine.migrate(workflow_id, to_version, from_version=from_version,
+                                dry_run=dry_run)
+    if fmt == "json":
+        json_out({"moved": list(result.moved),
+                   "refused": [{"case": c, "reason": r} for c, r in result.refused],
+                   "dry_run": dry_run})
+    else:
+        verb = "would move" if dry_run else "moved"
+        out.print(f"{verb} {len(result.moved)} case(s) to version {to_version}")
+        for case_id, reason in result.refused:
+            out.print(f"[yellow]stays: {case_id}: {escape(reason)}[/yellow]")
+    sys.exit(1 if result.refused else 0)
+
+
+@cli.command()
+@click.argument("case_id")
+@click.option("--retention", default="10 years", show_default=True,
+              help="how long personal data is kept after the delivery: N years, months or "
+                   "days (set it to the records office's retention schedule)")
+@click.option("--as", "actor", default="system:retention", show_default=True,
+              help="who erases: system:<job> or supervisor:<name>@<department>")
+@click.option("--now", help="the moment to judge the retention period at, with its zone "
+              "(2026-10-08T09:00+08:00; default: now)")
+@click.option("--key", help="an idempotency key: a retry with it changes nothing")
+@db_option
+@format_option
+def erase(case_id: str, retention: str, actor: str, now: str | None, key: str | None, db: str,
+          fmt: str) -> None:
+    """Erase the personal data of delivered case CASE_ID after its retention period.
+
+    Every form value and material reference is removed; the audit skeleton stays: the case,
+    its workflow and position, its history, its delivery and the materials' hashes. Refused
+    for a case without a delivery or still within its retention period.
+    """
+    from onething.engine._erasure import erase_case
+
+    when = moment(now, "--now")
+    with engine_on(db) as engine:
+        case = erase_case(engine, case_id, actor_of(actor), retention=retention, now=when,
+                          idempotency_key=key)
+        event = next(e for e in reversed(engine.history(case_id)) if e.action == "erased")
+    fields, materials = event.data.get("fields", []), event.data.get("materials", [])
+    if fmt == "json":
+        json_out({"case": case.id, "erased_at": event.at, "fields": fields,
+                   "materials": materials, "retention": event.data.get("retention")})
+        return
+    out.print(f"case {case.id}: personal data erased at {event.at:%Y-%m-%d %H:%M} "
+              f"({len(fields)} field value(s), {len(materials)} material reference(s)); "
+              "kept: history, delivery, material hashes")
