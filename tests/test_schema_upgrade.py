@@ -168,7 +168,7 @@ def test_an_upgrade_runs_once(sqlite_v1: Path) -> None:
 
 def test_a_failed_upgrade_leaves_the_database_as_it_was(sqlite_v1: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from onething.stores import sqlite as module
+    from onething.stores import _sqlite_tables as module
 
     with sqlite3.connect(sqlite_v1) as raw:
         before = raw.execute("SELECT id, state FROM cases ORDER BY id").fetchall()

@@ -359,9 +359,10 @@ def test_postgres_upgrades_an_older_schema(pg_database: str,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     import psycopg
 
-    from onething.stores import postgres
+    from onething.stores import _postgres_tables as postgres
+    from onething.stores.postgres import PostgresStore
 
-    postgres.PostgresStore(pg_database).close()
+    PostgresStore(pg_database).close()
     runs: list[int] = []
 
     def add_note(cur: object) -> None:
@@ -371,8 +372,8 @@ def test_postgres_upgrades_an_older_schema(pg_database: str,
     now = postgres.SCHEMA_VERSION
     monkeypatch.setattr(postgres, "SCHEMA_VERSION", now + 1)
     monkeypatch.setattr(postgres, "UPGRADES", {**postgres.UPGRADES, now: add_note})
-    postgres.PostgresStore(pg_database).close()
-    postgres.PostgresStore(pg_database).close()  # upgraded once only
+    PostgresStore(pg_database).close()
+    PostgresStore(pg_database).close()  # upgraded once only
     assert runs == [1]
     with psycopg.connect(pg_database) as db:
         assert db.execute("SELECT value FROM meta WHERE key = 'schema_version'"

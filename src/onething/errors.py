@@ -43,11 +43,22 @@ error                       refines              raised when
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
-if TYPE_CHECKING:
-    from onething.language.location import Diagnostic
-    from onething.soundness.report import Report
+
+class _Rendered(Protocol):
+    """Anything with a one-line rendering (a located diagnostic, a violation)."""
+
+    def render(self) -> str: ...
+
+
+class _Verdict(Protocol):
+    """The proof's report, as :class:`Unsound` reads it."""
+
+    @property
+    def errors(self) -> Sequence[_Rendered]: ...
+
+    def summary(self) -> str: ...
 
 __all__ = [
     "AbstractionError", "ActionRefused", "AlreadyDelivered", "CalendarError", "CaseEnded",
@@ -156,7 +167,7 @@ class TooManyCells(OnethingError, ValueError):
 class YamlRefused(OnethingError, ValueError):
     """The document is not YAML the loader will read; carries one located diagnostic."""
 
-    def __init__(self, diagnostic: Diagnostic) -> None:
+    def __init__(self, diagnostic: _Rendered) -> None:
         super().__init__(diagnostic.render())
         self.diagnostic = diagnostic
 
@@ -164,7 +175,7 @@ class YamlRefused(OnethingError, ValueError):
 class WorkflowInvalid(OnethingError, ValueError):
     """A workflow with errors; ``diagnostics`` holds every one of them, located."""
 
-    def __init__(self, diagnostics: Iterable[Diagnostic]) -> None:
+    def __init__(self, diagnostics: Iterable[_Rendered]) -> None:
         self.diagnostics = tuple(diagnostics)
         super().__init__("\n".join(d.render() for d in self.diagnostics))
 
@@ -197,7 +208,7 @@ class DeployRefused(OnethingError, ValueError):
 class Unsound(DeployRefused):
     """The workflow is not sound; ``report`` holds the violations and their traces."""
 
-    def __init__(self, report: Report) -> None:
+    def __init__(self, report: _Verdict) -> None:
         self.report = report
         lines = [report.summary(), *(v.render() for v in report.errors)]
         super().__init__("\n".join(lines))

@@ -25,8 +25,8 @@ from onething.net.model import STEP_ROLES, Transition
 from onething.net.semantics import form_guard
 
 if TYPE_CHECKING:
+    from onething.engine._context import EngineContext
     from onething.engine._deployments import Deployed
-    from onething.engine.engine import Engine
 
 #: department outcomes recorded per step, as the outcome they stand for
 OUTCOMES = {"approve": "approve", "approve_on_commitment": "approve", "refuse": "refuse",
@@ -67,7 +67,7 @@ def accept_pick(case: Case) -> Wanted:
     return Wanted("accept", None, "accept:promise" if case.promised else "accept")
 
 
-def net_change(engine: Engine, pick: Pick, actor: Actor,
+def net_change(engine: EngineContext, pick: Pick, actor: Actor,
                payload: Mapping[str, Any]) -> Callable[[Case, Deployed, datetime], Change]:
     """The change an action makes: pick its transition, authorize, fire it, follow clocks."""
     def change(case: Case, deployed: Deployed, now: datetime) -> Change:
@@ -75,7 +75,7 @@ def net_change(engine: Engine, pick: Pick, actor: Actor,
     return change
 
 
-def fire(engine: Engine, case: Case, deployed: Deployed, wanted: Wanted, actor: Actor,
+def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, actor: Actor,
          payload: Mapping[str, Any], now: datetime) -> Change:
     """Fire the transition ``wanted`` means on ``case``; refuse what is not possible now."""
     workflow, compiled = deployed.workflow, deployed.compiled
@@ -138,7 +138,7 @@ def fire(engine: Engine, case: Case, deployed: Deployed, wanted: Wanted, actor: 
     return Change(new, events, delivery)
 
 
-def _record_outcome(engine: Engine, workflow: Workflow, transition: Transition, new: Case,
+def _record_outcome(engine: EngineContext, workflow: Workflow, transition: Transition, new: Case,
                     who: str, reason: str, now: datetime, data: dict[str, Any]) -> None:
     step_id = transition.step
     assert step_id is not None
@@ -157,7 +157,7 @@ def _record_outcome(engine: Engine, workflow: Workflow, transition: Transition, 
         new.produced = tuple(dict.fromkeys([*new.produced, *workflow.step(step_id).produces]))
 
 
-def follow_clocks(engine: Engine, deployed: Deployed, case: Case, new: Case, fired: Fired,
+def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Case, fired: Fired,
                   now: datetime, data: dict[str, Any]) -> None:
     """Start, pause, resume and stop clocks as the action moved the case."""
     new.clocks = dict(case.clocks)  # copy on write: clk.follow copies what it changes
@@ -276,7 +276,7 @@ def _check_commitment(workflow: Workflow, transition: Transition, case: Case) ->
                             "decide with approve (or refuse) after the full review")
 
 
-def commitment_terms(engine: Engine, step: Step, now: datetime) -> dict[str, Any]:
+def commitment_terms(engine: EngineContext, step: Step, now: datetime) -> dict[str, Any]:
     """What an approval on commitment records: pending, and the verify-by date."""
     terms: dict[str, Any] = {"commitment": "pending"}
     within = step.commitment.verify_within if step.commitment else None

@@ -8,16 +8,17 @@ from typing import TYPE_CHECKING
 
 from onething.cases import rules
 from onething.cases.records import Actor, Case
+from onething.engine import _unit
 from onething.engine._actions import ended_message
 from onething.engine._unit import Change, advance, request_key
 from onething.errors import CaseEnded
 
 if TYPE_CHECKING:
+    from onething.engine._context import EngineContext
     from onething.engine._deployments import Deployed
-    from onething.engine.engine import Engine
 
 
-def authorize_agent(engine: Engine, case_id: str, agent_id: str, actor: Actor,
+def authorize_agent(engine: EngineContext, case_id: str, agent_id: str, actor: Actor,
                     idempotency_key: str | None, now: datetime | None) -> Case:
     """Record ``agent_id`` as an agent of the case's applicant."""
     people = engine.people
@@ -32,7 +33,7 @@ def authorize_agent(engine: Engine, case_id: str, agent_id: str, actor: Actor,
         return advance(case, at, ("agent_authorized", who, None, {"agent": agent}),
                        agents=tuple(dict.fromkeys([*case.agents, agent])))
 
-    result = engine.units.run(case_id, change, key=key, now=now,
+    result = _unit.run(engine, case_id, change, key=key, now=now,
                               attempt=("authorize_agent", None, who))
     assert result is not None
     return result

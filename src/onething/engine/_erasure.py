@@ -32,13 +32,14 @@ from typing import TYPE_CHECKING, Any
 from onething.cases import rules
 from onething.cases.records import Actor, Case
 from onething.cases.retention import DEFAULT_RETENTION, Retention
+from onething.engine import _unit
 from onething.engine._unit import Change, advance, request_key
 from onething.errors import ActionRefused, ErasureRefused
 from onething.privacy.masking import personal_logger
 
 if TYPE_CHECKING:
+    from onething.engine._context import EngineContext
     from onething.engine._deployments import Deployed
-    from onething.engine.engine import Engine
 
 log = personal_logger("onething.erasure")
 
@@ -46,7 +47,7 @@ log = personal_logger("onething.erasure")
 ERASERS = rules.ERASERS
 
 
-def erase_case(engine: Engine, case_id: str, actor: Actor, *,
+def erase_case(engine: EngineContext, case_id: str, actor: Actor, *,
                retention: str | Retention | timedelta = DEFAULT_RETENTION,
                now: datetime | None = None, idempotency_key: str | None = None) -> Case:
     """Erase the personal data of delivered case ``case_id`` once ``retention`` has passed
@@ -66,7 +67,7 @@ def erase_case(engine: Engine, case_id: str, actor: Actor, *,
     try:
         rules.authorize_erasure(actor)  # by role alone: before anything is read
     except ActionRefused as refused:
-        engine.units.record_refusal(case_id, "erase", None, who, refused, moment)
+        _unit.record_refusal(engine, case_id, "erase", None, who, refused, moment)
         raise
     delivery = engine.store.delivery(case_id)  # written once, never changed: safe to read first
     forget: list[str] = []
@@ -98,10 +99,10 @@ def erase_case(engine: Engine, case_id: str, actor: Actor, *,
 
     try:
         with engine.batch():  # the case, its requests' snapshots and its event rows together
-            result = engine.units.run(case_id, change, key=key, now=moment)
+            result = _unit.run(engine, case_id, change, key=key, now=moment)
             engine.store.erase_personal(case_id, forget)
     except ActionRefused as refused:  # recorded after the batch, which wrote nothing
-        engine.units.record_refusal(case_id, "erase", None, who, refused, moment)
+        _unit.record_refusal(engine, case_id, "erase", None, who, refused, moment)
         raise
     if result is None:
         return engine.store.load(case_id)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from onething.cases import rules
 from onething.cases.records import SYSTEM, Actor, Case
+from onething.engine import _unit
 from onething.engine._actions import Wanted, ended_message, fire, hint_steps, pending_commitment
 from onething.engine._deployments import Deployed, shipped_data
 from onething.engine._submission import build
@@ -22,7 +23,7 @@ from onething.errors import ActionRefused, CaseEnded, InvalidArgument
 from onething.privacy.masking import mask_text
 
 if TYPE_CHECKING:
-    from onething.engine.engine import Engine
+    from onething.engine._context import EngineContext
 
 #: the longest comment or reason accepted (a rating's comment, a revocation's reason)
 MAX_TEXT = 2_000
@@ -42,13 +43,13 @@ def free_text(text: object, what: str) -> str:
                      if any("\ud800" <= ch <= "\udfff" for ch in text) else text)
 
 
-def _follow_up_deployed(engine: Engine, workflow_id: str, file: str) -> Deployed:
+def _follow_up_deployed(engine: EngineContext, workflow_id: str, file: str) -> Deployed:
     if engine.store.latest_version(workflow_id) is None:
         engine.deploy(shipped_data(file))
     return engine.deployed(workflow_id)
 
 
-def evaluate(engine: Engine, case_id: str, rating: int, actor: Actor, comment: str,
+def evaluate(engine: EngineContext, case_id: str, rating: int, actor: Actor, comment: str,
              idempotency_key: str | None, now: datetime | None) -> Case:
     """好差评: rate a delivered case once; a rating of 1 or 2 opens a rectification case."""
     if isinstance(rating, bool) or not isinstance(rating, int):
@@ -83,14 +84,14 @@ def evaluate(engine: Engine, case_id: str, rating: int, actor: Actor, comment: s
                        follow_ups=case.follow_ups + tuple(c.case.id for c in opened))
         return Change(step.case, step.events, None, opened)
 
-    rated = engine.units.run(case_id, change, key=key, now=now,
+    rated = _unit.run(engine, case_id, change, key=key, now=now,
                              attempt=("evaluate", None, who))
     assert rated is not None
     return engine.store.load(rated.follow_ups[-1]) if rating <= 2 and rated.follow_ups \
         else rated
 
 
-def verify_commitment(engine: Engine, case_id: str, step: str, ok: bool, actor: Actor,
+def verify_commitment(engine: EngineContext, case_id: str, step: str, ok: bool, actor: Actor,
                       reason: str, idempotency_key: str | None,
                       now: datetime | None) -> Case:
     """告知承诺制: confirm a commitment, or revoke it — before the delivery as the item's
@@ -140,7 +141,7 @@ def verify_commitment(engine: Engine, case_id: str, step: str, ok: bool, actor: 
                         follow_ups=case.follow_ups + tuple(c.case.id for c in opened))
         return Change(moved.case, moved.events, None, opened)
 
-    verified = engine.units.run(case_id, change, key=key, now=now,
+    verified = _unit.run(engine, case_id, change, key=key, now=now,
                                 attempt=("verify_commitment", step, who))
     assert verified is not None
     if not ok and verified.ended and verified.follow_ups and \

@@ -14,12 +14,13 @@ import attrs
 
 from onething.cases.forms import check_submission
 from onething.cases.records import SYSTEM, Case
+from onething.engine import _unit
 from onething.engine._unit import Change, advance
 from onething.net.semantics import form_guard, reachable_set
 
 if TYPE_CHECKING:
+    from onething.engine._context import EngineContext
     from onething.engine._deployments import Deployed
-    from onething.engine.engine import Engine
 
 
 @attrs.frozen
@@ -30,7 +31,7 @@ class Migration:
     refused: tuple[tuple[str, str], ...]
 
 
-def migrate(engine: Engine, workflow_id: str, to_version: int, from_version: int | None,
+def migrate(engine: EngineContext, workflow_id: str, to_version: int, from_version: int | None,
             dry_run: bool) -> Migration:
     """Move (or, dry, list) the undelivered cases of ``workflow_id`` to ``to_version``."""
     target = engine.deployed(workflow_id, to_version)
@@ -61,7 +62,7 @@ def migrate(engine: Engine, workflow_id: str, to_version: int, from_version: int
                            workflow_version=workflow.version,
                            content_hash=workflow.content_hash)
 
-        engine.units.run(case_id, change)
+        _unit.run(engine, case_id, change)
         for what, reason in verdict:
             if what == "moved":
                 moved.append(case_id)

@@ -11,13 +11,14 @@ import attrs
 from onething.cases import clocks as clk
 from onething.cases import rules
 from onething.cases.records import Actor
+from onething.engine import _unit
 from onething.engine._actions import pending_commitment
 from onething.errors import NotAuthorized
 from onething.net.model import STEP_ROLES
 from onething.net.semantics import form_guard
 
 if TYPE_CHECKING:
-    from onething.engine.engine import Engine
+    from onething.engine._context import EngineContext
 
 
 @attrs.frozen
@@ -34,7 +35,7 @@ class QueueItem:
     provisional: bool = False
 
 
-def queue(engine: Engine, department: str, now: datetime) -> list[QueueItem]:
+def queue(engine: EngineContext, department: str, now: datetime) -> list[QueueItem]:
     """A department's work: green-channel cases first, then by due date (oldest first)."""
     items = []
     for case_id in engine.store.case_ids():
@@ -57,20 +58,20 @@ def queue(engine: Engine, department: str, now: datetime) -> list[QueueItem]:
     return sorted(items, key=lambda i: (-i.priority, i.due or far, i.case_id))
 
 
-def view(engine: Engine, case_id: str, actor: Actor) -> dict[str, Any]:
+def view(engine: EngineContext, case_id: str, actor: Actor) -> dict[str, Any]:
     """What ``actor`` may see of the case's form and materials; a refusal is recorded."""
     case = engine.store.load(case_id)
     workflow = engine.deployed(case.workflow_id, case.workflow_version).workflow
     try:
         names = rules.visible_names(engine.people, workflow, actor, case)
     except NotAuthorized as refused:
-        engine.units.record_refusal(case_id, "view", None, engine.people.text(actor), refused)
+        _unit.record_refusal(engine, case_id, "view", None, engine.people.text(actor), refused)
         raise
     return {"fields": {k: v for k, v in case.form.items() if k in names},
             "materials": {k: v for k, v in case.materials.items() if k in names}}
 
 
-def possible(engine: Engine, case_id: str) -> list[str]:
+def possible(engine: EngineContext, case_id: str) -> list[str]:
     """What can happen to the case now, as event labels (``approve seal``, ...)."""
     case = engine.store.load(case_id)
     if case.ended:
@@ -81,7 +82,7 @@ def possible(engine: Engine, case_id: str) -> list[str]:
             if t.action != "revoke_commitment" or pending_commitment(case, t.step)]
 
 
-def waiting_on(engine: Engine, case_id: str) -> list[str]:
+def waiting_on(engine: EngineContext, case_id: str) -> list[str]:
     """The steps currently awaiting a department (or the applicant's correction)."""
     case = engine.store.load(case_id)
     compiled = engine.deployed(case.workflow_id, case.workflow_version).compiled
@@ -89,7 +90,7 @@ def waiting_on(engine: Engine, case_id: str) -> list[str]:
             if p.name in case.marking and p.step and p.role in STEP_ROLES]
 
 
-def clocks(engine: Engine, case_id: str, now: datetime) -> list[clk.ClockView]:
+def clocks(engine: EngineContext, case_id: str, now: datetime) -> list[clk.ClockView]:
     """Every clock of the case with its due dates and status (normal/warning/overdue)."""
     case = engine.store.load(case_id)
     policy = engine.deployed(case.workflow_id, case.workflow_version).policy

@@ -12,16 +12,17 @@ from onething.cases import rules
 from onething.cases.forms import check_submission
 from onething.cases.records import Actor, Case, Event, Role
 from onething.cases.timers import plan
+from onething.engine import _unit
 from onething.engine._unit import NewCase, request_key
 from onething.errors import Conflict, InvalidArgument, SubmissionRejected
 from onething.language import conditions as exprs
 
 if TYPE_CHECKING:
+    from onething.engine._context import EngineContext
     from onething.engine._deployments import Deployed
-    from onething.engine.engine import Engine
 
 
-def submit(engine: Engine, workflow_id: str, form: Mapping[str, Any],
+def submit(engine: EngineContext, workflow_id: str, form: Mapping[str, Any],
            materials: Mapping[str, Any] | None, actor: Actor, applicant: str | None,
            version: int | None, idempotency_key: str | None, now: datetime | None) -> Case:
     """Validate the whole form at once and open a case awaiting the window's intake."""
@@ -46,7 +47,7 @@ def submit(engine: Engine, workflow_id: str, form: Mapping[str, Any],
     key = request_key(idempotency_key, "submit", workflow_id, version, form,
                       materials or {}, who, pseudonym)
     if key is not None:
-        first = engine.units.replayed(key)
+        first = _unit.replayed(engine, key)
         if first is not None:
             return first
     deployed = engine.deployed(workflow_id, version)
@@ -60,14 +61,14 @@ def submit(engine: Engine, workflow_id: str, form: Mapping[str, Any],
                             plan(case, deployed.workflow, deployed.policy, engine.calendar,
                                  moment), key)
     except Conflict:
-        first = engine.units.replayed(key) if key is not None else None
+        first = _unit.replayed(engine, key) if key is not None else None
         if first is None:
             raise
         return first
     return case
 
 
-def build(engine: Engine, deployed: Deployed, form: Mapping[str, Any],
+def build(engine: EngineContext, deployed: Deployed, form: Mapping[str, Any],
           materials: Mapping[str, Any] | None, *, who: str, applicant: str,
           agents: tuple[str, ...] = (), now: datetime, origin: str | None = None) -> NewCase:
     """A new case of ``deployed`` with its first event (not yet stored)."""

@@ -12,6 +12,7 @@ from onething.cases import clocks as clk
 from onething.cases import rules
 from onething.cases.records import SYSTEM, Actor, Case
 from onething.cases.timers import Timer, plan
+from onething.engine import _unit
 from onething.engine._actions import TIMER_REASONS, Wanted, ended_message, fire, hint_steps
 from onething.engine._unit import Change, advance, log, request_key
 from onething.errors import ActionRefused, CaseEnded, InvalidArgument
@@ -19,8 +20,8 @@ from onething.privacy.masking import mask_text
 from onething.workdays import Duration, WorkCalendar
 
 if TYPE_CHECKING:
+    from onething.engine._context import EngineContext
     from onething.engine._deployments import Deployed
-    from onething.engine.engine import Engine
 
 
 @attrs.frozen
@@ -56,7 +57,7 @@ def aware(now: datetime | None, what: str = "now") -> datetime | None:
     return now
 
 
-def tick(engine: Engine, now: datetime | None, page: int) -> list[Firing]:
+def tick(engine: EngineContext, now: datetime | None, page: int) -> list[Firing]:
     """Fire every timer due at ``now``, page after page, until none is due; each in its own
     transaction, each failing on its own (reported, the others still fire)."""
     moment = aware(now) or engine.clock.now()
@@ -76,7 +77,7 @@ def tick(engine: Engine, now: datetime | None, page: int) -> list[Firing]:
                 handled.append(firing)
 
 
-def _fire_one(engine: Engine, timer: Timer, now: datetime) -> Firing | None:
+def _fire_one(engine: EngineContext, timer: Timer, now: datetime) -> Firing | None:
     stale: list[tuple[int, list[Timer]]] = []
 
     def change(case: Case, deployed: Deployed, at: datetime) -> Change | None:
@@ -87,7 +88,7 @@ def _fire_one(engine: Engine, timer: Timer, now: datetime) -> Firing | None:
         return _fired(engine, case, deployed, timer, at)
 
     try:
-        case = engine.units.run(timer.case_id, change, now=now)
+        case = _unit.run(engine, timer.case_id, change, now=now)
         if case is None:
             if stale:  # an earlier arming, or a plan the calendar moved: store today's plan
                 engine.store.replan(timer.case_id, *stale[-1])
@@ -101,7 +102,8 @@ def _fire_one(engine: Engine, timer: Timer, now: datetime) -> Firing | None:
     return Firing(timer, case.id)
 
 
-def _fired(engine: Engine, case: Case, deployed: Deployed, timer: Timer, now: datetime) -> Change:
+def _fired(engine: EngineContext, case: Case, deployed: Deployed, timer: Timer,
+           now: datetime) -> Change:
     system = str(SYSTEM)
     if timer.kind == "milestone":
         clocks = dict(case.clocks)
@@ -132,7 +134,7 @@ def _fired(engine: Engine, case: Case, deployed: Deployed, timer: Timer, now: da
     return change
 
 
-def extend(engine: Engine, case_id: str, step: str | None, amount: str | Duration,
+def extend(engine: EngineContext, case_id: str, step: str | None, amount: str | Duration,
            actor: Actor, reason: str, idempotency_key: str | None,
            now: datetime | None) -> Case:
     """Approve an extension of a limit (行政许可法 art. 42)."""
@@ -168,13 +170,13 @@ def extend(engine: Engine, case_id: str, step: str | None, amount: str | Duratio
         return advance(case, at, ("extended", who, step, {"by": str(extra), "reason": reason}),
                        clocks=clocks)
 
-    result = engine.units.run(case_id, change, key=key, now=now,
+    result = _unit.run(engine, case_id, change, key=key, now=now,
                               attempt=("extend", step, who))
     assert result is not None
     return result
 
 
-def record_milestone(engine: Engine, case_id: str, step: str, milestone: str, actor: Actor,
+def record_milestone(engine: EngineContext, case_id: str, step: str, milestone: str, actor: Actor,
                      note: str, idempotency_key: str | None, now: datetime | None) -> Case:
     """A department shows a milestone on its step (green channel: arrange/feedback/...)."""
     note = mask_text(str(note)[:2_000])
@@ -203,13 +205,13 @@ def record_milestone(engine: Engine, case_id: str, step: str, milestone: str, ac
                                   {"milestone": milestone, **({"note": note} if note else {})}),
                        clocks=clocks)
 
-    result = engine.units.run(case_id, change, key=key, now=now,
+    result = _unit.run(engine, case_id, change, key=key, now=now,
                               attempt=("record_milestone", step, who))
     assert result is not None
     return result
 
 
-def refresh_calendar(engine: Engine, calendar: WorkCalendar) -> list[str]:
+def refresh_calendar(engine: EngineContext, calendar: WorkCalendar) -> list[str]:
     """Adopt newer calendar data; recompute open cases' due dates and record the change."""
     old, engine.calendar = engine.calendar, calendar
     changed = []
@@ -217,13 +219,13 @@ def refresh_calendar(engine: Engine, calendar: WorkCalendar) -> list[str]:
         case = engine.store.load(case_id)
         if case.ended or not case.clocks:
             continue
-        if engine.units.run(case_id, lambda c, d, at: _recompute(engine, c, d, old, at)) \
+        if _unit.run(engine, case_id, lambda c, d, at: _recompute(engine, c, d, old, at)) \
                 is not None:
             changed.append(case_id)
     return changed
 
 
-def _recompute(engine: Engine, case: Case, deployed: Deployed, old: WorkCalendar,
+def _recompute(engine: EngineContext, case: Case, deployed: Deployed, old: WorkCalendar,
                now: datetime) -> Change | None:
     if case.ended:
         return None

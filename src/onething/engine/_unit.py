@@ -37,8 +37,8 @@ from onething.errors import (
 from onething.privacy.masking import personal_logger
 
 if TYPE_CHECKING:
+    from onething.engine._context import EngineContext
     from onething.engine._deployments import Deployed
-    from onething.engine.engine import Engine
 
 RETRIES = 5
 #: refused attempts a case's history keeps; later ones are logged (masked), not stored, so
@@ -129,88 +129,84 @@ def _digestible(value: Any, depth: int, seen: set[int]) -> Any:
     return f"{type(value).__name__}:{value!s}" if depth < 64 else "<object>"
 
 
-class UnitOfWork:
-    """Runs changes against the engine's store (one per engine)."""
+def replayed(engine: EngineContext, key: tuple[str, str]) -> Case | None:
+    """The first result of a request already made with this key, or None; refused when
+    the key came with other arguments."""
+    found = engine.store.idempotent(key[0])
+    if found is None:
+        return None
+    if found[0] != key[1]:
+        raise IdempotencyMismatch(
+            "this idempotency key was used for a different request",
+            "use a new key for a new request")
+    return found[1]
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
 
-    def replayed(self, key: tuple[str, str]) -> Case | None:
-        """The first result of a request already made with this key, or None; refused when
-        the key came with other arguments."""
-        found = self._engine.store.idempotent(key[0])
-        if found is None:
+def run(engine: EngineContext, case_id: str, change: ChangeFn, *,
+        key: tuple[str, str] | None = None, now: datetime | None = None,
+        attempt: tuple[str, str | None, str] | None = None) -> Case | None:
+    """Load, change, re-plan timers, commit; retried while another action got there
+    first. With ``key``, a request committed before returns its first result. With
+    ``attempt`` (action, step, actor text), a refusal (not authorized, not possible now,
+    the case ended, done already) is recorded in the case's history before it is
+    raised."""
+    try:
+        return _run(engine, case_id, change, key, now)
+    except ActionRefused as refused:
+        if attempt is not None:
+            record_refusal(engine, case_id, *attempt, refused, now)
+        raise
+
+
+def _run(engine: EngineContext, case_id: str, change: ChangeFn, key: tuple[str, str] | None,
+         now: datetime | None) -> Case | None:
+    store = engine.store
+    for attempt in range(RETRIES):
+        if key is not None:
+            first = replayed(engine, key)
+            if first is not None:
+                return first
+        case = store.load(case_id)
+        deployed = engine.deployed(case.workflow_id, case.workflow_version)
+        moment = now if now is not None else engine.clock.now()
+        outcome = change(case, deployed, moment)
+        if outcome is None:
             return None
-        if found[0] != key[1]:
-            raise IdempotencyMismatch(
-                "this idempotency key was used for a different request",
-                "use a new key for a new request")
-        return found[1]
-
-    def run(self, case_id: str, change: ChangeFn, *, key: tuple[str, str] | None = None,
-            now: datetime | None = None,
-            attempt: tuple[str, str | None, str] | None = None) -> Case | None:
-        """Load, change, re-plan timers, commit; retried while another action got there
-        first. With ``key``, a request committed before returns its first result. With
-        ``attempt`` (action, step, actor text), a refusal (not authorized, not possible now,
-        the case ended, done already) is recorded in the case's history before it is
-        raised."""
+        new = outcome.case
+        if new.workflow_version != case.workflow_version:  # migrated: the new version's
+            deployed = engine.deployed(new.workflow_id, new.workflow_version)
+        timers = plan(new, deployed.workflow, deployed.policy, engine.calendar, moment)
+        delivery = outcome.delivery
+        created = [(c.case, c.events, plan(c.case, c.deployed.workflow, c.deployed.policy,
+                                           engine.calendar, moment))
+                   for c in outcome.created]
         try:
-            return self._run(case_id, change, key, now)
-        except ActionRefused as refused:
-            if attempt is not None:
-                self.record_refusal(case_id, *attempt, refused, now)
-            raise
+            store.commit(new, case.version, outcome.events, delivery, timers,
+                         outbox_for(delivery) if delivery is not None else None, key,
+                         created=created or None)
+        except AlreadyDelivered:
+            raise CaseEnded(f"case {case_id} has been delivered already",
+                            "a case has exactly one delivery") from None
+        except Conflict:
+            if attempt == RETRIES - 1:
+                raise
+            time.sleep(random.uniform(0, 0.002 * 2 ** attempt))  # others got there first
+            continue
+        return new
+    raise Conflict(f"case {case_id} kept changing; try again")  # pragma: no cover
 
-    def _run(self, case_id: str, change: ChangeFn, key: tuple[str, str] | None,
-             now: datetime | None) -> Case | None:
-        engine = self._engine
-        store = engine.store
-        for attempt in range(RETRIES):
-            if key is not None:
-                first = self.replayed(key)
-                if first is not None:
-                    return first
-            case = store.load(case_id)
-            deployed = engine.deployed(case.workflow_id, case.workflow_version)
-            moment = now if now is not None else engine.clock.now()
-            outcome = change(case, deployed, moment)
-            if outcome is None:
-                return None
-            new = outcome.case
-            if new.workflow_version != case.workflow_version:  # migrated: the new version's
-                deployed = engine.deployed(new.workflow_id, new.workflow_version)
-            timers = plan(new, deployed.workflow, deployed.policy, engine.calendar, moment)
-            delivery = outcome.delivery
-            created = [(c.case, c.events, plan(c.case, c.deployed.workflow, c.deployed.policy,
-                                               engine.calendar, moment))
-                       for c in outcome.created]
-            try:
-                store.commit(new, case.version, outcome.events, delivery, timers,
-                             outbox_for(delivery) if delivery is not None else None, key,
-                             created=created or None)
-            except AlreadyDelivered:
-                raise CaseEnded(f"case {case_id} has been delivered already",
-                                "a case has exactly one delivery") from None
-            except Conflict:
-                if attempt == RETRIES - 1:
-                    raise
-                time.sleep(random.uniform(0, 0.002 * 2 ** attempt))  # others got there first
-                continue
-            return new
-        raise Conflict(f"case {case_id} kept changing; try again")  # pragma: no cover
 
-    def record_refusal(self, case_id: str, action: str, step: str | None, actor: str,
-                       refused: ActionRefused, now: datetime | None = None) -> None:
-        """Put a refused attempt in the case's history (it changes nothing else); beyond
-        :data:`REFUSALS_KEPT` per case, only the log says so."""
-        def change(case: Case, deployed: Deployed, at: datetime) -> Change | None:
-            if case.refused >= REFUSALS_KEPT:
-                log.warning("case %s: a refused %s by %s not recorded (the case holds %d "
-                            "refused attempts already)", case_id, action, actor, case.refused)
-                return None
-            return advance(case, at, ("refused_attempt", actor, step,
-                                      {"action": action, "why": refused.message}),
-                           refused=case.refused + 1)
-        with contextlib.suppress(OnethingError):  # the refusal is what the caller must see
-            self._run(case_id, change, None, now)
+def record_refusal(engine: EngineContext, case_id: str, action: str, step: str | None,
+                   actor: str, refused: ActionRefused, now: datetime | None = None) -> None:
+    """Put a refused attempt in the case's history (it changes nothing else); beyond
+    :data:`REFUSALS_KEPT` per case, only the log says so."""
+    def change(case: Case, deployed: Deployed, at: datetime) -> Change | None:
+        if case.refused >= REFUSALS_KEPT:
+            log.warning("case %s: a refused %s by %s not recorded (the case holds %d "
+                        "refused attempts already)", case_id, action, actor, case.refused)
+            return None
+        return advance(case, at, ("refused_attempt", actor, step,
+                                  {"action": action, "why": refused.message}),
+                       refused=case.refused + 1)
+    with contextlib.suppress(OnethingError):  # the refusal is what the caller must see
+        _run(engine, case_id, change, None, now)

@@ -19,7 +19,7 @@ from typing import Any
 from onething.cases import clocks as clk
 from onething.cases.records import SYSTEM, Actor, Case, Delivery, Event, OutboxItem, applicant
 from onething.cases.rules import People
-from onething.engine import _agents, _follow_ups, _migration, _queries, _submission, _time
+from onething.engine import _agents, _follow_ups, _migration, _queries, _submission, _time, _unit
 from onething.engine._actions import Wanted, accept_pick, fixed, net_change
 from onething.engine._deployments import Deployed, deployed_of, shipped_data
 from onething.engine._erasure import DEFAULT_RETENTION, Retention, erase_case
@@ -27,7 +27,7 @@ from onething.engine._migration import Migration
 from onething.engine._outbox import Channel, dispatch
 from onething.engine._queries import QueueItem
 from onething.engine._time import Firing, aware
-from onething.engine._unit import UnitOfWork, request_key
+from onething.engine._unit import request_key
 from onething.errors import DeployRefused, InvalidArgument, UnknownWorkflow, Unsound
 from onething.language.load import parse, read
 from onething.language.model import Workflow
@@ -59,7 +59,6 @@ class Engine:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.calendar = calendar if calendar is not None else WorkCalendar()
         self.new_id: Callable[[], str] = new_id or _new_id
-        self.units = UnitOfWork(self)
         self._pseudonyms = pseudonyms
         self._people: People | None = None
         self._deployed: dict[tuple[str, int], Deployed] = {}
@@ -211,7 +210,7 @@ class Engine:
             payload["reason"] = _follow_ups.free_text(reason, "a reason")
         who = self.people.text(actor)
         key = request_key(idempotency_key, action, step, case_id, who, payload)
-        result = self.units.run(case_id, net_change(self, pick, actor, payload), key=key,
+        result = _unit.run(self, case_id, net_change(self, pick, actor, payload), key=key,
                                 now=aware(now), attempt=(action, step, who))
         assert result is not None
         return result

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from onething.errors import StoreBusy, StoreCorrupt, StoreUnavailable
+from onething.stores.base import redacted
 
 if TYPE_CHECKING:
     from onething.stores.base import Store
@@ -60,12 +61,3 @@ def open_store(target: str | Path, *, synchronous: str = "FULL", create: bool = 
     if text == ":memory:":
         return SqliteStore(":memory:")
     return SqliteStore(target, synchronous=synchronous, create=create)
-
-
-def redacted(url: str) -> str:
-    """The URL without its password (for messages)."""
-    scheme, _, rest = url.partition("://")
-    credentials, at, host = rest.rpartition("@")
-    if not at or ":" not in credentials:
-        return url
-    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"

@@ -6,7 +6,7 @@ Schema 1 -> 2 (issue 12, "nothing leaked"):
 * idempotency keys are kept as their SHA-256 digest (``sha256:<hex>``), never as given;
 * actor texts of applicants and agents become pseudonyms. The upgrade cannot know the host's
   pseudonym key, so it records an unkeyed one (``legacy.<hash of the id>``); the engine
-  recognises an applicant against it (:func:`onething.cases.rules.legacy_pseudonym`);
+  recognises an applicant against it (:func:`onething.privacy.pseudonyms.legacy_pseudonym`);
 * every case records its applicant (the actor that submitted it, when that was an applicant)
   and its agents the same way;
 * identity and phone numbers in any other actor text or event data are masked.
@@ -15,7 +15,7 @@ Schema 1 -> 2 (issue 12, "nothing leaked"):
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, Protocol
 
 from onething.privacy.masking import mask_text
 from onething.privacy.pseudonyms import legacy_pseudonym
@@ -63,3 +63,45 @@ def _masked(value: Any) -> Any:
     if isinstance(value, list):
         return [_masked(v) for v in value]
     return value
+
+
+class Rows(Protocol):
+    """The few things an upgrade step needs from a database, inside its transaction (SQL with
+    ``?`` placeholders; JSON columns read and written the database's way)."""
+
+    def all(self, sql: str) -> list[tuple[Any, ...]]:
+        """Every row ``sql`` selects."""
+        ...
+
+    def run(self, sql: str, params: tuple[Any, ...]) -> None:
+        """Execute ``sql`` with ``params``."""
+        ...
+
+    def read_json(self, value: Any) -> Any:
+        """A JSON column's value as Python data."""
+        ...
+
+    def write_json(self, value: Any) -> Any:
+        """Python data as a JSON column's value."""
+        ...
+
+
+def upgrade_1(rows: Rows) -> None:
+    """Schema 1 -> 2 (see the module docstring)."""
+    submitted = dict(rows.all("SELECT case_id, actor FROM events "
+                              "WHERE seq = 1 AND action = 'submit'"))
+    for case_id, state in rows.all("SELECT id, state FROM cases"):
+        new = case_state(rows.read_json(state), submitted.get(case_id))
+        rows.run("UPDATE cases SET state = ? WHERE id = ?", (rows.write_json(new), case_id))
+    for key, case_id, snapshot in rows.all("SELECT key, case_id, snapshot FROM idempotency"):
+        data = rows.read_json(snapshot)
+        data.update(case_state(data, submitted.get(case_id)))
+        rows.run("UPDATE idempotency SET key = ?, snapshot = ? WHERE key = ?",
+                 (key_digest(key), rows.write_json(data), key))
+    for case_id, seq, action, actor, data in rows.all(
+            "SELECT case_id, seq, action, actor, data FROM events"):
+        rows.run("UPDATE events SET actor = ?, data = ? WHERE case_id = ? AND seq = ?",
+                 (actor_text(actor), rows.write_json(event_data(action, rows.read_json(data))),
+                  case_id, seq))
+    for item_id, error in rows.all("SELECT id, last_error FROM outbox"):
+        rows.run("UPDATE outbox SET last_error = ? WHERE id = ?", (mask_text(error), item_id))

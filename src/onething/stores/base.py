@@ -12,7 +12,7 @@ from typing import Any, Protocol, TypeVar
 
 from onething.cases.records import Case, Delivery, Event, OutboxItem
 from onething.cases.timers import Timer
-from onething.errors import StoreBusy
+from onething.errors import StoreBusy, StoreCorrupt
 
 #: a case opened by a commit, with its first events and timers (a follow-up case)
 Created = tuple[Case, list[Event], list[Timer]]
@@ -162,3 +162,40 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+
+
+def redacted(url: str) -> str:
+    """The URL without its password (for messages)."""
+    scheme, _, rest = url.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at or ":" not in credentials:
+        return url
+    return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+
+
+def decoded(what: str, decode: Callable[[], _T]) -> _T:
+    """``decode()``, or :class:`StoreCorrupt` naming the record when a stored row does not
+    decode (a damaged or hand-edited database)."""
+    try:
+        return decode()
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise StoreCorrupt(f"the stored record of {what} does not decode "
+                           f"({type(exc).__name__}); restore the database from a backup") \
+            from None
+
+
+#: the columns of a timer row and of an outbox row, in the order the stores read them
+TIMER_COLUMNS = "id, case_id, due_at, kind, name, step, data"
+OUTBOX_COLUMNS = ("id, delivery_id, case_id, channel, payload, status, attempts, "
+                  "next_attempt_at, last_error, result")
+
+
+def timer_of(row: tuple[Any, ...], due_at: Any, data: Any) -> Timer:
+    """A timer from its row (``TIMER_COLUMNS``), its due time and data already decoded."""
+    return Timer(row[0], row[1], due_at, row[3], row[4], row[5], data)
+
+
+def outbox_item_of(row: tuple[Any, ...], payload: Any, next_attempt_at: Any) -> OutboxItem:
+    """An outbox item from its row (``OUTBOX_COLUMNS``), payload and time already decoded."""
+    return OutboxItem(row[0], row[1], row[2], row[3], payload, row[5], row[6], next_attempt_at,
+                      row[8], row[9])

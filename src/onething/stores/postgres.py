@@ -34,19 +34,16 @@ calendar's zone, Asia/Shanghai (the same instants; a naive time is taken as Shan
 
 from __future__ import annotations
 
-import functools
-import json
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict
-from psycopg.types.json import Json
 
 from onething.cases.records import Case, Delivery, Event, OutboxItem, case_from_json, case_to_json
 from onething.cases.timers import Timer
@@ -55,16 +52,30 @@ from onething.errors import (
     Conflict,
     DeployRefused,
     StoreBusy,
-    StoreCorrupt,
     StoreUnavailable,
     UnknownCase,
 )
-from onething.privacy.masking import mask_text
-from onething.stores import _upgrades
-from onething.stores.base import Created, retried, retry_busy
-
-#: the version of the tables this release writes; older databases are upgraded when opened
-SCHEMA_VERSION = 2
+from onething.stores._postgres_tables import (
+    insert_case,
+    insert_events,
+    json_value,
+    moment_value,
+    outbox_item,
+    prepare,
+    qualified,
+    remember,
+    replace_timers,
+    timer_row,
+)
+from onething.stores.base import (
+    OUTBOX_COLUMNS,
+    TIMER_COLUMNS,
+    Created,
+    decoded,
+    redacted,
+    retried,
+    retry_busy,
+)
 
 _T = TypeVar("_T")
 
@@ -82,51 +93,6 @@ TIME_ZONE = "Asia/Shanghai"
 
 #: How long a timer returned by :meth:`PostgresStore.due_timers` stays claimed by default.
 TIMER_LEASE_SECONDS = 30.0
-
-# pg_advisory_xact_lock key serializing schema creation and upgrades ("onething" in ASCII).
-_SCHEMA_LOCK = 0x6F6E657468696E67
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS definitions (
-    workflow_id TEXT NOT NULL, version INTEGER NOT NULL, content_hash TEXT NOT NULL,
-    text TEXT NOT NULL, deployed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
-    PRIMARY KEY (workflow_id, version));
-CREATE TABLE IF NOT EXISTS cases (
-    id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, workflow_version INTEGER NOT NULL,
-    content_hash TEXT NOT NULL, version INTEGER NOT NULL, state JSON NOT NULL,
-    created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL,
-    ended BOOLEAN NOT NULL DEFAULT false,
-    position BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE);
-CREATE TABLE IF NOT EXISTS events (
-    case_id TEXT NOT NULL REFERENCES cases(id), seq INTEGER NOT NULL, at TIMESTAMPTZ NOT NULL,
-    action TEXT NOT NULL, actor TEXT NOT NULL, step TEXT, data JSON NOT NULL,
-    PRIMARY KEY (case_id, seq));
-CREATE TABLE IF NOT EXISTS timers (
-    id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id),
-    due_at TIMESTAMPTZ NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, step TEXT,
-    data JSON NOT NULL, claimed_until TIMESTAMPTZ);
-CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at);
-CREATE INDEX IF NOT EXISTS timers_case ON timers (case_id);
-CREATE TABLE IF NOT EXISTS idempotency (
-    key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, case_id TEXT NOT NULL,
-    snapshot JSON NOT NULL, created_at TIMESTAMPTZ NOT NULL);
-CREATE TABLE IF NOT EXISTS deliveries (
-    id TEXT PRIMARY KEY, case_id TEXT NOT NULL UNIQUE REFERENCES cases(id),
-    kind TEXT NOT NULL, at TIMESTAMPTZ NOT NULL, method TEXT, items JSON NOT NULL,
-    notice JSON NOT NULL);
-CREATE TABLE IF NOT EXISTS outbox (
-    id TEXT PRIMARY KEY, delivery_id TEXT NOT NULL REFERENCES deliveries(id),
-    case_id TEXT NOT NULL, channel TEXT NOT NULL, payload JSON NOT NULL,
-    status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
-    next_attempt_at TIMESTAMPTZ NOT NULL, claimed_until TIMESTAMPTZ,
-    last_error TEXT NOT NULL DEFAULT '', result TEXT NOT NULL DEFAULT '');
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
-"""
-
-
-_TIMER_COLUMNS = "id, case_id, due_at, kind, name, step, data"
-_OUTBOX_COLUMNS = ("id, delivery_id, case_id, channel, payload, status, attempts, "
-                   "next_attempt_at, last_error, result")
 
 
 class PostgresStore:
@@ -152,7 +118,7 @@ class PostgresStore:
         self._create = create
         self._conn = self._connect()
         try:
-            self._retrying(self._prepare_schema)
+            self._retrying(self._prepare)
         except BaseException:
             self._conn.close()
             raise
@@ -160,8 +126,6 @@ class PostgresStore:
     # -- connection ----------------------------------------------------------------------------
 
     def _connect(self) -> psycopg.Connection[Any]:
-        from onething.stores import redacted
-
         try:
             given = conninfo_to_dict(self.conninfo)
         except psycopg.ProgrammingError as exc:
@@ -227,47 +191,9 @@ class PostgresStore:
             self._conn = self._connect()
         return self._conn
 
-    def _prepare_schema(self) -> None:
+    def _prepare(self) -> None:
         with self._tx() as cur:
-            cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-            cur.execute("SELECT to_regclass('meta') IS NOT NULL, "
-                        "to_regclass('cases') IS NOT NULL")
-            has_meta, has_cases = cur.fetchone()
-            row = None
-            if has_meta:
-                cur.execute("SELECT value FROM meta WHERE key = 'schema_version'")
-                row = cur.fetchone()
-            if row is None:
-                if has_cases:
-                    raise StoreCorrupt(
-                        f"{self._where()} holds another program's tables (a 'cases' table "
-                        "but no onething schema version); give onething a database or "
-                        "schema of its own")
-                if not self._create:
-                    raise StoreUnavailable(
-                        f"{self._where()} holds no onething tables yet; check the URL, or "
-                        "create them by deploying a workflow (onething deploy FILE --db URL)")
-                cur.execute("CREATE TABLE IF NOT EXISTS meta "
-                            "(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-                cur.execute(SCHEMA)
-                cur.execute("INSERT INTO meta VALUES ('schema_version', %s)",
-                            (str(SCHEMA_VERSION),))
-                return
-            try:
-                found = int(row[0])
-            except ValueError:
-                raise StoreCorrupt(f"{self._where()} has a damaged schema version") from None
-            if found > SCHEMA_VERSION:
-                raise StoreCorrupt(
-                    f"{self._where()} was written by a newer onething (schema {found}); "
-                    f"this release reads schema {SCHEMA_VERSION}: upgrade onething"
-                )
-            for version in range(found, SCHEMA_VERSION):
-                UPGRADES[version](cur)
-            if found < SCHEMA_VERSION:
-                cur.execute(SCHEMA)
-                cur.execute("UPDATE meta SET value = %s WHERE key = 'schema_version'",
-                            (str(SCHEMA_VERSION),))
+            prepare(cur, self._where(), self._create)
 
     def close(self) -> None:
         with self._lock:
@@ -318,9 +244,9 @@ class PostgresStore:
     def create(self, case: Case, events: list[Event], timers: list[Timer] | None = None,
                idempotency: tuple[str, str] | None = None) -> None:
         with self._tx() as cur:
-            _insert_case(cur, case, events, timers or [])
+            insert_case(cur, case, events, timers or [])
             if idempotency is not None:
-                _remember(cur, case, idempotency)
+                remember(cur, case, idempotency)
 
     @retried
     def load(self, case_id: str) -> Case:
@@ -331,7 +257,7 @@ class PostgresStore:
             row = cur.fetchone()
         if row is None:
             raise UnknownCase(case_id)
-        return _decoded(case_id, lambda: case_from_json({
+        return decoded(case_id, lambda: case_from_json({
             **row[5], "id": row[0], "workflow_id": row[1], "workflow_version": row[2],
             "content_hash": row[3], "version": row[4], "created_at": row[6].isoformat(),
             "updated_at": row[7].isoformat()}))
@@ -344,11 +270,11 @@ class PostgresStore:
                created: Sequence[Created] | None = None) -> None:
         with self._tx() as cur:
             for new_case, new_events, new_timers in created or ():
-                _insert_case(cur, new_case, new_events, new_timers)
+                insert_case(cur, new_case, new_events, new_timers)
             cur.execute(
                 "UPDATE cases SET version = %s, state = %s, updated_at = %s, ended = %s, "
                 "workflow_version = %s, content_hash = %s WHERE id = %s AND version = %s",
-                (case.version, _json(case.state()), _moment(case.updated_at), case.ended,
+                (case.version, json_value(case.state()), moment_value(case.updated_at), case.ended,
                  case.workflow_version, case.content_hash, case.id, expected_version),
             )
             if cur.rowcount != 1:
@@ -356,29 +282,31 @@ class PostgresStore:
                 if cur.fetchone() is None:
                     raise UnknownCase(case.id)
                 raise Conflict(f"case {case.id} changed since version {expected_version}")
-            _insert_events(cur, case.id, events)
+            insert_events(cur, case.id, events)
             if delivery is not None:
                 try:
                     cur.execute(
                         "INSERT INTO deliveries (id, case_id, kind, at, method, items, notice) "
                         "VALUES (%s, %s, %s, %s, %s, %s, %s)",
                         (delivery.id, delivery.case_id, delivery.kind, delivery.at,
-                         delivery.method, _json(list(delivery.items)), _json(delivery.notice)),
+                         delivery.method, json_value(list(delivery.items)),
+                         json_value(delivery.notice)),
                     )
                 except pg_errors.UniqueViolation:
                     raise AlreadyDelivered(f"case {case.id} already has a delivery") from None
             if timers is not None:
-                _replace_timers(cur, case.id, timers)
+                replace_timers(cur, case.id, timers)
             if outbox:
                 cur.executemany(
                     "INSERT INTO outbox (id, delivery_id, case_id, channel, payload, status, "
                     "attempts, next_attempt_at) VALUES (%s, %s, %s, %s, %s, 'pending', 0, %s)",
                     [(item.id, item.delivery_id, item.case_id, item.channel,
-                      _json(item.payload), _moment(item.next_attempt_at or case.updated_at))
+                      json_value(item.payload),
+                      moment_value(item.next_attempt_at or case.updated_at))
                      for item in outbox],
                 )
             if idempotency is not None:
-                _remember(cur, case, idempotency)
+                remember(cur, case, idempotency)
 
     @retried
     def idempotent(self, key: str) -> tuple[str, Case] | None:
@@ -387,7 +315,7 @@ class PostgresStore:
             row = cur.fetchone()
         if row is None:
             return None
-        return row[0], _decoded("(an idempotency snapshot)", lambda: case_from_json(row[1]))
+        return row[0], decoded("(an idempotency snapshot)", lambda: case_from_json(row[1]))
 
     @retried
     def erase_personal(self, case_id: str, forget: Sequence[str] = ()) -> int:
@@ -398,7 +326,7 @@ class PostgresStore:
             for key, snapshot in rows:
                 erased = case_from_json(snapshot).without_personal_data()
                 cur.execute("UPDATE idempotency SET snapshot = %s WHERE key = %s",
-                            (_json(case_to_json(erased)), key))
+                            (json_value(case_to_json(erased)), key))
             for text in (t for t in forget if t):
                 cur.execute("UPDATE events SET actor = replace(actor, %(t)s, 'erased'), "
                             "data = replace(data::text, %(t)s, 'erased')::json "
@@ -422,7 +350,7 @@ class PostgresStore:
             row = cur.fetchone()
             if row is None or row[0] != version:
                 return False
-            _replace_timers(cur, case_id, timers)
+            replace_timers(cur, case_id, timers)
             return True
 
     @retried
@@ -445,7 +373,7 @@ class PostgresStore:
             row = cur.fetchone()
         if row is None:
             return None
-        return _decoded(case_id, lambda: Delivery(row[0], row[1], row[2], row[3], row[4],
+        return decoded(case_id, lambda: Delivery(row[0], row[1], row[2], row[3], row[4],
                                                   tuple(row[5]), row[6]))
 
     @retried
@@ -459,9 +387,9 @@ class PostgresStore:
     @retried
     def due_timers(self, now: datetime, limit: int = 100) -> list[Timer]:
         with self._tx() as cur:
-            cur.execute(f"SELECT {_TIMER_COLUMNS} FROM timers WHERE due_at <= %s "
+            cur.execute(f"SELECT {TIMER_COLUMNS} FROM timers WHERE due_at <= %s "
                         'ORDER BY due_at, id COLLATE "C" LIMIT %s', (now, limit))
-            return [_timer(r) for r in cur.fetchall()]
+            return [timer_row(r) for r in cur.fetchall()]
 
     @retried
     def claim_timers(self, now: datetime, limit: int = 100,
@@ -477,18 +405,18 @@ class PostgresStore:
                 "AND (claimed_until IS NULL OR claimed_until <= %(now)s) "
                 'ORDER BY due_at, id COLLATE "C" LIMIT %(limit)s FOR UPDATE SKIP LOCKED) '
                 "UPDATE timers SET claimed_until = %(until)s FROM due WHERE timers.id = due.id "
-                f"RETURNING {_qualified('timers', _TIMER_COLUMNS)}",
+                f"RETURNING {qualified('timers', TIMER_COLUMNS)}",
                 {"now": now, "until": until, "limit": limit},
             )
             rows = cur.fetchall()
-        return sorted((_timer(r) for r in rows), key=lambda t: (t.due_at, t.id))
+        return sorted((timer_row(r) for r in rows), key=lambda t: (t.due_at, t.id))
 
     @retried
     def timers(self, case_id: str) -> list[Timer]:
         with self._tx() as cur:
-            cur.execute(f"SELECT {_TIMER_COLUMNS} FROM timers WHERE case_id = %s "
+            cur.execute(f"SELECT {TIMER_COLUMNS} FROM timers WHERE case_id = %s "
                         'ORDER BY due_at, id COLLATE "C"', (case_id,))
-            return [_timer(r) for r in cur.fetchall()]
+            return [timer_row(r) for r in cur.fetchall()]
 
     # -- outbox --------------------------------------------------------------------------------
 
@@ -504,11 +432,11 @@ class PostgresStore:
                 'ORDER BY next_attempt_at, id COLLATE "C" LIMIT %(limit)s '
                 "FOR UPDATE SKIP LOCKED) "
                 "UPDATE outbox SET claimed_until = %(until)s FROM due WHERE outbox.id = due.id "
-                f"RETURNING {_qualified('outbox', _OUTBOX_COLUMNS)}",
+                f"RETURNING {qualified('outbox', OUTBOX_COLUMNS)}",
                 {"now": now, "until": until, "limit": limit},
             )
             rows = cur.fetchall()
-        return sorted((_outbox_item(r) for r in rows), key=lambda i: (i.next_attempt_at, i.id))
+        return sorted((outbox_item(r) for r in rows), key=lambda i: (i.next_attempt_at, i.id))
 
     @retried
     def finish_outbox(self, item_id: str, *, sent: bool, error: str = "", result: str = "",
@@ -523,135 +451,14 @@ class PostgresStore:
                     "claimed_until = NULL, last_error = %s, "
                     "next_attempt_at = COALESCE(%s, next_attempt_at) WHERE id = %s",
                     ("pending" if retry_at is not None else "failed", error,
-                     _moment(retry_at) if retry_at is not None else None, item_id),
+                     moment_value(retry_at) if retry_at is not None else None, item_id),
                 )
 
     @retried
     def outbox(self, case_id: str) -> list[OutboxItem]:
         with self._tx() as cur:
-            cur.execute(f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE case_id = %s "
+            cur.execute(f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE case_id = %s "
                         'ORDER BY id COLLATE "C"', (case_id,))
-            return [_outbox_item(r) for r in cur.fetchall()]
+            return [outbox_item(r) for r in cur.fetchall()]
 
 
-# -- rows ----------------------------------------------------------------------------------------
-
-_dumps = functools.partial(json.dumps, ensure_ascii=False)
-_dumps_lenient = functools.partial(json.dumps, ensure_ascii=False, default=str)
-
-
-def _json(value: Any) -> Json:
-    return Json(value, dumps=_dumps)
-
-
-def _moment(value: datetime | None) -> datetime:
-    """A time to store (now when missing, as the SQLite store does)."""
-    return value if value is not None else datetime.now(UTC)
-
-
-def _qualified(table: str, columns: str) -> str:
-    return ", ".join(f"{table}.{c.strip()}" for c in columns.split(","))
-
-
-def _insert_events(cur: psycopg.Cursor[Any], case_id: str, events: list[Event]) -> None:
-    if events:
-        cur.executemany(
-            "INSERT INTO events (case_id, seq, at, action, actor, step, data) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            [(case_id, e.seq, _moment(e.at), e.action, e.actor, e.step,
-              Json(e.data, dumps=_dumps_lenient)) for e in events],
-        )
-
-
-def _replace_timers(cur: psycopg.Cursor[Any], case_id: str, timers: list[Timer]) -> None:
-    cur.execute("DELETE FROM timers WHERE case_id = %s RETURNING id, claimed_until", (case_id,))
-    _insert_timers(cur, timers, {r[0]: r[1] for r in cur.fetchall()})
-
-
-def _insert_timers(cur: psycopg.Cursor[Any], timers: list[Timer],
-                   claims: dict[str, datetime | None]) -> None:
-    if timers:
-        cur.executemany(
-            f"INSERT INTO timers ({_TIMER_COLUMNS}, claimed_until) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            [(t.id, t.case_id, t.due_at, t.kind, t.name, t.step, _json(t.data),
-              claims.get(t.id)) for t in timers],
-        )
-
-
-def _insert_case(cur: psycopg.Cursor[Any], case: Case, events: list[Event],
-                 timers: list[Timer]) -> None:
-    try:
-        cur.execute(
-            "INSERT INTO cases (id, workflow_id, workflow_version, content_hash, "
-            "version, state, created_at, updated_at, ended) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (case.id, case.workflow_id, case.workflow_version, case.content_hash,
-             case.version, _json(case.state()), _moment(case.created_at),
-             _moment(case.updated_at), case.ended),
-        )
-    except pg_errors.UniqueViolation:
-        raise Conflict(f"a case with id {case.id!r} exists already") from None
-    _insert_events(cur, case.id, events)
-    _insert_timers(cur, timers, {})  # a new case has none to replace
-
-
-def _remember(cur: psycopg.Cursor[Any], case: Case, idempotency: tuple[str, str]) -> None:
-    key, fingerprint = idempotency
-    try:
-        cur.execute(
-            "INSERT INTO idempotency (key, fingerprint, case_id, snapshot, created_at) "
-            "VALUES (%s, %s, %s, %s, %s)",
-            (key, fingerprint, case.id, _json(case_to_json(case)), _moment(case.updated_at)),
-        )
-    except pg_errors.UniqueViolation:
-        raise Conflict("this idempotency key has been used already") from None
-
-
-def _decoded(what: str, decode: Callable[[], _T]) -> _T:
-    """``decode()``, or :class:`StoreCorrupt` naming the record when a stored row does not
-    decode (a damaged or hand-edited database)."""
-    try:
-        return decode()
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise StoreCorrupt(f"the stored record of {what} does not decode "
-                           f"({type(exc).__name__}); restore the database from a backup") \
-            from None
-
-
-def _upgrade_1(cur: psycopg.Cursor[Any]) -> None:
-    """Schema 1 -> 2: keys as digests, people as pseudonyms (see stores/_upgrades.py)."""
-    cur.execute("SELECT case_id, actor FROM events WHERE seq = 1 AND action = 'submit'")
-    submitted = dict(cur.fetchall())
-    cur.execute("SELECT id, state FROM cases")
-    for case_id, state in cur.fetchall():
-        cur.execute("UPDATE cases SET state = %s WHERE id = %s",
-                    (_json(_upgrades.case_state(state, submitted.get(case_id))), case_id))
-    cur.execute("SELECT key, case_id, snapshot FROM idempotency")
-    for key, case_id, snapshot in cur.fetchall():
-        snapshot.update(_upgrades.case_state(snapshot, submitted.get(case_id)))
-        cur.execute("UPDATE idempotency SET key = %s, snapshot = %s WHERE key = %s",
-                    (_upgrades.key_digest(key), _json(snapshot), key))
-    cur.execute("SELECT case_id, seq, action, actor, data FROM events")
-    for case_id, seq, action, actor, data in cur.fetchall():
-        cur.execute("UPDATE events SET actor = %s, data = %s WHERE case_id = %s AND seq = %s",
-                    (_upgrades.actor_text(actor),
-                     Json(_upgrades.event_data(action, data), dumps=_dumps_lenient),
-                     case_id, seq))
-    cur.execute("SELECT id, last_error FROM outbox")
-    for item_id, error in cur.fetchall():
-        cur.execute("UPDATE outbox SET last_error = %s WHERE id = %s",
-                    (mask_text(error), item_id))
-
-
-#: ``UPGRADES[n]`` upgrades an open transaction from schema ``n`` to ``n + 1``
-UPGRADES: dict[int, Callable[[psycopg.Cursor[Any]], Any]] = {1: _upgrade_1}
-
-
-def _timer(row: tuple[Any, ...]) -> Timer:
-    return Timer(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
-
-
-def _outbox_item(row: tuple[Any, ...]) -> OutboxItem:
-    return OutboxItem(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
-                      row[9])

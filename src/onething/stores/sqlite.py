@@ -14,15 +14,14 @@ a caller as :class:`sqlite3.OperationalError`.
 from __future__ import annotations
 
 import json
-import os
 import secrets
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from onething.cases.records import Case, Delivery, Event, OutboxItem, case_from_json, case_to_json
 from onething.cases.timers import Timer
@@ -34,47 +33,21 @@ from onething.errors import (
     StoreUnavailable,
     UnknownCase,
 )
-from onething.privacy.masking import mask_text
-from onething.stores import _upgrades
-from onething.stores.base import BUSY_RETRIES, Created, retried, retry_busy
-
-#: the version of the tables this release writes; older databases are upgraded when opened
-SCHEMA_VERSION = 2
+from onething.stores._sqlite_tables import (
+    check_path,
+    is_busy,
+    iso_text,
+    json_text,
+    json_text_any,
+    now_text,
+    outbox_item,
+    prepare,
+    timer_row,
+    utc_text,
+)
+from onething.stores.base import BUSY_RETRIES, OUTBOX_COLUMNS, Created, decoded, retried, retry_busy
 
 _T = TypeVar("_T")
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS definitions (
-    workflow_id TEXT NOT NULL, version INTEGER NOT NULL, content_hash TEXT NOT NULL,
-    text TEXT NOT NULL, deployed_at TEXT NOT NULL, PRIMARY KEY (workflow_id, version));
-CREATE TABLE IF NOT EXISTS cases (
-    id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, workflow_version INTEGER NOT NULL,
-    content_hash TEXT NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL,
-    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, ended INTEGER NOT NULL DEFAULT 0);
-CREATE TABLE IF NOT EXISTS events (
-    case_id TEXT NOT NULL REFERENCES cases(id), seq INTEGER NOT NULL, at TEXT NOT NULL,
-    action TEXT NOT NULL, actor TEXT NOT NULL, step TEXT, data TEXT NOT NULL,
-    PRIMARY KEY (case_id, seq));
-CREATE TABLE IF NOT EXISTS timers (
-    id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id), due_at TEXT NOT NULL,
-    kind TEXT NOT NULL, name TEXT NOT NULL, step TEXT, data TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at);
-CREATE INDEX IF NOT EXISTS timers_case ON timers (case_id);
-CREATE TABLE IF NOT EXISTS idempotency (
-    key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, case_id TEXT NOT NULL,
-    snapshot TEXT NOT NULL, created_at TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS outbox (
-    id TEXT PRIMARY KEY, delivery_id TEXT NOT NULL REFERENCES deliveries(id),
-    case_id TEXT NOT NULL, channel TEXT NOT NULL, payload TEXT NOT NULL,
-    status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT NOT NULL,
-    claimed_until TEXT, last_error TEXT NOT NULL DEFAULT '', result TEXT NOT NULL DEFAULT '');
-CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
-CREATE TABLE IF NOT EXISTS deliveries (
-    id TEXT PRIMARY KEY, case_id TEXT NOT NULL UNIQUE REFERENCES cases(id),
-    kind TEXT NOT NULL, at TEXT NOT NULL, method TEXT, items TEXT NOT NULL,
-    notice TEXT NOT NULL);
-"""
 
 
 class SqliteStore:
@@ -93,7 +66,7 @@ class SqliteStore:
         if busy_timeout_ms < 0 or retries < 0:
             raise ValueError("busy_timeout_ms and retries must not be negative")
         self.path = str(path)
-        _check_path(self.path, create)
+        check_path(self.path, create)
         self.busy_timeout_ms = int(busy_timeout_ms)
         self.retries = int(retries)
         self._lock = threading.RLock()
@@ -123,31 +96,7 @@ class SqliteStore:
         self._db.execute(f"PRAGMA synchronous = {synchronous}")
         self._db.execute("PRAGMA foreign_keys = ON")
         with self._write() as db:
-            tables = {r[0] for r in db.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table'")}
-            found = None
-            if "meta" in tables:
-                row = db.execute(
-                    "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
-                found = _schema_number(row[0], self.path) if row else None
-            if found is None and tables:
-                raise StoreCorrupt(
-                    f"{self.path} is an SQLite database of another program (it has tables "
-                    "but no onething schema version); give onething a file of its own")
-            if found is not None and found > SCHEMA_VERSION:
-                raise StoreCorrupt(
-                    f"{self.path} was written by a newer onething (schema {found}); "
-                    f"this release reads schema {SCHEMA_VERSION}: upgrade onething")
-            for version in range(found or SCHEMA_VERSION, SCHEMA_VERSION):
-                UPGRADES[version](db)
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
-            if found is None:
-                db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
-            elif found < SCHEMA_VERSION:
-                db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
-                           (str(SCHEMA_VERSION),))
+            prepare(db, self.path)
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -207,7 +156,7 @@ class SqliteStore:
 
     def _retrying(self, run: Callable[[], _T]) -> _T:
         try:
-            return retry_busy(run, retries=self.retries, is_busy=_busy, explain=self._explain)
+            return retry_busy(run, retries=self.retries, is_busy=is_busy, explain=self._explain)
         except (sqlite3.Error, UnicodeDecodeError) as exc:  # a damaged file's text
             raise self._translated(exc) from None
 
@@ -247,7 +196,7 @@ class SqliteStore:
                     )
                 return
             db.execute("INSERT INTO definitions VALUES (?, ?, ?, ?, ?)",
-                       (workflow_id, version, content_hash, text, _now()))
+                       (workflow_id, version, content_hash, text, now_text()))
 
     @retried
     def get_definition(self, workflow_id: str, version: int) -> tuple[str, str] | None:
@@ -282,8 +231,8 @@ class SqliteStore:
             db.execute(
                 "INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
                 (case.id, case.workflow_id, case.workflow_version, case.content_hash,
-                 case.version, _json(case.state()),
-                 _iso(case.created_at), _iso(case.updated_at)),
+                 case.version, json_text(case.state()),
+                 iso_text(case.created_at), iso_text(case.updated_at)),
             )
         except sqlite3.IntegrityError:
             raise Conflict(f"a case with id {case.id!r} exists already") from None
@@ -306,7 +255,7 @@ class SqliteStore:
             ).fetchone()
             if row is None:
                 raise UnknownCase(case_id)
-            case = _decoded(row[0], lambda: case_from_json({
+            case = decoded(row[0], lambda: case_from_json({
                 **json.loads(row[5]), "id": row[0], "workflow_id": row[1],
                 "workflow_version": row[2], "content_hash": row[3], "version": row[4],
                 "created_at": row[6], "updated_at": row[7]}))
@@ -330,8 +279,8 @@ class SqliteStore:
             cursor = db.execute(
                 "UPDATE cases SET version = ?, state = ?, updated_at = ?, ended = ?, "
                 "workflow_version = ?, content_hash = ? WHERE id = ? AND version = ?",
-                (case.version, _json(case.state()),
-                 _iso(case.updated_at), int(case.ended), case.workflow_version,
+                (case.version, json_text(case.state()),
+                 iso_text(case.updated_at), int(case.ended), case.workflow_version,
                  case.content_hash, case.id, expected_version),
             )
             if cursor.rowcount != 1:
@@ -344,7 +293,7 @@ class SqliteStore:
                 try:
                     db.execute(
                         "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (delivery.id, delivery.case_id, delivery.kind, _iso(delivery.at),
+                        (delivery.id, delivery.case_id, delivery.kind, iso_text(delivery.at),
                          delivery.method, json.dumps(list(delivery.items)),
                          json.dumps(delivery.notice, ensure_ascii=False)),
                     )
@@ -362,7 +311,7 @@ class SqliteStore:
                     "attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)",
                     (item.id, item.delivery_id, item.case_id, item.channel,
                      json.dumps(item.payload, ensure_ascii=False),
-                     _utc(item.next_attempt_at or case.updated_at)),
+                     utc_text(item.next_attempt_at or case.updated_at)),
                 )
             if idempotency is not None:
                 _remember(db, case, idempotency)
@@ -377,7 +326,7 @@ class SqliteStore:
             for key, snapshot in rows:
                 erased = case_from_json(json.loads(snapshot)).without_personal_data()
                 db.execute("UPDATE idempotency SET snapshot = ? WHERE key = ?",
-                           (_json(case_to_json(erased)), key))
+                           (json_text(case_to_json(erased)), key))
             for text in (t for t in forget if t):
                 db.execute("UPDATE events SET actor = replace(actor, ?, 'erased'), "
                            "data = replace(data, ?, 'erased') WHERE case_id = ? AND "
@@ -418,7 +367,7 @@ class SqliteStore:
                 "SELECT 1 FROM cases WHERE id = ?", (case_id,)
             ).fetchone() is None:
                 raise UnknownCase(case_id)
-        return _decoded(case_id, lambda: [
+        return decoded(case_id, lambda: [
             Event(r[0], datetime.fromisoformat(r[1]), r[2], r[3], r[4], json.loads(r[5]))
             for r in rows])
 
@@ -431,7 +380,7 @@ class SqliteStore:
             ).fetchone()
         if row is None:
             return None
-        return _decoded(case_id, lambda: Delivery(
+        return decoded(case_id, lambda: Delivery(
             row[0], row[1], row[2], datetime.fromisoformat(row[3]), row[4],
             tuple(json.loads(row[5])), json.loads(row[6])))
 
@@ -440,9 +389,9 @@ class SqliteStore:
         with self._lock:
             rows = self._db.execute(
                 "SELECT id, case_id, due_at, kind, name, step, data FROM timers "
-                "WHERE due_at <= ? ORDER BY due_at, id LIMIT ?", (_utc(now), limit),
+                "WHERE due_at <= ? ORDER BY due_at, id LIMIT ?", (utc_text(now), limit),
             ).fetchall()
-        return [_timer(r) for r in rows]
+        return [timer_row(r) for r in rows]
 
     def claim_timers(self, now: datetime, limit: int = 100,
                      lease_seconds: float | None = None) -> list[Timer]:
@@ -457,7 +406,7 @@ class SqliteStore:
                 "SELECT id, case_id, due_at, kind, name, step, data FROM timers "
                 "WHERE case_id = ? ORDER BY due_at, id", (case_id,),
             ).fetchall()
-        return [_timer(r) for r in rows]
+        return [timer_row(r) for r in rows]
 
     @retried
     def idempotent(self, key: str) -> tuple[str, Case] | None:
@@ -466,22 +415,22 @@ class SqliteStore:
                                    (key,)).fetchone()
         if row is None:
             return None
-        return row[0], _decoded("(an idempotency snapshot)",
+        return row[0], decoded("(an idempotency snapshot)",
                                 lambda: case_from_json(json.loads(row[1])))
 
     @retried
     def claim_outbox(self, now: datetime, limit: int = 100,
                      lease_seconds: float = 60.0) -> list[OutboxItem]:
-        until = _utc(now + timedelta(seconds=lease_seconds))
+        until = utc_text(now + timedelta(seconds=lease_seconds))
         with self._write() as db:
             rows = db.execute(
-                f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE status = 'pending' "
+                f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status = 'pending' "
                 "AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?) "
-                "ORDER BY next_attempt_at, id LIMIT ?", (_utc(now), _utc(now), limit),
+                "ORDER BY next_attempt_at, id LIMIT ?", (utc_text(now), utc_text(now), limit),
             ).fetchall()
             db.executemany("UPDATE outbox SET claimed_until = ? WHERE id = ?",
                            [(until, r[0]) for r in rows])
-        return [_outbox_item(r) for r in rows]
+        return [outbox_item(r) for r in rows]
 
     @retried
     def finish_outbox(self, item_id: str, *, sent: bool, error: str = "", result: str = "",
@@ -495,15 +444,15 @@ class SqliteStore:
                 db.execute(
                     "UPDATE outbox SET status = ?, attempts = attempts + 1, claimed_until = NULL,"
                     " last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at) "
-                    "WHERE id = ?", (status, error, _utc(retry_at) if retry_at else None,
+                    "WHERE id = ?", (status, error, utc_text(retry_at) if retry_at else None,
                                      item_id))
 
     @retried
     def outbox(self, case_id: str) -> list[OutboxItem]:
         with self._lock:
-            rows = self._db.execute(f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE case_id = ? "
+            rows = self._db.execute(f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE case_id = ? "
                                     "ORDER BY id", (case_id,)).fetchall()
-        return [_outbox_item(r) for r in rows]
+        return [outbox_item(r) for r in rows]
 
     @retried
     def case_ids(self) -> list[str]:
@@ -515,22 +464,8 @@ class SqliteStore:
             self._db.close()
 
 
-def _busy(error: Exception) -> bool:
-    """Whether SQLite refused for a lock held elsewhere (SQLITE_BUSY or SQLITE_LOCKED, with
-    any extended code), i.e. "database is locked" or "database table is locked"."""
-    if not isinstance(error, sqlite3.OperationalError):
-        return False
-    code = getattr(error, "sqlite_errorcode", None)
-    if code is not None:
-        return code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED)
-    return "locked" in str(error) or "busy" in str(error)  # pragma: no cover (Python < 3.11)
-
-
-_SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
-
-
 def _insert_events(db: sqlite3.Connection, case_id: str, events: list[Event]) -> None:
-    rows = [(case_id, e.seq, _iso(e.at), e.action, e.actor, e.step, _json_any(e.data))
+    rows = [(case_id, e.seq, iso_text(e.at), e.action, e.actor, e.step, json_text_any(e.data))
             for e in events]
     if len(rows) == 1:  # most actions write one event; execute is cheaper than executemany
         db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", rows[0])
@@ -538,131 +473,24 @@ def _insert_events(db: sqlite3.Connection, case_id: str, events: list[Event]) ->
         db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
 
 
-_OUTBOX_COLUMNS = ("id, delivery_id, case_id, channel, payload, status, attempts, "
-                   "next_attempt_at, last_error, result")
-
-
-def _outbox_item(row: tuple) -> OutboxItem:
-    due = datetime.strptime(row[7], UTC_FORMAT).replace(tzinfo=UTC)
-    return OutboxItem(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6], due,
-                      row[8], row[9])
-
-
 def _remember(db: sqlite3.Connection, case: Case, idempotency: tuple[str, str]) -> None:
     key, fingerprint = idempotency
     try:
         db.execute("INSERT INTO idempotency VALUES (?, ?, ?, ?, ?)",
                    (key, fingerprint, case.id,
-                    json.dumps(case_to_json(case), ensure_ascii=False), _iso(case.updated_at)))
+                    json.dumps(case_to_json(case), ensure_ascii=False), iso_text(case.updated_at)))
     except sqlite3.IntegrityError:
-        raise Conflict(f"the idempotency key {key!r} has been used already") from None
+        raise Conflict("this idempotency key has been used already") from None
 
 
 def _replace_timers(db: sqlite3.Connection, case_id: str, timers: list[Timer]) -> None:
     db.execute("DELETE FROM timers WHERE case_id = ?", (case_id,))
     db.executemany(
         "INSERT INTO timers VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(t.id, t.case_id, _utc(t.due_at), t.kind, t.name, t.step,
-          _json(t.data)) for t in timers],
+        [(t.id, t.case_id, utc_text(t.due_at), t.kind, t.name, t.step,
+          json_text(t.data)) for t in timers],
     )
 
 
-def _timer(row: tuple) -> Timer:
-    due = datetime.strptime(row[2], UTC_FORMAT).replace(tzinfo=UTC)
-    return Timer(row[0], row[1], due, row[3], row[4], row[5], json.loads(row[6]))
-
-
-UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
-
 #: how many cases a store remembers (see SqliteStore._known)
 _KNOWN_CASES = 10_000
-
-#: compact JSON text for the columns written on every action (no spaces, no cycle check)
-_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
-                         check_circular=False).encode
-_json_any = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False,
-                             default=str).encode
-
-
-def _utc(moment: datetime) -> str:
-    """A fixed-width UTC text, so that comparing texts compares instants."""
-    return moment.astimezone(UTC).strftime(UTC_FORMAT)
-
-
-def _iso(value: datetime | None) -> str:
-    return (value or datetime.now().astimezone()).isoformat()
-
-
-def _now() -> str:
-    return datetime.now().astimezone().isoformat()
-
-
-def _check_path(path: str, create: bool) -> None:
-    """Refuse, with the reason, a path SQLite could not open or should not create."""
-    if path == ":memory:" or path.startswith("file:"):
-        return
-    if not path:
-        raise StoreUnavailable("no database named: give an SQLite file or a "
-                               "postgresql:// URL (--db or $ONETHING_DB)")
-    target = Path(path)
-    if target.is_dir():
-        raise StoreUnavailable(f"{path} is a directory, not an SQLite database file")
-    if not target.exists():
-        if not create:
-            raise StoreUnavailable(
-                f"there is no database at {path}; check the path (--db or $ONETHING_DB), "
-                "or create it by deploying a workflow: onething deploy FILE --db " + path)
-        parent = target.parent
-        if not parent.is_dir():
-            raise StoreUnavailable(f"cannot create {path}: the directory {parent} does not "
-                                   "exist")
-        if not os.access(parent, os.W_OK):
-            raise StoreUnavailable(f"cannot create {path}: the directory {parent} is not "
-                                   "writable")
-    elif not os.access(target, os.R_OK):
-        raise StoreUnavailable(f"{path} is not readable (permissions)")
-
-
-def _schema_number(value: object, path: str) -> int:
-    try:
-        return int(str(value))
-    except ValueError:
-        raise StoreCorrupt(f"{path} has a damaged schema version ({mask_text(str(value))[:20]!r})"
-                           "; restore it from a backup") from None
-
-
-def _decoded(what: str, decode: Callable[[], _T]) -> _T:
-    """``decode()``, or :class:`StoreCorrupt` naming the record when a stored row does not
-    decode (a damaged or hand-edited database)."""
-    try:
-        return decode()
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise StoreCorrupt(f"the stored record of {what} does not decode "
-                           f"({type(exc).__name__}); restore the database from a backup") \
-            from None
-
-
-def _upgrade_1(db: sqlite3.Connection) -> None:
-    """Schema 1 -> 2: keys as digests, people as pseudonyms (see stores/_upgrades.py)."""
-    submitted = {case_id: actor for case_id, actor in db.execute(
-        "SELECT case_id, actor FROM events WHERE seq = 1 AND action = 'submit'")}
-    for case_id, state in db.execute("SELECT id, state FROM cases").fetchall():
-        new = _upgrades.case_state(json.loads(state), submitted.get(case_id))
-        db.execute("UPDATE cases SET state = ? WHERE id = ?", (_json(new), case_id))
-    for key, case_id, snapshot in db.execute(
-            "SELECT key, case_id, snapshot FROM idempotency").fetchall():
-        data = json.loads(snapshot)
-        data.update(_upgrades.case_state(data, submitted.get(case_id)))
-        db.execute("UPDATE idempotency SET key = ?, snapshot = ? WHERE key = ?",
-                   (_upgrades.key_digest(key), json.dumps(data, ensure_ascii=False), key))
-    for case_id, seq, action, actor, data in db.execute(
-            "SELECT case_id, seq, action, actor, data FROM events").fetchall():
-        db.execute("UPDATE events SET actor = ?, data = ? WHERE case_id = ? AND seq = ?",
-                   (_upgrades.actor_text(actor),
-                    _json_any(_upgrades.event_data(action, json.loads(data))), case_id, seq))
-    for item_id, error in db.execute("SELECT id, last_error FROM outbox").fetchall():
-        db.execute("UPDATE outbox SET last_error = ? WHERE id = ?", (mask_text(error), item_id))
-
-
-#: ``UPGRADES[n]`` upgrades an open write transaction from schema ``n`` to ``n + 1``
-UPGRADES: dict[int, Callable[[sqlite3.Connection], Any]] = {1: _upgrade_1}

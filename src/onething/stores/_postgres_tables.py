@@ -1,0 +1,214 @@
+"""The PostgreSQL store's tables: their schema, the steps that upgrade an older database, and how
+rows are written and read."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.types.json import Json
+
+from onething.cases.records import Case, Event, OutboxItem, case_to_json
+from onething.cases.timers import Timer
+from onething.errors import Conflict, StoreCorrupt, StoreUnavailable
+from onething.stores._upgrades import upgrade_1
+from onething.stores.base import TIMER_COLUMNS
+
+#: the version of the tables this release writes; older databases are upgraded when opened
+SCHEMA_VERSION = 2
+
+# pg_advisory_xact_lock key serializing schema creation and upgrades ("onething" in ASCII).
+_SCHEMA_LOCK = 0x6F6E657468696E67
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS definitions (
+    workflow_id TEXT NOT NULL, version INTEGER NOT NULL, content_hash TEXT NOT NULL,
+    text TEXT NOT NULL, deployed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    PRIMARY KEY (workflow_id, version));
+CREATE TABLE IF NOT EXISTS cases (
+    id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, workflow_version INTEGER NOT NULL,
+    content_hash TEXT NOT NULL, version INTEGER NOT NULL, state JSON NOT NULL,
+    created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL,
+    ended BOOLEAN NOT NULL DEFAULT false,
+    position BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE);
+CREATE TABLE IF NOT EXISTS events (
+    case_id TEXT NOT NULL REFERENCES cases(id), seq INTEGER NOT NULL, at TIMESTAMPTZ NOT NULL,
+    action TEXT NOT NULL, actor TEXT NOT NULL, step TEXT, data JSON NOT NULL,
+    PRIMARY KEY (case_id, seq));
+CREATE TABLE IF NOT EXISTS timers (
+    id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id),
+    due_at TIMESTAMPTZ NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, step TEXT,
+    data JSON NOT NULL, claimed_until TIMESTAMPTZ);
+CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at);
+CREATE INDEX IF NOT EXISTS timers_case ON timers (case_id);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, case_id TEXT NOT NULL,
+    snapshot JSON NOT NULL, created_at TIMESTAMPTZ NOT NULL);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id TEXT PRIMARY KEY, case_id TEXT NOT NULL UNIQUE REFERENCES cases(id),
+    kind TEXT NOT NULL, at TIMESTAMPTZ NOT NULL, method TEXT, items JSON NOT NULL,
+    notice JSON NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+    id TEXT PRIMARY KEY, delivery_id TEXT NOT NULL REFERENCES deliveries(id),
+    case_id TEXT NOT NULL, channel TEXT NOT NULL, payload JSON NOT NULL,
+    status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TIMESTAMPTZ NOT NULL, claimed_until TIMESTAMPTZ,
+    last_error TEXT NOT NULL DEFAULT '', result TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
+"""
+
+
+def prepare(cur: psycopg.Cursor[Any], where: str, create: bool) -> None:
+    """Create the tables in a database without them (when ``create``), or upgrade an older
+    schema, inside the caller's transaction; an advisory lock serialises processes that open
+    at once. Refuses another program's tables and a newer schema."""
+    cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+    cur.execute("SELECT to_regclass('meta') IS NOT NULL, "
+                "to_regclass('cases') IS NOT NULL")
+    has_meta, has_cases = cur.fetchone()
+    row = None
+    if has_meta:
+        cur.execute("SELECT value FROM meta WHERE key = 'schema_version'")
+        row = cur.fetchone()
+    if row is None:
+        if has_cases:
+            raise StoreCorrupt(
+                f"{where} holds another program's tables (a 'cases' table "
+                "but no onething schema version); give onething a database or "
+                "schema of its own")
+        if not create:
+            raise StoreUnavailable(
+                f"{where} holds no onething tables yet; check the URL, or "
+                "create them by deploying a workflow (onething deploy FILE --db URL)")
+        cur.execute("CREATE TABLE IF NOT EXISTS meta "
+                    "(key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        cur.execute(SCHEMA)
+        cur.execute("INSERT INTO meta VALUES ('schema_version', %s)",
+                    (str(SCHEMA_VERSION),))
+        return
+    try:
+        found = int(row[0])
+    except ValueError:
+        raise StoreCorrupt(f"{where} has a damaged schema version") from None
+    if found > SCHEMA_VERSION:
+        raise StoreCorrupt(
+            f"{where} was written by a newer onething (schema {found}); "
+            f"this release reads schema {SCHEMA_VERSION}: upgrade onething"
+        )
+    for version in range(found, SCHEMA_VERSION):
+        UPGRADES[version](cur)
+    if found < SCHEMA_VERSION:
+        cur.execute(SCHEMA)
+        cur.execute("UPDATE meta SET value = %s WHERE key = 'schema_version'",
+                    (str(SCHEMA_VERSION),))
+
+
+class _Rows:
+    """A PostgreSQL cursor as the upgrade steps read and write it."""
+
+    def __init__(self, cur: psycopg.Cursor[Any]) -> None:
+        self._cur = cur
+
+    def all(self, sql: str) -> list[tuple[Any, ...]]:
+        self._cur.execute(sql.encode())
+        return list(self._cur.fetchall())
+
+    def run(self, sql: str, params: tuple[Any, ...]) -> None:
+        self._cur.execute(sql.replace("?", "%s").encode(), params)
+
+    def read_json(self, value: Any) -> Any:
+        return value
+
+    def write_json(self, value: Any) -> Any:
+        return Json(value, dumps=functools.partial(json.dumps, ensure_ascii=False, default=str))
+
+
+#: ``UPGRADES[n]`` upgrades an open transaction from schema ``n`` to ``n + 1``
+UPGRADES: dict[int, Callable[[psycopg.Cursor[Any]], Any]] = {1: lambda cur: upgrade_1(_Rows(cur))}
+
+
+DUMPS = functools.partial(json.dumps, ensure_ascii=False)
+DUMPS_LENIENT = functools.partial(json.dumps, ensure_ascii=False, default=str)
+
+
+def json_value(value: Any) -> Json:
+    return Json(value, dumps=DUMPS)
+
+
+def moment_value(value: datetime | None) -> datetime:
+    """A time to store (now when missing, as the SQLite store does)."""
+    return value if value is not None else datetime.now(UTC)
+
+
+def qualified(table: str, columns: str) -> str:
+    return ", ".join(f"{table}.{c.strip()}" for c in columns.split(","))
+
+
+def insert_events(cur: psycopg.Cursor[Any], case_id: str, events: list[Event]) -> None:
+    if events:
+        cur.executemany(
+            "INSERT INTO events (case_id, seq, at, action, actor, step, data) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            [(case_id, e.seq, moment_value(e.at), e.action, e.actor, e.step,
+              Json(e.data, dumps=DUMPS_LENIENT)) for e in events],
+        )
+
+
+def replace_timers(cur: psycopg.Cursor[Any], case_id: str, timers: list[Timer]) -> None:
+    cur.execute("DELETE FROM timers WHERE case_id = %s RETURNING id, claimed_until", (case_id,))
+    insert_timers(cur, timers, {r[0]: r[1] for r in cur.fetchall()})
+
+
+def insert_timers(cur: psycopg.Cursor[Any], timers: list[Timer],
+                   claims: dict[str, datetime | None]) -> None:
+    if timers:
+        cur.executemany(
+            f"INSERT INTO timers ({TIMER_COLUMNS}, claimed_until) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            [(t.id, t.case_id, t.due_at, t.kind, t.name, t.step, json_value(t.data),
+              claims.get(t.id)) for t in timers],
+        )
+
+
+def insert_case(cur: psycopg.Cursor[Any], case: Case, events: list[Event],
+                 timers: list[Timer]) -> None:
+    try:
+        cur.execute(
+            "INSERT INTO cases (id, workflow_id, workflow_version, content_hash, "
+            "version, state, created_at, updated_at, ended) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (case.id, case.workflow_id, case.workflow_version, case.content_hash,
+             case.version, json_value(case.state()), moment_value(case.created_at),
+             moment_value(case.updated_at), case.ended),
+        )
+    except pg_errors.UniqueViolation:
+        raise Conflict(f"a case with id {case.id!r} exists already") from None
+    insert_events(cur, case.id, events)
+    insert_timers(cur, timers, {})  # a new case has none to replace
+
+
+def remember(cur: psycopg.Cursor[Any], case: Case, idempotency: tuple[str, str]) -> None:
+    key, fingerprint = idempotency
+    try:
+        cur.execute(
+            "INSERT INTO idempotency (key, fingerprint, case_id, snapshot, created_at) "
+            "VALUES (%s, %s, %s, %s, %s)",
+            (key, fingerprint, case.id, json_value(case_to_json(case)),
+             moment_value(case.updated_at)),
+        )
+    except pg_errors.UniqueViolation:
+        raise Conflict("this idempotency key has been used already") from None
+
+
+def timer_row(row: tuple[Any, ...]) -> Timer:
+    return Timer(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
+
+
+def outbox_item(row: tuple[Any, ...]) -> OutboxItem:
+    return OutboxItem(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
+                      row[9])

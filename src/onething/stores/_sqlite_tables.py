@@ -1,0 +1,199 @@
+"""The SQLite store's tables: their schema, the steps that upgrade an older database, the checks
+made before a file is opened or created, and how values are written in their rows."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from onething.cases.records import OutboxItem
+from onething.cases.timers import Timer
+from onething.errors import StoreCorrupt, StoreUnavailable
+from onething.privacy.masking import mask_text
+from onething.stores._upgrades import upgrade_1
+
+#: the version of the tables this release writes; older databases are upgraded when opened
+
+SCHEMA_VERSION = 2
+
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS definitions (
+    workflow_id TEXT NOT NULL, version INTEGER NOT NULL, content_hash TEXT NOT NULL,
+    text TEXT NOT NULL, deployed_at TEXT NOT NULL, PRIMARY KEY (workflow_id, version));
+CREATE TABLE IF NOT EXISTS cases (
+    id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, workflow_version INTEGER NOT NULL,
+    content_hash TEXT NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, ended INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS events (
+    case_id TEXT NOT NULL REFERENCES cases(id), seq INTEGER NOT NULL, at TEXT NOT NULL,
+    action TEXT NOT NULL, actor TEXT NOT NULL, step TEXT, data TEXT NOT NULL,
+    PRIMARY KEY (case_id, seq));
+CREATE TABLE IF NOT EXISTS timers (
+    id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id), due_at TEXT NOT NULL,
+    kind TEXT NOT NULL, name TEXT NOT NULL, step TEXT, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at);
+CREATE INDEX IF NOT EXISTS timers_case ON timers (case_id);
+CREATE TABLE IF NOT EXISTS idempotency (
+    key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, case_id TEXT NOT NULL,
+    snapshot TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS outbox (
+    id TEXT PRIMARY KEY, delivery_id TEXT NOT NULL REFERENCES deliveries(id),
+    case_id TEXT NOT NULL, channel TEXT NOT NULL, payload TEXT NOT NULL,
+    status TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT NOT NULL,
+    claimed_until TEXT, last_error TEXT NOT NULL DEFAULT '', result TEXT NOT NULL DEFAULT '');
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id TEXT PRIMARY KEY, case_id TEXT NOT NULL UNIQUE REFERENCES cases(id),
+    kind TEXT NOT NULL, at TEXT NOT NULL, method TEXT, items TEXT NOT NULL,
+    notice TEXT NOT NULL);
+"""
+
+
+def prepare(db: sqlite3.Connection, path: str) -> None:
+    """Create the tables in an empty database, or upgrade an older one (inside the caller's
+    write transaction); refuse another program's file or a newer schema."""
+    tables = {r[0] for r in db.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    found = None
+    if "meta" in tables:
+        row = db.execute(
+            "SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        found = schema_number(row[0], path) if row else None
+    if found is None and tables:
+        raise StoreCorrupt(
+            f"{path} is an SQLite database of another program (it has tables "
+            "but no onething schema version); give onething a file of its own")
+    if found is not None and found > SCHEMA_VERSION:
+        raise StoreCorrupt(
+            f"{path} was written by a newer onething (schema {found}); "
+            f"this release reads schema {SCHEMA_VERSION}: upgrade onething")
+    for version in range(found or SCHEMA_VERSION, SCHEMA_VERSION):
+        UPGRADES[version](db)
+    for statement in SCHEMA.split(";"):
+        if statement.strip():
+            db.execute(statement)
+    if found is None:
+        db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (SCHEMA_VERSION,))
+    elif found < SCHEMA_VERSION:
+        db.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'",
+                   (str(SCHEMA_VERSION),))
+
+
+def check_path(path: str, create: bool) -> None:
+    """Refuse, with the reason, a path SQLite could not open or should not create."""
+    if path == ":memory:" or path.startswith("file:"):
+        return
+    if not path:
+        raise StoreUnavailable("no database named: give an SQLite file or a "
+                               "postgresql:// URL (--db or $ONETHING_DB)")
+    target = Path(path)
+    if target.is_dir():
+        raise StoreUnavailable(f"{path} is a directory, not an SQLite database file")
+    if not target.exists():
+        if not create:
+            raise StoreUnavailable(
+                f"there is no database at {path}; check the path (--db or $ONETHING_DB), "
+                "or create it by deploying a workflow: onething deploy FILE --db " + path)
+        parent = target.parent
+        if not parent.is_dir():
+            raise StoreUnavailable(f"cannot create {path}: the directory {parent} does not "
+                                   "exist")
+        if not os.access(parent, os.W_OK):
+            raise StoreUnavailable(f"cannot create {path}: the directory {parent} is not "
+                                   "writable")
+    elif not os.access(target, os.R_OK):
+        raise StoreUnavailable(f"{path} is not readable (permissions)")
+
+
+def schema_number(value: object, path: str) -> int:
+    try:
+        return int(str(value))
+    except ValueError:
+        raise StoreCorrupt(f"{path} has a damaged schema version ({mask_text(str(value))[:20]!r})"
+                           "; restore it from a backup") from None
+
+
+class _Rows:
+    """An SQLite connection as the upgrade steps read and write it."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def all(self, sql: str) -> list[tuple[Any, ...]]:
+        return list(self._db.execute(sql).fetchall())
+
+    def run(self, sql: str, params: tuple[Any, ...]) -> None:
+        self._db.execute(sql, params)
+
+    def read_json(self, value: Any) -> Any:
+        return json.loads(value)
+
+    def write_json(self, value: Any) -> Any:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+#: ``UPGRADES[n]`` upgrades an open write transaction from schema ``n`` to ``n + 1``
+UPGRADES: dict[int, Callable[[sqlite3.Connection], Any]] = {1: lambda db: upgrade_1(_Rows(db))}
+
+
+def is_busy(error: Exception) -> bool:
+    """Whether SQLite refused for a lock held elsewhere (SQLITE_BUSY or SQLITE_LOCKED, with
+    any extended code), i.e. "database is locked" or "database table is locked"."""
+    if not isinstance(error, sqlite3.OperationalError):
+        return False
+    code = getattr(error, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in (SQLITE_BUSY, SQLITE_LOCKED)
+    return "locked" in str(error) or "busy" in str(error)  # pragma: no cover (Python < 3.11)
+
+
+SQLITE_BUSY, SQLITE_LOCKED = 5, 6
+
+
+def outbox_item(row: tuple) -> OutboxItem:
+    """An outbox item from its row."""
+    due = datetime.strptime(row[7], UTC_FORMAT).replace(tzinfo=UTC)
+    return OutboxItem(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6], due,
+                      row[8], row[9])
+
+
+def timer_row(row: tuple) -> Timer:
+    """A timer from its row."""
+    due = datetime.strptime(row[2], UTC_FORMAT).replace(tzinfo=UTC)
+    return Timer(row[0], row[1], due, row[3], row[4], row[5], json.loads(row[6]))
+
+
+#: a fixed-width UTC text, so that comparing texts compares instants
+
+UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+#: compact JSON text for the columns written on every action (no spaces, no cycle check)
+
+json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
+                         check_circular=False).encode
+
+json_text_any = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False,
+                             default=str).encode
+
+
+def utc_text(moment: datetime) -> str:
+    """A fixed-width UTC text, so that comparing texts compares instants."""
+    return moment.astimezone(UTC).strftime(UTC_FORMAT)
+
+
+def iso_text(value: datetime | None) -> str:
+    """A time as ISO text (now when missing)."""
+    return (value or datetime.now().astimezone()).isoformat()
+
+
+def now_text() -> str:
+    """Now, as ISO text with the local zone."""
+    return datetime.now().astimezone().isoformat()
