@@ -65,6 +65,7 @@ from workflow_gen import (
     k_of_n_join,
     refusals_without_cancel,
     second_correction,
+    with_transitions,
     withdraw_without_cancel,
 )
 
@@ -458,7 +459,7 @@ def _early_done() -> tuple[Workflow, Net]:
     t = net.transition("approve:tax")
     out = list(net.transitions)
     out[t.index] = attrs.evolve(t, produce=(*t.produce, block.dones[1]))
-    return workflow, net.with_transitions(out)
+    return workflow, with_transitions(net, out)
 
 
 def test_early_done_branch_is_unsound_in_both_modes() -> None:
@@ -521,7 +522,7 @@ def test_checker_and_machine_take_the_same_silent_move() -> None:
     hijack = Transition(0, "hijack", None, Performer.ENGINE,
                         (net.place("open").index, net.place("choice1").index),
                         (net.place("open").index, net.place("step:b").index))
-    net = net.with_transitions([*net.transitions, hijack])
+    net = with_transitions(net, [*net.transitions, hijack])
     guard = form_guard({"x": 9})
     accept = net.transition("accept")
     semantics = Semantics(net)

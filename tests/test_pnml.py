@@ -43,6 +43,7 @@ from onething.soundness.pnml import (
 )
 from onething.soundness.proof import check
 from onething.soundness.wfnet import WorkflowNet, to_workflow_net
+from workflow_gen import with_transitions
 
 WOFLAN_TIMEOUT = 20.0
 WOFLAN_MAX_MARKINGS = 250
@@ -299,17 +300,17 @@ def test_a_control_flow_that_is_not_a_workflow_net_is_refused_clearly(name: str)
 
 def test_nets_the_abstraction_cannot_express_are_refused() -> None:
     net = hand_net("n", {"a": ("intake", "ready")})
-    cancelling = net.with_transitions(
+    cancelling = with_transitions(net,
         [*net.transitions[:-1], Transition(0, "stop", "stop", Performer.WINDOW, (1,), (2,),
                                            cancel=True, delivers=DeliveryKind.TERMINATION)])
     with pytest.raises(AbstractionError, match="reset arcs"):
         to_workflow_net(cancelling)
-    tame = net.with_transitions(
+    tame = with_transitions(net,
         [*net.transitions[:-1], Transition(0, "nudge", "nudge", Performer.TIMER, (3,), (3,),
                                            escape=True)])
     with pytest.raises(AbstractionError, match="does not end the case"):
         to_workflow_net(tame)
-    late = net.with_transitions(
+    late = with_transitions(net,
         [*net.transitions, Transition(0, "late", "late", Performer.WINDOW, (2,), (2,))])
     with pytest.raises(AbstractionError, match="after the delivery"):
         to_workflow_net(late)

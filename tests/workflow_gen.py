@@ -22,7 +22,7 @@ into the case net built from a workflow; the catalogue tests use the same operat
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -497,14 +497,14 @@ def jump_out_of_branch(net: Net, block: ParallelBlock, step: str) -> Net:
     delivered they are still there: ``improper-completion`` (the case finished with work
     pending) - and while a sibling is still undecided, ``activity-after-delivery``."""
     after = net.transitions[block.join].produce[0]
-    return net.with_transitions(_replace(net, approve_of(net, step).index, produce=(after,)))
+    return with_transitions(net, _replace(net, approve_of(net, step).index, produce=(after,)))
 
 
 def jump_back_out_of_branch(net: Net, block: ParallelBlock, step: str, target: str) -> Net:
     """``approve`` of a step inside a branch jumps back to a step before the block: the fork
     runs again while the first run's tokens are still there -> ``duplicated-work``."""
     to = _place(net, f"step:{target}")
-    return net.with_transitions(_replace(net, approve_of(net, step).index, produce=(to,)))
+    return with_transitions(net, _replace(net, approve_of(net, step).index, produce=(to,)))
 
 
 def jump_into_branch(net: Net, block: ParallelBlock, branch: int) -> Net:
@@ -516,7 +516,7 @@ def jump_into_branch(net: Net, block: ParallelBlock, branch: int) -> Net:
         if block.entry in t.produce and t.index != block.fork:
             produce = tuple(block.starts[branch] if p == block.entry else p for p in t.produce)
             out[t.index] = attrs.evolve(t, produce=produce)
-    return net.with_transitions(out)
+    return with_transitions(net, out)
 
 
 def exclusive_fork(net: Net, block: ParallelBlock, condition: str) -> Net:
@@ -530,7 +530,7 @@ def exclusive_fork(net: Net, block: ParallelBlock, condition: str) -> Net:
     out.append(attrs.evolve(fork, name=f"{fork.name}:else", produce=(block.running,
                                                                        block.starts[1]),
                             guard=(GuardLiteral(cond, False),)))
-    return net.with_transitions(out)
+    return with_transitions(net, out)
 
 
 def approve_delivers(net: Net, step: str) -> Net:
@@ -538,7 +538,7 @@ def approve_delivers(net: Net, step: str) -> Net:
     goes on to the real delivery at the end) -> ``two-deliveries``."""
     t = approve_of(net, step)
     closed = _place(net, "closed")
-    return net.with_transitions(_replace(net, t.index, produce=(*t.produce, closed),
+    return with_transitions(net, _replace(net, t.index, produce=(*t.produce, closed),
                                          delivers=DeliveryKind.RESULT))
 
 
@@ -551,7 +551,7 @@ def refusals_without_cancel(net: Net, steps: list[str]) -> Net:
         if t.action == "refuse" and t.step in steps and t.cancel:
             here = tuple(p for p in t.consume if net.places[p].role is not PlaceRole.OPEN)
             out[t.index] = attrs.evolve(t, consume=here, produce=(closed,), cancel=False)
-    return net.with_transitions(out)
+    return with_transitions(net, out)
 
 
 def deliver_keeps_open(net: Net) -> Net:
@@ -559,13 +559,13 @@ def deliver_keeps_open(net: Net) -> Net:
     still withdraw afterwards -> ``two-deliveries`` (a result, then a withdrawal)."""
     t = net.transition("deliver")
     consume = tuple(p for p in t.consume if net.places[p].role is not PlaceRole.OPEN)
-    return net.with_transitions(_replace(net, t.index, consume=consume))
+    return with_transitions(net, _replace(net, t.index, consume=consume))
 
 
 def withdraw_without_cancel(net: Net) -> Net:
     """A withdrawal that does not stop the departments: after the acknowledgement they can
     still decide -> ``activity-after-delivery``."""
-    return net.with_transitions(_replace(net, net.transition("withdraw").index, cancel=False))
+    return with_transitions(net, _replace(net, net.transition("withdraw").index, cancel=False))
 
 
 def expiry_keeps_correction(net: Net, step: str) -> Net:
@@ -574,7 +574,7 @@ def expiry_keeps_correction(net: Net, step: str) -> Net:
     come in afterwards -> ``activity-after-delivery``."""
     t = net.transition(f"correction_expired:{step}")
     waiting = _place(net, f"step:{step}:correction")
-    return net.with_transitions(_replace(net, t.index, produce=(*t.produce, waiting),
+    return with_transitions(net, _replace(net, t.index, produce=(*t.produce, waiting),
                                          cancel=False))
 
 
@@ -588,7 +588,7 @@ def escalation_races_decision(net: Net, step: str) -> Net:
     escalate = Transition(0, f"escalate:{step}", "escalate", Performer.TIMER, (here, armed.index),
                           (here, after), step=step, escape=True)
     net = attrs.evolve(net, places=(*net.places, armed), initial=net.initial | {armed.index})
-    return net.with_transitions([*net.transitions, escalate])
+    return with_transitions(net, [*net.transitions, escalate])
 
 
 def k_of_n_join(net: Net, block: ParallelBlock, k: int) -> Net:
@@ -599,7 +599,7 @@ def k_of_n_join(net: Net, block: ParallelBlock, k: int) -> Net:
     out = _replace(net, block.join, consume=(block.running, *subsets[0]))
     for n, subset in enumerate(subsets[1:], start=1):
         out.append(attrs.evolve(join, name=f"{join.name}:{n}", consume=(block.running, *subset)))
-    return net.with_transitions(out)
+    return with_transitions(net, out)
 
 
 def second_correction(net: Net, step: str) -> Net:
@@ -608,7 +608,7 @@ def second_correction(net: Net, step: str) -> Net:
     first = net.transition(f"request_correction:{step}")
     again = attrs.evolve(first, name=f"request_correction:{step}:again",
                          consume=(_place(net, f"step:{step}:corrected"),))
-    return net.with_transitions([*net.transitions, again])
+    return with_transitions(net, [*net.transitions, again])
 
 
 def _sole_block(net: Net, pick: int) -> ParallelBlock | None:
@@ -670,3 +670,10 @@ NET_MUTATIONS: dict[str, tuple[Callable[[Net, int], Net | None], str]] = {
     "k_of_n_join": (_mutate_k_of_n, "improper-completion"),
     "second_correction": (_on_step(second_correction), "second-correction"),
 }
+
+
+def with_transitions(net: Net, transitions: Iterable[Transition]) -> Net:
+    """A copy of ``net`` with its transitions replaced (renumbered in order): how the tests
+    inject mistakes no workflow file can express."""
+    renumbered = tuple(attrs.evolve(t, index=i) for i, t in enumerate(transitions))
+    return attrs.evolve(net, transitions=renumbered)

@@ -226,10 +226,6 @@ class Choice:
     branches: tuple[Branch, ...] = ()
     location: Location = UNKNOWN
 
-    @property
-    def has_otherwise(self) -> bool:
-        return any(b.when is None for b in self.branches)
-
 
 @attrs.frozen
 class Stage:
@@ -282,13 +278,9 @@ class Workflow:
     clock: ClockRules = attrs.field(factory=ClockRules)
     escalation: tuple[Rung, ...] = ()
     green_channel: GreenChannel | None = None
-    _by_id: dict[str, Step] = attrs.field(init=False, eq=False, repr=False, hash=False)
-
-    def __attrs_post_init__(self) -> None:
-        by_id: dict[str, Step] = {}
-        for step in iter_steps(self.steps):
-            by_id.setdefault(step.id, step)
-        object.__setattr__(self, "_by_id", by_id)
+    _by_id: dict[str, Step] = attrs.field(
+        default=attrs.Factory(lambda self: _steps_by_id(self.steps), takes_self=True),
+        init=False, eq=False, repr=False, hash=False)
 
     def iter_steps(self) -> Iterator[Step]:
         """Every step, in document order."""
@@ -319,3 +311,10 @@ def iter_steps(block: Block | StepSequence) -> Iterator[Step]:
             yield from iter_steps(arm.body)
     elif isinstance(block, Stage):
         yield from iter_steps(block.body)
+
+
+def _steps_by_id(steps: StepSequence) -> dict[str, Step]:
+    by_id: dict[str, Step] = {}
+    for step in iter_steps(steps):
+        by_id.setdefault(step.id, step)
+    return by_id

@@ -162,7 +162,3 @@ class Net:
     def names(self, places: Iterable[int]) -> list[str]:
         return [self.places[i].name for i in sorted(places)]
 
-    def with_transitions(self, transitions: Iterable[Transition]) -> Net:
-        """A copy with its transitions replaced (renumbered in order)."""
-        renumbered = tuple(attrs.evolve(t, index=i) for i, t in enumerate(transitions))
-        return attrs.evolve(self, transitions=renumbered)

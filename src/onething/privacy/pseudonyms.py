@@ -111,11 +111,6 @@ class Pseudonyms:
         return f"{key_id}.{digest.hexdigest()[:24]}"
 
 
-def is_pseudonym(text: str) -> bool:
-    """Whether ``text`` has the shape of a pseudonym (``k1.<24 hex digits>``)."""
-    return _PSEUDONYM.fullmatch(text or "") is not None
-
-
 def normalise(identity: str) -> str:
     """One spelling per identity: full-width folded, spaces removed, upper case; an identity
     number or 统一社会信用代码 must carry its right check character.

@@ -188,14 +188,3 @@ def decoded(what: str, decode: Callable[[], _T]) -> _T:
 TIMER_COLUMNS = "id, case_id, due_at, kind, name, step, data"
 OUTBOX_COLUMNS = ("id, delivery_id, case_id, channel, payload, status, attempts, "
                   "next_attempt_at, last_error, result")
-
-
-def timer_of(row: tuple[Any, ...], due_at: Any, data: Any) -> Timer:
-    """A timer from its row (``TIMER_COLUMNS``), its due time and data already decoded."""
-    return Timer(row[0], row[1], due_at, row[3], row[4], row[5], data)
-
-
-def outbox_item_of(row: tuple[Any, ...], payload: Any, next_attempt_at: Any) -> OutboxItem:
-    """An outbox item from its row (``OUTBOX_COLUMNS``), payload and time already decoded."""
-    return OutboxItem(row[0], row[1], row[2], row[3], payload, row[5], row[6], next_attempt_at,
-                      row[8], row[9])

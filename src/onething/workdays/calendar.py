@@ -283,10 +283,6 @@ class WorkCalendar:
         )
         return due
 
-    def recompute(self, due: Due) -> Due:
-        """The same limit computed again with this calendar (e.g. once official data arrives)."""
-        return self.add(due.start, due.duration, count_from=due.count_from, pauses=due.pauses)
-
     def working_days_between(
         self,
         a: dt.date | dt.datetime,

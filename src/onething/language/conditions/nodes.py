@@ -12,7 +12,6 @@ import attrs
 LiteralValue: TypeAlias = int | Decimal | str | bool | None
 
 
-COMPARISON_OPS = ("==", "!=", "<", "<=", ">", ">=")
 
 
 def _offset() -> int:
