@@ -10,23 +10,20 @@ from __future__ import annotations
 
 import gc
 import statistics
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-for _extra in (ROOT / "tests", ROOT / "benchmarks"):
-    if str(_extra) not in sys.path:
-        sys.path.insert(0, str(_extra))
+from onething.cases.records import Actor, officer, window
+from onething.engine.engine import Engine
+from onething.language.load import parse
+from onething.language.model import Workflow
+from onething.workdays import SHANGHAI, FixedClock
 
-from onething.cases.records import Actor, officer, window  # noqa: E402
-from onething.engine.engine import Engine  # noqa: E402
-from onething.language.load import parse  # noqa: E402
-from onething.language.model import Workflow  # noqa: E402
-from onething.workdays import SHANGHAI, FixedClock  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
+
 
 STEPS = 10
 ACTIONS_PER_CASE = STEPS + 2

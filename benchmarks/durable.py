@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import (
+from benchmarks.common import (
     ACTIONS_PER_CASE,
     FORM,
     ROOT,
@@ -25,7 +25,6 @@ from common import (
     submit_many,
     verdict,
 )
-
 from onething.cases.records import Actor
 from onething.stores.sqlite import SqliteStore
 
@@ -268,8 +267,12 @@ def onething_batch_us(directory: Path, synchronous: str, batch: int, events: int
     """onething's group commit: ``with engine.batch():`` around whole cases, about ``batch``
     actions per commit. ``parallel``: enterprise_startup.yaml (a parallel block of six
     departments, 9 actions per case) instead of the linear workflow (12 actions)."""
-    from inmemory import STARTUP_ACTIONS, STARTUP_FORM, STARTUP_MATERIALS, STARTUP_PARALLEL
-
+    from benchmarks.inmemory import (
+        STARTUP_ACTIONS,
+        STARTUP_FORM,
+        STARTUP_MATERIALS,
+        STARTUP_PARALLEL,
+    )
     from onething.cases.records import officer, window
     from onething.engine.engine import Engine
     from onething.language.load import load

@@ -10,7 +10,9 @@ import time
 import tracemalloc
 
 import attrs
-from common import (
+from transitions import Machine
+
+from benchmarks.common import (
     ACTIONS_PER_CASE,
     FORM,
     LINEAR_ID,
@@ -24,8 +26,6 @@ from common import (
     submit_many,
     verdict,
 )
-from transitions import Machine
-
 from onething.cases.records import officer, window
 from onething.engine.engine import Engine
 from onething.language.load import load

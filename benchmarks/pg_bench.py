@@ -1,6 +1,6 @@
 """Section 5: durable actions/s on PostgreSQL with 1, 2 and 4 worker processes.
 
-A throwaway server is started with tests/pgserver.py (``initdb`` + ``pg_ctl`` in a temporary
+A throwaway server is started with tests/support/pgserver.py (``initdb`` + ``pg_ctl`` in a temporary
 directory, ``fsync=on``, as an unprivileged user when run as root) and stopped afterwards.
 Each worker process opens its own :class:`~onething.stores.postgres.PostgresStore` on one
 shared database, submits its own cases, waits at a barrier, then drives them through the
@@ -14,7 +14,7 @@ import multiprocessing
 import time
 import uuid
 
-from common import ACTIONS_PER_CASE, SCRIPT, drive, new_engine, ratio, submit_many
+from benchmarks.common import ACTIONS_PER_CASE, SCRIPT, drive, new_engine, ratio, submit_many
 
 WORKERS = (1, 2, 4)
 
@@ -82,9 +82,9 @@ def _raw_psycopg(url: str, events: int) -> float:
 
 def postgres_section(quick: bool) -> list[str]:
     try:
-        from pgserver import PgServer, find_bindir
+        from tests.support.pgserver import PgServer, find_bindir
     except ImportError as exc:  # pytest missing
-        return [f"Skipped: tests/pgserver.py could not be imported ({exc})."]
+        return [f"Skipped: tests/support/pgserver.py could not be imported ({exc})."]
     bindir = find_bindir()
     if bindir is None:
         return ["Skipped: no PostgreSQL server binaries (initdb, pg_ctl) were found."]
@@ -128,7 +128,7 @@ def postgres_section(quick: bool) -> list[str]:
         "No numeric goal (issue 7 asks for the figures). The server runs on the same 2 "
         "cores as the workers, so 4 workers share them with it.",
         "",
-        f"PostgreSQL {version} ({bindir}), started for the run with tests/pgserver.py "
+        f"PostgreSQL {version} ({bindir}), started for the run with tests/support/pgserver.py "
         f"(`fsync=on`, default `synchronous_commit=on`), {cases} linear cases "
         f"({cases * ACTIONS_PER_CASE} actions) per worker, each worker its own process "
         "and connection on one shared database.",

@@ -1,9 +1,9 @@
 """Run every benchmark side by side in one process and rewrite docs/benchmarks.md.
 
     .venv/bin/pip install -q -e ".[bench,postgres]"   # the peers (optional, never runtime deps)
-    .venv/bin/python benchmarks/run.py            # everything, under ~15 minutes on 2 cores
-    .venv/bin/python benchmarks/run.py --quick    # fewer cases and repetitions, under ~3 min
-    .venv/bin/python benchmarks/run.py --only sqlite,woflan   # some sections, to the terminal
+    .venv/bin/python -m benchmarks.run            # everything, under ~15 minutes on 2 cores
+    .venv/bin/python -m benchmarks.run --quick    # fewer cases and repetitions, under ~3 min
+    .venv/bin/python -m benchmarks.run --only sqlite,woflan   # some sections, to the terminal
 
 Sections (issue 7), each a function returning markdown lines that state its goal, whether it is
 met, and every figure as a ratio to a baseline measured in the same run:
@@ -17,6 +17,7 @@ met, and every figure as a ratio to a baseline measured in the same run:
 5. PostgreSQL with 1, 2 and 4 workers (pg_bench.py: postgres_section);
 6. ``check`` vs parallel width/depth (here) and vs PM4Py's Woflan (woflan.py);
 7. compile time of each shipped workflow (here);
+8. start-up: ``import onething`` and ``onething --help`` vs a bare interpreter (startup.py);
 plus how parallel blocks are carried on transitions (machine_shapes.py, decision 0002).
 
 Figures are medians; each section reports ratios to a baseline measured in the same run,
@@ -35,19 +36,18 @@ from datetime import date
 from importlib import metadata
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from tests.support.shapes import parallel_workflow
 
-from common import ROOT, median_time, verdict
-from durable import batch_section, sqlite_section
-from inmemory import action_cost, memory_per_case
-from pg_bench import postgres_section
-from woflan import woflan_section
-
+from benchmarks.common import ROOT, median_time, verdict
+from benchmarks.durable import batch_section, sqlite_section
+from benchmarks.inmemory import action_cost, memory_per_case
+from benchmarks.pg_bench import postgres_section
+from benchmarks.startup import startup_section
+from benchmarks.woflan import woflan_section
 from onething.language.load import load, parse
 from onething.machine.compile import compile_net
 from onething.net.build import build_net
 from onething.soundness.proof import check
-from shapes import parallel_workflow
 
 OUT = ROOT / "docs" / "benchmarks.md"
 COMPILE_GOAL_MS = 10.0
@@ -104,7 +104,7 @@ def compile_times(repeat: int) -> list[str]:
 
 
 def machine_shapes() -> list[str]:
-    import machine_shapes as shapes
+    from benchmarks import machine_shapes as shapes
 
     raw = shapes.raw_flat_trigger()
     flat = shapes.flat_positions()
@@ -162,6 +162,8 @@ def sections(quick: bool) -> list[tuple[str, str, Section]]:
                           lambda: woflan_section(quick), "")),
         ("compile", "7", ("Compile time of each shipped workflow",
                           lambda: compile_times(repeat), "")),
+        ("startup", "8", ("Start-up: import onething and onething --help",
+                          lambda: startup_section(quick), "")),
         ("shapes", "-", ("How parallel blocks are carried on transitions", machine_shapes,
                          "Decision 0002: one flat machine of positions, joins made "
                          "explicit.")),
@@ -174,7 +176,8 @@ def main() -> None:
                         help="fewer cases and repetitions (under ~3 minutes)")
     parser.add_argument("--only", default="",
                         help="comma-separated sections (memory, sqlite, batch, postgres, "
-                             "check, woflan, compile, shapes); prints, does not write the file")
+                             "check, woflan, compile, startup, shapes); prints, does not "
+                             "write the file")
     args = parser.parse_args()
     only = {s for s in args.only.split(",") if s}
     began = time.perf_counter()
@@ -202,7 +205,7 @@ def main() -> None:
         f"dependencies): {versions(PEERS)}.",
         "",
         "Regenerate with `.venv/bin/pip install -q -e \".[bench,postgres]\"` and "
-        "`.venv/bin/python benchmarks/run.py` (`--quick` for a short run; this file is "
+        "`.venv/bin/python -m benchmarks.run` (`--quick` for a short run; this file is "
         "rewritten). Every section runs side by side with its baseline in one process run "
         "(PostgreSQL workers and Woflan in child processes); figures are medians, and the "
         "ratios are what stays stable on a shared, noisy machine.",

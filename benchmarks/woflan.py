@@ -2,9 +2,9 @@
 
 Each workflow is exported as PNML with onething's own exporter
 (:func:`onething.soundness.pnml.to_pnml`); PM4Py imports that text and runs Woflan in full mode
-(as tests/test_pnml.py does) in a forked child that is killed after a time limit. onething is
-timed twice: ``check`` (the whole proof of the workflow, what ``onething check`` runs) and
-``check_workflow_net`` on the exported WF-net itself (the same question Woflan answers).
+(as tests/soundness/test_pnml.py does) in a forked child that is killed after a time limit.
+onething is timed twice: ``check`` (the whole proof of the workflow, what ``onething check``
+runs) and ``check_workflow_net`` on the exported WF-net itself (the same question Woflan answers).
 PM4Py is AGPL and only ever runs here and in the tests, never inside onething.
 """
 
@@ -20,14 +20,14 @@ import time
 import warnings
 from typing import Any
 
-from common import ROOT, median_time, verdict
+from tests.support.shapes import parallel_workflow
 
+from benchmarks.common import ROOT, median_time, verdict
 from onething.language.load import load, parse
 from onething.soundness.classical import check_workflow_net
 from onething.soundness.pnml import to_pnml
 from onething.soundness.proof import check
 from onething.soundness.wfnet import to_workflow_net
-from shapes import parallel_workflow
 
 QUICK_MARKINGS = 300
 

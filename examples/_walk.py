@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from onething import Engine, FixedClock
-from onething.cases.records import officer, window
-from onething.cases.timeline import timeline
-from onething.language.model import Workflow
+from onething import Engine, FixedClock, Workflow, officer, timeline, window
 
 
 def walk_to_delivery(engine: Engine, clock: FixedClock, workflow: Workflow, case_id: str,

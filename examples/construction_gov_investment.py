@@ -11,10 +11,8 @@ from pathlib import Path
 
 from _walk import show, walk_to_delivery
 
-from onething import Engine, FixedClock, load
-from onething.cases.records import applicant, window
+from onething import SHANGHAI, Engine, FixedClock, applicant, load, window
 from onething.sla import analyse
-from onething.workdays import SHANGHAI
 
 WORKFLOW = Path(__file__).resolve().parents[1] / "workflows" / \
     "construction_gov_investment.yaml"

@@ -9,10 +9,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from onething import Engine, FixedClock, MemoryStore, load
-from onething.cases.records import applicant, officer, window
-from onething.cases.timeline import timeline
-from onething.workdays import SHANGHAI
+from onething import (
+    SHANGHAI,
+    Engine,
+    FixedClock,
+    MemoryStore,
+    applicant,
+    load,
+    officer,
+    timeline,
+    window,
+)
 
 WORKFLOW = Path(__file__).resolve().parents[1] / "workflows" / "enterprise_startup.yaml"
 

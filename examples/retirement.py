@@ -11,9 +11,7 @@ from pathlib import Path
 
 from _walk import show, walk_to_delivery
 
-from onething import Engine, FixedClock, load
-from onething.cases.records import applicant, window
-from onething.workdays import SHANGHAI
+from onething import SHANGHAI, Engine, FixedClock, applicant, load, window
 
 WORKFLOW = Path(__file__).resolve().parents[1] / "workflows" / "retirement.yaml"
 

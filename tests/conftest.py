@@ -1,29 +1,21 @@
-"""Shared fixtures: the shipped workflows, pinned clocks, and an authorized actor per event."""
+"""Fixtures only: pinned clocks, an engine, each store in turn, the throwaway PostgreSQL server
+(tests/support/pgserver.py) and the --run-slow switch. Helpers live in tests/support/."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from onething.cases.records import SYSTEM, Actor, applicant, officer, window
 from onething.engine.engine import Engine
-from onething.language.load import load
-from onething.language.model import Workflow
-from onething.net.model import Performer, Transition
-from onething.privacy.pseudonyms import Pseudonyms
 from onething.stores.base import Store
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore
-from onething.workdays import SHANGHAI, FixedClock
+from onething.workdays import FixedClock
+from tests.support.factories import START, STORE_KINDS
 
-pytest_plugins = ["pgserver"]
-
-ROOT = Path(__file__).resolve().parents[1]
-WORKFLOWS = sorted((ROOT / "workflows").glob("*.yaml"))
-START = datetime(2026, 9, 30, 9, 0, tzinfo=SHANGHAI)
+pytest_plugins = ["tests.support.pgserver"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -49,71 +41,6 @@ def engine(clock: FixedClock) -> Engine:
     return Engine(clock=clock)
 
 
-def actor_for(workflow: Workflow, t: Transition) -> Actor:
-    """An actor allowed to perform ``t``."""
-    if t.actor is Performer.DEPARTMENT:
-        return officer(workflow.step(t.step).department)
-    if t.actor is Performer.WINDOW:
-        return window(workflow.lead)
-    if t.actor is Performer.APPLICANT:
-        return applicant()
-    return SYSTEM
-
-
-def perform(engine: Engine, case_id: str, workflow: Workflow, t: Transition) -> object:
-    """Do ``t`` through the engine's public API, as the right actor."""
-    who = actor_for(workflow, t)
-    action = t.action
-    if action == "accept":
-        return engine.accept(case_id, who)
-    if action == "refuse_intake":
-        return engine.refuse_intake(case_id, who, "incomplete")
-    if action == "deliver":
-        return engine.deliver(case_id, who)
-    if action == "withdraw":
-        return engine.withdraw(case_id, who, "changed my mind")
-    if action == "supplement":
-        return engine.supplement(case_id, who, step=t.step)
-    if action == "supplement_material":
-        case = engine.case(case_id)
-        return engine.supplement(case_id, who, materials={m: f"ref:{m}" for m in case.promised})
-    if action in ("correction_expired", "promise_expired"):
-        return engine.expire(case_id, action, t.step)
-    return engine.act(case_id, t.step, action, who, reason="test")
-
-
-def shipped(name: str) -> Workflow:
-    return load(ROOT / "workflows" / name)
-
-
-VALID_ID_CARD = "430381199001011234"
-#: one fixed keyring, for tests that compare what two engines recorded
-TEST_KEYS = Pseudonyms({"t1": b"onething-tests-key-0123456789ab"})
-
-
-def sample_value(field_type: str, values: tuple[str, ...] | None) -> object:
-    """A valid value of a field type."""
-    return {
-        "string": "示例", "int": 1, "decimal": "1.5", "bool": True, "date": "2026-01-05",
-        "enum": values[0] if values else None, "id_card": VALID_ID_CARD,
-        "phone": "13800138000", "uscc": "91430381MA4L16JQ92",
-    }[field_type]
-
-
-def sample_form(workflow: Workflow) -> dict[str, object]:
-    """A form that passes submission: every field filled with a valid value."""
-    return {f.name: sample_value(f.type, f.values) for f in workflow.form.fields}
-
-
-def sample_materials(workflow: Workflow, promise: bool = False) -> dict[str, str]:
-    """References for every material (leaving deferrable ones out when ``promise``)."""
-    return {m.name: f"ref:{m.name}" for m in workflow.form.materials
-            if not (promise and m.deferrable is not None)}
-
-
-STORE_KINDS = ["memory", "sqlite", "postgres"]
-
-
 @pytest.fixture(params=STORE_KINDS)
 def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
     """Each store in turn: memory, SQLite (a file) and PostgreSQL (a fresh database)."""
@@ -125,14 +52,3 @@ def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]
         opened = request.getfixturevalue("pg_store")
     yield opened
     opened.close()
-
-
-def reopened(store: Store) -> Store:
-    """A second connection to the same database (the same object for the memory store)."""
-    if isinstance(store, SqliteStore):
-        return SqliteStore(store.path)
-    if isinstance(store, MemoryStore):
-        return store
-    from onething.stores.postgres import PostgresStore
-
-    return PostgresStore(store.conninfo)  # type: ignore[attr-defined]

@@ -43,7 +43,7 @@ error                       refines              raised when
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, NamedTuple, Protocol
+from typing import NamedTuple, Protocol, TypeVar, overload
 
 
 class _Rendered(Protocol):
@@ -71,7 +71,18 @@ __all__ = [
 ]
 
 
-def masked(value: Any) -> Any:
+_T = TypeVar("_T")
+
+
+@overload
+def masked(value: str) -> str: ...
+
+
+@overload
+def masked(value: _T) -> _T: ...
+
+
+def masked(value: object) -> object:
     """``value`` with identity and phone numbers masked when it is text."""
     if isinstance(value, str):
         from onething.privacy.masking import mask_text
@@ -83,7 +94,7 @@ def masked(value: Any) -> Any:
 class OnethingError(Exception):
     """Base of every error the library raises on purpose; its text is masked."""
 
-    def __init__(self, *args: Any) -> None:
+    def __init__(self, *args: object) -> None:
         super().__init__(*(masked(a) for a in args))
 
     def __str__(self) -> str:

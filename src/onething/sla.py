@@ -68,7 +68,7 @@ class SlaReport:
         """Which stage to shorten, by how much, when a limit does not hold."""
         out = []
         for s in self.segments:
-            if not s.holds:
+            if s.declared is not None and not s.holds:
                 out.append(f"stage '{s.id}': its steps need {_wd(s.critical)} on the critical "
                            f"path ({' -> '.join(s.path)}) but it commits to {_wd(s.declared)}; "
                            f"shorten them by {_wd(s.critical - s.declared)}")

@@ -20,7 +20,7 @@ import attrs
 
 from onething.language.model import Rung
 from onething.net.model import PlaceRole
-from onething.workdays import SHANGHAI, Due, Duration, WorkCalendar
+from onething.workdays import SHANGHAI, CountFrom, Due, Duration, WorkCalendar
 
 CASE = "case"
 
@@ -44,7 +44,7 @@ _10_WD = Duration.parse("10 WD")
 class ClockPolicy:
     """How clocks count for one workflow (defaults follow 行政许可法; all declarable)."""
 
-    count_from: str = "next_day"
+    count_from: CountFrom = "next_day"
     correction: str = "restart"
     answer_within: Duration | None = _15_WD
     intake_notice_within: Duration | None = _5_WD
@@ -70,7 +70,7 @@ def _moment(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
-class ClockRecord(dict):  # type: ignore[type-arg]
+class ClockRecord(dict[str, Any]):
     """A clock's data, sparse: a key at its default (no pause, no extension, not finished,
     nothing escalated) is simply absent and reads as that default. Most clocks only ever
     hold ``started``, their limits and ``finished``, so a case keeps a few bytes per step.
@@ -112,7 +112,7 @@ def new_clock(now: dt.datetime, committed: Duration | None,
     return clock
 
 
-def own(clocks: dict[str, dict[str, Any]], key: str) -> ClockRecord:
+def own(clocks: dict[str, ClockRecord], key: str) -> ClockRecord:
     """Replace ``clocks[key]`` by a private copy and return it (clocks are copied on write:
     a case's clocks dict may share the clocks of the version it was made from)."""
     clock = ClockRecord(clocks[key])
@@ -255,7 +255,7 @@ def step_positions(roles: dict[str, tuple[str, PlaceRole]],
     return out
 
 
-def follow(clocks: dict[str, dict[str, Any]], before: dict[str, PlaceRole],
+def follow(clocks: dict[str, ClockRecord], before: dict[str, PlaceRole],
            after: dict[str, PlaceRole],
            now: dt.datetime, limits: dict[str, tuple[Duration | None, Duration | None]],
            policy: ClockPolicy) -> list[tuple[str, str]]:
@@ -284,7 +284,7 @@ def follow(clocks: dict[str, dict[str, Any]], before: dict[str, PlaceRole],
     return changes
 
 
-def follow_case(clocks: dict[str, dict[str, Any]], positions: dict[str, PlaceRole],
+def follow_case(clocks: dict[str, ClockRecord], positions: dict[str, PlaceRole],
                 now: dt.datetime) -> None:
     """Pause the case clock while steps wait and none runs; resume when one runs again."""
     clock = clocks.get(CASE)

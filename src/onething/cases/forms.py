@@ -16,6 +16,7 @@ from typing import Any
 
 import attrs
 
+from onething.cases.records import StoredMaterial
 from onething.errors import Problem, ValueProblem
 from onething.language import conditions as exprs
 from onething.language.model import Form
@@ -34,11 +35,11 @@ class CleanSubmission:
     """A submission that passed: cleaned values, stored materials, promised materials."""
 
     form: dict[str, Any]
-    materials: dict[str, dict[str, str | None]]
+    materials: dict[str, StoredMaterial]
     promised: tuple[str, ...]
 
 
-def clean_material(raw: object) -> dict[str, str | None]:
+def clean_material(raw: object) -> StoredMaterial:
     """A material as the case stores it: ``{"ref": str, "sha256": lower-case hex or None}``.
 
     ``raw`` is a reference, or a mapping with ``ref`` and (optionally) ``sha256``. Raises
@@ -90,7 +91,7 @@ def shown_name(name: object) -> str:
     return mask_text("".join(ch if ch >= " " else f"\\x{ord(ch):02x}" for ch in text))
 
 
-def stored_material(value: object) -> dict[str, str | None]:
+def stored_material(value: object) -> StoredMaterial:
     """A material as stored by any release: a bare reference (before hashes) or the mapping."""
     if isinstance(value, Mapping):
         return {"ref": value.get("ref"), "sha256": value.get("sha256")}
@@ -102,9 +103,11 @@ def _blank(value: object) -> bool:
 
 
 def check_submission(
-    form_spec: Form, form: Mapping[str, Any], materials: Mapping[str, str] | None = None
+    form_spec: Form, form: Mapping[str, Any], materials: Mapping[str, object] | None = None
 ) -> tuple[CleanSubmission | None, list[Problem]]:
-    """Clean ``form`` and ``materials``; return the result or *all* the problems."""
+    """Clean ``form`` and ``materials`` (each a reference or a mapping with ``ref`` and
+    ``sha256``, as :func:`clean_material` reads it); return the result or *all* the
+    problems."""
     problems: list[Problem] = []
     known = {f.name for f in form_spec.fields}
     for name in form:
@@ -142,7 +145,7 @@ def check_submission(
                 if isinstance(name, str) else []
             problems.append(Problem(shown_name(name), "is not a material of this form",
                                     f"did you mean '{close[0]}'?" if close else ""))
-    stored: dict[str, dict[str, str | None]] = {}
+    stored: dict[str, StoredMaterial] = {}
     for material in form_spec.materials:
         raw = given.get(material.name)
         if not _blank(raw):

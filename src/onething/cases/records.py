@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import operator
+from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeAlias, TypedDict
 
 import attrs
 
-from onething.cases.clocks import as_clock
+from onething.cases.clocks import ClockRecord, as_clock
 
 
 class Role(StrEnum):
@@ -72,6 +73,20 @@ def supervisor(department: str, ident: str = "supervisor") -> Actor:
 SYSTEM = Actor(Role.SYSTEM, "engine")
 
 
+class StoredMaterial(TypedDict):
+    """A material as a case keeps it (:mod:`onething.cases.forms`): the document's reference
+    and the SHA-256 of its content in lower-case hex. The hash is None when only a reference
+    was given; the reference is None once the case's personal data is erased."""
+
+    ref: str | None
+    sha256: str | None
+
+
+#: a material as a caller gives it (:func:`onething.cases.forms.clean_material` reads it): a
+#: reference (``"doc://plan"``) or ``{"ref": ..., "sha256": ...}``; None or blank: not given
+GivenMaterial: TypeAlias = str | Mapping[str, str | None] | None
+
+
 @attrs.frozen
 class Event:
     """One line of a case's history. ``data`` never holds personal values, only names."""
@@ -112,7 +127,7 @@ class Case:
     content_hash: str
     marking: tuple[str, ...]
     form: dict[str, Any]
-    materials: dict[str, str]
+    materials: dict[str, StoredMaterial]
     promised: tuple[str, ...] = ()
     produced: tuple[str, ...] = ()
     outcomes: dict[str, dict[str, Any]] = attrs.field(factory=dict)
@@ -121,7 +136,7 @@ class Case:
     created_at: datetime | None = None
     updated_at: datetime | None = None
     delivery_kind: str | None = None
-    clocks: dict[str, dict[str, Any]] = attrs.field(factory=dict)
+    clocks: dict[str, ClockRecord] = attrs.field(factory=dict)
     accepted_at: datetime | None = None
     calendar_version: str = ""
     priority: int = 0

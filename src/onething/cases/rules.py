@@ -116,6 +116,7 @@ def authorize_transition(people: People, workflow: Workflow, transition: Transit
     lead window, the case's own applicant or agent, or the engine's timers."""
     performer = transition.actor
     if performer is Performer.DEPARTMENT:
+        assert transition.step is not None  # a department acts on one of the steps
         step = workflow.step(transition.step)
         if actor.role is not Role.DEPARTMENT or actor.department != step.department:
             raise NotAuthorized(

@@ -51,17 +51,19 @@ def plan(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
         out += _milestones(case, key, clock, workflow, calendar, policy)
     marking = set(case.marking)
     if "intake" in marking and policy.intake_notice_within is not None:
-        at = calendar.add(case.created_at, policy.intake_notice_within,
+        created = case.created_at
+        assert created is not None  # every case is made with its submission time
+        at = calendar.add(created, policy.intake_notice_within,
                           count_from=policy.count_from).deadline
-        out.append(_timer(case, at, "path", "deemed_acceptance", armed=case.created_at))
-    if "materials:promised" in marking and case.accepted_at is not None:
+        out.append(_timer(case, at, "path", "deemed_acceptance", armed=created))
+    if "materials:promised" in marking and (accepted := case.accepted_at) is not None:
         limits = [m.deferrable for m in workflow.form.materials
                   if m.name in case.promised and m.deferrable is not None]
         if limits:
-            shortest = min(limits, key=lambda d: calendar.add(case.accepted_at, d).deadline)
-            at = calendar.add(case.accepted_at, shortest, count_from=policy.count_from).deadline
+            shortest = min(limits, key=lambda d: calendar.add(accepted, d).deadline)
+            at = calendar.add(accepted, shortest, count_from=policy.count_from).deadline
             out.append(_timer(case, at, "path", "promise_expired",
-                              data={"limit": str(shortest)}, armed=case.accepted_at))
+                              data={"limit": str(shortest)}, armed=accepted))
     if policy.answer_within is not None:
         for key, clock in case.clocks.items():
             if key != clk.CASE and clock["paused_reason"] == "correction":

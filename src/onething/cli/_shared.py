@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from attrs import AttrsInstance
     from rich.table import Table
 
     from onething.cases.records import Actor
@@ -133,8 +134,8 @@ def due_text(due: Any) -> str:
     return f"{due.deadline:%Y-%m-%d %H:%M}" + (" (provisional)" if due.provisional else "")
 
 
-def as_data(record: object) -> dict[str, object]:
+def as_data(record: AttrsInstance) -> dict[str, object]:
     """An attrs record as a plain dict, for JSON output (attrs is loaded here, not at start)."""
     import attrs
 
-    return attrs.asdict(record)  # type: ignore[arg-type]
+    return attrs.asdict(record)

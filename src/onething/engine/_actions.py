@@ -15,7 +15,7 @@ from onething.cases import clocks as clk
 from onething.cases import rules
 from onething.cases.forms import check_submission, clean_material
 from onething.cases.notices import build_notice
-from onething.cases.records import SYSTEM, Actor, Case, Delivery, Event
+from onething.cases.records import SYSTEM, Actor, Case, Delivery, Event, StoredMaterial
 from onething.engine._unit import Change
 from onething.errors import ActionRefused, CaseEnded, Problem, SubmissionRejected, ValueProblem
 from onething.language import conditions as exprs
@@ -247,7 +247,7 @@ def _apply_materials(case: Case, payload: Mapping[str, Any], data: dict[str, Any
     case.promised = ()
 
 
-def clean_materials(given: Mapping[str, Any]) -> dict[str, dict[str, str | None]]:
+def clean_materials(given: Mapping[str, Any]) -> dict[str, StoredMaterial]:
     """Brought materials as the case stores them (reference and hash), every problem at once."""
     out, problems = {}, []
     for name, raw in given.items():
@@ -261,6 +261,7 @@ def clean_materials(given: Mapping[str, Any]) -> dict[str, dict[str, str | None]
 
 
 def _check_commitment(workflow: Workflow, transition: Transition, case: Case) -> None:
+    assert transition.step is not None  # a commitment is a step's
     step = workflow.step(transition.step)
     if transition.action == "revoke_commitment":
         if not pending_commitment(case, step.id):

@@ -18,7 +18,7 @@ from onething.engine import _unit
 from onething.engine._actions import Wanted, ended_message, fire, hint_steps, pending_commitment
 from onething.engine._deployments import Deployed, shipped_data
 from onething.engine._submission import build
-from onething.engine._unit import Change, advance, request_key
+from onething.engine._unit import Change, NewCase, advance, request_key
 from onething.errors import ActionRefused, CaseEnded, InvalidArgument
 from onething.privacy.masking import mask_text
 
@@ -72,7 +72,7 @@ def evaluate(engine: EngineContext, case_id: str, rating: int, actor: Actor, com
         data: dict[str, Any] = {"rating": rating}
         if comment:
             data["comment"] = comment
-        opened = ()
+        opened: tuple[NewCase, ...] = ()
         if rectification is not None:
             follow_up = build(engine, rectification, {
                 "original_case": case.id, "department": deployed.workflow.lead,
@@ -126,7 +126,7 @@ def verify_commitment(engine: EngineContext, case_id: str, step: str, ok: bool, 
         data: dict[str, Any] = {"ok": ok}
         if reason:
             data["reason"] = reason
-        opened = ()
+        opened: tuple[NewCase, ...] = ()
         if not ok:
             assert revocation is not None
             follow_up = build(engine, revocation, {

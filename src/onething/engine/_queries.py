@@ -4,13 +4,13 @@ and the clocks."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import attrs
 
 from onething.cases import clocks as clk
 from onething.cases import rules
-from onething.cases.records import Actor
+from onething.cases.records import Actor, StoredMaterial
 from onething.engine import _unit
 from onething.engine._actions import pending_commitment
 from onething.errors import NotAuthorized
@@ -19,6 +19,13 @@ from onething.net.semantics import form_guard
 
 if TYPE_CHECKING:
     from onething.engine._context import EngineContext
+
+
+class CaseView(TypedDict):
+    """What an actor may see of a case: form values and stored materials, by name."""
+
+    fields: dict[str, Any]
+    materials: dict[str, StoredMaterial]
 
 
 @attrs.frozen
@@ -58,7 +65,7 @@ def queue(engine: EngineContext, department: str, now: datetime) -> list[QueueIt
     return sorted(items, key=lambda i: (-i.priority, i.due or far, i.case_id))
 
 
-def view(engine: EngineContext, case_id: str, actor: Actor) -> dict[str, Any]:
+def view(engine: EngineContext, case_id: str, actor: Actor) -> CaseView:
     """What ``actor`` may see of the case's form and materials; a refusal is recorded."""
     case = engine.store.load(case_id)
     workflow = engine.deployed(case.workflow_id, case.workflow_version).workflow

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from onething.cases import rules
 from onething.cases.forms import check_submission
-from onething.cases.records import Actor, Case, Event, Role
+from onething.cases.records import Actor, Case, Event, GivenMaterial, Role
 from onething.cases.timers import plan
 from onething.engine import _unit
 from onething.engine._unit import NewCase, request_key
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 def submit(engine: EngineContext, workflow_id: str, form: Mapping[str, Any],
-           materials: Mapping[str, Any] | None, actor: Actor, applicant: str | None,
+           materials: Mapping[str, GivenMaterial] | None, actor: Actor, applicant: str | None,
            version: int | None, idempotency_key: str | None, now: datetime | None) -> Case:
     """Validate the whole form at once and open a case awaiting the window's intake."""
     if not isinstance(form, Mapping):
@@ -69,7 +69,7 @@ def submit(engine: EngineContext, workflow_id: str, form: Mapping[str, Any],
 
 
 def build(engine: EngineContext, deployed: Deployed, form: Mapping[str, Any],
-          materials: Mapping[str, Any] | None, *, who: str, applicant: str,
+          materials: Mapping[str, GivenMaterial] | None, *, who: str, applicant: str,
           agents: tuple[str, ...] = (), now: datetime, origin: str | None = None) -> NewCase:
     """A new case of ``deployed`` with its first event (not yet stored)."""
     workflow = deployed.workflow

@@ -192,7 +192,7 @@ def record_milestone(engine: EngineContext, case_id: str, step: str, milestone: 
         if case.ended:
             raise CaseEnded(ended_message(case))
         clock = case.clocks.get(step)
-        marks = (clock or {}).get("milestones")
+        marks = clock.get("milestones") if clock is not None else None
         if clock is None or clock["finished"] is not None or marks is None:
             raise ActionRefused(f"step '{step}' has no open milestones",
                                 "milestones apply to green-channel cases' running steps")

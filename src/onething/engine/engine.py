@@ -17,15 +17,25 @@ from pathlib import Path
 from typing import Any
 
 from onething.cases import clocks as clk
-from onething.cases.records import SYSTEM, Actor, Case, Delivery, Event, OutboxItem, applicant
+from onething.cases.records import (
+    SYSTEM,
+    Actor,
+    Case,
+    Delivery,
+    Event,
+    GivenMaterial,
+    OutboxItem,
+    applicant,
+)
+from onething.cases.retention import DEFAULT_RETENTION, Retention
 from onething.cases.rules import People
 from onething.engine import _agents, _follow_ups, _migration, _queries, _submission, _time, _unit
 from onething.engine._actions import Wanted, accept_pick, fixed, net_change
 from onething.engine._deployments import Deployed, deployed_of, shipped_data
-from onething.engine._erasure import DEFAULT_RETENTION, Retention, erase_case
+from onething.engine._erasure import erase_case
 from onething.engine._migration import Migration
 from onething.engine._outbox import Channel, dispatch
-from onething.engine._queries import QueueItem
+from onething.engine._queries import CaseView, QueueItem
 from onething.engine._time import Firing, aware
 from onething.engine._unit import request_key
 from onething.errors import DeployRefused, InvalidArgument, UnknownWorkflow, Unsound
@@ -37,7 +47,7 @@ from onething.stores.base import Store
 from onething.stores.memory import MemoryStore
 from onething.workdays import Clock, Duration, SystemClock, WorkCalendar
 
-__all__ = ["Deployed", "Engine", "Firing", "Migration", "QueueItem", "shipped_data"]
+__all__ = ["CaseView", "Deployed", "Engine", "Firing", "Migration", "QueueItem", "shipped_data"]
 
 
 class Engine:
@@ -136,7 +146,8 @@ class Engine:
     # -- submission ----------------------------------------------------------------------------
 
     def submit(self, workflow_id: str, form: Mapping[str, Any],
-               materials: Mapping[str, Any] | None = None, *, actor: Actor | None = None,
+               materials: Mapping[str, GivenMaterial] | None = None, *,
+               actor: Actor | None = None,
                applicant: str | None = None, version: int | None = None,
                idempotency_key: str | None = None, now: datetime | None = None) -> Case:
         """Validate the whole form at once and open a case awaiting the window's intake.
@@ -173,7 +184,7 @@ class Engine:
 
     def supplement(self, case_id: str, actor: Actor, *, step: str | None = None,
                    fields: Mapping[str, Any] | None = None,
-                   materials: Mapping[str, Any] | None = None,
+                   materials: Mapping[str, GivenMaterial] | None = None,
                    idempotency_key: str | None = None, now: datetime | None = None) -> Case:
         """The applicant answers a correction request on ``step``, or brings promised
         materials (without ``step``)."""
@@ -247,7 +258,7 @@ class Engine:
         return _agents.authorize_agent(self, case_id, agent_id, actor, idempotency_key,
                                        aware(now))
 
-    def view(self, case_id: str, actor: Actor) -> dict[str, Any]:
+    def view(self, case_id: str, actor: Actor) -> CaseView:
         """What ``actor`` may see of the case's form and materials (一次采集, no
         over-sharing): a department sees what its steps read; the applicant, their agents,
         the lead window and its supervisors see everything. A refusal is recorded."""

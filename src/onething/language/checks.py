@@ -12,6 +12,7 @@ from onething.language.model import (
     Choice,
     Condition,
     Field,
+    Material,
     Parallel,
     Stage,
     Step,
@@ -204,7 +205,7 @@ def _unused(workflow: Workflow, steps: list[Step]) -> Iterator[Diagnostic]:
     used = {name for s in steps for name in s.reads} | set(workflow.delivery.reads)
     for cond, _ in all_conditions(workflow):
         used |= exprs.fields(cond.expr)
-    items: list[Field | object] = [*workflow.form.fields, *workflow.form.materials]
+    items: list[Field | Material] = [*workflow.form.fields, *workflow.form.materials]
     for item in items:
         if item.name not in used:
             kind = "field" if isinstance(item, Field) else "material"

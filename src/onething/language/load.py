@@ -12,7 +12,7 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import yaml
@@ -58,6 +58,9 @@ from onething.workdays import Duration
 STEP_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 WORKFLOW_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+#: what a mapping of named entries reads each entry into (a field, a material)
+_Entry = TypeVar("_Entry")
 
 WORKFLOW_KEYS = {
     "onething": True, "id": True, "version": True, "title": True, "lead": True, "form": True,
@@ -169,6 +172,8 @@ def parse(text: str, path: str = "<string>", limits: Limits = DEFAULT_LIMITS) ->
     try:
         root = compose(text, path, limits)
     except YamlRefused as refused:
+        # the YAML reader (onething.errors cannot name the class) refuses with a Diagnostic
+        assert isinstance(refused.diagnostic, Diagnostic)
         return LoadResult(None, (refused.diagnostic,))
     reader = _Reader(path, text)
     workflow = reader.workflow(root, text)
@@ -264,7 +269,8 @@ class _Reader:
                 hint,
             )
             return None
-        return node.value
+        key: str = node.value  # a scalar's value is its text
+        return key
 
     def scalar(self, node: yaml.Node) -> Any:
         if not isinstance(node, yaml.ScalarNode):
@@ -355,7 +361,7 @@ class _Reader:
                        "e.g. when: \"delivery_method == 'mail'\"")
             return None
         loc = self.loc(node)
-        if isinstance(value, str):
+        if isinstance(value, str) and isinstance(node, yaml.ScalarNode):
             first = self.lines.location(self.path, scalar_start(node, self.text))
             loc = self.lines.in_value(first, text, 0)
         try:
@@ -403,7 +409,7 @@ class _Reader:
         entries = self.mapping(root, "the workflow", WORKFLOW_KEYS)
         if entries is None:
             return None
-        get = entries.get
+        get = entries.__getitem__
         if "onething" in entries:
             lang = self.integer(entries["onething"][1], "the language version 'onething'")
             if lang is not None and lang != LANGUAGE_VERSION:
@@ -462,7 +468,8 @@ class _Reader:
         return Form(tuple(fields), tuple(materials), self.loc(node))
 
     def named_entries(self, pair: tuple[yaml.Node, yaml.Node] | None, what: str,
-                      read: Callable[[str, yaml.Node, yaml.Node], Any]) -> list[Any]:
+                      read: Callable[[str, yaml.Node, yaml.Node], _Entry | None]
+                      ) -> list[_Entry]:
         if pair is None:
             return []
         node = pair[1]
@@ -472,7 +479,8 @@ class _Reader:
             self.error("bad-type", f"the {what}s must be a mapping of names to definitions",
                        node, f"write one 'name: {{...}}' line per {what}")
             return []
-        out, seen = [], {}
+        out: list[_Entry] = []
+        seen: dict[str, int] = {}
         for key_node, value_node in node.value:
             if self._key(key_node, f"the {what}s") is None:
                 continue

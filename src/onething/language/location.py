@@ -26,6 +26,17 @@ class Location:
 UNKNOWN = Location("<unknown>", 0, 0)
 
 
+#: a diagnostic quotes what it found; longer text is cut (a hostile file may alias one huge
+#: value in thousands of places, and each diagnostic would hold a copy)
+MAX_MESSAGE = 400
+
+
+def _short(text: str) -> str:
+    if len(text) <= MAX_MESSAGE:
+        return text
+    return f"{text[:MAX_MESSAGE - 40]}… ({len(text):,} characters)"
+
+
 class Severity(StrEnum):
     """How bad a diagnostic is: errors make a workflow invalid, warnings do not."""
 
@@ -38,9 +49,9 @@ class Diagnostic:
     """One located problem: ``file:line:col: error[CODE]: message`` plus a hint."""
 
     code: str
-    message: str = attrs.field(converter=lambda text: _short(text))
+    message: str = attrs.field(converter=_short)
     location: Location = attrs.field()
-    hint: str = attrs.field(default="", converter=lambda text: _short(text))
+    hint: str = attrs.field(default="", converter=_short)
     severity: Severity = Severity.ERROR
 
     def render(self) -> str:
@@ -58,14 +69,3 @@ class Diagnostic:
             "line": self.location.line,
             "col": self.location.col,
         }
-
-
-#: a diagnostic quotes what it found; longer text is cut (a hostile file may alias one huge
-#: value in thousands of places, and each diagnostic would hold a copy)
-MAX_MESSAGE = 400
-
-
-def _short(text: str) -> str:
-    if len(text) <= MAX_MESSAGE:
-        return text
-    return f"{text[:MAX_MESSAGE - 40]}… ({len(text):,} characters)"

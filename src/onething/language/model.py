@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from onething.language.location import UNKNOWN, Location
 from onething.workdays import Duration
+
+if TYPE_CHECKING:
+    from onething.workdays import CountFrom
 
 LANGUAGE_VERSION = 1
 
@@ -73,7 +76,7 @@ _DEFAULTS = {k: Duration.parse(v) for k, v in
 class ClockRules:
     """How a workflow's clocks count (``clock:``); the defaults follow 行政许可法."""
 
-    count_from: str = "next_day"
+    count_from: CountFrom = "next_day"
     correction: str = "restart"
     answer_correction_within: Duration | None = _DEFAULTS["answer"]
     intake_notice_within: Duration | None = _DEFAULTS["intake"]

@@ -24,4 +24,5 @@ def schema_text() -> str:
 
 def schema() -> dict[str, Any]:
     """The schema as a fresh dict (callers may change it freely)."""
-    return json.loads(schema_text())
+    loaded: dict[str, Any] = json.loads(schema_text())
+    return loaded

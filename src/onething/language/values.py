@@ -146,6 +146,7 @@ def _clean(type: str, raw: object, values: tuple[str, ...] | None, minimum: obje
                            "write the value the form asks for")
     if isinstance(raw, str):
         _check_text(raw)
+    value: object
     if type == "enum":
         value = _clean_enum(raw, values)
     elif type == "id_card":

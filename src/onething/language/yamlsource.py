@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from typing import TYPE_CHECKING, Protocol
 
 import attrs
 import yaml
@@ -47,8 +48,18 @@ def value_offset(node: yaml.Node) -> int:
     return 1 if isinstance(node, yaml.ScalarNode) and node.style in ("'", '"') else 0
 
 
+class _Mark(Protocol):
+    """A position in the text as PyYAML's and libyaml's marks give it (0-based)."""
+
+    @property
+    def line(self) -> int: ...
+
+    @property
+    def column(self) -> int: ...
+
+
 class _TooDeep(Exception):
-    def __init__(self, mark: yaml.Mark) -> None:
+    def __init__(self, mark: _Mark) -> None:
         self.mark = mark
 
 
@@ -56,7 +67,7 @@ class _TooMany(_TooDeep):
     pass
 
 
-class _Limited:
+class _Limited(yaml.composer.Composer):
     """The safe composer, stopping as soon as nesting or the node count passes the limits.
 
     PyYAML composes recursively, its scanner slows down quadratically with flow nesting, and
@@ -68,17 +79,28 @@ class _Limited:
     depth = 0
     nodes = 0
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node:
+    if TYPE_CHECKING:
+        # from the parser each loader mixes in (PyYAML's Parser or libyaml's CParser)
+        def peek_event(self) -> yaml.Event | None: ...
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
         self.depth += 1
         self.nodes += 1
         try:
             if self.depth > self.limits.max_depth:
-                raise _TooDeep(self.peek_event().start_mark)
+                raise _TooDeep(self._next_mark())
             if self.nodes > self.limits.max_nodes:
-                raise _TooMany(self.peek_event().start_mark)
-            return super().compose_node(parent, index)  # type: ignore[misc]
+                raise _TooMany(self._next_mark())
+            # types-PyYAML says index is an int; a mapping's value is composed with its key node
+            return super().compose_node(parent, index)  # type: ignore[arg-type]  # stub: int
         finally:
             self.depth -= 1
+
+    def _next_mark(self) -> _Mark:
+        """Where the node being composed starts (its event is next: the composer peeked)."""
+        event = self.peek_event()
+        assert event is not None and event.start_mark is not None
+        return event.start_mark
 
 
 class _LimitedLoader(_Limited, yaml.SafeLoader):
@@ -143,26 +165,32 @@ def scalar_start(node: yaml.ScalarNode, text: str) -> int:
     return index + value_offset(node)
 
 
+_FastLoader: type[_LibyamlLoader] | None = None
+
 if yaml.__with_libyaml__:
-    class _FastLoader(_Limited, yaml.composer.Composer, yaml.cyaml.CParser,
-                      yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
+    from yaml._yaml import CParser
+
+    class _LibyamlLoader(_Limited, yaml.composer.Composer, CParser,
+                         yaml.constructor.SafeConstructor, yaml.resolver.Resolver):
         """libyaml scans and parses (in C, about ten times faster); the limited composer
         above still builds the nodes, so the limits hold the same. Only for documents that
         parse: any problem is reported by the pure-Python loader, whose messages and
         locations the diagnostics are written against."""
 
         def __init__(self, stream: str) -> None:
-            yaml.cyaml.CParser.__init__(self, stream)
+            CParser.__init__(self, stream)
             yaml.composer.Composer.__init__(self)
             yaml.constructor.SafeConstructor.__init__(self)
             yaml.resolver.Resolver.__init__(self)
 
-        def compose_scalar_node(self, anchor: str | None) -> yaml.ScalarNode:
-            node = super().compose_scalar_node(anchor)
+        # types-PyYAML types the anchor as a dict; PyYAML passes the anchor's name
+        def compose_scalar_node(  # type: ignore[override]  # stub: anchor is a dict
+                self, anchor: str | None) -> yaml.ScalarNode:
+            node = super().compose_scalar_node(anchor)  # type: ignore[arg-type]  # stub: dict
             node.style = node.style or None  # libyaml says '' for plain, PyYAML None
             return node
-else:  # pragma: no cover - PyYAML built without libyaml
-    _FastLoader = None  # type: ignore[assignment,misc]
+
+    _FastLoader = _LibyamlLoader
 
 
 def _compose(text: str, limits: Limits) -> yaml.Node | None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import attrs
 from transitions import EventData, Machine
@@ -24,16 +25,24 @@ from onething.net.model import Net, Transition
 from onething.net.semantics import SETTLE_LIMIT, Semantics
 
 Guard = Callable[[Transition], bool]
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 
 class Token:
     """The flyweight model: one token of one case, loaded for the length of one trigger."""
 
+    #: set by the machine when the token is added to it (``Machine.add_model``)
     state: str
+    trigger: Callable[[str], bool]
 
     def __init__(self) -> None:
-        self.marking = 0
-        self.guard: Guard = _always
+        self.load(0, _always)
+
+    def load(self, marking: int, guard: Guard) -> None:
+        """Ready the token for one trigger: ``marking`` under ``guard``, nothing fired yet."""
+        self.marking = marking
+        self.guard: Guard = guard
         self.fired: Transition | None = None
         self.unsafe = False
 
@@ -94,13 +103,15 @@ class CompiledWorkflow:
     # -- transitions callbacks -----------------------------------------------------------------
 
     def _may_fire(self, event: EventData) -> bool:
-        token: Token = event.model
+        token = event.model
+        assert isinstance(token, Token)  # the machine's only models are tokens (_token)
         t = self.by_name[event.event.name]
         need = self.semantics.consume[t.index]
         return token.marking & need == need and (not t.guard or token.guard(t))
 
     def _apply(self, event: EventData) -> None:
-        token: Token = event.model
+        token = event.model
+        assert isinstance(token, Token)  # the machine's only models are tokens (_token)
         t = self.by_name[event.event.name]
         token.marking, clash = self.semantics.fire(token.marking, t)
         token.unsafe |= clash
@@ -119,7 +130,7 @@ class CompiledWorkflow:
     def trigger(self, marking: int, transition: Transition, guard: Guard) -> tuple[int, bool]:
         """Fire one net transition through the machine; (marking, unsafe) or ``None``-like."""
         token = self._token()
-        token.marking, token.guard, token.fired, token.unsafe = marking, guard, None, False
+        token.load(marking, guard)
         self.machine.set_state(self.place_names[transition.consume[0]], model=token)
         if not token.trigger(transition.name) or token.fired is not transition:
             raise NotEnabled(transition)
@@ -192,7 +203,7 @@ class CompiledWorkflow:
 _MEMO = 65_536
 
 
-def _remember(memo: dict, key: object, value: object) -> None:  # type: ignore[type-arg]
+def _remember(memo: dict[_K, _V], key: _K, value: _V) -> None:
     if len(memo) >= _MEMO:
         memo.clear()
     memo[key] = value

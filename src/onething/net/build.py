@@ -7,6 +7,8 @@ transition knows its target when it is made. Step places exist before any block 
 
 from __future__ import annotations
 
+from typing import TypedDict, Unpack
+
 from onething.language import conditions as exprs
 from onething.language.checks import all_conditions
 from onething.language.location import UNKNOWN, Location
@@ -41,6 +43,18 @@ def route_fields(workflow: Workflow) -> frozenset[str]:
     return frozenset(fields)
 
 
+class _Extra(TypedDict, total=False):
+    """A transition's optional fields, as :meth:`_Builder.add` passes them on."""
+
+    step: str | None
+    cancel: bool
+    delivers: DeliveryKind | None
+    guard: tuple[GuardLiteral, ...]
+    rewrites: frozenset[str]
+    escape: bool
+    location: Location
+
+
 class _Builder:
     def __init__(self, workflow: Workflow) -> None:
         self.workflow = workflow
@@ -55,7 +69,7 @@ class _Builder:
         return index
 
     def add(self, name: str, action: str | None, actor: Performer, consume: tuple[int, ...],
-            produce: tuple[int, ...], **extra: object) -> None:
+            produce: tuple[int, ...], **extra: Unpack[_Extra]) -> None:
         self.transitions.append(
             Transition(len(self.transitions), name, action, actor, consume, produce, **extra)
         )
@@ -93,24 +107,26 @@ class _Builder:
 
     def lifecycle(self, first: int, wf: Workflow) -> None:
         loc = wf.location
-        variants = [("", (first,))] if self.promised is None else \
-            [("", (first, self.complete)), (":promise", (first, self.promised))]
+        promised, complete = self.promised, self.complete  # both or neither (see build)
+        variants: list[tuple[str, tuple[int, ...]]] = [("", (first,))] \
+            if promised is None or complete is None else \
+            [("", (first, complete)), (":promise", (first, promised))]
         for suffix, produce in variants:
             self.add(f"accept{suffix}", "accept", Performer.WINDOW, (self.intake,), produce,
                      location=loc)
             # 行政许可法 art. 32: no notice of missing items in time means accepted
             self.add(f"deemed_acceptance{suffix}", "deemed_acceptance", Performer.TIMER,
                      (self.intake,), produce, location=loc)
-        if self.promised is not None:
+        if promised is not None and complete is not None:
             self.add("supplement_material", "supplement_material", Performer.APPLICANT,
-                     (self.promised,), (self.complete,), location=loc)
+                     (promised,), (complete,), location=loc)
             self.add("promise_expired", "promise_expired", Performer.TIMER,
-                     (self.promised, self.open), (self.closed,), cancel=True,
+                     (promised, self.open), (self.closed,), cancel=True,
                      delivers=DeliveryKind.TERMINATION, escape=True, location=loc)
         self.add("refuse_intake", "refuse_intake", Performer.WINDOW, (self.intake, self.open),
                  (self.closed,), cancel=True, delivers=DeliveryKind.REFUSAL, escape=True,
                  location=loc)
-        needs = (self.ready, self.open) + ((self.complete,) if self.complete is not None else ())
+        needs = (self.ready, self.open) + ((complete,) if complete is not None else ())
         self.add("deliver", "deliver", Performer.WINDOW, needs, (self.closed,),
                  delivers=DeliveryKind.RESULT, location=wf.delivery.location)
         self.add("withdraw", "withdraw", Performer.APPLICANT, (self.open,), (self.closed,),
@@ -139,7 +155,7 @@ class _Builder:
         fresh = self.step_place[sid]
         corrected = self.place(f"step:{sid}:corrected", PlaceRole.CORRECTED, sid, loc)
         waiting = self.place(f"step:{sid}:correction", PlaceRole.CORRECTION, sid, loc)
-        approve_to = self.entry[step.jump("approve")] if step.jump("approve") else succ
+        approve_to = self.entry[jump] if (jump := step.jump("approve")) else succ
         approve_at = step.where("goto") if step.jump("approve") else loc
         for here, suffix in ((fresh, ""), (corrected, ":corrected")):
             self.add(f"approve:{sid}{suffix}", "approve", Performer.DEPARTMENT, (here,),
@@ -183,9 +199,9 @@ class _Builder:
 
     def refusal(self, step: Step, here: int, suffix: str, succ: int) -> None:
         sid = step.id
-        if step.jump("refuse"):
+        if jump := step.jump("refuse"):
             self.add(f"refuse:{sid}{suffix}", "refuse", Performer.DEPARTMENT, (here,),
-                     (self.entry[step.jump("refuse")],), step=sid, location=step.where("goto"))
+                     (self.entry[jump],), step=sid, location=step.where("goto"))
         elif step.optional:
             self.add(f"refuse:{sid}{suffix}", "refuse", Performer.DEPARTMENT, (here,), (succ,),
                      step=sid, location=step.where("optional"))

@@ -7,7 +7,7 @@ exactly as the engine does, so checker and engine agree on what a configuration 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from onething.errors import SilentLoop
 from onething.language import conditions as exprs
@@ -26,7 +26,7 @@ def bits(marking: int) -> list[int]:
     return out
 
 
-def mask(places: tuple[int, ...] | frozenset[int]) -> int:
+def mask(places: Iterable[int]) -> int:
     out = 0
     for p in places:
         out |= 1 << p

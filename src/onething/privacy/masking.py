@@ -34,7 +34,7 @@ def mask(type: str, value: object, *, personal: bool = False) -> str:
     return text[:3] + "*" * (len(text) - 5) + text[-2:]
 
 
-def mask_text(text: str) -> str:
+def mask_text(text: object) -> str:
     """``text`` with every identity number and mobile phone number in it masked.
 
     For free text that may quote one (reasons, comments, messages, log lines).  A number is
@@ -281,3 +281,7 @@ def personal_logger(name: str) -> logging.Logger:
     if not any(isinstance(f, MaskingFilter) for f in logger.filters):
         logger.addFilter(MaskingFilter())
     return logger
+
+
+#: the package's own logger masks too (a host may log through it, or set its level)
+personal_logger("onething")

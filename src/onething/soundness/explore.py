@@ -16,6 +16,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterator
 from itertools import count
+from typing import Literal, TypeAlias
 
 import attrs
 
@@ -26,8 +27,14 @@ from onething.soundness.regions import Region
 from onething.soundness.report import Rule
 
 Guard = Callable[[Transition], bool]
-# A move inside a scope: ("t", transition index) | ("done", region) | ("end", region, key)
-Move = tuple
+#: a move inside a scope: ("t", transition index) | ("done", region) | ("end", region, key)
+Move: TypeAlias = (tuple[Literal["t"], int] | tuple[Literal["done"], str]
+                   | tuple[Literal["end"], str, tuple[str, bool]])
+#: what a move does: (transition or None, escape, delivery kind or None, unsafe, silent
+#: transitions fired, blocks forked)
+MoveInfo: TypeAlias = tuple[int | None, bool, DeliveryKind | None, bool, set[int], list[str]]
+#: a move from a state: (move, next state, its cost, what it does)
+Successor: TypeAlias = tuple[Move, int, int, MoveInfo]
 
 
 class BudgetExceeded(Exception):
@@ -170,9 +177,9 @@ class Explorer:
             fork_edges.append((-1, ("t", -1), name))
 
         def path(state: int) -> tuple[Move, ...]:
-            moves = []
-            while back[state] is not None:
-                state, move = back[state]
+            moves: list[Move] = []
+            while (before := back[state]) is not None:
+                state, move = before
                 moves.append(move)
             return tuple(reversed(moves))
 
@@ -195,7 +202,7 @@ class Explorer:
             result.marked |= state
             delivered = bool(state & self.closed)
             moves = list(self._moves(state, visible, silent))
-            if goal is not None and state & goal:
+            if scope is not None and goal is not None and state & goal:
                 if result.goal_cost is None:
                     result.goal_cost, result.goal_path = cost, path(state)
                 if state & ~goal & ~self.keep & ~self.open:
@@ -255,7 +262,7 @@ class Explorer:
     # -- moves ----------------------------------------------------------------------------------
 
     def _moves(self, state: int, visible: list[Transition],
-               silent: list[Transition]) -> Iterator[tuple]:
+               silent: list[Transition]) -> Iterator[Successor]:
         consume, produce = self.consume, self.produce
         for t in visible:
             need = consume[t.index]
@@ -274,13 +281,14 @@ class Explorer:
             region = self.regions[name]
             running = 1 << region.block.running
             branches = [self.branch(name, i) for i in range(len(region.block.starts))]
-            if all(b.goal_cost is not None for b in branches):
+            goal_costs = [b.goal_cost for b in branches if b.goal_cost is not None]
+            if len(goal_costs) == len(branches):
                 join = self.net.transitions[region.block.join]
                 nxt = (state & ~running)
                 unsafe = bool(nxt & self.produce[join.index])
                 nxt |= self.produce[join.index]
                 nxt, clash, fired = self._settle(nxt, silent)
-                cost = max(1, sum(b.goal_cost for b in branches))
+                cost = max(1, sum(goal_costs))
                 yield (("done", name), nxt, cost,
                        (None, False, None, unsafe or clash, fired | {join.index},
                         self._forks_in(fired)))
@@ -340,7 +348,7 @@ class Explorer:
                coop_edges: dict[int, list[int]], goal: int | None, top: bool,
                path: Callable[[int], tuple[Move, ...]],
                scope: tuple[list[Transition], list[Transition]]) -> None:
-        finished = self.closed if top else goal
+        finished = self.closed if top or goal is None else goal
         # a state that leads into a block stuck inside is that block's branch's finding
         targets = [s for s in dist if s & finished or self._blocked_inside(s)]
         alive = set(targets)
@@ -359,7 +367,7 @@ class Explorer:
         first = min(stuck, key=lambda s: dist[s])
         doomed = set(stuck)
 
-        def coop(state: int, skip_special: bool) -> list[tuple[Move, int, tuple]]:
+        def coop(state: int, skip_special: bool) -> list[tuple[Move, int, MoveInfo]]:
             return [(m, nxt, info) for m, nxt, _, info in self._moves(state, *scope)
                     if not info[1] and info[2] is None and nxt in doomed
                     and not (skip_special and self._special(m))]
@@ -386,15 +394,15 @@ class Explorer:
         for skip_special in (True, False):
             closing = self._loop(first, coop, skip_special)
             if closing is not None:
-                moves, state, move = closing
+                walked, state, move = closing
                 result.found.append((Found(
                     Rule.STUCK, f"{where} goes round a loop that never reaches its end",
-                    move[1] if move[0] == "t" else None, path(first) + moves, state,
-                    dist[first] + len(moves)), (), 0))
+                    move[1] if move[0] == "t" else None, path(first) + walked, state,
+                    dist[first] + len(walked)), (), 0))
                 return
 
-    def _loop(self, first: int, coop: Callable, skip_special: bool
-              ) -> tuple[tuple[Move, ...], int, Move] | None:
+    def _loop(self, first: int, coop: Callable[[int, bool], list[tuple[Move, int, MoveInfo]]],
+              skip_special: bool) -> tuple[tuple[Move, ...], int, Move] | None:
         """The shortest walk from ``first`` that returns to a state on its own way."""
         trail: dict[int, tuple[int, Move] | None] = {first: None}
         queue = [first]
@@ -464,10 +472,12 @@ class Explorer:
                    for name in self._running(state)
                    for i in range(len(self.regions[name].block.starts)))
 
-    def _forks(self, result: ScopeResult, fork_edges: list, dist: dict[int, int],
+    def _forks(self, result: ScopeResult, fork_edges: list[tuple[int, Move, str]],
+               dist: dict[int, int],
                path: Callable[[int], tuple[Move, ...]]) -> None:
         """Attach each reached block's branch findings, behind the shortest way into it."""
         best: dict[str, tuple[int, tuple[Move, ...]]] = {}
+        trail: tuple[Move, ...]
         for state, move, name in fork_edges:
             if state == -1:
                 cost, trail = 0, ()
@@ -489,15 +499,15 @@ class Explorer:
 
 def _ancestors(trail: dict[int, tuple[int, Move] | None], state: int) -> set[int]:
     out = {state}
-    while trail[state] is not None:
-        state = trail[state][0]
+    while (before := trail[state]) is not None:
+        state = before[0]
         out.add(state)
     return out
 
 
 def _unwind(trail: dict[int, tuple[int, Move] | None], state: int) -> tuple[Move, ...]:
-    moves = []
-    while trail[state] is not None:
-        state, move = trail[state]
+    moves: list[Move] = []
+    while (before := trail[state]) is not None:
+        state, move = before
         moves.append(move)
     return tuple(reversed(moves))

@@ -199,9 +199,9 @@ def parse_pnml(text: str | bytes) -> WorkflowNet:
                         name = events[0].get("name", name) if events else name
                 raw.append((ident, name, label))
             elif kind == "arc":
-                weight = _child_text(el, "inscription")
+                inscription = _child_text(el, "inscription")
                 arcs.append((el.get("source", ""), el.get("target", ""),
-                             int(weight) if weight else 1))
+                             int(inscription) if inscription else 1))
     consume: dict[str, list[str]] = {ident: [] for ident, _, _ in raw}
     produce: dict[str, list[str]] = {ident: [] for ident, _, _ in raw}
     for source, target, weight in arcs:
@@ -222,7 +222,7 @@ def parse_pnml(text: str | bytes) -> WorkflowNet:
         sink = sinks[0]
     left_out = tuple(c.get("name", "") for tool in pn if _local(tool) == "toolspecific"
                      and tool.get("tool") == TOOL for c in tool if _local(c) == "left-out")
-    return WorkflowNet(_name(pn) or pn.get("id", ""), tuple(places), transitions,
+    return WorkflowNet(_name(pn) or pn.get("id") or "", tuple(places), transitions,
                        marked[0], sink, left_out)
 
 

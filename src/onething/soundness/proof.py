@@ -229,15 +229,15 @@ def _condition_warnings(workflow: Workflow) -> Iterable[Violation]:
             yield Violation(Rule.ALWAYS_TRUE, f"the 'when' of step '{step.id}' holds for "
                             "every form", step.when.location)
     for choice in _choices(workflow.steps):
-        arms = [a for a in choice.branches if a.when is not None]
-        for i, first in enumerate(arms):
-            for second in arms[i + 1:]:
-                both = exprs.And((first.when.expr, second.when.expr))
+        arms = [(a, a.when) for a in choice.branches if a.when is not None]
+        for i, (_, first) in enumerate(arms):
+            for arm, second in arms[i + 1:]:
+                both = exprs.And((first.expr, second.expr))
                 if _satisfiable(both, fields):
                     yield Violation(
                         Rule.OVERLAPPING_ARMS,
-                        f"'{first.when.text}' and '{second.when.text}' both hold for some "
-                        "forms; the first is taken", second.location)
+                        f"'{first.text}' and '{second.text}' both hold for some "
+                        "forms; the first is taken", arm.location)
 
 
 def _always(expr: Any, fields: dict[str, Field]) -> bool:

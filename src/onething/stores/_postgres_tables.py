@@ -70,7 +70,9 @@ def prepare(cur: psycopg.Cursor[Any], where: str, create: bool) -> None:
     cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
     cur.execute("SELECT to_regclass('meta') IS NOT NULL, "
                 "to_regclass('cases') IS NOT NULL")
-    has_meta, has_cases = cur.fetchone()
+    flags = cur.fetchone()
+    assert flags is not None  # a SELECT without FROM has its one row
+    has_meta, has_cases = flags
     row = None
     if has_meta:
         cur.execute("SELECT value FROM meta WHERE key = 'schema_version'")

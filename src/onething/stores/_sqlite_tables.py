@@ -157,14 +157,14 @@ def is_busy(error: Exception) -> bool:
 SQLITE_BUSY, SQLITE_LOCKED = 5, 6
 
 
-def outbox_item(row: tuple) -> OutboxItem:
+def outbox_item(row: tuple[Any, ...]) -> OutboxItem:
     """An outbox item from its row."""
     due = datetime.strptime(row[7], UTC_FORMAT).replace(tzinfo=UTC)
     return OutboxItem(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6], due,
                       row[8], row[9])
 
 
-def timer_row(row: tuple) -> Timer:
+def timer_row(row: tuple[Any, ...]) -> Timer:
     """A timer from its row."""
     due = datetime.strptime(row[2], UTC_FORMAT).replace(tzinfo=UTC)
     return Timer(row[0], row[1], due, row[3], row[4], row[5], json.loads(row[6]))

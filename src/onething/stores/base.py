@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from onething.cases.records import Case, Delivery, Event, OutboxItem
 from onething.cases.timers import Timer
@@ -27,7 +27,7 @@ _T = TypeVar("_T")
 def backoff(attempt: int) -> float:
     """Seconds to wait before retry number ``attempt`` (1, 2, ...): doubling from 20 ms, at
     most 1 s, with jitter so that the writers that collided do not collide again."""
-    return min(1.0, 0.01 * 2 ** attempt) * random.uniform(0.5, 1.5)
+    return min(1.0, 0.01 * 2.0 ** attempt) * random.uniform(0.5, 1.5)
 
 
 def retry_busy(run: Callable[[], _T], *, retries: int, is_busy: Callable[[Exception], bool],
@@ -51,10 +51,20 @@ def retry_busy(run: Callable[[], _T], *, retries: int, is_busy: Callable[[Except
     raise StoreBusy(explain(last, retries + 1)) from last
 
 
-def retried(method: Callable[..., _T]) -> Callable[..., _T]:
+class _Retrying(Protocol):
+    """A store that runs one unit of work with its own retries (what :func:`retried` needs)."""
+
+    def _retrying(self, run: Callable[[], _T]) -> _T: ...
+
+
+_S = TypeVar("_S", bound=_Retrying)
+_P = ParamSpec("_P")
+
+
+def retried(method: Callable[Concatenate[_S, _P], _T]) -> Callable[Concatenate[_S, _P], _T]:
     """Make a store method one retried unit: ``self._retrying(run)`` decides what is busy."""
     @functools.wraps(method)
-    def wrapper(self: Any, *args: Any, **kwargs: Any) -> _T:
+    def wrapper(self: _S, /, *args: _P.args, **kwargs: _P.kwargs) -> _T:
         return self._retrying(lambda: method(self, *args, **kwargs))
     return wrapper
 

@@ -206,7 +206,8 @@ class MemoryStore:
                      lease_seconds: float = 60.0) -> list[OutboxItem]:
         with self._lock:
             due = sorted((i for i in self._outbox.values()
-                          if i.status == "pending" and i.next_attempt_at <= now
+                          if i.status == "pending" and i.next_attempt_at is not None
+                          and i.next_attempt_at <= now
                           and self._claims.get(i.id, now) <= now),
                          key=lambda i: (i.next_attempt_at, i.id))[:limit]
             for item in due:

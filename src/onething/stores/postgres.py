@@ -131,9 +131,10 @@ class PostgresStore:
         except psycopg.ProgrammingError as exc:
             raise StoreUnavailable(f"{redacted(self.conninfo)} is not a PostgreSQL "
                                    f"connection string ({exc})") from None
-        extra = {} if "connect_timeout" in given else {"connect_timeout": self._connect_timeout}
+        # the connection string's own connect_timeout wins (psycopg skips a None parameter)
+        timeout = None if "connect_timeout" in given else self._connect_timeout
         try:
-            conn = psycopg.connect(self.conninfo, autocommit=False, **extra)
+            conn = psycopg.connect(self.conninfo, autocommit=False, connect_timeout=timeout)
         except psycopg.OperationalError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
             raise StoreUnavailable(f"cannot reach the PostgreSQL database "
@@ -341,6 +342,7 @@ class PostgresStore:
                         (f"secret:{name}", secrets.token_hex(32)))
             cur.execute("SELECT value FROM meta WHERE key = %s", (f"secret:{name}",))
             row = cur.fetchone()
+        assert row is not None  # inserted just above unless it was there
         return bytes.fromhex(row[0])
 
     @retried

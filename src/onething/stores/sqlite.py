@@ -311,7 +311,9 @@ class SqliteStore:
                     "attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)",
                     (item.id, item.delivery_id, item.case_id, item.channel,
                      json.dumps(item.payload, ensure_ascii=False),
-                     utc_text(item.next_attempt_at or case.updated_at)),
+                     # due at once (now when the case has no time, as iso_text does)
+                     utc_text(item.next_attempt_at or case.updated_at
+                              or datetime.now().astimezone())),
                 )
             if idempotency is not None:
                 _remember(db, case, idempotency)

@@ -88,10 +88,12 @@ class WorkCalendar:
         self.office_hours = office_hours if office_hours is not None else OfficeHours()
         self.strict = strict
         self.year_end_guard = year_end_guard
-        import holidays  # the calendar's data: loaded when a calendar is made, not before
+        # the calendar's data: loaded when a calendar is made, not before
+        from holidays.countries.china import China
+        from holidays.version import __version__ as holidays_version
 
-        self._holidays_version = holidays.__version__
-        self._holidays = holidays.China(language=language)
+        self._holidays_version = holidays_version
+        self._holidays = China(language=language)  # type: ignore[no-untyped-call]  # holidays: untyped __init__
         self._installed = installed_official_years()
         self._official = self._installed | self.overrides.official_years
         self._off = {d.date: d.reason for d in self.overrides.days_off}

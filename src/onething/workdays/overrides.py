@@ -133,7 +133,11 @@ class _OverridesLoader(yaml.SafeLoader):
     """SafeLoader that leaves timestamps as text, so a bad date gets our error message."""
 
 
-_OverridesLoader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_yaml_str)
+def _timestamp_as_text(loader: _OverridesLoader, node: yaml.Node) -> str:
+    return loader.construct_yaml_str(node)
+
+
+_OverridesLoader.add_constructor("tag:yaml.org,2002:timestamp", _timestamp_as_text)
 
 
 _OVERRIDE_KEYS = ("days_off", "working_days", "official_years")

@@ -4,8 +4,9 @@ false)."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date
+from typing import Any
 
 from onething.language.conditions.nodes import (
     And,
@@ -59,7 +60,7 @@ def _compare(actual: object, op: str, literal: LiteralValue) -> bool:
         return False
 
 
-_ORDERINGS = {
+_ORDERINGS: dict[str, Callable[[Any, Any], bool]] = {
     "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b,
     ">": lambda a, b: a > b,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from decimal import Decimal
 from difflib import get_close_matches
+from typing import TypeGuard
 
 from onething.language.conditions.evaluation import _parse_date
 from onething.language.conditions.nodes import (
@@ -157,7 +158,7 @@ def _check_literal(
     return _check_enum_value(field, info, value, offset) if kind == "enum" else None
 
 
-def _is_int(value: LiteralValue) -> bool:
+def _is_int(value: LiteralValue) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -1,0 +1,107 @@
+"""The case commands against a database: deploy, submit, act, status, history, tick, queue."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+from tests.support.factories import ROOT, sample_form, sample_materials, shipped
+
+from onething.cli import cli
+
+STARTUP = shipped("enterprise_startup.yaml")
+PARALLEL = {"seal": "public_security", "tax": "tax", "social_insurance": "human_resources",
+            "medical_insurance": "medical_security", "housing_fund": "housing_fund_centre",
+            "bank_appointment": "bank"}
+
+
+def run(*args: str, db: Path, input: str | None = None) -> object:
+    result = CliRunner().invoke(cli, [*args, "--db", str(db)], input=input,
+                                catch_exceptions=False)
+    return result
+
+
+def submitted(tmp_path: Path) -> tuple[Path, str]:
+    db = tmp_path / "cases.sqlite3"
+    assert run("deploy", str(ROOT / "workflows" / "enterprise_startup.yaml"),
+               db=db).exit_code == 0
+    form = tmp_path / "form.json"
+    form.write_text(json.dumps(sample_form(STARTUP), ensure_ascii=False), encoding="utf-8")
+    materials = tmp_path / "materials.json"
+    materials.write_text(json.dumps(sample_materials(STARTUP)), encoding="utf-8")
+    result = run("submit", "enterprise-startup", "--form", str(form), "--materials",
+                 str(materials), "--format", "json", db=db)
+    assert result.exit_code == 0, result.output
+    return db, json.loads(result.output)["case"]
+
+
+def test_a_case_runs_from_the_command_line_to_its_delivery(tmp_path: Path) -> None:
+    db, case_id = submitted(tmp_path)
+    assert run("act", case_id, "accept", "--as", "window:li@market_regulation",
+               db=db).exit_code == 0
+    assert run("act", case_id, "approve", "registration", "--as",
+               "department:wang@market_regulation", db=db).exit_code == 0
+    queue = json.loads(run("queue", "tax", "--format", "json", db=db).output)
+    assert [(i["case_id"], i["step"]) for i in queue] == [(case_id, "tax")]
+    for step, department in PARALLEL.items():
+        result = run("act", case_id, "approve", step, "--as", f"department:x@{department}",
+                     db=db)
+        assert result.exit_code == 0, result.output
+    done = run("act", case_id, "deliver", "--as", "window:li@market_regulation", "--method",
+               "mail", "--format", "json", db=db)
+    assert json.loads(done.output)["delivery"] == "result"
+    status = json.loads(run("status", case_id, "--format", "json", db=db).output)
+    assert status["delivery"]["kind"] == "result"
+    assert status["form"]["legal_person_id"].startswith("430") and "*" in \
+        status["form"]["legal_person_id"]
+    history = json.loads(run("history", case_id, "--format", "json", db=db).output)
+    assert [e["action"] for e in history][-2:] == ["deliver", "delivered"]
+    text = run("history", case_id, db=db).output
+    assert "delivered" in text and "result" in text
+
+
+def test_a_bad_submission_lists_every_problem_and_opens_no_case(tmp_path: Path) -> None:
+    db = tmp_path / "cases.sqlite3"
+    run("deploy", str(ROOT / "workflows" / "enterprise_startup.yaml"), db=db)
+    result = run("submit", "enterprise-startup", "--form", "-", "--format", "json", db=db,
+                 input=json.dumps({"company_name": "x", "legal_person_phone": "123"}))
+    assert result.exit_code == 2
+    problems = {p["name"] for p in json.loads(result.output)["problems"]}
+    assert {"legal_person_phone", "legal_person_id", "articles_of_association"} <= problems
+
+
+def test_refused_actions_are_one_clear_line(tmp_path: Path) -> None:
+    db, case_id = submitted(tmp_path)
+    result = CliRunner().invoke(cli, ["act", case_id, "approve", "registration", "--as",
+                                      "department:x@tax", "--db", str(db)])
+    assert result.exit_code == 2
+    assert "error: only market_regulation decides on 'registration'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_tick_fires_due_timers_from_the_command_line(tmp_path: Path) -> None:
+    db, case_id = submitted(tmp_path)
+    refused = run("tick", "--now", "2099-01-01T09:00:00+08:00", db=db)
+    assert refused.exit_code == 2 and "--allow-future" in refused.output  # not early by mistake
+    result = run("tick", "--now", "2099-01-01T09:00:00+08:00", "--allow-future", "--format",
+                 "json", db=db)
+    fired = json.loads(result.output)
+    assert [(f["case"], f["timer"]) for f in fired] == [(case_id, "deemed_acceptance")]
+    assert run("tick", "--now", "2099-01-01T09:00:00+08:00", "--allow-future", "--format",
+               "json", db=db).output.strip() != json.dumps(fired)
+
+
+def test_the_worker_runs_one_pass(tmp_path: Path) -> None:
+    db, _ = submitted(tmp_path)
+    assert run("worker", "--once", db=db).exit_code == 0
+
+
+def test_the_demo_and_the_case_commands_run_on_postgresql(pg_database: str) -> None:
+    result = CliRunner().invoke(cli, ["demo", "--db", pg_database], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "one delivery: result by mail" in result.output
+    case_id = result.output.split("case ", 1)[1].split()[0]
+    status = CliRunner().invoke(cli, ["status", case_id, "--db", pg_database, "--format",
+                                      "json"], catch_exceptions=False)
+    assert json.loads(status.output)["delivery"]["kind"] == "result"

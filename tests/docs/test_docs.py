@@ -1,0 +1,38 @@
+"""The documentation's examples work and its tables match the code."""
+
+from __future__ import annotations
+
+import re
+
+from tests.support.factories import ROOT
+
+from onething.language.load import parse
+
+LANGUAGE = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
+
+
+def test_the_complete_example_in_the_language_guide_loads_cleanly() -> None:
+    block = re.search(r"```yaml\n(.*?)```", LANGUAGE, re.S).group(1)
+    result = parse(block, "docs/language.md")
+    assert result.ok, [d.render() for d in result.diagnostics]
+    assert result.warnings == ()
+
+
+def test_every_diagnostic_code_the_loader_emits_is_documented() -> None:
+    sources = "".join((ROOT / "src" / "onething" / "language" / name).read_text(encoding="utf-8")
+                      for name in ("load.py", "checks.py", "yamlsource.py"))
+    emitted = set(re.findall(r'(?:self\.error\(|Diagnostic\(\s*)"([a-z-]+)"', sources))
+    emitted |= {"unused-field", "unused-material"}
+    emitted.discard("unused-")
+    documented = set(re.findall(r"`([a-z]+(?:-[a-z]+)+|[a-z]+-?)`", LANGUAGE.split(
+        "## Diagnostics")[1]))
+    assert emitted - documented == set()
+
+
+def test_every_test_named_in_the_guarantees_exists() -> None:
+    text = (ROOT / "docs" / "guarantees.md").read_text(encoding="utf-8")
+    named = re.findall(r"`(tests/[\w/]+\.py)::(\w+)`", text)
+    assert len(named) > 30
+    missing = [f"{path}::{name}" for path, name in named
+               if f"def {name}(" not in (ROOT / path).read_text(encoding="utf-8")]
+    assert missing == []

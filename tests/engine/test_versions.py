@@ -1,0 +1,153 @@
+"""Workflow versions: running cases stay on theirs; migration moves only where it is safe."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from tests.support.factories import START, reopened, sample_form, sample_materials, shipped
+
+from onething.cases.records import Case, applicant, officer, window
+from onething.engine.engine import Engine
+from onething.language.load import parse
+from onething.stores.base import Store
+from onething.workdays import FixedClock
+
+STARTUP = shipped("enterprise_startup.yaml")
+DESK = window("market_regulation")
+PARALLEL_WITHOUT_HOUSING = [("seal", "public_security"), ("tax", "tax"),
+                            ("social_insurance", "human_resources"),
+                            ("medical_insurance", "medical_security"), ("bank_appointment", "bank")]
+
+
+def v2(text: str) -> object:
+    return parse(text.replace("version: 1", "version: 2"), "v2.yaml").unwrap()
+
+
+def case_at(engine: Engine, approvals: int) -> str:
+    case = engine.submit(STARTUP.id, sample_form(STARTUP), sample_materials(STARTUP))
+    engine.accept(case.id, DESK)
+    if approvals:
+        engine.act(case.id, "registration", "approve", officer("market_regulation"))
+    return case.id
+
+
+def test_deploying_version_2_leaves_running_cases_on_version_1(engine: Engine) -> None:
+    engine.deploy(STARTUP)
+    old = case_at(engine, 1)
+    engine.deploy(v2(STARTUP.text))
+    new = engine.submit(STARTUP.id, sample_form(STARTUP), sample_materials(STARTUP))
+    assert engine.case(old).workflow_version == 1
+    assert engine.case(new.id).workflow_version == 2
+    engine.act(old, "seal", "approve", officer("public_security"))
+    assert engine.case(old).workflow_version == 1
+
+
+def test_migrate_moves_cases_whose_position_exists_and_refuses_the_rest(
+        engine: Engine) -> None:
+    engine.deploy(STARTUP)
+    early = case_at(engine, 0)
+    inside = case_at(engine, 1)
+    # version 2 drops the housing fund branch: a case inside the parallel block holds a
+    # position version 2 does not have; a case still at registration can move
+    text = STARTUP.text
+    start = text.index("      - id: housing_fund")
+    end = text.index("      - id: bank_appointment")
+    engine.deploy(v2(text[:start] + text[end:]))
+    dry = engine.migrate(STARTUP.id, 2, dry_run=True)
+    assert dry.moved == (early,)
+    assert [c for c, _ in dry.refused] == [inside]
+    assert "no position" in dry.refused[0][1]
+    assert engine.case(early).workflow_version == 1
+    done = engine.migrate(STARTUP.id, 2)
+    assert done.moved == (early,)
+    assert engine.case(early).workflow_version == 2
+    assert engine.history(early)[-1].action == "migrated"
+    engine.act(early, "registration", "approve", officer("market_regulation"))
+    assert "housing_fund" not in engine.waiting_on(early)
+
+
+# -- migration persists, and is check-and-move in one transaction (issue 12 item 1) ----------
+
+
+def _without_housing_fund() -> object:
+    text = STARTUP.text
+    start = text.index("      - id: housing_fund")
+    end = text.index("      - id: bank_appointment")
+    return v2(text[:start] + text[end:])
+
+
+class RacingStore:
+    """A store that lets ``race`` act once, just after the migration loaded the case."""
+
+    def __init__(self, inner: Store, race: Callable[[], None]) -> None:
+        self._inner, self._race = inner, race
+
+    def load(self, case_id: str) -> Case:
+        case = self._inner.load(case_id)
+        race, self._race = self._race, lambda: None
+        race()
+        return case
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def test_a_migrated_case_is_on_the_new_version_in_the_database(any_store: Store) -> None:
+    engine = Engine(any_store, clock=FixedClock(START))
+    engine.deploy(STARTUP)
+    early = case_at(engine, 0)
+    engine.deploy(_without_housing_fund())
+    assert engine.migrate(STARTUP.id, 2).moved == (early,)
+    again = reopened(any_store)
+    fresh = Engine(again, clock=FixedClock(START))
+    stored = again.load(early)
+    assert (stored.workflow_version, stored.content_hash) == (
+        2, fresh.deployed(STARTUP.id, 2).workflow.content_hash)
+    assert fresh.migrate(STARTUP.id, 2).moved == ()  # nothing moves twice
+    assert [e.action for e in fresh.history(early)].count("migrated") == 1
+    fresh.act(early, "registration", "approve", officer("market_regulation"))
+    for step, department in PARALLEL_WITHOUT_HOUSING:
+        fresh.act(early, step, "approve", officer(department))
+    fresh.deliver(early, DESK)
+    assert fresh.delivery(early).kind == "result"
+    assert fresh.possible(early) == [] and fresh.clocks(early)
+    if again is not any_store:
+        again.close()
+
+
+def test_an_action_between_the_check_and_the_move_makes_the_check_run_again(
+        any_store: Store) -> None:
+    engine = Engine(any_store, clock=FixedClock(START))
+    engine.deploy(STARTUP)
+    case_id = case_at(engine, 0)
+    engine.deploy(_without_housing_fund())
+    other = Engine(any_store, clock=FixedClock(START))
+
+    def approve_registration() -> None:  # moves the case into the block version 2 lacks
+        other.act(case_id, "registration", "approve", officer("market_regulation"))
+
+    racing = Engine(RacingStore(any_store, approve_registration), clock=FixedClock(START))
+    result = racing.migrate(STARTUP.id, 2)
+    assert result.moved == () and [c for c, _ in result.refused] == [case_id]
+    case = any_store.load(case_id)
+    assert case.workflow_version == 1 and "step:housing_fund" in case.marking
+    assert "migrated" not in [e.action for e in engine.history(case_id)]
+    engine.act(case_id, "housing_fund", "approve", officer("housing_fund_centre"))
+
+
+def test_a_case_delivered_between_the_check_and_the_move_stays_delivered(
+        any_store: Store) -> None:
+    engine = Engine(any_store, clock=FixedClock(START))
+    engine.deploy(STARTUP)
+    case_id = case_at(engine, 0)
+    engine.deploy(v2(STARTUP.text))
+
+    def withdraw() -> None:
+        engine.withdraw(case_id, applicant(), "changed my mind")
+
+    racing = Engine(RacingStore(any_store, withdraw), clock=FixedClock(START))
+    assert racing.migrate(STARTUP.id, 2).moved == ()
+    history = [e.action for e in engine.history(case_id)]
+    assert history[-1] == "delivered" and "migrated" not in history
+    assert any_store.load(case_id).workflow_version == 1

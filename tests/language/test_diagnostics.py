@@ -1,0 +1,844 @@
+"""Every diagnostic the workflow loader emits: its code, exact location, message and hint.
+
+Locations are 1-based ``line:col`` and were counted by hand from the documents below; a
+diagnostic must point at the offending key or value, never at the start of the document.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from onething.language.load import LoadResult, parse, read
+from onething.language.location import Diagnostic, Severity
+from onething.language.yamlsource import Limits
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP = (ROOT / "workflows" / "enterprise_startup.yaml").read_text(encoding="utf-8")
+
+# A small valid workflow; the numbers are its line numbers, for counting locations.
+BASE_LINES = [
+    "onething: 1",                                      # 1
+    "id: demo",                                         # 2
+    "version: 1",                                       # 3
+    "title: Demo",                                      # 4
+    "lead: market_regulation",                          # 5
+    "form:",                                            # 6
+    "  fields:",                                        # 7
+    "    company_name: {type: string, required: true}",  # 8
+    "    wants_mail: {type: bool, default: false}",     # 9
+    "  materials:",                                     # 10
+    "    charter: {label: 章程}",                        # 11
+    "steps:",                                           # 12
+    "  - id: registration",                             # 13
+    "    department: market_regulation",                # 14
+    "    reads: [company_name, charter]",               # 15
+    "    produces: [licence]",                          # 16
+    "  - id: seal",                                     # 17
+    "    department: public_security",                  # 18
+    "    when: wants_mail",                             # 19
+    "    reads: [company_name]",                        # 20
+    "    produces: [seal_set]",                         # 21
+    "delivery:",                                        # 22
+    "  bundle: [licence, seal_set]",                    # 23
+    "  methods: [window, mail]",                        # 24
+]  # fmt: skip
+BASE = "\n".join(BASE_LINES) + "\n"
+
+# A workflow with a parallel block (registration first, then seal and tax at once).
+PARALLEL_LINES = [
+    "onething: 1",                                      # 1
+    "id: demo",                                         # 2
+    "version: 1",                                       # 3
+    "title: Demo",                                      # 4
+    "lead: market_regulation",                          # 5
+    "form:",                                            # 6
+    "  fields:",                                        # 7
+    "    company_name: {type: string, required: true}",  # 8
+    "steps:",                                           # 9
+    "  - id: registration",                             # 10
+    "    department: market_regulation",                # 11
+    "    reads: [company_name]",                        # 12
+    "    produces: [licence]",                          # 13
+    "  - parallel:",                                    # 14
+    "      - id: seal",                                 # 15
+    "        department: public_security",              # 16
+    "        produces: [seal_set]",                     # 17
+    "      - id: tax",                                  # 18
+    "        department: tax",                          # 19
+    "        produces: [tax_ukey]",                     # 20
+    "delivery:",                                        # 21
+    "  bundle: [licence, seal_set, tax_ukey]",          # 22
+]  # fmt: skip
+PARALLEL = "\n".join(PARALLEL_LINES) + "\n"
+
+
+def edit(line: int, new: str, lines: list[str] = BASE_LINES) -> str:
+    """The document with its ``line`` (1-based) replaced by ``new`` (which may hold breaks)."""
+    changed = [*lines[: line - 1], new, *lines[line:]]
+    return "\n".join(changed) + "\n"
+
+
+def insert(after: int, new: str, lines: list[str] = BASE_LINES) -> str:
+    """The document with ``new`` inserted after line ``after``."""
+    return edit(after, f"{lines[after - 1]}\n{new}", lines)
+
+
+def rendered(result: LoadResult) -> str:
+    return "\n".join(d.render() for d in result.diagnostics)
+
+
+def one(text: str, code: str, limits: Limits | None = None) -> Diagnostic:
+    """The single diagnostic with ``code`` that loading ``text`` reports."""
+    result = parse(text, "wf.yaml", limits) if limits else parse(text, "wf.yaml")
+    found = [d for d in result.diagnostics if d.code == code]
+    assert len(found) == 1, rendered(result)
+    if found[0].severity is Severity.ERROR:
+        assert not result.ok
+    return found[0]
+
+
+def check(
+    d: Diagnostic,
+    line: int,
+    col: int,
+    *names: str,
+    hint: str = "",
+    severity: Severity = Severity.ERROR,
+) -> None:
+    """``d`` is at ``line:col``, names every one of ``names`` and has a useful hint."""
+    assert (d.location.file, d.location.line, d.location.col) == ("wf.yaml", line, col), d.render()
+    assert d.severity is severity
+    for name in names:
+        assert name in d.message, d.render()
+    assert d.hint.strip(), d.render()
+    assert hint in d.hint, d.render()
+    head = f"wf.yaml:{line}:{col}: {severity.value}[{d.code}]: {d.message}"
+    assert d.render() == f"{head}\n  hint: {d.hint}"
+
+
+def test_the_base_documents_are_valid_and_clean() -> None:
+    for text in (BASE, PARALLEL):
+        result = parse(text, "wf.yaml")
+        assert result.ok, rendered(result)
+        assert result.diagnostics == ()
+
+
+# --- keys ----------------------------------------------------------------------------------
+
+
+def test_unknown_key_at_top_level_suggests_the_right_key() -> None:
+    d = one(edit(4, "titel: Demo"), "unknown-key")
+    check(d, 4, 1, "'titel'", "the workflow", hint="did you mean 'title'?")
+
+
+def test_unknown_key_in_a_step_suggests_the_right_key() -> None:
+    d = one(edit(18, "    departmnt: public_security"), "unknown-key")
+    check(d, 18, 5, "'departmnt'", "a step", hint="did you mean 'department'?")
+
+
+def test_unknown_key_in_a_field_suggests_the_right_key() -> None:
+    d = one(edit(8, "    company_name: {type: string, requird: true}"), "unknown-key")
+    check(d, 8, 34, "'requird'", "the field 'company_name'", hint="did you mean 'required'?")
+
+
+def test_unknown_key_in_the_delivery_suggests_the_right_key() -> None:
+    d = one(edit(24, "  method: [window, mail]"), "unknown-key")
+    check(d, 24, 3, "'method'", "the delivery", hint="did you mean 'methods'?")
+
+
+def test_unknown_key_without_a_close_match_lists_the_keys() -> None:
+    d = one(edit(4, "title: Demo\nzzz: 1"), "unknown-key")
+    check(d, 5, 1, "'zzz'", hint="expected one of: clock, delivery, description, escalation")
+
+
+def test_missing_key_in_a_step_points_at_the_step() -> None:
+    d = one(edit(14, "    title: 设立登记"), "missing-key")
+    check(d, 13, 5, "'department'", "a step", hint="add 'department:'")
+
+
+def test_missing_key_at_top_level_points_at_the_workflow() -> None:
+    d = one(edit(5, "# no lead"), "missing-key")
+    check(d, 1, 1, "'lead'", "the workflow", hint="add 'lead:'")
+
+
+def test_missing_values_of_an_enum_field() -> None:
+    d = one(edit(8, "    company_name: {type: enum}"), "missing-key")
+    check(d, 8, 19, "'values'", "company_name", hint="values: [")
+
+
+def test_missing_then_of_a_choice_arm() -> None:
+    text = edit(17, "  - choice:\n      - when: wants_mail\n      - otherwise: []")
+    d = one(text, "missing-key")
+    check(d, 18, 9, "'when' and 'then'", hint="otherwise")
+
+
+def test_duplicate_key_names_the_first_line() -> None:
+    d = one(edit(4, "title: Demo\ntitle: Again"), "duplicate-key")
+    check(d, 5, 1, "'title' twice", hint="line 4")
+
+
+def test_duplicate_form_field_names_the_first_line() -> None:
+    d = one(edit(9, "    company_name: {type: string}"), "duplicate-key")
+    check(d, 9, 5, "'company_name'", "defined twice", hint="line 8")
+
+
+def test_yaml_boolean_key_on_in_a_step() -> None:
+    # PyYAML reads on/off/yes/no as booleans: 'on:' is not the word "on"
+    d = one(edit(19, "    on: {approve: registration}"), "yaml-boolean-key")
+    check(d, 19, 5, "'on'", "boolean", hint="goto: {approve: step_id}")
+
+
+def test_yaml_boolean_key_as_a_form_field_name() -> None:
+    d = one(edit(9, "    no: {type: bool}"), "yaml-boolean-key")
+    check(d, 9, 5, "'no'", "the form fields", hint="quote the key ('no':)")
+
+
+def test_yaml_boolean_key_elsewhere_says_to_quote_it() -> None:
+    d = one(edit(24, "  methods: [window, mail]\n  yes: 1"), "yaml-boolean-key")
+    check(d, 25, 3, "'yes'", "the delivery", hint="quote the key ('yes':)")
+    assert "goto" not in d.hint
+
+
+def test_a_key_that_is_not_a_word() -> None:
+    d = one(edit(4, "title: Demo\n[a, b]: 1"), "bad-type")
+    check(d, 5, 1, "a key of the workflow", hint="word")
+
+
+# --- values ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "new", "at", "names", "hint"),
+    [
+        (3, "version: one", (3, 10), ("the version", "whole number"), "digits"),
+        (20, "    reads: company_name", (20, 12), ("'reads' of step 'seal'", "list"),
+         "[company_name]"),
+        (17, "  - [seal]\n  - id: seal", (17, 5), ("a step", "mapping"), "'key: value'"),
+        (9, "    wants_mail: {type: bool, personal: maybe}", (9, 40),
+         ("'personal' of the field 'wants_mail'", "true or false"), "true or false"),
+        (4, "title: [Demo]", (4, 8), ("the title", "text"), "text"),
+        (11, "    charter: [章程]", (11, 14), ("the material 'charter'", "mapping"),
+         "'key: value'"),
+        (19, "    when: 12", (19, 11), ("'when' of step 'seal'", "condition"), "when:"),
+    ],
+    ids=["int", "list", "step", "bool", "text", "mapping", "condition"],
+)
+def test_bad_type(
+    line: int, new: str, at: tuple[int, int], names: tuple[str, ...], hint: str
+) -> None:
+    check(one(edit(line, new), "bad-type"), *at, *names, hint=hint)
+
+
+@pytest.mark.parametrize(
+    ("line", "new", "at", "names", "hint"),
+    [
+        (2, "id: Demo Workflow", (2, 5), ("the workflow id", "'Demo Workflow'"),
+         "enterprise-startup"),
+        (8, "    company_name: {type: strng}", (8, 26), ("'strng'", "company_name"),
+         "did you mean 'string'?"),
+        (24, "  methods: [window, mial]", (24, 21), ("'mial'", "delivery method"),
+         "did you mean 'mail'?"),
+        (1, "onething: 2", (1, 11), ("language version 2",), "onething: 1"),
+        (3, "version: 0", (3, 10), ("the version", "at least 1"), "e.g. 1"),
+        (18, "    department: public_security\n    fee: free", (19, 10), ("fee", "'waived'"),
+         "expected one of: charged, waived"),
+        (9, "    wants_mail: {type: bool, default: sometimes}", (9, 39),
+         ("default of the field 'wants_mail'", "'sometimes'"), "true/false"),
+        (9, "    wants_mail: {type: bool, min: 1}", (9, 35), ("'min'", "wants_mail"),
+         "it is bool"),
+        # an impossible date is not a Python traceback (PyYAML would raise ValueError)
+        (9, "    opened: {type: date, min: 2024-02-30}", (9, 31), ("'min'", "not a real date"),
+         "YYYY-MM-DD"),
+        (8, "    company_name: {type: string, values: [a]}", (8, 34), ("'values'", "enum"),
+         "type: enum"),
+        (9, "    wants_mail: {type: int, min: 5, max: 3}", (9, 42), ("'max'", "below its 'min'"),
+         "swap them"),
+        # at the key 'deferrable', the one to drop
+        (11, "    charter: {required: false, deferrable: 5 WD}", (11, 32),
+         ("the material 'charter'", "cannot be deferred"), "容缺受理"),
+        (17, "  - choice:\n      - otherwise: []\n        when: wants_mail\n      - when: x\n"
+         "        then: []", (18, 9), ("'otherwise' arm takes no 'when'",), "own"),
+    ],
+    ids=["name", "type", "method", "language", "version", "fee", "default", "bound", "date",
+         "values", "min-max", "deferrable", "otherwise-when"],
+)
+def test_bad_value(
+    line: int, new: str, at: tuple[int, int], names: tuple[str, ...], hint: str
+) -> None:
+    check(one(edit(line, new), "bad-value"), *at, *names, hint=hint)
+
+
+def test_bad_value_of_a_number_too_long_to_read_is_not_a_traceback() -> None:
+    # Python refuses int() of more than 4,300 digits with a ValueError
+    d = one(edit(9, "    wants_mail: {type: int, default: " + "9" * 5000 + "}"), "bad-value")
+    check(d, 9, 38, "the default of the field 'wants_mail'", "5,000 digits is too large",
+          hint="at most 18 digits")
+    d = one(edit(19, "    when: wants_mail == " + "9" * 5000), "bad-expression")
+    check(d, 19, 11, "'when' of step 'seal'", "cannot read", hint="compares")
+
+
+def test_bad_value_through_an_explicit_standard_tag_is_not_a_traceback() -> None:
+    check(one(edit(1, "onething: !!int one"), "bad-type"), 1, 11, "whole number", hint="digits")
+    check(one(edit(1, "onething: " + "9" * 5000), "bad-type"), 1, 11, "whole number")
+
+
+def test_bad_duration() -> None:
+    d = one(insert(21, "    time_limit: {committed: 3 days}"), "bad-duration")
+    check(d, 22, 29, "the committed limit", "'days'", hint="20 WD")
+
+
+def test_duplicate_entry() -> None:
+    d = one(edit(20, "    reads: [company_name, company_name]"), "duplicate-entry")
+    check(d, 20, 27, "'company_name' twice", "'reads' of step 'seal'", hint="once")
+
+
+def test_duplicate_name_between_a_field_and_a_material() -> None:
+    d = one(edit(11, "    company_name: {label: 名称}"), "duplicate-name")
+    check(d, 11, 5, "'company_name'", "field and a material", hint="line 8")
+
+
+# --- conditions -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("new", "at"),
+    [
+        ('    when: "wants_mail = true"', (19, 23)),
+        ("    when: 'wants_mail = true'", (19, 23)),
+        ("    when: wants_mail = true", (19, 22)),
+        ('    when: "company_name == \\"x\\" and x = 1"', (19, 40)),
+        ("    when: 'company_name == ''x'' and x = 1'", (19, 40)),
+        ("    when: >-\n      wants_mail and\n      wants_mail = true", (21, 18)),
+        ("    when: |\n      wants_mail = true", (20, 18)),
+        ("    when: wants_mail and\n      wants_mail = true", (20, 18)),
+    ],
+    ids=["double-quoted", "single-quoted", "plain", "escapes", "doubled-quotes", "folded",
+         "literal", "plain-multiline"],
+)
+def test_bad_expression_points_into_the_condition(new: str, at: tuple[int, int]) -> None:
+    d = one(edit(19, new), "bad-expression")
+    check(d, *at, "'when' of step 'seal'", "'='", hint="==")
+
+
+def test_bad_expression_hint_from_the_condition_language() -> None:
+    d = one(edit(19, '    when: "wants_mail => 1"'), "bad-expression")
+    check(d, 19, 23, "'=>'", hint="write '>='")
+
+
+def test_bad_expression_at_the_end_of_a_required_if() -> None:
+    new = '    wants_mail: {type: bool, required_if: "company_name =="}'
+    d = one(edit(9, new), "bad-expression")
+    # the missing value is reported just past '==', at the closing quote
+    check(d, 9, 59, "'required_if' of the field 'wants_mail'", "after '=='", hint="finish")
+
+
+def test_bad_expression_nesting_too_deeply_is_not_a_recursion_error() -> None:
+    for condition in ("(" * 400 + "wants_mail" + ")" * 400, "not " * 400 + "wants_mail"):
+        d = one(edit(19, f'    when: "{condition}"'), "bad-expression")
+        check(d, 19, 12, "nests too deeply", hint="50 levels")
+
+
+def test_expression_type() -> None:
+    d = one(edit(19, '    when: "company_name > 3"'), "expression-type")
+    check(d, 19, 12, "'when' of step 'seal'", "'>'", "'company_name'", hint="==, !=")
+
+
+def test_expression_type_points_at_the_offending_part() -> None:
+    d = one(edit(19, "    when: wants_mail and company_name"), "expression-type")
+    check(d, 19, 26, "'company_name' is a string field", hint="company_name == ...")
+
+
+def test_expression_type_in_a_folded_condition() -> None:
+    text = edit(19, "    when: >\n      wants_mail and\n      company_name > 3")
+    check(one(text, "expression-type"), 21, 7, "'company_name'", hint="string fields")
+
+
+def test_unknown_field_in_a_condition() -> None:
+    d = one(edit(19, '    when: "wants_mial"'), "unknown-field")
+    check(d, 19, 12, "'when' of step 'seal'", "'wants_mial'", hint="did you mean 'wants_mail'?")
+
+
+def test_unknown_field_in_a_condition_after_others() -> None:
+    d = one(edit(19, "    when: wants_mail or company_nam == 'x'"), "unknown-field")
+    check(d, 19, 25, "'company_nam'", hint="did you mean 'company_name'?")
+
+
+# --- cross references -------------------------------------------------------------------------
+
+
+def test_duplicate_id() -> None:
+    d = one(edit(17, "  - id: registration"), "duplicate-id")
+    check(d, 17, 9, "'registration'", "twice", hint="line 13")
+
+
+def test_unknown_step_in_a_goto() -> None:
+    d = one(edit(19, "    goto: {refuse: registraton}"), "unknown-step")
+    check(d, 19, 20, "'seal'", "'refuse'", "'registraton'", hint="did you mean 'registration'?")
+
+
+def test_jump_out_of_a_parallel_branch() -> None:
+    text = insert(17, "        goto: {refuse: registration}", PARALLEL_LINES)
+    d = one(text, "jump-across-parallel")
+    check(d, 18, 24, "'seal'", "'registration'", "parallel", hint="strand its siblings")
+
+
+def test_jump_into_a_parallel_branch() -> None:
+    text = insert(13, "    goto: {approve: tax}", PARALLEL_LINES)
+    d = one(text, "jump-across-parallel")
+    check(d, 14, 21, "'registration'", "'tax'", "parallel", hint="skip the fork")
+
+
+def test_jump_between_parallel_branches() -> None:
+    text = insert(17, "        goto: {approve: tax}", PARALLEL_LINES)
+    check(one(text, "jump-across-parallel"), 18, 25, "'seal'", "'tax'")
+
+
+def test_conflicting_outcome() -> None:
+    d = one(edit(19, "    optional: true\n    goto: {refuse: registration}"), "conflicting-outcome")
+    check(d, 20, 20, "'seal'", "optional", "'refuse'", hint="drop one of the two")
+
+
+def test_unknown_field_read_by_a_step() -> None:
+    d = one(edit(20, "    reads: [company_name, compnay_name]"), "unknown-field")
+    check(d, 20, 27, "'seal'", "'compnay_name'", hint="did you mean 'company_name'?")
+
+
+def test_unknown_field_read_by_the_delivery() -> None:
+    d = one(insert(24, "  reads: [wants_mail, mail_address]"), "unknown-field")
+    check(d, 25, 23, "the delivery", "'mail_address'", hint="form.fields")
+
+
+def test_unproducible_item() -> None:
+    d = one(edit(23, "  bundle: [licence, seal_set, licence_copy]"), "unproducible-item")
+    check(d, 23, 31, "'licence_copy'", "no step produces", hint="did you mean 'licence'?")
+
+
+def test_unused_field_is_a_warning_and_the_workflow_loads() -> None:
+    text = insert(9, "    nickname: {type: string}")
+    result = parse(text, "wf.yaml")
+    assert result.ok, rendered(result)
+    assert result.errors == ()
+    (d,) = result.warnings
+    assert d.code == "unused-field"
+    check(d, 10, 5, "'nickname'", hint="'reads'", severity=Severity.WARNING)
+
+
+def test_unused_material_is_a_warning_and_the_workflow_loads() -> None:
+    text = insert(11, "    seal_photo:")
+    result = parse(text, "wf.yaml")
+    assert result.ok, rendered(result)
+    (d,) = result.diagnostics
+    assert d.code == "unused-material"
+    check(d, 12, 5, "'seal_photo'", hint="'reads'", severity=Severity.WARNING)
+
+
+def test_limit_order() -> None:
+    d = one(insert(21, "    time_limit: {committed: 3 WD, statutory: 1 WD}"), "limit-order")
+    check(d, 22, 17, "'seal'", "3 WD", "1 WD", hint="承诺时限")
+
+
+# --- blocks -----------------------------------------------------------------------------------
+
+
+def test_misplaced_otherwise() -> None:
+    text = edit(17, "  - choice:\n      - otherwise: []\n      - when: wants_mail\n        then:\n"
+                    "          - id: seal\n            department: public_security\n"
+                    "            produces: [seal_set]", BASE_LINES[:21])
+    text += "delivery:\n  bundle: [licence]\n"
+    d = one(text, "misplaced-otherwise")
+    check(d, 18, 9, "'otherwise'", "last", hint="move 'otherwise' to the end")
+
+
+@pytest.mark.parametrize(
+    ("new", "at", "names", "hint"),
+    [
+        ("  - parallel:\n      - id: seal\n        department: public_security", (18, 7),
+         ("at least two branches",), "in sequence"),
+        ("  - parallel:\n      - []\n      - id: seal\n        department: public_security",
+         (18, 9), ("parallel branch is empty",), "remove the branch"),
+        ("  - choice: []", (17, 13), ("no arms",), "'when'/'then'"),
+        ("  - choice:\n      - otherwise: []", (18, 7), ("at least one 'when' arm",),
+         "in sequence"),
+    ],
+    ids=["one-branch", "empty-branch", "no-arms", "only-otherwise"],
+)
+def test_empty_block(new: str, at: tuple[int, int], names: tuple[str, ...], hint: str) -> None:
+    text = edit(17, new, BASE_LINES[:21]).replace("\n    when: wants_mail", "")
+    text += "delivery:\n  bundle: [licence]\n"
+    check(one(text, "empty-block"), *at, *names, hint=hint)
+
+
+def test_empty_steps() -> None:
+    text = "\n".join([*BASE_LINES[:11], "steps: []", "delivery:", "  bundle: []"]) + "\n"
+    check(one(text, "empty-steps"), 12, 8, "no steps", hint="at least one step")
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n", "---\n", "~\n"])
+def test_empty_file(text: str) -> None:
+    check(one(text, "empty-file"), 1, 1, "no workflow", hint="example")
+
+
+# --- YAML itself ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "at", "names", "hint"),
+    [
+        (edit(17, "\t- id: seal"), (17, 1), ("'\\t'",), "spaces, not tabs"),
+        (edit(20, "    reads: [company_name"), (21, 13), ("flow sequence",),
+         "from line 20, column 12"),
+        (edit(18, "   department: public_security"), (18, 4), ("block",), "indentation"),
+        (edit(4, "title: Demo: Bad"), (4, 12), ("mapping values",), "quoted"),
+        (edit(4, 'title: "Demo'), (25, 1), ("quoted scalar",), "from line 4, column 8"),
+        (edit(4, "title: De\x00mo"), (4, 10), ("'\\x00'",), "control character"),
+        (edit(4, 'title: "\\UFFFFFFFF"'), (4, 11), ("escape",), "\\U"),
+        (BASE + "---\nmore: 1\n", (25, 1), ("single document",), "'---'"),
+        (edit(4, "title: *nowhere"), (4, 8), ("undefined alias 'nowhere'",), "check"),
+    ],
+    ids=["tab", "unclosed-bracket", "indentation", "colon", "unclosed-quote", "nul",
+         "escape", "two-documents", "alias"],
+)
+def test_yaml_syntax(text: str, at: tuple[int, int], names: tuple[str, ...], hint: str) -> None:
+    check(one(text, "yaml-syntax"), *at, *names, hint=hint)
+
+
+@pytest.mark.parametrize(
+    ("new", "at", "names", "hint"),
+    [
+        ("title: !!python/object:os.system {}", (4, 8), ("python/object",), "remove the '!'"),
+        ("title: !!python/object/apply:os.system [ls]", (4, 8), ("python/object/apply",),
+         "remove the '!'"),
+        ("title: !shout Demo", (4, 8), ("'!shout'",), "remove the '!'"),
+        ("title: !!map Demo", (4, 8), ("map",), "remove the '!!' tag"),
+        ("title: !!str {a: 1}", (4, 8), ("str",), "remove the '!!' tag"),
+        ("<<: {title: Demo}", (4, 1), ("merge keys",), "write the keys out"),
+    ],
+    ids=["python-object", "python-apply", "local", "map-on-scalar", "str-on-mapping", "merge"],
+)
+def test_unknown_tag(new: str, at: tuple[int, int], names: tuple[str, ...], hint: str) -> None:
+    check(one(edit(4, new), "unknown-tag"), *at, *names, hint=hint)
+
+
+def test_too_deep() -> None:
+    # the root mapping is level 1 and the n-th '[' is level n + 1 at column n + 3
+    text = "a: " + "[" * 100 + "]" * 100 + "\n"
+    check(one(text, "too-deep"), 1, 67, "deeper than 64 levels", hint="Limits.max_depth")
+
+
+def test_too_deep_with_a_configured_limit() -> None:
+    # form (1: the workflow, 2: form, 3: fields, 4: the key company_name)
+    d = one(BASE, "too-deep", Limits(max_depth=3))
+    check(d, 8, 5, "deeper than 3 levels", hint="flatten")
+
+
+def test_too_deep_is_refused_quickly() -> None:
+    text = "a: " + "[" * 50_000 + "]" * 50_000 + "\n"
+    started = time.monotonic()
+    check(one(text, "too-deep"), 1, 67, "deeper than 64 levels")
+    assert time.monotonic() - started < 2
+
+
+def billion_laughs() -> str:
+    lines = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    for previous, name in zip("abcdefghi", "bcdefghij", strict=True):
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{previous}"] * 9) + "]")
+    return "\n".join(lines) + "\n"
+
+
+def test_too_many_nodes_refuses_a_billion_laughs_quickly() -> None:
+    text = billion_laughs()
+    started = time.monotonic()
+    d = one(text, "too-many-nodes")
+    assert time.monotonic() - started < 2
+    # the budget runs out inside the expansion of the anchored list on line 1 (its second "lol")
+    check(d, 1, 15, "more than 100,000 nodes", "alias bomb", hint="remove repeated aliases")
+
+
+def test_too_many_nodes_with_a_configured_limit() -> None:
+    # counted in document order: the workflow, then each key and value; the 11th is the lead
+    d = one(BASE, "too-many-nodes", Limits(max_nodes=10))
+    check(d, 5, 7, "more than 10 nodes", hint="Limits.max_nodes")
+
+
+def test_too_many_nodes_in_a_huge_flat_list_is_refused_while_composing() -> None:
+    text = "a: [" + ", ".join(["x"] * 2_000) + "]\n"
+    # the workflow, the key a and the list are nodes 1 to 3; the 998th x (column 5 + 3 * 997)
+    # is node 1,001
+    d = one(text, "too-many-nodes", Limits(max_nodes=1_000))
+    check(d, 1, 2996, "more than 1,000 nodes", hint="Limits.max_nodes")
+
+
+def test_too_large() -> None:
+    d = one(BASE, "too-large", Limits(max_bytes=100))
+    size = len(BASE.encode("utf-8"))
+    check(d, 1, 1, f"{size:,} bytes", "the limit is 100", hint="Limits.max_bytes")
+
+
+def test_too_large_file_is_refused_with_its_real_size(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    path.write_text(BASE + "# padding\n" * 200, encoding="utf-8")
+    result = read(path, Limits(max_bytes=1000))
+    (d,) = result.diagnostics
+    assert (d.code, d.location.file, d.location.line, d.location.col) == (
+        "too-large", str(path), 1, 1)
+    assert f"{path.stat().st_size:,} bytes; the limit is 1,000" in d.message
+    assert "Limits.max_bytes" in d.hint
+
+
+def test_encoding_points_at_the_first_bad_byte(tmp_path: Path) -> None:
+    path = tmp_path / "gbk.yaml"
+    path.write_bytes(edit(4, "title: 企业开办").encode("gbk"))
+    result = read(path)
+    (d,) = result.diagnostics
+    assert not result.ok
+    assert (d.code, d.location.file, d.location.line, d.location.col) == (
+        "encoding", str(path), 4, 8)
+    assert "not UTF-8" in d.message
+    assert "UTF-8" in d.hint
+
+
+def test_unreadable_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "missing.yaml"
+    result = read(path)
+    (d,) = result.diagnostics
+    assert not result.ok
+    assert (d.code, d.location.file, d.severity) == ("unreadable", str(path), Severity.ERROR)
+    # there is no text to point into: line and column 0 say "the file as a whole"
+    assert (d.location.line, d.location.col) == (0, 0)
+    assert d.render().startswith(f"{path}:0:0: error[unreadable]: ")
+    assert "cannot read the file" in d.message
+    assert "No such file" in d.message
+    assert "path" in d.hint
+
+
+@pytest.mark.parametrize("name", ["dir", "bad\x00name"])
+def test_unreadable_directory_or_impossible_path(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name if name == "dir" else f"{tmp_path}/{name}"
+    if name == "dir":
+        Path(path).mkdir()
+    (d,) = read(path).diagnostics
+    assert d.code == "unreadable"
+    assert d.hint
+
+
+# --- all problems at once ---------------------------------------------------------------------
+
+MANY_PROBLEMS = """\
+onething: 1
+id: Demo
+version: 1
+titel: Demo
+lead: market_regulation
+form:
+  fields:
+    company_name: {type: strng, required: true}
+    wants_mail: {type: bool, default: false}
+    nickname: {type: string}
+  materials:
+    charter: {label: 章程}
+steps:
+  - id: registration
+    department: market_regulation
+    reads: [company_name, charter, compnay_name]
+    produces: [licence]
+  - id: registration
+    department: public_security
+    when: "wants_mail = true"
+    time_limit: {committed: 3 WD, statutory: 1 WD}
+    goto: {approve: sael}
+    on: {refuse: registration}
+    produces: [seal_set]
+delivery:
+  bundle: [licence, seal_set, stamp]
+  methods: [window, pigeon]
+"""
+
+
+def test_every_problem_of_a_document_is_reported_at_once_sorted_by_location() -> None:
+    result = parse(MANY_PROBLEMS, "wf.yaml")
+    assert not result.ok
+    found = [(d.code, d.location.line, d.location.col) for d in result.diagnostics]
+    assert found == [
+        ("missing-key", 1, 1),          # no title (it is misspelt)
+        ("bad-value", 2, 5),            # id: Demo
+        ("unknown-key", 4, 1),          # titel
+        ("bad-value", 8, 26),           # type: strng
+        ("unused-field", 9, 5),         # wants_mail (its only condition is broken)
+        ("unused-field", 10, 5),        # nickname
+        ("unknown-field", 16, 36),      # compnay_name
+        ("duplicate-id", 18, 9),        # registration twice
+        ("bad-expression", 20, 23),     # '=' in the condition
+        ("limit-order", 21, 17),        # 3 WD > 1 WD
+        ("unknown-step", 22, 21),       # sael
+        ("yaml-boolean-key", 23, 5),    # on:
+        ("unproducible-item", 26, 31),  # stamp
+        ("bad-value", 27, 21),          # pigeon
+    ], rendered(result)  # fmt: skip
+    locations = [d.location for d in result.diagnostics]
+    assert locations == sorted(locations)
+    for d in result.diagnostics:
+        assert d.render().startswith(f"wf.yaml:{d.location.line}:{d.location.col}: ")
+        assert d.hint
+    # a field whose definition is wrong is not reported again where it is read
+    unknown = [d for d in result.diagnostics if d.code == "unknown-field"]
+    assert [d.message for d in unknown] == [
+        "step 'registration' reads 'compnay_name', which the form does not have"
+    ]
+    assert unknown[0].hint == "did you mean 'company_name'?"
+
+
+def test_the_workflow_is_unwrapped_only_when_valid() -> None:
+    from onething.errors import WorkflowInvalid
+
+    with pytest.raises(WorkflowInvalid) as caught:
+        parse(MANY_PROBLEMS, "wf.yaml").unwrap()
+    assert len(caught.value.diagnostics) == len(parse(MANY_PROBLEMS, "wf.yaml").errors)
+    assert "wf.yaml:2:5: error[bad-value]" in str(caught.value)
+
+
+# --- fuzzing ----------------------------------------------------------------------------------
+
+STARTUP_LINES = STARTUP.splitlines(keepends=True)
+YAML_SCALARS = [
+    "", "~", "null", "yes", "on", "NO", "[]", "{}", "[a, [b]]", "{a: {b: c}}", "-1", "0", "0.5",
+    "1e400", ".nan", "0x1F", "0o17", "1_000", "2024-02-30", "2024-01-01", "12:30:45", "'x'",
+    '"x"', '"\\UFFFFFFFF"', '"\\q"', "!!int x", "!!bool maybe", "!!timestamp x", "!!map x",
+    "!foo x", "&a x", "*a", "*nowhere", "|", ">-", "@", "`", "%", "?", "-", ": x", "a: b",
+    "#", "'unterminated", '"unterminated', "[unclosed", "{unclosed", "9" * 5000,
+    "not not not x", "x ==", "x = 1", "((x)", "x in []", "registration", "0.5 WD", "20 XD",
+    "'x == " + "9" * 5000 + "'", "'" + "(" * 300 + "x" + ")" * 300 + "'", "'company_name > 3'",
+    "needs_invoice and delivery_method == 'mial'", "'x' == 1", "tax", "seal", "waived",
+    "企业", "\ufeff", "\u2028", "\x85", "\r",
+]  # fmt: skip
+SPECIALS = st.sampled_from(list(":-[]{}#&*!|>'\"%@`,? \t\n\r\\") + ["  ", ": ", "- ", "\x00"])
+
+
+@st.composite
+def mutated_startup(draw: st.DrawFn) -> str:
+    lines = list(STARTUP_LINES)
+    for _ in range(draw(st.integers(1, 5))):
+        index = draw(st.integers(0, len(lines) - 1))
+        op = draw(st.sampled_from(
+            ["delete", "duplicate", "swap", "insert", "indent", "value", "inner"]
+        ))
+        line = lines[index]
+        if op == "delete":
+            del lines[index]
+        elif op == "duplicate":
+            lines.insert(draw(st.integers(0, len(lines))), line)
+        elif op == "swap":
+            other = draw(st.integers(0, len(lines) - 1))
+            lines[index], lines[other] = lines[other], line
+        elif op == "insert":
+            at = draw(st.integers(0, len(line)))
+            chars = draw(st.lists(SPECIALS | st.characters(), min_size=1, max_size=6))
+            lines[index] = line[:at] + "".join(chars) + line[at:]
+        elif op == "indent":
+            stripped = line.lstrip(" ")
+            lines[index] = " " * draw(st.integers(0, 12)) + stripped
+        elif op == "value":
+            key, colon, _ = line.partition(": ")
+            value = draw(st.sampled_from(YAML_SCALARS) | st.text(max_size=12))
+            lines[index] = f"{key}{colon or ': '}{value}\n"
+        else:
+            # replace one value inside the line, e.g. in {type: int, default: 0}
+            starts = [m.end() for m in re.finditer(r": |\[|, ", line)]
+            if starts:
+                start = draw(st.sampled_from(starts))
+                end = re.compile(r"[,\]}\n]|$").search(line, start).start()
+                value = draw(st.sampled_from(YAML_SCALARS))
+                lines[index] = line[:start] + value + line[end:]
+        if not lines:
+            break
+    return "".join(lines)
+
+
+def assert_well_formed(text: str) -> None:
+    result = parse(text, "wf.yaml")
+    assert isinstance(result, LoadResult)
+    assert result.ok == (result.workflow is not None)
+    if result.ok:
+        assert result.errors == ()
+    else:
+        assert result.errors
+    line_count = len(text.splitlines()) + 1
+    for d in result.diagnostics:
+        assert d.code and d.message, d
+        assert d.hint, d.render()
+        assert d.location.file == "wf.yaml"
+        assert 1 <= d.location.line <= line_count, (d.render(), line_count)
+        assert d.location.col >= 1, d.render()
+    locations = [d.location for d in result.diagnostics]
+    assert locations == sorted(locations)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_startup())
+def test_fuzz_mutated_workflow_never_raises(text: str) -> None:
+    assert_well_formed(text)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.sampled_from(YAML_SCALARS) | SPECIALS | st.text(max_size=20), max_size=30).map(
+        "".join
+    )
+    | st.text(max_size=300)
+)
+def test_fuzz_garbage_never_raises(text: str) -> None:
+    assert_well_formed(text)
+
+
+@pytest.mark.slow
+@settings(max_examples=20_000, deadline=None)
+@given(mutated_startup())
+def test_fuzz_mutated_workflow_never_raises_long(text: str) -> None:
+    assert_well_formed(text)
+
+
+def test_bad_type_of_the_steps() -> None:
+    text = "\n".join([*BASE_LINES[:11], "steps: registration", *BASE_LINES[21:]]) + "\n"
+    check(one(text, "bad-type"), 12, 8, "steps", "list of steps", hint="- id:")
+
+
+def test_bad_type_of_the_form_fields() -> None:
+    text = edit(7, "  fields: [company_name]", [*BASE_LINES[:7], *BASE_LINES[9:]])
+    check(one(text, "bad-type"), 7, 11, "form fields", "mapping", hint="name: {...}")
+
+
+def test_every_code_the_loader_emits_is_tested_here() -> None:
+    sources = "".join((ROOT / "src" / "onething" / "language" / name).read_text(encoding="utf-8")
+                      for name in ("load.py", "checks.py", "yamlsource.py"))
+    emitted = set(re.findall(r'(?:self\.error|Diagnostic)\(\s*"([a-z-]+)"', sources))
+    # built in an expression: unused-{kind}, and expression-type for a condition's types
+    emitted = (emitted - {"unused-"}) | {"unused-field", "unused-material", "expression-type"}
+    this = Path(__file__).read_text(encoding="utf-8")
+    assert len(emitted) == 32
+    assert {code for code in emitted if f'"{code}"' not in this} == set()
+
+
+def test_promise_too_long() -> None:
+    text = """onething: 1
+id: promise
+version: 1
+title: promise
+lead: hall
+form:
+  materials:
+    lease: {deferrable: 5 WD}
+steps:
+  - id: check
+    department: hall
+    reads: [lease]
+    time_limit: {committed: 3 WD}
+delivery:
+  bundle: []
+"""
+    [d] = [d for d in parse(text, "wf.yaml").diagnostics if d.code == "promise-too-long"]
+    check(d, 8, 5, "'lease'", "5 WD", "3 WD", "'check'", hint="deferrable")

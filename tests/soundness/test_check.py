@@ -1,0 +1,111 @@
+"""The soundness proof: shipped workflows, scale, budgets, exit codes, deploy refusal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from tests.support.factories import WORKFLOWS
+from tests.support.scenarios import LOOP
+from tests.support.shapes import parallel_workflow
+
+from onething.cli import cli
+from onething.engine.engine import Engine
+from onething.errors import Unsound
+from onething.language.load import load, parse
+from onething.soundness.proof import check
+from onething.soundness.report import Rule
+
+DIFFERENT = [1, 2, 3, 4, 5, 6, 7, 8, 1, 3, 5, 7, 2, 4, 6, 8, 8, 1, 5, 3]
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_shipped_workflow_is_proven_sound(path: Path) -> None:
+    report = check(load(path))
+    assert report.decided and report.sound, "\n".join(v.render() for v in report.violations)
+    assert report.outcomes.keys() >= {"result", "refusal", "withdrawal"}
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_compositional_and_explicit_exploration_agree(path: Path) -> None:
+    workflow = load(path)
+    reduced, full = check(workflow), check(workflow, compositional=False)
+    assert reduced.sound == full.sound
+    assert reduced.configurations == full.states == full.configurations
+
+
+def test_twenty_identical_departments_of_five_steps() -> None:
+    report = check(parse(parallel_workflow([5] * 20)).unwrap())
+    assert report.sound
+    assert report.states == 529
+    # one registration, then 20 branches of 26 positions each (5 steps x 5 positions + done)
+    assert report.configurations == 26 ** 20 - 1 + 8
+
+
+def test_twenty_different_departments_with_every_outcome() -> None:
+    report = check(parse(parallel_workflow(DIFFERENT)).unwrap())
+    assert report.sound
+    assert report.states == 9 + sum(5 * n + 1 for n in DIFFERENT)
+    product = 1
+    for n in DIFFERENT:
+        product *= 5 * n + 1
+    assert report.configurations == product - 1 + 8
+
+
+def test_small_products_match_the_explicit_count_exactly() -> None:
+    workflow = parse(parallel_workflow([2, 3, 1])).unwrap()
+    reduced, full = check(workflow), check(workflow, compositional=False)
+    assert full.states == reduced.configurations == 11 * 16 * 6 - 1 + 8
+    assert reduced.states < full.states
+
+
+def test_over_budget_the_check_is_undecided_never_sound() -> None:
+    workflow = parse(parallel_workflow([3, 3, 3])).unwrap()
+    report = check(workflow, budget=100, compositional=False)
+    assert not report.decided and not report.sound
+    assert "state budget exceeded" in report.note
+
+
+def test_a_loop_without_exit_is_refused_with_a_located_shortest_trace() -> None:
+    report = check(parse(LOOP, "loop.yaml").unwrap())
+    assert not report.sound
+    [violation] = report.errors
+    assert violation.rule is Rule.STUCK
+    assert [e.label for e in violation.trace] == ["accept", "approve a", "approve b"]
+    assert str(violation.location) == "loop.yaml:11:34"
+
+
+def test_deploy_refuses_an_unsound_workflow_with_the_report() -> None:
+    with pytest.raises(Unsound, match="stuck") as caught:
+        Engine().deploy(parse(LOOP, "loop.yaml").unwrap())
+    assert not caught.value.report.sound
+
+
+def test_check_exit_codes(tmp_path: Path) -> None:
+    loop = tmp_path / "loop.yaml"
+    loop.write_text(LOOP, encoding="utf-8")
+    wide = tmp_path / "wide.yaml"
+    wide.write_text(parallel_workflow([3, 3, 3]), encoding="utf-8")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["check", str(wide)]).exit_code == 0
+    unsound = runner.invoke(cli, ["check", str(loop)])
+    assert unsound.exit_code == 1
+    assert "error[stuck]" in unsound.output and "approve b" in unsound.output
+    undecided = runner.invoke(cli, ["check", "--explicit", "--budget", "50", str(wide)])
+    assert undecided.exit_code == 3
+    assert "state budget exceeded" in undecided.output
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("onething: [", encoding="utf-8")
+    assert runner.invoke(cli, ["check", str(loop), str(bad)]).exit_code == 2
+
+
+def test_check_json_carries_the_proof(tmp_path: Path) -> None:
+    loop = tmp_path / "loop.yaml"
+    loop.write_text(LOOP, encoding="utf-8")
+    result = CliRunner().invoke(cli, ["check", "--format", "json", str(loop)])
+    proof = json.loads(result.output)["files"][0]["proof"]
+    assert proof["sound"] is False
+    assert proof["violations"][0]["rule"] == "stuck"
+    assert [e["event"] for e in proof["violations"][0]["trace"]][-1] == "approve b"
