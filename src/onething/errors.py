@@ -6,38 +6,38 @@ error is made: an identity or mobile phone number quoted in it (from a value, an
 reason) is shown as ``430*************34``, so a host that logs exceptions logs no personal
 number.
 
-==========================  ===================  ==================================================
-error                       refines              raised when
-==========================  ===================  ==================================================
-``InvalidArgument``         ``ValueError``       a value passed to the library that it cannot use
-``ValueProblem``            ``ValueError``       a form value that cannot be used (with a hint)
-``DurationError``           ``ValueError``       a time limit such as ``20 WD`` that cannot be read
-``CalendarError``           ``ValueError``       a due date that cannot be computed
-``ProvisionalCalendarError``  ``ValueError``     strict mode met a year without official data
-``OverridesError``          ``ValueError``       a calendar override table that cannot be read
-``ConditionSyntaxError``    ``ValueError``       a condition that cannot be parsed
-``TooManyCells``            ``ValueError``       conditions with too many cases to enumerate
-``YamlRefused``             ``ValueError``       a file the YAML reader will not read
-``WorkflowInvalid``         ``ValueError``       a workflow with errors (every diagnostic)
-``SilentLoop``              ``RuntimeError``     a malformed net whose silent moves never end
-``AbstractionError``        ``ValueError``       a net the WF-net abstraction cannot express
-``NotAWorkflowNet``         ``ValueError``       an abstraction that is not a workflow net
-``DeployRefused``           ``ValueError``       a workflow that may not be deployed
-``Unsound``                 ``ValueError``       a workflow the proof refutes (with its report)
-``UnknownWorkflow``         ``KeyError``         no deployed workflow has this id (and version)
-``UnknownCase``             ``KeyError``         no case has this id
-``SubmissionRejected``      ``ValueError``       a form refused, with every problem at once
-``ActionRefused``           ``RuntimeError``     an action not possible for this case now
-``NotAuthorized``           ``PermissionError``  the actor may not do this to this case
-``CaseEnded``               ``RuntimeError``     the case has its one delivery already
-``ErasureRefused``          ``RuntimeError``     personal data that may not be erased (yet)
-``IdempotencyMismatch``     ``RuntimeError``     a key reused for a different request
-``Conflict``                ``RuntimeError``     another action changed the case first
-``AlreadyDelivered``        ``RuntimeError``     the store refused a second delivery
-``StoreBusy``               ``OSError``          the database stayed busy through every retry
-``StoreUnavailable``        ``OSError``          the database cannot be opened or reached
-``StoreCorrupt``            ``ValueError``       the database is not one onething can read
-==========================  ===================  ==================================================
+============================  ===================  ================================================
+error                         refines              raised when
+============================  ===================  ================================================
+``InvalidArgument``           ``ValueError``       a value passed to the library that it cannot use
+``ValueProblem``              ``ValueError``       a form value that cannot be used (with a hint)
+``DurationError``             ``ValueError``       a time limit (``20 WD``) that cannot be read
+``CalendarError``             ``ValueError``       a due date that cannot be computed
+``ProvisionalCalendarError``  ``ValueError``       strict mode met a year without official data
+``OverridesError``            ``ValueError``       a calendar override table that cannot be read
+``ConditionSyntaxError``      ``ValueError``       a condition that cannot be parsed
+``TooManyCells``              ``ValueError``       conditions with too many cases to enumerate
+``YamlRefused``               ``ValueError``       a file the YAML reader will not read
+``WorkflowInvalid``           ``ValueError``       a workflow with errors (every diagnostic)
+``SilentLoop``                ``RuntimeError``     a malformed net whose silent moves never end
+``AbstractionError``          ``ValueError``       a net the WF-net abstraction cannot express
+``NotAWorkflowNet``           ``ValueError``       an abstraction that is not a workflow net
+``DeployRefused``             ``ValueError``       a workflow that may not be deployed
+``Unsound``                   ``ValueError``       a workflow the proof refutes (with its report)
+``UnknownWorkflow``           ``KeyError``         no deployed workflow has this id (and version)
+``UnknownCase``               ``KeyError``         no case has this id
+``SubmissionRejected``        ``ValueError``       a form refused, with every problem at once
+``ActionRefused``             ``RuntimeError``     an action not possible for this case now
+``NotAuthorized``             ``PermissionError``  the actor may not do this to this case
+``CaseEnded``                 ``RuntimeError``     the case has its one delivery already
+``ErasureRefused``            ``RuntimeError``     personal data that may not be erased (yet)
+``IdempotencyMismatch``       ``RuntimeError``     a key reused for a different request
+``Conflict``                  ``RuntimeError``     another action changed the case first
+``AlreadyDelivered``          ``RuntimeError``     the store refused a second delivery
+``StoreBusy``                 ``OSError``          the database stayed busy through every retry
+``StoreUnavailable``          ``OSError``          the database cannot be opened or reached
+``StoreCorrupt``              ``ValueError``       the database is not one onething can read
+============================  ===================  ================================================
 """
 
 from __future__ import annotations

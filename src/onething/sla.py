@@ -41,10 +41,12 @@ class Segment:
 
     @property
     def counted(self) -> Decimal:
+        """The working days that count against the limit (pauses left out)."""
         return self.declared if self.declared is not None else self.critical
 
     @property
     def holds(self) -> bool:
+        """Whether the segment's critical path fits its limit."""
         return self.declared is None or self.critical <= self.declared
 
 
@@ -61,6 +63,7 @@ class SlaReport:
 
     @property
     def holds(self) -> bool:
+        """Whether every segment and the whole fit their limits."""
         return all(s.holds for s in self.segments) and (
             self.limit is None or self.total <= self.limit)
 

@@ -25,7 +25,6 @@ REASON = re.compile(r"^\s*#\s*\S.*\w")
 
 
 def test_mypy_strict_passes(tmp_path_factory: pytest.TempPathFactory) -> None:
-    pytest.importorskip("mypy", reason="mypy comes with the test extra")
     cache = tmp_path_factory.getbasetemp() / "mypy-cache"
     done = subprocess.run(
         [sys.executable, "-m", "mypy", "--cache-dir", str(cache)],

@@ -123,6 +123,7 @@ def own(clocks: dict[str, ClockRecord], key: str) -> ClockRecord:
 
 
 def pause(clock: dict[str, Any], now: dt.datetime, reason: str) -> None:
+    """Pause the clock at ``now`` for ``reason`` (a correction, a special procedure)."""
     if clock["paused_since"] is None and clock["finished"] is None:
         clock["paused_since"], clock["paused_reason"] = _iso(now), reason
 
@@ -145,6 +146,7 @@ def resume(clock: dict[str, Any], now: dt.datetime, restart: bool) -> None:
 
 
 def finish(clock: dict[str, Any], now: dt.datetime) -> None:
+    """Stop the clock at ``now`` (ending any pause)."""
     if clock["finished"] is None:
         resume(clock, now, restart=False)
         clock["finished"] = _iso(now)
@@ -222,17 +224,20 @@ class ClockView:
 
     @property
     def provisional(self) -> bool:
+        """Whether a due date rests on a calendar year without official data."""
         return any(d is not None and d.provisional
                    for d in (self.committed_due, self.statutory_due))
 
     @property
     def reasons(self) -> tuple[str, ...]:
+        """Why the due dates are provisional, if they are."""
         return tuple(r for d in (self.committed_due, self.statutory_due) if d is not None
                      for r in d.reasons)
 
 
 def view(calendar: WorkCalendar, key: str, clock: dict[str, Any], now: dt.datetime,
          policy: ClockPolicy) -> ClockView:
+    """The clock as people see it: its due dates and its status at ``now``."""
     return ClockView(key, status(calendar, clock, now, policy), _moment(clock["started"]),
                      due(calendar, clock, "committed", now, policy),
                      due(calendar, clock, "statutory", now, policy),

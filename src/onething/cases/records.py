@@ -156,6 +156,7 @@ class Case:
 
     @property
     def ended(self) -> bool:
+        """Whether the case has its one delivery."""
         return self.delivery_kind is not None
 
     def snapshot(self) -> Case:

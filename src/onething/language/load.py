@@ -108,14 +108,17 @@ class LoadResult:
 
     @property
     def errors(self) -> tuple[Diagnostic, ...]:
+        """The diagnostics that are errors."""
         return tuple(d for d in self.diagnostics if d.severity is Severity.ERROR)
 
     @property
     def warnings(self) -> tuple[Diagnostic, ...]:
+        """The diagnostics that are warnings."""
         return tuple(d for d in self.diagnostics if d.severity is Severity.WARNING)
 
     @property
     def ok(self) -> bool:
+        """Whether the workflow loaded without errors."""
         return self.workflow is not None
 
     def unwrap(self) -> Workflow:

@@ -60,6 +60,7 @@ class Diagnostic:
         return f"{head}\n  hint: {self.hint}" if self.hint else head
 
     def to_json(self) -> dict[str, object]:
+        """The diagnostic as JSON-ready data (``check --format json``)."""
         return {
             "code": self.code,
             "severity": self.severity.value,

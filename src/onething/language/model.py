@@ -143,13 +143,16 @@ class Form:
     location: Location = UNKNOWN
 
     def field(self, name: str) -> Field | None:
+        """The field called ``name`` (``KeyError`` if there is none)."""
         return next((f for f in self.fields if f.name == name), None)
 
     def material(self, name: str) -> Material | None:
+        """The material called ``name`` (``KeyError`` if there is none)."""
         return next((m for m in self.materials if m.name == name), None)
 
     @property
     def names(self) -> frozenset[str]:
+        """Every field and material name."""
         return frozenset(f.name for f in self.fields) | {m.name for m in self.materials}
 
 
@@ -295,6 +298,7 @@ class Workflow:
 
     @property
     def departments(self) -> tuple[str, ...]:
+        """Every department with a step, in order of first appearance."""
         seen = dict.fromkeys([self.lead, *(s.department for s in self.iter_steps())])
         return tuple(seen)
 

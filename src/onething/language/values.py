@@ -3,19 +3,19 @@
 Values arrive from JSON, YAML or the command line, so each field type accepts a
 few spellings and turns them into one clean Python value:
 
-=========  ==============================================  ====================
-type       accepted                                        clean value
-=========  ==============================================  ====================
-string     ``str``                                         ``str``
-int        ``int`` (not ``bool``), ``"12"``, ``"-3"``      ``int``
-decimal    ``int``, ``float``, ``Decimal``, ``"0.5"``      ``decimal.Decimal``
-bool       ``bool``, true/false, yes/no, 1/0 as text       ``bool``
-date       ``datetime.date``, ``"YYYY-MM-DD"``             ``datetime.date``
-enum       one of the declared values                      ``str``
-id_card    an 18-character PRC resident identity number    ``str`` (upper ``X``)
-phone      a mainland mobile number, ``+86`` allowed       ``str`` (11 digits)
-uscc       a 统一社会信用代码 (unified social credit code)  ``str`` (18, upper)
-=========  ==============================================  ====================
+=========  ==================================================  ======================
+type       accepted                                            clean value
+=========  ==================================================  ======================
+string     ``str``                                             ``str``
+int        ``int`` (not ``bool``), ``"12"``, ``"-3"``          ``int``
+decimal    ``int``, ``float``, ``Decimal``, ``"0.5"``          ``decimal.Decimal``
+bool       ``bool``, true/false, yes/no, 1/0 as text           ``bool``
+date       ``datetime.date``, ``"YYYY-MM-DD"``                 ``datetime.date``
+enum       one of the declared values                          ``str``
+id_card    an 18-character PRC resident identity number        ``str`` (upper ``X``)
+phone      a mainland mobile number, ``+86`` allowed           ``str`` (11 digits)
+uscc       a 统一社会信用代码 (unified social credit code)     ``str`` (18, upper)
+=========  ==================================================  ======================
 
 Identity numbers follow GB 11643-1999: 17 digits (6-digit region, 8-digit birth
 date, 3-digit sequence) and an ISO 7064 MOD 11-2 check character; the region must

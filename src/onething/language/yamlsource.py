@@ -39,6 +39,7 @@ DEFAULT_LIMITS = Limits()
 
 
 def node_location(path: str, node: yaml.Node) -> Location:
+    """Where ``node`` starts in file ``path`` (1-based line and column)."""
     mark = node.start_mark
     return Location(path, mark.line + 1, mark.column + 1)
 
@@ -120,11 +121,13 @@ class SourceLines:
         self.starts = [0, *(m.end() for m in self.BREAK.finditer(text))]
 
     def location(self, path: str, index: int) -> Location:
+        """The location of a 0-based offset in the text."""
         line = bisect.bisect_right(self.starts, index)
         start = self.starts[line - 1]
         return Location(path, line, index - start - self.text.count("\ufeff", start, index) + 1)
 
     def index(self, location: Location) -> int | None:
+        """The 0-based offset in the text of a 1-based line and column."""
         if not 1 <= location.line <= len(self.starts) or location.col < 1:
             return None
         at, col = self.starts[location.line - 1], 1

@@ -165,6 +165,7 @@ class CompiledWorkflow:
         return known
 
     def enabled_silent(self, marking: int, guard: Guard) -> Iterator[Transition]:
+        """The silent transitions enabled at ``marking`` (lowest index first)."""
         yield from (t for t in self._candidates(marking, guard) if t.silent)
 
     def _candidates(self, marking: int, guard: Guard) -> Iterator[Transition]:

@@ -108,6 +108,7 @@ class Transition:
 
     @property
     def silent(self) -> bool:
+        """Whether nobody fires it: the net moves on by itself (a join, a skip)."""
         return self.action is None
 
     @property
@@ -148,17 +149,20 @@ class Net:
     blocks: tuple[ParallelBlock, ...] = ()
 
     def place(self, name: str) -> Place:
+        """The place called ``name`` (``KeyError`` if there is none)."""
         for place in self.places:
             if place.name == name:
                 return place
         raise KeyError(name)
 
     def transition(self, name: str) -> Transition:
+        """The transition called ``name`` (``KeyError`` if there is none)."""
         for transition in self.transitions:
             if transition.name == name:
                 return transition
         raise KeyError(name)
 
     def names(self, places: Iterable[int]) -> list[str]:
+        """The names of the places with these indices, in index order."""
         return [self.places[i].name for i in sorted(places)]
 

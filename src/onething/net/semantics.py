@@ -27,6 +27,7 @@ def bits(marking: int) -> list[int]:
 
 
 def mask(places: Iterable[int]) -> int:
+    """The bit of place index ``index`` in a marking."""
     out = 0
     for p in places:
         out |= 1 << p
@@ -53,6 +54,7 @@ class Semantics:
 
     def enabled(self, marking: int, guard: Callable[[Transition], bool],
                 transitions: list[Transition] | None = None) -> Iterator[Transition]:
+        """The transitions enabled at ``marking`` for a form (guards evaluated by ``guard``)."""
         consume = self.consume
         for t in self.visible if transitions is None else transitions:
             need = consume[t.index]
@@ -79,6 +81,7 @@ class Semantics:
         raise SilentLoop(f"silent transitions of {self.net.name} do not settle")
 
     def delivered(self, marking: int) -> bool:
+        """Whether ``marking`` holds the delivery."""
         return bool(marking & self.closed)
 
 

@@ -65,12 +65,14 @@ class Soundness:
         return out
 
     def summary(self) -> str:
+        """One line: sound or not, and how much was explored."""
         verdict = ("undecided" if not self.decided else "sound" if self.sound else "UNSOUND")
         text = (f"{self.name} (workflow net): {verdict}; {self.markings:,} reachable "
                 f"marking(s); {self.elapsed_ms:.0f} ms")
         return text + (f"; {self.note}" if self.note else "")
 
     def to_json(self) -> dict[str, Any]:
+        """The verdict as JSON-ready data."""
         return {
             "name": self.name, "sound": self.sound, "decided": self.decided,
             "workflow_net": self.workflow_net, "markings": self.markings, "safe": self.safe,

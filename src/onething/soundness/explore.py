@@ -49,6 +49,7 @@ class Budget:
     used: int = 0
 
     def spend(self, n: int = 1) -> None:
+        """Count ``states`` more visited states; raise when the budget is exceeded."""
         self.used += n
         if self.used > self.limit:
             raise BudgetExceeded(f"state budget exceeded: more than {self.limit:,} states")
@@ -147,6 +148,7 @@ class Explorer:
         return scope is None
 
     def branch(self, name: str, index: int) -> ScopeResult:
+        """A sub-explorer for one parallel branch (compositional proof)."""
         key = (name, index)
         if key not in self._cache:
             region = self.regions[name]
@@ -159,6 +161,7 @@ class Explorer:
 
     def explore(self, scope: tuple[str, int] | None, start: int,
                 goal: int | None) -> ScopeResult:
+        """Explore every reachable configuration from the initial marking."""
         top = scope is None
         transitions = self.scope_transitions(scope)
         visible = [t for t in transitions if not t.silent]

@@ -56,6 +56,7 @@ class TraceEvent:
     location: Location = UNKNOWN
 
     def render(self) -> str:
+        """The event as one line of a counterexample."""
         return f"{self.label:<40} {self.location}"
 
 
@@ -73,9 +74,11 @@ class Violation:
 
     @property
     def warning(self) -> bool:
+        """Whether it is only a warning (it does not make the workflow unsound)."""
         return self.rule in WARNINGS
 
     def render(self) -> str:
+        """The violation located in the YAML, with its shortest trace."""
         level = "warning" if self.warning else "error"
         lines = [f"{self.location}: {level}[{self.rule.value}]: {self.message}",
                  f"  why: {EXPLANATIONS[self.rule]}"]
@@ -88,6 +91,7 @@ class Violation:
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
+        """The violation as JSON-ready data."""
         return {
             "rule": self.rule.value,
             "severity": "warning" if self.warning else "error",
@@ -118,13 +122,16 @@ class Report:
 
     @property
     def errors(self) -> tuple[Violation, ...]:
+        """The violations that make the workflow unsound (not the warnings)."""
         return tuple(v for v in self.violations if not v.warning)
 
     @property
     def sound(self) -> bool:
+        """Whether the proof found no error (and was decided)."""
         return self.decided and not self.errors
 
     def summary(self) -> str:
+        """One line: sound, unsound or undecided, with what was explored."""
         if not self.decided:
             return f"{self.name}: UNDECIDED: {self.note}"
         verdict = "sound" if self.sound else f"UNSOUND ({len(self.errors)} violation(s))"
@@ -134,6 +141,7 @@ class Report:
                 f"terminal outcomes: {outcomes or 'none'}; {self.elapsed_ms:.0f} ms")
 
     def to_json(self) -> dict[str, Any]:
+        """The report as JSON-ready data (``check --format json``)."""
         return {
             "workflow": self.name, "decided": self.decided, "sound": self.sound,
             "states": self.states, "configurations": self.configurations,

@@ -51,6 +51,7 @@ class WFTransition:
 
     @property
     def silent(self) -> bool:
+        """Whether the transition is invisible in the exported net (a tau move)."""
         return self.label is None
 
     @property
@@ -74,6 +75,7 @@ class WorkflowNet:
     left_out: tuple[str, ...] = ()
 
     def place(self, ident: str) -> WFPlace:
+        """The place called ``name`` (``KeyError`` if there is none)."""
         for place in self.places:
             if place.id == ident:
                 return place

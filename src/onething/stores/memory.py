@@ -14,10 +14,10 @@ import attrs
 from onething.cases.records import Case, Delivery, Event, OutboxItem
 from onething.cases.timers import Timer
 from onething.errors import AlreadyDelivered, Conflict, DeployRefused, UnknownCase
-from onething.stores.base import Created
+from onething.stores.base import Created, Store
 
 
-class MemoryStore:
+class MemoryStore(Store):
     """Keeps everything in dicts, guarded by one lock; nothing survives the process."""
 
     def __init__(self) -> None:

@@ -71,6 +71,7 @@ from onething.stores.base import (
     OUTBOX_COLUMNS,
     TIMER_COLUMNS,
     Created,
+    Store,
     decoded,
     redacted,
     retried,
@@ -95,7 +96,7 @@ TIME_ZONE = "Asia/Shanghai"
 TIMER_LEASE_SECONDS = 30.0
 
 
-class PostgresStore:
+class PostgresStore(Store):
     """A store in one PostgreSQL database, named by a libpq ``conninfo``
     (``postgresql://user@host:5432/db`` or ``"host=... dbname=..."``).
 

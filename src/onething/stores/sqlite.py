@@ -45,12 +45,20 @@ from onething.stores._sqlite_tables import (
     timer_row,
     utc_text,
 )
-from onething.stores.base import BUSY_RETRIES, OUTBOX_COLUMNS, Created, decoded, retried, retry_busy
+from onething.stores.base import (
+    BUSY_RETRIES,
+    OUTBOX_COLUMNS,
+    Created,
+    Store,
+    decoded,
+    retried,
+    retry_busy,
+)
 
 _T = TypeVar("_T")
 
 
-class SqliteStore:
+class SqliteStore(Store):
     """A store in one SQLite file (``":memory:"`` for a private in-memory database).
 
     ``create=False`` refuses a file that does not exist yet (:class:`StoreUnavailable`)

@@ -97,13 +97,19 @@ class FieldInfo(Protocol):
     """What the condition checker needs to know about a form field."""
 
     @property
-    def type(self) -> str: ...
+    def type(self) -> str:
+        """The field's type (``string``, ``int``, ``enum``, ...)."""
+        ...
 
     @property
-    def values(self) -> tuple[str, ...] | None: ...
+    def values(self) -> tuple[str, ...] | None:
+        """An enum field's allowed values (None for other types)."""
+        ...
 
     @property
-    def nullable(self) -> bool: ...
+    def nullable(self) -> bool:
+        """Whether the field may be absent."""
+        ...
 
 
 def _walk(expr: Expr) -> Iterator[Expr]:
