@@ -10,6 +10,8 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from onething import errors as _errors  # tiny, imports nothing of ours
+
 __version__ = "0.1.0"
 
 #: name -> the module that defines it (imported on first use)
@@ -63,16 +65,7 @@ _NAMES: dict[str, str] = {
     # privacy
     "mask_text": "onething.privacy.masking",
 }
-_ERRORS = (
-    "AbstractionError", "ActionRefused", "AlreadyDelivered", "CalendarError", "CaseEnded",
-    "ConditionSyntaxError", "Conflict", "DeployRefused", "DurationError", "ErasureRefused",
-    "IdempotencyMismatch", "InvalidArgument", "NotAWorkflowNet", "NotAuthorized",
-    "OnethingError", "OverridesError", "Problem", "ProvisionalCalendarError", "SilentLoop",
-    "StoreBusy", "StoreCorrupt", "StoreUnavailable", "SubmissionRejected", "TooManyCells",
-    "UnknownCase", "UnknownWorkflow", "Unsound", "ValueProblem", "WorkflowInvalid",
-    "YamlRefused",
-)
-_NAMES.update(dict.fromkeys(_ERRORS, "onething.errors"))
+_NAMES.update(dict.fromkeys(_errors.__all__, "onething.errors"))
 #: subpackages reachable as attributes (``onething.soundness``), imported on first use
 _SUBPACKAGES = frozenset({"cases", "cli", "diagram", "engine", "errors", "language", "machine",
                           "net", "privacy", "sla", "soundness", "stores", "workdays"})
