@@ -198,6 +198,39 @@ def test_a_database_that_cannot_be_used_is_exit_4(kind: str, db: Path, case_id: 
         assert not Path(target).exists()  # a reader never creates a database
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+@pytest.mark.parametrize("damage", ["zz", "", "00", "ab" * 40])
+def test_a_damaged_stored_secret_is_a_corrupt_database(kind: str, damage: str,
+                                                       tmp_path: Path,
+                                                       request: pytest.FixtureRequest) -> None:
+    """Regression (found by the 20,000-example run of the damaged-file fuzz): a stored
+    pseudonym key that is not 32 bytes of hexadecimal raised ValueError from the store."""
+    store = SqliteStore(tmp_path / "cases.sqlite3") if kind == "sqlite" \
+        else request.getfixturevalue("pg_store")
+    engine = Engine(store, clock=FixedClock(START))
+    engine.deploy(STARTUP)
+    case_id = engine.submit(STARTUP.id, sample_form(STARTUP), sample_materials(STARTUP)).id
+    sql = "UPDATE meta SET value = {0} WHERE key = 'secret:pseudonym-key'"
+    if kind == "sqlite":
+        with sqlite3.connect(store.path) as raw:
+            raw.execute(sql.format("?"), (damage,))
+    else:
+        import psycopg
+
+        with psycopg.connect(store.conninfo) as raw:
+            raw.execute(sql.format("%s"), (damage,))
+    reopened = Engine(SqliteStore(store.path) if kind == "sqlite" else store,
+                      clock=FixedClock(START))
+    with pytest.raises(StoreCorrupt, match="pseudonym-key"):
+        reopened.accept(case_id, window("market_regulation"))
+    assert [e.action for e in reopened.history(case_id)] == ["submit"]
+    if kind == "sqlite":
+        result = invoke("act", case_id, "accept", "--as", "window:w@market_regulation",
+                        "--db", str(store.path))
+        assert result.exit_code == 4 and len(result.output.strip().splitlines()) == 1, \
+            result.output
+
+
 def test_deploy_creates_a_database_and_says_why_it_cannot(tmp_path: Path) -> None:
     result = invoke("deploy", str(WORKFLOW_FILE), "--db", str(tmp_path / "no" / "c.sqlite3"))
     assert result.exit_code == 4 and "does not exist" in result.output

@@ -194,6 +194,23 @@ def decoded(what: str, decode: Callable[[], _T]) -> _T:
             from None
 
 
+#: how many random bytes a stored secret holds (written as hexadecimal)
+SECRET_BYTES = 32
+
+
+def secret_from_text(name: str, text: object) -> bytes:
+    """A stored secret's bytes, or :class:`StoreCorrupt` when the row is not the
+    hexadecimal of :data:`SECRET_BYTES` bytes that the store writes (a damaged database)."""
+    if isinstance(text, str) and len(text) == 2 * SECRET_BYTES:
+        try:
+            return bytes.fromhex(text)
+        except ValueError:
+            pass
+    raise StoreCorrupt(f"the stored secret {name!r} is damaged (not {SECRET_BYTES} bytes of "
+                       "hexadecimal); restore the database from a backup — a new secret would "
+                       "unlink every applicant from their cases")
+
+
 #: the columns of a timer row and of an outbox row, in the order the stores read them
 TIMER_COLUMNS = "id, case_id, due_at, kind, name, step, data"
 OUTBOX_COLUMNS = ("id, delivery_id, case_id, channel, payload, status, attempts, "

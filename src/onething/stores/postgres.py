@@ -69,6 +69,7 @@ from onething.stores._postgres_tables import (
 )
 from onething.stores.base import (
     OUTBOX_COLUMNS,
+    SECRET_BYTES,
     TIMER_COLUMNS,
     Created,
     Store,
@@ -76,6 +77,7 @@ from onething.stores.base import (
     redacted,
     retried,
     retry_busy,
+    secret_from_text,
 )
 
 _T = TypeVar("_T")
@@ -340,11 +342,11 @@ class PostgresStore(Store):
     def secret(self, name: str) -> bytes:
         with self._tx() as cur:
             cur.execute("INSERT INTO meta VALUES (%s, %s) ON CONFLICT (key) DO NOTHING",
-                        (f"secret:{name}", secrets.token_hex(32)))
+                        (f"secret:{name}", secrets.token_hex(SECRET_BYTES)))
             cur.execute("SELECT value FROM meta WHERE key = %s", (f"secret:{name}",))
             row = cur.fetchone()
         assert row is not None  # inserted just above unless it was there
-        return bytes.fromhex(row[0])
+        return secret_from_text(name, row[0])
 
     @retried
     def replan(self, case_id: str, version: int, timers: list[Timer]) -> bool:

@@ -48,11 +48,13 @@ from onething.stores._sqlite_tables import (
 from onething.stores.base import (
     BUSY_RETRIES,
     OUTBOX_COLUMNS,
+    SECRET_BYTES,
     Created,
     Store,
     decoded,
     retried,
     retry_busy,
+    secret_from_text,
 )
 
 _T = TypeVar("_T")
@@ -349,10 +351,10 @@ class SqliteStore(Store):
     def secret(self, name: str) -> bytes:
         with self._write() as db:
             db.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)",
-                       (f"secret:{name}", secrets.token_hex(32)))
+                       (f"secret:{name}", secrets.token_hex(SECRET_BYTES)))
             row = db.execute("SELECT value FROM meta WHERE key = ?",
                              (f"secret:{name}",)).fetchone()
-        return bytes.fromhex(row[0])
+        return secret_from_text(name, row[0])
 
     @retried
     def replan(self, case_id: str, version: int, timers: list[Timer]) -> bool:
