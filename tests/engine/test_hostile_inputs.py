@@ -231,6 +231,44 @@ def test_a_damaged_stored_secret_is_a_corrupt_database(kind: str, damage: str,
             result.output
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+@pytest.mark.parametrize("damage", ["bytes", "''", "replace(text, 'id:', 'ix:')",
+                                    "replace(text, '企业开办', '企业关闭')"])
+def test_a_damaged_stored_definition_is_a_corrupt_database(kind: str, damage: str,
+                                                           tmp_path: Path,
+                                                           request: pytest.FixtureRequest) -> None:
+    """Regression (found by the 20,000-example run of the damaged-file fuzz): a stored workflow
+    definition that read back as no text raised AttributeError, one that no longer parses raised
+    WorkflowInvalid about a file the user never wrote, and one changed into another valid
+    workflow was run as if it were the deployed one."""
+    store = SqliteStore(tmp_path / "cases.sqlite3") if kind == "sqlite" \
+        else request.getfixturevalue("pg_store")
+    engine = Engine(store, clock=FixedClock(START))
+    engine.deploy(STARTUP)
+    case_id = engine.submit(STARTUP.id, sample_form(STARTUP), sample_materials(STARTUP)).id
+    if damage == "bytes":  # what a flipped record header reads back as (not text)
+        damage = "x'ff00'" if kind == "sqlite" else "chr(1)"
+    sql = f"UPDATE definitions SET text = {damage}"
+    if kind == "sqlite":
+        with sqlite3.connect(store.path) as raw:
+            raw.execute(sql)
+    else:
+        import psycopg
+
+        with psycopg.connect(store.conninfo) as raw:
+            raw.execute(sql)
+    reopened = Engine(SqliteStore(store.path) if kind == "sqlite" else store,
+                      clock=FixedClock(START))
+    with pytest.raises(StoreCorrupt, match="definition of enterprise-startup version 1"):
+        reopened.accept(case_id, window("market_regulation"))
+    assert [e.action for e in reopened.history(case_id)] == ["submit"]
+    if kind == "sqlite":
+        result = invoke("act", case_id, "accept", "--as", "window:w@market_regulation",
+                        "--db", str(store.path))
+        assert result.exit_code == 4 and len(result.output.strip().splitlines()) == 1, \
+            result.output
+
+
 def test_deploy_creates_a_database_and_says_why_it_cannot(tmp_path: Path) -> None:
     result = invoke("deploy", str(WORKFLOW_FILE), "--db", str(tmp_path / "no" / "c.sqlite3"))
     assert result.exit_code == 4 and "does not exist" in result.output

@@ -10,6 +10,7 @@ through the unit of work (``_unit``): load, a pure change, plan timers, one comm
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
@@ -38,7 +39,13 @@ from onething.engine._outbox import Channel, dispatch
 from onething.engine._queries import CaseView, QueueItem
 from onething.engine._time import Firing, aware
 from onething.engine._unit import request_key
-from onething.errors import DeployRefused, InvalidArgument, UnknownWorkflow, Unsound
+from onething.errors import (
+    DeployRefused,
+    InvalidArgument,
+    StoreCorrupt,
+    UnknownWorkflow,
+    Unsound,
+)
 from onething.language.load import parse, read
 from onething.language.model import Workflow
 from onething.privacy.masking import mask_text
@@ -124,8 +131,7 @@ class Engine:
             if stored is None:
                 raise UnknownWorkflow(f"{str(workflow_id)[:80]} version {version} is not "
                                       "deployed")
-            workflow = parse(stored[1], f"<{workflow_id}@{version}>").unwrap()
-            self._deployed[key] = deployed_of(workflow)
+            self._deployed[key] = deployed_of(_stored_workflow(workflow_id, version, *stored))
         return self._deployed[key]
 
     @contextlib.contextmanager
@@ -359,3 +365,20 @@ def _new_id() -> str:
             return ident
 
 
+def _stored_workflow(workflow_id: str, version: int, content_hash: object,
+                     text: object) -> Workflow:
+    """A deployed definition as the store keeps it, or :class:`StoreCorrupt` when the text
+    is not the one deployed (not text, changed since, or no longer a valid workflow)."""
+    what = f"the stored definition of {str(workflow_id)[:80]} version {version}"
+    if not isinstance(text, str):
+        raise StoreCorrupt(f"{what} is not text; restore the database from a backup")
+    digest = "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    if digest != content_hash:
+        raise StoreCorrupt(f"{what} does not match its content hash: it changed after it was "
+                           "deployed; restore the database from a backup")
+    result = parse(text, f"<{workflow_id}@{version}>")
+    if result.workflow is None or (result.workflow.id, result.workflow.version) != (
+            workflow_id, version):
+        raise StoreCorrupt(f"{what} no longer reads as that workflow; restore the database "
+                           "from a backup")
+    return result.workflow
