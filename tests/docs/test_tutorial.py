@@ -36,7 +36,7 @@ def test_the_full_bundle_runs_as_the_tutorial_says(tmp_path: Path) -> None:
     path = tmp_path / "home_transfer.yaml"
     path.write_text(SECOND, encoding="utf-8")
     checked = run("check", str(path))
-    assert checked.exit_code == 0 and "2 distinct form(s)" in checked.output
+    assert checked.exit_code == 0 and "4 distinct form(s)" in checked.output
     sla = run("sla", str(path), "--start", "2026-09-30")
     assert "total 4 WD against the workflow's committed limit of 5 WD: holds" in sla.output
     assert run("graph", str(path)).output.startswith("flowchart TD")

@@ -154,6 +154,23 @@ def test_who_may_commit_and_who_verifies(
     assert engine.case(other).outcomes["permit"]["commitment"] == "pending"
 
 
+def test_what_is_possible_offers_a_commitment_only_to_who_may_commit(
+        engine: Engine, workflow: Workflow) -> None:
+    """Regression (found by tests/machine/test_properties.py): possible() offered
+    approve_on_commitment to an applicant the commitment's ``when`` excludes, and the proof
+    explored that approval too."""
+    engine.deploy(workflow)
+    for false_record, offered in ((True, False), (False, True)):
+        case = engine.submit("permit", {"name": "小店", "false_record": false_record})
+        engine.accept(case.id, window("window_office"))
+        engine.act(case.id, "check_in", "approve", officer("window_office"))
+        assert ("approve_on_commitment permit" in engine.possible(case.id)) is offered
+    net_guards = {t.name: [lit.condition.text for lit in t.guard]
+                  for t in engine.deployed("permit").compiled.net.transitions
+                  if t.action == "approve_on_commitment"}
+    assert net_guards and all(g == ["not false_record"] for g in net_guards.values())
+
+
 def test_a_withdrawn_case_has_no_approval_to_verify(
         engine: Engine, workflow: Workflow) -> None:
     case_id = approved_on_commitment(engine, workflow)

@@ -36,9 +36,9 @@ from hypothesis import strategies as st
 from tests.support.factories import ROOT, VALID_ID_CARD, WORKFLOWS, sample_form, sample_materials
 from tests.support.workflow_gen import render, workflows
 
-from onething.cases.forms import shown_name
 from onething.engine.engine import Engine
 from onething.errors import SubmissionRejected, WorkflowInvalid
+from onething.language.form_check import shown_name
 from onething.language.load import LoadResult, load, parse, read
 from onething.language.yamlsource import DEFAULT_LIMITS, Limits
 

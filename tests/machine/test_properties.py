@@ -19,6 +19,7 @@ from onething.errors import ActionRefused
 from onething.language.load import load
 from onething.machine.compile import compile_net
 from onething.net.build import build_net
+from onething.net.model import case_facts
 from onething.net.semantics import Semantics, form_guard
 from onething.stores.sqlite import SqliteStore
 
@@ -64,7 +65,7 @@ def test_random_events_never_deliver_twice_and_every_end_has_one(
         # the net over-approximates revocations (decision 0006); possible() is the engine's
         possible = set(engine.possible(case_id))
         enabled = [t for t in compiled.enabled(compiled.marking_of(current.marking),
-                                               form_guard(current.form))
+                                               form_guard(current.facts()))
                    if t.label in possible]
         # mostly an allowed event, sometimes any event at all (which must be refused cleanly)
         pool = enabled if enabled and pick % 4 else visible
@@ -95,7 +96,7 @@ def _drive_to_end(engine: Engine, compiled: object, workflow: object, case_id: s
         if current.ended:
             return
         enabled = list(compiled.enabled(compiled.marking_of(current.marking),
-                                        form_guard(current.form)))
+                                        form_guard(current.facts())))
         ranked = sorted(enabled, key=lambda t: preference.index(t.action)
                         if t.action in preference else len(preference))
         assert ranked, f"stuck: {current.marking}"
@@ -118,7 +119,7 @@ def test_machine_and_net_accept_the_same_events(case: tuple[str, dict, list[int]
     compiled = compile_net(net)
     semantics = Semantics(net)
     clean, _ = check_submission(LOADED[name].form, form, sample_materials(LOADED[name]))
-    guard = form_guard(clean.form)
+    guard = form_guard(case_facts(clean.form, bool(clean.promised)))
     marking = semantics.initial
     for pick in picks:
         by_machine = sorted(t.name for t in compiled.enabled(marking, guard))

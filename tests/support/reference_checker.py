@@ -40,8 +40,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from onething.language import conditions as exprs
+from onething.language.form_space import Space, cells
 from onething.language.model import Workflow
-from onething.net.model import Net, PlaceRole, Transition
+from onething.net.model import PROMISED, PROMISED_FIELD, Net, PlaceRole, Transition
 
 KEEP_ROLES = (PlaceRole.CLOSED, PlaceRole.FLAG)
 ERROR_RULES = ("two-deliveries", "duplicated-work", "stuck", "no-delivery",
@@ -61,8 +62,8 @@ def forms_for(net: Net, workflow: Workflow | None) -> list[dict[str, Any]]:
     guarded = [lit.condition.expr for t in net.transitions for lit in t.guard]
     if not guarded:
         return [{}]
-    fields = {f.name: f for f in workflow.form.fields} if workflow is not None else {}
-    return exprs.cells(guarded, fields, limit=1_000_000)
+    space: Space = workflow.form if workflow is not None else {}
+    return cells(guarded, space, extra={PROMISED: PROMISED_FIELD}, limit=1_000_000)
 
 
 class Game:

@@ -18,9 +18,8 @@ import attrs
 
 from onething.cases.records import StoredMaterial
 from onething.errors import Problem, ValueProblem
-from onething.language import conditions as exprs
+from onething.language.form_check import blank, check_fields, shown_name
 from onething.language.model import Form
-from onething.language.values import clean_value
 from onething.privacy.masking import mask, mask_text
 
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
@@ -83,23 +82,11 @@ def _check_reference(ref: str) -> None:
                            MATERIAL_HINT)
 
 
-def shown_name(name: object) -> str:
-    """A name a caller gave (a field or material that may not exist) as a message shows it:
-    at most 60 characters, broken text escaped, numbers masked."""
-    text = name if isinstance(name, str) else repr(name)
-    text = text[:60].encode("utf-8", "backslashreplace").decode("utf-8")
-    return mask_text("".join(ch if ch >= " " else f"\\x{ord(ch):02x}" for ch in text))
-
-
 def stored_material(value: object) -> StoredMaterial:
     """A material as stored by any release: a bare reference (before hashes) or the mapping."""
     if isinstance(value, Mapping):
         return {"ref": value.get("ref"), "sha256": value.get("sha256")}
     return {"ref": None if value is None else str(value), "sha256": None}
-
-
-def _blank(value: object) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def check_submission(
@@ -108,35 +95,7 @@ def check_submission(
     """Clean ``form`` and ``materials`` (each a reference or a mapping with ``ref`` and
     ``sha256``, as :func:`clean_material` reads it); return the result or *all* the
     problems."""
-    problems: list[Problem] = []
-    known = {f.name for f in form_spec.fields}
-    for name in form:
-        if name not in known:
-            close = difflib.get_close_matches(name, sorted(known), n=1) \
-                if isinstance(name, str) else []
-            problems.append(Problem(shown_name(name), "is not a field of this form",
-                                    f"did you mean '{close[0]}'?" if close else ""))
-    clean: dict[str, Any] = {}
-    for spec in form_spec.fields:
-        raw = form.get(spec.name)
-        if _blank(raw):
-            clean[spec.name] = spec.default
-            continue
-        try:
-            clean[spec.name] = clean_value(spec.type, raw, values=spec.values,
-                                           minimum=spec.minimum, maximum=spec.maximum,
-                                           personal=spec.personal)
-        except ValueProblem as exc:
-            problems.append(Problem(spec.name, exc.message, exc.hint))
-            clean[spec.name] = None
-    for spec in form_spec.fields:
-        if clean.get(spec.name) is not None or spec.name in {p.name for p in problems}:
-            continue
-        if spec.required:
-            problems.append(Problem(spec.name, "is required", _label_hint(spec.label)))
-        elif spec.required_if is not None and exprs.evaluate(spec.required_if.expr, clean):
-            problems.append(Problem(spec.name, f"is required when {spec.required_if.text}",
-                                    _label_hint(spec.label)))
+    clean, problems = check_fields(form_spec, form)
     given = dict(materials or {})
     names = {m.name for m in form_spec.materials}
     for name in given:
@@ -148,27 +107,23 @@ def check_submission(
     stored: dict[str, StoredMaterial] = {}
     for material in form_spec.materials:
         raw = given.get(material.name)
-        if not _blank(raw):
+        if not blank(raw):
             try:
                 stored[material.name] = clean_material(raw)
             except ValueProblem as exc:
                 problems.append(Problem(material.name, exc.message, exc.hint))
     promised = []
     for material in form_spec.materials:
-        if not _blank(given.get(material.name)):
+        if not blank(given.get(material.name)):
             continue
         if material.deferrable is not None:
             promised.append(material.name)
         elif material.required:
             problems.append(Problem(material.name, "is a required material and is missing",
-                                    _label_hint(material.label)))
+                                    material.label))
     if problems:
         return None, problems
     return CleanSubmission(clean, stored, tuple(promised)), []
-
-
-def _label_hint(label: str) -> str:
-    return f"{label}" if label else ""
 
 
 def masked_form(form_spec: Form, form: Mapping[str, Any]) -> dict[str, str]:

@@ -12,6 +12,7 @@ from typing import Any, TypeAlias, TypedDict
 import attrs
 
 from onething.cases.clocks import ClockRecord, as_clock
+from onething.net.model import case_facts
 
 
 class Role(StrEnum):
@@ -158,6 +159,11 @@ class Case:
     def ended(self) -> bool:
         """Whether the case has its one delivery."""
         return self.delivery_kind is not None
+
+    def facts(self) -> dict[str, object]:
+        """What the net's guards read of the case: its clean form and whether materials are
+        promised (容缺), so that the window's and the timer's acceptance take one variant."""
+        return case_facts(self.form, bool(self.promised))
 
     def snapshot(self) -> Case:
         """A copy whose own containers are fresh; the records inside them (each clock, each

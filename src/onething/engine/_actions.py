@@ -62,11 +62,6 @@ def fixed(action: str, step: str | None = None) -> Pick:
     return lambda case: wanted
 
 
-def accept_pick(case: Case) -> Wanted:
-    """The window's accept: on the promise when materials were promised (容缺)."""
-    return Wanted("accept", None, "accept:promise" if case.promised else "accept")
-
-
 def net_change(engine: EngineContext, pick: Pick, actor: Actor,
                payload: Mapping[str, Any]) -> Callable[[Case, Deployed, datetime], Change]:
     """The change an action makes: pick its transition, authorize, fire it, follow clocks."""
@@ -100,12 +95,12 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
     if transition.action == "supplement_material":
         _apply_materials(new, payload, data)
     try:
-        fired = compiled.fire(marking, transition, form_guard(new.form))
+        fired = compiled.fire(marking, transition, form_guard(new.facts()))
     except NotEnabled:
         raise ActionRefused(
             f"'{transition.label}' is not possible now",
             "possible now: " + (", ".join(
-                t.label for t in compiled.enabled(marking, form_guard(case.form))
+                t.label for t in compiled.enabled(marking, form_guard(case.facts()))
             ) or "nothing"),
         ) from None
     if transition.action == "deliver":
@@ -193,7 +188,7 @@ def _resolve(deployed: Deployed, wanted: Wanted, marking: int, case: Case) -> Tr
     if len(matching) <= 1:
         return matching[0] if matching else None
     semantics = deployed.compiled.semantics
-    return next(semantics.enabled(marking, form_guard(case.form), matching), matching[0])
+    return next(semantics.enabled(marking, form_guard(case.facts()), matching), matching[0])
 
 
 def _delivery(workflow: Workflow, case: Case, kind: str, active: set[str],

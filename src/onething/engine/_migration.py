@@ -82,7 +82,7 @@ def _not_movable(case: Case, target: Deployed,
     if problems and not case.promised:
         return "its form is not valid for version {}: {}".format(
             target.workflow.version, "; ".join(p.render() for p in problems))
-    guard = form_guard(case.form)
+    guard = form_guard(case.facts())
     key = tuple(guard(t) for t in compiled.net.transitions if t.guard)
     if key not in reachable:
         reachable[key] = reachable_set(compiled.semantics, guard)

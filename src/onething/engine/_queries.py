@@ -85,7 +85,7 @@ def possible(engine: EngineContext, case_id: str) -> list[str]:
         return []
     compiled = engine.deployed(case.workflow_id, case.workflow_version).compiled
     marking = compiled.marking_of(case.marking)
-    return [t.label for t in compiled.enabled(marking, form_guard(case.form))
+    return [t.label for t in compiled.enabled(marking, form_guard(case.facts()))
             if t.action != "revoke_commitment" or pending_commitment(case, t.step)]
 
 

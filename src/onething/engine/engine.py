@@ -31,7 +31,7 @@ from onething.cases.records import (
 from onething.cases.retention import DEFAULT_RETENTION, Retention
 from onething.cases.rules import People
 from onething.engine import _agents, _follow_ups, _migration, _queries, _submission, _time, _unit
-from onething.engine._actions import Wanted, accept_pick, fixed, net_change
+from onething.engine._actions import Wanted, fixed, net_change
 from onething.engine._deployments import Deployed, deployed_of, shipped_data
 from onething.engine._erasure import erase_case
 from onething.engine._migration import Migration
@@ -173,7 +173,7 @@ class Engine:
     def accept(self, case_id: str, actor: Actor, *, idempotency_key: str | None = None,
                now: datetime | None = None) -> Case:
         """The window accepts the case (受理); with materials promised, on the promise."""
-        return self._perform(case_id, accept_pick, "accept", None, actor, idempotency_key, now)
+        return self._perform(case_id, fixed("accept"), "accept", None, actor, idempotency_key, now)
 
     def refuse_intake(self, case_id: str, actor: Actor, reason: str, *,
                       idempotency_key: str | None = None, now: datetime | None = None) -> Case:

@@ -149,7 +149,8 @@ def _conditions(workflow: Workflow, broken: frozenset[str]) -> Iterator[Diagnost
             continue
         for problem in exprs.typecheck(cond.expr, fields):
             yield Diagnostic(
-                problem.code if problem.code == "unknown-field" else "expression-type",
+                problem.code if problem.code in ("unknown-field", "impossible-literal")
+                else "expression-type",
                 f"{what}: {problem.message}",
                 lines.in_value(cond.location, cond.text, problem.offset),
                 problem.hint or "see the condition language in docs/language.md",

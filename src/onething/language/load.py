@@ -44,6 +44,7 @@ from onething.language.model import (
     TimeLimit,
     Workflow,
 )
+from onething.language.rewrite import normalise_literals
 from onething.language.values import clean_value
 from onething.language.yamlsource import (
     DEFAULT_LIMITS,
@@ -187,6 +188,8 @@ def parse(text: str, path: str = "<string>", limits: Limits = DEFAULT_LIMITS) ->
     diagnostics = tuple(sorted(reader.diagnostics, key=lambda d: d.location))
     if any(d.severity is Severity.ERROR for d in diagnostics):
         workflow = None
+    elif workflow is not None:
+        workflow = normalise_literals(workflow)
     return LoadResult(workflow, diagnostics)
 
 
@@ -524,6 +527,11 @@ class _Reader:
             if not values:
                 self.error("bad-value", f"the enum {what} has no values", entries["values"][1],
                            "list the values an applicant may choose, e.g. [window, mail]")
+                return None
+            if any(not value.strip() for value in values):
+                self.error("bad-value", f"the enum {what} has a blank value, which no one can "
+                           "choose: a blank answer counts as no answer", entries["values"][1],
+                           "remove it; to allow no answer, leave the field not required")
                 return None
         elif "values" in entries:
             self.error("bad-value", f"'values' applies to enum fields, and {what} is {ftype}",

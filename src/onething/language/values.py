@@ -102,6 +102,17 @@ _DECIMAL_WHOLE_DIGITS = 20
 _DECIMAL_PLACES = 10
 
 
+#: the largest int a field accepts (a signed 64-bit integer; the smallest is its negative)
+INT_LIMIT = 2**63 - 1
+
+
+#: the step between decimals a field accepts, and the largest one (the smallest: its negative)
+DECIMAL_STEP = Decimal(1).scaleb(-_DECIMAL_PLACES)
+
+
+DECIMAL_LIMIT = Decimal("9" * _DECIMAL_WHOLE_DIGITS + "." + "9" * _DECIMAL_PLACES)
+
+
 _DECIMAL_CONTEXT = Context(prec=_DECIMAL_WHOLE_DIGITS + _DECIMAL_PLACES + 10)
 
 

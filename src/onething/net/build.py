@@ -14,6 +14,7 @@ from onething.language.checks import all_conditions
 from onething.language.location import UNKNOWN, Location
 from onething.language.model import Choice, Parallel, Stage, Step, StepSequence, Workflow
 from onething.net.model import (
+    PROMISE,
     DeliveryKind,
     GuardLiteral,
     Net,
@@ -108,15 +109,18 @@ class _Builder:
     def lifecycle(self, first: int, wf: Workflow) -> None:
         loc = wf.location
         promised, complete = self.promised, self.complete  # both or neither (see build)
-        variants: list[tuple[str, tuple[int, ...]]] = [("", (first,))] \
-            if promised is None or complete is None else \
-            [("", (first, complete)), (":promise", (first, promised))]
-        for suffix, produce in variants:
+        # with deferrable materials, acceptance goes one of two ways, by whether materials
+        # were promised at submission: the window and the timer read the same fact
+        variants: list[tuple[str, tuple[int, ...], tuple[GuardLiteral, ...]]] = \
+            [("", (first,), ())] if promised is None or complete is None else \
+            [("", (first, complete), (GuardLiteral(PROMISE, False),)),
+             (":promise", (first, promised), (GuardLiteral(PROMISE, True),))]
+        for suffix, produce, guard in variants:
             self.add(f"accept{suffix}", "accept", Performer.WINDOW, (self.intake,), produce,
-                     location=loc)
+                     guard=guard, location=loc)
             # 行政许可法 art. 32: no notice of missing items in time means accepted
             self.add(f"deemed_acceptance{suffix}", "deemed_acceptance", Performer.TIMER,
-                     (self.intake,), produce, location=loc)
+                     (self.intake,), produce, guard=guard, location=loc)
         if promised is not None and complete is not None:
             self.add("supplement_material", "supplement_material", Performer.APPLICANT,
                      (promised,), (complete,), location=loc)
@@ -161,8 +165,12 @@ class _Builder:
             self.add(f"approve:{sid}{suffix}", "approve", Performer.DEPARTMENT, (here,),
                      (approve_to,), step=sid, location=approve_at)
             if step.commitment is not None:
+                # who may commit (its 'when') guards the approval: the proof and possible()
+                # see exactly the approvals the engine allows
+                when = step.commitment.when
                 self.add(f"approve_on_commitment:{sid}{suffix}", "approve_on_commitment",
                          Performer.DEPARTMENT, (here,), (approve_to,), step=sid,
+                         guard=(GuardLiteral(when, True),) if when is not None else (),
                          location=step.commitment.location)
             self.refusal(step, here, suffix, succ)
             special = self.place(f"step:{sid}{suffix}:special", PlaceRole.SPECIAL, sid, loc)

@@ -12,13 +12,14 @@ visit, so a step holds exactly one token and no flags outlive it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from enum import StrEnum
 
 import attrs
 
+from onething.language.conditions.nodes import Truth
 from onething.language.location import UNKNOWN, Location
-from onething.language.model import Condition
+from onething.language.model import Condition, Field
 
 
 class PlaceRole(StrEnum):
@@ -76,6 +77,25 @@ class Place:
     role: PlaceRole
     step: str | None = None
     location: Location = UNKNOWN
+
+
+#: a fact of every case beside its form: materials were promised at submission (容缺). The
+#: window's acceptance and the timer's deemed acceptance read it, so both take the same
+#: variant; the proof treats it as one more bool of the form (no form field can be named so)
+PROMISED = "materials.promised"
+
+
+#: the condition the acceptance variants are guarded by
+PROMISE = Condition("materials promised (容缺)", Truth(PROMISED))
+
+
+#: how the proof sees the fact: a bool that is always given
+PROMISED_FIELD = Field(PROMISED, "bool", required=True)
+
+
+def case_facts(form: Mapping[str, object], promised: bool) -> dict[str, object]:
+    """What a case's guards read: its clean form and :data:`PROMISED`."""
+    return {**form, PROMISED: promised}
 
 
 @attrs.frozen

@@ -1,7 +1,7 @@
 """``check``: decide whether a workflow is sound, exactly, or say why not.
 
 Sound means, for every form the applicant could submit (one representative per class of
-forms that the conditions cannot tell apart, see :func:`onething.language.conditions.form_space`):
+forms that the conditions cannot tell apart, see :mod:`onething.language.form_space`):
 
 * no reachable configuration delivers twice, and no position is ever marked twice;
 * from every reachable configuration the case can still be completed by cooperation alone -
@@ -22,10 +22,11 @@ from typing import Any
 import attrs
 
 from onething.language import conditions as exprs
+from onething.language.form_space import Space, cells
 from onething.language.location import UNKNOWN, Location
-from onething.language.model import Choice, Field, Step, StepSequence, Workflow
+from onething.language.model import Choice, Form, Step, StepSequence, Workflow
 from onething.net.build import build_net, route_fields
-from onething.net.model import Net, PlaceRole, Transition
+from onething.net.model import PROMISED, PROMISED_FIELD, Net, PlaceRole, Transition
 from onething.net.semantics import Semantics, bits
 from onething.soundness.explore import Budget, BudgetExceeded, Explorer, Found, Move
 from onething.soundness.limits import DEFAULT_BUDGET
@@ -50,10 +51,11 @@ def check_net(net: Net, workflow: Workflow | None = None, *, budget: int = DEFAU
               compositional: bool = True) -> Report:
     """Check a case net (from a workflow, or edited by hand) under every class of forms."""
     began = time.perf_counter()
-    fields = {f.name: f for f in workflow.form.fields} if workflow is not None else {}
+    space: Space = workflow.form if workflow is not None else {}
     guarded = [lit.condition.expr for t in net.transitions for lit in t.guard]
     try:
-        forms = exprs.cells(guarded, fields, limit=MAX_FORMS) if guarded else [{}]
+        forms = cells(guarded, space, extra={PROMISED: PROMISED_FIELD},
+                      limit=MAX_FORMS) if guarded else [{}]
     except exprs.TooManyCells:
         return _undecided(net, began, f"the conditions distinguish more than {MAX_FORMS:,} "
                           "kinds of form; simplify them or split the workflow")
@@ -223,7 +225,7 @@ def _dead(net: Net, marked: int, fired: set[int], workflow: Workflow | None) -> 
 
 def _condition_warnings(workflow: Workflow) -> Iterable[Violation]:
     """Conditions that always hold, and choice arms that overlap (warnings)."""
-    fields = {f.name: f for f in workflow.form.fields}
+    fields = workflow.form
     for step in workflow.iter_steps():
         if step.when is not None and _always(step.when.expr, fields):
             yield Violation(Rule.ALWAYS_TRUE, f"the 'when' of step '{step.id}' holds for "
@@ -240,12 +242,12 @@ def _condition_warnings(workflow: Workflow) -> Iterable[Violation]:
                         "forms; the first is taken", arm.location)
 
 
-def _always(expr: Any, fields: dict[str, Field]) -> bool:
-    return all(exprs.evaluate(expr, cell) for cell in exprs.cells([expr], fields))
+def _always(expr: Any, fields: Form) -> bool:
+    return all(exprs.evaluate(expr, cell) for cell in cells([expr], fields))
 
 
-def _satisfiable(expr: Any, fields: dict[str, Field]) -> bool:
-    return any(exprs.evaluate(expr, cell) for cell in exprs.cells([expr], fields))
+def _satisfiable(expr: Any, fields: Form) -> bool:
+    return any(exprs.evaluate(expr, cell) for cell in cells([expr], fields))
 
 
 def _choices(block: object) -> Iterable[Choice]:

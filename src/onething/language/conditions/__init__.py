@@ -37,7 +37,7 @@ from onething._lazy import lazy
 
 __all__ = [
     "And", "Compare", "ConditionSyntaxError", "Const", "Expr", "ExprProblem", "FieldInfo",
-    "LiteralValue", "Member", "Not", "Or", "TooManyCells", "Truth", "cells", "evaluate",
+    "LiteralValue", "Member", "Not", "Or", "TooManyCells", "Truth", "evaluate",
     "fields", "parse", "to_text", "typecheck",
 ]
 
@@ -55,7 +55,6 @@ __getattr__, __dir__ = lazy(__name__, {
     "Or": "onething.language.conditions.nodes",
     "TooManyCells": "onething.errors",
     "Truth": "onething.language.conditions.nodes",
-    "cells": "onething.language.conditions.form_space",
     "evaluate": "onething.language.conditions.evaluation",
     "fields": "onething.language.conditions.nodes",
     "parse": "onething.language.conditions.parser",
@@ -66,7 +65,6 @@ __getattr__, __dir__ = lazy(__name__, {
 if TYPE_CHECKING:
     from onething.errors import ConditionSyntaxError, TooManyCells
     from onething.language.conditions.evaluation import evaluate
-    from onething.language.conditions.form_space import cells
     from onething.language.conditions.nodes import (
         And,
         Compare,

@@ -111,6 +111,16 @@ class FieldInfo(Protocol):
         """Whether the field may be absent."""
         ...
 
+    @property
+    def minimum(self) -> object:
+        """The smallest value an int, decimal or date field accepts (None: no bound)."""
+        ...
+
+    @property
+    def maximum(self) -> object:
+        """The largest value an int, decimal or date field accepts (None: no bound)."""
+        ...
+
 
 def _walk(expr: Expr) -> Iterator[Expr]:
     yield expr

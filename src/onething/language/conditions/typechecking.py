@@ -9,6 +9,7 @@ from difflib import get_close_matches
 from typing import TypeGuard
 
 from onething.language.conditions.evaluation import _parse_date
+from onething.language.conditions.literals import equality_problem
 from onething.language.conditions.nodes import (
     Compare,
     Expr,
@@ -86,6 +87,8 @@ def _check_compare(node: Compare, info: FieldInfo) -> list[ExprProblem]:
     if node.op not in _EQUALITY_OPS and info.type not in _ORDERED_TYPES:
         return [_op_mismatch(node.field, node.op, info, node.offset)]
     problem = _check_literal(node.field, info, node.value, node.value_offset)
+    if problem is None and node.op in _EQUALITY_OPS:
+        problem = equality_problem(node.field, info, node.value, node.value_offset)
     return [problem] if problem else []
 
 
@@ -96,6 +99,7 @@ def _check_member(node: Member, info: FieldInfo) -> list[ExprProblem]:
     offsets = node.value_offsets or (node.offset,) * len(node.values)
     checked = (
         _check_literal(node.field, info, value, offset)
+        or equality_problem(node.field, info, value, offset)
         for value, offset in zip(node.values, offsets, strict=False)
     )
     return [problem for problem in checked if problem]
