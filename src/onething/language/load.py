@@ -454,6 +454,7 @@ class _Reader:
             steps=steps, delivery=delivery, time_limit=limit, source=source or "",
             path=self.path, content_hash=f"sha256:{digest}", location=self.loc(root), text=text,
             clock=clock or ClockRules(), escalation=ladder, green_channel=green,
+            intake=self.loc(get("lead")[0]) if "lead" in entries else self.loc(root),
         )
 
     # -- the form ----------------------------------------------------------------------------

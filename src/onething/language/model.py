@@ -284,6 +284,9 @@ class Workflow:
     clock: ClockRules = attrs.field(factory=ClockRules)
     escalation: tuple[Rung, ...] = ()
     green_channel: GreenChannel | None = None
+    #: where intake is declared (the ``lead:`` key, the window that accepts the case): what a
+    #: finding about acceptance, intake refusal or withdrawal points at
+    intake: Location = UNKNOWN
     _by_id: dict[str, Step] = attrs.field(
         default=attrs.Factory(lambda self: _steps_by_id(self.steps), takes_self=True),
         init=False, eq=False, repr=False, hash=False)

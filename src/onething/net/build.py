@@ -77,7 +77,8 @@ class _Builder:
 
     def build(self) -> Net:
         wf = self.workflow
-        self.intake = self.place("intake", PlaceRole.INTAKE, location=wf.location)
+        at_intake = wf.intake if wf.intake is not UNKNOWN else wf.location
+        self.intake = self.place("intake", PlaceRole.INTAKE, location=at_intake)
         self.open = self.place("open", PlaceRole.OPEN, location=wf.location)
         self.closed = self.place("closed", PlaceRole.CLOSED, location=wf.delivery.location)
         self.ready = self.place("ready", PlaceRole.READY, location=wf.delivery.location)
@@ -107,7 +108,7 @@ class _Builder:
     # -- lifecycle: intake, materials, delivery, withdrawal ---------------------------------
 
     def lifecycle(self, first: int, wf: Workflow) -> None:
-        loc = wf.location
+        loc = wf.intake if wf.intake is not UNKNOWN else wf.location
         promised, complete = self.promised, self.complete  # both or neither (see build)
         # with deferrable materials, acceptance goes one of two ways, by whether materials
         # were promised at submission: the window and the timer read the same fact

@@ -9,7 +9,7 @@ from onething._lazy import lazy
 
 __all__ = [
     "DEFAULT_BUDGET", "Report", "Rule", "Soundness", "TraceEvent", "Violation",
-    "WorkflowNet", "check", "check_workflow_net", "export_pnml", "parse_pnml", "read_pnml",
+    "WorkflowNet", "check", "check_workflow_net", "export_pnml", "forms", "parse_pnml", "read_pnml",
     "to_pnml", "to_workflow_net", "write_pnml",
 ]
 
@@ -24,6 +24,7 @@ __getattr__, __dir__ = lazy(__name__, {
     "check": "onething.soundness.proof",
     "check_workflow_net": "onething.soundness.classical",
     "export_pnml": "onething.soundness.pnml",
+    "forms": "onething.soundness.proof",
     "parse_pnml": "onething.soundness.pnml",
     "read_pnml": "onething.soundness.pnml",
     "to_pnml": "onething.soundness.pnml",
@@ -35,6 +36,6 @@ if TYPE_CHECKING:
     from onething.soundness.classical import Soundness, check_workflow_net
     from onething.soundness.limits import DEFAULT_BUDGET
     from onething.soundness.pnml import export_pnml, parse_pnml, read_pnml, to_pnml, write_pnml
-    from onething.soundness.proof import check
+    from onething.soundness.proof import check, forms
     from onething.soundness.report import Report, Rule, TraceEvent, Violation
     from onething.soundness.wfnet import WorkflowNet, to_workflow_net

@@ -22,6 +22,7 @@ from typing import Any
 import attrs
 
 from onething.language import conditions as exprs
+from onething.language.checks import step_scopes
 from onething.language.form_space import Space, cells
 from onething.language.location import UNKNOWN, Location
 from onething.language.model import Choice, Form, Step, StepSequence, Workflow
@@ -51,11 +52,8 @@ def check_net(net: Net, workflow: Workflow | None = None, *, budget: int = DEFAU
               compositional: bool = True) -> Report:
     """Check a case net (from a workflow, or edited by hand) under every class of forms."""
     began = time.perf_counter()
-    space: Space = workflow.form if workflow is not None else {}
-    guarded = [lit.condition.expr for t in net.transitions for lit in t.guard]
     try:
-        forms = cells(guarded, space, extra={PROMISED: PROMISED_FIELD},
-                      limit=MAX_FORMS) if guarded else [{}]
+        forms = net_forms(net, workflow)
     except exprs.TooManyCells:
         return _undecided(net, began, f"the conditions distinguish more than {MAX_FORMS:,} "
                           "kinds of form; simplify them or split the workflow")
@@ -79,6 +77,23 @@ def check_net(net: Net, workflow: Workflow | None = None, *, budget: int = DEFAU
         configurations=found.configurations, forms=len(forms), outcomes=found.outcomes,
         reduced_blocks=len(regions), elapsed_ms=(time.perf_counter() - began) * 1e3,
     )
+
+
+def forms(workflow: Workflow) -> list[dict[str, Any]]:
+    """The forms the proof explores for ``workflow``: one form the engine accepts per class
+    of forms its guards cannot tell apart, over the fields the guards read (and
+    ``materials.promised``, whether materials were promised at submission). Raises
+    :class:`~onething.errors.TooManyCells` when there are too many to enumerate."""
+    return net_forms(build_net(workflow), workflow)
+
+
+def net_forms(net: Net, workflow: Workflow | None) -> list[dict[str, Any]]:
+    """:func:`forms` for a case net (built from ``workflow``, or edited by hand)."""
+    space: Space = workflow.form if workflow is not None else {}
+    guarded = [lit.condition.expr for t in net.transitions for lit in t.guard]
+    if not guarded:
+        return [{}]
+    return cells(guarded, space, extra={PROMISED: PROMISED_FIELD}, limit=MAX_FORMS)
 
 
 @attrs.define
@@ -207,10 +222,13 @@ def _dead(net: Net, marked: int, fired: set[int], workflow: Workflow | None) -> 
     for place in net.places:
         if place.step and place.role is PlaceRole.STEP:
             steps.setdefault(place.step, []).append(place.index)
+    reached = {step for step, places in steps.items() if any(marked >> p & 1 for p in places)}
     for step, places in steps.items():
-        if not any(marked >> p & 1 for p in places):
+        if step not in reached:
             location = net.places[places[0]].location
-            out.append(Violation(Rule.DEAD_STEP, f"step '{step}' is never reached", location))
+            why = _why_dead(workflow, step, reached) if workflow is not None else ""
+            out.append(Violation(Rule.DEAD_STEP, f"step '{step}' is never reached{why}",
+                                 location))
     for t in net.transitions:
         if not t.silent or not t.guard or t.index in fired:
             continue
@@ -221,6 +239,26 @@ def _dead(net: Net, marked: int, fired: set[int], workflow: Workflow | None) -> 
             out.append(Violation(Rule.DEAD_BRANCH, f"{what} is never taken: its condition "
                                  "never holds when it is evaluated", t.location))
     return out
+
+
+def _why_dead(workflow: Workflow, dead: str, reached: set[str]) -> str:
+    """The jump that makes a step dead, as a clause: a reached step whose ``goto`` leaps over
+    it, or whose ``approve`` goes back so that the case never gets past it."""
+    order = {s.id: i for i, s in enumerate(workflow.iter_steps())}
+    scopes = dict(step_scopes(workflow.steps))
+    for step in workflow.iter_steps():
+        if step.id not in reached or order[step.id] > order[dead] \
+                or scopes[dead][: len(scopes[step.id])] != scopes[step.id]:
+            continue
+        for outcome, target in step.goto:
+            where = step.where("goto")
+            if order[step.id] < order[dead] < order[target]:
+                return (f": every path that gets there jumps over it ('{step.id}' goes to "
+                        f"'{target}' on {outcome}, line {where.line})")
+            if outcome == "approve" and order[target] <= order[step.id] < order[dead]:
+                return (f": the case never gets past '{step.id}', whose approval goes back "
+                        f"to '{target}' (line {where.line})")
+    return ""
 
 
 def _condition_warnings(workflow: Workflow) -> Iterable[Violation]:
@@ -265,4 +303,4 @@ def _choices(block: object) -> Iterable[Choice]:
             yield from _choices(branch)
 
 
-__all__ = ["DEFAULT_BUDGET", "check", "check_net", "expand", "route_fields"]
+__all__ = ["DEFAULT_BUDGET", "check", "check_net", "expand", "forms", "net_forms", "route_fields"]

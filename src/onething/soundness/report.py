@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -60,6 +62,27 @@ class TraceEvent:
         return f"{self.label:<40} {self.location}"
 
 
+def form_json(value: object) -> object:
+    """A form value as JSON a submission accepts back: null, true/false, whole numbers as
+    numbers, decimals as their exact text (``"0.5"``), dates as ``YYYY-MM-DD``."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _shown(value: object) -> str:
+    shown = form_json(value)
+    if shown is None:
+        return "null"
+    if isinstance(shown, bool):
+        return "true" if shown else "false"
+    return repr(shown) if isinstance(value, str) else str(shown)
+
+
 @attrs.frozen
 class Violation:
     """A broken rule: where, why, and the shortest event sequence that shows it."""
@@ -83,7 +106,7 @@ class Violation:
         lines = [f"{self.location}: {level}[{self.rule.value}]: {self.message}",
                  f"  why: {EXPLANATIONS[self.rule]}"]
         if self.form:
-            shown = ", ".join(f"{k}={v!r}" for k, v in self.form.items())
+            shown = ", ".join(f"{k}={_shown(v)}" for k, v in self.form.items())
             lines.append(f"  for a form with: {shown}")
         if self.trace:
             lines.append(f"  shortest path ({len(self.trace)} events):")
@@ -98,7 +121,7 @@ class Violation:
             "message": self.message,
             "why": EXPLANATIONS[self.rule],
             "file": self.location.file, "line": self.location.line, "col": self.location.col,
-            "form": {k: str(v) for k, v in self.form.items()},
+            "form": {k: form_json(v) for k, v in self.form.items()},
             "trace": [{"event": e.label, "transition": e.transition, "file": e.location.file,
                        "line": e.location.line, "col": e.location.col} for e in self.trace],
             "marking": list(self.marking),
