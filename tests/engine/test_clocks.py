@@ -70,7 +70,8 @@ def test_a_special_procedure_pauses_the_clock_and_moves_the_due_date(
     case_id = accepted(engine, clock, at("2026-09-30"))
     before = views(engine, case_id)["registration"].statutory_due.deadline
     clock.set(at("2026-10-08", 10))
-    engine.act(case_id, "registration", "start_special_procedure", REGISTRAR)
+    engine.start_special_procedure(case_id, "registration", REGISTRAR, kind="testing",
+                                   expected="3 WD")
     assert views(engine, case_id)["registration"].status is Status.PAUSED
     clock.set(at("2026-10-12", 10))
     engine.act(case_id, "registration", "end_special_procedure", REGISTRAR)
@@ -224,7 +225,8 @@ def test_a_pause_never_makes_a_due_date_earlier(start: dt.date, pause_at: int,
     case_id = accepted(engine, clock, clock.now())
     before = views(engine, case_id)["registration"].statutory_due.deadline
     clock.advance(dt.timedelta(days=pause_at))
-    engine.act(case_id, "registration", "start_special_procedure", REGISTRAR)
+    engine.start_special_procedure(case_id, "registration", REGISTRAR, kind="testing",
+                                   expected="3 WD")
     clock.advance(dt.timedelta(days=length))
     engine.act(case_id, "registration", "end_special_procedure", REGISTRAR)
     after = views(engine, case_id)["registration"].statutory_due

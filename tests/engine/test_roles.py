@@ -45,8 +45,8 @@ MATRIX: dict[str, tuple[Setup, Do, set[str]]] = {
         c, "permit", "approve_on_commitment", a), {"step_officer"}),
     "request_correction": (in_block, lambda e, c, a: e.act(
         c, "permit", "request_correction", a, "补"), {"step_officer"}),
-    "start_special_procedure": (in_block, lambda e, c, a: e.act(
-        c, "permit", "start_special_procedure", a, "听证"), {"step_officer"}),
+    "start_special_procedure": (in_block, lambda e, c, a: e.start_special_procedure(
+        c, "permit", a, kind="hearing", expected="10 WD", reason="听证"), {"step_officer"}),
     "supplement": (correcting, lambda e, c, a: e.supplement(c, a, step="permit"),
                    {"owner", "helper"}),
     "withdraw": (accepted, lambda e, c, a: e.withdraw(c, a, "不办了"), {"owner", "helper"}),

@@ -51,6 +51,9 @@ def perform(engine: Engine, case_id: str, workflow: Workflow, t: Transition) -> 
     if action == "supplement_material":
         case = engine.case(case_id)
         return engine.supplement(case_id, who, materials={m: f"ref:{m}" for m in case.promised})
+    if action == "start_special_procedure":
+        return engine.start_special_procedure(case_id, t.step or "", who, kind="expert_review",
+                                              expected="10 WD", reason="test")
     if action in ("correction_expired", "promise_expired"):
         return engine.expire(case_id, action, t.step)
     return engine.act(case_id, t.step, action, who, reason="test")

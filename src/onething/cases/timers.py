@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from onething.cases import clocks as clk
+from onething.cases import special_procedures as special
 from onething.cases.records import Case
 from onething.language.model import Workflow
 from onething.workdays import WorkCalendar
@@ -88,7 +89,7 @@ def _escalations(case: Case, key: str, clock: dict[str, Any], policy: clk.ClockP
         if index in clock["escalated"]:
             continue
         at = due.deadline if rung.after is None else calendar.add(due.deadline, rung.after).deadline
-        step = None if key == clk.CASE else key
+        step = special.step_of(key)
         data = {"rung": index, "to": rung.to, "clock": key, "due": due.deadline.isoformat(),
                 "after": str(rung.after or "0 WD")}
         if due.provisional:
@@ -119,6 +120,8 @@ def _timer(case: Case, at: dt.datetime, kind: str, name: str, step: str | None =
            armed: dt.datetime | str | None = None) -> Timer:
     stamp = armed.isoformat() if isinstance(armed, dt.datetime) else (armed or "")
     rung = (data or {}).get("rung", "")
-    ident = f"{case.id}/{kind}/{name}/{step or '-'}/{rung}/{at.isoformat()}/armed {stamp}"
+    clock = (data or {}).get("clock")
+    what = clock if clock is not None and clock not in (step, clk.CASE) else step or "-"
+    ident = f"{case.id}/{kind}/{name}/{what}/{rung}/{at.isoformat()}/armed {stamp}"
     return Timer(ident, case.id, at, kind, name, step, data or {})
 

@@ -88,12 +88,16 @@ ACTIONS = ("accept", "refuse_intake", "approve", "approve_on_commitment", "refus
 @click.option("--field", "fields", multiple=True, help="for supplement: name=value")
 @click.option("--material", "materials", multiple=True,
               help="for supplement: name=reference, or name=reference#sha256=<64 hex digits>")
+@click.option("--kind", help="for start_special_procedure: hearing, tender, auction, "
+              "inspection, testing, quarantine, appraisal or expert_review (行政许可法 art. 45)")
+@click.option("--expected", help="for start_special_procedure: the time it needs, e.g. "
+              "'20 WD' (the applicant is told it in writing)")
 @click.option("--key", help="an idempotency key: a retry with it changes nothing")
 @db_option
 @format_option
 def act(case_id: str, action: str, step: str | None, actor: str, reason: str,
         method: str | None, fields: tuple[str, ...], materials: tuple[str, ...],
-        key: str | None, db: str, fmt: str) -> None:
+        kind: str | None, expected: str | None, key: str | None, db: str, fmt: str) -> None:
     """Do ACTION on case CASE_ID (STEP for department actions and corrections)."""
     who = actor_of(actor)
     with engine_on(db) as engine:
@@ -112,7 +116,12 @@ def act(case_id: str, action: str, step: str | None, actor: str, reason: str,
         else:
             if not step:
                 raise click.UsageError(f"'{action}' needs the STEP it decides on")
-            case = engine.act(case_id, step, action, who, reason, idempotency_key=key)
+            if action == "start_special_procedure" and kind and expected:
+                case = engine.start_special_procedure(case_id, step, who, kind=kind,
+                                                      expected=expected, reason=reason,
+                                                      idempotency_key=key)
+            else:
+                case = engine.act(case_id, step, action, who, reason, idempotency_key=key)
         delivery = engine.delivery(case_id)
     if fmt == "json":
         json_out({"case": case.id, "version": case.version, "ended": case.ended,

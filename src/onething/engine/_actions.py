@@ -13,6 +13,7 @@ import attrs
 
 from onething.cases import clocks as clk
 from onething.cases import rules
+from onething.cases import special_procedures as special
 from onething.cases.forms import check_submission, clean_material
 from onething.cases.notices import build_notice
 from onething.cases.records import SYSTEM, Actor, Case, Delivery, Event, StoredMaterial
@@ -85,6 +86,8 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
     rules.authorize_transition(people, workflow, transition, actor, case)
     if transition.action in COMMITMENT_ACTIONS:
         _check_commitment(workflow, transition, case)
+    if transition.action == "start_special_procedure":
+        kind, expected = special.terms(payload.get("kind"), payload.get("expected"))
     who = people.text(actor)
     # form and materials are replaced, never changed, by the actions that change them
     new = case.replace(outcomes=dict(case.outcomes), updated_at=now,
@@ -115,6 +118,12 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
         data["then"] = moved
     new.marking = compiled.names_of(fired.marking)
     follow_clocks(engine, deployed, case, new, fired, now, data)
+    if transition.step and transition.action == "start_special_procedure":
+        data["special_procedure"] = special.start(new.clocks, transition.step, kind, expected,
+                                                  now, engine.calendar, deployed.policy)
+    elif transition.step and transition.action == "end_special_procedure":
+        data["special_procedure"] = special.end(new.clocks, transition.step, now,
+                                                engine.calendar, deployed.policy)
     seq = case.events
     events = [Event(seq + 1, now, transition.action or transition.name, who,
                     transition.step, data)]

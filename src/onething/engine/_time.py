@@ -124,7 +124,8 @@ def _fired(engine: EngineContext, case: Case, deployed: Deployed, timer: Timer,
         elif to == "lead":
             to = deployed.workflow.lead
         data: dict[str, Any] = {"action": timer.name, "to": to, "due": timer.data["due"],
-                                "after": timer.data["after"], "timer": timer.id}
+                                "after": timer.data["after"], "timer": timer.id,
+                                "clock": timer.data["clock"], "rung": timer.data["rung"]}
         if timer.data.get("provisional"):
             data["provisional"] = True
         return advance(case, now, ("escalated", system, timer.step, data), clocks=clocks)

@@ -188,6 +188,19 @@ class Engine:
         return self._perform(case_id, fixed(outcome, step), outcome, step, actor,
                              idempotency_key, now, reason=reason)
 
+    def start_special_procedure(self, case_id: str, step: str, actor: Actor, *, kind: str,
+                                expected: str | Duration, reason: str = "",
+                                idempotency_key: str | None = None,
+                                now: datetime | None = None) -> Case:
+        """The step's department starts a special procedure (特别程序, 行政许可法 art. 45):
+        ``kind`` is one of :data:`~onething.cases.special_procedures.KINDS` (``hearing``,
+        ``expert_review``, ...) and ``expected`` the time it needs (``"20 WD"``), which the
+        applicant is told in writing. The step's clock pauses; the procedure's own clock
+        runs against ``expected`` and escalates when it is overdue."""
+        return self._perform(case_id, fixed("start_special_procedure", step),
+                             "start_special_procedure", step, actor, idempotency_key, now,
+                             reason=reason, kind=kind, expected=str(expected))
+
     def supplement(self, case_id: str, actor: Actor, *, step: str | None = None,
                    fields: Mapping[str, Any] | None = None,
                    materials: Mapping[str, GivenMaterial] | None = None,
