@@ -34,6 +34,50 @@ def mask(places: Iterable[int]) -> int:
     return out
 
 
+class ByPlace:
+    """Transitions found by the places they consume: each is filed under its input place that
+    the fewest transitions consume (not ``open``, which every refusal reads), and
+    :meth:`candidates` lists, lowest index first, those filed under a marked place — so a state
+    is matched against the few transitions that leave its marked places, not the whole net."""
+
+    def __init__(self, transitions: Iterable[Transition]) -> None:
+        self.transitions = list(transitions)
+        readers: dict[int, int] = {}
+        for t in self.transitions:
+            for place in t.consume:
+                readers[place] = readers.get(place, 0) + 1
+        self._table: dict[int, list[Transition]] = {}
+        self._always: list[Transition] = []
+        for t in self.transitions:
+            if not t.consume:
+                self._always.append(t)
+                continue
+            anchor = min(t.consume, key=lambda place: (readers[place], place))
+            self._table.setdefault(anchor, []).append(t)
+
+    def __iter__(self) -> Iterator[Transition]:
+        return iter(self.transitions)
+
+    def candidates(self, marking: int | frozenset[int]) -> list[Transition]:
+        """The transitions filed under a place of ``marking`` (a bitset, or the set of
+        marked places), lowest index first; their other inputs may not be marked."""
+        found = list(self._always)
+        groups = 1 if found else 0
+        table = self._table
+        for place in (bits(marking) if isinstance(marking, int) else marking):
+            group = table.get(place)
+            if group:
+                found.extend(group)
+                groups += 1
+        if groups > 1:
+            found.sort(key=_index)
+        return found
+
+
+def _index(t: Transition) -> int:
+    return t.index
+
+
 class Semantics:
     """Enabledness, firing and settling for one net; guards read a form through ``truth``."""
 

@@ -22,7 +22,7 @@ import attrs
 
 from onething.errors import SilentLoop
 from onething.net.model import PENDING, DeliveryKind, Net, PlaceRole, Transition
-from onething.net.semantics import SETTLE_LIMIT, bits, mask
+from onething.net.semantics import SETTLE_LIMIT, ByPlace
 from onething.soundness.regions import Region
 from onething.soundness.report import Rule
 
@@ -33,8 +33,11 @@ Move: TypeAlias = (tuple[Literal["t"], int] | tuple[Literal["done"], str]
 #: what a move does: (transition or None, escape, delivery kind or None, unsafe, silent
 #: transitions fired, blocks forked)
 MoveInfo: TypeAlias = tuple[int | None, bool, DeliveryKind | None, bool, set[int], list[str]]
+#: a configuration of a scope: the places that hold a token (a frozenset hashes once and stays
+#: as small as the case's few tokens, however many places the net has)
+State: TypeAlias = frozenset[int]
 #: a move from a state: (move, next state, its cost, what it does)
-Successor: TypeAlias = tuple[Move, int, int, MoveInfo]
+Successor: TypeAlias = tuple[Move, State, int, MoveInfo]
 
 
 class BudgetExceeded(Exception):
@@ -73,7 +76,7 @@ class Found:
     message: str
     transition: int | None
     path: tuple[Move, ...]
-    marking: int
+    marking: State
     cost: int
     deliveries: int = 0
     place: int | None = None
@@ -90,7 +93,7 @@ class ScopeResult:
     goal_path: tuple[Move, ...] = ()
     enders: dict[tuple[str, bool], Ender] = attrs.field(factory=dict)
     found: list[tuple[Found, tuple[Move, ...], int]] = attrs.field(factory=list)
-    marked: int = 0
+    marked: set[int] = attrs.field(factory=set)
     fired: set[int] = attrs.field(factory=set)
     outcomes: dict[str, int] = attrs.field(factory=dict)
 
@@ -104,16 +107,18 @@ class Explorer:
         self.guard = guard
         self.budget = budget
         self.regions = regions
-        self.consume = [mask(t.consume) for t in net.transitions]
-        self.produce = [mask(t.produce) for t in net.transitions]
+        self.consume = [frozenset(t.consume) for t in net.transitions]
+        self.produce = [frozenset(t.produce) for t in net.transitions]
         roles = [p.role for p in net.places]
-        self.keep = mask(frozenset(i for i, r in enumerate(roles)
-                                   if r in (PlaceRole.FLAG, PlaceRole.CLOSED)))
-        self.closed = mask(frozenset(i for i, r in enumerate(roles) if r is PlaceRole.CLOSED))
-        self.open = mask(frozenset(i for i, r in enumerate(roles) if r is PlaceRole.OPEN))
-        self.pending = mask(frozenset(i for i, r in enumerate(roles) if r in PENDING))
-        self.corrected = mask(frozenset(i for i, r in enumerate(roles)
-                                        if r is PlaceRole.CORRECTED))
+        self.keep = frozenset(i for i, r in enumerate(roles)
+                              if r in (PlaceRole.FLAG, PlaceRole.CLOSED))
+        self.closed = frozenset(i for i, r in enumerate(roles) if r is PlaceRole.CLOSED)
+        self.open = frozenset(i for i, r in enumerate(roles) if r is PlaceRole.OPEN)
+        self.pending = frozenset(i for i, r in enumerate(roles) if r in PENDING)
+        self.corrected = frozenset(i for i, r in enumerate(roles) if r is PlaceRole.CORRECTED)
+        self.unworked = self.keep | self.open
+        self.running_of = {r.block.running: name for name, r in regions.items()}
+        self.order = {name: i for i, name in enumerate(regions)}
         self.fork_of = {r.block.fork: name for name, r in regions.items()}
         self.parent: dict[str, tuple[str, int] | None] = {}
         for name, region in regions.items():
@@ -152,41 +157,41 @@ class Explorer:
         key = (name, index)
         if key not in self._cache:
             region = self.regions[name]
-            start = mask({region.block.starts[index]}) | self.open
-            goal = mask({region.block.dones[index]})
+            start = frozenset({region.block.starts[index]}) | self.open
+            goal = frozenset({region.block.dones[index]})
             self._cache[key] = self.explore(key, start, goal)
         return self._cache[key]
 
     # -- one scope ----------------------------------------------------------------------------
 
-    def explore(self, scope: tuple[str, int] | None, start: int,
-                goal: int | None) -> ScopeResult:
+    def explore(self, scope: tuple[str, int] | None, start: State,
+                goal: State | None) -> ScopeResult:
         """Explore every reachable configuration from the initial marking."""
         top = scope is None
         transitions = self.scope_transitions(scope)
-        visible = [t for t in transitions if not t.silent]
-        silent = [t for t in transitions if t.silent]
+        visible = ByPlace(t for t in transitions if not t.silent)
+        silent = ByPlace(t for t in transitions if t.silent)
         result = ScopeResult()
         start, clash, fired = self._settle(start, silent)
         result.fired |= fired
         dist = {start: 0}
-        back: dict[int, tuple[int, Move] | None] = {start: None}
-        coop_edges: dict[int, list[int]] = {}
-        fork_edges: list[tuple[int, Move, str]] = []
-        done: set[int] = set()
+        back: dict[State, tuple[State, Move] | None] = {start: None}
+        coop_edges: dict[State, list[State]] = {}
+        fork_edges: list[tuple[State | None, Move, str]] = []
+        done: set[State] = set()
         ticket = count()
         heap = [(0, next(ticket), start)]
         for name in self._forks_in(fired):
-            fork_edges.append((-1, ("t", -1), name))
+            fork_edges.append((None, ("t", -1), name))
 
-        def path(state: int) -> tuple[Move, ...]:
+        def path(state: State) -> tuple[Move, ...]:
             moves: list[Move] = []
             while (before := back[state]) is not None:
                 state, move = before
                 moves.append(move)
             return tuple(reversed(moves))
 
-        def report(rule: Rule, message: str, state: int, move: Move | None, extra: int,
+        def report(rule: Rule, message: str, state: State, move: Move | None, extra: int,
                    transition: int | None = None, deliveries: int = 0) -> None:
             trail = path(state) + ((move,) if move is not None else ())
             result.found.append((Found(rule, message, transition, trail, state,
@@ -202,13 +207,13 @@ class Explorer:
             done.add(state)
             self.budget.spend()
             result.states += 1
-            result.marked |= state
-            delivered = bool(state & self.closed)
+            result.marked.update(state)
+            delivered = not state.isdisjoint(self.closed)
             moves = list(self._moves(state, visible, silent))
-            if scope is not None and goal is not None and state & goal:
+            if scope is not None and goal is not None and not state.isdisjoint(goal):
                 if result.goal_cost is None:
                     result.goal_cost, result.goal_path = cost, path(state)
-                if state & ~goal & ~self.keep & ~self.open:
+                if state - goal - self.unworked:
                     report(Rule.IMPROPER_COMPLETION, "the branch finishes while work is still "
                            "pending in it", state, None, 0)
                     self.impure.add(scope[0])
@@ -220,7 +225,7 @@ class Explorer:
                 if not delivered:
                     report(Rule.NO_DELIVERY, "the case comes to a halt without a delivery",
                            state, None, 0)
-                elif state & ~self.keep:
+                elif state - self.keep:
                     report(Rule.IMPROPER_COMPLETION, "the case has ended but work is still "
                            "pending", state, None, 0)
             for move, nxt, step_cost, info in moves:
@@ -234,8 +239,8 @@ class Explorer:
                     continue
                 if transition is not None:
                     t = self.net.transitions[transition]
-                    if t.action == "request_correction" and self.consume[transition] \
-                            & self.corrected:
+                    if t.action == "request_correction" and not \
+                            self.consume[transition].isdisjoint(self.corrected):
                         report(Rule.SECOND_CORRECTION, f"step '{t.step}' asks for a second "
                                "correction", state, move, step_cost, transition)
                 if unsafe:
@@ -264,17 +269,16 @@ class Explorer:
 
     # -- moves ----------------------------------------------------------------------------------
 
-    def _moves(self, state: int, visible: list[Transition],
-               silent: list[Transition]) -> Iterator[Successor]:
+    def _moves(self, state: State, visible: ByPlace, silent: ByPlace) -> Iterator[Successor]:
         consume, produce = self.consume, self.produce
-        for t in visible:
+        for t in visible.candidates(state):
             need = consume[t.index]
-            if state & need != need or (t.guard and not self.guard(t)):
+            if not need <= state or (t.guard and not self.guard(t)):
                 continue
-            nxt = state & ~need
+            nxt = state - need
             if t.cancel:
                 nxt &= self.keep
-            unsafe = bool(nxt & produce[t.index])
+            unsafe = not nxt.isdisjoint(produce[t.index])
             nxt |= produce[t.index]
             nxt, clash, fired = self._settle(nxt, silent)
             forks = self._forks_in(fired)
@@ -282,13 +286,13 @@ class Explorer:
                    (t.index, t.escape, t.delivers, unsafe or clash, fired, forks))
         for name in self._running(state):
             region = self.regions[name]
-            running = 1 << region.block.running
+            running = region.block.running
             branches = [self.branch(name, i) for i in range(len(region.block.starts))]
             goal_costs = [b.goal_cost for b in branches if b.goal_cost is not None]
             if len(goal_costs) == len(branches):
                 join = self.net.transitions[region.block.join]
-                nxt = (state & ~running)
-                unsafe = bool(nxt & self.produce[join.index])
+                nxt = state - {running}
+                unsafe = not nxt.isdisjoint(self.produce[join.index])
                 nxt |= self.produce[join.index]
                 nxt, clash, fired = self._settle(nxt, silent)
                 cost = max(1, sum(goal_costs))
@@ -301,30 +305,29 @@ class Explorer:
                     if key in seen:
                         continue
                     seen.add(key)
-                    if not state & self.open:
+                    if state.isdisjoint(self.open):
                         continue
-                    nxt = ((state & ~running & ~self.open) & self.keep) | self.closed
+                    nxt = ((state - {running} - self.open) & self.keep) | self.closed
                     yield (("end", name, key), nxt, ender.cost,
                            (None, ender.escape, ender.kind, False, set(), []))
 
-    def _settle(self, state: int, silent: list[Transition]) -> tuple[int, bool, set[int]]:
+    def _settle(self, state: State, silent: ByPlace) -> tuple[State, bool, set[int]]:
         clash = False
         fired: set[int] = set()
         for _ in range(SETTLE_LIMIT):
-            for t in silent:
-                need = self.consume[t.index]
-                if state & need == need and (not t.guard or self.guard(t)):
+            for t in silent.candidates(state):
+                if self.consume[t.index] <= state and (not t.guard or self.guard(t)):
                     break
             else:
                 return state, clash, fired
             fired.add(t.index)
-            nxt = state & ~self.consume[t.index]
+            nxt = state - self.consume[t.index]
             if t.cancel:
                 nxt &= self.keep
             produce = self.produce[t.index]
             if t.index in self.fork_of:
-                produce = 1 << self.regions[self.fork_of[t.index]].block.running
-            clash |= bool(nxt & produce)
+                produce = frozenset({self.regions[self.fork_of[t.index]].block.running})
+            clash |= not nxt.isdisjoint(produce)
             state = nxt | produce
         raise SilentLoop(f"silent transitions of {self.net.name} do not settle")
 
@@ -347,13 +350,13 @@ class Explorer:
         if known is None or cost < known.cost:
             result.enders[key] = Ender(kind, escape, cost, trail)
 
-    def _stuck(self, result: ScopeResult, dist: dict[int, int],
-               coop_edges: dict[int, list[int]], goal: int | None, top: bool,
-               path: Callable[[int], tuple[Move, ...]],
-               scope: tuple[list[Transition], list[Transition]]) -> None:
+    def _stuck(self, result: ScopeResult, dist: dict[State, int],
+               coop_edges: dict[State, list[State]], goal: State | None, top: bool,
+               path: Callable[[State], tuple[Move, ...]],
+               scope: tuple[ByPlace, ByPlace]) -> None:
         finished = self.closed if top or goal is None else goal
         # a state that leads into a block stuck inside is that block's branch's finding
-        targets = [s for s in dist if s & finished or self._blocked_inside(s)]
+        targets = [s for s in dist if not s.isdisjoint(finished) or self._blocked_inside(s)]
         alive = set(targets)
         frontier = list(targets)
         while frontier:
@@ -363,20 +366,21 @@ class Explorer:
                     alive.add(before)
                     frontier.append(before)
         stuck = [s for s in dist
-                 if s not in alive and not s & self.closed and not self._blocked_inside(s)]
+                 if s not in alive and s.isdisjoint(self.closed)
+                 and not self._blocked_inside(s)]
         if not stuck:
             return
         where = "the case" if top else "this branch"
         first = min(stuck, key=lambda s: dist[s])
         doomed = set(stuck)
 
-        def coop(state: int, skip_special: bool) -> list[tuple[Move, int, MoveInfo]]:
+        def coop(state: State, skip_special: bool) -> list[tuple[Move, State, MoveInfo]]:
             return [(m, nxt, info) for m, nxt, _, info in self._moves(state, *scope)
                     if not info[1] and info[2] is None and nxt in doomed
                     and not (skip_special and self._special(m))]
 
         # a halt (a doomed state where nothing cooperative can happen) explains itself best
-        trail: dict[int, tuple[int, Move] | None] = {first: None}
+        trail: dict[State, tuple[State, Move] | None] = {first: None}
         queue = [first]
         for state in queue:
             moves = coop(state, skip_special=False)
@@ -404,10 +408,11 @@ class Explorer:
                     dist[first] + len(walked)), (), 0))
                 return
 
-    def _loop(self, first: int, coop: Callable[[int, bool], list[tuple[Move, int, MoveInfo]]],
-              skip_special: bool) -> tuple[tuple[Move, ...], int, Move] | None:
+    def _loop(self, first: State,
+              coop: Callable[[State, bool], list[tuple[Move, State, MoveInfo]]],
+              skip_special: bool) -> tuple[tuple[Move, ...], State, Move] | None:
         """The shortest walk from ``first`` that returns to a state on its own way."""
-        trail: dict[int, tuple[int, Move] | None] = {first: None}
+        trail: dict[State, tuple[State, Move] | None] = {first: None}
         queue = [first]
         for state in queue:
             ancestors = _ancestors(trail, state)
@@ -435,22 +440,20 @@ class Explorer:
         return move[0] == "t" and (self.net.transitions[move[1]].action or "").endswith(
             "special_procedure")
 
-    def _blocked(self, state: int, visible: list[Transition],
-                 silent: list[Transition]) -> int | None:
+    def _blocked(self, state: State, visible: ByPlace, silent: ByPlace) -> int | None:
         """A work position of ``state`` that no cooperative event can move on from."""
-        work = state & ~self.keep & ~self.open
-        for index in bits(work):
-            movable = any(self.consume[t.index] >> index & 1 and not t.escape
+        for index in sorted(state - self.unworked):
+            movable = any(index in self.consume[t.index] and not t.escape
                           for t in visible)
             if not movable:
                 return index
         return None
 
-    def _configurations(self, result: ScopeResult, dist: dict[int, int], top: bool) -> None:
+    def _configurations(self, result: ScopeResult, dist: dict[State, int], top: bool) -> None:
         """How many configurations of the whole product the scope's states stand for."""
         total = 0
         for state in dist:
-            if not top and state & self.closed:
+            if not top and not state.isdisjoint(self.closed):
                 continue
             weight = 1
             for name in self._running(state):
@@ -465,24 +468,26 @@ class Explorer:
             total += weight
         result.configurations = total
 
-    def _running(self, state: int) -> list[str]:
-        return [name for name, region in self.regions.items()
-                if state >> region.block.running & 1]
+    def _running(self, state: State) -> list[str]:
+        if not self.running_of:
+            return []
+        running = [self.running_of[p] for p in state if p in self.running_of]
+        return sorted(running, key=self.order.__getitem__) if len(running) > 1 else running
 
-    def _blocked_inside(self, state: int) -> bool:
+    def _blocked_inside(self, state: State) -> bool:
         """A block is running here whose own branch cannot finish (reported there)."""
         return any(self.branch(name, i).goal_cost is None
                    for name in self._running(state)
                    for i in range(len(self.regions[name].block.starts)))
 
-    def _forks(self, result: ScopeResult, fork_edges: list[tuple[int, Move, str]],
-               dist: dict[int, int],
-               path: Callable[[int], tuple[Move, ...]]) -> None:
+    def _forks(self, result: ScopeResult, fork_edges: list[tuple[State | None, Move, str]],
+               dist: dict[State, int],
+               path: Callable[[State], tuple[Move, ...]]) -> None:
         """Attach each reached block's branch findings, behind the shortest way into it."""
         best: dict[str, tuple[int, tuple[Move, ...]]] = {}
         trail: tuple[Move, ...]
         for state, move, name in fork_edges:
-            if state == -1:
+            if state is None:
                 cost, trail = 0, ()
             else:
                 cost, trail = dist[state] + 1, path(state) + (move,)
@@ -500,7 +505,7 @@ class Explorer:
 
 
 
-def _ancestors(trail: dict[int, tuple[int, Move] | None], state: int) -> set[int]:
+def _ancestors(trail: dict[State, tuple[State, Move] | None], state: State) -> set[State]:
     out = {state}
     while (before := trail[state]) is not None:
         state = before[0]
@@ -508,7 +513,7 @@ def _ancestors(trail: dict[int, tuple[int, Move] | None], state: int) -> set[int
     return out
 
 
-def _unwind(trail: dict[int, tuple[int, Move] | None], state: int) -> tuple[Move, ...]:
+def _unwind(trail: dict[State, tuple[State, Move] | None], state: State) -> tuple[Move, ...]:
     moves: list[Move] = []
     while (before := trail[state]) is not None:
         state, move = before

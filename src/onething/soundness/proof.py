@@ -15,8 +15,10 @@ forms that the conditions cannot tell apart, see :mod:`onething.language.form_sp
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -40,9 +42,10 @@ MAX_FORMS = 4096
 def check(workflow: Workflow, *, budget: int = DEFAULT_BUDGET,
           compositional: bool = True) -> Report:
     """Prove ``workflow`` sound, or find the shortest path that breaks each rule."""
-    net = build_net(workflow)
-    report = check_net(net, workflow, budget=budget, compositional=compositional)
-    warnings = list(_condition_warnings(workflow))
+    with collector_paused():
+        net = build_net(workflow)
+        report = check_net(net, workflow, budget=budget, compositional=compositional)
+        warnings = list(_condition_warnings(workflow))
     if warnings:
         report = attrs.evolve(report, violations=report.violations + tuple(warnings))
     return report
@@ -60,13 +63,14 @@ def check_net(net: Net, workflow: Workflow | None = None, *, budget: int = DEFAU
     regions = isolated_regions(net) if compositional else {}
     counter = Budget(budget)
     try:
-        while True:
-            found = _explore_all(net, forms, regions, counter)
-            # a branch that can finish with work still pending in it is not isolated after
-            # all (its leftovers outlive the block): explore that block as a product instead
-            if not found.impure:
-                break
-            regions = {k: v for k, v in regions.items() if k not in found.impure}
+        with collector_paused():
+            while True:
+                found = _explore_all(net, forms, regions, counter)
+                # a branch that can finish with work still pending in it is not isolated
+                # after all (its leftovers outlive the block): explore it as a product
+                if not found.impure:
+                    break
+                regions = {k: v for k, v in regions.items() if k not in found.impure}
     except BudgetExceeded as exc:
         return _undecided(net, began, str(exc), counter.used)
     violations = [v for _, v in sorted(found.best.values(),
@@ -96,10 +100,24 @@ def net_forms(net: Net, workflow: Workflow | None) -> list[dict[str, Any]]:
     return cells(guarded, space, extra={PROMISED: PROMISED_FIELD}, limit=MAX_FORMS)
 
 
+@contextlib.contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for an exploration: it builds no reference
+    cycles (its states are frozensets, its maps plain dicts), and the collector's passes over
+    the growing heap alone made proof time grow faster than the workflow."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 @attrs.define
 class _Found:
     best: dict[Rule, tuple[int, Violation]] = attrs.field(factory=dict)
-    marked: int = 0
+    marked: set[int] = attrs.field(factory=set)
     fired: set[int] = attrs.field(factory=set)
     states: int = 0
     configurations: int = 0
@@ -112,7 +130,7 @@ def _explore_all(net: Net, forms: list[dict[str, Any]], regions: dict[str, Any],
     out = _Found()
     for form in forms:
         explorer = Explorer(net, regions, _guard(form), counter)
-        result = explorer.explore(None, _mask(net.initial), None)
+        result = explorer.explore(None, frozenset(net.initial), None)
         out.impure |= explorer.impure
         out.states += result.states
         out.configurations += result.configurations
@@ -124,13 +142,6 @@ def _explore_all(net: Net, forms: list[dict[str, Any]], regions: dict[str, Any],
             cost = prefix_cost + found.cost
             if found.rule not in out.best or cost < out.best[found.rule][0]:
                 out.best[found.rule] = (cost, _violation(net, explorer, found, prefix, form))
-    return out
-
-
-def _mask(places: Iterable[int]) -> int:
-    out = 0
-    for p in places:
-        out |= 1 << p
     return out
 
 
@@ -208,7 +219,7 @@ def _where(net: Net, found: Found, events: list[int]) -> Location:
     for i in reversed(events):
         if net.transitions[i].location is not UNKNOWN:
             return net.transitions[i].location
-    pending = [net.places[i] for i in bits(found.marking)
+    pending = [net.places[i] for i in sorted(found.marking)
                if net.places[i].role not in (PlaceRole.OPEN, PlaceRole.CLOSED)]
     return pending[0].location if pending else UNKNOWN
 
@@ -216,13 +227,14 @@ def _where(net: Net, found: Found, events: list[int]) -> Location:
 # -- dead steps and branches --------------------------------------------------------------------
 
 
-def _dead(net: Net, marked: int, fired: set[int], workflow: Workflow | None) -> list[Violation]:
+def _dead(net: Net, marked: set[int], fired: set[int],
+          workflow: Workflow | None) -> list[Violation]:
     out = []
     steps: dict[str, list[int]] = {}
     for place in net.places:
         if place.step and place.role is PlaceRole.STEP:
             steps.setdefault(place.step, []).append(place.index)
-    reached = {step for step, places in steps.items() if any(marked >> p & 1 for p in places)}
+    reached = {step for step, places in steps.items() if any(p in marked for p in places)}
     for step, places in steps.items():
         if step not in reached:
             location = net.places[places[0]].location
