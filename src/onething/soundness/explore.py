@@ -16,7 +16,6 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterator
 from itertools import count
-from typing import Literal, TypeAlias
 
 import attrs
 
@@ -25,77 +24,17 @@ from onething.net.model import PENDING, DeliveryKind, Net, PlaceRole, Transition
 from onething.net.semantics import SETTLE_LIMIT, ByPlace
 from onething.soundness.regions import Region
 from onething.soundness.report import Rule
-
-Guard = Callable[[Transition], bool]
-#: a move inside a scope: ("t", transition index) | ("done", region) | ("end", region, key)
-Move: TypeAlias = (tuple[Literal["t"], int] | tuple[Literal["done"], str]
-                   | tuple[Literal["end"], str, tuple[str, bool]])
-#: what a move does: (transition or None, escape, delivery kind or None, unsafe, silent
-#: transitions fired, blocks forked)
-MoveInfo: TypeAlias = tuple[int | None, bool, DeliveryKind | None, bool, set[int], list[str]]
-#: a configuration of a scope: the places that hold a token (a frozenset hashes once and stays
-#: as small as the case's few tokens, however many places the net has)
-State: TypeAlias = frozenset[int]
-#: a move from a state: (move, next state, its cost, what it does)
-Successor: TypeAlias = tuple[Move, State, int, MoveInfo]
-
-
-class BudgetExceeded(Exception):
-    """The exploration would visit more states than the configured budget."""
-
-
-@attrs.define
-class Budget:
-    """A shared state counter across all scopes of one check."""
-
-    limit: int
-    used: int = 0
-
-    def spend(self, n: int = 1) -> None:
-        """Count ``states`` more visited states; raise when the budget is exceeded."""
-        self.used += n
-        if self.used > self.limit:
-            raise BudgetExceeded(f"state budget exceeded: more than {self.limit:,} states")
-
-
-@attrs.frozen
-class Ender:
-    """A way a branch can end the whole case: the delivery it makes and how to get there."""
-
-    kind: DeliveryKind
-    escape: bool
-    cost: int
-    path: tuple[Move, ...]
-
-
-@attrs.frozen
-class Found:
-    """A violation inside a scope, with the scope-local path to it."""
-
-    rule: Rule
-    message: str
-    transition: int | None
-    path: tuple[Move, ...]
-    marking: State
-    cost: int
-    deliveries: int = 0
-    place: int | None = None
-    moved: bool = False  # the path ends with the violating move; ``marking`` is before it
-
-
-@attrs.define
-class ScopeResult:
-    """What one scope's exploration established."""
-
-    states: int = 0
-    configurations: int = 0
-    goal_cost: int | None = None
-    goal_path: tuple[Move, ...] = ()
-    enders: dict[tuple[str, bool], Ender] = attrs.field(factory=dict)
-    found: list[tuple[Found, tuple[Move, ...], int]] = attrs.field(factory=list)
-    marked: set[int] = attrs.field(factory=set)
-    fired: set[int] = attrs.field(factory=set)
-    outcomes: dict[str, int] = attrs.field(factory=dict)
+from onething.soundness.scope import (
+    Budget,
+    Ender,
+    Found,
+    Guard,
+    Move,
+    MoveInfo,
+    ScopeResult,
+    State,
+    Successor,
+)
 
 
 class Explorer:

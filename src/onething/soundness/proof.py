@@ -31,10 +31,11 @@ from onething.language.model import Choice, Form, Step, StepSequence, Workflow
 from onething.net.build import build_net, route_fields
 from onething.net.model import PROMISED, PROMISED_FIELD, Net, PlaceRole, Transition
 from onething.net.semantics import Semantics, bits
-from onething.soundness.explore import Budget, BudgetExceeded, Explorer, Found, Move
+from onething.soundness.explore import Explorer
 from onething.soundness.limits import DEFAULT_BUDGET
 from onething.soundness.regions import isolated_regions
 from onething.soundness.report import Report, Rule, TraceEvent, Violation
+from onething.soundness.scope import Budget, BudgetExceeded, Found, Move
 
 MAX_FORMS = 4096
 
