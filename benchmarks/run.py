@@ -15,7 +15,8 @@ met, and every figure as a ratio to a baseline measured in the same run:
 4. group commit (durable.py: batch_section; ``batch_throughput()`` is the placeholder for
    onething's batch API);
 5. PostgreSQL with 1, 2 and 4 workers (pg_bench.py: postgres_section);
-6. ``check`` vs parallel width/depth (here) and vs PM4Py's Woflan (woflan.py);
+6. ``check`` vs parallel width/depth (here), vs PM4Py's Woflan (woflan.py), and vs workflow
+   length and independent conditions (proof_scale.py);
 7. compile time of each shipped workflow (here);
 8. start-up: ``import onething`` and ``onething --help`` vs a bare interpreter (startup.py);
 plus how parallel blocks are carried on transitions (machine_shapes.py, decision 0002).
@@ -42,6 +43,7 @@ from benchmarks.common import ROOT, median_time, verdict
 from benchmarks.durable import batch_section, sqlite_section
 from benchmarks.inmemory import action_cost, memory_per_case
 from benchmarks.pg_bench import postgres_section
+from benchmarks.proof_scale import proof_scale
 from benchmarks.startup import startup_section
 from benchmarks.woflan import woflan_section
 from onething.language.load import load, parse
@@ -160,6 +162,8 @@ def sections(quick: bool) -> list[tuple[str, str, Section]]:
                          "fits.")),
         ("woflan", "6b", ("Proof time against PM4Py's Woflan",
                           lambda: woflan_section(quick), "")),
+        ("scale", "6c", ("Proof time against workflow length, and conditions that do not "
+                         "interact", lambda: proof_scale(quick), "")),
         ("compile", "7", ("Compile time of each shipped workflow",
                           lambda: compile_times(repeat), "")),
         ("startup", "8", ("Start-up: import onething and onething --help",
@@ -176,7 +180,7 @@ def main() -> None:
                         help="fewer cases and repetitions (under ~3 minutes)")
     parser.add_argument("--only", default="",
                         help="comma-separated sections (memory, sqlite, batch, postgres, "
-                             "check, woflan, compile, startup, shapes); prints, does not "
+                             "check, woflan, scale, compile, startup, shapes); prints, does not "
                              "write the file")
     args = parser.parse_args()
     only = {s for s in args.only.split(",") if s}

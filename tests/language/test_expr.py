@@ -546,15 +546,32 @@ def test_cells_need_declared_fields() -> None:
 
 
 def test_too_many_cells() -> None:
-    many = {f"f{i}": F("int") for i in range(8)}
-    exprs = [parse(f"f{i} in [1, 5, 9]") for i in range(8)]
+    many = {f"f{i}": F("int") for i in range(17)}
+    exprs = [parse(f"f{i} in [1, 5, 9]") for i in range(17)]
     with pytest.raises(TooManyCells) as info:
         cells(exprs, many)
-    assert info.value.count == 9**8
+    assert info.value.count == 2**17  # the real number of kinds of form, not of tries
     assert info.value.limit == 100_000
     with pytest.raises(TooManyCells):
-        cells([parse("count > 1")], TYPES, limit=2)
-    assert len(cells([parse("count > 1")], TYPES, limit=3)) == 2
+        cells([parse("count > 1")], TYPES, limit=1)
+    assert len(cells([parse("count > 1")], TYPES, limit=2)) == 2
+
+
+def test_unrelated_conditions_are_not_multiplied() -> None:
+    """Eight fields, each read by its own condition with three literals: 9**8 combinations of
+    representatives, but only 2**8 kinds of form, found group by group."""
+    many = {f"f{i}": F("int") for i in range(8)}
+    exprs = [parse(f"f{i} in [1, 5, 9]") for i in range(8)]
+    found = cells(exprs, many)
+    assert len(found) == 2**8 == len(set(vectors(exprs, found)))
+
+
+def test_one_group_too_large_to_enumerate() -> None:
+    many = {f"f{i}": F("int") for i in range(8)}
+    joined = parse(" and ".join(f"f{i} in [1, 5, 9]" for i in range(8)))
+    with pytest.raises(TooManyCells) as info:
+        cells([joined], many)
+    assert info.value.count == 9**8
 
 
 # --- properties over generated conditions -------------------------------------------------------

@@ -213,3 +213,29 @@ def test_a_blank_enum_value_is_refused_where_it_is_written() -> None:
 def test_the_shipped_workflows_stay_sound() -> None:
     for name in ("enterprise_startup.yaml", "restaurant_opening.yaml"):
         assert check(shipped(name)).sound
+
+
+# -- forms that do not multiply ---------------------------------------------------------------
+
+
+def test_unrelated_thresholds_are_not_multiplied() -> None:
+    """Five integer fields with two thresholds each: 3**5 kinds of form, decided (before,
+    the product of every field's representatives made the proof give up)."""
+    fields = "\n".join(f"n{i}: {{type: int, required: true, min: 0}}" for i in range(5))
+    steps = "\n".join(f"""\
+- choice:
+    - when: "n{i} < 10"
+      then: [{{id: small{i}, department: a}}]
+    - when: "n{i} >= 10 and n{i} < 100"
+      then: [{{id: medium{i}, department: a}}]
+    - otherwise: [{{id: large{i}, department: a}}]""" for i in range(5))
+    report = check(workflow(fields, steps))
+    assert report.decided and report.sound and report.forms == 3**5
+
+
+def test_undecided_states_the_real_number_of_kinds_of_form() -> None:
+    fields = "\n".join(f"f{i}: {{type: bool, required: true}}" for i in range(13))
+    steps = "- {id: first, department: a}\n" + "\n".join(
+        f"- {{id: s{i}, department: a, when: f{i}}}" for i in range(13))
+    report = check(workflow(fields, steps))
+    assert not report.decided and "8,192 kinds of form" in report.note

@@ -47,16 +47,61 @@ def cells(exprs: Sequence[Expr], space: Space, *, extra: Mapping[str, FieldInfo]
     vector of ``exprs`` some accepted form realises — each exactly once.
 
     ``extra`` names free fields outside the form (the proof's ``materials.promised``): any of
-    their values goes with any form. Raises :class:`TooManyCells` when more than ``limit``
-    combinations of representatives would have to be tried.
+    their values goes with any form. Conditions that read no field in common (nor through a
+    ``required_if``) are enumerated apart and their cells combined, so representatives of
+    unrelated fields are never multiplied. Raises :class:`TooManyCells` when there are more
+    than ``limit`` cells (its ``count`` is the real number), or when one group of related
+    fields has more than :data:`ENUMERATION_LIMIT` combinations of representatives to try.
     """
     infos = _infos(space, extra)
-    names = _relevant(set().union(*(fields(expr) for expr in exprs)), space, infos)
-    constants = _constants([*exprs, *_requirements(space, names)])
-    choices = [representatives(_info(name, infos), constants.get(name, [])) for name in names]
-    count = math.prod(len(choice) for choice in choices)
+    groups = [_group_cells([exprs[i] for i in members], names, space, infos, extra)
+              for members, names in _groups(exprs, space, infos)]
+    count = math.prod(len(group) for group in groups)
     if count > limit:
         raise TooManyCells(count, limit)
+    return [{k: v for part in combination for k, v in part.items()}
+            for combination in itertools.product(*groups)]
+
+
+#: the most combinations of representatives tried for one group of related fields
+ENUMERATION_LIMIT = 1_000_000
+
+
+def _groups(exprs: Sequence[Expr], space: Space, infos: Mapping[str, FieldInfo]
+            ) -> list[tuple[list[int], list[str]]]:
+    """The conditions in groups that share no field (a ``required_if`` links the fields it
+    reads to its own): each group with its conditions' indices and its fields."""
+    reads = [set(_relevant(set(fields(expr)), space, infos)) for expr in exprs]
+    owner: dict[str, int] = {}
+    parent = list(range(len(exprs)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for index, names in enumerate(reads):
+        for name in names:
+            if name in owner:
+                parent[root(index)] = root(owner[name])
+            else:
+                owner[name] = index
+    members: dict[int, list[int]] = {}
+    for index in range(len(exprs)):
+        members.setdefault(root(index), []).append(index)
+    return [(indices, sorted(set().union(*(reads[i] for i in indices))))
+            for indices in members.values()]
+
+
+def _group_cells(exprs: Sequence[Expr], names: list[str], space: Space,
+                 infos: Mapping[str, FieldInfo], extra: Mapping[str, FieldInfo] | None
+                 ) -> list[dict[str, object]]:
+    constants = _constants([*exprs, *_requirements(space, names)])
+    choices = [representatives(_info(name, infos), constants.get(name, [])) for name in names]
+    tries = math.prod(len(choice) for choice in choices)
+    if tries > ENUMERATION_LIMIT:
+        raise TooManyCells(tries, ENUMERATION_LIMIT)
     valid = _validity(space, set(names) - set(extra or {}))
     found: dict[tuple[bool, ...], dict[str, object]] = {}
     for combination in itertools.product(*choices):

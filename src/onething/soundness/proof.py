@@ -25,7 +25,7 @@ import attrs
 
 from onething.language import conditions as exprs
 from onething.language.checks import step_scopes
-from onething.language.form_space import Space, cells
+from onething.language.form_space import ENUMERATION_LIMIT, Space, cells
 from onething.language.location import UNKNOWN, Location
 from onething.language.model import Choice, Form, Step, StepSequence, Workflow
 from onething.net.build import build_net, route_fields
@@ -58,9 +58,14 @@ def check_net(net: Net, workflow: Workflow | None = None, *, budget: int = DEFAU
     began = time.perf_counter()
     try:
         forms = net_forms(net, workflow)
-    except exprs.TooManyCells:
-        return _undecided(net, began, f"the conditions distinguish more than {MAX_FORMS:,} "
-                          "kinds of form; simplify them or split the workflow")
+    except exprs.TooManyCells as exc:
+        if exc.limit == ENUMERATION_LIMIT:
+            note = (f"conditions that read the same fields need {exc.count:,} combinations of "
+                    f"values tried (more than {exc.limit:,}); simplify them")
+        else:
+            note = (f"the conditions distinguish {exc.count:,} kinds of form (more than "
+                    f"{exc.limit:,} are not explored); simplify them or split the workflow")
+        return _undecided(net, began, note)
     regions = isolated_regions(net) if compositional else {}
     counter = Budget(budget)
     try:
