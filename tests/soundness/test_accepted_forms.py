@@ -233,9 +233,43 @@ def test_unrelated_thresholds_are_not_multiplied() -> None:
     assert report.decided and report.sound and report.forms == 3**5
 
 
-def test_undecided_states_the_real_number_of_kinds_of_form() -> None:
-    fields = "\n".join(f"f{i}: {{type: bool, required: true}}" for i in range(13))
+def flags(k: int, extra: str = "") -> Workflow:
+    fields = "\n".join(f"f{i}: {{type: bool, required: true}}" for i in range(k))
     steps = "- {id: first, department: a}\n" + "\n".join(
-        f"- {{id: s{i}, department: a, when: f{i}}}" for i in range(13))
-    report = check(workflow(fields, steps))
+        f"- {{id: s{i}, department: a, when: f{i}}}" for i in range(k))
+    return workflow(fields, steps + extra)
+
+
+def test_independent_conditions_are_chosen_where_they_are_read() -> None:
+    """Thirteen optional steps on thirteen yes/no fields: 8,192 kinds of form, decided, and
+    each further step adds the same few states (the choices are made one after the other and
+    forgotten once read, not multiplied)."""
+    report = check(flags(13))
+    assert report.decided and report.sound and report.forms == 2**13
+    states = [check(flags(k)).states for k in (11, 12, 13)]
+    assert states[2] - states[1] == states[1] - states[0] > 0
+
+
+def test_a_counterexample_holds_the_values_chosen_on_its_way() -> None:
+    """The loop behind the ninth flag is found, and its form sets that flag (the value chosen
+    where it was read), so the trace replays under the form it shows."""
+    loop = "\n- {id: again, department: a, when: f8, goto: {approve: again}}"
+    report = check(flags(13, loop))
+    assert report.decided
+    stuck = [v for v in report.violations if v.rule is Rule.STUCK]
+    assert stuck and stuck[0].form["f8"] is True
+    taken = [e.transition for e in stuck[0].trace]
+    assert "approve:again" in taken
+    for i in range(13):
+        assert stuck[0].form[f"f{i}"] is (f"approve:s{i}" in taken), i
+
+
+def test_undecided_states_the_real_number_of_kinds_of_form() -> None:
+    """Conditions read inside the branches of a parallel block are fixed before the case
+    starts (each branch is explored once for all its visits): thirteen of them are too many,
+    and the note says how many there are."""
+    fields = "\n".join(f"f{i}: {{type: bool, required: true}}" for i in range(13))
+    arms = "\n".join(f"    - {{id: s{i}, department: a, when: f{i}}}" for i in range(13))
+    report = check(workflow(fields, "- {id: first, department: a}\n- parallel:\n" + arms))
     assert not report.decided and "8,192 kinds of form" in report.note
+    assert report.forms == 2**13

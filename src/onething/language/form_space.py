@@ -20,6 +20,8 @@ from datetime import date, timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, Context, Decimal, localcontext
 from typing import TypeVar
 
+import attrs
+
 from onething.errors import TooManyCells, ValueProblem
 from onething.language.conditions.evaluation import _parse_date, evaluate
 from onething.language.conditions.nodes import (
@@ -53,14 +55,33 @@ def cells(exprs: Sequence[Expr], space: Space, *, extra: Mapping[str, FieldInfo]
     than ``limit`` cells (its ``count`` is the real number), or when one group of related
     fields has more than :data:`ENUMERATION_LIMIT` combinations of representatives to try.
     """
-    infos = _infos(space, extra)
-    groups = [_group_cells([exprs[i] for i in members], names, space, infos, extra)
-              for members, names in _groups(exprs, space, infos)]
-    count = math.prod(len(group) for group in groups)
+    groups = cell_groups(exprs, space, extra=extra)
+    count = math.prod(len(group.cells) for group in groups)
     if count > limit:
         raise TooManyCells(count, limit)
     return [{k: v for part in combination for k, v in part.items()}
-            for combination in itertools.product(*groups)]
+            for combination in itertools.product(*(group.cells for group in groups))]
+
+
+@attrs.frozen
+class CellGroup:
+    """Conditions that read fields no other group reads: their fields, and one accepted
+    (partial) form per combination of their outcomes. The whole form space is the product of
+    the groups' cells."""
+
+    fields: tuple[str, ...]
+    cells: list[dict[str, object]]
+
+
+def cell_groups(exprs: Sequence[Expr], space: Space, *,
+                extra: Mapping[str, FieldInfo] | None = None) -> list[CellGroup]:
+    """:func:`cells` before the groups are multiplied: each group of related conditions with
+    its own cells (raises :class:`TooManyCells` when one group has more than
+    :data:`ENUMERATION_LIMIT` combinations of representatives to try)."""
+    infos = _infos(space, extra)
+    return [CellGroup(tuple(names),
+                      _group_cells([exprs[i] for i in members], names, space, infos, extra))
+            for members, names in _groups(exprs, space, infos)]
 
 
 #: the most combinations of representatives tried for one group of related fields

@@ -14,14 +14,16 @@ branch and for the parent with the summaries (docs/decisions/0004-compositional-
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from itertools import count
+from typing import Any
 
 import attrs
 
 from onething.errors import SilentLoop
 from onething.net.model import PENDING, DeliveryKind, Net, PlaceRole, Transition
 from onething.net.semantics import SETTLE_LIMIT, ByPlace
+from onething.soundness.choices import LazyChoices
 from onething.soundness.regions import Region
 from onething.soundness.report import Rule
 from onething.soundness.scope import (
@@ -30,20 +32,26 @@ from onething.soundness.scope import (
     Found,
     Guard,
     Move,
-    MoveInfo,
     ScopeResult,
     State,
     Successor,
 )
+from onething.soundness.stuck import StuckSearch
 
 
-class Explorer:
+class Explorer(StuckSearch):
     """Explores the scopes of one net under one form (fixed guard outcomes)."""
 
     def __init__(self, net: Net, regions: dict[str, Region], guard: Guard,
-                 budget: Budget) -> None:
+                 budget: Budget, lazy: LazyChoices | None = None,
+                 form: Mapping[str, Any] | None = None) -> None:
         self.net = net
         self.guard = guard
+        self.lazy = lazy
+        self.form = form or {}
+        self._lazy_holds: dict[tuple[int, frozenset[int]], bool] = {}
+        #: form values chosen on a move and forgotten before it landed, by (from, move, to)
+        self._transit: dict[tuple[State | None, Move | None, State], frozenset[int]] = {}
         self.budget = budget
         self.regions = regions
         self.consume = [frozenset(t.consume) for t in net.transitions]
@@ -51,6 +59,8 @@ class Explorer:
         roles = [p.role for p in net.places]
         self.keep = frozenset(i for i, r in enumerate(roles)
                               if r in (PlaceRole.FLAG, PlaceRole.CLOSED))
+        if lazy is not None:
+            self.keep |= lazy.tokens
         self.closed = frozenset(i for i, r in enumerate(roles) if r is PlaceRole.CLOSED)
         self.open = frozenset(i for i, r in enumerate(roles) if r is PlaceRole.OPEN)
         self.pending = frozenset(i for i, r in enumerate(roles) if r in PENDING)
@@ -111,17 +121,18 @@ class Explorer:
         visible = ByPlace(t for t in transitions if not t.silent)
         silent = ByPlace(t for t in transitions if t.silent)
         result = ScopeResult()
-        start, clash, fired = self._settle(start, silent)
-        result.fired |= fired
-        dist = {start: 0}
-        back: dict[State, tuple[State, Move] | None] = {start: None}
+        starts = self._arrive(start, silent, visible, (None, None))
+        dist = {s: 0 for s, _, _ in starts}
+        back: dict[State, tuple[State, Move] | None] = {s: None for s, _, _ in starts}
         coop_edges: dict[State, list[State]] = {}
-        fork_edges: list[tuple[State | None, Move, str]] = []
+        fork_edges: list[tuple[State, Move | None, str]] = []
         done: set[State] = set()
         ticket = count()
-        heap = [(0, next(ticket), start)]
-        for name in self._forks_in(fired):
-            fork_edges.append((None, ("t", -1), name))
+        heap = [(0, next(ticket), s) for s, _, _ in starts]
+        for root, _, fired in starts:
+            result.fired |= fired
+            for name in self._forks_in(fired):
+                fork_edges.append((root, None, name))
 
         def path(state: State) -> tuple[Move, ...]:
             moves: list[Move] = []
@@ -130,15 +141,19 @@ class Explorer:
                 moves.append(move)
             return tuple(reversed(moves))
 
+        def along(state: State) -> frozenset[int]:
+            return self._chosen_on(back, state)
+
         def report(rule: Rule, message: str, state: State, move: Move | None, extra: int,
                    transition: int | None = None, deliveries: int = 0) -> None:
             trail = path(state) + ((move,) if move is not None else ())
             result.found.append((Found(rule, message, transition, trail, state,
                                        dist[state] + extra, deliveries,
-                                       moved=move is not None), (), 0))
+                                       moved=move is not None, chosen=along(state)), (), 0))
 
-        if clash:
-            report(Rule.UNSAFE, "a position is marked twice right at the start", start, None, 0)
+        for s, clash, _ in starts:
+            if clash:
+                report(Rule.UNSAFE, "a position is marked twice right at the start", s, None, 0)
         while heap:
             cost, _, state = heapq.heappop(heap)
             if state in done:
@@ -201,9 +216,9 @@ class Explorer:
                     dist[nxt] = new_cost
                     back[nxt] = (state, move)
                     heapq.heappush(heap, (new_cost, next(ticket), nxt))
-        self._stuck(result, dist, coop_edges, goal, top, path, (visible, silent))
+        self._stuck(result, dist, coop_edges, goal, top, (path, along), (visible, silent))
         self._configurations(result, dist, top)
-        self._forks(result, fork_edges, dist, path)
+        self._forks(result, fork_edges, dist, (path, along))
         return result
 
     # -- moves ----------------------------------------------------------------------------------
@@ -212,17 +227,18 @@ class Explorer:
         consume, produce = self.consume, self.produce
         for t in visible.candidates(state):
             need = consume[t.index]
-            if not need <= state or (t.guard and not self.guard(t)):
+            if not need <= state or (t.guard and not self._holds(t, state)):
                 continue
             nxt = state - need
             if t.cancel:
                 nxt &= self.keep
             unsafe = not nxt.isdisjoint(produce[t.index])
             nxt |= produce[t.index]
-            nxt, clash, fired = self._settle(nxt, silent)
-            forks = self._forks_in(fired)
-            yield (("t", t.index), nxt, 1,
-                   (t.index, t.escape, t.delivers, unsafe or clash, fired, forks))
+            for nxt_state, clash, fired in self._arrive(nxt, silent, visible,
+                                                        (state, ("t", t.index))):
+                forks = self._forks_in(fired)
+                yield (("t", t.index), nxt_state, 1,
+                       (t.index, t.escape, t.delivers, unsafe or clash, fired, forks))
         for name in self._running(state):
             region = self.regions[name]
             running = region.block.running
@@ -233,11 +249,12 @@ class Explorer:
                 nxt = state - {running}
                 unsafe = not nxt.isdisjoint(self.produce[join.index])
                 nxt |= self.produce[join.index]
-                nxt, clash, fired = self._settle(nxt, silent)
                 cost = max(1, sum(goal_costs))
-                yield (("done", name), nxt, cost,
-                       (None, False, None, unsafe or clash, fired | {join.index},
-                        self._forks_in(fired)))
+                for nxt_state, clash, fired in self._arrive(nxt, silent, visible,
+                                                            (state, ("done", name))):
+                    yield (("done", name), nxt_state, cost,
+                           (None, False, None, unsafe or clash, fired | {join.index},
+                            self._forks_in(fired)))
             seen: set[tuple[str, bool]] = set()
             for b in branches:
                 for key, ender in sorted(b.enders.items()):
@@ -250,15 +267,77 @@ class Explorer:
                     yield (("end", name, key), nxt, ender.cost,
                            (None, ender.escape, ender.kind, False, set(), []))
 
-    def _settle(self, state: State, silent: ByPlace) -> tuple[State, bool, set[int]]:
+    def _holds(self, t: Transition, state: State) -> bool:
+        lazy = self.lazy
+        if lazy is None or t.index not in lazy.reads:
+            return self.guard(t)
+        key = (t.index, lazy.key(t, state))
+        known = self._lazy_holds.get(key)
+        if known is None:
+            known = self._lazy_holds[key] = lazy.holds(t, state, self.form)
+        return known
+
+    def _arrive(self, state: State, silent: ByPlace, visible: ByPlace,
+                origin: tuple[State | None, Move | None]) -> list[tuple[State, bool, set[int]]]:
+        """Where a move (``origin``: from where, which) lands: silent transitions settled,
+        and - for the groups of form values chosen where they are read - one landing per
+        choice still open there."""
+        lazy = self.lazy
+        if lazy is None:
+            settled, clash, fired, _ = self._settle(state, silent)
+            return [(settled, clash, fired)]
+        out = []
+        pending = [(state, False, set[int]())]
+        while pending:
+            here, clash, fired = pending.pop()
+            settled, more, fired_more, need = self._settle(here, silent)
+            clash, fired = clash or more, fired | fired_more
+            if not need:
+                need = lazy.missing(settled, (t for t in visible.candidates(settled)
+                                              if self.consume[t.index] <= settled))
+                if not need:
+                    landed = lazy.forget(settled)
+                    if settled != landed:
+                        self._transit.setdefault((*origin, landed), settled & lazy.tokens)
+                    out.append((landed, clash, fired))
+                    continue
+            pending += [(chosen, clash, fired) for chosen in lazy.choose(settled, need)]
+        return out
+
+    def _chosen_on(self, trail: dict[State, tuple[State, Move] | None], state: State,
+                   rooted: bool = True) -> frozenset[int]:
+        """The form values chosen on the way ``trail`` leads to ``state`` (from the start of
+        the scope when ``rooted``)."""
+        if self.lazy is None:
+            return frozenset()
+        tokens = state & self.lazy.tokens
+        while True:
+            before = trail[state]
+            if before is not None or rooted:
+                origin = before if before is not None else (None, None)
+                tokens |= self._transit.get((*origin, state), frozenset())
+            if before is None:
+                return tokens
+            state = before[0]
+            tokens |= state & self.lazy.tokens
+
+    def _settle(self, state: State, silent: ByPlace) -> tuple[State, bool, set[int], list[int]]:
+        """Fire silent transitions until none is enabled, or one needs a form value not yet
+        chosen (returned last: the groups to choose)."""
         clash = False
         fired: set[int] = set()
+        lazy = self.lazy
         for _ in range(SETTLE_LIMIT):
             for t in silent.candidates(state):
-                if self.consume[t.index] <= state and (not t.guard or self.guard(t)):
-                    break
+                if self.consume[t.index] <= state:
+                    if lazy is not None and t.index in lazy.reads:
+                        need = lazy.missing(state, (t,))
+                        if need:
+                            return state, clash, fired, need
+                    if not t.guard or self._holds(t, state):
+                        break
             else:
-                return state, clash, fired
+                return state, clash, fired, []
             fired.add(t.index)
             nxt = state - self.consume[t.index]
             if t.cancel:
@@ -288,105 +367,6 @@ class Explorer:
         known = result.enders.get(key)
         if known is None or cost < known.cost:
             result.enders[key] = Ender(kind, escape, cost, trail)
-
-    def _stuck(self, result: ScopeResult, dist: dict[State, int],
-               coop_edges: dict[State, list[State]], goal: State | None, top: bool,
-               path: Callable[[State], tuple[Move, ...]],
-               scope: tuple[ByPlace, ByPlace]) -> None:
-        finished = self.closed if top or goal is None else goal
-        # a state that leads into a block stuck inside is that block's branch's finding
-        targets = [s for s in dist if not s.isdisjoint(finished) or self._blocked_inside(s)]
-        alive = set(targets)
-        frontier = list(targets)
-        while frontier:
-            state = frontier.pop()
-            for before in coop_edges.get(state, ()):
-                if before not in alive:
-                    alive.add(before)
-                    frontier.append(before)
-        stuck = [s for s in dist
-                 if s not in alive and s.isdisjoint(self.closed)
-                 and not self._blocked_inside(s)]
-        if not stuck:
-            return
-        where = "the case" if top else "this branch"
-        first = min(stuck, key=lambda s: dist[s])
-        doomed = set(stuck)
-
-        def coop(state: State, skip_special: bool) -> list[tuple[Move, State, MoveInfo]]:
-            return [(m, nxt, info) for m, nxt, _, info in self._moves(state, *scope)
-                    if not info[1] and info[2] is None and nxt in doomed
-                    and not (skip_special and self._special(m))]
-
-        # a halt (a doomed state where nothing cooperative can happen) explains itself best
-        trail: dict[State, tuple[State, Move] | None] = {first: None}
-        queue = [first]
-        for state in queue:
-            moves = coop(state, skip_special=False)
-            if not moves:
-                found = Found(Rule.STUCK, f"{where} comes to a halt: nothing but a withdrawal, "
-                              "a refusal or a timer can happen here", None,
-                              path(first) + _unwind(trail, state), state,
-                              dist[first] + len(_unwind(trail, state)))
-                result.found.append((attrs.evolve(found, place=self._blocked(state, *scope)),
-                                     (), 0))
-                return
-            for move, nxt, _info in moves:
-                if nxt not in trail:
-                    trail[nxt] = (state, move)
-                    queue.append(nxt)
-        # no halt: the case goes round; show the loop, leaving out special-procedure round
-        # trips (possible on every waiting step, they never cause anything)
-        for skip_special in (True, False):
-            closing = self._loop(first, coop, skip_special)
-            if closing is not None:
-                walked, state, move = closing
-                result.found.append((Found(
-                    Rule.STUCK, f"{where} goes round a loop that never reaches its end",
-                    move[1] if move[0] == "t" else None, path(first) + walked, state,
-                    dist[first] + len(walked)), (), 0))
-                return
-
-    def _loop(self, first: State,
-              coop: Callable[[State, bool], list[tuple[Move, State, MoveInfo]]],
-              skip_special: bool) -> tuple[tuple[Move, ...], State, Move] | None:
-        """The shortest walk from ``first`` that returns to a state on its own way."""
-        trail: dict[State, tuple[State, Move] | None] = {first: None}
-        queue = [first]
-        for state in queue:
-            ancestors = _ancestors(trail, state)
-            for move, nxt, _ in coop(state, skip_special):
-                if nxt in ancestors:
-                    return _unwind(trail, state) + (move,), state, move
-                if nxt not in trail:
-                    trail[nxt] = (state, move)
-                    queue.append(nxt)
-        # breadth-first search met only cross edges: walk on until a state repeats
-        walk: list[Move] = []
-        seen, state = {first}, first
-        while True:
-            options = coop(state, skip_special)
-            if not options:
-                return None
-            move, nxt, _ = options[0]
-            walk.append(move)
-            if nxt in seen:
-                return tuple(walk), state, move
-            seen.add(nxt)
-            state = nxt
-
-    def _special(self, move: Move) -> bool:
-        return move[0] == "t" and (self.net.transitions[move[1]].action or "").endswith(
-            "special_procedure")
-
-    def _blocked(self, state: State, visible: ByPlace, silent: ByPlace) -> int | None:
-        """A work position of ``state`` that no cooperative event can move on from."""
-        for index in sorted(state - self.unworked):
-            movable = any(index in self.consume[t.index] and not t.escape
-                          for t in visible)
-            if not movable:
-                return index
-        return None
 
     def _configurations(self, result: ScopeResult, dist: dict[State, int], top: bool) -> None:
         """How many configurations of the whole product the scope's states stand for."""
@@ -419,20 +399,22 @@ class Explorer:
                    for name in self._running(state)
                    for i in range(len(self.regions[name].block.starts)))
 
-    def _forks(self, result: ScopeResult, fork_edges: list[tuple[State | None, Move, str]],
+    def _forks(self, result: ScopeResult, fork_edges: list[tuple[State, Move | None, str]],
                dist: dict[State, int],
-               path: Callable[[State], tuple[Move, ...]]) -> None:
+               trails: tuple[Callable[[State], tuple[Move, ...]],
+                             Callable[[State], frozenset[int]]]) -> None:
         """Attach each reached block's branch findings, behind the shortest way into it."""
-        best: dict[str, tuple[int, tuple[Move, ...]]] = {}
+        path, along = trails
+        best: dict[str, tuple[int, tuple[Move, ...], frozenset[int]]] = {}
         trail: tuple[Move, ...]
         for state, move, name in fork_edges:
-            if state is None:
-                cost, trail = 0, ()
+            if move is None:
+                cost, trail, chosen = 0, (), along(state)
             else:
-                cost, trail = dist[state] + 1, path(state) + (move,)
+                cost, trail, chosen = dist[state] + 1, path(state) + (move,), along(state)
             if name not in best or cost < best[name][0]:
-                best[name] = (cost, trail)
-        for name, (cost, trail) in best.items():
+                best[name] = (cost, trail, chosen)
+        for name, (cost, trail, chosen) in best.items():
             region = self.regions[name]
             for i in range(len(region.block.starts)):
                 inner = self.branch(name, i)
@@ -440,21 +422,6 @@ class Explorer:
                 result.fired |= inner.fired
                 result.states += inner.states
                 for found, prefix, prefix_cost in inner.found:
+                    if chosen:
+                        found = attrs.evolve(found, chosen=found.chosen | chosen)
                     result.found.append((found, trail + prefix, cost + prefix_cost))
-
-
-
-def _ancestors(trail: dict[State, tuple[State, Move] | None], state: State) -> set[State]:
-    out = {state}
-    while (before := trail[state]) is not None:
-        state = before[0]
-        out.add(state)
-    return out
-
-
-def _unwind(trail: dict[State, tuple[State, Move] | None], state: State) -> tuple[Move, ...]:
-    moves: list[Move] = []
-    while (before := trail[state]) is not None:
-        state, move = before
-        moves.append(move)
-    return tuple(reversed(moves))

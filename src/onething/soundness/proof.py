@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import itertools
+import math
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -25,12 +27,13 @@ import attrs
 
 from onething.language import conditions as exprs
 from onething.language.checks import step_scopes
-from onething.language.form_space import ENUMERATION_LIMIT, Space, cells
+from onething.language.form_space import CellGroup, Space, cell_groups, cells
 from onething.language.location import UNKNOWN, Location
 from onething.language.model import Choice, Form, Step, StepSequence, Workflow
 from onething.net.build import build_net, route_fields
 from onething.net.model import PROMISED, PROMISED_FIELD, Net, PlaceRole, Transition
 from onething.net.semantics import Semantics, bits
+from onething.soundness.choices import LazyChoices
 from onething.soundness.explore import Explorer
 from onething.soundness.limits import DEFAULT_BUDGET
 from onething.soundness.regions import isolated_regions
@@ -41,11 +44,18 @@ MAX_FORMS = 4096
 
 
 def check(workflow: Workflow, *, budget: int = DEFAULT_BUDGET,
-          compositional: bool = True) -> Report:
-    """Prove ``workflow`` sound, or find the shortest path that breaks each rule."""
+          compositional: bool = True, merge_forms: bool = True) -> Report:
+    """Prove ``workflow`` sound, or find the shortest path that breaks each rule.
+
+    ``compositional=False`` explores parallel blocks as the product of their branches;
+    ``merge_forms=False`` explores each kind of form from the start on its own instead of
+    choosing form values where they are first read (:mod:`onething.soundness.choices`). Both
+    give the same verdict and findings; they exist to cross-check the proof, and the report's
+    ``configurations`` then counts every form's configurations apart."""
     with collector_paused():
         net = build_net(workflow)
-        report = check_net(net, workflow, budget=budget, compositional=compositional)
+        report = check_net(net, workflow, budget=budget, compositional=compositional,
+                           merge_forms=merge_forms)
         warnings = list(_condition_warnings(workflow))
     if warnings:
         report = attrs.evolve(report, violations=report.violations + tuple(warnings))
@@ -53,38 +63,49 @@ def check(workflow: Workflow, *, budget: int = DEFAULT_BUDGET,
 
 
 def check_net(net: Net, workflow: Workflow | None = None, *, budget: int = DEFAULT_BUDGET,
-              compositional: bool = True) -> Report:
+              compositional: bool = True, merge_forms: bool = True) -> Report:
     """Check a case net (from a workflow, or edited by hand) under every class of forms."""
     began = time.perf_counter()
-    try:
-        forms = net_forms(net, workflow)
-    except exprs.TooManyCells as exc:
-        if exc.limit == ENUMERATION_LIMIT:
-            note = (f"conditions that read the same fields need {exc.count:,} combinations of "
-                    f"values tried (more than {exc.limit:,}); simplify them")
-        else:
-            note = (f"the conditions distinguish {exc.count:,} kinds of form (more than "
-                    f"{exc.limit:,} are not explored); simplify them or split the workflow")
-        return _undecided(net, began, note)
     regions = isolated_regions(net) if compositional else {}
+    try:
+        groups = _groups(net, workflow)
+    except exprs.TooManyCells as exc:
+        return _undecided(net, began, f"conditions that read the same fields need "
+                          f"{exc.count:,} combinations of values tried (more than "
+                          f"{exc.limit:,}); simplify them")
+    lazy, eager = _split(net, groups, regions) if merge_forms else (None, groups)
+    kinds = math.prod(len(group.cells) for group in groups)
+    count = math.prod(len(group.cells) for group in eager)
+    if count > MAX_FORMS:
+        return _undecided(net, began, f"the conditions distinguish {kinds:,} kinds of form, "
+                          f"{count:,} of them to be explored one by one (more than "
+                          f"{MAX_FORMS:,} are not); simplify them or split the workflow",
+                          forms=kinds)
+    forms = [{k: v for part in combination for k, v in part.items()}
+             for combination in itertools.product(*(group.cells for group in eager))]
     counter = Budget(budget)
     try:
         with collector_paused():
             while True:
-                found = _explore_all(net, forms, regions, counter)
+                found = _explore_all(net, forms, regions, counter, lazy)
                 # a branch that can finish with work still pending in it is not isolated
                 # after all (its leftovers outlive the block): explore it as a product
                 if not found.impure:
                     break
                 regions = {k: v for k, v in regions.items() if k not in found.impure}
     except BudgetExceeded as exc:
-        return _undecided(net, began, str(exc), counter.used)
+        return _undecided(net, began, str(exc), counter.used, kinds)
+    if lazy is not None and Rule.STUCK in found.best and kinds <= MAX_FORMS:
+        # where the case gets stuck first can depend on form values read only later: the
+        # shortest way there is found form by form (the verdict is the same either way)
+        return check_net(net, workflow, budget=budget, compositional=compositional,
+                         merge_forms=False)
     violations = [v for _, v in sorted(found.best.values(),
                                        key=lambda cv: (cv[1].rule.value, cv[0]))]
     violations += _dead(net, found.marked, found.fired, workflow)
     return Report(
         name=net.name, decided=True, violations=tuple(violations), states=found.states,
-        configurations=found.configurations, forms=len(forms), outcomes=found.outcomes,
+        configurations=found.configurations, forms=kinds, outcomes=found.outcomes,
         reduced_blocks=len(regions), elapsed_ms=(time.perf_counter() - began) * 1e3,
     )
 
@@ -104,6 +125,28 @@ def net_forms(net: Net, workflow: Workflow | None) -> list[dict[str, Any]]:
     if not guarded:
         return [{}]
     return cells(guarded, space, extra={PROMISED: PROMISED_FIELD}, limit=MAX_FORMS)
+
+
+def _groups(net: Net, workflow: Workflow | None) -> list[CellGroup]:
+    space: Space = workflow.form if workflow is not None else {}
+    guarded = [lit.condition.expr for t in net.transitions for lit in t.guard]
+    return cell_groups(guarded, space, extra={PROMISED: PROMISED_FIELD}) if guarded else []
+
+
+def _split(net: Net, groups: list[CellGroup], regions: dict[str, Any]
+           ) -> tuple[LazyChoices | None, list[CellGroup]]:
+    """The groups chosen where they are read (read only outside isolated blocks, see
+    :mod:`onething.soundness.choices`), and those fixed for the whole case."""
+    inside = {i for region in regions.values() for owned in region.transitions for i in owned}
+    read_inside = {name for t in net.transitions if t.index in inside
+                   for lit in t.guard for name in exprs.fields(lit.condition.expr)}
+    lazy = [g for g in groups if read_inside.isdisjoint(g.fields)]
+    eager = [g for g in groups if not read_inside.isdisjoint(g.fields)]
+    if not lazy:
+        return None, eager
+    unworked = frozenset(p.index for p in net.places
+                         if p.role in (PlaceRole.FLAG, PlaceRole.CLOSED, PlaceRole.OPEN))
+    return LazyChoices(net, lazy, unworked), eager
 
 
 @contextlib.contextmanager
@@ -132,10 +175,10 @@ class _Found:
 
 
 def _explore_all(net: Net, forms: list[dict[str, Any]], regions: dict[str, Any],
-                 counter: Budget) -> _Found:
+                 counter: Budget, lazy: LazyChoices | None) -> _Found:
     out = _Found()
     for form in forms:
-        explorer = Explorer(net, regions, _guard(form), counter)
+        explorer = Explorer(net, regions, _guard(form), counter, lazy, form)
         result = explorer.explore(None, frozenset(net.initial), None)
         out.impure |= explorer.impure
         out.states += result.states
@@ -147,7 +190,8 @@ def _explore_all(net: Net, forms: list[dict[str, Any]], regions: dict[str, Any],
         for found, prefix, prefix_cost in result.found:
             cost = prefix_cost + found.cost
             if found.rule not in out.best or cost < out.best[found.rule][0]:
-                out.best[found.rule] = (cost, _violation(net, explorer, found, prefix, form))
+                whole = {**form, **lazy.form(found.chosen)} if lazy is not None else form
+                out.best[found.rule] = (cost, _violation(net, explorer, found, prefix, whole))
     return out
 
 
@@ -163,9 +207,9 @@ def _guard(form: dict[str, Any]) -> Any:
     return holds
 
 
-def _undecided(net: Net, began: float, note: str, states: int = 0) -> Report:
+def _undecided(net: Net, began: float, note: str, states: int = 0, forms: int = 0) -> Report:
     return Report(name=net.name, decided=False, violations=(), states=states,
-                  configurations=0, forms=0, outcomes={}, reduced_blocks=0,
+                  configurations=0, forms=forms, outcomes={}, reduced_blocks=0,
                   elapsed_ms=(time.perf_counter() - began) * 1e3, note=note)
 
 
@@ -225,8 +269,8 @@ def _where(net: Net, found: Found, events: list[int]) -> Location:
     for i in reversed(events):
         if net.transitions[i].location is not UNKNOWN:
             return net.transitions[i].location
-    pending = [net.places[i] for i in sorted(found.marking)
-               if net.places[i].role not in (PlaceRole.OPEN, PlaceRole.CLOSED)]
+    pending = [net.places[i] for i in sorted(found.marking) if i < len(net.places)
+               and net.places[i].role not in (PlaceRole.OPEN, PlaceRole.CLOSED)]
     return pending[0].location if pending else UNKNOWN
 
 

@@ -66,6 +66,8 @@ class Found:
     deliveries: int = 0
     place: int | None = None
     moved: bool = False  # the path ends with the violating move; ``marking`` is before it
+    #: the form values chosen on the way (:class:`~onething.soundness.choices.LazyChoices`)
+    chosen: frozenset[int] = frozenset()
 
 
 @attrs.define
