@@ -819,7 +819,7 @@ def test_every_code_the_loader_emits_is_tested_here() -> None:
     # built in an expression: unused-{kind}, and expression-type for a condition's types
     emitted = (emitted - {"unused-"}) | {"unused-field", "unused-material", "expression-type"}
     this = Path(__file__).read_text(encoding="utf-8")
-    assert len(emitted) == 32
+    assert len(emitted) == 33
     assert {code for code in emitted if f'"{code}"' not in this} == set()
 
 
@@ -842,3 +842,20 @@ delivery:
 """
     [d] = [d for d in parse(text, "wf.yaml").diagnostics if d.code == "promise-too-long"]
     check(d, 8, 5, "'lease'", "5 WD", "3 WD", "'check'", hint="deferrable")
+
+
+def test_silence_without_limit() -> None:
+    text = """onething: 1
+id: silence
+version: 1
+title: silence
+lead: hall
+steps:
+  - id: review
+    department: fire
+    silence: approve
+delivery:
+  bundle: []
+"""
+    [d] = [d for d in parse(text, "wf.yaml").diagnostics if d.code == "silence-without-limit"]
+    check(d, 9, 14, "'review'", "time_limit", hint="time_limit")

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, find, given, settings
 from hypothesis import strategies as st
 from tests.support.reference_checker import TooBig, reference_check
 from tests.support.workflow_gen import (
@@ -113,6 +113,15 @@ def test_mutated_workflows_are_unsound_with_the_rule_of_their_mistake(wf: Wf, na
     for compositional in (True, False):
         found, report = rules(net, workflow, compositional)
         assert not report.sound and rule in found, (name, render(wf), pick, found)
+
+
+def test_generated_workflows_use_deemed_approval() -> None:
+    """The generator puts ``silence: approve`` on steps, so the cross-checks cover the timer
+    that approves (decision 0010)."""
+    wf = find(workflows(), lambda w: "silence: approve" in render(w),
+              settings=settings(database=None, max_examples=500))
+    net = build_net(load_text(render(wf)))
+    assert "deemed_approval" in {t.action for t in net.transitions}
 
 
 def test_every_mutation_operator_is_exercised() -> None:

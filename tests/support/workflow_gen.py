@@ -100,6 +100,7 @@ class S:
     when: Cond | None = None
     goto: dict[str, str] = field(default_factory=dict)
     commitment: bool = False
+    silence: bool = False
 
 
 @dataclass
@@ -188,6 +189,9 @@ def _plain(seq: list[Any]) -> list[Any]:
                 step["goto"] = dict(block.goto)
             if block.commitment:
                 step["commitment"] = True
+            if block.silence:
+                step["silence"] = "approve"
+                step["time_limit"] = {"committed": "3 WD"}
             out.append(step)
         elif isinstance(block, P):
             out.append({"parallel": [_plain(b) for b in block.branches]})
@@ -264,6 +268,7 @@ def _sequence(draw: st.DrawFn, ids: _Ids, ctx: frozenset, budget: int,
             step = S(ids(), draw(st.sampled_from(DEPARTMENTS)))
             step.optional = draw(st.integers(0, 3)) == 0
             step.commitment = draw(st.integers(0, 3)) == 0
+            step.silence = draw(st.integers(0, 3)) == 0
             if draw(st.integers(0, 3)) == 0:
                 step.when = draw(_condition(ctx, leave_rest=False))
             items.append(step)

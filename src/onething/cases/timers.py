@@ -3,8 +3,9 @@
 Timers are derived from the case record alone, re-planned after every action, and stored with
 the case in the same transaction, so they survive a restart and a fired timer cannot be
 forgotten. Escalations (reminder, supervision, public notice) only add to the history; the
-path-changing timers are exactly three: deemed acceptance when the window does not answer in
-time (行政许可法 art. 32), an unanswered correction, and a missed 容缺 promise.
+path-changing timers are exactly four: deemed acceptance when the window does not answer in
+time (行政许可法 art. 32), an unanswered correction, a missed 容缺 promise, and deemed approval
+of a step that declares ``silence: approve`` when its own limit passes (逾期未反馈视为同意).
 """
 
 from __future__ import annotations
@@ -65,6 +66,16 @@ def plan(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
             at = calendar.add(accepted, shortest, count_from=policy.count_from).deadline
             out.append(_timer(case, at, "path", "promise_expired",
                               data={"limit": str(shortest)}, armed=accepted))
+    for step in workflow.silent_steps:
+        own = case.clocks.get(step)
+        if own is None or own["finished"] is not None or own["paused_since"] is not None \
+                or marking.isdisjoint((f"step:{step}", f"step:{step}:corrected")):
+            continue
+        due = clk.due(calendar, own, "committed", now, policy) \
+            or clk.due(calendar, own, "statutory", now, policy)
+        if due is not None:
+            out.append(_timer(case, due.deadline, "path", "deemed_approval", step,
+                              {"due": due.deadline.isoformat()}, armed=own["started"]))
     if policy.answer_within is not None:
         for key, clock in case.clocks.items():
             if key != clk.CASE and clock["paused_reason"] == "correction":

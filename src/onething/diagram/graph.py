@@ -192,6 +192,8 @@ class _Builder:
                 lines.append(f"when: {self.condition(block.when)}")
             if block.commitment is not None:
                 lines.append("告知承诺: may approve on commitment")
+            if block.silence is not None:
+                lines.append("逾期未反馈视为同意: deemed approved when its limit passes")
             self.step_ids[block.id] = self.node(node_id, "step", tuple(lines),
                                                 optional=block.optional,
                                                 conditional=block.when is not None)

@@ -31,12 +31,13 @@ if TYPE_CHECKING:
 
 #: department outcomes recorded per step, as the outcome they stand for
 OUTCOMES = {"approve": "approve", "approve_on_commitment": "approve", "refuse": "refuse",
-            "revoke_commitment": "refuse"}
+            "revoke_commitment": "refuse", "deemed_approval": "approve"}
 COMMITMENT_ACTIONS = frozenset({"approve_on_commitment", "revoke_commitment"})
 TIMER_REASONS = {
     "correction_expired": "the correction was not answered within its limit",
     "promise_expired": "the promised materials did not arrive within the promise (容缺)",
     "deemed_acceptance": "no notice within the intake limit (行政许可法 art. 32): accepted",
+    "deemed_approval": "no decision within the step's limit: deemed approved (逾期未反馈视为同意)",
 }
 
 
@@ -157,6 +158,8 @@ def _record_outcome(engine: EngineContext, workflow: Workflow, transition: Trans
             data["verify_by"] = record["verify_by"]
     if transition.action == "revoke_commitment":
         record["commitment"] = "revoked"
+    if transition.action == "deemed_approval":
+        record["deemed"] = True
     if outcome == "approve":
         new.produced = tuple(dict.fromkeys([*new.produced, *workflow.step(step_id).produces]))
 

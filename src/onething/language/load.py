@@ -38,6 +38,7 @@ from onething.language.model import (
     Material,
     Parallel,
     Rung,
+    Silence,
     Stage,
     Step,
     StepSequence,
@@ -71,8 +72,10 @@ WORKFLOW_KEYS = {
 STEP_KEYS = {
     "id": True, "department": True, "title": False, "reads": False, "produces": False,
     "time_limit": False, "optional": False, "when": False, "goto": False, "fee": False,
-    "source": False, "description": False, "commitment": False,
+    "source": False, "description": False, "commitment": False, "silence": False,
 }
+SILENCE_KEYS = {"outcome": True, "source": False}
+SILENCE_OUTCOMES = ("approve",)
 COMMITMENT_KEYS = {"when": False, "verify_within": False, "source": False}
 FIELD_KEYS = {
     "type": True, "required": False, "default": False, "required_if": False, "values": False,
@@ -764,6 +767,16 @@ class _Reader:
             commitment = self.commitment(entries["commitment"][1], what)
             if commitment is not None:
                 values["commitment"] = commitment
+        if "silence" in entries:
+            silence = self.silence(entries["silence"][1], what)
+            if silence is not None:
+                values["silence"] = silence
+                if "time_limit" not in entries:
+                    self.error("silence-without-limit", f"{what} is deemed approved when its "
+                               "limit passes, but has no 'time_limit' of its own",
+                               entries["silence"][1],
+                               "add time_limit: {committed: 5 WD} (the limit the department "
+                               "must answer within)")
         if "source" in entries:
             values["source"] = self.string(entries["source"][1], "source") or ""
         if "description" in entries:
@@ -774,6 +787,27 @@ class _Reader:
         # a step without a valid department is kept for the cross-reference checks
         return Step(id=sid, department=dept or "", location=self.loc(node),
                     key_locations=key_locations, **values)
+
+    def silence(self, node: yaml.Node, what: str) -> Silence | None:
+        """``silence: approve`` or a mapping with ``outcome`` and ``source``."""
+        source = ""
+        target = node
+        if not isinstance(node, yaml.ScalarNode):
+            entries = self.mapping(node, f"'silence' of {what}", SILENCE_KEYS)
+            if entries is None or "outcome" not in entries:
+                return None
+            target = entries["outcome"][1]
+            if "source" in entries:
+                source = self.string(entries["source"][1], "source") or ""
+        outcome = self.string(target, f"the outcome on silence of {what}")
+        if outcome is None:
+            return None
+        if outcome not in SILENCE_OUTCOMES:
+            self.error("bad-value", f"only approval can be deemed on silence ({what} says "
+                       f"'{outcome}'): a refusal is written, with its reasons (行政许可法 "
+                       "art. 38)", target, did_you_mean(outcome, SILENCE_OUTCOMES))
+            return None
+        return Silence(outcome, source, self.loc(node))
 
     def commitment(self, node: yaml.Node, what: str) -> Commitment | None:
         """``commitment: true`` or a mapping with ``when``, ``verify_within``, ``source``."""

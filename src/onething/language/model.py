@@ -157,6 +157,17 @@ class Form:
 
 
 @attrs.frozen
+class Silence:
+    """逾期未反馈视为同意: when the step's own limit passes with no decision, it is deemed
+    approved (its items are produced as for ``approve``). Only approval may be deemed: a
+    refusal must be written with its reasons (行政许可法 art. 38)."""
+
+    outcome: str = "approve"
+    source: str = ""
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
 class Commitment:
     """告知承诺制: the step may approve on the applicant's written commitment.
 
@@ -187,6 +198,7 @@ class Step:
     goto: tuple[tuple[str, str], ...] = ()
     fee_waived: bool = False
     commitment: Commitment | None = None
+    silence: Silence | None = None
     source: str = ""
     location: Location = UNKNOWN
     key_locations: dict[str, Location] = attrs.field(factory=dict, eq=False, hash=False)
@@ -289,6 +301,11 @@ class Workflow:
     intake: Location = UNKNOWN
     _by_id: dict[str, Step] = attrs.field(
         default=attrs.Factory(lambda self: _steps_by_id(self.steps), takes_self=True),
+        init=False, eq=False, repr=False, hash=False)
+    #: the steps deemed approved when their limit passes (``silence:``), by id
+    silent_steps: tuple[str, ...] = attrs.field(
+        default=attrs.Factory(lambda self: tuple(s.id for s in iter_steps(self.steps)
+                                                 if s.silence is not None), takes_self=True),
         init=False, eq=False, repr=False, hash=False)
 
     def iter_steps(self) -> Iterator[Step]:

@@ -173,6 +173,11 @@ class _Builder:
                          Performer.DEPARTMENT, (here,), (approve_to,), step=sid,
                          guard=(GuardLiteral(when, True),) if when is not None else (),
                          location=step.commitment.location)
+            if step.silence is not None:
+                # 逾期未反馈视为同意: the step's limit passing is its approval (a timer, not an
+                # escape: the case goes on exactly as after approve)
+                self.add(f"deemed_approval:{sid}{suffix}", "deemed_approval", Performer.TIMER,
+                         (here,), (approve_to,), step=sid, location=step.silence.location)
             self.refusal(step, here, suffix, succ)
             special = self.place(f"step:{sid}{suffix}:special", PlaceRole.SPECIAL, sid, loc)
             self.add(f"start_special_procedure:{sid}{suffix}", "start_special_procedure",
