@@ -2,8 +2,9 @@
 item 4).
 
 A sequence of ``n`` department steps is proven at 100, 1,000 and 10,000 steps, timed in five
-alternating rounds of the same run (the median of each), so the ratios between lengths show how proof time grows. Goals: 1,000 steps at
-most 12x the time of 100, and 10,000 at most 12x the time of 1,000 (linear would be 10x).
+alternating rounds of the same run (the median of each), so the ratios between lengths show
+how proof time grows. Goals: 1,000 steps at most 12x the time of 100, and 10,000 at most 12x
+the time of 1,000 (linear would be 10x).
 
 Independent conditions: ``k`` optional steps, each with a ``when`` on a yes/no field of its own,
 and ``k`` integer fields with two thresholds each. The number of kinds of form the conditions
