@@ -7,6 +7,7 @@ import re
 from tests.support.factories import ROOT
 
 from onething.language.load import parse
+from onething.soundness.proof import check
 
 LANGUAGE = (ROOT / "docs" / "language.md").read_text(encoding="utf-8")
 
@@ -16,6 +17,19 @@ def test_the_complete_example_in_the_language_guide_loads_cleanly() -> None:
     result = parse(block, "docs/language.md")
     assert result.ok, [d.render() for d in result.diagnostics]
     assert result.warnings == ()
+
+
+def test_every_complete_workflow_in_the_language_guide_is_proven_sound() -> None:
+    """Each construct's complete example (a block that starts with ``onething: 1``) loads
+    without a diagnostic and is proven sound."""
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", LANGUAGE, re.S)
+              if re.search(r"^onething: 1", b, re.M)]
+    assert len(blocks) >= 3
+    for block in blocks:
+        result = parse(block, "docs/language.md")
+        assert result.ok and result.warnings == (), [d.render() for d in result.diagnostics]
+        report = check(result.unwrap())
+        assert report.decided and report.sound, [v.render() for v in report.violations]
 
 
 def test_every_diagnostic_code_the_loader_emits_is_documented() -> None:

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from onething.cases.records import officer, window
+from onething.cases.records import applicant, officer, window
 from onething.diagram import render
 from onething.engine.engine import Engine
 from onething.errors import ActionRefused
@@ -142,7 +142,7 @@ def test_exactly_one_delivery_whatever_the_order(moves: list[str]) -> None:
     engine.tick(day + dt.timedelta(days=60))
     case = engine.case(case_id)
     if "step:fire:correction" in case.marking:
-        engine.supplement(case_id, "fire", {}, {})
+        engine.supplement(case_id, applicant(), step="fire")
         engine.tick(day + dt.timedelta(days=120))
     for step in ("planning", "decision"):
         with contextlib.suppress(ActionRefused):

@@ -819,7 +819,7 @@ def test_every_code_the_loader_emits_is_tested_here() -> None:
     # built in an expression: unused-{kind}, and expression-type for a condition's types
     emitted = (emitted - {"unused-"}) | {"unused-field", "unused-material", "expression-type"}
     this = Path(__file__).read_text(encoding="utf-8")
-    assert len(emitted) == 33
+    assert len(emitted) == 34
     assert {code for code in emitted if f'"{code}"' not in this} == set()
 
 
@@ -859,3 +859,22 @@ delivery:
 """
     [d] = [d for d in parse(text, "wf.yaml").diagnostics if d.code == "silence-without-limit"]
     check(d, 9, 14, "'review'", "time_limit", hint="time_limit")
+
+
+def test_sign_off_with_commitment() -> None:
+    text = """onething: 1
+id: joint
+version: 1
+title: joint
+lead: hall
+steps:
+  - id: review
+    department: fire
+    commitment: true
+    sign_off: {by: [fire, planning], need: all}
+delivery:
+  bundle: []
+"""
+    [d] = [d for d in parse(text, "wf.yaml").diagnostics
+           if d.code == "sign-off-with-commitment"]
+    check(d, 9, 17, "'review'", "commitment", hint="sign_off")

@@ -35,7 +35,7 @@ def step_statuses(workflow: Workflow, case: Case, active: set[str]) -> list[dict
     items = []
     for step in workflow.iter_steps():
         outcome = case.outcomes.get(step.id)
-        if outcome is not None:
+        if outcome is not None and outcome["outcome"] != "signing":
             entry = {"step": step.id, "title": step.title or step.id,
                      "department": step.department, "outcome": outcome["outcome"]}
             if outcome.get("reason"):

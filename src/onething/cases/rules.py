@@ -118,10 +118,12 @@ def authorize_transition(people: People, workflow: Workflow, transition: Transit
     if performer is Performer.DEPARTMENT:
         assert transition.step is not None  # a department acts on one of the steps
         step = workflow.step(transition.step)
-        if actor.role is not Role.DEPARTMENT or actor.department != step.department:
+        if actor.role is not Role.DEPARTMENT or actor.department not in step.signers:
+            deciders = (f"{step.department} decides" if len(step.signers) == 1
+                        else f"{', '.join(step.signers)} sign")
             raise NotAuthorized(
-                f"only {step.department} decides on '{step.id}' ({who(actor)} may not)",
-                f"act as department:<officer>@{step.department}",
+                f"only {deciders} on '{step.id}' ({who(actor)} may not)",
+                f"act as department:<officer>@{step.signers[0]}",
             )
     elif performer is Performer.WINDOW:
         if actor.role is not Role.WINDOW or actor.department != workflow.lead:
@@ -180,7 +182,7 @@ def visible_names(people: People, workflow: Workflow, actor: Actor, case: Case) 
     department what its steps read; the applicant, their agents, the lead window and the
     lead department's supervisors everything."""
     if actor.role is Role.DEPARTMENT:
-        return frozenset(n for s in workflow.iter_steps() if s.department == actor.department
+        return frozenset(n for s in workflow.iter_steps() if actor.department in s.signers
                          for n in s.reads)
     if people.speaks_for_applicant(actor, case) or (
             actor.role in (Role.WINDOW, Role.SUPERVISOR) and actor.department == workflow.lead):

@@ -79,7 +79,13 @@ def plan(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
     if policy.answer_within is not None:
         for key, clock in case.clocks.items():
             if key != clk.CASE and clock["paused_reason"] == "correction":
-                since = dt.datetime.fromisoformat(clock["paused_since"])
+                if key in workflow.correction_groups:
+                    # a block that asks together: the answer is due from its one notice
+                    if clock.get("notice_at") is None:
+                        continue
+                    since = dt.datetime.fromisoformat(clock["notice_at"])
+                else:
+                    since = dt.datetime.fromisoformat(clock["paused_since"])
                 at = calendar.add(since, policy.answer_within,
                                   count_from=policy.count_from).deadline
                 out.append(_timer(case, at, "path", "correction_expired", key,

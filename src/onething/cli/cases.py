@@ -194,6 +194,10 @@ def status(case_id: str, db: str, fmt: str) -> None:
                                           if k in ("commitment", "verify_by")}
                                    for step, o in case.outcomes.items()
                                    if o.get("commitment")},
+                   "sign_offs": {step: [{"signer": s["signer"], "vote": s["vote"]}
+                                        for s in o.get("sign_offs", ())]
+                                 for step, o in case.outcomes.items()
+                                 if o.get("outcome") == "signing"},
                    "clocks": [{"clock": v.key, "status": v.status.value,
                                "committed_due": v.committed_due.deadline
                                if v.committed_due else None,
@@ -212,6 +216,12 @@ def status(case_id: str, db: str, fmt: str) -> None:
         out.print("  waiting on: " + (", ".join(waiting) or "the window"))
         out.print("  possible now: " + ", ".join(possible))
     for step, outcome in case.outcomes.items():
+        if outcome.get("outcome") == "signing":
+            rule = deployed.workflow.step(step).sign_off
+            votes = [s["vote"] for s in outcome.get("sign_offs", ())]
+            out.print(f"  sign-off (联合签署) of {step}: {votes.count('approve')} approved, "
+                      f"{votes.count('refuse')} refused of {rule.seats if rule else '?'}, "
+                      f"{rule.need if rule else '?'} approvals needed")
         if outcome.get("commitment"):
             by = outcome.get("verify_by", "")
             out.print(f"  commitment (告知承诺) of {step}: {outcome['commitment']}"

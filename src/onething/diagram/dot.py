@@ -63,6 +63,8 @@ def render_dot(workflow: Workflow, *, refusal_edges: bool = False) -> str:
         if node.kind in ("fork", "join"):  # a bar: the text goes to the tooltip
             label = '""'
             attrs_["tooltip"] = node.lines[0]
+            if len(node.lines) > 1:  # what the block does besides running its branches
+                attrs_["xlabel"] = " ".join(node.lines[1:])
         else:
             label = dot_label(node.lines)
         if node.optional:

@@ -51,6 +51,7 @@ from onething.language.model import (
     Choice,
     Condition,
     Parallel,
+    SignOff,
     Stage,
     Step,
     StepSequence,
@@ -192,6 +193,8 @@ class _Builder:
                 lines.append(f"when: {self.condition(block.when)}")
             if block.commitment is not None:
                 lines.append("告知承诺: may approve on commitment")
+            if block.sign_off is not None:
+                lines.append(_sign_off_line(block.sign_off))
             if block.silence is not None:
                 lines.append("逾期未反馈视为同意: deemed approved when its limit passes")
             self.step_ids[block.id] = self.node(node_id, "step", tuple(lines),
@@ -200,7 +203,8 @@ class _Builder:
         elif isinstance(block, Parallel):
             self.counters["fork"] += 1
             n = self.counters["fork"]
-            fork = self.node(f"fork_{n}", "fork", ("all of",))
+            fork = self.node(f"fork_{n}", "fork", ("all of",) if block.corrections == "each"
+                             else ("all of", "一次告知: corrections asked together"))
             for branch in block.branches:
                 self.declare(branch)
             join = self.node(f"join_{n}", "join", ("all done",))
@@ -277,6 +281,15 @@ class _Builder:
         if step.when is not None:
             self.edge(here, succ, SKIP_LABEL, DASHED)
         return here
+
+
+def _sign_off_line(sign_off: SignOff) -> str:
+    """联合签署: who signs and how many approvals decide."""
+    need = "all" if sign_off.need == sign_off.seats else (
+        "any" if sign_off.need == 1 else f"{sign_off.need} of {sign_off.seats}")
+    if sign_off.by:
+        return f"联合签署 ({need}): {', '.join(sign_off.by)}"
+    return f"专家评审 ({need}): {sign_off.experts} experts"
 
 
 def _masked_literals(expr: exprs.Expr, personal: dict[str, str]) -> exprs.Expr:

@@ -13,11 +13,13 @@ import attrs
 
 from onething.cases import clocks as clk
 from onething.cases import rules
+from onething.cases import sign_off as sign
 from onething.cases import special_procedures as special
 from onething.cases.forms import check_submission, clean_material
 from onething.cases.notices import build_notice
 from onething.cases.records import SYSTEM, Actor, Case, Delivery, Event, StoredMaterial
-from onething.engine._unit import Change
+from onething.engine import _joint_corrections as _joint
+from onething.engine._unit import Change, advance
 from onething.errors import ActionRefused, CaseEnded, Problem, SubmissionRejected, ValueProblem
 from onething.language import conditions as exprs
 from onething.language.model import Step, Workflow
@@ -68,7 +70,11 @@ def net_change(engine: EngineContext, pick: Pick, actor: Actor,
                payload: Mapping[str, Any]) -> Callable[[Case, Deployed, datetime], Change]:
     """The change an action makes: pick its transition, authorize, fire it, follow clocks."""
     def change(case: Case, deployed: Deployed, now: datetime) -> Change:
-        return fire(engine, case, deployed, pick(case), actor, payload, now)
+        wanted = pick(case)
+        if wanted.action == "supplement" and wanted.step in deployed.workflow.correction_groups:
+            return _joint.answer(case, deployed, wanted, payload,
+                                 lambda c, w, p: fire(engine, c, deployed, w, actor, p, now))
+        return fire(engine, case, deployed, wanted, actor, payload, now)
     return change
 
 
@@ -107,6 +113,18 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
                 t.label for t in compiled.enabled(marking, form_guard(case.facts()))
             ) or "nothing"),
         ) from None
+    votes: list[dict[str, Any]] | None = None
+    if transition.step in workflow.signed_steps:
+        step = workflow.step(transition.step)
+        assert step.sign_off is not None
+        if transition.action in ("approve", "refuse"):
+            signer = sign.signer_of(step.sign_off, actor.department or "", who)
+            votes = sign.sign(case.outcomes.get(step.id), step.sign_off, step.id, signer,
+                              transition.action, who, payload.get("reason") or "")
+            if sign.decision((v["vote"] for v in votes), step.sign_off) is None:
+                return _signed(case, step, votes, who, payload.get("reason") or "", now)
+        elif transition.action == "request_correction":
+            new.outcomes.pop(step.id, None)  # after the supplement every signer signs again
     if transition.action == "deliver":
         data["method"] = delivery_method(workflow, case, payload.get("method"))
     reason = payload.get("reason") or ""
@@ -114,6 +132,12 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
         data["reason"] = reason
     if transition.step and transition.action in OUTCOMES:
         _record_outcome(engine, workflow, transition, new, who, reason, now, data)
+    if votes is not None:
+        sign_off = workflow.step(transition.step or "").sign_off
+        assert sign_off is not None and transition.step is not None
+        new.outcomes[transition.step] = {**new.outcomes[transition.step], "sign_offs": votes}
+        data.update(sign.tally(votes, sign_off))
+        data["cancelled"] = sign.outstanding(votes, sign_off)
     moved = [t.name for t in fired.transitions[1:]]
     if moved:
         data["then"] = moved
@@ -125,9 +149,15 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
     elif transition.step and transition.action == "end_special_procedure":
         data["special_procedure"] = special.end(new.clocks, transition.step, now,
                                                 engine.calendar, deployed.policy)
+    if transition.action == "supplement" and "notice_at" in new.clocks.get(transition.step or "",
+                                                                            {}):
+        clk.own(new.clocks, transition.step or "").pop("notice_at")  # answered
     seq = case.events
     events = [Event(seq + 1, now, transition.action or transition.name, who,
                     transition.step, data)]
+    if workflow.correction_groups:
+        events += [Event(seq + 1 + i, now, *entry)
+                   for i, entry in enumerate(_joint.notices(deployed, case, new, now), start=1)]
     delivery = None
     kinds = [t.delivers for t in fired.transitions if t.delivers is not None]
     if kinds:
@@ -136,11 +166,24 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
         delivery = _delivery(workflow, new, kinds[0].value, active, transition,
                              data.get("method"), reason, now)
         new.delivery_kind = delivery.kind
-        events.append(Event(seq + 2, now, "delivered", str(SYSTEM), None,
+        events.append(Event(seq + len(events) + 1, now, "delivered", str(SYSTEM), None,
                             {"kind": delivery.kind, "delivery": delivery.id,
                              "items": list(delivery.items)}))
     new.events = seq + len(events)
     return Change(new, events, delivery)
+
+
+def _signed(case: Case, step: Step, votes: list[dict[str, Any]], who: str, reason: str,
+            now: datetime) -> Change:
+    """A sign-off that does not decide the step yet: recorded, nothing else moves."""
+    assert step.sign_off is not None
+    outcomes = dict(case.outcomes)
+    outcomes[step.id] = {"outcome": sign.SIGNING, "sign_offs": votes}
+    data: dict[str, Any] = {"vote": votes[-1]["vote"], "signer": votes[-1]["signer"],
+                            **sign.tally(votes, step.sign_off)}
+    if reason:
+        data["reason"] = reason
+    return advance(case, now, ("signed_off", who, step.id, data), outcomes=outcomes)
 
 
 def _record_outcome(engine: EngineContext, workflow: Workflow, transition: Transition, new: Case,

@@ -10,10 +10,12 @@ import attrs
 
 from onething.cases import clocks as clk
 from onething.cases import rules
-from onething.cases.records import Actor, StoredMaterial
+from onething.cases import sign_off as sign
+from onething.cases.records import Actor, Case, StoredMaterial
 from onething.engine import _unit
 from onething.engine._actions import pending_commitment
 from onething.errors import NotAuthorized
+from onething.language.model import Step
 from onething.net.model import STEP_ROLES
 from onething.net.semantics import form_guard
 
@@ -51,7 +53,8 @@ def queue(engine: EngineContext, department: str, now: datetime) -> list[QueueIt
             continue
         deployed = engine.deployed(case.workflow_id, case.workflow_version)
         for step, role in deployed.positions(case.marking).items():
-            if deployed.workflow.step(step).department != department:
+            spec = deployed.workflow.step(step)
+            if department not in spec.signers or _signed_by(case, spec, department):
                 continue
             clock = case.clocks.get(step)
             view = clk.view(engine.calendar, step, clock, now, deployed.policy) \
@@ -63,6 +66,14 @@ def queue(engine: EngineContext, department: str, now: datetime) -> list[QueueIt
                                    bool(due is not None and due.provisional)))
     far = datetime.max.replace(tzinfo=now.tzinfo)
     return sorted(items, key=lambda i: (-i.priority, i.due or far, i.case_id))
+
+
+def _signed_by(case: Case, step: Step, department: str) -> bool:
+    """Whether ``department`` has signed the step's current round (it waits on the others)."""
+    if step.sign_off is None or not step.sign_off.by:
+        return False
+    return any(s["signer"] == department
+               for s in sign.signed(case.outcomes.get(step.id)))
 
 
 def view(engine: EngineContext, case_id: str, actor: Actor) -> CaseView:

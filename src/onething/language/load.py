@@ -38,6 +38,7 @@ from onething.language.model import (
     Material,
     Parallel,
     Rung,
+    SignOff,
     Silence,
     Stage,
     Step,
@@ -73,7 +74,13 @@ STEP_KEYS = {
     "id": True, "department": True, "title": False, "reads": False, "produces": False,
     "time_limit": False, "optional": False, "when": False, "goto": False, "fee": False,
     "source": False, "description": False, "commitment": False, "silence": False,
+    "sign_off": False,
 }
+#: how a parallel block asks for corrections: each step on its own, or one notice together
+CORRECTIONS = ("each", "together")
+SIGN_OFF_KEYS = {"by": False, "experts": False, "need": True, "source": False}
+#: the most experts on one panel, and the fewest signers a joint step has
+MAX_EXPERTS = 50
 SILENCE_KEYS = {"outcome": True, "source": False}
 SILENCE_OUTCOMES = ("approve",)
 COMMITMENT_KEYS = {"when": False, "verify_within": False, "source": False}
@@ -777,6 +784,15 @@ class _Reader:
                                entries["silence"][1],
                                "add time_limit: {committed: 5 WD} (the limit the department "
                                "must answer within)")
+        if "sign_off" in entries:
+            sign_off = self.sign_off(entries["sign_off"][1], what)
+            if sign_off is not None:
+                values["sign_off"] = sign_off
+                if "commitment" in entries:
+                    self.error("sign-off-with-commitment", f"{what} is decided by several "
+                               "signers and cannot also approve on one commitment",
+                               entries["commitment"][1],
+                               "keep either sign_off or commitment on the step")
         if "source" in entries:
             values["source"] = self.string(entries["source"][1], "source") or ""
         if "description" in entries:
@@ -787,6 +803,57 @@ class _Reader:
         # a step without a valid department is kept for the cross-reference checks
         return Step(id=sid, department=dept or "", location=self.loc(node),
                     key_locations=key_locations, **values)
+
+    def sign_off(self, node: yaml.Node, what: str) -> SignOff | None:
+        """``{by: [departments], need: all|any|k}`` or ``{experts: n, need: all|any|k}``."""
+        label = f"'sign_off' of {what}"
+        entries = self.mapping(node, label, SIGN_OFF_KEYS)
+        if entries is None:
+            return None
+        if ("by" in entries) == ("experts" in entries):
+            self.error("missing-key" if "by" not in entries else "bad-value",
+                       f"{label} needs either 'by' (the departments that sign) or 'experts' "
+                       "(how many officers of the step's department sign), not both", node,
+                       "e.g. sign_off: {by: [fire, planning], need: all}")
+            return None
+        by: tuple[str, ...] = ()
+        experts = 0
+        if "by" in entries:
+            by = self.names(entries["by"][1], f"'by' of {label}", STEP_ID)
+            seats = len(by)
+        else:
+            experts = self.integer(entries["experts"][1], f"'experts' of {label}", 2) or 0
+            if experts > MAX_EXPERTS:
+                self.error("bad-value", f"'experts' of {label} is {experts}: at most "
+                           f"{MAX_EXPERTS} sit on one panel", entries["experts"][1],
+                           "e.g. experts: 5")
+                return None
+            seats = experts
+        if seats < 2:
+            if "by" in entries:
+                self.error("bad-value", f"'by' of {label} names fewer than two departments",
+                           entries["by"][1], "a step one department decides needs no sign_off")
+            return None
+        need = self.need(entries["need"][1], label, seats)
+        source = self.string(entries["source"][1], "source") or "" if "source" in entries \
+            else ""
+        if need is None:
+            return None
+        return SignOff(by, experts, need, source, self.loc(node))
+
+    def need(self, node: yaml.Node, label: str, seats: int) -> int | None:
+        """``all`` (every signer), ``any`` (one) or a number between 1 and the signers."""
+        value = self.scalar(node)
+        if value == "all":
+            return seats
+        if value == "any":
+            return 1
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= seats:
+            return value
+        self.error("bad-value", f"'need' of {label} must be all, any or a number from 1 to "
+                   f"{seats} (the signers), not {value!r}", node,
+                   f"e.g. need: all, need: any or need: {max(1, seats // 2 + 1)}")
+        return None
 
     def silence(self, node: yaml.Node, what: str) -> Silence | None:
         """``silence: approve`` or a mapping with ``outcome`` and ``source``."""
@@ -844,9 +911,18 @@ class _Reader:
         return tuple(jumps)
 
     def parallel(self, node: yaml.Node) -> Parallel | None:
-        entries = self.mapping(node, "a parallel block", {"parallel": True})
+        entries = self.mapping(node, "a parallel block", {"parallel": True, "corrections": False})
         if entries is None or "parallel" not in entries:
             return None
+        corrections = "each"
+        if "corrections" in entries:
+            value = self.string(entries["corrections"][1], "'corrections' of a parallel block")
+            if value in CORRECTIONS:
+                corrections = value
+            elif value is not None:
+                self.error("bad-value", f"'corrections' of a parallel block must be each or "
+                           f"together, not '{value}'", entries["corrections"][1],
+                           did_you_mean(value, CORRECTIONS))
         branch_nodes = entries["parallel"][1]
         if not isinstance(branch_nodes, yaml.SequenceNode):
             self.error("bad-type", "'parallel' must be a list of branches", branch_nodes,
@@ -868,7 +944,7 @@ class _Reader:
         if len(branch_nodes.value) < 2:
             self.error("empty-block", "a parallel block needs at least two branches",
                        branch_nodes, "with one branch, write its steps in sequence instead")
-        return Parallel(tuple(branches), self.loc(node))
+        return Parallel(tuple(branches), self.loc(node), corrections)
 
     def choice(self, node: yaml.Node) -> Choice | None:
         entries = self.mapping(node, "a choice", {"choice": True})

@@ -157,6 +157,25 @@ class Form:
 
 
 @attrs.frozen
+class SignOff:
+    """A step decided by several signers (联合踏勘, 联合验收, expert review): each department in
+    ``by`` signs once, or — for an expert panel — ``experts`` distinct officers of the step's
+    department do. ``need`` approvals decide the step approved; once so many have refused that
+    ``need`` can no longer be reached it is refused; the signers still out are then cancelled."""
+
+    by: tuple[str, ...] = ()
+    experts: int = 0
+    need: int = 1
+    source: str = ""
+    location: Location = UNKNOWN
+
+    @property
+    def seats(self) -> int:
+        """How many sign: the departments listed, or the experts on the panel."""
+        return len(self.by) or self.experts
+
+
+@attrs.frozen
 class Silence:
     """逾期未反馈视为同意: when the step's own limit passes with no decision, it is deemed
     approved (its items are produced as for ``approve``). Only approval may be deemed: a
@@ -199,9 +218,17 @@ class Step:
     fee_waived: bool = False
     commitment: Commitment | None = None
     silence: Silence | None = None
+    sign_off: SignOff | None = None
     source: str = ""
     location: Location = UNKNOWN
     key_locations: dict[str, Location] = attrs.field(factory=dict, eq=False, hash=False)
+
+    @property
+    def signers(self) -> tuple[str, ...]:
+        """The departments that act on this step: its own, or every one that signs it."""
+        if self.sign_off is not None and self.sign_off.by:
+            return self.sign_off.by
+        return (self.department,)
 
     def jump(self, outcome: str) -> str | None:
         """The step id an outcome jumps to, if it has a ``goto:``."""
@@ -222,10 +249,15 @@ class StepSequence:
 
 @attrs.frozen
 class Parallel:
-    """All branches run at once; the block ends when every branch has finished."""
+    """All branches run at once; the block ends when every branch has finished.
+
+    ``corrections`` is ``each`` (every step asks the applicant on its own) or ``together``
+    (联合审图, 多评合一: the corrections the block's steps ask are sent as one notice once no
+    step of the block is still deciding, and one answer resumes every step that asked)."""
 
     branches: tuple[StepSequence, ...] = ()
     location: Location = UNKNOWN
+    corrections: str = "each"
 
 
 @attrs.frozen
@@ -302,6 +334,17 @@ class Workflow:
     _by_id: dict[str, Step] = attrs.field(
         default=attrs.Factory(lambda self: _steps_by_id(self.steps), takes_self=True),
         init=False, eq=False, repr=False, hash=False)
+    #: for each step inside a ``corrections: together`` block, the steps of that block (the
+    #: outermost such block)
+    correction_groups: dict[str, tuple[str, ...]] = attrs.field(
+        default=attrs.Factory(lambda self: _correction_groups(self.steps), takes_self=True),
+        init=False, eq=False, repr=False, hash=False)
+    #: the steps decided by several signers (``sign_off:``), by id
+    signed_steps: frozenset[str] = attrs.field(
+        default=attrs.Factory(lambda self: frozenset(s.id for s in iter_steps(self.steps)
+                                                     if s.sign_off is not None),
+                              takes_self=True),
+        init=False, eq=False, repr=False, hash=False)
     #: the steps deemed approved when their limit passes (``silence:``), by id
     silent_steps: tuple[str, ...] = attrs.field(
         default=attrs.Factory(lambda self: tuple(s.id for s in iter_steps(self.steps)
@@ -345,3 +388,31 @@ def _steps_by_id(steps: StepSequence) -> dict[str, Step]:
     for step in iter_steps(steps):
         by_id.setdefault(step.id, step)
     return by_id
+
+
+def _correction_groups(block: Block | StepSequence) -> dict[str, tuple[str, ...]]:
+    """Each step of a ``corrections: together`` block, with the steps of the block."""
+    groups: dict[str, tuple[str, ...]] = {}
+
+    def visit(item: object) -> None:
+        if isinstance(item, Parallel) and item.corrections == "together":
+            steps = tuple(s.id for s in iter_steps(item))
+            for step in steps:
+                groups.setdefault(step, steps)
+        for child in _children(item):
+            visit(child)
+
+    visit(block)
+    return groups
+
+
+def _children(item: object) -> tuple[object, ...]:
+    if isinstance(item, StepSequence):
+        return item.items
+    if isinstance(item, Parallel):
+        return item.branches
+    if isinstance(item, Choice):
+        return tuple(arm.body for arm in item.branches)
+    if isinstance(item, Stage):
+        return (item.body,)
+    return ()

@@ -1,0 +1,82 @@
+"""The engine's side of blocks that ask for corrections together: the one notice when the last
+step of the block has decided or asked, and the one answer that resumes every step that asked
+(:mod:`onething.cases.joint_corrections` says when; decision 0012 why the proof holds)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from onething.cases import clocks as clk
+from onething.cases import joint_corrections as joint
+from onething.cases.records import SYSTEM, Case, Event
+from onething.engine._unit import Change, Entry
+from onething.errors import ActionRefused
+
+if TYPE_CHECKING:
+    from onething.engine._actions import Wanted
+    from onething.engine._deployments import Deployed
+
+Fire = Callable[[Case, "Wanted", Mapping[str, Any]], Change]
+
+
+def notices(deployed: Deployed, case: Case, new: Case, now: datetime) -> list[Entry]:
+    """The notices an action sends: for each block whose last deciding step just decided or
+    asked, one notice listing every step that asked; their answer-by clocks start now."""
+    out: list[Entry] = []
+    for group in joint.groups(deployed.workflow.correction_groups):
+        before = deployed.positions(case.marking)
+        after = deployed.positions(new.marking)
+        if joint.notice_out(group, after) and not joint.notice_out(group, before):
+            steps = joint.asked(group, after)
+            for step in steps:
+                clock = clk.own(new.clocks, step)
+                clock["notice_at"] = now.isoformat()
+            out.append(("correction_notice", str(SYSTEM), None,
+                        {"steps": steps, "block": list(group)}))
+    return out
+
+
+def answer(case: Case, deployed: Deployed, wanted: Wanted, payload: Mapping[str, Any],
+           fire: Fire) -> Change:
+    """The applicant's one answer to a block's notice: every step that asked resumes, each
+    with the fields it reads (a field no asking step reads is refused)."""
+    group = deployed.workflow.correction_groups[wanted.step or ""]
+    positions = deployed.positions(case.marking)
+    if not joint.notice_out(group, positions):
+        waiting = joint.deciding(group, positions)
+        raise ActionRefused("the block's one correction notice is not out yet",
+                            "still deciding: " + (", ".join(waiting) or "nothing asked"))
+    steps = joint.asked(group, positions)
+    if wanted.step not in steps:
+        raise ActionRefused(f"'{wanted.step}' asked for no correction",
+                            "the notice lists: " + ", ".join(steps))
+    reads = {s: _rewrites(deployed, s) for s in steps}
+    fields = dict(payload.get("fields") or {})
+    outside = sorted(set(fields) - set().union(*reads.values()))
+    if outside:
+        raise ActionRefused("the answer may change only what the steps that asked read",
+                            f"'{', '.join(str(n)[:40] for n in outside)}' is read by none "
+                            f"of {', '.join(steps)}")
+    current, events = case, list[Event]()
+    ordered = [wanted.step, *(s for s in steps if s != wanted.step)]
+    for index, step in enumerate(ordered):
+        own = {k: fields.pop(k) for k in list(fields) if k in reads[step]}
+        part = {**payload, "fields": own,
+                "materials": payload.get("materials") if index == 0 else {}}
+        change = fire(current, attrs.evolve(wanted, step=step), part)
+        current, events = change.case, events + change.events
+    return Change(current.replace(version=case.version + 1), events)
+
+
+def _rewrites(deployed: Deployed, step: str) -> frozenset[str]:
+    for t in deployed.compiled.net.transitions:
+        if t.action == "supplement" and t.step == step:
+            return t.rewrites
+    return frozenset()
+
+
+__all__ = ["answer", "notices"]
