@@ -273,3 +273,28 @@ def test_undecided_states_the_real_number_of_kinds_of_form() -> None:
     report = check(workflow(fields, "- {id: first, department: a}\n- parallel:\n" + arms))
     assert not report.decided and "8,192 kinds of form" in report.note
     assert report.forms == 2**13
+
+
+def test_a_branch_is_explored_once_per_value_of_what_it_reads(monkeypatch) -> None:
+    """Two branches, each reading a field of its own (2 x 2 kinds of form, fixed per form as
+    they are read inside a parallel block): each branch is explored once per value of its own
+    field — 2 + 2 explorations — not once per form (8); the verdict is unchanged."""
+    from onething.soundness import explore as explore_module
+
+    fields = "a: {type: bool, required: true}\nb: {type: bool, required: true}"
+    steps = """\
+- parallel:
+    - {id: x, department: d, when: a}
+    - {id: y, department: d, when: b}"""
+    calls: list[object] = []
+    original = explore_module.Explorer.explore
+
+    def counting(self, scope, start, goal):  # type: ignore[no-untyped-def]
+        if scope is not None:
+            calls.append(scope)
+        return original(self, scope, start, goal)
+
+    monkeypatch.setattr(explore_module.Explorer, "explore", counting)
+    report = check(workflow(fields, steps), merge_forms=False)
+    assert report.decided and report.sound and report.forms == 4
+    assert len(calls) == 4

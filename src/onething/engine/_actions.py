@@ -72,8 +72,10 @@ def net_change(engine: EngineContext, pick: Pick, actor: Actor,
     def change(case: Case, deployed: Deployed, now: datetime) -> Change:
         wanted = pick(case)
         if wanted.action == "supplement" and wanted.step in deployed.workflow.correction_groups:
-            return _joint.answer(case, deployed, wanted, payload,
-                                 lambda c, w, p: fire(engine, c, deployed, w, actor, p, now))
+            return _joint.answer(case, deployed, wanted.step, payload,
+                                 lambda c, step, p: fire(engine, c, deployed,
+                                                         attrs.evolve(wanted, step=step),
+                                                         actor, p, now))
         return fire(engine, case, deployed, wanted, actor, payload, now)
     return change
 

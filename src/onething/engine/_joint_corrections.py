@@ -8,8 +8,6 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import attrs
-
 from onething.cases import clocks as clk
 from onething.cases import joint_corrections as joint
 from onething.cases.records import SYSTEM, Case, Event
@@ -17,10 +15,10 @@ from onething.engine._unit import Change, Entry
 from onething.errors import ActionRefused
 
 if TYPE_CHECKING:
-    from onething.engine._actions import Wanted
     from onething.engine._deployments import Deployed
 
-Fire = Callable[[Case, "Wanted", Mapping[str, Any]], Change]
+#: fires the supplement of one step on a case with a payload (the action's own fire)
+Fire = Callable[[Case, str, Mapping[str, Any]], Change]
 
 
 def notices(deployed: Deployed, case: Case, new: Case, now: datetime) -> list[Entry]:
@@ -40,19 +38,19 @@ def notices(deployed: Deployed, case: Case, new: Case, now: datetime) -> list[En
     return out
 
 
-def answer(case: Case, deployed: Deployed, wanted: Wanted, payload: Mapping[str, Any],
+def answer(case: Case, deployed: Deployed, asked_step: str, payload: Mapping[str, Any],
            fire: Fire) -> Change:
     """The applicant's one answer to a block's notice: every step that asked resumes, each
     with the fields it reads (a field no asking step reads is refused)."""
-    group = deployed.workflow.correction_groups[wanted.step or ""]
+    group = deployed.workflow.correction_groups[asked_step]
     positions = deployed.positions(case.marking)
     if not joint.notice_out(group, positions):
         waiting = joint.deciding(group, positions)
         raise ActionRefused("the block's one correction notice is not out yet",
                             "still deciding: " + (", ".join(waiting) or "nothing asked"))
     steps = joint.asked(group, positions)
-    if wanted.step not in steps:
-        raise ActionRefused(f"'{wanted.step}' asked for no correction",
+    if asked_step not in steps:
+        raise ActionRefused(f"'{asked_step}' asked for no correction",
                             "the notice lists: " + ", ".join(steps))
     reads = {s: _rewrites(deployed, s) for s in steps}
     fields = dict(payload.get("fields") or {})
@@ -62,12 +60,12 @@ def answer(case: Case, deployed: Deployed, wanted: Wanted, payload: Mapping[str,
                             f"'{', '.join(str(n)[:40] for n in outside)}' is read by none "
                             f"of {', '.join(steps)}")
     current, events = case, list[Event]()
-    ordered = [wanted.step, *(s for s in steps if s != wanted.step)]
+    ordered = [asked_step, *(s for s in steps if s != asked_step)]
     for index, step in enumerate(ordered):
         own = {k: fields.pop(k) for k in list(fields) if k in reads[step]}
         part = {**payload, "fields": own,
                 "materials": payload.get("materials") if index == 0 else {}}
-        change = fire(current, attrs.evolve(wanted, step=step), part)
+        change = fire(current, step, part)
         current, events = change.case, events + change.events
     return Change(current.replace(version=case.version + 1), events)
 

@@ -49,6 +49,9 @@ class LazyChoices:
             if read:
                 self.reads[t.index] = tuple(read)
         self.live, self.always = _liveness(net, self.reads, len(self.groups), keep)
+        #: the places a transition that reads a group consumes (elsewhere nothing is read)
+        self.watch = frozenset(p for t in net.transitions if t.index in self.reads
+                               for p in t.consume)
 
     def chosen(self, state: frozenset[int]) -> dict[int, int]:
         """The groups chosen in ``state``, each with its token."""
@@ -87,6 +90,8 @@ class LazyChoices:
 
     def forget(self, state: frozenset[int]) -> frozenset[int]:
         """``state`` without the choices no marked position can lead to reading again."""
+        if state.isdisjoint(self.tokens):
+            return state
         drop = [p for p in state if p in self.cell_of
                 and not self.always[self.cell_of[p][0]]
                 and state.isdisjoint(self.live[self.cell_of[p][0]])]

@@ -27,6 +27,7 @@ from onething.soundness.choices import LazyChoices
 from onething.soundness.regions import Region
 from onething.soundness.report import Rule
 from onething.soundness.scope import (
+    BranchMemo,
     Budget,
     Ender,
     Found,
@@ -44,11 +45,12 @@ class Explorer(StuckSearch):
 
     def __init__(self, net: Net, regions: dict[str, Region], guard: Guard,
                  budget: Budget, lazy: LazyChoices | None = None,
-                 form: Mapping[str, Any] | None = None) -> None:
+                 form: Mapping[str, Any] | None = None, memo: BranchMemo | None = None) -> None:
         self.net = net
         self.guard = guard
         self.lazy = lazy
         self.form = form or {}
+        self.memo = memo
         self._lazy_holds: dict[tuple[int, frozenset[int]], bool] = {}
         #: form values chosen on a move and forgotten before it landed, by (from, move, to)
         self._transit: dict[tuple[State | None, Move | None, State], frozenset[int]] = {}
@@ -105,10 +107,17 @@ class Explorer(StuckSearch):
         """A sub-explorer for one parallel branch (compositional proof)."""
         key = (name, index)
         if key not in self._cache:
-            region = self.regions[name]
-            start = frozenset({region.block.starts[index]}) | self.open
-            goal = frozenset({region.block.dones[index]})
-            self._cache[key] = self.explore(key, start, goal)
+            memo = self.memo
+            shared = memo.key(name, index, self.form) if memo is not None else ()
+            known = memo.results.get(shared) if memo is not None else None
+            if known is None:
+                region = self.regions[name]
+                start = frozenset({region.block.starts[index]}) | self.open
+                goal = frozenset({region.block.dones[index]})
+                known = self.explore(key, start, goal)
+                if memo is not None:
+                    memo.results[shared] = known
+            self._cache[key] = known
         return self._cache[key]
 
     # -- one scope ----------------------------------------------------------------------------
@@ -293,8 +302,9 @@ class Explorer(StuckSearch):
             settled, more, fired_more, need = self._settle(here, silent)
             clash, fired = clash or more, fired | fired_more
             if not need:
-                need = lazy.missing(settled, (t for t in visible.candidates(settled)
-                                              if self.consume[t.index] <= settled))
+                if not settled.isdisjoint(lazy.watch):
+                    need = lazy.missing(settled, (t for t in visible.candidates(settled)
+                                                  if self.consume[t.index] <= settled))
                 if not need:
                     landed = lazy.forget(settled)
                     if settled != landed:

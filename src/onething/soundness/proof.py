@@ -38,7 +38,7 @@ from onething.soundness.explore import Explorer
 from onething.soundness.limits import DEFAULT_BUDGET
 from onething.soundness.regions import isolated_regions
 from onething.soundness.report import Report, Rule, TraceEvent, Violation
-from onething.soundness.scope import Budget, BudgetExceeded, Found, Move
+from onething.soundness.scope import BranchMemo, Budget, BudgetExceeded, Found, Move
 
 MAX_FORMS = 4096
 
@@ -177,8 +177,9 @@ class _Found:
 def _explore_all(net: Net, forms: list[dict[str, Any]], regions: dict[str, Any],
                  counter: Budget, lazy: LazyChoices | None) -> _Found:
     out = _Found()
+    memo = _memo(net, regions) if len(forms) > 1 else None
     for form in forms:
-        explorer = Explorer(net, regions, _guard(form), counter, lazy, form)
+        explorer = Explorer(net, regions, _guard(form), counter, lazy, form, memo)
         result = explorer.explore(None, frozenset(net.initial), None)
         out.impure |= explorer.impure
         out.states += result.states
@@ -193,6 +194,17 @@ def _explore_all(net: Net, forms: list[dict[str, Any]], regions: dict[str, Any],
                 whole = {**form, **lazy.form(found.chosen)} if lazy is not None else form
                 out.best[found.rule] = (cost, _violation(net, explorer, found, prefix, whole))
     return out
+
+
+def _memo(net: Net, regions: dict[str, Any]) -> BranchMemo:
+    """What each branch's guards read (its nested blocks' included)."""
+    reads = {}
+    for name, region in regions.items():
+        for index, owned in enumerate(region.transitions):
+            fields = {f for i in owned for lit in net.transitions[i].guard
+                      for f in exprs.fields(lit.condition.expr)}
+            reads[(name, index)] = tuple(sorted(fields))
+    return BranchMemo(reads)
 
 
 def _guard(form: dict[str, Any]) -> Any:

@@ -3,7 +3,7 @@ and the shared state budget (:mod:`onething.soundness.explore` does the explorin
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Literal, TypeAlias
 
 import attrs
@@ -83,3 +83,17 @@ class ScopeResult:
     marked: set[int] = attrs.field(factory=set)
     fired: set[int] = attrs.field(factory=set)
     outcomes: dict[str, int] = attrs.field(factory=dict)
+
+
+@attrs.define
+class BranchMemo:
+    """Branch explorations shared by every form that agrees on what the branch reads: a
+    branch's guards read only its own fields, so forms that differ elsewhere explore it alike
+    (the form space is decomposed by which blocks read which fields)."""
+
+    reads: dict[tuple[str, int], tuple[str, ...]]
+    results: dict[tuple[object, ...], ScopeResult] = attrs.field(factory=dict)
+
+    def key(self, name: str, index: int, form: Mapping[str, object]) -> tuple[object, ...]:
+        """What identifies the branch's exploration under ``form``."""
+        return (name, index, *(repr(form.get(f)) for f in self.reads[(name, index)]))
