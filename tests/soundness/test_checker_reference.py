@@ -124,6 +124,15 @@ def test_generated_workflows_use_deemed_approval() -> None:
     assert "deemed_approval" in {t.action for t in net.transitions}
 
 
+def test_generated_workflows_use_sign_off_and_joint_corrections() -> None:
+    """The generator writes ``sign_off`` steps and ``corrections: together`` blocks, so the
+    cross-checks load and prove them too (decisions 0011 and 0012: the net is the same)."""
+    for text in ("sign_off:", "corrections: together"):
+        wf = find(workflows(), lambda w, t=text: t in render(w),
+                  settings=settings(database=None, max_examples=500))
+        assert load_text(render(wf)).iter_steps()
+
+
 def test_every_mutation_operator_is_exercised() -> None:
     assert len(MUTATIONS) == len(set(MUTATIONS)) >= 14
 

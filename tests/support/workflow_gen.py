@@ -101,6 +101,7 @@ class S:
     goto: dict[str, str] = field(default_factory=dict)
     commitment: bool = False
     silence: bool = False
+    sign_off: bool = False  # signed by its department and another (need: any)
 
 
 @dataclass
@@ -108,6 +109,7 @@ class P:
     """A parallel block: every branch is a list of blocks."""
 
     branches: list[list[Any]]
+    together: bool = False  # corrections: together (one notice for the block)
 
 
 @dataclass
@@ -189,12 +191,18 @@ def _plain(seq: list[Any]) -> list[Any]:
                 step["goto"] = dict(block.goto)
             if block.commitment:
                 step["commitment"] = True
+            if block.sign_off and not block.commitment:
+                other = "d_other" if block.department != "d_other" else "d_more"
+                step["sign_off"] = {"by": [block.department, other], "need": "any"}
             if block.silence:
                 step["silence"] = "approve"
                 step["time_limit"] = {"committed": "3 WD"}
             out.append(step)
         elif isinstance(block, P):
-            out.append({"parallel": [_plain(b) for b in block.branches]})
+            parallel: dict[str, Any] = {"parallel": [_plain(b) for b in block.branches]}
+            if block.together:
+                parallel["corrections"] = "together"
+            out.append(parallel)
         else:
             arms: list[Any] = [{"when": c.text, "then": _plain(body)} for c, body in block.arms]
             if block.otherwise is not None:
@@ -269,6 +277,7 @@ def _sequence(draw: st.DrawFn, ids: _Ids, ctx: frozenset, budget: int,
             step.optional = draw(st.integers(0, 3)) == 0
             step.commitment = draw(st.integers(0, 3)) == 0
             step.silence = draw(st.integers(0, 3)) == 0
+            step.sign_off = draw(st.integers(0, 5)) == 0
             if draw(st.integers(0, 3)) == 0:
                 step.when = draw(_condition(ctx, leave_rest=False))
             items.append(step)
@@ -280,7 +289,7 @@ def _sequence(draw: st.DrawFn, ids: _Ids, ctx: frozenset, budget: int,
                 branch = draw(_sequence(ids, ctx, share, depth + 1))
                 budget -= len(steps_of(branch))
                 branches.append(branch)
-            items.append(P(branches))
+            items.append(P(branches, draw(st.integers(0, 2)) == 0))
         else:
             arms: list[tuple[Cond, list[Any]]] = []
             taken: frozenset = frozenset()
