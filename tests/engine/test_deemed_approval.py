@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from onething.cases.records import applicant, officer, window
 from onething.diagram import render
 from onething.engine.engine import Engine
-from onething.errors import ActionRefused
+from onething.errors import ActionRefused, InvalidArgument
 from onething.language.load import parse
 from onething.net.build import build_net
 from onething.soundness.proof import check
@@ -175,3 +175,65 @@ def test_silence_needs_a_limit_of_its_own() -> None:
         "        time_limit: {committed: 5 WD}\n", ""))
     assert [d.code for d in result.errors] == ["silence-without-limit"]
     assert "time_limit" in result.errors[0].hint
+
+
+LOOP = """\
+onething: 1
+id: loop
+version: 1
+title: loop
+lead: hall
+form:
+  fields:
+    x: {type: string, required: true}
+steps:
+  - id: a
+    department: da
+    reads: [x]
+    time_limit: {committed: 5 WD}
+    silence: approve
+    goto: {refuse: a}
+  - {id: z, department: hall, produces: [p]}
+delivery:
+  bundle: [p]
+  methods: [window]
+"""
+
+
+def test_a_refusal_that_sends_the_step_back_starts_its_limit_again() -> None:
+    """A refusal that jumps to its own step is a new visit: the step's limit (and so any
+    deemed approval) counts from the refusal — before, the first visit's clock ran on and the
+    step was deemed approved a minute after a late refusal."""
+    engine = Engine(clock=FixedClock(at("2026-09-01")))
+    engine.deploy(parse(LOOP).unwrap())
+    case = engine.submit("loop", {"x": "1"}, {})
+    engine.accept(case.id, window("hall"))
+    late = at("2026-09-21")
+    engine.act(case.id, "a", "refuse", officer("da"), reason="不同意", now=late)
+    assert engine.case(case.id).clocks["a"]["started"] == late.isoformat()
+    assert not engine.tick(late + dt.timedelta(minutes=1))
+    assert [f.timer.name for f in engine.tick(at("2026-10-30"))] == ["deemed_approval"]
+
+
+def test_deemed_approval_is_never_fired_by_hand() -> None:
+    engine = Engine(clock=FixedClock(at("2026-09-01")))
+    case_id = started(engine)
+    with pytest.raises(InvalidArgument, match="case-ending"):
+        engine.expire(case_id, "deemed_approval", "fire")
+    assert "fire" not in engine.case(case_id).outcomes
+
+
+def test_a_half_signed_round_stays_on_record_when_the_step_is_deemed_approved() -> None:
+    text = TEXT.format(silence="approve").replace(
+        "        silence: approve\n",
+        "        silence: approve\n        sign_off: {by: [fire, police], need: all}\n")
+    wf = parse(text).unwrap()
+    engine = Engine(clock=FixedClock(at("2026-09-01")))
+    engine.deploy(wf)
+    case = engine.submit(wf.id, {"name": "某商场"}, {})
+    engine.accept(case.id, window("hall"))
+    engine.act(case.id, "intake_check", "approve", officer("hall"))
+    engine.act(case.id, "fire", "approve", FIRE)
+    engine.tick(at("2026-09-09"))
+    record = engine.case(case.id).outcomes["fire"]
+    assert record["deemed"] and [s["signer"] for s in record["sign_offs"]] == ["fire"]

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from onething.cases.records import applicant, officer, window
 from onething.diagram import render
 from onething.engine.engine import Engine
-from onething.errors import ActionRefused
+from onething.errors import ActionRefused, CaseEnded, NotAuthorized
 from onething.language.load import parse
 from onething.soundness.proof import check
 from onething.stores.base import Store
@@ -170,3 +170,88 @@ def test_the_proof_the_diagram_and_the_language() -> None:
     bad = parse(TEXT.format(mode="joint"))
     [error] = [d for d in bad.errors if d.code == "bad-value"]
     assert "each or together" in error.message and error.location.line == 16
+
+
+REQUIRED_IF = """\
+onething: 1
+id: shelter
+version: 1
+title: 人防
+lead: hall
+form:
+  fields:
+    has_shelter: {type: bool, required: true}
+    shelter_plan: {type: string, required_if: has_shelter}
+steps:
+  - parallel:
+      - {id: a, department: da, reads: [has_shelter]}
+      - {id: b, department: db, reads: [shelter_plan]}
+    corrections: together
+  - {id: z, department: hall, produces: [p]}
+delivery:
+  bundle: [p]
+  methods: [window]
+"""
+
+
+@pytest.mark.parametrize("named", ["a", "b"])
+def test_one_answer_is_checked_as_a_whole(named: str) -> None:
+    """An answer whose fields depend on each other across the steps that asked (a
+    ``required_if``) is accepted whichever step it names: it is applied and checked at once,
+    not step by step (which refused it when it named 'a')."""
+    engine = Engine(clock=FixedClock(START))
+    engine.deploy(parse(REQUIRED_IF).unwrap())
+    case = engine.submit("shelter", {"has_shelter": False}, {})
+    engine.accept(case.id, window("hall"))
+    engine.act(case.id, "a", "request_correction", officer("da"), reason="r")
+    engine.act(case.id, "b", "request_correction", officer("db"), reason="r")
+    engine.supplement(case.id, applicant(), step=named,
+                      fields={"has_shelter": True, "shelter_plan": "doc://s1"})
+    after = engine.case(case.id)
+    assert after.form["has_shelter"] is True and after.form["shelter_plan"] == "doc://s1"
+    assert {"step:a:corrected", "step:b:corrected"} <= set(after.marking)
+
+
+def test_who_answers_is_checked_before_anything_is_said_about_the_case() -> None:
+    """Someone else's answer is NotAuthorized (and learns nothing about the block); an answer
+    on an ended case is CaseEnded; an answer when nothing waits says so."""
+    engine = Engine(clock=FixedClock(START))
+    case_id = opened(engine)
+    engine.act(case_id, "fire", "request_correction", officer("fire"), reason="x")
+    for stranger in (applicant("someone-else"), officer("fire")):
+        with pytest.raises(NotAuthorized) as refused:
+            engine.supplement(case_id, stranger, step="fire", fields={})
+        assert "structure" not in str(refused.value) and "deciding" not in str(refused.value)
+    engine.act(case_id, "structure", "approve", officer("drawing_centre"))
+    engine.act(case_id, "shelter", "approve", officer("civil_defence"))
+    engine.supplement(case_id, applicant(), step="fire", fields={})
+    with pytest.raises(ActionRefused, match="no correction of this block waits"):
+        engine.supplement(case_id, applicant(), step="fire", fields={})
+    engine.withdraw(case_id, applicant(), "不办了")
+    with pytest.raises(CaseEnded):
+        engine.supplement(case_id, applicant(), step="fire", fields={})
+
+
+def test_possible_offers_the_answer_only_once_the_notice_is_out() -> None:
+    engine = Engine(clock=FixedClock(START))
+    case_id = opened(engine)
+    engine.act(case_id, "fire", "request_correction", officer("fire"), reason="x")
+    assert "supplement fire" not in engine.possible(case_id)
+    engine.act(case_id, "structure", "approve", officer("drawing_centre"))
+    engine.act(case_id, "shelter", "approve", officer("civil_defence"))
+    assert "supplement fire" in engine.possible(case_id)
+
+
+@pytest.mark.parametrize(("old", "new"), [("each", "together"), ("together", "each")])
+def test_a_waiting_correction_does_not_migrate_across_modes(old: str, new: str) -> None:
+    """each -> together would leave the waiting request without an answer-by timer (the case
+    open for ever); together -> each would expire a request nobody was told about. The case
+    stays until the answer, with the reason."""
+    engine = Engine(clock=FixedClock(START))
+    engine.deploy(parse(TEXT.format(mode=old)).unwrap())
+    engine.deploy(parse(TEXT.format(mode=new).replace("version: 1", "version: 2")).unwrap())
+    case = engine.submit("drawings", FORM, {}, version=1)
+    engine.accept(case.id, window("hall"))
+    engine.act(case.id, "fire", "request_correction", officer("fire"), reason="x")
+    moved = engine.migrate("drawings", 2)
+    assert moved.moved == () and "corrections: each / together" in moved.refused[0][1]

@@ -205,6 +205,7 @@ def test_the_proof_and_the_diagrams_see_it() -> None:
     ("{by: [market, market], need: all}", "duplicate-entry", "twice"),
     ("{experts: 1, need: 1}", "bad-value", "at least 2"),
     ("{experts: 51, need: 1}", "bad-value", "at most 50"),
+    ("{experts: 3}", "missing-key", "'need'"),  # was a KeyError out of the loader
 ])
 def test_a_sign_off_that_cannot_work_is_a_located_error(rule: str, code: str, said: str) -> None:
     result = parse(TEXT.format(sign_off=rule))
@@ -243,3 +244,23 @@ def test_the_command_line_signs_and_shows_the_round(tmp_path: Path) -> None:
     again = runner.invoke(cli, ["act", case_id, "approve", "inspection",
                                 "--as", "department:wang@fire", "--db", db])
     assert again.exit_code == 2 and "already signed" in again.output  # a refused action
+
+
+def test_a_half_signed_round_does_not_migrate_to_another_rule() -> None:
+    """Moving a case whose step is half signed to a version that signs it differently would
+    leave nobody able to decide it (the signers who signed are told so, the one who has not is
+    no longer a signer): it stays, with the reason."""
+    engine = Engine(clock=FixedClock(START))
+    first = workflow("{by: [market, fire, ecology], need: all}")
+    second = parse(TEXT.format(sign_off="{by: [market, fire], need: all}").replace(
+        "version: 1", "version: 2")).unwrap()
+    engine.deploy(first)
+    engine.deploy(second)
+    case = engine.submit("joint", {"site": "幸福路 1 号"}, {}, version=1)
+    engine.accept(case.id, window("hall"))
+    engine.act(case.id, "inspection", "approve", officer("market"))
+    engine.act(case.id, "inspection", "approve", officer("fire"))
+    moved = engine.migrate("joint", 2)
+    assert moved.moved == () and "half signed" in moved.refused[0][1]
+    engine.act(case.id, "inspection", "approve", officer("ecology"))
+    assert engine.case(case.id).outcomes["inspection"]["outcome"] == "approve"

@@ -72,6 +72,11 @@ def net_change(engine: EngineContext, pick: Pick, actor: Actor,
     def change(case: Case, deployed: Deployed, now: datetime) -> Change:
         wanted = pick(case)
         if wanted.action == "supplement" and wanted.step in deployed.workflow.correction_groups:
+            if case.ended:
+                raise CaseEnded(ended_message(case), "nothing about a delivered case may change")
+            supplement = next(t for t in deployed.compiled.net.transitions
+                              if t.action == "supplement" and t.step == wanted.step)
+            rules.authorize_transition(engine.people, deployed.workflow, supplement, actor, case)
             return _joint.answer(case, deployed, wanted.step, payload,
                                  lambda c, step, p: fire(engine, c, deployed,
                                                          attrs.evolve(wanted, step=step),
@@ -196,6 +201,7 @@ def _record_outcome(engine: EngineContext, workflow: Workflow, transition: Trans
     record: dict[str, Any] = {"outcome": outcome, "reason": reason, "by": sys.intern(who)}
     if transition.action in ("approve", "refuse") and not reason:
         record = _shared(record)  # records are replaced, never changed: equal ones are one
+    signed_before = sign.signed(new.outcomes.get(step_id))
     new.outcomes[step_id] = record
     if transition.action == "approve_on_commitment":
         record.update(commitment_terms(engine, workflow.step(step_id), now))
@@ -205,6 +211,8 @@ def _record_outcome(engine: EngineContext, workflow: Workflow, transition: Trans
         record["commitment"] = "revoked"
     if transition.action == "deemed_approval":
         record["deemed"] = True
+        if signed_before:  # the round half signed when the limit passed stays on record
+            record["sign_offs"] = signed_before
     if outcome == "approve":
         new.produced = tuple(dict.fromkeys([*new.produced, *workflow.step(step_id).produces]))
 
@@ -216,6 +224,12 @@ def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Ca
     before = deployed.positions(case.marking)
     after = deployed.positions(new.marking)
     changes = clk.follow(new.clocks, before, after, now, deployed.limits, deployed.policy)
+    decided = fired.transitions[0]
+    if decided.action in OUTCOMES and decided.step in after and decided.step in before:
+        # a decision that jumps back to its own step is a new visit: a new clock (its
+        # limits, escalations and any deemed approval count from now)
+        new.clocks[decided.step] = clk.new_clock(now, *deployed.limits[decided.step])
+        changes.append((decided.step, "started"))
     green = deployed.workflow.green_channel
     if new.priority and green is not None:
         for key, what in changes:
@@ -272,7 +286,9 @@ def delivery_method(workflow: Workflow, case: Case, method: str | None) -> str:
 def _apply_fields(workflow: Workflow, transition: Transition, case: Case,
                   payload: Mapping[str, Any], data: dict[str, Any]) -> None:
     fields = payload.get("fields") or {}
-    outside = sorted(set(fields) - set(transition.rewrites))
+    # one answer to a block's notice may change what any of the steps that asked read
+    outside = sorted(str(n) for n in set(fields) - set(transition.rewrites)
+                     - set(payload.get("answers_for") or ()))
     if outside:
         raise ActionRefused(
             f"a correction of '{transition.step}' may change only what the step reads",

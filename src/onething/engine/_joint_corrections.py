@@ -44,6 +44,9 @@ def answer(case: Case, deployed: Deployed, asked_step: str, payload: Mapping[str
     with the fields it reads (a field no asking step reads is refused)."""
     group = deployed.workflow.correction_groups[asked_step]
     positions = deployed.positions(case.marking)
+    if not joint.asked(group, positions):
+        raise ActionRefused("no correction of this block waits for an answer",
+                            "the departments have not asked for one, or it was answered")
     if not joint.notice_out(group, positions):
         waiting = joint.deciding(group, positions)
         raise ActionRefused("the block's one correction notice is not out yet",
@@ -54,7 +57,8 @@ def answer(case: Case, deployed: Deployed, asked_step: str, payload: Mapping[str
                             "the notice lists: " + ", ".join(steps))
     reads = {s: _rewrites(deployed, s) for s in steps}
     fields = dict(payload.get("fields") or {})
-    outside = sorted(set(fields) - set().union(*reads.values()))
+    everything = frozenset().union(*reads.values())
+    outside = sorted(str(n) for n in set(fields) - everything)
     if outside:
         raise ActionRefused("the answer may change only what the steps that asked read",
                             f"'{', '.join(str(n)[:40] for n in outside)}' is read by none "
@@ -62,9 +66,9 @@ def answer(case: Case, deployed: Deployed, asked_step: str, payload: Mapping[str
     current, events = case, list[Event]()
     ordered = [asked_step, *(s for s in steps if s != asked_step)]
     for index, step in enumerate(ordered):
-        own = {k: fields.pop(k) for k in list(fields) if k in reads[step]}
-        part = {**payload, "fields": own,
-                "materials": payload.get("materials") if index == 0 else {}}
+        # the whole answer is applied (and checked) at once, with the first step resumed
+        part = {**payload, "fields": fields, "answers_for": everything} if index == 0 else \
+            {**payload, "fields": {}, "materials": {}}
         change = fire(current, step, part)
         current, events = change.case, events + change.events
     return Change(current.replace(version=case.version + 1), events)

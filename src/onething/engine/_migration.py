@@ -16,6 +16,8 @@ from onething.cases.forms import check_submission
 from onething.cases.records import SYSTEM, Case
 from onething.engine import _unit
 from onething.engine._unit import Change, advance
+from onething.language.model import Workflow
+from onething.net.model import PlaceRole
 from onething.net.semantics import form_guard, reachable_set
 
 if TYPE_CHECKING:
@@ -48,7 +50,8 @@ def migrate(engine: EngineContext, workflow_id: str, to_version: int, from_versi
                     or (from_version is not None and case.workflow_version != from_version) \
                     or case.ended:
                 return None
-            reason = _not_movable(case, target, reachable)
+            reason = _not_movable(case, target, reachable) or _mid_round(case, deployed,
+                                                                        target)
             if reason:
                 verdict.append(("refused", reason))
                 return None
@@ -69,6 +72,33 @@ def migrate(engine: EngineContext, workflow_id: str, to_version: int, from_versi
             else:
                 refused.append((case_id, reason))
     return Migration(tuple(moved), tuple(refused))
+
+
+def _mid_round(case: Case, source: Deployed, target: Deployed) -> str:
+    """A round the new version would read differently: a step waiting for a correction whose
+    block asks together in one version and not the other (the notice and its answer-by clock
+    would not match), or a round of sign-offs under a different rule."""
+    old, new = source.workflow, target.workflow
+    positions = source.positions(case.marking)
+    for step, role in positions.items():
+        if role is PlaceRole.CORRECTION and \
+                old.correction_groups.get(step) != new.correction_groups.get(step):
+            return (f"'{step}' waits for a correction that version {new.version} would notify "
+                    "differently (corrections: each / together); migrate after the answer")
+    for step, record in case.outcomes.items():
+        if record.get("outcome") == "signing" and step in new.signed_steps and \
+                _rule(old, step) != _rule(new, step):
+            return (f"'{step}' is half signed under a sign_off that version {new.version} "
+                    "changes; migrate after the step is decided")
+        if record.get("outcome") == "signing" and step not in new.signed_steps:
+            return (f"'{step}' is half signed and version {new.version} has no sign_off for "
+                    "it; migrate after the step is decided")
+    return ""
+
+
+def _rule(workflow: Workflow, step: str) -> tuple[object, ...]:
+    rule = workflow.step(step).sign_off
+    return (rule.by, rule.experts, rule.need) if rule is not None else ()
 
 
 def _not_movable(case: Case, target: Deployed,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypedDict
 import attrs
 
 from onething.cases import clocks as clk
+from onething.cases import joint_corrections as joint
 from onething.cases import rules
 from onething.cases import sign_off as sign
 from onething.cases.records import Actor, Case, StoredMaterial
@@ -94,10 +95,15 @@ def possible(engine: EngineContext, case_id: str) -> list[str]:
     case = engine.store.load(case_id)
     if case.ended:
         return []
-    compiled = engine.deployed(case.workflow_id, case.workflow_version).compiled
+    deployed = engine.deployed(case.workflow_id, case.workflow_version)
+    compiled = deployed.compiled
     marking = compiled.marking_of(case.marking)
+    groups = deployed.workflow.correction_groups
+    held = {t for t in groups if not joint.notice_out(groups[t],
+                                                      deployed.positions(case.marking))}
     return [t.label for t in compiled.enabled(marking, form_guard(case.facts()))
-            if t.action != "revoke_commitment" or pending_commitment(case, t.step)]
+            if (t.action != "revoke_commitment" or pending_commitment(case, t.step))
+            and not (t.action == "supplement" and t.step in held)]
 
 
 def waiting_on(engine: EngineContext, case_id: str) -> list[str]:

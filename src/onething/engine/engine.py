@@ -230,6 +230,10 @@ class Engine:
 
     def expire(self, case_id: str, timer: str, step: str | None = None) -> Case:
         """Fire a case-ending timer now (``correction_expired`` or ``promise_expired``)."""
+        if timer not in ("correction_expired", "promise_expired"):
+            raise InvalidArgument(f"only a case-ending timer can be fired by hand, not {timer!r}",
+                                  "correction_expired or promise_expired; the others fire "
+                                  "when they are due (engine.tick)")
         return self._perform(case_id, fixed(timer, step), timer, step, SYSTEM, None, None)
 
     def _perform(self, case_id: str, pick: Callable[[Case], Wanted], action: str,

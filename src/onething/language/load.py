@@ -834,6 +834,8 @@ class _Reader:
                 self.error("bad-value", f"'by' of {label} names fewer than two departments",
                            entries["by"][1], "a step one department decides needs no sign_off")
             return None
+        if "need" not in entries:
+            return None  # reported as a missing key
         need = self.need(entries["need"][1], label, seats)
         source = self.string(entries["source"][1], "source") or "" if "source" in entries \
             else ""
