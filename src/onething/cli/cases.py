@@ -219,7 +219,8 @@ def status(case_id: str, db: str, fmt: str) -> None:
         if outcome.get("outcome") == "signing":
             rule = deployed.workflow.step(step).sign_off
             votes = [s["vote"] for s in outcome.get("sign_offs", ())]
-            out.print(f"  sign-off (联合签署) of {step}: {votes.count('approve')} approved, "
+            kind = "专家评审" if rule is not None and rule.experts else "联合签署"
+            out.print(f"  sign-off ({kind}) of {step}: {votes.count('approve')} approved, "
                       f"{votes.count('refuse')} refused of {rule.seats if rule else '?'}, "
                       f"{rule.need if rule else '?'} approvals needed")
         if outcome.get("commitment"):
