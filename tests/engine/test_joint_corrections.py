@@ -72,6 +72,9 @@ def test_one_notice_once_every_department_has_spoken(any_store: Store) -> None:
     engine.act(case_id, "structure", "approve", officer("drawing_centre"))
     [notice] = notices(engine, case_id)
     assert notice["steps"] == ["fire", "shelter"]
+    from onething.cases.timeline import timeline
+    assert any("one notice for: fire, shelter" in line
+               for line in timeline(engine.history(case_id)))
     engine.supplement(case_id, applicant(), step="fire",
                       fields={"exits": 3, "shelter_plan": "doc://s2"})
     case = engine.case(case_id)

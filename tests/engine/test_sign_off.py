@@ -264,3 +264,18 @@ def test_a_half_signed_round_does_not_migrate_to_another_rule() -> None:
     assert moved.moved == () and "half signed" in moved.refused[0][1]
     engine.act(case.id, "inspection", "approve", officer("ecology"))
     assert engine.case(case.id).outcomes["inspection"]["outcome"] == "approve"
+
+
+def test_the_timeline_shows_the_round() -> None:
+    from onething.cases.timeline import timeline
+
+    engine = Engine(clock=FixedClock(START))
+    case_id = opened(engine, "{by: [market, fire, ecology], need: 2}")
+    engine.act(case_id, "inspection", "refuse", officer("fire"), reason="消防通道不足")
+    engine.act(case_id, "inspection", "approve", officer("market"))
+    engine.act(case_id, "inspection", "approve", officer("ecology"))
+    lines = timeline(engine.history(case_id))
+    assert any("signed_off inspection" in line and "0 of 2 approvals needed, 1 refused" in line
+               for line in lines)
+    assert any(line.split()[4:6] == ["approve", "inspection"]
+               and "2 of 2 approvals needed" in line for line in lines)

@@ -33,6 +33,15 @@ def _describe(event: Event) -> str:
         parts.append(f"{data.get('kind')}" + (": " + ", ".join(items) if items else ""))
     if data.get("verify_by"):
         parts.append(f"on commitment, verify by {data['verify_by'][:10]}")
+    if "approvals" in data:  # a sign-off round (联合签署, 专家评审)
+        parts.append(f"{data['approvals']} of {data['need']} approvals needed, "
+                     f"{data['refusals']} refused")
+        cancelled = data.get("cancelled")
+        if cancelled:
+            parts.append("cancelled: " + (", ".join(cancelled) if isinstance(cancelled, list)
+                                          else f"{cancelled} seats"))
+    if event.action == "correction_notice":
+        parts.append("one notice for: " + ", ".join(data.get("steps", [])))
     if data.get("follow_up"):
         parts.append(f"follow-up case {data['follow_up']}")
     if data.get("then"):
