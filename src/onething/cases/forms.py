@@ -9,7 +9,6 @@ reference points: the engine never reads it.
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -18,7 +17,7 @@ import attrs
 
 from onething.cases.records import StoredMaterial
 from onething.errors import Problem, ValueProblem
-from onething.language.form_check import blank, check_fields, shown_name
+from onething.language.form_check import blank, check_fields, unknown_names
 from onething.language.model import Form
 from onething.privacy.masking import mask, mask_text
 
@@ -97,13 +96,7 @@ def check_submission(
     problems."""
     clean, problems = check_fields(form_spec, form)
     given = dict(materials or {})
-    names = {m.name for m in form_spec.materials}
-    for name in given:
-        if name not in names:
-            close = difflib.get_close_matches(name, sorted(names), n=1) \
-                if isinstance(name, str) else []
-            problems.append(Problem(shown_name(name), "is not a material of this form",
-                                    f"did you mean '{close[0]}'?" if close else ""))
+    problems += unknown_names(given, {m.name for m in form_spec.materials}, "material")
     stored: dict[str, StoredMaterial] = {}
     for material in form_spec.materials:
         raw = given.get(material.name)

@@ -25,9 +25,9 @@ def notices(deployed: Deployed, case: Case, new: Case, now: datetime) -> list[En
     """The notices an action sends: for each block whose last deciding step just decided or
     asked, one notice listing every step that asked; their answer-by clocks start now."""
     out: list[Entry] = []
+    before = deployed.positions(case.marking)
+    after = deployed.positions(new.marking)
     for group in joint.groups(deployed.workflow.correction_groups):
-        before = deployed.positions(case.marking)
-        after = deployed.positions(new.marking)
         if joint.notice_out(group, after) and not joint.notice_out(group, before):
             steps = joint.asked(group, after)
             for step in steps:

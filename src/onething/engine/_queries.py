@@ -98,9 +98,9 @@ def possible(engine: EngineContext, case_id: str) -> list[str]:
     deployed = engine.deployed(case.workflow_id, case.workflow_version)
     compiled = deployed.compiled
     marking = compiled.marking_of(case.marking)
-    groups = deployed.workflow.correction_groups
-    held = {t for t in groups if not joint.notice_out(groups[t],
-                                                      deployed.positions(case.marking))}
+    positions = deployed.positions(case.marking)
+    held = {step for group in joint.groups(deployed.workflow.correction_groups)
+            if not joint.notice_out(group, positions) for step in group}
     return [t.label for t in compiled.enabled(marking, form_guard(case.facts()))
             if (t.action != "revoke_commitment" or pending_commitment(case, t.step))
             and not (t.action == "supplement" and t.step in held)]

@@ -42,19 +42,25 @@ def clean_field(spec: Field, raw: object) -> Any:
                        maximum=spec.maximum, personal=spec.personal)
 
 
+def unknown_names(given: Mapping[Any, Any], known: set[str], what: str) -> list[Problem]:
+    """A problem for each name in ``given`` that is not in ``known`` (a ``what`` of this
+    form), with the closest known name as a hint."""
+    problems = []
+    for name in given:
+        if name not in known:
+            close = difflib.get_close_matches(name, sorted(known), n=1) \
+                if isinstance(name, str) else []
+            problems.append(Problem(shown_name(name), f"is not a {what} of this form",
+                                    f"did you mean '{close[0]}'?" if close else ""))
+    return problems
+
+
 def check_fields(form_spec: Form, form: Mapping[Any, Any]) -> tuple[dict[str, Any],
                                                                       list[Problem]]:
     """Clean every field of ``form``: the clean values (None where a value was refused) and
     every problem (unknown fields, refused values, missing required fields, fields required
     by a ``required_if`` that holds)."""
-    problems: list[Problem] = []
-    known = {f.name for f in form_spec.fields}
-    for name in form:
-        if name not in known:
-            close = difflib.get_close_matches(name, sorted(known), n=1) \
-                if isinstance(name, str) else []
-            problems.append(Problem(shown_name(name), "is not a field of this form",
-                                    f"did you mean '{close[0]}'?" if close else ""))
+    problems = unknown_names(form, {f.name for f in form_spec.fields}, "field")
     clean: dict[str, Any] = {}
     refused: set[str] = set()
     for spec in form_spec.fields:
@@ -84,4 +90,4 @@ def accepts(form_spec: Form, values: Mapping[str, Any]) -> bool:
         for name, value in values.items())
 
 
-__all__ = ["accepts", "blank", "check_fields", "clean_field", "shown_name"]
+__all__ = ["accepts", "blank", "check_fields", "clean_field", "shown_name", "unknown_names"]

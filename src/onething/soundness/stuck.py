@@ -107,7 +107,7 @@ class StuckSearch:
             for move, nxt, _ in coop(state, skip_special):
                 if nxt in ancestors:
                     chosen = self._chosen_on(trail, state, False) | self._chosen_on(
-                        {nxt: (state, move), state: None}, nxt, False)
+                        {nxt: (state, move), state: None}, nxt, False)  # and the last move
                     return _unwind(trail, state) + (move,), state, move, chosen
                 if nxt not in trail:
                     trail[nxt] = (state, move)
