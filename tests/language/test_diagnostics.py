@@ -819,7 +819,7 @@ def test_every_code_the_loader_emits_is_tested_here() -> None:
     # built in an expression: unused-{kind}, and expression-type for a condition's types
     emitted = (emitted - {"unused-"}) | {"unused-field", "unused-material", "expression-type"}
     this = Path(__file__).read_text(encoding="utf-8")
-    assert len(emitted) == 34
+    assert len(emitted) == 36
     assert {code for code in emitted if f'"{code}"' not in this} == set()
 
 
@@ -878,3 +878,70 @@ delivery:
     [d] = [d for d in parse(text, "wf.yaml").diagnostics
            if d.code == "sign-off-with-commitment"]
     check(d, 9, 17, "'review'", "commitment", hint="sign_off")
+
+
+SEND_BACK = """onething: 1
+id: rework
+version: 1
+title: rework
+lead: hall
+form: {}
+steps:
+  - parallel:
+      - {id: fire, department: fire}
+      - [{id: plan, department: planning}, {id: plan_filing, department: planning}]
+  - id: review
+    department: hall
+    send_back: {to: [plan], others: keep}
+  - {id: issue, department: hall}
+delivery:
+  bundle: []
+"""
+
+
+def send_back_problems(text: str, code: str) -> list[Diagnostic]:
+    return [d for d in parse(text, "wf.yaml").diagnostics if d.code == code]
+
+
+def test_send_back_loads_and_says_what_is_done_again() -> None:
+    workflow = parse(SEND_BACK, "wf.yaml").unwrap()
+    assert workflow.rework == {"review": {"plan": ("plan", "plan_filing")}}
+    redo = parse(SEND_BACK.replace("others: keep", "others: redo"), "wf.yaml").unwrap()
+    assert redo.rework == {"review": {"plan": ("plan", "plan_filing", "fire")}}
+
+
+def test_send_back_placement_not_after_a_block() -> None:
+    text = SEND_BACK.replace("  - {id: issue, department: hall}\n", "").replace(
+        "  - id: review\n", "  - {id: issue, department: hall}\n  - id: review\n")
+    [d] = send_back_problems(text, "send-back-placement")
+    check(d, 14, 16, "'review'", "not a parallel block", hint="right after the parallel block")
+
+
+def test_send_back_placement_reached_by_a_jump() -> None:
+    text = SEND_BACK.replace("  - {id: issue, department: hall}",
+                             "  - {id: issue, department: hall, goto: {refuse: review}}")
+    [d] = send_back_problems(text, "send-back-placement")
+    check(d, 14, 50, "'issue'", "'review'", "sends back", hint="through its block")
+
+
+def test_send_back_placement_with_sign_off() -> None:
+    text = SEND_BACK.replace("    send_back:", "    sign_off: {by: [hall, fire], need: all}\n"
+                             "    send_back:")
+    [d] = send_back_problems(text, "send-back-placement")
+    check(d, 14, 16, "'review'", "several signers", hint="one department")
+
+
+def test_send_back_target_outside_the_block_or_unknown() -> None:
+    [d] = send_back_problems(SEND_BACK.replace("to: [plan]", "to: [issue]"),
+                             "send-back-target")
+    check(d, 13, 16, "'review'", "'issue'", "directly in a branch", hint="nested block")
+    [d] = send_back_problems(SEND_BACK.replace("to: [plan]", "to: [plam]"), "send-back-target")
+    check(d, 13, 16, "'plam'", "not a step", hint="did you mean 'plan'?")
+
+
+def test_send_back_bad_values() -> None:
+    [d] = send_back_problems(SEND_BACK.replace("others: keep", "others: kept"), "bad-value")
+    check(d, 13, 37, "'others'", "keep or redo", hint="keep")
+    assert send_back_problems(SEND_BACK.replace("to: [plan]", "to: []"), "bad-value")
+    assert send_back_problems(SEND_BACK.replace("{to: [plan], others: keep}", "{others: keep}"),
+                              "missing-key")

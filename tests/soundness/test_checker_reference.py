@@ -40,6 +40,7 @@ from onething.language.model import Workflow
 from onething.net.build import build_net
 from onething.net.model import Net
 from onething.soundness.proof import check, check_net
+from onething.soundness.regions import isolated_regions
 
 SUPPRESS = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
 MUTATIONS = sorted(YAML_MUTATIONS) + sorted(NET_MUTATIONS)
@@ -131,6 +132,18 @@ def test_generated_workflows_use_sign_off_and_joint_corrections() -> None:
         wf = find(workflows(), lambda w, t=text: t in render(w),
                   settings=settings(database=None, max_examples=500))
         assert load_text(render(wf)).iter_steps()
+
+
+def test_generated_workflows_send_back_into_blocks() -> None:
+    """The generator writes steps that send back into the block before them, keeping or
+    redoing the other branches, so the cross-checks prove re-entered blocks branch by branch
+    against the reference's product (decision 0013)."""
+    for others in ("keep", "redo"):
+        wf = find(workflows(), lambda w, o=others: f"others: {o}" in render(w),
+                  settings=settings(database=None, max_examples=500))
+        net = build_net(load_text(render(wf)))
+        assert "send_back" in {t.action for t in net.transitions}
+        assert any(region.reentries for region in isolated_regions(net).values())
 
 
 def test_every_mutation_operator_is_exercised() -> None:

@@ -102,6 +102,8 @@ class S:
     commitment: bool = False
     silence: bool = False
     sign_off: bool = False  # signed by its department and another (need: any)
+    #: 退回重审 into the block right before it: (steps it may send back to, keep | redo)
+    send_back: tuple[list[str], str] | None = None
 
 
 @dataclass
@@ -197,6 +199,8 @@ def _plain(seq: list[Any]) -> list[Any]:
             if block.silence:
                 step["silence"] = "approve"
                 step["time_limit"] = {"committed": "3 WD"}
+            if block.send_back is not None:
+                step["send_back"] = {"to": block.send_back[0], "others": block.send_back[1]}
             out.append(step)
         elif isinstance(block, P):
             parallel: dict[str, Any] = {"parallel": [_plain(b) for b in block.branches]}
@@ -290,6 +294,14 @@ def _sequence(draw: st.DrawFn, ids: _Ids, ctx: frozenset, budget: int,
                 budget -= len(steps_of(branch))
                 branches.append(branch)
             items.append(P(branches, draw(st.integers(0, 2)) == 0))
+            tops = [b.id for branch in branches for b in branch if isinstance(b, S)]
+            if tops and budget >= 1 and draw(st.integers(0, 2)) == 0:
+                budget -= 1
+                sender = S(ids(), draw(st.sampled_from(DEPARTMENTS)))
+                to = draw(st.lists(st.sampled_from(tops), min_size=1, max_size=2, unique=True))
+                sender.send_back = (to, draw(st.sampled_from(["keep", "redo"])))
+                sender.optional = draw(st.integers(0, 3)) == 0
+                items.append(sender)
         else:
             arms: list[tuple[Cond, list[Any]]] = []
             taken: frozenset = frozenset()
@@ -319,12 +331,13 @@ def _add_jumps(draw: st.DrawFn, wf: Wf) -> None:
     placed = list(scopes(wf.steps))
     order = {s.id: i for i, (s, _) in enumerate(placed)}
     for step, scope in placed:
-        same = [s for s, sc in placed if sc == scope]
+        # a step that sends back is reached only through its block
+        same = [s for s, sc in placed if sc == scope and s.send_back is None]
         if step.optional:
             later = [s for s in same if order[s.id] > order[step.id]]
             if later and draw(st.integers(0, 2)) == 0:
                 step.goto["approve"] = draw(st.sampled_from(later)).id
-        elif draw(st.integers(0, 3)) == 0:
+        elif same and draw(st.integers(0, 3)) == 0:
             # anywhere in the scope: back (a loop the next approval leaves) or forward (a skip
             # that the approval path does not take)
             step.goto["refuse"] = draw(st.sampled_from(same)).id
@@ -340,6 +353,9 @@ def workflows(draw: st.DrawFn, max_steps: int = 8, max_states: int = 1500) -> Wf
         costs = [estimate([b]) for b in steps]
         steps = [b for i, b in enumerate(steps) if i != costs.index(max(costs))] or \
             [S(ids(), "d0")]
+        for before, block in zip([None, *steps], steps, strict=False):
+            if isinstance(block, S) and not isinstance(before, P):
+                block.send_back = None  # its block was dropped
     wf = Wf(steps)
     _add_jumps(draw, wf)
     return wf
@@ -391,9 +407,9 @@ def loop_no_exit(wf: Wf, pick: int) -> tuple[Wf, str] | None:
     candidates: list[tuple[S, S]] = []
     for seq in _sequences(new):
         for i, block in enumerate(seq):
-            if isinstance(block, S):
+            if isinstance(block, S) and block.send_back is None:  # no jump leads to a sender
                 candidates.append((block, block))
-                if i and isinstance(seq[i - 1], S):
+                if i and isinstance(seq[i - 1], S) and seq[i - 1].send_back is None:
                     candidates.append((block, seq[i - 1]))
     if not candidates:
         return None

@@ -40,6 +40,12 @@ def _describe(event: Event) -> str:
         if cancelled:
             parts.append("cancelled: " + (", ".join(cancelled) if isinstance(cancelled, list)
                                           else f"{cancelled} seats"))
+    if event.action == "send_back":  # 退回重审
+        parts.append(f"to {data.get('to')}, again: " + ", ".join(data.get("again", []))
+                     + ("; the other branches start over" if data.get("others") == "redo"
+                        else ""))
+        if data.get("voided"):
+            parts.append("voided: " + ", ".join(data["voided"]))
     if event.action == "correction_notice":
         parts.append("one notice for: " + ", ".join(data.get("steps", [])))
     if data.get("follow_up"):

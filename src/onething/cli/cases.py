@@ -72,7 +72,7 @@ def submit(workflow_id: str, form_file: str, materials_file: str | None, actor: 
 
 
 ACTIONS = ("accept", "refuse_intake", "approve", "approve_on_commitment", "refuse",
-           "request_correction",
+           "request_correction", "send_back",
            "start_special_procedure", "end_special_procedure", "supplement", "withdraw",
            "deliver")
 
@@ -92,12 +92,15 @@ ACTIONS = ("accept", "refuse_intake", "approve", "approve_on_commitment", "refus
               "inspection, testing, quarantine, appraisal or expert_review (行政许可法 art. 45)")
 @click.option("--expected", help="for start_special_procedure: the time it needs, e.g. "
               "'20 WD' (the applicant is told it in writing)")
+@click.option("--to", "to", help="for send_back: the step of the block before that is done "
+              "again (退回重审)")
 @click.option("--key", help="an idempotency key: a retry with it changes nothing")
 @db_option
 @format_option
 def act(case_id: str, action: str, step: str | None, actor: str, reason: str,
         method: str | None, fields: tuple[str, ...], materials: tuple[str, ...],
-        kind: str | None, expected: str | None, key: str | None, db: str, fmt: str) -> None:
+        kind: str | None, expected: str | None, to: str | None, key: str | None, db: str,
+        fmt: str) -> None:
     """Do ACTION on case CASE_ID (STEP for department actions and corrections)."""
     who = actor_of(actor)
     with engine_on(db) as engine:
@@ -116,7 +119,10 @@ def act(case_id: str, action: str, step: str | None, actor: str, reason: str,
         else:
             if not step:
                 raise click.UsageError(f"'{action}' needs the STEP it decides on")
-            if action == "start_special_procedure" and kind and expected:
+            if action == "send_back" and to:
+                case = engine.send_back(case_id, step, who, to=to, reason=reason,
+                                        idempotency_key=key)
+            elif action == "start_special_procedure" and kind and expected:
                 case = engine.start_special_procedure(case_id, step, who, kind=kind,
                                                       expected=expected, reason=reason,
                                                       idempotency_key=key)
@@ -198,6 +204,8 @@ def status(case_id: str, db: str, fmt: str) -> None:
                                         for s in o.get("sign_offs", ())]
                                  for step, o in case.outcomes.items()
                                  if o.get("outcome") == "signing"},
+                   "sent_back": {step: o.get("to") for step, o in case.outcomes.items()
+                                 if o.get("outcome") == "send_back" and step not in waiting},
                    "clocks": [{"clock": v.key, "status": v.status.value,
                                "committed_due": v.committed_due.deadline
                                if v.committed_due else None,
@@ -223,6 +231,9 @@ def status(case_id: str, db: str, fmt: str) -> None:
             out.print(f"  sign-off ({kind}) of {step}: {votes.count('approve')} approved, "
                       f"{votes.count('refuse')} refused of {rule.seats if rule else '?'}, "
                       f"{rule.need if rule else '?'} approvals needed")
+        if outcome.get("outcome") == "send_back" and step not in waiting:
+            out.print(f"  {step} sent back (退回重审) {outcome.get('to')}: waiting for its "
+                      "rework")
         if outcome.get("commitment"):
             by = outcome.get("verify_by", "")
             out.print(f"  commitment (告知承诺) of {step}: {outcome['commitment']}"

@@ -15,9 +15,11 @@ same nodes and edges. What is drawn follows the case net (:mod:`onething.net.bui
 * a choice block is a decision diamond with one edge per arm, labelled by the arm's ``when``
   text or ``otherwise``; the arms rejoin at whatever follows the choice. A choice without an
   ``otherwise`` arm has no edge for "no arm holds", because the net has no transition for it;
-* ``goto:`` jumps are dotted edges labelled ``approve →`` / ``refuse →``. A step that jumps on
-  approve has no plain edge to what follows (approval goes to the jump target), except that an
-  optional step's refusal still goes on, drawn as a solid ``refused: go on`` edge;
+* ``goto:`` jumps are dotted edges labelled ``approve →`` / ``refuse →``, and so is a
+  send-back, ``退回重审 →``, from the step after a parallel block to each step it may send
+  back. A step that jumps on approve has no plain edge to what follows (approval goes to the
+  jump target), except that an optional step's refusal still goes on, drawn as a solid
+  ``refused: go on`` edge;
 * ``deliver: <bundle> via <methods>``, then ``end``;
 * one ``refusal notice`` end node. By default it is a legend, tied to the delivery by an
   invisible edge so that it sits at the bottom: refusing any step that is not marked
@@ -67,6 +69,8 @@ SOLID, DASHED, DOTTED, INVISIBLE = "solid", "dashed", "dotted", "invisible"
 
 
 SKIP_LABEL = "else: skip"
+#: a send-back (退回重审): the step after a parallel block sends one of its steps back
+SEND_BACK_LABEL = "退回重审 →"
 
 
 OTHERWISE_LABEL = "otherwise"
@@ -197,6 +201,10 @@ class _Builder:
                 lines.append(_sign_off_line(block.sign_off))
             if block.silence is not None:
                 lines.append("逾期未反馈视为同意: deemed approved when its limit passes")
+            if block.send_back is not None:
+                others = "the others keep their results" if block.send_back.others == "keep" \
+                    else "the others start over"
+                lines.append(f"退回重审: may send back {', '.join(block.send_back.to)}; {others}")
             self.step_ids[block.id] = self.node(node_id, "step", tuple(lines),
                                                 optional=block.optional,
                                                 conditional=block.when is not None)
@@ -280,6 +288,9 @@ class _Builder:
                 self.edge(here, REFUSAL, "refuse", DOTTED)
         if step.when is not None:
             self.edge(here, succ, SKIP_LABEL, DASHED)
+        if step.send_back is not None:
+            for target in step.send_back.to:
+                self.edge(here, self.target(step, "send_back", target), SEND_BACK_LABEL, DOTTED)
         return here
 
 

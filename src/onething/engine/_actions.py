@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from onething.cases import clocks as clk
-from onething.cases import rules
+from onething.cases import rework, rules
 from onething.cases import sign_off as sign
 from onething.cases import special_procedures as special
 from onething.cases.forms import check_submission, clean_material
@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 #: department outcomes recorded per step, as the outcome they stand for
 OUTCOMES = {"approve": "approve", "approve_on_commitment": "approve", "refuse": "refuse",
-            "revoke_commitment": "refuse", "deemed_approval": "approve"}
+            "revoke_commitment": "refuse", "deemed_approval": "approve",
+            "send_back": "send_back"}
 COMMITMENT_ACTIONS = frozenset({"approve_on_commitment", "revoke_commitment"})
 TIMER_REASONS = {
     "correction_expired": "the correction was not answered within its limit",
@@ -50,19 +51,21 @@ class Wanted:
     action: str
     step: str | None = None
     name: str | None = None
+    to: str | None = None  # a send-back's step to do again
 
     @property
     def label(self) -> str:
-        """``approve tax``, ``accept``."""
-        return f"{self.action} {self.step}" if self.step else self.action
+        """``approve tax``, ``accept``, ``send_back review to fire``."""
+        label = f"{self.action} {self.step}" if self.step else self.action
+        return f"{label} to {self.to}" if self.to else label
 
 
 Pick = Callable[[Case], Wanted]
 
 
-def fixed(action: str, step: str | None = None) -> Pick:
-    """A pick that always wants ``action`` on ``step``."""
-    wanted = Wanted(action, step)
+def fixed(action: str, step: str | None = None, to: str | None = None) -> Pick:
+    """A pick that always wants ``action`` on ``step`` (a send-back: ``to`` that step)."""
+    wanted = Wanted(action, step, to=to)
     return lambda case: wanted
 
 
@@ -98,6 +101,10 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
                             hint_steps(workflow, wanted.step))
     people = engine.people
     rules.authorize_transition(people, workflow, transition, actor, case)
+    if transition.action == "send_back":
+        transition = rework.resolve(workflow, transition, wanted.to, payload.get("reason"),
+                                    lambda to: _resolve(deployed, attrs.evolve(wanted, to=to),
+                                                        marking, case))
     if transition.action in COMMITMENT_ACTIONS:
         _check_commitment(workflow, transition, case)
     if transition.action == "start_special_procedure":
@@ -139,6 +146,8 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
         data["reason"] = reason
     if transition.step and transition.action in OUTCOMES:
         _record_outcome(engine, workflow, transition, new, who, reason, now, data)
+    if transition.action == "send_back" and transition.step and transition.to:
+        data.update(rework.send_back(workflow, new, transition.step, transition.to))
     if votes is not None:
         sign_off = workflow.step(transition.step or "").sign_off
         assert sign_off is not None and transition.step is not None
@@ -209,6 +218,8 @@ def _record_outcome(engine: EngineContext, workflow: Workflow, transition: Trans
             data["verify_by"] = record["verify_by"]
     if transition.action == "revoke_commitment":
         record["commitment"] = "revoked"
+    if transition.action == "send_back":
+        record["to"] = transition.to
     if transition.action == "deemed_approval":
         record["deemed"] = True
         if signed_before:  # the round half signed when the limit passed stays on record
@@ -256,6 +267,8 @@ def _resolve(deployed: Deployed, wanted: Wanted, marking: int, case: Case) -> Tr
     """The transition meant by an action: the enabled one if any, else any match."""
     matching = [t for t in deployed.actions.get((wanted.action, wanted.step), ())
                 if wanted.name is None or t.name == wanted.name]
+    if wanted.to is not None:  # a send-back to a step it does not name is refused later
+        matching = [t for t in matching if t.to == wanted.to] or matching
     if len(matching) <= 1:
         return matching[0] if matching else None
     semantics = deployed.compiled.semantics

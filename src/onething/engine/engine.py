@@ -188,6 +188,18 @@ class Engine:
         return self._perform(case_id, fixed(outcome, step), outcome, step, actor,
                              idempotency_key, now, reason=reason)
 
+    def send_back(self, case_id: str, step: str, actor: Actor, *, to: str, reason: str,
+                  idempotency_key: str | None = None, now: datetime | None = None) -> Case:
+        """退回重审: the department of ``step`` (the step right after a parallel block that
+        declares ``send_back``) sends the block's step ``to`` back to be done again, saying
+        why. The block runs again — ``to``'s branch from that step, the other branches kept or
+        started over as the workflow declares — and the case comes back to ``step``."""
+        if not isinstance(to, str):
+            raise InvalidArgument(f"'to' names a step, not a {type(to).__name__}",
+                                  "the id of a step of the block before, e.g. to='fire_review'")
+        return self._perform(case_id, fixed("send_back", step, to), "send_back", step, actor,
+                             idempotency_key, now, reason=reason, to=to)
+
     def start_special_procedure(self, case_id: str, step: str, actor: Actor, *, kind: str,
                                 expected: str | Duration, reason: str = "",
                                 idempotency_key: str | None = None,

@@ -18,6 +18,8 @@ from onething.language.model import (
     Step,
     StepSequence,
     Workflow,
+    branch_of,
+    send_back_block,
 )
 from onething.language.yamlsource import SourceLines
 
@@ -50,6 +52,7 @@ def check_workflow(
     out += _unused(workflow, steps)
     out += _limits(steps)
     out += _promises(workflow, steps)
+    out += _send_backs(workflow.steps, steps)
     return out
 
 
@@ -254,3 +257,64 @@ def _limits(steps: list[Step]) -> Iterator[Diagnostic]:
                 limit.location,
                 "the committed limit (承诺时限) may only shorten the statutory one (法定时限)",
             )
+
+
+def _sequences(block: object) -> Iterator[StepSequence]:
+    if isinstance(block, StepSequence):
+        yield block
+        for item in block.items:
+            yield from _sequences(item)
+    elif isinstance(block, Parallel):
+        for branch in block.branches:
+            yield from _sequences(branch)
+    elif isinstance(block, Choice):
+        for arm in block.branches:
+            yield from _sequences(arm.body)
+    elif isinstance(block, Stage):
+        yield from _sequences(block.body)
+
+
+def _send_backs(top: StepSequence, steps: list[Step]) -> Iterator[Diagnostic]:
+    """``send_back`` stands right after a parallel block, names steps at the top of its
+    branches, and its step is reached only through that block (no jump leads to it)."""
+    ids = [s.id for s in steps]
+    senders: set[str] = set()
+    for seq in _sequences(top):
+        for index, sender in enumerate(seq.items):
+            if not isinstance(sender, Step) or sender.send_back is None:
+                continue
+            where = sender.where("send_back")
+            block = send_back_block(seq, index)
+            if block is None:
+                yield Diagnostic(
+                    "send-back-placement", f"step '{sender.id}' sends back into the parallel "
+                    "block right before it, but the item before it is not a parallel block",
+                    where, "put the step right after the parallel block whose departments it "
+                    "may send back")
+                continue
+            senders.add(sender.id)
+            if sender.sign_off is not None:
+                yield Diagnostic(
+                    "send-back-placement", f"step '{sender.id}' is decided by several signers "
+                    "and cannot also send a department back", where,
+                    "let one department decide the step that sends back")
+            for target in sender.send_back.to:
+                if branch_of(block, target) is not None:
+                    continue
+                known = target in ids
+                yield Diagnostic(
+                    "send-back-target", f"step '{sender.id}' sends back to '{target}', which "
+                    + ("does not stand directly in a branch of the block before it" if known
+                       else "is not a step"),
+                    where, "name a step that stands directly in one of the block's branches "
+                    "(not inside a nested block)" if known
+                    else _close(target, ids) or "name a step of the block before it")
+    for step in steps:
+        for outcome, target in step.goto:
+            if target in senders:
+                yield Diagnostic(
+                    "send-back-placement", f"step '{step.id}' jumps on '{outcome}' to "
+                    f"'{target}', which sends back into the block before it",
+                    step.key_locations.get(f"goto:{outcome}", step.where("goto")),
+                    f"'{target}' must be reached through its block: jump to the block's first "
+                    "step instead")

@@ -38,6 +38,7 @@ from onething.language.model import (
     Material,
     Parallel,
     Rung,
+    SendBack,
     SignOff,
     Silence,
     Stage,
@@ -74,13 +75,16 @@ STEP_KEYS = {
     "id": True, "department": True, "title": False, "reads": False, "produces": False,
     "time_limit": False, "optional": False, "when": False, "goto": False, "fee": False,
     "source": False, "description": False, "commitment": False, "silence": False,
-    "sign_off": False,
+    "sign_off": False, "send_back": False,
 }
 #: how a parallel block asks for corrections: each step on its own, or one notice together
 CORRECTIONS = ("each", "together")
 SIGN_OFF_KEYS = {"by": False, "experts": False, "need": True, "source": False}
 #: the most experts on one panel, and the fewest signers a joint step has
 MAX_EXPERTS = 50
+SEND_BACK_KEYS = {"to": True, "others": False, "source": False}
+#: what becomes of the other branches when one is sent back: kept, or done again
+SEND_BACK_OTHERS = ("keep", "redo")
 SILENCE_KEYS = {"outcome": True, "source": False}
 SILENCE_OUTCOMES = ("approve",)
 COMMITMENT_KEYS = {"when": False, "verify_within": False, "source": False}
@@ -793,6 +797,10 @@ class _Reader:
                                "signers and cannot also approve on one commitment",
                                entries["commitment"][1],
                                "keep either sign_off or commitment on the step")
+        if "send_back" in entries:
+            send_back = self.send_back(entries["send_back"][1], what)
+            if send_back is not None:
+                values["send_back"] = send_back
         if "source" in entries:
             values["source"] = self.string(entries["source"][1], "source") or ""
         if "description" in entries:
@@ -856,6 +864,33 @@ class _Reader:
                    f"{seats} (the signers), not {value!r}", node,
                    f"e.g. need: all, need: any or need: {max(1, seats // 2 + 1)}")
         return None
+
+    def send_back(self, node: yaml.Node, what: str) -> SendBack | None:
+        """``{to: [steps of the block before], others: keep|redo, source: ...}``."""
+        label = f"'send_back' of {what}"
+        entries = self.mapping(node, label, SEND_BACK_KEYS)
+        if entries is None or "to" not in entries:
+            return None
+        to = self.names(entries["to"][1], f"'to' of {label}", STEP_ID)
+        if not to:
+            if isinstance(entries["to"][1], yaml.SequenceNode):
+                self.error("bad-value", f"'to' of {label} names no step", entries["to"][1],
+                           "name the steps of the block before that may be sent back")
+            return None
+        others = "keep"
+        if "others" in entries:
+            value = self.string(entries["others"][1], f"'others' of {label}")
+            if value is None:
+                return None
+            if value not in SEND_BACK_OTHERS:
+                self.error("bad-value", f"'others' of {label} must be keep or redo, not "
+                           f"'{value}'", entries["others"][1],
+                           did_you_mean(value, SEND_BACK_OTHERS))
+                return None
+            others = value
+        source = self.string(entries["source"][1], "source") or "" if "source" in entries \
+            else ""
+        return SendBack(to, others, source, self.loc(node))
 
     def silence(self, node: yaml.Node, what: str) -> Silence | None:
         """``silence: approve`` or a mapping with ``outcome`` and ``source``."""

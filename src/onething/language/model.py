@@ -187,6 +187,20 @@ class Silence:
 
 
 @attrs.frozen
+class SendBack:
+    """退回重审: the step that follows a parallel block may send one of the block's
+    departments back to a step of its branch (``to`` names the steps it may send back to).
+    The block runs again until every branch has finished; the other branches keep their
+    results (``others: keep``) or start over from their first step (``others: redo``:
+    the whole block is done again)."""
+
+    to: tuple[str, ...] = ()
+    others: str = "keep"
+    source: str = ""
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
 class Commitment:
     """告知承诺制: the step may approve on the applicant's written commitment.
 
@@ -219,6 +233,7 @@ class Step:
     commitment: Commitment | None = None
     silence: Silence | None = None
     sign_off: SignOff | None = None
+    send_back: SendBack | None = None
     source: str = ""
     location: Location = UNKNOWN
     key_locations: dict[str, Location] = attrs.field(factory=dict, eq=False, hash=False)
@@ -351,6 +366,13 @@ class Workflow:
                                                  if s.silence is not None), takes_self=True),
         init=False, eq=False, repr=False, hash=False)
 
+    #: for each step with ``send_back:``, each step it may send back to with the steps that
+    #: are done again then (that step and those after it in its branch; with ``others:
+    #: redo`` every other branch's steps too)
+    rework: dict[str, dict[str, tuple[str, ...]]] = attrs.field(
+        default=attrs.Factory(lambda self: _rework(self.steps), takes_self=True),
+        init=False, eq=False, repr=False, hash=False)
+
     def iter_steps(self) -> Iterator[Step]:
         """Every step, in document order."""
         yield from iter_steps(self.steps)
@@ -404,6 +426,50 @@ def _correction_groups(block: Block | StepSequence) -> dict[str, tuple[str, ...]
 
     visit(block)
     return groups
+
+
+def send_back_block(seq: StepSequence, index: int) -> Parallel | None:
+    """The parallel block the step at ``seq.items[index]`` sends back into: the block right
+    before it in the same list (None if there is none)."""
+    before = seq.items[index - 1] if index > 0 else None
+    return before if isinstance(before, Parallel) else None
+
+
+def branch_of(block: Parallel, step_id: str) -> tuple[int, int] | None:
+    """Where ``step_id`` stands at the top of one of ``block``'s branches: (branch, position)."""
+    for b, branch in enumerate(block.branches):
+        for i, item in enumerate(branch.items):
+            if isinstance(item, Step) and item.id == step_id:
+                return b, i
+    return None
+
+
+def _rework(block: Block | StepSequence) -> dict[str, dict[str, tuple[str, ...]]]:
+    out: dict[str, dict[str, tuple[str, ...]]] = {}
+
+    def visit(item: object) -> None:
+        if isinstance(item, StepSequence):
+            for index, sender in enumerate(item.items):
+                parallel = send_back_block(item, index)
+                if not isinstance(sender, Step) or sender.send_back is None or parallel is None:
+                    continue
+                targets: dict[str, tuple[str, ...]] = {}
+                for target in sender.send_back.to:
+                    place = branch_of(parallel, target)
+                    if place is None:
+                        continue
+                    b, i = place
+                    again = [s.id for it in parallel.branches[b].items[i:] for s in iter_steps(it)]
+                    if sender.send_back.others == "redo":
+                        again += [s.id for o, other in enumerate(parallel.branches) if o != b
+                                  for s in iter_steps(other)]
+                    targets[target] = tuple(again)
+                out[sender.id] = targets
+        for child in _children(item):
+            visit(child)
+
+    visit(block)
+    return out
 
 
 def _children(item: object) -> tuple[object, ...]:

@@ -12,7 +12,15 @@ from typing import TypedDict, Unpack
 from onething.language import conditions as exprs
 from onething.language.checks import all_conditions
 from onething.language.location import UNKNOWN, Location
-from onething.language.model import Choice, Parallel, Stage, Step, StepSequence, Workflow
+from onething.language.model import (
+    Choice,
+    Parallel,
+    Stage,
+    Step,
+    StepSequence,
+    Workflow,
+    branch_of,
+)
 from onething.net.model import (
     PROMISE,
     DeliveryKind,
@@ -54,6 +62,7 @@ class _Extra(TypedDict, total=False):
     rewrites: frozenset[str]
     escape: bool
     location: Location
+    to: str
 
 
 class _Builder:
@@ -89,6 +98,7 @@ class _Builder:
             self.promised = self.place("materials:promised", PlaceRole.MATERIALS, location=loc)
             self.complete = self.place("materials:complete", PlaceRole.MATERIALS, location=loc)
         self.step_place: dict[str, int] = {}
+        self.corrected: dict[str, int] = {}
         self.entry: dict[str, int] = {}
         self.blocks: list[ParallelBlock] = []
         self.route_fields = route_fields(wf)
@@ -140,9 +150,33 @@ class _Builder:
     # -- blocks -------------------------------------------------------------------------------
 
     def sequence(self, seq: StepSequence, succ: int) -> int:
+        after: object = None
         for item in reversed(seq.items):
             succ = self.block(item, succ)
+            if isinstance(item, Parallel) and isinstance(after, Step) and after.send_back:
+                self.send_back(after, item, self.blocks[-1])
+            after = item
         return succ
+
+    def send_back(self, sender: Step, par: Parallel, block: ParallelBlock) -> None:
+        """退回重审: from the step after the block, back into it — the block runs again with
+        the named step's branch from that step and the others kept at their end (``keep``)
+        or started over (``redo``). Only the block's own places are marked: its branches stay
+        isolated, so the proof still takes them one at a time (decision 0013)."""
+        assert sender.send_back is not None
+        redo = sender.send_back.others == "redo"
+        for target in sender.send_back.to:
+            place = branch_of(par, target)
+            if place is None:
+                continue  # reported by the loader
+            marks = [self.entry[target] if b == place[0] else
+                     block.starts[b] if redo else block.dones[b]
+                     for b in range(len(block.starts))]
+            sid = sender.id
+            for here, suffix in ((self.step_place[sid], ""), (self.corrected[sid], ":corrected")):
+                self.add(f"send_back:{sid}{suffix}:{target}", "send_back", Performer.DEPARTMENT,
+                         (here,), (block.running, *marks), step=sid, to=target,
+                         location=sender.send_back.location)
 
     def block(self, block: object, succ: int) -> int:
         if isinstance(block, Step):
@@ -159,6 +193,7 @@ class _Builder:
         sid, loc = step.id, step.location
         fresh = self.step_place[sid]
         corrected = self.place(f"step:{sid}:corrected", PlaceRole.CORRECTED, sid, loc)
+        self.corrected[sid] = corrected
         waiting = self.place(f"step:{sid}:correction", PlaceRole.CORRECTION, sid, loc)
         approve_to = self.entry[jump] if (jump := step.jump("approve")) else succ
         approve_at = step.where("goto") if step.jump("approve") else loc

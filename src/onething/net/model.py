@@ -123,6 +123,8 @@ class Transition:
     rewrites: frozenset[str] = frozenset()
     escape: bool = False
     location: Location = UNKNOWN
+    #: a send-back (退回重审): the step of the block before it that is done again
+    to: str | None = None
     # ``escape``: ends the case without the applicant's cooperation (a withdrawal, a refusal,
     # a timer); the proof of "never stuck" must not lean on these.
 
@@ -136,6 +138,8 @@ class Transition:
         """The event as a person reads it: ``approve registration``, ``withdraw``."""
         if self.action is None:
             return f"({self.name})"
+        if self.to is not None:
+            return f"{self.action} {self.step} to {self.to}"
         return f"{self.action} {self.step}" if self.step else self.action
 
 

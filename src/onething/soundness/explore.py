@@ -34,6 +34,7 @@ from onething.soundness.scope import (
     Guard,
     Move,
     ScopeResult,
+    Started,
     State,
     Successor,
 )
@@ -69,6 +70,10 @@ class Explorer(StuckSearch):
         self.corrected = frozenset(i for i, r in enumerate(roles) if r is PlaceRole.CORRECTED)
         self.unworked = self.keep | self.open
         self.running_of = {r.block.running: name for name, r in regions.items()}
+        #: blocks the parent may start again (send-backs), with every place of their branches
+        self.inner = {name: frozenset().union(*r.places) for name, r in regions.items()
+                      if r.reentries}
+        self.reentry_of = {i: name for name, r in regions.items() for i in r.reentries}
         self.order = {name: i for i, name in enumerate(regions)}
         self.fork_of = {r.block.fork: name for name, r in regions.items()}
         self.parent: dict[str, tuple[str, int] | None] = {}
@@ -78,7 +83,7 @@ class Explorer(StuckSearch):
                        for i in range(len(outer.places))
                        if region.block.entry in outer.places[i]]
             self.parent[name] = min(holders)[1:] if holders else None
-        self._cache: dict[tuple[str, int], ScopeResult] = {}
+        self._cache: dict[tuple[str, int, int], ScopeResult] = {}
         self.impure: set[str] = set()
 
     # -- scopes -------------------------------------------------------------------------------
@@ -103,18 +108,20 @@ class Explorer(StuckSearch):
             parent = self.parent[parent[0]]
         return scope is None
 
-    def branch(self, name: str, index: int) -> ScopeResult:
-        """A sub-explorer for one parallel branch (compositional proof)."""
-        key = (name, index)
+    def branch(self, name: str, index: int, start: int | None = None) -> ScopeResult:
+        """A sub-explorer for one parallel branch (compositional proof), from its start or
+        from where a send-back starts it again."""
+        region = self.regions[name]
+        if start is None:
+            start = region.block.starts[index]
+        key = (name, index, start)
         if key not in self._cache:
             memo = self.memo
-            shared = memo.key(name, index, self.form) if memo is not None else ()
+            shared = (*memo.key(name, index, self.form), start) if memo is not None else ()
             known = memo.results.get(shared) if memo is not None else None
             if known is None:
-                region = self.regions[name]
-                start = frozenset({region.block.starts[index]}) | self.open
                 goal = frozenset({region.block.dones[index]})
-                known = self.explore(key, start, goal)
+                known = self.explore((name, index), frozenset({start}) | self.open, goal)
                 if memo is not None:
                     memo.results[shared] = known
             self._cache[key] = known
@@ -134,14 +141,14 @@ class Explorer(StuckSearch):
         dist = {s: 0 for s, _, _ in starts}
         back: dict[State, tuple[State, Move] | None] = {s: None for s, _, _ in starts}
         coop_edges: dict[State, list[State]] = {}
-        fork_edges: list[tuple[State, Move | None, str]] = []
+        fork_edges: list[tuple[State, Move | None, Started]] = []
         done: set[State] = set()
         ticket = count()
         heap = [(0, next(ticket), s) for s, _, _ in starts]
         for root, _, fired in starts:
             result.fired |= fired
-            for name in self._forks_in(fired):
-                fork_edges.append((root, None, name))
+            for started in self._forks_in(fired):
+                fork_edges.append((root, None, started))
 
         def path(state: State) -> tuple[Move, ...]:
             moves: list[Move] = []
@@ -218,8 +225,8 @@ class Explorer(StuckSearch):
                         continue
                 if not escape:
                     coop_edges.setdefault(nxt, []).append(state)
-                for name in forks:
-                    fork_edges.append((state, move, name))
+                for started in forks:
+                    fork_edges.append((state, move, started))
                 new_cost = cost + step_cost
                 if new_cost < dist.get(nxt, 1 << 60):
                     dist[nxt] = new_cost
@@ -246,22 +253,29 @@ class Explorer(StuckSearch):
             for nxt_state, clash, fired in self._arrive(nxt, silent, visible,
                                                         (state, ("t", t.index))):
                 forks = self._forks_in(fired)
+                if t.index in self.reentry_of:
+                    again = self.reentry_of[t.index]
+                    forks.append((again, self.starts(again, nxt_state)))
                 yield (("t", t.index), nxt_state, 1,
                        (t.index, t.escape, t.delivers, unsafe or clash, fired, forks))
         for name in self._running(state):
             region = self.regions[name]
             running = region.block.running
-            branches = [self.branch(name, i) for i in range(len(region.block.starts))]
+            starts = self.starts(name, state)
+            branches = self.branches(name, starts)
             goal_costs = [b.goal_cost for b in branches if b.goal_cost is not None]
             if len(goal_costs) == len(branches):
                 join = self.net.transitions[region.block.join]
                 nxt = state - {running}
+                if starts is not None:
+                    nxt -= self.inner[name]
                 unsafe = not nxt.isdisjoint(self.produce[join.index])
                 nxt |= self.produce[join.index]
                 cost = max(1, sum(goal_costs))
+                done: Move = ("done", name) if starts is None else ("done", name, starts)
                 for nxt_state, clash, fired in self._arrive(nxt, silent, visible,
-                                                            (state, ("done", name))):
-                    yield (("done", name), nxt_state, cost,
+                                                            (state, done)):
+                    yield (done, nxt_state, cost,
                            (None, False, None, unsafe or clash, fired | {join.index},
                             self._forks_in(fired)))
             seen: set[tuple[str, bool]] = set()
@@ -273,7 +287,9 @@ class Explorer(StuckSearch):
                     if state.isdisjoint(self.open):
                         continue
                     nxt = ((state - {running} - self.open) & self.keep) | self.closed
-                    yield (("end", name, key), nxt, ender.cost,
+                    end: Move = ("end", name, key) if starts is None else \
+                        ("end", name, key, starts)
+                    yield (end, nxt, ender.cost,
                            (None, ender.escape, ender.kind, False, set(), []))
 
     def _holds(self, t: Transition, state: State) -> bool:
@@ -359,8 +375,22 @@ class Explorer(StuckSearch):
             state = nxt | produce
         raise SilentLoop(f"silent transitions of {self.net.name} do not settle")
 
-    def _forks_in(self, fired: set[int]) -> list[str]:
-        return [self.fork_of[i] for i in sorted(fired) if i in self.fork_of]
+    def _forks_in(self, fired: set[int]) -> list[tuple[str, tuple[int, ...] | None]]:
+        return [(self.fork_of[i], None) for i in sorted(fired) if i in self.fork_of]
+
+    def starts(self, name: str, state: State) -> tuple[int, ...] | None:
+        """Where each branch of a running block stands in ``state``, when a send-back started
+        it again (None: the block was forked, every branch from its start)."""
+        inner = self.inner.get(name)
+        if inner is None or state.isdisjoint(inner):
+            return None
+        return tuple(next(iter(state & places)) for places in self.regions[name].places)
+
+    def branches(self, name: str, starts: tuple[int, ...] | None) -> list[ScopeResult]:
+        """The explorations of a block's branches, from their starts or from ``starts``."""
+        count = len(self.regions[name].block.starts)
+        return [self.branch(name, i, starts[i] if starts is not None else None)
+                for i in range(count)]
 
     def _label(self, move: Move) -> str:
         if move[0] == "t":
@@ -379,15 +409,26 @@ class Explorer(StuckSearch):
             result.enders[key] = Ender(kind, escape, cost, trail)
 
     def _configurations(self, result: ScopeResult, dist: dict[State, int], top: bool) -> None:
-        """How many configurations of the whole product the scope's states stand for."""
+        """How many configurations of the whole product the scope's states stand for.
+
+        A block started again by a send-back stands for configurations its first run already
+        stood for when each branch, from where it starts again, reaches only what it reached
+        from its start: such a state adds none (the union is counted, not the sum)."""
         total = 0
+        forked = {state - {p for p in state if p in self.running_of} for state in dist
+                  if any(self.starts(name, state) is None for name in self._running(state))}
         for state in dist:
             if not top and not state.isdisjoint(self.closed):
                 continue
+            if not top:
+                result.reached.add(state)
             weight = 1
             for name in self._running(state):
-                branches = [self.branch(name, i)
-                            for i in range(len(self.regions[name].block.starts))]
+                starts = self.starts(name, state)
+                branches = self.branches(name, starts)
+                if starts is not None and self._covered(name, state, starts, forked):
+                    weight = 0
+                    break
                 product = 1
                 for b in branches:
                     product *= b.configurations
@@ -403,31 +444,38 @@ class Explorer(StuckSearch):
         running = [self.running_of[p] for p in state if p in self.running_of]
         return sorted(running, key=self.order.__getitem__) if len(running) > 1 else running
 
+    def _covered(self, name: str, state: State, starts: tuple[int, ...],
+                 forked: set[State]) -> bool:
+        """Whether a restarted block's configurations are all among its first run's."""
+        if state - self.inner[name] - {self.regions[name].block.running} not in forked:
+            return False
+        return all(self.branch(name, i, place).reached <= self.branch(name, i).reached
+                   for i, place in enumerate(starts))
+
     def _blocked_inside(self, state: State) -> bool:
         """A block is running here whose own branch cannot finish (reported there)."""
-        return any(self.branch(name, i).goal_cost is None
+        return any(b.goal_cost is None
                    for name in self._running(state)
-                   for i in range(len(self.regions[name].block.starts)))
+                   for b in self.branches(name, self.starts(name, state)))
 
-    def _forks(self, result: ScopeResult, fork_edges: list[tuple[State, Move | None, str]],
+    def _forks(self, result: ScopeResult,
+               fork_edges: list[tuple[State, Move | None, Started]],
                dist: dict[State, int],
                trails: tuple[Callable[[State], tuple[Move, ...]],
                              Callable[[State], frozenset[int]]]) -> None:
         """Attach each reached block's branch findings, behind the shortest way into it."""
         path, along = trails
-        best: dict[str, tuple[int, tuple[Move, ...], frozenset[int]]] = {}
+        best: dict[Started, tuple[int, tuple[Move, ...], frozenset[int]]] = {}
         trail: tuple[Move, ...]
-        for state, move, name in fork_edges:
+        for state, move, started in fork_edges:
             if move is None:
                 cost, trail, chosen = 0, (), along(state)
             else:
                 cost, trail, chosen = dist[state] + 1, path(state) + (move,), along(state)
-            if name not in best or cost < best[name][0]:
-                best[name] = (cost, trail, chosen)
-        for name, (cost, trail, chosen) in best.items():
-            region = self.regions[name]
-            for i in range(len(region.block.starts)):
-                inner = self.branch(name, i)
+            if started not in best or cost < best[started][0]:
+                best[started] = (cost, trail, chosen)
+        for (name, starts), (cost, trail, chosen) in best.items():
+            for inner in self.branches(name, starts):
                 result.marked |= inner.marked
                 result.fired |= inner.fired
                 result.states += inner.states

@@ -236,14 +236,13 @@ def expand(explorer: Explorer, moves: Iterable[Move]) -> list[int]:
             if move[1] >= 0:
                 out.append(move[1])
         elif move[0] == "done":
-            region = explorer.regions[move[1]]
-            for i in range(len(region.block.starts)):
-                out += expand(explorer, explorer.branch(move[1], i).goal_path)
+            starts = move[2] if len(move) == 3 else None
+            for branch in explorer.branches(move[1], starts):
+                out += expand(explorer, branch.goal_path)
         else:
             name, key = move[1], move[2]
-            region = explorer.regions[name]
-            enders = [explorer.branch(name, i).enders.get(key)
-                      for i in range(len(region.block.starts))]
+            starts = move[3] if len(move) == 4 else None
+            enders = [b.enders.get(key) for b in explorer.branches(name, starts)]
             ender = min((e for e in enders if e is not None), key=lambda e: e.cost)
             out += expand(explorer, ender.path)
     return out

@@ -6,6 +6,12 @@ branch stays inside that branch, except that it may end the whole case by consum
 ``open`` place, cancelling everything and delivering. The builder produces only such blocks;
 a net edited by hand (or a mistake injected by a test) may not, and is then explored as a
 whole. Nothing here is taken from the builder on trust: every condition is checked.
+
+A block may also be *re-entered* from after it (退回重审, ``send_back``): a transition of the
+parent that marks the block's running place and exactly one place of each branch — where that
+branch starts again, its start, or its end. The branches stay isolated (nothing but the parent
+puts them there, and each then runs on its own), so they are still explored one at a time,
+from each place they can be started at.
 """
 
 from __future__ import annotations
@@ -22,6 +28,8 @@ class Region:
     block: ParallelBlock
     places: tuple[frozenset[int], ...]
     transitions: tuple[frozenset[int], ...]
+    #: the parent's transitions that start the block again (send-backs), by index
+    reentries: frozenset[int] = frozenset()
 
 
 def isolated_regions(net: Net) -> dict[str, Region]:
@@ -65,8 +73,10 @@ def _region(net: Net, block: ParallelBlock, glob: frozenset[int]) -> Region | No
     if set(join.consume) != {block.running, *block.dones} or fork.cancel or join.cancel:
         return None
     mine = {block.fork, block.join}
+    again = {t.index for t in net.transitions
+             if block.running in t.produce and t.index != block.fork}
     branches = [_closure(net, {s}, glob, mine) for s in block.starts]
-    after = _closure(net, set(join.produce), glob, {block.fork})
+    after = _closure(net, set(join.produce), glob, {block.fork} | again)
     claimed: set[int] = set()
     for index, places in enumerate(branches):
         others = set(block.dones) - {block.dones[index]}
@@ -75,9 +85,12 @@ def _region(net: Net, block: ParallelBlock, glob: frozenset[int]) -> Region | No
         if places & claimed or places & after or places & net.initial:
             return None
         claimed |= places
+    for index in again:
+        if not _proper_reentry(net.transitions[index], block, branches, glob):
+            return None
     owned: list[set[int]] = [set() for _ in branches]
     for t in net.transitions:
-        if t.index in mine:
+        if t.index in mine or t.index in again:
             continue
         touched = (set(t.consume) | set(t.produce)) - glob
         if block.running in touched or (set(t.consume) & set(block.dones)):
@@ -89,7 +102,20 @@ def _region(net: Net, block: ParallelBlock, glob: frozenset[int]) -> Region | No
             return None
         owned[hits[0]].add(t.index)
     return Region(block, tuple(frozenset(b) for b in branches),
-                  tuple(frozenset(o) for o in owned))
+                  tuple(frozenset(o) for o in owned), frozenset(again))
+
+
+def _proper_reentry(t: Transition, block: ParallelBlock, branches: list[set[int]],
+                    glob: frozenset[int]) -> bool:
+    """A transition from outside the block that starts it again: it marks the running place
+    and one place of each branch, takes nothing of the block, and ends nothing."""
+    inside = set().union(*branches) | {block.entry, block.running}
+    if t.cancel or t.delivers is not None or t.silent or set(t.consume) & (inside | glob):
+        return False
+    marks = [p for p in t.produce if p != block.running]
+    if len(t.produce) != len(set(t.produce)) or len(marks) != len(branches):
+        return False
+    return all(sum(p in places for p in marks) == 1 for places in branches)
 
 
 def _proper_ender(net: Net, t: Transition, glob: frozenset[int]) -> bool:

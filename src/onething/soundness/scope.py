@@ -12,12 +12,20 @@ from onething.net.model import DeliveryKind, Transition
 from onething.soundness.report import Rule
 
 Guard = Callable[[Transition], bool]
-#: a move inside a scope: ("t", transition index) | ("done", region) | ("end", region, key)
+#: a move inside a scope: ("t", transition index) | ("done", region) | ("end", region, key);
+#: a block a send-back started again carries where each branch started: ("done", region,
+#: starts) | ("end", region, key, starts)
 Move: TypeAlias = (tuple[Literal["t"], int] | tuple[Literal["done"], str]
-                   | tuple[Literal["end"], str, tuple[str, bool]])
+                   | tuple[Literal["done"], str, tuple[int, ...]]
+                   | tuple[Literal["end"], str, tuple[str, bool]]
+                   | tuple[Literal["end"], str, tuple[str, bool], tuple[int, ...]])
+#: a block entered in a scope: its name, and where a send-back started its branches (None:
+#: forked, each branch from its start)
+Started: TypeAlias = tuple[str, tuple[int, ...] | None]
 #: what a move does: (transition or None, escape, delivery kind or None, unsafe, silent
-#: transitions fired, blocks forked)
-MoveInfo: TypeAlias = tuple[int | None, bool, DeliveryKind | None, bool, set[int], list[str]]
+#: transitions fired, blocks forked or started again)
+MoveInfo: TypeAlias = tuple[int | None, bool, DeliveryKind | None, bool, set[int],
+                            list[Started]]
 #: a configuration of a scope: the places that hold a token (a frozenset hashes once and stays
 #: as small as the case's few tokens, however many places the net has)
 State: TypeAlias = frozenset[int]
@@ -83,6 +91,9 @@ class ScopeResult:
     marked: set[int] = attrs.field(factory=set)
     fired: set[int] = attrs.field(factory=set)
     outcomes: dict[str, int] = attrs.field(factory=dict)
+    #: a branch's configurations (states before the case ends), to tell whether a block
+    #: started again stands for configurations its first run already stood for
+    reached: set[State] = attrs.field(factory=set)
 
 
 @attrs.define
