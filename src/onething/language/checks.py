@@ -20,6 +20,7 @@ from onething.language.model import (
     Workflow,
     branch_of,
     send_back_block,
+    sequences,
 )
 from onething.language.yamlsource import SourceLines
 
@@ -259,27 +260,12 @@ def _limits(steps: list[Step]) -> Iterator[Diagnostic]:
             )
 
 
-def _sequences(block: object) -> Iterator[StepSequence]:
-    if isinstance(block, StepSequence):
-        yield block
-        for item in block.items:
-            yield from _sequences(item)
-    elif isinstance(block, Parallel):
-        for branch in block.branches:
-            yield from _sequences(branch)
-    elif isinstance(block, Choice):
-        for arm in block.branches:
-            yield from _sequences(arm.body)
-    elif isinstance(block, Stage):
-        yield from _sequences(block.body)
-
-
 def _send_backs(top: StepSequence, steps: list[Step]) -> Iterator[Diagnostic]:
     """``send_back`` stands right after a parallel block, names steps at the top of its
     branches, and its step is reached only through that block (no jump leads to it)."""
     ids = [s.id for s in steps]
     senders: set[str] = set()
-    for seq in _sequences(top):
+    for seq in sequences(top):
         for index, sender in enumerate(seq.items):
             if not isinstance(sender, Step) or sender.send_back is None:
                 continue

@@ -444,31 +444,33 @@ def branch_of(block: Parallel, step_id: str) -> tuple[int, int] | None:
     return None
 
 
+def sequences(block: object) -> Iterator[StepSequence]:
+    """Every list of blocks inside ``block`` (itself first, when it is one)."""
+    if isinstance(block, StepSequence):
+        yield block
+    for child in _children(block):
+        yield from sequences(child)
+
+
 def _rework(block: Block | StepSequence) -> dict[str, dict[str, tuple[str, ...]]]:
     out: dict[str, dict[str, tuple[str, ...]]] = {}
-
-    def visit(item: object) -> None:
-        if isinstance(item, StepSequence):
-            for index, sender in enumerate(item.items):
-                parallel = send_back_block(item, index)
-                if not isinstance(sender, Step) or sender.send_back is None or parallel is None:
+    for seq in sequences(block):
+        for index, sender in enumerate(seq.items):
+            parallel = send_back_block(seq, index)
+            if not isinstance(sender, Step) or sender.send_back is None or parallel is None:
+                continue
+            targets: dict[str, tuple[str, ...]] = {}
+            for target in sender.send_back.to:
+                place = branch_of(parallel, target)
+                if place is None:
                     continue
-                targets: dict[str, tuple[str, ...]] = {}
-                for target in sender.send_back.to:
-                    place = branch_of(parallel, target)
-                    if place is None:
-                        continue
-                    b, i = place
-                    again = [s.id for it in parallel.branches[b].items[i:] for s in iter_steps(it)]
-                    if sender.send_back.others == "redo":
-                        again += [s.id for o, other in enumerate(parallel.branches) if o != b
-                                  for s in iter_steps(other)]
-                    targets[target] = tuple(again)
-                out[sender.id] = targets
-        for child in _children(item):
-            visit(child)
-
-    visit(block)
+                b, i = place
+                again = [s.id for it in parallel.branches[b].items[i:] for s in iter_steps(it)]
+                if sender.send_back.others == "redo":
+                    again += [s.id for o, other in enumerate(parallel.branches) if o != b
+                              for s in iter_steps(other)]
+                targets[target] = tuple(again)
+            out[sender.id] = targets
     return out
 
 
