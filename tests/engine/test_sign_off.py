@@ -22,7 +22,7 @@ from onething.diagram import render
 from onething.engine.engine import Engine
 from onething.errors import ActionRefused, NotAuthorized
 from onething.language.load import parse
-from onething.language.model import SignOff
+from onething.language.step_keys import SignOff
 from onething.soundness.proof import check
 from onething.stores.base import Store
 from onething.workdays import SHANGHAI, FixedClock

@@ -819,7 +819,7 @@ def test_every_code_the_loader_emits_is_tested_here() -> None:
     # built in an expression: unused-{kind}, and expression-type for a condition's types
     emitted = (emitted - {"unused-"}) | {"unused-field", "unused-material", "expression-type"}
     this = Path(__file__).read_text(encoding="utf-8")
-    assert len(emitted) == 36
+    assert len(emitted) == 40
     assert {code for code in emitted if f'"{code}"' not in this} == set()
 
 
@@ -945,3 +945,81 @@ def test_send_back_bad_values() -> None:
     assert send_back_problems(SEND_BACK.replace("to: [plan]", "to: []"), "bad-value")
     assert send_back_problems(SEND_BACK.replace("{to: [plan], others: keep}", "{others: keep}"),
                               "missing-key")
+
+
+NAMED = """onething: 1
+id: clinic
+version: 1
+title: clinic
+lead: health
+form:
+  fields:
+    beds: {type: int, required: true}
+steps:
+  - {id: first, department: health}
+  - id: review
+    department: health
+    sets:
+      risk_level: {type: enum, values: [low, high]}
+    outcomes:
+      site_visit: {goto: inspection}
+  - {id: desk, department: health, when: "risk_level == 'low'"}
+  - {id: inspection, department: health, reads: [risk_level]}
+delivery:
+  bundle: []
+"""
+
+
+def named_problems(text: str, code: str) -> list[Diagnostic]:
+    return [d for d in parse(text, "wf.yaml").diagnostics if d.code == code]
+
+
+def test_named_outcomes_and_set_fields_load() -> None:
+    workflow = parse(NAMED, "wf.yaml").unwrap()
+    review = workflow.step("review")
+    assert [o.name for o in review.outcomes] == ["site_visit"]
+    assert review.jumps == (("site_visit", "inspection"),)
+    assert workflow.set_fields["risk_level"][1] == "review"
+
+
+def test_reserved_outcome() -> None:
+    [d] = named_problems(NAMED.replace("site_visit:", "approve:"), "reserved-outcome")
+    check(d, 16, 7, "'approve'", "action of its own", hint="site_visit")
+
+
+def test_set_field_placement() -> None:
+    text = NAMED.replace("    sets:\n", "    optional: true\n    sets:\n")
+    [d] = named_problems(text, "set-field-placement")
+    check(d, 15, 7, "'review'", "risk_level", "optional", hint="top level")
+    nested = NAMED.replace("  - id: review\n    department: health\n    sets:",
+                           "  - parallel:\n    - {id: other, department: fire}\n"
+                           "    - id: review\n      department: health\n      sets:").replace(
+        "      risk_level: {type", "        risk_level: {type").replace(
+        "    outcomes:\n      site_visit: {goto: inspection}\n", "")
+    [d] = named_problems(nested, "set-field-placement")
+    check(d, 16, 9, "'review'", "inside a block", hint="top level")
+
+
+def test_set_field_read_early() -> None:
+    text = NAMED.replace("  - {id: first, department: health}",
+                         "  - {id: first, department: health, when: \"risk_level == 'high'\"}")
+    [d] = named_problems(text, "set-field-read-early")
+    check(d, 10, 44, "'first'", "'risk_level'", "'review'", hint="after 'review'")
+
+
+def test_set_field_skipped() -> None:
+    text = NAMED.replace("  - {id: first, department: health}",
+                         "  - {id: first, department: health, goto: {refuse: desk}}")
+    [d] = named_problems(text, "set-field-skipped")
+    check(d, 10, 52, "'first'", "'desk'", "past 'review'", hint="one side")
+    back = NAMED.replace("reads: [risk_level]}",
+                         "reads: [risk_level], goto: {refuse: first}}")
+    [d] = named_problems(back, "set-field-skipped")
+    check(d, 18, 78, "'inspection'", "back to or before 'review'", hint="one side")
+
+
+def test_outcomes_of_a_signed_step_conflict() -> None:
+    text = NAMED.replace("    outcomes:\n", "    sign_off: {by: [health, fire], need: all}\n"
+                         "    outcomes:\n")
+    [d] = named_problems(text, "conflicting-outcome")
+    check(d, 17, 7, "'review'", "several signers", "site_visit", hint="one department")

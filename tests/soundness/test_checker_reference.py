@@ -146,6 +146,17 @@ def test_generated_workflows_send_back_into_blocks() -> None:
         assert any(region.reentries for region in isolated_regions(net).values())
 
 
+def test_generated_workflows_decide_their_own_outcomes_and_set_fields() -> None:
+    """The generator writes steps with outcomes of their own (forward, backward, on to what
+    follows) and workflows whose ``kind`` a first step sets instead of the applicant, so the
+    cross-checks prove both against the reference (decision 0014)."""
+    wf = find(workflows(), lambda w: "sets:" in render(w) and "alt:" in render(w),
+              settings=settings(database=None, max_examples=2000))
+    workflow = load_text(render(wf))
+    assert "kind" in workflow.set_fields and "kind" not in workflow.form.names
+    assert "alt" in {t.action for t in build_net(workflow).transitions}
+
+
 def test_every_mutation_operator_is_exercised() -> None:
     assert len(MUTATIONS) == len(set(MUTATIONS)) >= 14
 

@@ -63,7 +63,11 @@ def forms_for(net: Net, workflow: Workflow | None) -> list[dict[str, Any]]:
     if not guarded:
         return [{}]
     space: Space = workflow.form if workflow is not None else {}
-    return cells(guarded, space, extra={PROMISED: PROMISED_FIELD}, limit=1_000_000)
+    extra = {PROMISED: PROMISED_FIELD}
+    if workflow is not None:  # fields steps set: their departments may choose any value
+        for step in workflow.iter_steps():
+            extra.update((f.name, f) for f in step.sets)
+    return cells(guarded, space, extra=extra, limit=1_000_000)
 
 
 class Game:

@@ -104,6 +104,8 @@ class S:
     sign_off: bool = False  # signed by its department and another (need: any)
     #: 退回重审 into the block right before it: (steps it may send back to, keep | redo)
     send_back: tuple[list[str], str] | None = None
+    #: decisions of its own (``outcomes:``): name -> the step it goes to (None: what follows)
+    outcomes: dict[str, str | None] = field(default_factory=dict)
 
 
 @dataclass
@@ -126,6 +128,8 @@ class C:
 class Wf:
     steps: list[Any]
     name: str = "gen"
+    #: ``kind`` is not the applicant's but set by a first step (``sets:``) before anything
+    setter: bool = False
 
 
 def iter_blocks(seq: list[Any]) -> Iterator[Any]:
@@ -201,6 +205,9 @@ def _plain(seq: list[Any]) -> list[Any]:
                 step["time_limit"] = {"committed": "3 WD"}
             if block.send_back is not None:
                 step["send_back"] = {"to": block.send_back[0], "others": block.send_back[1]}
+            if block.outcomes:
+                step["outcomes"] = {name: {"goto": target} if target else None
+                                    for name, target in block.outcomes.items()}
             out.append(step)
         elif isinstance(block, P):
             parallel: dict[str, Any] = {"parallel": [_plain(b) for b in block.branches]}
@@ -217,11 +224,17 @@ def _plain(seq: list[Any]) -> list[Any]:
 
 def render(wf: Wf) -> str:
     """The workflow as YAML text."""
+    kind = {"type": "enum", "values": list(KINDS)}
+    fields: dict[str, Any] = {"x": {"type": "int", "required": True}}
+    steps = _plain(wf.steps)
+    if wf.setter:
+        steps.insert(0, {"id": "s0", "department": "d0", "sets": {"kind": kind}})
+    else:
+        fields["kind"] = {**kind, "required": True}
     doc = {
         "onething": 1, "id": wf.name, "version": 1, "title": wf.name, "lead": "hall",
-        "form": {"fields": {"x": {"type": "int", "required": True},
-                            "kind": {"type": "enum", "values": list(KINDS), "required": True}}},
-        "steps": _plain(wf.steps),
+        "form": {"fields": fields},
+        "steps": steps,
         "delivery": {"bundle": [], "methods": ["window"], "reads": ["x", "kind"]},
     }
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=1000)
@@ -341,6 +354,10 @@ def _add_jumps(draw: st.DrawFn, wf: Wf) -> None:
             # anywhere in the scope: back (a loop the next approval leaves) or forward (a skip
             # that the approval path does not take)
             step.goto["refuse"] = draw(st.sampled_from(same)).id
+        if not step.sign_off and draw(st.integers(0, 4)) == 0:
+            # a decision of its own, anywhere in the scope or on to what follows: the
+            # approval still goes on, so neither a loop nor a skip can trap the case
+            step.outcomes["alt"] = draw(st.sampled_from([None, *(s.id for s in same)]))
 
 
 @st.composite
@@ -356,7 +373,7 @@ def workflows(draw: st.DrawFn, max_steps: int = 8, max_states: int = 1500) -> Wf
         for before, block in zip([None, *steps], steps, strict=False):
             if isinstance(block, S) and not isinstance(before, P):
                 block.send_back = None  # its block was dropped
-    wf = Wf(steps)
+    wf = Wf(steps, setter=draw(st.integers(0, 3)) == 0)
     _add_jumps(draw, wf)
     return wf
 
@@ -368,7 +385,7 @@ def rename_departments(wf: Wf, mapping: dict[str, str]) -> Wf:
     new = _copy(wf.steps)
     for step in steps_of(new):
         step.department = mapping.get(step.department, step.department)
-    return Wf(new, wf.name)
+    return Wf(new, wf.name, wf.setter)
 
 
 def permute_branches(wf: Wf, key: Callable[[int, int], int]) -> Wf:
@@ -377,14 +394,14 @@ def permute_branches(wf: Wf, key: Callable[[int, int], int]) -> Wf:
     for n, block in enumerate(b for b in iter_blocks(new) if isinstance(b, P)):
         order = sorted(range(len(block.branches)), key=lambda i, n=n: key(n, i))
         block.branches = [block.branches[i] for i in order]
-    return Wf(new, wf.name)
+    return Wf(new, wf.name, wf.setter)
 
 
 def _copy(seq: list[Any]) -> list[Any]:
     out: list[Any] = []
     for block in seq:
         if isinstance(block, S):
-            out.append(replace(block, goto=dict(block.goto)))
+            out.append(replace(block, goto=dict(block.goto), outcomes=dict(block.outcomes)))
         elif isinstance(block, P):
             out.append(P([_copy(b) for b in block.branches]))
         else:
@@ -416,11 +433,12 @@ def loop_no_exit(wf: Wf, pick: int) -> tuple[Wf, str] | None:
     step, target = candidates[pick % len(candidates)]
     for s in {id(step): step, id(target): target}.values():
         s.optional = False
+        s.outcomes.clear()  # a decision of its own would lead out of the loop
         s.goto.pop("refuse", None)
         if s is not step and "approve" in s.goto:
             s.goto.pop("approve")
     step.goto["approve"] = target.id
-    return Wf(new, wf.name), "stuck"
+    return Wf(new, wf.name, wf.setter), "stuck"
 
 
 def dead_step(wf: Wf, pick: int) -> tuple[Wf, str] | None:
@@ -430,7 +448,7 @@ def dead_step(wf: Wf, pick: int) -> tuple[Wf, str] | None:
     if not steps:
         return None
     steps[pick % len(steps)].when = NEVER
-    return Wf(new, wf.name), "dead-step"
+    return Wf(new, wf.name, wf.setter), "dead-step"
 
 
 def drop_otherwise(wf: Wf, pick: int) -> tuple[Wf, str] | None:
@@ -443,7 +461,7 @@ def drop_otherwise(wf: Wf, pick: int) -> tuple[Wf, str] | None:
     if not choices:
         return None
     choices[pick % len(choices)].otherwise = None
-    return Wf(new, wf.name), "stuck"
+    return Wf(new, wf.name, wf.setter), "stuck"
 
 
 def shadowed_arm(wf: Wf, pick: int) -> tuple[Wf, str] | None:
@@ -458,7 +476,7 @@ def shadowed_arm(wf: Wf, pick: int) -> tuple[Wf, str] | None:
     used = {s.id for s in steps_of(new)}
     sid = next(f"shadow{n}" for n in itertools.count() if f"shadow{n}" not in used)
     choice.arms.append((cond, [S(sid, "d0")]))
-    return Wf(new, wf.name), "dead-branch"
+    return Wf(new, wf.name, wf.setter), "dead-branch"
 
 
 def _sequences(seq: list[Any]) -> Iterator[list[Any]]:

@@ -161,9 +161,15 @@ class Case:
         return self.delivery_kind is not None
 
     def facts(self) -> dict[str, object]:
-        """What the net's guards read of the case: its clean form and whether materials are
-        promised (容缺), so that the window's and the timer's acceptance take one variant."""
-        return case_facts(self.form, bool(self.promised))
+        """What the net's guards read of the case: its clean form, whether materials are
+        promised (容缺), so that the window's and the timer's acceptance take one variant, and
+        the fields its steps set."""
+        facts = case_facts(self.form, bool(self.promised))
+        for record in self.outcomes.values():
+            values = record.get("set")
+            if values:  # what a step set (``sets:``) is read like the form
+                facts.update((k, from_jsonable(v)) for k, v in values.items())
+        return facts
 
     def snapshot(self) -> Case:
         """A copy whose own containers are fresh; the records inside them (each clock, each
@@ -195,7 +201,7 @@ class Case:
         """The mutable part as JSON-ready data (what stores persist besides the keys)."""
         return {
             "marking": list(self.marking),
-            "form": {k: _jsonable(v) for k, v in self.form.items()},
+            "form": {k: to_jsonable(v) for k, v in self.form.items()},
             "materials": dict(self.materials),
             "promised": list(self.promised),
             "produced": list(self.produced),
@@ -254,7 +260,8 @@ def case_from_json(data: dict[str, Any]) -> Case:
     )
 
 
-def _jsonable(value: Any) -> Any:
+def to_jsonable(value: Any) -> Any:
+    """A clean value as JSON keeps it (decimals and dates as tagged text)."""
     if isinstance(value, Decimal):
         return {"$decimal": str(value)}
     if isinstance(value, date):

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from onething.errors import ActionRefused
-from onething.language.model import SignOff
+from onething.language.step_keys import SignOff
 
 #: the record a step holds while it is being signed (its outcome is not decided yet)
 SIGNING = "signing"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from onething.cases.records import Event
+from onething.cases.step_fields import shown
 from onething.privacy.masking import mask_text
 
 
@@ -40,6 +41,8 @@ def _describe(event: Event) -> str:
         if cancelled:
             parts.append("cancelled: " + (", ".join(cancelled) if isinstance(cancelled, list)
                                           else f"{cancelled} seats"))
+    if data.get("set"):  # what the step set (``sets:``): decisions, never personal data
+        parts.append("set: " + ", ".join(f"{k}={v}" for k, v in shown(data["set"]).items()))
     if event.action == "send_back":  # 退回重审
         parts.append(f"to {data.get('to')}, again: " + ", ".join(data.get("again", []))
                      + ("; the other branches start over" if data.get("others") == "redo"

@@ -71,15 +71,10 @@ def submit(workflow_id: str, form_file: str, materials_file: str | None, actor: 
         out.print(f"case {case.id} submitted; it awaits the window's intake")
 
 
-ACTIONS = ("accept", "refuse_intake", "approve", "approve_on_commitment", "refuse",
-           "request_correction", "send_back",
-           "start_special_procedure", "end_special_procedure", "supplement", "withdraw",
-           "deliver")
-
 
 @cli.command()
 @click.argument("case_id")
-@click.argument("action", type=click.Choice(ACTIONS))
+@click.argument("action", metavar="ACTION")
 @click.argument("step", required=False)
 @click.option("--as", "actor", required=True,
               help="ROLE:ID[@DEPARTMENT], e.g. department:wang@tax")
@@ -94,14 +89,19 @@ ACTIONS = ("accept", "refuse_intake", "approve", "approve_on_commitment", "refus
               "'20 WD' (the applicant is told it in writing)")
 @click.option("--to", "to", help="for send_back: the step of the block before that is done "
               "again (退回重审)")
+@click.option("--set", "sets", multiple=True, help="for a step that sets fields: name=value")
 @click.option("--key", help="an idempotency key: a retry with it changes nothing")
 @db_option
 @format_option
 def act(case_id: str, action: str, step: str | None, actor: str, reason: str,
         method: str | None, fields: tuple[str, ...], materials: tuple[str, ...],
-        kind: str | None, expected: str | None, to: str | None, key: str | None, db: str,
-        fmt: str) -> None:
-    """Do ACTION on case CASE_ID (STEP for department actions and corrections)."""
+        kind: str | None, expected: str | None, to: str | None, sets: tuple[str, ...],
+        key: str | None, db: str, fmt: str) -> None:
+    """Do ACTION on case CASE_ID (STEP for department actions and corrections).
+
+    ACTION is one of accept, refuse_intake, approve, approve_on_commitment, refuse,
+    request_correction, send_back, start_special_procedure, end_special_procedure,
+    supplement, withdraw, deliver, or an outcome the step names (``outcomes:``)."""
     who = actor_of(actor)
     with engine_on(db) as engine:
         if action == "accept":
@@ -127,7 +127,9 @@ def act(case_id: str, action: str, step: str | None, actor: str, reason: str,
                                                       expected=expected, reason=reason,
                                                       idempotency_key=key)
             else:
-                case = engine.act(case_id, step, action, who, reason, idempotency_key=key)
+                case = engine.act(case_id, step, action, who, reason,
+                                  fields=pairs(sets, "--set") if sets else None,
+                                  idempotency_key=key)
         delivery = engine.delivery(case_id)
     if fmt == "json":
         json_out({"case": case.id, "version": case.version, "ended": case.ended,
@@ -189,6 +191,7 @@ def status(case_id: str, db: str, fmt: str) -> None:
         clocks = engine.clocks(case_id)
         delivery = engine.delivery(case_id)
         from onething.cases.forms import masked_form, material_hashes
+        from onething.cases.step_fields import shown
 
         form = masked_form(deployed.workflow.form, case.form)
     if fmt == "json":
@@ -204,6 +207,8 @@ def status(case_id: str, db: str, fmt: str) -> None:
                                         for s in o.get("sign_offs", ())]
                                  for step, o in case.outcomes.items()
                                  if o.get("outcome") == "signing"},
+                   "set": {step: shown(o["set"]) for step, o in case.outcomes.items()
+                           if o.get("set")},
                    "sent_back": {step: o.get("to") for step, o in case.outcomes.items()
                                  if o.get("outcome") == "send_back" and step not in waiting},
                    "clocks": [{"clock": v.key, "status": v.status.value,
@@ -231,6 +236,9 @@ def status(case_id: str, db: str, fmt: str) -> None:
             out.print(f"  sign-off ({kind}) of {step}: {votes.count('approve')} approved, "
                       f"{votes.count('refuse')} refused of {rule.seats if rule else '?'}, "
                       f"{rule.need if rule else '?'} approvals needed")
+        if outcome.get("set"):
+            out.print(f"  {step} set: " + ", ".join(
+                f"{k}={v}" for k, v in shown(outcome["set"]).items()))
         if outcome.get("outcome") == "send_back" and step not in waiting:
             out.print(f"  {step} sent back (退回重审) {outcome.get('to')}: waiting for its "
                       "rework")

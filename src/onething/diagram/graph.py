@@ -15,6 +15,8 @@ same nodes and edges. What is drawn follows the case net (:mod:`onething.net.bui
 * a choice block is a decision diamond with one edge per arm, labelled by the arm's ``when``
   text or ``otherwise``; the arms rejoin at whatever follows the choice. A choice without an
   ``otherwise`` arm has no edge for "no arm holds", because the net has no transition for it;
+* a step's own outcomes (``outcomes:``) are dotted edges labelled with the outcome's title
+  (or name) to where it goes, and a step that sets fields says so in its box;
 * ``goto:`` jumps are dotted edges labelled ``approve →`` / ``refuse →``, and so is a
   send-back, ``退回重审 →``, from the step after a parallel block to each step it may send
   back. A step that jumps on approve has no plain edge to what follows (approval goes to the
@@ -53,12 +55,12 @@ from onething.language.model import (
     Choice,
     Condition,
     Parallel,
-    SignOff,
     Stage,
     Step,
     StepSequence,
     Workflow,
 )
+from onething.language.step_keys import SignOff
 from onething.privacy.masking import mask, mask_text
 
 START, DELIVER, FINISH, REFUSAL = "start", "deliver", "finish", "refusal"
@@ -201,6 +203,8 @@ class _Builder:
                 lines.append(_sign_off_line(block.sign_off))
             if block.silence is not None:
                 lines.append("逾期未反馈视为同意: deemed approved when its limit passes")
+            if block.sets:
+                lines.append("sets: " + ", ".join(f.name for f in block.sets))
             if block.send_back is not None:
                 others = "the others keep their results" if block.send_back.others == "keep" \
                     else "the others start over"
@@ -288,6 +292,9 @@ class _Builder:
                 self.edge(here, REFUSAL, "refuse", DOTTED)
         if step.when is not None:
             self.edge(here, succ, SKIP_LABEL, DASHED)
+        for named in step.outcomes:
+            self.edge(here, self.target(step, named.name, named.goto) if named.goto else succ,
+                      f"{named.title or named.name} →", DOTTED)
         if step.send_back is not None:
             for target in step.send_back.to:
                 self.edge(here, self.target(step, "send_back", target), SEND_BACK_LABEL, DOTTED)

@@ -12,19 +12,27 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from onething.cases import clocks as clk
-from onething.cases import rework, rules
+from onething.cases import rework, rules, step_fields
 from onething.cases import sign_off as sign
 from onething.cases import special_procedures as special
 from onething.cases.forms import check_submission, clean_material
 from onething.cases.notices import build_notice
-from onething.cases.records import SYSTEM, Actor, Case, Delivery, Event, StoredMaterial
+from onething.cases.records import (
+    SYSTEM,
+    Actor,
+    Case,
+    Delivery,
+    Event,
+    StoredMaterial,
+    from_jsonable,
+)
 from onething.engine import _joint_corrections as _joint
 from onething.engine._unit import Change, advance
 from onething.errors import ActionRefused, CaseEnded, Problem, SubmissionRejected, ValueProblem
 from onething.language import conditions as exprs
 from onething.language.model import Step, Workflow
 from onething.machine.compile import Fired, NotEnabled
-from onething.net.model import STEP_ROLES, Transition
+from onething.net.model import STEP_ROLES, Performer, Transition
 from onething.net.semantics import form_guard
 
 if TYPE_CHECKING:
@@ -114,12 +122,16 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
     new = case.replace(outcomes=dict(case.outcomes), updated_at=now,
                        version=case.version + 1)
     data: dict[str, Any] = {}
+    sets = _step_sets(workflow, transition, payload)
+    if sets:
+        data["set"] = sets
     if transition.action == "supplement":
         _apply_fields(workflow, transition, new, payload, data)
     if transition.action == "supplement_material":
         _apply_materials(new, payload, data)
     try:
-        fired = compiled.fire(marking, transition, form_guard(new.facts()))
+        fired = compiled.fire(marking, transition, form_guard({**new.facts(), **(
+            {k: from_jsonable(v) for k, v in sets.items()} if sets else {})}))
     except NotEnabled:
         raise ActionRefused(
             f"'{transition.label}' is not possible now",
@@ -144,7 +156,7 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
     reason = payload.get("reason") or ""
     if reason:
         data["reason"] = reason
-    if transition.step and transition.action in OUTCOMES:
+    if transition.step and decides(workflow, transition):
         _record_outcome(engine, workflow, transition, new, who, reason, now, data)
     if transition.action == "send_back" and transition.step and transition.to:
         data.update(rework.send_back(workflow, new, transition.step, transition.to))
@@ -189,6 +201,31 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
     return Change(new, events, delivery)
 
 
+def decides(workflow: Workflow, transition: Transition) -> bool:
+    """Whether ``transition`` decides its step (approve, refuse, a named outcome, ...)."""
+    if transition.action in OUTCOMES:
+        return True
+    return bool(transition.step and transition.action
+                and workflow.step(transition.step).outcome(transition.action))
+
+
+def _step_sets(workflow: Workflow, transition: Transition,
+               payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields the step sets with this decision (only a decision that goes on sets)."""
+    given = payload.get("sets")
+    if transition.step is None or transition.actor is not Performer.DEPARTMENT:
+        return {}
+    goes_on = transition.action in ("approve", "approve_on_commitment") or \
+        workflow.step(transition.step).outcome(transition.action or "") is not None
+    if not goes_on:
+        if given:
+            raise ActionRefused(f"only a decision that goes on past '{transition.step}' sets "
+                                "its fields", "give fields with approve or a named outcome")
+        return {}
+    return step_fields.clean_sets(workflow.step(transition.step), transition.action or "",
+                                  given)
+
+
 def _signed(case: Case, step: Step, votes: list[dict[str, Any]], who: str, reason: str,
             now: datetime) -> Change:
     """A sign-off that does not decide the step yet: recorded, nothing else moves."""
@@ -206,10 +243,12 @@ def _record_outcome(engine: EngineContext, workflow: Workflow, transition: Trans
                     who: str, reason: str, now: datetime, data: dict[str, Any]) -> None:
     step_id = transition.step
     assert step_id is not None
-    outcome = OUTCOMES[transition.action or ""]
+    outcome = OUTCOMES.get(transition.action or "", transition.action or "")
     record: dict[str, Any] = {"outcome": outcome, "reason": reason, "by": sys.intern(who)}
-    if transition.action in ("approve", "refuse") and not reason:
+    if transition.action in ("approve", "refuse") and not reason and "set" not in data:
         record = _shared(record)  # records are replaced, never changed: equal ones are one
+    if "set" in data:
+        record["set"] = data["set"]
     signed_before = sign.signed(new.outcomes.get(step_id))
     new.outcomes[step_id] = record
     if transition.action == "approve_on_commitment":
@@ -236,7 +275,7 @@ def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Ca
     after = deployed.positions(new.marking)
     changes = clk.follow(new.clocks, before, after, now, deployed.limits, deployed.policy)
     decided = fired.transitions[0]
-    if decided.action in OUTCOMES and decided.step in after and decided.step in before:
+    if decides(deployed.workflow, decided) and decided.step in after and decided.step in before:
         # a decision that jumps back to its own step is a new visit: a new clock (its
         # limits, escalations and any deemed approval count from now)
         new.clocks[decided.step] = clk.new_clock(now, *deployed.limits[decided.step])

@@ -182,11 +182,15 @@ class Engine:
                              idempotency_key, now, reason=reason)
 
     def act(self, case_id: str, step: str, outcome: str, actor: Actor,
-            reason: str = "", *, idempotency_key: str | None = None,
-            now: datetime | None = None) -> Case:
-        """A department's outcome on its step: approve, refuse, request_correction, ..."""
+            reason: str = "", *, fields: Mapping[str, Any] | None = None,
+            idempotency_key: str | None = None, now: datetime | None = None) -> Case:
+        """A department's outcome on its step: approve, refuse, request_correction, a named
+        outcome of the step (``outcomes:``), ... ``fields`` are the values a step that
+        declares ``sets:`` gives with every decision that goes on."""
+        extra = {"sets": dict(fields)} if isinstance(fields, Mapping) else \
+            {"sets": fields} if fields is not None else {}
         return self._perform(case_id, fixed(outcome, step), outcome, step, actor,
-                             idempotency_key, now, reason=reason)
+                             idempotency_key, now, reason=reason, **extra)
 
     def send_back(self, case_id: str, step: str, actor: Actor, *, to: str, reason: str,
                   idempotency_key: str | None = None, now: datetime | None = None) -> Case:

@@ -9,6 +9,7 @@ from onething.language import conditions as exprs
 from onething.language.location import Diagnostic, Location, Severity
 from onething.language.model import (
     JUMP_OUTCOMES,
+    Block,
     Choice,
     Condition,
     Field,
@@ -19,6 +20,7 @@ from onething.language.model import (
     StepSequence,
     Workflow,
     branch_of,
+    iter_steps,
     send_back_block,
     sequences,
 )
@@ -54,6 +56,7 @@ def check_workflow(
     out += _limits(steps)
     out += _promises(workflow, steps)
     out += _send_backs(workflow.steps, steps)
+    out += _set_fields(workflow, steps)
     return out
 
 
@@ -94,9 +97,9 @@ def _duplicate_ids(steps: list[Step]) -> Iterator[Diagnostic]:
 def _jumps(steps: list[Step], scopes: dict[str, Scope]) -> Iterator[Diagnostic]:
     ids = [s.id for s in steps]
     for step in steps:
-        for outcome, target in step.goto:
-            where = step.key_locations.get(f"goto:{outcome}", step.where("goto"))
-            if outcome not in JUMP_OUTCOMES:
+        for outcome, target in step.jumps:
+            where = _jump_location(step, outcome)
+            if outcome not in JUMP_OUTCOMES and not step.outcome(outcome):
                 continue
             if target not in scopes:
                 yield Diagnostic(
@@ -113,6 +116,14 @@ def _jumps(steps: list[Step], scopes: dict[str, Scope]) -> Iterator[Diagnostic]:
                     "leaving a branch would strand its siblings, entering one would skip the "
                     "fork",
                 )
+        if step.sign_off is not None and step.outcomes:
+            yield Diagnostic(
+                "conflicting-outcome",
+                f"step '{step.id}' is decided by several signers and also has outcomes of its "
+                f"own ({', '.join(o.name for o in step.outcomes)})",
+                step.outcomes[0].location,
+                "signers approve or refuse; give the outcomes to a step one department decides",
+            )
         if step.optional and step.jump("refuse"):
             yield Diagnostic(
                 "conflicting-outcome",
@@ -125,7 +136,7 @@ def _jumps(steps: list[Step], scopes: dict[str, Scope]) -> Iterator[Diagnostic]:
 def _reads(
     workflow: Workflow, steps: list[Step], items: Mapping[str, Location], broken: frozenset[str]
 ) -> Iterator[Diagnostic]:
-    known = workflow.form.names | broken
+    known = workflow.form.names | workflow.set_fields.keys() | broken
     names = sorted(known)
     for name in workflow.delivery.reads:
         if name not in known:
@@ -146,7 +157,7 @@ def _reads(
 
 
 def _conditions(workflow: Workflow, broken: frozenset[str]) -> Iterator[Diagnostic]:
-    fields = {f.name: f for f in workflow.form.fields}
+    fields = workflow.condition_fields
     lines = SourceLines(workflow.text)
     for cond, what in all_conditions(workflow):
         if exprs.fields(cond.expr) & broken:
@@ -296,11 +307,98 @@ def _send_backs(top: StepSequence, steps: list[Step]) -> Iterator[Diagnostic]:
                     "(not inside a nested block)" if known
                     else _close(target, ids) or "name a step of the block before it")
     for step in steps:
-        for outcome, target in step.goto:
+        for outcome, target in step.jumps:
             if target in senders:
                 yield Diagnostic(
                     "send-back-placement", f"step '{step.id}' jumps on '{outcome}' to "
                     f"'{target}', which sends back into the block before it",
-                    step.key_locations.get(f"goto:{outcome}", step.where("goto")),
+                    _jump_location(step, outcome),
                     f"'{target}' must be reached through its block: jump to the block's first "
                     "step instead")
+
+
+def _jump_location(step: Step, outcome: str) -> Location:
+    named = step.outcome(outcome)
+    if named is not None and outcome not in dict(step.goto):
+        return named.location
+    return step.key_locations.get(f"goto:{outcome}", step.where("goto"))
+
+
+def _top_items(top: StepSequence) -> list[Block]:
+    """The workflow's top-level blocks, with the blocks of its top-level stages in their place."""
+    out: list[Block] = []
+    for item in top.items:
+        out += list(item.body.items) if isinstance(item, Stage) else [item]
+    return out
+
+
+def _set_fields(workflow: Workflow, steps: list[Step]) -> Iterator[Diagnostic]:
+    """A field a step sets is set on every way to what reads it, once: the step stands at the
+    top level (not inside a block), every decision that goes on sets it, nothing before the
+    step reads it, and no jump passes the step by or comes back to it."""
+    setters = {s.id: s for s in steps if s.sets}
+    if not setters:
+        return
+    known = workflow.form.names
+    for step in setters.values():
+        for field in step.sets:
+            if field.name in known:
+                yield Diagnostic("duplicate-name", f"step '{step.id}' sets '{field.name}', "
+                                 "which is a field or material of the form", field.location,
+                                 "the applicant fills the form; name the step's field apart")
+    shadowing = {f.name for s in setters.values() for f in s.sets if f.name in known}
+    readable = workflow.set_fields.keys() - shadowing
+    items = _top_items(workflow.steps)
+    index: dict[str, int] = {}
+    for i, item in enumerate(items):
+        for inner in iter_steps(item):
+            index[inner.id] = i
+    for sid, step in setters.items():
+        top = isinstance(items[index[sid]], Step)
+        why = ("stands inside a block" if not top else "is optional" if step.optional
+               else "jumps on refuse" if step.jump("refuse") else
+               "is decided by several signers" if step.sign_off is not None else
+               "can be deemed approved by a timer" if step.silence is not None else
+               "sends back into a block" if step.send_back is not None else "")
+        if why:
+            yield Diagnostic(
+                "set-field-placement", f"step '{step.id}' sets "
+                f"{', '.join(f.name for f in step.sets)} but {why}", step.where("sets"),
+                "a step that sets fields stands at the top level of the steps, and every "
+                "decision that goes on past it gives their values")
+    for i, item in enumerate(items):
+        for condition, what in _block_conditions(item):
+            for name in sorted(exprs.fields(condition.expr) & readable):
+                setter = workflow.set_fields[name][1]
+                if i <= index[setter]:
+                    yield Diagnostic(
+                        "set-field-read-early", f"{what} reads '{name}', which step "
+                        f"'{setter}' sets only later", condition.location,
+                        f"read '{name}' only in the blocks after '{setter}'")
+        for inner in iter_steps(item):
+            for name in inner.reads:
+                if name not in readable:
+                    continue
+                setter = workflow.set_fields[name][1]
+                if i <= index[setter]:
+                    yield Diagnostic(
+                        "set-field-read-early", f"step '{inner.id}' reads '{name}', which "
+                        f"step '{setter}' sets only later",
+                        inner.key_locations.get(f"reads:{name}", inner.where("reads")),
+                        f"read '{name}' only in the steps after '{setter}'")
+    for step in steps:
+        for outcome, target in step.jumps:
+            if target not in index:
+                continue
+            here, there = index[step.id], index[target]
+            for sid in setters:
+                k = index[sid]
+                if here < k < there or (here >= k >= there):
+                    yield Diagnostic(
+                        "set-field-skipped", f"step '{step.id}' jumps on '{outcome}' to "
+                        f"'{target}', " + ("past" if here < k else "back to or before")
+                        + f" '{sid}', which sets "
+                        f"{', '.join(f.name for f in setters[sid].sets)}",
+                        _jump_location(step, outcome),
+                        "what a step sets is set once, on every way on: jump within one "
+                        "side of it")

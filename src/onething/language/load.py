@@ -38,9 +38,6 @@ from onething.language.model import (
     Material,
     Parallel,
     Rung,
-    SendBack,
-    SignOff,
-    Silence,
     Stage,
     Step,
     StepSequence,
@@ -48,6 +45,14 @@ from onething.language.model import (
     Workflow,
 )
 from onething.language.rewrite import normalise_literals
+from onething.language.step_keys import (
+    RESERVED_OUTCOMES,
+    SET_FIELD_TYPES,
+    NamedOutcome,
+    SendBack,
+    SignOff,
+    Silence,
+)
 from onething.language.values import clean_value
 from onething.language.yamlsource import (
     DEFAULT_LIMITS,
@@ -75,13 +80,14 @@ STEP_KEYS = {
     "id": True, "department": True, "title": False, "reads": False, "produces": False,
     "time_limit": False, "optional": False, "when": False, "goto": False, "fee": False,
     "source": False, "description": False, "commitment": False, "silence": False,
-    "sign_off": False, "send_back": False,
+    "sign_off": False, "send_back": False, "outcomes": False, "sets": False,
 }
 #: how a parallel block asks for corrections: each step on its own, or one notice together
 CORRECTIONS = ("each", "together")
 SIGN_OFF_KEYS = {"by": False, "experts": False, "need": True, "source": False}
 #: the most experts on one panel, and the fewest signers a joint step has
 MAX_EXPERTS = 50
+NAMED_OUTCOME_KEYS = {"goto": False, "title": False, "source": False}
 SEND_BACK_KEYS = {"to": True, "others": False, "source": False}
 #: what becomes of the other branches when one is sent back: kept, or done again
 SEND_BACK_OTHERS = ("keep", "redo")
@@ -797,6 +803,12 @@ class _Reader:
                                "signers and cannot also approve on one commitment",
                                entries["commitment"][1],
                                "keep either sign_off or commitment on the step")
+        if "outcomes" in entries:
+            values["outcomes"] = tuple(self.named_entries(
+                entries["outcomes"], f"outcome of {what}", self.named_outcome))
+        if "sets" in entries:
+            values["sets"] = tuple(self.named_entries(entries["sets"], f"field {what} sets",
+                                                      self.set_field))
         if "send_back" in entries:
             send_back = self.send_back(entries["send_back"][1], what)
             if send_back is not None:
@@ -864,6 +876,53 @@ class _Reader:
                    f"{seats} (the signers), not {value!r}", node,
                    f"e.g. need: all, need: any or need: {max(1, seats // 2 + 1)}")
         return None
+
+    def named_outcome(self, name: str, key_node: yaml.Node,
+                      node: yaml.Node) -> NamedOutcome | None:
+        """``site_visit: {goto: inspection, title: 需现场核查}`` (every key optional)."""
+        if not STEP_ID.match(name):
+            self.error("bad-value", f"the outcome name '{name}' must be lower case letters, "
+                       "digits and _", key_node, "e.g. site_visit")
+            return None
+        if name in RESERVED_OUTCOMES:
+            self.error("reserved-outcome", f"'{name}' is an action of its own and cannot name "
+                       "a step's outcome", key_node,
+                       "choose a name of your own, e.g. site_visit or desk_approval")
+            return None
+        if isinstance(node, yaml.ScalarNode) and self.scalar(node) is None:
+            return NamedOutcome(name, location=self.loc(key_node))
+        entries = self.mapping(node, f"the outcome '{name}'", NAMED_OUTCOME_KEYS)
+        if entries is None:
+            return None
+        goto = self.string(entries["goto"][1], f"the step the outcome '{name}' goes to",
+                           STEP_ID, "site_inspection") if "goto" in entries else None
+        title = self.string(entries["title"][1], "the title") or "" if "title" in entries \
+            else ""
+        if "source" in entries:
+            self.string(entries["source"][1], "source")
+        return NamedOutcome(name, goto, title, self.loc(key_node))
+
+    def set_field(self, name: str, key_node: yaml.Node, node: yaml.Node) -> Field | None:
+        """A field the step's department sets: a form field's definition, of a type a
+        decision takes (no personal data), given with every decision that goes on."""
+        field = self.field(name, key_node, node)
+        if field is None:
+            return None
+        what = f"the field '{name}' a step sets"
+        if field.type not in SET_FIELD_TYPES:
+            self.error("bad-value", f"{what} is {field.type}: a step sets only "
+                       + ", ".join(SET_FIELD_TYPES) + " fields", key_node,
+                       "a department decides a kind, a yes/no or a number; keep text and "
+                       "personal data in the applicant's form")
+            return None
+        for key_of, _ in node.value:  # a mapping: field() read it
+            key = getattr(key_of, "value", None)
+            if key in ("required", "default", "required_if", "personal"):
+                self.error("bad-value", f"'{key}' does not apply to {what}: the department "
+                           "gives it with every decision that goes on", key_of,
+                           f"remove '{key}'")
+                return None
+        return attrs.evolve(field, required=True)
 
     def send_back(self, node: yaml.Node, what: str) -> SendBack | None:
         """``{to: [steps of the block before], others: keep|redo, source: ...}``."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from onething.language.location import UNKNOWN, Location
+from onething.language.step_keys import NamedOutcome, SendBack, SignOff, Silence
 from onething.workdays import Duration
 
 if TYPE_CHECKING:
@@ -32,6 +33,7 @@ class Outcome(StrEnum):
 
 #: outcomes that may carry a ``goto:`` jump
 JUMP_OUTCOMES = (Outcome.APPROVE.value, Outcome.REFUSE.value)
+
 
 
 @attrs.frozen
@@ -157,50 +159,6 @@ class Form:
 
 
 @attrs.frozen
-class SignOff:
-    """A step decided by several signers (联合踏勘, 联合验收, expert review): each department in
-    ``by`` signs once, or — for an expert panel — ``experts`` distinct officers of the step's
-    department do. ``need`` approvals decide the step approved; once so many have refused that
-    ``need`` can no longer be reached it is refused; the signers still out are then cancelled."""
-
-    by: tuple[str, ...] = ()
-    experts: int = 0
-    need: int = 1
-    source: str = ""
-    location: Location = UNKNOWN
-
-    @property
-    def seats(self) -> int:
-        """How many sign: the departments listed, or the experts on the panel."""
-        return len(self.by) or self.experts
-
-
-@attrs.frozen
-class Silence:
-    """逾期未反馈视为同意: when the step's own limit passes with no decision, it is deemed
-    approved (its items are produced as for ``approve``). Only approval may be deemed: a
-    refusal must be written with its reasons (行政许可法 art. 38)."""
-
-    outcome: str = "approve"
-    source: str = ""
-    location: Location = UNKNOWN
-
-
-@attrs.frozen
-class SendBack:
-    """退回重审: the step that follows a parallel block may send one of the block's
-    departments back to a step of its branch (``to`` names the steps it may send back to).
-    The block runs again until every branch has finished; the other branches keep their
-    results (``others: keep``) or start over from their first step (``others: redo``:
-    the whole block is done again)."""
-
-    to: tuple[str, ...] = ()
-    others: str = "keep"
-    source: str = ""
-    location: Location = UNKNOWN
-
-
-@attrs.frozen
 class Commitment:
     """告知承诺制: the step may approve on the applicant's written commitment.
 
@@ -234,6 +192,11 @@ class Step:
     silence: Silence | None = None
     sign_off: SignOff | None = None
     send_back: SendBack | None = None
+    #: decisions of the step's own beyond approve and refuse, by name in document order
+    outcomes: tuple[NamedOutcome, ...] = ()
+    #: fields the department sets with every decision that goes on (later conditions read
+    #: them); never the applicant's
+    sets: tuple[Field, ...] = ()
     source: str = ""
     location: Location = UNKNOWN
     key_locations: dict[str, Location] = attrs.field(factory=dict, eq=False, hash=False)
@@ -248,6 +211,15 @@ class Step:
     def jump(self, outcome: str) -> str | None:
         """The step id an outcome jumps to, if it has a ``goto:``."""
         return dict(self.goto).get(outcome)
+
+    @property
+    def jumps(self) -> tuple[tuple[str, str], ...]:
+        """Every (outcome, step) this step's decisions jump to: ``goto`` and named outcomes."""
+        return self.goto + tuple((o.name, o.goto) for o in self.outcomes if o.goto)
+
+    def outcome(self, name: str) -> NamedOutcome | None:
+        """The named outcome ``name`` of this step, if it has one."""
+        return next((o for o in self.outcomes if o.name == name), None)
 
     def where(self, key: str) -> Location:
         """The location of one of this step's keys (falls back to the step's)."""
@@ -366,12 +338,24 @@ class Workflow:
                                                  if s.silence is not None), takes_self=True),
         init=False, eq=False, repr=False, hash=False)
 
+    #: the fields steps set (``sets:``), by name, with the step that sets each
+    set_fields: dict[str, tuple[Field, str]] = attrs.field(
+        default=attrs.Factory(lambda self: {f.name: (f, s.id) for s in iter_steps(self.steps)
+                                            for f in s.sets}, takes_self=True),
+        init=False, eq=False, repr=False, hash=False)
     #: for each step with ``send_back:``, each step it may send back to with the steps that
     #: are done again then (that step and those after it in its branch; with ``others:
     #: redo`` every other branch's steps too)
     rework: dict[str, dict[str, tuple[str, ...]]] = attrs.field(
         default=attrs.Factory(lambda self: _rework(self.steps), takes_self=True),
         init=False, eq=False, repr=False, hash=False)
+
+    @property
+    def condition_fields(self) -> dict[str, Field]:
+        """Every field a condition may read: the form's, and those steps set."""
+        fields = {f.name: f for f in self.form.fields}
+        fields.update((name, field) for name, (field, _) in self.set_fields.items())
+        return fields
 
     def iter_steps(self) -> Iterator[Step]:
         """Every step, in document order."""

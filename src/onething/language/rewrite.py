@@ -21,7 +21,7 @@ def with_conditions(workflow: Workflow, change: Callable[[Condition], Condition]
 def normalise_literals(workflow: Workflow) -> Workflow:
     """``workflow`` with its conditions' literals normalised as submitted values are
     (:func:`onething.language.conditions.literals.normalised`)."""
-    types: Mapping[str, Any] = {f.name: f for f in workflow.form.fields}
+    types: Mapping[str, Any] = workflow.condition_fields
     return with_conditions(
         workflow, lambda c: attrs.evolve(c, expr=normalised(c.expr, types)))
 

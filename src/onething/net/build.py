@@ -213,6 +213,11 @@ class _Builder:
                 # escape: the case goes on exactly as after approve)
                 self.add(f"deemed_approval:{sid}{suffix}", "deemed_approval", Performer.TIMER,
                          (here,), (approve_to,), step=sid, location=step.silence.location)
+            for named in step.outcomes:
+                # a decision of the step's own: decided, nothing produced, on to its target
+                self.add(f"{named.name}:{sid}{suffix}", named.name, Performer.DEPARTMENT,
+                         (here,), (self.entry[named.goto] if named.goto else succ,), step=sid,
+                         location=named.location)
             self.refusal(step, here, suffix, succ)
             special = self.place(f"step:{sid}{suffix}:special", PlaceRole.SPECIAL, sid, loc)
             self.add(f"start_special_procedure:{sid}{suffix}", "start_special_procedure",

@@ -124,13 +124,22 @@ def net_forms(net: Net, workflow: Workflow | None) -> list[dict[str, Any]]:
     guarded = [lit.condition.expr for t in net.transitions for lit in t.guard]
     if not guarded:
         return [{}]
-    return cells(guarded, space, extra={PROMISED: PROMISED_FIELD}, limit=MAX_FORMS)
+    return cells(guarded, space, extra=_extra(workflow), limit=MAX_FORMS)
+
+
+def _extra(workflow: Workflow | None) -> dict[str, Any]:
+    """Facts beside the applicant's form: whether materials were promised, and the fields
+    steps set (chosen by their departments: any value goes with any form)."""
+    extra: dict[str, Any] = {PROMISED: PROMISED_FIELD}
+    if workflow is not None:
+        extra.update((name, field) for name, (field, _) in workflow.set_fields.items())
+    return extra
 
 
 def _groups(net: Net, workflow: Workflow | None) -> list[CellGroup]:
     space: Space = workflow.form if workflow is not None else {}
     guarded = [lit.condition.expr for t in net.transitions for lit in t.guard]
-    return cell_groups(guarded, space, extra={PROMISED: PROMISED_FIELD}) if guarded else []
+    return cell_groups(guarded, space, extra=_extra(workflow)) if guarded else []
 
 
 def _split(net: Net, groups: list[CellGroup], regions: dict[str, Any]
@@ -323,8 +332,10 @@ def _why_dead(workflow: Workflow, dead: str, reached: set[str]) -> str:
         if step.id not in reached or order[step.id] > order[dead] \
                 or scopes[dead][: len(scopes[step.id])] != scopes[step.id]:
             continue
-        for outcome, target in step.goto:
-            where = step.where("goto")
+        for outcome, target in step.jumps:
+            named = step.outcome(outcome)
+            where = named.location if named and outcome not in dict(step.goto) \
+                else step.where("goto")
             if order[step.id] < order[dead] < order[target]:
                 return (f": every path that gets there jumps over it ('{step.id}' goes to "
                         f"'{target}' on {outcome}, line {where.line})")
@@ -337,8 +348,9 @@ def _why_dead(workflow: Workflow, dead: str, reached: set[str]) -> str:
 def _condition_warnings(workflow: Workflow) -> Iterable[Violation]:
     """Conditions that always hold, and choice arms that overlap (warnings)."""
     fields = workflow.form
+    extra = _extra(workflow)
     for step in workflow.iter_steps():
-        if step.when is not None and _always(step.when.expr, fields):
+        if step.when is not None and _always(step.when.expr, fields, extra):
             yield Violation(Rule.ALWAYS_TRUE, f"the 'when' of step '{step.id}' holds for "
                             "every form", step.when.location)
     for choice in _choices(workflow.steps):
@@ -346,19 +358,19 @@ def _condition_warnings(workflow: Workflow) -> Iterable[Violation]:
         for i, (_, first) in enumerate(arms):
             for arm, second in arms[i + 1:]:
                 both = exprs.And((first.expr, second.expr))
-                if _satisfiable(both, fields):
+                if _satisfiable(both, fields, extra):
                     yield Violation(
                         Rule.OVERLAPPING_ARMS,
                         f"'{first.text}' and '{second.text}' both hold for some "
                         "forms; the first is taken", arm.location)
 
 
-def _always(expr: Any, fields: Form) -> bool:
-    return all(exprs.evaluate(expr, cell) for cell in cells([expr], fields))
+def _always(expr: Any, fields: Form, extra: dict[str, Any]) -> bool:
+    return all(exprs.evaluate(expr, cell) for cell in cells([expr], fields, extra=extra))
 
 
-def _satisfiable(expr: Any, fields: Form) -> bool:
-    return any(exprs.evaluate(expr, cell) for cell in cells([expr], fields))
+def _satisfiable(expr: Any, fields: Form, extra: dict[str, Any]) -> bool:
+    return any(exprs.evaluate(expr, cell) for cell in cells([expr], fields, extra=extra))
 
 
 def _choices(block: object) -> Iterable[Choice]:
