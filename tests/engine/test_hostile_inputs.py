@@ -422,3 +422,17 @@ def test_fuzz_form_files_on_the_command_line(tmp_path_factory: pytest.TempPathFa
 
 def test_an_invalid_key_names_a_library_error() -> None:
     assert issubclass(InvalidArgument, ValueError) and issubclass(InvalidArgument, OnethingError)
+
+
+@pytest.mark.parametrize("step", [123, ["review"], {"s": 1}])
+def test_a_step_that_is_not_text_is_refused_clearly(step: Any) -> None:
+    """Found by review: engine.act (and send_back) with a step that is not text raised a
+    TypeError from deep inside instead of a clear refusal."""
+    engine = Engine(clock=FixedClock(START))
+    workflow = shipped("enterprise_startup.yaml")
+    engine.deploy(workflow)
+    case = engine.submit(workflow.id, sample_form(workflow), sample_materials(workflow))
+    with pytest.raises(InvalidArgument, match="named by its id"):
+        engine.act(case.id, step, "approve", officer("market_regulation"))
+    with pytest.raises(InvalidArgument, match="named by its id"):
+        engine.act(case.id, "registration", step, officer("market_regulation"))

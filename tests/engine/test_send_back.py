@@ -25,6 +25,7 @@ from onething.language.load import parse
 from onething.language.model import Workflow
 from onething.net.build import build_net
 from onething.soundness.proof import check
+from onething.stores import open_store
 from onething.stores.base import Store
 from onething.workdays import SHANGHAI, FixedClock
 
@@ -262,3 +263,65 @@ def test_the_command_line_sends_back_and_shows_it(tmp_path: Path) -> None:
     assert data["sent_back"] == {"consolidation": "fire"} and data["waiting_on"] == ["fire"]
     history = runner.invoke(cli, ["history", case_id, "--db", db])
     assert "to fire, again: fire" in history.output
+
+
+def test_an_ended_case_is_not_said_to_wait_for_its_rework(tmp_path: Path) -> None:
+    """Found by review: after a send-back the case ended (the step sent back refused), yet
+    `onething status` still said the consolidating step waited for its rework, and the
+    applicant's refusal notice quoted the departments' internal reason for it."""
+    db = str(tmp_path / "cases.sqlite3")
+    runner = CliRunner()
+    store = open_store(db)
+    engine = Engine(store, clock=FixedClock(START))
+    case_id = opened(engine)
+    approve(engine, case_id, *BLOCK)
+    engine.send_back(case_id, "consolidation", officer("hall"), to="fire",
+                     reason="内部：消防意见与结构意见冲突")
+    engine.act(case_id, "fire", "refuse", officer("fire"), reason="疏散不满足规范")
+    delivery = engine.delivery(case_id)
+    store.close()
+    assert delivery is not None and delivery.kind == "refusal"
+    listed = {s["step"]: s for s in delivery.notice["items"]}
+    assert listed["consolidation"]["outcome"] == "cancelled"
+    assert "内部" not in json.dumps(delivery.notice, ensure_ascii=False)
+    shown = runner.invoke(cli, ["status", case_id, "--db", db])
+    assert "delivered: refusal" in shown.output and "waiting for its rework" not in shown.output
+    data = json.loads(runner.invoke(cli, ["status", case_id, "--db", db,
+                                          "--format", "json"]).output)
+    assert data["sent_back"] == {}
+
+
+def test_one_named_step_needs_no_to_from_send_back_either() -> None:
+    workflow = parse(TEXT.format(others="keep").replace("to: [fire, shelter]", "to: [fire]")
+                     ).unwrap()
+    engine = Engine(clock=FixedClock(START))
+    case_id = opened(engine, workflow)
+    approve(engine, case_id, *BLOCK)
+    assert pending(engine.send_back(case_id, "consolidation", officer("hall"),
+                                    reason="r")) == {"fire"}
+
+
+def test_a_send_back_may_not_send_back_to_another_sender() -> None:
+    """Found by review: a step that sends back, named as the target of an outer send-back,
+    was entered without its own block's join."""
+    text = """\
+onething: 1
+id: nested
+version: 1
+title: nested
+lead: hall
+form: {}
+steps:
+  - parallel:
+      - - parallel:
+            - {id: a, department: d1}
+            - {id: b, department: d2}
+        - {id: inner, department: d3, send_back: {to: [a]}}
+      - {id: c, department: d4}
+  - {id: outer, department: hall, send_back: {to: [inner]}}
+delivery:
+  bundle: []
+"""
+    [error] = [d for d in parse(text).errors if d.code == "send-back-target"]
+    assert "'inner'" in error.message and "itself sends back" in error.message
+    assert parse(text.replace("to: [inner]", "to: [c]")).ok

@@ -35,7 +35,13 @@ def step_statuses(workflow: Workflow, case: Case, active: set[str]) -> list[dict
     items = []
     for step in workflow.iter_steps():
         outcome = case.outcomes.get(step.id)
-        if outcome is not None and outcome["outcome"] != "signing":
+        if outcome is not None and outcome["outcome"] == "send_back":
+            # an internal rework (退回重审), not a decision on the application: its reason
+            # is between departments
+            entry = {"step": step.id, "title": step.title or step.id,
+                     "department": step.department, "outcome": "cancelled",
+                     "reason": "ended while the steps it sent back were done again"}
+        elif outcome is not None and outcome["outcome"] != "signing":
             entry = {"step": step.id, "title": step.title or step.id,
                      "department": step.department, "outcome": outcome["outcome"]}
             if outcome.get("reason"):

@@ -210,7 +210,8 @@ def status(case_id: str, db: str, fmt: str) -> None:
                    "set": {step: shown(o["set"]) for step, o in case.outcomes.items()
                            if o.get("set")},
                    "sent_back": {step: o.get("to") for step, o in case.outcomes.items()
-                                 if o.get("outcome") == "send_back" and step not in waiting},
+                                 if o.get("outcome") == "send_back" and step not in waiting
+                                 and not case.ended},
                    "clocks": [{"clock": v.key, "status": v.status.value,
                                "committed_due": v.committed_due.deadline
                                if v.committed_due else None,
@@ -239,7 +240,7 @@ def status(case_id: str, db: str, fmt: str) -> None:
         if outcome.get("set"):
             out.print(f"  {step} set: " + ", ".join(
                 f"{k}={v}" for k, v in shown(outcome["set"]).items()))
-        if outcome.get("outcome") == "send_back" and step not in waiting:
+        if outcome.get("outcome") == "send_back" and step not in waiting and not case.ended:
             out.print(f"  {step} sent back (退回重审) {outcome.get('to')}: waiting for its "
                       "rework")
         if outcome.get("commitment"):

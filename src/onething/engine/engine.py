@@ -192,13 +192,15 @@ class Engine:
         return self._perform(case_id, fixed(outcome, step), outcome, step, actor,
                              idempotency_key, now, reason=reason, **extra)
 
-    def send_back(self, case_id: str, step: str, actor: Actor, *, to: str, reason: str,
+    def send_back(self, case_id: str, step: str, actor: Actor, *, to: str | None = None,
+                  reason: str,
                   idempotency_key: str | None = None, now: datetime | None = None) -> Case:
         """退回重审: the department of ``step`` (the step right after a parallel block that
         declares ``send_back``) sends the block's step ``to`` back to be done again, saying
-        why. The block runs again — ``to``'s branch from that step, the other branches kept or
-        started over as the workflow declares — and the case comes back to ``step``."""
-        if not isinstance(to, str):
+        why (``to`` may be left out when the step names one). The block runs again — ``to``'s
+        branch from that step, the other branches kept or started over as the workflow
+        declares — and the case comes back to ``step``."""
+        if to is not None and not isinstance(to, str):
             raise InvalidArgument(f"'to' names a step, not a {type(to).__name__}",
                                   "the id of a step of the block before, e.g. to='fire_review'")
         return self._perform(case_id, fixed("send_back", step, to), "send_back", step, actor,
@@ -255,6 +257,10 @@ class Engine:
     def _perform(self, case_id: str, pick: Callable[[Case], Wanted], action: str,
                  step: str | None, actor: Actor, idempotency_key: str | None,
                  now: datetime | None, **payload: Any) -> Case:
+        for name, value in (("the action", action), ("the step", step)):
+            if value is not None and not isinstance(value, str):
+                raise InvalidArgument(f"{name} is named by its id, not a "
+                                      f"{type(value).__name__}", "e.g. 'approve', 'review'")
         reason = payload.get("reason")
         if reason is not None:
             payload["reason"] = _follow_ups.free_text(reason, "a reason")

@@ -296,6 +296,14 @@ def _send_backs(top: StepSequence, steps: list[Step]) -> Iterator[Diagnostic]:
                     "and cannot also send a department back", where,
                     "let one department decide the step that sends back")
             for target in sender.send_back.to:
+                target_step = next((s for s in steps if s.id == target), None)
+                if target_step is not None and target_step.send_back is not None:
+                    yield Diagnostic(
+                        "send-back-target", f"step '{sender.id}' sends back to '{target}', "
+                        "which itself sends back into the block before it", where,
+                        f"'{target}' must be reached through its own block: send back to a "
+                        "step before it in its branch")
+                    continue
                 if branch_of(block, target) is not None:
                     continue
                 known = target in ids
@@ -304,7 +312,7 @@ def _send_backs(top: StepSequence, steps: list[Step]) -> Iterator[Diagnostic]:
                     + ("does not stand directly in a branch of the block before it" if known
                        else "is not a step"),
                     where, "name a step that stands directly in one of the block's branches "
-                    "(not inside a nested block)" if known
+                    "(not inside a nested block or stage)" if known
                     else _close(target, ids) or "name a step of the block before it")
     for step in steps:
         for outcome, target in step.jumps:
@@ -313,8 +321,8 @@ def _send_backs(top: StepSequence, steps: list[Step]) -> Iterator[Diagnostic]:
                     "send-back-placement", f"step '{step.id}' jumps on '{outcome}' to "
                     f"'{target}', which sends back into the block before it",
                     _jump_location(step, outcome),
-                    f"'{target}' must be reached through its block: jump to the block's first "
-                    "step instead")
+                    f"'{target}' must be reached through its block: jump to a step before "
+                    "the block (the block then runs again), or let the send-back do it")
 
 
 def _jump_location(step: Step, outcome: str) -> Location:

@@ -289,6 +289,12 @@ class Explorer(StuckSearch):
                     nxt = ((state - {running} - self.open) & self.keep) | self.closed
                     end: Move = ("end", name, key) if starts is None else \
                         ("end", name, key, starts)
+                    if self.lazy is not None:  # as a real ending: nothing reads on
+                        landed = self.lazy.forget(nxt)
+                        if landed != nxt:
+                            self._transit.setdefault((state, end, landed),
+                                                     nxt & self.lazy.tokens)
+                        nxt = landed
                     yield (end, nxt, ender.cost,
                            (None, ender.escape, ender.kind, False, set(), []))
 
