@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.support.workflow_gen import KINDS, P, Wf, workflows
+from tests.support.workflow_gen import render as render_yaml
 
 from onething.cases.records import applicant, officer, window
 from onething.cli import cli
@@ -21,6 +25,10 @@ from onething.diagram import render
 from onething.engine.engine import Engine
 from onething.errors import ActionRefused, NotAuthorized, SubmissionRejected
 from onething.language.load import parse
+from onething.language.model import Workflow
+from onething.net.build import build_net
+from onething.net.model import PROMISED, Performer
+from onething.net.semantics import Semantics, bits, form_guard
 from onething.soundness.proof import check
 from onething.stores.base import Store
 from onething.workdays import SHANGHAI, FixedClock
@@ -241,3 +249,251 @@ def test_the_command_line_decides_sets_and_shows(tmp_path: Path) -> None:
     assert data["waiting_on"] == ["inspection"]
     history = runner.invoke(cli, ["history", case_id, "--db", db])
     assert "set: risk_level=high, fee_rate=0.25" in history.output
+
+
+# -- found by review: each of these failed before its fix ------------------------------------
+
+SMALL = """\
+onething: 1
+id: wf
+version: {version}
+title: wf
+lead: health
+form:
+  fields:
+    beds: {{type: int, required: true}}
+steps:
+{steps}
+delivery:
+  bundle: [licence]
+  methods: [window]
+"""
+CHOOSE = """\
+  - choice:
+      - when: "risk == 'low'"
+        then: [{id: desk, department: health, produces: [licence]}]
+      - when: "risk == 'high'"
+        then: [{id: inspection, department: health, produces: [licence]}]
+"""
+
+
+def small(steps: str, version: int = 1) -> str:
+    return SMALL.format(version=version, steps=steps.rstrip("\n"))
+
+
+def test_a_setting_step_with_a_when_is_refused() -> None:
+    """Skipped by its 'when', the step would go past without setting: the choice after it
+    found the field unset and the case stuck, while the proof said sound."""
+    text = small("""\
+  - id: review
+    department: health
+    when: "beds > 10"
+    sets: {risk: {type: enum, values: [low, high]}}
+""" + CHOOSE)
+    [error] = [d for d in parse(text).errors if d.code == "set-field-placement"]
+    assert "'when'" in error.message
+
+
+def test_outcome_names_never_clash_with_the_nets_own_moves() -> None:
+    """An outcome named 'fork' on a step called 'par1' replaced the parallel block's fork
+    (every case stopped at the block); 'skip' and 'enter' on a step with a 'when' could
+    never be taken."""
+    for name in ("fork", "join", "skip", "enter", "escalated"):
+        text = small(f"""\
+  - id: par1
+    department: health
+    outcomes:
+      {name}: {{title: split}}
+  - parallel:
+      - {{id: a, department: health}}
+      - {{id: b, department: tax, produces: [licence]}}
+""")
+        assert [d.code for d in parse(text).errors] == ["reserved-outcome"], name
+    text = small("""\
+  - id: par1
+    department: health
+    outcomes:
+      split: {}
+  - parallel:
+      - {id: a, department: health}
+      - {id: b, department: tax, produces: [licence]}
+""")
+    from onething.net.build import build_net
+    workflow = parse(text).unwrap()
+    names = [t.name for t in build_net(workflow).transitions]
+    assert len(names) == len(set(names))
+    engine = Engine(clock=FixedClock(START))
+    engine.deploy(workflow)
+    case = engine.submit("wf", {"beds": 5}, {})
+    engine.accept(case.id, window("health"))
+    engine.act(case.id, "par1", "split", HEALTH)
+    assert sorted(engine.waiting_on(case.id)) == ["a", "b"]
+
+
+def test_a_commitment_when_reads_what_a_step_set() -> None:
+    """possible() offered approve_on_commitment (the net reads set fields) but the engine
+    checked the commitment's 'when' against the form alone and refused it."""
+    text = small("""\
+  - id: review
+    department: health
+    sets: {risk: {type: enum, values: [low, high]}}
+  - id: issue
+    department: health
+    produces: [licence]
+    commitment: {when: "risk == 'low'"}
+""")
+    engine = Engine(clock=FixedClock(START))
+    engine.deploy(parse(text).unwrap())
+    case = engine.submit("wf", {"beds": 5}, {})
+    engine.accept(case.id, window("health"))
+    engine.act(case.id, "review", "approve", HEALTH, fields={"risk": "low"})
+    assert "approve_on_commitment issue" in engine.possible(case.id)
+    engine.act(case.id, "issue", "approve_on_commitment", HEALTH)
+    assert engine.case(case.id).outcomes["issue"]["outcome"] == "approve"
+
+
+def test_conditions_read_at_submission_may_not_read_what_a_step_sets() -> None:
+    """A required_if or the green channel's when on a set field was accepted silently and
+    could never hold (it is read at submission, before any step decides)."""
+    base = small("""\
+  - id: review
+    department: health
+    sets: {risk: {type: bool}}
+  - {id: issue, department: health, produces: [licence]}
+""")
+    required_if = base.replace("    beds: {type: int, required: true}",
+                               "    beds: {type: int, required: true}\n"
+                               "    plan: {type: string, required_if: risk}")
+    green = base.replace("delivery:", "green_channel: {when: risk}\ndelivery:")
+    for text in (required_if, green):
+        assert "set-field-read-early" in [d.code for d in parse(text).errors]
+
+
+def test_one_field_is_set_by_one_step() -> None:
+    text = small("""\
+  - id: review
+    department: health
+    sets: {risk: {type: bool}}
+  - id: review2
+    department: health
+    sets: {risk: {type: enum, values: [low, high]}}
+  - {id: issue, department: health, produces: [licence]}
+""")
+    [error] = [d for d in parse(text).errors if d.code == "duplicate-name"]
+    assert "'review' sets already" in error.message
+
+
+def test_a_case_does_not_migrate_to_a_version_that_sets_fields_differently() -> None:
+    """Version 2 added a setting step before the step a version-1 case waited on: the case
+    moved, the field was never set, and version 2's choice left it stuck."""
+    v1 = parse(small("""\
+  - {id: a, department: health}
+  - {id: b, department: health}
+  - {id: desk, department: health, produces: [licence]}
+""")).unwrap()
+    v2 = parse(small("""\
+  - id: review
+    department: health
+    sets: {risk: {type: enum, values: [low, high]}}
+  - {id: a, department: health}
+  - {id: b, department: health}
+""" + CHOOSE, version=2)).unwrap()
+    engine = Engine(clock=FixedClock(START))
+    engine.deploy(v1)
+    case = engine.submit("wf", {"beds": 5}, {})
+    engine.accept(case.id, window("health"))
+    engine.act(case.id, "a", "approve", HEALTH)
+    engine.deploy(v2)
+    migration = engine.migrate("wf", 2)
+    assert migration.moved == () and "sets fields differently" in migration.refused[0][1]
+
+
+def test_a_department_that_reads_a_set_field_sees_it() -> None:
+    engine = Engine(clock=FixedClock(START))
+    case_id = opened(engine)
+    engine.act(case_id, "review", "site_visit", HEALTH, fields={"risk_level": "high",
+                                                               "fee_rate": "0"})
+    assert engine.view(case_id, HEALTH)["fields"]["risk_level"] == "high"
+
+
+def test_set_on_an_action_that_sets_nothing_is_a_usage_error(tmp_path: Path) -> None:
+    runner = CliRunner()
+    done = runner.invoke(cli, ["act", "C-1", "withdraw", "--as", "applicant:a",
+                               "--set", "risk_level=low", "--db", str(tmp_path / "x.db")])
+    assert done.exit_code == 2 and "--set goes with a decision" in done.output
+
+
+@settings(max_examples=80, deadline=None)
+@given(workflows().map(lambda w: replace(
+           w, setter=True,
+           steps=[replace(b, together=False) if isinstance(b, P) else b for b in w.steps])),
+       st.sampled_from(KINDS), st.integers(-1, 10), st.randoms(use_true_random=False))
+def test_a_value_set_on_the_way_is_the_value_the_proof_fixed_from_the_start(
+        wf: Wf, kind: str, x: int, rnd: Any) -> None:
+    """The proof fixes a set field's value before the case starts; the engine learns it when
+    the setting step decides. On generated workflows whose ``kind`` a first step sets, every
+    action the engine takes lands exactly where the case net lands under the form that had
+    that ``kind`` from the start (decision 0014: set once, before anything reads it)."""
+    workflow = parse(render_yaml(wf)).unwrap()
+    net = build_net(workflow)
+    semantics = Semantics(net)
+    guard = form_guard({"x": x, "kind": kind, PROMISED: False})
+    marking, _ = semantics.settle(semantics.initial, guard)
+    engine = Engine(clock=FixedClock(START))
+    engine.deploy(workflow)
+    case = engine.submit(workflow.id, {"x": x}, {})
+    by_people = {t.label for t in net.transitions
+                 if t.actor in (Performer.DEPARTMENT, Performer.WINDOW, Performer.APPLICANT)}
+    for _ in range(40):
+        labels = [label for label in engine.possible(case.id) if label in by_people
+                  and not label.startswith(("withdraw", "revoke_commitment"))]
+        if not labels:
+            break
+        onward = [la for la in labels if not la.startswith(("refuse", "request_correction",
+                                                              "start_special_procedure"))]
+        # mostly the ways on (a refusal ends the case before later conditions are read)
+        label = rnd.choice(onward if onward and rnd.random() < 0.85 else labels)
+        try:
+            fired = _perform(engine, workflow, case.id, label, kind, rnd)
+        except ActionRefused as refused:  # a signer who signed this round already
+            assert "already signed" in str(refused)
+            fired = False
+        if fired:
+            [transition] = [t for t in semantics.enabled(marking, guard)
+                            if t.label == label][:1]
+            marking, _ = semantics.fire(marking, transition)
+            marking, _ = semantics.settle(marking, guard)
+        assert set(engine.case(case.id).marking) == set(net.names(bits(marking))), label
+
+
+def _perform(engine: Engine, workflow: Workflow, case_id: str, label: str, kind: str,
+             rnd: Any) -> bool:
+    """Do what ``label`` says; whether it moved the case (a sign-off may only count)."""
+    before = engine.case(case_id).version
+    words = label.split()
+    action, step = words[0], words[1] if len(words) > 1 else None
+    if action == "accept":
+        engine.accept(case_id, window("hall"))
+    elif action == "deliver":
+        engine.deliver(case_id, window("hall"))
+    elif action == "refuse_intake":
+        engine.refuse_intake(case_id, window("hall"), "r")
+    elif action == "supplement":
+        engine.supplement(case_id, applicant(), step=step, fields={})
+    elif action == "start_special_procedure":
+        engine.start_special_procedure(case_id, step or "", _officer(workflow, step, rnd),
+                                       kind="hearing", expected="5 WD")
+    elif action == "send_back":
+        engine.send_back(case_id, step or "", _officer(workflow, step, rnd), to=words[3],
+                         reason="r")
+    else:
+        sets = {"kind": kind} if step == "s0" and action not in (
+            "refuse", "request_correction", "end_special_procedure") else None
+        engine.act(case_id, step or "", action, _officer(workflow, step, rnd), reason="r",
+                   fields=sets)
+    case = engine.case(case_id)
+    return case.version > before and engine.history(case_id)[-1].action != "signed_off"
+
+
+def _officer(workflow: Workflow, step: str | None, rnd: Any) -> Any:
+    return officer(rnd.choice(workflow.step(step or "").signers))

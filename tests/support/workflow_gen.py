@@ -307,7 +307,9 @@ def _sequence(draw: st.DrawFn, ids: _Ids, ctx: frozenset, budget: int,
                 budget -= len(steps_of(branch))
                 branches.append(branch)
             items.append(P(branches, draw(st.integers(0, 2)) == 0))
-            tops = [b.id for branch in branches for b in branch if isinstance(b, S)]
+            # steps standing directly in a branch (not ones that send back themselves)
+            tops = [b.id for branch in branches for b in branch
+                    if isinstance(b, S) and b.send_back is None]
             if tops and budget >= 1 and draw(st.integers(0, 2)) == 0:
                 budget -= 1
                 sender = S(ids(), draw(st.sampled_from(DEPARTMENTS)))

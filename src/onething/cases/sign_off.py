@@ -59,8 +59,6 @@ def tally(sign_offs: Iterable[Mapping[str, Any]], sign_off: SignOff) -> dict[str
             "need": sign_off.need, "seats": sign_off.seats}
 
 
-
-
 def sign(record: Mapping[str, Any] | None, sign_off: SignOff, step: str, signer: str,
          vote: str, by: str, reason: str) -> list[dict[str, Any]]:
     """The round's sign-offs with ``signer``'s ``vote`` added (refused if they signed)."""

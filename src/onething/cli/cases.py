@@ -103,6 +103,11 @@ def act(case_id: str, action: str, step: str | None, actor: str, reason: str,
     request_correction, send_back, start_special_procedure, end_special_procedure,
     supplement, withdraw, deliver, or an outcome the step names (``outcomes:``)."""
     who = actor_of(actor)
+    if sets and action in ("accept", "refuse_intake", "withdraw", "deliver", "supplement",
+                           "send_back", "request_correction", "start_special_procedure",
+                           "end_special_procedure", "refuse"):
+        raise click.UsageError("--set goes with a decision that goes on past a step that sets "
+                               "fields: approve, approve_on_commitment or one of its outcomes")
     with engine_on(db) as engine:
         if action == "accept":
             case = engine.accept(case_id, who, idempotency_key=key)

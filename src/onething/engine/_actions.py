@@ -249,7 +249,10 @@ def _record_outcome(engine: EngineContext, workflow: Workflow, transition: Trans
         record = _shared(record)  # records are replaced, never changed: equal ones are one
     if "set" in data:
         record["set"] = data["set"]
-    signed_before = sign.signed(new.outcomes.get(step_id))
+    before = new.outcomes.get(step_id) or {}
+    signed_before = sign.signed(before)
+    if "set" not in record and before.get("set"):
+        record = {**record, "set": before["set"]}  # a revocation keeps what was set
     new.outcomes[step_id] = record
     if transition.action == "approve_on_commitment":
         record.update(commitment_terms(engine, workflow.step(step_id), now))
@@ -391,7 +394,7 @@ def _check_commitment(workflow: Workflow, transition: Transition, case: Case) ->
         return
     terms = step.commitment
     if terms is not None and terms.when is not None \
-            and not exprs.evaluate(terms.when.expr, case.form):
+            and not exprs.evaluate(terms.when.expr, case.facts()):
         raise ActionRefused(f"this applicant may not commit for '{step.id}': "
                             f"{terms.when.text} does not hold",
                             "decide with approve (or refuse) after the full review")

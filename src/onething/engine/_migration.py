@@ -16,6 +16,7 @@ from onething.cases.forms import check_submission
 from onething.cases.records import SYSTEM, Case
 from onething.engine import _unit
 from onething.engine._unit import Change, advance
+from onething.language.location import UNKNOWN
 from onething.language.model import Workflow
 from onething.net.model import PlaceRole
 from onething.net.semantics import form_guard, reachable_set
@@ -79,6 +80,12 @@ def _mid_round(case: Case, source: Deployed, target: Deployed) -> str:
     block asks together in one version and not the other (the notice and its answer-by clock
     would not match), or a round of sign-offs under a different rule."""
     old, new = source.workflow, target.workflow
+    if _set_fields(old) != _set_fields(new):
+        # a field set before the case's position, or set differently, would be read unset
+        # or with a value of another kind: what the proof of the new version assumes fails
+        return (f"version {new.version} sets fields differently ("
+                + ", ".join(sorted(set(_set_fields(old)) ^ set(_set_fields(new))
+                                   or _set_fields(new))) + "); its cases cannot move")
     positions = source.positions(case.marking)
     for step, role in positions.items():
         if role is PlaceRole.CORRECTION and \
@@ -94,6 +101,12 @@ def _mid_round(case: Case, source: Deployed, target: Deployed) -> str:
             return (f"'{step}' is half signed and version {new.version} has no sign_off for "
                     "it; migrate after the step is decided")
     return ""
+
+
+def _set_fields(workflow: Workflow) -> dict[str, tuple[object, str]]:
+    """The fields the workflow's steps set, each with its definition and its step."""
+    return {name: (attrs.evolve(field, location=UNKNOWN), step)
+            for name, (field, step) in workflow.set_fields.items()}
 
 
 def _rule(workflow: Workflow, step: str) -> tuple[object, ...]:

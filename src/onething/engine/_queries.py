@@ -86,7 +86,10 @@ def view(engine: EngineContext, case_id: str, actor: Actor) -> CaseView:
     except NotAuthorized as refused:
         _unit.record_refusal(engine, case_id, "view", None, engine.people.text(actor), refused)
         raise
-    return {"fields": {k: v for k, v in case.form.items() if k in names},
+    fields = {k: v for k, v in case.form.items() if k in names}
+    fields.update((k, v) for k, v in case.facts().items()  # what steps set, read alike
+                  if k in names and k in workflow.set_fields)
+    return {"fields": fields,
             "materials": {k: v for k, v in case.materials.items() if k in names}}
 
 

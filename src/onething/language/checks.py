@@ -348,12 +348,18 @@ def _set_fields(workflow: Workflow, steps: list[Step]) -> Iterator[Diagnostic]:
     if not setters:
         return
     known = workflow.form.names
+    first: dict[str, str] = {}
     for step in setters.values():
         for field in step.sets:
             if field.name in known:
                 yield Diagnostic("duplicate-name", f"step '{step.id}' sets '{field.name}', "
                                  "which is a field or material of the form", field.location,
                                  "the applicant fills the form; name the step's field apart")
+            elif field.name in first:
+                yield Diagnostic("duplicate-name", f"step '{step.id}' sets '{field.name}', "
+                                 f"which step '{first[field.name]}' sets already",
+                                 field.location, "a field is set by one step, once")
+            first.setdefault(field.name, step.id)
     shadowing = {f.name for s in setters.values() for f in s.sets if f.name in known}
     readable = workflow.set_fields.keys() - shadowing
     items = _top_items(workflow.steps)
@@ -364,6 +370,7 @@ def _set_fields(workflow: Workflow, steps: list[Step]) -> Iterator[Diagnostic]:
     for sid, step in setters.items():
         top = isinstance(items[index[sid]], Step)
         why = ("stands inside a block" if not top else "is optional" if step.optional
+               else "is skipped when its 'when' does not hold" if step.when is not None
                else "jumps on refuse" if step.jump("refuse") else
                "is decided by several signers" if step.sign_off is not None else
                "can be deemed approved by a timer" if step.silence is not None else
@@ -374,6 +381,16 @@ def _set_fields(workflow: Workflow, steps: list[Step]) -> Iterator[Diagnostic]:
                 f"{', '.join(f.name for f in step.sets)} but {why}", step.where("sets"),
                 "a step that sets fields stands at the top level of the steps, and every "
                 "decision that goes on past it gives their values")
+    early = [(f.required_if, f"'required_if' of the field '{f.name}'")
+             for f in workflow.form.fields if f.required_if is not None]
+    if workflow.green_channel is not None:
+        early.append((workflow.green_channel.when, "the green channel's 'when'"))
+    for condition, what in early:  # read at submission, before any step has decided
+        for name in sorted(exprs.fields(condition.expr) & readable):
+            yield Diagnostic(
+                "set-field-read-early", f"{what} reads '{name}', which step "
+                f"'{workflow.set_fields[name][1]}' sets only after the submission",
+                condition.location, "conditions read at submission read the applicant's form")
     for i, item in enumerate(items):
         for condition, what in _block_conditions(item):
             for name in sorted(exprs.fields(condition.expr) & readable):

@@ -9,12 +9,13 @@ import attrs
 from onething.language.location import UNKNOWN, Location
 
 #: names a step's own outcomes (``outcomes:``) may not take: every action and event the engine
-#: already knows, so a history line never means two things
+#: already knows, and the words of its own moves, so a history line never means two things
 RESERVED_OUTCOMES = frozenset({
     "accept", "agent_authorized", "approve", "approve_on_commitment", "authorize_agent",
     "calendar_refreshed", "correction_expired", "correction_notice", "deemed_acceptance",
-    "deemed_approval", "deliver", "delivered", "end_special_procedure", "erased", "evaluate",
-    "evaluated", "extend", "extended", "migrated", "milestone", "milestone_missed",
+    "deemed_approval", "deliver", "delivered", "end_special_procedure", "enter", "erased",
+    "escalated", "evaluate", "evaluated", "extend", "extended", "fork", "join", "migrated",
+    "milestone", "milestone_missed", "outcome", "skip",
     "promise_expired", "record_milestone", "refuse", "refuse_intake", "refused_attempt",
     "request_correction", "revoke_commitment", "send_back", "signed_off", "signing",
     "start_special_procedure", "submit", "supplement", "supplement_material",

@@ -215,7 +215,8 @@ class _Builder:
                          (here,), (approve_to,), step=sid, location=step.silence.location)
             for named in step.outcomes:
                 # a decision of the step's own: decided, nothing produced, on to its target
-                self.add(f"{named.name}:{sid}{suffix}", named.name, Performer.DEPARTMENT,
+                self.add(f"outcome:{named.name}:{sid}{suffix}", named.name,
+                         Performer.DEPARTMENT,
                          (here,), (self.entry[named.goto] if named.goto else succ,), step=sid,
                          location=named.location)
             self.refusal(step, here, suffix, succ)
@@ -227,7 +228,8 @@ class _Builder:
         self.add(f"request_correction:{sid}", "request_correction", Performer.DEPARTMENT,
                  (fresh,), (waiting,), step=sid, location=loc)
         self.add(f"supplement:{sid}", "supplement", Performer.APPLICANT, (waiting,), (corrected,),
-                 step=sid, rewrites=frozenset(step.reads) - self.route_fields, location=loc)
+                 step=sid, rewrites=frozenset(step.reads) - self.route_fields
+                 - self.workflow.set_fields.keys(), location=loc)
         self.add(f"correction_expired:{sid}", "correction_expired", Performer.TIMER,
                  (waiting, self.open), (self.closed,), step=sid, cancel=True,
                  delivers=DeliveryKind.TERMINATION, escape=True, location=loc)
