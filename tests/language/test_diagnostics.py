@@ -899,7 +899,8 @@ delivery:
 """
 
 
-def send_back_problems(text: str, code: str) -> list[Diagnostic]:
+def coded(text: str, code: str) -> list[Diagnostic]:
+    """The diagnostics of ``text`` with ``code``."""
     return [d for d in parse(text, "wf.yaml").diagnostics if d.code == code]
 
 
@@ -913,37 +914,37 @@ def test_send_back_loads_and_says_what_is_done_again() -> None:
 def test_send_back_placement_not_after_a_block() -> None:
     text = SEND_BACK.replace("  - {id: issue, department: hall}\n", "").replace(
         "  - id: review\n", "  - {id: issue, department: hall}\n  - id: review\n")
-    [d] = send_back_problems(text, "send-back-placement")
+    [d] = coded(text, "send-back-placement")
     check(d, 14, 16, "'review'", "not a parallel block", hint="right after the parallel block")
 
 
 def test_send_back_placement_reached_by_a_jump() -> None:
     text = SEND_BACK.replace("  - {id: issue, department: hall}",
                              "  - {id: issue, department: hall, goto: {refuse: review}}")
-    [d] = send_back_problems(text, "send-back-placement")
+    [d] = coded(text, "send-back-placement")
     check(d, 14, 50, "'issue'", "'review'", "sends back", hint="through its block")
 
 
 def test_send_back_placement_with_sign_off() -> None:
     text = SEND_BACK.replace("    send_back:", "    sign_off: {by: [hall, fire], need: all}\n"
                              "    send_back:")
-    [d] = send_back_problems(text, "send-back-placement")
+    [d] = coded(text, "send-back-placement")
     check(d, 14, 16, "'review'", "several signers", hint="one department")
 
 
 def test_send_back_target_outside_the_block_or_unknown() -> None:
-    [d] = send_back_problems(SEND_BACK.replace("to: [plan]", "to: [issue]"),
+    [d] = coded(SEND_BACK.replace("to: [plan]", "to: [issue]"),
                              "send-back-target")
     check(d, 13, 16, "'review'", "'issue'", "directly in a branch", hint="nested block")
-    [d] = send_back_problems(SEND_BACK.replace("to: [plan]", "to: [plam]"), "send-back-target")
+    [d] = coded(SEND_BACK.replace("to: [plan]", "to: [plam]"), "send-back-target")
     check(d, 13, 16, "'plam'", "not a step", hint="did you mean 'plan'?")
 
 
 def test_send_back_bad_values() -> None:
-    [d] = send_back_problems(SEND_BACK.replace("others: keep", "others: kept"), "bad-value")
+    [d] = coded(SEND_BACK.replace("others: keep", "others: kept"), "bad-value")
     check(d, 13, 37, "'others'", "keep or redo", hint="keep")
-    assert send_back_problems(SEND_BACK.replace("to: [plan]", "to: []"), "bad-value")
-    assert send_back_problems(SEND_BACK.replace("{to: [plan], others: keep}", "{others: keep}"),
+    assert coded(SEND_BACK.replace("to: [plan]", "to: []"), "bad-value")
+    assert coded(SEND_BACK.replace("{to: [plan], others: keep}", "{others: keep}"),
                               "missing-key")
 
 
@@ -970,10 +971,6 @@ delivery:
 """
 
 
-def named_problems(text: str, code: str) -> list[Diagnostic]:
-    return [d for d in parse(text, "wf.yaml").diagnostics if d.code == code]
-
-
 def test_named_outcomes_and_set_fields_load() -> None:
     workflow = parse(NAMED, "wf.yaml").unwrap()
     review = workflow.step("review")
@@ -983,43 +980,43 @@ def test_named_outcomes_and_set_fields_load() -> None:
 
 
 def test_reserved_outcome() -> None:
-    [d] = named_problems(NAMED.replace("site_visit:", "approve:"), "reserved-outcome")
+    [d] = coded(NAMED.replace("site_visit:", "approve:"), "reserved-outcome")
     check(d, 16, 7, "'approve'", "action of its own", hint="site_visit")
 
 
 def test_set_field_placement() -> None:
     text = NAMED.replace("    sets:\n", "    optional: true\n    sets:\n")
-    [d] = named_problems(text, "set-field-placement")
+    [d] = coded(text, "set-field-placement")
     check(d, 15, 7, "'review'", "risk_level", "optional", hint="top level")
     nested = NAMED.replace("  - id: review\n    department: health\n    sets:",
                            "  - parallel:\n    - {id: other, department: fire}\n"
                            "    - id: review\n      department: health\n      sets:").replace(
         "      risk_level: {type", "        risk_level: {type").replace(
         "    outcomes:\n      site_visit: {goto: inspection}\n", "")
-    [d] = named_problems(nested, "set-field-placement")
+    [d] = coded(nested, "set-field-placement")
     check(d, 16, 9, "'review'", "inside a block", hint="top level")
 
 
 def test_set_field_read_early() -> None:
     text = NAMED.replace("  - {id: first, department: health}",
                          "  - {id: first, department: health, when: \"risk_level == 'high'\"}")
-    [d] = named_problems(text, "set-field-read-early")
+    [d] = coded(text, "set-field-read-early")
     check(d, 10, 44, "'first'", "'risk_level'", "'review'", hint="after 'review'")
 
 
 def test_set_field_skipped() -> None:
     text = NAMED.replace("  - {id: first, department: health}",
                          "  - {id: first, department: health, goto: {refuse: desk}}")
-    [d] = named_problems(text, "set-field-skipped")
+    [d] = coded(text, "set-field-skipped")
     check(d, 10, 52, "'first'", "'desk'", "past 'review'", hint="one side")
     back = NAMED.replace("reads: [risk_level]}",
                          "reads: [risk_level], goto: {refuse: first}}")
-    [d] = named_problems(back, "set-field-skipped")
+    [d] = coded(back, "set-field-skipped")
     check(d, 18, 78, "'inspection'", "back to or before 'review'", hint="one side")
 
 
 def test_outcomes_of_a_signed_step_conflict() -> None:
     text = NAMED.replace("    outcomes:\n", "    sign_off: {by: [health, fire], need: all}\n"
                          "    outcomes:\n")
-    [d] = named_problems(text, "conflicting-outcome")
+    [d] = coded(text, "conflicting-outcome")
     check(d, 17, 7, "'review'", "several signers", "site_visit", hint="one department")
