@@ -152,3 +152,49 @@ def test_a_value_remembered_across_a_block_is_forgotten_when_a_branch_ends_the_c
                             f"    send_back: {{to: [a], others: {send_back}}}")
     workflow = parse(text).unwrap()
     assert check(workflow).configurations == check(workflow, compositional=False).configurations
+
+
+SKIPPED_BLOCK = """\
+onething: 1
+id: skipped
+version: 1
+title: skipped
+lead: hall
+form:
+  fields:
+    x: {type: int, required: true}
+    kind: {type: enum, values: [a, b], required: true}
+steps:
+  - choice:
+      - when: "kind == 'a'"
+        then:
+          - parallel:
+              - {id: s1, department: d0, when: "x > 0", commitment: true}
+              - {id: s2, department: d0, when: "x > 0"}
+      - otherwise: [{id: s3, department: d0}]
+delivery:
+  bundle: []
+  reads: [x]
+"""
+
+
+def test_a_block_whose_branches_are_all_skipped_costs_no_event() -> None:
+    """Found by the slow cross-check: the summary "every branch completes" cost at least one
+    event even when every branch was skipped, so with form values chosen where read the
+    shortest counterexample went the other way (4 events instead of 3: accept, deliver,
+    revoke_commitment s1 after a deliver that keeps the case open)."""
+    from tests.support.workflow_gen import NET_MUTATIONS
+
+    from onething.language.load import parse
+    from onething.net.build import build_net
+    from onething.soundness.proof import check_net
+
+    workflow = parse(SKIPPED_BLOCK).unwrap()
+    operator, rule = NET_MUTATIONS["deliver_keeps_open"]
+    net = operator(build_net(workflow), 0)
+    assert net is not None
+    lengths = {merge: sorted((v.rule.value, len(v.trace)) for v in
+                             check_net(net, workflow, merge_forms=merge).errors)
+               for merge in (True, False)}
+    assert lengths[True] == lengths[False]
+    assert (rule, 3) in lengths[True]

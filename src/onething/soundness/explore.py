@@ -271,7 +271,7 @@ class Explorer(StuckSearch):
                     nxt -= self.inner[name]
                 unsafe = not nxt.isdisjoint(self.produce[join.index])
                 nxt |= self.produce[join.index]
-                cost = max(1, sum(goal_costs))
+                cost = sum(goal_costs)  # the events it stands for (none: branches all skipped)
                 done: Move = ("done", name) if starts is None else ("done", name, starts)
                 for nxt_state, clash, fired in self._arrive(nxt, silent, visible,
                                                             (state, done)):
