@@ -54,6 +54,9 @@ delivery:
   methods: [window]
 """
 KEEP = parse(TEXT.format(others="keep")).unwrap()
+#: the consolidating step names one step only: a send-back needs no 'to'
+ONE_TARGET = parse(TEXT.format(others="keep").replace("to: [fire, shelter]", "to: [fire]")
+                   ).unwrap()
 REDO = parse(TEXT.format(others="redo")).unwrap()
 START = dt.datetime(2026, 9, 1, 9, tzinfo=SHANGHAI)
 DEPARTMENTS = {"structure": "drawing_centre", "fire": "fire", "shelter": "civil_defence",
@@ -155,10 +158,8 @@ def test_what_a_send_back_needs_is_said_and_checked_after_who_asks() -> None:
 
 
 def test_one_target_needs_no_to_and_a_retry_changes_nothing() -> None:
-    workflow = parse(TEXT.format(others="keep").replace("to: [fire, shelter]", "to: [fire]")
-                     ).unwrap()
     engine = Engine(clock=FixedClock(START))
-    case_id = opened(engine, workflow)
+    case_id = opened(engine, ONE_TARGET)
     approve(engine, case_id, *BLOCK)
     first = engine.act(case_id, "consolidation", "send_back", officer("hall"), reason="r",
                        idempotency_key="k1")
@@ -292,10 +293,8 @@ def test_an_ended_case_is_not_said_to_wait_for_its_rework(tmp_path: Path) -> Non
 
 
 def test_one_named_step_needs_no_to_from_send_back_either() -> None:
-    workflow = parse(TEXT.format(others="keep").replace("to: [fire, shelter]", "to: [fire]")
-                     ).unwrap()
     engine = Engine(clock=FixedClock(START))
-    case_id = opened(engine, workflow)
+    case_id = opened(engine, ONE_TARGET)
     approve(engine, case_id, *BLOCK)
     assert pending(engine.send_back(case_id, "consolidation", officer("hall"),
                                     reason="r")) == {"fire"}

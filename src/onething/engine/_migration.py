@@ -80,12 +80,13 @@ def _mid_round(case: Case, source: Deployed, target: Deployed) -> str:
     block asks together in one version and not the other (the notice and its answer-by clock
     would not match), or a round of sign-offs under a different rule."""
     old, new = source.workflow, target.workflow
-    if _set_fields(old) != _set_fields(new):
+    before, after = _set_fields(old), _set_fields(new)
+    if before != after:
         # a field set before the case's position, or set differently, would be read unset
         # or with a value of another kind: what the proof of the new version assumes fails
         return (f"version {new.version} sets fields differently ("
-                + ", ".join(sorted(set(_set_fields(old)) ^ set(_set_fields(new))
-                                   or _set_fields(new))) + "); its cases cannot move")
+                + ", ".join(sorted(set(before) ^ set(after) or after))
+                + "); its cases cannot move")
     positions = source.positions(case.marking)
     for step, role in positions.items():
         if role is PlaceRole.CORRECTION and \

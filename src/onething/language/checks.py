@@ -98,7 +98,7 @@ def _jumps(steps: list[Step], scopes: dict[str, Scope]) -> Iterator[Diagnostic]:
     ids = [s.id for s in steps]
     for step in steps:
         for outcome, target in step.jumps:
-            where = _jump_location(step, outcome)
+            where = step.jump_location(outcome)
             if outcome not in JUMP_OUTCOMES and not step.outcome(outcome):
                 continue
             if target not in scopes:
@@ -320,16 +320,9 @@ def _send_backs(top: StepSequence, steps: list[Step]) -> Iterator[Diagnostic]:
                 yield Diagnostic(
                     "send-back-placement", f"step '{step.id}' jumps on '{outcome}' to "
                     f"'{target}', which sends back into the block before it",
-                    _jump_location(step, outcome),
+                    step.jump_location(outcome),
                     f"'{target}' must be reached through its block: jump to a step before "
                     "the block (the block then runs again), or let the send-back do it")
-
-
-def _jump_location(step: Step, outcome: str) -> Location:
-    named = step.outcome(outcome)
-    if named is not None and outcome not in dict(step.goto):
-        return named.location
-    return step.key_locations.get(f"goto:{outcome}", step.where("goto"))
 
 
 def _top_items(top: StepSequence) -> list[Block]:
@@ -424,6 +417,6 @@ def _set_fields(workflow: Workflow, steps: list[Step]) -> Iterator[Diagnostic]:
                         f"'{target}', " + ("past" if here < k else "back to or before")
                         + f" '{sid}', which sets "
                         f"{', '.join(f.name for f in setters[sid].sets)}",
-                        _jump_location(step, outcome),
+                        step.jump_location(outcome),
                         "what a step sets is set once, on every way on: jump within one "
                         "side of it")

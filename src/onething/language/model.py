@@ -217,6 +217,14 @@ class Step:
         """Every (outcome, step) this step's decisions jump to: ``goto`` and named outcomes."""
         return self.goto + tuple((o.name, o.goto) for o in self.outcomes if o.goto)
 
+    def jump_location(self, outcome: str) -> Location:
+        """Where the jump on ``outcome`` is written: its ``goto:`` entry, or the named
+        outcome that carries it."""
+        named = self.outcome(outcome)
+        if named is not None and outcome not in dict(self.goto):
+            return named.location
+        return self.key_locations.get(f"goto:{outcome}", self.where("goto"))
+
     def outcome(self, name: str) -> NamedOutcome | None:
         """The named outcome ``name`` of this step, if it has one."""
         return next((o for o in self.outcomes if o.name == name), None)

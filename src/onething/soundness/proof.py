@@ -333,9 +333,7 @@ def _why_dead(workflow: Workflow, dead: str, reached: set[str]) -> str:
                 or scopes[dead][: len(scopes[step.id])] != scopes[step.id]:
             continue
         for outcome, target in step.jumps:
-            named = step.outcome(outcome)
-            where = named.location if named and outcome not in dict(step.goto) \
-                else step.where("goto")
+            where = step.jump_location(outcome)
             if order[step.id] < order[dead] < order[target]:
                 return (f": every path that gets there jumps over it ('{step.id}' goes to "
                         f"'{target}' on {outcome}, line {where.line})")
