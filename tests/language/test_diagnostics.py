@@ -819,7 +819,7 @@ def test_every_code_the_loader_emits_is_tested_here() -> None:
     # built in an expression: unused-{kind}, and expression-type for a condition's types
     emitted = (emitted - {"unused-"}) | {"unused-field", "unused-material", "expression-type"}
     this = Path(__file__).read_text(encoding="utf-8")
-    assert len(emitted) == 40
+    assert len(emitted) == 42
     assert {code for code in emitted if f'"{code}"' not in this} == set()
 
 
@@ -1020,3 +1020,62 @@ def test_outcomes_of_a_signed_step_conflict() -> None:
                          "    outcomes:\n")
     [d] = coded(text, "conflicting-outcome")
     check(d, 17, 7, "'review'", "several signers", "site_visit", hint="one department")
+
+
+FOREACH = """onething: 1
+id: fleet
+version: 1
+title: fleet
+lead: hall
+form:
+  fields:
+    vehicles:
+      type: list
+      max_items: 5
+      item: {plate: {type: string, required: true}}
+steps:
+  - {id: inspection, department: transport, reads: [vehicles], foreach: vehicles}
+delivery:
+  bundle: []
+"""
+
+
+def test_foreach_over_what_is_not_a_list_field() -> None:
+    [d] = coded(FOREACH.replace("foreach: vehicles", "foreach: vehicle"), "foreach-field")
+    check(d, 13, 73, "'inspection'", "'vehicle'", "not a list field",
+          hint="did you mean 'vehicles'?")
+
+
+def test_foreach_with_another_kind_of_decision() -> None:
+    text = FOREACH.replace("foreach: vehicles}",
+                           "foreach: vehicles, sign_off: {by: [transport, police], need: all}}")
+    [d] = coded(text, "foreach-placement")
+    check(d, 13, 93, "'inspection'", "'sign_off'", hint="one kind of decision")
+
+
+ITEM = "      item: {plate: {type: string, required: true}}\n"
+
+
+@pytest.mark.parametrize(("change", "into", "code", "words"), [
+    ("      max_items: 5\n", "", "missing-key", "needs 'item' and 'max_items'"),
+    ("max_items: 5", "max_items: 501", "bad-value", "more than 500"),
+    ("max_items: 5", "max_items: 5\n      min_items: 6", "bad-value", "above its 'max_items'"),
+    (ITEM, "      item: {plates: {type: list, max_items: 2, item: {type: string}}}\n",
+     "bad-value", "itself a list"),
+    ("max_items: 5", "max_items: 5\n      values: [a]", "bad-value", "'values' does not apply"),
+    (ITEM, "      item: 3\n", "bad-type", "'item' of the list field"),
+])
+def test_a_list_field_is_declared_with_its_items_and_bound(change: str, into: str, code: str,
+                                                            words: str) -> None:
+    found = coded(FOREACH.replace(change, into), code)
+    assert any(words in d.message for d in found), [d.render() for d in found]
+
+
+def test_a_condition_asks_a_list_only_whether_it_was_given() -> None:
+    text = FOREACH.replace("foreach: vehicles}", "when: \"vehicles == 'x'\"}")
+    [d] = coded(text, "expression-type")
+    assert "only asks whether it was given" in d.message and "vehicles != null" in d.hint
+    assert not coded(FOREACH.replace("foreach: vehicles}", "when: vehicles != null}"),
+                     "expression-type")
+    [d] = coded(FOREACH.replace("max_items: 5", "max_items: 5\n      min: 1"), "bad-value")
+    assert "'min' does not apply" in d.message

@@ -157,6 +157,17 @@ def test_generated_workflows_decide_their_own_outcomes_and_set_fields() -> None:
     assert "alt" in {t.action for t in build_net(workflow).transitions}
 
 
+def test_generated_workflows_decide_steps_item_by_item() -> None:
+    """The generator writes steps done item by item over an optional list, so the
+    cross-checks prove the list's two cells (given, not given) and the step skipped on an
+    empty list against the reference (decision 0015)."""
+    wf = find(workflows(), lambda w: "foreach: items" in render(w),
+              settings=settings(database=None, max_examples=500))
+    workflow = load_text(render(wf))
+    skipped = {t.step for t in build_net(workflow).transitions if t.name.startswith("skip:")}
+    assert any(s.foreach == "items" and s.id in skipped for s in workflow.iter_steps())
+
+
 def test_every_mutation_operator_is_exercised() -> None:
     assert len(MUTATIONS) == len(set(MUTATIONS)) >= 14
 

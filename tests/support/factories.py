@@ -56,6 +56,13 @@ def perform(engine: Engine, case_id: str, workflow: Workflow, t: Transition) -> 
                                               expected="10 WD", reason="test")
     if action in ("correction_expired", "promise_expired"):
         return engine.expire(case_id, action, t.step)
+    listed = workflow.step(t.step).foreach if t.step and action in ("approve", "refuse") \
+        else None
+    if listed:  # decided item by item: every item approves, or the first refuses
+        count = len(engine.case(case_id).form.get(listed) or ())
+        for item in range(1, (count if action == "approve" else 1) + 1):
+            result = engine.act(case_id, t.step, action, who, reason="test", item=item)
+        return result
     return engine.act(case_id, t.step, action, who, reason="test")
 
 

@@ -18,7 +18,10 @@ from hypothesis import strategies as st
 
 from onething.language.model import Field, Workflow
 
-TYPES = ("int", "decimal", "date", "string", "enum", "bool", "phone", "id_card", "uscc")
+TYPES = ("int", "decimal", "date", "string", "enum", "bool", "phone", "id_card", "uscc", "list")
+#: the items a generated list field holds: one value, or a small record (as YAML flow text)
+ITEMS = ("{type: int, min: 0, max: 5}", "{type: id_card}",
+         "{plate: {type: string, required: true}, tons: {type: decimal, min: 0}}")
 ENUM = ("shop", "farm", "mill")
 PHONES = ("13800138000", "+86 138 0013 8000", "138-0013-8000", "13912345678", "8613912345678")
 IDS = ("11010519491231002X", "11010519491231002x", "430381199001011234")
@@ -55,6 +58,13 @@ def _field(draw: st.DrawFn, name: str, earlier: list[tuple[str, str, dict[str, A
            ) -> tuple[str, str, dict[str, Any]]:
     kind = draw(st.sampled_from(TYPES))
     spec: dict[str, Any] = {"type": kind}
+    if kind == "list":
+        spec["item"] = draw(st.sampled_from(ITEMS))
+        spec["max_items"] = draw(st.integers(1, 3))
+        spec["min_items"] = draw(st.integers(0, spec["max_items"]))
+        if draw(st.booleans()):
+            spec["required"] = True
+        return name, kind, spec
     if kind == "enum":
         spec["values"] = list(ENUM[: draw(st.integers(1, 3))])
     if kind in ("int", "decimal", "date") and draw(st.booleans()):
@@ -87,6 +97,8 @@ def _default(kind: str, spec: dict[str, Any]) -> Any:
 def _atom(draw: st.DrawFn, field: tuple[str, str, dict[str, Any]]) -> str:
     name, kind, spec = field
     nullable = not spec.get("required") and "default" not in spec
+    if kind == "list":  # a condition asks a list only whether it was given
+        return f"{name} {draw(st.sampled_from(['==', '!=']))} null" if nullable else "true"
     if nullable and draw(st.integers(0, 4)) == 0:
         return f"{name} {draw(st.sampled_from(['==', '!=']))} null"
     if kind == "bool":
@@ -135,6 +147,8 @@ def form_workflows(draw: st.DrawFn) -> str:
         for key, value in spec.items():
             if key == "values":
                 parts.append(f"values: [{', '.join(value)}]")
+            elif key == "item":
+                parts.append(f"item: {value}")
             elif key == "required_if":
                 parts.append(f'required_if: "{value}"')
             else:
@@ -163,6 +177,12 @@ def raw_values(draw: st.DrawFn, workflow: Workflow) -> dict[str, Any]:
 def _raw(spec: Field) -> st.SearchStrategy[Any]:
     kind = spec.type
     blank = st.sampled_from(["", "  "])
+    if kind == "list":
+        item: st.SearchStrategy[Any] = st.fixed_dictionaries(
+            {sub.name: _raw(sub) for sub in spec.items}) if spec.records else _raw(spec.items[0])
+        lists = st.lists(item, max_size=spec.max_items + 1)
+        return st.one_of(lists, lists.map(list).map(lambda v: v[:1]), st.just([]), st.none(),
+                         st.just("not a list"), st.just({"plate": "x"}))
     if kind == "int":
         base = st.integers(-6, 6)
         return st.one_of(base, base.map(str), st.just(2**63), blank)

@@ -106,6 +106,8 @@ class S:
     send_back: tuple[list[str], str] | None = None
     #: decisions of its own (``outcomes:``): name -> the step it goes to (None: what follows)
     outcomes: dict[str, str | None] = field(default_factory=dict)
+    #: decided item by item over the optional list ``items`` (skipped when it is empty)
+    foreach: bool = False
 
 
 @dataclass
@@ -200,6 +202,8 @@ def _plain(seq: list[Any]) -> list[Any]:
             if block.sign_off and not block.commitment:
                 other = "d_other" if block.department != "d_other" else "d_more"
                 step["sign_off"] = {"by": [block.department, other], "need": "any"}
+            if block.foreach and not (block.sign_off or block.commitment or block.outcomes):
+                step["foreach"] = "items"
             if block.silence:
                 step["silence"] = "approve"
                 step["time_limit"] = {"committed": "3 WD"}
@@ -225,7 +229,9 @@ def _plain(seq: list[Any]) -> list[Any]:
 def render(wf: Wf) -> str:
     """The workflow as YAML text."""
     kind = {"type": "enum", "values": list(KINDS)}
-    fields: dict[str, Any] = {"x": {"type": "int", "required": True}}
+    fields: dict[str, Any] = {"x": {"type": "int", "required": True},
+                              "items": {"type": "list", "max_items": 3,
+                                        "item": {"name": {"type": "string", "required": True}}}}
     steps = _plain(wf.steps)
     if wf.setter:
         steps.insert(0, {"id": "s0", "department": "d0", "sets": {"kind": kind}})
@@ -235,7 +241,7 @@ def render(wf: Wf) -> str:
         "onething": 1, "id": wf.name, "version": 1, "title": wf.name, "lead": "hall",
         "form": {"fields": fields},
         "steps": steps,
-        "delivery": {"bundle": [], "methods": ["window"], "reads": ["x", "kind"]},
+        "delivery": {"bundle": [], "methods": ["window"], "reads": ["x", "kind", "items"]},
     }
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=1000)
 
@@ -295,6 +301,7 @@ def _sequence(draw: st.DrawFn, ids: _Ids, ctx: frozenset, budget: int,
             step.commitment = draw(st.integers(0, 3)) == 0
             step.silence = draw(st.integers(0, 3)) == 0
             step.sign_off = draw(st.integers(0, 5)) == 0
+            step.foreach = draw(st.integers(0, 4)) == 0
             if draw(st.integers(0, 3)) == 0:
                 step.when = draw(_condition(ctx, leave_rest=False))
             items.append(step)

@@ -17,8 +17,8 @@ import attrs
 
 from onething.cases.records import StoredMaterial
 from onething.errors import Problem, ValueProblem
-from onething.language.form_check import blank, check_fields, unknown_names
-from onething.language.model import Form
+from onething.language.form_check import blank, check_fields, list_items, unknown_names
+from onething.language.model import Field, Form
 from onething.privacy.masking import mask, mask_text
 
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
@@ -129,9 +129,27 @@ def masked_form(form_spec: Form, form: Mapping[str, Any]) -> dict[str, str]:
         value = form.get(spec.name)
         if value is None:
             continue
-        out[spec.name] = mask(spec.type, value, personal=True) if spec.personal \
-            else mask_text(str(value))
+        out[spec.name] = _masked_list(spec, value) if spec.type == "list" else \
+            _masked(spec, value)
     return out
+
+
+def _masked(spec: Field, value: object) -> str:
+    return mask(spec.type, value, personal=True) if spec.personal else mask_text(str(value))
+
+
+def _masked_list(spec: Field, value: object) -> str:
+    """A list field's items, numbered from 1, each value masked by its item field's rule:
+    ``1) plate=京A12345, owner_id=110***********1234; 2) ...``."""
+    shown = []
+    for number, item in enumerate(list_items(value), start=1):
+        if spec.records and isinstance(item, Mapping):
+            text = ", ".join(f"{sub.name}={_masked(sub, item[sub.name])}"
+                             for sub in spec.items if item.get(sub.name) is not None)
+        else:
+            text = _masked(spec.items[0], item)
+        shown.append(f"{number}) {text}")
+    return "; ".join(shown)
 
 
 def material_hashes(materials: Mapping[str, Any]) -> dict[str, str | None]:

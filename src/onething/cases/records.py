@@ -261,21 +261,29 @@ def case_from_json(data: dict[str, Any]) -> Case:
 
 
 def to_jsonable(value: Any) -> Any:
-    """A clean value as JSON keeps it (decimals and dates as tagged text)."""
+    """A clean value as JSON keeps it (decimals and dates as tagged text; a list field's
+    items, and an item's fields, each the same way)."""
     if isinstance(value, Decimal):
         return {"$decimal": str(value)}
     if isinstance(value, date):
         return {"$date": value.isoformat()}
+    if isinstance(value, list):
+        return [to_jsonable(item) for item in value]
+    if isinstance(value, dict):
+        return {name: to_jsonable(item) for name, item in value.items()}
     return value
 
 
 def from_jsonable(value: Any) -> Any:
     """Inverse of the JSON encoding used in :meth:`Case.state`."""
-    if isinstance(value, dict) and len(value) == 1:
-        if "$decimal" in value:
+    if isinstance(value, dict):
+        if len(value) == 1 and "$decimal" in value:
             return Decimal(value["$decimal"])
-        if "$date" in value:
+        if len(value) == 1 and "$date" in value:
             return date.fromisoformat(value["$date"])
+        return {name: from_jsonable(item) for name, item in value.items()}
+    if isinstance(value, list):
+        return [from_jsonable(item) for item in value]
     return value
 
 

@@ -63,6 +63,9 @@ def sign(record: Mapping[str, Any] | None, sign_off: SignOff, step: str, signer:
          vote: str, by: str, reason: str) -> list[dict[str, Any]]:
     """The round's sign-offs with ``signer``'s ``vote`` added (refused if they signed)."""
     round_ = signed(record)
+    if any(s["signer"] == signer for s in round_) and signer.startswith("item "):
+        raise ActionRefused(f"{signer} of '{step}' is decided already in this round",
+                            "each item is decided once; a correction starts the round again")
     if any(s["signer"] == signer for s in round_):
         raise ActionRefused(f"{signer} has already signed '{step}' in this round",
                             "each signer signs once; the step is decided when enough have")

@@ -90,13 +90,15 @@ def submit(workflow_id: str, form_file: str, materials_file: str | None, actor: 
 @click.option("--to", "to", help="for send_back: the step of the block before that is done "
               "again (退回重审)")
 @click.option("--set", "sets", multiple=True, help="for a step that sets fields: name=value")
+@click.option("--item", type=click.IntRange(min=1), help="for approve or refuse of a step done "
+              "item by item (foreach): the item's number, from 1")
 @click.option("--key", help="an idempotency key: a retry with it changes nothing")
 @db_option
 @format_option
 def act(case_id: str, action: str, step: str | None, actor: str, reason: str,
         method: str | None, fields: tuple[str, ...], materials: tuple[str, ...],
         kind: str | None, expected: str | None, to: str | None, sets: tuple[str, ...],
-        key: str | None, db: str, fmt: str) -> None:
+        item: int | None, key: str | None, db: str, fmt: str) -> None:
     """Do ACTION on case CASE_ID (STEP for department actions and corrections).
 
     ACTION is one of accept, refuse_intake, approve, approve_on_commitment, refuse,
@@ -134,7 +136,7 @@ def act(case_id: str, action: str, step: str | None, actor: str, reason: str,
             else:
                 case = engine.act(case_id, step, action, who, reason,
                                   fields=pairs(sets, "--set") if sets else None,
-                                  idempotency_key=key)
+                                  item=item, idempotency_key=key)
         delivery = engine.delivery(case_id)
     if fmt == "json":
         json_out({"case": case.id, "version": case.version, "ended": case.ended,
@@ -195,6 +197,7 @@ def status(case_id: str, db: str, fmt: str) -> None:
         possible = engine.possible(case_id)
         clocks = engine.clocks(case_id)
         delivery = engine.delivery(case_id)
+        from onething.cases.foreach import round_rule
         from onething.cases.forms import masked_form, material_hashes
         from onething.cases.step_fields import shown
 
@@ -236,9 +239,10 @@ def status(case_id: str, db: str, fmt: str) -> None:
         out.print("  possible now: " + ", ".join(possible))
     for step, outcome in case.outcomes.items():
         if outcome.get("outcome") == "signing":
-            rule = deployed.workflow.step(step).sign_off
+            rule = round_rule(deployed.workflow, step, case.form)
             votes = [s["vote"] for s in outcome.get("sign_offs", ())]
-            kind = "专家评审" if rule is not None and rule.experts else "联合签署"
+            kind = "逐项办理" if deployed.workflow.step(step).foreach else \
+                "专家评审" if rule is not None and rule.experts else "联合签署"
             out.print(f"  sign-off ({kind}) of {step}: {votes.count('approve')} approved, "
                       f"{votes.count('refuse')} refused of {rule.seats if rule else '?'}, "
                       f"{rule.need if rule else '?'} approvals needed")

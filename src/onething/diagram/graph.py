@@ -201,6 +201,8 @@ class _Builder:
                 lines.append("告知承诺: may approve on commitment")
             if block.sign_off is not None:
                 lines.append(_sign_off_line(block.sign_off))
+            if block.foreach is not None:
+                lines.append(f"逐项办理: each item of {block.foreach} on its own")
             if block.silence is not None:
                 lines.append("逾期未反馈视为同意: deemed approved when its limit passes")
             if block.sets:
@@ -211,7 +213,8 @@ class _Builder:
                 lines.append(f"退回重审: may send back {', '.join(block.send_back.to)}; {others}")
             self.step_ids[block.id] = self.node(node_id, "step", tuple(lines),
                                                 optional=block.optional,
-                                                conditional=block.when is not None)
+                                                conditional=self.workflow.step_condition(
+                                                    block) is not None)
         elif isinstance(block, Parallel):
             self.counters["fork"] += 1
             n = self.counters["fork"]

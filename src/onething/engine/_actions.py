@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from onething.cases import clocks as clk
-from onething.cases import rework, rules, step_fields
+from onething.cases import foreach, rework, rules, step_fields
 from onething.cases import sign_off as sign
 from onething.cases import special_procedures as special
 from onething.cases.forms import check_submission, clean_material
@@ -31,6 +31,7 @@ from onething.engine._unit import Change, advance
 from onething.errors import ActionRefused, CaseEnded, Problem, SubmissionRejected, ValueProblem
 from onething.language import conditions as exprs
 from onething.language.model import Step, Workflow
+from onething.language.step_keys import SignOff
 from onething.machine.compile import Fired, NotEnabled
 from onething.net.model import STEP_ROLES, Performer, Transition
 from onething.net.semantics import form_guard
@@ -140,15 +141,21 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
             ) or "nothing"),
         ) from None
     votes: list[dict[str, Any]] | None = None
-    if transition.step in workflow.signed_steps:
-        step = workflow.step(transition.step)
-        assert step.sign_off is not None
+    if payload.get("item") is not None and not (
+            transition.action in ("approve", "refuse") and transition.step
+            and workflow.step(transition.step).foreach):
+        raise ActionRefused(f"'{transition.label}' is not a decision on one item",
+                            "an item number goes with approve or refuse of a step that "
+                            "declares foreach")
+    rule = foreach.round_rule(workflow, transition.step, case.form)
+    if rule is not None:
+        step = workflow.step(transition.step or "")
         if transition.action in ("approve", "refuse"):
-            signer = sign.signer_of(step.sign_off, actor.department or "", who)
-            votes = sign.sign(case.outcomes.get(step.id), step.sign_off, step.id, signer,
+            signer = foreach.signer(step, rule, actor.department or "", who, payload.get("item"))
+            votes = sign.sign(case.outcomes.get(step.id), rule, step.id, signer,
                               transition.action, who, payload.get("reason") or "")
-            if sign.decision((v["vote"] for v in votes), step.sign_off) is None:
-                return _signed(case, step, votes, who, payload.get("reason") or "", now)
+            if sign.decision((v["vote"] for v in votes), rule) is None:
+                return _signed(case, step, rule, votes, who, payload.get("reason") or "", now)
         elif transition.action == "request_correction":
             new.outcomes.pop(step.id, None)  # after the supplement every signer signs again
     if transition.action == "deliver":
@@ -161,11 +168,10 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
     if transition.action == "send_back" and transition.step and transition.to:
         data.update(rework.send_back(workflow, new, transition.step, transition.to))
     if votes is not None:
-        sign_off = workflow.step(transition.step or "").sign_off
-        assert sign_off is not None and transition.step is not None
+        assert rule is not None and transition.step is not None
         new.outcomes[transition.step] = {**new.outcomes[transition.step], "sign_offs": votes}
-        data.update(sign.tally(votes, sign_off))
-        data["cancelled"] = sign.outstanding(votes, sign_off)
+        data.update(sign.tally(votes, rule))
+        data["cancelled"] = sign.outstanding(votes, rule)
     moved = [t.name for t in fired.transitions[1:]]
     if moved:
         data["then"] = moved
@@ -226,14 +232,14 @@ def _step_sets(workflow: Workflow, transition: Transition,
                                   given)
 
 
-def _signed(case: Case, step: Step, votes: list[dict[str, Any]], who: str, reason: str,
-            now: datetime) -> Change:
-    """A sign-off that does not decide the step yet: recorded, nothing else moves."""
-    assert step.sign_off is not None
+def _signed(case: Case, step: Step, rule: SignOff, votes: list[dict[str, Any]], who: str,
+            reason: str, now: datetime) -> Change:
+    """A sign-off (or one item's decision) that does not decide the step yet: recorded,
+    nothing else moves."""
     outcomes = dict(case.outcomes)
     outcomes[step.id] = {"outcome": sign.SIGNING, "sign_offs": votes}
     data: dict[str, Any] = {"vote": votes[-1]["vote"], "signer": votes[-1]["signer"],
-                            **sign.tally(votes, step.sign_off)}
+                            **sign.tally(votes, rule)}
     if reason:
         data["reason"] = reason
     return advance(case, now, ("signed_off", who, step.id, data), outcomes=outcomes)

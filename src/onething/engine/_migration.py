@@ -94,13 +94,13 @@ def _mid_round(case: Case, source: Deployed, target: Deployed) -> str:
             return (f"'{step}' waits for a correction that version {new.version} would notify "
                     "differently (corrections: each / together); migrate after the answer")
     for step, record in case.outcomes.items():
-        if record.get("outcome") == "signing" and step in new.signed_steps and \
+        if record.get("outcome") == "signing" and step in new.round_steps and \
                 _rule(old, step) != _rule(new, step):
-            return (f"'{step}' is half signed under a sign_off that version {new.version} "
-                    "changes; migrate after the step is decided")
-        if record.get("outcome") == "signing" and step not in new.signed_steps:
-            return (f"'{step}' is half signed and version {new.version} has no sign_off for "
-                    "it; migrate after the step is decided")
+            return (f"'{step}' is half signed under a sign_off or foreach that version "
+                    f"{new.version} changes; migrate after the step is decided")
+        if record.get("outcome") == "signing" and step not in new.round_steps:
+            return (f"'{step}' is half signed and version {new.version} has no sign_off or "
+                    "foreach for it; migrate after the step is decided")
     return ""
 
 
@@ -112,7 +112,8 @@ def _set_fields(workflow: Workflow) -> dict[str, tuple[object, str]]:
 
 def _rule(workflow: Workflow, step: str) -> tuple[object, ...]:
     rule = workflow.step(step).sign_off
-    return (rule.by, rule.experts, rule.need) if rule is not None else ()
+    return (rule.by, rule.experts, rule.need) if rule is not None else (
+        "foreach", workflow.step(step).foreach)
 
 
 def _not_movable(case: Case, target: Deployed,

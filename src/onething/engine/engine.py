@@ -183,12 +183,17 @@ class Engine:
 
     def act(self, case_id: str, step: str, outcome: str, actor: Actor,
             reason: str = "", *, fields: Mapping[str, Any] | None = None,
+            item: int | None = None,
             idempotency_key: str | None = None, now: datetime | None = None) -> Case:
         """A department's outcome on its step: approve, refuse, request_correction, a named
         outcome of the step (``outcomes:``), ... ``fields`` are the values a step that
-        declares ``sets:`` gives with every decision that goes on."""
-        extra = {"sets": dict(fields)} if isinstance(fields, Mapping) else \
+        declares ``sets:`` gives with every decision that goes on. On a step done item by
+        item (``foreach:``) approve and refuse decide one ``item`` (its number, from 1): the
+        step is approved once every item is, refused at the first refused item."""
+        extra: dict[str, Any] = {"sets": dict(fields)} if isinstance(fields, Mapping) else \
             {"sets": fields} if fields is not None else {}
+        if item is not None:
+            extra["item"] = item
         return self._perform(case_id, fixed(outcome, step), outcome, step, actor,
                              idempotency_key, now, reason=reason, **extra)
 

@@ -57,7 +57,31 @@ def check_workflow(
     out += _promises(workflow, steps)
     out += _send_backs(workflow.steps, steps)
     out += _set_fields(workflow, steps)
+    out += _foreach(workflow, steps)
     return out
+
+
+def _foreach(workflow: Workflow, steps: list[Step]) -> Iterator[Diagnostic]:
+    """A step done item by item goes over a list field of the form, and decides each item
+    by approve or refuse alone."""
+    lists = [f.name for f in workflow.form.fields if f.type == "list"]
+    for step in steps:
+        if step.foreach is None:
+            continue
+        where = step.where("foreach")
+        if step.foreach not in lists:
+            yield Diagnostic("foreach-field", f"step '{step.id}' goes item by item over "
+                             f"'{step.foreach}', which is not a list field of the form", where,
+                             _close(step.foreach, lists) or
+                             "declare it in the form with type: list")
+        clash = ("sign_off" if step.sign_off is not None else "outcomes" if step.outcomes
+                 else "sets" if step.sets else
+                 "commitment" if step.commitment is not None else "")
+        if clash:
+            yield Diagnostic("foreach-placement", f"step '{step.id}' decides each item of "
+                             f"'{step.foreach}' by approve or refuse and cannot also have "
+                             f"'{clash}'", step.where(clash),
+                             "give the step one kind of decision: item by item, or the other")
 
 
 def step_scopes(block: object, scope: Scope = ()) -> Iterator[tuple[str, Scope]]:
@@ -180,6 +204,10 @@ def all_conditions(workflow: Workflow) -> Iterator[tuple[Condition, str]]:
     if workflow.green_channel is not None:
         yield workflow.green_channel.when, "'when' of the green channel"
     yield from _block_conditions(workflow.steps)
+    for step in workflow.iter_steps():
+        given = workflow.list_given(step)
+        if given is not None:
+            yield given, f"'foreach' of step '{step.id}'"
 
 
 def _block_conditions(block: object) -> Iterator[tuple[Condition, str]]:

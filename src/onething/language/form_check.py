@@ -10,7 +10,8 @@ window accepts is missing from the proof.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+import json
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from onething.errors import Problem, ValueProblem
@@ -36,10 +37,85 @@ def shown_name(name: object) -> str:
 def clean_field(spec: Field, raw: object) -> Any:
     """One field's clean value: its default when ``raw`` is blank, else ``raw`` cleaned
     (raises :class:`ValueProblem` for a value the field refuses)."""
+    if spec.type == "list":
+        return clean_list(spec, raw)
     if blank(raw):
         return spec.default
     return clean_value(spec.type, raw, values=spec.values, minimum=spec.minimum,
                        maximum=spec.maximum, personal=spec.personal)
+
+
+#: how many of a list's refused items a message names (the rest are counted)
+_ITEMS_SHOWN = 5
+
+
+def clean_list(spec: Field, raw: object) -> list[Any] | None:
+    """A ``list`` field's clean value: a list of clean values, or of clean records (every
+    item field present, None where not given); None for no list or an empty one (an empty
+    list is not an answer). The command line gives a list as JSON text. Every refused item
+    is named in one :class:`ValueProblem` (item numbers count from 1)."""
+    if isinstance(raw, str) and raw.strip():
+        try:
+            raw = json.loads(raw)
+        except ValueError:
+            raise ValueProblem("is text that is not a JSON list", _list_hint(spec)) from None
+    if blank(raw) or (isinstance(raw, (list, tuple)) and not raw):
+        return None
+    if not isinstance(raw, (list, tuple)):
+        raise ValueProblem(f"is {type(raw).__name__}, not a list", _list_hint(spec))
+    if not spec.min_items <= len(raw) <= spec.max_items:
+        raise ValueProblem(f"has {len(raw):,} items", f"give {spec.min_items} to "
+                           f"{spec.max_items} items" if spec.min_items else
+                           f"give at most {spec.max_items} items")
+    clean: list[Any] = []
+    refused: list[str] = []
+    for number, item in enumerate(raw, start=1):
+        try:
+            clean.append(_clean_item(spec, item))
+        except ValueProblem as exc:
+            refused.append(f"item {number}{exc.message}")
+    if refused:
+        more = len(refused) - _ITEMS_SHOWN
+        raise ValueProblem("; ".join(refused[:_ITEMS_SHOWN]) + (
+            f"; and {more} more item(s)" if more > 0 else ""), _list_hint(spec))
+    return clean
+
+
+def _clean_item(spec: Field, item: object) -> Any:
+    if not spec.records:
+        if blank(item):
+            raise ValueProblem(" is empty")
+        try:
+            return clean_field(spec.items[0], item)
+        except ValueProblem as exc:
+            raise ValueProblem(f" {exc.message}", exc.hint) from None
+    if not isinstance(item, Mapping):
+        raise ValueProblem(f" is {type(item).__name__}, not a mapping of "
+                           + ", ".join(f.name for f in spec.items))
+    unknown = unknown_names(item, {f.name for f in spec.items}, "field")
+    if unknown:
+        raise ValueProblem(f", {unknown[0].name}: {unknown[0].message}", unknown[0].hint)
+    out: dict[str, Any] = {}
+    for sub in spec.items:
+        try:
+            out[sub.name] = clean_field(sub, item.get(sub.name))
+        except ValueProblem as exc:
+            raise ValueProblem(f", {sub.name}: {exc.message}", exc.hint) from None
+        if out[sub.name] is None and sub.required:
+            raise ValueProblem(f", {sub.name}: is required", sub.label)
+    return out
+
+
+def _list_hint(spec: Field) -> str:
+    if spec.records:
+        return "a list of items such as [{" + ", ".join(
+            f'"{f.name}": ...' for f in spec.items) + "}]"
+    return f"a list of {spec.items[0].type} values, e.g. [..., ...]"
+
+
+def list_items(value: object) -> Sequence[Any]:
+    """A list field's items (none when it has no value)."""
+    return value if isinstance(value, list) else ()
 
 
 def unknown_names(given: Mapping[Any, Any], known: set[str], what: str) -> list[Problem]:
@@ -90,4 +166,5 @@ def accepts(form_spec: Form, values: Mapping[str, Any]) -> bool:
         for name, value in values.items())
 
 
-__all__ = ["accepts", "blank", "check_fields", "clean_field", "shown_name", "unknown_names"]
+__all__ = ["accepts", "blank", "check_fields", "clean_field", "clean_list", "list_items", "shown_name",
+           "unknown_names"]

@@ -33,8 +33,8 @@ from onething.language.conditions.nodes import (
     _walk,
     fields,
 )
-from onething.language.form_check import accepts, blank
-from onething.language.model import Form
+from onething.language.form_check import accepts, blank, clean_list
+from onething.language.model import Field, Form
 from onething.language.values import DECIMAL_LIMIT, DECIMAL_STEP, INT_LIMIT, clean_value
 from onething.privacy.numbers import id_card_check_char, uscc_check_char
 
@@ -195,6 +195,11 @@ def _holds(info: FieldInfo, value: object) -> bool:
         return info.nullable
     if blank(value):  # submission reads blank text as no value at all
         return False
+    if isinstance(info, Field) and info.type == "list":
+        try:
+            return clean_list(info, value) == value
+        except ValueProblem:
+            return False
     try:
         clean = clean_value(info.type, value, values=info.values, minimum=info.minimum,
                             maximum=info.maximum)
@@ -222,8 +227,10 @@ def representatives(info: FieldInfo, constants: Sequence[LiteralValue]) -> list[
     """Values of one field, the ones it accepts only, that realise every outcome of comparing
     it with ``constants`` (and None when the field may be absent)."""
     kind = info.type
-    if kind == "bool":
-        chosen: list[object] = [True, False]
+    if isinstance(info, Field) and kind == "list":
+        chosen: list[object] = [_sample_list(info)]
+    elif kind == "bool":
+        chosen = [True, False]
     elif kind == "enum":
         chosen = list(info.values or ())
     elif kind == "int":
@@ -236,6 +243,16 @@ def representatives(info: FieldInfo, constants: Sequence[LiteralValue]) -> list[
         chosen = _texts(kind, constants)
     chosen = [value for value in _unique(chosen) if _holds(info, value)]
     return chosen + [None] if info.nullable else chosen
+
+
+def _sample_list(spec: Field) -> list[object]:
+    """A list a list field accepts: its fewest items (at least one), each filled in. A
+    condition asks only whether a list was given, so one list stands for every given one."""
+    def item() -> object:
+        if spec.records:
+            return {sub.name: _filler(sub) for sub in spec.items}
+        return _filler(spec.items[0])
+    return [item() for _ in range(max(spec.min_items, 1))]
 
 
 def _unique(values: Iterable[object]) -> list[object]:

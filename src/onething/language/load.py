@@ -80,7 +80,7 @@ STEP_KEYS = {
     "id": True, "department": True, "title": False, "reads": False, "produces": False,
     "time_limit": False, "optional": False, "when": False, "goto": False, "fee": False,
     "source": False, "description": False, "commitment": False, "silence": False,
-    "sign_off": False, "send_back": False, "outcomes": False, "sets": False,
+    "sign_off": False, "send_back": False, "outcomes": False, "sets": False, "foreach": False,
 }
 #: how a parallel block asks for corrections: each step on its own, or one notice together
 CORRECTIONS = ("each", "together")
@@ -97,7 +97,13 @@ COMMITMENT_KEYS = {"when": False, "verify_within": False, "source": False}
 FIELD_KEYS = {
     "type": True, "required": False, "default": False, "required_if": False, "values": False,
     "label": False, "min": False, "max": False, "personal": False, "source": False,
+    "item": False, "min_items": False, "max_items": False,
 }
+#: keys only a ``list`` field takes, and keys a list field does not take
+LIST_ONLY_KEYS = ("item", "min_items", "max_items")
+NOT_FOR_LISTS = ("values", "min", "max", "default")
+#: the most items a list field may hold (``max_items``): each is decided on its own
+MAX_LIST_ITEMS = 500
 MATERIAL_KEYS = {"required": False, "deferrable": False, "label": False, "source": False}
 LIMIT_KEYS = {"committed": False, "statutory": False, "source": False}
 DELIVERY_KEYS = {
@@ -538,6 +544,12 @@ class _Reader:
             self.error("bad-value", f"{what} has the unknown type '{ftype}'",
                        entries["type"][1], did_you_mean(ftype, FIELD_TYPES))
             return None
+        if ftype == "list":
+            return self.list_field(name, key_node, node, entries)
+        for key in LIST_ONLY_KEYS:
+            if key in entries:
+                self.error("bad-value", f"'{key}' applies to list fields, and {what} is {ftype}",
+                           entries[key][0], f"remove '{key}' or use type: list")
         values = None
         if ftype == "enum":
             if "values" not in entries:
@@ -593,6 +605,70 @@ class _Reader:
             minimum=bounds.get("min"), maximum=bounds.get("max"), personal=bool(personal),
             location=self.loc(key_node),
         )
+
+    def list_field(self, name: str, key_node: yaml.Node, node: yaml.Node,
+                   entries: _Entries) -> Field | None:
+        """A ``list`` field: ``item`` is one field's definition (a list of values) or a mapping
+        of fields (a list of small records); ``max_items`` bounds it, ``min_items`` (default 0)
+        is the fewest items a given list holds."""
+        what = f"the list field '{name}'"
+        for key in NOT_FOR_LISTS:
+            if key in entries:
+                self.error("bad-value", f"'{key}' does not apply to {what}", entries[key][0],
+                           f"remove '{key}'; an item's checks go under 'item'")
+        if "item" not in entries or "max_items" not in entries:
+            self.error("missing-key", f"{what} needs 'item' and 'max_items'", node,
+                       "e.g. item: {plate: {type: string, required: true}}, max_items: 20")
+            return None
+        item_node = entries["item"][1]
+        if not isinstance(item_node, yaml.MappingNode) or not item_node.value:
+            self.error("bad-type", f"'item' of {what} must be a field's definition or a "
+                       "mapping of fields", item_node,
+                       "e.g. item: {type: id_card} or item: {plate: {type: string}}")
+            return None
+        scalar = any(getattr(k, "value", None) == "type" and isinstance(v, yaml.ScalarNode)
+                     for k, v in item_node.value)
+        if scalar:
+            one = self.field("item", entries["item"][0], item_node)
+            items = [] if one is None else [one]
+        else:
+            items = self.named_entries(entries["item"], f"item field of {what}", self.field)
+        if not items:
+            return None
+        for sub in items:
+            if sub.type == "list" or sub.required_if is not None:
+                self.error("bad-value", f"{what}: an item's field '{sub.name}' "
+                           + ("is itself a list" if sub.type == "list" else
+                              "has 'required_if'"), sub.location,
+                           "items hold plain values: no lists in lists, no required_if")
+                return None
+        most = self.integer(entries["max_items"][1], f"'max_items' of {what}", 1)
+        if most is not None and most > MAX_LIST_ITEMS:
+            self.error("bad-value", f"'max_items' of {what} is {most:,}, more than "
+                       f"{MAX_LIST_ITEMS}", entries["max_items"][1],
+                       "each item is decided on its own; split the list")
+            return None
+        fewest = self.integer(entries["min_items"][1], f"'min_items' of {what}", 0) \
+            if "min_items" in entries else 0
+        if most is None or fewest is None:
+            return None
+        if fewest > most:
+            self.error("bad-value", f"'min_items' of {what} is above its 'max_items'",
+                       entries["min_items"][1], "swap them")
+            return None
+        required = self.boolean(entries["required"][1], f"'required' of {what}") \
+            if "required" in entries else False
+        required_if = self.condition(entries["required_if"][1], f"'required_if' of {what}") \
+            if "required_if" in entries else None
+        label = self.string(entries["label"][1], "a label") if "label" in entries else ""
+        personal = self.boolean(entries["personal"][1], f"'personal' of {what}") \
+            if "personal" in entries else any(sub.personal for sub in items)
+        if "source" in entries:
+            self.string(entries["source"][1], "source")
+        return Field(name=name, type="list", required=bool(required), required_if=required_if,
+                     label=label or "", personal=bool(personal), location=self.loc(key_node),
+                     items=tuple(items), records=not scalar, min_items=fewest,
+                     max_items=most)
 
     def bound(self, ftype: str, node: yaml.Node, what: str) -> Any:
         if ftype not in ("int", "decimal", "date"):
@@ -809,6 +885,9 @@ class _Reader:
         if "sets" in entries:
             values["sets"] = tuple(self.named_entries(entries["sets"], f"field {what} sets",
                                                       self.set_field))
+        if "foreach" in entries:
+            values["foreach"] = self.string(entries["foreach"][1], f"'foreach' of {what}",
+                                            NAME, "vehicles")
         if "send_back" in entries:
             send_back = self.send_back(entries["send_back"][1], what)
             if send_back is not None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from onething.language.conditions.nodes import And, Compare
 from onething.language.location import UNKNOWN, Location
 from onething.language.step_keys import NamedOutcome, SendBack, SignOff, Silence
 from onething.workdays import Duration
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 LANGUAGE_VERSION = 1
 
 FIELD_TYPES = (
-    "string", "int", "decimal", "bool", "date", "enum", "id_card", "phone", "uscc")
+    "string", "int", "decimal", "bool", "date", "enum", "id_card", "phone", "uscc", "list")
 DELIVERY_METHODS = ("window", "mail", "electronic")
 
 
@@ -118,6 +119,13 @@ class Field:
     maximum: Decimal | int | None = None
     personal: bool = False
     location: Location = UNKNOWN
+    #: a ``list`` field's items: one field named ``item`` (a list of values) or the fields of
+    #: each item (a list of small records)
+    items: tuple[Field, ...] = ()
+    #: a ``list`` field's record items: True when each item is a mapping of ``items``
+    records: bool = False
+    min_items: int = 0
+    max_items: int = 0
 
     @property
     def nullable(self) -> bool:
@@ -197,6 +205,8 @@ class Step:
     #: fields the department sets with every decision that goes on (later conditions read
     #: them); never the applicant's
     sets: tuple[Field, ...] = ()
+    #: the list field the step decides item by item (one decision per vehicle, per employee)
+    foreach: str | None = None
     source: str = ""
     location: Location = UNKNOWN
     key_locations: dict[str, Location] = attrs.field(factory=dict, eq=False, hash=False)
@@ -340,6 +350,12 @@ class Workflow:
                                                      if s.sign_off is not None),
                               takes_self=True),
         init=False, eq=False, repr=False, hash=False)
+    #: the steps decided by a round: several signers (``sign_off:``) or item by item
+    #: (``foreach:``), by id
+    round_steps: frozenset[str] = attrs.field(
+        default=attrs.Factory(lambda self: self.signed_steps | {
+            s.id for s in iter_steps(self.steps) if s.foreach is not None}, takes_self=True),
+        init=False, eq=False, repr=False, hash=False)
     #: the steps deemed approved when their limit passes (``silence:``), by id
     silent_steps: tuple[str, ...] = attrs.field(
         default=attrs.Factory(lambda self: tuple(s.id for s in iter_steps(self.steps)
@@ -364,6 +380,24 @@ class Workflow:
         fields = {f.name: f for f in self.form.fields}
         fields.update((name, field) for name, (field, _) in self.set_fields.items())
         return fields
+
+    def list_given(self, step: Step) -> Condition | None:
+        """For a step done item by item over an optional list, that the list was given (an
+        empty list is not given, and the step is skipped); else None."""
+        listed = self.form.field(step.foreach) if step.foreach else None
+        if listed is None or not listed.nullable:
+            return None
+        return Condition(f"{listed.name} != null", Compare(listed.name, "!=", None),
+                         step.where("foreach"))
+
+    def step_condition(self, step: Step) -> Condition | None:
+        """When ``step`` is done rather than skipped: its ``when`` and, for a step done item
+        by item over an optional list, that the list was given."""
+        given = self.list_given(step)
+        if given is None or step.when is None:
+            return given or step.when
+        return Condition(f"({step.when.text}) and {given.text}",
+                         And((step.when.expr, given.expr)), step.when.location)
 
     def iter_steps(self) -> Iterator[Step]:
         """Every step, in document order."""

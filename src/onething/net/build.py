@@ -107,7 +107,7 @@ class _Builder:
                                                   step.location)
             self.entry[step.id] = (
                 self.place(f"before:{step.id}", PlaceRole.ENTRY, step.id, step.where("when"))
-                if step.when is not None else self.step_place[step.id]
+                if wf.step_condition(step) is not None else self.step_place[step.id]
             )
         first = self.sequence(wf.steps, self.ready)
         self.lifecycle(first, wf)
@@ -243,14 +243,15 @@ class _Builder:
                      delivers=DeliveryKind.REFUSAL, escape=True,
                      location=step.commitment.location)
         here = fresh
-        if step.when is None:
+        when = self.workflow.step_condition(step)
+        if when is None:
             return here
         before = self.entry[sid]
-        where = step.where("when")
+        where = step.where("when") if step.when is not None else step.where("foreach")
         self.add(f"enter:{sid}", None, Performer.ENGINE, (before,), (here,), step=sid,
-                 guard=(GuardLiteral(step.when, True),), location=where)
+                 guard=(GuardLiteral(when, True),), location=where)
         self.add(f"skip:{sid}", None, Performer.ENGINE, (before,), (succ,), step=sid,
-                 guard=(GuardLiteral(step.when, False),), location=where)
+                 guard=(GuardLiteral(when, False),), location=where)
         return before
 
     def refusal(self, step: Step, here: int, suffix: str, succ: int) -> None:

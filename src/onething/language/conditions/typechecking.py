@@ -84,6 +84,8 @@ def _check_truth(node: Truth, info: FieldInfo) -> list[ExprProblem]:
 def _check_compare(node: Compare, info: FieldInfo) -> list[ExprProblem]:
     if node.value is None:
         return _check_null(node, info)
+    if info.type == "list":
+        return [_list_read(node.field, node.offset)]
     if node.op not in _EQUALITY_OPS and info.type not in _ORDERED_TYPES:
         return [_op_mismatch(node.field, node.op, info, node.offset)]
     problem = _check_literal(node.field, info, node.value, node.value_offset)
@@ -92,7 +94,15 @@ def _check_compare(node: Compare, info: FieldInfo) -> list[ExprProblem]:
     return [problem] if problem else []
 
 
+def _list_read(field: str, offset: int) -> ExprProblem:
+    return _mismatch(f"{field!r} is a list field; a condition only asks whether it was given",
+                     offset, f"write '{field} != null' (at least one item) or "
+                     f"'{field} == null'; a step decides its items with 'foreach: {field}'")
+
+
 def _check_member(node: Member, info: FieldInfo) -> list[ExprProblem]:
+    if info.type == "list":
+        return [_list_read(node.field, node.offset)]
     if info.type == "bool":
         spelled = "not in" if node.negated else "in"
         return [_op_mismatch(node.field, spelled, info, node.offset)]
