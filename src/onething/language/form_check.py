@@ -166,5 +166,5 @@ def accepts(form_spec: Form, values: Mapping[str, Any]) -> bool:
         for name, value in values.items())
 
 
-__all__ = ["accepts", "blank", "check_fields", "clean_field", "clean_list", "list_items", "shown_name",
-           "unknown_names"]
+__all__ = ["accepts", "blank", "check_fields", "clean_field", "clean_list", "list_items",
+           "shown_name", "unknown_names"]
