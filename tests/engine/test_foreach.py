@@ -304,3 +304,172 @@ def test_the_command_line_decides_items_and_shows_the_round(tmp_path: Path) -> N
     zero = runner.invoke(cli, ["act", case_id, "approve", "inspection", "--item", "0",
                                "--db", db, "--as", "department:z@vehicles"])
     assert zero.exit_code == 2 and "Traceback" not in zero.output
+
+
+# -- review findings ---------------------------------------------------------------------------
+
+PARALLEL = """\
+onething: 1
+id: fleet2
+version: 1
+title: 车辆年审（并联）
+lead: hall
+form:
+  fields:
+    vehicles:
+      type: list
+      required: %(required)s
+      max_items: 5
+      item: {plate: {type: string, required: true}}
+steps:
+  - parallel:
+      - {id: inspection, department: vehicles, foreach: vehicles}
+      - {id: check, department: police, reads: [vehicles]}
+delivery:
+  bundle: []
+  methods: [window]
+"""
+
+
+def parallel_case(engine: Engine, required: bool = True) -> str:
+    engine.deploy(parse(PARALLEL % {"required": str(required).lower()}).unwrap())
+    case = engine.submit("fleet2", {"vehicles": [{"plate": p} for p in "ABC"]}, {},
+                         actor=applicant("a"))
+    engine.accept(case.id, window("hall"))
+    return case.id
+
+
+def test_a_list_changed_by_another_steps_correction_starts_the_round_again() -> None:
+    """Regression: the votes for the old items 1 and 3 approved the new list's items."""
+    engine = Engine(clock=FixedClock(START))
+    case_id = parallel_case(engine)
+    for item in (1, 3):
+        decide(engine, case_id, item, "approve")
+    engine.act(case_id, "check", "request_correction", officer("police"), "号牌有误")
+    engine.supplement(case_id, applicant("a"), step="check",
+                      fields={"vehicles": [{"plate": p} for p in "XYZ"]})
+    assert engine.history(case_id)[-1].data["rounds_restarted"] == ["inspection"]
+    decide(engine, case_id, 2, "approve")
+    assert engine.case(case_id).outcomes["inspection"]["outcome"] == "signing"
+    for item in (1, 3):
+        decide(engine, case_id, item, "approve")
+    assert engine.case(case_id).outcomes["inspection"]["outcome"] == "approve"
+
+
+def test_a_correction_may_change_an_optional_lists_items_but_not_empty_it() -> None:
+    """Regression: emptying the list left an entered step with no items, decided as one."""
+    engine = Engine(clock=FixedClock(START))
+    case_id = parallel_case(engine, required=False)
+    engine.act(case_id, "check", "request_correction", officer("police"), "补正")
+    with pytest.raises(ActionRefused, match="not empty it"):
+        engine.supplement(case_id, applicant("a"), step="check", fields={"vehicles": []})
+    engine.supplement(case_id, applicant("a"), step="check",
+                      fields={"vehicles": [{"plate": "X"}]})
+    with pytest.raises(ActionRefused, match="1 to 1"):
+        decide(engine, case_id, 2, "approve")
+
+
+def test_a_step_done_item_by_item_reads_its_list() -> None:
+    """Regression: a foreach step whose reads left out the list showed its department no
+    items, and its own correction could not change them."""
+    engine = Engine(clock=FixedClock(START))
+    case_id = parallel_case(engine)
+    assert "vehicles" in engine.view(case_id, officer("vehicles"))["fields"]
+    engine.act(case_id, "inspection", "request_correction", officer("vehicles"), "补正")
+    engine.supplement(case_id, applicant("a"), step="inspection",
+                      fields={"vehicles": [{"plate": "X"}]})
+    decide(engine, case_id, 1, "approve")
+    assert engine.case(case_id).outcomes["inspection"]["outcome"] == "approve"
+
+
+def test_the_diagram_draws_the_skip_of_an_optional_list() -> None:
+    """Regression: only a 'when' drew the dashed skip edge."""
+    text = render(fleet(), "mermaid")
+    assert "s_inspection -. \"else: skip\"" in text or "else: skip" in text.split(
+        "s_inspection", 2)[-1]
+    assert "else: skip" not in render(fleet(required=True), "mermaid")
+
+
+def test_a_personal_list_masks_every_item() -> None:
+    """Regression: 'personal: true' on the list itself was ignored."""
+    wf = parse(TEXT.replace("      max_items: 5\n", "      max_items: 5\n      personal: true\n")
+               % {"required": "false"}).unwrap()
+    shown = masked_form(wf.form, {"company": "c", "vehicles": [
+        {"plate": "湘A12345", "owner_id": None, "load_tons": Decimal("12.5"),
+         "registered": None}]})
+    assert "湘A12345" not in shown["vehicles"] and "12.5" not in shown["vehicles"]
+    engine = Engine(clock=FixedClock(START))
+    engine.deploy(wf)
+    with pytest.raises(SubmissionRejected) as refused:
+        engine.submit("fleet", {"company": "c", "vehicles": [{"plate": "x",
+                                                              "load_tons": "王小明"}]}, {})
+    assert "王小明" not in str(refused.value)
+
+
+def test_deeply_nested_json_text_is_a_problem_of_the_field() -> None:
+    """Regression: a RecursionError escaped the form check."""
+    engine = Engine(clock=FixedClock(START))
+    engine.deploy(fleet())
+    with pytest.raises(SubmissionRejected, match="vehicles: is text that is not a JSON list"):
+        engine.submit("fleet", {"company": "c", "vehicles": "[" * 100_000}, {})
+
+
+def test_the_deciding_event_and_the_history_name_the_item() -> None:
+    """Regression: the approve or refuse that settled the round did not say which item."""
+    from onething.cases.timeline import timeline
+    engine = Engine(clock=FixedClock(START))
+    case_id = at_inspection(engine, [VEHICLE, {"plate": "湘B2"}])
+    decide(engine, case_id, 2, "approve")
+    decide(engine, case_id, 1, "refuse")
+    history = engine.history(case_id)
+    decided = next(e for e in history if e.action == "refuse")
+    assert decided.data["signer"] == "item 1"
+    lines = timeline(history)
+    assert any("approve by item 2" in line for line in lines)
+    assert any("refuse by item 1" in line for line in lines)
+
+
+def test_every_problem_of_a_record_item_is_named() -> None:
+    """Regression: only the first problem of each item was reported."""
+    spec = fleet().form.field("vehicles")
+    assert spec is not None
+    with pytest.raises(ValueProblem) as refused:
+        clean_list(spec, [{"owner_id": "1101", "load_tons": "abc", "colour": "red"}])
+    message = refused.value.message
+    for part in ("colour: is not a field of an item", "owner_id:", "load_tons:",
+                 "plate: is required"):
+        assert part in message
+
+
+def test_a_broken_list_is_reported_once_and_lists_do_not_nest() -> None:
+    """Regression: a list field with a mistake also drew a false foreach-field error."""
+    broken = TEXT.replace("      max_items: 5\n", "      max_items: 501\n") % {"required": "false"}
+    codes = [d.code for d in parse(broken).diagnostics]
+    assert "bad-value" in codes and "foreach-field" not in codes
+    nested = TEXT.replace("      item:\n", "      item: {type: list}\n      old_item:\n") \
+        % {"required": "false"}
+    assert any("lists do not nest" in d.hint for d in parse(nested).diagnostics)
+
+
+def test_the_command_line_refuses_an_item_on_other_actions_and_shows_what_is_open(
+        tmp_path: Path) -> None:
+    """Regression: --item was ignored on accept and withdraw; status gave counts only."""
+    path = tmp_path / "fleet.yaml"
+    path.write_text(TEXT % {"required": "true"}, encoding="utf-8")
+    db = str(tmp_path / "cases.sqlite3")
+    runner = CliRunner()
+    runner.invoke(cli, ["deploy", str(path), "--db", db])
+    form = tmp_path / "form.json"
+    form.write_text(json.dumps({"company": "c", "vehicles": [VEHICLE, {"plate": "B"},
+                                                             {"plate": "C"}]}), "utf-8")
+    case_id = json.loads(runner.invoke(cli, ["submit", "fleet", "--form", str(form), "--db",
+                                             db, "--format", "json"]).output)["case"]
+    wrong = runner.invoke(cli, ["act", case_id, "withdraw", "--item", "2", "--db", db,
+                                "--as", "applicant:x"])
+    assert wrong.exit_code == 2 and "--item goes with approve or refuse" in wrong.output
+    for args in (["accept", "--as", "window:w@hall"],
+                 ["approve", "licence", "--as", "department:li@transport"],
+                 ["approve", "inspection", "--item", "2", "--as", "department:z@vehicles"]):
+        assert runner.invoke(cli, ["act", case_id, *args, "--db", db]).exit_code == 0
+    shown = runner.invoke(cli, ["status", case_id, "--db", db]).output
+    assert "still open: item 1, item 3" in shown

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from onething.cases.sign_off import SIGNING
 from onething.errors import ActionRefused
 from onething.language.form_check import list_items
 from onething.language.model import Step, Workflow
@@ -58,6 +59,32 @@ def signer(step: Step, rule: SignOff, department: str, officer: str, item: objec
     return item_name(number)
 
 
+def after_supplement(workflow: Workflow, before: Mapping[str, Any], after: Mapping[str, Any],
+                     outcomes: dict[str, dict[str, Any]]) -> list[str]:
+    """The steps whose round starts again because a supplement changed their list (their
+    half-decided round is dropped from ``outcomes``: the item numbers decided so far named
+    other items). Refused when the supplement would empty, or give, an optional list a step
+    is skipped or entered on: the case's route is fixed by the form it was accepted with
+    (decision 0003), and a correction may change a list's items, not whether it was given."""
+    restarted = []
+    for step in workflow.iter_steps():
+        name = step.foreach
+        if name is None or before.get(name) == after.get(name):
+            continue
+        if workflow.list_given(step) is not None and \
+                (before.get(name) is None) != (after.get(name) is None):
+            raise ActionRefused(
+                f"whether '{name}' is given decides whether '{step.id}' is done: a correction "
+                "may change its items, not " + ("empty it" if after.get(name) is None
+                                                else "give it now"),
+                "correct the items; to drop every item, withdraw and apply again")
+        record = outcomes.get(step.id)
+        if record is not None and record.get("outcome") == SIGNING:
+            outcomes.pop(step.id)
+            restarted.append(step.id)
+    return restarted
+
+
 def _number(item: object) -> int | None:
     if isinstance(item, bool):
         return None
@@ -68,4 +95,4 @@ def _number(item: object) -> int | None:
     return None
 
 
-__all__ = ["item_name", "round_rule", "signer"]
+__all__ = ["after_supplement", "item_name", "round_rule", "signer"]

@@ -34,7 +34,9 @@ def _describe(event: Event) -> str:
         parts.append(f"{data.get('kind')}" + (": " + ", ".join(items) if items else ""))
     if data.get("verify_by"):
         parts.append(f"on commitment, verify by {data['verify_by'][:10]}")
-    if "approvals" in data:  # a sign-off round (联合签署, 专家评审)
+    if "approvals" in data:  # a sign-off round (联合签署, 专家评审, 逐项办理)
+        if data.get("signer"):
+            parts.append(f"{data.get('vote', event.action)} by {mask_text(data['signer'])}")
         parts.append(f"{data['approvals']} of {data['need']} approvals needed, "
                      f"{data['refusals']} refused")
         cancelled = data.get("cancelled")

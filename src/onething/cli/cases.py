@@ -105,6 +105,9 @@ def act(case_id: str, action: str, step: str | None, actor: str, reason: str,
     request_correction, send_back, start_special_procedure, end_special_procedure,
     supplement, withdraw, deliver, or an outcome the step names (``outcomes:``)."""
     who = actor_of(actor)
+    if item is not None and action not in ("approve", "refuse"):
+        raise click.UsageError("--item goes with approve or refuse of a step done item by item "
+                               "(foreach)")
     if sets and action in ("accept", "refuse_intake", "withdraw", "deliver", "supplement",
                            "send_back", "request_correction", "start_special_procedure",
                            "end_special_procedure", "refuse"):
@@ -246,6 +249,9 @@ def status(case_id: str, db: str, fmt: str) -> None:
             out.print(f"  sign-off ({kind}) of {step}: {votes.count('approve')} approved, "
                       f"{votes.count('refuse')} refused of {rule.seats if rule else '?'}, "
                       f"{rule.need if rule else '?'} approvals needed")
+            if rule is not None and rule.by:
+                done = {s["signer"] for s in outcome.get("sign_offs", ())}
+                out.print("    still open: " + ", ".join(s for s in rule.by if s not in done))
         if outcome.get("set"):
             out.print(f"  {step} set: " + ", ".join(
                 f"{k}={v}" for k, v in shown(outcome["set"]).items()))

@@ -293,7 +293,7 @@ class _Builder:
             self.refusable += 1
             if self.refusal_edges:
                 self.edge(here, REFUSAL, "refuse", DOTTED)
-        if step.when is not None:
+        if self.workflow.step_condition(step) is not None:
             self.edge(here, succ, SKIP_LABEL, DASHED)
         for named in step.outcomes:
             self.edge(here, self.target(step, named.name, named.goto) if named.goto else succ,

@@ -171,6 +171,7 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
         assert rule is not None and transition.step is not None
         new.outcomes[transition.step] = {**new.outcomes[transition.step], "sign_offs": votes}
         data.update(sign.tally(votes, rule))
+        data["signer"] = votes[-1]["signer"]  # the sign-off, or the item, that decided it
         data["cancelled"] = sign.outstanding(votes, rule)
     moved = [t.name for t in fired.transitions[1:]]
     if moved:
@@ -359,6 +360,9 @@ def _apply_fields(workflow: Workflow, transition: Transition, case: Case,
     clean, problems = check_submission(workflow.form, merged, case.materials)
     if clean is None:
         raise SubmissionRejected(problems)
+    restarted = foreach.after_supplement(workflow, case.form, clean.form, case.outcomes)
+    if restarted:
+        data["rounds_restarted"] = restarted
     case.form = clean.form
     case.materials = {**case.materials, **clean_materials(payload.get("materials") or {})}
     data["fields"] = sorted(fields)

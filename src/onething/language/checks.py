@@ -57,11 +57,12 @@ def check_workflow(
     out += _promises(workflow, steps)
     out += _send_backs(workflow.steps, steps)
     out += _set_fields(workflow, steps)
-    out += _foreach(workflow, steps)
+    out += _foreach(workflow, steps, broken)
     return out
 
 
-def _foreach(workflow: Workflow, steps: list[Step]) -> Iterator[Diagnostic]:
+def _foreach(workflow: Workflow, steps: list[Step], broken: frozenset[str]
+             ) -> Iterator[Diagnostic]:
     """A step done item by item goes over a list field of the form, and decides each item
     by approve or refuse alone."""
     lists = [f.name for f in workflow.form.fields if f.type == "list"]
@@ -69,7 +70,7 @@ def _foreach(workflow: Workflow, steps: list[Step]) -> Iterator[Diagnostic]:
         if step.foreach is None:
             continue
         where = step.where("foreach")
-        if step.foreach not in lists:
+        if step.foreach not in lists and step.foreach not in broken:
             yield Diagnostic("foreach-field", f"step '{step.id}' goes item by item over "
                              f"'{step.foreach}', which is not a list field of the form", where,
                              _close(step.foreach, lists) or
@@ -171,7 +172,7 @@ def _reads(
             )
     for step in steps:
         for name in step.reads:
-            if name not in known:
+            if name not in known and name != step.foreach:  # foreach-field says it
                 yield Diagnostic(
                     "unknown-field",
                     f"step '{step.id}' reads '{name}', which the form does not have",

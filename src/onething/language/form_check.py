@@ -47,6 +47,8 @@ def clean_field(spec: Field, raw: object) -> Any:
 
 #: how many of a list's refused items a message names (the rest are counted)
 _ITEMS_SHOWN = 5
+#: the longest JSON text read as a list (the command line's spelling of a list)
+_LIST_TEXT_MAX = 1_000_000
 
 
 def clean_list(spec: Field, raw: object) -> list[Any] | None:
@@ -55,9 +57,12 @@ def clean_list(spec: Field, raw: object) -> list[Any] | None:
     list is not an answer). The command line gives a list as JSON text. Every refused item
     is named in one :class:`ValueProblem` (item numbers count from 1)."""
     if isinstance(raw, str) and raw.strip():
+        if len(raw) > _LIST_TEXT_MAX:
+            raise ValueProblem(f"is {len(raw):,} characters of text", "a list is at most "
+                               f"{_LIST_TEXT_MAX:,} characters of JSON")
         try:
             raw = json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):
             raise ValueProblem("is text that is not a JSON list", _list_hint(spec)) from None
     if blank(raw) or (isinstance(raw, (list, tuple)) and not raw):
         return None
@@ -73,7 +78,8 @@ def clean_list(spec: Field, raw: object) -> list[Any] | None:
         try:
             clean.append(_clean_item(spec, item))
         except ValueProblem as exc:
-            refused.append(f"item {number}{exc.message}")
+            refused.append(f"item {number}{exc.message}" + (f" ({exc.hint})" if exc.hint
+                                                            else ""))
     if refused:
         more = len(refused) - _ITEMS_SHOWN
         raise ValueProblem("; ".join(refused[:_ITEMS_SHOWN]) + (
@@ -92,17 +98,22 @@ def _clean_item(spec: Field, item: object) -> Any:
     if not isinstance(item, Mapping):
         raise ValueProblem(f" is {type(item).__name__}, not a mapping of "
                            + ", ".join(f.name for f in spec.items))
-    unknown = unknown_names(item, {f.name for f in spec.items}, "field")
-    if unknown:
-        raise ValueProblem(f", {unknown[0].name}: {unknown[0].message}", unknown[0].hint)
+    problems = [(p.name, p.message, p.hint)
+                for p in unknown_names(item, {f.name for f in spec.items}, "field")]
+    problems = [(name, message.replace("of this form", "of an item"), hint)
+                for name, message, hint in problems]
     out: dict[str, Any] = {}
     for sub in spec.items:
         try:
             out[sub.name] = clean_field(sub, item.get(sub.name))
         except ValueProblem as exc:
-            raise ValueProblem(f", {sub.name}: {exc.message}", exc.hint) from None
+            problems.append((sub.name, exc.message, exc.hint))
+            continue
         if out[sub.name] is None and sub.required:
-            raise ValueProblem(f", {sub.name}: is required", sub.label)
+            problems.append((sub.name, "is required", sub.label))
+    if problems:
+        raise ValueProblem("".join(f", {name}: {message}" + (f" ({hint})" if hint else "")
+                                   for name, message, hint in problems))
     return out
 
 

@@ -628,6 +628,12 @@ class _Reader:
             return None
         scalar = any(getattr(k, "value", None) == "type" and isinstance(v, yaml.ScalarNode)
                      for k, v in item_node.value)
+        if scalar and any(getattr(k, "value", None) == "type" and getattr(v, "value", None)
+                          == "list" for k, v in item_node.value):
+            self.error("bad-value", f"{what}: an item is itself a list", item_node,
+                       "lists do not nest: give each item fields, e.g. item: {plate: {type: "
+                       "string}}")
+            return None
         if scalar:
             one = self.field("item", entries["item"][0], item_node)
             items = [] if one is None else [one]
@@ -663,6 +669,8 @@ class _Reader:
         label = self.string(entries["label"][1], "a label") if "label" in entries else ""
         personal = self.boolean(entries["personal"][1], f"'personal' of {what}") \
             if "personal" in entries else any(sub.personal for sub in items)
+        if personal and "personal" in entries:  # every value of every item is personal
+            items = [attrs.evolve(sub, personal=True) for sub in items]
         if "source" in entries:
             self.string(entries["source"][1], "source")
         return Field(name=name, type="list", required=bool(required), required_if=required_if,
@@ -888,6 +896,9 @@ class _Reader:
         if "foreach" in entries:
             values["foreach"] = self.string(entries["foreach"][1], f"'foreach' of {what}",
                                             NAME, "vehicles")
+            if values["foreach"] and values["foreach"] not in values.get("reads", ()):
+                # the department decides each item: it reads the list
+                values["reads"] = (*values.get("reads", ()), values["foreach"])
         if "send_back" in entries:
             send_back = self.send_back(entries["send_back"][1], what)
             if send_back is not None:
