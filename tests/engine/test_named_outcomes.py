@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.support.workflow_gen import KINDS, P, Wf, workflows
+from tests.support.workflow_gen import CHILD, KINDS, P, Wf, workflows
 from tests.support.workflow_gen import render as render_yaml
 
 from onething.cases.records import applicant, officer, window
@@ -440,6 +440,7 @@ def test_a_value_set_on_the_way_is_the_value_the_proof_fixed_from_the_start(
     guard = form_guard({"x": x, "kind": kind, PROMISED: False})
     marking, _ = semantics.settle(semantics.initial, guard)
     engine = Engine(clock=FixedClock(START))
+    engine.deploy(parse(CHILD).unwrap())  # what a step that opens child cases opens
     engine.deploy(workflow)
     case = engine.submit(workflow.id, {"x": x}, {})
     by_people = {t.label for t in net.transitions

@@ -814,12 +814,12 @@ def test_bad_type_of_the_form_fields() -> None:
 
 def test_every_code_the_loader_emits_is_tested_here() -> None:
     sources = "".join((ROOT / "src" / "onething" / "language" / name).read_text(encoding="utf-8")
-                      for name in ("load.py", "checks.py", "yamlsource.py"))
+                      for name in ("load.py", "checks.py", "yamlsource.py", "opens_check.py"))
     emitted = set(re.findall(r'(?:self\.error|Diagnostic)\(\s*"([a-z-]+)"', sources))
     # built in an expression: unused-{kind}, and expression-type for a condition's types
     emitted = (emitted - {"unused-"}) | {"unused-field", "unused-material", "expression-type"}
     this = Path(__file__).read_text(encoding="utf-8")
-    assert len(emitted) == 42
+    assert len(emitted) == 45
     assert {code for code in emitted if f'"{code}"' not in this} == set()
 
 
@@ -1079,3 +1079,44 @@ def test_a_condition_asks_a_list_only_whether_it_was_given() -> None:
                      "expression-type")
     [d] = coded(FOREACH.replace("max_items: 5", "max_items: 5\n      min: 1"), "bad-value")
     assert "'min' does not apply" in d.message
+
+
+OPENS = """onething: 1
+id: staged
+version: 1
+title: staged
+lead: hall
+form:
+  fields:
+    project: {type: string, required: true}
+steps:
+  - id: permits
+    department: hall
+    opens: {workflow: stage-permit, form: {name: project}}
+delivery:
+  bundle: []
+"""
+
+
+def test_opens_loads_without_its_child() -> None:
+    step = parse(OPENS, "wf.yaml").unwrap().step("permits")
+    assert step.opens is not None and step.opens.form == (("name", "project"),)
+    assert step.opens.waits_for == "result"
+
+
+def test_opens_with_another_decision() -> None:
+    [d] = coded(OPENS.replace("    opens:", "    silence: approve\n    time_limit: {committed: "
+                              "3 WD}\n    opens:"), "opens-placement")
+    check(d, 12, 14, "'permits'", "'silence'", hint="its children's deliveries decide it")
+
+
+def test_opens_its_own_workflow() -> None:
+    [d] = coded(OPENS.replace("workflow: stage-permit", "workflow: staged"), "opens-workflow")
+    check(d, 12, 12, "'permits'", "'staged'", hint="another workflow")
+
+
+def test_opens_fills_from_what_the_case_does_not_have() -> None:
+    [d] = coded(OPENS.replace("name: project}", "name: projet}"), "opens-form")
+    check(d, 12, 12, "'permits'", "'name'", "'projet'", hint="did you mean 'project'?")
+    [d] = coded(OPENS.replace("name: project}", "name: item.plate}"), "opens-form")
+    assert "not a field or material of the item" in d.message and "foreach" in d.hint

@@ -38,7 +38,7 @@ from tests.support.workflow_gen import (
 from onething.language.load import parse
 from onething.language.model import Workflow
 from onething.net.build import build_net
-from onething.net.model import Net
+from onething.net.model import Net, Performer
 from onething.soundness.proof import check, check_net
 from onething.soundness.regions import isolated_regions
 
@@ -166,6 +166,18 @@ def test_generated_workflows_decide_steps_item_by_item() -> None:
     workflow = load_text(render(wf))
     skipped = {t.step for t in build_net(workflow).transitions if t.name.startswith("skip:")}
     assert any(s.foreach == "items" and s.id in skipped for s in workflow.iter_steps())
+
+
+def test_generated_workflows_open_child_cases() -> None:
+    """The generator writes steps that open child cases, waiting for results or for
+    deliveries, so the cross-checks prove the children's decisions in the parent's net
+    against the reference (decision 0016: the child is its delivery kinds)."""
+    for waits in ("result", "delivery"):
+        wf = find(workflows(), lambda w, x=waits: f"waits_for: {x}" in render(w),
+                  settings=settings(database=None, max_examples=500))
+        net = build_net(load_text(render(wf)))
+        moves = {t.action for t in net.transitions if t.actor is Performer.CHILDREN}
+        assert moves == ({"approve", "refuse"} if waits == "result" else {"approve"})
 
 
 def test_every_mutation_operator_is_exercised() -> None:

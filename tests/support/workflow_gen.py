@@ -108,6 +108,9 @@ class S:
     outcomes: dict[str, str | None] = field(default_factory=dict)
     #: decided item by item over the optional list ``items`` (skipped when it is empty)
     foreach: bool = False
+    #: opens child cases of the workflow ``child`` (子流程), waiting for this: result or
+    #: delivery (see :data:`CHILD`)
+    opens: str | None = None
 
 
 @dataclass
@@ -204,6 +207,9 @@ def _plain(seq: list[Any]) -> list[Any]:
                 step["sign_off"] = {"by": [block.department, other], "need": "any"}
             if block.foreach and not (block.sign_off or block.commitment or block.outcomes):
                 step["foreach"] = "items"
+            if block.opens and not (block.sign_off or block.commitment or block.outcomes
+                                    or block.silence or block.send_back):
+                step["opens"] = {"workflow": "child", "waits_for": block.opens}
             if block.silence:
                 step["silence"] = "approve"
                 step["time_limit"] = {"committed": "3 WD"}
@@ -224,6 +230,22 @@ def _plain(seq: list[Any]) -> list[Any]:
                 arms.append({"otherwise": _plain(block.otherwise)})
             out.append({"choice": arms})
     return out
+
+
+#: the workflow a generated step that opens child cases opens: any form will do
+CHILD = """\
+onething: 1
+id: child
+version: 1
+title: child
+lead: d0
+form: {}
+steps:
+  - {id: c1, department: d0, produces: [c]}
+delivery:
+  bundle: [c]
+  methods: [window]
+"""
 
 
 def render(wf: Wf) -> str:
@@ -302,6 +324,7 @@ def _sequence(draw: st.DrawFn, ids: _Ids, ctx: frozenset, budget: int,
             step.silence = draw(st.integers(0, 3)) == 0
             step.sign_off = draw(st.integers(0, 5)) == 0
             step.foreach = draw(st.integers(0, 4)) == 0
+            step.opens = draw(st.sampled_from([None] * 6 + ["result", "delivery"]))
             if draw(st.integers(0, 3)) == 0:
                 step.when = draw(_condition(ctx, leave_rest=False))
             items.append(step)
@@ -702,6 +725,16 @@ def _on_step(operator: Callable[[Net, str], Net]) -> Callable[[Net, int], Net]:
     return mutate
 
 
+def _on_correctable_step(operator: Callable[[Net, str], Net]) -> Callable[[Net, int], Net]:
+    """Like :func:`_on_step`, among the steps that ask for corrections (a step that opens
+    child cases has none: its children decide it)."""
+    def mutate(net: Net, pick: int) -> Net | None:
+        names = {t.name for t in net.transitions}
+        steps = [s for s in step_names(net) if f"correction_expired:{s}" in names]
+        return operator(net, steps[pick % len(steps)]) if steps else None
+    return mutate
+
+
 def _parallel_refusals(net: Net, pick: int) -> Net | None:
     block = _sole_block(net, pick)
     if block is None:
@@ -722,10 +755,11 @@ NET_MUTATIONS: dict[str, tuple[Callable[[Net, int], Net | None], str]] = {
     "deliver_keeps_open": (lambda net, pick: deliver_keeps_open(net), "two-deliveries"),
     "withdraw_without_cancel": (lambda net, pick: withdraw_without_cancel(net),
                                 "activity-after-delivery"),
-    "expiry_keeps_correction": (_on_step(expiry_keeps_correction), "activity-after-delivery"),
+    "expiry_keeps_correction": (_on_correctable_step(expiry_keeps_correction),
+                                "activity-after-delivery"),
     "escalation_races_decision": (_on_step(escalation_races_decision), "duplicated-work"),
     "k_of_n_join": (_mutate_k_of_n, "improper-completion"),
-    "second_correction": (_on_step(second_correction), "second-correction"),
+    "second_correction": (_on_correctable_step(second_correction), "second-correction"),
 }
 
 

@@ -148,8 +148,11 @@ class Case:
     #: the 好差评 rating once given (一事一评), and the follow-up cases opened from this one
     rating: int | None = None
     follow_ups: tuple[str, ...] = ()
-    #: the case this one follows up (a rectification or revocation), if any
+    #: the case this one follows up (a rectification or revocation), or the case that opened
+    #: it (子流程), if any
     origin: str | None = None
+    #: for a child case, the step of ``origin`` it was opened for (its delivery decides it)
+    parent_step: str | None = None
     #: how many refused attempts the history holds (capped: see Engine)
     refused: int = 0
     #: whether the case's personal data has been erased (after its retention period)
@@ -219,7 +222,7 @@ class Case:
             "origin": self.origin,
             "refused": self.refused,
             "erased": self.erased,
-        }
+        } | ({"parent_step": self.parent_step} if self.parent_step else {})
 
 
 _case_values = operator.attrgetter(*(a.name for a in attrs.fields(Case)))
@@ -255,7 +258,8 @@ def case_from_json(data: dict[str, Any]) -> Case:
         calendar_version=data.get("calendar_version", ""), priority=data.get("priority", 0),
         agents=tuple(data.get("agents", ())), applicant=data.get("applicant", ""),
         rating=data.get("rating"), follow_ups=tuple(data.get("follow_ups", ())),
-        origin=data.get("origin"), refused=data.get("refused", 0),
+        origin=data.get("origin"), parent_step=data.get("parent_step"),
+        refused=data.get("refused", 0),
         erased=data.get("erased", False),
     )
 

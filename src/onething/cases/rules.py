@@ -138,6 +138,10 @@ def authorize_transition(people: People, workflow: Workflow, transition: Transit
                                 "the applicant authorizes an agent with authorize_agent")
     elif performer is Performer.TIMER and actor.role is not Role.SYSTEM:
         raise NotAuthorized(f"'{transition.action}' is fired by the engine's timers")
+    elif performer is Performer.CHILDREN and actor.role is not Role.SYSTEM:
+        raise NotAuthorized(f"'{transition.step}' is decided by the deliveries of the child "
+                            f"cases it opened ({who(actor)} may not {transition.action} it)",
+                            "the engine decides it when the children have delivered")
 
 
 def authorize_agent_grant(people: People, workflow: Workflow, actor: Actor,

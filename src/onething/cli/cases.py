@@ -220,6 +220,10 @@ def status(case_id: str, db: str, fmt: str) -> None:
                                  if o.get("outcome") == "signing"},
                    "set": {step: shown(o["set"]) for step, o in case.outcomes.items()
                            if o.get("set")},
+                   "children": {step: {c: o.get("ended", {}).get(c) for c in o["children"]}
+                                for step, o in case.outcomes.items() if o.get("children")},
+                   "parent": {"case": case.origin, "step": case.parent_step}
+                   if case.parent_step else None,
                    "sent_back": {step: o.get("to") for step, o in case.outcomes.items()
                                  if o.get("outcome") == "send_back" and step not in waiting
                                  and not case.ended},
@@ -233,6 +237,8 @@ def status(case_id: str, db: str, fmt: str) -> None:
         return
     out.print(f"case {case.id}: {deployed.workflow.title} "
               f"(v{case.workflow_version}{', green channel' if case.priority else ''})")
+    if case.parent_step:
+        out.print(f"  child case (子流程) of {case.origin}, step {case.parent_step}")
     if delivery is not None:
         out.print(f"  delivered: {delivery.kind} by {delivery.method} at "
                   f"{delivery.at:%Y-%m-%d %H:%M}" + (": " + ", ".join(delivery.items)
@@ -252,6 +258,10 @@ def status(case_id: str, db: str, fmt: str) -> None:
             if rule is not None and rule.by:
                 done = {s["signer"] for s in outcome.get("sign_offs", ())}
                 out.print("    still open: " + ", ".join(s for s in rule.by if s not in done))
+        if outcome.get("children"):
+            ended = outcome.get("ended", {})
+            out.print(f"  child cases (子流程) of {step}: " + ", ".join(
+                f"{c} {ended.get(c, 'open')}" for c in outcome["children"]))
         if outcome.get("set"):
             out.print(f"  {step} set: " + ", ".join(
                 f"{k}={v}" for k, v in shown(outcome["set"]).items()))

@@ -119,6 +119,31 @@ def tick(now: str | None, allow_future: bool, db: str, fmt: str) -> None:
 
 
 @cli.command()
+@click.option("--limit", type=click.IntRange(min=1), default=100, show_default=True,
+              help="the most outbox rows to hand over")
+@db_option
+@format_option
+def dispatch(limit: int, db: str, fmt: str) -> None:
+    """Hand due outbox rows to their channels: deliveries to post, SMS or the electronic
+    licence, and a child case's delivery to its parent (子流程). Each row is handed over at
+    least once; a failure is kept and retried later. Exit 0 when every row was handed over,
+    1 when one failed."""
+    with engine_on(db) as engine:
+        handled = engine.dispatch(limit=limit)
+        status = {row.id: row.status for item in handled
+                  for row in engine.store.outbox(item.case_id) if row.id == item.id}
+    if fmt == "json":
+        json_out([{"id": item.id, "case": item.case_id, "channel": item.channel,
+                   "status": status.get(item.id)} for item in handled])
+    else:
+        for item in handled:
+            out.print(f"{item.case_id}  {item.channel:<10} {item.id}  {status.get(item.id)}")
+        out.print(f"{len(handled)} row(s) handed over")
+    if any(status.get(item.id) != "sent" for item in handled):
+        sys.exit(EXIT_UNSOUND)
+
+
+@cli.command()
 @click.argument("department")
 @db_option
 @format_option

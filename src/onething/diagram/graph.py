@@ -201,7 +201,12 @@ class _Builder:
                 lines.append("告知承诺: may approve on commitment")
             if block.sign_off is not None:
                 lines.append(_sign_off_line(block.sign_off))
-            if block.foreach is not None:
+            if block.opens is not None:
+                per = f", one per item of {block.foreach}" if block.foreach else ""
+                waits = "every result" if block.opens.waits_for == "result" \
+                    else "every delivery"
+                lines.append(f"子流程: opens {block.opens.workflow}{per}; waits for {waits}")
+            elif block.foreach is not None:
                 lines.append(f"逐项办理: each item of {block.foreach} on its own")
             if block.silence is not None:
                 lines.append("逾期未反馈视为同意: deemed approved when its limit passes")

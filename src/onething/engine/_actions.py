@@ -27,6 +27,7 @@ from onething.cases.records import (
     from_jsonable,
 )
 from onething.engine import _joint_corrections as _joint
+from onething.engine._children import open_children
 from onething.engine._unit import Change, advance
 from onething.errors import ActionRefused, CaseEnded, Problem, SubmissionRejected, ValueProblem
 from onething.language import conditions as exprs
@@ -193,6 +194,9 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
     if workflow.correction_groups:
         events += [Event(seq + 1 + i, now, *entry)
                    for i, entry in enumerate(_joint.notices(deployed, case, new, now), start=1)]
+    children, opened = open_children(engine, deployed, case, new, now)
+    events += [Event(seq + len(events) + i, now, *entry)
+               for i, entry in enumerate(opened, start=1)]
     delivery = None
     kinds = [t.delivers for t in fired.transitions if t.delivers is not None]
     if kinds:
@@ -205,7 +209,7 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
                             {"kind": delivery.kind, "delivery": delivery.id,
                              "items": list(delivery.items)}))
     new.events = seq + len(events)
-    return Change(new, events, delivery)
+    return Change(new, events, delivery, tuple(children))
 
 
 def decides(workflow: Workflow, transition: Transition) -> bool:

@@ -9,6 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
+    from onething.cases.records import Case
     from onething.cases.rules import People
     from onething.engine._deployments import Deployed
     from onething.engine._outbox import Channel
@@ -43,6 +46,10 @@ class EngineContext(Protocol):
 
     def batch(self) -> AbstractContextManager[Any]:
         """Group commit: the writes inside are one transaction."""
+        ...
+
+    def child_delivered(self, child: Case, now: datetime) -> None:
+        """A child case (子流程) has delivered: settle its parent's step."""
         ...
 
 

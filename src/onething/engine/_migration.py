@@ -98,6 +98,10 @@ def _mid_round(case: Case, source: Deployed, target: Deployed) -> str:
                 _rule(old, step) != _rule(new, step):
             return (f"'{step}' is half signed under a sign_off or foreach that version "
                     f"{new.version} changes; migrate after the step is decided")
+        if record.get("outcome") == "waiting" and (
+                step not in new.opening_steps or _opens(new, step) != _opens(old, step)):
+            return (f"'{step}' waits for child cases that version {new.version} would open "
+                    "differently; migrate after they have delivered")
         if record.get("outcome") == "signing" and step not in new.round_steps:
             return (f"'{step}' is half signed and version {new.version} has no sign_off or "
                     "foreach for it; migrate after the step is decided")
@@ -108,6 +112,11 @@ def _set_fields(workflow: Workflow) -> dict[str, tuple[object, str]]:
     """The fields the workflow's steps set, each with its definition and its step."""
     return {name: (attrs.evolve(field, location=UNKNOWN), step)
             for name, (field, step) in workflow.set_fields.items()}
+
+
+def _opens(workflow: Workflow, step: str) -> object:
+    opens = workflow.step(step).opens
+    return attrs.evolve(opens, location=UNKNOWN) if opens is not None else None
 
 
 def _rule(workflow: Workflow, step: str) -> tuple[object, ...]:

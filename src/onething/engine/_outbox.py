@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from onething.cases.records import Delivery, OutboxItem
+from onething.cases.records import Case, Delivery, OutboxItem
 from onething.privacy.masking import mask_text, personal_logger
 
 if TYPE_CHECKING:
@@ -56,6 +56,20 @@ def outbox_for(delivery: Delivery) -> list[OutboxItem]:
               delivery.case_id, delivery.kind, channel)
     return [OutboxItem(f"{delivery.id}:{channel}", delivery.id, delivery.case_id, channel,
                        payload, next_attempt_at=delivery.at)]
+
+
+#: the outbox channel that carries a child case's delivery to its parent (子流程)
+PARENT_CHANNEL = "parent"
+
+
+def parent_outbox(case: Case, delivery: Delivery) -> list[OutboxItem]:
+    """The outbox row that carries a child case's delivery to its parent, which the
+    ``parent`` channel settles (none for a case that is nobody's child)."""
+    if case.origin is None or case.parent_step is None:
+        return []
+    return [OutboxItem(f"{delivery.id}:{PARENT_CHANNEL}", delivery.id, case.id, PARENT_CHANNEL,
+                       {"parent": case.origin, "step": case.parent_step, "kind": delivery.kind},
+                       next_attempt_at=delivery.at)]
 
 
 def retry_delay(attempts: int) -> timedelta | None:

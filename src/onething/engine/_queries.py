@@ -17,7 +17,7 @@ from onething.engine import _unit
 from onething.engine._actions import pending_commitment
 from onething.errors import NotAuthorized
 from onething.language.model import Step
-from onething.net.model import STEP_ROLES
+from onething.net.model import STEP_ROLES, Performer
 from onething.net.semantics import form_guard
 
 if TYPE_CHECKING:
@@ -105,7 +105,8 @@ def possible(engine: EngineContext, case_id: str) -> list[str]:
     held = {step for group in joint.groups(deployed.workflow.correction_groups)
             if not joint.notice_out(group, positions) for step in group}
     return [t.label for t in compiled.enabled(marking, form_guard(case.facts()))
-            if (t.action != "revoke_commitment" or pending_commitment(case, t.step))
+            if t.actor is not Performer.CHILDREN  # the children's deliveries decide it
+            and (t.action != "revoke_commitment" or pending_commitment(case, t.step))
             and not (t.action == "supplement" and t.step in held)]
 
 

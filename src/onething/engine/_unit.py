@@ -24,7 +24,7 @@ import attrs
 
 from onething.cases.records import Case, Delivery, Event
 from onething.cases.timers import plan
-from onething.engine._outbox import outbox_for
+from onething.engine._outbox import outbox_for, parent_outbox
 from onething.errors import (
     ActionRefused,
     AlreadyDelivered,
@@ -182,7 +182,8 @@ def _run(engine: EngineContext, case_id: str, change: ChangeFn, key: tuple[str, 
                    for c in outcome.created]
         try:
             store.commit(new, case.version, outcome.events, delivery, timers,
-                         outbox_for(delivery) if delivery is not None else None, key,
+                         outbox_for(delivery) + parent_outbox(new, delivery)
+                         if delivery is not None else None, key,
                          created=created or None)
         except AlreadyDelivered:
             raise CaseEnded(f"case {case_id} has been delivered already",
@@ -192,6 +193,8 @@ def _run(engine: EngineContext, case_id: str, change: ChangeFn, key: tuple[str, 
                 raise
             time.sleep(random.uniform(0, 0.002 * 2 ** attempt))  # others got there first
             continue
+        if delivery is not None and new.parent_step is not None:
+            engine.child_delivered(new, moment)
         return new
     raise Conflict(f"case {case_id} kept changing; try again")  # pragma: no cover
 

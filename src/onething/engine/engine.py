@@ -30,12 +30,22 @@ from onething.cases.records import (
 )
 from onething.cases.retention import DEFAULT_RETENTION, Retention
 from onething.cases.rules import People
-from onething.engine import _agents, _follow_ups, _migration, _queries, _submission, _time, _unit
+from onething.engine import (
+    _agents,
+    _follow_ups,
+    _migration,
+    _queries,
+    _settle,
+    _submission,
+    _time,
+    _unit,
+)
 from onething.engine._actions import Wanted, fixed, net_change
+from onething.engine._children import check_opening
 from onething.engine._deployments import Deployed, deployed_of, shipped_data
 from onething.engine._erasure import erase_case
 from onething.engine._migration import Migration
-from onething.engine._outbox import Channel, dispatch
+from onething.engine._outbox import PARENT_CHANNEL, Channel, dispatch
 from onething.engine._queries import CaseView, QueueItem
 from onething.engine._time import Firing, aware
 from onething.engine._unit import request_key
@@ -72,6 +82,7 @@ class Engine:
                  pseudonyms: Pseudonyms | None = None) -> None:
         self.prove = prove
         self.channels: dict[str, Channel] = dict(channels or {})
+        self.channels.setdefault(PARENT_CHANNEL, _settle.ParentChannel(self))
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.calendar = calendar if calendar is not None else WorkCalendar()
@@ -105,6 +116,7 @@ class Engine:
             report = check(workflow)
             if not report.sound:
                 raise Unsound(report)
+        check_opening(self, workflow, self.prove)
         key = (workflow.id, workflow.version)
         known = self._deployed.get(key)
         if known is not None and known.workflow.content_hash != workflow.content_hash:
@@ -133,6 +145,11 @@ class Engine:
                                       "deployed")
             self._deployed[key] = deployed_of(_stored_workflow(workflow_id, version, *stored))
         return self._deployed[key]
+
+    def child_delivered(self, child: Case, now: datetime) -> None:
+        """A child case (子流程) has delivered: settle its parent's step now (the outbox's
+        ``parent`` channel settles it again if this fails)."""
+        _settle.after_delivery(self, child, now)
 
     @contextlib.contextmanager
     def batch(self) -> Iterator[Engine]:

@@ -6,6 +6,7 @@ import difflib
 from collections.abc import Collection, Iterator, Mapping
 
 from onething.language import conditions as exprs
+from onething.language import opens_check
 from onething.language.location import Diagnostic, Location, Severity
 from onething.language.model import (
     JUMP_OUTCOMES,
@@ -58,6 +59,8 @@ def check_workflow(
     out += _send_backs(workflow.steps, steps)
     out += _set_fields(workflow, steps)
     out += _foreach(workflow, steps, broken)
+    for step in steps:
+        out += opens_check.check_step(workflow, step)
     return out
 
 
@@ -248,6 +251,7 @@ def _bundle(
 
 def _unused(workflow: Workflow, steps: list[Step]) -> Iterator[Diagnostic]:
     used = {name for s in steps for name in s.reads} | set(workflow.delivery.reads)
+    used |= {name for s in steps for name in opens_check.read_by(s)}
     for cond, _ in all_conditions(workflow):
         used |= exprs.fields(cond.expr)
     items: list[Field | Material] = [*workflow.form.fields, *workflow.form.materials]

@@ -48,7 +48,9 @@ from onething.language.rewrite import normalise_literals
 from onething.language.step_keys import (
     RESERVED_OUTCOMES,
     SET_FIELD_TYPES,
+    WAITS_FOR,
     NamedOutcome,
+    Opens,
     SendBack,
     SignOff,
     Silence,
@@ -81,7 +83,13 @@ STEP_KEYS = {
     "time_limit": False, "optional": False, "when": False, "goto": False, "fee": False,
     "source": False, "description": False, "commitment": False, "silence": False,
     "sign_off": False, "send_back": False, "outcomes": False, "sets": False, "foreach": False,
+    "opens": False,
 }
+OPENS_KEYS = {"workflow": True, "version": False, "form": False, "waits_for": False,
+              "source": False}
+#: what ``opens: {form: ...}`` fills a child's field or material from: a field or material of
+#: this case, or the item (``item``) or one of its fields (``item.plate``)
+OPENS_SOURCE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|item\.[A-Za-z_][A-Za-z0-9_]*)$")
 #: how a parallel block asks for corrections: each step on its own, or one notice together
 CORRECTIONS = ("each", "together")
 SIGN_OFF_KEYS = {"by": False, "experts": False, "need": True, "source": False}
@@ -899,6 +907,10 @@ class _Reader:
             if values["foreach"] and values["foreach"] not in values.get("reads", ()):
                 # the department decides each item: it reads the list
                 values["reads"] = (*values.get("reads", ()), values["foreach"])
+        if "opens" in entries:
+            opens = self.opens(entries["opens"][1], what)
+            if opens is not None:
+                values["opens"] = opens
         if "send_back" in entries:
             send_back = self.send_back(entries["send_back"][1], what)
             if send_back is not None:
@@ -1040,6 +1052,51 @@ class _Reader:
         source = self.string(entries["source"][1], "source") or "" if "source" in entries \
             else ""
         return SendBack(to, others, source, self.loc(node))
+
+    def opens(self, node: yaml.Node, what: str) -> Opens | None:
+        """``{workflow: id, version: n, form: {child name: source}, waits_for: result|delivery,
+        source: ...}``; a bare id is ``{workflow: id}``."""
+        label = f"'opens' of {what}"
+        if isinstance(node, yaml.ScalarNode):
+            wid = self.string(node, f"the workflow {label}", WORKFLOW_ID, "stage-permit")
+            return Opens(wid, location=self.loc(node)) if wid else None
+        entries = self.mapping(node, label, OPENS_KEYS)
+        if entries is None or "workflow" not in entries:
+            return None
+        wid = self.string(entries["workflow"][1], f"the workflow {label}", WORKFLOW_ID,
+                          "stage-permit")
+        version = self.integer(entries["version"][1], f"the version {label}", 1) \
+            if "version" in entries else None
+        waits_for = "result"
+        if "waits_for" in entries:
+            waits_for = self.string(entries["waits_for"][1], f"'waits_for' of {label}") or ""
+            if waits_for not in WAITS_FOR:
+                self.error("bad-value", f"'waits_for' of {label} is result or delivery",
+                           entries["waits_for"][1], did_you_mean(waits_for, WAITS_FOR))
+                return None
+        form: list[tuple[str, str]] = []
+        if "form" in entries:
+            pairs = entries["form"][1]
+            if not isinstance(pairs, yaml.MappingNode):
+                self.error("bad-type", f"'form' of {label} maps each child field or material "
+                           "to what fills it", pairs, "e.g. form: {project: project_name, "
+                           "stage: item.name}")
+                return None
+            for key_node, value_node in pairs.value:
+                name = self.string(key_node, f"a child field ({label})", NAME, "project")
+                source = self.string(value_node, f"what fills '{name}' ({label})",
+                                     OPENS_SOURCE, "project_name or item.plate")
+                if name is None or source is None:
+                    return None
+                if name in dict(form):
+                    self.error("duplicate-key", f"'form' of {label} fills '{name}' twice",
+                               key_node, "keep one")
+                form.append((name, source))
+        if wid is None or ("version" in entries and version is None):
+            return None
+        source = self.string(entries["source"][1], "source") or "" \
+            if "source" in entries else ""
+        return Opens(wid, version, tuple(form), waits_for, source, self.loc(node))
 
     def silence(self, node: yaml.Node, what: str) -> Silence | None:
         """``silence: approve`` or a mapping with ``outcome`` and ``source``."""

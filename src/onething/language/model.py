@@ -11,7 +11,7 @@ import attrs
 
 from onething.language.conditions.nodes import And, Compare
 from onething.language.location import UNKNOWN, Location
-from onething.language.step_keys import NamedOutcome, SendBack, SignOff, Silence
+from onething.language.step_keys import NamedOutcome, Opens, SendBack, SignOff, Silence
 from onething.workdays import Duration
 
 if TYPE_CHECKING:
@@ -207,6 +207,8 @@ class Step:
     sets: tuple[Field, ...] = ()
     #: the list field the step decides item by item (one decision per vehicle, per employee)
     foreach: str | None = None
+    #: the child cases the step opens and waits for (子流程), if any
+    opens: Opens | None = None
     source: str = ""
     location: Location = UNKNOWN
     key_locations: dict[str, Location] = attrs.field(factory=dict, eq=False, hash=False)
@@ -354,7 +356,13 @@ class Workflow:
     #: (``foreach:``), by id
     round_steps: frozenset[str] = attrs.field(
         default=attrs.Factory(lambda self: self.signed_steps | {
-            s.id for s in iter_steps(self.steps) if s.foreach is not None}, takes_self=True),
+            s.id for s in iter_steps(self.steps) if s.foreach is not None and s.opens is None},
+            takes_self=True),
+        init=False, eq=False, repr=False, hash=False)
+    #: the steps that open child cases (``opens:``), by id
+    opening_steps: tuple[str, ...] = attrs.field(
+        default=attrs.Factory(lambda self: tuple(s.id for s in iter_steps(self.steps)
+                                                 if s.opens is not None), takes_self=True),
         init=False, eq=False, repr=False, hash=False)
     #: the steps deemed approved when their limit passes (``silence:``), by id
     silent_steps: tuple[str, ...] = attrs.field(

@@ -1,6 +1,7 @@
 """The keys a step may carry beyond its basics, as values: several signers (``sign_off``),
 approval on silence (``silence``), its own outcomes (``outcomes``), sending back into the
-block before it (``send_back``), and the names and types those keys allow."""
+block before it (``send_back``), child cases of another workflow (``opens``), and the names
+and types those keys allow."""
 
 from __future__ import annotations
 
@@ -21,6 +22,11 @@ RESERVED_OUTCOMES = frozenset({
     "start_special_procedure", "submit", "supplement", "supplement_material",
     "verify_commitment", "withdraw",
 })
+#: what a step that opens child cases waits for: a result from every child, or every child's
+#: one delivery whatever its kind
+WAITS_FOR = ("result", "delivery")
+#: how ``opens: {form: ...}`` names a field of the item a child is opened for
+ITEM_PREFIX = "item"
 #: the types of the fields a step sets: values a department decides, never personal data
 SET_FIELD_TYPES = ("bool", "enum", "int", "decimal")
 
@@ -78,5 +84,23 @@ class SendBack:
 
     to: tuple[str, ...] = ()
     others: str = "keep"
+    source: str = ""
+    location: Location = UNKNOWN
+
+
+@attrs.frozen
+class Opens:
+    """子流程: the step opens child cases of the workflow ``workflow`` — one, or one per item
+    of the step's ``foreach`` list — each filled from this case (``form``: each child field or
+    material with the name of this case's field or material, or ``item.<field>`` / ``item``
+    for the item it is opened for). Each child is a case of its own, with its own single
+    delivery. The step is decided by the children's deliveries: approved when every child
+    delivered a result (``waits_for: result``; refused at the first child that ends without
+    one) or when every child has delivered, whatever its kind (``waits_for: delivery``)."""
+
+    workflow: str
+    version: int | None = None
+    form: tuple[tuple[str, str], ...] = ()
+    waits_for: str = "result"
     source: str = ""
     location: Location = UNKNOWN

@@ -190,6 +190,8 @@ class _Builder:
         raise TypeError(f"not a block: {block!r}")  # pragma: no cover
 
     def step(self, step: Step, succ: int) -> int:
+        if step.opens is not None:
+            return self.opening_step(step, succ)
         sid, loc = step.id, step.location
         fresh = self.step_place[sid]
         corrected = self.place(f"step:{sid}:corrected", PlaceRole.CORRECTED, sid, loc)
@@ -242,7 +244,11 @@ class _Builder:
                      (self.open,), (self.closed,), step=sid, cancel=True,
                      delivers=DeliveryKind.REFUSAL, escape=True,
                      location=step.commitment.location)
-        here = fresh
+        return self.guarded(step, fresh, succ)
+
+    def guarded(self, step: Step, here: int, succ: int) -> int:
+        """The step's entry: itself, or — when it may be skipped — its enter/skip pair."""
+        sid = step.id
         when = self.workflow.step_condition(step)
         if when is None:
             return here
@@ -254,16 +260,31 @@ class _Builder:
                  guard=(GuardLiteral(when, False),), location=where)
         return before
 
-    def refusal(self, step: Step, here: int, suffix: str, succ: int) -> None:
+    def opening_step(self, step: Step, succ: int) -> int:
+        """子流程: the step's children decide it — approve when they delivered what it waits
+        for, refuse (with ``waits_for: result``) when one ended without a result. No one at
+        the step decides, so it has no correction and no special procedure (decision 0016)."""
+        assert step.opens is not None
+        sid, here = step.id, self.step_place[step.id]
+        self.corrected[sid] = here
+        target = self.entry[jump] if (jump := step.jump("approve")) else succ
+        self.add(f"approve:{sid}", "approve", Performer.CHILDREN, (here,), (target,), step=sid,
+                 location=step.opens.location)
+        if step.opens.waits_for == "result":
+            self.refusal(step, here, "", succ, Performer.CHILDREN)
+        return self.guarded(step, here, succ)
+
+    def refusal(self, step: Step, here: int, suffix: str, succ: int,
+                performer: Performer = Performer.DEPARTMENT) -> None:
         sid = step.id
         if jump := step.jump("refuse"):
-            self.add(f"refuse:{sid}{suffix}", "refuse", Performer.DEPARTMENT, (here,),
+            self.add(f"refuse:{sid}{suffix}", "refuse", performer, (here,),
                      (self.entry[jump],), step=sid, location=step.where("goto"))
         elif step.optional:
-            self.add(f"refuse:{sid}{suffix}", "refuse", Performer.DEPARTMENT, (here,), (succ,),
+            self.add(f"refuse:{sid}{suffix}", "refuse", performer, (here,), (succ,),
                      step=sid, location=step.where("optional"))
         else:
-            self.add(f"refuse:{sid}{suffix}", "refuse", Performer.DEPARTMENT, (here, self.open),
+            self.add(f"refuse:{sid}{suffix}", "refuse", performer, (here, self.open),
                      (self.closed,), step=sid, cancel=True, delivers=DeliveryKind.REFUSAL,
                      escape=True, location=step.location)
 

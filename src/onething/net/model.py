@@ -57,6 +57,8 @@ class Performer(StrEnum):
     APPLICANT = "applicant"
     TIMER = "timer"
     ENGINE = "engine"
+    #: the deliveries of the child cases a step opened (子流程) decide it
+    CHILDREN = "children"
 
 
 class DeliveryKind(StrEnum):
