@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from onething.errors import ActionRefused
+from onething.language.model import Workflow
 from onething.language.step_keys import ITEM_PREFIX, Opens
 
 #: the record of a step whose children have not all delivered
@@ -35,6 +37,25 @@ def fill(opens: Opens, form: Mapping[str, Any], materials: Mapping[str, Any],
     return values, documents
 
 
+def check_unchanged(workflow: Workflow, outcomes: Mapping[str, Mapping[str, Any]],
+                    before: Mapping[str, Any], after: Mapping[str, Any]) -> None:
+    """Refuse a correction that changes a field or material (``before`` → ``after``: the
+    form and materials together) some waiting step passed on to its children: they were
+    opened with it, and the step would be decided on children of another form."""
+    for sid in workflow.opening_steps:
+        if (outcomes.get(sid) or {}).get("outcome") != WAITING:
+            continue
+        step = workflow.step(sid)
+        assert step.opens is not None
+        names = {src for _, src in step.opens.form if not src.startswith(ITEM_PREFIX)}
+        names |= {step.foreach} if step.foreach else set()
+        changed = sorted(n for n in names if before.get(n) != after.get(n))
+        if changed:
+            raise ActionRefused(f"'{changed[0]}' was passed on to the child cases '{sid}' "
+                                "opened, which are running: a correction may not change it",
+                                "correct it in the child cases, or withdraw and apply again")
+
+
 def verdict(waits_for: str, children: list[str], ended: Mapping[str, str]) -> str | None:
     """``approve`` or ``refuse`` once the children's deliveries decide the step, else None:
     waiting for results, the first child that ends without one refuses it; waiting for
@@ -51,4 +72,4 @@ def reason(children: list[str], ended: Mapping[str, str]) -> str:
     return "; ".join(f"子流程 {child}: {ended[child]}" for child in children if child in ended)
 
 
-__all__ = ["WAITING", "fill", "reason", "verdict"]
+__all__ = ["WAITING", "check_unchanged", "fill", "reason", "verdict"]

@@ -1,4 +1,5 @@
-"""Commands that operate the engine: the demo, deploy, tick, queue, worker, migrate, erase."""
+"""Commands that operate the engine: the demo, deploy, tick, dispatch, queue, worker, migrate,
+erase."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from typing import TYPE_CHECKING
 from onething.cli._shared import as_data
 
 if TYPE_CHECKING:
-
-    pass
+    from onething.language.model import Workflow
 
 import signal
 import sys
@@ -67,13 +67,36 @@ def demo(db_path: str) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
 @db_option
 def deploy(files: tuple[Path, ...], db: str) -> None:
-    """Prove and deploy workflow FILES into the database (refused if unsound)."""
+    """Prove and deploy workflow FILES into the database (refused if unsound). A workflow
+    whose steps open child cases is deployed after the children given with it."""
+    workflows = [load_or_exit(file) for file in files]
     with engine_on(db, create=True) as engine:
-        for file in files:
-            workflow = load_or_exit(file)
+        for workflow in _children_first(workflows):
             deployed = engine.deploy(workflow)
             out.print(f"deployed {deployed.workflow.id} version {deployed.workflow.version} "
                       f"({workflow.content_hash[:19]})")
+
+
+def _children_first(workflows: list[Workflow]) -> list[Workflow]:
+    """``workflows`` in their order, except that each comes after those it opens (子流程)."""
+    ids = {w.id for w in workflows}
+    done: list[Workflow] = []
+    seen: set[int] = set()
+
+    def visit(workflow: Workflow, path: frozenset[str]) -> None:
+        if id(workflow) in seen or workflow.id in path:
+            return  # a cycle: deploy refuses it with its reason
+        for sid in workflow.opening_steps:
+            opens = workflow.step(sid).opens
+            for other in workflows:
+                if opens is not None and other.id == opens.workflow and other.id in ids:
+                    visit(other, path | {workflow.id})
+        if id(workflow) not in seen:
+            seen.add(id(workflow))
+            done.append(workflow)
+    for workflow in workflows:
+        visit(workflow, frozenset())
+    return done
 
 
 @cli.command()

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from onething.cases import children, foreach, rework, rules, step_fields
 from onething.cases import clocks as clk
-from onething.cases import foreach, rework, rules, step_fields
 from onething.cases import sign_off as sign
 from onething.cases import special_procedures as special
 from onething.cases.forms import check_submission, clean_material
@@ -194,7 +194,8 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
     if workflow.correction_groups:
         events += [Event(seq + 1 + i, now, *entry)
                    for i, entry in enumerate(_joint.notices(deployed, case, new, now), start=1)]
-    children, opened = open_children(engine, deployed, case, new, now)
+    created, opened = open_children(engine, deployed, case, new, now,
+                                     transition.step if decides(workflow, transition) else None)
     events += [Event(seq + len(events) + i, now, *entry)
                for i, entry in enumerate(opened, start=1)]
     delivery = None
@@ -209,7 +210,7 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
                             {"kind": delivery.kind, "delivery": delivery.id,
                              "items": list(delivery.items)}))
     new.events = seq + len(events)
-    return Change(new, events, delivery, tuple(children))
+    return Change(new, events, delivery, tuple(created))
 
 
 def decides(workflow: Workflow, transition: Transition) -> bool:
@@ -367,8 +368,12 @@ def _apply_fields(workflow: Workflow, transition: Transition, case: Case,
     restarted = foreach.after_supplement(workflow, case.form, clean.form, case.outcomes)
     if restarted:
         data["rounds_restarted"] = restarted
+    materials = {**case.materials, **clean_materials(payload.get("materials") or {})}
+    if workflow.opening_steps:
+        children.check_unchanged(workflow, case.outcomes, {**case.materials, **case.form},
+                                 {**materials, **clean.form})
     case.form = clean.form
-    case.materials = {**case.materials, **clean_materials(payload.get("materials") or {})}
+    case.materials = materials
     data["fields"] = sorted(fields)
     data["materials"] = sorted(payload.get("materials") or {})
 

@@ -16,15 +16,9 @@ from onething.cases.children import WAITING, fill
 from onething.cases.records import SYSTEM, Case
 from onething.engine._submission import build
 from onething.engine._unit import Entry, NewCase
-from onething.errors import (
-    ActionRefused,
-    DeployRefused,
-    SubmissionRejected,
-    UnknownWorkflow,
-    WorkflowInvalid,
-)
+from onething.errors import ActionRefused, SubmissionRejected, UnknownWorkflow
 from onething.language.form_check import list_items
-from onething.language.model import Step, Workflow
+from onething.language.model import Step
 from onething.language.opens_check import check_child
 from onething.net.model import PlaceRole
 
@@ -34,8 +28,10 @@ if TYPE_CHECKING:
 
 
 def open_children(engine: EngineContext, deployed: Deployed, before: Case, new: Case,
-                  now: datetime) -> tuple[list[NewCase], list[Entry]]:
-    """The child cases of every step ``new`` has just reached that opens some, and an
+                  now: datetime, decided: str | None = None) -> tuple[list[NewCase],
+                                                                     list[Entry]]:
+    """The child cases of every step ``new`` has just reached that opens some — ``decided``
+    is the step the action decided, which its own jump may bring the case back to — and an
     ``opened`` history line for each such step; the step's record lists its children."""
     workflow = deployed.workflow
     if not workflow.opening_steps:
@@ -44,7 +40,8 @@ def open_children(engine: EngineContext, deployed: Deployed, before: Case, new: 
     created: list[NewCase] = []
     entries: list[Entry] = []
     for sid in workflow.opening_steps:
-        if at.get(sid) is not PlaceRole.STEP or was.get(sid) is PlaceRole.STEP:
+        if at.get(sid) is not PlaceRole.STEP or (was.get(sid) is PlaceRole.STEP
+                                                 and sid != decided):
             continue
         step = workflow.step(sid)
         opens = step.opens
@@ -66,6 +63,7 @@ def open_children(engine: EngineContext, deployed: Deployed, before: Case, new: 
                                     "the workflows' forms do not fit: deploy them again "
                                     "to see the problem") from None
             made.case.parent_step = sid
+            made.case.priority = max(made.case.priority, new.priority)  # 绿色通道 carries on
             made.events[0].data["parent"] = {"case": new.id, "step": sid}
             created.append(made)
             opened.append(made.case.id)
@@ -73,33 +71,6 @@ def open_children(engine: EngineContext, deployed: Deployed, before: Case, new: 
         entries.append(("opened", str(SYSTEM), sid, {
             "children": opened, "workflow": f"{child.workflow.id}@{child.workflow.version}"}))
     return created, entries
-
-
-def check_opening(engine: EngineContext, workflow: Workflow, prove: bool) -> None:
-    """Refuse to deploy ``workflow`` unless every workflow its steps open is deployed, fits
-    (:func:`~onething.language.opens_check.check_child`, located diagnostics) and — for a
-    step waiting for results — can deliver a result at all (its proof says so)."""
-    for sid in workflow.opening_steps:
-        step = workflow.step(sid)
-        opens = step.opens
-        assert opens is not None
-        try:
-            child = engine.deployed(opens.workflow, opens.version)
-        except UnknownWorkflow:
-            raise DeployRefused(
-                f"{workflow.id}: step '{sid}' opens cases of '{opens.workflow}'"
-                + (f" version {opens.version}" if opens.version else "")
-                + ", which is not deployed", f"deploy '{opens.workflow}' first") from None
-        problems = check_child(workflow, step, child.workflow)
-        if problems:
-            raise WorkflowInvalid(problems)
-        if prove and opens.waits_for == "result":
-            from onething.soundness.proof import check
-
-            if not check(child.workflow).outcomes.get("result"):
-                raise DeployRefused(f"{workflow.id}: step '{sid}' waits for results of "
-                                    f"'{child.workflow.id}', which never delivers one",
-                                    "wait for its delivery instead: waits_for: delivery")
 
 
 def _child_deployed(engine: EngineContext, deployed: Deployed, step: Step) -> Deployed:
@@ -119,4 +90,4 @@ def _child_deployed(engine: EngineContext, deployed: Deployed, step: Step) -> De
     return child
 
 
-__all__ = ["check_opening", "open_children"]
+__all__ = ["open_children"]

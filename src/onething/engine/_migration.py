@@ -18,7 +18,7 @@ from onething.engine import _unit
 from onething.engine._unit import Change, advance
 from onething.language.location import UNKNOWN
 from onething.language.model import Workflow
-from onething.net.model import PlaceRole
+from onething.net.model import STEP_ROLES, PlaceRole
 from onething.net.semantics import form_guard, reachable_set
 
 if TYPE_CHECKING:
@@ -93,6 +93,11 @@ def _mid_round(case: Case, source: Deployed, target: Deployed) -> str:
                 old.correction_groups.get(step) != new.correction_groups.get(step):
             return (f"'{step}' waits for a correction that version {new.version} would notify "
                     "differently (corrections: each / together); migrate after the answer")
+    for step, role in positions.items():
+        if role in STEP_ROLES and step in new.opening_steps and \
+                (case.outcomes.get(step) or {}).get("outcome") != "waiting":
+            return (f"'{step}' opens child cases in version {new.version}, and the case stands "
+                    "at it without any; migrate after the step is decided")
     for step, record in case.outcomes.items():
         if record.get("outcome") == "signing" and step in new.round_steps and \
                 _rule(old, step) != _rule(new, step):

@@ -55,7 +55,8 @@ def queue(engine: EngineContext, department: str, now: datetime) -> list[QueueIt
         deployed = engine.deployed(case.workflow_id, case.workflow_version)
         for step, role in deployed.positions(case.marking).items():
             spec = deployed.workflow.step(step)
-            if department not in spec.signers or _signed_by(case, spec, department):
+            if department not in spec.signers or _signed_by(case, spec, department) \
+                    or spec.opens is not None:  # its child cases decide it, not anyone here
                 continue
             clock = case.clocks.get(step)
             view = clk.view(engine.calendar, step, clock, now, deployed.policy) \

@@ -56,8 +56,9 @@ def settle(engine: EngineContext, parent_id: str, step_id: str,
         moved = fire(engine, case, deployed, Wanted(decided, step_id), SYSTEM,
                      {"reason": kids.reason(children, ended)}, at)
         moved.events[0].data["children"] = ended
-        moved.case.outcomes[step_id] = {**moved.case.outcomes[step_id],
-                                        "children": children, "ended": ended}
+        record = moved.case.outcomes[step_id]
+        if record.get("outcome") != kids.WAITING:  # else its own jump opened new children
+            moved.case.outcomes[step_id] = {**record, "children": children, "ended": ended}
         return moved
     return _unit.run(engine, parent_id, change, now=now)
 

@@ -41,7 +41,7 @@ from onething.engine import (
     _unit,
 )
 from onething.engine._actions import Wanted, fixed, net_change
-from onething.engine._children import check_opening
+from onething.engine._child_deploys import check_opening
 from onething.engine._deployments import Deployed, deployed_of, shipped_data
 from onething.engine._erasure import erase_case
 from onething.engine._migration import Migration

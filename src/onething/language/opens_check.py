@@ -111,8 +111,8 @@ def check_child(workflow: Workflow, step: Step, child: Workflow) -> list[Diagnos
             continue
         source = source_of(workflow, step, filled[need.name]) if need.name in filled else None
         if source is None or not source.always:
-            why = "is not filled" if need.name not in filled else \
-                f"is filled from '{filled[need.name]}', which a case may leave empty"
+            why = "does not fill" if need.name not in filled else \
+                f"fills from '{filled[need.name]}', which a case may leave empty"
             out.append(Diagnostic("opens-form", f"'{child.id}' requires '{need.name}', which "
                                   f"step '{step.id}' {why}", at,
                                   f"fill it under opens: {{form: {{{need.name}: ...}}}} from "
@@ -123,8 +123,12 @@ def check_child(workflow: Workflow, step: Step, child: Workflow) -> list[Diagnos
 def _mismatch(source: Field | Material, target: Field | Material) -> str:
     if isinstance(source, Material) or isinstance(target, Material):
         if isinstance(source, Material) and isinstance(target, Material):
-            return ""
+            return ("it may be promised (容缺), and a child is opened with what the case holds"
+                    if source.deferrable is not None else "")
         return "a field and a material are not filled from each other"
+    if source.personal and not target.personal:
+        return f"it is personal data and '{target.name}' is not marked personal: it would " \
+            "show unmasked"
     if source.type != target.type or source.type == "list":
         return (f"it is {source.type} and '{target.name}' is {target.type}"
                 if source.type != target.type else

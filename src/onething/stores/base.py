@@ -112,6 +112,9 @@ class Store(Protocol):
     def get_definition(self, workflow_id: str, version: int) -> tuple[str, str] | None:
         """``(content_hash, text)`` of a deployed definition, or None."""
 
+    def workflow_ids(self) -> list[str]:
+        """The id of every workflow with a deployed version, sorted."""
+
     def latest_version(self, workflow_id: str) -> int | None:
         """The highest deployed version of a workflow, or None."""
 

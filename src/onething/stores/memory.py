@@ -79,6 +79,9 @@ class MemoryStore(Store):
     def get_definition(self, workflow_id: str, version: int) -> tuple[str, str] | None:
         return self._definitions.get((workflow_id, version))
 
+    def workflow_ids(self) -> list[str]:
+        return sorted({w for (w, _) in self._definitions})
+
     def latest_version(self, workflow_id: str) -> int | None:
         versions = [v for (w, v) in self._definitions if w == workflow_id]
         return max(versions) if versions else None

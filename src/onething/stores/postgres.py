@@ -235,6 +235,11 @@ class PostgresStore(Store):
         return (row[0], row[1]) if row else None
 
     @retried
+    def workflow_ids(self) -> list[str]:
+        with self._tx() as cur:
+            cur.execute("SELECT DISTINCT workflow_id FROM definitions ORDER BY workflow_id")
+            return [row[0] for row in cur.fetchall()]
+
     def latest_version(self, workflow_id: str) -> int | None:
         with self._tx() as cur:
             cur.execute("SELECT max(version) FROM definitions WHERE workflow_id = %s",

@@ -218,6 +218,12 @@ class SqliteStore(Store):
         return (row[0], row[1]) if row else None
 
     @retried
+    def workflow_ids(self) -> list[str]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT DISTINCT workflow_id FROM definitions ORDER BY workflow_id").fetchall()
+        return [row[0] for row in rows]
+
     def latest_version(self, workflow_id: str) -> int | None:
         with self._lock:
             row = self._db.execute(
