@@ -140,7 +140,7 @@ def test_generated_workflows_send_back_into_blocks() -> None:
     against the reference's product (decision 0013)."""
     for others in ("keep", "redo"):
         wf = find(workflows(), lambda w, o=others: f"others: {o}" in render(w),
-                  settings=settings(database=None, max_examples=500))
+                  settings=settings(database=None, max_examples=3000))
         net = build_net(load_text(render(wf)))
         assert "send_back" in {t.action for t in net.transitions}
         assert any(region.reentries for region in isolated_regions(net).values())
@@ -162,7 +162,7 @@ def test_generated_workflows_decide_steps_item_by_item() -> None:
     cross-checks prove the list's two cells (given, not given) and the step skipped on an
     empty list against the reference (decision 0015)."""
     wf = find(workflows(), lambda w: "foreach: items" in render(w),
-              settings=settings(database=None, max_examples=500))
+              settings=settings(database=None, max_examples=2000))
     workflow = load_text(render(wf))
     skipped = {t.step for t in build_net(workflow).transitions if t.name.startswith("skip:")}
     assert any(s.foreach == "items" and s.id in skipped for s in workflow.iter_steps())
@@ -174,7 +174,7 @@ def test_generated_workflows_open_child_cases() -> None:
     against the reference (decision 0016: the child is its delivery kinds)."""
     for waits in ("result", "delivery"):
         wf = find(workflows(), lambda w, x=waits: f"waits_for: {x}" in render(w),
-                  settings=settings(database=None, max_examples=500))
+                  settings=settings(database=None, max_examples=2000))
         net = build_net(load_text(render(wf)))
         moves = {t.action for t in net.transitions if t.actor is Performer.CHILDREN}
         assert moves == ({"approve", "refuse"} if waits == "result" else {"approve"})
