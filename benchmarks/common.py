@@ -79,7 +79,7 @@ def drive(engine: Engine, case_id: str) -> int:
         elif action == "deliver":
             engine.deliver(case_id, actor, method="window")
         else:
-            engine.act(case_id, step, action, actor)
+            engine.act(case_id, step, action, actor, "benchmark" if action == "refuse" else "")
     return len(SCRIPT)
 
 

@@ -286,7 +286,8 @@ def memory_per_case(quick: bool) -> list[str]:
                         if action == "accept":
                             engine.accept(case_id, actor)
                         else:
-                            engine.act(case_id, step, action, actor)
+                            engine.act(case_id, step, action, actor,
+                                       "benchmark" if action == "refuse" else "")
                 return ids
 
             ids, total = _traced(build)

@@ -198,7 +198,8 @@ def test_two_departments_acting_at_once_both_commit(db_url: str) -> None:
         own = open_store(db_url)
         try:
             barrier.wait()
-            Engine(own).act(case.id, "housing_fund", "refuse", officer("housing_fund_centre"))
+            Engine(own).act(case.id, "housing_fund", "refuse", officer("housing_fund_centre"),
+                            "缴存信息不符")
         except BaseException as exc:
             errors.append(exc)
         finally:

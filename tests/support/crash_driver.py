@@ -53,7 +53,7 @@ def main() -> None:
                 else:
                     engine.act(case.id, step, action, officer(PARALLEL.get(step,
                                                                            workflow.lead)),
-                               idempotency_key=request)
+                               "crash test", idempotency_key=request)
             except ActionRefused:
                 continue
             ack(case.id, f"{action}:{step or ''}")

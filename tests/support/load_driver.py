@@ -84,7 +84,7 @@ class Client:
             else:
                 department = PARALLEL.get(step or "", self.workflow.lead)
                 case = engine.act(case_id, step or "", action, officer(department),
-                                  idempotency_key=key)
+                                  "load test", idempotency_key=key)
         except ActionRefused:
             self.report({"refused": [case_id, action, step]})
             return

@@ -46,6 +46,11 @@ OUTCOMES = {"approve": "approve", "approve_on_commitment": "approve", "refuse": 
             "revoke_commitment": "refuse", "deemed_approval": "approve",
             "send_back": "send_back"}
 COMMITMENT_ACTIONS = frozenset({"approve_on_commitment", "revoke_commitment"})
+#: decisions that must state their reasons (行政许可法 art. 38): refusing an item, refusing at
+#: intake
+REASONED = frozenset({"refuse", "refuse_intake"})
+
+
 TIMER_REASONS = {
     "correction_expired": "the correction was not answered within its limit",
     "promise_expired": "the promised materials did not arrive within the promise (容缺)",
@@ -111,6 +116,12 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
                             hint_steps(workflow, wanted.step))
     people = engine.people
     rules.authorize_transition(people, workflow, transition, actor, case)
+    if transition.action in REASONED and transition.actor in (Performer.DEPARTMENT,
+                                                              Performer.WINDOW) \
+            and not str(payload.get("reason") or "").strip():
+        raise ActionRefused(f"'{transition.label}' needs its reasons: a refusal states why "
+                            "(行政许可法 art. 38), and the notice gives them with the remedies",
+                            "give the reason, e.g. reason='...' or --reason '...'")
     if transition.action == "send_back":
         transition = rework.resolve(workflow, transition, wanted.to, payload.get("reason"),
                                     lambda to: _resolve(deployed, attrs.evolve(wanted, to=to),
@@ -288,7 +299,11 @@ def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Ca
     new.clocks = dict(case.clocks)  # copy on write: clk.follow copies what it changes
     before = deployed.positions(case.marking)
     after = deployed.positions(new.marking)
-    changes = clk.follow(new.clocks, before, after, now, deployed.limits, deployed.policy)
+    deemed = any(t.action == "deemed_acceptance" for t in fired.transitions)
+    # 行政许可法 art. 32: an application the window did not answer in time counts as accepted
+    # from the day its materials were received, so its limits count from then, not from now
+    start = case.created_at if deemed and case.created_at is not None else now
+    changes = clk.follow(new.clocks, before, after, start, deployed.limits, deployed.policy)
     decided = fired.transitions[0]
     if decides(deployed.workflow, decided) and decided.step in after and decided.step in before:
         # a decision that jumps back to its own step is a new visit: a new clock (its
@@ -301,12 +316,14 @@ def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Ca
             if what in ("started", "restarted") and key != clk.CASE:
                 new.clocks[key]["milestones"] = {name: None for name, _ in green.milestones}
     if any(t.action in ("accept", "deemed_acceptance") for t in fired.transitions):
-        new.accepted_at = now
+        new.accepted_at = now  # when it was accepted in fact: a promise counts from then
         new.calendar_version = engine.calendar.data_version
         limit = deployed.workflow.time_limit
         new.clocks[clk.CASE] = clk.new_clock(
-            now, limit.committed if limit else None, limit.statutory if limit else None)
+            start, limit.committed if limit else None, limit.statutory if limit else None)
         changes.append((clk.CASE, "started"))
+        if deemed:
+            data["accepted_as_of"] = start.isoformat()
     if any(t.delivers is not None for t in fired.transitions):
         for key, clock in new.clocks.items():
             if clock["finished"] is None:

@@ -1,0 +1,111 @@
+"""The engine measured against 行政许可法 (issue 15), one article at a time, on dates: what a
+case does, not only the arithmetic of due dates.
+
+* art. 32: an application the window does not answer within the intake limit counts as
+  accepted *from the day its materials were received*, so its limits count from then;
+* art. 38: refusing an item, and refusing at intake, states its reasons (the notice gives them
+  with the applicant's remedies).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+from tests.support.factories import START, sample_form, sample_materials, shipped
+
+from onething.cases.records import applicant, officer, window
+from onething.engine.engine import Engine
+from onething.errors import ActionRefused
+from onething.language.load import parse
+from onething.stores.base import Store
+from onething.workdays import SHANGHAI, FixedClock
+
+RESTAURANT = "restaurant_opening.yaml"
+
+
+def at(day: str, hour: int = 9) -> datetime:
+    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=SHANGHAI)
+
+
+# -- art. 32: deemed acceptance dates from the receipt ------------------------------------------
+
+
+def test_deemed_acceptance_counts_the_limits_from_the_day_of_receipt(any_store: Store) -> None:
+    """Before, the acceptance was stamped when the timer fired, and every limit ran five
+    working days late."""
+    workflow = shipped(RESTAURANT)
+    engine = Engine(any_store, clock=FixedClock(START))
+    engine.deploy(workflow)
+    answered = engine.submit(workflow.id, sample_form(workflow), sample_materials(workflow))
+    silent = engine.submit(workflow.id, sample_form(workflow), sample_materials(workflow))
+    engine.accept(answered.id, window(workflow.lead))  # the window answers at once
+    fired = engine.tick(at("2026-12-31", 17))
+    names = [f.timer.name for f in fired if f.case_id == silent.id]
+    assert names[0] == "deemed_acceptance"  # then the escalations its limits have passed
+    deemed, prompt = engine.case(silent.id), engine.case(answered.id)
+    assert deemed.created_at == START < deemed.accepted_at  # told now: promises count from now
+    event = next(e for e in engine.history(silent.id) if e.action == "deemed_acceptance")
+    assert event.at > START and event.data["accepted_as_of"] == START.isoformat()
+    due = {v.key: v.statutory_due for v in engine.clocks(silent.id)}
+    expected = {v.key: v.statutory_due for v in engine.clocks(answered.id)}
+    assert due["case"] == expected["case"] and due["case"] is not None
+    started = [s for s in deemed.clocks if s != "case"]
+    assert started and all(deemed.clocks[s]["started"] == prompt.clocks[s]["started"]
+                           for s in started)
+
+
+# -- art. 38: a refusal states its reasons ------------------------------------------------------
+
+
+def test_a_refusal_at_intake_needs_its_reasons() -> None:
+    workflow = shipped(RESTAURANT)
+    engine = Engine(clock=FixedClock(START))
+    engine.deploy(workflow)
+    case = engine.submit(workflow.id, sample_form(workflow), sample_materials(workflow))
+    for reason in ("", "   "):
+        with pytest.raises(ActionRefused, match=r"art\. 38"):
+            engine.refuse_intake(case.id, window(workflow.lead), reason)
+    engine.refuse_intake(case.id, window(workflow.lead), "不属于本机关职权范围")
+    notice = engine.delivery(case.id).notice
+    assert "不属于本机关职权范围" in str(notice) and notice.get("remedies")
+
+
+SIGNED = """\
+onething: 1
+id: reasons
+version: 1
+title: 理由
+lead: hall
+form:
+  fields:
+    vehicles: {type: list, max_items: 3, item: {type: string}}
+steps:
+  - {id: plain, department: a}
+  - {id: joint, department: a, sign_off: {by: [a, b], need: all}}
+  - {id: each, department: a, foreach: vehicles}
+delivery:
+  bundle: []
+  methods: [window]
+"""
+
+
+@pytest.mark.parametrize("step", ["plain", "joint", "each"])
+def test_a_refusal_of_an_item_needs_its_reasons(step: str) -> None:
+    """A department's refusal — alone, as a signer's vote, or of one item of a list — is
+    refused without a reason, and recorded with one."""
+    engine = Engine(clock=FixedClock(START))
+    engine.deploy(parse(SIGNED).unwrap())
+    case = engine.submit("reasons", {"vehicles": ["湘A1"]}, {}, actor=applicant("a"))
+    engine.accept(case.id, window("hall"))
+    for earlier in ("plain", "joint", "each")[:("plain", "joint", "each").index(step)]:
+        for signer in (["a", "b"] if earlier == "joint" else ["a"]):
+            engine.act(case.id, earlier, "approve", officer(signer),
+                       item=1 if earlier == "each" else None)
+    item = 1 if step == "each" else None
+    with pytest.raises(ActionRefused, match="needs its reasons"):
+        engine.act(case.id, step, "refuse", officer("a"), " ", item=item)
+    engine.act(case.id, step, "refuse", officer("a"), "材料不实", item=item)
+    refusal = next(e for e in reversed(engine.history(case.id))
+                   if e.action in ("refuse", "signed_off"))
+    assert refusal.data["reason"] == "材料不实"
