@@ -55,6 +55,47 @@ def test_deemed_acceptance_counts_the_limits_from_the_day_of_receipt(any_store: 
                            for s in started)
 
 
+# -- corrections after acceptance: the limit resumes ---------------------------------------------
+
+
+CORRECTED = """\
+onething: 1
+id: corrected
+version: 1
+title: 补正
+lead: hall
+form:
+  fields:
+    name: {type: string, required: true}
+%(clock)s
+steps:
+  - {id: review, department: a, reads: [name], time_limit: {statutory: 20 WD}}
+delivery:
+  bundle: []
+  methods: [window]
+"""
+
+
+@pytest.mark.parametrize(("clock", "answered"), [("", "resumed"),
+                                                ("clock: {correction: restart}", "restarted")])
+def test_an_answered_correction_resumes_the_limit_unless_a_local_rule_restarts_it(
+        clock: str, answered: str) -> None:
+    """The law has no rule that starts a limit again after a correction: by default the
+    step's clock resumes where it paused (its start stands); a local rule may restart it."""
+    engine = Engine(clock=FixedClock(at("2026-09-01")))
+    engine.deploy(parse(CORRECTED % {"clock": clock}).unwrap())
+    case = engine.submit("corrected", {"name": "张三"}, {}, actor=applicant("a"))
+    engine.accept(case.id, window("hall"))
+    started = engine.case(case.id).clocks["review"]["started"]
+    engine.act(case.id, "review", "request_correction", officer("a"), "名称不全",
+               now=at("2026-09-03"))
+    engine.supplement(case.id, applicant("a"), step="review", fields={"name": "张三丰"},
+                      now=at("2026-09-10"))
+    after = engine.case(case.id).clocks["review"]
+    assert engine.history(case.id)[-1].data["clocks"][0] == f"review {answered}"
+    assert (after["started"] == started) is (answered == "resumed")
+
+
 # -- art. 38: a refusal states its reasons ------------------------------------------------------
 
 

@@ -45,7 +45,9 @@ class ClockPolicy:
     """How clocks count for one workflow (defaults follow 行政许可法; all declarable)."""
 
     count_from: CountFrom = "next_day"
-    correction: str = "restart"
+    #: an answered correction resumes the clock where it paused: 行政许可法 has no rule that
+    #: starts a limit again after a correction (a local rule may: ``correction: restart``)
+    correction: str = "pause"
     answer_within: Duration | None = _15_WD
     intake_notice_within: Duration | None = _5_WD
     warn_before: Duration = _1_WD

@@ -80,7 +80,7 @@ class ClockRules:
     """How a workflow's clocks count (``clock:``); the defaults follow 行政许可法."""
 
     count_from: CountFrom = "next_day"
-    correction: str = "restart"
+    correction: str = "pause"
     answer_correction_within: Duration | None = _DEFAULTS["answer"]
     intake_notice_within: Duration | None = _DEFAULTS["intake"]
     warn_before: Duration = _DEFAULTS["warn"]
