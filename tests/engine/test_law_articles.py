@@ -150,3 +150,45 @@ def test_a_refusal_of_an_item_needs_its_reasons(step: str) -> None:
     refusal = next(e for e in reversed(engine.history(case.id))
                    if e.action in ("refuse", "signed_off"))
     assert refusal.data["reason"] == "材料不实"
+
+
+# -- 民法典 art. 203: a natural-day period ends on a working day ---------------------------------
+
+
+def test_a_natural_day_limit_ending_in_a_holiday_break_ends_after_it() -> None:
+    """A step's 10 ND limit from an acceptance on 2026-09-24 would end on 10-04, inside the
+    National Day break; the case's clock says 10-08."""
+    text = CORRECTED.replace("time_limit: {statutory: 20 WD}", "time_limit: {statutory: 10 ND}")
+    engine = Engine(clock=FixedClock(at("2026-09-24")))
+    engine.deploy(parse(text % {"clock": ""}).unwrap())
+    case = engine.submit("corrected", {"name": "张三"}, {}, actor=applicant("a"))
+    engine.accept(case.id, window("hall"))
+    [review] = [v for v in engine.clocks(case.id) if v.key == "review"]
+    assert review.statutory_due is not None
+    assert review.statutory_due.deadline == at("2026-10-08", 17)
+
+
+# -- art. 44: the result is issued and served within ten working days of the decision ----------
+
+
+def test_the_delivery_has_its_own_clock_from_the_last_decision(any_store: Store) -> None:
+    """Before, nothing timed the window once every department had decided: a result could
+    wait for ever. Now a delivery clock of 10 WD starts at the last decision, escalates like
+    any other clock, and stops at the delivery."""
+    text = CORRECTED.replace("%(clock)s\n", "escalation:\n  - {action: reminder, to: lead}\n")
+    engine = Engine(any_store, clock=FixedClock(at("2026-09-01")))
+    engine.deploy(parse(text).unwrap())
+    case = engine.submit("corrected", {"name": "张三"}, {}, actor=applicant("a"))
+    engine.accept(case.id, window("hall"))
+    engine.act(case.id, "review", "approve", officer("a"), now=at("2026-09-02"))
+    [delivery] = [v for v in engine.clocks(case.id) if v.key == "delivery"]
+    assert delivery.statutory_due is not None
+    assert delivery.statutory_due.deadline == at("2026-09-16", 17)  # 10 WD after 09-02
+    fired = engine.tick(at("2026-09-16", 18))
+    reminder = [f for f in fired if f.case_id == case.id and f.timer.name == "reminder"]
+    assert reminder and reminder[0].timer.data["clock"] == "delivery"
+    escalated = next(e for e in engine.history(case.id) if e.action == "escalated")
+    assert escalated.data["to"] == "hall"  # the lead window issues and serves the result
+    engine.deliver(case.id, window("hall"), now=at("2026-09-17"))
+    [stopped] = [v for v in engine.clocks(case.id) if v.key == "delivery"]
+    assert stopped.status.value == "late"

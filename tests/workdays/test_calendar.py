@@ -300,14 +300,32 @@ def test_half_days() -> None:
         CAL.add(D(2026, 2, 13), WD("0.3 WD"))
 
 
-def test_natural_days_ignore_the_calendar() -> None:
-    due = CAL.add(D(2026, 2, 13), WD("10 ND"))
-    assert due.deadline == at(2026, 2, 23, 17, 0)
-    assert CAL.add(D(2026, 2, 13), WD("10 ND"), count_from="same_day").date == D(2026, 2, 22)
-    far = CAL.add(D(2026, 12, 24), WD("10 ND"))
-    assert far.date == D(2027, 1, 3) and not far.provisional
+def test_natural_days_count_every_day_and_end_on_a_working_day() -> None:
+    """民法典 art. 203: a period whose last day is a day off ends on the next working day.
+    Before, 10 ND from 2026-09-24 ended on 10-04, inside the National Day break."""
+    national_day = CAL.add(D(2026, 9, 24), WD("10 ND"))
+    assert national_day.deadline == at(2026, 10, 8, 17, 0)
+    assert [s.date for s in national_day.steps if "art. 203" in s.note] == [
+        D(2026, 10, d) for d in range(4, 8)]
+    assert CAL.add(D(2026, 3, 5), WD("10 ND")).date == D(2026, 3, 16)  # a Sunday: Monday
+    assert CAL.add(D(2026, 3, 1), WD("10 ND")).date == D(2026, 3, 11)  # a Wednesday stays
+    spring = CAL.add(D(2026, 2, 13), WD("10 ND"))
+    assert spring.date == D(2026, 2, 24) and CAL.is_working_day(spring.date)
+    far = CAL.add(D(2026, 12, 24), WD("10 ND"))  # 2027-01-03, a Sunday of a year not yet
+    assert far.date > D(2027, 1, 3) and far.provisional  # announced: the shift is provisional
     with pytest.raises(CalendarError, match="whole days"):
         CAL.add(D(2026, 2, 13), WD("1.5 ND"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(start=st.dates(D(2005, 1, 1), D(2026, 11, 30)), n=st.integers(1, 60))
+def test_property_a_natural_day_period_ends_on_the_first_working_day_from_its_count(
+        start: dt.date, n: int) -> None:
+    due = CAL.add(start, WD(f"{n} ND"))
+    counted = start + dt.timedelta(days=n)
+    assert due.date >= counted and CAL.is_working_day(due.date)
+    assert all(not CAL.is_working_day(counted + dt.timedelta(days=k))
+               for k in range((due.date - counted).days))
 
 
 def test_working_hours() -> None:

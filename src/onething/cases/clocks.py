@@ -23,6 +23,8 @@ from onething.net.model import PlaceRole
 from onething.workdays import SHANGHAI, CountFrom, Due, Duration, WorkCalendar
 
 CASE = "case"
+#: the clock of issuing and serving the result once every decision is made (行政许可法 art. 44)
+DELIVERY = "delivery"
 
 
 class Status(StrEnum):
@@ -54,6 +56,9 @@ class ClockPolicy:
     ladder: tuple[Rung, ...] = ()
     extension_max: Duration = _10_WD
     case_extension_max: Duration = _15_WD
+    #: 行政许可法 art. 44: the certificate is issued and served within 10 days (working days,
+    #: art. 82) of the decision
+    deliver_within: Duration = _10_WD
 
 
 def _iso(moment: dt.datetime) -> str:

@@ -42,8 +42,8 @@ def clock_key(step: str) -> str:
 
 
 def step_of(key: str) -> str | None:
-    """The step a clock key belongs to (``None`` for the case clock)."""
-    if key == clk.CASE:
+    """The step a clock key belongs to (``None`` for the case's and the delivery's clock)."""
+    if key in (clk.CASE, clk.DELIVERY):
         return None
     return key[len(_PREFIX):] if key.startswith(_PREFIX) else key
 

@@ -324,6 +324,10 @@ def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Ca
         changes.append((clk.CASE, "started"))
         if deemed:
             data["accepted_as_of"] = start.isoformat()
+    if "ready" in new.marking and "ready" not in case.marking:
+        # every decision is made: the result is issued and served within art. 44's limit
+        new.clocks[clk.DELIVERY] = clk.new_clock(now, None, deployed.policy.deliver_within)
+        changes.append((clk.DELIVERY, "started"))
     if any(t.delivers is not None for t in fired.transitions):
         for key, clock in new.clocks.items():
             if clock["finished"] is None:

@@ -27,7 +27,10 @@ Counting rules
       accepted; ND must be whole.
     * Hour units count from the instant of acceptance (民法典 art. 201: periods in hours run
       from the stated time): WH only inside office hours on working days, NH around the clock.
-    * ND and NH ignore the calendar (never provisional); pauses still stop them.
+    * ND and NH count every day, working or not; pauses still stop them. A period in natural
+      days whose last day is a day off (a weekend or holiday) ends on the next working day
+      (民法典 art. 203, which 行政许可法 art. 82 follows), so an ND due date reads the calendar
+      for its last days (and is provisional when one of them is). NH periods run to the hour.
     * A pause (:class:`Pause`, inclusive dates) stops the clock: its days do not count, so a
       pause never makes a due date earlier.
 
@@ -375,9 +378,27 @@ class WorkCalendar:
             else:
                 count += 1
                 if count == needed:
-                    return self._end_of_office_day(d), steps, []
+                    return self._next_working_end(d, steps)
             d += dt.timedelta(days=1)
         raise CalendarError(f"no due date within {_MAX_SCAN_DAYS} days of {start}")
+
+    def _next_working_end(self, last: dt.date, steps: list[DayStep]
+                          ) -> tuple[dt.datetime, list[DayStep], list[str]]:
+        """A period in natural days whose last day is a day off ends on the next working day
+        (民法典 art. 203; 行政许可法 art. 82 counts its periods so): the days passed over are
+        steps, and a provisional one makes the due date provisional."""
+        reasons: list[str] = []
+        d = last
+        for _ in range(_MAX_SCAN_DAYS):
+            info = self.day_kind(d)
+            _note_provisional(info, reasons)
+            if info.working:
+                return self._end_of_office_day(d), steps, reasons
+            steps.append(DayStep(d, False, f"{info.describe()}: the last day is a day off, so "
+                                 "the period ends on the next working day (民法典 art. 203)",
+                                 "", info.provisional))
+            d += dt.timedelta(days=1)
+        raise CalendarError(f"no working day within {_MAX_SCAN_DAYS} days of {last}")
 
     def _add_working_hours(
         self, start: dt.datetime | dt.date, duration: Duration, stops: tuple[Pause, ...]
