@@ -192,3 +192,49 @@ def test_the_delivery_has_its_own_clock_from_the_last_decision(any_store: Store)
     engine.deliver(case.id, window("hall"), now=at("2026-09-17"))
     [stopped] = [v for v in engine.clocks(case.id) if v.key == "delivery"]
     assert stopped.status.value == "late"
+
+
+# -- art. 45: a special procedure's time is not counted, in the case's limit either ------------
+
+PARALLEL = """\
+onething: 1
+id: joint
+version: 1
+title: 并联
+lead: hall
+form:
+  fields:
+    name: {type: string, required: true}
+time_limit: {statutory: 45 WD}
+steps:
+  - parallel:
+      - {id: hearing_step, department: a, reads: [name]}
+      - {id: other, department: b, reads: [name]}
+delivery:
+  bundle: []
+  methods: [window]
+"""
+
+
+def test_a_special_procedure_pauses_the_case_clock_while_others_work(any_store: Store) -> None:
+    """Before, the 45-day case clock kept counting during a hearing while another department
+    worked; now it pauses from the start of the procedure to its end, and the case's due
+    date moves by the procedure's working days."""
+    engine = Engine(any_store, clock=FixedClock(at("2026-09-01")))
+    engine.deploy(parse(PARALLEL).unwrap())
+    case = engine.submit("joint", {"name": "张三"}, {}, actor=applicant("a"))
+    engine.accept(case.id, window("hall"))
+
+    def case_due() -> datetime:
+        [view] = [v for v in engine.clocks(case.id) if v.key == "case"]
+        assert view.statutory_due is not None
+        return view.statutory_due.deadline
+    before = case_due()
+    engine.start_special_procedure(case.id, "hearing_step", officer("a"), kind="hearing",
+                                   expected="10 WD", now=at("2026-09-07"))
+    assert engine.case(case.id).clocks["case"]["paused_reason"].startswith("special procedure")
+    engine.act(case.id, "other", "approve", officer("b"), now=at("2026-09-08"))
+    engine.act(case.id, "hearing_step", "end_special_procedure", officer("a"),
+               now=at("2026-09-14"))
+    assert engine.case(case.id).clocks["case"]["paused_since"] is None
+    assert case_due() > before  # the procedure's days (09-08 to 09-14) were not counted

@@ -298,13 +298,19 @@ def follow(clocks: dict[str, ClockRecord], before: dict[str, PlaceRole],
 
 def follow_case(clocks: dict[str, ClockRecord], positions: dict[str, PlaceRole],
                 now: dt.datetime) -> None:
-    """Pause the case clock while steps wait and none runs; resume when one runs again."""
+    """Pause the case clock while any step is in a special procedure, or while steps wait and
+    none runs; resume when neither holds."""
     clock = clocks.get(CASE)
     if clock is None or clock["finished"] is not None:
         return
+    # 行政许可法 art. 45: the time a hearing, testing or expert review needs is not counted in
+    # the limits, the case's included, whatever else runs meanwhile (overlapping procedures
+    # count once: one pause)
+    special = any(role is PlaceRole.SPECIAL for role in positions.values())
     running = any(role in RUNNING_ROLES for role in positions.values())
-    if running or not positions:
+    if not special and (running or not positions):
         if clock["paused_since"] is not None:
             resume(own(clocks, CASE), now, restart=False)
     elif clock["paused_since"] is None:
-        pause(own(clocks, CASE), now, "waiting on the applicant or a special procedure")
+        pause(own(clocks, CASE), now, "special procedure (行政许可法 art. 45)" if special
+              else "waiting on the applicant")
