@@ -187,7 +187,8 @@ def test_an_extension_needs_a_supervisor_a_reason_and_stays_within_the_law(
     with pytest.raises(ActionRefused, match="extended already"):
         engine.extend(case_id, "registration", "1 WD", BOSS, "again")
     *_, extended, refused = engine.history(case_id)
-    assert extended.data == {"by": "10 WD", "reason": "site inspection needed"}
+    assert extended.data == {"by": "10 WD", "reason": "site inspection needed",
+                             "due": after.isoformat()}  # the new date, for the notice
     assert refused.action == "refused_attempt" and refused.data["action"] == "extend"
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 import pytest
 from tests.support.factories import START, sample_form, sample_materials, shipped
 
-from onething.cases.records import applicant, officer, window
+from onething.cases.records import applicant, officer, supervisor, window
 from onething.engine.engine import Engine
 from onething.errors import ActionRefused
 from onething.language.load import parse
@@ -238,3 +238,27 @@ def test_a_special_procedure_pauses_the_case_clock_while_others_work(any_store: 
                now=at("2026-09-14"))
     assert engine.case(case.id).clocks["case"]["paused_since"] is None
     assert case_due() > before  # the procedure's days (09-08 to 09-14) were not counted
+
+
+# -- art. 42: an extension is approved before the limit expires, and says the new date ----------
+
+
+def test_an_extension_is_approved_before_the_limit_expires_and_gives_the_new_date(
+        any_store: Store) -> None:
+    """Before, an extension could be approved after the limit had passed; now it is refused
+    then, and an approved one records the new due date the applicant's notice gives."""
+    engine = Engine(any_store, clock=FixedClock(at("2026-09-01")))
+    engine.deploy(parse(CORRECTED % {"clock": ""}).unwrap())
+    early = engine.submit("corrected", {"name": "张三"}, {}, actor=applicant("a"))
+    late = engine.submit("corrected", {"name": "李四"}, {}, actor=applicant("b"))
+    for case in (early, late):
+        engine.accept(case.id, window("hall"))
+    [before] = [v for v in engine.clocks(early.id) if v.key == "review"]
+    assert before.statutory_due is not None  # 20 WD from 09-01: 09-29
+    head = supervisor("a")
+    engine.extend(early.id, "review", "10 WD", head, "需要现场核查", now=at("2026-09-25"))
+    extended = engine.history(early.id)[-1]
+    assert extended.action == "extended" and extended.data["reason"] == "需要现场核查"
+    assert datetime.fromisoformat(extended.data["due"]) > before.statutory_due.deadline
+    with pytest.raises(ActionRefused, match="expired on"):
+        engine.extend(late.id, "review", "10 WD", head, "来不及了", now=at("2026-10-20"))

@@ -18,6 +18,7 @@ from onething.engine._unit import Change, advance, log, request_key
 from onething.errors import ActionRefused, CaseEnded, InvalidArgument
 from onething.privacy.masking import mask_text
 from onething.workdays import Duration, WorkCalendar
+from onething.workdays.clock import local_text
 
 if TYPE_CHECKING:
     from onething.engine._context import EngineContext
@@ -166,10 +167,22 @@ def extend(engine: EngineContext, case_id: str, step: str | None, amount: str | 
         if extra.unit != bound.unit or extra.amount > bound.amount:
             raise ActionRefused(f"an extension of {extra} exceeds the bound of {bound}",
                                 "行政许可法 art. 42: +10 WD, joint handling +15 WD")
+        policy = deployed.policy
+        due = clk.due(engine.calendar, clock, "statutory", at, policy) \
+            or clk.due(engine.calendar, clock, "committed", at, policy)
+        if due is not None and at > due.deadline:
+            raise ActionRefused(f"the limit of '{clock_key}' expired on "
+                                f"{local_text(due.deadline)}: an extension is approved before "
+                                "the limit expires (行政许可法 art. 42)",
+                                "the case is late: escalation follows the ladder")
         clocks = dict(case.clocks)
         clk.own(clocks, clock_key)["extension"] = str(extra)
-        return advance(case, at, ("extended", who, step, {"by": str(extra), "reason": reason}),
-                       clocks=clocks)
+        data: dict[str, Any] = {"by": str(extra), "reason": reason}
+        longer = clk.due(engine.calendar, clocks[clock_key], "statutory", at, policy) \
+            or clk.due(engine.calendar, clocks[clock_key], "committed", at, policy)
+        if longer is not None:  # what the applicant's notice says: the new date, and why
+            data["due"] = longer.deadline.isoformat()
+        return advance(case, at, ("extended", who, step, data), clocks=clocks)
 
     result = _unit.run(engine, case_id, change, key=key, now=now,
                               attempt=("extend", step, who))
