@@ -487,7 +487,7 @@ def drop_otherwise(wf: Wf, pick: int) -> tuple[Wf, str] | None:
     """A choice loses its (live) ``otherwise``: the forms it took stop at the choice ->
     ``stuck``."""
     new = _copy(wf.steps)
-    targets = {t for s in steps_of(new) for t in s.goto.values()}
+    targets = {t for s in steps_of(new) for t in [*s.goto.values(), *s.outcomes.values()] if t}
     choices = [b for b in iter_blocks(new) if isinstance(b, C) and b.otherwise is not None
                and not {s.id for s in steps_of(b.otherwise)} & targets]
     if not choices:
