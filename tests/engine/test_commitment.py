@@ -251,3 +251,12 @@ def test_verify_from_the_command_line(tmp_path: Path, workflow: Workflow) -> Non
                          "--as", "department:li@market", "--format", "json"))
     assert out == {"case": case_id, "confirmed": False, "follow_up": None,
                    "delivery": "refusal"}
+
+
+def test_a_revocation_by_hand_states_its_reasons(engine: Engine, workflow: Workflow) -> None:
+    """Regression (review, 行政许可法 art. 38): act(..., 'revoke_commitment') without a
+    reason ended the case with a refusal notice that gave none."""
+    case_id = approved_on_commitment(engine, workflow)
+    with pytest.raises(ActionRefused, match="needs its reasons"):
+        engine.act(case_id, "permit", "revoke_commitment", MARKET, " ")
+    assert engine.delivery(case_id) is None

@@ -50,9 +50,58 @@ def test_deemed_acceptance_counts_the_limits_from_the_day_of_receipt(any_store: 
     due = {v.key: v.statutory_due for v in engine.clocks(silent.id)}
     expected = {v.key: v.statutory_due for v in engine.clocks(answered.id)}
     assert due["case"] == expected["case"] and due["case"] is not None
+    # a department's own clock starts when it has the case, not before (review finding)
     started = [s for s in deemed.clocks if s != "case"]
-    assert started and all(deemed.clocks[s]["started"] == prompt.clocks[s]["started"]
+    assert started and all(deemed.clocks[s]["started"] == event.at.isoformat()
                            for s in started)
+    assert prompt.clocks["case"]["started"] == START.isoformat()
+
+
+def test_a_late_answer_of_the_window_is_dated_from_the_receipt_too() -> None:
+    """Regression (review): a window that accepted after the intake limit, before any tick,
+    started the case's limit from its own late answer, and could still refuse at intake."""
+    workflow = shipped(RESTAURANT)
+    engine = Engine(clock=FixedClock(START))
+    engine.deploy(workflow)
+    late = engine.submit(workflow.id, sample_form(workflow), sample_materials(workflow))
+    other = engine.submit(workflow.id, sample_form(workflow), sample_materials(workflow))
+    engine.clock.set(at("2026-12-31"))  # long past the 5 WD the window had
+    with pytest.raises(ActionRefused, match="counts as accepted from its receipt"):
+        engine.refuse_intake(other.id, window(workflow.lead), "材料不全")
+    engine.accept(late.id, window(workflow.lead))
+    case = engine.case(late.id)
+    assert case.clocks["case"]["started"] == START.isoformat()
+    assert engine.history(late.id)[-1].data["accepted_as_of"] == START.isoformat()
+
+
+SILENT = """\
+onething: 1
+id: silent
+version: 1
+title: 逾期视为同意
+lead: hall
+form:
+  fields:
+    name: {type: string, required: true}
+steps:
+  - {id: review, department: a, reads: [name], time_limit: {statutory: 3 WD},
+     silence: approve}
+delivery:
+  bundle: []
+  methods: [window]
+"""
+
+
+def test_a_deemed_acceptance_does_not_deem_a_step_approved_on_arrival() -> None:
+    """Regression (review): back-dating the step's own clock with the case's made its 3 WD
+    pass before the department ever had the case, approving it by silence at once."""
+    engine = Engine(clock=FixedClock(at("2026-09-01")))
+    engine.deploy(parse(SILENT).unwrap())
+    case = engine.submit("silent", {"name": "张三"}, {}, actor=applicant("a"))
+    fired = engine.tick(at("2026-09-08", 17))
+    assert "deemed_acceptance" in [f.timer.name for f in fired]
+    assert "deemed_approval" not in [f.timer.name for f in fired]
+    assert "step:review" in engine.case(case.id).marking
 
 
 # -- corrections after acceptance: the limit resumes ---------------------------------------------
@@ -236,8 +285,11 @@ def test_a_special_procedure_pauses_the_case_clock_while_others_work(any_store: 
     engine.act(case.id, "other", "approve", officer("b"), now=at("2026-09-08"))
     engine.act(case.id, "hearing_step", "end_special_procedure", officer("a"),
                now=at("2026-09-14"))
-    assert engine.case(case.id).clocks["case"]["paused_since"] is None
-    assert case_due() > before  # the procedure's days (09-08 to 09-14) were not counted
+    record = engine.case(case.id).clocks["case"]
+    assert record["paused_since"] is None
+    # one pause, from the procedure's start (not from when the other department finished)
+    assert [p[:2] for p in record["pauses"]] == [["2026-09-07", "2026-09-14"]]
+    assert case_due() > before
 
 
 # -- art. 42: an extension is approved before the limit expires, and says the new date ----------
@@ -262,3 +314,34 @@ def test_an_extension_is_approved_before_the_limit_expires_and_gives_the_new_dat
     assert datetime.fromisoformat(extended.data["due"]) > before.statutory_due.deadline
     with pytest.raises(ActionRefused, match="expired on"):
         engine.extend(late.id, "review", "10 WD", head, "来不及了", now=at("2026-10-20"))
+    natural = Engine(clock=FixedClock(at("2026-09-01")))  # review: an ND limit did not move
+    natural.deploy(parse((CORRECTED % {"clock": ""}).replace("20 WD", "20 ND")).unwrap())
+    nd_case = natural.submit("corrected", {"name": "张三"}, {}, actor=applicant("a"))
+    natural.accept(nd_case.id, window("hall"))
+    with pytest.raises(ActionRefused, match="would not move it"):
+        natural.extend(nd_case.id, "review", "10 WD", head, "需要现场核查")
+
+
+def test_the_delivery_clock_waits_for_a_promised_material_and_no_step_takes_its_name() -> None:
+    """Regression (review): the delivery clock ran and escalated while no result could be
+    delivered (a 容缺 material outstanding); a step called 'delivery' or 'case' shared a
+    clock with the case."""
+    workflow = shipped(RESTAURANT)
+    engine = Engine(clock=FixedClock(START))
+    engine.deploy(workflow)
+    case = engine.submit(workflow.id, sample_form(workflow), sample_materials(workflow, True))
+    assert case.promised
+    engine.accept(case.id, window(workflow.lead))
+    from tests.support.factories import perform
+    for _ in range(40):
+        current = engine.case(case.id)
+        if "ready" in current.marking:
+            break
+        moves = [t for t in engine.deployed(workflow.id).compiled.net.transitions
+                 if t.label in engine.possible(case.id) and t.action == "approve"]
+        perform(engine, case.id, workflow, moves[0])
+    clock = engine.case(case.id).clocks["delivery"]
+    assert clock["paused_since"] is not None and "promised" in clock["paused_reason"]
+    for name in ("delivery", "case"):
+        text = CORRECTED.replace("id: review", f"id: {name}") % {"clock": ""}
+        assert any("is the name of the" in d.message for d in parse(text).diagnostics)

@@ -47,8 +47,8 @@ OUTCOMES = {"approve": "approve", "approve_on_commitment": "approve", "refuse": 
             "send_back": "send_back"}
 COMMITMENT_ACTIONS = frozenset({"approve_on_commitment", "revoke_commitment"})
 #: decisions that must state their reasons (行政许可法 art. 38): refusing an item, refusing at
-#: intake
-REASONED = frozenset({"refuse", "refuse_intake"})
+#: intake, revoking an approval given on commitment
+REASONED = frozenset({"refuse", "refuse_intake", "revoke_commitment"})
 
 
 TIMER_REASONS = {
@@ -116,6 +116,11 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
                             hint_steps(workflow, wanted.step))
     people = engine.people
     rules.authorize_transition(people, workflow, transition, actor, case)
+    if transition.action == "refuse_intake" and intake_lapsed(engine, deployed, case, now):
+        raise ActionRefused("the time to answer the application has passed, so it counts as "
+                            "accepted from its receipt (行政许可法 art. 32) and can no longer "
+                            "be refused at intake", "accept it; a department may refuse the "
+                            "item, with its reasons")
     if transition.action in REASONED and transition.actor in (Performer.DEPARTMENT,
                                                               Performer.WINDOW) \
             and not str(payload.get("reason") or "").strip():
@@ -224,6 +229,16 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
     return Change(new, events, delivery, tuple(created))
 
 
+def intake_lapsed(engine: EngineContext, deployed: Deployed, case: Case, now: datetime) -> bool:
+    """Whether the window's time to answer the application (``intake_notice_within``) has
+    passed: the application then counts as accepted from its receipt (行政许可法 art. 32)."""
+    within = deployed.policy.intake_notice_within
+    if within is None or case.created_at is None:
+        return False
+    return now >= engine.calendar.add(case.created_at, within,
+                                      count_from=deployed.policy.count_from).deadline
+
+
 def decides(workflow: Workflow, transition: Transition) -> bool:
     """Whether ``transition`` decides its step (approve, refuse, a named outcome, ...)."""
     if transition.action in OUTCOMES:
@@ -300,10 +315,13 @@ def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Ca
     before = deployed.positions(case.marking)
     after = deployed.positions(new.marking)
     deemed = any(t.action == "deemed_acceptance" for t in fired.transitions)
+    accepting = deemed or any(t.action == "accept" for t in fired.transitions)
     # 行政许可法 art. 32: an application the window did not answer in time counts as accepted
-    # from the day its materials were received, so its limits count from then, not from now
-    start = case.created_at if deemed and case.created_at is not None else now
-    changes = clk.follow(new.clocks, before, after, start, deployed.limits, deployed.policy)
+    # from the day its materials were received: the organ's limit (the case clock) counts from
+    # then, whoever accepts it after that; a department's own clock starts when it has the case
+    start = case.created_at if accepting and case.created_at is not None \
+        and (deemed or intake_lapsed(engine, deployed, case, now)) else now
+    changes = clk.follow(new.clocks, before, after, now, deployed.limits, deployed.policy)
     decided = fired.transitions[0]
     if decides(deployed.workflow, decided) and decided.step in after and decided.step in before:
         # a decision that jumps back to its own step is a new visit: a new clock (its
@@ -322,12 +340,22 @@ def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Ca
         new.clocks[clk.CASE] = clk.new_clock(
             start, limit.committed if limit else None, limit.statutory if limit else None)
         changes.append((clk.CASE, "started"))
-        if deemed:
+        if start != now:
             data["accepted_as_of"] = start.isoformat()
     if "ready" in new.marking and "ready" not in case.marking:
         # every decision is made: the result is issued and served within art. 44's limit
         new.clocks[clk.DELIVERY] = clk.new_clock(now, None, deployed.policy.deliver_within)
         changes.append((clk.DELIVERY, "started"))
+    waiting = "materials:promised" in new.marking  # 容缺: no result before the material
+    own = new.clocks.get(clk.DELIVERY)
+    if own is not None and own["finished"] is None and waiting != (own["paused_since"]
+                                                                   is not None):
+        if waiting:
+            clk.pause(clk.own(new.clocks, clk.DELIVERY), now, "waiting on promised materials")
+        else:
+            clk.resume(clk.own(new.clocks, clk.DELIVERY), now, restart=False)
+        changes.append((clk.DELIVERY, "paused for promised materials" if waiting
+                        else "resumed"))
     if any(t.delivers is not None for t in fired.transitions):
         for key, clock in new.clocks.items():
             if clock["finished"] is None:

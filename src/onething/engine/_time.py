@@ -168,6 +168,11 @@ def extend(engine: EngineContext, case_id: str, step: str | None, amount: str | 
             raise ActionRefused(f"an extension of {extra} exceeds the bound of {bound}",
                                 "行政许可法 art. 42: +10 WD, joint handling +15 WD")
         policy = deployed.policy
+        base = clk.limit(clock, "statutory") or clk.limit(clock, "committed")
+        if base is not None and base.unit is not extra.unit:
+            raise ActionRefused(f"the limit of '{clock_key}' is {base}: an extension of {extra} "
+                                "would not move it", "行政许可法 art. 42 extends limits "
+                                "counted in working days")
         due = clk.due(engine.calendar, clock, "statutory", at, policy) \
             or clk.due(engine.calendar, clock, "committed", at, policy)
         if due is not None and at > due.deadline:
@@ -180,7 +185,9 @@ def extend(engine: EngineContext, case_id: str, step: str | None, amount: str | 
         data: dict[str, Any] = {"by": str(extra), "reason": reason}
         longer = clk.due(engine.calendar, clocks[clock_key], "statutory", at, policy) \
             or clk.due(engine.calendar, clocks[clock_key], "committed", at, policy)
-        if longer is not None:  # what the applicant's notice says: the new date, and why
+        if longer is not None and clock["paused_since"] is None:
+            # what the applicant's notice says: the new date, and why (while the clock is
+            # paused the date moves with the pause, so none is promised)
             data["due"] = longer.deadline.isoformat()
         return advance(case, at, ("extended", who, step, data), clocks=clocks)
 

@@ -67,6 +67,8 @@ from onething.language.yamlsource import (
 from onething.workdays import Duration
 
 STEP_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+#: step ids that name clocks of their own: the case's limit and the delivery's (art. 44)
+RESERVED_STEP_IDS = frozenset({"case", "delivery"})
 WORKFLOW_ID = re.compile(r"^[a-z][a-z0-9_-]*$")
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -843,6 +845,10 @@ class _Reader:
             return None
         sid = self.string(entries["id"][1], "the step id", STEP_ID, "registration") \
             if "id" in entries else None
+        if sid in RESERVED_STEP_IDS:
+            self.error("bad-value", f"the step id '{sid}' is the name of the {sid}'s own clock",
+                       entries["id"][1], f"call the step something else, e.g. {sid}_review")
+            sid = None
         what = f"step '{sid}'" if sid else "a step"
         dept = self.string(entries["department"][1], f"the department of {what}", STEP_ID,
                            "tax") if "department" in entries else None
