@@ -103,6 +103,18 @@ def at_children(engine: Engine, stages: list[dict[str, str]] = STAGES) -> tuple[
     return case.id, list(moved.outcomes["stage_permits"]["children"])
 
 
+def accepted_case(text: str) -> tuple[Engine, str]:
+    """An engine with the child and the parent ``text`` deployed, and a case of one stage
+    the window has accepted."""
+    engine = Engine(clock=FixedClock(START))
+    engine.deploy(parse(CHILD).unwrap())
+    engine.deploy(parse(text).unwrap())
+    case = engine.submit("staged-build", {"project_name": "幸福里", "stages": STAGES[:1]},
+                         {"plan": "doc://plan"}, actor=applicant("a"))
+    engine.accept(case.id, window("housing"))
+    return engine, case.id
+
+
 def finish(engine: Engine, child: str, outcome: str = "approve") -> None:
     """The child's own window and department take it to its one delivery."""
     engine.accept(child, window("permits"))
@@ -370,13 +382,8 @@ def test_a_case_does_not_migrate_onto_a_step_that_would_open_children() -> None:
     plain = (PARENT % {"waits_for": "result"}).replace(
         "    opens:\n      workflow: stage-permit\n      form: {project: project_name, stage: "
         "item.name, area: item.area, drawings: plan}\n      waits_for: result\n", "")
-    engine = Engine(clock=FixedClock(START))
-    engine.deploy(parse(CHILD).unwrap())
-    engine.deploy(parse(plain).unwrap())
-    case = engine.submit("staged-build", {"project_name": "幸福里", "stages": STAGES[:1]},
-                         {"plan": "doc://plan"}, actor=applicant("a"))
-    engine.accept(case.id, window("housing"))
-    case_id = engine.act(case.id, "planning", "approve", officer("planning")).id
+    engine, case_id = accepted_case(plain)
+    engine.act(case_id, "planning", "approve", officer("planning"))
     engine.deploy(parse((PARENT % {"waits_for": "result"}).replace("version: 1", "version: 2"))
                   .unwrap())
     migration = engine.migrate("staged-build", 2)
@@ -439,16 +446,11 @@ def test_a_correction_may_not_change_what_running_children_were_opened_with() ->
         "\n      department: housing\n      foreach: stages\n      opens:\n        workflow: "
         "stage-permit\n        form: {project: project_name, stage: item.name, area: "
         "item.area, drawings: plan}\n      produces: [stage_permits]\n")
-    engine = Engine(clock=FixedClock(START))
-    engine.deploy(parse(CHILD).unwrap())
-    engine.deploy(parse(text).unwrap())
-    case = engine.submit("staged-build", {"project_name": "幸福里", "stages": STAGES[:1]},
-                         {"plan": "doc://plan"}, actor=applicant("a"))
-    engine.accept(case.id, window("housing"))
-    assert engine.case(case.id).outcomes["stage_permits"]["outcome"] == "waiting"
-    engine.act(case.id, "planning", "request_correction", officer("planning"), "名称有误")
+    engine, case_id = accepted_case(text)
+    assert engine.case(case_id).outcomes["stage_permits"]["outcome"] == "waiting"
+    engine.act(case_id, "planning", "request_correction", officer("planning"), "名称有误")
     with pytest.raises(ActionRefused, match="passed on to the child cases"):
-        engine.supplement(case.id, applicant("a"), step="planning",
+        engine.supplement(case_id, applicant("a"), step="planning",
                           fields={"project_name": "幸福里二期"})
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from onething.cases.sign_off import SIGNING
+from onething.cases.sign_off import SIGNING, has_signed
 from onething.errors import ActionRefused
 from onething.language.form_check import list_items
 from onething.language.model import Step, Workflow
@@ -42,13 +42,12 @@ def round_rule(workflow: Workflow, step_id: str | None, form: Mapping[str, Any]
     return SignOff(by=tuple(item_name(i) for i in range(1, count + 1)), need=count)
 
 
-def signer(step: Step, rule: SignOff, department: str, officer: str, item: object) -> str:
+def signer(step: Step, rule: SignOff, department: str, officer: str, item: object,
+           record: Mapping[str, Any] | None) -> str:
     """Who decides in this round: for a step done item by item the item given (its number,
-    from 1), else the signing department or the expert officer."""
-    if step.foreach is None:
-        if item is not None:
-            raise ActionRefused(f"'{step.id}' is not decided item by item",
-                                "leave out the item number")
+    from 1; refused when it is decided already), else the signing department or the expert
+    officer."""
+    if step.foreach is None:  # an item number on such a step is refused before (fire)
         return department if rule.by else officer
     count = rule.seats
     number = _number(item)
@@ -56,7 +55,11 @@ def signer(step: Step, rule: SignOff, department: str, officer: str, item: objec
         raise ActionRefused(f"'{step.id}' is decided item by item: say which item of "
                             f"'{step.foreach}' this decision is for",
                             f"give the item's number, 1 to {count}")
-    return item_name(number)
+    name = item_name(number)
+    if has_signed(record, name):
+        raise ActionRefused(f"{name} of '{step.id}' is decided already in this round",
+                            "each item is decided once; a correction starts the round again")
+    return name
 
 
 def after_supplement(workflow: Workflow, before: Mapping[str, Any], after: Mapping[str, Any],

@@ -59,14 +59,16 @@ def tally(sign_offs: Iterable[Mapping[str, Any]], sign_off: SignOff) -> dict[str
             "need": sign_off.need, "seats": sign_off.seats}
 
 
+def has_signed(record: Mapping[str, Any] | None, signer: str) -> bool:
+    """Whether ``signer`` has signed the step's current round."""
+    return any(s["signer"] == signer for s in signed(record))
+
+
 def sign(record: Mapping[str, Any] | None, sign_off: SignOff, step: str, signer: str,
          vote: str, by: str, reason: str) -> list[dict[str, Any]]:
     """The round's sign-offs with ``signer``'s ``vote`` added (refused if they signed)."""
     round_ = signed(record)
-    if any(s["signer"] == signer for s in round_) and signer.startswith("item "):
-        raise ActionRefused(f"{signer} of '{step}' is decided already in this round",
-                            "each item is decided once; a correction starts the round again")
-    if any(s["signer"] == signer for s in round_):
+    if has_signed(record, signer):
         raise ActionRefused(f"{signer} has already signed '{step}' in this round",
                             "each signer signs once; the step is decided when enough have")
     entry: dict[str, Any] = {"signer": signer, "vote": vote, "by": by}
@@ -75,4 +77,5 @@ def sign(record: Mapping[str, Any] | None, sign_off: SignOff, step: str, signer:
     return [*round_, entry]
 
 
-__all__ = ["SIGNING", "decision", "outstanding", "sign", "signed", "signer_of", "tally"]
+__all__ = ["SIGNING", "decision", "has_signed", "outstanding", "sign", "signed", "signer_of",
+           "tally"]

@@ -54,9 +54,11 @@ def _describe(event: Event) -> str:
     if event.action == "opened":  # 子流程
         parts.append(f"{len(data.get('children', []))} child case(s) of "
                      f"{data.get('workflow')}: " + ", ".join(data.get("children", [])))
-    if event.action == "child_delivered" or ("children" in data and event.action != "opened"):
-        ended = data.get("ended") or data.get("children") or {}
-        parts.append("children delivered: " + ", ".join(f"{c} {k}" for c, k in ended.items()))
+    else:  # child_delivered lists the new deliveries; the step's decision lists them all
+        ended = data.get("ended") or data.get("children")
+        if isinstance(ended, dict):
+            parts.append("children delivered: " + ", ".join(f"{c} {k}"
+                                                             for c, k in ended.items()))
     if event.action == "correction_notice":
         parts.append("one notice for: " + ", ".join(data.get("steps", [])))
     if data.get("follow_up"):

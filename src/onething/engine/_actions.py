@@ -168,7 +168,8 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
     if rule is not None:
         step = workflow.step(transition.step or "")
         if transition.action in ("approve", "refuse"):
-            signer = foreach.signer(step, rule, actor.department or "", who, payload.get("item"))
+            signer = foreach.signer(step, rule, actor.department or "", who, payload.get("item"),
+                                    case.outcomes.get(step.id))
             votes = sign.sign(case.outcomes.get(step.id), rule, step.id, signer,
                               transition.action, who, payload.get("reason") or "")
             if sign.decision((v["vote"] for v in votes), rule) is None:
@@ -333,7 +334,7 @@ def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Ca
         for key, what in changes:
             if what in ("started", "restarted") and key != clk.CASE:
                 new.clocks[key]["milestones"] = {name: None for name, _ in green.milestones}
-    if any(t.action in ("accept", "deemed_acceptance") for t in fired.transitions):
+    if accepting:
         new.accepted_at = now  # when it was accepted in fact: a promise counts from then
         new.calendar_version = engine.calendar.data_version
         limit = deployed.workflow.time_limit

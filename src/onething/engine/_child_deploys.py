@@ -25,7 +25,7 @@ def check_opening(engine: EngineContext, workflow: Workflow, prove: bool) -> Non
     problems: list[Diagnostic] = []
     for sid in workflow.opening_steps:
         problems += _as_parent(engine, workflow, workflow.step(sid), prove)
-    problems += _as_child(engine, workflow, prove)
+    problems += _as_child(engine, workflow)
     if problems:
         raise WorkflowInvalid(problems)
 
@@ -51,23 +51,26 @@ def _as_parent(engine: EngineContext, workflow: Workflow, step: Step,
     return check_child(workflow, step, child) + _delivers(step, child, prove, opens.location)
 
 
-def _as_child(engine: EngineContext, child: Workflow, prove: bool) -> list[Diagnostic]:
-    """Deployed parents whose latest version opens ``child``'s latest (or this) version."""
-    if engine.store.latest_version(child.id) is None:
+def _as_child(engine: EngineContext, child: Workflow) -> list[Diagnostic]:
+    """Deployed parents whose latest version opens ``child``'s latest (or this) version and
+    would not fit it. (Whether ``child`` is sound is its own deployment's proof.)"""
+    store = engine.store
+    if store.latest_version(child.id) is None:
         return []
     out: list[Diagnostic] = []
-    for wid in engine.store.workflow_ids():
-        if wid == child.id:
-            continue
-        parent = engine.deployed(wid).workflow
+    for wid in store.workflow_ids():
+        latest = store.latest_version(wid)
+        stored = store.get_definition(wid, latest) if latest is not None else None
+        if wid == child.id or stored is None or child.id not in stored[1]:
+            continue  # only a workflow whose text names the child can open it
+        parent = engine.deployed(wid, latest).workflow
         for sid in parent.opening_steps:
             step = parent.step(sid)
             opens = step.opens
             assert opens is not None
             if opens.workflow != child.id or opens.version not in (None, child.version):
                 continue
-            found = check_child(parent, step, child) + _delivers(step, child, prove,
-                                                                 child.location)
+            found = check_child(parent, step, child)
             out += [Diagnostic(d.code, f"{parent.id}@{parent.version} opens the latest "
                                f"'{child.id}' at step '{sid}' and would not fit version "
                                f"{child.version}: {d.message}", child.location,

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 log = personal_logger("onething.engine")
 
+
 def settle(engine: EngineContext, parent_id: str, step_id: str,
            now: datetime | None = None) -> Case | None:
     """Record the deliveries of ``step_id``'s children on case ``parent_id`` and decide the

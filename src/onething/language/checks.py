@@ -78,9 +78,8 @@ def _foreach(workflow: Workflow, steps: list[Step], broken: frozenset[str]
                              f"'{step.foreach}', which is not a list field of the form", where,
                              _close(step.foreach, lists) or
                              "declare it in the form with type: list")
-        clash = ("sign_off" if step.sign_off is not None else "outcomes" if step.outcomes
-                 else "sets" if step.sets else
-                 "commitment" if step.commitment is not None else "")
+        clash = next((key for key in ("sign_off", "outcomes", "sets", "commitment")
+                      if getattr(step, key)), "")
         if clash:
             yield Diagnostic("foreach-placement", f"step '{step.id}' decides each item of "
                              f"'{step.foreach}' by approve or refuse and cannot also have "

@@ -587,8 +587,6 @@ class _Reader:
                 and bounds["min"] > bounds["max"]:
             self.error("bad-value", f"'max' of {what} is below its 'min'", entries["max"][1],
                        "swap them: 'min' is the smallest value allowed, 'max' the largest")
-        required = self.boolean(entries["required"][1], f"'required' of {what}") \
-            if "required" in entries else False
         default = None
         if "default" in entries:
             try:
@@ -601,20 +599,27 @@ class _Reader:
             except ValueError as exc:  # e.g. int() of more than 4,300 digits
                 self.error("bad-value", f"the default of {what}: {_unreadable(exc)}",
                            entries["default"][1], "write a shorter value")
-        required_if = None
-        if "required_if" in entries:
-            required_if = self.condition(entries["required_if"][1], f"'required_if' of {what}")
-        label = self.string(entries["label"][1], "a label") if "label" in entries else ""
-        personal = self.boolean(entries["personal"][1], f"'personal' of {what}") \
-            if "personal" in entries else ftype in ("id_card", "phone")
+        return Field(
+            name=name, type=ftype, default=default, values=values,
+            minimum=bounds.get("min"), maximum=bounds.get("max"), location=self.loc(key_node),
+            **self.field_basics(entries, what, ftype in ("id_card", "phone")),
+        )
+
+    def field_basics(self, entries: _Entries, what: str, personal: bool) -> dict[str, Any]:
+        """What every kind of field says the same way: ``required``, ``required_if``,
+        ``label``, ``personal`` (``personal`` when it does not say) and ``source``."""
         if "source" in entries:
             self.string(entries["source"][1], "source")
-        return Field(
-            name=name, type=ftype, required=bool(required), default=default,
-            required_if=required_if, values=values, label=label or "",
-            minimum=bounds.get("min"), maximum=bounds.get("max"), personal=bool(personal),
-            location=self.loc(key_node),
-        )
+        return {
+            "required": bool(self.boolean(entries["required"][1], f"'required' of {what}"))
+            if "required" in entries else False,
+            "required_if": self.condition(entries["required_if"][1], f"'required_if' of {what}")
+            if "required_if" in entries else None,
+            "label": (self.string(entries["label"][1], "a label") or "")
+            if "label" in entries else "",
+            "personal": bool(self.boolean(entries["personal"][1], f"'personal' of {what}"))
+            if "personal" in entries else personal,
+        }
 
     def list_field(self, name: str, key_node: yaml.Node, node: yaml.Node,
                    entries: _Entries) -> Field | None:
@@ -672,21 +677,11 @@ class _Reader:
             self.error("bad-value", f"'min_items' of {what} is above its 'max_items'",
                        entries["min_items"][1], "swap them")
             return None
-        required = self.boolean(entries["required"][1], f"'required' of {what}") \
-            if "required" in entries else False
-        required_if = self.condition(entries["required_if"][1], f"'required_if' of {what}") \
-            if "required_if" in entries else None
-        label = self.string(entries["label"][1], "a label") if "label" in entries else ""
-        personal = self.boolean(entries["personal"][1], f"'personal' of {what}") \
-            if "personal" in entries else any(sub.personal for sub in items)
-        if personal and "personal" in entries:  # every value of every item is personal
+        basics = self.field_basics(entries, what, any(sub.personal for sub in items))
+        if basics["personal"] and "personal" in entries:  # every value of every item
             items = [attrs.evolve(sub, personal=True) for sub in items]
-        if "source" in entries:
-            self.string(entries["source"][1], "source")
-        return Field(name=name, type="list", required=bool(required), required_if=required_if,
-                     label=label or "", personal=bool(personal), location=self.loc(key_node),
-                     items=tuple(items), records=not scalar, min_items=fewest,
-                     max_items=most)
+        return Field(name=name, type="list", location=self.loc(key_node), items=tuple(items),
+                     records=not scalar, min_items=fewest, max_items=most, **basics)
 
     def bound(self, ftype: str, node: yaml.Node, what: str) -> Any:
         if ftype not in ("int", "decimal", "date"):
