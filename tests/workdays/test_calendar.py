@@ -139,7 +139,7 @@ def test_reaching_2027_is_provisional_with_reasons() -> None:
     assert due.date == D(2027, 1, 5)
     assert due.provisional
     assert any(r.startswith("2027 has no official holiday schedule") for r in due.reasons)
-    assert any("make-up working days unknown" in r for r in due.reasons)
+    assert any("projected by the rules of 全国年节及纪念日放假办法" in r for r in due.reasons)
     assert due.calendar_version == CAL.data_version
     lines = explain(due)
     assert any(line.startswith("PROVISIONAL: 2027 has no official") for line in lines)

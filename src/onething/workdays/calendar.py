@@ -7,15 +7,18 @@ the installed data and for local closures.
 Official data and provisional years
     A year is *official* when the installed ``holidays`` carries its State Council notice (the
     years of ``ChinaStaticHolidays.special_public_holidays``, 2001-2026 in holidays 0.109) or
-    when the override table declares it (``official_years``) and lists its full schedule. For any
-    other year ``holidays`` silently extrapolates (statutory days plus weekend "observed" days,
-    no make-up working days). This module uses that extrapolation, but marks every result
-    that depends on it *provisional* and says why; ``strict=True`` refuses instead
-    (:class:`ProvisionalCalendarError`). December 29-31 of an official year are provisional too
-    while the next year is not official: the next year's notice has moved those days before
-    (the 2006 notice made Saturday 2005-12-31 a working day; likewise 2001, 2006, 2007, 2011
-    and 2018). With New Year's Day on a Tuesday the bridge Monday is Dec 31 and the make-up
-    Saturday Dec 29, so no earlier day is at risk. ``year_end_guard=False`` turns this off.
+    when the override table declares it (``official_years``) and lists its full schedule. Any
+    other year from 2025 on is *projected* by the rules of 全国年节及纪念日放假办法 as amended
+    in 2024 (:mod:`onething.workdays.projection`: statutory days, breaks, make-up working
+    days); earlier or later years fall back to ``holidays``' own extrapolation (statutory days
+    and weekend "observed" days, no make-up working days). Every result that depends on a
+    year without a notice is *provisional* and says why; ``strict=True`` refuses instead
+    (:class:`ProvisionalCalendarError`), and :meth:`WorkCalendar.lenient` is the same calendar
+    answering provisionally (the engine uses it for the law's own timers). December 29-31 of
+    an official year stay provisional while the next year is not official: the next notice has
+    moved them (the 2006 notice made Saturday 2005-12-31 a working day; likewise 2001, 2006,
+    2007, 2011, 2018); a Tuesday New Year's Day bridges Dec 31 with make-up Saturday Dec 29, so
+    no earlier day is at risk. ``year_end_guard=False`` turns this off.
 
 Counting rules
     * Day units (WD, ND) start the day after acceptance (``count_from="next_day"``, the usual
@@ -40,6 +43,7 @@ No code here reads the wall clock except :class:`SystemClock`; pass a :class:`Cl
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterable
 
@@ -47,6 +51,7 @@ from onething.errors import CalendarError, OverridesError, ProvisionalCalendarEr
 from onething.workdays.clock import _UTC, SHANGHAI, Clock
 from onething.workdays.days import (
     _YEAR_END_FIRST_DAY,
+    Answer,
     DayInfo,
     DayKind,
     _year_span,
@@ -71,6 +76,13 @@ from onething.workdays.due import (
 from onething.workdays.duration import Duration, Unit
 from onething.workdays.office_hours import OfficeHours
 from onething.workdays.overrides import CalendarOverrides
+from onething.workdays.projection import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    ProjectedDay,
+    project,
+    unofficial_reason,
+)
 
 _MAX_SCAN_DAYS = 3660  # ten years: no limit in practice needs more; stops runaway overrides
 
@@ -104,6 +116,7 @@ class WorkCalendar:
         self._cache: dict[dt.date, DayInfo] = {}
         self._dues: dict[tuple[object, ...], Due] = {}
         self._data_version: str | None = None
+        self._lenient: WorkCalendar | None = None
         for year in sorted(self.overrides.official_years - self._installed):
             if not any(d.year == year for d in self._off):
                 raise OverridesError(
@@ -148,11 +161,24 @@ class WorkCalendar:
             text += f"; official {declared})" if self.overrides.official_years else ")"
         return text + f"; official through {self.official_through}"
 
+    def lenient(self) -> WorkCalendar:
+        """This calendar answering provisionally instead of refusing (the same data and memos);
+        ``self`` when it is not strict."""
+        if not self.strict:
+            return self
+        if self._lenient is None:
+            twin = copy.copy(self)
+            twin.strict = False
+            twin._lenient = twin
+            self._lenient = twin
+        return self._lenient
+
     def coverage_notice(self, clock: Clock) -> str | None:
         """A warning when the data is (about to be) out of date, else ``None``.
 
-        The next year's notice usually appears in November; from then on a missing next year is
-        worth telling the operator, and a missing current year always is.
+        The next year's notice appears between October and December (2005-2025: 14 of 21 in
+        December); from October on a missing next year is worth telling the operator, and a
+        missing current year always is.
         """
         today = clock.now().astimezone(SHANGHAI).date()
         version = f"holidays {self._holidays_version}"
@@ -161,21 +187,18 @@ class WorkCalendar:
                 f"{version} has no official schedule for the current year {today.year}; "
                 "update holidays or add the schedule to the override table"
             )
-        if today.month >= 11 and not self.is_official(today.year + 1):
+        if today.month >= 10 and not self.is_official(today.year + 1):
             return (
-                f"{version} has no official schedule for {today.year + 1} yet (usually "
-                "published in November); due dates reaching it are provisional"
+                f"{version} has no official schedule for {today.year + 1} yet (the notice "
+                "comes out between October and December); due dates reaching it are "
+                "provisional, projected by the holiday rules"
             )
         return None
 
     def _provisional_reason(self, day: dt.date) -> str | None:
         version = f"holidays {self._holidays_version}"
         if not self.is_official(day.year):
-            return (
-                f"{day.year} has no official holiday schedule in {version} or the overrides; "
-                "counted weekends and the statutory holidays the library foresees, make-up "
-                "working days unknown"
-            )
+            return unofficial_reason(day.year, version)
         if (
             self.year_end_guard
             and day.month == 12
@@ -208,7 +231,12 @@ class WorkCalendar:
         if d in self._work:
             return DayInfo(d, DayKind.OVERRIDE_WORKING_DAY, True, self._work[d], prov, reason)
         weekend = d.weekday() >= 5
-        if d.year in self._installed or d.year not in self._official:
+        projected = self._projected(d)
+        if projected is not None:
+            kind = DayKind.MAKEUP_WORKING_DAY if projected.working else DayKind.HOLIDAY
+            return DayInfo(d, kind, projected.working, projected.name, prov, reason)
+        if d.year in self._installed or (d.year not in self._official
+                                         and not FIRST_YEAR <= d.year <= LAST_YEAR):
             # Installed data, or (for a provisional year) the library's extrapolation.
             names = self._holidays.get_list(d)
             if weekend and d in self._holidays.weekend_workdays:
@@ -220,12 +248,30 @@ class WorkCalendar:
             return DayInfo(d, DayKind.WEEKEND, False, None, prov, reason)
         return DayInfo(d, DayKind.WORKING, True, None, prov, reason)
 
+    def _projected(self, d: dt.date) -> ProjectedDay | None:
+        """The projection's word on ``d`` in a year without a notice (a late-December day
+        also hears the next year's projection, e.g. a Tuesday 元旦 bridging Dec 31)."""
+        if d.year in self._official or not FIRST_YEAR <= d.year <= LAST_YEAR:
+            return None
+        found = project(d.year).days.get(d)
+        following = d.year + 1
+        if found is None and d.month == 12 and following <= LAST_YEAR \
+                and following not in self._official:
+            found = project(following).days.get(d)
+        return found
+
     def is_working_day(self, day: dt.date | dt.datetime) -> bool:
         """True on working days. Strict mode raises for a provisional answer."""
+        return self.working_day(day).value
+
+    def working_day(self, day: dt.date | dt.datetime) -> Answer[bool]:
+        """Whether ``day`` is a working day, and whether that answer is provisional (why).
+        Strict mode raises for a provisional answer."""
         info = self.day_kind(day)
-        if info.provisional and self.strict and info.provisional_reason:
-            raise ProvisionalCalendarError([info.provisional_reason])
-        return info.working
+        reasons = (info.provisional_reason,) if info.provisional_reason else ()
+        if reasons and self.strict:
+            raise ProvisionalCalendarError(reasons)
+        return Answer(info.working, bool(reasons), reasons)
 
     # -- arithmetic
 
@@ -256,6 +302,8 @@ class WorkCalendar:
         key = (start, duration, count_from, stops)
         known = self._dues.get(key)
         if known is not None:
+            if known.provisional and self.strict:  # memos are shared with the lenient twin
+                raise ProvisionalCalendarError(known.reasons)
             return known
         try:
             if duration.unit is Unit.WD:
@@ -298,10 +346,17 @@ class WorkCalendar:
         """Working days ``d`` with ``a < d <= b`` outside the pauses (negative if ``b < a``).
 
         Matches ``add``: ``add(a, n WD).date == b`` implies ``working_days_between(a, b) == n``.
+        Strict mode raises for a provisional count; :meth:`count_working_days` says it instead.
         """
+        return self.count_working_days(a, b, pauses=pauses).value
+
+    def count_working_days(self, a: dt.date | dt.datetime, b: dt.date | dt.datetime, *,
+                           pauses: Iterable[PauseLike] = ()) -> Answer[int]:
+        """:meth:`working_days_between` with whether the count is provisional, and why."""
         first, last = _local_date(a), _local_date(b)
         if last < first:
-            return -self.working_days_between(last, first, pauses=pauses)
+            back = self.count_working_days(last, first, pauses=pauses)
+            return Answer(-back.value, back.provisional, back.reasons)
         stops = _pauses(pauses)
         reasons: list[str] = []
         count = 0
@@ -314,7 +369,7 @@ class WorkCalendar:
             d += dt.timedelta(days=1)
         if reasons and self.strict:
             raise ProvisionalCalendarError(reasons)
-        return count
+        return Answer(count, bool(reasons), tuple(reasons))
 
     def _end_of_office_day(self, d: dt.date, half: bool = False) -> dt.datetime:
         t = self.office_hours.half_day_end if half else self.office_hours.end

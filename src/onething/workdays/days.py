@@ -6,8 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from enum import StrEnum
+from typing import Generic, TypeVar
 
 import attrs
+
+T = TypeVar("T")
 
 _YEAR_END_FIRST_DAY = 29  # December 29-31 may be moved by the next year's notice
 
@@ -49,6 +52,16 @@ class DayInfo:
         else:
             text = self.kind.value
         return text + (" [provisional]" if self.provisional else "")
+
+
+@attrs.frozen
+class Answer(Generic[T]):
+    """A calendar answer (``value``) and whether it is provisional: it rests on a year without
+    a State Council notice (``reasons`` say which and how it was projected)."""
+
+    value: T
+    provisional: bool = False
+    reasons: tuple[str, ...] = ()
 
 
 def installed_official_years() -> frozenset[int]:
