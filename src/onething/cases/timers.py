@@ -6,6 +6,10 @@ forgotten. Escalations (reminder, supervision, public notice) only add to the hi
 path-changing timers are exactly four: deemed acceptance when the window does not answer in
 time (行政许可法 art. 32), an unanswered correction, a missed 容缺 promise, and deemed approval
 of a step that declares ``silence: approve`` when its own limit passes (逾期未反馈视为同意).
+
+The path timers are the law acting by itself, so a strict calendar never refuses them: they are
+planned on its lenient twin and carry ``provisional`` and ``reasons`` when their due date rests
+on a year without a State Council notice (docs/time.md, "Strict mode and the law's timers").
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from onething.cases import clocks as clk
 from onething.cases import special_procedures as special
 from onething.cases.records import Case
 from onething.language.model import Workflow
-from onething.workdays import WorkCalendar
+from onething.workdays import Due, WorkCalendar
 
 
 @attrs.frozen
@@ -51,31 +55,49 @@ def plan(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
             continue  # most of a case's clocks, once it is under way
         out += _escalations(case, key, clock, policy, calendar, now)
         out += _milestones(case, key, clock, workflow, calendar, policy)
+    out += _path_timers(case, workflow, policy, calendar.lenient(), now)
+    return out
+
+
+def _law(due: Due, data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A path timer's data, marked provisional (with the reasons) when its due date is."""
+    out = dict(data or {})
+    if due.provisional:
+        out["provisional"] = True
+        out["reasons"] = list(due.reasons)
+    return out
+
+
+def _path_timers(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: WorkCalendar,
+                 now: dt.datetime) -> list[Timer]:
+    """The four timers by which the law acts, on a calendar that never refuses."""
+    out: list[Timer] = []
     marking = set(case.marking)
     if "intake" in marking and policy.intake_notice_within is not None:
         created = case.created_at
         assert created is not None  # every case is made with its submission time
-        at = calendar.add(created, policy.intake_notice_within,
-                          count_from=policy.count_from).deadline
-        out.append(_timer(case, at, "path", "deemed_acceptance", armed=created))
+        due = calendar.add(created, policy.intake_notice_within, count_from=policy.count_from)
+        out.append(_timer(case, due.deadline, "path", "deemed_acceptance", data=_law(due),
+                          armed=created))
     if "materials:promised" in marking and (accepted := case.accepted_at) is not None:
         limits = [m.deferrable for m in workflow.form.materials
                   if m.name in case.promised and m.deferrable is not None]
         if limits:
             shortest = min(limits, key=lambda d: calendar.add(accepted, d).deadline)
-            at = calendar.add(accepted, shortest, count_from=policy.count_from).deadline
-            out.append(_timer(case, at, "path", "promise_expired",
-                              data={"limit": str(shortest)}, armed=accepted))
+            due = calendar.add(accepted, shortest, count_from=policy.count_from)
+            out.append(_timer(case, due.deadline, "path", "promise_expired",
+                              data=_law(due, {"limit": str(shortest)}), armed=accepted))
     for step in workflow.silent_steps:
         own = case.clocks.get(step)
         if own is None or own["finished"] is not None or own["paused_since"] is not None \
                 or marking.isdisjoint((f"step:{step}", f"step:{step}:corrected")):
             continue
-        due = clk.due(calendar, own, "committed", now, policy) \
+        limit = clk.due(calendar, own, "committed", now, policy) \
             or clk.due(calendar, own, "statutory", now, policy)
-        if due is not None:
-            out.append(_timer(case, due.deadline, "path", "deemed_approval", step,
-                              {"due": due.deadline.isoformat()}, armed=own["started"]))
+        if limit is not None:
+            out.append(_timer(case, limit.deadline, "path", "deemed_approval", step,
+                              _law(limit, {"due": limit.deadline.isoformat()}),
+                              armed=own["started"]))
     if policy.answer_within is not None:
         for key, clock in case.clocks.items():
             if key != clk.CASE and clock["paused_reason"] == "correction":
@@ -86,10 +108,10 @@ def plan(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
                     since = dt.datetime.fromisoformat(clock["notice_at"])
                 else:
                     since = dt.datetime.fromisoformat(clock["paused_since"])
-                at = calendar.add(since, policy.answer_within,
-                                  count_from=policy.count_from).deadline
-                out.append(_timer(case, at, "path", "correction_expired", key,
-                                  {"limit": str(policy.answer_within)}, armed=since))
+                due = calendar.add(since, policy.answer_within, count_from=policy.count_from)
+                out.append(_timer(case, due.deadline, "path", "correction_expired", key,
+                                  _law(due, {"limit": str(policy.answer_within)}),
+                                  armed=since))
     return out
 
 

@@ -3,6 +3,7 @@ of a limit, milestones shown by departments, and adopting newer calendar data.""
 
 from __future__ import annotations
 
+import copy
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +81,11 @@ def tick(engine: EngineContext, now: datetime | None, page: int) -> list[Firing]
 
 def _fire_one(engine: EngineContext, timer: Timer, now: datetime) -> Firing | None:
     stale: list[tuple[int, list[Timer]]] = []
+    if timer.kind == "path" and engine.calendar.strict:
+        # the law acts by itself (deemed acceptance or approval, an expiry that ends the case):
+        # a strict calendar does not stop it; what follows is planned provisionally
+        engine = copy.copy(engine)
+        engine.calendar = engine.calendar.lenient()
 
     def change(case: Case, deployed: Deployed, at: datetime) -> Change | None:
         pending = plan(case, deployed.workflow, deployed.policy, engine.calendar, at)
@@ -133,6 +139,9 @@ def _fired(engine: EngineContext, case: Case, deployed: Deployed, timer: Timer,
     change = fire(engine, case, deployed, Wanted(timer.name, timer.step), SYSTEM,
                   {"reason": TIMER_REASONS.get(timer.name, timer.name)}, now)
     change.events[0].data["timer"] = timer.id
+    if timer.data.get("provisional"):
+        change.events[0].data["provisional"] = True
+        change.events[0].data["provisional_reasons"] = timer.data.get("reasons", [])
     return change
 
 
