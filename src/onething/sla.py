@@ -67,6 +67,11 @@ class SlaReport:
         return all(s.holds for s in self.segments) and (
             self.limit is None or self.total <= self.limit)
 
+    @property
+    def provisional_reasons(self) -> tuple[str, ...]:
+        """Why some end dates are provisional (a year without a notice), each reason once."""
+        return tuple(dict.fromkeys(r for s in self.segments if s.end for r in s.end.reasons))
+
     def advice(self) -> list[str]:
         """Which stage to shorten, by how much, when a limit does not hold."""
         out = []

@@ -125,3 +125,18 @@ def test_the_notice_replaces_the_projection_on_refresh(tmp_path: Path) -> None:
     assert after["registration"].committed_due.deadline.date() == dt.date(2027, 2, 12)
     [event] = [e for e in lenient.history(case.id) if e.action == "calendar_refreshed"]
     assert event.data["due_dates"]
+
+
+def test_sla_gives_the_reason_a_stage_end_is_provisional() -> None:
+    from click.testing import CliRunner
+    from tests.support.factories import ROOT
+
+    from onething.cli import cli
+
+    result = CliRunner().invoke(cli, ["sla", str(ROOT / "workflows" /
+                                                "construction_gov_investment.yaml"),
+                                      "--start", "2027-01-20"])
+    assert result.exit_code == 0, result.output
+    assert "(provisional)" in result.output
+    assert "provisional: 2027 has no official holiday schedule" in result.output
+    assert PROJECTION in result.output.replace("\n", "")

@@ -177,6 +177,8 @@ def sla(file: Path, start: str, which: str) -> None:
               f"{limit}: {'holds' if report.holds else 'does NOT hold'}[/{colour}]")
     for note in report.notes:
         out.print(f"  note: {escape(note)}")
+    for reason in report.provisional_reasons:
+        out.print(f"  provisional: {escape(reason)}")
     for advice in report.advice():
         out.print(f"  [yellow]{escape(advice)}[/yellow]")
     sys.exit(0 if report.holds else 1)
