@@ -446,6 +446,10 @@ def test_clocks() -> None:
 def test_coverage_notice_uses_the_injected_clock() -> None:
     assert CAL.coverage_notice(FixedClock(at(2026, 6, 1))) is None
     assert "2027" in (CAL.coverage_notice(FixedClock(at(2026, 11, 15))) or "")
+    # the notice comes out between October and December: from October on, say it is missing
+    assert "between October and December" in (CAL.coverage_notice(FixedClock(at(2026, 10, 8)))
+                                              or "")
+    assert CAL.coverage_notice(FixedClock(at(2026, 9, 30))) is None
     assert "current year 2027" in (CAL.coverage_notice(FixedClock(at(2027, 1, 4))) or "")
 
 

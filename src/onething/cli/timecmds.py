@@ -71,7 +71,8 @@ def calendar_show(overrides: Path | None) -> None:
     table = CalendarOverrides.load(overrides) if overrides else None
     cal = WorkCalendar(table)
     out.print(f"data: {escape(cal.data_version)}")
-    out.print(f"official through {cal.official_through}; later years are provisional")
+    out.print(f"official through {cal.official_through}; later years are provisional, "
+              "projected by the 2024 holiday rules (全国年节及纪念日放假办法)")
 
 
 @calendar.command("refresh")

@@ -12,13 +12,14 @@ from typing import TYPE_CHECKING
 from onething._lazy import lazy
 
 __all__ = [
-    "SHANGHAI", "CalendarError", "CalendarOverrides", "Clock", "CountFrom", "DayInfo",
+    "SHANGHAI", "Answer", "CalendarError", "CalendarOverrides", "Clock", "CountFrom", "DayInfo",
     "DayKind", "DayStep", "Due", "Duration", "DurationError", "FixedClock", "OfficeHours",
     "OverrideDay", "OverridesError", "Pause", "ProvisionalCalendarError", "SystemClock",
     "Unit", "WorkCalendar", "explain", "installed_official_years",
 ]
 
 __getattr__, __dir__ = lazy(__name__, {
+    "Answer": "onething.workdays.days",
     "CalendarError": "onething.errors",
     "CalendarOverrides": "onething.workdays.overrides",
     "Clock": "onething.workdays.clock",
@@ -52,7 +53,7 @@ if TYPE_CHECKING:
     )
     from onething.workdays.calendar import WorkCalendar
     from onething.workdays.clock import SHANGHAI, Clock, FixedClock, SystemClock
-    from onething.workdays.days import DayInfo, DayKind, installed_official_years
+    from onething.workdays.days import Answer, DayInfo, DayKind, installed_official_years
     from onething.workdays.due import CountFrom, DayStep, Due, Pause, explain
     from onething.workdays.duration import Duration, Unit
     from onething.workdays.office_hours import OfficeHours
