@@ -114,3 +114,16 @@ def test_modules_are_small_and_say_what_they_are_for(path: Path) -> None:
     assert module in LONG_MODULES or lines <= MAX_LINES, f"{module}: {lines} lines"
     doc = ast.get_docstring(ast.parse(text))
     assert doc and len(doc.split()) >= 4, f"{module} has no docstring saying what it is for"
+
+
+def test_the_calendar_uses_only_the_public_names_of_holidays() -> None:
+    """A private name (``_ChineseLunisolar``) can change in any release of ``holidays``; the
+    calendar reads the statutory days through ``holidays.China`` and its public modules."""
+    private = []
+    for path in (SRC / "workdays").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("holidays"):
+                names = [*(node.module or "").split("."), *(a.name for a in node.names)]
+                private += [f"{path.name}: {node.module}.{n}" for n in names
+                            if n.startswith("_") and not n.startswith("__")]
+    assert private == []

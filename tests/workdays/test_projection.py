@@ -162,3 +162,22 @@ def test_the_back_test_against_the_real_notice_is_the_one_docs_time_md_lists(yea
     assert _documented()[year] == computed
     text = (ROOT / "docs" / "time.md").read_text(encoding="utf-8")
     assert f"{year}: {len(computed)} disagreeing day" in text
+
+
+# --------------------------------------------------------------------------- statutory days
+
+
+def test_the_statutory_days_come_from_the_librarys_public_china_class() -> None:
+    from holidays import China
+
+    by_name = {b.festival: b.statutory for b in project(2027).breaks}
+    assert by_name["春节"] == tuple(D(2027, 2, d) for d in (5, 6, 7, 8))  # 除夕 Feb 5
+    assert by_name["清明节"] == (D(2027, 4, 5),)
+    assert by_name["端午节"] == (D(2027, 6, 9),)
+    assert by_name["中秋节"] == (D(2027, 9, 15),)
+    for year in range(FIRST_YEAR, LAST_YEAR + 1):
+        # a notice's swapped days (2025, 2026) are not statutory
+        library = {d for d, name in China(years=year, observed=False, language="en_US").items()
+                   if "substituted" not in name}
+        statutory = {d for b in project(year).breaks for d in b.statutory}
+        assert statutory == library, year

@@ -4,7 +4,8 @@ The statutory days come from the 办法 as amended in 2024 (in force 2025): art.
 day, 春节 4 (农历除夕 and 正月初一至初三), 清明 1, 劳动节 2 (May 1-2), 端午 1, 中秋 1 and 国庆 3
 (Oct 1-3); art. 6 gives a weekday off for a statutory day on a Saturday or Sunday (补假); art. 7
 (added in 2024) lets the State Council join them into longer breaks by 调休, with work before and
-after a break "一般不超过6天". Lunar dates and 清明 come from ``holidays``' Chinese calendar.
+after a break "一般不超过6天". Lunar dates and 清明 come from ``holidays``' public China class
+(``China(observed=False, language="en_US")``, the days by their names).
 
 Which days the notice will swap is not law, so this module states a rule (docs/time.md,
 "Projected years") and :func:`backtest` compares it with the real notices:
@@ -109,22 +110,41 @@ class Projection:
         return info.working if info is not None else day.weekday() < 5
 
 
+#: holidays' en_US names (``China(observed=False)``) of the lunar days and 清明, and how many
+_LIBRARY_NAMES = {"Chinese New Year's Eve": 1, "Chinese New Year (Spring Festival)": 3,
+                  "Tomb-Sweeping Day": 1, "Dragon Boat Festival": 1, "Mid-Autumn Festival": 1}
+
+
+def _library_days(year: int) -> dict[str, list[dt.date]]:
+    """The lunar days and 清明 of ``year`` by name, from ``holidays``' public China class."""
+    from holidays.countries.china import China
+
+    # observed=False: the statutory days alone, without the library's weekday 补假 guess
+    table = China(years=year, observed=False,  # type: ignore[no-untyped-call]
+                  language="en_US")
+    found: dict[str, list[dt.date]] = {name: [] for name in _LIBRARY_NAMES}
+    for day in sorted(table):
+        for name in table.get_list(day):
+            if name in found:
+                found[name].append(day)
+    eve = found["Chinese New Year's Eve"]
+    if any(len(found[n]) != count for n, count in _LIBRARY_NAMES.items()) or \
+            found["Chinese New Year (Spring Festival)"] != [eve[0] + _DAY * i for i in (1, 2, 3)]:
+        raise CalendarError(f"the installed holidays does not name {year}'s 除夕, 春节, 清明, "
+                            f"端午 and 中秋 as expected: {found}")
+    return found
+
+
 def _statutory(year: int) -> list[tuple[str, list[dt.date]]]:
     """The festivals of art. 2 with their statutory days, in date order."""
-    from holidays.calendars.chinese import _ChineseLunisolar
-
-    lunar = _ChineseLunisolar()
-    new_year, _ = lunar.lunar_new_year_date(year)
-    dragon, _ = lunar.dragon_boat_date(year)
-    autumn, _ = lunar.mid_autumn_date(year)
-    qingming, _ = lunar.qingming_date(year)
-    if new_year is None or dragon is None or autumn is None:
-        raise CalendarError(f"no lunar dates for {year} in the installed holidays")
-    eve = new_year - _DAY
+    lunar = _library_days(year)
+    eve = lunar["Chinese New Year's Eve"][0]
+    autumn = lunar["Mid-Autumn Festival"][0]
     national = [dt.date(year, 10, d) for d in (1, 2, 3)]
     out = [("元旦", [dt.date(year, 1, 1)]), ("春节", [eve + _DAY * i for i in range(4)]),
-           ("清明节", [qingming]), ("劳动节", [dt.date(year, 5, 1), dt.date(year, 5, 2)]),
-           ("端午节", [dragon])]
+           ("清明节", lunar["Tomb-Sweeping Day"]),
+           ("劳动节", [dt.date(year, 5, 1), dt.date(year, 5, 2)]),
+           ("端午节", lunar["Dragon Boat Festival"])]
     if dt.date(year, 9, 29) <= autumn <= dt.date(year, 10, 8):
         out.append(("国庆节、中秋节", [*national, autumn]))
     else:
