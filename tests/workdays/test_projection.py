@@ -181,3 +181,74 @@ def test_the_statutory_days_come_from_the_librarys_public_china_class() -> None:
                    if "substituted" not in name}
         statutory = {d for b in project(year).breaks for d in b.statutory}
         assert statutory == library, year
+
+
+# --------------------------------------------------------------------------- every year
+
+#: the longest run of days off a projection may make: the longest break (8 days: 春节 from
+#: 除夕 as in 2025, or 国庆 and 中秋 together as in 2025) plus the one weekend day next to it
+#: that rule 3 never makes a make-up day (2027's projected 春节, Feb 5-13, is 9 days)
+MAX_DAYS_OFF = 9
+MAX_WORKING_RUN = 6  # art. 7: 连续工作一般不超过6天
+
+
+def _runs(year: int) -> list[tuple[bool, list[dt.date], set[DayKind]]]:
+    """The year's runs of working days and of days off (with the kinds of day in each), on the
+    calendar as it answers, from the last week of the year before to the first of the next."""
+    cal = WorkCalendar()
+    runs: list[tuple[bool, list[dt.date], set[DayKind]]] = []
+    day, end = D(year - 1, 12, 25), D(year + 1, 1, 7)
+    while day <= end:
+        info = cal.day_kind(day)
+        if runs and runs[-1][0] == info.working:
+            runs[-1][1].append(day)
+            runs[-1][2].add(info.kind)
+        else:
+            runs.append((info.working, [day], {info.kind}))
+        day += dt.timedelta(days=1)
+    return runs
+
+
+def test_every_year_has_plausible_breaks() -> None:
+    """Every year 2025-2099, not a sample: no run of days off longer than 9, no more than 6
+    working days in a row, no lone working day between two breaks (e.g. 中秋 and 国庆)."""
+    problems = []
+    for year in range(FIRST_YEAR, LAST_YEAR + 1):
+        runs = _runs(year)
+        problems += [(year, "off", days[0], len(days)) for working, days, _ in runs
+                     if not working and len(days) > MAX_DAYS_OFF]
+        problems += [(year, "working", days[0], len(days)) for working, days, _ in runs
+                     if working and len(days) > MAX_WORKING_RUN]
+        problems += [(year, "wedged", days[0], 1)
+                     for (_, _, kinds_before), (working, days, _), (_, _, kinds_after)
+                     in zip(runs, runs[1:], runs[2:], strict=False)
+                     if working and len(days) == 1
+                     and DayKind.HOLIDAY in kinds_before and DayKind.HOLIDAY in kinds_after]
+    assert problems == []
+
+
+def _september(year: int) -> str:
+    """Sep 14 - Oct 15: ``H`` holiday, ``M`` make-up day, ``W`` working, ``.`` weekend."""
+    cal, out = WorkCalendar(), []
+    day = D(year, 9, 14)
+    while day <= D(year, 10, 15):
+        kind = cal.day_kind(day).kind
+        out.append({DayKind.HOLIDAY: "H", DayKind.MAKEUP_WORKING_DAY: "M",
+                    DayKind.WEEKEND: "."}.get(kind, "W"))
+        day += dt.timedelta(days=1)
+    return "".join(out)
+
+
+def test_mid_autumn_close_before_national_day_joins_it() -> None:
+    # 2042: 中秋 Sun Sep 28 (补假 Mon Sep 29) and 国庆 from Wed Oct 1 left Tue Sep 30 a lone
+    # working day; now one break Sun Sep 28 - Sun Oct 5 (with Sat Sep 27: 9 days off), one
+    # make-up day (Sat Oct 11) instead of two
+    assert _september(2042) == ".WWWWW..WWWWW.HHHHHHHHWWWWWM.WWW"
+    # 2080: 中秋 Sat Sep 28 ran into 国庆 from Tue Oct 1: 10 days off (Sep 28 - Oct 7); now
+    # Sat Sep 28 - Sat Oct 5 (with Sun Oct 6: 9 days off), one make-up day (Sun Sep 22)
+    assert _september(2080) == "..WWWWW.MWWWWWHHHHHHHH.WWWWW..WW"
+    # 2091: 中秋 Thu Sep 27 ran through the weekend into 国庆 from Mon Oct 1: 11 days off with
+    # three make-up days; now Thu Sep 27 - Thu Oct 4, make-up Sun Sep 23 and Sat Oct 6
+    assert _september(2091) == "W..WWWWW.MWWWHHHHHHHHWM.WWWWW..W"
+    by_name = {b.festival: b for b in project(2091).breaks}
+    assert "中秋节" not in by_name and len(by_name["国庆节、中秋节"].makeup) == 2

@@ -11,11 +11,13 @@ Which days the notice will swap is not law, so this module states a rule (docs/t
 "Projected years") and :func:`backtest` compares it with the real notices:
 
 1. Each festival has a *core break*: 春节 the 8 days from 除夕; 劳动节 5 days, 国庆 7 days, or
-   8 days for 国庆 and 中秋 together when 中秋 falls on Sep 29 - Oct 8: the window of that
-   length holding all their statutory days and starting no later than the first, that borrows
-   the fewest weekdays (rule 2), the latest such window on a tie. A one-day festival on day D:
-   Saturday -> D..Monday, Sunday -> D..Monday (art. 6), Tuesday -> Monday..D, Thursday ->
-   D..Friday, else D alone.
+   8 days for 国庆 and 中秋 together: the window of that length holding all their statutory
+   days and starting no later than the first, that borrows the fewest weekdays (rule 2), the
+   latest such window on a tie. A one-day festival on day D: Saturday -> D..Monday, Sunday ->
+   D..Monday (art. 6), Tuesday -> Monday..D, Thursday -> D..Friday, else D alone. 中秋 joins
+   国庆 when its own break, with the weekend days touching it, would overlap or touch 国庆's,
+   or leave at most one working day between them (and 8 days can hold all four statutory
+   days): so never two breaks with a lone working day between, nor one of 10-11 days.
 2. Every day of a core break is a day off. The weekdays of the break beyond one per statutory
    day are *borrowed* and each is paid back by one make-up working day (调休上班).
 3. A make-up day is a Saturday or Sunday that is not in the core break, not the weekend day
@@ -41,6 +43,7 @@ from onething.errors import CalendarError
 FIRST_YEAR = 2025  # the 2024 amendment is in force from 2025-01-01
 LAST_YEAR = 2099  # holidays' lunisolar tables are reliable through 2099
 _MAX_RUN = 6  # art. 7: 法定节假日假期前后连续工作一般不超过6天
+_NEAR = 1  # 中秋 joins 国庆 when at most this many working days would separate their breaks
 _SEARCH = 35  # days searched on each side of a break for its make-up days
 _LONG = {"春节": 8, "劳动节": 5, "国庆节": 7}
 _DAY = dt.timedelta(days=1)
@@ -145,11 +148,24 @@ def _statutory(year: int) -> list[tuple[str, list[dt.date]]]:
            ("清明节", lunar["Tomb-Sweeping Day"]),
            ("劳动节", [dt.date(year, 5, 1), dt.date(year, 5, 2)]),
            ("端午节", lunar["Dragon Boat Festival"])]
-    if dt.date(year, 9, 29) <= autumn <= dt.date(year, 10, 8):
-        out.append(("国庆节、中秋节", [*national, autumn]))
+    if _joins_national_day(autumn, national):
+        out.append(("国庆节、中秋节", sorted([*national, autumn])))
     else:
         out += [("中秋节", [autumn]), ("国庆节", national)]
     return out
+
+
+def _joins_national_day(autumn: dt.date, national: list[dt.date]) -> bool:
+    """Rule 1: 中秋 and 国庆 are one break when 中秋's own break (with the weekend days that
+    touch it) would overlap or touch 国庆's, or leave at most one working day between them, and
+    8 days can hold all four statutory days."""
+    days = [autumn, *national]
+    if max(days) - min(days) > _DAY * 7:
+        return False
+    spans = sorted([_extent(*_core("中秋节", [autumn])), _extent(*_core("国庆节", national))])
+    (_, end), (start, _) = spans
+    between = [end + _DAY * i for i in range(1, (start - end).days)]
+    return sum(d.weekday() < 5 for d in between) <= _NEAR
 
 
 def _core(festival: str, statutory: list[dt.date]) -> tuple[dt.date, dt.date]:
@@ -175,9 +191,8 @@ def _borrowed(first: dt.date, last: dt.date, statutory: Sequence[dt.date]) -> in
     return max(0, weekdays - len(statutory))
 
 
-def _extent(b: Break) -> tuple[dt.date, dt.date]:
-    """The core break plus the weekend days that touch it."""
-    first, last = b.first, b.last
+def _extent(first: dt.date, last: dt.date) -> tuple[dt.date, dt.date]:
+    """The break ``first..last`` plus the weekend days that touch it."""
     while (first - _DAY).weekday() >= 5:
         first -= _DAY
     while (last + _DAY).weekday() >= 5:
@@ -212,7 +227,7 @@ def project(year: int) -> Projection:
     for index, b in enumerate(breaks):
         blocked = set(b.days) | {b.first - _DAY, b.last + _DAY}
         for other in breaks[:index] + breaks[index + 1:]:
-            first, last = _extent(other)
+            first, last = _extent(other.first, other.last)
             blocked |= {first + _DAY * i for i in range((last - first).days + 1)}
 
         def candidate(sign: int, b: Break = b, blocked: set[dt.date] = blocked
