@@ -252,3 +252,38 @@ def test_mid_autumn_close_before_national_day_joins_it() -> None:
     assert _september(2091) == "W..WWWWW.MWWWHHHHHHHHWM.WWWWW..W"
     by_name = {b.festival: b for b in project(2091).breaks}
     assert "中秋节" not in by_name and len(by_name["国庆节、中秋节"].makeup) == 2
+
+
+# --------------------------------------------------------------------------- range, unpaid days
+
+
+def test_the_projected_years_are_decided_in_one_place() -> None:
+    from onething.workdays import projection
+
+    assert [y for y in (2024, 2025, 2099, 2100) if projection.projects(y)] == [2025, 2099]
+    checks = [line for p in (ROOT / "src" / "onething").rglob("*.py")
+              for line in p.read_text(encoding="utf-8").splitlines()
+              if "FIRST_YEAR <=" in line or "<= LAST_YEAR" in line]
+    assert checks == ["    return FIRST_YEAR <= year <= LAST_YEAR"]  # in projects()
+
+
+def test_every_borrowed_weekday_of_every_year_is_paid_back() -> None:
+    """Every year 2025-2099: a make-up day is found for each borrowed weekday, so the path
+    that would find none (and fail) is never taken."""
+    unpaid = [(year, b.festival, b.borrowed, len(b.makeup))
+              for year in range(FIRST_YEAR, LAST_YEAR + 1) for b in project(year).breaks
+              if len(b.makeup) != b.borrowed]
+    assert unpaid == []
+
+
+def test_a_break_with_nowhere_to_pay_back_fails_rather_than_giving_days_away(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from onething.workdays import projection
+
+    monkeypatch.setattr(projection, "_SEARCH", 0)  # no weekend day may be searched
+    project.cache_clear()
+    try:
+        with pytest.raises(CalendarError, match="no make-up day for 2027's 春节"):
+            project(2027)
+    finally:
+        project.cache_clear()

@@ -77,10 +77,9 @@ from onething.workdays.duration import Duration, Unit
 from onething.workdays.office_hours import OfficeHours
 from onething.workdays.overrides import CalendarOverrides
 from onething.workdays.projection import (
-    FIRST_YEAR,
-    LAST_YEAR,
     ProjectedDay,
     project,
+    projects,
     unofficial_reason,
 )
 
@@ -236,7 +235,7 @@ class WorkCalendar:
             kind = DayKind.MAKEUP_WORKING_DAY if projected.working else DayKind.HOLIDAY
             return DayInfo(d, kind, projected.working, projected.name, prov, reason)
         if d.year in self._installed or (d.year not in self._official
-                                         and not FIRST_YEAR <= d.year <= LAST_YEAR):
+                                         and not projects(d.year)):
             # Installed data, or (for a provisional year) the library's extrapolation.
             names = self._holidays.get_list(d)
             if weekend and d in self._holidays.weekend_workdays:
@@ -251,11 +250,11 @@ class WorkCalendar:
     def _projected(self, d: dt.date) -> ProjectedDay | None:
         """The projection's word on ``d`` in a year without a notice (a late-December day
         also hears the next year's projection, e.g. a Tuesday 元旦 bridging Dec 31)."""
-        if d.year in self._official or not FIRST_YEAR <= d.year <= LAST_YEAR:
+        if d.year in self._official or not projects(d.year):
             return None
         found = project(d.year).days.get(d)
         following = d.year + 1
-        if found is None and d.month == 12 and following <= LAST_YEAR \
+        if found is None and d.month == 12 and projects(following) \
                 and following not in self._official:
             found = project(following).days.get(d)
         return found

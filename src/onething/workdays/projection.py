@@ -49,6 +49,12 @@ _LONG = {"春节": 8, "劳动节": 5, "国庆节": 7}
 _DAY = dt.timedelta(days=1)
 
 
+def projects(year: int) -> bool:
+    """Whether ``year`` is projected by the 2024 rules (FIRST_YEAR-LAST_YEAR) when it has no
+    notice; outside that range the calendar keeps the library's guess."""
+    return FIRST_YEAR <= year <= LAST_YEAR
+
+
 @attrs.frozen
 class Break:
     """One festival's projected break: its statutory days, core run and make-up days."""
@@ -214,7 +220,7 @@ def _run_length(day: dt.date, working: Callable[[dt.date], bool]) -> int:
 @functools.lru_cache(maxsize=128)
 def project(year: int) -> Projection:
     """The year's schedule by the 2024 rules (see the module docstring), without a notice."""
-    if not FIRST_YEAR <= year <= LAST_YEAR:
+    if not projects(year):
         raise CalendarError(f"no projection for {year}: the 2024 rules are projected for "
                             f"{FIRST_YEAR}-{LAST_YEAR}")
     breaks = [Break(name, tuple(days), *_core(name, days)) for name, days in _statutory(year)]
@@ -251,8 +257,9 @@ def project(year: int) -> Projection:
                 pick = before if n_before < n_after else after
             else:
                 pick = before if (b.first - before) <= (after - b.last) else after
-            if pick is None:
-                break  # nowhere to pay it back: the break stays, unpaid
+            if pick is None:  # never for 2025-2099 (a test checks every year)
+                raise CalendarError(f"no make-up day for {year}'s {b.festival}: rule 3 finds "
+                                    f"no weekend day within {_SEARCH} days of the break")
             makeup.add(pick)
             chosen.append(pick)
         breaks[index] = attrs.evolve(b, makeup=tuple(sorted(chosen)))
@@ -261,7 +268,7 @@ def project(year: int) -> Projection:
 
 def unofficial_reason(year: int, version: str) -> str:
     """Why a day of ``year`` (no notice in ``version`` or the overrides) is provisional."""
-    if FIRST_YEAR <= year <= LAST_YEAR:
+    if projects(year):
         return (f"{year} has no official holiday schedule (State Council notice) in {version} "
                 "or the overrides; projected by the rules of 全国年节及纪念日放假办法 as "
                 "amended in 2024 (statutory days, breaks and make-up working days by the rule "
