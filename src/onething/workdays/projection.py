@@ -129,8 +129,8 @@ def _library_days(year: int) -> dict[str, list[dt.date]]:
     from holidays.countries.china import China
 
     # observed=False: the statutory days alone, without the library's weekday 补假 guess
-    table = China(years=year, observed=False,  # type: ignore[no-untyped-call]
-                  language="en_US")
+    options = {"years": year, "observed": False, "language": "en_US"}
+    table = China(**options)  # type: ignore[no-untyped-call]  # holidays: untyped __init__
     found: dict[str, list[dt.date]] = {name: [] for name in _LIBRARY_NAMES}
     for day in sorted(table):
         for name in table.get_list(day):
