@@ -147,21 +147,36 @@ def test_outside_the_2024_rules_there_is_no_projection() -> None:
 # --------------------------------------------------------------------------- back-test
 
 
-def _documented() -> dict[int, list[str]]:
+def _documented() -> dict[int, str]:
+    """Each year's section of docs/time.md's back-test, as written."""
     text = (ROOT / "docs" / "time.md").read_text(encoding="utf-8")
-    block = text.split("<!-- backtest -->")[1]
-    out: dict[int, list[str]] = {}
-    for year, rows in re.findall(r"#### (\d{4})\n(.*?)(?=\n####|\Z)", block, re.S):
-        out[int(year)] = [line for line in rows.splitlines() if line.startswith("| 20")]
-    return out
+    block = text.split("<!-- backtest -->")[1].split("<!-- /backtest -->")[0]
+    return {int(year): body.strip("\n")
+            for year, body in re.findall(r"#### (\d{4})\n(.*?)(?=#### |\Z)", block, re.S)}
+
+
+def _rendered(year: int, rows: list[str]) -> str:
+    """A year's back-test section: a table with its header, or a sentence saying none."""
+    if not rows:
+        return f"None: the projection and the notice agree on every day of {year}."
+    return "\n".join(["| date | day | notice | projection |", "| --- | --- | --- | --- |", *rows])
 
 
 @pytest.mark.parametrize("year", [2025, 2026])
 def test_the_back_test_against_the_real_notice_is_the_one_docs_time_md_lists(year: int) -> None:
     computed = [d.row() for d in backtest(year)]
-    assert _documented()[year] == computed
+    assert _documented()[year] == _rendered(year, computed)
     text = (ROOT / "docs" / "time.md").read_text(encoding="utf-8")
     assert f"{year}: {len(computed)} disagreeing day" in text
+
+
+def test_a_back_test_with_disagreements_renders_as_a_table() -> None:
+    from onething.workdays.projection import Disagreement
+
+    row = Disagreement(D(2027, 2, 13), notice_working=True, projected_working=False).row()
+    assert _rendered(2027, [row]).splitlines() == [
+        "| date | day | notice | projection |", "| --- | --- | --- | --- |",
+        "| 2027-02-13 | Sat | working | day off |"]
 
 
 # --------------------------------------------------------------------------- statutory days
@@ -287,3 +302,38 @@ def test_a_break_with_nowhere_to_pay_back_fails_rather_than_giving_days_away(
             project(2027)
     finally:
         project.cache_clear()
+
+
+# --------------------------------------------------------------------------- calendar show
+
+
+def test_the_years_after_the_official_run_are_described_exactly() -> None:
+    from onething.workdays.projection import later_years
+
+    assert later_years(2026, {2001, 2026, 2028, 2031, 2101}) == [
+        "official through 2026",
+        "official (override table): 2028, 2031, 2101",
+        "provisional, projected by the 2024 holiday rules (全国年节及纪念日放假办法): 2027, "
+        "2029-2030, 2032-2099",
+        "provisional, weekends and the statutory days the holidays library foresees, make-up "
+        "working days unknown: 2100 and later (but 2101)",
+    ]
+    assert later_years(2099, set()) == [
+        "official through 2099",
+        "provisional, weekends and the statutory days the holidays library foresees, make-up "
+        "working days unknown: 2100 and later",
+    ]
+
+
+def test_calendar_show_does_not_call_every_later_year_projected(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from onething.cli import cli
+
+    notice = tmp_path / "notice-2028.yaml"
+    notice.write_text("official_years: [2028]\ndays_off: [2028-01-01]\n", encoding="utf-8")
+    shown = CliRunner().invoke(cli, ["calendar", "show", "--overrides", str(notice)])
+    assert shown.exit_code == 0, shown.output
+    assert "later years are provisional" not in shown.output
+    assert "official (override table): 2028" in shown.output
+    assert "2100 and later" in shown.output

@@ -67,12 +67,13 @@ def calendar() -> None:
 def calendar_show(overrides: Path | None) -> None:
     """Which years have official data, and the data version cases record."""
     from onething.workdays import CalendarOverrides, WorkCalendar
+    from onething.workdays.projection import later_years
 
     table = CalendarOverrides.load(overrides) if overrides else None
     cal = WorkCalendar(table)
     out.print(f"data: {escape(cal.data_version)}")
-    out.print(f"official through {cal.official_through}; later years are provisional, "
-              "projected by the 2024 holiday rules (全国年节及纪念日放假办法)")
+    for line in later_years(cal.official_through, cal.official_years):
+        out.print(escape(line))
 
 
 @calendar.command("refresh")

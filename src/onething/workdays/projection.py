@@ -1,10 +1,11 @@
 """Projected holiday schedules for years without a State Council notice (全国年节及纪念日放假办法).
 
-The statutory days come from the 办法 as amended in 2024 (in force 2025): art. 2 gives 元旦 1
-day, 春节 4 (农历除夕 and 正月初一至初三), 清明 1, 劳动节 2 (May 1-2), 端午 1, 中秋 1 and 国庆 3
-(Oct 1-3); art. 6 gives a weekday off for a statutory day on a Saturday or Sunday (补假); art. 7
-(added in 2024) lets the State Council join them into longer breaks by 调休, with work before and
-after a break "一般不超过6天". Lunar dates and 清明 come from ``holidays``' public China class
+The statutory days come from the 办法 as amended in 2024 (国务院令第795号, in force 2025): art. 2
+gives 元旦 1 day, 春节 4 (农历除夕 and 正月初一至初三), 清明 1, 劳动节 2 (May 1-2), 端午 1, 中秋 1
+and 国庆 3 (Oct 1-3); art. 6 gives a weekday off for a statutory day on a Saturday or Sunday
+(补假); art. 7 (added in 2024; number and wording from memory, not verified: docs/time.md) lets
+the State Council join them into longer breaks by 调休, with work before and after a break
+"一般不超过6天". Lunar dates and 清明 come from ``holidays``' public China class
 (``China(observed=False, language="en_US")``, the days by their names).
 
 Which days the notice will swap is not law, so this module states a rule (docs/time.md,
@@ -34,7 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 import attrs
 
@@ -276,6 +277,36 @@ def unofficial_reason(year: int, version: str) -> str:
     return (f"{year} has no official holiday schedule in {version} or the overrides; counted "
             "weekends and the statutory holidays the library foresees, make-up working days "
             "unknown")
+
+
+def later_years(through: int, official: Collection[int]) -> list[str]:
+    """What the calendar answers for the years after ``through`` (the end of the unbroken run of
+    official years), given every ``official`` year: lines for ``onething calendar show``."""
+    later = sorted(y for y in official if y > through)
+    projected = [y for y in range(through + 1, LAST_YEAR + 1) if y not in official]
+    lines = [f"official through {through}"]
+    if later:
+        lines.append("official (override table): " + ", ".join(map(str, later)))
+    if projected:
+        lines.append("provisional, projected by the 2024 holiday rules (全国年节及纪念日放假办法): "
+                     + _spans(projected))
+    beyond = max(through, LAST_YEAR) + 1
+    but = [y for y in later if y > beyond]
+    lines.append("provisional, weekends and the statutory days the holidays library foresees, "
+                 f"make-up working days unknown: {beyond} and later"
+                 + (f" (but {', '.join(map(str, but))})" if but else ""))
+    return lines
+
+
+def _spans(years: list[int]) -> str:
+    """``[2027, 2029, 2030]`` -> ``2027, 2029-2030``."""
+    spans: list[list[int]] = []
+    for y in years:
+        if spans and spans[-1][1] == y - 1:
+            spans[-1][1] = y
+        else:
+            spans.append([y, y])
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
 
 
 @attrs.frozen
