@@ -22,6 +22,11 @@ REMEDIES = (
     "notice, or bring an administrative lawsuit within six months.)"
 )
 
+#: the same remedies as data: the term of each (行政复议法 art. 20: 60 days from knowing of
+#: the act; 行政诉讼法 art. 46: six months), for the certificates that record them
+REMEDY_TERMS = {"administrative_reconsideration": "60 days",
+                "administrative_litigation": "6 months"}
+
 TITLES = {
     "result": "统一出件 (bundled result)",
     "refusal": "不予许可/不予受理通知书 (notice of refusal)",

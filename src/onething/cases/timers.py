@@ -3,9 +3,10 @@
 Timers are derived from the case record alone, re-planned after every action, and stored with
 the case in the same transaction, so they survive a restart and a fired timer cannot be
 forgotten. Escalations (reminder, supervision, public notice) only add to the history; the
-path-changing timers are exactly four: deemed acceptance when the window does not answer in
-time (行政许可法 art. 32), an unanswered correction, a missed 容缺 promise, and deemed approval
-of a step that declares ``silence: approve`` when its own limit passes (逾期未反馈视为同意).
+path-changing timers are exactly five: deemed acceptance when the window does not answer in
+time (行政许可法 art. 32), an unanswered notice at intake (一次性告知), an unanswered
+correction, a missed 容缺 promise, and deemed approval of a step that declares
+``silence: approve`` when its own limit passes (逾期未反馈视为同意).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import attrs
 
 from onething.cases import clocks as clk
+from onething.cases import intake
 from onething.cases import special_procedures as special
 from onething.cases.records import Case
 from onething.language.model import Workflow
@@ -52,12 +54,16 @@ def plan(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
         out += _escalations(case, key, clock, policy, calendar, now)
         out += _milestones(case, key, clock, workflow, calendar, policy)
     marking = set(case.marking)
-    if "intake" in marking and policy.intake_notice_within is not None:
-        created = case.created_at
-        assert created is not None  # every case is made with its submission time
-        at = calendar.add(created, policy.intake_notice_within,
-                          count_from=policy.count_from).deadline
-        out.append(_timer(case, at, "path", "deemed_acceptance", armed=created))
+    deemed = intake.deemed_at(case, policy, calendar)  # none while the notice is out
+    if deemed is not None:
+        out.append(_timer(case, deemed, "path", "deemed_acceptance",
+                          armed=intake.received(case)))
+    answer_by = intake.answer_by(case, policy, calendar) \
+        if intake.ASKED in marking else None
+    if answer_by is not None:
+        out.append(_timer(case, answer_by, "path", "intake_correction_expired",
+                          data={"limit": str(policy.answer_intake_within)},
+                          armed=case.intake["notice_at"]))
     if "materials:promised" in marking and (accepted := case.accepted_at) is not None:
         limits = [m.deferrable for m in workflow.form.materials
                   if m.name in case.promised and m.deferrable is not None]
