@@ -87,6 +87,13 @@ def in_block(engine: Engine) -> str:
     return case_id
 
 
+def notified(engine: Engine) -> str:
+    """A submitted case the window sent its one notice at intake (一次性告知)."""
+    case_id = submitted(engine)
+    engine.request_intake_correction(case_id, ACTORS["lead_window"], {"name": "与执照不符"})
+    return case_id
+
+
 def correcting(engine: Engine) -> str:
     case_id = in_block(engine)
     engine.act(case_id, "permit", "request_correction", ACTORS["step_officer"], "盖章")
