@@ -110,6 +110,7 @@ def test_an_unanswered_notice_ends_the_case_with_one_termination(any_store: Stor
     assert delivery is not None and delivery.kind == "termination"
     assert "视为放弃申请" in delivery.notice["reason"]
     assert delivery.notice["remedies"]
+    assert delivery.notice["intake_notice"]["items"] == ["premises_layout", "premises_address"]
     assert engine.case(case_id).ended
     with pytest.raises(Exception, match="ended by termination"):
         engine.supplement(case_id, OWNER, materials={"premises_layout": "ref:late"})
