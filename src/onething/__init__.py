@@ -37,6 +37,7 @@ _NAMES: dict[str, str] = {
     "officer": "onething.cases.records",
     "window": "onething.cases.records",
     "supervisor": "onething.cases.records",
+    "government_head": "onething.cases.records",
     "timeline": "onething.cases.timeline",
     "Pseudonyms": "onething.privacy.pseudonyms",
     # stores
@@ -99,6 +100,7 @@ if TYPE_CHECKING:  # what a type checker and an editor see
         Role,
         agent,
         applicant,
+        government_head,
         officer,
         supervisor,
         window,

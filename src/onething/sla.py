@@ -8,22 +8,16 @@ own critical path. Each step counts its committed limit (or its statutory one, o
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 import attrs
 
 from onething.language.model import (
-    Choice,
-    Parallel,
     Stage,
-    Step,
-    StepSequence,
-    TimeLimit,
     Workflow,
 )
+from onething.language.time_check import ZERO, amount, critical
 from onething.workdays import Due, Duration, Unit, WorkCalendar
-
-ZERO = Decimal(0)
 
 
 @attrs.frozen
@@ -92,63 +86,32 @@ def analyse(workflow: Workflow, start: dt.date, calendar: WorkCalendar | None = 
             which: str = "committed") -> SlaReport:
     """Critical path of ``workflow`` from ``start`` against its ``which`` limit."""
     calendar = calendar or WorkCalendar()
+    hours = Decimal(int(calendar.office_hours.length.total_seconds())) / 3600
     notes: list[str] = []
+    if workflow.handling.joint:
+        notes.append("joint handling (行政许可法 art. 42(2)): the case's limit governs; the "
+                     "step limits are its internal targets")
     stages = [b for b in workflow.steps.items if isinstance(b, Stage)]
     parts = stages if stages else [None]
     segments = []
     day = start
     for stage in parts:
         body = stage.body if stage else workflow.steps
-        critical, path = _critical(body, which, notes)
-        declared = _amount(stage.time_limit, which, notes, f"stage '{stage.id}'") \
+        critical_days, path = critical(body, which, notes, hours)
+        declared = amount(stage.time_limit, which, notes, f"stage '{stage.id}'", hours) \
             if stage else None
-        segment_days = declared if declared is not None else critical
-        end = calendar.add(day, Duration(segment_days, Unit.WD)) if segment_days > 0 else None
+        segment_days = declared if declared is not None else critical_days
+        # the calendar counts whole and half days: hours on the path round up to a half day
+        halves = (segment_days * 2).to_integral_value(ROUND_CEILING) / 2
+        end = calendar.add(day, Duration(halves, Unit.WD)) if segment_days > 0 else None
         segments.append(Segment(
             stage.id if stage else workflow.id, (stage.title or stage.id) if stage
-            else workflow.title, stage.lead if stage else workflow.lead, declared, critical,
+            else workflow.title, stage.lead if stage else workflow.lead, declared, critical_days,
             tuple(path), day, end))
         if end is not None:
             day = end.date
     if stages and len(stages) != len(workflow.steps.items):
         notes.append("blocks outside any stage are not on the stage timeline")
     total = sum((s.counted for s in segments), ZERO)
-    limit = _amount(workflow.time_limit, which, notes, "the workflow")
+    limit = amount(workflow.time_limit, which, notes, "the workflow", hours)
     return SlaReport(workflow.id, which, tuple(segments), total, limit, tuple(notes))
-
-
-def _amount(limit: TimeLimit | None, which: str, notes: list[str], what: str) -> Decimal | None:
-    if limit is None:
-        return None
-    value: Duration | None = getattr(limit, which)
-    if value is None:
-        return None
-    if value.unit is not Unit.WD:
-        notes.append(f"{what}: {value} is not in working days and is left out")
-        return None
-    return value.amount
-
-
-def _critical(block: object, which: str, notes: list[str]) -> tuple[Decimal, list[str]]:
-    if isinstance(block, Step):
-        amount = _amount(block.time_limit, which, notes, f"step '{block.id}'")
-        if amount is None:
-            notes.append(f"step '{block.id}' has no {which} limit in WD: counted as 0")
-            amount = ZERO
-        return amount, [block.id]
-    if isinstance(block, StepSequence):
-        total, path = ZERO, []
-        for item in block.items:
-            days, sub = _critical(item, which, notes)
-            total += days
-            path += sub
-        return total, path
-    if isinstance(block, Parallel | Choice):
-        arms = block.branches if isinstance(block, Parallel) else [a.body for a in block.branches]
-        options = [_critical(arm, which, notes) for arm in arms]
-        return max(options, key=lambda o: o[0]) if options else (ZERO, [])
-    if isinstance(block, Stage):
-        declared = _amount(block.time_limit, which, notes, f"stage '{block.id}'")
-        days, path = _critical(block.body, which, notes)
-        return (declared if declared is not None else days), path
-    raise TypeError(f"not a block: {block!r}")  # pragma: no cover

@@ -33,8 +33,8 @@ def test_every_complete_workflow_in_the_language_guide_is_proven_sound() -> None
 
 
 def test_every_diagnostic_code_the_loader_emits_is_documented() -> None:
-    sources = "".join((ROOT / "src" / "onething" / "language" / name).read_text(encoding="utf-8")
-                      for name in ("load.py", "checks.py", "yamlsource.py"))
+    sources = "".join(path.read_text(encoding="utf-8")
+                      for path in (ROOT / "src" / "onething" / "language").rglob("*.py"))
     emitted = set(re.findall(r'(?:self\.error\(|Diagnostic\(\s*)"([a-z-]+)"', sources))
     emitted |= {"unused-field", "unused-material"}
     emitted.discard("unused-")

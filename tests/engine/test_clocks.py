@@ -49,7 +49,8 @@ def test_a_step_clock_starts_when_the_step_awaits_its_department(engine: Engine,
     registration = views(engine, case_id)["registration"]
     # 0.5 WD from the day after 2026-09-30: National Day 10-01..07 is skipped
     assert registration.committed_due.deadline == at("2026-10-08", 12)
-    assert registration.statutory_due.deadline == at("2026-11-03", 17)
+    # 3 WD (市场主体登记管理条例 art. 19): 10-08, 10-09 and the make-up Saturday 10-10
+    assert registration.statutory_due.deadline == at("2026-10-10", 17)
     assert engine.case(case_id).calendar_version.startswith("holidays")
 
 
@@ -76,8 +77,8 @@ def test_a_special_procedure_pauses_the_clock_and_moves_the_due_date(
     clock.set(at("2026-10-12", 10))
     engine.act(case_id, "registration", "end_special_procedure", REGISTRAR)
     after = views(engine, case_id)["registration"].statutory_due.deadline
-    # 10-08 (Thu), 10-09 (Fri), 10-10 (make-up Sat), 10-12 (Mon) did not count
-    assert after == at("2026-11-09", 17)
+    # 10-08 (Thu), 10-09 (Fri), 10-10 (make-up Sat), 10-12 (Mon) did not count: 3 WD from 10-13
+    assert after == at("2026-10-15", 17)
     assert after > before
 
 
@@ -183,7 +184,7 @@ def test_an_extension_needs_a_supervisor_a_reason_and_stays_within_the_law(
     before = views(engine, case_id)["registration"].statutory_due.deadline
     engine.extend(case_id, "registration", "10 WD", BOSS, "site inspection needed")
     after = views(engine, case_id)["registration"].statutory_due.deadline
-    assert after == at("2026-11-17", 17) and after > before
+    assert after == at("2026-10-23", 17) and after > before  # 3 + 10 WD from 10-08
     with pytest.raises(ActionRefused, match="extended already"):
         engine.extend(case_id, "registration", "1 WD", BOSS, "again")
     *_, extended, refused = engine.history(case_id)
@@ -195,18 +196,18 @@ def test_an_extension_needs_a_supervisor_a_reason_and_stays_within_the_law(
 def test_a_provisional_due_date_is_recomputed_when_official_data_arrives(
         engine: Engine, clock: FixedClock) -> None:
     case_id = accepted(engine, clock, at("2026-12-21"))
-    statutory = views(engine, case_id)["registration"].statutory_due
+    statutory = views(engine, case_id)["case"].statutory_due  # 45 WD: into 2027
     assert statutory.provisional and any("2027" in r for r in statutory.reasons)
     table = CalendarOverrides.from_yaml(
         "official_years: [2027]\n"
         "days_off: [2027-01-01, {from: 2027-02-05, to: 2027-02-11, reason: 春节}]\n"
         "working_days: [2027-01-09]\n", source="notice-2027.yaml")
     assert engine.refresh_calendar(WorkCalendar(table)) == [case_id]
-    refreshed = views(engine, case_id)["registration"].statutory_due
+    refreshed = views(engine, case_id)["case"].statutory_due
     assert not refreshed.provisional
     event = engine.history(case_id)[-1]
     assert event.action == "calendar_refreshed"
-    assert "registration statutory" in event.data["due_dates"]
+    assert "case statutory" in event.data["due_dates"]
     assert engine.case(case_id).calendar_version == engine.calendar.data_version
 
 
@@ -252,8 +253,9 @@ def test_sla_shows_the_45_working_day_limit_holds(tmp_path: Path) -> None:
 def test_sla_names_the_stage_to_shorten(tmp_path: Path) -> None:
     from onething.sla import analyse
 
-    slow = SHORT.replace("committed: 5 WD, statutory: 20 WD, source: 空港新城 施工许可 ≤5 WD",
-                         "committed: 9 WD, statutory: 20 WD, source: slower")
+    slow = SHORT.replace("committed: 5 WD\n            statutory: 7 WD",
+                         "committed: 9 WD\n            statutory: 9 WD")
+    assert slow != SHORT
     report = analyse(parse(slow).unwrap(), dt.date(2026, 9, 30))
     assert not report.holds
     [advice] = report.advice()

@@ -151,7 +151,7 @@ def test_the_certificates_of_intake_are_recorded_as_data(any_store: Store) -> No
     assert due.statutory_due is not None and due.committed_due is not None
     assert receipt["limits"] == {
         "committed": "10 WD", "committed_due": due.committed_due.deadline.isoformat(),
-        "statutory": "20 WD", "statutory_due": due.statutory_due.deadline.isoformat()}
+        "statutory": "45 WD", "statutory_due": due.statutory_due.deadline.isoformat()}
     refused = engine.submit(WORKFLOW.id, sample_form(WORKFLOW), sample_materials(WORKFLOW),
                             actor=OWNER).id
     engine.refuse_intake(refused, LEAD, "不属于本机关职权范围", refer_to="区烟草专卖局")

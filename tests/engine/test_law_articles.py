@@ -14,9 +14,9 @@ from datetime import datetime
 import pytest
 from tests.support.factories import START, sample_form, sample_materials, shipped
 
-from onething.cases.records import applicant, officer, supervisor, window
+from onething.cases.records import applicant, government_head, officer, supervisor, window
 from onething.engine.engine import Engine
-from onething.errors import ActionRefused
+from onething.errors import ActionRefused, NotAuthorized
 from onething.language.load import parse
 from onething.stores.base import Store
 from onething.workdays import SHANGHAI, FixedClock
@@ -345,3 +345,87 @@ def test_the_delivery_clock_waits_for_a_promised_material_and_no_step_takes_its_
     for name in ("delivery", "case"):
         text = CORRECTED.replace("id: review", f"id: {name}") % {"clock": ""}
         assert any("is the name of the" in d.message for d in parse(text).diagnostics)
+
+
+# -- art. 42(2): joint handling, 45 WD, +15 by the head of the government -----------------------
+
+JOINT = CORRECTED.replace("lead: hall\n", "lead: hall\n%(handling)s")
+
+
+def test_a_jointly_handled_case_has_45_wd_and_only_the_government_head_extends_it_by_15(
+        any_store: Store) -> None:
+    """Before, any supervisor could extend any case by 15 WD, a single department's too; now
+    joint handling (art. 42(2)) is declared, gives the case 45 WD, and its one extension of at
+    most 15 WD is the government head's; a single department's case gets at most 10."""
+    engine = Engine(any_store, clock=FixedClock(at("2026-09-01")))
+    handling = ('handling: {mode: joint, government: xiangxiang, source: "statute: 行政许可法 '
+                'art. 42(2)"}\n')
+    engine.deploy(parse((JOINT % {"handling": handling, "clock": ""}).replace(
+        "id: corrected", "id: joint")).unwrap())
+    engine.deploy(parse(JOINT % {"handling": "", "clock": ""}).unwrap())
+    joint = engine.submit("joint", {"name": "张三"}, {}, actor=applicant("a"))
+    single = engine.submit("corrected", {"name": "李四"}, {}, actor=applicant("b"))
+    for case in (joint, single):
+        engine.accept(case.id, window("hall"))
+    [case_clock] = [v for v in engine.clocks(joint.id) if v.key == "case"]
+    # 45 WD from 09-02 (the day after acceptance), counting the make-up days 09-20 and 10-10
+    # and not the National Day break 10-01..07: 11-09
+    assert case_clock.statutory_due.deadline.date().isoformat() == "2026-11-09"
+    [single_clock] = [v for v in engine.clocks(single.id) if v.key == "case"]
+    assert single_clock.statutory_due is None  # one department: no case limit unless declared
+    with pytest.raises(NotAuthorized, match="head of the government xiangxiang"):
+        engine.extend(joint.id, None, "15 WD", supervisor("hall"), "复杂")
+    with pytest.raises(NotAuthorized):
+        engine.extend(joint.id, None, "15 WD", government_head("other_county"), "复杂")
+    with pytest.raises(ActionRefused, match="exceeds the bound of 15 WD"):
+        engine.extend(joint.id, None, "20 WD", government_head("xiangxiang"), "复杂")
+    engine.extend(joint.id, None, "15 WD", government_head("xiangxiang"), "涉及多个部门联合踏勘",
+                  now=at("2026-10-20"))
+    extended = engine.history(joint.id)[-1]
+    assert extended.action == "extended" and extended.data["by"] == "15 WD"
+    assert extended.data["due"].startswith("2026-11-30")  # 15 WD after 11-09
+    # a step of a joint case is still extended by its department's supervisor, by 10 at most
+    with pytest.raises(ActionRefused, match="exceeds the bound of 10 WD"):
+        engine.extend(joint.id, "review", "15 WD", supervisor("a"), "复杂")
+    engine.extend(joint.id, "review", "10 WD", supervisor("a"), "复杂")
+
+
+def test_a_single_department_case_limit_cannot_get_15_wd() -> None:
+    engine = Engine(clock=FixedClock(at("2026-09-01")))
+    limited = (JOINT % {"handling": "time_limit: {statutory: 30 WD, source: \"statute: x\"}\n",
+                        "clock": ""})
+    engine.deploy(parse(limited).unwrap())
+    case = engine.submit("corrected", {"name": "李四"}, {}, actor=applicant("b"))
+    engine.accept(case.id, window("hall"))
+    with pytest.raises(ActionRefused, match="exceeds the bound of 10 WD"):
+        engine.extend(case.id, None, "15 WD", supervisor("hall"), "复杂")
+    with pytest.raises(NotAuthorized):
+        engine.extend(case.id, None, "10 WD", government_head("government"), "复杂")
+    engine.extend(case.id, None, "10 WD", supervisor("hall"), "复杂")
+    # and a workflow cannot declare more (loader: extension-limit); one deployed before this
+    # rule still reads, and the engine holds it to the law's bound
+    declared = JOINT % {"handling": "", "clock": "clock: {case_extension: 15 WD}"}
+    assert not parse(declared).ok
+    from onething.cases.policy import policy_of
+    old = parse(declared, deployed=True)
+    assert old.ok and "extension-limit" in [d.code for d in old.diagnostics]
+    assert str(policy_of(old.unwrap()).case_extension_max) == "10 WD"
+
+
+def test_the_case_limit_stops_at_the_last_decision_and_the_delivery_period_is_its_own(
+        any_store: Store) -> None:
+    """Before, the case's statutory limit (art. 42) kept counting through art. 44's ten days
+    to issue and serve the result, so a case decided in time turned late while it waited for
+    the window."""
+    text = CORRECTED.replace("%(clock)s\n", "time_limit: {statutory: 20 WD}\n")
+    engine = Engine(any_store, clock=FixedClock(at("2026-09-01")))
+    engine.deploy(parse(text).unwrap())
+    case = engine.submit("corrected", {"name": "张三"}, {}, actor=applicant("a"))
+    engine.accept(case.id, window("hall"))
+    # day 19 of 20 (09-20, a Sunday, is a make-up working day); due 09-28
+    engine.act(case.id, "review", "approve", officer("a"), now=at("2026-09-25"))
+    decided = engine.history(case.id)[-1]
+    assert "case stopped (decided)" in decided.data["clocks"]
+    engine.deliver(case.id, window("hall"), now=at("2026-10-12"))  # after the case's due date
+    status = {v.key: v.status.value for v in engine.clocks(case.id)}
+    assert status["case"] == "met" and status["delivery"] == "met"

@@ -21,6 +21,7 @@ from tests.support.scenarios import (
     delivered,
     fresh,
     in_block,
+    jointly_in_block,
     notified,
     on_commitment,
     ready,
@@ -68,6 +69,12 @@ MATRIX: dict[str, tuple[Setup, Do, set[str]]] = {
                     {"step_supervisor"}),
     "extend_case": (in_block, lambda e, c, a: e.extend(c, None, "5 WD", a, "复杂"),
                     {"lead_supervisor"}),
+    # joint handling: the head of the government at that level (行政许可法 art. 42(2))
+    "extend_joint_case": (jointly_in_block, lambda e, c, a: e.extend(c, None, "15 WD", a, "复杂"),
+                          {"government_head"}),
+    "extend_joint_step": (jointly_in_block, lambda e, c, a: e.extend(c, "permit", "5 WD", a,
+                                                                     "复杂"),
+                          {"step_supervisor"}),
     "erase": (delivered, lambda e, c, a: e.erase(c, a, retention="0 days"),
               {"system", "lead_supervisor"}),
 }

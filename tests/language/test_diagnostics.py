@@ -675,6 +675,8 @@ def test_every_problem_of_a_document_is_reported_at_once_sorted_by_location() ->
         ("duplicate-id", 18, 9),        # registration twice
         ("bad-expression", 20, 23),     # '=' in the condition
         ("limit-order", 21, 17),        # 3 WD > 1 WD
+        ("unsourced-number", 21, 29),   # 3 WD: who set it?
+        ("unsourced-number", 21, 46),   # 1 WD
         ("unknown-step", 22, 21),       # sael
         ("yaml-boolean-key", 23, 5),    # on:
         ("unproducible-item", 26, 31),  # stamp
@@ -814,12 +816,13 @@ def test_bad_type_of_the_form_fields() -> None:
 
 def test_every_code_the_loader_emits_is_tested_here() -> None:
     sources = "".join((ROOT / "src" / "onething" / "language" / name).read_text(encoding="utf-8")
-                      for name in ("load.py", "checks.py", "yamlsource.py", "opens_check.py"))
+                      for name in ("load.py", "checks.py", "yamlsource.py", "opens_check.py",
+                                   "sources.py", "time_check.py"))
     emitted = set(re.findall(r'(?:self\.error|Diagnostic)\(\s*"([a-z-]+)"', sources))
     # built in an expression: unused-{kind}, and expression-type for a condition's types
     emitted = (emitted - {"unused-"}) | {"unused-field", "unused-material", "expression-type"}
     this = Path(__file__).read_text(encoding="utf-8")
-    assert len(emitted) == 45
+    assert len(emitted) == 54
     assert {code for code in emitted if f'"{code}"' not in this} == set()
 
 
@@ -1120,3 +1123,134 @@ def test_opens_fills_from_what_the_case_does_not_have() -> None:
     check(d, 12, 12, "'permits'", "'name'", "'projet'", hint="did you mean 'project'?")
     [d] = coded(OPENS.replace("name: project}", "name: item.plate}"), "opens-form")
     assert "not a field or material of the item" in d.message and "foreach" in d.hint
+
+
+# -- where numbers come from, and whether the limits can be kept (issue 15 items 10, 11) ------
+
+SOURCED = """onething: 1
+id: sourced
+version: 1
+title: sourced
+lead: hall
+{handling}time_limit: {case_limit}
+clock: {clock}
+form:
+  fields:
+    name: {{type: string, required: true}}
+steps:
+  - id: first
+    department: hall
+    reads: [name]
+    time_limit: {first}
+  - parallel:
+      - id: second
+        department: tax
+        reads: [name]
+        time_limit: {second}
+      - id: third
+        department: seal
+        reads: [name]
+        time_limit: {{committed: 4 WH, source: "local: hall rule"}}
+delivery:
+  bundle: []
+"""
+OK_CASE = '{committed: 10 WD, statutory: 20 WD, source: {committed: "local: hall rule", ' \
+          'statutory: "statute: 行政许可法 art. 42"}}'
+OK_FIRST = '{committed: 2 WD, statutory: 5 WD, source: {committed: "policy: target", ' \
+           'statutory: "statute: 条例 art. 19"}}'
+OK_SECOND = '{committed: 3 WD, source: "assumption: nobody says"}'
+
+
+def sourced(handling: str = "", case_limit: str = OK_CASE, clock: str = "{}",
+            first: str = OK_FIRST, second: str = OK_SECOND) -> LoadResult:
+    return parse(SOURCED.format(handling=handling, case_limit=case_limit, clock=clock,
+                                first=first, second=second), "wf.yaml")
+
+
+def codes(result: LoadResult) -> list[tuple[str, int]]:
+    return [(d.code, d.location.line) for d in result.diagnostics]
+
+
+def test_a_workflow_whose_every_number_is_sourced_has_nothing_to_say() -> None:
+    result = sourced()
+    assert result.ok and result.diagnostics == (), rendered(result)
+
+
+def test_every_number_without_a_source_or_a_kind_is_a_located_warning() -> None:
+    result = sourced(first="{committed: 2 WD, statutory: 5 WD}",
+                     second='{committed: 3 WD, source: "城市规定"}')
+    assert result.ok  # warnings: the workflow still runs
+    assert codes(result) == [("unsourced-number", 15), ("unsourced-number", 15),
+                             ("source-kind", 20)], rendered(result)
+    warning = result.diagnostics[0]
+    assert warning.severity is Severity.WARNING and "'committed: 2 WD' has no source" \
+        in warning.message and "statute:" in warning.hint
+
+
+def test_a_statutory_limit_cites_a_statute() -> None:
+    result = sourced(first='{committed: 2 WD, statutory: 5 WD, source: "政策：国办发〔2018〕32号"}')
+    assert codes(result) == [("statutory-source", 15)], rendered(result)
+    assert "cites a policy, not a statute" in result.diagnostics[0].message
+    # a step's own source covers its time limit, in English or Chinese
+    covered = parse(SOURCED.format(handling="", case_limit=OK_CASE, clock="{}",
+                                   first="{committed: 2 WD}\n    source: \"地方：规定\"",
+                                   second=OK_SECOND), "wf.yaml")
+    assert covered.diagnostics == (), rendered(covered)
+
+
+def test_a_source_mapping_names_the_numbers_of_its_mapping() -> None:
+    result = sourced(second='{committed: 3 WD, source: {statutory: "statute: x"}}')
+    assert ("source-key", 20) in codes(result) and ("unsourced-number", 20) in codes(result)
+
+
+def test_a_statutory_limit_the_critical_path_exceeds_is_an_error_naming_the_path() -> None:
+    # first 5 + second's 3 (its committed, no statutory) = 8 WD against 6
+    result = sourced(case_limit='{statutory: 6 WD, source: "statute: x"}')
+    assert not result.ok
+    assert codes(result) == [("limit-unmet", 6)], rendered(result)
+    message = result.diagnostics[0].message
+    assert "statutory limit of 6 WD" in message and "first -> second takes 8 WD" in message
+    assert "by 2 WD" in result.diagnostics[0].hint
+
+
+def test_a_committed_limit_the_critical_path_exceeds_is_a_warning() -> None:
+    result = sourced(case_limit='{committed: 4 WD, source: "local: x"}')
+    assert result.ok and codes(result) == [("committed-unmet", 6)], rendered(result)
+    assert "first -> second takes 5 WD" in result.diagnostics[0].message
+
+
+def test_working_hours_count_on_the_critical_path() -> None:
+    # third's 4 WH (0.62 of a 6.5 h office day) beats second's 0.5 WD
+    result = sourced(case_limit='{committed: 2.5 WD, source: "local: x"}',
+                     second='{committed: 0.5 WD, source: "local: x"}')
+    assert codes(result) == [("committed-unmet", 6)], rendered(result)
+    assert "first -> third takes 2.62 WD" in result.diagnostics[0].message
+
+
+JOINT = 'handling: {mode: joint, government: county, source: "statute: 行政许可法 art. 42(2)"}\n'
+
+
+def test_joint_handling_needs_its_source_and_caps_the_case_limit_at_45_wd() -> None:
+    result = sourced(handling="handling: {mode: joint}\n")
+    assert codes(result) == [("handling-source", 6)], rendered(result)
+    over = sourced(handling=JOINT, case_limit='{statutory: 60 WD, source: "statute: x"}')
+    assert codes(over) == [("joint-limit", 7)], rendered(over)
+    assert "at most 45 WD" in over.diagnostics[0].message
+    unset = sourced(handling=JOINT, case_limit='{committed: 10 WD, source: "local: x"}')
+    assert unset.ok, rendered(unset)
+    workflow = unset.unwrap()
+    assert workflow.handling.joint and workflow.handling.government == "county"
+    assert str(workflow.time_limit.statutory) == "45 WD"  # the law's, when not given
+    mode = sourced(handling="handling: {mode: jointly}\n")
+    assert codes(mode) == [("bad-value", 6)]
+
+
+def test_extensions_are_bounded_by_the_handling() -> None:
+    single = sourced(clock='{case_extension: 15 WD, source: "statute: x"}')
+    assert codes(single) == [("extension-limit", 7)], rendered(single)
+    assert "joint" in single.diagnostics[0].hint
+    assert sourced(handling=JOINT, clock='{case_extension: 15 WD, source: "statute: x"}').ok
+    twenty = '{case_extension: 20 WD, source: "statute: x"}'
+    assert codes(sourced(handling=JOINT, clock=twenty)) == [("extension-limit", 8)]
+    twelve = '{extension: 12 WD, source: "statute: x"}'
+    assert codes(sourced(clock=twelve)) == [("extension-limit", 7)]

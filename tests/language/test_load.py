@@ -50,7 +50,9 @@ def test_header(workflow) -> None:
     assert workflow.source.startswith("Scope: 济宁市企业开办工作规范")
     assert workflow.path == NAME
     assert workflow.time_limit.committed == Duration(Decimal("1"), Unit.WD)
-    assert workflow.time_limit.statutory == Duration(Decimal("20"), Unit.WD)
+    # joint handling (行政许可法 art. 42(2)): the case's statutory limit is 45 WD
+    assert workflow.handling.joint and workflow.handling.source.startswith("statute:")
+    assert workflow.time_limit.statutory == Duration(Decimal("45"), Unit.WD)
 
 
 def test_form(workflow) -> None:
@@ -103,7 +105,8 @@ def test_step_details(workflow) -> None:
     seal, tax, bank = workflow.step("seal"), workflow.step("tax"), workflow.step("bank_appointment")
     assert seal.fee_waived and tax.fee_waived
     assert not workflow.step("registration").fee_waived
-    assert seal.time_limit.source.startswith("国办发〔2018〕32号")
+    assert seal.time_limit.source.startswith("policy: 深府办函〔2020〕11号")
+    assert seal.time_limit.statutory is None  # 国办发〔2018〕32号's 1 WD is a policy target
     assert tax.when.text == "needs_invoice"
     assert tax.when.expr == exprs.Truth("needs_invoice")
     assert [s.id for s in workflow.iter_steps() if s.when is not None] == ["tax"]
@@ -187,7 +190,7 @@ def test_content_hash_is_stable() -> None:
         lambda t: t + "# a comment\n",
         lambda t: t.replace("title: 企业开办一件事", "title: 企业开办一件事 "),
         lambda t: t.replace("fee: waived\n  source:", "fee: waived\n  source: ", 1),
-        lambda t: t.replace("0.5 WD, statutory: 20 WD", "0.5 WD, statutory: 15 WD"),
+        lambda t: t.replace("statutory: 3 WD", "statutory: 2 WD"),
     ],
     ids=["comment", "title", "whitespace", "limit"],
 )

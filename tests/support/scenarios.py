@@ -4,7 +4,16 @@ awaiting a correction, approved on commitment, ready, delivered)."""
 
 from __future__ import annotations
 
-from onething.cases.records import SYSTEM, Actor, agent, applicant, officer, supervisor, window
+from onething.cases.records import (
+    SYSTEM,
+    Actor,
+    agent,
+    applicant,
+    government_head,
+    officer,
+    supervisor,
+    window,
+)
 from onething.engine.engine import Engine
 from onething.language.load import parse
 from onething.workdays import FixedClock
@@ -43,6 +52,11 @@ delivery:
 MARKET = officer("market", "inspector")
 
 PERMIT = parse(WORKFLOW, "permit.yaml").unwrap()
+#: the same steps handled jointly (行政许可法 art. 42(2)): the case's extension is the county
+#: head's to approve
+JOINT_PERMIT = parse(WORKFLOW.replace("id: permit\n", "id: joint-permit\n", 1).replace(
+    "lead: window_office\n", "lead: window_office\nhandling: {mode: joint, government: county, "
+    "source: \"statute: 行政许可法 art. 26, 42(2)\"}\n", 1), "joint.yaml").unwrap()
 GREEN = shipped("major_project_green_channel.yaml")
 
 OWNER_ID = "430381199001011234"
@@ -59,6 +73,8 @@ ACTORS: dict[str, Actor] = {
     "lead_supervisor": supervisor("window_office", "boss"),
     "step_supervisor": supervisor("market", "chief"),
     "other_supervisor": supervisor("tax", "head"),
+    "government_head": government_head("county", "magistrate"),
+    "other_government_head": government_head("city", "mayor"),
     "system": SYSTEM,
 }
 
@@ -66,23 +82,24 @@ ACTORS: dict[str, Actor] = {
 def fresh() -> Engine:
     engine = Engine(clock=FixedClock(START))
     engine.deploy(PERMIT)
+    engine.deploy(JOINT_PERMIT)
     return engine
 
 
-def submitted(engine: Engine) -> str:
-    case = engine.submit("permit", {"name": "小店"}, actor=ACTORS["owner"])
+def submitted(engine: Engine, workflow: str = "permit") -> str:
+    case = engine.submit(workflow, {"name": "小店"}, actor=ACTORS["owner"])
     engine.authorize_agent(case.id, "helper-7", ACTORS["owner"])
     return case.id
 
 
-def accepted(engine: Engine) -> str:
-    case_id = submitted(engine)
+def accepted(engine: Engine, workflow: str = "permit") -> str:
+    case_id = submitted(engine, workflow)
     engine.accept(case_id, ACTORS["lead_window"])
     return case_id
 
 
-def in_block(engine: Engine) -> str:
-    case_id = accepted(engine)
+def in_block(engine: Engine, workflow: str = "permit") -> str:
+    case_id = accepted(engine, workflow)
     engine.act(case_id, "check_in", "approve", ACTORS["lead_officer"])
     return case_id
 
@@ -92,6 +109,11 @@ def notified(engine: Engine) -> str:
     case_id = submitted(engine)
     engine.request_intake_correction(case_id, ACTORS["lead_window"], {"name": "与执照不符"})
     return case_id
+
+
+def jointly_in_block(engine: Engine) -> str:
+    """A case of the jointly handled ``joint-permit`` in its parallel block."""
+    return in_block(engine, "joint-permit")
 
 
 def correcting(engine: Engine) -> str:

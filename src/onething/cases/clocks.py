@@ -298,6 +298,21 @@ def follow(clocks: dict[str, ClockRecord], before: dict[str, PlaceRole],
     return changes
 
 
+def decided(clocks: dict[str, ClockRecord], now: dt.datetime,
+            deliver_within: Duration) -> list[tuple[str, str]]:
+    """Every decision is made: the organ's limit (the case clock, 行政许可法 art. 42) is kept
+    or missed now, and the result is issued and served within art. 44's own limit (the
+    delivery clock). Returns the clocks' changes."""
+    changes = []
+    case = clocks.get(CASE)
+    if case is not None and case["finished"] is None:
+        finish(own(clocks, CASE), now)
+        changes.append((CASE, "stopped (decided)"))
+    clocks[DELIVERY] = new_clock(now, None, deliver_within)
+    changes.append((DELIVERY, "started"))
+    return changes
+
+
 def follow_case(clocks: dict[str, ClockRecord], positions: dict[str, PlaceRole],
                 now: dt.datetime) -> None:
     """Pause the case clock while any step is in a special procedure, or while steps wait and

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from onething.cases.clocks import ClockPolicy
+from onething.language.handling import SINGLE_EXTENSION
 from onething.language.model import Workflow
+from onething.workdays import Duration
 
 
 def policy_of(workflow: Workflow) -> ClockPolicy:
@@ -17,6 +19,14 @@ def policy_of(workflow: Workflow) -> ClockPolicy:
         answer_intake_within=rules.answer_intake_correction_within,
         warn_before=rules.warn_before,
         ladder=workflow.escalation,
-        extension_max=rules.extension,
-        case_extension_max=rules.case_extension,
+        # never beyond 行政许可法 art. 42, whatever a definition deployed before said
+        extension_max=_within(rules.extension, SINGLE_EXTENSION),
+        case_extension_max=_within(rules.case_extension, workflow.handling.case_extension),
     )
+
+
+def _within(declared: Duration | None, bound: Duration) -> Duration:
+    """The declared bound of an extension, or the law's when it declares none or more."""
+    if declared is None or declared.unit is not bound.unit or declared.amount > bound.amount:
+        return bound
+    return declared

@@ -23,6 +23,9 @@ class Role(StrEnum):
     DEPARTMENT = "department"
     WINDOW = "window"
     SUPERVISOR = "supervisor"
+    #: the head of the people's government at the level of a jointly handled case, who
+    #: approves its extension (本级人民政府负责人, 行政许可法 art. 42(2))
+    GOVERNMENT_HEAD = "government_head"
     SYSTEM = "system"
 
 
@@ -69,6 +72,12 @@ def officer(department: str, ident: str = "officer") -> Actor:
 def supervisor(department: str, ident: str = "supervisor") -> Actor:
     """A supervisor (负责人) of ``department``: extensions, escalations, erasure."""
     return Actor(Role.SUPERVISOR, ident, department)
+
+
+def government_head(government: str, ident: str = "head") -> Actor:
+    """The head of the people's government ``government`` (本级人民政府负责人), who approves
+    the extension of a jointly handled case (行政许可法 art. 42(2))."""
+    return Actor(Role.GOVERNMENT_HEAD, ident, government)
 
 
 SYSTEM = Actor(Role.SYSTEM, "engine")

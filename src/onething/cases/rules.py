@@ -164,7 +164,17 @@ def authorize_rating(people: People, actor: Actor, case: Case) -> None:
 
 def authorize_extension(workflow: Workflow, step: str | None, actor: Actor) -> None:
     """A supervisor of the step's own department (the lead department for the case's own
-    limit) approves an extension (行政许可法 art. 42: 本行政机关负责人)."""
+    limit) approves an extension (行政许可法 art. 42(1): 本行政机关负责人); under joint
+    handling the case's own limit is extended by the head of the government at that level
+    (art. 42(2): 本级人民政府负责人)."""
+    handling = workflow.handling
+    if step is None and handling.joint:
+        if actor.role is not Role.GOVERNMENT_HEAD or actor.department != handling.government:
+            raise NotAuthorized(
+                f"the case of a jointly handled workflow is extended by the head of the "
+                f"government {handling.government} (行政许可法 art. 42(2); {who(actor)} may not)",
+                f"act as government_head:<name>@{handling.government}")
+        return
     department = workflow.step(step).department if step else workflow.lead
     if actor.role is not Role.SUPERVISOR or actor.department != department:
         raise NotAuthorized(

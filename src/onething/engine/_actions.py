@@ -344,9 +344,7 @@ def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Ca
         if start != now:
             data["accepted_as_of"] = start.isoformat()
     if "ready" in new.marking and "ready" not in case.marking:
-        # every decision is made: the result is issued and served within art. 44's limit
-        new.clocks[clk.DELIVERY] = clk.new_clock(now, None, deployed.policy.deliver_within)
-        changes.append((clk.DELIVERY, "started"))
+        changes += clk.decided(new.clocks, now, deployed.policy.deliver_within)
     waiting = "materials:promised" in new.marking  # 容缺: no result before the material
     own = new.clocks.get(clk.DELIVERY)
     if own is not None and own["finished"] is None and waiting != (own["paused_since"]

@@ -480,7 +480,7 @@ def _stored_workflow(workflow_id: str, version: int, content_hash: object,
     if digest != content_hash:
         raise StoreCorrupt(f"{what} does not match its content hash: it changed after it was "
                            "deployed; restore the database from a backup")
-    result = parse(text, f"<{workflow_id}@{version}>")
+    result = parse(text, f"<{workflow_id}@{version}>", deployed=True)
     if result.workflow is None or (result.workflow.id, result.workflow.version) != (
             workflow_id, version):
         raise StoreCorrupt(f"{what} no longer reads as that workflow; restore the database "

@@ -19,6 +19,8 @@ import yaml
 
 from onething.errors import DurationError, ValueProblem, WorkflowInvalid, YamlRefused
 from onething.language import conditions as exprs
+from onething.language import handling as law
+from onething.language import sources, time_check
 from onething.language.checks import check_workflow
 from onething.language.location import Diagnostic, Location, Severity
 from onething.language.model import (
@@ -78,8 +80,9 @@ _Entry = TypeVar("_Entry")
 WORKFLOW_KEYS = {
     "onething": True, "id": True, "version": True, "title": True, "lead": True, "form": True,
     "steps": True, "delivery": True, "time_limit": False, "source": False, "description": False,
-    "clock": False, "escalation": False, "green_channel": False,
+    "clock": False, "escalation": False, "green_channel": False, "handling": False,
 }
+HANDLING_KEYS = {"mode": True, "government": False, "source": False}
 STEP_KEYS = {
     "id": True, "department": True, "title": False, "reads": False, "produces": False,
     "time_limit": False, "optional": False, "when": False, "goto": False, "fee": False,
@@ -208,8 +211,16 @@ def read(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> LoadResult:
     return parse(text, name, limits)
 
 
-def parse(text: str, path: str = "<string>", limits: Limits = DEFAULT_LIMITS) -> LoadResult:
-    """Read workflow YAML held in a string."""
+#: what a newer release judges of a workflow's limits against the law; a definition already
+#: deployed keeps reading with these as warnings (the engine holds extensions to the law's
+#: bounds itself), so an upgrade never strands a running case
+LAW_JUDGED = frozenset({"limit-unmet", "joint-limit", "extension-limit"})
+
+
+def parse(text: str, path: str = "<string>", limits: Limits = DEFAULT_LIMITS, *,
+          deployed: bool = False) -> LoadResult:
+    """Read workflow YAML held in a string; ``deployed``: the text of a definition already
+    deployed, on which the judgements of :data:`LAW_JUDGED` are warnings."""
     try:
         root = compose(text, path, limits)
     except YamlRefused as refused:
@@ -218,10 +229,16 @@ def parse(text: str, path: str = "<string>", limits: Limits = DEFAULT_LIMITS) ->
         return LoadResult(None, (refused.diagnostic,))
     reader = _Reader(path, text)
     workflow = reader.workflow(root, text)
+    reader.diagnostics.extend(sources.check(root, path, text))
     if workflow is not None:
         reader.diagnostics.extend(
             check_workflow(workflow, reader.item_locations, broken=reader.broken)
         )
+        if not any(d.severity is Severity.ERROR for d in reader.diagnostics):
+            reader.diagnostics.extend(time_check.check(workflow))
+    if deployed:
+        reader.diagnostics = [attrs.evolve(d, severity=Severity.WARNING)
+                              if d.code in LAW_JUDGED else d for d in reader.diagnostics]
     diagnostics = tuple(sorted(reader.diagnostics, key=lambda d: d.location))
     if any(d.severity is Severity.ERROR for d in diagnostics):
         workflow = None
@@ -433,8 +450,78 @@ class _Reader:
             if key in entries:
                 values[key] = self.duration(entries[key][1], f"the {key} limit")
         if "source" in entries:
-            values["source"] = self.string(entries["source"][1], "source") or ""
+            values["source"] = self.source_text(entries["source"][1])
         return TimeLimit(location=self.loc(node), **values)
+
+    def source_text(self, node: yaml.Node) -> str:
+        """A ``source:`` of numbers: one text, or a text per number (``{statutory: ...}``);
+        what each says of its numbers is checked by :mod:`onething.language.sources`."""
+        if not isinstance(node, yaml.MappingNode):
+            return self.string(node, "source") or ""
+        texts = []
+        for key_node, value_node in node.value:
+            key, text = self.scalar(key_node), self.string(value_node, "a source")
+            if text is not None:
+                texts.append(f"{key}: {text}")
+        return "; ".join(texts)
+
+    def handling(self, node: yaml.Node) -> law.Handling | None:
+        """``handling: {mode: single | joint, government: <id>, source: ...}``."""
+        entries = self.mapping(node, "the handling", HANDLING_KEYS)
+        if entries is None or "mode" not in entries:
+            return None
+        mode = self.string(entries["mode"][1], "the handling mode", STEP_ID, "joint")
+        if mode is not None and mode not in law.MODES:
+            self.error("bad-value", f"the handling mode must be one of: {', '.join(law.MODES)}",
+                       entries["mode"][1], did_you_mean(mode, law.MODES))
+            return None
+        government = self.string(entries["government"][1], "the government", STEP_ID,
+                                 "xiangxiang") if "government" in entries else None
+        source = self.source_text(entries["source"][1]) if "source" in entries else ""
+        if mode == "joint" and not source.strip():
+            self.error("handling-source", "joint handling changes which limits govern; it "
+                       "needs its source", node, "add source: \"statute: 行政许可法 art. 26, "
+                       "42(2); local: <the rule that makes this a joint handling>\"")
+        if mode is None:
+            return None
+        return law.Handling(mode, government or law.DEFAULT_GOVERNMENT, source,
+                            self.loc(node))
+
+    def joint_limits(self, handling: law.Handling | None, limit: TimeLimit | None,
+                     clock: ClockRules | None) -> TimeLimit | None:
+        """The bounds 行政许可法 art. 42 sets on the case's limit and its extensions; under
+        joint handling the case's statutory limit is at most 45 WD, 45 WD when not given."""
+        handling = handling or law.Handling()
+        joint = handling.joint
+        if clock is not None and clock.case_extension is not None:
+            bound = handling.case_extension
+            amount = clock.case_extension
+            if amount.unit is not bound.unit or amount.amount > bound.amount:
+                self.error("extension-limit", f"the case's extension of {amount} is more than "
+                           f"行政许可法 art. 42 allows {'joint' if joint else 'one organ'}: "
+                           f"{bound}", clock.location,
+                           "joint handling (handling: {mode: joint}) allows 15 WD, approved "
+                           "by the head of the government" if not joint else
+                           f"write case_extension: {bound} or less")
+        if clock is not None and (clock.extension.unit is not law.SINGLE_EXTENSION.unit
+                                  or clock.extension.amount > law.SINGLE_EXTENSION.amount):
+            self.error("extension-limit", f"a step's extension of {clock.extension} is more "
+                       f"than 行政许可法 art. 42 allows: {law.SINGLE_EXTENSION}", clock.location,
+                       f"write extension: {law.SINGLE_EXTENSION} or less")
+        if not joint:
+            return limit
+        statutory = limit.statutory if limit is not None else None
+        if statutory is None:
+            return attrs.evolve(limit or TimeLimit(location=handling.location),
+                                statutory=law.JOINT_LIMIT)
+        if statutory.unit is not law.JOINT_LIMIT.unit \
+                or statutory.amount > law.JOINT_LIMIT.amount:
+            where = limit.location if limit is not None else handling.location
+            self.error("joint-limit", f"under joint handling the case's statutory limit is at "
+                       f"most {law.JOINT_LIMIT} (行政许可法 art. 42(2)), not {statutory}", where,
+                       f"write statutory: {law.JOINT_LIMIT} or less; the 15 WD extension is "
+                       "approved case by case")
+        return limit
 
     def each(self, node: yaml.Node, what: str, read: Callable[[yaml.Node], Any]) -> list[Any]:
         if not isinstance(node, yaml.SequenceNode):
@@ -472,6 +559,9 @@ class _Reader:
         if "description" in entries:
             self.string(get("description")[1], "the description")
         clock = self.clock(get("clock")[1]) if "clock" in entries else ClockRules()
+        handling = self.handling(get("handling")[1]) if "handling" in entries \
+            else law.Handling()
+        limit = self.joint_limits(handling, limit, clock)
         ladder = self.escalation(get("escalation")[1]) if "escalation" in entries else ()
         green = self.green_channel(get("green_channel")[1]) if "green_channel" in entries \
             else None
@@ -491,6 +581,7 @@ class _Reader:
             steps=steps, delivery=delivery, time_limit=limit, source=source or "",
             path=self.path, content_hash=f"sha256:{digest}", location=self.loc(root), text=text,
             clock=clock or ClockRules(), escalation=ladder, green_channel=green,
+            handling=handling or law.Handling(),
             intake=self.loc(get("lead")[0]) if "lead" in entries else self.loc(root),
         )
 
@@ -716,7 +807,7 @@ class _Reader:
                        "'deferrable' (容缺受理) is for required materials; drop one of the two")
         label = self.string(entries["label"][1], "a label") if "label" in entries else ""
         if "source" in entries:
-            self.string(entries["source"][1], "source")
+            self.source_text(entries["source"][1])
         return Material(name=name, required=required is not False, deferrable=deferrable,
                         label=label or "", location=self.loc(key_node))
 
@@ -793,7 +884,7 @@ class _Reader:
                 if amount is not None:
                     values[key] = amount
         if "source" in entries:
-            values["source"] = self.string(entries["source"][1], "source") or ""
+            values["source"] = self.source_text(entries["source"][1])
         return ClockRules(location=self.loc(node), **values)
 
     def green_channel(self, node: yaml.Node) -> GreenChannel | None:
@@ -813,7 +904,7 @@ class _Reader:
                 amount = self.duration(value_node, f"the milestone '{name}'")
                 if amount is not None:
                     milestones.append((name, amount))
-        source = self.string(entries["source"][1], "source") if "source" in entries else ""
+        source = self.source_text(entries["source"][1]) if "source" in entries else ""
         if when is None:
             return None
         return GreenChannel(when, tuple(milestones), source or "", self.loc(node))
@@ -831,7 +922,7 @@ class _Reader:
             to = self.string(entries["to"][1], "who is told ('to')", STEP_ID, "supervisor") \
                 if "to" in entries else "supervisor"
             if "source" in entries:
-                self.string(entries["source"][1], "source")
+                self.source_text(entries["source"][1])
             if action is not None and to is not None:
                 rungs.append(Rung(action, after, to, self.loc(item)))
         return tuple(rungs)
@@ -1138,7 +1229,7 @@ class _Reader:
             values["verify_within"] = self.duration(entries["verify_within"][1],
                                                     "'verify_within'")
         if "source" in entries:
-            values["source"] = self.string(entries["source"][1], "source") or ""
+            values["source"] = self.source_text(entries["source"][1])
         return Commitment(location=self.loc(node), **values)
 
     def goto(self, node: yaml.Node, what: str,

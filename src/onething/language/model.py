@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from onething.language.conditions.nodes import And, Compare
+from onething.language.handling import Handling
 from onething.language.location import UNKNOWN, Location
 from onething.language.step_keys import NamedOutcome, Opens, SendBack, SignOff, Silence
 from onething.workdays import Duration
@@ -18,9 +19,8 @@ if TYPE_CHECKING:
     from onething.workdays import CountFrom
 
 LANGUAGE_VERSION = 1
-
-FIELD_TYPES = (
-    "string", "int", "decimal", "bool", "date", "enum", "id_card", "phone", "uscc", "list")
+FIELD_TYPES = ("string", "int", "decimal", "bool", "date", "enum", "id_card", "phone", "uscc",
+               "list")
 DELIVERY_METHODS = ("window", "mail", "electronic")
 
 
@@ -34,7 +34,6 @@ class Outcome(StrEnum):
 
 #: outcomes that may carry a ``goto:`` jump
 JUMP_OUTCOMES = (Outcome.APPROVE.value, Outcome.REFUSE.value)
-
 
 
 @attrs.frozen
@@ -71,8 +70,7 @@ class Rung:
 
 
 _DEFAULTS = {k: Duration.parse(v) for k, v in
-             {"answer": "15 WD", "intake": "5 WD", "warn": "1 WD", "ext": "10 WD",
-              "case_ext": "15 WD"}.items()}
+             {"answer": "15 WD", "intake": "5 WD", "warn": "1 WD", "ext": "10 WD"}.items()}
 
 
 @attrs.frozen
@@ -87,7 +85,8 @@ class ClockRules:
     answer_intake_correction_within: Duration | None = _DEFAULTS["answer"]
     warn_before: Duration = _DEFAULTS["warn"]
     extension: Duration = _DEFAULTS["ext"]
-    case_extension: Duration = _DEFAULTS["case_ext"]
+    #: None: the law's bound for the workflow's handling (10 WD, joint 15 WD; art. 42)
+    case_extension: Duration | None = None
     source: str = ""
     location: Location = UNKNOWN
 
@@ -337,6 +336,7 @@ class Workflow:
     clock: ClockRules = attrs.field(factory=ClockRules)
     escalation: tuple[Rung, ...] = ()
     green_channel: GreenChannel | None = None
+    handling: Handling = attrs.field(factory=Handling)
     #: where intake is declared (the ``lead:`` key, the window that accepts the case): what a
     #: finding about acceptance, intake refusal or withdrawal points at
     intake: Location = UNKNOWN
