@@ -105,3 +105,31 @@ def test_the_demo_and_the_case_commands_run_on_postgresql(pg_database: str) -> N
     status = CliRunner().invoke(cli, ["status", case_id, "--db", pg_database, "--format",
                                       "json"], catch_exceptions=False)
     assert json.loads(status.output)["delivery"]["kind"] == "result"
+
+
+def test_the_one_notice_at_intake_from_the_command_line(tmp_path: Path) -> None:
+    """一次性告知 (行政许可法 art. 32): the window lists every missing item once; a second
+    notice is one clear line (exit 2); the applicant's answer resumes intake."""
+    db, case_id = submitted(tmp_path)
+    clerk = "window:li@market_regulation"
+    notice = run("act", case_id, "request_intake_correction", "--as", clerk, "--missing",
+                 "articles_of_association=未签字", "--missing", "business_address", db=db)
+    assert notice.exit_code == 0, notice.output
+    again = run("act", case_id, "request_intake_correction", "--as", clerk, "--missing",
+                "company_name", db=db)
+    assert again.exit_code == 2 and "one notice at intake was issued already" in again.output
+    status = json.loads(run("status", case_id, "--format", "json", db=db).output)
+    assert status["intake_notice"]["items"] == ["articles_of_association", "business_address"]
+    assert status["intake_notice"]["answered_at"] is None
+    assert "supplement_intake" in status["possible"]
+    assert "awaiting the applicant's answer" in run("status", case_id, db=db).output
+    answered = run("act", case_id, "supplement", "--as", "applicant:applicant", "--material",
+                   "articles_of_association=ref:signed", db=db)
+    assert answered.exit_code == 0, answered.output
+    assert run("act", case_id, "accept", "--as", clerk, db=db).exit_code == 0
+    history = json.loads(run("history", case_id, "--format", "json", db=db).output)
+    done = [e["action"] for e in history if e["action"] != "refused_attempt"]
+    assert done[-3:] == ["request_intake_correction", "supplement_intake", "accept"]
+    assert "request_intake_correction" in [e["data"].get("action") for e in history
+                                           if e["action"] == "refused_attempt"]
+    assert history[-1]["data"]["receipt"]["document"] == "受理通知书"

@@ -479,6 +479,10 @@ def _perform(engine: Engine, workflow: Workflow, case_id: str, label: str, kind:
         engine.deliver(case_id, window("hall"))
     elif action == "refuse_intake":
         engine.refuse_intake(case_id, window("hall"), "r")
+    elif action == "request_intake_correction":
+        engine.request_intake_correction(case_id, window("hall"), {"x": "r"})
+    elif action == "supplement_intake":  # the same value: the proof fixed the form
+        engine.supplement(case_id, applicant(), fields={"x": engine.case(case_id).form["x"]})
     elif action == "supplement":
         engine.supplement(case_id, applicant(), step=step, fields={})
     elif action == "start_special_procedure":

@@ -22,6 +22,7 @@ from tests.support.scenarios import (
     fresh,
     in_block,
     jointly_in_block,
+    notified,
     on_commitment,
     ready,
     submitted,
@@ -39,6 +40,10 @@ Do = Callable[[Engine, str, Actor], Any]
 MATRIX: dict[str, tuple[Setup, Do, set[str]]] = {
     "accept": (submitted, lambda e, c, a: e.accept(c, a), {"lead_window"}),
     "refuse_intake": (submitted, lambda e, c, a: e.refuse_intake(c, a, "不全"), {"lead_window"}),
+    "request_intake_correction": (submitted, lambda e, c, a: e.request_intake_correction(
+        c, a, {"name": "与执照不符"}), {"lead_window"}),
+    "supplement_intake": (notified, lambda e, c, a: e.supplement(c, a, fields={
+        "name": "小店（更正）"}), {"owner", "helper"}),
     "approve": (in_block, lambda e, c, a: e.act(c, "permit", "approve", a), {"step_officer"}),
     "refuse": (in_block, lambda e, c, a: e.act(c, "permit", "refuse", a, "不符"),
                {"step_officer"}),

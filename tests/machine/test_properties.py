@@ -89,7 +89,8 @@ def _assert_at_most_one_delivery(engine: Engine, case_id: str) -> None:
 
 def _drive_to_end(engine: Engine, compiled: object, workflow: object, case_id: str) -> None:
     """Finish the case with the applicant's cooperation (no withdrawal, no timer)."""
-    preference = ("supplement", "supplement_material", "end_special_procedure", "accept",
+    preference = ("supplement", "supplement_intake", "supplement_material",
+                  "end_special_procedure", "accept",
                   "approve", "deliver")
     for _ in range(500):
         current = engine.case(case_id)

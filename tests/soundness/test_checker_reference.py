@@ -223,10 +223,11 @@ def test_the_reference_counts_the_configurations_of_one_step_by_hand() -> None:
         "steps: [{id: a, department: d, reads: [x]}]\n"
         "delivery: {bundle: [], methods: [window]}\n")
     ref = reference_check(build_net(workflow), workflow)
-    # intake; a pending, in a special procedure, awaiting a correction, corrected, corrected in
-    # a special procedure; ready to deliver; delivered
-    assert ref.sound and ref.configurations == 8
-    assert check(workflow).configurations == 8
+    # intake, its one notice out, answered (一次性告知); a pending, in a special procedure,
+    # awaiting a correction, corrected, corrected in a special procedure; ready to deliver;
+    # delivered
+    assert ref.sound and ref.configurations == 10
+    assert check(workflow).configurations == 10
 
 
 # -- (d) metamorphic relations ------------------------------------------------------------------

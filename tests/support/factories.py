@@ -44,6 +44,12 @@ def perform(engine: Engine, case_id: str, workflow: Workflow, t: Transition) -> 
         return engine.refuse_intake(case_id, who, "incomplete")
     if action == "deliver":
         return engine.deliver(case_id, who)
+    if action == "request_intake_correction":
+        return engine.request_intake_correction(case_id, who, [workflow.form.fields[0].name])
+    if action == "supplement_intake":  # the same value again: what the notice named
+        case = engine.case(case_id)
+        named = [i["item"] for i in case.intake.get("items", ())][:1]  # none: refused
+        return engine.supplement(case_id, who, fields={n: case.form.get(n) for n in named})
     if action == "withdraw":
         return engine.withdraw(case_id, who, "changed my mind")
     if action == "supplement":
@@ -54,7 +60,7 @@ def perform(engine: Engine, case_id: str, workflow: Workflow, t: Transition) -> 
     if action == "start_special_procedure":
         return engine.start_special_procedure(case_id, t.step or "", who, kind="expert_review",
                                               expected="10 WD", reason="test")
-    if action in ("correction_expired", "promise_expired"):
+    if action in ("correction_expired", "promise_expired", "intake_correction_expired"):
         return engine.expire(case_id, action, t.step)
     listed = workflow.step(t.step).foreach if t.step and action in ("approve", "refuse") \
         else None

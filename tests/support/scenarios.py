@@ -104,6 +104,13 @@ def in_block(engine: Engine, workflow: str = "permit") -> str:
     return case_id
 
 
+def notified(engine: Engine) -> str:
+    """A submitted case the window sent its one notice at intake (一次性告知)."""
+    case_id = submitted(engine)
+    engine.request_intake_correction(case_id, ACTORS["lead_window"], {"name": "与执照不符"})
+    return case_id
+
+
 def jointly_in_block(engine: Engine) -> str:
     """A case of the jointly handled ``joint-permit`` in its parallel block."""
     return in_block(engine, "joint-permit")

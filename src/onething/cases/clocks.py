@@ -52,6 +52,8 @@ class ClockPolicy:
     correction: str = "pause"
     answer_within: Duration | None = _15_WD
     intake_notice_within: Duration | None = _5_WD
+    #: the answer to the one intake notice (一次性告知): no statute; the step corrections' 15 WD
+    answer_intake_within: Duration | None = _15_WD
     warn_before: Duration = _1_WD
     ladder: tuple[Rung, ...] = ()
     extension_max: Duration = _10_WD

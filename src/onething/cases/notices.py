@@ -22,6 +22,11 @@ REMEDIES = (
     "notice, or bring an administrative lawsuit within six months.)"
 )
 
+#: the same remedies as data: the term of each (行政复议法 art. 20: 60 days from knowing of
+#: the act; 行政诉讼法 art. 46: six months), for the certificates that record them
+REMEDY_TERMS = {"administrative_reconsideration": "60 days",
+                "administrative_litigation": "6 months"}
+
 TITLES = {
     "result": "统一出件 (bundled result)",
     "refusal": "不予许可/不予受理通知书 (notice of refusal)",
@@ -77,6 +82,9 @@ def build_notice(workflow: Workflow, case: Case, kind: str, active: set[str],
         notice["ended_at_step"] = ended_at
     if kind in ("refusal", "termination"):
         notice["remedies"] = REMEDIES
+    if case.intake.get("items") and kind != "result":  # the notice at intake (一次性告知)
+        notice["intake_notice"] = {"issued_at": case.intake["notice_at"],
+                                   "items": [i["item"] for i in case.intake["items"]]}
     if case.produced and kind != "result":
         notice["voided"] = list(case.produced)
     return notice

@@ -16,6 +16,7 @@ def policy_of(workflow: Workflow) -> ClockPolicy:
         correction=rules.correction,
         answer_within=rules.answer_correction_within,
         intake_notice_within=rules.intake_notice_within,
+        answer_intake_within=rules.answer_intake_correction_within,
         warn_before=rules.warn_before,
         ladder=workflow.escalation,
         # never beyond 行政许可法 art. 42, whatever a definition deployed before said

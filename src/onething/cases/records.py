@@ -166,6 +166,9 @@ class Case:
     refused: int = 0
     #: whether the case's personal data has been erased (after its retention period)
     erased: bool = False
+    #: the one intake notice (一次性告知, 行政许可法 art. 32), once the window issued it: when,
+    #: the items it names, and when the applicant answered (:mod:`onething.engine._intake`)
+    intake: dict[str, Any] = attrs.field(factory=dict)
 
     @property
     def ended(self) -> bool:
@@ -231,7 +234,8 @@ class Case:
             "origin": self.origin,
             "refused": self.refused,
             "erased": self.erased,
-        } | ({"parent_step": self.parent_step} if self.parent_step else {})
+        } | ({"parent_step": self.parent_step} if self.parent_step else {}) \
+            | ({"intake": self.intake} if self.intake else {})
 
 
 _case_values = operator.attrgetter(*(a.name for a in attrs.fields(Case)))
@@ -269,7 +273,7 @@ def case_from_json(data: dict[str, Any]) -> Case:
         rating=data.get("rating"), follow_ups=tuple(data.get("follow_ups", ())),
         origin=data.get("origin"), parent_step=data.get("parent_step"),
         refused=data.get("refused", 0),
-        erased=data.get("erased", False),
+        erased=data.get("erased", False), intake=data.get("intake") or {},
     )
 
 

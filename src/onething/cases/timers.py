@@ -3,9 +3,10 @@
 Timers are derived from the case record alone, re-planned after every action, and stored with
 the case in the same transaction, so they survive a restart and a fired timer cannot be
 forgotten. Escalations (reminder, supervision, public notice) only add to the history; the
-path-changing timers are exactly four: deemed acceptance when the window does not answer in
-time (行政许可法 art. 32), an unanswered correction, a missed 容缺 promise, and deemed approval
-of a step that declares ``silence: approve`` when its own limit passes (逾期未反馈视为同意).
+path-changing timers are exactly five: deemed acceptance when the window does not answer in
+time (行政许可法 art. 32), an unanswered notice at intake (一次性告知), an unanswered
+correction, a missed 容缺 promise, and deemed approval of a step that declares
+``silence: approve`` when its own limit passes (逾期未反馈视为同意).
 
 The path timers are the law acting by itself, so a strict calendar never refuses them: they are
 planned on its lenient twin and carry ``provisional`` and ``reasons`` when their due date rests
@@ -20,6 +21,7 @@ from typing import Any
 import attrs
 
 from onething.cases import clocks as clk
+from onething.cases import intake
 from onething.cases import special_procedures as special
 from onething.cases.records import Case
 from onething.language.model import Workflow
@@ -70,15 +72,19 @@ def _law(due: Due, data: dict[str, Any] | None = None) -> dict[str, Any]:
 
 def _path_timers(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: WorkCalendar,
                  now: dt.datetime) -> list[Timer]:
-    """The four timers by which the law acts, on a calendar that never refuses."""
+    """The five timers by which the law acts, on a calendar that never refuses."""
     out: list[Timer] = []
     marking = set(case.marking)
-    if "intake" in marking and policy.intake_notice_within is not None:
-        created = case.created_at
-        assert created is not None  # every case is made with its submission time
-        due = calendar.add(created, policy.intake_notice_within, count_from=policy.count_from)
-        out.append(_timer(case, due.deadline, "path", "deemed_acceptance", data=_law(due),
-                          armed=created))
+    deemed = intake.deemed_at(case, policy, calendar)  # none while the notice is out
+    if deemed is not None:
+        out.append(_timer(case, deemed.deadline, "path", "deemed_acceptance", data=_law(deemed),
+                          armed=intake.received(case)))
+    answer_by = intake.answer_by(case, policy, calendar) \
+        if intake.ASKED in marking else None
+    if answer_by is not None:
+        out.append(_timer(case, answer_by.deadline, "path", "intake_correction_expired",
+                          data=_law(answer_by, {"limit": str(policy.answer_intake_within)}),
+                          armed=case.intake["notice_at"]))
     if "materials:promised" in marking and (accepted := case.accepted_at) is not None:
         limits = [m.deferrable for m in workflow.form.materials
                   if m.name in case.promised and m.deferrable is not None]

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from onething.cli._shared import as_data
 
@@ -92,32 +92,47 @@ def submit(workflow_id: str, form_file: str, materials_file: str | None, actor: 
 @click.option("--set", "sets", multiple=True, help="for a step that sets fields: name=value")
 @click.option("--item", type=click.IntRange(min=1), help="for approve or refuse of a step done "
               "item by item (foreach): the item's number, from 1")
+@click.option("--missing", multiple=True, help="for request_intake_correction (一次性告知): "
+              "a missing or deficient material or field, as name or name=what is wrong; "
+              "repeat it for every item (the one notice lists them all)")
+@click.option("--refer-to", "refer_to", help="for refuse_intake: the organ to apply to when the "
+              "matter is not this one's (行政许可法 art. 32 (二))")
 @click.option("--key", help="an idempotency key: a retry with it changes nothing")
 @db_option
 @format_option
 def act(case_id: str, action: str, step: str | None, actor: str, reason: str,
         method: str | None, fields: tuple[str, ...], materials: tuple[str, ...],
         kind: str | None, expected: str | None, to: str | None, sets: tuple[str, ...],
-        item: int | None, key: str | None, db: str, fmt: str) -> None:
+        item: int | None, missing: tuple[str, ...], refer_to: str | None, key: str | None,
+        db: str, fmt: str) -> None:
     """Do ACTION on case CASE_ID (STEP for department actions and corrections).
 
-    ACTION is one of accept, refuse_intake, approve, approve_on_commitment, refuse,
-    request_correction, send_back, start_special_procedure, end_special_procedure,
-    supplement, withdraw, deliver, or an outcome the step names (``outcomes:``)."""
+    ACTION is one of accept, refuse_intake, request_intake_correction, approve,
+    approve_on_commitment, refuse, request_correction, send_back, start_special_procedure,
+    end_special_procedure, supplement (without STEP: the answer to the notice at intake),
+    withdraw, deliver, or an outcome the step names (``outcomes:``)."""
     who = actor_of(actor)
     if item is not None and action not in ("approve", "refuse"):
         raise click.UsageError("--item goes with approve or refuse of a step done item by item "
                                "(foreach)")
-    if sets and action in ("accept", "refuse_intake", "withdraw", "deliver", "supplement",
-                           "send_back", "request_correction", "start_special_procedure",
-                           "end_special_procedure", "refuse"):
+    if missing and action != "request_intake_correction":
+        raise click.UsageError("--missing goes with request_intake_correction")
+    if sets and action in ("accept", "refuse_intake", "request_intake_correction", "withdraw",
+                           "deliver", "supplement", "send_back", "request_correction",
+                           "start_special_procedure", "end_special_procedure", "refuse"):
         raise click.UsageError("--set goes with a decision that goes on past a step that sets "
                                "fields: approve, approve_on_commitment or one of its outcomes")
     with engine_on(db) as engine:
         if action == "accept":
             case = engine.accept(case_id, who, idempotency_key=key)
         elif action == "refuse_intake":
-            case = engine.refuse_intake(case_id, who, reason, idempotency_key=key)
+            case = engine.refuse_intake(case_id, who, reason, refer_to=refer_to,
+                                        idempotency_key=key)
+        elif action == "request_intake_correction":
+            items = dict((m.partition("=")[0].strip(), m.partition("=")[2].strip())
+                         for m in missing)
+            case = engine.request_intake_correction(case_id, who, items, reason=reason,
+                                                    idempotency_key=key)
         elif action == "withdraw":
             case = engine.withdraw(case_id, who, reason, idempotency_key=key)
         elif action == "deliver":
@@ -222,6 +237,7 @@ def status(case_id: str, db: str, fmt: str) -> None:
                            if o.get("set")},
                    "children": {step: {c: o.get("ended", {}).get(c) for c in o["children"]}
                                 for step, o in case.outcomes.items() if o.get("children")},
+                   "intake_notice": _intake_notice(case.intake),
                    "parent": {"case": case.origin, "step": case.parent_step}
                    if case.parent_step else None,
                    "sent_back": {step: o.get("to") for step, o in case.outcomes.items()
@@ -239,6 +255,12 @@ def status(case_id: str, db: str, fmt: str) -> None:
               f"(v{case.workflow_version}{', green channel' if case.priority else ''})")
     if case.parent_step:
         out.print(f"  child case (子流程) of {case.origin}, step {case.parent_step}")
+    notice = _intake_notice(case.intake)
+    if notice is not None:
+        out.print(f"  notice at intake (一次性告知) of {notice['issued_at'][:10]}: "
+                  + ", ".join(notice["items"])
+                  + (f"; answered {notice['answered_at'][:10]}" if notice["answered_at"]
+                     else "; awaiting the applicant's answer"))
     if delivery is not None:
         out.print(f"  delivered: {delivery.kind} by {delivery.method} at "
                   f"{delivery.at:%Y-%m-%d %H:%M}" + (": " + ", ".join(delivery.items)
@@ -293,3 +315,12 @@ def history(case_id: str, db: str, fmt: str) -> None:
         json_out([as_data(e) for e in events])
     else:
         print_timeline(events)
+
+
+def _intake_notice(intake: dict[str, Any]) -> dict[str, Any] | None:
+    """The one notice at intake as status shows it: when, what it names, when answered."""
+    if not intake.get("notice_at"):
+        return None
+    items = intake.get("items")
+    return {"issued_at": intake["notice_at"], "answered_at": intake.get("answered_at"),
+            "items": [i["item"] for i in items] if isinstance(items, list) else []}

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from onething.cases import children, foreach, rework, rules, step_fields
+from onething.cases import children, foreach, intake, rework, rules, step_fields
 from onething.cases import clocks as clk
 from onething.cases import sign_off as sign
 from onething.cases import special_procedures as special
@@ -55,6 +55,8 @@ TIMER_REASONS = {
     "correction_expired": "the correction was not answered within its limit",
     "promise_expired": "the promised materials did not arrive within the promise (容缺)",
     "deemed_acceptance": "no notice within the intake limit (行政许可法 art. 32): accepted",
+    "intake_correction_expired": "the notice at intake (一次性告知) was not answered within its "
+                                 "limit: the application is deemed abandoned (视为放弃申请)",
     "deemed_approval": "no decision within the step's limit: deemed approved (逾期未反馈视为同意)",
 }
 
@@ -116,11 +118,8 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
                             hint_steps(workflow, wanted.step))
     people = engine.people
     rules.authorize_transition(people, workflow, transition, actor, case)
-    if transition.action == "refuse_intake" and intake_lapsed(engine, deployed, case, now):
-        raise ActionRefused("the time to answer the application has passed, so it counts as "
-                            "accepted from its receipt (行政许可法 art. 32) and can no longer "
-                            "be refused at intake", "accept it; a department may refuse the "
-                            "item, with its reasons")
+    intake.check(workflow, case, transition.action, payload,
+                 intake_lapsed(engine, deployed, case, now))
     if transition.action in REASONED and transition.actor in (Performer.DEPARTMENT,
                                                               Performer.WINDOW) \
             and not str(payload.get("reason") or "").strip():
@@ -147,6 +146,8 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
         _apply_fields(workflow, transition, new, payload, data)
     if transition.action == "supplement_material":
         _apply_materials(new, payload, data)
+    elif transition.action == "supplement_intake":
+        intake.answer(workflow, case, new, payload, now, data)
     try:
         fired = compiled.fire(marking, transition, form_guard({**new.facts(), **(
             {k: from_jsonable(v) for k, v in sets.items()} if sets else {})}))
@@ -196,6 +197,8 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
         data["then"] = moved
     new.marking = compiled.names_of(fired.marking)
     follow_clocks(engine, deployed, case, new, fired, now, data)
+    intake.certify(workflow, case, new, transition.action, payload, deployed.policy,
+                   engine.calendar, now, data)
     if transition.step and transition.action == "start_special_procedure":
         data["special_procedure"] = special.start(new.clocks, transition.step, kind, expected,
                                                   now, engine.calendar, deployed.policy)
@@ -233,11 +236,8 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
 def intake_lapsed(engine: EngineContext, deployed: Deployed, case: Case, now: datetime) -> bool:
     """Whether the window's time to answer the application (``intake_notice_within``) has
     passed: the application then counts as accepted from its receipt (行政许可法 art. 32)."""
-    within = deployed.policy.intake_notice_within
-    if within is None or case.created_at is None:
-        return False
-    return now >= engine.calendar.add(case.created_at, within,
-                                      count_from=deployed.policy.count_from).deadline
+    return intake.lapsed(case, deployed.policy, engine.calendar, now)
+
 
 
 def decides(workflow: Workflow, transition: Transition) -> bool:
@@ -320,7 +320,7 @@ def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Ca
     # 行政许可法 art. 32: an application the window did not answer in time counts as accepted
     # from the day its materials were received: the organ's limit (the case clock) counts from
     # then, whoever accepts it after that; a department's own clock starts when it has the case
-    start = case.created_at if accepting and case.created_at is not None \
+    start = intake.received(case) if accepting and case.created_at is not None \
         and (deemed or intake_lapsed(engine, deployed, case, now)) else now
     changes = clk.follow(new.clocks, before, after, now, deployed.limits, deployed.policy)
     decided = fired.transitions[0]

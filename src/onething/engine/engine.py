@@ -12,12 +12,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from onething.cases import clocks as clk
+from onething.cases.intake import ASKED
 from onething.cases.records import (
     SYSTEM,
     Actor,
@@ -193,10 +194,29 @@ class Engine:
         return self._perform(case_id, fixed("accept"), "accept", None, actor, idempotency_key, now)
 
     def refuse_intake(self, case_id: str, actor: Actor, reason: str, *,
+                      refer_to: str | None = None,
                       idempotency_key: str | None = None, now: datetime | None = None) -> Case:
-        """The window refuses to accept the case (不予受理): the case ends with a refusal."""
+        """The window refuses to accept the case (不予受理): the case ends with a refusal.
+        ``refer_to`` names the organ to apply to when the matter is not this one's
+        (行政许可法 art. 32 (二)); the event's ``receipt`` holds what the 不予受理决定书 says."""
+        extra = {"refer_to": _follow_ups.free_text(refer_to, "refer_to")} \
+            if refer_to is not None else {}
         return self._perform(case_id, fixed("refuse_intake"), "refuse_intake", None, actor,
-                             idempotency_key, now, reason=reason)
+                             idempotency_key, now, reason=reason, **extra)
+
+    def request_intake_correction(self, case_id: str, actor: Actor,
+                                  items: Mapping[str, str] | Iterable[str], *,
+                                  reason: str = "", idempotency_key: str | None = None,
+                                  now: datetime | None = None) -> Case:
+        """一次性告知: the window's one notice at intake of *every* missing or deficient item
+        (行政许可法 art. 32 (四)) — ``items`` names materials and fields of the form, each
+        with what is wrong (a mapping) or without (a list of names). The window's time to
+        answer stops until the applicant answers (:meth:`supplement`, without a step); a
+        second notice is refused; unanswered within ``answer_intake_correction_within`` the
+        case ends by termination (docs/decisions/0018-one-shot-notice-at-intake.md)."""
+        return self._perform(case_id, fixed("request_intake_correction"),
+                             "request_intake_correction", None, actor, idempotency_key, now,
+                             reason=reason, items=_notice_items(items))
 
     def act(self, case_id: str, step: str, outcome: str, actor: Actor,
             reason: str = "", *, fields: Mapping[str, Any] | None = None,
@@ -245,14 +265,16 @@ class Engine:
                    fields: Mapping[str, Any] | None = None,
                    materials: Mapping[str, GivenMaterial] | None = None,
                    idempotency_key: str | None = None, now: datetime | None = None) -> Case:
-        """The applicant answers a correction request on ``step``, or brings promised
-        materials (without ``step``)."""
+        """The applicant answers a correction request on ``step``; without ``step``, answers
+        the window's notice at intake (一次性告知) while it is out, else brings promised
+        materials."""
         for given, what in ((fields, "fields"), (materials, "materials")):
             if given is not None and not isinstance(given, Mapping):
                 raise InvalidArgument(f"{what} are a mapping of names to values, not a "
                                f"{type(given).__name__}")
         action = "supplement" if step else "supplement_material"
-        return self._perform(case_id, fixed(action, step), action, step, actor,
+        pick = fixed(action, step) if step else _material_or_intake
+        return self._perform(case_id, pick, action, step, actor,
                              idempotency_key, now, fields=dict(fields or {}),
                              materials=dict(materials or {}))
 
@@ -269,8 +291,9 @@ class Engine:
                              idempotency_key, now, method=method)
 
     def expire(self, case_id: str, timer: str, step: str | None = None) -> Case:
-        """Fire a case-ending timer now (``correction_expired`` or ``promise_expired``)."""
-        if timer not in ("correction_expired", "promise_expired"):
+        """Fire a case-ending timer now (``correction_expired``, ``promise_expired`` or
+        ``intake_correction_expired``)."""
+        if timer not in ("correction_expired", "promise_expired", "intake_correction_expired"):
             raise InvalidArgument(f"only a case-ending timer can be fired by hand, not {timer!r}",
                                   "correction_expired or promise_expired; the others fire "
                                   "when they are due (engine.tick)")
@@ -412,6 +435,26 @@ class Engine:
     def waiting_on(self, case_id: str) -> list[str]:
         """The steps currently awaiting a department (or the applicant's correction)."""
         return _queries.waiting_on(self, case_id)
+
+
+def _material_or_intake(case: Case) -> Wanted:
+    """A supplement without a step: the answer to the notice at intake while it is out."""
+    return Wanted("supplement_intake" if ASKED in case.marking else "supplement_material")
+
+
+def _notice_items(items: object) -> dict[str, str]:
+    """A notice's items as names and what is wrong with each (masked free text)."""
+    if isinstance(items, str) or not isinstance(items, Mapping | Iterable):
+        raise InvalidArgument("items name materials and fields: a mapping of names to what "
+                              "is wrong, or a list of names", "e.g. {'premises_layout': "
+                              "'缺少平面图'}")
+    pairs = items.items() if isinstance(items, Mapping) else ((n, "") for n in items)
+    out = {}
+    for name, what in pairs:
+        if not isinstance(name, str):
+            raise InvalidArgument(f"an item is named by its name, not a {type(name).__name__}")
+        out[name] = _follow_ups.free_text(what or "", f"what is wrong with {name[:40]!r}")
+    return out
 
 
 def _default_applicant() -> Actor:

@@ -126,7 +126,8 @@ FORM_KEYS = {"fields": False, "materials": False}
 STAGE_KEYS = {"id": True, "lead": True, "steps": True, "title": False, "time_limit": False,
               "source": False, "description": False}
 CLOCK_KEYS = {"count_from": False, "correction": False, "answer_correction_within": False,
-              "intake_notice_within": False, "warn_before": False, "extension": False,
+              "intake_notice_within": False, "answer_intake_correction_within": False,
+              "warn_before": False, "extension": False,
               "case_extension": False, "source": False}
 GREEN_KEYS = {"when": True, "milestones": False, "source": False}
 RUNG_KEYS = {"action": True, "after": False, "to": False, "source": False}
@@ -875,8 +876,9 @@ class _Reader:
                                entries[key][1], did_you_mean(text, choices))
                 elif text is not None:
                     values[key] = text
-        for key in ("answer_correction_within", "intake_notice_within", "warn_before",
-                    "extension", "case_extension"):
+        for key in ("answer_correction_within", "intake_notice_within",
+                    "answer_intake_correction_within", "warn_before", "extension",
+                    "case_extension"):
             if key in entries:
                 amount = self.duration(entries[key][1], f"'{key}'")
                 if amount is not None:

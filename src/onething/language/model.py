@@ -81,6 +81,8 @@ class ClockRules:
     correction: str = "pause"
     answer_correction_within: Duration | None = _DEFAULTS["answer"]
     intake_notice_within: Duration | None = _DEFAULTS["intake"]
+    #: to answer the one intake notice (一次性告知): no statute; see decision 0018
+    answer_intake_correction_within: Duration | None = _DEFAULTS["answer"]
     warn_before: Duration = _DEFAULTS["warn"]
     extension: Duration = _DEFAULTS["ext"]
     #: None: the law's bound for the workflow's handling (10 WD, joint 15 WD; art. 42)
@@ -440,10 +442,7 @@ def iter_steps(block: Block | StepSequence) -> Iterator[Step]:
 
 
 def _steps_by_id(steps: StepSequence) -> dict[str, Step]:
-    by_id: dict[str, Step] = {}
-    for step in iter_steps(steps):
-        by_id.setdefault(step.id, step)
-    return by_id
+    return {s.id: s for s in reversed(list(iter_steps(steps)))}  # the first of a repeated id
 
 
 def _correction_groups(block: Block | StepSequence) -> dict[str, tuple[str, ...]]:

@@ -15,12 +15,12 @@ RESERVED_OUTCOMES = frozenset({
     "accept", "agent_authorized", "approve", "approve_on_commitment", "authorize_agent",
     "calendar_refreshed", "correction_expired", "correction_notice", "deemed_acceptance",
     "deemed_approval", "deliver", "delivered", "end_special_procedure", "enter", "erased",
-    "escalated", "evaluate", "evaluated", "extend", "extended", "fork", "join", "migrated",
-    "milestone", "milestone_missed", "outcome", "skip",
-    "promise_expired", "record_milestone", "refuse", "refuse_intake", "refused_attempt",
-    "request_correction", "revoke_commitment", "send_back", "signed_off", "signing",
-    "start_special_procedure", "submit", "supplement", "supplement_material",
-    "verify_commitment", "withdraw",
+    "escalated", "evaluate", "evaluated", "extend", "extended", "fork",
+    "intake_correction_expired", "join", "migrated", "milestone", "milestone_missed",
+    "outcome", "skip", "promise_expired", "record_milestone", "refuse", "refuse_intake",
+    "refused_attempt", "request_correction", "request_intake_correction", "revoke_commitment",
+    "send_back", "signed_off", "signing", "start_special_procedure", "submit", "supplement",
+    "supplement_intake", "supplement_material", "verify_commitment", "withdraw",
 })
 #: what a step that opens child cases waits for: a result from every child, or every child's
 #: one delivery whatever its kind

@@ -126,21 +126,34 @@ class _Builder:
             [("", (first,), ())] if promised is None or complete is None else \
             [("", (first, complete), (GuardLiteral(PROMISE, False),)),
              (":promise", (first, promised), (GuardLiteral(PROMISE, True),))]
-        for suffix, produce, guard in variants:
-            self.add(f"accept{suffix}", "accept", Performer.WINDOW, (self.intake,), produce,
-                     guard=guard, location=loc)
-            # 行政许可法 art. 32: no notice of missing items in time means accepted
-            self.add(f"deemed_acceptance{suffix}", "deemed_acceptance", Performer.TIMER,
-                     (self.intake,), produce, guard=guard, location=loc)
+        # 行政许可法 art. 32 (四): one notice of every missing item (一次性告知) stops the
+        # intake limit; the answer resumes intake, where the window may not ask again
+        # (decision 0018); unanswered in time, the case ends with a termination
+        asked = self.place("intake:correction", PlaceRole.INTAKE_CORRECTION, location=loc)
+        answered = self.place("intake:corrected", PlaceRole.INTAKE_CORRECTED, location=loc)
+        self.add("request_intake_correction", "request_intake_correction", Performer.WINDOW,
+                 (self.intake,), (asked,), location=loc)
+        self.add("supplement_intake", "supplement_intake", Performer.APPLICANT, (asked,),
+                 (answered,), location=loc)
+        self.add("intake_correction_expired", "intake_correction_expired", Performer.TIMER,
+                 (asked, self.open), (self.closed,), cancel=True,
+                 delivers=DeliveryKind.TERMINATION, escape=True, location=loc)
+        for here, at in ((self.intake, ""), (answered, ":corrected")):
+            for suffix, produce, guard in variants:
+                self.add(f"accept{at}{suffix}", "accept", Performer.WINDOW, (here,), produce,
+                         guard=guard, location=loc)
+                # 行政许可法 art. 32: no notice of missing items in time means accepted
+                self.add(f"deemed_acceptance{at}{suffix}", "deemed_acceptance",
+                         Performer.TIMER, (here,), produce, guard=guard, location=loc)
+            self.add(f"refuse_intake{at}", "refuse_intake", Performer.WINDOW,
+                     (here, self.open), (self.closed,), cancel=True,
+                     delivers=DeliveryKind.REFUSAL, escape=True, location=loc)
         if promised is not None and complete is not None:
             self.add("supplement_material", "supplement_material", Performer.APPLICANT,
                      (promised,), (complete,), location=loc)
             self.add("promise_expired", "promise_expired", Performer.TIMER,
                      (promised, self.open), (self.closed,), cancel=True,
                      delivers=DeliveryKind.TERMINATION, escape=True, location=loc)
-        self.add("refuse_intake", "refuse_intake", Performer.WINDOW, (self.intake, self.open),
-                 (self.closed,), cancel=True, delivers=DeliveryKind.REFUSAL, escape=True,
-                 location=loc)
         needs = (self.ready, self.open) + ((complete,) if complete is not None else ())
         self.add("deliver", "deliver", Performer.WINDOW, needs, (self.closed,),
                  delivers=DeliveryKind.RESULT, location=wf.delivery.location)

@@ -26,6 +26,10 @@ class PlaceRole(StrEnum):
     """What a place stands for; decides how the checker and renderers treat it."""
 
     INTAKE = "intake"
+    #: the window's one notice of every missing item at intake (一次性告知) awaits the answer
+    INTAKE_CORRECTION = "intake_correction"
+    #: the notice is answered: the window accepts or refuses, and may not ask again
+    INTAKE_CORRECTED = "intake_corrected"
     STEP = "step"
     CORRECTED = "corrected"
     CORRECTION = "correction"

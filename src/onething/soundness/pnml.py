@@ -9,12 +9,14 @@ user's guide; this docstring is the precise contract.
 
 **Kept** (the cooperative control flow):
 
-* every place whose tokens are work: ``intake`` (becomes the source place ``i``), steps and
+* every place whose tokens are work: ``intake`` (becomes the source place ``i``), the
+  notice at intake out and answered (``intake:correction``, ``intake:corrected``), steps and
   their corrected, correction and special-procedure positions, ``when`` entries, parallel
   entries, ``running`` and branch-done places, choice entries, ``ready``, and the materials
   places ``materials:promised`` / ``materials:complete`` when the workflow has deferrable
   materials (``supplement_material`` is cooperative);
-* every transition that is not an escape: ``accept`` (and ``accept:promise``), ``approve``,
+* every transition that is not an escape: ``accept`` (and ``accept:promise``, and both from
+  ``intake:corrected``), ``request_intake_correction`` and ``supplement_intake``, ``approve``,
   optional refusals and refusal jumps (``goto: {refuse: ...}``), ``request_correction`` and
   ``supplement``, special procedures, ``supplement_material``, timers that move the case on
   (``deemed_acceptance``), forks, joins, choice arms, ``enter``/``skip`` of ``when`` steps,
@@ -27,7 +29,8 @@ user's guide; this docstring is the precise contract.
 * guards. Every ``when`` and every choice arm becomes a *free choice*: the abstraction has
   every route of every form, and also routes that no single form takes;
 * the escape transitions: ``withdraw``, ``refuse_intake``, refusals that end the case, and
-  the timers that end it (``correction_expired``, ``promise_expired``). Each consumes
+  the timers that end it (``correction_expired``, ``promise_expired``,
+  ``intake_correction_expired``). Each consumes
   ``open``, cancels every other token and delivers. A P/T net cannot remove "every other
   token": that needs reset arcs, which PNML P/T nets do not have and which make soundness
   undecidable in general. Complement places could encode it, but only by enumerating every
