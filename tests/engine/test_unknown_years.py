@@ -140,3 +140,17 @@ def test_sla_gives_the_reason_a_stage_end_is_provisional() -> None:
     assert "(provisional)" in result.output
     assert "provisional: 2027 has no official holiday schedule" in result.output
     assert PROJECTION in result.output.replace("\n", "")
+
+
+def test_a_strict_window_refuses_or_notifies_on_day_one_when_art_32s_date_is_projected(
+        tmp_path: Path) -> None:
+    """Regression (review): art. 32's date decides whether the window may still refuse or send
+    its one notice; read on the strict calendar it raised ProvisionalCalendarError on the day
+    of the submission whenever the five days reached a year without a notice."""
+    _, strict, _ = engines(tmp_path, at("2026-12-28", 10))
+    strict.deploy(STARTUP)
+    refused = strict.submit(STARTUP.id, sample_form(STARTUP), sample_materials(STARTUP))
+    [timer] = [t for t in strict.store.timers(refused.id) if t.name == "deemed_acceptance"]
+    assert timer.data["provisional"]  # 5 WD from 12-29 reach 2027
+    strict.refuse_intake(refused.id, DESK, "不属于本机关职权范围", now=at("2026-12-28", 15))
+    assert strict.case(refused.id).ended
