@@ -259,7 +259,8 @@ def test_a_damaged_stored_definition_is_a_corrupt_database(kind: str, damage: st
             raw.execute(sql)
     reopened = Engine(SqliteStore(store.path) if kind == "sqlite" else store,
                       clock=FixedClock(START))
-    with pytest.raises(StoreCorrupt, match="definition of enterprise-startup version 1"):
+    stored = f"definition of enterprise-startup version {STARTUP.version}"
+    with pytest.raises(StoreCorrupt, match=stored):
         reopened.accept(case_id, window("market_regulation"))
     assert [e.action for e in reopened.history(case_id)] == ["submit"]
     if kind == "sqlite":

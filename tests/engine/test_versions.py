@@ -21,7 +21,7 @@ PARALLEL_WITHOUT_HOUSING = [("seal", "public_security"), ("tax", "tax"),
 
 
 def v2(text: str) -> object:
-    return parse(text.replace("version: 1", "version: 2"), "v2.yaml").unwrap()
+    return parse(text.replace("version: 2", "version: 3"), "v2.yaml").unwrap()
 
 
 def case_at(engine: Engine, approvals: int) -> str:
@@ -37,10 +37,10 @@ def test_deploying_version_2_leaves_running_cases_on_version_1(engine: Engine) -
     old = case_at(engine, 1)
     engine.deploy(v2(STARTUP.text))
     new = engine.submit(STARTUP.id, sample_form(STARTUP), sample_materials(STARTUP))
-    assert engine.case(old).workflow_version == 1
-    assert engine.case(new.id).workflow_version == 2
+    assert engine.case(old).workflow_version == 2
+    assert engine.case(new.id).workflow_version == 3
     engine.act(old, "seal", "approve", officer("public_security"))
-    assert engine.case(old).workflow_version == 1
+    assert engine.case(old).workflow_version == 2
 
 
 def test_migrate_moves_cases_whose_position_exists_and_refuses_the_rest(
@@ -48,20 +48,20 @@ def test_migrate_moves_cases_whose_position_exists_and_refuses_the_rest(
     engine.deploy(STARTUP)
     early = case_at(engine, 0)
     inside = case_at(engine, 1)
-    # version 2 drops the housing fund branch: a case inside the parallel block holds a
-    # position version 2 does not have; a case still at registration can move
+    # version 3 drops the housing fund branch: a case inside the parallel block holds a
+    # position version 3 does not have; a case still at registration can move
     text = STARTUP.text
     start = text.index("      - id: housing_fund")
     end = text.index("      - id: bank_appointment")
     engine.deploy(v2(text[:start] + text[end:]))
-    dry = engine.migrate(STARTUP.id, 2, dry_run=True)
+    dry = engine.migrate(STARTUP.id, 3, dry_run=True)
     assert dry.moved == (early,)
     assert [c for c, _ in dry.refused] == [inside]
     assert "no position" in dry.refused[0][1]
-    assert engine.case(early).workflow_version == 1
-    done = engine.migrate(STARTUP.id, 2)
-    assert done.moved == (early,)
     assert engine.case(early).workflow_version == 2
+    done = engine.migrate(STARTUP.id, 3)
+    assert done.moved == (early,)
+    assert engine.case(early).workflow_version == 3
     assert engine.history(early)[-1].action == "migrated"
     engine.act(early, "registration", "approve", officer("market_regulation"))
     assert "housing_fund" not in engine.waiting_on(early)
@@ -98,13 +98,13 @@ def test_a_migrated_case_is_on_the_new_version_in_the_database(any_store: Store)
     engine.deploy(STARTUP)
     early = case_at(engine, 0)
     engine.deploy(_without_housing_fund())
-    assert engine.migrate(STARTUP.id, 2).moved == (early,)
+    assert engine.migrate(STARTUP.id, 3).moved == (early,)
     again = reopened(any_store)
     fresh = Engine(again, clock=FixedClock(START))
     stored = again.load(early)
     assert (stored.workflow_version, stored.content_hash) == (
-        2, fresh.deployed(STARTUP.id, 2).workflow.content_hash)
-    assert fresh.migrate(STARTUP.id, 2).moved == ()  # nothing moves twice
+        3, fresh.deployed(STARTUP.id, 3).workflow.content_hash)
+    assert fresh.migrate(STARTUP.id, 3).moved == ()  # nothing moves twice
     assert [e.action for e in fresh.history(early)].count("migrated") == 1
     fresh.act(early, "registration", "approve", officer("market_regulation"))
     for step, department in PARALLEL_WITHOUT_HOUSING:
@@ -128,10 +128,10 @@ def test_an_action_between_the_check_and_the_move_makes_the_check_run_again(
         other.act(case_id, "registration", "approve", officer("market_regulation"))
 
     racing = Engine(RacingStore(any_store, approve_registration), clock=FixedClock(START))
-    result = racing.migrate(STARTUP.id, 2)
+    result = racing.migrate(STARTUP.id, 3)
     assert result.moved == () and [c for c, _ in result.refused] == [case_id]
     case = any_store.load(case_id)
-    assert case.workflow_version == 1 and "step:housing_fund" in case.marking
+    assert case.workflow_version == 2 and "step:housing_fund" in case.marking
     assert "migrated" not in [e.action for e in engine.history(case_id)]
     engine.act(case_id, "housing_fund", "approve", officer("housing_fund_centre"))
 
@@ -147,7 +147,7 @@ def test_a_case_delivered_between_the_check_and_the_move_stays_delivered(
         engine.withdraw(case_id, applicant(), "changed my mind")
 
     racing = Engine(RacingStore(any_store, withdraw), clock=FixedClock(START))
-    assert racing.migrate(STARTUP.id, 2).moved == ()
+    assert racing.migrate(STARTUP.id, 3).moved == ()
     history = [e.action for e in engine.history(case_id)]
     assert history[-1] == "delivered" and "migrated" not in history
-    assert any_store.load(case_id).workflow_version == 1
+    assert any_store.load(case_id).workflow_version == 2

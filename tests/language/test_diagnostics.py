@@ -822,7 +822,7 @@ def test_every_code_the_loader_emits_is_tested_here() -> None:
     # built in an expression: unused-{kind}, and expression-type for a condition's types
     emitted = (emitted - {"unused-"}) | {"unused-field", "unused-material", "expression-type"}
     this = Path(__file__).read_text(encoding="utf-8")
-    assert len(emitted) == 54
+    assert len(emitted) == 55
     assert {code for code in emitted if f'"{code}"' not in this} == set()
 
 
@@ -1254,3 +1254,119 @@ def test_extensions_are_bounded_by_the_handling() -> None:
     assert codes(sourced(handling=JOINT, clock=twenty)) == [("extension-limit", 8)]
     twelve = '{extension: 12 WD, source: "statute: x"}'
     assert codes(sourced(clock=twelve)) == [("extension-limit", 7)]
+
+
+# -- review of the above: paths not every case takes, nested stages, natural days -------------
+
+BASE_DOC = """onething: 1
+id: w
+version: 1
+title: w
+lead: hall
+{head}form:
+  fields:
+    x: {{type: int, required: true}}
+steps:
+{steps}delivery:
+  bundle: []
+"""
+
+
+def doc(steps: str, head: str = "") -> LoadResult:
+    return parse(BASE_DOC.format(head=head, steps=steps), "wf.yaml")
+
+
+STATUTE = 'source: "statute: x"'
+
+
+def test_steps_that_exclude_each_other_put_a_limit_at_risk_not_out_of_reach() -> None:
+    """Regression (review): two steps with opposite conditions were added up and the
+    workflow refused, though every case takes one of them."""
+    steps = (f"  - {{id: b, department: d, reads: [x], when: 'x > 0', "
+             f"time_limit: {{statutory: 9 WD, {STATUTE}}}}}\n"
+             f"  - {{id: c, department: d, reads: [x], when: 'x <= 0', "
+             f"time_limit: {{statutory: 9 WD, {STATUTE}}}}}\n")
+    result = doc(steps, f"time_limit: {{statutory: 10 WD, {STATUTE}}}\n")
+    assert result.ok and codes(result) == [("limit-at-risk", 6)], rendered(result)
+    assert "may miss its statutory limit of 10 WD" in result.diagnostics[0].message
+    assert "not every case takes" in result.diagnostics[0].message
+    # a step every case takes makes it certain
+    sure = steps + ("  - {id: e, department: d, reads: [x], "
+                    f"time_limit: {{statutory: 11 WD, {STATUTE}}}}}\n")
+    assert codes(doc(sure, f"time_limit: {{statutory: 10 WD, {STATUTE}}}\n")) == [
+        ("limit-unmet", 6)]
+
+
+def test_a_stage_inside_a_parallel_block_is_judged_too() -> None:
+    """Regression (review): only top-level stages were judged, and a nested stage's declared
+    limit hid its steps from the case's path."""
+    steps = ("  - parallel:\n"
+             "      - - stage:\n"
+             "            id: inner\n"
+             "            lead: d\n"
+             f"            time_limit: {{statutory: 1 WD, {STATUTE}}}\n"
+             "            steps:\n"
+             "              - {id: slow, department: d, reads: [x], "
+             f"time_limit: {{statutory: 18 WD, {STATUTE}}}}}\n"
+             "      - {id: other, department: e, reads: [x], "
+             f"time_limit: {{statutory: 1 WD, {STATUTE}}}}}\n")
+    result = doc(steps, f"time_limit: {{statutory: 5 WD, {STATUTE}}}\n")
+    assert codes(result) == [("limit-unmet", 6), ("limit-unmet", 15)], rendered(result)
+    assert "stage 'inner'" in result.diagnostics[1].message
+
+
+def test_natural_days_make_a_limit_at_risk_never_certain() -> None:
+    """Regression (review): 20 ND passed against an 18 WD step (20 natural days hold about
+    14 working days) and a 7 ND step was refused against 5 WD."""
+    case = f"time_limit: {{statutory: 20 ND, {STATUTE}}}\n"
+    step = ("  - {id: s, department: d, reads: [x], "
+            f"time_limit: {{statutory: 18 WD, {STATUTE}}}}}\n")
+    assert codes(doc(step, case)) == [("limit-at-risk", 6)]
+    week = f"  - {{id: s, department: d, reads: [x], time_limit: {{statutory: 7 ND, {STATUTE}}}}}\n"
+    result = doc(week, f"time_limit: {{statutory: 5 WD, {STATUTE}}}\n")
+    assert result.ok and codes(result) == [("limit-at-risk", 6)]
+    assert "natural days" in result.diagnostics[0].message
+
+
+def test_extensions_are_counted_in_working_days_and_old_bounds_are_never_loosened() -> None:
+    from onething.cases.policy import policy_of
+
+    clock = f"clock: {{case_extension: 5 ND, extension: 3 ND, {STATUTE}}}\n"
+    step = "  - {id: s, department: d, reads: [x]}\n"
+    result = doc(step, clock)
+    assert [(d.code, "working days" in d.message) for d in result.diagnostics] == [
+        ("extension-limit", True), ("extension-limit", True)], rendered(result)
+    old = parse(BASE_DOC.format(head=clock, steps=step), "wf.yaml", deployed=True)
+    policy = policy_of(old.unwrap())
+    assert (str(policy.extension_max), str(policy.case_extension_max)) == ("3 ND", "5 ND")
+    joint = doc(step, 'handling: {mode: joint, source: "statute: x"}\n'
+                      f"time_limit: {{statutory: 30 ND, {STATUTE}}}\n")
+    assert codes(joint) == [("joint-limit", 7)]
+
+
+def test_every_number_is_source_checked_in_list_branches_and_in_any_case() -> None:
+    """Regression (review): numbers in a branch written as a list of steps, and numbers in
+    lower case, escaped the source check."""
+    steps = ("  - parallel:\n"
+             "      - - {id: a, department: d, reads: [x], time_limit: {committed: 2 WD}}\n"
+             "      - {id: b, department: e, reads: [x], time_limit: {committed: 2 wd}}\n")
+    assert codes(doc(steps)) == [("unsourced-number", 11), ("unsourced-number", 12)]
+
+
+def test_a_source_above_names_the_numbers_it_covers_below() -> None:
+    head = ("green_channel:\n  when: x > 5\n  milestones: {arrange: 1 WD, feedback: 3 WD}\n"
+            '  source: {arrange: "local: a", feedback: "local: b"}\n')
+    result = doc("  - {id: s, department: d, reads: [x]}\n", head)
+    assert result.diagnostics == (), rendered(result)
+
+
+def test_the_case_commits_to_no_more_than_the_law_allows_joint_handling() -> None:
+    head = ('handling: {mode: joint, source: "statute: x"}\n'
+            'time_limit: {committed: 50 WD, source: "local: x"}\n')
+    assert ("limit-order", 7) in codes(doc("  - {id: s, department: d, reads: [x]}\n", head))
+
+
+def test_the_source_of_joint_handling_says_what_it_is() -> None:
+    head = 'handling: {mode: joint, source: "行政许可法 art. 42(2)"}\n'
+    assert codes(doc("  - {id: s, department: d, reads: [x]}\n", head)) == [
+        ("source-kind", 6)]

@@ -44,7 +44,7 @@ def test_the_shipped_workflow_loads_without_any_diagnostic() -> None:
 
 def test_header(workflow) -> None:
     assert workflow.id == "enterprise-startup"
-    assert workflow.version == 1
+    assert workflow.version == 2  # its limits changed with issue 15: a new version
     assert workflow.title == "企业开办一件事 (enterprise start-up)"
     assert workflow.lead == "market_regulation"
     assert workflow.source.startswith("Scope: 济宁市企业开办工作规范")

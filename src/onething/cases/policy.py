@@ -26,7 +26,11 @@ def policy_of(workflow: Workflow) -> ClockPolicy:
 
 
 def _within(declared: Duration | None, bound: Duration) -> Duration:
-    """The declared bound of an extension, or the law's when it declares none or more."""
-    if declared is None or declared.unit is not bound.unit or declared.amount > bound.amount:
+    """The declared bound of an extension, or the law's when it declares none or more; a bound
+    in another unit stays (and no extension counted in working days fits it), so a definition
+    deployed before the law's bounds were checked is never loosened."""
+    if declared is None:
         return bound
-    return declared
+    if declared.unit is bound.unit and declared.amount > bound.amount:
+        return bound
+    return declared  # another unit: the engine refuses every extension it cannot count

@@ -13,14 +13,17 @@ applicant                 submit their own case; supplement, bring promised mate
 agent                     what the applicant may, except authorizing further agents, on the
                           cases whose applicant (or the lead window) authorized them; submit
                           on an applicant's behalf (帮办代办)
-window (lead dept.)       submit on an applicant's behalf, accept or refuse at intake,
-                          deliver, authorize a 帮办代办 agent, see the whole case
+window (lead dept.)       submit on an applicant's behalf, accept or refuse at intake, send
+                          the one notice at intake (一次性告知), deliver, authorize a 帮办代办
+                          agent, see the whole case
 department officer        decide its department's steps, verify their commitments, record
                           their milestones, see what its steps read
 supervisor                extend a limit of its own department's step (the lead
-                          department's supervisor: the case's limit); the lead department's
-                          supervisor also sees the case, authorizes agents and erases it
-                          after its retention period
+                          department's supervisor: the case's limit, unless jointly
+                          handled); the lead department's supervisor also sees the case,
+                          authorizes agents and erases it after its retention period
+government head           extend the case's limit of a jointly handled workflow whose
+                          ``handling`` names its government (行政许可法 art. 42(2))
 system                    the engine's timers, follow-up cases, erasure after retention
 ========================  ==================================================================
 

@@ -19,12 +19,14 @@ from onething.language.model import (
     Stage,
     Step,
     StepSequence,
+    TimeLimit,
     Workflow,
     branch_of,
     iter_steps,
     send_back_block,
     sequences,
 )
+from onething.language.time_check import stages
 from onething.language.yamlsource import SourceLines
 
 Scope = tuple[tuple[int, int], ...]
@@ -54,7 +56,7 @@ def check_workflow(
     out += _conditions(workflow, broken)
     out += _bundle(workflow, steps, items, broken)
     out += _unused(workflow, steps)
-    out += _limits(steps)
+    out += _limits(workflow, steps)
     out += _promises(workflow, steps)
     out += _send_backs(workflow.steps, steps)
     out += _set_fields(workflow, steps)
@@ -287,20 +289,31 @@ def _promises(workflow: Workflow, steps: list[Step]) -> Iterator[Diagnostic]:
                 )
 
 
-def _limits(steps: list[Step]) -> Iterator[Diagnostic]:
-    for step in steps:
-        limit = step.time_limit
+def _limits(workflow: Workflow, steps: list[Step]) -> Iterator[Diagnostic]:
+    """A committed limit no longer than the statutory one: a step's, a stage's, the case's
+    (under joint handling the statutory 45 WD holds even when not written)."""
+    owners: list[tuple[Step | Stage | None, TimeLimit | None]] = [
+        (step, step.time_limit) for step in steps]
+    owners += [(stage, stage.time_limit) for stage in stages(workflow.steps)]
+    owners.append((None, workflow.time_limit))
+    for owner, limit in owners:
         if limit is None or limit.committed is None or limit.statutory is None:
             continue
         same_unit = limit.committed.unit == limit.statutory.unit
         if same_unit and limit.committed.amount > limit.statutory.amount:
             yield Diagnostic(
                 "limit-order",
-                f"step '{step.id}' commits to {limit.committed}, longer than its statutory "
+                f"{_owner(owner)} commits to {limit.committed}, longer than its statutory "
                 f"{limit.statutory}",
                 limit.location,
                 "the committed limit (承诺时限) may only shorten the statutory one (法定时限)",
             )
+
+
+def _owner(owner: Step | Stage | None) -> str:
+    if owner is None:
+        return "the case"
+    return f"{'step' if isinstance(owner, Step) else 'stage'} '{owner.id}'"
 
 
 def _send_backs(top: StepSequence, steps: list[Step]) -> Iterator[Diagnostic]:

@@ -66,7 +66,7 @@ from onething.language.yamlsource import (
     node_location,
     scalar_start,
 )
-from onething.workdays import Duration
+from onething.workdays import Duration, Unit
 
 STEP_ID = re.compile(r"^[a-z][a-z0-9_]*$")
 #: step ids that name clocks of their own: the case's limit and the delivery's (art. 44)
@@ -493,18 +493,25 @@ class _Reader:
         joint handling the case's statutory limit is at most 45 WD, 45 WD when not given."""
         handling = handling or law.Handling()
         joint = handling.joint
-        if clock is not None and clock.case_extension is not None:
+        for key, value in (("extension", clock.extension if clock else None),
+                           ("case_extension", clock.case_extension if clock else None)):
+            if clock is not None and value is not None and value.unit is not Unit.WD:
+                self.error("extension-limit", f"'{key}: {value}': extensions are counted in "
+                           "working days (行政许可法 art. 42, 82)", clock.location,
+                           f"write {key} in WD, e.g. {key}: 10 WD")
+        if clock is not None and clock.case_extension is not None \
+                and clock.case_extension.unit is Unit.WD:
             bound = handling.case_extension
             amount = clock.case_extension
-            if amount.unit is not bound.unit or amount.amount > bound.amount:
+            if amount.amount > bound.amount:
                 self.error("extension-limit", f"the case's extension of {amount} is more than "
                            f"行政许可法 art. 42 allows {'joint' if joint else 'one organ'}: "
                            f"{bound}", clock.location,
                            "joint handling (handling: {mode: joint}) allows 15 WD, approved "
                            "by the head of the government" if not joint else
                            f"write case_extension: {bound} or less")
-        if clock is not None and (clock.extension.unit is not law.SINGLE_EXTENSION.unit
-                                  or clock.extension.amount > law.SINGLE_EXTENSION.amount):
+        if clock is not None and clock.extension.unit is Unit.WD \
+                and clock.extension.amount > law.SINGLE_EXTENSION.amount:
             self.error("extension-limit", f"a step's extension of {clock.extension} is more "
                        f"than 行政许可法 art. 42 allows: {law.SINGLE_EXTENSION}", clock.location,
                        f"write extension: {law.SINGLE_EXTENSION} or less")
@@ -514,9 +521,12 @@ class _Reader:
         if statutory is None:
             return attrs.evolve(limit or TimeLimit(location=handling.location),
                                 statutory=law.JOINT_LIMIT)
-        if statutory.unit is not law.JOINT_LIMIT.unit \
-                or statutory.amount > law.JOINT_LIMIT.amount:
-            where = limit.location if limit is not None else handling.location
+        where = limit.location if limit is not None else handling.location
+        if statutory.unit is not Unit.WD:
+            self.error("joint-limit", f"under joint handling the case's statutory limit is "
+                       f"counted in working days (行政许可法 art. 42(2), 82), not {statutory}",
+                       where, f"write statutory: {law.JOINT_LIMIT} or less")
+        elif statutory.amount > law.JOINT_LIMIT.amount:
             self.error("joint-limit", f"under joint handling the case's statutory limit is at "
                        f"most {law.JOINT_LIMIT} (行政许可法 art. 42(2)), not {statutory}", where,
                        f"write statutory: {law.JOINT_LIMIT} or less; the 15 WD extension is "

@@ -32,7 +32,8 @@ KINDS = {"statute": "statute", "policy": "policy", "local": "local",
          "assumption": "assumption", "法定": "statute", "政策": "policy", "地方": "local",
          "假设": "assumption"}
 _KIND = re.compile(r"^\s*([A-Za-z]+|[\u4e00-\u9fff]{2})\s*[:：]")
-_TIME = re.compile(r"^\s*[0-9]+(?:\.[0-9]+)?\s*(?:WD|ND|WH|NH)\s*$")
+#: a duration as Duration.parse reads it (any case: ``5 wd`` is 5 WD)
+_TIME = re.compile(r"^\s*[0-9]+(?:\.[0-9]+)?\s*(?:WD|ND|WH|NH)\s*$", re.IGNORECASE)
 #: the most source diagnostics one file gets (a file may alias one number thousands of times)
 MAX_REPORTED = 100
 _HINT = ('open the source with what sets the number: "statute: 行政许可法 art. 42", '
@@ -67,7 +68,10 @@ def _walk(node: yaml.MappingNode, parent: yaml.MappingNode | None, path: str,
     seen.add(id(node))
     own = _source(node)
     if isinstance(own, yaml.MappingNode):
-        numbers = {_text(k) for k, v in node.value if _is_time(v)}
+        # its own numbers, and those of the mappings right below that it covers
+        numbers = {_text(k) for k, v in node.value if _is_time(v)} | {
+            _text(k) for _, child in node.value if isinstance(child, yaml.MappingNode)
+            for k, v in child.value if _is_time(v)}
         for key_node, _ in own.value:
             if _text(key_node) not in numbers:
                 yield Diagnostic("source-key", f"the source names '{_text(key_node)}', which "
@@ -86,9 +90,25 @@ def _walk(node: yaml.MappingNode, parent: yaml.MappingNode | None, path: str,
         elif isinstance(value, yaml.MappingNode):
             yield from _walk(value, None if top else node, path, seen)
         elif isinstance(value, yaml.SequenceNode):
-            for item in value.value:
-                if isinstance(item, yaml.MappingNode):
-                    yield from _walk(item, None if top else node, path, seen)
+            yield from _each(value, None if top else node, path, seen)
+    if top and isinstance(handling := _value(node, "handling"), yaml.MappingNode):
+        source = _source(handling)
+        if isinstance(source, yaml.ScalarNode) and kind_of(_text(source)) is None:
+            yield Diagnostic("source-kind", "the source of the handling does not say what "
+                             "sets it", node_location(path, source), _HINT, Severity.WARNING)
+
+
+def _each(sequence: yaml.SequenceNode, parent: yaml.MappingNode | None, path: str,
+          seen: set[int]) -> Iterator[Diagnostic]:
+    """The mappings of a list, and of the lists in it (a branch written as a list of steps)."""
+    if id(sequence) in seen:
+        return
+    seen.add(id(sequence))
+    for item in sequence.value:
+        if isinstance(item, yaml.MappingNode):
+            yield from _walk(item, parent, path, seen)
+        elif isinstance(item, yaml.SequenceNode):
+            yield from _each(item, parent, path, seen)
 
 
 def _judge(key: str, value: yaml.Node, holder: yaml.MappingNode,
@@ -124,7 +144,11 @@ def _covering(key: str, mapping: yaml.MappingNode) -> str | None:
 
 
 def _source(mapping: yaml.MappingNode) -> yaml.Node | None:
-    return next((v for k, v in mapping.value if _text(k) == "source"), None)
+    return _value(mapping, "source")
+
+
+def _value(mapping: yaml.MappingNode, key: str) -> yaml.Node | None:
+    return next((v for k, v in mapping.value if _text(k) == key), None)
 
 
 def _is_time(node: yaml.Node) -> bool:
