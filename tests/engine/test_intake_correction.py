@@ -225,3 +225,90 @@ def test_at_most_one_notice_and_no_deemed_acceptance_while_it_is_out(
         end = actions.index("supplement_intake") if "supplement_intake" in actions \
             else len(actions)
         assert "deemed_acceptance" not in actions[start:end]
+
+
+# -- review findings ------------------------------------------------------------------------
+
+
+def at(day: str, hour: int = 10) -> datetime:
+    from onething.workdays import SHANGHAI
+
+    return datetime.fromisoformat(day).replace(hour=hour, tzinfo=SHANGHAI)
+
+
+def test_a_strict_window_accepts_and_notifies_when_the_limits_reach_a_projected_year(
+        tmp_path) -> None:
+    """Regression (review): the certificates' dates were computed on the strict calendar, so a
+    strict window could not accept a restaurant from late October (its 45 WD reach 2027), nor
+    send a notice in December, while the deemed-acceptance timer accepted anyway."""
+    from onething.stores.sqlite import SqliteStore
+    from onething.workdays import WorkCalendar
+
+    clock = FixedClock(at("2026-11-02"))
+    engine = Engine(SqliteStore(tmp_path / "c.sqlite3"), clock=clock,
+                    calendar=WorkCalendar(strict=True))
+    engine.deploy(WORKFLOW)
+    case = engine.submit(WORKFLOW.id, sample_form(WORKFLOW), sample_materials(WORKFLOW),
+                         actor=OWNER)
+    engine.accept(case.id, LEAD)
+    receipt = engine.history(case.id)[-1].data["receipt"]
+    assert receipt["limits"]["statutory_due"].startswith("2027-")
+    assert receipt["limits"]["provisional"] and receipt["limits"]["reasons"]
+    clock.set(at("2026-12-21"))
+    late = engine.submit(WORKFLOW.id, sample_form(WORKFLOW), sample_materials(WORKFLOW),
+                         actor=OWNER)
+    engine.request_intake_correction(late.id, LEAD, ITEMS)
+    notice = engine.history(late.id)[-1].data["notice"]
+    assert notice["answer_by"].startswith("2027-") and notice["provisional"]
+
+
+def test_the_answer_decides_the_green_channel_again() -> None:
+    """Regression (review): priority was decided on the submitted form only; an answer that
+    corrected the investment kept (or never gave) the green channel."""
+    green = shipped("major_project_green_channel.yaml")
+    engine = Engine(clock=FixedClock(START))
+    engine.deploy(green)
+    form = {**sample_form(green), "investment": "5000", "key_project": True}
+    case = engine.submit(green.id, form, sample_materials(green), actor=OWNER)
+    assert engine.case(case.id).priority
+    lead = window(green.lead)
+    engine.request_intake_correction(case.id, lead, {"investment": "与可研批复不符"})
+    engine.supplement(case.id, OWNER, fields={"investment": "100"})
+    assert not engine.case(case.id).priority
+    assert engine.history(case.id)[-1].data["green_channel"] is False
+
+
+def test_the_window_may_refuse_while_its_notice_is_out(any_store: Store) -> None:
+    """Regression (review): art. 32 (一)(二) — the matter needs no permit, or is not this
+    organ's — is refused at once, with where to apply; the notice did not allow it."""
+    engine, case_id = opened(any_store)
+    engine.request_intake_correction(case_id, LEAD, ITEMS)
+    engine.refuse_intake(case_id, LEAD, "不属于本机关职权范围", refer_to="区烟草专卖局")
+    delivery = engine.delivery(case_id)
+    assert delivery is not None and delivery.kind == "refusal"
+    receipt = next(e for e in engine.history(case_id) if e.action == "refuse_intake")
+    assert receipt.data["receipt"]["apply_to"] == "区烟草专卖局"
+
+
+def test_a_notice_names_each_item_once_and_its_refusals_stay_short() -> None:
+    engine, case_id = opened()
+    from onething.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match="twice"):
+        engine.request_intake_correction(case_id, LEAD, ["premises_layout", "premises_layout"])
+    with pytest.raises(ActionRefused) as caught:
+        engine.request_intake_correction(case_id, LEAD, [f"item_{n}" for n in range(100_000)])
+    assert len(str(caught.value)) < 2_000
+    refused = engine.history(case_id)[-1]
+    assert refused.action == "refused_attempt" and len(str(refused.data)) < 2_000
+
+
+def test_only_a_case_that_ends_at_intake_carries_the_notice_in_its_delivery() -> None:
+    engine, case_id = opened()
+    engine.request_intake_correction(case_id, LEAD, ITEMS)
+    engine.supplement(case_id, OWNER, fields={"premises_address": "湘乡市一号"},
+                      materials={"premises_layout": "doc://layout"})
+    engine.accept(case_id, LEAD)
+    engine.withdraw(case_id, OWNER, "不开了")
+    notice = engine.delivery(case_id).notice
+    assert "intake_notice" not in notice

@@ -21,6 +21,7 @@ from onething.cases.forms import check_submission
 from onething.cases.notices import REMEDY_TERMS
 from onething.cases.records import Case
 from onething.errors import ActionRefused, SubmissionRejected
+from onething.language import conditions as exprs
 from onething.language.model import Workflow
 from onething.privacy.masking import mask_text
 from onething.workdays import SHANGHAI, Due, WorkCalendar
@@ -98,6 +99,12 @@ def check(workflow: Workflow, case: Case, action: str | None, payload: Mapping[s
         items(workflow, payload.get("items"))
 
 
+def _few(names: list[str], shown: int = 10) -> str:
+    """At most ``shown`` names, and how many more: a refusal stays short whatever it met."""
+    more = f" and {len(names) - shown:,} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def items(workflow: Workflow, given: object) -> list[dict[str, str]]:
     """The notice's items, in the form's order: each named material or field with its label
     and the reason given for it (masked free text)."""
@@ -106,9 +113,12 @@ def items(workflow: Workflow, given: object) -> list[dict[str, str]]:
                             "name the materials and fields to correct, each with what is "
                             "wrong, e.g. items={'premises_layout': '缺少平面图'}")
     form = workflow.form
+    if len(given) > len(form.names):
+        raise ActionRefused(f"a notice names each item of the form once: {len(given):,} items "
+                            f"for a form of {len(form.names)}", "name each item once")
     unknown = sorted(str(n)[:40] for n in given if n not in form.names)
     if unknown:
-        raise ActionRefused(f"{', '.join(unknown)} is not a field or material of {workflow.id}",
+        raise ActionRefused(f"{_few(unknown)} is not a field or material of {workflow.id}",
                             "name them as the form does: " + ", ".join(sorted(form.names)))
     out = []
     for kind, entries in (("material", form.materials), ("field", form.fields)):
@@ -129,7 +139,7 @@ def answer(workflow: Workflow, case: Case, new: Case, payload: Mapping[str, Any]
     outside = sorted(str(n)[:40] for n in {*fields, *brought} if n not in named)
     if outside:
         raise ActionRefused("the answer to the notice at intake brings what it named",
-                            f"'{', '.join(outside)}' is not in the notice; it names: "
+                            f"'{_few(outside)}' is not in the notice; it names: "
                             + ", ".join(named))
     if not fields and not brought:
         raise ActionRefused("the answer brings something the notice named",
@@ -140,6 +150,10 @@ def answer(workflow: Workflow, case: Case, new: Case, payload: Mapping[str, Any]
         raise SubmissionRejected(problems)
     new.form, new.materials, new.promised = clean.form, clean.materials, clean.promised
     new.intake = {**case.intake, "answered_at": now.isoformat()}
+    green = workflow.green_channel
+    if green is not None:  # decided on the form: on the corrected form now
+        new.priority = int(bool(exprs.evaluate(green.when.expr, clean.form)))
+        data["green_channel"] = bool(new.priority)
     data["fields"], data["materials"] = sorted(fields), sorted(brought)
     missing = [n for n in named if n not in fields and n not in brought]
     if missing:
@@ -167,7 +181,7 @@ def notice(workflow: Workflow, case: Case, new: Case, payload: Mapping[str, Any]
     the answer-by date, and that the window's own limit stops meanwhile)."""
     listed = items(workflow, payload.get("items"))
     new.intake = {"notice_at": now.isoformat(), "items": listed}
-    due = answer_by(new, policy, calendar)
+    due = answer_by(new, policy, calendar.lenient())
     content: dict[str, Any] = {
         "document": NOTICE, "organ": workflow.lead, "received_on": _day(received(case)),
         "issued_on": _day(now), "items": listed,
@@ -177,6 +191,7 @@ def notice(workflow: Workflow, case: Case, new: Case, payload: Mapping[str, Any]
     if due is not None:
         content["answer_within"] = str(policy.answer_intake_within)
         content["answer_by"] = due.deadline.isoformat()
+        _provisional(content, due)
     if payload.get("reason"):
         content["reason"] = mask_text(str(payload["reason"]))
     return content
@@ -194,17 +209,26 @@ def acceptance(workflow: Workflow, case: Case, new: Case, deemed: bool, as_of: d
     if case.intake.get("answered_at"):
         content["corrected_on"] = _day(received(case))
     clock: dict[str, Any] = new.clocks.get(clk.CASE) or {}
-    limits: dict[str, str] = {}
+    limits: dict[str, Any] = {}
     for which in ("committed", "statutory"):
-        due = clk.due(calendar, clock, which, now, policy) if clock else None
+        # the certificate states the dates the law gives, on a year without a notice too
+        due = clk.due(calendar.lenient(), clock, which, now, policy) if clock else None
         if due is not None:
             limits[which] = str(clk.limit(clock, which))
             limits[f"{which}_due"] = due.deadline.isoformat()
+            _provisional(limits, due)
     if limits:
         content["limits"] = limits
     if new.promised:
         content["promised"] = list(new.promised)
     return content
+
+
+def _provisional(content: dict[str, Any], due: Due) -> None:
+    """Mark a certificate's date that rests on a year without a State Council notice."""
+    if due.provisional:
+        content["provisional"] = True
+        content["reasons"] = sorted({*content.get("reasons", ()), *due.reasons})
 
 
 def refusal(workflow: Workflow, case: Case, payload: Mapping[str, Any],

@@ -82,7 +82,8 @@ def build_notice(workflow: Workflow, case: Case, kind: str, active: set[str],
         notice["ended_at_step"] = ended_at
     if kind in ("refusal", "termination"):
         notice["remedies"] = REMEDIES
-    if case.intake.get("items") and kind != "result":  # the notice at intake (一次性告知)
+    if case.intake.get("items") and kind != "result" and case.accepted_at is None:
+        # a case that ends at intake: the notice at intake (一次性告知) it answers for
         notice["intake_notice"] = {"issued_at": case.intake["notice_at"],
                                    "items": [i["item"] for i in case.intake["items"]]}
     if case.produced and kind != "result":

@@ -129,9 +129,12 @@ def act(case_id: str, action: str, step: str | None, actor: str, reason: str,
             case = engine.refuse_intake(case_id, who, reason, refer_to=refer_to,
                                         idempotency_key=key)
         elif action == "request_intake_correction":
-            items = dict((m.partition("=")[0].strip(), m.partition("=")[2].strip())
-                         for m in missing)
-            case = engine.request_intake_correction(case_id, who, items, reason=reason,
+            items = [(m.partition("=")[0].strip(), m.partition("=")[2].strip())
+                     for m in missing]
+            if len({name for name, _ in items}) < len(items):
+                raise click.UsageError("--missing names an item twice: say everything wrong "
+                                       "with an item in its one --missing")
+            case = engine.request_intake_correction(case_id, who, dict(items), reason=reason,
                                                     idempotency_key=key)
         elif action == "withdraw":
             case = engine.withdraw(case_id, who, reason, idempotency_key=key)
@@ -266,7 +269,9 @@ def status(case_id: str, db: str, fmt: str) -> None:
                   f"{delivery.at:%Y-%m-%d %H:%M}" + (": " + ", ".join(delivery.items)
                                                      if delivery.items else ""))
     else:
-        out.print("  waiting on: " + (", ".join(waiting) or "the window"))
+        fallback = "the applicant (the notice at intake)" if notice is not None \
+            and not notice["answered_at"] else "the window"
+        out.print("  waiting on: " + (", ".join(waiting) or fallback))
         out.print("  possible now: " + ", ".join(possible))
     for step, outcome in case.outcomes.items():
         if outcome.get("outcome") == "signing":

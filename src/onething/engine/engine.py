@@ -453,6 +453,9 @@ def _notice_items(items: object) -> dict[str, str]:
     for name, what in pairs:
         if not isinstance(name, str):
             raise InvalidArgument(f"an item is named by its name, not a {type(name).__name__}")
+        if name in out:  # one entry per item: a second would silently replace the first
+            raise InvalidArgument(f"the notice names {mask_text(name[:40])!r} twice",
+                                  "say everything wrong with an item in its one entry")
         out[name] = _follow_ups.free_text(what or "", f"what is wrong with {name[:40]!r}")
     return out
 

@@ -145,6 +145,9 @@ class _Builder:
                 # 行政许可法 art. 32: no notice of missing items in time means accepted
                 self.add(f"deemed_acceptance{at}{suffix}", "deemed_acceptance",
                          Performer.TIMER, (here,), produce, guard=guard, location=loc)
+        # the window refuses at intake whenever it finds the matter needs no permit or is
+        # not its own (art. 32 (一)(二)), while its notice is out too
+        for here, at in ((self.intake, ""), (asked, ":correction"), (answered, ":corrected")):
             self.add(f"refuse_intake{at}", "refuse_intake", Performer.WINDOW,
                      (here, self.open), (self.closed,), cancel=True,
                      delivers=DeliveryKind.REFUSAL, escape=True, location=loc)
