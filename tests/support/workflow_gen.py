@@ -378,9 +378,11 @@ def _add_jumps(draw: st.DrawFn, wf: Wf) -> None:
     for step, scope in placed:
         # a step that sends back is reached only through its block
         same = [s for s, sc in placed if sc == scope and s.send_back is None]
+        # an optional step's refusal goes on past what its approval skips; a step that waits
+        # for its child cases' deliveries is never refused, so its jump would skip for good
         if step.optional:
             later = [s for s in same if order[s.id] > order[step.id]]
-            if later and draw(st.integers(0, 2)) == 0:
+            if later and step.opens != "delivery" and draw(st.integers(0, 2)) == 0:
                 step.goto["approve"] = draw(st.sampled_from(later)).id
         elif same and draw(st.integers(0, 3)) == 0:
             # anywhere in the scope: back (a loop the next approval leaves) or forward (a skip
