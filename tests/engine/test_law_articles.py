@@ -412,6 +412,18 @@ def test_a_single_department_case_limit_cannot_get_15_wd() -> None:
     assert str(policy_of(old.unwrap()).case_extension_max) == "10 WD"
 
 
+def test_a_local_rule_may_deliver_sooner_than_the_law(any_store: Store) -> None:
+    text = CORRECTED.replace("%(clock)s\n", "clock: {deliver_within: 3 WD, source: \"local: "
+                             "a hall rule\"}\n")
+    engine = Engine(any_store, clock=FixedClock(at("2026-09-01")))
+    engine.deploy(parse(text).unwrap())
+    case = engine.submit("corrected", {"name": "张三"}, {}, actor=applicant("a"))
+    engine.accept(case.id, window("hall"))
+    engine.act(case.id, "review", "approve", officer("a"), now=at("2026-09-02"))
+    [delivery] = [v for v in engine.clocks(case.id) if v.key == "delivery"]
+    assert delivery.statutory_due.deadline == at("2026-09-07", 17)  # 3 WD after 09-02
+
+
 def test_the_case_limit_stops_at_the_last_decision_and_the_delivery_period_is_its_own(
         any_store: Store) -> None:
     """Before, the case's statutory limit (art. 42) kept counting through art. 44's ten days

@@ -822,7 +822,7 @@ def test_every_code_the_loader_emits_is_tested_here() -> None:
     # built in an expression: unused-{kind}, and expression-type for a condition's types
     emitted = (emitted - {"unused-"}) | {"unused-field", "unused-material", "expression-type"}
     this = Path(__file__).read_text(encoding="utf-8")
-    assert len(emitted) == 55
+    assert len(emitted) == 56
     assert {code for code in emitted if f'"{code}"' not in this} == set()
 
 
@@ -1370,3 +1370,12 @@ def test_the_source_of_joint_handling_says_what_it_is() -> None:
     head = 'handling: {mode: joint, source: "行政许可法 art. 42(2)"}\n'
     assert codes(doc("  - {id: s, department: d, reads: [x]}\n", head)) == [
         ("source-kind", 6)]
+
+
+def test_the_delivery_period_is_at_most_the_laws_ten_working_days() -> None:
+    step = "  - {id: s, department: d, reads: [x]}\n"
+    assert doc(step, f"clock: {{deliver_within: 3 WD, {STATUTE}}}\n").ok
+    assert codes(doc(step, f"clock: {{deliver_within: 12 WD, {STATUTE}}}\n")) == [
+        ("delivery-limit", 6)]
+    assert codes(doc(step, f"clock: {{deliver_within: 10 ND, {STATUTE}}}\n")) == [
+        ("delivery-limit", 6)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from onething.cases.clocks import ClockPolicy
-from onething.language.handling import SINGLE_EXTENSION
+from onething.language.handling import DELIVERY, SINGLE_EXTENSION
 from onething.language.model import Workflow
 from onething.workdays import Duration
 
@@ -22,6 +22,7 @@ def policy_of(workflow: Workflow) -> ClockPolicy:
         # never beyond 行政许可法 art. 42, whatever a definition deployed before said
         extension_max=_within(rules.extension, SINGLE_EXTENSION),
         case_extension_max=_within(rules.case_extension, workflow.handling.case_extension),
+        deliver_within=_within(rules.deliver_within, DELIVERY),
     )
 
 

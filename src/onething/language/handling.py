@@ -17,6 +17,8 @@ SINGLE_EXTENSION = Duration.parse("10 WD")
 #: level (days are working days, art. 82)
 JOINT_LIMIT = Duration.parse("45 WD")
 JOINT_EXTENSION = Duration.parse("15 WD")
+#: 行政许可法 art. 44: the certificate is issued and served within 10 days of the decision
+DELIVERY = Duration.parse("10 WD")
 #: who approves the case's extension under joint handling unless the workflow names it: the
 #: people's government at the level of the lead department (``government_head:<name>@<id>``)
 DEFAULT_GOVERNMENT = "government"

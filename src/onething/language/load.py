@@ -128,7 +128,7 @@ STAGE_KEYS = {"id": True, "lead": True, "steps": True, "title": False, "time_lim
 CLOCK_KEYS = {"count_from": False, "correction": False, "answer_correction_within": False,
               "intake_notice_within": False, "answer_intake_correction_within": False,
               "warn_before": False, "extension": False,
-              "case_extension": False, "source": False}
+              "case_extension": False, "deliver_within": False, "source": False}
 GREEN_KEYS = {"when": True, "milestones": False, "source": False}
 RUNG_KEYS = {"action": True, "after": False, "to": False, "source": False}
 COUNT_FROM = ("next_day", "same_day")
@@ -515,6 +515,13 @@ class _Reader:
             self.error("extension-limit", f"a step's extension of {clock.extension} is more "
                        f"than 行政许可法 art. 42 allows: {law.SINGLE_EXTENSION}", clock.location,
                        f"write extension: {law.SINGLE_EXTENSION} or less")
+        if clock is not None and (clock.deliver_within.unit is not Unit.WD
+                                  or clock.deliver_within.amount > law.DELIVERY.amount):
+            self.error("delivery-limit", f"'deliver_within: {clock.deliver_within}': the result "
+                       f"is issued and served within {law.DELIVERY} of the decision at most "
+                       "(行政许可法 art. 44, 82)", clock.location,
+                       f"write deliver_within: {law.DELIVERY} or less (a local rule may be "
+                       "quicker)")
         if not joint:
             return limit
         statutory = limit.statutory if limit is not None else None
@@ -888,7 +895,7 @@ class _Reader:
                     values[key] = text
         for key in ("answer_correction_within", "intake_notice_within",
                     "answer_intake_correction_within", "warn_before", "extension",
-                    "case_extension"):
+                    "case_extension", "deliver_within"):
             if key in entries:
                 amount = self.duration(entries[key][1], f"'{key}'")
                 if amount is not None:

@@ -81,12 +81,13 @@ class ClockRules:
     correction: str = "pause"
     answer_correction_within: Duration | None = _DEFAULTS["answer"]
     intake_notice_within: Duration | None = _DEFAULTS["intake"]
-    #: to answer the one intake notice (一次性告知): no statute; see decision 0018
-    answer_intake_correction_within: Duration | None = _DEFAULTS["answer"]
+    answer_intake_correction_within: Duration | None = _DEFAULTS["answer"]  # decision 0018
     warn_before: Duration = _DEFAULTS["warn"]
     extension: Duration = _DEFAULTS["ext"]
     #: None: the law's bound for the workflow's handling (10 WD, joint 15 WD; art. 42)
     case_extension: Duration | None = None
+    #: to issue and serve the result once decided: 行政许可法 art. 44's ten days at most
+    deliver_within: Duration = _DEFAULTS["ext"]
     source: str = ""
     location: Location = UNKNOWN
 
