@@ -47,6 +47,8 @@ def test_every_shipped_bundle_holds_its_own_limits(path: Path, which: str) -> No
     assert report.holds
     if report.limit is not None:
         assert f"against the workflow's {which} limit" in sla.output
+    else:
+        assert f"the workflow declares no {which} limit for the whole" in sla.output
 
 
 @pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)

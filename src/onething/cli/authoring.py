@@ -171,10 +171,14 @@ def sla(file: Path, start: str, which: str) -> None:
                   f"critical path {s.critical.normalize():f} WD  {mark}")
         out.print(f"      {escape(' -> '.join(s.path))}")
     total = f"{report.total.normalize():f} WD"
-    limit = f"{report.limit.normalize():f} WD" if report.limit is not None else "none"
     colour = "green" if report.holds else "red"
-    out.print(f"[{colour}]total {total} against the workflow's {which} limit of "
-              f"{limit}: {'holds' if report.holds else 'does NOT hold'}[/{colour}]")
+    verdict = "holds" if report.holds else "does NOT hold"
+    if report.limit is None:  # nothing to judge the whole against: say so, not "limit of none"
+        out.print(f"[{colour}]total {total}; the workflow declares no {which} limit for the "
+                  f"whole (each step and stage keeps its own): {verdict}[/{colour}]")
+    else:
+        out.print(f"[{colour}]total {total} against the workflow's {which} limit of "
+                  f"{report.limit.normalize():f} WD: {verdict}[/{colour}]")
     for note in report.notes:
         out.print(f"  note: {escape(note)}")
     for reason in report.provisional_reasons:
