@@ -33,6 +33,11 @@ def moment_json(value: dt.datetime) -> str:
     return value.astimezone(SHANGHAI).isoformat()
 
 
+def stored_moment_json(text: str | None) -> str | None:
+    """A time a case stored as ISO 8601 text, shown in Asia/Shanghai (None stays None)."""
+    return None if text is None else moment_json(dt.datetime.fromisoformat(text))
+
+
 def decimal_json(value: Decimal) -> str:
     """A decimal as its exact text in plain notation (``Decimal("1.5E+3")`` is ``"1500"``)."""
     return format(value, "f")

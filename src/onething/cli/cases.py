@@ -214,7 +214,7 @@ def status(case_id: str, db: str, fmt: str) -> None:
         from onething.cases.foreach import round_rule
         from onething.cases.forms import material_hashes
         from onething.cases.step_fields import shown
-        from onething.cases.typed_json import typed_form
+        from onething.cases.typed_json import stored_moment_json, typed_form
 
         form = typed_form(deployed.workflow.form, case.form)
     if fmt == "json":
@@ -222,8 +222,8 @@ def status(case_id: str, db: str, fmt: str) -> None:
                    "green_channel": bool(case.priority), "waiting_on": waiting,
                    "possible": possible, "form": form,
                    "materials": material_hashes(case.materials),
-                   "commitments": {step: {k: v for k, v in o.items()
-                                          if k in ("commitment", "verify_by")}
+                   "commitments": {step: {"commitment": o["commitment"],
+                                          "verify_by": stored_moment_json(o.get("verify_by"))}
                                    for step, o in case.outcomes.items()
                                    if o.get("commitment")},
                    "sign_offs": {step: [{"signer": s["signer"], "vote": s["vote"]}
@@ -316,5 +316,8 @@ def _intake_notice(intake: dict[str, Any]) -> dict[str, Any] | None:
     if not intake.get("notice_at"):
         return None
     items = intake.get("items")
-    return {"issued_at": intake["notice_at"], "answered_at": intake.get("answered_at"),
+    from onething.cases.typed_json import stored_moment_json
+
+    return {"issued_at": stored_moment_json(intake["notice_at"]),
+            "answered_at": stored_moment_json(intake.get("answered_at")),
             "items": [i["item"] for i in items] if isinstance(items, list) else []}
