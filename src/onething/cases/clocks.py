@@ -18,6 +18,7 @@ from typing import Any
 
 import attrs
 
+from onething.cases.typed_json import moment_json
 from onething.language.model import Rung
 from onething.net.model import PlaceRole
 from onething.workdays import SHANGHAI, CountFrom, Due, Duration, WorkCalendar
@@ -242,6 +243,16 @@ class ClockView:
         """Why the due dates are provisional, if they are."""
         return tuple(r for d in (self.committed_due, self.statutory_due) if d is not None
                      for r in d.reasons)
+
+    def to_json(self) -> dict[str, Any]:
+        """The clock as typed JSON (``status --format json``): its due dates as ISO 8601
+        times in Asia/Shanghai, or null when it has none."""
+        return {"clock": self.key, "status": self.status.value,
+                "committed_due": moment_json(self.committed_due.deadline)
+                if self.committed_due else None,
+                "statutory_due": moment_json(self.statutory_due.deadline)
+                if self.statutory_due else None,
+                "provisional": self.provisional}
 
 
 def view(calendar: WorkCalendar, key: str, clock: dict[str, Any], now: dt.datetime,

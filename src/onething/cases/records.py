@@ -12,6 +12,7 @@ from typing import Any, TypeAlias, TypedDict
 import attrs
 
 from onething.cases.clocks import ClockRecord, as_clock
+from onething.cases.typed_json import record_json
 from onething.net.model import case_facts
 
 
@@ -108,6 +109,10 @@ class Event:
     step: str | None = None
     data: dict[str, Any] = attrs.field(factory=dict)
 
+    def to_json(self) -> dict[str, Any]:
+        """The event as typed JSON (``history --format json``): ``at`` in Asia/Shanghai."""
+        return record_json(self)
+
 
 @attrs.frozen
 class Delivery:
@@ -120,6 +125,10 @@ class Delivery:
     method: str | None
     items: tuple[str, ...]
     notice: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        """The delivery as typed JSON (``status --format json``): ``at`` in Asia/Shanghai."""
+        return record_json(self)
 
 
 @attrs.define

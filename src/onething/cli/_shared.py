@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from attrs import AttrsInstance
     from rich.table import Table
 
     from onething.cases.records import Actor
@@ -14,7 +13,6 @@ if TYPE_CHECKING:
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any
 
 import click
@@ -60,14 +58,12 @@ def engine_on(db: str, *, create: bool = False) -> Iterator[Engine]:
 
 
 def json_out(data: Any) -> None:
-    click.echo(json.dumps(scrub(data), ensure_ascii=False, indent=2, default=json_default))
+    """Print ``data`` as typed JSON (:func:`~onething.cases.typed_json.json_value`: numbers,
+    booleans, null, times in Asia/Shanghai with their offset), free text masked. A value
+    json_value does not know is an error, never its ``str()``."""
+    from onething.cases.typed_json import json_value
 
-
-def json_default(value: Any) -> Any:
-    """Times as ISO 8601 with their zone; anything else as text."""
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
+    click.echo(json.dumps(scrub(json_value(data)), ensure_ascii=False, indent=2))
 
 
 def scrub(data: Any) -> Any:
@@ -132,10 +128,3 @@ def due_text(due: Any) -> str:
     if due is None:
         return "-"
     return f"{due.deadline:%Y-%m-%d %H:%M}" + (" (provisional)" if due.provisional else "")
-
-
-def as_data(record: AttrsInstance) -> dict[str, object]:
-    """An attrs record as a plain dict, for JSON output (attrs is loaded here, not at start)."""
-    import attrs
-
-    return attrs.asdict(record)

@@ -3,15 +3,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
-from onething.cli._shared import as_data
-
-if TYPE_CHECKING:
-
-    pass
-
 import sys
+from typing import Any
 
 import click
 
@@ -219,17 +212,18 @@ def status(case_id: str, db: str, fmt: str) -> None:
         clocks = engine.clocks(case_id)
         delivery = engine.delivery(case_id)
         from onething.cases.foreach import round_rule
-        from onething.cases.forms import masked_form, material_hashes
+        from onething.cases.forms import material_hashes
         from onething.cases.step_fields import shown
+        from onething.cases.typed_json import stored_moment_json, typed_form
 
-        form = masked_form(deployed.workflow.form, case.form)
+        form = typed_form(deployed.workflow.form, case.form)
     if fmt == "json":
         json_out({"case": case.id, "workflow": f"{case.workflow_id}@{case.workflow_version}",
                    "green_channel": bool(case.priority), "waiting_on": waiting,
                    "possible": possible, "form": form,
                    "materials": material_hashes(case.materials),
-                   "commitments": {step: {k: v for k, v in o.items()
-                                          if k in ("commitment", "verify_by")}
+                   "commitments": {step: {"commitment": o["commitment"],
+                                          "verify_by": stored_moment_json(o.get("verify_by"))}
                                    for step, o in case.outcomes.items()
                                    if o.get("commitment")},
                    "sign_offs": {step: [{"signer": s["signer"], "vote": s["vote"]}
@@ -246,13 +240,8 @@ def status(case_id: str, db: str, fmt: str) -> None:
                    "sent_back": {step: o.get("to") for step, o in case.outcomes.items()
                                  if o.get("outcome") == "send_back" and step not in waiting
                                  and not case.ended},
-                   "clocks": [{"clock": v.key, "status": v.status.value,
-                               "committed_due": v.committed_due.deadline
-                               if v.committed_due else None,
-                               "statutory_due": v.statutory_due.deadline
-                               if v.statutory_due else None,
-                               "provisional": v.provisional} for v in clocks],
-                   "delivery": as_data(delivery) if delivery else None})
+                   "clocks": [v.to_json() for v in clocks],
+                   "delivery": delivery.to_json() if delivery else None})
         return
     out.print(f"case {case.id}: {deployed.workflow.title} "
               f"(v{case.workflow_version}{', green channel' if case.priority else ''})")
@@ -317,7 +306,7 @@ def history(case_id: str, db: str, fmt: str) -> None:
     with engine_on(db) as engine:
         events = engine.history(case_id)
     if fmt == "json":
-        json_out([as_data(e) for e in events])
+        json_out([e.to_json() for e in events])
     else:
         print_timeline(events)
 
@@ -327,5 +316,8 @@ def _intake_notice(intake: dict[str, Any]) -> dict[str, Any] | None:
     if not intake.get("notice_at"):
         return None
     items = intake.get("items")
-    return {"issued_at": intake["notice_at"], "answered_at": intake.get("answered_at"),
+    from onething.cases.typed_json import stored_moment_json
+
+    return {"issued_at": stored_moment_json(intake["notice_at"]),
+            "answered_at": stored_moment_json(intake.get("answered_at")),
             "items": [i["item"] for i in items] if isinstance(items, list) else []}

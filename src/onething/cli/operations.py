@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from onething.cli._shared import as_data
-
 if TYPE_CHECKING:
     from onething.language.model import Workflow
 
@@ -125,10 +123,7 @@ def tick(now: str | None, allow_future: bool, db: str, fmt: str) -> None:
     fired = [f for f in handled if f.fired]
     failed = [f for f in handled if not f.fired]
     if fmt == "json":
-        json_out([{"case": f.case_id, "timer": f.timer.name, "step": f.timer.step,
-                    "kind": f.timer.kind, "due": f.timer.due_at, "fired": f.fired,
-                    "provisional": f.provisional, "error": f.error or None}
-                   for f in handled])
+        json_out([f.to_json() for f in handled])
     else:
         for f in handled:
             state = "" if f.fired else f"  FAILED: {f.error}"
@@ -177,7 +172,7 @@ def queue(department: str, db: str, fmt: str) -> None:
     with engine_on(db) as engine:
         items = engine.queue(department)
     if fmt == "json":
-        json_out([as_data(i) for i in items])
+        json_out([i.to_json() for i in items])
         return
     table = new_table("case", "step", "priority", "position", "due", "status")
     for i in items:

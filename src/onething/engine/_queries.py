@@ -13,6 +13,7 @@ from onething.cases import joint_corrections as joint
 from onething.cases import rules
 from onething.cases import sign_off as sign
 from onething.cases.records import Actor, Case, StoredMaterial
+from onething.cases.typed_json import record_json
 from onething.engine import _unit
 from onething.engine._actions import pending_commitment
 from onething.errors import NotAuthorized
@@ -43,6 +44,10 @@ class QueueItem:
     due: datetime | None
     status: str
     provisional: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        """The item as typed JSON (``queue --format json``)."""
+        return record_json(self)
 
 
 def queue(engine: EngineContext, department: str, now: datetime) -> list[QueueItem]:

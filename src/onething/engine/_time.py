@@ -13,6 +13,7 @@ from onething.cases import clocks as clk
 from onething.cases import rules
 from onething.cases.records import SYSTEM, Actor, Case
 from onething.cases.timers import Timer, plan
+from onething.cases.typed_json import moment_json
 from onething.engine import _unit
 from onething.engine._actions import TIMER_REASONS, Wanted, ended_message, fire, hint_steps
 from onething.engine._unit import Change, advance, log, request_key
@@ -44,6 +45,13 @@ class Firing:
     def provisional(self) -> bool:
         """Whether the due date it fired at rests on a provisional calendar year."""
         return bool(self.timer.data.get("provisional"))
+
+    def to_json(self) -> dict[str, Any]:
+        """The firing as typed JSON (``tick --format json``); ``error`` null when it fired."""
+        return {"case": self.case_id, "timer": self.timer.name, "step": self.timer.step,
+                "kind": self.timer.kind, "due": moment_json(self.timer.due_at),
+                "fired": self.fired, "provisional": self.provisional,
+                "error": self.error or None}
 
 
 def aware(now: datetime | None, what: str = "now") -> datetime | None:
