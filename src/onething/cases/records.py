@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, TypeAlias, TypedDict
+from typing import Any, NotRequired, TypeAlias, TypedDict
 
 import attrs
 
@@ -86,15 +86,19 @@ SYSTEM = Actor(Role.SYSTEM, "engine")
 
 class StoredMaterial(TypedDict):
     """A material as a case keeps it (:mod:`onething.cases.forms`): the document's reference
-    and the SHA-256 of its content in lower-case hex. The hash is None when only a reference
-    was given; the reference is None once the case's personal data is erased."""
+    and the SHA-256 of its content in lower-case hex, and the identifier of the electronic
+    licence (电子证照, GB/T 36904) when one was named. The hash is None when only a reference
+    was given; the reference is None when only a licence was named, and once the case's
+    personal data is erased (which drops the licence too)."""
 
     ref: str | None
     sha256: str | None
+    licence: NotRequired[str]
 
 
 #: a material as a caller gives it (:func:`onething.cases.forms.clean_material` reads it): a
-#: reference (``"doc://plan"``) or ``{"ref": ..., "sha256": ...}``; None or blank: not given
+#: reference (``"doc://plan"``) or ``{"ref": ..., "sha256": ..., "licence": ...}``; None or
+#: blank: not given
 GivenMaterial: TypeAlias = str | Mapping[str, str | None] | None
 
 

@@ -88,8 +88,9 @@ def pairs(values: tuple[str, ...], what: str) -> dict[str, str]:
     return out_
 
 
-def materials_of(values: tuple[str, ...]) -> dict[str, Any]:
-    """``--material name=ref`` or ``--material name=ref#sha256=<64 hex digits>``."""
+def materials_of(values: tuple[str, ...], licences: tuple[str, ...] = ()) -> dict[str, Any]:
+    """``--material name=ref`` or ``--material name=ref#sha256=<64 hex digits>``, and
+    ``--licence name=<electronic licence identifier>`` (with or without a reference)."""
     from onething.cases.forms import HASH_SUFFIX
 
     given: dict[str, Any] = {}
@@ -97,6 +98,10 @@ def materials_of(values: tuple[str, ...]) -> dict[str, Any]:
         found = HASH_SUFFIX.search(text)
         given[name] = {"ref": text[:found.start()], "sha256": found.group(1)} if found \
             else text
+    for name, licence in pairs(licences, "--licence").items():
+        ref = given.get(name)
+        given[name] = {**(ref if isinstance(ref, dict) else
+                          {} if ref is None else {"ref": ref}), "licence": licence}
     return given
 
 

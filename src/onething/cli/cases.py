@@ -30,7 +30,8 @@ from onething.errors import SubmissionRejected
               help="a JSON file of field values (- reads stdin)")
 @click.option("--materials", "materials_file",
               help='a JSON file of materials: name to "reference" or to '
-                   '{"ref": reference, "sha256": the SHA-256 of the document}')
+                   '{"ref": reference, "sha256": the SHA-256 of the document, "licence": '
+                   'an electronic licence identifier}')
 @click.option("--as", "actor", default="applicant:applicant", show_default=True,
               help="who submits: the applicant as the host identified them, or "
                    "window:<clerk>@<dept> / agent:<id> with --applicant")
@@ -76,6 +77,9 @@ def submit(workflow_id: str, form_file: str, materials_file: str | None, actor: 
 @click.option("--field", "fields", multiple=True, help="for supplement: name=value")
 @click.option("--material", "materials", multiple=True,
               help="for supplement: name=reference, or name=reference#sha256=<64 hex digits>")
+@click.option("--licence", "licences", multiple=True,
+              help="for supplement: name=<electronic licence (电子证照) identifier, GB/T 36904>, "
+              "alone or with --material for the same name")
 @click.option("--kind", help="for start_special_procedure: hearing, tender, auction, "
               "inspection, testing, quarantine, appraisal or expert_review (行政许可法 art. 45)")
 @click.option("--expected", help="for start_special_procedure: the time it needs, e.g. "
@@ -95,7 +99,8 @@ def submit(workflow_id: str, form_file: str, materials_file: str | None, actor: 
 @format_option
 def act(case_id: str, action: str, step: str | None, actor: str, reason: str,
         method: str | None, fields: tuple[str, ...], materials: tuple[str, ...],
-        kind: str | None, expected: str | None, to: str | None, sets: tuple[str, ...],
+        licences: tuple[str, ...], kind: str | None, expected: str | None, to: str | None,
+        sets: tuple[str, ...],
         item: int | None, missing: tuple[str, ...], refer_to: str | None, key: str | None,
         db: str, fmt: str) -> None:
     """Do ACTION on case CASE_ID (STEP for department actions and corrections).
@@ -135,7 +140,7 @@ def act(case_id: str, action: str, step: str | None, actor: str, reason: str,
             case = engine.deliver(case_id, who, method, idempotency_key=key)
         elif action == "supplement":
             case = engine.supplement(case_id, who, step=step, fields=pairs(fields, "--field"),
-                                     materials=materials_of(materials),
+                                     materials=materials_of(materials, licences),
                                      idempotency_key=key)
         else:
             if not step:
@@ -212,7 +217,7 @@ def status(case_id: str, db: str, fmt: str) -> None:
         clocks = engine.clocks(case_id)
         delivery = engine.delivery(case_id)
         from onething.cases.foreach import round_rule
-        from onething.cases.forms import material_hashes
+        from onething.cases.forms import material_hashes, material_licences
         from onething.cases.step_fields import shown
         from onething.cases.typed_json import stored_moment_json, typed_form
 
@@ -222,6 +227,7 @@ def status(case_id: str, db: str, fmt: str) -> None:
                    "green_channel": bool(case.priority), "waiting_on": waiting,
                    "possible": possible, "form": form,
                    "materials": material_hashes(case.materials),
+                   "licences": material_licences(case.materials),
                    "commitments": {step: {"commitment": o["commitment"],
                                           "verify_by": stored_moment_json(o.get("verify_by"))}
                                    for step, o in case.outcomes.items()
@@ -262,6 +268,10 @@ def status(case_id: str, db: str, fmt: str) -> None:
             and not notice["answered_at"] else "the window"
         out.print("  waiting on: " + (", ".join(waiting) or fallback))
         out.print("  possible now: " + ", ".join(possible))
+    licences = material_licences(case.materials)
+    if licences:  # identifiers of licences, not personal numbers (forms.check_licence)
+        out.print("  electronic licences (电子证照): " + ", ".join(
+            f"{name}={licence}" for name, licence in licences.items()))
     for step, outcome in case.outcomes.items():
         if outcome.get("outcome") == "signing":
             rule = round_rule(deployed.workflow, step, case.form)

@@ -15,7 +15,7 @@ from onething.cases import children, foreach, intake, rework, rules, step_fields
 from onething.cases import clocks as clk
 from onething.cases import sign_off as sign
 from onething.cases import special_procedures as special
-from onething.cases.forms import check_submission, clean_material
+from onething.cases.forms import check_correction, clean_material
 from onething.cases.notices import build_notice
 from onething.cases.records import (
     SYSTEM,
@@ -410,7 +410,9 @@ def _apply_fields(workflow: Workflow, transition: Transition, case: Case,
             f"'{', '.join(str(n)[:40] for n in outside)}' is not read by '{transition.step}'",
         )
     merged = {**case.form, **fields}
-    clean, problems = check_submission(workflow.form, merged, case.materials)
+    brought = {k: v for k, v in (payload.get("materials") or {}).items() if v}
+    clean, problems = check_correction(workflow.form, merged, {**case.materials, **brought},
+                                       tuple(case.promised))
     if clean is None:
         raise SubmissionRejected(problems)
     restarted = foreach.after_supplement(workflow, case.form, clean.form, case.outcomes)

@@ -206,6 +206,9 @@ def all_conditions(workflow: Workflow) -> Iterator[tuple[Condition, str]]:
     for f in workflow.form.fields:
         if f.required_if is not None:
             yield f.required_if, f"'required_if' of field '{f.name}'"
+    for m in workflow.form.materials:
+        if m.required_if is not None:
+            yield m.required_if, f"'required_if' of material '{m.name}'"
     if workflow.green_channel is not None:
         yield workflow.green_channel.when, "'when' of the green channel"
     yield from _block_conditions(workflow.steps)
@@ -419,8 +422,10 @@ def _set_fields(workflow: Workflow, steps: list[Step]) -> Iterator[Diagnostic]:
                 f"{', '.join(f.name for f in step.sets)} but {why}", step.where("sets"),
                 "a step that sets fields stands at the top level of the steps, and every "
                 "decision that goes on past it gives their values")
-    early = [(f.required_if, f"'required_if' of the field '{f.name}'")
-             for f in workflow.form.fields if f.required_if is not None]
+    early = [(f.required_if, f"'required_if' of the {kind} '{f.name}'")
+             for kind, entries in (("field", workflow.form.fields),
+                                   ("material", workflow.form.materials))
+             for f in entries if f.required_if is not None]
     if workflow.green_channel is not None:
         early.append((workflow.green_channel.when, "the green channel's 'when'"))
     for condition, what in early:  # read at submission, before any step has decided

@@ -16,7 +16,7 @@ from typing import Any
 
 from onething.errors import Problem, ValueProblem
 from onething.language.conditions.evaluation import evaluate
-from onething.language.model import Field, Form
+from onething.language.model import Field, Form, Material
 from onething.language.values import clean_value
 from onething.privacy.masking import mask_text
 
@@ -168,6 +168,14 @@ def check_fields(form_spec: Form, form: Mapping[Any, Any]) -> tuple[dict[str, An
     return clean, problems
 
 
+def material_required(material: Material, clean: Mapping[str, Any]) -> bool:
+    """Whether ``material`` must be handed in (or, when deferrable, promised) with the clean
+    form ``clean``: always when required, when its ``required_if`` holds when it has one."""
+    if material.required_if is not None:
+        return bool(evaluate(material.required_if.expr, clean))
+    return material.required
+
+
 def accepts(form_spec: Form, values: Mapping[str, Any]) -> bool:
     """Whether ``values`` (clean values of every field) is a form the engine accepts as it
     is: :func:`check_fields` finds no problem and changes no value."""
@@ -178,4 +186,4 @@ def accepts(form_spec: Form, values: Mapping[str, Any]) -> bool:
 
 
 __all__ = ["accepts", "blank", "check_fields", "clean_field", "clean_list", "list_items",
-           "shown_name", "unknown_names"]
+           "material_required", "shown_name", "unknown_names"]

@@ -117,7 +117,8 @@ LIST_ONLY_KEYS = ("item", "min_items", "max_items")
 NOT_FOR_LISTS = ("values", "min", "max", "default")
 #: the most items a list field may hold (``max_items``): each is decided on its own
 MAX_LIST_ITEMS = 500
-MATERIAL_KEYS = {"required": False, "deferrable": False, "label": False, "source": False}
+MATERIAL_KEYS = {"required": False, "required_if": False, "deferrable": False, "label": False,
+                 "source": False}
 LIMIT_KEYS = {"committed": False, "statutory": False, "source": False}
 DELIVERY_KEYS = {
     "bundle": True, "methods": False, "fee": False, "reads": False, "source": False,
@@ -816,17 +817,26 @@ class _Reader:
             return None
         required = self.boolean(entries["required"][1], f"'required' of {what}") \
             if "required" in entries else True
+        # read (and type-checked, in checks) as a field's: required only when it holds
+        conditional = self.condition(entries["required_if"][1], f"'required_if' of {what}") \
+            if "required_if" in entries else None
+        if "required_if" in entries and required is True and "required" in entries:
+            self.error("bad-value", f"{what} says 'required: true' and 'required_if': the "
+                       "condition would never matter", entries["required_if"][0],
+                       "keep 'required_if' to require the material only when it holds, or "
+                       "drop it")
         deferrable = self.duration(entries["deferrable"][1], f"'deferrable' of {what}") \
             if "deferrable" in entries else None
-        if deferrable is not None and required is False:
+        if deferrable is not None and required is False and "required_if" not in entries:
             self.error("bad-value", f"{what} is optional, so it cannot be deferred",
                        entries["deferrable"][0],
                        "'deferrable' (容缺受理) is for required materials; drop one of the two")
         label = self.string(entries["label"][1], "a label") if "label" in entries else ""
         if "source" in entries:
             self.source_text(entries["source"][1])
-        return Material(name=name, required=required is not False, deferrable=deferrable,
-                        label=label or "", location=self.loc(key_node))
+        return Material(name=name, required=required is not False
+                        and "required_if" not in entries, deferrable=deferrable,
+                        label=label or "", location=self.loc(key_node), required_if=conditional)
 
     # -- steps and blocks --------------------------------------------------------------------
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 
+from onething.language.clock_rules import ClockRules as ClockRules
+from onething.language.clock_rules import Rung as Rung
+from onething.language.clock_rules import TimeLimit as TimeLimit
 from onething.language.conditions.nodes import And, Compare
 from onething.language.handling import Handling
 from onething.language.location import UNKNOWN, Location
 from onething.language.step_keys import NamedOutcome, Opens, SendBack, SignOff, Silence
 from onething.workdays import Duration
-
-if TYPE_CHECKING:
-    from onething.workdays import CountFrom
 
 LANGUAGE_VERSION = 1
 FIELD_TYPES = ("string", "int", "decimal", "bool", "date", "enum", "id_card", "phone", "uscc",
@@ -46,50 +46,6 @@ class Condition:
 
     def __str__(self) -> str:
         return self.text
-
-
-@attrs.frozen
-class TimeLimit:
-    """Committed (承诺时限) and statutory (法定时限) limits; either may be absent."""
-
-    committed: Duration | None = None
-    statutory: Duration | None = None
-    source: str = ""
-    location: Location = UNKNOWN
-
-
-@attrs.frozen
-class Rung:
-    """One step of an escalation ladder (催办 -> 督办 -> 通报): ``after`` the due date (None:
-    at it), ``action`` goes ``to`` someone. Escalations never change a case's path."""
-
-    action: str
-    after: Duration | None = None
-    to: str = "supervisor"
-    location: Location = UNKNOWN
-
-
-_DEFAULTS = {k: Duration.parse(v) for k, v in
-             {"answer": "15 WD", "intake": "5 WD", "warn": "1 WD", "ext": "10 WD"}.items()}
-
-
-@attrs.frozen
-class ClockRules:
-    """How a workflow's clocks count (``clock:``); the defaults follow 行政许可法."""
-
-    count_from: CountFrom = "next_day"
-    correction: str = "pause"
-    answer_correction_within: Duration | None = _DEFAULTS["answer"]
-    intake_notice_within: Duration | None = _DEFAULTS["intake"]
-    answer_intake_correction_within: Duration | None = _DEFAULTS["answer"]  # decision 0018
-    warn_before: Duration = _DEFAULTS["warn"]
-    extension: Duration = _DEFAULTS["ext"]
-    #: None: the law's bound for the workflow's handling (10 WD, joint 15 WD; art. 42)
-    case_extension: Duration | None = None
-    #: to issue and serve the result once decided: 行政许可法 art. 44's ten days at most
-    deliver_within: Duration = _DEFAULTS["ext"]
-    source: str = ""
-    location: Location = UNKNOWN
 
 
 @attrs.frozen
@@ -137,13 +93,17 @@ class Field:
 
 @attrs.frozen
 class Material:
-    """A supporting document; ``deferrable`` allows 容缺受理 with a promise limit."""
+    """A supporting document; ``deferrable`` allows 容缺受理 with a promise limit.
+
+    With ``required_if`` the material is required only when the condition holds on the
+    submitted form (``required`` is then False), and may be promised only then."""
 
     name: str
     required: bool = True
     deferrable: Duration | None = None
     label: str = ""
     location: Location = UNKNOWN
+    required_if: Condition | None = None
 
 
 @attrs.frozen

@@ -105,8 +105,8 @@ def check_child(workflow: Workflow, step: Step, child: Workflow) -> list[Diagnos
                                       "fill it from a field of the same type and range"))
     needs: list[Field | Material] = [*child.form.fields, *child.form.materials]
     for need in needs:
-        needed = (need.required or need.required_if is not None) \
-            if isinstance(need, Field) else (need.required and need.deferrable is None)
+        needed = (need.required or need.required_if is not None) and (
+            isinstance(need, Field) or need.deferrable is None)
         if not needed or (isinstance(need, Field) and need.default is not None):
             continue
         source = source_of(workflow, step, filled[need.name]) if need.name in filled else None
