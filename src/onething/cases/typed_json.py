@@ -89,9 +89,15 @@ def typed_form(form_spec: Form, form: Mapping[str, Any]) -> dict[str, Any]:
     holds an identity or mobile number (a number typed where a number was asked) is shown as
     its masked text too. Fields without a value (erased, or never given) are left out.
     """
+    return typed_fields(form_spec.fields, form)
+
+
+def typed_fields(fields: tuple[Field, ...], values: Mapping[str, Any]) -> dict[str, Any]:
+    """Values of ``fields`` as typed JSON by the rules of :func:`typed_form` (a form's, or the
+    fields a step sets); stored tags (``{"$decimal": ...}``) are read first."""
     out: dict[str, Any] = {}
-    for spec in form_spec.fields:
-        value = form.get(spec.name)
+    for spec in fields:
+        value = values.get(spec.name)
         if value is None:
             continue
         if spec.type == "list":

@@ -75,6 +75,8 @@ def scrub(data: Any) -> Any:
         return {scrub(k): scrub(v) for k, v in data.items()}
     if isinstance(data, (list, tuple)):
         return [scrub(v) for v in data]
+    if isinstance(data, int) and not isinstance(data, bool) and masked(str(data)) != str(data):
+        return masked(str(data))  # a personal number given where a number was asked
     return data
 
 

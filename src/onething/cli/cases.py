@@ -219,7 +219,7 @@ def status(case_id: str, db: str, fmt: str) -> None:
         from onething.cases.foreach import round_rule
         from onething.cases.forms import material_hashes, material_licences
         from onething.cases.step_fields import shown
-        from onething.cases.typed_json import stored_moment_json, typed_form
+        from onething.cases.typed_json import stored_moment_json, typed_fields, typed_form
 
         form = typed_form(deployed.workflow.form, case.form)
     if fmt == "json":
@@ -236,8 +236,8 @@ def status(case_id: str, db: str, fmt: str) -> None:
                                         for s in o.get("sign_offs", ())]
                                  for step, o in case.outcomes.items()
                                  if o.get("outcome") == "signing"},
-                   "set": {step: shown(o["set"]) for step, o in case.outcomes.items()
-                           if o.get("set")},
+                   "set": {step: typed_fields(deployed.workflow.step(step).sets, o["set"])
+                           for step, o in case.outcomes.items() if o.get("set")},
                    "children": {step: {c: o.get("ended", {}).get(c) for c in o["children"]}
                                 for step, o in case.outcomes.items() if o.get("children")},
                    "intake_notice": _intake_notice(case.intake),

@@ -36,6 +36,7 @@ from onething.engine import _unit
 from onething.engine._unit import Change, advance, request_key
 from onething.errors import ActionRefused, ErasureRefused
 from onething.privacy.masking import personal_logger
+from onething.workdays.clock import SHANGHAI
 
 if TYPE_CHECKING:
     from onething.engine._context import EngineContext
@@ -61,7 +62,7 @@ def erase_case(engine: EngineContext, case_id: str, actor: Actor, *,
     from onething.engine._time import aware
 
     period = Retention.parse(retention)
-    moment = aware(now) or engine.clock.now()
+    moment = (aware(now) or engine.clock.now()).astimezone(SHANGHAI)
     who = engine.people.text(actor)
     key = request_key(idempotency_key, "erase", case_id, who, str(period))
     try:

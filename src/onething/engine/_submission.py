@@ -16,6 +16,7 @@ from onething.engine import _unit
 from onething.engine._unit import NewCase, request_key
 from onething.errors import Conflict, InvalidArgument, SubmissionRejected
 from onething.language import conditions as exprs
+from onething.workdays.clock import SHANGHAI
 
 if TYPE_CHECKING:
     from onething.engine._context import EngineContext
@@ -52,7 +53,7 @@ def submit(engine: EngineContext, workflow_id: str, form: Mapping[str, Any],
             return first
     deployed = engine.deployed(workflow_id, version)
     rules.authorize_submission(deployed.workflow, actor)
-    moment = now if now is not None else engine.clock.now()
+    moment = (now if now is not None else engine.clock.now()).astimezone(SHANGHAI)
     opened = build(engine, deployed, form, materials, who=who, applicant=pseudonym,
                    agents=agents, now=moment)
     case = opened.case

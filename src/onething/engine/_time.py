@@ -20,7 +20,7 @@ from onething.engine._unit import Change, advance, log, request_key
 from onething.errors import ActionRefused, CaseEnded, InvalidArgument
 from onething.privacy.masking import mask_text
 from onething.workdays import Duration, WorkCalendar
-from onething.workdays.clock import local_text
+from onething.workdays.clock import SHANGHAI, local_text
 
 if TYPE_CHECKING:
     from onething.engine._context import EngineContext
@@ -70,7 +70,7 @@ def aware(now: datetime | None, what: str = "now") -> datetime | None:
 def tick(engine: EngineContext, now: datetime | None, page: int) -> list[Firing]:
     """Fire every timer due at ``now``, page after page, until none is due; each in its own
     transaction, each failing on its own (reported, the others still fire)."""
-    moment = aware(now) or engine.clock.now()
+    moment = (aware(now) or engine.clock.now()).astimezone(SHANGHAI)
     if page < 1:
         raise InvalidArgument("a page holds at least one timer")
     handled: list[Firing] = []

@@ -35,6 +35,7 @@ from onething.errors import (
     OnethingError,
 )
 from onething.privacy.masking import personal_logger
+from onething.workdays.clock import SHANGHAI
 
 if TYPE_CHECKING:
     from onething.engine._context import EngineContext
@@ -168,7 +169,8 @@ def _run(engine: EngineContext, case_id: str, change: ChangeFn, key: tuple[str, 
                 return first
         case = store.load(case_id)
         deployed = engine.deployed(case.workflow_id, case.workflow_version)
-        moment = now if now is not None else engine.clock.now()
+        # every time the engine writes is in Asia/Shanghai, whatever zone the clock gave
+        moment = (now if now is not None else engine.clock.now()).astimezone(SHANGHAI)
         outcome = change(case, deployed, moment)
         if outcome is None:
             return None
