@@ -130,6 +130,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     clerk = "window:li@market_regulation"
     accepted = run("act", case_id, "accept", "--as", clerk)
     assert accepted["version"] >= 1 and accepted["ended"] is False
+    authorized = run("authorize", case_id, "agent-7", "--as", clerk)
+    assert authorized["case"] == case_id and isinstance(authorized["version"], int)
+    extended = run("extend", case_id, "3WD", "--step", "registration", "--reason", "复杂",
+                   "--as", "supervisor:zhao@market_regulation")
+    assert extended["clock"] == "registration" and extended["by"] == "3 WD"
+    assert extended["due"].endswith("+08:00")
     run("act", case_id, "approve", "registration", "--as", "department:wang@market_regulation")
     assert [i["case_id"] for i in run("queue", "tax")] == [case_id]
     run("status", case_id)
@@ -137,12 +143,26 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
         run("act", case_id, "approve", step, "--as", f"department:x@{department}")
     done = run("act", case_id, "deliver", "--as", clerk, "--method", "mail")
     assert done["ended"] is True and done["delivery"] == "result"
+    rated = run("evaluate", case_id, "2", "--comment", "太慢", "--as", "agent:agent-7")
+    assert rated["rating"] == 2 and rated["follow_up"]  # a bad rating opens a rectification
     run("dispatch")
     run("status", case_id)
     run("history", case_id)
     fired = run("tick", "--now", "2099-01-01T09:00:00+08:00", "--allow-future")
     assert waiting in [f["case"] for f in fired]
     run("migrate", STARTUP.id, "--to", str(STARTUP.version), "--dry-run")
+    green = shipped("major_project_green_channel.yaml")
+    assert CliRunner().invoke(cli, ["deploy", str(ROOT / "workflows" /
+                                                  "major_project_green_channel.yaml"),
+                                    "--db", str(run.db)]).exit_code == 0
+    key_project = run.submit(green.id, sample_form(green) | {"investment": "5000",
+                                                             "key_project": True},
+                             sample_materials(green))
+    run("act", key_project, "accept", "--as", f"window:w@{green.lead}")
+    first = green.steps.items[0]
+    marked = run("milestone", key_project, first.id, "arrange", "--note", "已安排",
+                 "--as", f"department:d@{first.department}")
+    assert marked["milestone"] == "arrange" and marked["step"] == first.id
 
     shop = sample_form(RESTAURANT) | {"false_commitment_record": False, "sells_tobacco": False,
                                       "has_signboard": True, "business_area": "30.5"}
