@@ -173,7 +173,13 @@ def test_a_licence_is_stored_shown_and_erased(any_store: Store) -> None:
 
 
 @pytest.mark.parametrize("licence", ["", "   ", "1.2.156 3005", "证照-1", "-1.2", "1." * 100,
-                                     "13800138000", "110101199003078515", 12345])
+                                     "13800138000", "110101199003078515", 12345,
+                                     # regression (review): shapes the free-text masker spares
+                                     "1.2.156.3005.2.11100000000013127D.110105194912310021.001",
+                                     "1.2.156.3005.2.11010519491231002X.0001",
+                                     "110105_19491231_002X", "138_0013_8000", "1.2.13800138000",
+                                     "13800138000.1", "ABCDEF110105194912310021",
+                                     "0110105194912310021"])
 def test_a_bad_licence_is_refused_without_being_quoted(licence: object) -> None:
     engine = clinic()
     found = problems(engine, {"clinic_name": "微笑口腔"},
@@ -202,3 +208,62 @@ def test_status_shows_the_licence_and_the_cli_names_one(tmp_path: Path) -> None:
     assert status["licences"] == {"xray_safety_permit": LICENCE}
     assert status["materials"]["xray_safety_permit"] == DIGEST
     assert f"xray_safety_permit={LICENCE}" in run("status", case.id).replace("\n", "")
+
+
+def test_a_correction_that_no_longer_requires_a_promised_material_releases_the_promise(
+        any_store: Store) -> None:
+    """Regression (review): a promise made at acceptance stayed when a correction made its
+    material unnecessary; the approved case could not be delivered, and the promise's expiry
+    ended it with a termination for a document the form no longer asked for."""
+    engine = clinic(any_store)
+    case = engine.submit(WORKFLOW.id, {"clinic_name": "微笑口腔", "chairs": 12},
+                         {"application": "doc://a", "sterilisation_plan": "doc://s"},
+                         actor=OWNER)
+    assert case.promised == ("waste_contract",)
+    engine.accept(case.id, LEAD)
+    registrar = officer("health_commission")
+    engine.act(case.id, "registration", "request_correction", registrar, reason="椅位数有误")
+    engine.supplement(case.id, OWNER, step="registration", fields={"chairs": 2})
+    event = engine.history(case.id)[-1]
+    assert event.data["promises_released"] == ["waste_contract"]
+    released = engine.case(case.id)
+    assert released.promised == () and "materials:promised" not in released.marking
+    assert not [t for t in any_store.timers(case.id) if t.name == "promise_expired"]
+    engine.act(case.id, "registration", "approve", registrar)
+    engine.deliver(case.id, LEAD)
+    assert engine.delivery(case.id).kind == "result"
+
+
+def test_an_organisations_licence_identifier_is_accepted() -> None:
+    engine = clinic()
+    case = engine.submit(WORKFLOW.id, {"clinic_name": "微笑口腔"}, {"application": {
+        "ref": "doc://a", "licence": "1.2.156.3005.2.11100000000013127D.001"}}, actor=OWNER)
+    assert case.materials["application"]["licence"].endswith("13127D.001")
+
+
+def test_the_answer_may_bring_a_material_its_corrected_form_now_requires() -> None:
+    """Regression (review): the notice named only the field; the answer that changed it
+    could neither leave out the material it made required nor bring it ('not in the
+    notice'), against 一次性告知."""
+    engine = clinic()
+    case = engine.submit(WORKFLOW.id, {"clinic_name": "微笑口腔", "chairs": 2},
+                         {"application": "doc://a"}, actor=OWNER)
+    engine.request_intake_correction(case.id, LEAD, {"chairs": "椅位数与平面图不一致"})
+    engine.supplement(case.id, OWNER, fields={"chairs": 5},
+                      materials={"sterilisation_plan": "doc://s"})
+    assert engine.case(case.id).materials["sterilisation_plan"]["ref"] == "doc://s"
+
+
+def test_a_condition_quoted_in_a_problem_is_masked() -> None:
+    """Regression (review): a missing material's problem quoted its condition raw, and a
+    condition may compare with the applicant's own identity number."""
+    text = CLINIC.replace('required_if: "chairs >= 3"',
+                          "required_if: \"owner_id == '11010519491231002X'\"").replace(
+        "    chairs: {type: int", "    owner_id: {type: id_card}\n    chairs: {type: int")
+    workflow = parse(text.replace("id: dental-clinic", "id: masked-clinic"), "c.yaml").unwrap()
+    engine = Engine(clock=FixedClock(START))
+    engine.deploy(workflow)
+    with pytest.raises(SubmissionRejected) as rejected:
+        engine.submit(workflow.id, {"clinic_name": "x", "owner_id": "11010519491231002X"},
+                      {"application": "doc://a"}, actor=OWNER)
+    assert "11010519491231002X" not in repr([p.message for p in rejected.value.problems])

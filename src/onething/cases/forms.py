@@ -30,6 +30,7 @@ from onething.language.form_check import (
 )
 from onething.language.model import Field, Form
 from onething.privacy.masking import mask, mask_text
+from onething.privacy.numbers import holds_personal_number
 
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 #: how the command line writes a material's hash after its reference: ``ref#sha256=<hex>``
@@ -106,7 +107,7 @@ def check_licence(licence: object) -> str:
     if not _LICENCE.fullmatch(licence):
         raise ValueProblem("has a 'licence' with characters an identifier does not have",
                            LICENCE_HINT)
-    if mask_text(licence) != licence:
+    if mask_text(licence) != licence or holds_personal_number(licence):
         raise ValueProblem("has a 'licence' that reads as an identity or phone number",
                            LICENCE_HINT)
     return licence
@@ -163,7 +164,8 @@ def check_submission(
             promised.append(material.name)
         elif material.required_if is not None:
             problems.append(Problem(material.name, "is a required material when "
-                                    f"{material.required_if.text}, and is missing",
+                                    f"{mask_text(material.required_if.text)}, and is "
+                                    "missing",
                                     material.label))
         else:
             problems.append(Problem(material.name, "is a required material and is missing",
@@ -187,7 +189,8 @@ def check_correction(
     late = [m for m in form_spec.materials if m.name in clean.promised
             and m.name not in promised]
     if late:
-        return None, [Problem(m.name, f"is a required material when {m.required_if}, which "
+        return None, [Problem(m.name, f"is a required material when "
+                              f"{mask_text(m.required_if.text if m.required_if else '')}, which "
                               "the correction makes hold, and is missing",
                               "bring it with the correction: a material is promised (容缺) "
                               "only before the case is accepted") for m in late]

@@ -136,7 +136,12 @@ def answer(workflow: Workflow, case: Case, new: Case, payload: Mapping[str, Any]
     fields = dict(payload.get("fields") or {})
     brought = {k: v for k, v in (payload.get("materials") or {}).items() if v}
     named = [entry["item"] for entry in case.intake.get("items", ())]
-    outside = sorted(str(n)[:40] for n in {*fields, *brought} if n not in named)
+    # a material a named field makes required (required_if) may come with the answer: the
+    # window could not name what the corrected form would ask for (review finding)
+    follows = {m.name for m in workflow.form.materials if m.required_if is not None
+               and exprs.fields(m.required_if.expr) & set(named)}
+    outside = sorted(str(n)[:40] for n in {*fields, *brought}
+                     if n not in named and n not in follows)
     if outside:
         raise ActionRefused("the answer to the notice at intake brings what it named",
                             f"'{_few(outside)}' is not in the notice; it names: "

@@ -27,6 +27,7 @@ from onething.cases.records import (
     from_jsonable,
 )
 from onething.engine import _joint_corrections as _joint
+from onething.engine import _promises
 from onething.engine._children import open_children
 from onething.engine._unit import Change, advance
 from onething.errors import ActionRefused, CaseEnded, Problem, SubmissionRejected, ValueProblem
@@ -149,8 +150,9 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
     elif transition.action == "supplement_intake":
         intake.answer(workflow, case, new, payload, now, data)
     try:
-        fired = compiled.fire(marking, transition, form_guard({**new.facts(), **(
-            {k: from_jsonable(v) for k, v in sets.items()} if sets else {})}))
+        guard = form_guard({**new.facts(), **{k: from_jsonable(v) for k, v in sets.items()}})
+        fired = _promises.release(compiled, case, new, compiled.fire(marking, transition, guard),
+                                  guard)
     except NotEnabled:
         raise ActionRefused(
             f"'{transition.label}' is not possible now",
@@ -415,6 +417,7 @@ def _apply_fields(workflow: Workflow, transition: Transition, case: Case,
                                        tuple(case.promised))
     if clean is None:
         raise SubmissionRejected(problems)
+    _promises.keep(case, clean.promised, data)
     restarted = foreach.after_supplement(workflow, case.form, clean.form, case.outcomes)
     if restarted:
         data["rounds_restarted"] = restarted

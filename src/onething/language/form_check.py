@@ -163,7 +163,8 @@ def check_fields(form_spec: Form, form: Mapping[Any, Any]) -> tuple[dict[str, An
         if spec.required:
             problems.append(Problem(spec.name, "is required", spec.label))
         elif spec.required_if is not None and evaluate(spec.required_if.expr, clean):
-            problems.append(Problem(spec.name, f"is required when {spec.required_if.text}",
+            problems.append(Problem(spec.name, f"is required when "
+                                    f"{mask_text(spec.required_if.text)}",
                                     spec.label))
     return clean, problems
 

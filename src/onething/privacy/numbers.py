@@ -67,3 +67,48 @@ def uscc_check_char(first17: str) -> str:
     total = sum(_USCC_VALUE[ch] * weight
                 for ch, weight in zip(first17, _USCC_WEIGHTS, strict=True))
     return _USCC_ALPHABET[-total % 31]
+
+
+_DIGIT_RUN = re.compile(r"[0-9]+[Xx]?")
+_MOBILE = re.compile(r"1[3-9][0-9]{9}")
+
+
+def _birth_date(text: str) -> bool:
+    """Whether ``text`` (YYYYMMDD) is a plausible date of birth, 1900 to 2099."""
+    import datetime as dt
+
+    try:
+        day = dt.date(int(text[:4]), int(text[4:6]), int(text[6:8]))
+    except ValueError:
+        return False
+    return 1900 <= day.year <= 2099
+
+
+def holds_personal_number(identifier: str) -> bool:
+    """Whether an identifier (an electronic licence's, a reference) holds an identity or
+    mobile number anywhere: in any of its parts split at ``.``, ``_`` or ``-``, or in the
+    whole with those separators removed, and at any offset of a longer run of digits for
+    identity numbers (18 characters with a plausible date of birth, or 15 digits with one).
+    Stricter than :func:`onething.privacy.masking.mask_text`, which spares numbers in
+    amounts and hexadecimal runs: an identifier is no free text, and a personal licence's
+    identifier often embeds the holder's identity number."""
+    parts = re.split(r"[._-]", identifier)
+    joined = "".join(parts)
+    if _DIGIT_RUN.fullmatch(joined) and len(joined) in (11, 15, 18) and _personal_run(joined):
+        return True  # one number written in groups: 138_0013_8000
+    return any(_personal_run(run) for part in parts for run in _DIGIT_RUN.findall(part))
+
+
+def _personal_run(run: str) -> bool:
+    """Whether a run of digits is a mobile number, or holds an identity number at any
+    offset."""
+    if len(run) == 11 and _MOBILE.fullmatch(run):
+        return True
+    for start in range(len(run) - 17):
+        if _birth_date(run[start + 6:start + 14]):
+            return True
+    for start in range(len(run) - 14):
+        chunk = run[start:start + 15]
+        if chunk.isdigit() and _birth_date("19" + chunk[6:12]):
+            return True
+    return False
