@@ -153,12 +153,19 @@ def test_an_accepted_licence_never_reads_as_a_personal_number(licence: str) -> N
 
 @pytest.mark.parametrize("licence", [
     "1.2.156.3005.2.11100000000013127D.91440300MA5EXAMPLE.0001",
-    "1.2.156.3005.2.11100000000013127D.110101199003078515.001",  # a holder's number inside
+    # region + date + serial: no identity number inside (none with its check character)
     "44030020230815000123", "GD-YYXK-2026_000123",
 ])
 def test_national_identifiers_are_accepted_and_shown_as_they_are(licence: str) -> None:
     assert clean_material({"ref": "doc://p", "licence": licence})["licence"] == licence
     assert mask_text(f"xray_safety_permit={licence}") == f"xray_safety_permit={licence}"
+
+
+def test_an_identifier_that_holds_a_holders_identity_number_is_refused() -> None:
+    """A personal licence's identifier may embed its holder's number (review finding): such
+    an identifier would be shown as it is, so it is refused."""
+    with pytest.raises(ValueProblem, match="identity or phone number"):
+        clean_material({"licence": "1.2.156.3005.2.11100000000013127D.110101199003078515.001"})
 
 
 def test_a_material_mapping_needs_a_reference_or_a_licence() -> None:

@@ -274,3 +274,21 @@ def test_masking_is_quick() -> None:
     mask_text(("申请人电话13800138000，" + "材料齐全" * 20) * 5_000)
     mask_text("1 " * 50_000 + "x" * 1_000_000)
     assert time.perf_counter() - began < 5.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(ID_NUMBERS, MOBILES), st.text("ABCDEF", max_size=6),
+       st.text("ABCDEF", max_size=6), st.sampled_from([".", "_", "-"]),
+       st.sets(st.integers(3, 10), min_size=1, max_size=2), st.booleans())
+def test_an_identifier_holding_a_personal_number_is_always_recognised(
+        number: str, before: str, after: str, sep: str, cuts: set[int], grouped: bool) -> None:
+    """Regression (review of electronic-licence identifiers): an identity or mobile number
+    as one part of a dotted identifier, inside a code with letters, or as the whole written
+    in groups, is recognised (so it is refused rather than shown)."""
+    from onething.privacy.numbers import holds_personal_number
+
+    if grouped:  # the whole identifier is the number, written in groups: 138_0013_8000
+        identifier = "".join(sep + ch if i in cuts else ch for i, ch in enumerate(number))
+    else:  # one part of a dotted identifier, letters around it
+        identifier = f"1.2.156.{before}{number}{after}.001"
+    assert holds_personal_number(identifier), identifier

@@ -88,7 +88,8 @@ def holds_personal_number(identifier: str) -> bool:
     """Whether an identifier (an electronic licence's, a reference) holds an identity or
     mobile number anywhere: in any of its parts split at ``.``, ``_`` or ``-``, or in the
     whole with those separators removed, and at any offset of a longer run of digits for
-    identity numbers (18 characters with a plausible date of birth, or 15 digits with one).
+    identity numbers (18 characters with a plausible date of birth — inside a longer run only
+    with its right check character — or 15 digits with one).
     Stricter than :func:`onething.privacy.masking.mask_text`, which spares numbers in
     amounts and hexadecimal runs: an identifier is no free text, and a personal licence's
     identifier often embeds the holder's identity number."""
@@ -100,15 +101,18 @@ def holds_personal_number(identifier: str) -> bool:
 
 
 def _personal_run(run: str) -> bool:
-    """Whether a run of digits is a mobile number, or holds an identity number at any
-    offset."""
+    """Whether a run of digits (an ``X`` may end it) is a mobile or identity number, or holds
+    an identity number inside (there only with its right check character: a longer run of
+    digits is most often a code of its own, region + date + serial)."""
     if len(run) == 11 and _MOBILE.fullmatch(run):
         return True
+    if len(run) == 15 and run.isdigit() and _birth_date("19" + run[6:12]):
+        return True
+    if len(run) == 18:
+        return _birth_date(run[6:14])
     for start in range(len(run) - 17):
-        if _birth_date(run[start + 6:start + 14]):
-            return True
-    for start in range(len(run) - 14):
-        chunk = run[start:start + 15]
-        if chunk.isdigit() and _birth_date("19" + chunk[6:12]):
+        window = run[start:start + 18].upper()
+        if window[:17].isdigit() and _birth_date(window[6:14]) \
+                and id_card_check_char(window[:17]) == window[17]:
             return True
     return False
