@@ -91,7 +91,7 @@ def analyse(workflow: Workflow, start: dt.date, calendar: WorkCalendar | None = 
             which: str = "committed") -> SlaReport:
     """Critical path of ``workflow`` from ``start`` against its ``which`` limit."""
     calendar = calendar or WorkCalendar()
-    hours = Decimal(int(calendar.office_hours.length.total_seconds())) / 3600
+    hours = calendar.office_hours.hours
     notes: list[str] = []
     if workflow.handling.joint:
         notes.append("joint handling (行政许可法 art. 42(2)): the case's limit governs; the "

@@ -151,7 +151,7 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
         intake.answer(workflow, case, new, payload, now, data)
     try:
         guard = form_guard({**new.facts(), **{k: from_jsonable(v) for k, v in sets.items()}})
-        fired = _promises.release(compiled, case, new, compiled.fire(marking, transition, guard),
+        fired = _promises.release(deployed, case, new, compiled.fire(marking, transition, guard),
                                   guard)
     except NotEnabled:
         raise ActionRefused(

@@ -5,20 +5,26 @@ the move the applicant's ``supplement_material`` makes (docs/language.md, materi
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import attrs
 
 from onething.cases.records import Case
-from onething.machine.compile import CompiledWorkflow, Fired, Guard
+from onething.machine.compile import Fired, Guard
+
+if TYPE_CHECKING:
+    from onething.engine._deployments import Deployed
 
 
-def release(compiled: CompiledWorkflow, before: Case, after: Case, fired: Fired,
+def release(deployed: Deployed, before: Case, after: Case, fired: Fired,
             guard: Guard) -> Fired:
     """``fired`` followed by the end of the case's promises when the action released the last
     of them (the case no longer waits on ``materials:promised``)."""
+    compiled = deployed.compiled
     if not before.promised or after.promised \
             or "materials:promised" not in compiled.names_of(fired.marking):
         return fired
-    end = next(t for t in compiled.net.transitions if t.name == "supplement_material")
+    [end] = deployed.actions[("supplement_material", None)]
     then = compiled.fire(fired.marking, end, guard)
     return attrs.evolve(fired, transitions=fired.transitions + then.transitions,
                         marking=then.marking, unsafe=fired.unsafe or then.unsafe)

@@ -488,10 +488,11 @@ class _Reader:
         return law.Handling(mode, government or law.DEFAULT_GOVERNMENT, source,
                             self.loc(node))
 
-    def joint_limits(self, handling: law.Handling | None, limit: TimeLimit | None,
-                     clock: ClockRules | None) -> TimeLimit | None:
-        """The bounds 行政许可法 art. 42 sets on the case's limit and its extensions; under
-        joint handling the case's statutory limit is at most 45 WD, 45 WD when not given."""
+    def law_bounds(self, handling: law.Handling | None, limit: TimeLimit | None,
+                   clock: ClockRules | None) -> TimeLimit | None:
+        """The bounds 行政许可法 arts. 42 and 44 set on extensions, the delivery period and,
+        under joint handling, the case's statutory limit (at most 45 WD, 45 WD when not
+        given, which is returned)."""
         handling = handling or law.Handling()
         joint = handling.joint
         for key, value in (("extension", clock.extension if clock else None),
@@ -579,7 +580,7 @@ class _Reader:
         clock = self.clock(get("clock")[1]) if "clock" in entries else ClockRules()
         handling = self.handling(get("handling")[1]) if "handling" in entries \
             else law.Handling()
-        limit = self.joint_limits(handling, limit, clock)
+        limit = self.law_bounds(handling, limit, clock)
         ladder = self.escalation(get("escalation")[1]) if "escalation" in entries else ()
         green = self.green_channel(get("green_channel")[1]) if "green_channel" in entries \
             else None

@@ -36,10 +36,11 @@ from onething.language.model import (
     sequences,
 )
 from onething.workdays.duration import Duration, Unit
+from onething.workdays.office_hours import OfficeHours
 
 ZERO = Decimal(0)
 #: hours in the default office day (9:00-12:00, 13:30-17:00): what a working hour is worth
-OFFICE_DAY_HOURS = Decimal("6.5")
+OFFICE_DAY_HOURS = OfficeHours().hours
 KINDS = ("committed", "statutory")
 
 

@@ -3,6 +3,7 @@ GB/T 2260, GB 11714)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -75,8 +76,6 @@ _MOBILE = re.compile(r"1[3-9][0-9]{9}")
 
 def _birth_date(text: str) -> bool:
     """Whether ``text`` (YYYYMMDD) is a plausible date of birth, 1900 to 2099."""
-    import datetime as dt
-
     try:
         day = dt.date(int(text[:4]), int(text[4:6]), int(text[6:8]))
     except ValueError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import attrs
 
@@ -91,6 +92,11 @@ class OfficeHours:
             (dt.datetime.combine(day, b) - dt.datetime.combine(day, a) for a, b in self.segments),
             dt.timedelta(),
         )
+
+    @property
+    def hours(self) -> Decimal:
+        """Open hours of one working day (what a working hour is worth: 6.5 h by default)."""
+        return Decimal(int(self.length.total_seconds())) / 3600
 
     def __str__(self) -> str:
         return ",".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in self.segments)
