@@ -182,6 +182,9 @@ class Case:
     #: the one intake notice (一次性告知, 行政许可法 art. 32), once the window issued it: when,
     #: the items it names, and when the applicant answered (:mod:`onething.engine._intake`)
     intake: dict[str, Any] = attrs.field(factory=dict)
+    #: who has claimed (or been assigned) each step, per department: ``{step: {department:
+    #: officer id}}`` — once claimed, only that officer (or a supervisor) decides it there
+    assigned: dict[str, dict[str, str]] = attrs.field(factory=dict)
 
     @property
     def ended(self) -> bool:
@@ -204,7 +207,8 @@ class Case:
         step's outcome, each material) are shared, because the engine replaces them rather
         than changing them (copy on write). Much cheaper than a deep copy."""
         return self.replace(form=dict(self.form), materials=dict(self.materials),
-                            outcomes=dict(self.outcomes), clocks=dict(self.clocks))
+                            outcomes=dict(self.outcomes), clocks=dict(self.clocks),
+                            assigned=dict(self.assigned))
 
     def without_personal_data(self) -> Case:
         """A copy with every form value and material reference removed (the field and
@@ -248,7 +252,8 @@ class Case:
             "refused": self.refused,
             "erased": self.erased,
         } | ({"parent_step": self.parent_step} if self.parent_step else {}) \
-            | ({"intake": self.intake} if self.intake else {})
+            | ({"intake": self.intake} if self.intake else {}) \
+            | ({"assigned": self.assigned} if self.assigned else {})
 
 
 _case_values = operator.attrgetter(*(a.name for a in attrs.fields(Case)))
@@ -287,6 +292,7 @@ def case_from_json(data: dict[str, Any]) -> Case:
         origin=data.get("origin"), parent_step=data.get("parent_step"),
         refused=data.get("refused", 0),
         erased=data.get("erased", False), intake=data.get("intake") or {},
+        assigned=data.get("assigned") or {},
     )
 
 
