@@ -21,7 +21,10 @@ _NAMES: dict[str, str] = {
     "Deployed": "onething.engine._deployments",
     "Firing": "onething.engine._time",
     "Migration": "onething.engine._migration",
-    "QueueItem": "onething.engine._queries",
+    "QueueItem": "onething.engine._hall",
+    "CaseItem": "onething.engine._hall",
+    "Waiting": "onething.engine._hall",
+    "Page": "onething.cases.listing",
     "Channel": "onething.engine._outbox",
     "Retention": "onething.cases.retention",
     # the case domain
@@ -90,6 +93,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # what a type checker and an editor see
+    from onething.cases.listing import Page
     from onething.cases.records import (
         SYSTEM,
         Actor,
@@ -108,9 +112,9 @@ if TYPE_CHECKING:  # what a type checker and an editor see
     from onething.cases.retention import Retention
     from onething.cases.timeline import timeline
     from onething.engine._deployments import Deployed
+    from onething.engine._hall import CaseItem, QueueItem, Waiting
     from onething.engine._migration import Migration
     from onething.engine._outbox import Channel
-    from onething.engine._queries import QueueItem
     from onething.engine._time import Firing
     from onething.engine.engine import Engine
     from onething.errors import (

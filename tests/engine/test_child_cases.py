@@ -473,7 +473,7 @@ def test_the_step_is_nobodys_queue_and_a_green_channel_carries_on() -> None:
     may act on it; a green-channel parent's children queued as ordinary cases."""
     engine = deployed()
     case_id, children = at_children(engine, STAGES[:1])
-    assert not [i for i in engine.queue("housing") if i.case_id == case_id]
+    assert not [i for i in engine.queue("housing").items if i.case_id == case_id]
     green = Engine(clock=FixedClock(START))
     green.deploy(parse(CHILD).unwrap())
     green.deploy(parse((PARENT % {"waits_for": "result"}).replace(

@@ -314,7 +314,7 @@ def test_green_cases_come_first_in_every_department_queue(engine: Engine,
     ordinary = green_case(engine, clock, key_project=False)
     clock.set(at("2026-10-09"))
     urgent = green_case(engine, clock)
-    queue = engine.queue("administrative_approval")
+    queue = engine.queue("administrative_approval").items
     assert [(i.case_id, i.priority) for i in queue] == [(urgent, 1), (ordinary, 0)]
     assert all(i.step == "eligibility" for i in queue)
 

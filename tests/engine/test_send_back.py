@@ -102,8 +102,8 @@ def test_one_department_sent_back_the_others_keep_their_results(any_store: Store
     assert event.data["voided"] == ["shelter_opinion"] and event.data["others"] == "keep"
     assert event.data["reason"] == "人防面积与结构图不一致"
     assert "shelter started" in event.data["clocks"]
-    assert engine.queue("drawing_centre") == []  # the kept branches are not asked again
-    assert [i.step for i in engine.queue("civil_defence")] == ["shelter"]
+    assert engine.queue("drawing_centre").items == ()  # the kept branches are not asked again
+    assert [i.step for i in engine.queue("civil_defence").items] == ["shelter"]
     approve(engine, case_id, "shelter", "shelter_filing")
     assert pending(engine.case(case_id)) == {"consolidation"}  # the block joined again
     approve(engine, case_id, "consolidation", "permit")

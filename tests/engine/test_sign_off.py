@@ -94,8 +94,8 @@ def test_all_must_sign_and_the_queue_waits_on_who_has_not(any_store: Store) -> N
     case = engine.case(case_id)
     assert case.outcomes["inspection"]["outcome"] == "signing"
     assert "step:inspection" in case.marking and "inspection_record" not in case.produced
-    assert [q.case_id for q in engine.queue("market")] == []
-    assert [q.case_id for q in engine.queue("ecology")] == [case_id]
+    assert [q.case_id for q in engine.queue("market").items] == []
+    assert [q.case_id for q in engine.queue("ecology").items] == [case_id]
     engine.act(case_id, "inspection", "approve", officer("ecology"))
     case = engine.case(case_id)
     assert case.outcomes["inspection"]["outcome"] == "approve"
@@ -116,7 +116,7 @@ def test_k_of_n_cancels_the_stragglers(any_store: Store) -> None:
     engine.act(case_id, "inspection", "approve", officer("ecology"))
     decided = next(e for e in engine.history(case_id) if e.action == "approve")
     assert decided.data["cancelled"] == []
-    assert engine.queue("fire") == []
+    assert engine.queue("fire").items == ()
     engine.act(case_id, "licence", "approve", officer("hall"))
     engine.deliver(case_id, window("hall"))
     assert engine.case(case_id).delivery_kind == "result"

@@ -42,7 +42,7 @@ def test_provisional_due_dates_are_marked_in_queue_tick_and_events(any_store: St
     clock = FixedClock(at("2026-12-31"))
     engine = Engine(any_store, clock=clock)
     case_id = accepted(engine, clock, at("2026-12-31"))  # due on 2027's unofficial calendar
-    [item] = engine.queue("market_regulation")
+    [item] = engine.queue("market_regulation").items
     assert item.provisional and item.due is not None and item.due.year == 2027
     fired = engine.tick(at("2027-01-20"))
     assert fired and all(f.provisional for f in fired if f.timer.kind == "escalation")
@@ -159,7 +159,7 @@ def test_the_command_line_shows_zones_and_provisional_dates(tmp_path: Path) -> N
     assert tick.exit_code == 0 and "+0800 (provisional)" in tick.output, tick.output
     as_json = runner.invoke(cli, ["queue", "market_regulation", "--db", str(db),
                                   "--format", "json"])
-    [item] = json.loads(as_json.output)
+    [item] = json.loads(as_json.output)["items"]
     assert item["provisional"] is True and item["due"].endswith("+08:00")
 
 

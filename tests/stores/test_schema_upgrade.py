@@ -25,6 +25,7 @@ from onething.engine.engine import Engine
 from onething.errors import IdempotencyMismatch, NotAuthorized
 from onething.stores import _upgrades
 from onething.stores.base import Store
+from onething.stores._sqlite_tables import SCHEMA_VERSION
 from onething.stores.sqlite import SqliteStore
 from onething.workdays import SHANGHAI, FixedClock
 
@@ -96,7 +97,7 @@ def test_the_fixture_is_a_schema_1_database() -> None:
 
 
 def test_every_case_reads_as_it_was_written(upgraded: Store) -> None:
-    assert schema_version(upgraded) == "2"
+    assert schema_version(upgraded) == str(SCHEMA_VERSION)
     assert sorted(upgraded.case_ids()) == sorted(FACTS)
     for case_id, facts in FACTS.items():
         case = upgraded.load(case_id)
@@ -160,7 +161,7 @@ def test_an_upgrade_runs_once(sqlite_v1: Path) -> None:
     with sqlite3.connect(sqlite_v1) as raw:
         first = raw.execute("SELECT state FROM cases ORDER BY id").fetchall()
     store = SqliteStore(sqlite_v1)
-    assert schema_version(store) == "2"
+    assert schema_version(store) == str(SCHEMA_VERSION)
     store.close()
     with sqlite3.connect(sqlite_v1) as raw:
         assert raw.execute("SELECT state FROM cases ORDER BY id").fetchall() == first
@@ -186,7 +187,7 @@ def test_a_failed_upgrade_leaves_the_database_as_it_was(sqlite_v1: Path,
         assert raw.execute("SELECT id, state FROM cases ORDER BY id").fetchall() == before
     monkeypatch.undo()
     store = SqliteStore(sqlite_v1)
-    assert schema_version(store) == "2" and len(store.case_ids()) == len(FACTS)
+    assert schema_version(store) == str(SCHEMA_VERSION) and len(store.case_ids()) == len(FACTS)
     store.close()
 
 

@@ -12,6 +12,7 @@ The case clock runs from acceptance and pauses while no step is running.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
@@ -218,6 +219,43 @@ def _within(calendar: WorkCalendar, now: dt.datetime, deadline: dt.datetime,
             margin: Duration) -> bool:
     """Whether ``deadline`` falls within ``margin`` of ``now`` (counted from tomorrow)."""
     return calendar.add(now, margin).deadline >= deadline
+
+
+_WARNINGS: weakref.WeakKeyDictionary[WorkCalendar, dict[tuple[dt.datetime, Duration],
+                                                         dt.datetime]] = \
+    weakref.WeakKeyDictionary()
+
+
+def warn_from(calendar: WorkCalendar, deadline: dt.datetime, margin: Duration) -> dt.datetime:
+    """The first moment at which a clock due at ``deadline`` shows as warning (the moment
+    from which :func:`status` says ``warning`` rather than ``normal``), exactly: what
+    queues index, so that "warning now" is one comparison."""
+    known = _WARNINGS.setdefault(calendar, {})
+    found = known.get((deadline, margin))
+    if found is not None:
+        return found
+    late = deadline  # within at the deadline itself; look back for a moment that is not
+    step = dt.timedelta(days=1)
+    early = late - step
+    while _within(calendar, early, deadline, margin):
+        late, step = early, step * 2
+        if step > dt.timedelta(days=_MAX_WARNING_DAYS):
+            return early  # a margin longer than any calendar gap: warning from far back
+        early = late - step
+    while late - early > dt.timedelta(microseconds=1):  # within is monotone in the moment
+        middle = early + (late - early) / 2
+        if _within(calendar, middle, deadline, margin):
+            late = middle
+        else:
+            early = middle
+    if len(known) >= 4096:
+        known.clear()
+    known[(deadline, margin)] = late
+    return late
+
+
+#: how far back a warning may start (far beyond any margin a workflow declares)
+_MAX_WARNING_DAYS = 4000
 
 
 @attrs.frozen

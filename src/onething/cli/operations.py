@@ -22,7 +22,6 @@ from onething.cli._shared import (
     engine_on,
     format_option,
     json_out,
-    new_table,
     print_timeline,
 )
 from onething.cli.common import EXIT_UNSOUND, cli, escape, load_or_exit, moment, out, seconds
@@ -159,28 +158,6 @@ def dispatch(limit: int, db: str, fmt: str) -> None:
         out.print(f"{len(handled)} row(s) handed over")
     if any(status.get(item.id) != "sent" for item in handled):
         sys.exit(EXIT_UNSOUND)
-
-
-@cli.command()
-@click.argument("department")
-@db_option
-@format_option
-def queue(department: str, db: str, fmt: str) -> None:
-    """DEPARTMENT's waiting steps: green-channel cases first, then by due date."""
-    from onething.workdays.clock import local_text
-
-    with engine_on(db) as engine:
-        items = engine.queue(department)
-    if fmt == "json":
-        json_out([i.to_json() for i in items])
-        return
-    table = new_table("case", "step", "priority", "position", "due", "status")
-    for i in items:
-        due = (local_text(i.due) + (" (provisional)" if i.provisional else "")) if i.due else "-"
-        table.add_row(i.case_id, i.step, "green" if i.priority else "", i.position, due,
-                      i.status)
-    out.print(table)
-    out.print(f"{len(items)} waiting")
 
 
 @cli.command()

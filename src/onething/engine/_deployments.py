@@ -3,6 +3,7 @@ in it on every action (step positions, limits, the transitions each action may m
 
 from __future__ import annotations
 
+import hashlib
 from importlib import resources
 from pathlib import Path
 
@@ -11,6 +12,8 @@ import attrs
 from onething.cases import clocks as clk
 from onething.cases.clocks import ClockPolicy
 from onething.cases.policy import policy_of
+from onething.errors import StoreCorrupt
+from onething.language.load import parse
 from onething.language.model import Workflow
 from onething.machine.compile import CompiledWorkflow, compile_net
 from onething.net.build import build_net
@@ -84,3 +87,22 @@ def shipped_data(name: str) -> Path:
     """A workflow that ships inside the package (the rectification and revocation follow-ups)."""
     with resources.as_file(resources.files("onething") / "data" / name) as path:
         return Path(path)
+
+
+def stored_workflow(workflow_id: str, version: int, content_hash: object,
+                     text: object) -> Workflow:
+    """A deployed definition as the store keeps it, or :class:`StoreCorrupt` when the text
+    is not the one deployed (not text, changed since, or no longer a valid workflow)."""
+    what = f"the stored definition of {str(workflow_id)[:80]} version {version}"
+    if not isinstance(text, str):
+        raise StoreCorrupt(f"{what} is not text; restore the database from a backup")
+    digest = "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    if digest != content_hash:
+        raise StoreCorrupt(f"{what} does not match its content hash: it changed after it was "
+                           "deployed; restore the database from a backup")
+    result = parse(text, f"<{workflow_id}@{version}>", deployed=True)
+    if result.workflow is None or (result.workflow.id, result.workflow.version) != (
+            workflow_id, version):
+        raise StoreCorrupt(f"{what} no longer reads as that workflow; restore the database "
+                           "from a backup")
+    return result.workflow

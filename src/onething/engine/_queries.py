@@ -6,18 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypedDict
 
-import attrs
-
 from onething.cases import clocks as clk
 from onething.cases import joint_corrections as joint
 from onething.cases import rules
-from onething.cases import sign_off as sign
-from onething.cases.records import Actor, Case, StoredMaterial
-from onething.cases.typed_json import record_json
+from onething.cases.records import Actor, StoredMaterial
 from onething.engine import _unit
 from onething.engine._actions import pending_commitment
 from onething.errors import NotAuthorized
-from onething.language.model import Step
 from onething.net.model import STEP_ROLES, Performer
 from onething.net.semantics import form_guard
 
@@ -30,57 +25,6 @@ class CaseView(TypedDict):
 
     fields: dict[str, Any]
     materials: dict[str, StoredMaterial]
-
-
-@attrs.frozen
-class QueueItem:
-    """One step waiting in a department's queue; ``provisional`` when its due date rests on a
-    calendar year without official data."""
-
-    case_id: str
-    step: str
-    priority: int
-    position: str
-    due: datetime | None
-    status: str
-    provisional: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        """The item as typed JSON (``queue --format json``)."""
-        return record_json(self)
-
-
-def queue(engine: EngineContext, department: str, now: datetime) -> list[QueueItem]:
-    """A department's work: green-channel cases first, then by due date (oldest first)."""
-    items = []
-    for case_id in engine.store.case_ids():
-        case = engine.store.load(case_id)
-        if case.ended:
-            continue
-        deployed = engine.deployed(case.workflow_id, case.workflow_version)
-        for step, role in deployed.positions(case.marking).items():
-            spec = deployed.workflow.step(step)
-            if department not in spec.signers or _signed_by(case, spec, department) \
-                    or spec.opens is not None:  # its child cases decide it, not anyone here
-                continue
-            clock = case.clocks.get(step)
-            view = clk.view(engine.calendar, step, clock, now, deployed.policy) \
-                if clock else None
-            due = (view.committed_due or view.statutory_due) if view else None
-            items.append(QueueItem(case.id, step, case.priority, role.value,
-                                   due.deadline if due else None,
-                                   view.status.value if view else "normal",
-                                   bool(due is not None and due.provisional)))
-    far = datetime.max.replace(tzinfo=now.tzinfo)
-    return sorted(items, key=lambda i: (-i.priority, i.due or far, i.case_id))
-
-
-def _signed_by(case: Case, step: Step, department: str) -> bool:
-    """Whether ``department`` has signed the step's current round (it waits on the others)."""
-    if step.sign_off is None or not step.sign_off.by:
-        return False
-    return any(s["signer"] == department
-               for s in sign.signed(case.outcomes.get(step.id)))
 
 
 def view(engine: EngineContext, case_id: str, actor: Actor) -> CaseView:

@@ -13,6 +13,7 @@ from onething.cases.forms import check_submission
 from onething.cases.records import Actor, Case, Event, GivenMaterial, Role
 from onething.cases.timers import plan
 from onething.engine import _unit
+from onething.engine._listing import listing
 from onething.engine._unit import NewCase, request_key
 from onething.errors import Conflict, InvalidArgument, SubmissionRejected
 from onething.language import conditions as exprs
@@ -60,7 +61,7 @@ def submit(engine: EngineContext, workflow_id: str, form: Mapping[str, Any],
     try:
         engine.store.create(case, opened.events,
                             plan(case, deployed.workflow, deployed.policy, engine.calendar,
-                                 moment), key)
+                                 moment), key, listing=listing(case, deployed, engine.calendar))
     except Conflict:
         first = _unit.replayed(engine, key) if key is not None else None
         if first is None:

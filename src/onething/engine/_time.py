@@ -11,11 +11,13 @@ import attrs
 
 from onething.cases import clocks as clk
 from onething.cases import rules
+from onething.cases.listing import Listing
 from onething.cases.records import SYSTEM, Actor, Case
 from onething.cases.timers import Timer, plan
 from onething.cases.typed_json import moment_json
 from onething.engine import _unit
 from onething.engine._actions import TIMER_REASONS, Wanted, ended_message, fire, hint_steps
+from onething.engine._listing import listing
 from onething.engine._unit import Change, advance, log, request_key
 from onething.errors import ActionRefused, CaseEnded, InvalidArgument
 from onething.privacy.masking import mask_text
@@ -88,7 +90,7 @@ def tick(engine: EngineContext, now: datetime | None, page: int) -> list[Firing]
 
 
 def _fire_one(engine: EngineContext, timer: Timer, now: datetime) -> Firing | None:
-    stale: list[tuple[int, list[Timer]]] = []
+    stale: list[tuple[int, list[Timer], Listing]] = []
     if timer.kind == "path" and engine.calendar.strict:
         # the law acts by itself (deemed acceptance or approval, an expiry that ends the case):
         # a strict calendar does not stop it; what follows is planned provisionally
@@ -98,7 +100,7 @@ def _fire_one(engine: EngineContext, timer: Timer, now: datetime) -> Firing | No
     def change(case: Case, deployed: Deployed, at: datetime) -> Change | None:
         pending = plan(case, deployed.workflow, deployed.policy, engine.calendar, at)
         if timer.id not in {t.id for t in pending} or timer.due_at > at:
-            stale.append((case.version, pending))
+            stale.append((case.version, pending, listing(case, deployed, engine.calendar)))
             return None
         return _fired(engine, case, deployed, timer, at)
 

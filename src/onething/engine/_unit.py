@@ -24,6 +24,7 @@ import attrs
 
 from onething.cases.records import Case, Delivery, Event
 from onething.cases.timers import plan
+from onething.engine._listing import listing
 from onething.engine._outbox import outbox_for, parent_outbox
 from onething.errors import (
     ActionRefused,
@@ -180,13 +181,15 @@ def _run(engine: EngineContext, case_id: str, change: ChangeFn, key: tuple[str, 
         timers = plan(new, deployed.workflow, deployed.policy, engine.calendar, moment)
         delivery = outcome.delivery
         created = [(c.case, c.events, plan(c.case, c.deployed.workflow, c.deployed.policy,
-                                           engine.calendar, moment))
+                                           engine.calendar, moment),
+                    listing(c.case, c.deployed, engine.calendar))
                    for c in outcome.created]
         try:
             store.commit(new, case.version, outcome.events, delivery, timers,
                          outbox_for(delivery) + parent_outbox(new, delivery)
                          if delivery is not None else None, key,
-                         created=created or None)
+                         created=created or None,
+                         listing=listing(new, deployed, engine.calendar))
         except AlreadyDelivered:
             raise CaseEnded(f"case {case_id} has been delivered already",
                             "a case has exactly one delivery") from None

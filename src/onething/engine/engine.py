@@ -10,15 +10,15 @@ through the unit of work (``_unit``): load, a pure change, plan timers, one comm
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from onething.cases import clocks as clk
 from onething.cases.intake import ASKED
+from onething.cases.listing import Page
 from onething.cases.records import (
     SYSTEM,
     Actor,
@@ -34,6 +34,7 @@ from onething.cases.rules import People
 from onething.engine import (
     _agents,
     _follow_ups,
+    _hall,
     _migration,
     _queries,
     _settle,
@@ -43,21 +44,21 @@ from onething.engine import (
 )
 from onething.engine._actions import Wanted, fixed, net_change
 from onething.engine._child_deploys import check_opening
-from onething.engine._deployments import Deployed, deployed_of, shipped_data
+from onething.engine._deployments import Deployed, deployed_of, shipped_data, stored_workflow
 from onething.engine._erasure import erase_case
+from onething.engine._hall import CaseItem, QueueItem, Waiting
 from onething.engine._migration import Migration
 from onething.engine._outbox import PARENT_CHANNEL, Channel, dispatch
-from onething.engine._queries import CaseView, QueueItem
+from onething.engine._queries import CaseView
 from onething.engine._time import Firing, aware
 from onething.engine._unit import request_key
 from onething.errors import (
     DeployRefused,
     InvalidArgument,
-    StoreCorrupt,
     UnknownWorkflow,
     Unsound,
 )
-from onething.language.load import parse, read
+from onething.language.load import read
 from onething.language.model import Workflow
 from onething.privacy.masking import mask_text
 from onething.privacy.pseudonyms import Pseudonyms
@@ -65,7 +66,8 @@ from onething.stores.base import Store
 from onething.stores.memory import MemoryStore
 from onething.workdays import Clock, Duration, SystemClock, WorkCalendar
 
-__all__ = ["CaseView", "Deployed", "Engine", "Firing", "Migration", "QueueItem", "shipped_data"]
+__all__ = ["CaseItem", "CaseView", "Deployed", "Engine", "Firing", "Migration", "Page", "QueueItem",
+           "Waiting", "shipped_data"]
 
 
 class Engine:
@@ -144,7 +146,7 @@ class Engine:
             if stored is None:
                 raise UnknownWorkflow(f"{str(workflow_id)[:80]} version {version} is not "
                                       "deployed")
-            self._deployed[key] = deployed_of(_stored_workflow(workflow_id, version, *stored))
+            self._deployed[key] = deployed_of(stored_workflow(workflow_id, version, *stored))
         return self._deployed[key]
 
     def child_delivered(self, child: Case, now: datetime) -> None:
@@ -424,9 +426,51 @@ class Engine:
         """The case's one delivery, once it has it."""
         return self.store.delivery(case_id)
 
-    def queue(self, department: str, now: datetime | None = None) -> list[QueueItem]:
-        """A department's work: green-channel cases first, then by due date (oldest first)."""
-        return _queries.queue(self, department, aware(now) or self.clock.now())
+    def queue(self, department: str, now: datetime | None = None, *,
+              assignee: str | None = None, after: str | None = None,
+              limit: int = 50) -> Page[QueueItem]:
+        """A page of the work waiting on ``department`` (only what the officer ``assignee``
+        holds, when given): green-channel cases first, then by due date, earliest first;
+        each item's status (normal, warning, overdue, paused) at ``now``. ``after`` is the
+        previous page's ``next`` cursor."""
+        return _hall.queue(self, department, aware(now) or self.clock.now(),
+                           assignee=assignee, after=after, limit=limit)
+
+    def alerts(self, department: str | None = None, now: datetime | None = None, *,
+               after: str | None = None, limit: int = 50) -> Page[QueueItem]:
+        """A page of the work in warning or overdue at ``now`` — a supervisor's list (of
+        ``department``, or of every department) — the earliest warning first."""
+        return _hall.alerts(self, aware(now) or self.clock.now(), department=department,
+                            after=after, limit=limit)
+
+    def intake_queue(self, department: str | None = None, now: datetime | None = None, *,
+                     after: str | None = None, limit: int = 50) -> Page[CaseItem]:
+        """A page of the cases submitted and not yet accepted (受理) at the window of
+        ``department`` (every window's when None): green channel first, then by the day the
+        case counts as accepted if the window says nothing (行政许可法 art. 32)."""
+        return _hall.intake_queue(self, aware(now) or self.clock.now(),
+                                  department=department, after=after, limit=limit)
+
+    def search(self, *, number: str | None = None, applicant: str | None = None,
+               workflow: str | None = None, status: str | None = None,
+               department: str | None = None, step: str | None = None,
+               submitted_from: date | None = None, submitted_to: date | None = None,
+               after: str | None = None, limit: int = 50,
+               now: datetime | None = None) -> Page[CaseItem]:
+        """A page of the cases matching every filter given, newest first: by case number,
+        applicant (their ID number or 统一社会信用代码, matched through its pseudonyms),
+        workflow, status (``intake``, ``in_progress`` or a delivery kind), the department or
+        step a case waits on now, and the submission dates (inclusive)."""
+        return _hall.search(self, aware(now) or self.clock.now(), number=number,
+                            applicant=applicant, workflow=workflow, status=status,
+                            department=department, step=step,
+                            submitted_from=submitted_from, submitted_to=submitted_to,
+                            after=after, limit=limit)
+
+    def reindex(self) -> int:
+        """List every case stored before listings existed (after an upgrade from schema 2;
+        queues and search do it by themselves); returns how many were listed."""
+        return _hall.reindex(self)
 
     def possible(self, case_id: str) -> list[str]:
         """What can happen to the case now, as event labels (``approve seal``, ...)."""
@@ -470,22 +514,3 @@ def _new_id() -> str:
         ident = uuid.uuid4().hex[:16]
         if mask_text(ident) == ident:
             return ident
-
-
-def _stored_workflow(workflow_id: str, version: int, content_hash: object,
-                     text: object) -> Workflow:
-    """A deployed definition as the store keeps it, or :class:`StoreCorrupt` when the text
-    is not the one deployed (not text, changed since, or no longer a valid workflow)."""
-    what = f"the stored definition of {str(workflow_id)[:80]} version {version}"
-    if not isinstance(text, str):
-        raise StoreCorrupt(f"{what} is not text; restore the database from a backup")
-    digest = "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-    if digest != content_hash:
-        raise StoreCorrupt(f"{what} does not match its content hash: it changed after it was "
-                           "deployed; restore the database from a backup")
-    result = parse(text, f"<{workflow_id}@{version}>", deployed=True)
-    if result.workflow is None or (result.workflow.id, result.workflow.version) != (
-            workflow_id, version):
-        raise StoreCorrupt(f"{what} no longer reads as that workflow; restore the database "
-                           "from a backup")
-    return result.workflow

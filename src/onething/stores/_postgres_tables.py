@@ -13,14 +13,22 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.types.json import Json
 
+from onething.cases.listing import Listing
 from onething.cases.records import Case, Event, OutboxItem, case_to_json
 from onething.cases.timers import Timer
 from onething.errors import Conflict, StoreCorrupt, StoreUnavailable
-from onething.stores._upgrades import upgrade_1
+from onething.stores import _listing_sql as listed
+from onething.stores._listing_sql import (
+    CASE_LISTING_COLUMNS,
+    INDEXES,
+    WORK_TABLE,
+    for_postgres,
+)
+from onething.stores._upgrades import upgrade_1, upgrade_2
 from onething.stores.base import TIMER_COLUMNS
 
 #: the version of the tables this release writes; older databases are upgraded when opened
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # pg_advisory_xact_lock key serializing schema creation and upgrades ("onething" in ASCII).
 _SCHEMA_LOCK = 0x6F6E657468696E67
@@ -31,11 +39,13 @@ CREATE TABLE IF NOT EXISTS definitions (
     text TEXT NOT NULL, deployed_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     PRIMARY KEY (workflow_id, version));
 CREATE TABLE IF NOT EXISTS cases (
-    id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, workflow_version INTEGER NOT NULL,
+    id TEXT COLLATE "C" PRIMARY KEY, workflow_id TEXT NOT NULL, workflow_version INTEGER NOT NULL,
     content_hash TEXT NOT NULL, version INTEGER NOT NULL, state JSON NOT NULL,
     created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL,
     ended BOOLEAN NOT NULL DEFAULT false,
-    position BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE);
+    position BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+    """ + for_postgres(", ".join(f"{name} {kind}" for name, kind in CASE_LISTING_COLUMNS)) \
+    + """);
 CREATE TABLE IF NOT EXISTS events (
     case_id TEXT NOT NULL REFERENCES cases(id), seq INTEGER NOT NULL, at TIMESTAMPTZ NOT NULL,
     action TEXT NOT NULL, actor TEXT NOT NULL, step TEXT, data JSON NOT NULL,
@@ -60,7 +70,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     next_attempt_at TIMESTAMPTZ NOT NULL, claimed_until TIMESTAMPTZ,
     last_error TEXT NOT NULL DEFAULT '', result TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
-"""
+""" + for_postgres(WORK_TABLE) + ";\n" + ";\n".join(INDEXES) + ";\n"
 
 
 def prepare(cur: psycopg.Cursor[Any], where: str, create: bool) -> None:
@@ -121,7 +131,7 @@ class _Rows:
         return list(self._cur.fetchall())
 
     def run(self, sql: str, params: tuple[Any, ...]) -> None:
-        self._cur.execute(sql.replace("?", "%s").encode(), params)
+        self._cur.execute(for_postgres(sql).encode(), params)
 
     def read_json(self, value: Any) -> Any:
         return value
@@ -131,7 +141,14 @@ class _Rows:
 
 
 #: ``UPGRADES[n]`` upgrades an open transaction from schema ``n`` to ``n + 1``
-UPGRADES: dict[int, Callable[[psycopg.Cursor[Any]], Any]] = {1: lambda cur: upgrade_1(_Rows(cur))}
+UPGRADES: dict[int, Callable[[psycopg.Cursor[Any]], Any]] = {
+    1: lambda cur: upgrade_1(_Rows(cur)), 2: lambda cur: _upgrade_2(cur)}
+
+
+def _upgrade_2(cur: psycopg.Cursor[Any]) -> None:
+    """Schema 2 -> 3: the listing columns, and case ids compared byte by byte."""
+    upgrade_2(_Rows(cur))
+    cur.execute('ALTER TABLE cases ALTER COLUMN id TYPE TEXT COLLATE "C"')
 
 
 DUMPS = functools.partial(json.dumps, ensure_ascii=False)
@@ -177,8 +194,20 @@ def insert_timers(cur: psycopg.Cursor[Any], timers: list[Timer],
         )
 
 
+def write_listing(cur: psycopg.Cursor[Any], case_id: str, listing: Listing | None) -> None:
+    """Write the case's listing and work items (nothing without a listing)."""
+    if listing is None:
+        return
+    cur.execute(for_postgres(f"UPDATE cases SET {listed.SET_LISTING} WHERE id = ?"),
+                (*listed.listing_values(listing), case_id))
+    cur.execute(for_postgres(listed.DELETE_WORK), (case_id,))
+    rows = listed.work_rows(listing)
+    if rows:
+        cur.executemany(for_postgres(listed.INSERT_WORK), rows)
+
+
 def insert_case(cur: psycopg.Cursor[Any], case: Case, events: list[Event],
-                 timers: list[Timer]) -> None:
+                timers: list[Timer], listing: Listing | None) -> None:
     try:
         cur.execute(
             "INSERT INTO cases (id, workflow_id, workflow_version, content_hash, "
@@ -192,6 +221,7 @@ def insert_case(cur: psycopg.Cursor[Any], case: Case, events: list[Event],
         raise Conflict(f"a case with id {case.id!r} exists already") from None
     insert_events(cur, case.id, events)
     insert_timers(cur, timers, {})  # a new case has none to replace
+    write_listing(cur, case.id, listing)
 
 
 def remember(cur: psycopg.Cursor[Any], case: Case, idempotency: tuple[str, str]) -> None:

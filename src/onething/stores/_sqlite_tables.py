@@ -11,15 +11,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from onething.cases.records import OutboxItem
+from onething.cases.listing import Listing
+from onething.cases.records import Case, Event, OutboxItem, case_to_json
 from onething.cases.timers import Timer
-from onething.errors import StoreCorrupt, StoreUnavailable
+from onething.errors import Conflict, StoreCorrupt, StoreUnavailable
 from onething.privacy.masking import mask_text
-from onething.stores._upgrades import upgrade_1
+from onething.stores import _listing_sql as listed
+from onething.stores._listing_sql import CASE_LISTING_COLUMNS, INDEXES, WORK_TABLE
+from onething.stores._upgrades import upgrade_1, upgrade_2
 
 #: the version of the tables this release writes; older databases are upgraded when opened
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 SCHEMA = """
@@ -30,7 +33,8 @@ CREATE TABLE IF NOT EXISTS definitions (
 CREATE TABLE IF NOT EXISTS cases (
     id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, workflow_version INTEGER NOT NULL,
     content_hash TEXT NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL,
-    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, ended INTEGER NOT NULL DEFAULT 0);
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, ended INTEGER NOT NULL DEFAULT 0,
+    """ + ", ".join(f"{name} {kind}" for name, kind in CASE_LISTING_COLUMNS) + """);
 CREATE TABLE IF NOT EXISTS events (
     case_id TEXT NOT NULL REFERENCES cases(id), seq INTEGER NOT NULL, at TEXT NOT NULL,
     action TEXT NOT NULL, actor TEXT NOT NULL, step TEXT, data TEXT NOT NULL,
@@ -53,7 +57,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     id TEXT PRIMARY KEY, case_id TEXT NOT NULL UNIQUE REFERENCES cases(id),
     kind TEXT NOT NULL, at TEXT NOT NULL, method TEXT, items TEXT NOT NULL,
     notice TEXT NOT NULL);
-"""
+""" + WORK_TABLE + ";\n" + ";\n".join(INDEXES) + ";\n"
 
 
 def prepare(db: sqlite3.Connection, path: str) -> None:
@@ -140,7 +144,8 @@ class _Rows:
 
 
 #: ``UPGRADES[n]`` upgrades an open write transaction from schema ``n`` to ``n + 1``
-UPGRADES: dict[int, Callable[[sqlite3.Connection], Any]] = {1: lambda db: upgrade_1(_Rows(db))}
+UPGRADES: dict[int, Callable[[sqlite3.Connection], Any]] = {
+    1: lambda db: upgrade_1(_Rows(db)), 2: lambda db: upgrade_2(_Rows(db))}
 
 
 def is_busy(error: Exception) -> bool:
@@ -197,3 +202,43 @@ def iso_text(value: datetime | None) -> str:
 def now_text() -> str:
     """Now, as ISO text with the local zone."""
     return datetime.now().astimezone().isoformat()
+
+
+def insert_events(db: sqlite3.Connection, case_id: str, events: list[Event]) -> None:
+    rows = [(case_id, e.seq, iso_text(e.at), e.action, e.actor, e.step, json_text_any(e.data))
+            for e in events]
+    if len(rows) == 1:  # most actions write one event; execute is cheaper than executemany
+        db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", rows[0])
+    else:
+        db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+def remember_key(db: sqlite3.Connection, case: Case, idempotency: tuple[str, str]) -> None:
+    key, fingerprint = idempotency
+    try:
+        db.execute("INSERT INTO idempotency VALUES (?, ?, ?, ?, ?)",
+                   (key, fingerprint, case.id,
+                    json.dumps(case_to_json(case), ensure_ascii=False), iso_text(case.updated_at)))
+    except sqlite3.IntegrityError:
+        raise Conflict("this idempotency key has been used already") from None
+
+
+def write_listing(db: sqlite3.Connection, case_id: str, listing: Listing | None) -> None:
+    """Write the case's listing and work items (nothing without a listing)."""
+    if listing is None:
+        return
+    db.execute(f"UPDATE cases SET {listed.SET_LISTING} WHERE id = ?",
+               (*listed.listing_values(listing), case_id))
+    db.execute(listed.DELETE_WORK, (case_id,))
+    rows = listed.work_rows(listing)
+    if rows:
+        db.executemany(listed.INSERT_WORK, rows)
+
+
+def replace_timers(db: sqlite3.Connection, case_id: str, timers: list[Timer]) -> None:
+    db.execute("DELETE FROM timers WHERE case_id = ?", (case_id,))
+    db.executemany(
+        "INSERT INTO timers VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(t.id, t.case_id, utc_text(t.due_at), t.kind, t.name, t.step,
+          json_text(t.data)) for t in timers],
+    )

@@ -10,7 +10,14 @@ Schema 1 -> 2 (issue 12, "nothing leaked"):
 * every case records its applicant (the actor that submitted it, when that was an applicant)
   and its agents the same way;
 * identity and phone numbers in any other actor text or event data are masked.
+
+Schema 2 -> 3 (issue 16, "the people at the window"): the columns and the ``work_items`` table
+queues and search read (:mod:`onething.stores._listing_sql`). The upgrade cannot list the
+cases (a listing needs each case's workflow and the calendar): it leaves them unlisted, and
+the engine lists them before it first answers a queue or search
+(:meth:`onething.Engine.reindex`).
 """
+
 
 from __future__ import annotations
 
@@ -19,6 +26,7 @@ from typing import Any, Protocol
 
 from onething.privacy.masking import mask_text
 from onething.privacy.pseudonyms import legacy_pseudonym
+from onething.stores._listing_sql import CASE_LISTING_COLUMNS
 
 _PEOPLE = ("applicant:", "agent:")
 
@@ -105,3 +113,10 @@ def upgrade_1(rows: Rows) -> None:
                   case_id, seq))
     for item_id, error in rows.all("SELECT id, last_error FROM outbox"):
         rows.run("UPDATE outbox SET last_error = ? WHERE id = ?", (mask_text(error), item_id))
+
+
+def upgrade_2(rows: Rows) -> None:
+    """Schema 2 -> 3 (see the module docstring): every case unlisted until the engine lists
+    it; the table and indexes come with the schema."""
+    for name, kind in CASE_LISTING_COLUMNS:
+        rows.run(f"ALTER TABLE cases ADD COLUMN {name} {kind}", ())

@@ -8,14 +8,15 @@ import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Concatenate, ParamSpec, Protocol, TypeVar
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
+from onething.cases.listing import CaseQuery, Listing, WorkItem
 from onething.cases.records import Case, Delivery, Event, OutboxItem
 from onething.cases.timers import Timer
 from onething.errors import StoreBusy, StoreCorrupt
 
-#: a case opened by a commit, with its first events and timers (a follow-up case)
-Created = tuple[Case, list[Event], list[Timer]]
+#: a case opened by a commit, with its first events, timers and listing (a follow-up case)
+Created = tuple[Case, list[Event], list[Timer], Listing | None]
 
 
 #: How many times a store retries a transaction the database refused as busy, by default.
@@ -94,9 +95,38 @@ class Store(Protocol):
         development pseudonym key when the host configures none)."""
         ...
 
-    def replan(self, case_id: str, version: int, timers: list[Timer]) -> bool:
-        """Replace the case's pending timers if the case is still at ``version``; False when
-        it moved on (its own commit re-planned them)."""
+    def replan(self, case_id: str, version: int, timers: list[Timer],
+               listing: Listing | None = None) -> bool:
+        """Replace the case's pending timers (and its listing, when given) if the case is
+        still at ``version``; False when it moved on (its own commit re-planned them)."""
+        ...
+
+    def unlisted(self, limit: int = 1000) -> list[str]:
+        """Ids of cases without a listing (stored before listings existed), at most
+        ``limit``: the engine lists them before it answers a queue or search."""
+        ...
+
+    def work_queue(self, department: str, *, assignee: str | None = None,
+                   after: tuple[Any, ...] | None = None, limit: int = 50) -> list[WorkItem]:
+        """The work waiting on ``department`` (only what ``assignee`` holds, when given):
+        green channel first, then by due date; after the sort key ``after``."""
+        ...
+
+    def alerts(self, now: datetime, *, department: str | None = None,
+               after: tuple[Any, ...] | None = None, limit: int = 50) -> list[WorkItem]:
+        """Work in warning or overdue at ``now`` (of ``department``, when given), the
+        earliest warning first."""
+        ...
+
+    def intake_queue(self, *, lead: str | None = None, after: tuple[Any, ...] | None = None,
+                     limit: int = 50) -> list[Listing]:
+        """Cases awaiting intake (of the window of ``lead``, when given), green channel
+        first, then by the art. 32 due date."""
+        ...
+
+    def search(self, query: CaseQuery, *, after: tuple[Any, ...] | None = None,
+               limit: int = 50) -> list[Listing]:
+        """Cases matching ``query``, newest submission first."""
         ...
 
     def batch(self) -> AbstractContextManager[None]:
@@ -119,8 +149,9 @@ class Store(Protocol):
         """The highest deployed version of a workflow, or None."""
 
     def create(self, case: Case, events: list[Event], timers: list[Timer] | None = None,
-               idempotency: tuple[str, str] | None = None) -> None:
-        """Store a new case with its first events and pending timers."""
+               idempotency: tuple[str, str] | None = None, *,
+               listing: Listing | None = None) -> None:
+        """Store a new case with its first events, pending timers and listing."""
 
     def load(self, case_id: str) -> Case:
         """The case; :class:`~onething.errors.UnknownCase` if there is none."""
@@ -129,10 +160,11 @@ class Store(Protocol):
                delivery: Delivery | None = None, timers: list[Timer] | None = None,
                outbox: list[OutboxItem] | None = None,
                idempotency: tuple[str, str] | None = None, *,
-               created: Sequence[Created] | None = None) -> None:
+               created: Sequence[Created] | None = None,
+               listing: Listing | None = None) -> None:
         """Write the case's new state (its workflow version too), events, delivery, outbox,
-        timers and the cases it opens (``created``: follow-ups with their first events and
-        timers) at once.
+        timers, listing and the cases it opens (``created``: follow-ups with their first
+        events, timers and listings) at once.
 
         ``idempotency`` is ``(key, request_fingerprint)``: stored with a snapshot of ``case``
         so that a retried request can be answered with the first result.

@@ -11,9 +11,11 @@ from typing import Any
 
 import attrs
 
+from onething.cases.listing import CaseQuery, Listing, WorkItem
 from onething.cases.records import Case, Delivery, Event, OutboxItem
 from onething.cases.timers import Timer
 from onething.errors import AlreadyDelivered, Conflict, DeployRefused, UnknownCase
+from onething.stores import _memory_listing as listed
 from onething.stores.base import Created, Store
 
 
@@ -33,6 +35,7 @@ class MemoryStore(Store):
         self._outbox: dict[str, OutboxItem] = {}
         self._claims: dict[str, datetime] = {}
         self._secrets: dict[str, bytes] = {}
+        self._listings: dict[str, Listing] = {}
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -87,19 +90,27 @@ class MemoryStore(Store):
         return max(versions) if versions else None
 
     def create(self, case: Case, events: list[Event], timers: list[Timer] | None = None,
-               idempotency: tuple[str, str] | None = None) -> None:
+               idempotency: tuple[str, str] | None = None, *,
+               listing: Listing | None = None) -> None:
         with self._lock:
             if case.id in self._cases:
                 raise Conflict(f"a case with id {case.id!r} exists already")
             self._remember(case, idempotency)
-            self._insert(case, events, timers or [])
+            self._insert(case, events, timers or [], listing)
 
-    def _insert(self, case: Case, events: list[Event], timers: list[Timer]) -> None:
+    def _insert(self, case: Case, events: list[Event], timers: list[Timer],
+                listing: Listing | None) -> None:
         for table in (self._cases, self._events, self._timers):
             self._touch(table, case.id)
         self._cases[case.id] = case.snapshot()
         self._events[case.id] = list(events)
         self._timers[case.id] = list(timers)
+        self._list(case.id, listing)
+
+    def _list(self, case_id: str, listing: Listing | None) -> None:
+        if listing is not None:
+            self._touch(self._listings, case_id)
+            self._listings[case_id] = listing
 
     def load(self, case_id: str) -> Case:
         with self._lock:
@@ -112,9 +123,10 @@ class MemoryStore(Store):
                delivery: Delivery | None = None, timers: list[Timer] | None = None,
                outbox: list[OutboxItem] | None = None,
                idempotency: tuple[str, str] | None = None, *,
-               created: Sequence[Created] | None = None) -> None:
+               created: Sequence[Created] | None = None,
+               listing: Listing | None = None) -> None:
         with self._lock:
-            for new_case, _, _ in created or ():
+            for new_case, *_ in created or ():
                 if new_case.id in self._cases:
                     raise Conflict(f"a case with id {new_case.id!r} exists already")
             stored = self._cases.get(case.id)
@@ -127,8 +139,8 @@ class MemoryStore(Store):
                 raise AlreadyDelivered(f"case {case.id} already has a delivery")
             if idempotency is not None and idempotency[0] in self._keys:
                 raise Conflict("this idempotency key has been used already")
-            for new_case, new_events, new_timers in created or ():
-                self._insert(new_case, new_events, new_timers)
+            for new_case, new_events, new_timers, new_listing in created or ():
+                self._insert(new_case, new_events, new_timers, new_listing)
             self._remember(case, idempotency)
             for table in (self._cases, self._events, self._deliveries, self._timers):
                 self._touch(table, case.id)
@@ -142,6 +154,7 @@ class MemoryStore(Store):
                 self._deliveries[delivery.case_id] = delivery
             if timers is not None:
                 self._timers[case.id] = list(timers)
+            self._list(case.id, listing)
 
     def history(self, case_id: str) -> list[Event]:
         with self._lock:
@@ -191,14 +204,40 @@ class MemoryStore(Store):
         with self._lock:
             return self._secrets.setdefault(name, secrets.token_bytes(32))
 
-    def replan(self, case_id: str, version: int, timers: list[Timer]) -> bool:
+    def replan(self, case_id: str, version: int, timers: list[Timer],
+               listing: Listing | None = None) -> bool:
         with self._lock:
             stored = self._cases.get(case_id)
             if stored is None or stored.version != version:
                 return False
             self._touch(self._timers, case_id)
             self._timers[case_id] = list(timers)
+            self._list(case_id, listing)
             return True
+
+    def unlisted(self, limit: int = 1000) -> list[str]:
+        with self._lock:
+            return sorted(c for c in self._cases if c not in self._listings)[:limit]
+
+    def work_queue(self, department: str, *, assignee: str | None = None,
+                   after: tuple[Any, ...] | None = None, limit: int = 50) -> list[WorkItem]:
+        with self._lock:
+            return listed.queue(self._listings.values(), department, assignee, after, limit)
+
+    def alerts(self, now: datetime, *, department: str | None = None,
+               after: tuple[Any, ...] | None = None, limit: int = 50) -> list[WorkItem]:
+        with self._lock:
+            return listed.alerts(self._listings.values(), now, department, after, limit)
+
+    def intake_queue(self, *, lead: str | None = None, after: tuple[Any, ...] | None = None,
+                     limit: int = 50) -> list[Listing]:
+        with self._lock:
+            return listed.intake(self._listings.values(), lead, after, limit)
+
+    def search(self, query: CaseQuery, *, after: tuple[Any, ...] | None = None,
+               limit: int = 50) -> list[Listing]:
+        with self._lock:
+            return listed.search(self._listings.values(), query, after, limit)
 
     def idempotent(self, key: str) -> tuple[str, Case] | None:
         with self._lock:

@@ -45,6 +45,7 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg.conninfo import conninfo_to_dict
 
+from onething.cases.listing import Listing
 from onething.cases.records import Case, Delivery, Event, OutboxItem, case_from_json, case_to_json
 from onething.cases.timers import Timer
 from onething.errors import (
@@ -55,6 +56,8 @@ from onething.errors import (
     StoreUnavailable,
     UnknownCase,
 )
+from onething.stores._listed_store import ListedStore
+from onething.stores._listing_sql import for_postgres
 from onething.stores._postgres_tables import (
     insert_case,
     insert_events,
@@ -66,6 +69,7 @@ from onething.stores._postgres_tables import (
     remember,
     replace_timers,
     timer_row,
+    write_listing,
 )
 from onething.stores.base import (
     OUTBOX_COLUMNS,
@@ -98,7 +102,7 @@ TIME_ZONE = "Asia/Shanghai"
 TIMER_LEASE_SECONDS = 30.0
 
 
-class PostgresStore(Store):
+class PostgresStore(ListedStore, Store):
     """A store in one PostgreSQL database, named by a libpq ``conninfo``
     (``postgresql://user@host:5432/db`` or ``"host=... dbname=..."``).
 
@@ -251,9 +255,10 @@ class PostgresStore(Store):
 
     @retried
     def create(self, case: Case, events: list[Event], timers: list[Timer] | None = None,
-               idempotency: tuple[str, str] | None = None) -> None:
+               idempotency: tuple[str, str] | None = None, *,
+               listing: Listing | None = None) -> None:
         with self._tx() as cur:
-            insert_case(cur, case, events, timers or [])
+            insert_case(cur, case, events, timers or [], listing)
             if idempotency is not None:
                 remember(cur, case, idempotency)
 
@@ -276,10 +281,11 @@ class PostgresStore(Store):
                delivery: Delivery | None = None, timers: list[Timer] | None = None,
                outbox: list[OutboxItem] | None = None,
                idempotency: tuple[str, str] | None = None, *,
-               created: Sequence[Created] | None = None) -> None:
+               created: Sequence[Created] | None = None,
+               listing: Listing | None = None) -> None:
         with self._tx() as cur:
-            for new_case, new_events, new_timers in created or ():
-                insert_case(cur, new_case, new_events, new_timers)
+            for new_case, new_events, new_timers, new_listing in created or ():
+                insert_case(cur, new_case, new_events, new_timers, new_listing)
             cur.execute(
                 "UPDATE cases SET version = %s, state = %s, updated_at = %s, ended = %s, "
                 "workflow_version = %s, content_hash = %s WHERE id = %s AND version = %s",
@@ -292,6 +298,7 @@ class PostgresStore(Store):
                     raise UnknownCase(case.id)
                 raise Conflict(f"case {case.id} changed since version {expected_version}")
             insert_events(cur, case.id, events)
+            write_listing(cur, case.id, listing)
             if delivery is not None:
                 try:
                     cur.execute(
@@ -354,14 +361,21 @@ class PostgresStore(Store):
         return secret_from_text(name, row[0])
 
     @retried
-    def replan(self, case_id: str, version: int, timers: list[Timer]) -> bool:
+    def replan(self, case_id: str, version: int, timers: list[Timer],
+               listing: Listing | None = None) -> bool:
         with self._tx() as cur:
             cur.execute("SELECT version FROM cases WHERE id = %s FOR UPDATE", (case_id,))
             row = cur.fetchone()
             if row is None or row[0] != version:
                 return False
             replace_timers(cur, case_id, timers)
+            write_listing(cur, case_id, listing)
             return True
+
+    def _fetch(self, sql: str, params: list[Any]) -> list[Sequence[Any]]:
+        with self._tx() as cur:
+            cur.execute(for_postgres(sql).encode(), params)
+            return cur.fetchall()
 
     @retried
     def history(self, case_id: str) -> list[Event]:

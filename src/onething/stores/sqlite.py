@@ -21,8 +21,9 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from onething.cases.listing import Listing
 from onething.cases.records import Case, Delivery, Event, OutboxItem, case_from_json, case_to_json
 from onething.cases.timers import Timer
 from onething.errors import (
@@ -33,17 +34,21 @@ from onething.errors import (
     StoreUnavailable,
     UnknownCase,
 )
+from onething.stores._listed_store import ListedStore
 from onething.stores._sqlite_tables import (
     check_path,
+    insert_events,
     is_busy,
     iso_text,
     json_text,
-    json_text_any,
     now_text,
     outbox_item,
     prepare,
+    remember_key,
+    replace_timers,
     timer_row,
     utc_text,
+    write_listing,
 )
 from onething.stores.base import (
     BUSY_RETRIES,
@@ -60,7 +65,7 @@ from onething.stores.base import (
 _T = TypeVar("_T")
 
 
-class SqliteStore(Store):
+class SqliteStore(ListedStore, Store):
     """A store in one SQLite file (``":memory:"`` for a private in-memory database).
 
     ``create=False`` refuses a file that does not exist yet (:class:`StoreUnavailable`)
@@ -235,25 +240,28 @@ class SqliteStore(Store):
 
     @retried
     def create(self, case: Case, events: list[Event], timers: list[Timer] | None = None,
-               idempotency: tuple[str, str] | None = None) -> None:
+               idempotency: tuple[str, str] | None = None, *,
+               listing: Listing | None = None) -> None:
         with self._write() as db:
-            self._insert_case(db, case, events, timers or [])
+            self._insert_case(db, case, events, timers or [], listing)
             if idempotency is not None:
-                _remember(db, case, idempotency)
+                remember_key(db, case, idempotency)
 
     def _insert_case(self, db: sqlite3.Connection, case: Case, events: list[Event],
-                     timers: list[Timer]) -> None:
+                     timers: list[Timer], listing: Listing | None) -> None:
         try:
             db.execute(
-                "INSERT INTO cases VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                "INSERT INTO cases (id, workflow_id, workflow_version, content_hash, version, "
+                "state, created_at, updated_at, ended) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
                 (case.id, case.workflow_id, case.workflow_version, case.content_hash,
                  case.version, json_text(case.state()),
                  iso_text(case.created_at), iso_text(case.updated_at)),
             )
         except sqlite3.IntegrityError:
             raise Conflict(f"a case with id {case.id!r} exists already") from None
-        _insert_events(db, case.id, events)
-        _replace_timers(db, case.id, timers)
+        insert_events(db, case.id, events)
+        replace_timers(db, case.id, timers)
+        write_listing(db, case.id, listing)
         self._remember_case(case, list(timers))
 
     @retried
@@ -288,10 +296,11 @@ class SqliteStore(Store):
                delivery: Delivery | None = None, timers: list[Timer] | None = None,
                outbox: list[OutboxItem] | None = None,
                idempotency: tuple[str, str] | None = None, *,
-               created: Sequence[Created] | None = None) -> None:
+               created: Sequence[Created] | None = None,
+               listing: Listing | None = None) -> None:
         with self._write() as db:
-            for new_case, new_events, new_timers in created or ():
-                self._insert_case(db, new_case, new_events, new_timers)
+            for new_case, new_events, new_timers, new_listing in created or ():
+                self._insert_case(db, new_case, new_events, new_timers, new_listing)
             cursor = db.execute(
                 "UPDATE cases SET version = ?, state = ?, updated_at = ?, ended = ?, "
                 "workflow_version = ?, content_hash = ? WHERE id = ? AND version = ?",
@@ -304,7 +313,8 @@ class SqliteStore(Store):
                 if exists is None:
                     raise UnknownCase(case.id)
                 raise Conflict(f"case {case.id} changed since version {expected_version}")
-            _insert_events(db, case.id, events)
+            insert_events(db, case.id, events)
+            write_listing(db, case.id, listing)
             if delivery is not None:
                 try:
                     db.execute(
@@ -320,7 +330,7 @@ class SqliteStore(Store):
                 known = None
             if timers is not None and (known is None or known[1] is None
                                        or known[1] != timers):
-                _replace_timers(db, case.id, timers)
+                replace_timers(db, case.id, timers)
             for item in outbox or ():
                 db.execute(
                     "INSERT INTO outbox (id, delivery_id, case_id, channel, payload, status, "
@@ -332,7 +342,7 @@ class SqliteStore(Store):
                               or datetime.now().astimezone())),
                 )
             if idempotency is not None:
-                _remember(db, case, idempotency)
+                remember_key(db, case, idempotency)
             kept = timers if timers is not None else (known[1] if known else None)
             self._remember_case(case, None if kept is None else list(kept))
 
@@ -363,12 +373,14 @@ class SqliteStore(Store):
         return secret_from_text(name, row[0])
 
     @retried
-    def replan(self, case_id: str, version: int, timers: list[Timer]) -> bool:
+    def replan(self, case_id: str, version: int, timers: list[Timer],
+               listing: Listing | None = None) -> bool:
         with self._write() as db:
             row = db.execute("SELECT version FROM cases WHERE id = ?", (case_id,)).fetchone()
             if row is None or row[0] != version:
                 return False
-            _replace_timers(db, case_id, timers)
+            replace_timers(db, case_id, timers)
+            write_listing(db, case_id, listing)
             known = self._known.get(case_id)
             if known is not None and known[0].version == version:
                 self._known[case_id] = (known[0], list(timers))
@@ -472,6 +484,12 @@ class SqliteStore(Store):
                                     "ORDER BY id", (case_id,)).fetchall()
         return [outbox_item(r) for r in rows]
 
+    # -- queues and search (:mod:`onething.stores._listing_sql`) ----------------------------
+
+    def _fetch(self, sql: str, params: list[Any]) -> list[Sequence[Any]]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
     @retried
     def case_ids(self) -> list[str]:
         with self._lock:
@@ -480,34 +498,6 @@ class SqliteStore(Store):
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-
-def _insert_events(db: sqlite3.Connection, case_id: str, events: list[Event]) -> None:
-    rows = [(case_id, e.seq, iso_text(e.at), e.action, e.actor, e.step, json_text_any(e.data))
-            for e in events]
-    if len(rows) == 1:  # most actions write one event; execute is cheaper than executemany
-        db.execute("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", rows[0])
-    else:
-        db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-
-
-def _remember(db: sqlite3.Connection, case: Case, idempotency: tuple[str, str]) -> None:
-    key, fingerprint = idempotency
-    try:
-        db.execute("INSERT INTO idempotency VALUES (?, ?, ?, ?, ?)",
-                   (key, fingerprint, case.id,
-                    json.dumps(case_to_json(case), ensure_ascii=False), iso_text(case.updated_at)))
-    except sqlite3.IntegrityError:
-        raise Conflict("this idempotency key has been used already") from None
-
-
-def _replace_timers(db: sqlite3.Connection, case_id: str, timers: list[Timer]) -> None:
-    db.execute("DELETE FROM timers WHERE case_id = ?", (case_id,))
-    db.executemany(
-        "INSERT INTO timers VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(t.id, t.case_id, utc_text(t.due_at), t.kind, t.name, t.step,
-          json_text(t.data)) for t in timers],
-    )
 
 
 #: how many cases a store remembers (see SqliteStore._known)

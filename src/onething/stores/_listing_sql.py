@@ -1,0 +1,214 @@
+"""The SQL both databases run for listings (:mod:`onething.cases.listing`): the columns and
+indexes, writing a case's listing and work items in the case's own transaction, and the
+keyset-paginated queues and search. Placeholders are ``?``; the PostgreSQL store turns them
+into ``%s``. Every query reads an index (the EXPLAIN test in tests/stores checks it): a page
+costs the same however many cases there are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from onething.cases.listing import CaseQuery, Listing, WorkItem, moment_of, utc_key
+from onething.workdays.clock import SHANGHAI
+
+#: columns the listing adds to ``cases`` (name, type), in the order the upgrade adds them
+CASE_LISTING_COLUMNS = (
+    ("status", "TEXT"), ("lead", "TEXT"), ("applicant", "TEXT"), ("rank", "INTEGER"),
+    ("submitted_key", "TEXT"), ("intake_key", "TEXT"), ("notice_out", "INTEGER"),
+    ("listed", "INTEGER NOT NULL DEFAULT 0"))
+
+WORK_TABLE = """CREATE TABLE IF NOT EXISTS work_items (
+    case_id TEXT NOT NULL REFERENCES cases(id), step TEXT NOT NULL, department TEXT NOT NULL,
+    position TEXT NOT NULL, assignee TEXT, rank INTEGER NOT NULL, due_key TEXT NOT NULL,
+    warn_key TEXT, submitted_key TEXT NOT NULL, provisional INTEGER NOT NULL,
+    paused INTEGER NOT NULL, PRIMARY KEY (case_id, step, department))"""
+
+#: every index a queue or search reads (the same in both databases)
+INDEXES = (
+    "CREATE INDEX IF NOT EXISTS cases_intake ON cases (lead, rank, intake_key, id) "
+    "WHERE status = 'intake'",
+    "CREATE INDEX IF NOT EXISTS cases_intake_all ON cases (rank, intake_key, id) "
+    "WHERE status = 'intake'",
+    "CREATE INDEX IF NOT EXISTS cases_applicant ON cases (applicant, submitted_key, id)",
+    "CREATE INDEX IF NOT EXISTS cases_submitted ON cases (submitted_key, id)",
+    "CREATE INDEX IF NOT EXISTS cases_workflow ON cases (workflow_id, submitted_key, id)",
+    "CREATE INDEX IF NOT EXISTS cases_status ON cases (status, submitted_key, id)",
+    "CREATE INDEX IF NOT EXISTS cases_unlisted ON cases (id) WHERE listed = 0",
+    "CREATE INDEX IF NOT EXISTS work_queue ON work_items "
+    "(department, rank, due_key, case_id, step)",
+    "CREATE INDEX IF NOT EXISTS work_assignee ON work_items "
+    "(department, assignee, rank, due_key, case_id, step)",
+    "CREATE INDEX IF NOT EXISTS work_alerts ON work_items "
+    "(department, warn_key, case_id, step)",
+    "CREATE INDEX IF NOT EXISTS work_alerts_all ON work_items "
+    "(warn_key, case_id, step, department)",
+    "CREATE INDEX IF NOT EXISTS work_department ON work_items "
+    "(department, submitted_key, case_id)",
+    "CREATE INDEX IF NOT EXISTS work_step ON work_items (step, submitted_key, case_id)",
+)
+
+SET_LISTING = ("status = ?, lead = ?, applicant = ?, rank = ?, submitted_key = ?, "
+               "intake_key = ?, notice_out = ?, listed = 1")
+WORK_COLUMNS = ("case_id, step, department, position, assignee, rank, due_key, warn_key, "
+                "submitted_key, provisional, paused")
+INSERT_WORK = f"INSERT INTO work_items ({WORK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+DELETE_WORK = "DELETE FROM work_items WHERE case_id = ?"
+LISTING_COLUMNS = ("c.id, c.workflow_id, c.status, c.lead, c.applicant, c.rank, "
+                   "c.submitted_key, c.intake_key, c.notice_out")
+UNLISTED = "SELECT id FROM cases WHERE listed = 0 ORDER BY id LIMIT ?"
+
+
+def for_postgres(sql: str) -> str:
+    """``sql`` as PostgreSQL takes it: ``%s`` placeholders, and text compared byte by byte
+    (``COLLATE "C"``, as SQLite and Python compare it), whatever the database's locale — so
+    that a cursor means the same row in every store."""
+    return sql.replace("?", "%s").replace(" TEXT", ' TEXT COLLATE "C"')
+
+
+def listing_values(listing: Listing) -> tuple[Any, ...]:
+    """The values of :data:`SET_LISTING`, in order."""
+    return (listing.status, listing.lead, listing.applicant, -listing.priority,
+            utc_key(listing.submitted_at),
+            utc_key(listing.intake_due) if listing.status == "intake" else None,
+            int(listing.notice_out))
+
+
+def work_rows(listing: Listing) -> list[tuple[Any, ...]]:
+    """The rows of :data:`INSERT_WORK` for the listing's work items."""
+    submitted = utc_key(listing.submitted_at)
+    return [(w.case_id, w.step, w.department, w.position, w.assignee, -w.priority,
+             utc_key(w.due), utc_key(w.warn_from) if w.warn_from is not None else None,
+             submitted, int(w.provisional), int(w.paused)) for w in listing.work]
+
+
+def work_item(row: Sequence[Any]) -> WorkItem:
+    """A work item from a row of :data:`WORK_COLUMNS`."""
+    return WorkItem(row[0], row[1], row[2], row[3], -row[5], moment_of(row[6]),
+                    moment_of(row[7]) if row[7] is not None else None, row[4],
+                    bool(row[9]), bool(row[10]))
+
+
+def listing_of(row: Sequence[Any], work: Sequence[WorkItem]) -> Listing:
+    """A listing from a row of :data:`LISTING_COLUMNS` and the case's work items."""
+    submitted = moment_of(row[6])
+    assert submitted is not None  # every listed case has its submission time
+    return Listing(row[0], row[1], row[2], row[3], row[4] or "", -row[5],
+                   submitted.astimezone(SHANGHAI),
+                   moment_of(row[7]) if row[7] is not None else None, bool(row[8]),
+                   tuple(work))
+
+
+Query = tuple[str, list[Any]]
+#: how a store runs one query: SQL with ``?`` placeholders and its parameters -> rows
+Fetch = Callable[[str, list[Any]], list[Sequence[Any]]]
+
+
+def listings(fetch: Fetch, query: Query) -> list[Listing]:
+    """The listings a case query selects, each with its work items (one more query)."""
+    rows = fetch(*query)
+    if not rows:
+        return []
+    work: dict[str, list[WorkItem]] = {}
+    for row in fetch(*work_of([r[0] for r in rows])):
+        work.setdefault(row[0], []).append(work_item(row))
+    return [listing_of(r, work.get(r[0], ())) for r in rows]
+
+
+def items(fetch: Fetch, query: Query) -> list[WorkItem]:
+    """The work items a work query selects."""
+    return [work_item(r) for r in fetch(*query)]
+
+
+def work_of(case_ids: Sequence[str]) -> Query:
+    """The work items of the given cases."""
+    marks = ", ".join("?" * len(case_ids))
+    return (f"SELECT {WORK_COLUMNS} FROM work_items WHERE case_id IN ({marks}) "
+            "ORDER BY case_id, step, department", list(case_ids))
+
+
+def queue(department: str, assignee: str | None, after: tuple[Any, ...] | None,
+          limit: int) -> Query:
+    """A department's work (or one officer's, with ``assignee``): green channel first, then
+    by due date; keyset on (rank, due, case, step)."""
+    where, params = (["department = ?"], [department]) if assignee is None else \
+        (["department = ?", "assignee = ?"], [department, assignee])
+    if after is not None:
+        where.append("(rank, due_key, case_id, step) > (?, ?, ?, ?)")
+        params += list(after)
+    return (f"SELECT {WORK_COLUMNS} FROM work_items WHERE {' AND '.join(where)} "
+            "ORDER BY rank, due_key, case_id, step LIMIT ?", [*params, limit])
+
+
+def alerts(now: datetime, department: str | None, after: tuple[Any, ...] | None,
+           limit: int) -> Query:
+    """Work in warning or overdue at ``now``, the earliest warning first (the supervisor's
+    list); keyset on (warn, case, step, department)."""
+    where, params = ["warn_key <= ?"], [utc_key(now)]
+    if department is not None:
+        where.append("department = ?")
+        params.append(department)
+    if after is not None:
+        where.append("(warn_key, case_id, step, department) > (?, ?, ?, ?)")
+        params += list(after)
+    return (f"SELECT {WORK_COLUMNS} FROM work_items WHERE {' AND '.join(where)} "
+            "ORDER BY warn_key, case_id, step, department LIMIT ?", [*params, limit])
+
+
+def intake(lead: str | None, after: tuple[Any, ...] | None, limit: int) -> Query:
+    """Cases awaiting intake (受理), green channel first, then by the art. 32 due date."""
+    where, params = ["c.status = 'intake'"], []
+    if lead is not None:
+        where.append("c.lead = ?")
+        params.append(lead)
+    if after is not None:
+        where.append("(c.rank, c.intake_key, c.id) > (?, ?, ?)")
+        params += list(after)
+    return (f"SELECT {LISTING_COLUMNS} FROM cases c WHERE {' AND '.join(where)} "
+            "ORDER BY c.rank, c.intake_key, c.id LIMIT ?", [*params, limit])
+
+
+def search(query: CaseQuery, after: tuple[Any, ...] | None, limit: int) -> Query:
+    """Cases matching every filter of ``query``, newest submission first; keyset on
+    (submitted, id). With a department or step, the work waiting now drives the search."""
+    where: list[str] = []
+    params: list[Any] = []
+
+    def when(clause: str, *values: Any) -> None:
+        where.append(clause)
+        params.extend(values)
+
+    by_work = query.department is not None or query.step is not None
+    key = "w.submitted_key" if by_work else "c.submitted_key"
+    ident = "w.case_id" if by_work else "c.id"
+    if query.number is not None:
+        when("c.id = ?", query.number)
+    if query.applicants:
+        when(f"c.applicant IN ({', '.join('?' * len(query.applicants))})", *query.applicants)
+    if query.workflow is not None:
+        when("c.workflow_id = ?", query.workflow)
+    if query.status is not None:
+        when("c.status = ?", query.status)
+    if query.department is not None:
+        when("w.department = ?", query.department)
+    if query.step is not None:
+        when("w.step = ?", query.step)
+    if query.submitted_from is not None:
+        when(f"{key} >= ?", utc_key(day_start(query.submitted_from, 0)))
+    if query.submitted_to is not None:
+        when(f"{key} < ?", utc_key(day_start(query.submitted_to, 1)))
+    if after is not None:
+        when(f"({key}, {ident}) < (?, ?)", *after)
+    source = "work_items w JOIN cases c ON c.id = w.case_id" if by_work else "cases c"
+    distinct = "DISTINCT " if by_work else ""
+    condition = f"WHERE {' AND '.join(where)} " if where else ""
+    return (f"SELECT {distinct}{LISTING_COLUMNS}, {key} AS sort_key, {ident} AS sort_id "
+            f"FROM {source} {condition}ORDER BY sort_key DESC, sort_id DESC LIMIT ?",
+            [*params, limit])
+
+
+def day_start(day: Any, plus_days: int) -> datetime:
+    """Midnight in Asia/Shanghai, ``plus_days`` after ``day`` (a date bound of a search)."""
+    return datetime.combine(day + timedelta(days=plus_days), time(), SHANGHAI)
