@@ -23,6 +23,7 @@ _NAMES: dict[str, str] = {
     "Migration": "onething.engine._migration",
     "QueueItem": "onething.engine._hall",
     "CaseItem": "onething.engine._hall",
+    "CaseNumbers": "onething.engine._numbers",
     "Waiting": "onething.engine._hall",
     "Page": "onething.cases.listing",
     "Channel": "onething.engine._outbox",
@@ -114,6 +115,7 @@ if TYPE_CHECKING:  # what a type checker and an editor see
     from onething.engine._deployments import Deployed
     from onething.engine._hall import CaseItem, QueueItem, Waiting
     from onething.engine._migration import Migration
+    from onething.engine._numbers import CaseNumbers
     from onething.engine._outbox import Channel
     from onething.engine._time import Firing
     from onething.engine.engine import Engine

@@ -48,6 +48,7 @@ from onething.engine._deployments import Deployed, deployed_of, shipped_data, st
 from onething.engine._erasure import erase_case
 from onething.engine._hall import CaseItem, QueueItem, Waiting
 from onething.engine._migration import Migration
+from onething.engine._numbers import CaseNumbers
 from onething.engine._outbox import PARENT_CHANNEL, Channel, dispatch
 from onething.engine._queries import CaseView
 from onething.engine._time import Firing, aware
@@ -79,7 +80,8 @@ class Engine:
     """
 
     def __init__(self, store: Store | None = None, clock: Clock | None = None,
-                 new_id: Callable[[], str] | None = None, *, prove: bool = True,
+                 new_id: Callable[[], str] | CaseNumbers | None = None, *,
+                 prove: bool = True,
                  calendar: WorkCalendar | None = None,
                  channels: Mapping[str, Channel] | None = None,
                  pseudonyms: Pseudonyms | None = None) -> None:
@@ -89,7 +91,8 @@ class Engine:
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.calendar = calendar if calendar is not None else WorkCalendar()
-        self.new_id: Callable[[], str] = new_id or _new_id
+        self.new_id: Callable[[], str] = new_id.bind(self.store, self.clock) \
+            if isinstance(new_id, CaseNumbers) else new_id or _new_id
         self._pseudonyms = pseudonyms
         self._people: People | None = None
         self._deployed: dict[tuple[str, int], Deployed] = {}

@@ -26,6 +26,12 @@ WORK_TABLE = """CREATE TABLE IF NOT EXISTS work_items (
     warn_key TEXT, submitted_key TEXT NOT NULL, provisional INTEGER NOT NULL,
     paused INTEGER NOT NULL, PRIMARY KEY (case_id, step, department))"""
 
+#: the serials case numbers are drawn from (:mod:`onething.engine._numbers`)
+SERIALS_TABLE = ("CREATE TABLE IF NOT EXISTS serials (scope TEXT PRIMARY KEY, "
+                 "last INTEGER NOT NULL)")
+NEXT_SERIAL = ("INSERT INTO serials (scope, last) VALUES (?, 1) ON CONFLICT (scope) "
+               "DO UPDATE SET last = serials.last + 1 RETURNING last")
+
 #: every index a queue or search reads (the same in both databases)
 INDEXES = (
     "CREATE INDEX IF NOT EXISTS cases_intake ON cases (lead, rank, intake_key, id) "

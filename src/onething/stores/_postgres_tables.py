@@ -21,6 +21,7 @@ from onething.stores import _listing_sql as listed
 from onething.stores._listing_sql import (
     CASE_LISTING_COLUMNS,
     INDEXES,
+    SERIALS_TABLE,
     WORK_TABLE,
     for_postgres,
 )
@@ -70,7 +71,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     next_attempt_at TIMESTAMPTZ NOT NULL, claimed_until TIMESTAMPTZ,
     last_error TEXT NOT NULL DEFAULT '', result TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
-""" + for_postgres(WORK_TABLE) + ";\n" + ";\n".join(INDEXES) + ";\n"
+""" + for_postgres(WORK_TABLE) + ";\n" + for_postgres(SERIALS_TABLE) + ";\n" \
+    + ";\n".join(INDEXES) + ";\n"
 
 
 def prepare(cur: psycopg.Cursor[Any], where: str, create: bool) -> None:

@@ -17,7 +17,12 @@ from onething.cases.timers import Timer
 from onething.errors import Conflict, StoreCorrupt, StoreUnavailable
 from onething.privacy.masking import mask_text
 from onething.stores import _listing_sql as listed
-from onething.stores._listing_sql import CASE_LISTING_COLUMNS, INDEXES, WORK_TABLE
+from onething.stores._listing_sql import (
+    CASE_LISTING_COLUMNS,
+    INDEXES,
+    SERIALS_TABLE,
+    WORK_TABLE,
+)
 from onething.stores._upgrades import upgrade_1, upgrade_2
 
 #: the version of the tables this release writes; older databases are upgraded when opened
@@ -57,7 +62,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     id TEXT PRIMARY KEY, case_id TEXT NOT NULL UNIQUE REFERENCES cases(id),
     kind TEXT NOT NULL, at TEXT NOT NULL, method TEXT, items TEXT NOT NULL,
     notice TEXT NOT NULL);
-""" + WORK_TABLE + ";\n" + ";\n".join(INDEXES) + ";\n"
+""" + WORK_TABLE + ";\n" + SERIALS_TABLE + ";\n" + ";\n".join(INDEXES) + ";\n"
 
 
 def prepare(db: sqlite3.Connection, path: str) -> None:

@@ -101,6 +101,11 @@ class Store(Protocol):
         still at ``version``; False when it moved on (its own commit re-planned them)."""
         ...
 
+    def next_serial(self, scope: str) -> int:
+        """The next number (from 1) of the serial named ``scope``, drawn in its own
+        transaction: never the same number twice, whoever draws (case numbers)."""
+        ...
+
     def unlisted(self, limit: int = 1000) -> list[str]:
         """Ids of cases without a listing (stored before listings existed), at most
         ``limit``: the engine lists them before it answers a queue or search."""

@@ -36,6 +36,7 @@ class MemoryStore(Store):
         self._claims: dict[str, datetime] = {}
         self._secrets: dict[str, bytes] = {}
         self._listings: dict[str, Listing] = {}
+        self._serials: dict[str, int] = {}
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -214,6 +215,12 @@ class MemoryStore(Store):
             self._timers[case_id] = list(timers)
             self._list(case_id, listing)
             return True
+
+    def next_serial(self, scope: str) -> int:
+        with self._lock:
+            self._touch(self._serials, scope)
+            self._serials[scope] = self._serials.get(scope, 0) + 1
+            return self._serials[scope]
 
     def unlisted(self, limit: int = 1000) -> list[str]:
         with self._lock:

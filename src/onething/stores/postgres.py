@@ -57,7 +57,7 @@ from onething.errors import (
     UnknownCase,
 )
 from onething.stores._listed_store import ListedStore
-from onething.stores._listing_sql import for_postgres
+from onething.stores._listing_sql import NEXT_SERIAL, for_postgres
 from onething.stores._postgres_tables import (
     insert_case,
     insert_events,
@@ -359,6 +359,14 @@ class PostgresStore(ListedStore, Store):
             row = cur.fetchone()
         assert row is not None  # inserted just above unless it was there
         return secret_from_text(name, row[0])
+
+    @retried
+    def next_serial(self, scope: str) -> int:
+        with self._tx() as cur:
+            cur.execute(for_postgres(NEXT_SERIAL).encode(), (scope,))
+            row = cur.fetchone()
+        assert row is not None  # an upsert with RETURNING returns its row
+        return int(row[0])
 
     @retried
     def replan(self, case_id: str, version: int, timers: list[Timer],

@@ -34,6 +34,7 @@ from onething.errors import (
     StoreUnavailable,
     UnknownCase,
 )
+from onething.stores import _listing_sql as listed
 from onething.stores._listed_store import ListedStore
 from onething.stores._sqlite_tables import (
     check_path,
@@ -371,6 +372,11 @@ class SqliteStore(ListedStore, Store):
             row = db.execute("SELECT value FROM meta WHERE key = ?",
                              (f"secret:{name}",)).fetchone()
         return secret_from_text(name, row[0])
+
+    @retried
+    def next_serial(self, scope: str) -> int:
+        with self._write() as db:
+            return int(db.execute(listed.NEXT_SERIAL, (scope,)).fetchone()[0])
 
     @retried
     def replan(self, case_id: str, version: int, timers: list[Timer],
