@@ -5,6 +5,7 @@ stores, whatever happened to the cases before."""
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
@@ -58,14 +59,14 @@ def departments(engine: Engine) -> set[str]:
 def check_every_list(engine: Engine, limit: int) -> None:
     now = engine.clock.now()
     for department in sorted(departments(engine)):
-        got = walk(lambda **k: engine.queue(department, now, **k), limit)
+        got = walk(functools.partial(engine.queue, department, now), limit)
         assert as_items(got) == oracle.queue(engine, department, now), department
     got = walk(lambda **k: engine.alerts(None, now, **k), limit)
     assert sorted(as_items(got)) == oracle.alerts(engine, now)
     warn = [i.warn_from for i in got]  # type: ignore[attr-defined]
     assert warn == sorted(warn)
     for lead in (None, "market_regulation"):
-        got = walk(lambda **k: engine.intake_queue(lead, now, **k), limit)
+        got = walk(functools.partial(engine.intake_queue, lead, now), limit)
         assert [(c.case_id, c.intake_due, c.notice_out) for c in got] == \
             oracle.intake_queue(engine, lead)  # type: ignore[attr-defined]
     got = walk(lambda **k: engine.search(now=now, **k), limit)

@@ -24,8 +24,8 @@ from onething.cases.records import applicant, officer, window
 from onething.engine.engine import Engine
 from onething.errors import IdempotencyMismatch, NotAuthorized
 from onething.stores import _upgrades
-from onething.stores.base import Store
 from onething.stores._sqlite_tables import SCHEMA_VERSION
+from onething.stores.base import Store
 from onething.stores.sqlite import SqliteStore
 from onething.workdays import SHANGHAI, FixedClock
 

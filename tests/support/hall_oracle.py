@@ -95,7 +95,7 @@ def search(engine: Engine, now: datetime, *, number: str | None = None,
                 and (not applicant_pseudonyms or case.applicant in applicant_pseudonyms)
                 and (workflow is None or case.workflow_id == workflow)
                 and (status is None or status_of(case) == status)
-                and (department is None and step is None or any(
+                and ((department is None and step is None) or any(
                     (department is None or i[2] == department)
                     and (step is None or i[1] == step) for i in work))
                 and (submitted_from is None or case.created_at >= day_start(submitted_from))
