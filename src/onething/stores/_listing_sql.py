@@ -64,7 +64,7 @@ INSERT_WORK = f"INSERT INTO work_items ({WORK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?
 DELETE_WORK = "DELETE FROM work_items WHERE case_id = ?"
 LISTING_COLUMNS = ("c.id, c.workflow_id, c.status, c.lead, c.applicant, c.rank, "
                    "c.submitted_key, c.intake_key, c.notice_out")
-UNLISTED = "SELECT id FROM cases WHERE listed = 0 ORDER BY id LIMIT ?"
+UNLISTED = "SELECT id FROM cases WHERE listed = 0 LIMIT ?"
 
 
 def for_postgres(sql: str) -> str:

@@ -1,0 +1,134 @@
+"""No queue or search reads the whole table (issue 16 item 3): the database's own plan for
+every query the stores run (:mod:`onething.stores._listing_sql`) searches an index — checked
+with EXPLAIN on SQLite and on PostgreSQL (sequential scans switched off, so that a query no
+index can answer still shows one)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.support.factories import START, sample_form, sample_materials, shipped
+
+from onething.cases.listing import CaseQuery, utc_key
+from onething.engine.engine import Engine
+from onething.stores import _listing_sql as sql
+from onething.workdays import FixedClock
+
+LATER = START + timedelta(days=3)
+#: one applicant per case, as in a hall (most people have one or two cases)
+APPLICANTS = [f"person-{n}" for n in range(12)]
+KEY = utc_key(LATER)
+
+#: (name, query, what the plan may do besides searching an index)
+QUERIES: list[tuple[str, sql.Query, frozenset[str]]] = [
+    ("queue", sql.queue("tax", None, None, 51), frozenset()),
+    ("queue, next page", sql.queue("tax", None, (0, KEY, "c1", "tax"), 51), frozenset()),
+    ("one officer's queue", sql.queue("tax", "wang", None, 51), frozenset()),
+    ("one officer's next page", sql.queue("tax", "wang", (0, KEY, "c1", "tax"), 51),
+     frozenset()),
+    ("alerts", sql.alerts(LATER, None, None, 51), frozenset()),
+    ("alerts, next page", sql.alerts(LATER, None, (KEY, "c1", "tax", "tax"), 51), frozenset()),
+    ("a department's alerts", sql.alerts(LATER, "tax", None, 51), frozenset()),
+    ("intake", sql.intake(None, None, 51), frozenset({"ordered:cases_intake_all"})),
+    ("a window's intake", sql.intake("market_regulation", None, 51), frozenset()),
+    ("intake, next page", sql.intake("market_regulation", (0, KEY, "c1"), 51), frozenset()),
+    ("every case, first page", sql.search(CaseQuery(), None, 51), frozenset({"ordered:cases_submitted"})),
+    ("every case, next page", sql.search(CaseQuery(), (KEY, "c1"), 51), frozenset()),
+    ("by number", sql.search(CaseQuery(number="c1"), None, 51), frozenset()),
+    ("by applicant", sql.search(CaseQuery(applicants=("s1.ab", "legacy.cd")), None, 51),
+     frozenset({"sort"})),
+    ("by workflow", sql.search(CaseQuery(workflow="enterprise-startup"), None, 51),
+     frozenset()),
+    ("by status", sql.search(CaseQuery(status="intake"), None, 51), frozenset()),
+    ("by status, next page", sql.search(CaseQuery(status="intake"), (KEY, "c1"), 51),
+     frozenset()),
+    ("by department", sql.search(CaseQuery(department="tax"), None, 51),
+     frozenset({"distinct"})),
+    ("by step", sql.search(CaseQuery(step="tax"), None, 51), frozenset({"distinct"})),
+    ("by department and step", sql.search(CaseQuery(department="tax", step="tax"), None, 51),
+     frozenset({"distinct"})),
+    ("by dates", sql.search(CaseQuery(submitted_from=date(2026, 9, 1),
+                                      submitted_to=date(2026, 10, 1)), None, 51), frozenset()),
+    ("by workflow, status and dates", sql.search(CaseQuery(
+        workflow="enterprise-startup", status="intake", submitted_from=date(2026, 9, 1)),
+        None, 51), frozenset()),
+    ("work of listed cases", sql.work_of(["c1", "c2", "c3"]), frozenset({"sort"})),
+    ("unlisted cases", (sql.UNLISTED, [500]), frozenset({"ordered:cases_unlisted"})),
+]
+IDS = [q[0] for q in QUERIES]
+
+
+def fill(store: Any) -> None:
+    """A few cases in varied positions, so that the planner has rows to plan over (its
+    statistics too: ANALYZE runs after)."""
+    clock = FixedClock(START)
+    engine = Engine(store, clock=clock)
+    workflow = shipped("enterprise_startup.yaml")
+    engine.deploy(workflow)
+    for n in range(12):
+        case = engine.submit(workflow.id, sample_form(workflow), sample_materials(workflow),
+                             applicant=APPLICANTS[n % len(APPLICANTS)])
+        if n % 2:
+            from onething.cases.records import window
+            engine.accept(case.id, window(workflow.lead))
+        clock.advance(timedelta(hours=5))
+
+
+@pytest.fixture
+def sqlite_plan(tmp_path: Path) -> Iterator[Callable[[str, list[Any]], str]]:
+    from onething.stores.sqlite import SqliteStore
+
+    store = SqliteStore(tmp_path / "plans.sqlite3")
+    fill(store)
+    store._db.execute("ANALYZE")
+
+    def plan(text: str, params: list[Any]) -> str:
+        rows = store._db.execute(f"EXPLAIN QUERY PLAN {text}", params).fetchall()
+        return "\n".join(str(r[-1]) for r in rows)
+
+    yield plan
+    store.close()
+
+
+@pytest.fixture
+def postgres_plan(pg_store: Any) -> Iterator[Callable[[str, list[Any]], str]]:
+    fill(pg_store)
+
+    def plan(text: str, params: list[Any]) -> str:
+        with pg_store._tx() as cur:
+            cur.execute("SET LOCAL enable_seqscan = off")
+            cur.execute(f"EXPLAIN {sql.for_postgres(text)}".encode(), params)
+            return "\n".join(r[0] for r in cur.fetchall())
+
+    yield plan
+
+
+@pytest.mark.parametrize("name, query, allowed", QUERIES, ids=IDS)
+def test_sqlite_searches_an_index_for_every_list(sqlite_plan: Callable[[str, list[Any]], str],
+                                                 name: str, query: sql.Query,
+                                                 allowed: frozenset[str]) -> None:
+    plan = sqlite_plan(*query)
+    for line in plan.splitlines():
+        if line.startswith("SCAN"):
+            # only a list of every case (every case awaiting intake) may read its index in
+            # order, LIMIT rows of it
+            assert any(a.startswith("ordered:") and f"USING INDEX {a[8:]}" in line
+                       for a in allowed), plan
+        if "TEMP B-TREE FOR ORDER BY" in line:  # a sort reads every match before the first
+            assert "sort" in allowed, plan
+        if "TEMP B-TREE FOR DISTINCT" in line:
+            assert "distinct" in allowed, plan
+    assert "SEARCH" in plan or any(a.startswith("ordered:") for a in allowed), plan
+
+
+@pytest.mark.parametrize("name, query, allowed", QUERIES, ids=IDS)
+def test_postgres_searches_an_index_for_every_list(
+        postgres_plan: Callable[[str, list[Any]], str], name: str, query: sql.Query,
+        allowed: frozenset[str]) -> None:
+    plan = postgres_plan(*query)
+    assert "Seq Scan" not in plan, plan
+    assert "Index" in plan, plan
