@@ -43,7 +43,7 @@ def test_a_case_runs_from_the_command_line_to_its_delivery(tmp_path: Path) -> No
     assert run("act", case_id, "approve", "registration", "--as",
                "department:wang@market_regulation", db=db).exit_code == 0
     queue = json.loads(run("queue", "tax", "--format", "json", db=db).output)
-    assert [(i["case_id"], i["step"]) for i in queue] == [(case_id, "tax")]
+    assert [(i["case_id"], i["step"]) for i in queue["items"]] == [(case_id, "tax")]
     for step, department in PARALLEL.items():
         result = run("act", case_id, "approve", step, "--as", f"department:x@{department}",
                      db=db)

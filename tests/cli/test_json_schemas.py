@@ -127,6 +127,17 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
                                    "registered_capital": "100.50"}
     case_id = run.submit(STARTUP.id, form, sample_materials(STARTUP))
     waiting = run.submit(STARTUP.id, form, sample_materials(STARTUP))
+    intake = run("queue", "--intake", "market_regulation")
+    assert {c["case_id"] for c in intake["items"]} == {waiting, case_id}
+    assert intake["items"] == sorted(intake["items"], key=lambda c: (c["intake_due"],
+                                                                     c["case_id"]))
+    assert intake["items"][0]["intake_due"].endswith("+08:00")
+    paged = run("queue", "--intake", "--limit", "1")
+    assert len(paged["items"]) == 1 and paged["next"]
+    assert run("queue", "--intake", "--after", paged["next"])["items"] == intake["items"][1:]
+    assert [c["case_id"] for c in run("cases", "--number", case_id)["items"]] == [case_id]
+    assert {c["case_id"] for c in run("cases", "--status", "intake")["items"]} == {
+        case_id, waiting}
     clerk = "window:li@market_regulation"
     accepted = run("act", case_id, "accept", "--as", clerk)
     assert accepted["version"] >= 1 and accepted["ended"] is False
@@ -137,7 +148,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     assert extended["clock"] == "registration" and extended["by"] == "3 WD"
     assert extended["due"].endswith("+08:00")
     run("act", case_id, "approve", "registration", "--as", "department:wang@market_regulation")
-    assert [i["case_id"] for i in run("queue", "tax")] == [case_id]
+    assert [i["case_id"] for i in run("queue", "tax")["items"]] == [case_id]
+    assert run("queue", "--alerts")["next"] is None
     run("status", case_id)
     for step, department in PARALLEL.items():
         run("act", case_id, "approve", step, "--as", f"department:x@{department}")
@@ -247,7 +259,9 @@ def test_times_are_in_shanghai_with_their_offset(runs: Runs) -> None:
     ("act", 0, ("ended",), "False"),
     ("status", 0, ("green_channel",), "False"),
     ("status", 0, ("clocks", 0, "provisional"), "True"),
-    ("queue", 0, (0, "priority"), "0"),
+    ("queue", 0, ("items", 0, "priority"), "0"),
+    ("queue", 0, ("items", 0, "notice_out"), "False"),
+    ("cases", 0, ("items", 0, "priority"), "0"),
     ("history", 0, (0, "seq"), "1"),
     ("tick", 0, (0, "fired"), "True"),
     ("verify", 0, ("confirmed",), "True"),
