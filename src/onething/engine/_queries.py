@@ -35,7 +35,7 @@ class CaseView(TypedDict):
 @attrs.frozen
 class QueueItem:
     """One step waiting in a department's queue; ``provisional`` when its due date rests on a
-    calendar year without official data."""
+    calendar year without official data; ``assigned`` the officer holding it there, if any."""
 
     case_id: str
     step: str
@@ -44,6 +44,7 @@ class QueueItem:
     due: datetime | None
     status: str
     provisional: bool = False
+    assigned: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The item as typed JSON (``queue --format json``)."""
@@ -70,7 +71,8 @@ def queue(engine: EngineContext, department: str, now: datetime) -> list[QueueIt
             items.append(QueueItem(case.id, step, case.priority, role.value,
                                    due.deadline if due else None,
                                    view.status.value if view else "normal",
-                                   bool(due is not None and due.provisional)))
+                                   bool(due is not None and due.provisional),
+                                   case.assigned.get(step, {}).get(department)))
     far = datetime.max.replace(tzinfo=now.tzinfo)
     return sorted(items, key=lambda i: (-i.priority, i.due or far, i.case_id))
 
