@@ -138,6 +138,12 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     assert extended["due"].endswith("+08:00")
     run("act", case_id, "approve", "registration", "--as", "department:wang@market_regulation")
     assert [i["case_id"] for i in run("queue", "tax")] == [case_id]
+    claimed = run("claim", case_id, "tax", "--as", "department:li@tax")
+    assert (claimed["department"], claimed["holder"]) == ("tax", "li")
+    assert [i["assigned"] for i in run("queue", "tax")] == ["li"]
+    assert run("release", case_id, "tax", "--as", "department:li@tax")["holder"] is None
+    run("assign", case_id, "tax", "li", "--as", "supervisor:zhao@tax")
+    assert run("assign", case_id, "tax", "x", "--as", "supervisor:zhao@tax")["holder"] == "x"
     run("status", case_id)
     for step, department in PARALLEL.items():
         run("act", case_id, "approve", step, "--as", f"department:x@{department}")
@@ -248,6 +254,9 @@ def test_times_are_in_shanghai_with_their_offset(runs: Runs) -> None:
     ("status", 0, ("green_channel",), "False"),
     ("status", 0, ("clocks", 0, "provisional"), "True"),
     ("queue", 0, (0, "priority"), "0"),
+    ("queue", 1, (0, "assigned"), ""),
+    ("claim", 0, ("version",), "5"),
+    ("release", 0, ("holder",), "li"),
     ("history", 0, (0, "seq"), "1"),
     ("tick", 0, (0, "fired"), "True"),
     ("verify", 0, ("confirmed",), "True"),
