@@ -174,11 +174,13 @@ def queue(department: str, db: str, fmt: str) -> None:
     if fmt == "json":
         json_out([i.to_json() for i in items])
         return
-    table = new_table("case", "step", "priority", "position", "due", "status", "held by")
+    held = any(i.assigned for i in items)  # the column only when someone holds a step
+    table = new_table("case", "step", "priority", "position", "due", "status",
+                      *(("held by",) if held else ()))
     for i in items:
         due = (local_text(i.due) + (" (provisional)" if i.provisional else "")) if i.due else "-"
         table.add_row(i.case_id, i.step, "green" if i.priority else "", i.position, due,
-                      i.status, i.assigned or "")
+                      i.status, *((i.assigned or "",) if held else ()))
     out.print(table)
     out.print(f"{len(items)} waiting")
 
