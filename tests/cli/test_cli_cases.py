@@ -133,3 +133,34 @@ def test_the_one_notice_at_intake_from_the_command_line(tmp_path: Path) -> None:
     assert "request_intake_correction" in [e["data"].get("action") for e in history
                                            if e["action"] == "refused_attempt"]
     assert history[-1]["data"]["receipt"]["document"] == "受理通知书"
+
+
+def test_claim_release_and_assign_from_the_command_line(tmp_path: Path) -> None:
+    """Issue 16 item 4: the commands are the library's calls; a refusal is exit 2, one line."""
+    db, case_id = submitted(tmp_path)
+    for args in (("act", case_id, "accept", "--as", "window:li@market_regulation"),
+                 ("act", case_id, "approve", "registration", "--as",
+                  "department:wang@market_regulation"),
+                 ("claim", case_id, "tax", "--as", "department:li@tax")):
+        assert run(*args, db=db).exit_code == 0
+    taken = run("claim", case_id, "tax", "--as", "department:qian@tax", db=db)
+    assert taken.exit_code == 2 and "held at tax by department:li@tax" in taken.output
+    refused = run("act", case_id, "approve", "tax", "--as", "department:qian@tax", db=db)
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    not_theirs = run("assign", case_id, "tax", "qian", "--as", "department:li@tax", db=db)
+    assert not_theirs.exit_code == 2 and "only a supervisor of tax" in not_theirs.output
+    moved = run("assign", case_id, "tax", "qian", "--as", "supervisor:zhao@tax", db=db)
+    assert moved.exit_code == 0 and "held by qian" in moved.output
+    queue = run("queue", "tax", db=db).output
+    assert "held by" in queue and "qian" in queue
+    assert run("act", case_id, "approve", "tax", "--as", "department:qian@tax",
+               db=db).exit_code == 0
+    history = json.loads(run("history", case_id, "--format", "json", db=db).output)
+    held = [(e["action"], e["data"]) for e in history
+            if e["action"] in ("claimed", "released", "assigned", "reassigned")]
+    assert held == [("claimed", {"department": "tax", "officer": "li"}),
+                    ("reassigned", {"department": "tax", "from": "li", "to": "qian"})]
+    assert "tax: li to qian" in run("history", case_id, db=db).output
+    gone = json.loads(run("release", case_id, "tax", "--as", "supervisor:zhao@tax",
+                          "--format", "json", db=db).output)
+    assert gone["holder"] is None  # decided: the claim ended with it, nothing to release

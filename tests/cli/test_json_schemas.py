@@ -150,6 +150,13 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     run("act", case_id, "approve", "registration", "--as", "department:wang@market_regulation")
     assert [i["case_id"] for i in run("queue", "tax")["items"]] == [case_id]
     assert run("queue", "--alerts")["next"] is None
+    claimed = run("claim", case_id, "tax", "--as", "department:li@tax")
+    assert (claimed["department"], claimed["holder"]) == ("tax", "li")
+    assert [i["assignee"] for i in run("queue", "tax")["items"]] == ["li"]
+    assert [i["case_id"] for i in run("queue", "tax", "--assignee", "li")["items"]] == [case_id]
+    assert run("release", case_id, "tax", "--as", "department:li@tax")["holder"] is None
+    run("assign", case_id, "tax", "li", "--as", "supervisor:zhao@tax")
+    assert run("assign", case_id, "tax", "x", "--as", "supervisor:zhao@tax")["holder"] == "x"
     run("status", case_id)
     for step, department in PARALLEL.items():
         run("act", case_id, "approve", step, "--as", f"department:x@{department}")
@@ -262,6 +269,7 @@ def test_times_are_in_shanghai_with_their_offset(runs: Runs) -> None:
     ("queue", 0, ("items", 0, "priority"), "0"),
     ("queue", 0, ("items", 0, "notice_out"), "False"),
     ("cases", 0, ("items", 0, "priority"), "0"),
+    ("claim", 0, ("version",), "5"),
     ("history", 0, (0, "seq"), "1"),
     ("tick", 0, (0, "fired"), "True"),
     ("verify", 0, ("confirmed",), "True"),

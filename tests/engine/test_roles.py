@@ -17,9 +17,11 @@ from tests.support.scenarios import (
     GREEN,
     OWNER_ID,
     accepted,
+    claimed,
     correcting,
     delivered,
     fresh,
+    held_by_another,
     in_block,
     jointly_in_block,
     notified,
@@ -77,6 +79,22 @@ MATRIX: dict[str, tuple[Setup, Do, set[str]]] = {
                           {"step_supervisor"}),
     "erase": (delivered, lambda e, c, a: e.erase(c, a, retention="0 days"),
               {"system", "lead_supervisor"}),
+    # who holds a step inside its department (issue 16 item 4; docs/roles.md)
+    "claim": (in_block, lambda e, c, a: e.claim(c, "permit", a), {"step_officer"}),
+    "release": (claimed, lambda e, c, a: e.release(c, "permit", a),
+                {"step_officer", "step_supervisor"}),
+    "assign": (in_block, lambda e, c, a: e.assign(c, "permit", "m7", a), {"step_supervisor"}),
+    "reassign": (claimed, lambda e, c, a: e.assign(c, "permit", "m7", a), {"step_supervisor"}),
+    "approve_held": (claimed, lambda e, c, a: e.act(c, "permit", "approve", a),
+                     {"step_officer", "step_supervisor"}),
+    "approve_held_by_another": (held_by_another, lambda e, c, a: e.act(
+        c, "permit", "approve", a), {"step_supervisor"}),
+    "request_correction_held_by_another": (held_by_another, lambda e, c, a: e.act(
+        c, "permit", "request_correction", a, "补"), {"step_supervisor"}),
+    "start_special_procedure_held_by_another": (
+        held_by_another, lambda e, c, a: e.start_special_procedure(
+            c, "permit", a, kind="hearing", expected="10 WD", reason="听证"),
+        {"step_supervisor"}),
 }
 
 
@@ -96,8 +114,9 @@ def test_every_action_is_allowed_to_exactly_its_roles(action: str, who: str) -> 
     last = engine.history(case_id)[-1]
     assert last.action == "refused_attempt", (action, who, last)
     after = engine.case(case_id)
-    assert (after.marking, after.outcomes, after.form, after.agents, after.clocks) == (
-        before.marking, before.outcomes, before.form, before.agents, before.clocks)
+    assert (after.marking, after.outcomes, after.form, after.agents, after.clocks,
+            after.assigned) == (before.marking, before.outcomes, before.form, before.agents,
+                                before.clocks, before.assigned)
 
 
 @pytest.mark.parametrize("who", sorted(ACTORS))

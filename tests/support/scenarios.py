@@ -1,6 +1,7 @@
 """A small workflow with a 告知承诺 step and a parallel block (``permit``), the kinds of actor the
 role model knows, and the case states the tests start from (submitted, accepted, in the block,
-awaiting a correction, approved on commitment, ready, delivered)."""
+its step claimed or assigned, awaiting a correction, approved on commitment, ready,
+delivered)."""
 
 from __future__ import annotations
 
@@ -101,6 +102,21 @@ def accepted(engine: Engine, workflow: str = "permit") -> str:
 def in_block(engine: Engine, workflow: str = "permit") -> str:
     case_id = accepted(engine, workflow)
     engine.act(case_id, "check_in", "approve", ACTORS["lead_officer"])
+    return case_id
+
+
+def claimed(engine: Engine) -> str:
+    """A case in its parallel block whose ``permit`` step the step officer has claimed."""
+    case_id = in_block(engine)
+    engine.claim(case_id, "permit", ACTORS["step_officer"])
+    return case_id
+
+
+def held_by_another(engine: Engine) -> str:
+    """A case in its parallel block whose ``permit`` step the market supervisor assigned to
+    an officer none of :data:`ACTORS` is."""
+    case_id = in_block(engine)
+    engine.assign(case_id, "permit", "m9", ACTORS["step_supervisor"])
     return case_id
 
 

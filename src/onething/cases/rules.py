@@ -17,8 +17,11 @@ window (lead dept.)       submit on an applicant's behalf, accept or refuse at i
                           the one notice at intake (一次性告知), deliver, authorize a 帮办代办
                           agent, see the whole case
 department officer        decide its department's steps, verify their commitments, record
-                          their milestones, see what its steps read
-supervisor                extend a limit of its own department's step (the lead
+                          their milestones, see what its steps read; claim a step, after
+                          which only they (or a supervisor) decide it there
+                          (:mod:`onething.cases.assignment`)
+supervisor                assign its department's steps to officers and act on a step one
+                          of them holds; extend a limit of its own department's step (the lead
                           department's supervisor: the case's limit, unless jointly
                           handled); the lead department's supervisor also sees the case,
                           authorizes agents and erases it after its retention period
@@ -34,6 +37,7 @@ as given, and refused if they hold a personal number (a staff id is not an ID nu
 
 from __future__ import annotations
 
+from onething.cases import assignment
 from onething.cases.records import Actor, Case, Role
 from onething.errors import InvalidArgument, NotAuthorized
 from onething.language.model import Workflow
@@ -121,6 +125,8 @@ def authorize_transition(people: People, workflow: Workflow, transition: Transit
     if performer is Performer.DEPARTMENT:
         assert transition.step is not None  # a department acts on one of the steps
         step = workflow.step(transition.step)
+        if assignment.stands_in(case, step.id, actor, step.signers):
+            return  # a supervisor acts on a step one of their officers holds
         if actor.role is not Role.DEPARTMENT or actor.department not in step.signers:
             deciders = (f"{step.department} decides" if len(step.signers) == 1
                         else f"{', '.join(step.signers)} sign")
@@ -128,6 +134,7 @@ def authorize_transition(people: People, workflow: Workflow, transition: Transit
                 f"only {deciders} on '{step.id}' ({who(actor)} may not)",
                 f"act as department:<officer>@{step.signers[0]}",
             )
+        assignment.check_holder(case, step.id, actor)  # claimed: its holder only
     elif performer is Performer.WINDOW:
         if actor.role is not Role.WINDOW or actor.department != workflow.lead:
             raise NotAuthorized(
@@ -186,12 +193,18 @@ def authorize_extension(workflow: Workflow, step: str | None, actor: Actor) -> N
             f"act as supervisor:<name>@{department}")
 
 
-def authorize_step_department(workflow: Workflow, step: str, actor: Actor, what: str) -> None:
-    """An officer of ``step``'s department (verifying a commitment, recording a milestone)."""
+def authorize_step_department(workflow: Workflow, step: str, actor: Actor, what: str,
+                              case: Case | None = None) -> None:
+    """An officer of ``step``'s department (verifying a commitment, recording a milestone);
+    with ``case``, while an officer holds the step there, that officer or a supervisor."""
     department = workflow.step(step).department
+    if case is not None and assignment.stands_in(case, step, actor, (department,)):
+        return
     if actor.role is not Role.DEPARTMENT or actor.department != department:
         raise NotAuthorized(f"only {department} {what} of '{step}' ({who(actor)} may not)",
                             f"act as department:<officer>@{department}")
+    if case is not None:
+        assignment.check_holder(case, step, actor)
 
 
 def visible_names(people: People, workflow: Workflow, actor: Actor, case: Case) -> frozenset[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from onething.cases.assignment import HOLDING
 from onething.cases.records import Event
 from onething.cases.step_fields import shown
 from onething.privacy.masking import mask_text
@@ -59,6 +60,10 @@ def _describe(event: Event) -> str:
         if isinstance(ended, dict):
             parts.append("children delivered: " + ", ".join(f"{c} {k}"
                                                              for c, k in ended.items()))
+    if event.action in HOLDING:  # who holds the step inside its department
+        moved = f"{data.get('from')} to {data.get('to')}" if "to" in data \
+            else data.get("officer")
+        parts.append(f"{data.get('department')}: {moved}")
     if event.action == "correction_notice":
         parts.append("one notice for: " + ", ".join(data.get("steps", [])))
     if data.get("follow_up"):

@@ -1,16 +1,20 @@
 """Commands for what people do around a case besides deciding it: authorize an agent
-(帮办代办), extend a limit (行政许可法 art. 42), record a green-channel milestone, and rate a
-delivered case (好差评). Each is one library call; the library decides who may."""
+(帮办代办), extend a limit (行政许可法 art. 42), record a green-channel milestone, rate a
+delivered case (好差评), and claim, release and assign a step inside its department. Each is
+one library call; the library decides who may."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from onething.cli._shared import actor_of, db_option, engine_on, format_option, json_out
 from onething.cli.common import cli, out
 from onething.privacy.masking import mask_text
+
+if TYPE_CHECKING:
+    from onething.cases.records import Actor, Case
 
 _KEY = click.option("--key", help="an idempotency key: a retry with it changes nothing")
 
@@ -108,3 +112,66 @@ def evaluate(case_id: str, rating: int, comment: str, actor: str, key: str | Non
     _done(fmt, f"case {case_id} rated {rating}" + (
         f"; rectification case {follow_up} opened" if follow_up else ""),
         {"case": case_id, "rating": rating, "follow_up": follow_up})
+
+
+def _held(fmt: str, case: Case, step: str, actor: Actor) -> None:
+    """What claim, release and assign print: who holds the step at the actor's department
+    now (the library's answer, read from the case it returned)."""
+    department = actor.department or ""
+    holder = case.assigned.get(step, {}).get(department)
+    _done(fmt, f"{step} of case {case.id} at {department}: " + (
+        f"held by {holder}" if holder else "held by nobody"),
+        {"case": case.id, "version": case.version, "step": step, "department": department,
+         "holder": holder})
+
+
+@cli.command()
+@click.argument("case_id")
+@click.argument("step")
+@click.option("--as", "actor", required=True, help="an officer of a department the step waits "
+              "on, e.g. department:wang@tax")
+@_KEY
+@db_option
+@format_option
+def claim(case_id: str, step: str, actor: str, key: str | None, db: str, fmt: str) -> None:
+    """Take STEP of case CASE_ID: until it is released, only you (or a supervisor of your
+    department) decide it there. Claiming what you hold changes nothing."""
+    who = actor_of(actor)
+    with engine_on(db) as engine:
+        case = engine.claim(case_id, step, who, idempotency_key=key)
+    _held(fmt, case, step, who)
+
+
+@cli.command()
+@click.argument("case_id")
+@click.argument("step")
+@click.option("--as", "actor", required=True, help="the officer holding the step, or a "
+              "supervisor of its department, e.g. supervisor:zhao@tax")
+@_KEY
+@db_option
+@format_option
+def release(case_id: str, step: str, actor: str, key: str | None, db: str, fmt: str) -> None:
+    """Let STEP of case CASE_ID go: any officer of the department may take or decide it."""
+    who = actor_of(actor)
+    with engine_on(db) as engine:
+        case = engine.release(case_id, step, who, idempotency_key=key)
+    _held(fmt, case, step, who)
+
+
+@cli.command()
+@click.argument("case_id")
+@click.argument("step")
+@click.argument("officer")
+@click.option("--as", "actor", required=True, help="a supervisor of a department the step "
+              "waits on, e.g. supervisor:zhao@tax")
+@_KEY
+@db_option
+@format_option
+def assign(case_id: str, step: str, officer: str, actor: str, key: str | None, db: str,
+           fmt: str) -> None:
+    """Give STEP of case CASE_ID to OFFICER (a staff id) of your department; a reassignment
+    when another officer holds it."""
+    who = actor_of(actor)
+    with engine_on(db) as engine:
+        case = engine.assign(case_id, step, officer, who, idempotency_key=key)
+    _held(fmt, case, step, who)

@@ -228,7 +228,7 @@ def record_milestone(engine: EngineContext, case_id: str, step: str, milestone: 
         if step not in {s.id for s in workflow.iter_steps()}:
             raise ActionRefused(f"'{str(step)[:40]}' is not a step of {workflow.id}",
                                 hint_steps(workflow, step))
-        rules.authorize_step_department(workflow, step, actor, "records milestones")
+        rules.authorize_step_department(workflow, step, actor, "records milestones", case)
         if case.ended:
             raise CaseEnded(ended_message(case))
         clock = case.clocks.get(step)

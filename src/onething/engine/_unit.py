@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from onething.cases.assignment import kept
 from onething.cases.records import Case, Delivery, Event
 from onething.cases.timers import plan
 from onething.engine._listing import listing
@@ -178,6 +179,10 @@ def _run(engine: EngineContext, case_id: str, change: ChangeFn, key: tuple[str, 
         new = outcome.case
         if new.workflow_version != case.workflow_version:  # migrated: the new version's
             deployed = engine.deployed(new.workflow_id, new.workflow_version)
+        if new.assigned:  # a claim ends with its step's turn (onething.cases.assignment)
+            claims = kept(new, deployed.workflow, deployed.positions(new.marking),
+                          outcome.events)
+            new = new if claims is None else new.replace(assigned=claims)
         timers = plan(new, deployed.workflow, deployed.policy, engine.calendar, moment)
         delivery = outcome.delivery
         created = [(c.case, c.events, plan(c.case, c.deployed.workflow, c.deployed.policy,

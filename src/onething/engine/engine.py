@@ -33,6 +33,7 @@ from onething.cases.retention import DEFAULT_RETENTION, Retention
 from onething.cases.rules import People
 from onething.engine import (
     _agents,
+    _assignment,
     _follow_ups,
     _hall,
     _migration,
@@ -352,6 +353,26 @@ class Engine:
         The agent is recorded as a pseudonym."""
         return _agents.authorize_agent(self, case_id, agent_id, actor, idempotency_key,
                                        aware(now))
+
+    def claim(self, case_id: str, step: str, actor: Actor, *,
+              idempotency_key: str | None = None, now: datetime | None = None) -> Case:
+        """An officer of a department ``step`` waits on now takes it: until it is released or
+        its turn ends, only they or a supervisor of that department decide it there
+        (docs/roles.md). Claiming what one holds changes nothing; what another holds, refused."""
+        return _assignment.claim(self, case_id, step, actor, idempotency_key, aware(now))
+
+    def release(self, case_id: str, step: str, actor: Actor, *,
+                idempotency_key: str | None = None, now: datetime | None = None) -> Case:
+        """The officer holding ``step`` at their department, or a supervisor of it, lets it go:
+        any officer of the department may take or decide it again."""
+        return _assignment.release(self, case_id, step, actor, idempotency_key, aware(now))
+
+    def assign(self, case_id: str, step: str, officer_id: str, actor: Actor, *,
+               idempotency_key: str | None = None, now: datetime | None = None) -> Case:
+        """A supervisor gives ``step``, waiting on their department, to the officer with staff
+        id ``officer_id`` there — a reassignment when another officer holds it."""
+        return _assignment.assign(self, case_id, step, officer_id, actor, idempotency_key,
+                                  aware(now))
 
     def view(self, case_id: str, actor: Actor) -> CaseView:
         """What ``actor`` may see of the case's form and materials (一次采集, no

@@ -21,6 +21,8 @@ RESERVED_OUTCOMES = frozenset({
     "refused_attempt", "request_correction", "request_intake_correction", "revoke_commitment",
     "send_back", "signed_off", "signing", "start_special_procedure", "submit", "supplement",
     "supplement_intake", "supplement_material", "verify_commitment", "withdraw",
+    # who holds a step inside its department (onething.cases.assignment)
+    "assign", "assigned", "claim", "claimed", "reassigned", "release", "released",
 })
 #: what a step that opens child cases waits for: a result from every child, or every child's
 #: one delivery whatever its kind
