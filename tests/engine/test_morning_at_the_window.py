@@ -33,7 +33,7 @@ def test_a_morning_at_the_window(any_store: Store) -> None:
     engine.deploy(WORKFLOW)
     people = [f"person-{n:03d}" for n in range(200)]
     numbers = []
-    for n, person in enumerate(people):  # 08:30-10:10: 200 people at the window
+    for person in people:  # 08:30-10:10: 200 people at the window
         numbers.append(engine.submit(WORKFLOW.id, sample_form(WORKFLOW),
                                      sample_materials(WORKFLOW), applicant=person).id)
         clock.advance(timedelta(seconds=30))
