@@ -9,6 +9,7 @@ retry after a crash, never open two.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -148,3 +149,21 @@ def verify_commitment(engine: EngineContext, case_id: str, step: str, ok: bool, 
             verified.delivery_kind == "result":
         return engine.store.load(verified.follow_ups[-1])
     return verified
+
+
+def notice_items(items: object) -> dict[str, str]:
+    """A notice's items as names and what is wrong with each (masked free text)."""
+    if isinstance(items, str) or not isinstance(items, Mapping | Iterable):
+        raise InvalidArgument("items name materials and fields: a mapping of names to what "
+                              "is wrong, or a list of names", "e.g. {'premises_layout': "
+                              "'缺少平面图'}")
+    pairs = items.items() if isinstance(items, Mapping) else ((n, "") for n in items)
+    out = {}
+    for name, what in pairs:
+        if not isinstance(name, str):
+            raise InvalidArgument(f"an item is named by its name, not a {type(name).__name__}")
+        if name in out:  # one entry per item: a second would silently replace the first
+            raise InvalidArgument(f"the notice names {mask_text(name[:40])!r} twice",
+                                  "say everything wrong with an item in its one entry")
+        out[name] = free_text(what or "", f"what is wrong with {name[:40]!r}")
+    return out

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import string
+import uuid
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -96,3 +97,11 @@ def _field_names(format: str) -> set[str]:
     except ValueError as exc:
         raise InvalidArgument(f"the case number format {format[:60]!r} is not a format "
                               f"string ({exc})", f"e.g. {DEFAULT_FORMAT!r}") from None
+
+
+def random_id() -> str:
+    """16 random hexadecimal digits, never ones that read as a phone or identity number."""
+    while True:
+        ident = uuid.uuid4().hex[:16]
+        if mask_text(ident) == ident:
+            return ident

@@ -10,7 +10,6 @@ through the unit of work (``_unit``): load, a pure change, plan timers, one comm
 from __future__ import annotations
 
 import contextlib
-import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
@@ -49,7 +48,7 @@ from onething.engine._deployments import Deployed, deployed_of, shipped_data, st
 from onething.engine._erasure import erase_case
 from onething.engine._hall import CaseItem, QueueItem, Waiting
 from onething.engine._migration import Migration
-from onething.engine._numbers import CaseNumbers
+from onething.engine._numbers import CaseNumbers, random_id
 from onething.engine._outbox import PARENT_CHANNEL, Channel, dispatch
 from onething.engine._queries import CaseView
 from onething.engine._time import Firing, aware
@@ -62,7 +61,6 @@ from onething.errors import (
 )
 from onething.language.load import read
 from onething.language.model import Workflow
-from onething.privacy.masking import mask_text
 from onething.privacy.pseudonyms import Pseudonyms
 from onething.stores.base import Store
 from onething.stores.memory import MemoryStore
@@ -93,7 +91,7 @@ class Engine:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.calendar = calendar if calendar is not None else WorkCalendar()
         self.new_id: Callable[[], str] = new_id.bind(self.store, self.clock) \
-            if isinstance(new_id, CaseNumbers) else new_id or _new_id
+            if isinstance(new_id, CaseNumbers) else new_id or random_id
         self._pseudonyms = pseudonyms
         self._people: People | None = None
         self._deployed: dict[tuple[str, int], Deployed] = {}
@@ -222,7 +220,7 @@ class Engine:
         case ends by termination (docs/decisions/0018-one-shot-notice-at-intake.md)."""
         return self._perform(case_id, fixed("request_intake_correction"),
                              "request_intake_correction", None, actor, idempotency_key, now,
-                             reason=reason, items=_notice_items(items))
+                             reason=reason, items=_follow_ups.notice_items(items))
 
     def act(self, case_id: str, step: str, outcome: str, actor: Actor,
             reason: str = "", *, fields: Mapping[str, Any] | None = None,
@@ -510,31 +508,5 @@ def _material_or_intake(case: Case) -> Wanted:
     return Wanted("supplement_intake" if ASKED in case.marking else "supplement_material")
 
 
-def _notice_items(items: object) -> dict[str, str]:
-    """A notice's items as names and what is wrong with each (masked free text)."""
-    if isinstance(items, str) or not isinstance(items, Mapping | Iterable):
-        raise InvalidArgument("items name materials and fields: a mapping of names to what "
-                              "is wrong, or a list of names", "e.g. {'premises_layout': "
-                              "'缺少平面图'}")
-    pairs = items.items() if isinstance(items, Mapping) else ((n, "") for n in items)
-    out = {}
-    for name, what in pairs:
-        if not isinstance(name, str):
-            raise InvalidArgument(f"an item is named by its name, not a {type(name).__name__}")
-        if name in out:  # one entry per item: a second would silently replace the first
-            raise InvalidArgument(f"the notice names {mask_text(name[:40])!r} twice",
-                                  "say everything wrong with an item in its one entry")
-        out[name] = _follow_ups.free_text(what or "", f"what is wrong with {name[:40]!r}")
-    return out
-
-
 def _default_applicant() -> Actor:
     return applicant()
-
-
-def _new_id() -> str:
-    """16 random hexadecimal digits, never ones that read as a phone or identity number."""
-    while True:
-        ident = uuid.uuid4().hex[:16]
-        if mask_text(ident) == ident:
-            return ident
