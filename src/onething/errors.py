@@ -320,9 +320,14 @@ class Problem(NamedTuple):
         return cls(name, message, hint, Message(code, name, dict(params or {})))
 
     @classmethod
-    def of_value(cls, name: str, problem: ValueProblem) -> Problem:
-        """The problem with ``name`` that a refused value of it has."""
-        return cls(name, problem.message, problem.hint, problem.ui.about(name))
+    def of_value(cls, name: str, problem: ValueProblem, label: str = "") -> Problem:
+        """The problem with ``name`` (whose label on the form is ``label``) that a refused
+        value of it has."""
+        from onething.messages import Message
+
+        ui = problem.ui
+        params = {**ui.params, "label": label} if label else ui.params
+        return cls(name, problem.message, problem.hint, Message(ui.code, name, params))
 
     def coded(self) -> Message:
         """The catalog message (a generic one quoting ``message`` when made without)."""

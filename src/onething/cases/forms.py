@@ -164,7 +164,7 @@ def check_submission(
             try:
                 stored[material.name] = clean_material(raw)
             except ValueProblem as exc:
-                problems.append(Problem.of_value(material.name, exc))
+                problems.append(Problem.of_value(material.name, exc, material.label))
     promised = []
     for material in form_spec.materials:
         if not blank(given.get(material.name)) or not material_required(material, clean):
@@ -176,12 +176,12 @@ def check_submission(
                                        f"{mask_text(material.required_if.text)}, and is "
                                        "missing", material.label,
                                        code="submission.material.missing_when",
-                                       params={"label": material.label,
+                                       params={"label": material.label or material.name,
                                                "condition": material.required_if.text}))
         else:
             problems.append(Problem.of(material.name, "is a required material and is missing",
                                        material.label, code="submission.material.missing",
-                                       params={"label": material.label}))
+                                       params={"label": material.label or material.name}))
     if problems:
         return None, problems
     return CleanSubmission(clean, stored, tuple(promised)), []
@@ -207,7 +207,7 @@ def check_correction(
                                  "bring it with the correction: a material is promised (容缺) "
                                  "only before the case is accepted",
                                  code="submission.material.missing_after_correction",
-                                 params={"label": m.label, "condition": m.required_if.text
+                                 params={"label": m.label or m.name, "condition": m.required_if.text
                                          if m.required_if else ""}) for m in late]
     return clean, []
 

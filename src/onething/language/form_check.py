@@ -123,12 +123,12 @@ def _clean_item(spec: Field, item: object) -> Any:
         try:
             out[sub.name] = clean_field(sub, item.get(sub.name))
         except ValueProblem as exc:
-            found.append(Problem.of_value(sub.name, exc))
+            found.append(Problem.of_value(sub.name, exc, sub.label))
             continue
         if out[sub.name] is None and sub.required:
             found.append(Problem.of(sub.name, "is required", sub.label,
                                     code="submission.field.required",
-                                    params={"label": sub.label}))
+                                    params={"label": sub.label or sub.name}))
     if found:
         first = found[0].coded()
         raise ValueProblem("".join(f", {p.name}: {p.message}" + (f" ({p.hint})" if p.hint
@@ -179,7 +179,7 @@ def check_fields(form_spec: Form, form: Mapping[Any, Any]) -> tuple[dict[str, An
         try:
             clean[spec.name] = clean_field(spec, form.get(spec.name))
         except ValueProblem as exc:
-            problems.append(Problem.of_value(spec.name, exc))
+            problems.append(Problem.of_value(spec.name, exc, spec.label))
             refused.add(spec.name)
             clean[spec.name] = None
     for spec in form_spec.fields:
@@ -188,12 +188,12 @@ def check_fields(form_spec: Form, form: Mapping[Any, Any]) -> tuple[dict[str, An
         if spec.required:
             problems.append(Problem.of(spec.name, "is required", spec.label,
                                        code="submission.field.required",
-                                       params={"label": spec.label}))
+                                       params={"label": spec.label or spec.name}))
         elif spec.required_if is not None and evaluate(spec.required_if.expr, clean):
             problems.append(Problem.of(spec.name, f"is required when "
                                        f"{mask_text(spec.required_if.text)}", spec.label,
                                        code="submission.field.required_when",
-                                       params={"label": spec.label,
+                                       params={"label": spec.label or spec.name,
                                                "condition": spec.required_if.text}))
     return clean, problems
 

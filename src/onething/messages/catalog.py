@@ -4,7 +4,9 @@ A message's code is stable: ``submission.field.required``, ``refused.step.not_de
 or a workflow diagnostic's own code (``bad-value``). Its kind is in the code: the middle part
 of a dotted code (field, material, step or case), and ``workflow`` for a diagnostic. The
 catalogs map each code to a template in one language, with ``{name}`` placeholders filled
-from the message's parameters and ``{subject}`` from its subject. Chinese is the default.
+from the message's parameters and ``{subject}`` from its subject; ``{label}`` is the label of
+the field or material the form gives (its name when there is none). Chinese is the
+default.
 
 Babel is imported, and a catalog read, only when a message is first rendered; each catalog is
 read once per process.
@@ -138,6 +140,7 @@ class Message:
         values = {k: v.text(lang) if isinstance(v, Message) else str(v)
                   for k, v in self.params.items()}
         values["subject"] = str(self.subject)
+        values.setdefault("label", str(self.subject))  # a field without a label: its name
         catalog = _catalog(lang)
         found = catalog.get(self.code) or next(
             (_catalog(other)[self.code] for other in LANGS if self.code in _catalog(other)),
