@@ -178,5 +178,27 @@ def test_a_refused_list_item_quotes_the_items_problem_in_the_same_language() -> 
     assert problem.code == "submission.field.list_items"
     assert problem.params["items"] == "2" and problem.params["first"] == 2
     assert problem.text("zh") == "“车辆”的第 2 项有误；第 2 项：“座位数”应填写整数，例如 12"
-    assert problem.text("en") == ("vehicles: items 2 are refused; item 2: seats: expected a "
+    assert problem.text("en") == ("vehicles: item(s) 2 refused; item 2: seats: expected a "
                                   "whole number, e.g. 12")
+
+
+def test_messages_and_problems_are_values() -> None:
+    """Equal when made alike, hashable (a set of problems, a message as a dict key)."""
+    from onething.errors import Problem
+
+    made = [Problem.of("x", "is required", code="submission.field.required",
+                       params={"label": "名称"}) for _ in range(2)]
+    assert made[0] == made[1] and len(set(made)) == 1
+    inner = Message("submission.field.not_text", "plate")
+    assert len({Message("submission.field.list_items", "v", {"problem": inner, "first": 1}),
+                Message("submission.field.list_items", "v", {"first": 1, "problem": inner})}) == 1
+
+
+def test_a_diagnostic_reads_in_both_languages() -> None:
+    from onething.language.load import parse
+
+    [diagnostic] = parse("onething: 1\nid: x\n", "wf.yaml").errors[:1]
+    assert diagnostic.text("en") == f"{diagnostic.location}: {diagnostic.message}"
+    assert diagnostic.text().startswith(f"{diagnostic.location}：")
+    assert diagnostic.to_json()["kind"] == "workflow"
+

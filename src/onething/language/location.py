@@ -73,6 +73,10 @@ class Diagnostic:
             "file": self.location.file, "line": self.location.line, "col": self.location.col,
             "detail": self.message})
 
+    def text(self, lang: str | None = None) -> str:
+        """The catalog message in ``lang`` (``zh``, the default, or ``en``)."""
+        return self.to_message().text(lang)
+
     def to_json(self) -> dict[str, object]:
         """The diagnostic as JSON-ready data (``check --format json``): the located English
         message and hint, and the catalog message's kind, subject, parameters and text."""

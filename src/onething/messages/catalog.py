@@ -125,6 +125,10 @@ class Message:
         object.__setattr__(self, "params", MappingProxyType(
             {str(k): _param(v) for k, v in self.params.items()}))
 
+    def __hash__(self) -> int:
+        return hash((self.code, self.subject, tuple(sorted(self.params.items(),
+                                                           key=lambda item: item[0]))))
+
     @property
     def kind(self) -> str:
         """``field``, ``material``, ``step``, ``case`` or ``workflow``."""
