@@ -69,11 +69,14 @@ _NAMES: dict[str, str] = {
     "SHANGHAI": "onething.workdays.clock",
     # privacy
     "mask_text": "onething.privacy.masking",
+    # messages a UI shows (docs/messages.md)
+    "Message": "onething.messages.catalog",
 }
 _NAMES.update(dict.fromkeys(_errors.__all__, "onething.errors"))
 #: subpackages reachable as attributes (``onething.soundness``), imported on first use
 _SUBPACKAGES = frozenset({"cases", "cli", "diagram", "engine", "errors", "language", "machine",
-                          "net", "privacy", "sla", "soundness", "stores", "workdays"})
+                          "messages", "net", "privacy", "sla", "soundness", "stores",
+                          "workdays"})
 
 __all__ = sorted(_NAMES)
 
@@ -154,6 +157,7 @@ if TYPE_CHECKING:  # what a type checker and an editor see
     from onething.language.load import LoadResult, load, parse, read
     from onething.language.location import Diagnostic, Location
     from onething.language.model import Workflow
+    from onething.messages.catalog import Message
     from onething.privacy.masking import mask_text
     from onething.privacy.pseudonyms import Pseudonyms
     from onething.soundness.proof import check

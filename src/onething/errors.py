@@ -6,6 +6,13 @@ error is made: an identity or mobile phone number quoted in it (from a value, an
 reason) is shown as ``430*************34``, so a host that logs exceptions logs no personal
 number.
 
+Submission problems (:class:`Problem`, :class:`ValueProblem`, :class:`SubmissionRejected`) and
+action refusals (:class:`ActionRefused` and its subclasses) also carry a
+:class:`~onething.messages.Message`: a stable ``code``, its ``kind``, the ``subject`` it is
+about and the ``params`` its text quotes, and ``text(lang)`` gives the message in Chinese (the
+default) or English from the catalogs (docs/messages.md). ``str()`` and ``.message`` stay the
+English text they always were.
+
 ============================  ===================  ================================================
 error                         refines              raised when
 ============================  ===================  ================================================
@@ -42,8 +49,11 @@ error                         refines              raised when
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import NamedTuple, Protocol, TypeVar, overload
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Protocol, TypeVar, overload
+
+if TYPE_CHECKING:
+    from onething.messages import Message
 
 
 class _Rendered(Protocol):
@@ -101,6 +111,49 @@ class OnethingError(Exception):
         return str(masked(super().__str__()))
 
 
+class _Coded:
+    """An error that carries a catalog message (``ui``): its code, kind, subject and
+    parameters, and its text in Chinese or English. An error made without a code gets its
+    class's generic one, which quotes the English message as ``detail``."""
+
+    #: the code of an error made without one
+    default_code: ClassVar[str] = ""
+    ui: Message
+
+    def _coded(self, message: str, code: str | None, subject: str,
+               params: Mapping[str, object] | None) -> None:
+        from onething.messages import Message
+
+        given = dict(params or {})
+        if code is None:
+            given.setdefault("detail", message)
+        self.ui = Message(code or self.default_code, subject, given)
+
+    @property
+    def code(self) -> str:
+        """The stable code (docs/messages.md), e.g. ``refused.step.not_department``."""
+        return self.ui.code
+
+    @property
+    def kind(self) -> str:
+        """What it is about: ``field``, ``material``, ``step`` or ``case``."""
+        return self.ui.kind
+
+    @property
+    def subject(self) -> str:
+        """The name of the field or material, the step's id or the case's id."""
+        return self.ui.subject
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        """What the message quotes, by name (masked)."""
+        return self.ui.params
+
+    def text(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (``zh``, the default, or ``en``), masked."""
+        return self.ui.text(lang)
+
+
 class _Explained(OnethingError):
     """An error with a ``message`` and a ``hint`` (what to do), both masked."""
 
@@ -118,14 +171,19 @@ class InvalidArgument(_Explained, ValueError):
     key, a form that is not a mapping, ...); ``hint`` says what to pass instead."""
 
 
-class ValueProblem(OnethingError, ValueError):
-    """A submitted value that cannot be used; ``.message`` says why, ``.hint`` how to fix it.
-    Never quotes a personal value."""
+class ValueProblem(_Coded, OnethingError, ValueError):
+    """A submitted value that cannot be used; ``.message`` says why, ``.hint`` how to fix it,
+    ``code`` and ``params`` what a UI shows (the field it is about is the subject of the
+    :class:`Problem` made of it). Never quotes a personal value."""
 
-    def __init__(self, message: str, hint: str = "") -> None:
+    default_code = "submission.field.refused"
+
+    def __init__(self, message: str, hint: str = "", *, code: str | None = None,
+                 subject: str = "", params: Mapping[str, object] | None = None) -> None:
         super().__init__(message)
         self.message: str = masked(message)
         self.hint: str = masked(hint)
+        self._coded(self.message, code, subject, params)
 
 
 # -- working days -------------------------------------------------------------------------------
@@ -243,34 +301,103 @@ class UnknownCase(OnethingError, KeyError):
 
 
 class Problem(NamedTuple):
-    """One thing wrong with a submission: which field or material, what, and what to do.
-    (A named tuple: this module stays free of imports, so that every entry point can load it at
-    once.)"""
+    """One thing wrong with a submission: which field or material, what, and what to do, and
+    ``ui``, the catalog message (code, kind, parameters) a UI shows. Made with :meth:`of` or
+    :meth:`of_value`. (A named tuple: this module stays free of imports, so that every entry
+    point can load it at once.)"""
 
     name: str
     message: str
     hint: str = ""
+    ui: Message | None = None
 
-    def to_json(self) -> dict[str, str]:
-        """``{"name": ..., "message": ..., "hint": ...}``."""
-        return {"name": self.name, "message": self.message, "hint": self.hint}
+    @classmethod
+    def of(cls, name: str, message: str, hint: str = "", *, code: str,
+           params: Mapping[str, object] | None = None) -> Problem:
+        """The problem with ``name``, its catalog message ``code`` and ``params``."""
+        from onething.messages import Message
+
+        return cls(name, message, hint, Message(code, name, dict(params or {})))
+
+    @classmethod
+    def of_value(cls, name: str, problem: ValueProblem, label: str = "") -> Problem:
+        """The problem with ``name`` (whose label on the form is ``label``) that a refused
+        value of it has."""
+        from onething.messages import Message
+
+        ui = problem.ui
+        params = {**ui.params, "label": label} if label else ui.params
+        return cls(name, problem.message, problem.hint, Message(ui.code, name, params))
+
+    def coded(self) -> Message:
+        """The catalog message (a generic one quoting ``message`` when made without)."""
+        if self.ui is not None:
+            return self.ui
+        from onething.messages import Message
+
+        return Message(ValueProblem.default_code, self.name, {"detail": self.message})
+
+    @property
+    def code(self) -> str:
+        """The stable code, e.g. ``submission.field.required``."""
+        return self.coded().code
+
+    @property
+    def kind(self) -> str:
+        """``field`` or ``material`` (``case`` for the submission as a whole)."""
+        return self.coded().kind
+
+    @property
+    def subject(self) -> str:
+        """The field's or material's name."""
+        return self.coded().subject
+
+    @property
+    def params(self) -> Mapping[str, Any]:
+        """What the message quotes, by name (masked)."""
+        return self.coded().params
+
+    def text(self, lang: str | None = None) -> str:
+        """The message in ``lang`` (``zh``, the default, or ``en``)."""
+        return self.coded().text(lang)
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"name", "message", "hint"}`` and the catalog message's ``code``, ``kind``,
+        ``subject``, ``params`` and ``text`` (``{"zh": ..., "en": ...}``)."""
+        return {"name": self.name, "message": self.message, "hint": self.hint,
+                **self.coded().to_json()}
 
     def render(self) -> str:
         """``name: message (hint)``."""
         return f"{self.name}: {self.message}" + (f" ({self.hint})" if self.hint else "")
 
 
-class SubmissionRejected(OnethingError, ValueError):
+class SubmissionRejected(_Coded, OnethingError, ValueError):
     """The form was not accepted; ``problems`` lists every problem at once (一次告知)."""
+
+    default_code = "submission.case.rejected"
 
     def __init__(self, problems: Iterable[Problem]) -> None:
         self.problems = tuple(problems)
         lines = "\n".join(f"  - {p.render()}" for p in self.problems)
         super().__init__(f"the submission has {len(self.problems)} problem(s):\n{lines}")
+        self._coded("", self.default_code, "", {"count": len(self.problems)})
+
+    def text(self, lang: str | None = None) -> str:
+        """Every problem in ``lang``, one a line, under a line that counts them."""
+        return "\n".join([self.ui.text(lang), *(f"  - {p.text(lang)}" for p in self.problems)])
 
 
-class ActionRefused(_Explained, RuntimeError):
-    """An action that is not possible for this case now, or not for this actor."""
+class ActionRefused(_Coded, _Explained, RuntimeError):
+    """An action that is not possible for this case now, or not for this actor; ``code``,
+    ``subject`` and ``params`` say which refusal it is (docs/messages.md)."""
+
+    default_code = "refused.case.refused"
+
+    def __init__(self, message: str, hint: str = "", *, code: str | None = None,
+                 subject: str = "", params: Mapping[str, object] | None = None) -> None:
+        super().__init__(message, hint)
+        self._coded(self.message, code, subject, params)
 
 
 class IdempotencyMismatch(ActionRefused):
@@ -279,6 +406,8 @@ class IdempotencyMismatch(ActionRefused):
 
 class NotAuthorized(ActionRefused, PermissionError):
     """The actor may not perform this action on this case."""
+
+    default_code = "refused.case.not_authorized"
 
 
 class CaseEnded(ActionRefused):

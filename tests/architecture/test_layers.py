@@ -15,7 +15,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "onething"
 
 #: from the bottom: a module may import from its own layer and the layers below it
 LAYERS: list[tuple[str, ...]] = [
-    ("onething.errors", "onething.privacy", "onething._lazy"),
+    ("onething.errors", "onething.privacy", "onething._lazy", "onething.messages"),
     ("onething.workdays",),
     ("onething.language",),
     ("onething.net",),

@@ -76,8 +76,16 @@ def test_refused_actions_are_one_clear_line(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["act", case_id, "approve", "registration", "--as",
                                       "department:x@tax", "--db", str(db)])
     assert result.exit_code == 2
-    assert "error: only market_regulation decides on 'registration'" in result.output
+    # Chinese by default (a clerk reads it), after the refusal's stable code
+    assert "error[refused.step.not_department]: 只有 market_regulation 可以办理步骤" \
+        "“registration”（department:x@tax 无此权限）" in result.output
     assert "Traceback" not in result.output
+    english = CliRunner().invoke(cli, ["--lang", "en", "act", case_id, "approve",
+                                       "registration", "--as", "department:x@tax", "--db",
+                                       str(db)])
+    assert english.exit_code == 2
+    assert "error[refused.step.not_department]: Only market_regulation may decide on step " \
+        "registration (department:x@tax may not)" in english.output
 
 
 def test_tick_fires_due_timers_from_the_command_line(tmp_path: Path) -> None:
@@ -117,7 +125,8 @@ def test_the_one_notice_at_intake_from_the_command_line(tmp_path: Path) -> None:
     assert notice.exit_code == 0, notice.output
     again = run("act", case_id, "request_intake_correction", "--as", clerk, "--missing",
                 "company_name", db=db)
-    assert again.exit_code == 2 and "one notice at intake was issued already" in again.output
+    assert again.exit_code == 2 and "error[refused.case.notice_issued]: 本案已发出一次性告知" \
+        in again.output
     status = json.loads(run("status", case_id, "--format", "json", db=db).output)
     assert status["intake_notice"]["items"] == ["articles_of_association", "business_address"]
     assert status["intake_notice"]["answered_at"] is None
@@ -144,7 +153,7 @@ def test_claim_release_and_assign_from_the_command_line(tmp_path: Path) -> None:
                  ("claim", case_id, "tax", "--as", "department:li@tax")):
         assert run(*args, db=db).exit_code == 0
     taken = run("claim", case_id, "tax", "--as", "department:qian@tax", db=db)
-    assert taken.exit_code == 2 and "held at tax by department:li@tax" in taken.output
+    assert taken.exit_code == 2 and "error[refused.step.held]: 步骤“tax”已由 tax 的 li 认领" in taken.output
     refused = run("act", case_id, "approve", "tax", "--as", "department:qian@tax", db=db)
     assert refused.exit_code == 2 and "Traceback" not in refused.output
     not_theirs = run("assign", case_id, "tax", "qian", "--as", "department:li@tax", db=db)

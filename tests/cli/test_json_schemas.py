@@ -68,8 +68,9 @@ def test_every_command_with_json_output_has_a_valid_schema() -> None:
     shipped_schemas = {p.name.removesuffix(".json")
                        for p in resources.files("onething.cli").joinpath("schemas").iterdir()
                        if p.name.endswith(".json")}
-    assert set(commands) == shipped_schemas
-    for command in commands:
+    # error.json: what any of them prints on stderr for a refusal or a rejected submission
+    assert set(commands) | {"error"} == shipped_schemas
+    for command in [*commands, "error"]:
         jsonschema.Draft202012Validator.check_schema(schema(command))
 
 

@@ -300,7 +300,7 @@ def test_the_command_line_decides_items_and_shows_the_round(tmp_path: Path) -> N
     assert OWNER not in shown.output
     missing = runner.invoke(cli, ["act", case_id, "approve", "inspection", "--db", db,
                                   "--as", "department:z@vehicles"])
-    assert missing.exit_code == 2 and "say which item" in missing.output
+    assert missing.exit_code == 2 and "error[refused.step.item_unnamed]" in missing.output
     zero = runner.invoke(cli, ["act", case_id, "approve", "inspection", "--item", "0",
                                "--db", db, "--as", "department:z@vehicles"])
     assert zero.exit_code == 2 and "Traceback" not in zero.output

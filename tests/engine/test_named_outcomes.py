@@ -236,7 +236,7 @@ def test_the_command_line_decides_sets_and_shows(tmp_path: Path) -> None:
     runner.invoke(cli, ["act", case_id, "accept", "--as", "window:w@health", "--db", db])
     missing = runner.invoke(cli, ["act", case_id, "site_visit", "review", "--as",
                                   "department:o@health", "--db", db])
-    assert missing.exit_code == 2 and "give them" in missing.output
+    assert missing.exit_code == 2 and "error[refused.step.sets_missing]" in missing.output
     done = runner.invoke(cli, ["act", case_id, "site_visit", "review", "--as",
                                "department:o@health", "--set", "risk_level=high",
                                "--set", "fee_rate=0.25", "--db", db])

@@ -252,7 +252,7 @@ def test_the_command_line_sends_back_and_shows_it(tmp_path: Path) -> None:
         assert done.exit_code == 0, done.output
     missing = runner.invoke(cli, ["act", case_id, "send_back", "consolidation", "--as",
                                   "department:o@hall", "--reason", "r", "--db", db])
-    assert missing.exit_code == 2 and "say which step" in missing.output
+    assert missing.exit_code == 2 and "error[refused.step.send_back_unnamed]" in missing.output
     sent = runner.invoke(cli, ["act", case_id, "send_back", "consolidation", "--to", "fire",
                                "--as", "department:o@hall", "--reason", "消防意见需复核",
                                "--db", db])

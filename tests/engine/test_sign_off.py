@@ -243,7 +243,7 @@ def test_the_command_line_signs_and_shows_the_round(tmp_path: Path) -> None:
     assert data["sign_offs"] == {"inspection": [{"signer": "fire", "vote": "approve"}]}
     again = runner.invoke(cli, ["act", case_id, "approve", "inspection",
                                 "--as", "department:wang@fire", "--db", db])
-    assert again.exit_code == 2 and "already signed" in again.output  # a refused action
+    assert again.exit_code == 2 and "error[refused.step.signed_already]" in again.output
 
 
 def test_a_half_signed_round_does_not_migrate_to_another_rule() -> None:

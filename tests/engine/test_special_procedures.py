@@ -161,7 +161,7 @@ def test_the_command_line_takes_the_kind_and_the_expected_time(tmp_path) -> None
                         "--db", db])
     bare = runner.invoke(cli, ["act", case_id, "start_special_procedure", "registration",
                                "--as", "department:li@market_regulation", "--db", db])
-    assert bare.exit_code != 0 and "art. 45" in bare.output
+    assert bare.exit_code != 0 and "error[refused.step.special_procedure_terms]" in bare.output
     done = runner.invoke(cli, ["act", case_id, "start_special_procedure", "registration",
                                "--as", "department:li@market_regulation", "--db", db,
                                "--kind", "inspection", "--expected", "10 WD"])

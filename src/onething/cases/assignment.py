@@ -60,7 +60,8 @@ def check_holder(case: Case, step: str, actor: Actor) -> None:
         f"'{step}' is held at {department} by {officer_text(department, held)} "
         f"({mask_text(str(actor))} may not act on it)",
         f"the holder acts on it or releases it; a supervisor of {department} may act on it "
-        "or reassign it")
+        "or reassign it", code="refused.step.held_by_other", subject=step,
+        params={"department": department, "holder": held, "actor": str(actor)})
 
 
 def kept(case: Case, workflow: Workflow, positions: Collection[str],

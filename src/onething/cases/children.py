@@ -53,7 +53,9 @@ def check_unchanged(workflow: Workflow, outcomes: Mapping[str, Mapping[str, Any]
         if changed:
             raise ActionRefused(f"'{changed[0]}' was passed on to the child cases '{sid}' "
                                 "opened, which are running: a correction may not change it",
-                                "correct it in the child cases, or withdraw and apply again")
+                                "correct it in the child cases, or withdraw and apply again",
+                                code="refused.field.passed_to_children", subject=changed[0],
+                                params={"step": sid})
 
 
 def verdict(waits_for: str, children: list[str], ended: Mapping[str, str]) -> str | None:

@@ -54,11 +54,15 @@ def signer(step: Step, rule: SignOff, department: str, officer: str, item: objec
     if number is None or not 1 <= number <= count:
         raise ActionRefused(f"'{step.id}' is decided item by item: say which item of "
                             f"'{step.foreach}' this decision is for",
-                            f"give the item's number, 1 to {count}")
+                            f"give the item's number, 1 to {count}",
+                            code="refused.step.item_unnamed", subject=step.id,
+                            params={"list": step.foreach, "count": count})
     name = item_name(number)
     if has_signed(record, name):
         raise ActionRefused(f"{name} of '{step.id}' is decided already in this round",
-                            "each item is decided once; a correction starts the round again")
+                            "each item is decided once; a correction starts the round again",
+                            code="refused.step.item_decided", subject=step.id,
+                            params={"item": number})
     return name
 
 
@@ -80,7 +84,8 @@ def after_supplement(workflow: Workflow, before: Mapping[str, Any], after: Mappi
                 f"whether '{name}' is given decides whether '{step.id}' is done: a correction "
                 "may change its items, not " + ("empty it" if after.get(name) is None
                                                 else "give it now"),
-                "correct the items; to drop every item, withdraw and apply again")
+                "correct the items; to drop every item, withdraw and apply again",
+                code="refused.field.list_route", subject=name, params={"step": step.id})
         record = outcomes.get(step.id)
         if record is not None and record.get("outcome") == SIGNING:
             outcomes.pop(step.id)

@@ -68,27 +68,31 @@ def clean_material(raw: object) -> StoredMaterial:
     """
     if isinstance(raw, str):
         if not raw.strip():
-            raise ValueProblem("has an empty reference", MATERIAL_HINT)
+            raise ValueProblem("has an empty reference", MATERIAL_HINT,
+                               code="submission.material.empty_reference")
         _check_reference(raw)
         return {"ref": raw, "sha256": None}
     if not isinstance(raw, Mapping):
         raise ValueProblem("is neither a reference nor a mapping with 'ref' and 'sha256'",
-                           MATERIAL_HINT)
+                           MATERIAL_HINT, code="submission.material.not_a_reference")
     unknown = sorted(str(k) for k in raw if k not in MATERIAL_KEYS)
     if unknown:
         raise ValueProblem(f"has unknown key(s) {mask_text(', '.join(unknown)[:80])}",
-                           MATERIAL_HINT)
+                           MATERIAL_HINT, code="submission.material.unknown_keys",
+                           params={"keys": ", ".join(unknown)[:80]})
     ref, digest, licence = raw.get("ref"), raw.get("sha256"), raw.get("licence")
     if licence is not None:
         check_licence(licence)
     if ref is not None or licence is None:
         if not isinstance(ref, str) or not ref.strip():
             raise ValueProblem("needs 'ref', the document's reference, as text, or "
-                               "'licence', an electronic licence's identifier", MATERIAL_HINT)
+                               "'licence', an electronic licence's identifier", MATERIAL_HINT,
+                               code="submission.material.no_reference")
         _check_reference(ref)
     if digest is not None and (not isinstance(digest, str) or not _SHA256.fullmatch(digest)):
         raise ValueProblem("has a 'sha256' that is not 64 hexadecimal digits",
-                           "the SHA-256 of the document's content, e.g. from sha256sum")
+                           "the SHA-256 of the document's content, e.g. from sha256sum",
+                           code="submission.material.bad_sha256")
     stored: StoredMaterial = {"ref": ref, "sha256": None if digest is None else digest.lower()}
     if licence is not None:
         stored["licence"] = licence
@@ -101,15 +105,18 @@ def check_licence(licence: object) -> str:
     number: one that reads as an identity or mobile number (which output would mask) is
     refused, so a stored identifier always shows as it is."""
     if not isinstance(licence, str) or not licence.strip():
-        raise ValueProblem("has a 'licence' that is not an identifier as text", LICENCE_HINT)
+        raise ValueProblem("has a 'licence' that is not an identifier as text", LICENCE_HINT,
+                           code="submission.material.licence_not_text")
     if len(licence) > MAX_LICENCE:
-        raise ValueProblem(f"has a 'licence' of {len(licence):,} characters", LICENCE_HINT)
+        raise ValueProblem(f"has a 'licence' of {len(licence):,} characters", LICENCE_HINT,
+                           code="submission.material.licence_too_long",
+                           params={"length": len(licence), "max": MAX_LICENCE})
     if not _LICENCE.fullmatch(licence):
         raise ValueProblem("has a 'licence' with characters an identifier does not have",
-                           LICENCE_HINT)
+                           LICENCE_HINT, code="submission.material.licence_characters")
     if mask_text(licence) != licence or holds_personal_number(licence):
         raise ValueProblem("has a 'licence' that reads as an identity or phone number",
-                           LICENCE_HINT)
+                           LICENCE_HINT, code="submission.material.licence_personal")
     return licence
 
 
@@ -121,10 +128,12 @@ def _check_reference(ref: str) -> None:
     if len(ref) > MAX_REFERENCE:
         raise ValueProblem(f"has a reference of {len(ref):,} characters",
                            f"a reference is at most {MAX_REFERENCE:,} characters: a link to "
-                           "the document, not the document")
+                           "the document, not the document",
+                           code="submission.material.reference_too_long",
+                           params={"length": len(ref), "max": MAX_REFERENCE})
     if any(ch < " " or "\ud800" <= ch <= "\udfff" for ch in ref):
         raise ValueProblem("has a reference with control characters or broken text",
-                           MATERIAL_HINT)
+                           MATERIAL_HINT, code="submission.material.reference_control")
 
 
 def stored_material(value: object) -> StoredMaterial:
@@ -155,7 +164,7 @@ def check_submission(
             try:
                 stored[material.name] = clean_material(raw)
             except ValueProblem as exc:
-                problems.append(Problem(material.name, exc.message, exc.hint))
+                problems.append(Problem.of_value(material.name, exc, material.label))
     promised = []
     for material in form_spec.materials:
         if not blank(given.get(material.name)) or not material_required(material, clean):
@@ -163,13 +172,16 @@ def check_submission(
         if material.deferrable is not None:  # promised only when it is required
             promised.append(material.name)
         elif material.required_if is not None:
-            problems.append(Problem(material.name, "is a required material when "
-                                    f"{mask_text(material.required_if.text)}, and is "
-                                    "missing",
-                                    material.label))
+            problems.append(Problem.of(material.name, "is a required material when "
+                                       f"{mask_text(material.required_if.text)}, and is "
+                                       "missing", material.label,
+                                       code="submission.material.missing_when",
+                                       params={"label": material.label or material.name,
+                                               "condition": material.required_if.text}))
         else:
-            problems.append(Problem(material.name, "is a required material and is missing",
-                                    material.label))
+            problems.append(Problem.of(material.name, "is a required material and is missing",
+                                       material.label, code="submission.material.missing",
+                                       params={"label": material.label or material.name}))
     if problems:
         return None, problems
     return CleanSubmission(clean, stored, tuple(promised)), []
@@ -189,11 +201,14 @@ def check_correction(
     late = [m for m in form_spec.materials if m.name in clean.promised
             and m.name not in promised]
     if late:
-        return None, [Problem(m.name, f"is a required material when "
-                              f"{mask_text(m.required_if.text if m.required_if else '')}, which "
-                              "the correction makes hold, and is missing",
-                              "bring it with the correction: a material is promised (容缺) "
-                              "only before the case is accepted") for m in late]
+        return None, [Problem.of(m.name, f"is a required material when "
+                                 f"{mask_text(m.required_if.text if m.required_if else '')}, "
+                                 "which the correction makes hold, and is missing",
+                                 "bring it with the correction: a material is promised (容缺) "
+                                 "only before the case is accepted",
+                                 code="submission.material.missing_after_correction",
+                                 params={"label": m.label or m.name, "condition": m.required_if.text
+                                         if m.required_if else ""}) for m in late]
     return clean, []
 
 

@@ -87,14 +87,17 @@ def check(workflow: Workflow, case: Case, action: str | None, payload: Mapping[s
         raise ActionRefused(
             "the one notice at intake was issued already: it had to list every missing or "
             "deficient item at once (一次性告知, 行政许可法 art. 32)",
-            "accept the case, or refuse it with its reasons (不予受理)")
+            "accept the case, or refuse it with its reasons (不予受理)",
+            code="refused.case.notice_issued", subject=case.id)
     if lapsed_now:
         what = "refused at intake" if action == "refuse_intake" else "sent a notice of " \
             "missing items"
         raise ActionRefused("the time to answer the application has passed, so it counts as "
                             "accepted from its receipt (行政许可法 art. 32) and can no longer "
                             f"be {what}", "accept it; a department may refuse the item, with "
-                            "its reasons, or ask for a correction of its step")
+                            "its reasons, or ask for a correction of its step",
+                            code="refused.case.intake_lapsed", subject=case.id,
+                            params={"action": action})
     if action == "request_intake_correction":
         items(workflow, payload.get("items"))
 
@@ -111,15 +114,20 @@ def items(workflow: Workflow, given: object) -> list[dict[str, str]]:
     if not isinstance(given, Mapping) or not given:
         raise ActionRefused("a notice at intake lists every missing or deficient item",
                             "name the materials and fields to correct, each with what is "
-                            "wrong, e.g. items={'premises_layout': '缺少平面图'}")
+                            "wrong, e.g. items={'premises_layout': '缺少平面图'}",
+                            code="refused.case.notice_empty")
     form = workflow.form
     if len(given) > len(form.names):
         raise ActionRefused(f"a notice names each item of the form once: {len(given):,} items "
-                            f"for a form of {len(form.names)}", "name each item once")
+                            f"for a form of {len(form.names)}", "name each item once",
+                            code="refused.case.notice_too_long",
+                            params={"count": len(given), "size": len(form.names)})
     unknown = sorted(str(n)[:40] for n in given if n not in form.names)
     if unknown:
         raise ActionRefused(f"{_few(unknown)} is not a field or material of {workflow.id}",
-                            "name them as the form does: " + ", ".join(sorted(form.names)))
+                            "name them as the form does: " + ", ".join(sorted(form.names)),
+                            code="refused.case.notice_unknown",
+                            params={"names": _few(unknown), "workflow": workflow.id})
     out = []
     for kind, entries in (("material", form.materials), ("field", form.fields)):
         for entry in entries:
@@ -145,10 +153,14 @@ def answer(workflow: Workflow, case: Case, new: Case, payload: Mapping[str, Any]
     if outside:
         raise ActionRefused("the answer to the notice at intake brings what it named",
                             f"'{_few(outside)}' is not in the notice; it names: "
-                            + ", ".join(named))
+                            + ", ".join(named), code="refused.case.answer_outside",
+                            subject=case.id,
+                            params={"names": _few(outside), "named": ", ".join(named)})
     if not fields and not brought:
         raise ActionRefused("the answer brings something the notice named",
-                            "the notice names: " + ", ".join(named))
+                            "the notice names: " + ", ".join(named),
+                            code="refused.case.answer_empty", subject=case.id,
+                            params={"named": ", ".join(named)})
     clean, problems = check_submission(workflow.form, {**case.form, **fields},
                                        {**case.materials, **brought})
     if clean is None:

@@ -34,7 +34,9 @@ class Retention:
         if found is None:
             raise ErasureRefused(f"{str(text)[:40]!r} is not a retention period",
                                  "write a whole number of years, months or days, e.g. "
-                                 "'10 years', '6 months' or '30 days'")
+                                 "'10 years', '6 months' or '30 days'",
+                                 code="refused.case.retention_unreadable",
+                                 params={"given": str(text)[:40]})
         return cls(int(found.group(1)), _UNITS[found.group(2).lower()])
 
     def after(self, moment: datetime) -> datetime:

@@ -22,13 +22,18 @@ def resolve(workflow: Workflow, transition: Transition, to: str | None, reason: 
     targets = workflow.rework.get(transition.step or "", {})
     if to is None and len(targets) > 1:
         raise ActionRefused(f"say which step '{transition.step}' sends back",
-                            "to= one of: " + ", ".join(targets))
+                            "to= one of: " + ", ".join(targets),
+                            code="refused.step.send_back_unnamed", subject=transition.step or "",
+                            params={"targets": ", ".join(targets)})
     if to is not None and to not in targets:
         raise ActionRefused(f"'{transition.step}' cannot send back to '{to[:40]}'",
-                            "it may send back to: " + ", ".join(targets))
+                            "it may send back to: " + ", ".join(targets),
+                            code="refused.step.send_back_target", subject=transition.step or "",
+                            params={"to": to[:40], "targets": ", ".join(targets)})
     if not isinstance(reason, str) or not reason.strip():
         raise ActionRefused(f"a send-back from '{transition.step}' says what must be done "
-                            "again", "give a reason: the department sent back reads it")
+                            "again", "give a reason: the department sent back reads it",
+                            code="refused.step.send_back_reason", subject=transition.step or "")
     found = find(to if to is not None else next(iter(targets)))
     assert found is not None  # the net has one send-back per step it names
     return found

@@ -107,6 +107,12 @@ def who(actor: Actor) -> str:
     return str(actor)
 
 
+def actor_param(actor: Actor) -> str:
+    """``actor`` as a message's parameter: an applicant or agent by role only, staff as
+    ``role:id@department``."""
+    return actor.role.value if actor.role in (Role.APPLICANT, Role.AGENT) else str(actor)
+
+
 def authorize_submission(workflow: Workflow, actor: Actor) -> None:
     """The applicant, an agent, the lead window or the engine (follow-ups) submits."""
     if actor.role in (Role.APPLICANT, Role.AGENT, Role.SYSTEM):
@@ -114,7 +120,9 @@ def authorize_submission(workflow: Workflow, actor: Actor) -> None:
     if actor.role is Role.WINDOW and actor.department == workflow.lead:
         return
     raise NotAuthorized(f"only the applicant, their agent or the {workflow.lead} window "
-                        f"submits a case of {workflow.id} ({who(actor)} may not)")
+                        f"submits a case of {workflow.id} ({who(actor)} may not)",
+                        code="refused.case.not_submitter", subject=workflow.id,
+                        params={"lead": workflow.lead, "actor": actor_param(actor)})
 
 
 def authorize_transition(people: People, workflow: Workflow, transition: Transition,
@@ -133,25 +141,35 @@ def authorize_transition(people: People, workflow: Workflow, transition: Transit
             raise NotAuthorized(
                 f"only {deciders} on '{step.id}' ({who(actor)} may not)",
                 f"act as department:<officer>@{step.signers[0]}",
-            )
+                code="refused.step.not_department", subject=step.id,
+                params={"departments": ", ".join(step.signers), "actor": actor_param(actor)})
         assignment.check_holder(case, step.id, actor)  # claimed: its holder only
     elif performer is Performer.WINDOW:
         if actor.role is not Role.WINDOW or actor.department != workflow.lead:
             raise NotAuthorized(
                 f"only the {workflow.lead} window may {transition.action} ({who(actor)} may not)",
-                f"act as window:<clerk>@{workflow.lead}",
-            )
+                f"act as window:<clerk>@{workflow.lead}", code="refused.case.not_window",
+                subject=case.id, params={"lead": workflow.lead, "action": transition.action,
+                                         "actor": actor_param(actor)})
     elif performer is Performer.APPLICANT:
         if not people.speaks_for_applicant(actor, case):
             raise NotAuthorized(f"only the case's applicant or an agent they authorized may "
                                 f"{transition.action} ({who(actor)} may not)",
-                                "the applicant authorizes an agent with authorize_agent")
+                                "the applicant authorizes an agent with authorize_agent",
+                                code="refused.case.not_applicant", subject=case.id,
+                                params={"action": transition.action,
+                                        "actor": actor_param(actor)})
     elif performer is Performer.TIMER and actor.role is not Role.SYSTEM:
-        raise NotAuthorized(f"'{transition.action}' is fired by the engine's timers")
+        raise NotAuthorized(f"'{transition.action}' is fired by the engine's timers",
+                            code="refused.case.timer_only", subject=case.id,
+                            params={"action": transition.action})
     elif performer is Performer.CHILDREN and actor.role is not Role.SYSTEM:
         raise NotAuthorized(f"'{transition.step}' is decided by the deliveries of the child "
                             f"cases it opened ({who(actor)} may not {transition.action} it)",
-                            "the engine decides it when the children have delivered")
+                            "the engine decides it when the children have delivered",
+                            code="refused.step.decided_by_children",
+                            subject=transition.step or "",
+                            params={"action": transition.action, "actor": actor_param(actor)})
 
 
 def authorize_agent_grant(people: People, workflow: Workflow, actor: Actor,
@@ -163,13 +181,16 @@ def authorize_agent_grant(people: People, workflow: Workflow, actor: Actor,
     if actor.role in (Role.WINDOW, Role.SUPERVISOR) and actor.department == lead:
         return
     raise NotAuthorized(f"only the case's applicant or the {lead} window may authorize an "
-                        f"agent ({who(actor)} may not)")
+                        f"agent ({who(actor)} may not)", code="refused.case.not_agent_granter",
+                        subject=case.id, params={"lead": lead, "actor": actor_param(actor)})
 
 
 def authorize_rating(people: People, actor: Actor, case: Case) -> None:
     """The case's applicant or their agent rates it (好差评)."""
     if not people.speaks_for_applicant(actor, case):
-        raise NotAuthorized(f"only the case's applicant rates it ({who(actor)} may not)")
+        raise NotAuthorized(f"only the case's applicant rates it ({who(actor)} may not)",
+                            code="refused.case.not_rater", subject=case.id,
+                            params={"actor": actor_param(actor)})
 
 
 def authorize_extension(workflow: Workflow, step: str | None, actor: Actor) -> None:
@@ -183,14 +204,18 @@ def authorize_extension(workflow: Workflow, step: str | None, actor: Actor) -> N
             raise NotAuthorized(
                 f"the case of a jointly handled workflow is extended by the head of the "
                 f"government {handling.government} (行政许可法 art. 42(2); {who(actor)} may not)",
-                f"act as government_head:<name>@{handling.government}")
+                f"act as government_head:<name>@{handling.government}",
+                code="refused.case.not_government_head",
+                params={"government": handling.government, "actor": actor_param(actor)})
         return
     department = workflow.step(step).department if step else workflow.lead
     if actor.role is not Role.SUPERVISOR or actor.department != department:
         raise NotAuthorized(
             f"an extension of {'step ' + repr(step) if step else 'the case limit'} needs a "
             f"supervisor of {department} ({who(actor)} may not)",
-            f"act as supervisor:<name>@{department}")
+            f"act as supervisor:<name>@{department}",
+            code="refused.step.not_supervisor" if step else "refused.case.not_supervisor",
+            subject=step or "", params={"department": department, "actor": actor_param(actor)})
 
 
 def authorize_step_department(workflow: Workflow, step: str, actor: Actor, what: str,
@@ -202,7 +227,9 @@ def authorize_step_department(workflow: Workflow, step: str, actor: Actor, what:
         return
     if actor.role is not Role.DEPARTMENT or actor.department != department:
         raise NotAuthorized(f"only {department} {what} of '{step}' ({who(actor)} may not)",
-                            f"act as department:<officer>@{department}")
+                            f"act as department:<officer>@{department}",
+                            code="refused.step.not_step_department", subject=step,
+                            params={"department": department, "actor": actor_param(actor)})
     if case is not None:
         assignment.check_holder(case, step, actor)
 
@@ -217,7 +244,9 @@ def visible_names(people: People, workflow: Workflow, actor: Actor, case: Case) 
     if people.speaks_for_applicant(actor, case) or (
             actor.role in (Role.WINDOW, Role.SUPERVISOR) and actor.department == workflow.lead):
         return frozenset(workflow.form.names)
-    raise NotAuthorized(f"{who(actor)} may not see case {case.id}")
+    raise NotAuthorized(f"{who(actor)} may not see case {case.id}",
+                        code="refused.case.not_visible", subject=case.id,
+                        params={"actor": actor_param(actor)})
 
 
 #: who may erase: the engine's own retention job, or a supervisor (a data protection officer)
@@ -233,4 +262,6 @@ def authorize_erasure(actor: Actor, workflow: Workflow | None = None) -> None:
         lead = workflow.lead if workflow is not None else "<the lead department>"
         raise NotAuthorized(f"only the system or a supervisor of {lead} erases this case's "
                             f"personal data ({who(actor)} may not)",
-                            f"act as system:<job> or supervisor:<name>@{lead}")
+                            f"act as system:<job> or supervisor:<name>@{lead}",
+                            code="refused.case.not_eraser",
+                            params={"lead": lead, "actor": actor_param(actor)})

@@ -70,7 +70,9 @@ def sign(record: Mapping[str, Any] | None, sign_off: SignOff, step: str, signer:
     round_ = signed(record)
     if has_signed(record, signer):
         raise ActionRefused(f"{signer} has already signed '{step}' in this round",
-                            "each signer signs once; the step is decided when enough have")
+                            "each signer signs once; the step is decided when enough have",
+                            code="refused.step.signed_already", subject=step,
+                            params={"signer": signer})
     entry: dict[str, Any] = {"signer": signer, "vote": vote, "by": by}
     if reason:
         entry["reason"] = reason

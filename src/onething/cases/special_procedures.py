@@ -56,22 +56,29 @@ def terms(kind: object, expected: object) -> tuple[str, Duration]:
         raise ActionRefused(
             "a special procedure needs its kind and its expected duration: the applicant is "
             "told the time needed in writing (行政许可法 art. 45)",
-            f"give kind (one of {listing}) and expected, e.g. '20 WD'")
+            f"give kind (one of {listing}) and expected, e.g. '20 WD'",
+            code="refused.step.special_procedure_terms", params={"kinds": listing})
     if not isinstance(kind, str) or kind not in KINDS:
         shown = kind if isinstance(kind, str) and len(kind) <= 40 else "(not a kind)"
         raise ActionRefused(f"{shown!r} is not a special procedure of art. 45",
-                            f"one of {listing}")
+                            f"one of {listing}", code="refused.step.special_procedure_kind",
+                            params={"kind": shown, "kinds": listing})
     try:
         amount = expected if isinstance(expected, Duration) else Duration.parse(str(expected))
     except DurationError as exc:
         raise ActionRefused(f"the expected duration cannot be read: {exc}",
-                            "e.g. '20 WD' (working days) or '30 ND' (natural days)") from None
+                            "e.g. '20 WD' (working days) or '30 ND' (natural days)",
+                            code="refused.step.special_procedure_unreadable",
+                            params={"given": str(expected)[:40]}) from None
     most = LONGEST.get(amount.unit)
     if amount.amount <= 0 or most is None or amount.amount > most:
         raise ActionRefused(
             f"an expected duration of {amount} is not accepted",
             f"between 1 and {LONGEST[Unit.WD]} WD (or {LONGEST[Unit.ND]} ND); revise it later "
-            "by ending the procedure and starting it again if it runs longer")
+            "by ending the procedure and starting it again if it runs longer",
+            code="refused.step.special_procedure_length",
+            params={"duration": str(amount), "most_wd": LONGEST[Unit.WD],
+                    "most_nd": LONGEST[Unit.ND]})
     return kind, amount
 
 

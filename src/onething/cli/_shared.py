@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from onething.cli.common import escape, out
+from onething.cli.common import escape, out, remember_format
 from onething.errors import masked
 
 
@@ -39,7 +39,7 @@ def db_option(command: Any) -> Any:
 
 def format_option(command: Any) -> Any:
     return click.option("--format", "fmt", type=click.Choice(["text", "json"]),
-                        default="text", show_default=True)(command)
+                        default="text", show_default=True, callback=remember_format)(command)
 
 
 @contextmanager

@@ -20,7 +20,7 @@ from onething.cli._shared import (
     pairs,
     print_timeline,
 )
-from onething.cli.common import EXIT_INVALID, cli, escape, out, read_json
+from onething.cli.common import EXIT_INVALID, cli, escape, lang, out, read_json
 from onething.errors import SubmissionRejected
 
 
@@ -57,7 +57,7 @@ def submit(workflow_id: str, form_file: str, materials_file: str | None, actor: 
                 json_out({"accepted": False, "problems": [p.to_json()
                                                            for p in exc.problems]})
             else:
-                out.print(f"[red]{escape(str(exc))}[/red]")
+                out.print(f"[red]{escape(exc.text(lang()))}[/red]")
             sys.exit(EXIT_INVALID)
     if fmt == "json":
         json_out({"accepted": True, "case": case.id})

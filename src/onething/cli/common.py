@@ -1,5 +1,6 @@
-"""What every command shares: consoles, exit codes, turning any error into one clear line,
-and reading the values people type."""
+"""What every command shares: consoles, exit codes, turning any error into one clear line (in
+the language ``--lang`` / ``$ONETHING_LANG`` chose, Chinese by default), and reading the values
+people type."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from onething.errors import OnethingError, masked
+from onething.errors import ActionRefused, OnethingError, SubmissionRejected, masked
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -30,6 +31,28 @@ EXIT_DATABASE, EXIT_BUSY, EXIT_INTERNAL, EXIT_INTERRUPTED = 4, 5, 70, 130
 
 #: the largest JSON file a command reads (a form, materials)
 MAX_JSON_BYTES = 4 * 1024 * 1024
+
+#: the languages of the message catalogs (onething.messages.LANGS), the default first
+LANGS = ("zh", "en")
+#: where the invocation keeps the chosen language and output format (click's shared meta)
+LANG_KEY, FORMAT_KEY = "onething.lang", "onething.format"
+
+
+def lang() -> str:
+    """The language messages are printed in: ``--lang``, else ``$ONETHING_LANG``, else
+    Chinese (what clerks and applicants read)."""
+    ctx = click.get_current_context(silent=True)
+    chosen = ctx.meta.get(LANG_KEY) if ctx is not None else None
+    if chosen is None:
+        env = os.environ.get("ONETHING_LANG", "").strip().lower()
+        chosen = env if env in LANGS else LANGS[0]
+    return str(chosen)
+
+
+def remember_format(ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """``--format``'s callback: an error met later is printed as JSON when it is ``json``."""
+    ctx.meta[FORMAT_KEY] = value
+    return value
 
 
 class MaskingConsole:
@@ -73,9 +96,12 @@ def exit_code_of(exc: BaseException) -> int:
 
 
 def explain(exc: BaseException) -> str:
-    """One line saying what went wrong (masked, never a traceback)."""
+    """One line saying what went wrong (masked, never a traceback); a refusal or a rejected
+    submission in the chosen language (:func:`lang`)."""
     if isinstance(exc, KeyboardInterrupt):
         return "interrupted"
+    if isinstance(exc, (ActionRefused, SubmissionRejected)):
+        return exc.text(lang())
     if isinstance(exc, OnethingError):
         return str(exc)
     if isinstance(exc, OSError) and exc.filename is not None:
@@ -91,12 +117,35 @@ def explain(exc: BaseException) -> str:
 
 
 def fail(exc: BaseException) -> int:
-    """Print ``exc`` as one line on stderr and return its exit code."""
+    """Print ``exc`` as one line on stderr and return its exit code. Under ``--format json``
+    a refusal or a rejected submission is printed as JSON instead (schemas/error.json):
+    ``{"error": {"code", "kind", "subject", "params", "text", "message", ...}}``."""
     code = exit_code_of(exc)
     if code == EXIT_INTERNAL and os.environ.get("ONETHING_DEBUG"):
         err.print(escape(masked("".join(traceback.format_exception(exc)))))
-    err.print(f"[red]error:[/red] {escape(masked(explain(exc)))}")
+    ctx = click.get_current_context(silent=True)
+    if isinstance(exc, (ActionRefused, SubmissionRejected)) and ctx is not None \
+            and ctx.meta.get(FORMAT_KEY) == "json":
+        click.echo(json.dumps({"error": error_json(exc)}, ensure_ascii=False, indent=2),
+                   err=True)
+        return code
+    label = f"error[{exc.code}]" if isinstance(exc, (ActionRefused, SubmissionRejected)) \
+        else "error"
+    err.print(f"[red]{escape(label)}:[/red] {escape(masked(explain(exc)))}")
     return code
+
+
+def error_json(exc: ActionRefused | SubmissionRejected) -> dict[str, Any]:
+    """A refusal or a rejected submission as JSON: its catalog message (code, kind, subject,
+    params, text in each language), the English ``message`` and ``hint``, and for a
+    submission every problem."""
+    data: dict[str, Any] = {**exc.ui.to_json()}
+    if isinstance(exc, SubmissionRejected):
+        data["message"], data["hint"] = str(exc), ""
+        data["problems"] = [p.to_json() for p in exc.problems]
+    else:
+        data["message"], data["hint"] = exc.message, exc.hint
+    return data
 
 
 class Group(click.Group):
@@ -115,8 +164,13 @@ class Group(click.Group):
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="onething")
-def cli() -> None:
+@click.option("--lang", type=click.Choice(LANGS), envvar="ONETHING_LANG", default=LANGS[0],
+              show_default=True, help="the language of refusals and problems: zh (Chinese) "
+              "or en (English); also $ONETHING_LANG")
+@click.pass_context
+def cli(ctx: click.Context, lang: str) -> None:
     """onething: 一件事一次办 workflows - check, draw and run them."""
+    ctx.meta[LANG_KEY] = lang
 
 
 def print_diagnostics(path: Path, diagnostics: tuple[Diagnostic, ...], ok: bool) -> None:

@@ -29,8 +29,9 @@ from onething.cases.records import (
 from onething.engine import _joint_corrections as _joint
 from onething.engine import _promises
 from onething.engine._children import open_children
+from onething.engine._refusals import ended, hint_steps
 from onething.engine._unit import Change, advance
-from onething.errors import ActionRefused, CaseEnded, Problem, SubmissionRejected, ValueProblem
+from onething.errors import ActionRefused, Problem, SubmissionRejected, ValueProblem
 from onething.language import conditions as exprs
 from onething.language.model import Step, Workflow
 from onething.language.step_keys import SignOff
@@ -94,7 +95,7 @@ def net_change(engine: EngineContext, pick: Pick, actor: Actor,
         wanted = pick(case)
         if wanted.action == "supplement" and wanted.step in deployed.workflow.correction_groups:
             if case.ended:
-                raise CaseEnded(ended_message(case), "nothing about a delivered case may change")
+                raise ended(case, "nothing about a delivered case may change")
             supplement = next(t for t in deployed.compiled.net.transitions
                               if t.action == "supplement" and t.step == wanted.step)
             rules.authorize_transition(engine.people, deployed.workflow, supplement, actor, case)
@@ -111,12 +112,13 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
     """Fire the transition ``wanted`` means on ``case``; refuse what is not possible now."""
     workflow, compiled = deployed.workflow, deployed.compiled
     if case.ended:
-        raise CaseEnded(ended_message(case), "nothing about a delivered case may change")
+        raise ended(case, "nothing about a delivered case may change")
     marking = compiled.marking_of(case.marking)
     transition = _resolve(deployed, wanted, marking, case)
     if transition is None:
         raise ActionRefused(f"'{wanted.label}' is not an action of {workflow.id}",
-                            hint_steps(workflow, wanted.step))
+                            hint_steps(workflow, wanted.step), code="refused.case.no_action",
+                            subject=case.id, params={"action": wanted.label[:80]})
     people = engine.people
     rules.authorize_transition(people, workflow, transition, actor, case)
     intake.check(workflow, case, transition.action, payload,
@@ -126,7 +128,9 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
             and not str(payload.get("reason") or "").strip():
         raise ActionRefused(f"'{transition.label}' needs its reasons: a refusal states why "
                             "(行政许可法 art. 38), and the notice gives them with the remedies",
-                            "give the reason, e.g. reason='...' or --reason '...'")
+                            "give the reason, e.g. reason='...' or --reason '...'",
+                            code="refused.case.reason_missing", subject=case.id,
+                            params={"action": transition.label})
     if transition.action == "send_back":
         transition = rework.resolve(workflow, transition, wanted.to, payload.get("reason"),
                                     lambda to: _resolve(deployed, attrs.evolve(wanted, to=to),
@@ -154,19 +158,18 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
         fired = _promises.release(deployed, case, new, compiled.fire(marking, transition, guard),
                                   guard)
     except NotEnabled:
-        raise ActionRefused(
-            f"'{transition.label}' is not possible now",
-            "possible now: " + (", ".join(
-                t.label for t in compiled.enabled(marking, form_guard(case.facts()))
-            ) or "nothing"),
-        ) from None
+        now_ = ", ".join(t.label for t in compiled.enabled(marking, form_guard(case.facts())))
+        raise ActionRefused(f"'{transition.label}' is not possible now", "possible now: "
+                            + (now_ or "nothing"), code="refused.case.not_now", subject=case.id,
+                            params={"action": transition.label, "possible": now_}) from None
     votes: list[dict[str, Any]] | None = None
     if payload.get("item") is not None and not (
             transition.action in ("approve", "refuse") and transition.step
             and workflow.step(transition.step).foreach):
         raise ActionRefused(f"'{transition.label}' is not a decision on one item",
                             "an item number goes with approve or refuse of a step that "
-                            "declares foreach")
+                            "declares foreach", code="refused.step.not_by_item",
+                            subject=transition.step or "", params={"action": transition.label})
     rule = foreach.round_rule(workflow, transition.step, case.form)
     if rule is not None:
         step = workflow.step(transition.step or "")
@@ -261,7 +264,8 @@ def _step_sets(workflow: Workflow, transition: Transition,
     if not goes_on:
         if given:
             raise ActionRefused(f"only a decision that goes on past '{transition.step}' sets "
-                                "its fields", "give fields with approve or a named outcome")
+                                "its fields", "give fields with approve or a named outcome",
+                                code="refused.step.sets_ending", subject=transition.step)
         return {}
     return step_fields.clean_sets(workflow.step(transition.step), transition.action or "",
                                   given)
@@ -396,7 +400,9 @@ def delivery_method(workflow: Workflow, case: Case, method: str | None) -> str:
     chosen = method or case.form.get("delivery_method") or methods[0]
     if chosen not in methods:
         raise ActionRefused(f"'{str(chosen)[:40]}' is not a delivery method of {workflow.id}",
-                            "use one of: " + ", ".join(methods))
+                            "use one of: " + ", ".join(methods), code="refused.case.method",
+                            subject=case.id, params={"method": str(chosen)[:40],
+                                                     "methods": ", ".join(methods)})
     return str(chosen)
 
 
@@ -410,7 +416,8 @@ def _apply_fields(workflow: Workflow, transition: Transition, case: Case,
         raise ActionRefused(
             f"a correction of '{transition.step}' may change only what the step reads",
             f"'{', '.join(str(n)[:40] for n in outside)}' is not read by '{transition.step}'",
-        )
+            code="refused.step.correction_unread", subject=transition.step or "",
+            params={"names": ", ".join(str(n)[:40] for n in outside)})
     merged = {**case.form, **fields}
     brought = {k: v for k, v in (payload.get("materials") or {}).items() if v}
     clean, problems = check_correction(workflow.form, merged, {**case.materials, **brought},
@@ -436,7 +443,9 @@ def _apply_materials(case: Case, payload: Mapping[str, Any], data: dict[str, Any
     missing = [m for m in case.promised if m not in given]
     if missing:
         raise ActionRefused("the promised materials are not all here",
-                            "still missing: " + ", ".join(missing))
+                            "still missing: " + ", ".join(missing), subject=case.id,
+                            code="refused.case.promised_missing",
+                            params={"missing": ", ".join(missing)})
     case.materials = {**case.materials, **given}
     data["materials"] = sorted(given)
     case.promised = ()
@@ -449,7 +458,7 @@ def clean_materials(given: Mapping[str, Any]) -> dict[str, StoredMaterial]:
         try:
             out[name] = clean_material(raw)
         except ValueProblem as problem:
-            problems.append(Problem(str(name)[:80], problem.message, problem.hint))
+            problems.append(Problem.of_value(str(name)[:80], problem))
     if problems:
         raise SubmissionRejected(problems)
     return out
@@ -462,14 +471,17 @@ def _check_commitment(workflow: Workflow, transition: Transition, case: Case) ->
         if not pending_commitment(case, step.id):
             raise ActionRefused(f"step '{step.id}' has no commitment awaiting "
                                 "verification", "only an approval on commitment can be "
-                                "revoked, and only once")
+                                "revoked, and only once", code="refused.step.no_commitment",
+                                subject=step.id)
         return
     terms = step.commitment
     if terms is not None and terms.when is not None \
             and not exprs.evaluate(terms.when.expr, case.facts()):
         raise ActionRefused(f"this applicant may not commit for '{step.id}': "
                             f"{terms.when.text} does not hold",
-                            "decide with approve (or refuse) after the full review")
+                            "decide with approve (or refuse) after the full review",
+                            code="refused.step.commitment_refused", subject=step.id,
+                            params={"condition": terms.when.text})
 
 
 def commitment_terms(engine: EngineContext, step: Step, now: datetime) -> dict[str, Any]:
@@ -495,26 +507,3 @@ def _shared(record: dict[str, Any]) -> dict[str, Any]:
     if len(_SHARED) >= 4096 and key not in _SHARED:
         return record
     return _SHARED.setdefault(key, record)
-
-
-def ended_message(case: Case) -> str:
-    """Why nothing about ``case`` may change: how it ended, and where."""
-    at = ""
-    for step, outcome in case.outcomes.items():
-        if outcome["outcome"] == "refuse" and case.delivery_kind == "refusal":
-            at = f" at step {step}"
-    return f"case {case.id} ended by {case.delivery_kind}{at}"
-
-
-def hint_steps(workflow: Workflow, step: str | None) -> str:
-    """A hint naming the closest step, or the steps and outcomes there are."""
-    import difflib
-
-    ids = [s.id for s in workflow.iter_steps()]
-    if step and step not in ids:
-        close = difflib.get_close_matches(step, ids, n=1)
-        if close:
-            return f"did you mean step '{close[0]}'?"
-        return "steps: " + ", ".join(ids)
-    return ("outcomes: approve, refuse, request_correction, start_special_procedure, "
-            "end_special_procedure")

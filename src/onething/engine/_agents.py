@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING
 from onething.cases import rules
 from onething.cases.records import Actor, Case
 from onething.engine import _unit
-from onething.engine._actions import ended_message
+from onething.engine._refusals import ended
 from onething.engine._unit import Change, advance, request_key
-from onething.errors import CaseEnded
 
 if TYPE_CHECKING:
     from onething.engine._context import EngineContext
@@ -29,7 +28,7 @@ def authorize_agent(engine: EngineContext, case_id: str, agent_id: str, actor: A
     def change(case: Case, deployed: Deployed, at: datetime) -> Change:
         rules.authorize_agent_grant(people, deployed.workflow, actor, case)
         if case.ended:
-            raise CaseEnded(ended_message(case))
+            raise ended(case)
         return advance(case, at, ("agent_authorized", who, None, {"agent": agent}),
                        agents=tuple(dict.fromkeys([*case.agents, agent])))
 

@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from onething.cases import assignment as held
 from onething.cases import sign_off as sign
 from onething.cases.records import Actor, Case, Role, officer
-from onething.cases.rules import who
+from onething.cases.rules import actor_param, who
 from onething.engine import _unit
-from onething.engine._actions import ended_message, hint_steps
+from onething.engine._refusals import ended, not_a_step
 from onething.engine._unit import Change, advance, request_key
-from onething.errors import ActionRefused, CaseEnded, InvalidArgument, NotAuthorized
+from onething.errors import ActionRefused, InvalidArgument, NotAuthorized
 from onething.language.model import Step
 
 if TYPE_CHECKING:
@@ -44,7 +44,9 @@ def claim(engine: EngineContext, case_id: str, step: str, actor: Actor,
                 f"only an officer of {', '.join(spec.signers)} claims '{spec.id}' "
                 f"({who(actor)} may not)",
                 f"act as department:<officer>@{spec.signers[0]}; a supervisor gives a step "
-                "to an officer with assign")
+                "to an officer with assign", code="refused.step.not_claimer",
+                subject=spec.id, params={"departments": ", ".join(spec.signers),
+                                         "actor": actor_param(actor)})
         department = actor.department
         _waiting(case, deployed, spec, department)
         holder = held.holder(case, spec.id, department)
@@ -54,7 +56,9 @@ def claim(engine: EngineContext, case_id: str, step: str, actor: Actor,
             raise ActionRefused(
                 f"'{spec.id}' is held at {department} by "
                 f"{held.officer_text(department, holder)}",
-                f"the holder releases it, or a supervisor of {department} reassigns it")
+                f"the holder releases it, or a supervisor of {department} reassigns it",
+                code="refused.step.held", subject=spec.id,
+                params={"department": department, "holder": holder})
         return _hold(case, at, spec.id, department, actor.id,
                      (held.CLAIMED, who_, spec.id, {"department": department,
                                                     "officer": actor.id}))
@@ -76,7 +80,9 @@ def release(engine: EngineContext, case_id: str, step: str, actor: Actor,
             raise NotAuthorized(
                 f"only the officer holding '{spec.id}' or a supervisor of "
                 f"{', '.join(spec.signers)} releases it ({who(actor)} may not)",
-                f"act as the holder, or as supervisor:<name>@{spec.signers[0]}")
+                f"act as the holder, or as supervisor:<name>@{spec.signers[0]}",
+                code="refused.step.not_releaser", subject=spec.id,
+                params={"departments": ", ".join(spec.signers), "actor": actor_param(actor)})
         department = actor.department
         holder = held.holder(case, spec.id, department)
         if holder is None:
@@ -85,7 +91,10 @@ def release(engine: EngineContext, case_id: str, step: str, actor: Actor,
             raise NotAuthorized(
                 f"'{spec.id}' is held at {department} by "
                 f"{held.officer_text(department, holder)} ({who(actor)} may not release it)",
-                f"the holder releases it, or a supervisor of {department}")
+                f"the holder releases it, or a supervisor of {department}",
+                code="refused.step.held_by_other", subject=spec.id,
+                params={"department": department, "holder": holder,
+                        "actor": actor_param(actor)})
         return _hold(case, at, spec.id, department, None,
                      (held.RELEASED, who_, spec.id, {"department": department,
                                                      "officer": holder}))
@@ -106,7 +115,9 @@ def assign(engine: EngineContext, case_id: str, step: str, officer_id: str, acto
         if actor.role is not Role.SUPERVISOR or actor.department not in spec.signers:
             raise NotAuthorized(
                 f"only a supervisor of {', '.join(spec.signers)} assigns '{spec.id}' "
-                f"({who(actor)} may not)", f"act as supervisor:<name>@{spec.signers[0]}")
+                f"({who(actor)} may not)", f"act as supervisor:<name>@{spec.signers[0]}",
+                code="refused.step.not_assigner", subject=spec.id,
+                params={"departments": ", ".join(spec.signers), "actor": actor_param(actor)})
         department = actor.department
         _waiting(case, deployed, spec, department)
         holder = held.holder(case, spec.id, department)
@@ -124,10 +135,9 @@ def _step(case: Case, deployed: Deployed, step: str) -> Step:
     """The step named ``step`` of a case that has not ended."""
     workflow = deployed.workflow
     if not isinstance(step, str) or step not in {s.id for s in workflow.iter_steps()}:
-        raise ActionRefused(f"'{str(step)[:40]}' is not a step of {workflow.id}",
-                            hint_steps(workflow, step if isinstance(step, str) else None))
+        raise not_a_step(workflow, str(step))
     if case.ended:
-        raise CaseEnded(ended_message(case), "nothing about a delivered case may change")
+        raise ended(case, "nothing about a delivered case may change")
     return workflow.step(step)
 
 
@@ -136,17 +146,24 @@ def _waiting(case: Case, deployed: Deployed, spec: Step, department: str | None)
     part signed already, decided by child cases, or signed by a panel of officers."""
     if spec.opens is not None:
         raise ActionRefused(f"'{spec.id}' is decided by the child cases it opens",
-                            "nobody in a department holds it")
+                            "nobody in a department holds it",
+                            code="refused.step.held_by_children", subject=spec.id)
     if spec.sign_off is not None and spec.sign_off.experts:
         raise ActionRefused(f"'{spec.id}' is signed by a panel of {spec.sign_off.experts} "
                             "officers: no one officer holds it",
-                            "each expert signs it once, as the workflow says")
+                            "each expert signs it once, as the workflow says",
+                            code="refused.step.panel", subject=spec.id,
+                            params={"experts": spec.sign_off.experts})
     if spec.id not in deployed.positions(case.marking):
         raise ActionRefused(f"'{spec.id}' is not waiting on {department} now",
-                            "a step is held while it waits on its department (see queue)")
+                            "a step is held while it waits on its department (see queue)",
+                            code="refused.step.not_waiting", subject=spec.id,
+                            params={"department": department or ""})
     if any(s["signer"] == department for s in sign.signed(case.outcomes.get(spec.id))):
         raise ActionRefused(f"{department} has signed its part of '{spec.id}' already",
-                            "a step is held while it waits on its department")
+                            "a step is held while it waits on its department",
+                            code="refused.step.signed_already", subject=spec.id,
+                            params={"signer": department or ""})
 
 
 def _hold(case: Case, at: datetime, step: str, department: str, officer_id: str | None,

@@ -61,7 +61,9 @@ def open_children(engine: EngineContext, deployed: Deployed, before: Case, new: 
                                     f"{rejected.problems[0].name} "
                                     f"{rejected.problems[0].message}",
                                     "the workflows' forms do not fit: deploy them again "
-                                    "to see the problem") from None
+                                    "to see the problem", code="refused.step.child_refused",
+                                    subject=sid,
+                                    params={"problem": rejected.problems[0].coded()}) from None
             made.case.parent_step = sid
             made.case.priority = max(made.case.priority, new.priority)  # 绿色通道 carries on
             made.events[0].data["parent"] = {"case": new.id, "step": sid}
@@ -81,12 +83,16 @@ def _child_deployed(engine: EngineContext, deployed: Deployed, step: Step) -> De
         child = engine.deployed(opens.workflow, opens.version)
     except UnknownWorkflow:
         raise ActionRefused(f"'{step.id}' opens cases of '{opens.workflow}', which is not "
-                            "deployed", f"deploy '{opens.workflow}' first") from None
+                            "deployed", f"deploy '{opens.workflow}' first",
+                            code="refused.step.child_not_deployed", subject=step.id,
+                            params={"workflow": opens.workflow}) from None
     problems = check_child(deployed.workflow, step, child.workflow)
     if problems:
         raise ActionRefused(f"'{step.id}' cannot open cases of {child.workflow.id}@"
                             f"{child.workflow.version}: {problems[0].message}",
-                            problems[0].hint)
+                            problems[0].hint, code="refused.step.child_misfit", subject=step.id,
+                            params={"workflow": f"{child.workflow.id}@{child.workflow.version}",
+                                    "problem": problems[0].to_message()})
     return child
 
 

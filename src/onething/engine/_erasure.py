@@ -81,14 +81,16 @@ def erase_case(engine: EngineContext, case_id: str, actor: Actor, *,
         if not case.ended or delivery is None:
             raise ErasureRefused(
                 f"case {case.id} has no delivery yet; its personal data is still in use",
-                "a case is erased only after its one delivery and its retention period")
+                "a case is erased only after its one delivery and its retention period",
+                code="refused.case.not_delivered", subject=case.id)
         until = period.after(delivery.at)
         if moment < until:
             raise ErasureRefused(
                 f"case {case.id} is within its retention period of {period} after its "
                 f"delivery on {delivery.at:%Y-%m-%d}: kept until {until:%Y-%m-%d}",
                 "erase it after that date, or pass a shorter retention if the records "
-                "office's schedule allows one")
+                "office's schedule allows one", code="refused.case.retention_running",
+                subject=case.id, params={"period": str(period), "until": f"{until:%Y-%m-%d}"})
         fields = sorted(k for k, v in case.form.items() if v is not None)
         materials = sorted(case.materials)
         data: dict[str, Any] = {"fields": fields, "materials": materials,

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING, Any
 from onething.cases import rules
 from onething.cases.records import SYSTEM, Actor, Case
 from onething.engine import _unit
-from onething.engine._actions import Wanted, ended_message, fire, hint_steps, pending_commitment
+from onething.engine._actions import Wanted, fire, pending_commitment
 from onething.engine._deployments import Deployed, shipped_data
+from onething.engine._refusals import ended_message, not_a_step
 from onething.engine._submission import build
 from onething.engine._unit import Change, NewCase, advance, request_key
 from onething.errors import ActionRefused, CaseEnded, InvalidArgument
@@ -57,7 +58,9 @@ def evaluate(engine: EngineContext, case_id: str, rating: int, actor: Actor, com
         raise InvalidArgument(f"a rating is a whole number 1 to 5, not "
                               f"{type(rating).__name__}", RATINGS)
     if not 1 <= rating <= 5:
-        raise ActionRefused(f"a rating is 1 to 5, got {rating}", RATINGS)
+        raise ActionRefused(f"a rating is 1 to 5, got {rating}", RATINGS,
+                            code="refused.case.rating_range", subject=case_id,
+                            params={"rating": rating})
     comment = free_text(comment, "a comment")
     who = engine.people.text(actor)
     key = request_key(idempotency_key, "evaluate", case_id, rating, comment, who)
@@ -66,10 +69,12 @@ def evaluate(engine: EngineContext, case_id: str, rating: int, actor: Actor, com
 
     def change(case: Case, deployed: Deployed, at: datetime) -> Change:
         if not case.ended:
-            raise ActionRefused("a case is rated after its delivery")
+            raise ActionRefused("a case is rated after its delivery",
+                                code="refused.case.rating_early", subject=case.id)
         rules.authorize_rating(engine.people, actor, case)
         if case.rating is not None:
-            raise ActionRefused("this case has been rated already (一事一评)")
+            raise ActionRefused("this case has been rated already (一事一评)",
+                                code="refused.case.rated_already", subject=case.id)
         data: dict[str, Any] = {"rating": rating}
         if comment:
             data["comment"] = comment
@@ -103,7 +108,8 @@ def verify_commitment(engine: EngineContext, case_id: str, step: str, ok: bool, 
     reason = free_text(reason, "a reason")
     if not ok and not reason.strip():
         raise ActionRefused("a revocation needs the reason (what did not match the "
-                            "commitment)", "pass reason=...")
+                            "commitment)", "pass reason=...",
+                            code="refused.step.revocation_reason", subject=str(step)[:40])
     who = engine.people.text(actor)
     key = request_key(idempotency_key, "verify", case_id, who, step, ok, reason)
     revocation = None if ok else _follow_up_deployed(engine, "revocation", "revocation.yaml")
@@ -111,17 +117,19 @@ def verify_commitment(engine: EngineContext, case_id: str, step: str, ok: bool, 
     def change(case: Case, deployed: Deployed, at: datetime) -> Change:
         workflow = deployed.workflow
         if step not in {s.id for s in workflow.iter_steps()}:
-            raise ActionRefused(f"'{str(step)[:40]}' is not a step of {workflow.id}",
-                                hint_steps(workflow, step))
+            raise not_a_step(workflow, step)
         rules.authorize_step_department(workflow, step, actor, "verifies the commitment")
         if not ok and not case.ended:
             return fire(engine, case, deployed, Wanted("revoke_commitment", step), actor,
                         {"reason": reason}, at)
         if not pending_commitment(case, step):
             raise ActionRefused(f"step '{step}' has no commitment awaiting verification",
-                                "a commitment is verified once, after approve_on_commitment")
+                                "a commitment is verified once, after approve_on_commitment",
+                                code="refused.step.no_commitment", subject=step)
         if case.ended and case.delivery_kind != "result":
-            raise CaseEnded(ended_message(case) + "; there is no approval to verify")
+            raise CaseEnded(ended_message(case) + "; there is no approval to verify",
+                            code="refused.case.nothing_to_verify", subject=case.id,
+                            params={"ended_by": case.delivery_kind or ""})
         outcomes = dict(case.outcomes)
         outcomes[step] = {**outcomes[step], "commitment": "confirmed" if ok else "revoked"}
         data: dict[str, Any] = {"ok": ok}

@@ -46,15 +46,20 @@ def answer(case: Case, deployed: Deployed, asked_step: str, payload: Mapping[str
     positions = deployed.positions(case.marking)
     if not joint.asked(group, positions):
         raise ActionRefused("no correction of this block waits for an answer",
-                            "the departments have not asked for one, or it was answered")
+                            "the departments have not asked for one, or it was answered",
+                            code="refused.step.no_joint_correction", subject=asked_step)
     if not joint.notice_out(group, positions):
         waiting = joint.deciding(group, positions)
         raise ActionRefused("the block's one correction notice is not out yet",
-                            "still deciding: " + (", ".join(waiting) or "nothing asked"))
+                            "still deciding: " + (", ".join(waiting) or "nothing asked"),
+                            code="refused.step.joint_notice_pending", subject=asked_step,
+                            params={"deciding": ", ".join(waiting)})
     steps = joint.asked(group, positions)
     if asked_step not in steps:
         raise ActionRefused(f"'{asked_step}' asked for no correction",
-                            "the notice lists: " + ", ".join(steps))
+                            "the notice lists: " + ", ".join(steps),
+                            code="refused.step.not_asked", subject=asked_step,
+                            params={"steps": ", ".join(steps)})
     reads = {s: _rewrites(deployed, s) for s in steps}
     fields = dict(payload.get("fields") or {})
     everything = frozenset().union(*reads.values())
@@ -62,7 +67,10 @@ def answer(case: Case, deployed: Deployed, asked_step: str, payload: Mapping[str
     if outside:
         raise ActionRefused("the answer may change only what the steps that asked read",
                             f"'{', '.join(str(n)[:40] for n in outside)}' is read by none "
-                            f"of {', '.join(steps)}")
+                            f"of {', '.join(steps)}", code="refused.step.joint_answer_unread",
+                            subject=asked_step,
+                            params={"names": ", ".join(str(n)[:40] for n in outside),
+                                    "steps": ", ".join(steps)})
     current, events = case, list[Event]()
     ordered = [asked_step, *(s for s in steps if s != asked_step)]
     for index, step in enumerate(ordered):

@@ -16,10 +16,11 @@ from onething.cases.records import SYSTEM, Actor, Case
 from onething.cases.timers import Timer, plan
 from onething.cases.typed_json import moment_json
 from onething.engine import _unit
-from onething.engine._actions import TIMER_REASONS, Wanted, ended_message, fire, hint_steps
+from onething.engine._actions import TIMER_REASONS, Wanted, fire
 from onething.engine._listing import listing
+from onething.engine._refusals import ended, not_a_step
 from onething.engine._unit import Change, advance, log, request_key
-from onething.errors import ActionRefused, CaseEnded, InvalidArgument
+from onething.errors import ActionRefused, InvalidArgument
 from onething.privacy.masking import mask_text
 from onething.workdays import Duration, WorkCalendar
 from onething.workdays.clock import SHANGHAI, local_text
@@ -161,7 +162,8 @@ def extend(engine: EngineContext, case_id: str, step: str | None, amount: str | 
     """Approve an extension of a limit (行政许可法 art. 42)."""
     extra = amount if isinstance(amount, Duration) else Duration.parse(amount)
     if not isinstance(reason, str) or not reason.strip():
-        raise ActionRefused("an extension needs a reason", "the applicant is told why")
+        raise ActionRefused("an extension needs a reason", "the applicant is told why",
+                            code="refused.case.extension_reason", subject=case_id)
     reason = mask_text(reason[:2_000])
     who = engine.people.text(actor)
     key = request_key(idempotency_key, "extend", case_id, step, str(extra), who, reason)
@@ -169,36 +171,43 @@ def extend(engine: EngineContext, case_id: str, step: str | None, amount: str | 
     def change(case: Case, deployed: Deployed, at: datetime) -> Change:
         workflow = deployed.workflow
         if step is not None and step not in {s.id for s in workflow.iter_steps()}:
-            raise ActionRefused(f"'{str(step)[:40]}' is not a step of {workflow.id}",
-                                hint_steps(workflow, step))
+            raise not_a_step(workflow, step)
         rules.authorize_extension(workflow, step, actor)
         clock_key = step or clk.CASE
         if case.ended:
-            raise CaseEnded(ended_message(case))
+            raise ended(case)
         clock = case.clocks.get(clock_key)
         if clock is None or clock["finished"] is not None:
-            raise ActionRefused(f"'{clock_key}' has no running clock to extend")
+            raise ActionRefused(f"'{clock_key}' has no running clock to extend",
+                                code=_code(step, "no_clock"), subject=step or case.id)
         if clock.get("extension"):
             raise ActionRefused(f"'{clock_key}' has been extended already",
-                                "the law allows one extension")
+                                "the law allows one extension",
+                                code=_code(step, "extended_already"), subject=step or case.id)
         bound = deployed.policy.case_extension_max if step is None \
             else deployed.policy.extension_max
         if extra.unit != bound.unit or extra.amount > bound.amount:
             raise ActionRefused(f"an extension of {extra} exceeds the bound of {bound}",
-                                "行政许可法 art. 42: +10 WD, joint handling +15 WD")
+                                "行政许可法 art. 42: +10 WD, joint handling +15 WD",
+                                code=_code(step, "extension_too_long"), subject=step or case.id,
+                                params={"extension": str(extra), "bound": str(bound)})
         policy = deployed.policy
         base = clk.limit(clock, "statutory") or clk.limit(clock, "committed")
         if base is not None and base.unit is not extra.unit:
             raise ActionRefused(f"the limit of '{clock_key}' is {base}: an extension of {extra} "
                                 "would not move it", "行政许可法 art. 42 extends limits "
-                                "counted in working days")
+                                "counted in working days", code=_code(step, "extension_unit"),
+                                subject=step or case.id,
+                                params={"limit": str(base), "extension": str(extra)})
         due = clk.due(engine.calendar, clock, "statutory", at, policy) \
             or clk.due(engine.calendar, clock, "committed", at, policy)
         if due is not None and at > due.deadline:
             raise ActionRefused(f"the limit of '{clock_key}' expired on "
                                 f"{local_text(due.deadline)}: an extension is approved before "
                                 "the limit expires (行政许可法 art. 42)",
-                                "the case is late: escalation follows the ladder")
+                                "the case is late: escalation follows the ladder",
+                                code=_code(step, "extension_late"), subject=step or case.id,
+                                params={"expired": local_text(due.deadline)})
         clocks = dict(case.clocks)
         clk.own(clocks, clock_key)["extension"] = str(extra)
         data: dict[str, Any] = {"by": str(extra), "reason": reason}
@@ -226,19 +235,22 @@ def record_milestone(engine: EngineContext, case_id: str, step: str, milestone: 
     def change(case: Case, deployed: Deployed, at: datetime) -> Change:
         workflow = deployed.workflow
         if step not in {s.id for s in workflow.iter_steps()}:
-            raise ActionRefused(f"'{str(step)[:40]}' is not a step of {workflow.id}",
-                                hint_steps(workflow, step))
+            raise not_a_step(workflow, step)
         rules.authorize_step_department(workflow, step, actor, "records milestones", case)
         if case.ended:
-            raise CaseEnded(ended_message(case))
+            raise ended(case)
         clock = case.clocks.get(step)
         marks = clock.get("milestones") if clock is not None else None
         if clock is None or clock["finished"] is not None or marks is None:
             raise ActionRefused(f"step '{step}' has no open milestones",
-                                "milestones apply to green-channel cases' running steps")
+                                "milestones apply to green-channel cases' running steps",
+                                code="refused.step.no_milestones", subject=step)
         if milestone not in marks:
             raise ActionRefused(f"'{str(milestone)[:40]}' is not a milestone",
-                                "milestones: " + ", ".join(marks))
+                                "milestones: " + ", ".join(marks),
+                                code="refused.step.unknown_milestone", subject=step,
+                                params={"milestone": str(milestone)[:40],
+                                        "milestones": ", ".join(marks)})
         clocks = dict(case.clocks)
         clk.own(clocks, step)["milestones"][milestone] = at.isoformat()
         return advance(case, at, ("milestone", who, step,
@@ -285,3 +297,19 @@ def _recompute(engine: EngineContext, case: Case, deployed: Deployed, old: WorkC
     return advance(case, now, ("calendar_refreshed", str(SYSTEM), None,
                                {"calendar": engine.calendar.data_version, "due_dates": moves}),
                    calendar_version=engine.calendar.data_version)
+
+
+#: the codes of a refused extension, of a step's limit and of the case's own
+_EXTENSION_CODES = {
+    "no_clock": ("refused.step.no_clock", "refused.case.no_clock"),
+    "extended_already": ("refused.step.extended_already", "refused.case.extended_already"),
+    "extension_too_long": ("refused.step.extension_too_long",
+                           "refused.case.extension_too_long"),
+    "extension_unit": ("refused.step.extension_unit", "refused.case.extension_unit"),
+    "extension_late": ("refused.step.extension_late", "refused.case.extension_late"),
+}
+
+
+def _code(step: str | None, name: str) -> str:
+    """The code of refusal ``name`` of an extension of ``step``'s limit, or of the case's."""
+    return _EXTENSION_CODES[name][0 if step else 1]

@@ -141,7 +141,7 @@ def replayed(engine: EngineContext, key: tuple[str, str]) -> Case | None:
     if found[0] != key[1]:
         raise IdempotencyMismatch(
             "this idempotency key was used for a different request",
-            "use a new key for a new request")
+            "use a new key for a new request", code="refused.case.key_reused")
     return found[1]
 
 
@@ -197,7 +197,8 @@ def _run(engine: EngineContext, case_id: str, change: ChangeFn, key: tuple[str, 
                          listing=listing(new, deployed, engine.calendar))
         except AlreadyDelivered:
             raise CaseEnded(f"case {case_id} has been delivered already",
-                            "a case has exactly one delivery") from None
+                            "a case has exactly one delivery", code="refused.case.delivered",
+                            subject=case_id) from None
         except Conflict:
             if attempt == RETRIES - 1:
                 raise
@@ -219,7 +220,8 @@ def record_refusal(engine: EngineContext, case_id: str, action: str, step: str |
                         "refused attempts already)", case_id, action, actor, case.refused)
             return None
         return advance(case, at, ("refused_attempt", actor, step,
-                                  {"action": action, "why": refused.message}),
+                                  {"action": action, "why": refused.message,
+                                   "code": refused.code}),
                        refused=case.refused + 1)
     with contextlib.suppress(OnethingError):  # the refusal is what the caller must see
         _run(engine, case_id, change, None, now)

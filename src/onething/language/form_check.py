@@ -59,61 +59,81 @@ def clean_list(spec: Field, raw: object) -> list[Any] | None:
     if isinstance(raw, str) and raw.strip():
         if len(raw) > _LIST_TEXT_MAX:
             raise ValueProblem(f"is {len(raw):,} characters of text", "a list is at most "
-                               f"{_LIST_TEXT_MAX:,} characters of JSON")
+                               f"{_LIST_TEXT_MAX:,} characters of JSON",
+                               code="submission.field.list_text_too_long",
+                               params={"length": len(raw), "max": _LIST_TEXT_MAX})
         try:
             raw = json.loads(raw)
         except (ValueError, RecursionError):
-            raise ValueProblem("is text that is not a JSON list", _list_hint(spec)) from None
+            raise ValueProblem("is text that is not a JSON list", _list_hint(spec),
+                               code="submission.field.list_not_json") from None
     if blank(raw) or (isinstance(raw, (list, tuple)) and not raw):
         return None
     if not isinstance(raw, (list, tuple)):
-        raise ValueProblem(f"is {type(raw).__name__}, not a list", _list_hint(spec))
+        raise ValueProblem(f"is {type(raw).__name__}, not a list", _list_hint(spec),
+                           code="submission.field.not_list")
     if not spec.min_items <= len(raw) <= spec.max_items:
         raise ValueProblem(f"has {len(raw):,} items", f"give {spec.min_items} to "
                            f"{spec.max_items} items" if spec.min_items else
-                           f"give at most {spec.max_items} items")
+                           f"give at most {spec.max_items} items",
+                           code="submission.field.list_length",
+                           params={"count": len(raw), "min": spec.min_items,
+                                   "max": spec.max_items})
     clean: list[Any] = []
     refused: list[str] = []
+    numbers: list[int] = []
+    first: ValueProblem | None = None
     for number, item in enumerate(raw, start=1):
         try:
             clean.append(_clean_item(spec, item))
         except ValueProblem as exc:
             refused.append(f"item {number}{exc.message}" + (f" ({exc.hint})" if exc.hint
                                                             else ""))
-    if refused:
+            numbers.append(number)
+            first = first or exc
+    if first is not None:
         more = len(refused) - _ITEMS_SHOWN
+        problem = first.ui if first.ui.subject else first.ui.about(spec.name)
         raise ValueProblem("; ".join(refused[:_ITEMS_SHOWN]) + (
-            f"; and {more} more item(s)" if more > 0 else ""), _list_hint(spec))
+            f"; and {more} more item(s)" if more > 0 else ""), _list_hint(spec),
+            code="submission.field.list_items",
+            params={"items": ", ".join(map(str, numbers[:20])) + (", ..." * (len(numbers) > 20)),
+                    "first": numbers[0], "problem": problem})
     return clean
 
 
 def _clean_item(spec: Field, item: object) -> Any:
     if not spec.records:
         if blank(item):
-            raise ValueProblem(" is empty")
+            raise ValueProblem(" is empty", code="submission.field.item_empty")
         try:
             return clean_field(spec.items[0], item)
         except ValueProblem as exc:
-            raise ValueProblem(f" {exc.message}", exc.hint) from None
+            raise ValueProblem(f" {exc.message}", exc.hint, code=exc.code,
+                               params=exc.params) from None
     if not isinstance(item, Mapping):
         raise ValueProblem(f" is {type(item).__name__}, not a mapping of "
-                           + ", ".join(f.name for f in spec.items))
-    problems = [(p.name, p.message, p.hint)
-                for p in unknown_names(item, {f.name for f in spec.items}, "field")]
-    problems = [(name, message.replace("of this form", "of an item"), hint)
-                for name, message, hint in problems]
+                           + ", ".join(f.name for f in spec.items),
+                           code="submission.field.item_not_record",
+                           params={"fields": ", ".join(f.name for f in spec.items)})
+    found = [p._replace(message=p.message.replace("of this form", "of an item"))
+             for p in unknown_names(item, {f.name for f in spec.items}, "field")]
     out: dict[str, Any] = {}
     for sub in spec.items:
         try:
             out[sub.name] = clean_field(sub, item.get(sub.name))
         except ValueProblem as exc:
-            problems.append((sub.name, exc.message, exc.hint))
+            found.append(Problem.of_value(sub.name, exc, sub.label))
             continue
         if out[sub.name] is None and sub.required:
-            problems.append((sub.name, "is required", sub.label))
-    if problems:
-        raise ValueProblem("".join(f", {name}: {message}" + (f" ({hint})" if hint else "")
-                                   for name, message, hint in problems))
+            found.append(Problem.of(sub.name, "is required", sub.label,
+                                    code="submission.field.required",
+                                    params={"label": sub.label or sub.name}))
+    if found:
+        first = found[0].coded()
+        raise ValueProblem("".join(f", {p.name}: {p.message}" + (f" ({p.hint})" if p.hint
+                                                                   else "") for p in found),
+                           code=first.code, subject=first.subject, params=first.params)
     return out
 
 
@@ -137,8 +157,13 @@ def unknown_names(given: Mapping[Any, Any], known: set[str], what: str) -> list[
         if name not in known:
             close = difflib.get_close_matches(name, sorted(known), n=1) \
                 if isinstance(name, str) else []
-            problems.append(Problem(shown_name(name), f"is not a {what} of this form",
-                                    f"did you mean '{close[0]}'?" if close else ""))
+            problems.append(Problem.of(
+                shown_name(name), f"is not a {what} of this form",
+                f"did you mean '{close[0]}'?" if close else "",
+                code=(("submission.field.unknown_close" if close else "submission.field.unknown")
+                      if what == "field" else ("submission.material.unknown_close" if close
+                                               else "submission.material.unknown")),
+                params={"close": close[0]} if close else None))
     return problems
 
 
@@ -154,18 +179,22 @@ def check_fields(form_spec: Form, form: Mapping[Any, Any]) -> tuple[dict[str, An
         try:
             clean[spec.name] = clean_field(spec, form.get(spec.name))
         except ValueProblem as exc:
-            problems.append(Problem(spec.name, exc.message, exc.hint))
+            problems.append(Problem.of_value(spec.name, exc, spec.label))
             refused.add(spec.name)
             clean[spec.name] = None
     for spec in form_spec.fields:
         if clean[spec.name] is not None or spec.name in refused:
             continue
         if spec.required:
-            problems.append(Problem(spec.name, "is required", spec.label))
+            problems.append(Problem.of(spec.name, "is required", spec.label,
+                                       code="submission.field.required",
+                                       params={"label": spec.label or spec.name}))
         elif spec.required_if is not None and evaluate(spec.required_if.expr, clean):
-            problems.append(Problem(spec.name, f"is required when "
-                                    f"{mask_text(spec.required_if.text)}",
-                                    spec.label))
+            problems.append(Problem.of(spec.name, f"is required when "
+                                       f"{mask_text(spec.required_if.text)}", spec.label,
+                                       code="submission.field.required_when",
+                                       params={"label": spec.label or spec.name,
+                                               "condition": spec.required_if.text}))
     return clean, problems
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 import attrs
+
+if TYPE_CHECKING:
+    from onething.messages import Message
 
 
 @attrs.frozen(order=True)
@@ -59,8 +63,24 @@ class Diagnostic:
         head = f"{self.location}: {self.severity.value}[{self.code}]: {self.message}"
         return f"{head}\n  hint: {self.hint}" if self.hint else head
 
+    def to_message(self) -> Message:
+        """The diagnostic as a catalog message: its code, kind ``workflow``, the location as
+        its subject, and the file, line, column and the English ``detail`` (the located
+        message) as parameters (docs/messages.md)."""
+        from onething.messages import Message
+
+        return Message(self.code, str(self.location), {
+            "file": self.location.file, "line": self.location.line, "col": self.location.col,
+            "detail": self.message})
+
+    def text(self, lang: str | None = None) -> str:
+        """The catalog message in ``lang`` (``zh``, the default, or ``en``)."""
+        return self.to_message().text(lang)
+
     def to_json(self) -> dict[str, object]:
-        """The diagnostic as JSON-ready data (``check --format json``)."""
+        """The diagnostic as JSON-ready data (``check --format json``): the located English
+        message and hint, and the catalog message's kind, subject, parameters and text."""
+        message = self.to_message().to_json()
         return {
             "code": self.code,
             "severity": self.severity.value,
@@ -69,4 +89,8 @@ class Diagnostic:
             "file": self.location.file,
             "line": self.location.line,
             "col": self.location.col,
+            "kind": message["kind"],
+            "subject": message["subject"],
+            "params": message["params"],
+            "text": message["text"],
         }

@@ -151,10 +151,12 @@ def clean_value(
 def _clean(type: str, raw: object, values: tuple[str, ...] | None, minimum: object,
            maximum: object, today: date | None) -> object:
     if raw is None:
-        raise ValueProblem("no value given", "fill in a value or leave the field out")
+        raise ValueProblem("no value given", "fill in a value or leave the field out",
+                           code="submission.field.no_value")
     if isinstance(raw, int) and raw.bit_length() > _HUGE_BITS:  # str() refuses it, too
         raise ValueProblem(f"the number {_shown_value(raw)} is far too long",
-                           "write the value the form asks for")
+                           "write the value the form asks for",
+                           code="submission.field.number_too_long")
     if isinstance(raw, str):
         _check_text(raw)
     value: object
@@ -177,14 +179,17 @@ def _check_text(raw: str) -> None:
     """Refuse text no person types: too long, or holding control characters or surrogates."""
     if len(raw) > TEXT_MAX:
         raise ValueProblem(f"the text has {len(raw):,} characters; at most {TEXT_MAX:,} are "
-                           "allowed", "shorten it; hand in a long document as a material")
+                           "allowed", "shorten it; hand in a long document as a material",
+                           code="submission.field.text_too_long",
+                           params={"length": len(raw), "max": TEXT_MAX})
     bad = _FORBIDDEN_CHAR.search(raw)
     if bad is not None:
         code = ord(bad.group())
         what = "a lone surrogate" if 0xD800 <= code <= 0xDFFF else "a control character"
         raise ValueProblem(
             f"the text holds {what} (U+{code:04X}) at character {bad.start() + 1:,}",
-            "remove it: text may hold tabs and line breaks, but no other control characters")
+            "remove it: text may hold tabs and line breaks, but no other control characters",
+            code="submission.field.control_character", params={"position": bad.start() + 1})
 
 
 def _show(raw: object) -> str:
@@ -229,7 +234,8 @@ def _kind(raw: object) -> str:
 
 def _clean_string(raw: object) -> str:
     if not isinstance(raw, str):
-        raise ValueProblem(f"expected text, got {_kind(raw)}", "quote the value to make it text")
+        raise ValueProblem(f"expected text, got {_kind(raw)}", "quote the value to make it text",
+                           code="submission.field.not_text")
     return raw
 
 
@@ -237,31 +243,39 @@ def _clean_int(raw: object) -> int:
     if isinstance(raw, int) and not isinstance(raw, bool):
         if raw.bit_length() > 63:
             raise ValueProblem(f"the number {_shown_value(raw)} is too large",
-                               f"a whole number of at most {_INT_DIGITS} digits")
+                               f"a whole number of at most {_INT_DIGITS} digits",
+                               code="submission.field.number_too_large",
+                               params={"digits": _INT_DIGITS})
         return raw
     if isinstance(raw, str) and _INT_TEXT.fullmatch(raw.strip()):
         digits = raw.strip().lstrip("+-").lstrip("0")
         if len(digits) > _INT_DIGITS:
             raise ValueProblem(f"a number of {len(digits):,} digits is too large",
-                               f"a whole number of at most {_INT_DIGITS} digits")
+                               f"a whole number of at most {_INT_DIGITS} digits",
+                               code="submission.field.number_too_large",
+                               params={"digits": _INT_DIGITS})
         return int(raw.strip())
-    raise ValueProblem(f"expected a whole number, got {_kind(raw)}", "write digits only, e.g. 12")
+    raise ValueProblem(f"expected a whole number, got {_kind(raw)}", "write digits only, e.g. 12",
+                       code="submission.field.not_whole_number")
 
 
 def _clean_decimal(raw: object) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, (int, float, str, Decimal)):
-        raise ValueProblem(f"expected a number, got {_kind(raw)}", "write a number, e.g. 12 or 0.5")
+        raise ValueProblem(f"expected a number, got {_kind(raw)}", "write a number, e.g. 12 or 0.5",
+                           code="submission.field.not_number")
     if isinstance(raw, str) and len(raw) > 100:
         raise ValueProblem(f"the number {_shown_value(raw)} is too long",
-                           "write an amount of at most 100 characters")
+                           "write an amount of at most 100 characters",
+                           code="submission.field.number_text_too_long", params={"max": 100})
     try:
         value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
     except InvalidOperation:
         raise ValueProblem(
-            f"expected a number, got {_kind(raw)}", "write a number, e.g. 12 or 0.5"
-        ) from None
+            f"expected a number, got {_kind(raw)}", "write a number, e.g. 12 or 0.5",
+            code="submission.field.not_number") from None
     if not value.is_finite():
-        raise ValueProblem(f"expected a finite number, got {_kind(raw)}", "write an actual amount")
+        raise ValueProblem(f"expected a finite number, got {_kind(raw)}", "write an actual amount",
+                           code="submission.field.not_finite")
     return _limit_decimal(value)
 
 
@@ -280,11 +294,15 @@ def _limit_decimal(value: Decimal) -> Decimal:
     if exponent + len(digits) > _DECIMAL_WHOLE_DIGITS:
         raise ValueProblem(f"the number {_shown_value(value)} is too large",
                            f"write an amount below 10^{_DECIMAL_WHOLE_DIGITS} (at most "
-                           f"{_DECIMAL_WHOLE_DIGITS} digits before the decimal point)")
+                           f"{_DECIMAL_WHOLE_DIGITS} digits before the decimal point)",
+                           code="submission.field.amount_too_large",
+                           params={"digits": _DECIMAL_WHOLE_DIGITS})
     if exponent + zeros < -_DECIMAL_PLACES:
         raise ValueProblem(f"the number {_shown_value(value)} has more than {_DECIMAL_PLACES} "
                            "digits after the decimal point",
-                           f"round it to at most {_DECIMAL_PLACES} decimal places")
+                           f"round it to at most {_DECIMAL_PLACES} decimal places",
+                           code="submission.field.too_many_decimals",
+                           params={"places": _DECIMAL_PLACES})
     if exponent < -_DECIMAL_PLACES:
         return value.quantize(Decimal(1).scaleb(-_DECIMAL_PLACES), context=_DECIMAL_CONTEXT)
     return value
@@ -299,38 +317,44 @@ def _clean_bool(raw: object) -> bool:
     if word in _FALSE_WORDS:
         return False
     raise ValueProblem(
-        f"expected true or false, got {_kind(raw)}", "write true/false, yes/no or 1/0"
-    )
+        f"expected true or false, got {_kind(raw)}", "write true/false, yes/no or 1/0",
+        code="submission.field.not_boolean")
 
 
 def _clean_date(raw: object) -> date:
     if isinstance(raw, datetime):
-        raise ValueProblem("expected a date, got a date and time", "leave out the time of day")
+        raise ValueProblem("expected a date, got a date and time", "leave out the time of day",
+                           code="submission.field.date_with_time")
     if isinstance(raw, date):
         return raw
     hint = "write the date as YYYY-MM-DD, e.g. 2024-03-01"
     if not isinstance(raw, str) or not _DATE_TEXT.fullmatch(raw.strip()):
-        raise ValueProblem(f"expected a date, got {_kind(raw)}", hint)
+        raise ValueProblem(f"expected a date, got {_kind(raw)}", hint,
+                           code="submission.field.not_date")
     try:
         return date.fromisoformat(raw.strip())
     except ValueError:
-        raise ValueProblem(f"{_show(raw.strip())} is not a real date", hint) from None
+        raise ValueProblem(f"{_show(raw.strip())} is not a real date", hint,
+                           code="submission.field.no_such_date") from None
 
 
 def _clean_enum(raw: object, values: tuple[str, ...] | None) -> str:
     if not values:
-        raise ValueProblem("an enum field needs its allowed values", "list them under 'values'")
+        raise ValueProblem("an enum field needs its allowed values", "list them under 'values'",
+                           code="submission.field.no_allowed_values")
     listing = ", ".join(repr(value) for value in values)
     if isinstance(raw, str) and raw in values:
         return raw
     close = get_close_matches(raw, values, n=1) if isinstance(raw, str) else []
     hint = f"did you mean {close[0]!r}?" if close else "use one of the listed values exactly"
-    raise ValueProblem(f"{_kind(raw)} is not one of the allowed values: {listing}", hint)
+    raise ValueProblem(f"{_kind(raw)} is not one of the allowed values: {listing}", hint,
+                       code="submission.field.not_allowed", params={"allowed": listing})
 
 
 def _clean_phone(raw: object) -> str:
     if isinstance(raw, bool) or not isinstance(raw, (str, int)):
-        raise ValueProblem(f"expected a phone number as text, got {_kind_of_sensitive(raw)}")
+        raise ValueProblem(f"expected a phone number as text, got {_kind_of_sensitive(raw)}",
+                           code="submission.field.phone_not_text")
     text = _PHONE_NOISE.sub("", str(raw))
     if text.startswith("+86"):
         text = text[3:]
@@ -341,7 +365,7 @@ def _clean_phone(raw: object) -> str:
         raise ValueProblem(
             f"phone number {shown} is not a mainland mobile number",
             "write 11 digits starting with 1, e.g. 138 0013 8000; a +86 prefix is allowed",
-        )
+            code="submission.field.not_mobile")
     return text
 
 
@@ -351,32 +375,30 @@ def _kind_of_sensitive(raw: object) -> str:
 
 def _clean_id_card(raw: object, today: date) -> str:
     if isinstance(raw, bool) or not isinstance(raw, (str, int)):
-        raise ValueProblem(f"expected an identity number as text, got {_kind_of_sensitive(raw)}")
+        raise ValueProblem(f"expected an identity number as text, got {_kind_of_sensitive(raw)}",
+                           code="submission.field.id_not_text")
     text = re.sub(r"\s", "", str(raw)).upper()
     shown = mask("id_card", text) if len(text) <= 20 else "(too long to show)"
     if len(text) != 18:
         raise ValueProblem(
             f"identity number {shown} has {len(text)} characters; it needs 18",
             "17 digits followed by a digit or X",
-        )
+            code="submission.field.id_length", params={"length": len(text)})
     if not _ID_SHAPE.fullmatch(text):
         raise ValueProblem(
             f"identity number {shown} must be 17 digits followed by a digit or X",
-            "only the last character may be X",
-        )
+            "only the last character may be X", code="submission.field.id_shape")
     if not _real_region(text):
         raise ValueProblem(
             f"identity number {shown} does not start with a region code",
             "characters 1-6 are the region (GB/T 2260) where it was issued, e.g. 110105; "
-            "look for a mistyped digit",
-        )
+            "look for a mistyped digit", code="submission.field.id_region")
     _check_birth_date(text, shown, today)
     if id_card_check_char(text[:17]) != text[17]:
         raise ValueProblem(
             f"identity number {shown} has a wrong check character",
             "the last character is a checksum of the other 17 (GB 11643-1999); "
-            "look for a mistyped digit",
-        )
+            "look for a mistyped digit", code="submission.field.id_check")
     return text
 
 
@@ -391,13 +413,15 @@ def _real_region(text: str) -> bool:
 def _clean_uscc(raw: object) -> str:
     if isinstance(raw, bool) or not isinstance(raw, (str, int)):
         raise ValueProblem(f"expected a unified social credit code as text, got {_kind(raw)}",
-                           "write the 18 characters printed on the business licence")
+                           "write the 18 characters printed on the business licence",
+                           code="submission.field.uscc_not_text")
     text = re.sub(r"\s", "", str(raw).translate(_FULL_WIDTH)).upper()
     shown = _show(text) if len(text) <= _SHOWN_MAX else "(too long to show)"
     if len(text) != 18:
         raise ValueProblem(
             f"unified social credit code {shown} has {len(text):,} characters; it needs 18",
-            "18 digits and capital letters, e.g. 91350100M000100Y43")
+            "18 digits and capital letters, e.g. 91350100M000100Y43",
+            code="submission.field.uscc_length", params={"length": len(text)})
     for place, ch in enumerate(text, 1):
         if ch not in _USCC_VALUE:
             what = f"character {place}" if _HIDDEN.get() else f"character {place} ({ch!r})"
@@ -406,12 +430,12 @@ def _clean_uscc(raw: object) -> str:
                     else "only digits and the capital letters A-Y (but I, O, S, V, Z) occur")
             raise ValueProblem(
                 f"unified social credit code {shown} holds {what}, which such codes never use",
-                hint)
+                hint, code="submission.field.uscc_character", params={"position": place})
     if uscc_check_char(text[:17]) != text[17]:
         raise ValueProblem(
             f"unified social credit code {shown} has a wrong check character",
             "the last character is a checksum of the other 17 (GB 32100-2015); "
-            "look for a mistyped character")
+            "look for a mistyped character", code="submission.field.uscc_check")
     return text
 
 
@@ -420,9 +444,11 @@ def _check_birth_date(text: str, shown: str, today: date) -> None:
     try:
         born = date(int(text[6:10]), int(text[10:12]), int(text[12:14]))
     except ValueError:
-        raise ValueProblem(f"identity number {shown} has no real birth date", where) from None
+        raise ValueProblem(f"identity number {shown} has no real birth date", where,
+                           code="submission.field.id_birth_date") from None
     if born > today:
-        raise ValueProblem(f"identity number {shown} has a birth date in the future", where)
+        raise ValueProblem(f"identity number {shown} has a birth date in the future", where,
+                           code="submission.field.id_birth_future")
 
 
 def _check_bounds(type: str, value: Any, minimum: object, maximum: object) -> None:
@@ -430,12 +456,14 @@ def _check_bounds(type: str, value: Any, minimum: object, maximum: object) -> No
         raise ValueError(f"minimum/maximum apply to int, decimal and date fields, not {type!r}")
     clean = _clean_date if type == "date" else _clean_decimal
     below, least, above, most = _BOUND_WORDS.get(type, _NUMBER_BOUND_WORDS)
+    early, late = ("submission.field.too_early", "submission.field.too_late") \
+        if type == "date" else ("submission.field.too_small", "submission.field.too_large")
     if minimum is not None and value < clean(minimum):
         raise ValueProblem(f"{_shown_value(value)} is {below}; it must be {least} "
-                           f"{clean(minimum)}")
+                           f"{clean(minimum)}", code=early, params={"bound": clean(minimum)})
     if maximum is not None and value > clean(maximum):
         raise ValueProblem(f"{_shown_value(value)} is {above}; it must be {most} "
-                           f"{clean(maximum)}")
+                           f"{clean(maximum)}", code=late, params={"bound": clean(maximum)})
 
 
 _NUMBER_BOUND_WORDS = ("too small", "at least", "too large", "at most")
