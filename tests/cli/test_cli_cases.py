@@ -153,7 +153,8 @@ def test_claim_release_and_assign_from_the_command_line(tmp_path: Path) -> None:
                  ("claim", case_id, "tax", "--as", "department:li@tax")):
         assert run(*args, db=db).exit_code == 0
     taken = run("claim", case_id, "tax", "--as", "department:qian@tax", db=db)
-    assert taken.exit_code == 2 and "error[refused.step.held]: 步骤“tax”已由 tax 的 li 认领" in taken.output
+    assert taken.exit_code == 2
+    assert "error[refused.step.held]: 步骤“tax”已由 tax 的 li 认领" in taken.output
     refused = run("act", case_id, "approve", "tax", "--as", "department:qian@tax", db=db)
     assert refused.exit_code == 2 and "Traceback" not in refused.output
     not_theirs = run("assign", case_id, "tax", "qian", "--as", "department:li@tax", db=db)
