@@ -153,7 +153,9 @@ def test_the_command_line_shows_zones_and_provisional_dates(tmp_path: Path) -> N
     engine.store.close()
     runner = CliRunner()
     queue = runner.invoke(cli, ["queue", "market_regulation", "--db", str(db)])
-    assert "+0800" in queue.output and "(provisional)" in queue.output, queue.output
+    assert "+0800" in queue.output and "(暂定)" in queue.output, queue.output  # zh by default
+    english = runner.invoke(cli, ["--lang", "en", "queue", "market_regulation", "--db", str(db)])
+    assert "(provisional)" in english.output and "办理时限" not in english.output, english.output
     tick = runner.invoke(cli, ["tick", "--now", "2027-01-20T09:00+08:00", "--db", str(db),
                                "--allow-future"])
     assert tick.exit_code == 0 and "+0800 (provisional)" in tick.output, tick.output

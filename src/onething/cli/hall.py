@@ -10,12 +10,30 @@ from typing import Any
 import click
 
 from onething.cli._shared import db_option, engine_on, format_option, json_out, new_table
-from onething.cli.common import cli, out
+from onething.cli.common import cli, lang, out
 
 _AFTER = click.option("--after", metavar="CURSOR",
                       help="continue after this cursor (the 'next' of the page before)")
 _LIMIT = click.option("--limit", type=click.IntRange(1, 500), default=50, show_default=True,
                       help="items per page")
+
+
+#: what the tables say, in Chinese (``--lang zh``, the default) — English is the key
+_ZH = {
+    "case": "办件编号", "workflow": "事项", "window": "受理窗口", "priority": "优先",
+    "submitted": "提交时间", "deemed accepted on": "视为受理时间", "status": "状态",
+    "step": "环节", "department": "部门", "position": "所处位置", "due": "办理时限",
+    "held by": "认领人", "waiting on": "待办环节", "green": "绿色通道",
+    "notice out": "已一次性告知",
+    "normal": "正常", "warning": "预警", "overdue": "超期", "paused": "暂停计时",
+    "provisional": "暂定", "shown": "条", "next page": "下一页",
+    "intake": "待受理", "in_progress": "办理中",
+}
+
+
+def _t(word: str) -> str:
+    """``word`` in the language the invocation chose."""
+    return _ZH.get(word, word) if lang() == "zh" else word
 
 
 def _when(moment: Any) -> str:
@@ -25,7 +43,8 @@ def _when(moment: Any) -> str:
 
 
 def _footer(count: int, cursor: str | None) -> None:
-    out.print(f"{count} shown" + (f"; next page: --after {cursor}" if cursor else ""))
+    out.print(f"{count} {_t('shown')}" + (f"; {_t('next page')}: --after {cursor}" if cursor
+                                          else ""))
 
 
 @cli.command()
@@ -58,20 +77,21 @@ def queue(department: str | None, intake: bool, alerts: bool, assignee: str | No
         json_out(page.to_json())
         return
     if intake:
-        table = new_table("case", "workflow", "window", "priority", "submitted",
-                          "deemed accepted on", "status")
+        table = new_table(*map(_t, ("case", "workflow", "window", "priority", "submitted",
+                                    "deemed accepted on", "status")))
         for c in page.items:
-            table.add_row(c.case_id, c.workflow_id, c.lead, "green" if c.priority else "",
+            table.add_row(c.case_id, c.workflow_id, c.lead, _t("green") if c.priority else "",
                           _when(c.submitted_at), _when(c.intake_due),
-                          "notice out" if c.notice_out else str(c.intake_status))
+                          _t("notice out") if c.notice_out else _t(str(c.intake_status)))
     else:  # the department column for the list of every department, who holds what if any
         held = any(i.assignee for i in page.items)
-        table = new_table("case", "step", *(("department",) if alerts else ()), "priority",
-                          "position", "due", "status", *(("held by",) if held else ()))
+        table = new_table(*map(_t, ("case", "step", *(("department",) if alerts else ()),
+                                    "priority", "position", "due", "status",
+                                    *(("held by",) if held else ()))))
         for i in page.items:
-            due = _when(i.due) + (" (provisional)" if i.provisional else "")
+            due = _when(i.due) + (f" ({_t('provisional')})" if i.provisional else "")
             table.add_row(i.case_id, i.step, *((i.department,) if alerts else ()),
-                          "green" if i.priority else "", i.position, due, i.status,
+                          _t("green") if i.priority else "", i.position, due, _t(i.status),
                           *((i.assignee or "-",) if held else ()))
     out.print(table)
     _footer(len(page.items), page.next)
@@ -106,11 +126,11 @@ def cases(number: str | None, applicant: str | None, workflow: str | None,
     if fmt == "json":
         json_out(page.to_json())
         return
-    table = new_table("case", "workflow", "status", "submitted", "waiting on")
+    table = new_table(*map(_t, ("case", "workflow", "status", "submitted", "waiting on")))
     for c in page.items:
         waiting = ", ".join(f"{w.step}@{w.department}" + (f" ({w.assignee})" if w.assignee
                                                           else "") for w in c.waiting)
-        table.add_row(c.case_id, c.workflow_id, c.status, _when(c.submitted_at),
+        table.add_row(c.case_id, c.workflow_id, _t(c.status), _when(c.submitted_at),
                       waiting or "-")
     out.print(table)
     _footer(len(page.items), page.next)
