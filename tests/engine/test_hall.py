@@ -209,3 +209,21 @@ def test_an_applicant_with_a_malformed_identity_is_a_clear_error(hall: Engine) -
         hall.search(applicant="")
     assert hall.search(applicant=APPLICANTS[0]).items == ()
     assert applicant(APPLICANTS[0])  # the actor helper takes the same text
+
+
+def test_a_case_that_cannot_be_listed_leaves_the_others_listed(
+        caplog: pytest.LogCaptureFixture) -> None:
+    from onething.stores.memory import MemoryStore
+
+    store = MemoryStore()
+    old = Engine(store, clock=FixedClock(START))
+    old.deploy(WORKFLOWS[0])
+    kept = old.submit(WORKFLOWS[0].id, sample_form(WORKFLOWS[0]),
+                      sample_materials(WORKFLOWS[0]), applicant=APPLICANTS[0])
+    orphan = kept.replace(id="orphan", workflow_id="gone")
+    store.create(orphan, [])  # as an upgraded database holds it: no listing, no workflow
+    store._listings.pop(kept.id)  # and a case from before listings existed
+    engine = Engine(store, clock=FixedClock(START))
+    assert [c.case_id for c in engine.search().items] == [kept.id]
+    assert "orphan cannot be listed" in caplog.text
+    assert store.unlisted() == ["orphan"]

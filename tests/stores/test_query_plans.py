@@ -57,10 +57,15 @@ QUERIES: list[tuple[str, sql.Query, frozenset[str]]] = [
     ("by workflow, status and dates", sql.search(CaseQuery(
         workflow="enterprise-startup", status="intake", submitted_from=date(2026, 9, 1)),
         None, 51), frozenset()),
-    ("work of listed cases", sql.work_of(["c1", "c2", "c3"]), frozenset({"sort"})),
     ("unlisted cases", (sql.UNLISTED, [500]), frozenset({"ordered:cases_unlisted"})),
 ]
 IDS = [q[0] for q in QUERIES]
+
+
+def as_run(name: str, query: sql.Query) -> sql.Query:
+    """The statement the store runs: a case list is read with its work items, in one."""
+    listed = "intake" in name or name.startswith(("every case", "by "))
+    return sql.with_work(query) if listed else query
 
 
 def fill(store: Any) -> None:
@@ -112,8 +117,10 @@ def postgres_plan(pg_store: Any) -> Iterator[Callable[[str, list[Any]], str]]:
 def test_sqlite_searches_an_index_for_every_list(sqlite_plan: Callable[[str, list[Any]], str],
                                                  name: str, query: sql.Query,
                                                  allowed: frozenset[str]) -> None:
-    plan = sqlite_plan(*query)
-    for line in plan.splitlines():
+    plan = sqlite_plan(*as_run(name, query))
+    for line in (raw.strip() for raw in plan.splitlines()):
+        if line == "SCAN p":  # the page itself (at most limit + 1 rows), joined to its work
+            continue
         if line.startswith("SCAN"):
             # only a list of every case (every case awaiting intake) may read its index in
             # order, LIMIT rows of it
@@ -130,6 +137,6 @@ def test_sqlite_searches_an_index_for_every_list(sqlite_plan: Callable[[str, lis
 def test_postgres_searches_an_index_for_every_list(
         postgres_plan: Callable[[str, list[Any]], str], name: str, query: sql.Query,
         allowed: frozenset[str]) -> None:
-    plan = postgres_plan(*query)
+    plan = postgres_plan(*as_run(name, query))
     assert "Seq Scan" not in plan, plan
     assert "Index" in plan, plan

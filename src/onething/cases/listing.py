@@ -77,6 +77,9 @@ class Listing:
     intake_due: datetime | None = None
     notice_out: bool = False
     work: tuple[WorkItem, ...] = ()
+    #: while in intake: the moment the window's time shows as warning (the workflow's
+    #: ``warn_before`` ahead of ``intake_due``)
+    intake_warn: datetime | None = None
 
 
 @attrs.frozen
@@ -143,10 +146,18 @@ def key_of(cursor: str | None, shape: tuple[type, ...]) -> tuple[Any, ...] | Non
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise bad from None
     if not isinstance(parts, list) or len(parts) != len(shape) or not all(
-            isinstance(p, t) and not isinstance(p, bool) for p, t in zip(parts, shape,
-                                                                         strict=True)):
+            isinstance(p, t) and not isinstance(p, bool) and _in_range(p)
+            for p, t in zip(parts, shape, strict=True)):
         raise bad
     return tuple(parts)
+
+
+def _in_range(part: object) -> bool:
+    """Whether a cursor's part fits a database column (a 64-bit integer, text of a sane
+    length without NUL)."""
+    if isinstance(part, int):
+        return -(2 ** 63) <= part < 2 ** 63
+    return isinstance(part, str) and len(part) <= 1000 and "\x00" not in part
 
 
 def utc_key(moment: datetime | None) -> str:

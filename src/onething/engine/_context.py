@@ -29,7 +29,7 @@ class EngineContext(Protocol):
     clock: Clock
     calendar: WorkCalendar
     channels: dict[str, Channel]
-    new_id: Callable[[], str]
+    new_id: Callable[..., str]
 
     @property
     def people(self) -> People:

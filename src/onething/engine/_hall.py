@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from onething.cases import clocks as clk
 from onething.cases.listing import (
     CaseQuery,
     Listing,
@@ -29,7 +28,8 @@ from onething.cases.listing import (
 )
 from onething.cases.typed_json import record_json
 from onething.engine._listing import listing
-from onething.errors import InvalidArgument
+from onething.errors import InvalidArgument, OnethingError
+from onething.privacy.masking import mask_text, personal_logger
 from onething.privacy.pseudonyms import legacy_pseudonym
 
 if TYPE_CHECKING:
@@ -92,21 +92,35 @@ class CaseItem:
 
 
 _LISTED: weakref.WeakSet[Any] = weakref.WeakSet()
+log = personal_logger("onething.engine")
+#: the first and last day a case can have been submitted on (a search's bounds are kept within)
+_EARLIEST, _LATEST = date(1900, 1, 1), date(9998, 12, 31)
 
 
 def reindex(engine: EngineContext, limit: int | None = None) -> int:
     """List the cases stored before listings existed (a database upgraded from schema 2);
-    returns how many were listed. Queues and search call it once per engine."""
+    returns how many were listed. Queues and search call it once per engine. A case that
+    cannot be listed (its workflow version is not deployed here) is logged and left out of
+    the lists; the others are listed."""
     done = 0
+    failed: set[str] = set()
     while limit is None or done < limit:
-        batch = engine.store.unlisted(500 if limit is None else min(500, limit - done))
+        batch = [case_id for case_id in engine.store.unlisted(
+            500 + len(failed) if limit is None else min(500, limit - done) + len(failed))
+            if case_id not in failed]
         if not batch:
             break
         for case_id in batch:
-            case = engine.store.load(case_id)
-            deployed = engine.deployed(case.workflow_id, case.workflow_version)
-            engine.store.replan(case_id, case.version, engine.store.timers(case_id),
-                                listing(case, deployed, engine.calendar))
+            try:
+                case = engine.store.load(case_id)
+                deployed = engine.deployed(case.workflow_id, case.workflow_version)
+                engine.store.replan(case_id, case.version, engine.store.timers(case_id),
+                                    listing(case, deployed, engine.calendar))
+            except OnethingError as exc:
+                failed.add(case_id)
+                log.error("case %s cannot be listed, so no queue or search shows it: %s",
+                          case_id, mask_text(str(exc))[:300])
+                continue
             done += 1
     return done
 
@@ -170,6 +184,12 @@ def search(engine: EngineContext, now: datetime, *, number: str | None = None,
         if value is not None and (not isinstance(value, date) or isinstance(value, datetime)):
             raise InvalidArgument(f"{name} is a date, not {type(value).__name__}",
                                   "give a date such as 2026-12-01")
+    # no case is submitted outside these years: a bound beyond them means the same as the
+    # year's end (and keeps the day's midnight computable)
+    if submitted_from is not None:
+        submitted_from = min(max(submitted_from, _EARLIEST), _LATEST)
+    if submitted_to is not None:
+        submitted_to = min(max(submitted_to, _EARLIEST), _LATEST)
     applicants: tuple[str, ...] = ()
     if applicant is not None:
         applicants = (*engine.people.pseudonyms.all_of(applicant),
@@ -192,23 +212,27 @@ def _cases(engine: EngineContext, rows: Iterable[Listing], now: datetime) -> lis
     for row in rows:
         intake_status = None
         if row.status == "intake":
-            intake_status = "paused" if row.notice_out else _status(engine, row.intake_due,
-                                                                     now)
+            intake_status = "paused" if row.notice_out else _status(row, now)
         out.append(CaseItem(row.case_id, row.workflow_id, row.status, row.lead, row.priority,
                             row.submitted_at,
-                            tuple(Waiting(w.step, w.department, w.assignee) for w in row.work),
+                            tuple(Waiting(w.step, w.department, w.assignee)
+                                  for w in sorted(row.work, key=_by_step)),
                             row.intake_due, intake_status, row.notice_out))
     return out
 
 
-def _status(engine: EngineContext, due: datetime | None, now: datetime) -> str:
-    if due is None:
+def _status(row: Listing, now: datetime) -> str:
+    """The window's art. 32 time at ``now``: normal, warning (the workflow's ``warn_before``
+    ahead of the date), overdue."""
+    if row.intake_due is None:
         return "normal"
-    if now > due:
+    if now > row.intake_due:
         return "overdue"
-    margin = clk.ClockPolicy().warn_before
-    return "warning" if now >= clk.warn_from(engine.calendar.lenient(), due, margin) \
-        else "normal"
+    return "warning" if row.intake_warn is not None and now >= row.intake_warn else "normal"
+
+
+def _by_step(work: WorkItem) -> tuple[str, str]:
+    return work.step, work.department
 
 
 def _page(items: list[Any], size: int, key: Any) -> Page[Any]:

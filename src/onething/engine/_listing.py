@@ -36,14 +36,17 @@ def listing(case: Case, deployed: Deployed, calendar: WorkCalendar) -> Listing:
     lenient = calendar.lenient()
     policy = deployed.policy
     status = status_of(case)
-    intake_due = None
+    intake_due = intake_warn = None
     if status == INTAKE:
         due = intake.deemed_at(case, policy, lenient)
-        intake_due = due.deadline if due is not None else None
+        if due is not None:
+            intake_due = due.deadline
+            intake_warn = clk.warn_from(lenient, due.deadline, policy.warn_before)
     assert case.created_at is not None  # every case is made with its submission time
     return Listing(case.id, case.workflow_id, status, deployed.workflow.lead, case.applicant,
                    case.priority, case.created_at, intake_due, intake.ASKED in case.marking,
-                   () if case.ended else tuple(_work(case, deployed, lenient)))
+                   () if case.ended else tuple(_work(case, deployed, lenient)),
+                   intake_warn=intake_warn)
 
 
 def _work(case: Case, deployed: Deployed, calendar: WorkCalendar) -> list[WorkItem]:

@@ -2,10 +2,13 @@
 behind the engine's id hook (``Engine(new_id=CaseNumbers("430381"))``), so the number *is* the
 case's id everywhere (queues, search, history, notices, the command line).
 
-The serial counts per region and day (per region, when the format has no date) in the store,
-one atomic increment per number: two windows, processes or machines never give one number
-twice. A submission that fails after its number was drawn leaves a gap; numbers are never
-reused.
+The serial counts per number as printed without it (per region and day by default; per year
+with a yearly format) in the store, one atomic increment per number, in a transaction of its
+own: two windows, processes or machines never give one number twice, and a long batch does not
+hold the others up. A submission that fails after its number was drawn leaves a gap; numbers are
+never reused (on SQLite, a batch (``Engine.batch``) that rolls back gives back the numbers it
+drew: SQLite has one writer, so the number is drawn inside the batch). The number carries the
+day of the submission.
 
 A case number is never masked. So that no masking ever touches one, a format whose numbers
 could read as an identity or mobile phone number (eighteen digits with a birth date in the
@@ -19,7 +22,6 @@ import datetime as dt
 import re
 import string
 import uuid
-from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from onething.errors import InvalidArgument
@@ -75,20 +77,40 @@ class CaseNumbers:
                                   f"filled in ({exc})", f"e.g. {DEFAULT_FORMAT!r}") from None
 
     def scope(self, day: dt.date) -> str:
-        """What a serial counts within: the region and day (the region alone when the format
-        has no date)."""
-        return f"case-number:{self.region}:{day.isoformat() if self._dated else ''}"
+        """What a serial counts within: the number as printed on ``day`` without its serial
+        (``430381-20261207-#``) — per region and day by default, per year with a yearly
+        format (``{date:%Y}``), one serial for all time without a date; never two numbers
+        alike, whatever the format prints."""
+        return "case-number:" + self.format.format(region=self.region, date=day,
+                                                   serial=_SerialSlot())
 
-    def bind(self, store: Store, clock: Clock) -> Callable[[], str]:
-        """The id hook the engine calls: the next number of today's serial in ``store``."""
-        def new_id() -> str:
-            day = clock.now().astimezone(SHANGHAI).date()
-            number = self._render(day, store.next_serial(self.scope(day)))
-            if mask_text(number) != number:  # a serial beyond every sample tried
-                raise InvalidArgument(f"case number {mask_text(number)} would read as a "
-                                      "personal number", "widen the serial in the format")
-            return number
-        return new_id
+    def bind(self, store: Store, clock: Clock) -> BoundNumbers:
+        """The id hook the engine calls: the next number of the serial in ``store``."""
+        return BoundNumbers(self, store, clock)
+
+
+class BoundNumbers:
+    """:class:`CaseNumbers` bound to a store and a clock: ``numbers(now)`` is the next case
+    number on the day of ``now`` (the submission's moment; the clock's when None)."""
+
+    def __init__(self, numbers: CaseNumbers, store: Store, clock: Clock) -> None:
+        self.numbers, self.store, self.clock = numbers, store, clock
+
+    def __call__(self, now: dt.datetime | None = None) -> str:
+        day = (now or self.clock.now()).astimezone(SHANGHAI).date()
+        numbers = self.numbers
+        number = numbers._render(day, self.store.next_serial(numbers.scope(day)))
+        if mask_text(number) != number:  # a serial beyond every sample tried
+            raise InvalidArgument(f"case number {mask_text(number)} would read as a "
+                                  "personal number", "widen the serial in the format")
+        return number
+
+
+class _SerialSlot:
+    """Where the serial goes in a scope: ``#`` whatever its format spec."""
+
+    def __format__(self, spec: str) -> str:
+        return "#"
 
 
 def _field_names(format: str) -> set[str]:

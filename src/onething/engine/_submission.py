@@ -14,6 +14,7 @@ from onething.cases.records import Actor, Case, Event, GivenMaterial, Role
 from onething.cases.timers import plan
 from onething.engine import _unit
 from onething.engine._listing import listing
+from onething.engine._numbers import BoundNumbers
 from onething.engine._unit import NewCase, request_key
 from onething.errors import Conflict, InvalidArgument, SubmissionRejected
 from onething.language import conditions as exprs
@@ -80,7 +81,7 @@ def build(engine: EngineContext, deployed: Deployed, form: Mapping[str, Any],
         raise SubmissionRejected(problems)
     compiled = deployed.compiled
     case = Case(
-        id=engine.new_id(), workflow_id=workflow.id, workflow_version=workflow.version,
+        id=new_case_id(engine, now), workflow_id=workflow.id, workflow_version=workflow.version,
         content_hash=workflow.content_hash,
         marking=compiled.names_of(compiled.semantics.initial),
         form=clean.form, materials=clean.materials, promised=clean.promised,
@@ -99,3 +100,10 @@ def build(engine: EngineContext, deployed: Deployed, form: Mapping[str, Any],
     if origin is not None:
         data["origin"] = origin
     return NewCase(case, [Event(1, now, "submit", who, None, data)], deployed)
+
+
+def new_case_id(engine: EngineContext, now: datetime) -> str:
+    """The new case's id: a case number of the submission's day (:class:`BoundNumbers`), or
+    what the host's id hook gives."""
+    hook = engine.new_id
+    return hook(now) if isinstance(hook, BoundNumbers) else hook()

@@ -269,7 +269,14 @@ def refresh_calendar(engine: EngineContext, calendar: WorkCalendar) -> list[str]
     changed = []
     for case_id in engine.store.case_ids():
         case = engine.store.load(case_id)
-        if case.ended or not case.clocks:
+        if case.ended:
+            continue
+        if not case.clocks:  # awaiting intake: its art. 32 date and timer move, not a clock
+            deployed = engine.deployed(case.workflow_id, case.workflow_version)
+            engine.store.replan(case_id, case.version,
+                                plan(case, deployed.workflow, deployed.policy, engine.calendar,
+                                     engine.clock.now().astimezone(SHANGHAI)),
+                                listing(case, deployed, engine.calendar))
             continue
         if _unit.run(engine, case_id, lambda c, d, at: _recompute(engine, c, d, old, at)) \
                 is not None:

@@ -90,7 +90,7 @@ class Engine:
         self.store: Store = store if store is not None else MemoryStore()
         self.clock: Clock = clock if clock is not None else SystemClock()
         self.calendar = calendar if calendar is not None else WorkCalendar()
-        self.new_id: Callable[[], str] = new_id.bind(self.store, self.clock) \
+        self.new_id: Callable[..., str] = new_id.bind(self.store, self.clock) \
             if isinstance(new_id, CaseNumbers) else new_id or random_id
         self._pseudonyms = pseudonyms
         self._people: People | None = None

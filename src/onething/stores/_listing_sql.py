@@ -18,7 +18,7 @@ from onething.workdays.clock import SHANGHAI
 CASE_LISTING_COLUMNS = (
     ("status", "TEXT"), ("lead", "TEXT"), ("applicant", "TEXT"), ("rank", "INTEGER"),
     ("submitted_key", "TEXT"), ("intake_key", "TEXT"), ("notice_out", "INTEGER"),
-    ("listed", "INTEGER NOT NULL DEFAULT 0"))
+    ("intake_warn_key", "TEXT"), ("listed", "INTEGER NOT NULL DEFAULT 0"))
 
 WORK_TABLE = """CREATE TABLE IF NOT EXISTS work_items (
     case_id TEXT NOT NULL REFERENCES cases(id), step TEXT NOT NULL, department TEXT NOT NULL,
@@ -57,13 +57,14 @@ INDEXES = (
 )
 
 SET_LISTING = ("status = ?, lead = ?, applicant = ?, rank = ?, submitted_key = ?, "
-               "intake_key = ?, notice_out = ?, listed = 1")
+               "intake_key = ?, notice_out = ?, intake_warn_key = ?, listed = 1")
 WORK_COLUMNS = ("case_id, step, department, position, assignee, rank, due_key, warn_key, "
                 "submitted_key, provisional, paused")
 INSERT_WORK = f"INSERT INTO work_items ({WORK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 DELETE_WORK = "DELETE FROM work_items WHERE case_id = ?"
 LISTING_COLUMNS = ("c.id, c.workflow_id, c.status, c.lead, c.applicant, c.rank, "
-                   "c.submitted_key, c.intake_key, c.notice_out")
+                   "c.submitted_key, c.intake_key, c.notice_out, c.intake_warn_key")
+_LISTED = LISTING_COLUMNS.count(",") + 1
 UNLISTED = "SELECT id FROM cases WHERE listed = 0 LIMIT ?"
 
 
@@ -79,7 +80,8 @@ def listing_values(listing: Listing) -> tuple[Any, ...]:
     return (listing.status, listing.lead, listing.applicant, -listing.priority,
             utc_key(listing.submitted_at),
             utc_key(listing.intake_due) if listing.status == "intake" else None,
-            int(listing.notice_out))
+            int(listing.notice_out),
+            utc_key(listing.intake_warn) if listing.intake_warn is not None else None)
 
 
 def work_rows(listing: Listing) -> list[tuple[Any, ...]]:
@@ -91,20 +93,23 @@ def work_rows(listing: Listing) -> list[tuple[Any, ...]]:
 
 
 def work_item(row: Sequence[Any]) -> WorkItem:
-    """A work item from a row of :data:`WORK_COLUMNS`."""
-    return WorkItem(row[0], row[1], row[2], row[3], -row[5], moment_of(row[6]),
-                    moment_of(row[7]) if row[7] is not None else None, row[4],
-                    bool(row[9]), bool(row[10]))
+    """A work item from a row of :data:`WORK_COLUMNS` (its moments in Asia/Shanghai, as the
+    engine made them)."""
+    return WorkItem(row[0], row[1], row[2], row[3], -row[5], _shanghai(row[6]),
+                    _shanghai(row[7]), row[4], bool(row[9]), bool(row[10]))
+
+
+def _shanghai(key: str | None) -> datetime | None:
+    moment = moment_of(key) if key is not None else None
+    return moment.astimezone(SHANGHAI) if moment is not None else None
 
 
 def listing_of(row: Sequence[Any], work: Sequence[WorkItem]) -> Listing:
     """A listing from a row of :data:`LISTING_COLUMNS` and the case's work items."""
-    submitted = moment_of(row[6])
+    submitted = _shanghai(row[6])
     assert submitted is not None  # every listed case has its submission time
-    return Listing(row[0], row[1], row[2], row[3], row[4] or "", -row[5],
-                   submitted.astimezone(SHANGHAI),
-                   moment_of(row[7]) if row[7] is not None else None, bool(row[8]),
-                   tuple(work))
+    return Listing(row[0], row[1], row[2], row[3], row[4] or "", -row[5], submitted,
+                   _shanghai(row[7]), bool(row[8]), tuple(work), _shanghai(row[9]))
 
 
 Query = tuple[str, list[Any]]
@@ -112,27 +117,37 @@ Query = tuple[str, list[Any]]
 Fetch = Callable[[str, list[Any]], list[Sequence[Any]]]
 
 
-def listings(fetch: Fetch, query: Query) -> list[Listing]:
-    """The listings a case query selects, each with its work items (one more query)."""
-    rows = fetch(*query)
-    if not rows:
-        return []
+def with_work(query: Query) -> Query:
+    """A case query's rows, each joined with the case's work items (one row per item; one
+    row with NULLs for a case waiting on no one)."""
+    inner, params = query
+    work_columns = ", ".join(f"w.{c.strip()}" for c in WORK_COLUMNS.split(","))
+    return (f"SELECT p.*, {work_columns} FROM ({inner}) p "
+            "LEFT JOIN work_items w ON w.case_id = p.id", params)
+
+
+def listings(fetch: Fetch, query: Query, *, newest: bool = False) -> list[Listing]:
+    """The listings a case query selects, each with its work items, read in one statement
+    (one snapshot: a page never shows a case's status from before a commit beside its work
+    from after it), in the query's order (``newest``: a search's, newest first; else the
+    intake queue's)."""
+    rows = fetch(*with_work(query))
+    cases: dict[str, Sequence[Any]] = {}
     work: dict[str, list[WorkItem]] = {}
-    for row in fetch(*work_of([r[0] for r in rows])):
-        work.setdefault(row[0], []).append(work_item(row))
-    return [listing_of(r, work.get(r[0], ())) for r in rows]
+    for row in rows:
+        cases.setdefault(row[0], row)
+        if row[-11] is not None:  # a case waiting on no one has one row without work
+            work.setdefault(row[0], []).append(work_item(row[-11:]))
+    order = sorted(cases.values(), key=(lambda r: (r[6], r[0])) if newest
+                   else (lambda r: (r[5], r[7], r[0])), reverse=newest)
+    return [listing_of(r[:_LISTED], sorted(work.get(r[0], ()),
+                                            key=lambda w: (w.step, w.department)))
+            for r in order]
 
 
 def items(fetch: Fetch, query: Query) -> list[WorkItem]:
     """The work items a work query selects."""
     return [work_item(r) for r in fetch(*query)]
-
-
-def work_of(case_ids: Sequence[str]) -> Query:
-    """The work items of the given cases."""
-    marks = ", ".join("?" * len(case_ids))
-    return (f"SELECT {WORK_COLUMNS} FROM work_items WHERE case_id IN ({marks}) "
-            "ORDER BY case_id, step, department", list(case_ids))
 
 
 def queue(department: str, assignee: str | None, after: tuple[Any, ...] | None,

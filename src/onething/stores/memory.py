@@ -217,8 +217,7 @@ class MemoryStore(Store):
             return True
 
     def next_serial(self, scope: str) -> int:
-        with self._lock:
-            self._touch(self._serials, scope)
+        with self._lock:  # not journaled: a rolled-back batch keeps its numbers drawn
             self._serials[scope] = self._serials.get(scope, 0) + 1
             return self._serials[scope]
 

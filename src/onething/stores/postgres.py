@@ -122,6 +122,10 @@ class PostgresStore(ListedStore, Store):
         self._connect_timeout = connect_timeout
         self._lock = threading.RLock()
         self._closed = False
+        # case numbers are drawn on a connection of their own, so that a batch holding this
+        # store's transaction open never holds a serial's row (and every other window) with it
+        self._serials: psycopg.Connection[Any] | None = None
+        self._serials_lock = threading.Lock()
         self._create = create
         self._conn = self._connect()
         try:
@@ -207,6 +211,8 @@ class PostgresStore(ListedStore, Store):
         with self._lock:
             self._closed = True
             self._conn.close()
+            if self._serials is not None:
+                self._serials.close()
 
     # -- definitions ---------------------------------------------------------------------------
 
@@ -362,9 +368,14 @@ class PostgresStore(ListedStore, Store):
 
     @retried
     def next_serial(self, scope: str) -> int:
-        with self._tx() as cur:
-            cur.execute(for_postgres(NEXT_SERIAL).encode(), (scope,))
-            row = cur.fetchone()
+        with self._serials_lock:
+            if self._closed:
+                raise psycopg.InterfaceError("the store is closed")
+            if self._serials is None or self._serials.broken or self._serials.closed:
+                self._serials = self._connect()
+            with self._serials.transaction():
+                row = self._serials.execute(for_postgres(NEXT_SERIAL).encode(),
+                                            (scope,)).fetchone()
         assert row is not None  # an upsert with RETURNING returns its row
         return int(row[0])
 
