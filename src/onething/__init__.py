@@ -22,6 +22,7 @@ _NAMES: dict[str, str] = {
     "Firing": "onething.engine._time",
     "Migration": "onething.engine._migration",
     "QueueItem": "onething.engine._queries",
+    "CaseSummary": "onething.cases.summary",
     "Channel": "onething.engine._outbox",
     "Retention": "onething.cases.retention",
     # the case domain
@@ -106,6 +107,7 @@ if TYPE_CHECKING:  # what a type checker and an editor see
         window,
     )
     from onething.cases.retention import Retention
+    from onething.cases.summary import CaseSummary
     from onething.cases.timeline import timeline
     from onething.engine._deployments import Deployed
     from onething.engine._migration import Migration

@@ -31,6 +31,7 @@ from onething.cases.records import (
 )
 from onething.cases.retention import DEFAULT_RETENTION, Retention
 from onething.cases.rules import People
+from onething.cases.summary import CaseSummary
 from onething.engine import (
     _agents,
     _follow_ups,
@@ -38,6 +39,7 @@ from onething.engine import (
     _queries,
     _settle,
     _submission,
+    _summary,
     _time,
     _unit,
 )
@@ -427,6 +429,13 @@ class Engine:
     def queue(self, department: str, now: datetime | None = None) -> list[QueueItem]:
         """A department's work: green-channel cases first, then by due date (oldest first)."""
         return _queries.queue(self, department, aware(now) or self.clock.now())
+
+    def summary(self, case_id: str, now: datetime | None = None) -> CaseSummary:
+        """Where the case stands, as a clerk and the applicant read it (docs/api.md): its
+        status, the steps it waits on with their departments and claiming officers, promised
+        materials and pending corrections with their dates, commitments, every clock, and the
+        actions possible now with who may take each — titles in Chinese, no form value."""
+        return _summary.summary(self, case_id, aware(now) or self.clock.now())
 
     def possible(self, case_id: str) -> list[str]:
         """What can happen to the case now, as event labels (``approve seal``, ...)."""
