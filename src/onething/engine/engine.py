@@ -431,7 +431,7 @@ class Engine:
         return _queries.queue(self, department, aware(now) or self.clock.now())
 
     def summary(self, case_id: str, now: datetime | None = None) -> CaseSummary:
-        """Where the case stands, as a clerk and the applicant read it (docs/api.md): its
+        """Where the case stands, as a clerk and the applicant read it (docs/api/face.rst): its
         status, the steps it waits on with their departments and claiming officers, promised
         materials and pending corrections with their dates, commitments, every clock, and the
         actions possible now with who may take each — titles in Chinese, no form value."""
