@@ -83,6 +83,9 @@ def test_every_date_stands_where_the_law_puts_it(any_store: Store) -> None:
     assert [(w.step, w.position, [d.title for d in w.departments]) for w in summary.waiting] == [
         ("fire_safety_check", "correction", ["消防救援大队"]),
         ("outdoor_signboard", "deciding", ["城管局"])]
+    assert [(d.step, d.outcome, d.outcome_title, d.department_title) for d in summary.decided] \
+        == [("licence_check", "approve", "通过", "市场监管局"),
+            ("food_business_permit", "approve", "通过", "市场监管局")]
     late = engine.summary(case_id, now=dt.datetime(2026, 12, 1, 9, tzinfo=SHANGHAI))
     overdue = {c.clock: c for c in late.clocks}["outdoor_signboard"]
     assert (overdue.status, overdue.status_title) == ("overdue", "已超期")
@@ -362,7 +365,9 @@ def test_a_round_shows_its_votes_and_only_those_yet_to_sign_may_approve(
     assert [(d.department, d.title, d.vote) for d in step.departments] == [
         ("market", "市场监管局", "approve"), ("fire", "消防救援大队", None),
         ("planning", "自然资源局", None)]
-    assert step.round is not None and (step.round.approvals, step.round.need) == (1, 3)
+    assert step.round is not None and (step.round.kind_title, step.round.approvals,
+                                       step.round.need, step.round.open) == (
+        "联合签署", 1, 3, ("fire", "planning"))
     by = {(a.action, a.step): a for a in summary.actions}
     assert [t.department for t in by[("approve", "inspection")].who] == ["fire", "planning"]
     assert [t.department for t in by[("request_correction", "inspection")].who] == [
@@ -482,6 +487,8 @@ def test_every_step_department_and_material_of_a_shipped_workflow_reads_in_chine
                  *(t for w in summary.waiting
                    for t in (w.title, w.position_title, *(d.title for d in w.departments))),
                  *(p.title for p in summary.promised),
+                 *(t for d in summary.decided for t in (d.title, d.outcome_title,
+                                                        d.department_title)),
                  *(c.title for c in summary.clocks),
                  *(t for a in summary.actions
                    for t in (a.title, a.step_title or "步骤", *(w.title for w in a.who),

@@ -61,12 +61,18 @@ class StepDepartment:
 
 @attrs.frozen
 class Round:
-    """A step decided by a round (several sign, or item by item): the votes so far."""
+    """A step decided by a round — ``kind`` ``signers`` (several departments sign),
+    ``experts`` (an expert panel) or ``items`` (item by item) —: the votes so far, and who has
+    yet to sign, departments or items (``item 2``); for an expert panel only the count of
+    open seats is known (``open`` is empty)."""
 
+    kind: str
+    kind_title: str
     approvals: int
     refusals: int
     need: int
     seats: int
+    open: tuple[str, ...] = ()
 
 
 @attrs.frozen
@@ -74,7 +80,25 @@ class ChildCase:
     """A child case (子流程) a step opened, and how it ended (None while it runs)."""
 
     case_id: str
+    step: str
+    step_title: str
     delivery: str | None
+    delivery_title: str | None = None
+
+
+@attrs.frozen
+class Decision:
+    """A step decided so far: its department's outcome (``approve``, ``refuse``,
+    ``send_back`` or an outcome the step names) with its title; ``deemed`` when the step was
+    deemed approved on its department's silence."""
+
+    step: str
+    title: str
+    department: str
+    department_title: str
+    outcome: str
+    outcome_title: str
+    deemed: bool = False
 
 
 @attrs.frozen
@@ -88,7 +112,6 @@ class WaitingStep:
     position_title: str
     departments: tuple[StepDepartment, ...]
     round: Round | None = None
-    children: tuple[ChildCase, ...] = ()
 
 
 @attrs.frozen
@@ -193,8 +216,9 @@ class SentBack:
 class CaseSummary:
     """Where a case stands: its workflow's title, its ``status`` (``submitted``,
     ``under_intake``, ``in_progress``, ``ended`` with its ``delivery``), the steps it waits
-    on, promised materials, pending corrections, commitments, every clock and the actions
-    possible now with who may take each. ``origin`` is the case that opened this one (a child
+    on and those decided, promised materials, pending corrections, commitments, every clock,
+    the actions possible now with who may take each, and the child cases its steps opened.
+    ``origin`` is the case that opened this one (a child
     case, with ``parent_step``) or that it follows up (a rectification or revocation);
     ``follow_ups`` the cases opened from it. No form value appears in it."""
 
@@ -210,12 +234,14 @@ class CaseSummary:
     submitted_at: datetime | None
     accepted_at: datetime | None
     waiting: tuple[WaitingStep, ...]
+    decided: tuple[Decision, ...]
     promised: tuple[PromisedMaterial, ...]
     corrections: tuple[PendingCorrection, ...]
     commitments: tuple[CommitmentSummary, ...]
     clocks: tuple[ClockSummary, ...]
     actions: tuple[PossibleAction, ...]
     sent_back: tuple[SentBack, ...]
+    children: tuple[ChildCase, ...]
     delivery: DeliverySummary | None
     origin: str | None
     parent_step: str | None
@@ -227,6 +253,6 @@ class CaseSummary:
         return record_json(self)
 
 
-__all__ = ["CaseSummary", "ChildCase", "ClockSummary", "CommitmentSummary", "DeliverySummary",
-           "NoticeItem", "PendingCorrection", "PossibleAction", "PromisedMaterial", "Round",
-           "SentBack", "StepDepartment", "Taker", "WaitingStep"]
+__all__ = ["CaseSummary", "ChildCase", "ClockSummary", "CommitmentSummary", "Decision",
+           "DeliverySummary", "NoticeItem", "PendingCorrection", "PossibleAction",
+           "PromisedMaterial", "Round", "SentBack", "StepDepartment", "Taker", "WaitingStep"]

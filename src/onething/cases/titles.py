@@ -34,6 +34,13 @@ ACTIONS: dict[str, str] = {
     "evaluate": "好差评",
 }
 
+#: how a department decided its step (an outcome a step names has its own title)
+OUTCOMES: dict[str, str] = {"approve": "通过", "refuse": "不予批准", "send_back": "退回重审",
+                            "deemed": "视为同意（逾期未反馈）"}
+
+#: how a round decides a step
+ROUNDS: dict[str, str] = {"signers": "联合签署", "experts": "专家评审", "items": "逐项办理"}
+
 #: where a case stands as a whole
 STATUSES: dict[str, str] = {
     "submitted": "已提交，待受理",
@@ -110,4 +117,5 @@ def title(table: Mapping[str, str], code: str) -> str:
 
 
 __all__ = ["ACTIONS", "CLOCKS", "CLOCK_STATES", "CLOCK_STATUSES", "COMMITMENTS", "DELIVERIES",
-           "INTAKE_NOTICE", "METHODS", "PAUSES", "POSITIONS", "ROLES", "STATUSES", "title"]
+           "INTAKE_NOTICE", "METHODS", "OUTCOMES", "PAUSES", "POSITIONS", "ROLES", "ROUNDS",
+           "STATUSES", "title"]

@@ -16,7 +16,6 @@ from onething.cli._shared import (
     format_option,
     json_out,
     materials_of,
-    new_table,
     pairs,
     print_timeline,
 )
@@ -251,17 +250,16 @@ def view(case_id: str, actor: str, db: str, fmt: str) -> None:
                   "licences": material_licences(seen["materials"])})
         return
     labels = {f.name: f.label for f in specs}
-    table = new_table("项目", "名称", "内容")
+    out.print(f"办件 {case_id}：{escape(workflow.title)}")
     for name, value in fields.items():
-        table.add_row(escape(labels.get(name) or name), escape(name), escape(str(value)))
+        out.print(escape(f"  {_named(labels.get(name) or name, name)}：{value}"))
     for material in workflow.form.materials:
         stored = seen["materials"].get(material.name)
         if stored is not None:
-            shown = stored.get("licence") or stored.get("sha256") or "已提交"
-            table.add_row(escape(material.label or material.name), escape(material.name),
-                          escape(str(shown)))
-    out.print(f"办件 {case_id}：{escape(workflow.title)}")
-    out.print(table)
+            shown = [f"电子证照 {stored['licence']}" if stored.get("licence") else "",
+                     f"sha256 {stored['sha256']}" if stored.get("sha256") else ""]
+            out.print(escape(f"  {_named(material.label or material.name, material.name)}："
+                             + ("，".join(x for x in shown if x) or "已提交")))
 
 
 @cli.command()
@@ -303,11 +301,15 @@ def summary_lines(summary: CaseSummary) -> list[str]:
                                 + {"approve": "，已同意", "refuse": "，不同意"}.get(
                                     d.vote or "", "") for d in step.departments))
         if step.round is not None:
-            lines.append(f"      已同意 {step.round.approvals}、不同意 {step.round.refusals}，"
-                         f"共 {step.round.seats}，需 {step.round.need} 项同意")
-        if step.children:
-            lines.append("      子流程：" + "、".join(
-                f"{c.case_id}（{c.delivery or '办理中'}）" for c in step.children))
+            lines.append(f"      {step.round.kind_title}：已同意 {step.round.approvals}、"
+                         f"不同意 {step.round.refusals}，"
+                         f"共 {step.round.seats}，需 {step.round.need} 项同意"
+                         + ("；尚未办理：" + "、".join(step.round.open)
+                            if step.round.open else ""))
+    lines.extend(f"  已办结步骤：{_named(d.title, d.step)}，{d.department_title}：{d.outcome_title}"
+                 for d in summary.decided)
+    lines.extend(f"  子流程：{c.case_id}（{_named(c.step_title, c.step)}），"
+                 f"{c.delivery_title or c.delivery or '办理中'}" for c in summary.children)
     if not summary.waiting and summary.status in ("submitted", "under_intake"):
         lines.append("  等待：窗口受理" if not summary.corrections else "  等待：申请人补正")
     for material in summary.promised:
@@ -328,7 +330,8 @@ def summary_lines(summary: CaseSummary) -> list[str]:
                      f"{commitment.department_title}：{commitment.state_title}"
                      + (f"，核查期限 {_when(commitment.verify_by)}"
                         if commitment.verify_by and commitment.state == "pending" else ""))
-    lines.extend(f"  退回重审：{sent.title} 退回 {sent.to_title or sent.to}，等待重新办理"
+    lines.extend(f"  退回重审：{_named(sent.title, sent.step)} 退回 "
+                 f"{_named(sent.to_title or sent.to or '', sent.to)}，等待重新办理"
                  for sent in summary.sent_back)
     lines.append("  现在可办：" + ("" if summary.actions else "无"))
     for action in summary.actions:

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from onething.cases import children, foreach, intake, timers
 from onething.cases import clocks as clk
-from onething.cases import foreach, intake, timers
 from onething.cases import joint_corrections as joint
 from onething.cases import sign_off as sign
 from onething.cases import special_procedures as special
@@ -28,6 +28,7 @@ from onething.cases.summary import (
     ChildCase,
     ClockSummary,
     CommitmentSummary,
+    Decision,
     DeliverySummary,
     NoticeItem,
     PendingCorrection,
@@ -69,6 +70,7 @@ def summary(engine: EngineContext, case_id: str, now: datetime) -> CaseSummary:
         green_channel=bool(case.priority), submitted_at=case.created_at,
         accepted_at=case.accepted_at,
         waiting=_waiting(workflow, case, positions),
+        decided=_decided(workflow, case, positions),
         promised=_promised(engine, deployed, case),
         corrections=_corrections(engine, deployed, case, positions, now),
         commitments=_commitments(workflow, case),
@@ -79,6 +81,10 @@ def summary(engine: EngineContext, case_id: str, now: datetime) -> CaseSummary:
                      _step_title(workflow, o["to"]) if o.get("to") else None)
             for sid, o in case.outcomes.items()
             if o.get("outcome") == "send_back" and sid not in positions and not case.ended),
+        children=tuple(
+            ChildCase(child, sid, _step_title(workflow, sid), (o.get("ended") or {}).get(child),
+                      zh.DELIVERIES.get((o.get("ended") or {}).get(child) or ""))
+            for sid, o in case.outcomes.items() for child in o.get("children", ())),
         delivery=None if delivery is None else DeliverySummary(
             delivery.kind, zh.title(zh.DELIVERIES, delivery.kind), delivery.at,
             delivery.method, zh.title(zh.METHODS, delivery.method) if delivery.method else None,
@@ -126,13 +132,32 @@ def _waiting(workflow: Workflow, case: Case,
         assigned = case.assigned.get(step.id) or {}
         rule = foreach.round_rule(workflow, step.id, case.form)  # counts items, shows none
         tally = sign.tally(signed, rule) if rule is not None else None
-        ended = record.get("ended") or {}
+        done = {s["signer"] for s in signed}
+        kind = "items" if step.foreach else "experts" if rule and rule.experts else "signers"
         out.append(WaitingStep(
             step.id, step.title or step.id, position, zh.title(zh.POSITIONS, position),
             tuple(StepDepartment(d, workflow.department_title(d), assigned.get(d), votes.get(d))
                   for d in step.signers),
-            Round(**tally) if tally is not None else None,
-            tuple(ChildCase(child, ended.get(child)) for child in record.get("children", ()))))
+            None if tally is None or rule is None else Round(
+                kind, zh.ROUNDS[kind], **tally, open=tuple(s for s in rule.by if s not in done))))
+    return tuple(out)
+
+
+def _decided(workflow: Workflow, case: Case,
+             positions: Mapping[str, PlaceRole]) -> tuple[Decision, ...]:
+    """The steps decided so far (not those the case is at again), in document order."""
+    out = []
+    for step in workflow.iter_steps():
+        record = case.outcomes.get(step.id) or {}
+        outcome = record.get("outcome")
+        if not outcome or outcome in (sign.SIGNING, children.WAITING) or step.id in positions:
+            continue
+        deemed = bool(record.get("deemed"))
+        named = step.outcome(outcome)
+        title = zh.OUTCOMES["deemed"] if deemed else named.title or outcome \
+            if named is not None else zh.title(zh.OUTCOMES, outcome)
+        out.append(Decision(step.id, step.title or step.id, step.department,
+                            workflow.department_title(step.department), outcome, title, deemed))
     return tuple(out)
 
 
