@@ -26,6 +26,7 @@ _NAMES: dict[str, str] = {
     "CaseNumbers": "onething.engine._numbers",
     "Waiting": "onething.engine._hall",
     "Page": "onething.cases.listing",
+    "CaseSummary": "onething.cases.summary",
     "Channel": "onething.engine._outbox",
     "Retention": "onething.cases.retention",
     # the case domain
@@ -114,6 +115,7 @@ if TYPE_CHECKING:  # what a type checker and an editor see
         window,
     )
     from onething.cases.retention import Retention
+    from onething.cases.summary import CaseSummary
     from onething.cases.timeline import timeline
     from onething.engine._deployments import Deployed
     from onething.engine._hall import CaseItem, QueueItem, Waiting

@@ -38,7 +38,7 @@ def invoke(*args: str) -> object:
 def test_check_a_sound_workflow_exits_0() -> None:
     result = invoke("check", STARTUP)
     assert result.exit_code == 0
-    assert "enterprise-startup@2: sound" in result.output
+    assert "enterprise-startup@3: sound" in result.output
 
 
 def test_check_an_invalid_workflow_lists_every_problem_and_exits_2(tmp_path: Path) -> None:

@@ -52,9 +52,13 @@ def test_a_case_runs_from_the_command_line_to_its_delivery(tmp_path: Path) -> No
                "mail", "--format", "json", db=db)
     assert json.loads(done.output)["delivery"] == "result"
     status = json.loads(run("status", case_id, "--format", "json", db=db).output)
-    assert status["delivery"]["kind"] == "result"
-    assert status["form"]["legal_person_id"].startswith("430") and "*" in \
-        status["form"]["legal_person_id"]
+    assert (status["delivery"]["kind"], status["status"]) == ("result", "ended")
+    assert "form" not in status and "430381" not in json.dumps(status)  # no form value
+    assert "出件：办结出件，邮政寄递" in run("status", case_id, db=db).output
+    seen = json.loads(run("view", case_id, "--as", "window:li@market_regulation", "--format",
+                          "json", db=db).output)
+    assert seen["fields"]["legal_person_id"].startswith("430") and "*" in \
+        seen["fields"]["legal_person_id"]
     history = json.loads(run("history", case_id, "--format", "json", db=db).output)
     assert [e["action"] for e in history][-2:] == ["deliver", "delivered"]
     text = run("history", case_id, db=db).output
@@ -128,10 +132,14 @@ def test_the_one_notice_at_intake_from_the_command_line(tmp_path: Path) -> None:
     assert again.exit_code == 2 and "error[refused.case.notice_issued]: 本案已发出一次性告知" \
         in again.output
     status = json.loads(run("status", case_id, "--format", "json", db=db).output)
-    assert status["intake_notice"]["items"] == ["articles_of_association", "business_address"]
-    assert status["intake_notice"]["answered_at"] is None
-    assert "supplement_intake" in status["possible"]
-    assert "awaiting the applicant's answer" in run("status", case_id, db=db).output
+    [notice] = status["corrections"]
+    assert [i["item"] for i in notice["items"]] == ["articles_of_association",
+                                                    "business_address"]
+    assert notice["items"][0]["reason"] == "未签字" and notice["answer_by"].endswith("+08:00")
+    assert "supplement_intake" in {a["action"] for a in status["actions"]}
+    text = run("status", case_id, db=db).output
+    assert "待补正：一次性告知补正，市场监管局" in text and "答复期限：" in text
+    assert "答复补正告知 [supplement_intake]：申请人" in text
     answered = run("act", case_id, "supplement", "--as", "applicant:applicant", "--material",
                    "articles_of_association=ref:signed", db=db)
     assert answered.exit_code == 0, answered.output
@@ -174,3 +182,38 @@ def test_claim_release_and_assign_from_the_command_line(tmp_path: Path) -> None:
     gone = json.loads(run("release", case_id, "tax", "--as", "supervisor:zhao@tax",
                           "--format", "json", db=db).output)
     assert gone["holder"] is None  # decided: the claim ended with it, nothing to release
+
+
+def test_status_renders_the_summary_in_chinese_and_view_shows_the_form_to_who_may(
+        tmp_path: Path) -> None:
+    """Issue 16 item 5: the command is a thin rendering of Engine.summary (its JSON is
+    CaseSummary.to_json()); the form is only in view, to those who may see it."""
+    from tests.support.restaurant import NOW, restaurant
+
+    from onething.stores.sqlite import SqliteStore
+
+    db = tmp_path / "cases.sqlite3"
+    store = SqliteStore(db)
+    engine, _, case_id = restaurant(store)
+    at = NOW.isoformat()
+    shown = json.loads(run("status", case_id, "--now", at, "--format", "json", db=db).output)
+    assert shown == json.loads(json.dumps(engine.summary(case_id).to_json()))
+    text = run("status", case_id, "--now", at, db=db).output
+    for line in ("状态：办理中；牵头部门：市场监管局",
+                 "户外招牌设施设置（outdoor_signboard），部门办理中：城管局",
+                 "容缺材料：消防安全承诺书（容缺后补）（fire_safety_commitment），3 WD内补交，截止",
+                 "待补正：公众聚集场所投入使用、营业前消防安全检查（fire_safety_check），消防救援大队",
+                 "告知承诺：食品经营许可（food_business_permit），市场监管局：待核查，核查期限",
+                 "审批通过 户外招牌设施设置 [approve outdoor_signboard]：城管局部门经办人",
+                 "延长办理时限 [extend]：本级人民政府负责人",
+                 "户外招牌设施设置（outdoor_signboard）：计时中，正常，承诺",
+                 "暂停计时（补正期间）"):
+        assert line in text, line
+    assert "430381" not in text and "13912345678" not in text
+    assert "[supplement_material]" in text and "[deemed_acceptance]" not in text
+    refused = run("view", case_id, "--as", "window:x@fire_rescue", db=db)  # not the lead
+    assert refused.exit_code == 2 and "may not see" in refused.output
+    seen = json.loads(run("view", case_id, "--as", "department:x@fire_rescue", "--format",
+                          "json", db=db).output)
+    assert set(seen["fields"]) == {"premises_address", "business_area"}  # what its step reads
+    store.close()

@@ -159,6 +159,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     run("assign", case_id, "tax", "li", "--as", "supervisor:zhao@tax")
     assert run("assign", case_id, "tax", "x", "--as", "supervisor:zhao@tax")["holder"] == "x"
     run("status", case_id)
+    run("view", case_id, "--as", clerk)
+    run("view", case_id, "--as", "department:wang@tax")  # what the tax office's step reads
     for step, department in PARALLEL.items():
         run("act", case_id, "approve", step, "--as", f"department:x@{department}")
     done = run("act", case_id, "deliver", "--as", clerk, "--method", "mail")
@@ -192,7 +194,9 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     run("act", shop_id, "approve", "licence_check", "--as", officer)
     run("act", shop_id, "approve_on_commitment", "food_business_permit", "--as", officer)
     pending = run("status", shop_id)
-    assert pending["commitments"]["food_business_permit"]["commitment"] == "pending"
+    [commitment] = pending["commitments"]
+    assert (commitment["step"], commitment["state"]) == ("food_business_permit", "pending")
+    assert commitment["verify_by"].endswith("+08:00")
     run("act", shop_id, "approve", "outdoor_signboard", "--as",
         "department:zhao@urban_management")
     run("act", shop_id, "deliver", "--as", clerk, "--method", "mail")
@@ -236,11 +240,19 @@ def form_problems(form_spec: Form, shown: dict[str, Any]) -> list[str]:
 
 
 def test_form_values_are_typed_by_their_fields(runs: Runs) -> None:
-    status = json.loads(runs.outputs["status"][0])
-    assert form_problems(STARTUP.form, status["form"]) == []
-    assert (status["form"]["employees"], status["form"]["needs_invoice"],
-            status["form"]["registered_capital"]) == (12, True, "100.50")
-    assert "*" in status["form"]["legal_person_id"]
+    seen = json.loads(runs.outputs["view"][0])["fields"]
+    assert form_problems(STARTUP.form, seen) == []
+    assert (seen["employees"], seen["needs_invoice"], seen["registered_capital"]) == (
+        12, True, "100.50")
+    assert "*" in seen["legal_person_id"]
+    tax = json.loads(runs.outputs["view"][1])["fields"]
+    assert set(tax) == set(STARTUP.step("tax").reads)  # a department sees what it reads
+
+
+def test_the_status_holds_no_form_value(runs: Runs) -> None:
+    for output in runs.outputs["status"]:
+        status = json.loads(output)
+        assert "form" not in status and "430381" not in output and "13800138000" not in output
 
 
 def test_a_date_field_is_a_date(tmp_path: Path) -> None:
@@ -250,7 +262,8 @@ def test_a_date_field_is_a_date(tmp_path: Path) -> None:
                                         "--db", str(run.db)])
     assert deployed.exit_code == 0, deployed.output
     form = sample_form(retirement) | {"insured_years": 30, "retirement_date": "2026-03-01"}
-    shown = run("status", run.submit(retirement.id, form, sample_materials(retirement)))["form"]
+    case_id = run.submit(retirement.id, form, sample_materials(retirement))
+    shown = run("view", case_id, "--as", f"window:li@{retirement.lead}")["fields"]
     assert form_problems(retirement.form, shown) == []
     assert (shown["insured_years"], shown["retirement_date"]) == (30, "2026-03-01")
 
@@ -271,6 +284,7 @@ def test_times_are_in_shanghai_with_their_offset(runs: Runs) -> None:
     ("queue", 0, ("items", 0, "notice_out"), "False"),
     ("cases", 0, ("items", 0, "priority"), "0"),
     ("claim", 0, ("version",), "5"),
+    ("status", 0, ("version",), "3"),
     ("history", 0, (0, "seq"), "1"),
     ("tick", 0, (0, "fired"), "True"),
     ("verify", 0, ("confirmed",), "True"),
@@ -290,9 +304,9 @@ def test_a_stringified_number_or_boolean_breaks_the_schema(
 
 
 def test_a_stringified_form_value_is_caught(runs: Runs) -> None:
-    status = json.loads(runs.outputs["status"][0])
+    seen = json.loads(runs.outputs["view"][0])
     for name, text in (("employees", "12"), ("needs_invoice", "False")):
-        shown = status["form"] | {name: text}
+        shown = seen["fields"] | {name: text}
         assert form_problems(STARTUP.form, shown) == [f"{name}={text!r} is not a "
                                                       f"{STARTUP.form.field(name).type}"]
 

@@ -337,10 +337,11 @@ def test_the_command_line_shows_parent_and_children(tmp_path: Path) -> None:
                         "department:p@planning", "--db", db])
     data = json.loads(runner.invoke(cli, ["status", case_id, "--db", db, "--format",
                                           "json"]).output)
-    [child] = data["children"]["stage_permits"]
-    assert data["children"] == {"stage_permits": {child: None}}
+    [child] = [c["case_id"] for c in data["children"]]
+    assert [(c["step"], c["delivery"]) for c in data["children"]] == [("stage_permits", None)]
+    assert data["waiting"][0]["position"] == "children"
     shown = runner.invoke(cli, ["status", child, "--db", db]).output
-    assert f"child case (子流程) of {case_id}, step stage_permits" in shown
+    assert f"子流程：由办件 {case_id} 的步骤 stage_permits 开启" in shown
     by_hand = runner.invoke(cli, ["act", case_id, "approve", "stage_permits", "--as",
                                   "department:h@housing", "--db", db])
     assert by_hand.exit_code == 2 and "Traceback" not in by_hand.output
@@ -351,7 +352,8 @@ def test_the_command_line_shows_parent_and_children(tmp_path: Path) -> None:
         assert done.exit_code == 0, done.output
     parent_now = json.loads(runner.invoke(cli, ["status", case_id, "--db", db, "--format",
                                                 "json"]).output)
-    assert parent_now["children"] == {"stage_permits": {child: "result"}}
+    assert [(c["case_id"], c["delivery"]) for c in parent_now["children"]] == [
+        (child, "result")]
     drained = runner.invoke(cli, ["dispatch", "--db", db, "--format", "json"])
     assert drained.exit_code == 0, drained.output
     assert {row["channel"] for row in json.loads(drained.output)} == {"parent", "window"}

@@ -245,8 +245,8 @@ def test_verify_from_the_command_line(tmp_path: Path, workflow: Workflow) -> Non
     run("act", case_id, "approve", "check_in", "--as", "department:li@window_office")
     run("act", case_id, "approve_on_commitment", "permit", "--as", "department:li@market")
     status = json.loads(run("status", case_id, "--format", "json"))
-    assert status["commitments"]["permit"]["commitment"] == "pending"
-    assert "pending, verify by" in run("status", case_id)
+    assert [(c["step"], c["state"]) for c in status["commitments"]] == [("permit", "pending")]
+    assert "：待核查，核查期限 " in run("status", case_id)
     out = json.loads(run("verify", case_id, "permit", "--failed", "--reason", "false",
                          "--as", "department:li@market", "--format", "json"))
     assert out == {"case": case_id, "confirmed": False, "follow_up": None,

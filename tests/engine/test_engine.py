@@ -177,16 +177,18 @@ def test_deploying_changed_content_under_the_same_version_is_refused(engine: Eng
                     "changed.yaml").unwrap()
     with pytest.raises(DeployRefused, match="new version"):
         engine.deploy(changed)
-    bumped = parse(STARTUP.text.replace("version: 2", "version: 3"), "v2.yaml").unwrap()
-    assert engine.deploy(bumped).key == ("enterprise-startup", 3)
+    bumped = parse(STARTUP.text.replace(f"version: {STARTUP.version}",
+                                        f"version: {STARTUP.version + 1}"), "v2.yaml").unwrap()
+    assert engine.deploy(bumped).key == ("enterprise-startup", STARTUP.version + 1)
 
 
 def test_a_case_pins_its_workflow_version_and_hash(engine: Engine) -> None:
     case_id = started(engine)
-    bumped = parse(STARTUP.text.replace("version: 2", "version: 3"), "v2.yaml").unwrap()
+    bumped = parse(STARTUP.text.replace(f"version: {STARTUP.version}",
+                                        f"version: {STARTUP.version + 1}"), "v2.yaml").unwrap()
     engine.deploy(bumped)
     case = engine.case(case_id)
-    assert (case.workflow_version, case.content_hash) == (2, STARTUP.content_hash)
+    assert (case.workflow_version, case.content_hash) == (STARTUP.version, STARTUP.content_hash)
 
 
 @pytest.mark.parametrize("make", [MemoryStore, lambda: SqliteStore(":memory:")])

@@ -296,7 +296,7 @@ def test_the_command_line_decides_items_and_shows_the_round(tmp_path: Path) -> N
         done = runner.invoke(cli, ["act", case_id, *args, "--db", db])
         assert done.exit_code == 0, done.output
     shown = runner.invoke(cli, ["status", case_id, "--db", db])
-    assert "sign-off (逐项办理) of inspection: 1 approved, 0 refused of 2" in shown.output
+    assert "逐项办理：已同意 1、不同意 0，共 2，需 2 项同意；尚未办理：item 1" in shown.output
     assert OWNER not in shown.output
     missing = runner.invoke(cli, ["act", case_id, "approve", "inspection", "--db", db,
                                   "--as", "department:z@vehicles"])
@@ -472,4 +472,4 @@ def test_the_command_line_refuses_an_item_on_other_actions_and_shows_what_is_ope
                  ["approve", "inspection", "--item", "2", "--as", "department:z@vehicles"]):
         assert runner.invoke(cli, ["act", case_id, *args, "--db", db]).exit_code == 0
     shown = runner.invoke(cli, ["status", case_id, "--db", db]).output
-    assert "still open: item 1, item 3" in shown
+    assert "尚未办理：item 1、item 3" in shown

@@ -188,7 +188,7 @@ def test_a_bad_licence_is_refused_without_being_quoted(licence: object) -> None:
     assert str(licence).strip() == "" or str(licence) not in found["application"]
 
 
-def test_status_shows_the_licence_and_the_cli_names_one(tmp_path: Path) -> None:
+def test_view_shows_the_licence_and_the_cli_names_one(tmp_path: Path) -> None:
     db = tmp_path / "cases.sqlite3"
     engine = clinic(SqliteStore(db))
     case = engine.submit(WORKFLOW.id, {"clinic_name": "微笑口腔", "has_xray": True},
@@ -204,10 +204,13 @@ def test_status_shows_the_licence_and_the_cli_names_one(tmp_path: Path) -> None:
     run("act", case.id, "supplement", "--as", "applicant:owner", "--material",
         f"xray_safety_permit=doc://permit#sha256={DIGEST}", "--licence",
         f"xray_safety_permit={LICENCE}")
-    status = json.loads(run("status", case.id, "--format", "json"))
-    assert status["licences"] == {"xray_safety_permit": LICENCE}
-    assert status["materials"]["xray_safety_permit"] == DIGEST
-    assert f"xray_safety_permit={LICENCE}" in run("status", case.id).replace("\n", "")
+    status = run("status", case.id, "--format", "json")
+    assert LICENCE not in status and DIGEST not in status  # the summary holds no material
+    seen = json.loads(run("view", case.id, "--as", f"window:w@{WORKFLOW.lead}", "--format",
+                          "json"))
+    assert seen["licences"] == {"xray_safety_permit": LICENCE}
+    assert seen["materials"]["xray_safety_permit"] == DIGEST
+    assert f"电子证照 {LICENCE}" in run("view", case.id, "--as", f"window:w@{WORKFLOW.lead}")
 
 
 def test_a_correction_that_no_longer_requires_a_promised_material_releases_the_promise(

@@ -242,11 +242,14 @@ def test_the_command_line_decides_sets_and_shows(tmp_path: Path) -> None:
                                "--set", "fee_rate=0.25", "--db", db])
     assert done.exit_code == 0, done.output
     shown = runner.invoke(cli, ["status", case_id, "--db", db])
-    assert "review set: risk_level=high, fee_rate=0.25" in shown.output
+    assert "已办结步骤：预审（review），health：需现场核查" in shown.output  # the outcome's title
     data = json.loads(runner.invoke(cli, ["status", case_id, "--db", db,
                                           "--format", "json"]).output)
-    assert data["set"] == {"review": {"risk_level": "high", "fee_rate": "0.25"}}
-    assert data["waiting_on"] == ["inspection"]
+    assert [(d["step"], d["outcome"]) for d in data["decided"]] == [("review", "site_visit")]
+    assert [w["step"] for w in data["waiting"]] == ["inspection"]
+    seen = json.loads(runner.invoke(cli, ["view", case_id, "--as", "department:o@health",
+                                          "--db", db, "--format", "json"]).output)
+    assert seen["fields"]["risk_level"] == "high"  # what its steps read of what was set
     history = runner.invoke(cli, ["history", case_id, "--db", db])
     assert "set: risk_level=high, fee_rate=0.25" in history.output
 

@@ -424,6 +424,7 @@ def test_the_command_line_never_prints_a_personal_number(tmp_path: Path,
         run("queue", LEAD, "--format", fmt)
         run("queue", "urban_management", "--format", fmt)
         run("status", case_id, "--format", fmt)
+        run("view", case_id, "--as", lead, "--format", fmt)
     run("act", case_id, "approve", "outdoor_signboard", "--as", urban)
     run("act", case_id, "deliver", "--as", lead, "--method", "mail", "--format", "json")
     run("worker", "--once")
@@ -433,6 +434,7 @@ def test_the_command_line_never_prints_a_personal_number(tmp_path: Path,
     run("erase", case_id, "--as", f"department:x@{LEAD}", "--retention", "0 days", code=2)
     for fmt in ("text", "json"):
         run("status", case_id, "--format", fmt)
+        run("view", case_id, "--as", lead, "--format", fmt)
         run("history", case_id, "--format", fmt)
     for fmt in ("mermaid", "dot"):
         drawn = CliRunner().invoke(cli, ["graph", str(WORKFLOW_FILE), "--format", fmt])
@@ -448,9 +450,9 @@ def test_the_command_line_never_prints_a_personal_number(tmp_path: Path,
     finally:
         store.close()
     absent(numbers, *seen, *rows, caplog.text)
-    status = json.loads(run("status", case_id, "--format", "json").output)
-    assert status["form"]["operator_id"].startswith(numbers["new_id"][:3])
-    assert status["materials"]["fire_safety_commitment"] == COMMITMENT_HASH
+    shown = json.loads(run("view", case_id, "--as", lead, "--format", "json").output)
+    assert shown["fields"]["operator_id"].startswith(numbers["new_id"][:3])
+    assert shown["materials"]["fire_safety_commitment"] == COMMITMENT_HASH
     erased = json.loads(run("erase", case_id, "--now", "2099-01-01T00:00:00+08:00",
                             "--format", "json").output)
     assert "operator_id" in erased["fields"] and erased["retention"] == "10 years"

@@ -258,10 +258,11 @@ def test_the_command_line_sends_back_and_shows_it(tmp_path: Path) -> None:
                                "--db", db])
     assert sent.exit_code == 0, sent.output
     shown = runner.invoke(cli, ["status", case_id, "--db", db])
-    assert "consolidation sent back (退回重审) fire" in shown.output
+    assert "退回重审：汇总审查（consolidation） 退回 fire，等待重新办理" in shown.output
     data = json.loads(runner.invoke(cli, ["status", case_id, "--db", db,
                                           "--format", "json"]).output)
-    assert data["sent_back"] == {"consolidation": "fire"} and data["waiting_on"] == ["fire"]
+    assert [(s["step"], s["to"]) for s in data["sent_back"]] == [("consolidation", "fire")]
+    assert [w["step"] for w in data["waiting"]] == ["fire"]
     history = runner.invoke(cli, ["history", case_id, "--db", db])
     assert "to fire, again: fire" in history.output
 
@@ -286,10 +287,10 @@ def test_an_ended_case_is_not_said_to_wait_for_its_rework(tmp_path: Path) -> Non
     assert listed["consolidation"]["outcome"] == "cancelled"
     assert "内部" not in json.dumps(delivery.notice, ensure_ascii=False)
     shown = runner.invoke(cli, ["status", case_id, "--db", db])
-    assert "delivered: refusal" in shown.output and "waiting for its rework" not in shown.output
+    assert "出件：不予许可" in shown.output and "等待重新办理" not in shown.output
     data = json.loads(runner.invoke(cli, ["status", case_id, "--db", db,
                                           "--format", "json"]).output)
-    assert data["sent_back"] == {}
+    assert data["sent_back"] == []
 
 
 def test_one_named_step_needs_no_to_from_send_back_either() -> None:

@@ -237,10 +237,13 @@ def test_the_command_line_signs_and_shows_the_round(tmp_path: Path) -> None:
                                  "--as", "department:li@fire", "--db", db])
     assert signed.exit_code == 0, signed.output
     shown = runner.invoke(cli, ["status", case_id, "--db", db])
-    assert "sign-off (联合签署) of inspection: 1 approved, 0 refused of 3" in shown.output
+    assert "联合签署：已同意 1、不同意 0，共 3，需 2 项同意；尚未办理：market、ecology" \
+        in shown.output
     data = json.loads(runner.invoke(cli, ["status", case_id, "--db", db,
                                           "--format", "json"]).output)
-    assert data["sign_offs"] == {"inspection": [{"signer": "fire", "vote": "approve"}]}
+    [step] = data["waiting"]
+    assert [(d["department"], d["vote"]) for d in step["departments"]] == [
+        ("market", None), ("fire", "approve"), ("ecology", None)]
     again = runner.invoke(cli, ["act", case_id, "approve", "inspection",
                                 "--as", "department:wang@fire", "--db", db])
     assert again.exit_code == 2 and "error[refused.step.signed_already]" in again.output

@@ -154,7 +154,8 @@ def test_unknown_key_in_the_delivery_suggests_the_right_key() -> None:
 
 def test_unknown_key_without_a_close_match_lists_the_keys() -> None:
     d = one(edit(4, "title: Demo\nzzz: 1"), "unknown-key")
-    check(d, 5, 1, "'zzz'", hint="expected one of: clock, delivery, description, escalation")
+    check(d, 5, 1, "'zzz'",
+          hint="expected one of: clock, delivery, departments, description, escalation")
 
 
 def test_missing_key_in_a_step_points_at_the_step() -> None:
@@ -822,8 +823,52 @@ def test_every_code_the_loader_emits_is_tested_here() -> None:
     # built in an expression: unused-{kind}, and expression-type for a condition's types
     emitted = (emitted - {"unused-"}) | {"unused-field", "unused-material", "expression-type"}
     this = Path(__file__).read_text(encoding="utf-8")
-    assert len(emitted) == 56
+    assert len(emitted) == 58
     assert {code for code in emitted if f'"{code}"' not in this} == set()
+
+
+def test_departments_name_only_the_workflows_own_departments() -> None:
+    """``departments:`` gives display names; a misspelt id is an error at the id (the real
+    department would stay without its name), a department left unnamed a warning."""
+    named = insert(5, "departments:\n  market_regulation: 市场监管局\n  public_security: 公安局")
+    result = parse(named, "wf.yaml")
+    assert result.ok and result.diagnostics == (), rendered(result)
+    workflow = result.unwrap()
+    assert workflow.department_titles == (("market_regulation", "市场监管局"),
+                                          ("public_security", "公安局"))
+    assert workflow.department_title("public_security") == "公安局"
+    assert workflow.department_title("tax") == "tax"  # not named: its id
+    typo = insert(5, "departments:\n  market_regulation: 市场监管局\n  public_securty: 公安局")
+    check(one(typo, "unknown-department"), 8, 3, "public_securty", "not a department",
+          hint="did you mean 'public_security'?")
+    check(one(typo, "unnamed-department"), 6, 1, "'public_security'",
+          hint="public_security:", severity=Severity.WARNING)
+    partial = insert(5, "departments:\n  public_security: 公安局")
+    warned = one(partial, "unnamed-department")
+    check(warned, 6, 1, "'market_regulation'", hint="market_regulation:",
+          severity=Severity.WARNING)
+    assert parse(partial, "wf.yaml").ok  # a warning: people read the id meanwhile
+    blank = insert(5, "departments:\n  market_regulation: ' '\n  public_security: 公安局")
+    check(one(blank, "bad-value"), 7, 22, "display name", "blank", hint="税务局")
+    listed = insert(5, "departments: [market_regulation]")
+    check(one(listed, "bad-type"), 6, 14, "departments", "mapping", hint="tax: 税务局")
+    twice = insert(5, "departments:\n  public_security: 公安局\n  public_security: 公安")
+    check(one(twice, "duplicate-key"), 8, 3, "public_security", "twice", hint="line 7")
+    unread = parse(named.replace("department: public_security", "departmnt: public_security"),
+                   "wf.yaml")  # the step's department did not read: its name is no guess
+    assert "unknown-department" not in {d.code for d in unread.diagnostics}, rendered(unread)
+
+
+def test_the_government_of_joint_handling_may_be_named() -> None:
+    joint = insert(5, JOINT.rstrip("\n") + "\ndepartments: {market_regulation: 市场监管局, "
+                   "public_security: 公安局, county: 县人民政府}")
+    result = parse(joint, "wf.yaml")
+    assert not [d for d in result.diagnostics if "department" in d.code], rendered(result)
+    assert result.unwrap().department_title("county") == "县人民政府"
+    single = insert(5, "departments: {market_regulation: 市场监管局, public_security: 公安局, "
+                    "government: 人民政府}")
+    check(one(single, "unknown-department"), 6, 63, "'government'",
+          hint="expected one of: market_regulation, public_security")
 
 
 def test_promise_too_long() -> None:

@@ -15,7 +15,7 @@ from onething.errors import WorkflowInvalid
 from onething.language import conditions as exprs
 from onething.language.load import load, parse, read
 from onething.language.location import Location
-from onething.language.model import Parallel, Step, StepSequence
+from onething.language.model import Parallel, Stage, Step, StepSequence, sequences
 from onething.workdays import Duration, Unit
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,6 +35,33 @@ def at(line: int, col: int) -> Location:
     return Location(NAME, line, col)
 
 
+SHIPPED = [*sorted((ROOT / "workflows").glob("*.yaml")),
+           ROOT / "src" / "onething" / "data" / "rectification.yaml",
+           ROOT / "src" / "onething" / "data" / "revocation.yaml"]
+
+
+def _chinese(text: str) -> bool:
+    return any("\u4e00" <= ch <= "\u9fff" for ch in text)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_every_shipped_workflow_names_each_department_step_and_material_in_chinese(
+        path: Path) -> None:
+    """Issue 16 item 5: a clerk reads names, not ids — every department a shipped workflow
+    names (lead, stage leads, steps, signers, the government of joint handling) has a display
+    name, and every step, stage, material and outcome of its own a title, all in Chinese."""
+    workflow = load(path)
+    named = dict(workflow.department_titles)
+    assert [d for d in workflow.all_departments if d not in named] == []
+    assert set(named) <= set(workflow.all_departments)
+    titles = [*named.values(), workflow.title, *(s.title for s in workflow.iter_steps()),
+              *(m.label for m in workflow.form.materials),
+              *(o.title for s in workflow.iter_steps() for o in s.outcomes),
+              *(i.title for seq in sequences(workflow.steps) for i in seq.items
+                if isinstance(i, Stage))]
+    assert [t for t in titles if not _chinese(t)] == []
+
+
 def test_the_shipped_workflow_loads_without_any_diagnostic() -> None:
     result = read(PATH)
     assert result.ok
@@ -44,7 +71,7 @@ def test_the_shipped_workflow_loads_without_any_diagnostic() -> None:
 
 def test_header(workflow) -> None:
     assert workflow.id == "enterprise-startup"
-    assert workflow.version == 2  # its limits changed with issue 15: a new version
+    assert workflow.version == 3  # limits changed with issue 15, display names with 16
     assert workflow.title == "企业开办一件事 (enterprise start-up)"
     assert workflow.lead == "market_regulation"
     assert workflow.source.startswith("Scope: 济宁市企业开办工作规范")

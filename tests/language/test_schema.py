@@ -132,6 +132,7 @@ BASE: dict[str, Any] = {
     "version": 1,
     "title": "示例一件事",
     "lead": "market_regulation",
+    "departments": {"market_regulation": "市场监管局", "tax": "税务局"},
     "time_limit": {"committed": "1 WD", "statutory": "20 WD"},
     "form": {
         "fields": {
@@ -270,6 +271,10 @@ BROKEN: dict[str, Mutation] = {
     "unknown time-limit key": _set("time_limit/maximum", "30 WD"),
     "enum field with empty values": _set("form/fields/spare", {"type": "enum", "values": []}),
     "enum field with null values": _set("form/fields/spare", {"type": "enum", "values": None}),
+    "department name that is a list": _set("departments", {"tax": ["税务局"]}),
+    "department id with capitals": _set("departments", {"Tax": "税务局"}),
+    "blank department name": _set("departments", {"tax": " "}),
+    "departments that are a list": _set("departments", ["tax"]),
 }
 
 

@@ -128,10 +128,3 @@ def new_table(*columns: str) -> Table:
     for column in columns:
         made.add_column(column)
     return made
-
-
-def due_text(due: Any) -> str:
-    """A due date as a cell: Shanghai time, marked when provisional."""
-    if due is None:
-        return "-"
-    return f"{due.deadline:%Y-%m-%d %H:%M}" + (" (provisional)" if due.provisional else "")

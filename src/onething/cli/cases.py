@@ -4,24 +4,26 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 import click
 
 from onething.cli._shared import (
     actor_of,
     db_option,
-    due_text,
     engine_on,
     format_option,
     json_out,
     materials_of,
-    new_table,
     pairs,
     print_timeline,
 )
-from onething.cli.common import EXIT_INVALID, cli, escape, lang, out, read_json
+from onething.cli.common import EXIT_INVALID, cli, escape, lang, moment, out, read_json
 from onething.errors import SubmissionRejected
+
+if TYPE_CHECKING:
+    from onething.cases.summary import CaseSummary, Taker
 
 
 @cli.command()
@@ -205,106 +207,59 @@ def verify(case_id: str, step: str, ok: bool, actor: str, reason: str, key: str 
 
 @cli.command()
 @click.argument("case_id")
+@click.option("--now", help="the moment to show the case at, with its zone "
+              "(2026-10-08T09:00+08:00; default: now)")
 @db_option
 @format_option
-def status(case_id: str, db: str, fmt: str) -> None:
-    """Where case CASE_ID stands: waiting steps, what can happen, clocks, delivery."""
+def status(case_id: str, now: str | None, db: str, fmt: str) -> None:
+    """Where case CASE_ID stands (Engine.summary): the steps it waits on with their
+    departments and claiming officers, promised materials, the pending correction,
+    commitments, clocks, and what can be done now by whom — in Chinese, without a form value
+    (``view`` shows the form to those who may see it)."""
     with engine_on(db) as engine:
-        case = engine.case(case_id)
-        deployed = engine.deployed(case.workflow_id, case.workflow_version)
-        waiting = engine.waiting_on(case_id)
-        possible = engine.possible(case_id)
-        clocks = engine.clocks(case_id)
-        delivery = engine.delivery(case_id)
-        from onething.cases.foreach import round_rule
-        from onething.cases.forms import material_hashes, material_licences
-        from onething.cases.step_fields import shown
-        from onething.cases.typed_json import stored_moment_json, typed_fields, typed_form
-
-        form = typed_form(deployed.workflow.form, case.form)
+        summary = engine.summary(case_id, now=moment(now, "--now"))
     if fmt == "json":
-        json_out({"case": case.id, "workflow": f"{case.workflow_id}@{case.workflow_version}",
-                   "green_channel": bool(case.priority), "waiting_on": waiting,
-                   "possible": possible, "form": form,
-                   "materials": material_hashes(case.materials),
-                   "licences": material_licences(case.materials),
-                   "commitments": {step: {"commitment": o["commitment"],
-                                          "verify_by": stored_moment_json(o.get("verify_by"))}
-                                   for step, o in case.outcomes.items()
-                                   if o.get("commitment")},
-                   "sign_offs": {step: [{"signer": s["signer"], "vote": s["vote"]}
-                                        for s in o.get("sign_offs", ())]
-                                 for step, o in case.outcomes.items()
-                                 if o.get("outcome") == "signing"},
-                   "set": {step: typed_fields(deployed.workflow.step(step).sets, o["set"])
-                           for step, o in case.outcomes.items() if o.get("set")},
-                   "children": {step: {c: o.get("ended", {}).get(c) for c in o["children"]}
-                                for step, o in case.outcomes.items() if o.get("children")},
-                   "intake_notice": _intake_notice(case.intake),
-                   "parent": {"case": case.origin, "step": case.parent_step}
-                   if case.parent_step else None,
-                   "sent_back": {step: o.get("to") for step, o in case.outcomes.items()
-                                 if o.get("outcome") == "send_back" and step not in waiting
-                                 and not case.ended},
-                   "clocks": [v.to_json() for v in clocks],
-                   "delivery": delivery.to_json() if delivery else None})
+        json_out(summary.to_json())
         return
-    out.print(f"case {case.id}: {deployed.workflow.title} "
-              f"(v{case.workflow_version}{', green channel' if case.priority else ''})")
-    if case.parent_step:
-        out.print(f"  child case (子流程) of {case.origin}, step {case.parent_step}")
-    notice = _intake_notice(case.intake)
-    if notice is not None:
-        out.print(f"  notice at intake (一次性告知) of {notice['issued_at'][:10]}: "
-                  + ", ".join(notice["items"])
-                  + (f"; answered {notice['answered_at'][:10]}" if notice["answered_at"]
-                     else "; awaiting the applicant's answer"))
-    if delivery is not None:
-        out.print(f"  delivered: {delivery.kind} by {delivery.method} at "
-                  f"{delivery.at:%Y-%m-%d %H:%M}" + (": " + ", ".join(delivery.items)
-                                                     if delivery.items else ""))
-    else:
-        fallback = "the applicant (the notice at intake)" if notice is not None \
-            and not notice["answered_at"] else "the window"
-        out.print("  waiting on: " + (", ".join(waiting) or fallback))
-        out.print("  possible now: " + ", ".join(possible))
-    licences = material_licences(case.materials)
-    if licences:  # identifiers of licences, not personal numbers (forms.check_licence)
-        out.print("  electronic licences (电子证照): " + ", ".join(
-            f"{name}={licence}" for name, licence in licences.items()))
-    for step, outcome in case.outcomes.items():
-        if outcome.get("outcome") == "signing":
-            rule = round_rule(deployed.workflow, step, case.form)
-            votes = [s["vote"] for s in outcome.get("sign_offs", ())]
-            kind = "逐项办理" if deployed.workflow.step(step).foreach else \
-                "专家评审" if rule is not None and rule.experts else "联合签署"
-            out.print(f"  sign-off ({kind}) of {step}: {votes.count('approve')} approved, "
-                      f"{votes.count('refuse')} refused of {rule.seats if rule else '?'}, "
-                      f"{rule.need if rule else '?'} approvals needed")
-            if rule is not None and rule.by:
-                done = {s["signer"] for s in outcome.get("sign_offs", ())}
-                out.print("    still open: " + ", ".join(s for s in rule.by if s not in done))
-        if outcome.get("children"):
-            ended = outcome.get("ended", {})
-            out.print(f"  child cases (子流程) of {step}: " + ", ".join(
-                f"{c} {ended.get(c, 'open')}" for c in outcome["children"]))
-        if outcome.get("set"):
-            out.print(f"  {step} set: " + ", ".join(
-                f"{k}={v}" for k, v in shown(outcome["set"]).items()))
-        if outcome.get("outcome") == "send_back" and step not in waiting and not case.ended:
-            out.print(f"  {step} sent back (退回重审) {outcome.get('to')}: waiting for its "
-                      "rework")
-        if outcome.get("commitment"):
-            by = outcome.get("verify_by", "")
-            out.print(f"  commitment (告知承诺) of {step}: {outcome['commitment']}"
-                      + (f", verify by {by[:10]}" if by and outcome["commitment"] == "pending"
-                         else ""))
-    table = new_table("clock", "status", "committed due", "statutory due")
-    for view in clocks:
-        table.add_row(view.key, view.status.value, due_text(view.committed_due),
-                      due_text(view.statutory_due))
-    if clocks:
-        out.print(table)
+    for line in summary_lines(summary):
+        out.print(escape(line))
+
+
+@cli.command()
+@click.argument("case_id")
+@click.option("--as", "actor", required=True, help="who looks: a department sees what its "
+              "steps read; the applicant, their agent, the lead window and its supervisors "
+              "everything (e.g. window:li@market_regulation)")
+@db_option
+@format_option
+def view(case_id: str, actor: str, db: str, fmt: str) -> None:
+    """What --as may see of case CASE_ID's form and materials (Engine.view; a refusal is
+    recorded): values typed by their fields, personal values masked."""
+    from onething.cases.forms import material_hashes, material_licences
+    from onething.cases.typed_json import typed_fields
+
+    with engine_on(db) as engine:
+        seen = engine.view(case_id, actor_of(actor))
+        case = engine.case(case_id)
+        workflow = engine.deployed(case.workflow_id, case.workflow_version).workflow
+    specs = (*workflow.form.fields, *(f for f, _ in workflow.set_fields.values()))
+    fields = typed_fields(specs, seen["fields"])
+    if fmt == "json":
+        json_out({"case": case_id, "fields": fields,
+                  "materials": material_hashes(seen["materials"]),
+                  "licences": material_licences(seen["materials"])})
+        return
+    labels = {f.name: f.label for f in specs}
+    out.print(f"办件 {case_id}：{escape(workflow.title)}")
+    for name, value in fields.items():
+        out.print(escape(f"  {_named(labels.get(name) or name, name)}：{value}"))
+    for material in workflow.form.materials:
+        stored = seen["materials"].get(material.name)
+        if stored is not None:
+            shown = [f"电子证照 {stored['licence']}" if stored.get("licence") else "",
+                     f"sha256 {stored['sha256']}" if stored.get("sha256") else ""]
+            out.print(escape(f"  {_named(material.label or material.name, material.name)}："
+                             + ("，".join(x for x in shown if x) or "已提交")))
 
 
 @cli.command()
@@ -321,13 +276,101 @@ def history(case_id: str, db: str, fmt: str) -> None:
         print_timeline(events)
 
 
-def _intake_notice(intake: dict[str, Any]) -> dict[str, Any] | None:
-    """The one notice at intake as status shows it: when, what it names, when answered."""
-    if not intake.get("notice_at"):
-        return None
-    items = intake.get("items")
-    from onething.cases.typed_json import stored_moment_json
+def summary_lines(summary: CaseSummary) -> list[str]:
+    """The summary as lines of Chinese text (ids in brackets, for typing commands)."""
+    lines = [f"办件 {summary.case_id}：{summary.title}",
+             f"  事项：{summary.workflow_id} 第 {summary.version} 版"
+             + ("；绿色通道" if summary.green_channel else ""),
+             f"  状态：{summary.status_title}；牵头部门：{summary.lead_title}"]
+    delivery = summary.delivery
+    if delivery is not None:
+        lines.append(f"  出件：{delivery.title}，{delivery.method_title or '-'}，"
+                     f"{_when(delivery.at)}" + ("：" + "、".join(delivery.items)
+                                              if delivery.items else ""))
+    if summary.parent_step:
+        lines.append(f"  子流程：由办件 {summary.origin} 的步骤 {summary.parent_step} 开启")
+    elif summary.origin:
+        lines.append(f"  跟进：源自办件 {summary.origin}")
+    if summary.follow_ups:
+        lines.append("  后续办件：" + "、".join(summary.follow_ups))
+    if summary.waiting:
+        lines.append("  办理中：")
+    for step in summary.waiting:
+        lines.append(f"    {_named(step.title, step.step)}，{step.position_title}："
+                     + "、".join(d.title + (f"（经办人 {d.officer}）" if d.officer else "")
+                                + {"approve": "，已同意", "refuse": "，不同意"}.get(
+                                    d.vote or "", "") for d in step.departments))
+        if step.round is not None:
+            lines.append(f"      {step.round.kind_title}：已同意 {step.round.approvals}、"
+                         f"不同意 {step.round.refusals}，"
+                         f"共 {step.round.seats}，需 {step.round.need} 项同意"
+                         + ("；尚未办理：" + "、".join(step.round.open)
+                            if step.round.open else ""))
+    lines.extend(f"  已办结步骤：{_named(d.title, d.step)}，{d.department_title}：{d.outcome_title}"
+                 for d in summary.decided)
+    lines.extend(f"  子流程：{c.case_id}（{_named(c.step_title, c.step)}），"
+                 f"{c.delivery_title or c.delivery or '办理中'}" for c in summary.children)
+    if not summary.waiting and summary.status in ("submitted", "under_intake"):
+        lines.append("  等待：窗口受理" if not summary.corrections else "  等待：申请人补正")
+    for material in summary.promised:
+        lines.append(f"  容缺材料：{_named(material.title, material.material)}，{material.within}内"
+                     + (f"补交，截止 {_when(material.due, material.provisional)}"
+                        if material.due else "补交，自受理起算"))
+    for asked in summary.corrections:
+        lines.append(f"  待补正：{_named(asked.title, asked.step)}"
+                     + f"，{asked.department_title}"
+                     + (f" {_when(asked.asked_at)} 提出" if asked.asked_at else "")
+                     + (f"：{asked.text}" if asked.text else ""))
+        lines.extend(f"      {_named(i.title, i.item)}" + (f"：{i.reason}" if i.reason else "")
+                     for i in asked.items)
+        lines.append(f"      答复期限：{_when(asked.answer_by, asked.provisional)}"
+                     if asked.notice_out else "      待同一并联环节各部门办理完毕后一并告知")
+    for commitment in summary.commitments:
+        lines.append(f"  告知承诺：{_named(commitment.title, commitment.step)}，"
+                     f"{commitment.department_title}：{commitment.state_title}"
+                     + (f"，核查期限 {_when(commitment.verify_by)}"
+                        if commitment.verify_by and commitment.state == "pending" else ""))
+    lines.extend(f"  退回重审：{_named(sent.title, sent.step)} 退回 "
+                 f"{_named(sent.to_title or sent.to or '', sent.to)}，等待重新办理"
+                 for sent in summary.sent_back)
+    lines.append("  现在可办：" + ("" if summary.actions else "无"))
+    for action in summary.actions:
+        code = " ".join(x for x in (action.action, action.step) if x)
+        target = f" → {'、'.join(action.to)}" if action.to else ""
+        lines.append(f"    {action.title}" + (f" {action.step_title}" if action.step_title
+                                                else "") + f" [{code}]{target}："
+                     + "、".join(_taker(t) for t in action.who))
+    if summary.clocks:
+        lines.append("  时限：")
+    for clock in summary.clocks:
+        lines.append(f"    {_named(clock.title, clock.clock)}：{clock.state_title}"
+                     + (f"（{clock.paused_reason}）" if clock.paused_reason else "")
+                     + f"，{clock.status_title}"
+                     + (f"，承诺 {_when(clock.committed_due, clock.provisional)}"
+                        if clock.committed_due else "")
+                     + (f"，法定 {_when(clock.statutory_due, clock.provisional)}"
+                        if clock.statutory_due else "")
+                     + (f"，已延长 {clock.extension}" if clock.extension else ""))
+    return lines
 
-    return {"issued_at": stored_moment_json(intake["notice_at"]),
-            "answered_at": stored_moment_json(intake.get("answered_at")),
-            "items": [i["item"] for i in items] if isinstance(items, list) else []}
+
+def _named(title: str, code: str | None) -> str:
+    """A title with the id people type beside it (once, when the title is the id)."""
+    return title if code is None or title == code else f"{title}（{code}）"
+
+
+def _taker(taker: Taker) -> str:
+    """Who may act, as people say it: 城管局部门经办人（sun）, 申请人."""
+    role = "负责人" if taker.role == "government_head" else taker.title
+    return (taker.department_title or "") + role + (f"（{taker.officer}）" if taker.officer
+                                                     else "")
+
+
+def _when(at: datetime | None, provisional: bool = False) -> str:
+    """A time as people read it: Shanghai time, marked when it rests on a provisional
+    calendar year."""
+    if at is None:
+        return "-"
+    from onething.workdays import SHANGHAI
+
+    return f"{at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}" + ("（暂定）" if provisional else "")

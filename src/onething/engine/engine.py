@@ -30,6 +30,7 @@ from onething.cases.records import (
 )
 from onething.cases.retention import DEFAULT_RETENTION, Retention
 from onething.cases.rules import People
+from onething.cases.summary import CaseSummary
 from onething.engine import (
     _agents,
     _assignment,
@@ -39,6 +40,7 @@ from onething.engine import (
     _queries,
     _settle,
     _submission,
+    _summary,
     _time,
     _unit,
 )
@@ -493,6 +495,12 @@ class Engine:
         """List every case stored before listings existed (after an upgrade from schema 2;
         queues and search do it by themselves); returns how many were listed."""
         return _hall.reindex(self)
+
+    def summary(self, case_id: str, now: datetime | None = None) -> CaseSummary:
+        """Where the case stands, as a clerk reads it (docs/api/face.rst): status, waiting
+        steps with departments and holders, promises, corrections and commitments with their
+        dates, clocks, and the actions possible now with who may take each; no form value."""
+        return _summary.summary(self, case_id, aware(now) or self.clock.now())
 
     def possible(self, case_id: str) -> list[str]:
         """What can happen to the case now, as event labels (``approve seal``, ...)."""

@@ -81,6 +81,7 @@ WORKFLOW_KEYS = {
     "onething": True, "id": True, "version": True, "title": True, "lead": True, "form": True,
     "steps": True, "delivery": True, "time_limit": False, "source": False, "description": False,
     "clock": False, "escalation": False, "green_channel": False, "handling": False,
+    "departments": False,
 }
 HANDLING_KEYS = {"mode": True, "government": False, "source": False}
 STEP_KEYS = {
@@ -590,19 +591,79 @@ class _Reader:
         if steps is not None and not steps.items:
             self.error("empty-steps", "the workflow has no steps", get("steps")[1],
                        "list at least one step under 'steps:'")
+        names = self.department_names(get("departments")[1]) if "departments" in entries \
+            else None
         if form is None or steps is None or delivery is None:
             return None
         # with a bad id, version, title or lead the workflow is still built, so that the
         # cross-reference checks run too; the errors already recorded make parse() drop it
         digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-        return Workflow(
+        workflow = Workflow(
             id=wid or "", version=version or 0, title=title or "", lead=lead or "", form=form,
             steps=steps, delivery=delivery, time_limit=limit, source=source or "",
             path=self.path, content_hash=f"sha256:{digest}", location=self.loc(root), text=text,
             clock=clock or ClockRules(), escalation=ladder, green_channel=green,
             handling=handling or law.Handling(),
             intake=self.loc(get("lead")[0]) if "lead" in entries else self.loc(root),
+            department_titles=tuple((d, t) for d, t, _ in names or ()),
         )
+        if names is not None:
+            self.check_department_names(workflow, names, get("departments")[0])
+        return workflow
+
+    def department_names(self, node: yaml.Node) -> list[tuple[str, str, Location]]:
+        """``departments: {market_regulation: 市场监管局, ...}``: each department's display
+        name, with where its id is written."""
+        if not isinstance(node, yaml.MappingNode):
+            self.error("bad-type", "departments must be a mapping of department ids to their "
+                       "display names", node, "write one 'id: 名称' line per department, e.g. "
+                       "tax: 税务局")
+            return []
+        out: list[tuple[str, str, Location]] = []
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if self._key(key_node, "departments") is None:
+                continue
+            ident = self.string(key_node, "a department id", STEP_ID, "market_regulation")
+            if ident is None:
+                continue
+            if ident in seen:
+                self.error("duplicate-key", f"the department '{ident}' is named twice",
+                           key_node, f"the first is at line {seen[ident]}; keep one")
+                continue
+            seen[ident] = self.loc(key_node).line
+            title = self.string(value_node, f"the display name of '{ident}'")
+            if title is not None and not title.strip():
+                self.error("bad-value", f"the display name of '{ident}' is blank", value_node,
+                           "write the department's name as people read it, e.g. 税务局")
+                title = None
+            if title is not None:
+                out.append((ident, title.strip(), self.loc(key_node)))
+        return out
+
+    def check_department_names(self, workflow: Workflow,
+                               names: list[tuple[str, str, Location]],
+                               key: yaml.Node) -> None:
+        """Every id ``departments:`` names is a department of the workflow (an error: a
+        misspelt id would leave the real one without its name); a department left without a
+        name is a warning (people read its id)."""
+        known = workflow.all_departments
+        # a department that did not read (reported already) may be the one named: no guess
+        sure = "" not in known
+        for ident, _, where in names:
+            if sure and ident not in known:
+                self.error("unknown-department", f"departments names '{ident}', which is not "
+                           "a department of the workflow (its lead, a stage's lead, a step's "
+                           "department or signer, or the government of joint handling)",
+                           where, did_you_mean(ident, known))
+        named = {ident for ident, _, _ in names}
+        missing = [d for d in known if d and d not in named]
+        if missing:
+            self.diagnostics.append(Diagnostic(
+                "unnamed-department", "departments gives no display name to "
+                + ", ".join(f"'{d}'" for d in missing), self.loc(key),
+                f"add '{missing[0]}: <its name>' under departments; until then people read "
+                "the id", Severity.WARNING))
 
     # -- the form ----------------------------------------------------------------------------
 

@@ -301,6 +301,9 @@ class Workflow:
     #: where intake is declared (the ``lead:`` key, the window that accepts the case): what a
     #: finding about acceptance, intake refusal or withdrawal points at
     intake: Location = UNKNOWN
+    #: display names of departments (``departments:``), id and name, in document order: what
+    #: people read where the id is ASCII (``market_regulation``: 市场监管局)
+    department_titles: tuple[tuple[str, str], ...] = ()
     _by_id: dict[str, Step] = attrs.field(
         default=attrs.Factory(lambda self: _steps_by_id(self.steps), takes_self=True),
         init=False, eq=False, repr=False, hash=False)
@@ -384,6 +387,25 @@ class Workflow:
         seen = dict.fromkeys([self.lead, *(s.department for s in self.iter_steps())])
         return tuple(seen)
 
+    @property
+    def all_departments(self) -> tuple[str, ...]:
+        """Every department the workflow names, in order of first appearance: the lead, each
+        stage's lead, each step's department and the departments that sign it, and under
+        joint handling the government whose head extends the case's limit."""
+        named = [self.lead]
+        for item in _blocks(self.steps):
+            if isinstance(item, Stage):
+                named.append(item.lead)
+            elif isinstance(item, Step):
+                named += [item.department, *item.signers]
+        if self.handling.joint:
+            named.append(self.handling.government)
+        return tuple(dict.fromkeys(named))
+
+    def department_title(self, department: str) -> str:
+        """The display name of ``department`` (``departments:``), else its id."""
+        return dict(self.department_titles).get(department, department)
+
 
 def iter_steps(block: Block | StepSequence) -> Iterator[Step]:
     """Every step inside ``block``, in document order."""
@@ -400,6 +422,13 @@ def iter_steps(block: Block | StepSequence) -> Iterator[Step]:
             yield from iter_steps(arm.body)
     elif isinstance(block, Stage):
         yield from iter_steps(block.body)
+
+
+def _blocks(block: object) -> Iterator[object]:
+    """``block`` and every block inside it, in document order."""
+    yield block
+    for child in _children(block):
+        yield from _blocks(child)
 
 
 def _steps_by_id(steps: StepSequence) -> dict[str, Step]:
