@@ -212,7 +212,7 @@ def test_status_renders_the_summary_in_chinese_and_view_shows_the_form_to_who_ma
     assert "430381" not in text and "13912345678" not in text
     assert "[supplement_material]" in text and "[deemed_acceptance]" not in text
     refused = run("view", case_id, "--as", "window:x@fire_rescue", db=db)  # not the lead
-    assert refused.exit_code == 2 and "may not see" in refused.output
+    assert refused.exit_code == 2 and "refused.case.not_visible" in refused.output
     seen = json.loads(run("view", case_id, "--as", "department:x@fire_rescue", "--format",
                           "json", db=db).output)
     assert set(seen["fields"]) == {"premises_address", "business_area"}  # what its step reads

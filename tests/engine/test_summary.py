@@ -27,7 +27,7 @@ from tests.support.restaurant import (
     restaurant,
 )
 
-from onething.cases.records import Actor, Case, agent, applicant, officer, window
+from onething.cases.records import Actor, Case, agent, applicant, officer, supervisor, window
 from onething.cases.summary import CaseSummary, PossibleAction, Taker
 from onething.engine.engine import Engine
 from onething.errors import ActionRefused, NotAuthorized
@@ -396,30 +396,21 @@ def test_a_block_that_asks_together_holds_its_notice_until_every_step_has_spoken
     assert out.notice_out and out.answer_by == added(engine, sent, "15 WD")
 
 
-class Claimed:
-    """A store whose cases carry the claims another part of the engine records
-    (``Case.assigned``): the summary only shows them."""
-
-    def __init__(self, inner: Store, assigned: dict[str, dict[str, str]]) -> None:
-        self._inner, self._assigned = inner, assigned
-
-    def load(self, case_id: str) -> Case:
-        return self._inner.load(case_id).replace(assigned=self._assigned)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
-
-
 def test_the_officer_who_claimed_a_step_is_shown_with_the_step_and_its_actions() -> None:
-    engine, clock, case_id = restaurant()
-    claimed = Engine(Claimed(engine.store, {"outdoor_signboard": {"urban_management": "sun"}}),
-                     clock=clock)
-    summary = claimed.summary(case_id)
+    engine, _, case_id = restaurant()
+    engine.claim(case_id, "outdoor_signboard", officer("urban_management", "sun"))
+    summary = engine.summary(case_id)
     signboard = next(w for w in summary.waiting if w.step == "outdoor_signboard")
     assert [(d.title, d.officer) for d in signboard.departments] == [("城管局", "sun")]
     approve = next(a for a in summary.actions if (a.action, a.step) == (
         "approve", "outdoor_signboard"))
-    assert [(t.department_title, t.officer) for t in approve.who] == [("城管局", "sun")]
+    assert [(t.role, t.department_title, t.officer) for t in approve.who] == [
+        ("department", "城管局", "sun"), ("supervisor", "城管局", None)]
+    with pytest.raises(NotAuthorized):  # held by sun: another officer may not decide it
+        engine.act(case_id, "outdoor_signboard", "approve", officer("urban_management", "li"))
+    with engine.batch():  # each listed taker may: the supervisor in the holder's place...
+        engine.act(case_id, "outdoor_signboard", "approve", supervisor("urban_management"))
+    assert "outdoor_signboard" not in engine.waiting_on(case_id)
 
 
 # -- after the delivery --------------------------------------------------------------------------

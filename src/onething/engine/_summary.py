@@ -394,8 +394,12 @@ def _takers(workflow: Workflow, case: Case, performer: Performer, action: str,
         if action in ("approve", "refuse") and spec.sign_off is not None \
         and spec.sign_off.by else set()
     assigned = case.assigned.get(step) or {}
-    return tuple(_staff(workflow, "department", d, assigned.get(d))
-                 for d in spec.signers if d not in signed)
+    takers: list[Taker] = []
+    for department in (d for d in spec.signers if d not in signed):
+        takers.append(_staff(workflow, "department", department, assigned.get(department)))
+        if assigned.get(department):  # held: a supervisor acts in the holder's place too
+            takers.append(_staff(workflow, "supervisor", department))
+    return tuple(takers)
 
 
 def _extenders(workflow: Workflow, step: str | None) -> tuple[Taker, ...]:
