@@ -9,6 +9,8 @@ manual tasks for SpiffWorkflow, 12 event inserts + case updates for raw sqlite3)
 from __future__ import annotations
 
 import gc
+import os
+import platform
 import statistics
 import time
 import uuid
@@ -114,3 +116,18 @@ def ratio(value: float, baseline: float) -> str:
 
 def verdict(met: bool) -> str:
     return "**met**" if met else "**missed**"
+
+
+def cpu_name() -> str:
+    """The processor's model name (for the machine each figure was measured on)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def cores() -> int:
+    return os.cpu_count() or 1

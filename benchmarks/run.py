@@ -19,6 +19,8 @@ met, and every figure as a ratio to a baseline measured in the same run:
    length and independent conditions (proof_scale.py);
 7. compile time of each shipped workflow (here);
 8. start-up: ``import onething`` and ``onething --help`` vs a bare interpreter (startup.py);
+9. queues and search at 10k, 100k and 1M cases on SQLite and PostgreSQL vs a raw indexed
+   SELECT of the same rows (hall.py; issue 16 item 3);
 plus how parallel blocks are carried on transitions (machine_shapes.py, decision 0002).
 
 Figures are medians; each section reports ratios to a baseline measured in the same run,
@@ -40,8 +42,9 @@ from pathlib import Path
 
 from tests.support.shapes import parallel_workflow
 
-from benchmarks.common import ROOT, median_time, verdict
+from benchmarks.common import ROOT, cores, cpu_name, median_time, verdict
 from benchmarks.durable import batch_section, sqlite_section
+from benchmarks.hall import hall_section
 from benchmarks.inmemory import action_cost, memory_per_case
 from benchmarks.pg_bench import postgres_section
 from benchmarks.proof_scale import proof_scale
@@ -182,6 +185,8 @@ def sections(quick: bool) -> list[tuple[str, str, Section]]:
                           lambda: compile_times(repeat), "")),
         ("startup", "8", ("Start-up: import onething and onething --help",
                           lambda: startup_section(quick), "")),
+        ("hall", "9", ("Queues and search at 10k, 100k and 1M cases",
+                       lambda: hall_section(quick), "")),
         ("shapes", "-", ("How parallel blocks are carried on transitions", machine_shapes,
                          "Decision 0002: one flat machine of positions, joins made "
                          "explicit.")),
@@ -194,8 +199,8 @@ def main() -> None:
                         help="fewer cases and repetitions (under ~3 minutes)")
     parser.add_argument("--only", default="",
                         help="comma-separated sections (memory, sqlite, batch, postgres, "
-                             "check, woflan, scale, compile, startup, shapes); prints, does not "
-                             "write the file")
+                             "check, woflan, scale, compile, startup, hall, shapes); prints, "
+                             "does not write the file")
     args = parser.parse_args()
     only = {s for s in args.only.split(",") if s}
     began = time.perf_counter()
@@ -214,7 +219,7 @@ def main() -> None:
         "# Benchmarks",
         "",
         f"Measured {date.today().isoformat()} on {platform.machine()} "
-        f"({_cpu()}, {_cores()} cores), Linux {platform.release()}, Python "
+        f"({cpu_name()}, {cores()} cores), Linux {platform.release()}, Python "
         f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}; {mode} run, "
         f"{time.perf_counter() - began:.0f} s in all.",
         "",
@@ -234,22 +239,6 @@ def main() -> None:
     if not only:
         OUT.write_text(text, encoding="utf-8")
     print(text)
-
-
-def _cpu() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
-def _cores() -> int:
-    import os
-
-    return os.cpu_count() or 1
 
 
 if __name__ == "__main__":
