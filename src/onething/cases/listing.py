@@ -172,4 +172,4 @@ def moment_of(key: str) -> datetime | None:
     """Inverse of :func:`utc_key`."""
     if key == NO_DUE:
         return None
-    return datetime.strptime(key, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    return datetime.fromisoformat(key)  # reads the Z as UTC; far faster than strptime

@@ -42,6 +42,8 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS cases_submitted ON cases (submitted_key, id)",
     "CREATE INDEX IF NOT EXISTS cases_workflow ON cases (workflow_id, submitted_key, id)",
     "CREATE INDEX IF NOT EXISTS cases_status ON cases (status, submitted_key, id)",
+    "CREATE INDEX IF NOT EXISTS cases_workflow_status ON cases "
+    "(workflow_id, status, submitted_key, id)",
     "CREATE INDEX IF NOT EXISTS cases_unlisted ON cases (id) WHERE listed = 0",
     "CREATE INDEX IF NOT EXISTS work_queue ON work_items "
     "(department, rank, due_key, case_id, step)",
@@ -222,12 +224,18 @@ def search(query: CaseQuery, after: tuple[Any, ...] | None, limit: int) -> Query
         when(f"{key} < ?", utc_key(day_start(query.submitted_to, 1)))
     if after is not None:
         when(f"({key}, {ident}) < (?, ?)", *after)
-    source = "work_items w JOIN cases c ON c.id = w.case_id" if by_work else "cases c"
-    distinct = "DISTINCT " if by_work else ""
     condition = f"WHERE {' AND '.join(where)} " if where else ""
-    return (f"SELECT {distinct}{LISTING_COLUMNS}, {key} AS sort_key, {ident} AS sort_id "
-            f"FROM {source} {condition}ORDER BY sort_key DESC, sort_id DESC LIMIT ?",
-            [*params, limit])
+    if not by_work:
+        return (f"SELECT {LISTING_COLUMNS}, {key} AS sort_key, {ident} AS sort_id "
+                f"FROM cases c {condition}ORDER BY sort_key DESC, sort_id DESC LIMIT ?",
+                [*params, limit])
+    # the work waiting now drives: the page's keys first (one per case, however many of its
+    # steps match), then their cases — a DISTINCT over the key alone reads one index range
+    return (f"SELECT {LISTING_COLUMNS}, k.sort_key, k.sort_id FROM ("
+            f"SELECT DISTINCT {key} AS sort_key, {ident} AS sort_id "
+            f"FROM work_items w JOIN cases c ON c.id = w.case_id {condition}"
+            f"ORDER BY sort_key DESC, sort_id DESC LIMIT ?) k JOIN cases c ON c.id = k.sort_id "
+            "ORDER BY k.sort_key DESC, k.sort_id DESC", [*params, limit])
 
 
 def day_start(day: Any, plus_days: int) -> datetime:
