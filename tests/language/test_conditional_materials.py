@@ -145,7 +145,8 @@ def test_an_accepted_licence_never_reads_as_a_personal_number(licence: str) -> N
     try:
         stored = clean_material({"licence": licence})
     except ValueProblem as problem:
-        assert licence not in problem.message or not licence.strip()
+        # never echoed (a text of one or two characters may occur in any sentence)
+        assert licence not in problem.message or len(licence.strip()) < 3
         return
     assert stored == {"ref": None, "sha256": None, "licence": licence}
     assert mask_text(licence) == licence and len(licence) <= 128

@@ -7,6 +7,7 @@ costs the same however many cases there are.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -101,7 +102,10 @@ def work_item(row: Sequence[Any]) -> WorkItem:
                     _shanghai(row[7]), row[4], bool(row[9]), bool(row[10]))
 
 
+@functools.lru_cache(maxsize=65_536)
 def _shanghai(key: str | None) -> datetime | None:
+    """A stored moment in Asia/Shanghai (remembered: a page repeats its due dates, and a
+    datetime is immutable, so one object serves every row that names it)."""
     moment = moment_of(key) if key is not None else None
     return moment.astimezone(SHANGHAI) if moment is not None else None
 
