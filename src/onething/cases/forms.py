@@ -29,7 +29,7 @@ from onething.language.form_check import (
     unknown_names,
 )
 from onething.language.model import Field, Form
-from onething.privacy.masking import mask, mask_text
+from onething.privacy.masking import clip, mask, mask_text
 from onething.privacy.numbers import holds_personal_number
 
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
@@ -79,7 +79,7 @@ def clean_material(raw: object) -> StoredMaterial:
     if unknown:
         raise ValueProblem(f"has unknown key(s) {mask_text(', '.join(unknown)[:80])}",
                            MATERIAL_HINT, code="submission.material.unknown_keys",
-                           params={"keys": ", ".join(unknown)[:80]})
+                           params={"keys": clip(", ".join(unknown), 80)})
     ref, digest, licence = raw.get("ref"), raw.get("sha256"), raw.get("licence")
     if licence is not None:
         check_licence(licence)

@@ -23,7 +23,7 @@ from onething.cases.records import Case
 from onething.errors import ActionRefused, SubmissionRejected
 from onething.language import conditions as exprs
 from onething.language.model import Workflow
-from onething.privacy.masking import mask_text
+from onething.privacy.masking import clip, mask_text
 from onething.workdays import SHANGHAI, Due, WorkCalendar
 
 #: the places of the case net where the one notice is out, and where it has been answered
@@ -122,7 +122,7 @@ def items(workflow: Workflow, given: object) -> list[dict[str, str]]:
                             f"for a form of {len(form.names)}", "name each item once",
                             code="refused.case.notice_too_long",
                             params={"count": len(given), "size": len(form.names)})
-    unknown = sorted(str(n)[:40] for n in given if n not in form.names)
+    unknown = sorted(clip(n, 40) for n in given if n not in form.names)
     if unknown:
         raise ActionRefused(f"{_few(unknown)} is not a field or material of {workflow.id}",
                             "name them as the form does: " + ", ".join(sorted(form.names)),
@@ -148,7 +148,7 @@ def answer(workflow: Workflow, case: Case, new: Case, payload: Mapping[str, Any]
     # window could not name what the corrected form would ask for (review finding)
     follows = {m.name for m in workflow.form.materials if m.required_if is not None
                and exprs.fields(m.required_if.expr) & set(named)}
-    outside = sorted(str(n)[:40] for n in {*fields, *brought}
+    outside = sorted(clip(n, 40) for n in {*fields, *brought}
                      if n not in named and n not in follows)
     if outside:
         raise ActionRefused("the answer to the notice at intake brings what it named",

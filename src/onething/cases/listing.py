@@ -19,6 +19,7 @@ import attrs
 
 from onething.cases.typed_json import record_json
 from onething.errors import InvalidArgument
+from onething.privacy.masking import clip
 
 #: the status of a case not yet accepted (受理): the window's intake queue
 INTAKE = "intake"
@@ -121,7 +122,7 @@ class Page(Generic[_T]):
 def page_size(limit: object) -> int:
     """A page size the caller asked for, or :class:`InvalidArgument`."""
     if not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= MAX_PAGE:
-        raise InvalidArgument(f"a page holds 1 to {MAX_PAGE} items, not {str(limit)[:20]!r}",
+        raise InvalidArgument(f"a page holds 1 to {MAX_PAGE} items, not {clip(limit, 20)!r}",
                               "ask for --limit 50, say")
     return limit
 

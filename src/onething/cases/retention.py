@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from onething.errors import ErasureRefused
+from onething.privacy.masking import clip
 
 _RETENTION = re.compile(r"\s*([0-9]{1,4})\s*(years?|months?|days?|y|m|d)\s*", re.IGNORECASE)
 _UNITS = {"y": "years", "year": "years", "years": "years", "m": "months", "month": "months",
@@ -30,13 +31,13 @@ class Retention:
             return text
         if isinstance(text, timedelta):
             return cls(text.days, "days")
-        found = _RETENTION.fullmatch(str(text)[:40])
+        found = _RETENTION.fullmatch(clip(text, 40))
         if found is None:
-            raise ErasureRefused(f"{str(text)[:40]!r} is not a retention period",
+            raise ErasureRefused(f"{clip(text, 40)!r} is not a retention period",
                                  "write a whole number of years, months or days, e.g. "
                                  "'10 years', '6 months' or '30 days'",
                                  code="refused.case.retention_unreadable",
-                                 params={"given": str(text)[:40]})
+                                 params={"given": clip(text, 40)})
         return cls(int(found.group(1)), _UNITS[found.group(2).lower()])
 
     def after(self, moment: datetime) -> datetime:

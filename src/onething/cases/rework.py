@@ -13,6 +13,7 @@ from onething.cases.records import Case
 from onething.errors import ActionRefused
 from onething.language.model import Workflow
 from onething.net.model import Transition
+from onething.privacy.masking import clip
 
 
 def resolve(workflow: Workflow, transition: Transition, to: str | None, reason: object,
@@ -26,10 +27,10 @@ def resolve(workflow: Workflow, transition: Transition, to: str | None, reason: 
                             code="refused.step.send_back_unnamed", subject=transition.step or "",
                             params={"targets": ", ".join(targets)})
     if to is not None and to not in targets:
-        raise ActionRefused(f"'{transition.step}' cannot send back to '{to[:40]}'",
+        raise ActionRefused(f"'{transition.step}' cannot send back to '{clip(to, 40)}'",
                             "it may send back to: " + ", ".join(targets),
                             code="refused.step.send_back_target", subject=transition.step or "",
-                            params={"to": to[:40], "targets": ", ".join(targets)})
+                            params={"to": clip(to, 40), "targets": ", ".join(targets)})
     if not isinstance(reason, str) or not reason.strip():
         raise ActionRefused(f"a send-back from '{transition.step}' says what must be done "
                             "again", "give a reason: the department sent back reads it",

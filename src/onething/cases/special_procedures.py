@@ -15,6 +15,7 @@ from typing import Any
 
 from onething.cases import clocks as clk
 from onething.errors import ActionRefused, DurationError
+from onething.privacy.masking import clip
 from onething.workdays import Duration, Unit, WorkCalendar
 
 #: the kinds art. 45 names, by code, with their Chinese names
@@ -69,7 +70,7 @@ def terms(kind: object, expected: object) -> tuple[str, Duration]:
         raise ActionRefused(f"the expected duration cannot be read: {exc}",
                             "e.g. '20 WD' (working days) or '30 ND' (natural days)",
                             code="refused.step.special_procedure_unreadable",
-                            params={"given": str(expected)[:40]}) from None
+                            params={"given": clip(expected, 40)}) from None
     most = LONGEST.get(amount.unit)
     if amount.amount <= 0 or most is None or amount.amount > most:
         raise ActionRefused(

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from onething.errors import ActionRefused, OnethingError, SubmissionRejected, masked
+from onething.privacy.masking import clip
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -112,7 +113,7 @@ def explain(exc: BaseException) -> str:
         return "the input is too large to read"
     if isinstance(exc, OSError):
         return f"{exc.strerror or exc}"
-    return (f"internal error ({type(exc).__name__}: {str(exc)[:200]}); this is a bug in "
+    return (f"internal error ({type(exc).__name__}: {clip(exc, 200)}); this is a bug in "
             "onething: please report it (ONETHING_DEBUG=1 shows the traceback)")
 
 
@@ -251,7 +252,7 @@ def moment(text: str | None, what: str) -> datetime | None:
         raise click.BadParameter(f"{masked(text)[:40]!r} is not a time like "
                                  "2026-10-08T09:00+08:00", param_hint=what) from None
     if value.tzinfo is None:
-        raise click.BadParameter(f"{text[:40]!r} has no time zone: write it with one, e.g. "
+        raise click.BadParameter(f"{clip(text, 40)!r} has no time zone: write it with one, e.g. "
                                  "2026-10-08T09:00+08:00", param_hint=what)
     return value
 

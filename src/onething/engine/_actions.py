@@ -38,6 +38,7 @@ from onething.language.step_keys import SignOff
 from onething.machine.compile import Fired, NotEnabled
 from onething.net.model import STEP_ROLES, Performer, Transition
 from onething.net.semantics import form_guard
+from onething.privacy.masking import clip
 
 if TYPE_CHECKING:
     from onething.engine._context import EngineContext
@@ -399,9 +400,9 @@ def delivery_method(workflow: Workflow, case: Case, method: str | None) -> str:
     methods = workflow.delivery.methods
     chosen = method or case.form.get("delivery_method") or methods[0]
     if chosen not in methods:
-        raise ActionRefused(f"'{str(chosen)[:40]}' is not a delivery method of {workflow.id}",
+        raise ActionRefused(f"'{clip(chosen, 40)}' is not a delivery method of {workflow.id}",
                             "use one of: " + ", ".join(methods), code="refused.case.method",
-                            subject=case.id, params={"method": str(chosen)[:40],
+                            subject=case.id, params={"method": clip(chosen, 40),
                                                      "methods": ", ".join(methods)})
     return str(chosen)
 
@@ -415,9 +416,9 @@ def _apply_fields(workflow: Workflow, transition: Transition, case: Case,
     if outside:
         raise ActionRefused(
             f"a correction of '{transition.step}' may change only what the step reads",
-            f"'{', '.join(str(n)[:40] for n in outside)}' is not read by '{transition.step}'",
+            f"'{', '.join(clip(n, 40) for n in outside)}' is not read by '{transition.step}'",
             code="refused.step.correction_unread", subject=transition.step or "",
-            params={"names": ", ".join(str(n)[:40] for n in outside)})
+            params={"names": ", ".join(clip(n, 40) for n in outside)})
     merged = {**case.form, **fields}
     brought = {k: v for k, v in (payload.get("materials") or {}).items() if v}
     clean, problems = check_correction(workflow.form, merged, {**case.materials, **brought},
@@ -458,7 +459,7 @@ def clean_materials(given: Mapping[str, Any]) -> dict[str, StoredMaterial]:
         try:
             out[name] = clean_material(raw)
         except ValueProblem as problem:
-            problems.append(Problem.of_value(str(name)[:80], problem))
+            problems.append(Problem.of_value(clip(name, 80), problem))
     if problems:
         raise SubmissionRejected(problems)
     return out

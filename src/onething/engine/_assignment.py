@@ -22,6 +22,7 @@ from onething.engine._refusals import ended, not_a_step
 from onething.engine._unit import Change, advance, request_key
 from onething.errors import ActionRefused, InvalidArgument, NotAuthorized
 from onething.language.model import Step
+from onething.privacy.masking import clip
 
 if TYPE_CHECKING:
     from onething.engine._context import EngineContext
@@ -188,7 +189,7 @@ def _officer_id(engine: EngineContext, officer_id: object, actor: Actor) -> str:
                               "e.g. assign(case, 'tax', 'wang', supervisor('tax', 'zhao'))")
     text = officer_id.strip()
     if len(text) > MAX_OFFICER or any(c in text for c in ":@") or any(c.isspace() for c in text):
-        raise InvalidArgument(f"{text[:40]!r} is not a staff id",
+        raise InvalidArgument(f"{clip(text, 40)!r} is not a staff id",
                               f"a staff id of at most {MAX_OFFICER} characters without ':', "
                               "'@' or spaces, e.g. wang")
     engine.people.text(officer(actor.department or "", text))  # refuses a personal number

@@ -18,6 +18,7 @@ from onething.language.model import Workflow
 from onething.machine.compile import CompiledWorkflow, compile_net
 from onething.net.build import build_net
 from onething.net.model import STEP_ROLES, PlaceRole, Transition
+from onething.privacy.masking import clip
 from onething.workdays import Duration
 
 
@@ -93,7 +94,7 @@ def stored_workflow(workflow_id: str, version: int, content_hash: object,
                      text: object) -> Workflow:
     """A deployed definition as the store keeps it, or :class:`StoreCorrupt` when the text
     is not the one deployed (not text, changed since, or no longer a valid workflow)."""
-    what = f"the stored definition of {str(workflow_id)[:80]} version {version}"
+    what = f"the stored definition of {clip(workflow_id, 80)} version {version}"
     if not isinstance(text, str):
         raise StoreCorrupt(f"{what} is not text; restore the database from a backup")
     digest = "sha256:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

@@ -22,7 +22,7 @@ from onething.engine._refusals import ended_message, not_a_step
 from onething.engine._submission import build
 from onething.engine._unit import Change, NewCase, advance, request_key
 from onething.errors import ActionRefused, CaseEnded, InvalidArgument
-from onething.privacy.masking import mask_text
+from onething.privacy.masking import clip, mask_text
 
 if TYPE_CHECKING:
     from onething.engine._context import EngineContext
@@ -109,7 +109,7 @@ def verify_commitment(engine: EngineContext, case_id: str, step: str, ok: bool, 
     if not ok and not reason.strip():
         raise ActionRefused("a revocation needs the reason (what did not match the "
                             "commitment)", "pass reason=...",
-                            code="refused.step.revocation_reason", subject=str(step)[:40])
+                            code="refused.step.revocation_reason", subject=clip(step, 40))
     who = engine.people.text(actor)
     key = request_key(idempotency_key, "verify", case_id, who, step, ok, reason)
     revocation = None if ok else _follow_up_deployed(engine, "revocation", "revocation.yaml")
@@ -171,7 +171,7 @@ def notice_items(items: object) -> dict[str, str]:
         if not isinstance(name, str):
             raise InvalidArgument(f"an item is named by its name, not a {type(name).__name__}")
         if name in out:  # one entry per item: a second would silently replace the first
-            raise InvalidArgument(f"the notice names {mask_text(name[:40])!r} twice",
+            raise InvalidArgument(f"the notice names {clip(name, 40)!r} twice",
                                   "say everything wrong with an item in its one entry")
-        out[name] = free_text(what or "", f"what is wrong with {name[:40]!r}")
+        out[name] = free_text(what or "", f"what is wrong with {clip(name, 40)!r}")
     return out

@@ -13,6 +13,7 @@ from onething.cases import joint_corrections as joint
 from onething.cases.records import SYSTEM, Case, Event
 from onething.engine._unit import Change, Entry
 from onething.errors import ActionRefused
+from onething.privacy.masking import clip
 
 if TYPE_CHECKING:
     from onething.engine._deployments import Deployed
@@ -66,10 +67,10 @@ def answer(case: Case, deployed: Deployed, asked_step: str, payload: Mapping[str
     outside = sorted(str(n) for n in set(fields) - everything)
     if outside:
         raise ActionRefused("the answer may change only what the steps that asked read",
-                            f"'{', '.join(str(n)[:40] for n in outside)}' is read by none "
+                            f"'{', '.join(clip(n, 40) for n in outside)}' is read by none "
                             f"of {', '.join(steps)}", code="refused.step.joint_answer_unread",
                             subject=asked_step,
-                            params={"names": ", ".join(str(n)[:40] for n in outside),
+                            params={"names": ", ".join(clip(n, 40) for n in outside),
                                     "steps": ", ".join(steps)})
     current, events = case, list[Event]()
     ordered = [asked_step, *(s for s in steps if s != asked_step)]

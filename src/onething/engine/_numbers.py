@@ -25,7 +25,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 from onething.errors import InvalidArgument
-from onething.privacy.masking import mask_text
+from onething.privacy.masking import clip, mask_text
 from onething.workdays.clock import SHANGHAI
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class CaseNumbers:
         names = _field_names(format)
         if "serial" not in names or not names <= _FIELDS:
             raise InvalidArgument(f"a case number format names {{serial}} and only "
-                                  f"{{region}}, {{date}} and {{serial}}: {format[:60]!r}",
+                                  f"{{region}}, {{date}} and {{serial}}: {clip(format, 60)!r}",
                                   f"e.g. {DEFAULT_FORMAT!r}")
         self.region = region
         self.format = format
@@ -65,7 +65,7 @@ class CaseNumbers:
                 number = self._render(day, serial)
                 if mask_text(number) != number:
                     raise InvalidArgument(
-                        f"the case number format {format[:60]!r} makes numbers that read as "
+                        f"the case number format {clip(format, 60)!r} makes numbers that read as "
                         f"an identity or phone number ({mask_text(number)}), which would be "
                         "masked", f"keep the parts apart, e.g. {DEFAULT_FORMAT!r}")
 
@@ -73,7 +73,7 @@ class CaseNumbers:
         try:
             return self.format.format(region=self.region, date=day, serial=serial)
         except (ValueError, KeyError, IndexError, AttributeError, TypeError) as exc:
-            raise InvalidArgument(f"the case number format {self.format[:60]!r} cannot be "
+            raise InvalidArgument(f"the case number format {clip(self.format, 60)!r} cannot be "
                                   f"filled in ({exc})", f"e.g. {DEFAULT_FORMAT!r}") from None
 
     def scope(self, day: dt.date) -> str:
@@ -117,7 +117,7 @@ def _field_names(format: str) -> set[str]:
     try:
         return {name for _, name, _, _ in string.Formatter().parse(format) if name is not None}
     except ValueError as exc:
-        raise InvalidArgument(f"the case number format {format[:60]!r} is not a format "
+        raise InvalidArgument(f"the case number format {clip(format, 60)!r} is not a format "
                               f"string ({exc})", f"e.g. {DEFAULT_FORMAT!r}") from None
 
 

@@ -8,6 +8,7 @@ import difflib
 from onething.cases.records import Case
 from onething.errors import ActionRefused, CaseEnded
 from onething.language.model import Workflow
+from onething.privacy.masking import clip
 
 
 def ended_message(case: Case) -> str:
@@ -28,9 +29,9 @@ def ended(case: Case, hint: str = "", more: str = "") -> CaseEnded:
 
 def not_a_step(workflow: Workflow, step: str) -> ActionRefused:
     """The refusal of ``step``, which ``workflow`` does not have."""
-    return ActionRefused(f"'{str(step)[:40]}' is not a step of {workflow.id}",
+    return ActionRefused(f"'{clip(step, 40)}' is not a step of {workflow.id}",
                          hint_steps(workflow, step), code="refused.step.unknown",
-                         subject=str(step)[:40], params={"workflow": workflow.id})
+                         subject=clip(step, 40), params={"workflow": workflow.id})
 
 
 def hint_steps(workflow: Workflow, step: str | None) -> str:

@@ -21,7 +21,7 @@ from onething.engine._listing import listing
 from onething.engine._refusals import ended, not_a_step
 from onething.engine._unit import Change, advance, log, request_key
 from onething.errors import ActionRefused, InvalidArgument
-from onething.privacy.masking import mask_text
+from onething.privacy.masking import clip, mask_text
 from onething.workdays import Duration, WorkCalendar
 from onething.workdays.clock import SHANGHAI, local_text
 
@@ -246,10 +246,10 @@ def record_milestone(engine: EngineContext, case_id: str, step: str, milestone: 
                                 "milestones apply to green-channel cases' running steps",
                                 code="refused.step.no_milestones", subject=step)
         if milestone not in marks:
-            raise ActionRefused(f"'{str(milestone)[:40]}' is not a milestone",
+            raise ActionRefused(f"'{clip(milestone, 40)}' is not a milestone",
                                 "milestones: " + ", ".join(marks),
                                 code="refused.step.unknown_milestone", subject=step,
-                                params={"milestone": str(milestone)[:40],
+                                params={"milestone": clip(milestone, 40),
                                         "milestones": ", ".join(marks)})
         clocks = dict(case.clocks)
         clk.own(clocks, step)["milestones"][milestone] = at.isoformat()

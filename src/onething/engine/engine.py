@@ -63,6 +63,7 @@ from onething.errors import (
 )
 from onething.language.load import read
 from onething.language.model import Workflow
+from onething.privacy.masking import clip
 from onething.privacy.pseudonyms import Pseudonyms
 from onething.stores.base import Store
 from onething.stores.memory import MemoryStore
@@ -143,12 +144,12 @@ class Engine:
         if version is None:
             version = self.store.latest_version(workflow_id)
             if version is None:
-                raise UnknownWorkflow(f"no workflow '{str(workflow_id)[:80]}' is deployed")
+                raise UnknownWorkflow(f"no workflow '{clip(workflow_id, 80)}' is deployed")
         key = (workflow_id, version)
         if key not in self._deployed:
             stored = self.store.get_definition(workflow_id, version)
             if stored is None:
-                raise UnknownWorkflow(f"{str(workflow_id)[:80]} version {version} is not "
+                raise UnknownWorkflow(f"{clip(workflow_id, 80)} version {version} is not "
                                       "deployed")
             self._deployed[key] = deployed_of(stored_workflow(workflow_id, version, *stored))
         return self._deployed[key]

@@ -22,7 +22,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
-from onething.privacy.masking import mask_text
+from onething.privacy.masking import clip, mask_text
 
 #: the languages the catalogs hold, the default first
 LANGS = ("zh", "en")
@@ -50,7 +50,7 @@ def kind_of(code: str) -> str:
         return "workflow"
     if len(parts) == 3 and parts[1] in KINDS[:4] and all(parts):
         return parts[1]
-    raise ValueError(f"{code[:80]!r} is not a message code: write family.kind.name with a "
+    raise ValueError(f"{clip(code, 80)!r} is not a message code: write family.kind.name with a "
                      f"kind of {', '.join(KINDS[:4])}, or a diagnostic's code")
 
 
@@ -61,7 +61,7 @@ def language(lang: str | None = None) -> str:
         return DEFAULT_LANG
     primary = re.split(r"[-_.@]", str(lang).strip().lower(), maxsplit=1)[0]
     if primary not in LANGS:
-        raise ValueError(f"no messages in {str(lang)[:20]!r}: the catalogs hold "
+        raise ValueError(f"no messages in {clip(lang, 20)!r}: the catalogs hold "
                          + ", ".join(LANGS))
     return primary
 
@@ -105,7 +105,7 @@ def _param(value: object) -> Param:
             return f"(a number of about {value.bit_length() * 0.30103:,.0f} digits)"
         return value if mask_text(str(value)) == str(value) else mask_text(str(value))
     text = str(value).lower() if isinstance(value, bool) else str(value)
-    return mask_text(text[:PARAM_MAX].encode("utf-8", "replace").decode("utf-8"))
+    return clip(text.encode("utf-8", "replace").decode("utf-8"), PARAM_MAX)  # masked, then cut
 
 
 @dataclass(frozen=True)

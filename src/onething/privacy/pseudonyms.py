@@ -30,6 +30,7 @@ import unicodedata
 from collections.abc import Mapping
 
 from onething.errors import InvalidArgument
+from onething.privacy.masking import clip
 from onething.privacy.numbers import id_card_check_char, uscc_check_char
 
 #: the environment variable holding the keyring for the command line
@@ -52,7 +53,7 @@ class Pseudonyms:
         for key_id, key in keys.items():
             if not _KEY_ID.fullmatch(key_id):
                 raise InvalidArgument(f"a key id is 1-8 lower-case letters or digits, "
-                                      f"not {key_id[:20]!r}")
+                                      f"not {clip(key_id, 20)!r}")
             if len(key) < 16:
                 raise InvalidArgument(f"key {key_id} is too short: use at least 16 random bytes")
         self._keys = dict(keys)
@@ -72,7 +73,7 @@ class Pseudonyms:
             try:
                 keys[key_id] = base64.b64decode(encoded, validate=True)
             except ValueError:
-                raise InvalidArgument(f"key {key_id[:8]!r} is not base64 text") from None
+                raise InvalidArgument(f"key {clip(key_id, 8)!r} is not base64 text") from None
         return cls(keys)
 
     @classmethod
