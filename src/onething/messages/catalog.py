@@ -15,6 +15,7 @@ read once per process.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -77,6 +78,25 @@ def _catalog(lang: str) -> Mapping[str, str]:
         catalog = read_po(handle, domain=DOMAIN)
     return MappingProxyType({str(m.id): str(m.string) for m in catalog
                              if m.id and isinstance(m.id, str) and m.string and not m.fuzzy})
+
+
+def _template_of(code: str, lang: str) -> str | None:
+    """``code``'s template in ``lang`` (else in another language), or None — also when the
+    catalogs cannot be read: a message must render whatever happened to them (it is how a
+    refusal reaches the person), so that failure is logged once and the code is shown."""
+    try:
+        catalog = _catalog(lang)
+        return catalog.get(code) or next(
+            (_catalog(other)[code] for other in LANGS if code in _catalog(other)), None)
+    except (ImportError, OSError, ValueError, LookupError) as exc:  # UnicodeError is one
+        _unreadable(f"{type(exc).__name__}: {clip(exc, 200)}")
+        return None
+
+
+@functools.cache
+def _unreadable(why: str) -> None:
+    logging.getLogger("onething.messages").error(
+        "the message catalogs cannot be read (%s): messages show their codes", why)
 
 
 def codes(lang: str | None = None) -> frozenset[str]:
@@ -145,11 +165,9 @@ class Message:
                   for k, v in self.params.items()}
         values["subject"] = str(self.subject)
         values.setdefault("label", str(self.subject))  # a field without a label: its name
-        catalog = _catalog(lang)
-        found = catalog.get(self.code) or next(
-            (_catalog(other)[self.code] for other in LANGS if self.code in _catalog(other)),
-            None)
-        if found is None:  # a code no catalog has (a host's own): say what we have
+        found = _template_of(self.code, lang)
+        if found is None:  # a code no catalog has (a host's own), or catalogs that cannot
+            # be read (Babel missing, a damaged file): say what we have, never fail
             return mask_text(" ".join(filter(None, (self.code, str(self.subject)))))
         return mask_text(_PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)),
                                           found))
