@@ -12,7 +12,7 @@ commitment, extending a limit, recording a green-channel milestone, rating.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -169,12 +169,18 @@ def _promised(engine: EngineContext, deployed: Deployed,
         return ()
     workflow, policy = deployed.workflow, deployed.policy
     lenient = engine.calendar.lenient()
+    # one date for every promise: the engine takes the promised materials together and
+    # ends the case at the shortest promise (cases.timers, promise_expired)
+    limits = [m.deferrable for m in workflow.form.materials
+              if m.name in case.promised and m.deferrable is not None]
+    accepted = case.accepted_at
+    within = min(limits, key=lambda d: lenient.add(accepted, d).deadline) \
+        if limits and accepted is not None else (limits[0] if limits else None)
+    due = lenient.add(accepted, within, count_from=policy.count_from) \
+        if accepted is not None and within is not None else None
     out = []
     for name in case.promised:
         material = workflow.form.material(name)
-        within = material.deferrable if material is not None else None
-        due = lenient.add(case.accepted_at, within, count_from=policy.count_from) \
-            if case.accepted_at is not None and within is not None else None
         out.append(PromisedMaterial(
             name, (material.label if material is not None else "") or name,
             str(within) if within is not None else "", due.deadline if due else None,
@@ -318,8 +324,8 @@ def _actions(engine: EngineContext, deployed: Deployed, case: Case,
             if marks and clock is not None and clock["finished"] is None \
                     and any(at is None for at in marks.values()):
                 found[("record_milestone", step.id)] = (
-                    (_staff(workflow, "department", step.department),), [])
-    elif case.rating is None:
+                    _holders(workflow, case, step.id, (step.department,)), [])
+    elif case.rating is None and case.applicant:  # erased: nobody is recognised to rate
         found[("evaluate", None)] = (_applicant(case), [])
     return tuple(
         PossibleAction(action, _action_title(workflow, action, step), step,
@@ -393,9 +399,16 @@ def _takers(workflow: Workflow, case: Case, performer: Performer, action: str,
     signed = {s["signer"] for s in sign.signed(case.outcomes.get(step))} \
         if action in ("approve", "refuse") and spec.sign_off is not None \
         and spec.sign_off.by else set()
+    return _holders(workflow, case, step, [d for d in spec.signers if d not in signed])
+
+
+def _holders(workflow: Workflow, case: Case, step: str,
+             departments: Sequence[str]) -> tuple[Taker, ...]:
+    """The officers of ``departments`` who may act on ``step``: whoever holds it there and
+    a supervisor in the holder's place, or any officer while nobody holds it."""
     assigned = case.assigned.get(step) or {}
     takers: list[Taker] = []
-    for department in (d for d in spec.signers if d not in signed):
+    for department in departments:
         takers.append(_staff(workflow, "department", department, assigned.get(department)))
         if assigned.get(department):  # held: a supervisor acts in the holder's place too
             takers.append(_staff(workflow, "supervisor", department))
