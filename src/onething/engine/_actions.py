@@ -151,7 +151,7 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
     if transition.action == "supplement":
         _apply_fields(workflow, transition, new, payload, data)
     if transition.action == "supplement_material":
-        _apply_materials(new, payload, data)
+        _apply_materials(workflow, new, payload, data)
     elif transition.action == "supplement_intake":
         intake.answer(workflow, case, new, payload, now, data)
     try:
@@ -159,7 +159,9 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
         fired = _promises.release(deployed, case, new, compiled.fire(marking, transition, guard),
                                   guard)
     except NotEnabled:
-        now_ = ", ".join(t.label for t in compiled.enabled(marking, form_guard(case.facts())))
+        now_ = ", ".join(t.label for t in compiled.enabled(marking, form_guard(case.facts()))
+                         if t.actor in _PEOPLE  # not the law's timers nor the engine's moves
+                         and t.action != "revoke_commitment")  # done by verify_commitment
         raise ActionRefused(f"'{transition.label}' is not possible now", "possible now: "
                             + (now_ or "nothing"), code="refused.case.not_now", subject=case.id,
                             params={"action": transition.label, "possible": now_}) from None
@@ -439,14 +441,21 @@ def _apply_fields(workflow: Workflow, transition: Transition, case: Case,
     data["materials"] = sorted(payload.get("materials") or {})
 
 
-def _apply_materials(case: Case, payload: Mapping[str, Any], data: dict[str, Any]) -> None:
+#: who does a transition a person may be told to do
+_PEOPLE = (Performer.WINDOW, Performer.DEPARTMENT, Performer.APPLICANT)
+
+
+def _apply_materials(workflow: Workflow, case: Case, payload: Mapping[str, Any],
+                     data: dict[str, Any]) -> None:
     given = clean_materials({k: v for k, v in (payload.get("materials") or {}).items() if v})
     missing = [m for m in case.promised if m not in given]
-    if missing:
+    if missing:  # named as the form names them (their labels), the ids in the English hint
+        labels = [(spec.label if (spec := workflow.form.material(m)) else "") or m
+                  for m in missing]
         raise ActionRefused("the promised materials are not all here",
                             "still missing: " + ", ".join(missing), subject=case.id,
                             code="refused.case.promised_missing",
-                            params={"missing": ", ".join(missing)})
+                            params={"missing": "、".join(labels)})
     case.materials = {**case.materials, **given}
     data["materials"] = sorted(given)
     case.promised = ()

@@ -38,9 +38,10 @@ def free_text(text: object, what: str) -> str:
     long."""
     if not isinstance(text, str):
         raise InvalidArgument(f"{what} is text, not {type(text).__name__}")
-    if len(text) > MAX_TEXT:
-        raise InvalidArgument(f"{what} of {len(text):,} characters is too long",
-                              f"at most {MAX_TEXT:,}")
+    if len(text) > MAX_TEXT:  # what a person typed: a refusal they read, in their language
+        raise ActionRefused(f"{what} of {len(text):,} characters is too long",
+                            f"at most {MAX_TEXT:,}", code="refused.case.text_too_long",
+                            params={"length": len(text), "most": MAX_TEXT})
     return mask_text(text.encode("utf-8", "replace").decode("utf-8")
                      if any("\ud800" <= ch <= "\udfff" for ch in text) else text)
 

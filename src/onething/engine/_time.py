@@ -177,8 +177,9 @@ def extend(engine: EngineContext, case_id: str, step: str | None, amount: str | 
         if case.ended:
             raise ended(case)
         clock = case.clocks.get(clock_key)
-        if clock is None or clock["finished"] is not None:
-            raise ActionRefused(f"'{clock_key}' has no running clock to extend",
+        if clock is None or clock["finished"] is not None or (
+                clk.limit(clock, "statutory") is None and clk.limit(clock, "committed") is None):
+            raise ActionRefused(f"'{clock_key}' has no running clock to extend",  # nor a limit
                                 code=_code(step, "no_clock"), subject=step or case.id)
         if clock.get("extension"):
             raise ActionRefused(f"'{clock_key}' has been extended already",
@@ -251,6 +252,11 @@ def record_milestone(engine: EngineContext, case_id: str, step: str, milestone: 
                                 code="refused.step.unknown_milestone", subject=step,
                                 params={"milestone": clip(milestone, 40),
                                         "milestones": ", ".join(marks)})
+        if marks[milestone] is not None:  # its time is the record: never written over
+            raise ActionRefused(f"'{milestone}' of '{step}' was recorded already",
+                                "a milestone is recorded once",
+                                code="refused.step.milestone_recorded", subject=step,
+                                params={"milestone": milestone})
         clocks = dict(case.clocks)
         clk.own(clocks, step)["milestones"][milestone] = at.isoformat()
         return advance(case, at, ("milestone", who, step,
