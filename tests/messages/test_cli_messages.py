@@ -72,7 +72,17 @@ def test_the_option_wins_over_the_environment(accepted: tuple[Path, str]) -> Non
 def test_a_language_without_a_catalog_is_a_usage_error(accepted: tuple[Path, str]) -> None:
     db, case_id = accepted
     result = run("act", case_id, *WRONG, db=db, lang="fr")
-    assert result.exit_code == 2 and "'fr' is not one of 'zh', 'en'" in result.stderr
+    assert result.exit_code == 2 and "no messages in 'fr'" in result.stderr
+
+
+@pytest.mark.parametrize(("tag", "word"), [("zh-CN", "无此权限"), ("zh_Hans", "无此权限"),
+                                           ("EN", "may not"), ("en-US", "may not")])
+def test_a_language_tag_as_locales_write_it_chooses_its_catalog(
+        accepted: tuple[Path, str], tag: str, word: str) -> None:
+    """A host's locale tag (review finding: ``ONETHING_LANG=zh-CN`` failed every command)."""
+    db, case_id = accepted
+    result = run("act", case_id, *WRONG, db=db, lang=tag)
+    assert result.exit_code == 2 and word in result.stderr
 
 
 def error_schema() -> dict[str, Any]:

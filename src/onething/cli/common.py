@@ -165,13 +165,24 @@ class Group(click.Group):
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="onething")
-@click.option("--lang", type=click.Choice(LANGS), envvar="ONETHING_LANG", default=LANGS[0],
-              show_default=True, help="the language of refusals and problems: zh (Chinese) "
-              "or en (English); also $ONETHING_LANG")
+@click.option("--lang", envvar="ONETHING_LANG", default=LANGS[0], show_default=True,
+              callback=lambda ctx, param, value: _language(value), metavar="zh|en",
+              help="the language of refusals, problems and lists: zh (Chinese) or en "
+              "(English), also as a tag such as zh-CN or en_US; also $ONETHING_LANG")
 @click.pass_context
 def cli(ctx: click.Context, lang: str) -> None:
     """onething: 一件事一次办 workflows - check, draw and run them."""
     ctx.meta[LANG_KEY] = lang
+
+
+def _language(value: str) -> str:
+    """``--lang`` / ``$ONETHING_LANG`` as a catalog's language (``zh-CN`` is ``zh``)."""
+    from onething.messages.catalog import language
+
+    try:
+        return language(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--lang / $ONETHING_LANG") from None
 
 
 def print_diagnostics(path: Path, diagnostics: tuple[Diagnostic, ...], ok: bool) -> None:
