@@ -201,7 +201,7 @@ def test_status_renders_the_summary_in_chinese_and_view_shows_the_form_to_who_ma
     text = run("status", case_id, "--now", at, db=db).output
     for line in ("状态：办理中；牵头部门：市场监管局",
                  "户外招牌设施设置（outdoor_signboard），部门办理中：城管局",
-                 "容缺材料：消防安全承诺书（容缺后补）（fire_safety_commitment），3 WD内补交，截止",
+                 "容缺材料：消防安全承诺书（容缺后补）（fire_safety_commitment），3个工作日内补交，截止",
                  "待补正：公众聚集场所投入使用、营业前消防安全检查（fire_safety_check），消防救援大队",
                  "告知承诺：食品经营许可（food_business_permit），市场监管局：待核查，核查期限",
                  "审批通过 户外招牌设施设置 [approve outdoor_signboard]：城管局部门经办人",

@@ -119,3 +119,14 @@ def title(table: Mapping[str, str], code: str) -> str:
 __all__ = ["ACTIONS", "CLOCKS", "CLOCK_STATES", "CLOCK_STATUSES", "COMMITMENTS", "DELIVERIES",
            "INTAKE_NOTICE", "METHODS", "OUTCOMES", "PAUSES", "POSITIONS", "ROLES", "ROUNDS",
            "STATUSES", "title"]
+
+
+#: a limit's unit as Chinese says it
+_UNITS = {"WD": "个工作日", "ND": "日", "WH": "个工作小时", "NH": "小时"}
+
+
+def duration_title(text: str) -> str:
+    """A limit as Chinese reads it: ``3 WD`` -> ``3个工作日``, ``30 ND`` -> ``30日`` (the
+    text as given when it is not a limit)."""
+    amount, _, unit = text.strip().partition(" ")
+    return f"{amount}{_UNITS[unit]}" if unit in _UNITS and amount.isdigit() else text
