@@ -53,10 +53,10 @@ def test_the_language_reads_commitment_true_and_its_terms(workflow: Workflow) ->
 
 
 @pytest.mark.parametrize(("text", "code", "line"), [
-    ("commitment: 3", "bad-type", 19),
-    ("commitment: {verify_by: 20 WD}", "unknown-key", 19),
-    ("commitment: {when: not no_such_field}", "unknown-field", 19),
-    ("commitment: {verify_within: soon}", "bad-duration", 19),
+    ("commitment: 3", "bad-type", 21),
+    ("commitment: {verify_by: 20 WD}", "unknown-key", 21),
+    ("commitment: {when: not no_such_field}", "unknown-field", 21),
+    ("commitment: {verify_within: soon}", "bad-duration", 21),
 ])
 def test_bad_commitment_terms_are_located(text: str, code: str, line: int) -> None:
     source = WORKFLOW.replace(

@@ -26,6 +26,7 @@ id: permit
 version: 1
 title: 许可
 lead: window_office
+time_limit: {statutory: 20 WD, source: "statute: test"}
 form:
   fields:
     name: {type: string, required: true}
@@ -37,6 +38,7 @@ steps:
   - parallel:
       - id: permit
         department: market
+        time_limit: {statutory: 10 WD, source: "statute: test"}
         reads: [name, false_record]
         produces: [permit]
         commitment:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from onething.cases.titles import duration_title
 from onething.cli._shared import (
     actor_of,
     db_option,
@@ -315,7 +314,7 @@ def summary_lines(summary: CaseSummary) -> list[str]:
         lines.append("  等待：窗口受理" if not summary.corrections else "  等待：申请人补正")
     for material in summary.promised:
         lines.append(f"  容缺材料：{_named(material.title, material.material)}，"
-                     f"{duration_title(material.within)}内"
+                     f"{_limit_zh(material.within)}内"
                      + (f"补交，截止 {_when(material.due, material.provisional)}"
                         if material.due else "补交，自受理起算"))
     for asked in summary.corrections:
@@ -352,7 +351,7 @@ def summary_lines(summary: CaseSummary) -> list[str]:
                         if clock.committed_due else "")
                      + (f"，法定 {_when(clock.statutory_due, clock.provisional)}"
                         if clock.statutory_due else "")
-                     + (f"，已延长{duration_title(clock.extension)}" if clock.extension else ""))
+                     + (f"，已延长{_limit_zh(clock.extension)}" if clock.extension else ""))
     return lines
 
 
@@ -376,3 +375,9 @@ def _when(at: datetime | None, provisional: bool = False) -> str:
     from onething.workdays import SHANGHAI
 
     return f"{at.astimezone(SHANGHAI):%Y-%m-%d %H:%M}" + ("（暂定）" if provisional else "")
+
+
+def _limit_zh(text: str) -> str:
+    from onething.cases.titles import duration_title
+
+    return duration_title(text)

@@ -470,9 +470,8 @@ class Engine:
 
     def intake_queue(self, department: str | None = None, now: datetime | None = None, *,
                      after: str | None = None, limit: int = 50) -> Page[CaseItem]:
-        """A page of the cases submitted and not yet accepted (受理) at the window of
-        ``department`` (every window's when None): green channel first, then by the day the
-        case counts as accepted if the window says nothing (行政许可法 art. 32)."""
+        """A page of the cases awaiting intake (受理) at ``department``'s window (every
+        window's when None): green channel first, then by the art. 32 deemed-acceptance day."""
         return _hall.intake_queue(self, aware(now) or self.clock.now(),
                                   department=department, after=after, limit=limit)
 

@@ -15,7 +15,6 @@ read once per process.
 from __future__ import annotations
 
 import functools
-import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -23,7 +22,7 @@ from importlib import resources
 from types import MappingProxyType
 from typing import Any, TypeAlias
 
-from onething.privacy.masking import clip, mask_text
+from onething.privacy.masking import clip, mask_text, personal_logger
 
 #: the languages the catalogs hold, the default first
 LANGS = ("zh", "en")
@@ -95,7 +94,7 @@ def _template_of(code: str, lang: str) -> str | None:
 
 @functools.cache
 def _unreadable(why: str) -> None:
-    logging.getLogger("onething.messages").error(
+    personal_logger("onething.messages").error(
         "the message catalogs cannot be read (%s): messages show their codes", why)
 
 
