@@ -160,7 +160,7 @@ def _waiting(case: Case, deployed: Deployed, spec: Step, department: str | None)
                             "a step is held while it waits on its department (see queue)",
                             code="refused.step.not_waiting", subject=spec.id,
                             params={"department": department or ""})
-    if any(s["signer"] == department for s in sign.signed(case.outcomes.get(spec.id))):
+    if department is not None and sign.has_signed(case.outcomes.get(spec.id), department):
         raise ActionRefused(f"{department} has signed its part of '{spec.id}' already",
                             "a step is held while it waits on its department",
                             code="refused.step.signed_already", subject=spec.id,
