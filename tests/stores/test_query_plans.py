@@ -1,7 +1,8 @@
 """No queue or search reads the whole table (issue 16 item 3): the database's own plan for
 every query the stores run (:mod:`onething.stores._listing_sql`) searches an index — checked
 with EXPLAIN on SQLite and on PostgreSQL (sequential scans switched off, so that a query no
-index can answer still shows one)."""
+index can answer still shows one; on PostgreSQL the generic plan of the prepared statement,
+the one the store's connection runs)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 from tests.support.factories import START, sample_form, sample_materials, shipped
+from tests.support.pgplans import generic_plan
 
 from onething.cases.listing import CaseQuery, utc_key
 from onething.engine.engine import Engine
@@ -62,12 +64,6 @@ QUERIES: list[tuple[str, sql.Query, frozenset[str]]] = [
 IDS = [q[0] for q in QUERIES]
 
 
-def as_run(name: str, query: sql.Query) -> sql.Query:
-    """The statement the store runs: a case list is read with its work items, in one."""
-    listed = "intake" in name or name.startswith(("every case", "by "))
-    return sql.with_work(query) if listed else query
-
-
 def fill(store: Any) -> None:
     """A few cases in varied positions, so that the planner has rows to plan over (its
     statistics too: ANALYZE runs after)."""
@@ -94,7 +90,12 @@ def sqlite_plan(tmp_path: Path) -> Iterator[Callable[[str, list[Any]], str]]:
 
     def plan(text: str, params: list[Any]) -> str:
         rows = store._db.execute(f"EXPLAIN QUERY PLAN {text}", params).fetchall()
-        return "\n".join(str(r[-1]) for r in rows)
+        depth = {0: -1}
+        lines = []
+        for node, parent, _, detail in rows:  # indented by depth, as the sqlite3 shell does
+            depth[node] = depth.get(parent, -1) + 1
+            lines.append("  " * depth[node] + str(detail))
+        return "\n".join(lines)
 
     yield plan
     store.close()
@@ -105,10 +106,9 @@ def postgres_plan(pg_store: Any) -> Iterator[Callable[[str, list[Any]], str]]:
     fill(pg_store)
 
     def plan(text: str, params: list[Any]) -> str:
-        with pg_store._tx() as cur:
+        with pg_store._tx() as cur:  # the generic plan: the one the store's statement runs
             cur.execute("SET LOCAL enable_seqscan = off")
-            cur.execute(f"EXPLAIN {sql.for_postgres(text)}".encode(), params)
-            return "\n".join(r[0] for r in cur.fetchall())
+            return generic_plan(cur, text, params)
 
     yield plan
 
@@ -117,10 +117,13 @@ def postgres_plan(pg_store: Any) -> Iterator[Callable[[str, list[Any]], str]]:
 def test_sqlite_searches_an_index_for_every_list(sqlite_plan: Callable[[str, list[Any]], str],
                                                  name: str, query: sql.Query,
                                                  allowed: frozenset[str]) -> None:
-    plan = sqlite_plan(*as_run(name, query))
+    plan = sqlite_plan(*query)
+    top = plan.splitlines()
     for line in (raw.strip() for raw in plan.splitlines()):
-        if line in ("SCAN p", "SCAN k"):  # the page itself (at most limit + 1 rows, or their
-            continue                      # keys), joined to its cases or its work
+        if line == "SCAN k":  # the page's keys (at most limit + 1), joined to their cases
+            continue
+        if line == "USE TEMP B-TREE FOR ORDER BY" and line in top and "SCAN k" in top:
+            continue  # ... and put in order: limit + 1 rows, not every match
         if line.startswith("SCAN"):
             # only a list of every case (every case awaiting intake) may read its index in
             # order, LIMIT rows of it
@@ -137,6 +140,21 @@ def test_sqlite_searches_an_index_for_every_list(sqlite_plan: Callable[[str, lis
 def test_postgres_searches_an_index_for_every_list(
         postgres_plan: Callable[[str, list[Any]], str], name: str, query: sql.Query,
         allowed: frozenset[str]) -> None:
-    plan = postgres_plan(*as_run(name, query))
+    plan = postgres_plan(*query)
     assert "Seq Scan" not in plan, plan
     assert "Index" in plan, plan
+
+
+def test_postgres_store_connections_run_the_generic_plans(pg_store: Any) -> None:
+    """The plans checked above are the ones the store runs: each of its connections (the
+    case numbers' too, and one opened again after a loss) asks for the generic plan."""
+    def mode(conn: Any) -> str:
+        with conn.transaction():
+            return str(conn.execute("SHOW plan_cache_mode").fetchone()[0])
+
+    assert mode(pg_store._conn) == "force_generic_plan"
+    again = pg_store._connect()
+    try:
+        assert mode(again) == "force_generic_plan"
+    finally:
+        again.close()

@@ -46,5 +46,5 @@ class ListedStore:
     @retried
     def search(self, query: CaseQuery, *, after: tuple[Any, ...] | None = None,
                limit: int = 50) -> list[Listing]:
-        return listed.listings(self._fetch, listed.search(query, after, limit), newest=True)
+        return listed.listings(self._fetch, listed.search(query, after, limit))
 

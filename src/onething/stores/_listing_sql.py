@@ -8,6 +8,7 @@ costs the same however many cases there are.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -20,6 +21,14 @@ CASE_LISTING_COLUMNS = (
     ("status", "TEXT"), ("lead", "TEXT"), ("applicant", "TEXT"), ("rank", "INTEGER"),
     ("submitted_key", "TEXT"), ("intake_key", "TEXT"), ("notice_out", "INTEGER"),
     ("intake_warn_key", "TEXT"), ("listed", "INTEGER NOT NULL DEFAULT 0"))
+#: the column schema 4 adds: the case's work items as a case list shows them (a JSON array of
+#: :data:`WAITING_FIELDS` arrays, in (step, department) order), so that a page of cases is read
+#: from one index range and its rows, without a lookup of each case's work items
+WAITING_COLUMN = ("waiting", "TEXT")
+WAITING_FIELDS = ("step", "department", "position", "assignee", "rank", "due_key", "warn_key",
+                  "provisional", "paused")
+#: every listing column of ``cases`` (name, type)
+CASE_COLUMNS = (*CASE_LISTING_COLUMNS, WAITING_COLUMN)
 
 WORK_TABLE = """CREATE TABLE IF NOT EXISTS work_items (
     case_id TEXT NOT NULL REFERENCES cases(id), step TEXT NOT NULL, department TEXT NOT NULL,
@@ -60,14 +69,13 @@ INDEXES = (
 )
 
 SET_LISTING = ("status = ?, lead = ?, applicant = ?, rank = ?, submitted_key = ?, "
-               "intake_key = ?, notice_out = ?, intake_warn_key = ?, listed = 1")
+               "intake_key = ?, notice_out = ?, intake_warn_key = ?, waiting = ?, listed = 1")
 WORK_COLUMNS = ("case_id, step, department, position, assignee, rank, due_key, warn_key, "
                 "submitted_key, provisional, paused")
 INSERT_WORK = f"INSERT INTO work_items ({WORK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 DELETE_WORK = "DELETE FROM work_items WHERE case_id = ?"
 LISTING_COLUMNS = ("c.id, c.workflow_id, c.status, c.lead, c.applicant, c.rank, "
-                   "c.submitted_key, c.intake_key, c.notice_out, c.intake_warn_key")
-_LISTED = LISTING_COLUMNS.count(",") + 1
+                   "c.submitted_key, c.intake_key, c.notice_out, c.intake_warn_key, c.waiting")
 UNLISTED = "SELECT id FROM cases WHERE listed = 0 LIMIT ?"
 
 
@@ -84,7 +92,8 @@ def listing_values(listing: Listing) -> tuple[Any, ...]:
             utc_key(listing.submitted_at),
             utc_key(listing.intake_due) if listing.status == "intake" else None,
             int(listing.notice_out),
-            utc_key(listing.intake_warn) if listing.intake_warn is not None else None)
+            utc_key(listing.intake_warn) if listing.intake_warn is not None else None,
+            waiting_text(work_rows(listing)))
 
 
 def work_rows(listing: Listing) -> list[tuple[Any, ...]]:
@@ -93,6 +102,24 @@ def work_rows(listing: Listing) -> list[tuple[Any, ...]]:
     return [(w.case_id, w.step, w.department, w.position, w.assignee, -w.priority,
              utc_key(w.due), utc_key(w.warn_from) if w.warn_from is not None else None,
              submitted, int(w.provisional), int(w.paused)) for w in listing.work]
+
+
+def waiting_text(rows: Sequence[Sequence[Any]]) -> str:
+    """The ``waiting`` column of a case whose :data:`INSERT_WORK` rows are ``rows``."""
+    return json.dumps(sorted([r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[9], r[10]]
+                             for r in rows), ensure_ascii=False, separators=(",", ":"))
+
+
+def waiting_items(case_id: str, text: str | None) -> tuple[WorkItem, ...]:
+    """The work items a ``waiting`` column holds, in its (step, department) order (none when
+    it is empty)."""
+    if not text or text == "[]":
+        return ()
+    shanghai = _shanghai
+    return tuple([WorkItem(case_id, step, department, position, -rank, shanghai(due),
+                           shanghai(warn), assignee, bool(provisional), bool(paused))
+                  for step, department, position, assignee, rank, due, warn, provisional, paused
+                  in json.loads(text)])
 
 
 def work_item(row: Sequence[Any]) -> WorkItem:
@@ -110,12 +137,30 @@ def _shanghai(key: str | None) -> datetime | None:
     return moment.astimezone(SHANGHAI) if moment is not None else None
 
 
-def listing_of(row: Sequence[Any], work: Sequence[WorkItem]) -> Listing:
-    """A listing from a row of :data:`LISTING_COLUMNS` and the case's work items."""
+def listing_of(row: Sequence[Any]) -> Listing:
+    """A listing from a row of :data:`LISTING_COLUMNS` (its work items from ``waiting``)."""
+    return _listing(tuple(row[:_LISTED]))
+
+
+_LISTED = LISTING_COLUMNS.count(",") + 1
+
+
+@functools.lru_cache(maxsize=8192)
+def _listing(row: tuple[Any, ...]) -> Listing:
+    """The listing a row holds, remembered by the row's content (a listing is immutable, and
+    a hall re-reads the same pages all day: a row read again is not decoded again; a changed
+    row is another key, so nothing remembered is ever stale)."""
     submitted = _shanghai(row[6])
     assert submitted is not None  # every listed case has its submission time
     return Listing(row[0], row[1], row[2], row[3], row[4] or "", -row[5], submitted,
-                   _shanghai(row[7]), bool(row[8]), tuple(work), _shanghai(row[9]))
+                   _shanghai(row[7]), bool(row[8]), waiting_items(row[0], row[10]),
+                   _shanghai(row[9]))
+
+
+def forget() -> None:
+    """Forget every decoded row and moment (a benchmark's first read; tests)."""
+    _listing.cache_clear()
+    _shanghai.cache_clear()
 
 
 Query = tuple[str, list[Any]]
@@ -123,32 +168,11 @@ Query = tuple[str, list[Any]]
 Fetch = Callable[[str, list[Any]], list[Sequence[Any]]]
 
 
-def with_work(query: Query) -> Query:
-    """A case query's rows, each joined with the case's work items (one row per item; one
-    row with NULLs for a case waiting on no one)."""
-    inner, params = query
-    work_columns = ", ".join(f"w.{c.strip()}" for c in WORK_COLUMNS.split(","))
-    return (f"SELECT p.*, {work_columns} FROM ({inner}) p "
-            "LEFT JOIN work_items w ON w.case_id = p.id", params)
-
-
-def listings(fetch: Fetch, query: Query, *, newest: bool = False) -> list[Listing]:
-    """The listings a case query selects, each with its work items, read in one statement
-    (one snapshot: a page never shows a case's status from before a commit beside its work
-    from after it), in the query's order (``newest``: a search's, newest first; else the
-    intake queue's)."""
-    rows = fetch(*with_work(query))
-    cases: dict[str, Sequence[Any]] = {}
-    work: dict[str, list[WorkItem]] = {}
-    for row in rows:
-        cases.setdefault(row[0], row)
-        if row[-11] is not None:  # a case waiting on no one has one row without work
-            work.setdefault(row[0], []).append(work_item(row[-11:]))
-    order = sorted(cases.values(), key=(lambda r: (r[6], r[0])) if newest
-                   else (lambda r: (r[5], r[7], r[0])), reverse=newest)
-    return [listing_of(r[:_LISTED], sorted(work.get(r[0], ()),
-                                            key=lambda w: (w.step, w.department)))
-            for r in order]
+def listings(fetch: Fetch, query: Query) -> list[Listing]:
+    """The listings a case query selects, in its order, each with its work items — read in
+    one statement from the case rows alone (one snapshot: a page never shows a case's status
+    from before a commit beside its work from after it)."""
+    return [listing_of(row) for row in fetch(*query)]
 
 
 def items(fetch: Fetch, query: Query) -> list[WorkItem]:
@@ -235,9 +259,13 @@ def search(query: CaseQuery, after: tuple[Any, ...] | None, limit: int) -> Query
                 [*params, limit])
     # the work waiting now drives: the page's keys first (one per case, however many of its
     # steps match), then their cases — a DISTINCT over the key alone reads one index range
+    # (joined to the cases only when a filter asks about the case itself)
+    by_case = bool(query.number is not None or query.applicants or query.workflow is not None
+                   or query.status is not None)
+    join = " JOIN cases c ON c.id = w.case_id" if by_case else ""
     return (f"SELECT {LISTING_COLUMNS}, k.sort_key, k.sort_id FROM ("
             f"SELECT DISTINCT {key} AS sort_key, {ident} AS sort_id "
-            f"FROM work_items w JOIN cases c ON c.id = w.case_id {condition}"
+            f"FROM work_items w{join} {condition}"
             f"ORDER BY sort_key DESC, sort_id DESC LIMIT ?) k JOIN cases c ON c.id = k.sort_id "
             "ORDER BY k.sort_key DESC, k.sort_id DESC", [*params, limit])
 

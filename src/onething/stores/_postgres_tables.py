@@ -19,17 +19,17 @@ from onething.cases.timers import Timer
 from onething.errors import Conflict, StoreCorrupt, StoreUnavailable
 from onething.stores import _listing_sql as listed
 from onething.stores._listing_sql import (
-    CASE_LISTING_COLUMNS,
+    CASE_COLUMNS,
     INDEXES,
     SERIALS_TABLE,
     WORK_TABLE,
     for_postgres,
 )
-from onething.stores._upgrades import upgrade_1, upgrade_2
+from onething.stores._upgrades import upgrade_1, upgrade_2, upgrade_3
 from onething.stores.base import TIMER_COLUMNS
 
 #: the version of the tables this release writes; older databases are upgraded when opened
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # pg_advisory_xact_lock key serializing schema creation and upgrades ("onething" in ASCII).
 _SCHEMA_LOCK = 0x6F6E657468696E67
@@ -45,7 +45,7 @@ CREATE TABLE IF NOT EXISTS cases (
     created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL,
     ended BOOLEAN NOT NULL DEFAULT false,
     position BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
-    """ + for_postgres(", ".join(f"{name} {kind}" for name, kind in CASE_LISTING_COLUMNS)) \
+    """ + for_postgres(", ".join(f"{name} {kind}" for name, kind in CASE_COLUMNS)) \
     + """);
 CREATE TABLE IF NOT EXISTS events (
     case_id TEXT NOT NULL REFERENCES cases(id), seq INTEGER NOT NULL, at TIMESTAMPTZ NOT NULL,
@@ -144,7 +144,8 @@ class _Rows:
 
 #: ``UPGRADES[n]`` upgrades an open transaction from schema ``n`` to ``n + 1``
 UPGRADES: dict[int, Callable[[psycopg.Cursor[Any]], Any]] = {
-    1: lambda cur: upgrade_1(_Rows(cur)), 2: lambda cur: _upgrade_2(cur)}
+    1: lambda cur: upgrade_1(_Rows(cur)), 2: lambda cur: _upgrade_2(cur),
+    3: lambda cur: upgrade_3(_Rows(cur))}
 
 
 def _upgrade_2(cur: psycopg.Cursor[Any]) -> None:

@@ -18,16 +18,16 @@ from onething.errors import Conflict, StoreCorrupt, StoreUnavailable
 from onething.privacy.masking import mask_text
 from onething.stores import _listing_sql as listed
 from onething.stores._listing_sql import (
-    CASE_LISTING_COLUMNS,
+    CASE_COLUMNS,
     INDEXES,
     SERIALS_TABLE,
     WORK_TABLE,
 )
-from onething.stores._upgrades import upgrade_1, upgrade_2
+from onething.stores._upgrades import upgrade_1, upgrade_2, upgrade_3
 
 #: the version of the tables this release writes; older databases are upgraded when opened
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 SCHEMA = """
@@ -39,7 +39,7 @@ CREATE TABLE IF NOT EXISTS cases (
     id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, workflow_version INTEGER NOT NULL,
     content_hash TEXT NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL,
     created_at TEXT NOT NULL, updated_at TEXT NOT NULL, ended INTEGER NOT NULL DEFAULT 0,
-    """ + ", ".join(f"{name} {kind}" for name, kind in CASE_LISTING_COLUMNS) + """);
+    """ + ", ".join(f"{name} {kind}" for name, kind in CASE_COLUMNS) + """);
 CREATE TABLE IF NOT EXISTS events (
     case_id TEXT NOT NULL REFERENCES cases(id), seq INTEGER NOT NULL, at TEXT NOT NULL,
     action TEXT NOT NULL, actor TEXT NOT NULL, step TEXT, data TEXT NOT NULL,
@@ -150,7 +150,8 @@ class _Rows:
 
 #: ``UPGRADES[n]`` upgrades an open write transaction from schema ``n`` to ``n + 1``
 UPGRADES: dict[int, Callable[[sqlite3.Connection], Any]] = {
-    1: lambda db: upgrade_1(_Rows(db)), 2: lambda db: upgrade_2(_Rows(db))}
+    1: lambda db: upgrade_1(_Rows(db)), 2: lambda db: upgrade_2(_Rows(db)),
+    3: lambda db: upgrade_3(_Rows(db))}
 
 
 def is_busy(error: Exception) -> bool:

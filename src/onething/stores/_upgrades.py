@@ -16,6 +16,10 @@ queues and search read (:mod:`onething.stores._listing_sql`). The upgrade cannot
 cases (a listing needs each case's workflow and the calendar): it leaves them unlisted, and
 the engine lists them before it first answers a queue or search
 (:meth:`onething.Engine.reindex`).
+
+Schema 3 -> 4 (issue 16, a page of cases read from its rows alone): ``cases.waiting``, the
+case's work items as a case list shows them, filled from ``work_items`` for every listed case
+(a case still unlisted is given it when the engine lists it).
 """
 
 
@@ -26,7 +30,13 @@ from typing import Any, Protocol
 
 from onething.privacy.masking import mask_text
 from onething.privacy.pseudonyms import legacy_pseudonym
-from onething.stores._listing_sql import CASE_LISTING_COLUMNS
+from onething.stores._listing_sql import (
+    CASE_LISTING_COLUMNS,
+    WAITING_COLUMN,
+    WORK_COLUMNS,
+    WORK_TABLE,
+    waiting_text,
+)
 
 _PEOPLE = ("applicant:", "agent:")
 
@@ -120,3 +130,15 @@ def upgrade_2(rows: Rows) -> None:
     it; the table and indexes come with the schema."""
     for name, kind in CASE_LISTING_COLUMNS:
         rows.run(f"ALTER TABLE cases ADD COLUMN {name} {kind}", ())
+
+
+def upgrade_3(rows: Rows) -> None:
+    """Schema 3 -> 4 (see the module docstring)."""
+    rows.run(f"ALTER TABLE cases ADD COLUMN {WAITING_COLUMN[0]} {WAITING_COLUMN[1]}", ())
+    rows.run(WORK_TABLE, ())  # not there yet when the upgrade began at schema 1 or 2
+    work: dict[str, list[tuple[Any, ...]]] = {}
+    for row in rows.all(f"SELECT {WORK_COLUMNS} FROM work_items"):
+        work.setdefault(row[0], []).append(row)
+    for case_id, items in work.items():
+        rows.run("UPDATE cases SET waiting = ? WHERE id = ?", (waiting_text(items), case_id))
+    rows.run("UPDATE cases SET waiting = '[]' WHERE listed = 1 AND waiting IS NULL", ())

@@ -26,6 +26,13 @@ The tables have plain names (``cases``, ``events``, ``meta``, ...): give onethin
 of its own, or a schema of its own through the connection string
 (``postgresql://host/db?options=-csearch_path%3Donething``).
 
+Statements are planned once: psycopg prepares a statement the fifth time it runs, and the
+connection asks for its generic plan (``plan_cache_mode = force_generic_plan``). Left on
+``auto``, the server re-planned the prepared queues and searches for every call once the
+tables outgrew about 10k cases, which cost more than reading the page; every statement here
+has one shape made for an index, so the generic plan serves every value (decision 0022; the
+EXPLAIN test checks the generic plans).
+
 JSON columns are ``json``, not ``jsonb``: ``json`` keeps the text as written, so the key order
 of a case's form, clocks and outcomes (which the engine and its timelines follow) comes back
 as it went in, exactly as with SQLite. Times are ``timestamptz`` and are read back in the
@@ -153,6 +160,9 @@ class PostgresStore(ListedStore, Store):
         with conn.transaction():
             conn.execute(f"SET TIME ZONE '{TIME_ZONE}'")
             conn.execute(f"SET lock_timeout = {self.lock_timeout_ms}")
+            # every statement here has one shape, made for an index: planning it again for
+            # each call's values only costs time (see the module docstring)
+            conn.execute("SET plan_cache_mode = force_generic_plan")
         return conn
 
     def _retrying(self, run: Callable[[], _T]) -> _T:
