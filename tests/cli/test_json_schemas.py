@@ -126,6 +126,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     assert rejected["accepted"] is False
     form = sample_form(STARTUP) | {"employees": 12, "needs_invoice": True,
                                    "registered_capital": "100.50"}
+    made = run("subscribe", "province", "--type", "accepted", "--type", "delivered")
+    assert made == {"name": "province", "types": ["accepted", "delivered"], "workflows": [],
+                    "departments": []}
+    assert [s["name"] for s in run("subscriptions")] == ["province"]
     case_id = run.submit(STARTUP.id, form, sample_materials(STARTUP))
     waiting = run.submit(STARTUP.id, form, sample_materials(STARTUP))
     intake = run("queue", "--intake", "market_regulation")
@@ -168,6 +172,18 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     rated = run("evaluate", case_id, "2", "--comment", "太慢", "--as", "agent:agent-7")
     assert rated["rating"] == 2 and rated["follow_up"]  # a bad rating opens a rectification
     run("dispatch")
+    said = run("events", case_id)
+    assert [e["seq"] for e in said] == list(range(1, len(said) + 1))
+    assert said[1]["type"] == "accepted" and said[1]["code"] == 3
+    assert said[-1]["type"] == "follow_up_opened"
+    waiting_out = run("outbox", "--case", case_id)
+    assert [(n["type"], n["status"]) for n in waiting_out] == [("accepted", "pending"),
+                                                                ("delivered", "pending")]
+    channels = run.tmp / "channels.yaml"
+    channels.write_text("province:\n  log: true\n", encoding="utf-8")
+    sent = run("outbox", "--send", "--channels", str(channels), "--case", case_id)
+    assert {n["status"] for n in sent} == {"sent"}
+    assert len(run("outbox", "--replay", "province", "--case", case_id)) == 2
     run("status", case_id)
     run("history", case_id)
     fired = run("tick", "--now", "2099-01-01T09:00:00+08:00", "--allow-future")

@@ -93,7 +93,10 @@ def test_an_overdue_special_procedure_escalates_and_its_end_stops_it(engine: Eng
     engine.start_special_procedure(case_id, "registration", REGISTRAR, kind="hearing",
                                    expected="5 WD")
     fired = engine.tick(at("2027-11-12", 17))  # 400 days later
-    ladder = [(f.timer.name, f.timer.step, f.timer.data["clock"]) for f in fired]
+    ladder = [(f.timer.name, f.timer.step, f.timer.data["clock"]) for f in fired
+              if f.timer.kind == "escalation"]
+    signals = [(f.timer.name, f.timer.data["clock"]) for f in fired if f.timer.kind == "signal"]
+    assert ("overdue", "special:registration") in signals
     assert ladder == [("reminder", "registration", "special:registration"),
                       ("supervision", "registration", "special:registration"),
                       ("public_notice", "registration", "special:registration")]
@@ -121,7 +124,8 @@ def test_a_special_procedure_is_never_silent(kind: str, days: int, wait: int) ->
                                    expected=f"{days} WD")
     pending = [t for t in engine.store.timers(case_id)
                if t.data.get("clock") == "special:registration"]
-    assert len(pending) == len(STARTUP.escalation)
+    assert [t.kind for t in pending].count("escalation") == len(STARTUP.escalation)
+    assert sorted(t.name for t in pending if t.kind == "signal") == ["overdue", "warning"]
     later = at("2026-09-30") + dt.timedelta(days=wait)
     engine.tick(later)
     rungs = {e.data["rung"] for e in engine.history(case_id)
@@ -141,7 +145,8 @@ def test_the_special_clock_survives_a_restart_on_sqlite(tmp_path) -> None:
     engine.store.close()
     again = Engine(SqliteStore(path), clock=FixedClock(at("2026-09-30")))
     assert again.case(case_id).clocks["special:registration"]["kind"] == "testing"
-    assert [f.timer.name for f in again.tick(at("2026-12-31", 17))] == [
+    fired = again.tick(at("2026-12-31", 17))
+    assert [f.timer.name for f in fired if f.timer.kind == "escalation"] == [
         "reminder", "supervision", "public_notice"]
 
 

@@ -1424,3 +1424,14 @@ def test_the_delivery_period_is_at_most_the_laws_ten_working_days() -> None:
         ("delivery-limit", 6)]
     assert codes(doc(step, f"clock: {{deliver_within: 10 ND, {STATUTE}}}\n")) == [
         ("delivery-limit", 6)]
+
+
+@pytest.mark.parametrize("name", ["opened", "child_delivered", "commitment_confirmed",
+                                  "commitment_revoked", "warning", "overdue",
+                                  "promise_due_soon", "correction_notice", "deliver"])
+def test_every_history_action_of_the_engine_is_a_reserved_outcome(name: str) -> None:
+    """Regression (found while mapping the history to status events): a step's outcome named
+    like a line the engine writes itself ('opened', 'commitment_revoked', ...) made its
+    history mean two things."""
+    [d] = coded(NAMED.replace("site_visit:", f"{name}:"), "reserved-outcome")
+    assert f"'{name}'" in d.message

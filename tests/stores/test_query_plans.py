@@ -147,14 +147,16 @@ def test_postgres_searches_an_index_for_every_list(
 
 def test_postgres_store_connections_run_the_generic_plans(pg_store: Any) -> None:
     """The plans checked above are the ones the store runs: each of its connections (the
-    case numbers' too, and one opened again after a loss) asks for the generic plan."""
-    def mode(conn: Any) -> str:
+    case numbers' too, and one opened again after a loss) asks for the generic plan, with no
+    parallel workers."""
+    def mode(conn: Any) -> tuple[str, str]:
         with conn.transaction():
-            return str(conn.execute("SHOW plan_cache_mode").fetchone()[0])
+            return (str(conn.execute("SHOW plan_cache_mode").fetchone()[0]),
+                    str(conn.execute("SHOW max_parallel_workers_per_gather").fetchone()[0]))
 
-    assert mode(pg_store._conn) == "force_generic_plan"
+    assert mode(pg_store._conn) == ("force_generic_plan", "0")
     again = pg_store._connect()
     try:
-        assert mode(again) == "force_generic_plan"
+        assert mode(again) == ("force_generic_plan", "0")
     finally:
         again.close()

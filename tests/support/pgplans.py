@@ -22,6 +22,7 @@ def generic_plan(cur: Any, sql: str, params: Sequence[Any], options: str = "") -
     ``ANALYZE, BUFFERS``), on the cursor's connection, inside its current transaction or
     session."""
     cur.execute("SET plan_cache_mode = force_generic_plan")
+    cur.execute("SET max_parallel_workers_per_gather = 0")  # as the store's connections
     cur.execute(f"PREPARE onething_plan AS {numbered(sql)}".encode())
     try:
         from psycopg import sql as pgsql

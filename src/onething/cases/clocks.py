@@ -95,7 +95,8 @@ class ClockRecord(dict[str, Any]):
 
 _DEFAULTS: dict[str, Any] = {"pauses": (), "escalated": (), "paused_since": None,
                              "paused_reason": None, "extension": None, "finished": None,
-                             "committed": None, "statutory": None, "milestones": None}
+                             "committed": None, "statutory": None, "milestones": None,
+                             "signalled": ()}
 #: limit texts ("5 WD") are shared between the clocks of every case
 _TEXTS: dict[str, str] = {}
 

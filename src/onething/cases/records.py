@@ -177,6 +177,8 @@ class Case:
     parent_step: str | None = None
     #: how many refused attempts the history holds (capped: see Engine)
     refused: int = 0
+    #: how many status events the case has (:mod:`onething.cases.status`): the last one's seq
+    notified: int = 0
     #: whether the case's personal data has been erased (after its retention period)
     erased: bool = False
     #: the one intake notice (一次性告知, 行政许可法 art. 32), once the window issued it: when,
@@ -253,7 +255,8 @@ class Case:
             "erased": self.erased,
         } | ({"parent_step": self.parent_step} if self.parent_step else {}) \
             | ({"intake": self.intake} if self.intake else {}) \
-            | ({"assigned": self.assigned} if self.assigned else {})
+            | ({"assigned": self.assigned} if self.assigned else {}) \
+            | ({"notified": self.notified} if self.notified else {})
 
 
 _case_values = operator.attrgetter(*(a.name for a in attrs.fields(Case)))
@@ -290,7 +293,7 @@ def case_from_json(data: dict[str, Any]) -> Case:
         agents=tuple(data.get("agents", ())), applicant=data.get("applicant", ""),
         rating=data.get("rating"), follow_ups=tuple(data.get("follow_ups", ())),
         origin=data.get("origin"), parent_step=data.get("parent_step"),
-        refused=data.get("refused", 0),
+        refused=data.get("refused", 0), notified=data.get("notified", 0),
         erased=data.get("erased", False), intake=data.get("intake") or {},
         assigned=data.get("assigned") or {},
     )

@@ -30,7 +30,8 @@ from onething.workdays import Due, WorkCalendar
 
 @attrs.frozen
 class Timer:
-    """A pending firing: ``kind`` is ``escalation``, ``milestone`` or ``path``.
+    """A pending firing: ``kind`` is ``escalation``, ``milestone``, ``signal`` (a status
+    event for the people outside: warning, overdue, a promise due soon) or ``path``.
 
     Its id names the case, what fires, the moment it fires and the arming it belongs to (the
     start of the clock it watches, or the moment its wait began), so a clock that restarts
@@ -56,6 +57,7 @@ def plan(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
         if clock["finished"] is not None:
             continue  # most of a case's clocks, once it is under way
         out += _escalations(case, key, clock, policy, calendar, now)
+        out += _signals(case, key, clock, policy, calendar, now)
         out += _milestones(case, key, clock, workflow, calendar, policy)
     out += _path_timers(case, workflow, policy, calendar.lenient(), now)
     return out
@@ -93,6 +95,12 @@ def _path_timers(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calend
             due = calendar.add(accepted, shortest, count_from=policy.count_from)
             out.append(_timer(case, due.deadline, "path", "promise_expired",
                               data=_law(due, {"limit": str(shortest)}), armed=accepted))
+            own = case.clocks.get(clk.CASE)
+            if own is not None and "promise_due_soon" not in own["signalled"]:
+                soon = clk.warn_from(calendar, due.deadline, policy.warn_before)
+                out.append(_timer(case, soon, "signal", "promise_due_soon", None,
+                                  {"clock": clk.CASE, "due": due.deadline.isoformat(),
+                                   "materials": list(case.promised)}, armed=accepted))
     for step in workflow.silent_steps:
         own = case.clocks.get(step)
         if own is None or own["finished"] is not None or own["paused_since"] is not None \
@@ -141,6 +149,28 @@ def _escalations(case: Case, key: str, clock: dict[str, Any], policy: clk.ClockP
             data["provisional"] = True
         out.append(_timer(case, at, "escalation", rung.action, step, data,
                           armed=clock["started"]))
+    return out
+
+
+def _signals(case: Case, key: str, clock: dict[str, Any], policy: clk.ClockPolicy,
+             calendar: WorkCalendar, now: dt.datetime) -> list[Timer]:
+    """A running clock's two signals to the people outside (电子监察 yellow and red): the
+    moment it shows as warning, and the moment it is overdue — each once per arming."""
+    if clock["paused_since"] is not None:
+        return []
+    due = clk.due(calendar, clock, "committed", now, policy) \
+        or clk.due(calendar, clock, "statutory", now, policy)
+    if due is None:
+        return []
+    data = {"clock": key, "due": due.deadline.isoformat()}
+    out = []
+    if "warning" not in clock["signalled"]:
+        at = clk.warn_from(calendar, due.deadline, policy.warn_before)
+        out.append(_timer(case, at, "signal", "warning", special.step_of(key), dict(data),
+                          armed=clock["started"]))
+    if "overdue" not in clock["signalled"]:
+        out.append(_timer(case, due.deadline, "signal", "overdue", special.step_of(key),
+                          dict(data), armed=clock["started"]))
     return out
 
 

@@ -165,9 +165,13 @@ def dispatch(limit: int, db: str, fmt: str) -> None:
               help="seconds between passes when there is nothing to do")
 @click.option("--once", is_flag=True, help="one pass, then exit")
 @click.option("--for", "for_seconds", type=float, help="stop after this many seconds")
+@click.option("--channels", type=click.Path(dir_okay=False),
+              help="also hand status events to these channels (docs/events.md)")
 @db_option
-def worker(interval: float, once: bool, for_seconds: float | None, db: str) -> None:
-    """Fire due timers and hand deliveries to their channels, until stopped.
+def worker(interval: float, once: bool, for_seconds: float | None, channels: str | None,
+           db: str) -> None:
+    """Fire due timers and hand deliveries (and, with --channels, status events) to their
+    channels, until stopped.
 
     Run any number of workers on any number of machines against one PostgreSQL database:
     each claims its work with FOR UPDATE SKIP LOCKED, and every firing is a versioned
@@ -183,10 +187,15 @@ def worker(interval: float, once: bool, for_seconds: float | None, db: str) -> N
     signal.signal(signal.SIGTERM, halt)
     signal.signal(signal.SIGINT, halt)
     deadline = time.monotonic() + for_seconds if for_seconds else None
+    chosen = None
+    if channels is not None:
+        from onething.notify.config import channels_from
+
+        chosen = channels_from(channels)
     with engine_on(db) as engine:
         while not stop["now"]:
             fired = engine.tick()
-            sent = engine.dispatch()
+            sent = [*engine.dispatch(), *(engine.dispatch_events(chosen) if chosen else ())]
             if once or (deadline is not None and time.monotonic() >= deadline):
                 break
             if not fired and not sent:

@@ -350,6 +350,7 @@ def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Ca
         new.clocks[clk.CASE] = clk.new_clock(
             start, limit.committed if limit else None, limit.statutory if limit else None)
         changes.append((clk.CASE, "started"))
+        _promises.note_acceptance(new)
         if start != now:
             data["accepted_as_of"] = start.isoformat()
     if "ready" in new.marking and "ready" not in case.marking:

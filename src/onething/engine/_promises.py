@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from onething.cases import clocks as clk
 from onething.cases.records import Case
 from onething.machine.compile import Fired, Guard
 
@@ -37,3 +38,10 @@ def keep(case: Case, still: tuple[str, ...], data: dict[str, object]) -> None:
     if released:
         case.promised = tuple(m for m in case.promised if m in still)
         data["promises_released"] = released
+
+
+def note_acceptance(new: Case) -> None:
+    """Mark a case accepted on promised materials (容缺受理) on its case clock, just started:
+    its result is reported as 办结（容缺通过）, code 12 (:mod:`onething.cases.status`)."""
+    if "materials:promised" in new.marking:
+        new.clocks[clk.CASE]["on_promise"] = True

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from onething.cases import rules
 from onething.cases.forms import check_submission
 from onething.cases.records import Actor, Case, Event, GivenMaterial, Role
+from onething.cases.status import status_events
 from onething.cases.timers import plan
 from onething.engine import _unit
 from onething.engine._listing import listing
@@ -58,11 +59,13 @@ def submit(engine: EngineContext, workflow_id: str, form: Mapping[str, Any],
     moment = (now if now is not None else engine.clock.now()).astimezone(SHANGHAI)
     opened = build(engine, deployed, form, materials, who=who, applicant=pseudonym,
                    agents=agents, now=moment)
-    case = opened.case
+    status = status_events(opened.case, 0, opened.events, deployed.workflow)
+    case = opened.case.replace(notified=len(status))
     try:
         engine.store.create(case, opened.events,
                             plan(case, deployed.workflow, deployed.policy, engine.calendar,
-                                 moment), key, listing=listing(case, deployed, engine.calendar))
+                                 moment), key, listing=listing(case, deployed, engine.calendar),
+                            status=status)
     except Conflict:
         first = _unit.replayed(engine, key) if key is not None else None
         if first is None:

@@ -131,6 +131,12 @@ def _fired(engine: EngineContext, case: Case, deployed: Deployed, timer: Timer,
                                    {"action": "milestone_missed", "milestone": timer.name,
                                     "to": "supervisor", "timer": timer.id,
                                     "within": timer.data["within"]}), clocks=clocks)
+    if timer.kind == "signal":  # warning, overdue, a promise due soon: said, nothing else
+        clocks = dict(case.clocks)
+        clock = clk.own(clocks, timer.data["clock"])
+        clock["signalled"] = [*clock["signalled"], timer.name]
+        return advance(case, now, (timer.name, system, timer.step,
+                                   {**timer.data, "timer": timer.id}), clocks=clocks)
     if timer.kind == "escalation":
         clocks = dict(case.clocks)
         clock = clk.own(clocks, timer.data["clock"])

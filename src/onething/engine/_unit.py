@@ -24,6 +24,7 @@ import attrs
 
 from onething.cases.assignment import kept
 from onething.cases.records import Case, Delivery, Event
+from onething.cases.status import status_events
 from onething.cases.timers import plan
 from onething.engine._listing import listing
 from onething.engine._outbox import outbox_for, parent_outbox
@@ -183,18 +184,25 @@ def _run(engine: EngineContext, case_id: str, change: ChangeFn, key: tuple[str, 
             claims = kept(new, deployed.workflow, deployed.positions(new.marking),
                           outcome.events)
             new = new if claims is None else new.replace(assigned=claims)
+        status = status_events(new, case.notified, outcome.events, deployed.workflow)
+        if status:
+            new = new.replace(notified=case.notified + len(status))
         timers = plan(new, deployed.workflow, deployed.policy, engine.calendar, moment)
         delivery = outcome.delivery
-        created = [(c.case, c.events, plan(c.case, c.deployed.workflow, c.deployed.policy,
-                                           engine.calendar, moment),
-                    listing(c.case, c.deployed, engine.calendar))
-                   for c in outcome.created]
+        created = []
+        for c in outcome.created:
+            said = status_events(c.case, 0, c.events, c.deployed.workflow)
+            opened = c.case.replace(notified=len(said)) if said else c.case
+            status += said
+            created.append((opened, c.events, plan(opened, c.deployed.workflow,
+                                                   c.deployed.policy, engine.calendar, moment),
+                            listing(opened, c.deployed, engine.calendar)))
         try:
             store.commit(new, case.version, outcome.events, delivery, timers,
                          outbox_for(delivery) + parent_outbox(new, delivery)
                          if delivery is not None else None, key,
                          created=created or None,
-                         listing=listing(new, deployed, engine.calendar))
+                         listing=listing(new, deployed, engine.calendar), status=status)
         except AlreadyDelivered:
             raise CaseEnded(f"case {case_id} has been delivered already",
                             "a case has exactly one delivery", code="refused.case.delivered",

@@ -50,17 +50,13 @@ from onething.engine._deployments import Deployed, deployed_of, shipped_data, st
 from onething.engine._erasure import erase_case
 from onething.engine._hall import CaseItem, QueueItem, Waiting
 from onething.engine._migration import Migration
+from onething.engine._notify import Notifying
 from onething.engine._numbers import CaseNumbers, random_id
 from onething.engine._outbox import PARENT_CHANNEL, Channel, dispatch
 from onething.engine._queries import CaseView
 from onething.engine._time import Firing, aware
 from onething.engine._unit import request_key
-from onething.errors import (
-    DeployRefused,
-    InvalidArgument,
-    UnknownWorkflow,
-    Unsound,
-)
+from onething.errors import DeployRefused, InvalidArgument, UnknownWorkflow, Unsound
 from onething.language.load import read
 from onething.language.model import Workflow
 from onething.privacy.masking import clip
@@ -73,7 +69,7 @@ __all__ = ["CaseItem", "CaseView", "Deployed", "Engine", "Firing", "Migration", 
            "Waiting", "shipped_data"]
 
 
-class Engine:
+class Engine(Notifying):
     """Runs cases of deployed workflows against a :class:`~onething.stores.base.Store`.
 
     ``pseudonyms`` is the host's key for recording applicants and agents

@@ -23,6 +23,10 @@ RESERVED_OUTCOMES = frozenset({
     "supplement_intake", "supplement_material", "verify_commitment", "withdraw",
     # who holds a step inside its department (onething.cases.assignment)
     "assign", "assigned", "claim", "claimed", "reassigned", "release", "released",
+    # child cases, commitments verified after approval, and the signals of a clock or a
+    # promise to the people outside (onething.cases.status)
+    "opened", "child_delivered", "commitment_confirmed", "commitment_revoked", "warning",
+    "overdue", "promise_due_soon",
 })
 #: what a step that opens child cases waits for: a result from every child, or every child's
 #: one delivery whatever its kind

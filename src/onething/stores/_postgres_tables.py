@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from onething.stores._listing_sql import (
     WORK_TABLE,
     for_postgres,
 )
+from onething.stores._status_sql import TABLES as STATUS_TABLES
 from onething.stores._upgrades import upgrade_1, upgrade_2, upgrade_3
 from onething.stores.base import TIMER_COLUMNS
 
@@ -72,7 +73,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error TEXT NOT NULL DEFAULT '', result TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
 """ + for_postgres(WORK_TABLE) + ";\n" + for_postgres(SERIALS_TABLE) + ";\n" \
-    + ";\n".join(INDEXES) + ";\n"
+    + ";\n".join(INDEXES) + ";\n" + ";\n".join(for_postgres(t) for t in STATUS_TABLES) + ";\n"
 
 
 def prepare(cur: psycopg.Cursor[Any], where: str, create: bool) -> None:
@@ -171,6 +172,16 @@ def qualified(table: str, columns: str) -> str:
     return ", ".join(f"{table}.{c.strip()}" for c in columns.split(","))
 
 
+def insert_outbox(cur: psycopg.Cursor[Any], case: Case, outbox: Sequence[OutboxItem]) -> None:
+    """A delivery's outbox rows, due at once."""
+    if outbox:
+        cur.executemany(
+            "INSERT INTO outbox (id, delivery_id, case_id, channel, payload, status, "
+            "attempts, next_attempt_at) VALUES (%s, %s, %s, %s, %s, 'pending', 0, %s)",
+            [(item.id, item.delivery_id, item.case_id, item.channel, json_value(item.payload),
+              moment_value(item.next_attempt_at or case.updated_at)) for item in outbox])
+
+
 def insert_events(cur: psycopg.Cursor[Any], case_id: str, events: list[Event]) -> None:
     if events:
         cur.executemany(
@@ -247,3 +258,11 @@ def timer_row(row: tuple[Any, ...]) -> Timer:
 def outbox_item(row: tuple[Any, ...]) -> OutboxItem:
     return OutboxItem(row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7], row[8],
                       row[9])
+
+
+def status_runner(cur: psycopg.Cursor[Any]) -> tuple[Any, Any]:
+    """A cursor as :mod:`onething.stores._status_sql` runs statements and reads rows."""
+    def run(sql: str, params: Sequence[Any]) -> Any:
+        return cur.execute(for_postgres(sql).encode(), params)
+
+    return run, lambda sql, params: run(sql, params).fetchall()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +23,7 @@ from onething.stores._listing_sql import (
     SERIALS_TABLE,
     WORK_TABLE,
 )
+from onething.stores._status_sql import TABLES as STATUS_TABLES
 from onething.stores._upgrades import upgrade_1, upgrade_2, upgrade_3
 
 #: the version of the tables this release writes; older databases are upgraded when opened
@@ -62,7 +63,8 @@ CREATE TABLE IF NOT EXISTS deliveries (
     id TEXT PRIMARY KEY, case_id TEXT NOT NULL UNIQUE REFERENCES cases(id),
     kind TEXT NOT NULL, at TEXT NOT NULL, method TEXT, items TEXT NOT NULL,
     notice TEXT NOT NULL);
-""" + WORK_TABLE + ";\n" + SERIALS_TABLE + ";\n" + ";\n".join(INDEXES) + ";\n"
+""" + WORK_TABLE + ";\n" + SERIALS_TABLE + ";\n" + ";\n".join(INDEXES) + ";\n" \
+    + ";\n".join(STATUS_TABLES) + ";\n"
 
 
 def prepare(db: sqlite3.Connection, path: str) -> None:
@@ -208,6 +210,18 @@ def iso_text(value: datetime | None) -> str:
 def now_text() -> str:
     """Now, as ISO text with the local zone."""
     return datetime.now().astimezone().isoformat()
+
+
+def insert_outbox(db: sqlite3.Connection, case: Case, outbox: Iterable[OutboxItem]) -> None:
+    """A delivery's outbox rows, due at once (now when the case has no time, as iso_text
+    does)."""
+    for item in outbox:
+        db.execute(
+            "INSERT INTO outbox (id, delivery_id, case_id, channel, payload, status, "
+            "attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)",
+            (item.id, item.delivery_id, item.case_id, item.channel,
+             json.dumps(item.payload, ensure_ascii=False),
+             utc_text(item.next_attempt_at or case.updated_at or datetime.now().astimezone())))
 
 
 def insert_events(db: sqlite3.Connection, case_id: str, events: list[Event]) -> None:

@@ -11,7 +11,9 @@ from datetime import datetime
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from onething.cases.listing import CaseQuery, Listing, WorkItem
+from onething.cases.notifications import Notification, Subscription
 from onething.cases.records import Case, Delivery, Event, OutboxItem
+from onething.cases.status import StatusEvent
 from onething.cases.timers import Timer
 from onething.errors import StoreBusy, StoreCorrupt
 
@@ -155,8 +157,9 @@ class Store(Protocol):
 
     def create(self, case: Case, events: list[Event], timers: list[Timer] | None = None,
                idempotency: tuple[str, str] | None = None, *,
-               listing: Listing | None = None) -> None:
-        """Store a new case with its first events, pending timers and listing."""
+               listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
+        """Store a new case with its first events, pending timers, listing and status
+        events (with their notifications)."""
 
     def load(self, case_id: str) -> Case:
         """The case; :class:`~onething.errors.UnknownCase` if there is none."""
@@ -166,10 +169,11 @@ class Store(Protocol):
                outbox: list[OutboxItem] | None = None,
                idempotency: tuple[str, str] | None = None, *,
                created: Sequence[Created] | None = None,
-               listing: Listing | None = None) -> None:
+               listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
         """Write the case's new state (its workflow version too), events, delivery, outbox,
-        timers, listing and the cases it opens (``created``: follow-ups with their first
-        events, timers and listings) at once.
+        timers, listing, the cases it opens (``created``: follow-ups with their first
+        events, timers and listings) and the status events of them all (with a notification
+        of each to every subscription that wants it) at once.
 
         ``idempotency`` is ``(key, request_fingerprint)``: stored with a snapshot of ``case``
         so that a retried request can be answered with the first result.
@@ -209,6 +213,50 @@ class Store(Protocol):
 
     def case_ids(self) -> list[str]:
         """Every case id, oldest first."""
+
+    def status_events(self, case_id: str) -> list[StatusEvent]:
+        """Every status event of the case, in order (:mod:`onething.cases.status`)."""
+
+    def subscribe(self, subscription: Subscription) -> None:
+        """Add or replace a subscription: the status events committed from now on that it
+        wants get a notification to it (:mod:`onething.cases.notifications`)."""
+
+    def unsubscribe(self, name: str) -> bool:
+        """Remove a subscription (its notifications stay); whether there was one."""
+
+    def subscriptions(self) -> list[Subscription]:
+        """Every subscription, by name."""
+
+    def claim_notifications(self, now: datetime, limit: int = 100,
+                            lease_seconds: float = 60.0,
+                            subscriptions: Sequence[str] | None = None) -> list[Notification]:
+        """Pending notifications due at ``now`` (to the ``subscriptions`` named, when given)
+        that no earlier one of the same case to the same subscription holds back, each with
+        its event, claimed for ``lease_seconds``."""
+
+    def finish_notification(self, item_id: str, *, sent: bool, error: str = "",
+                            result: str = "", retry_at: datetime | None = None,
+                            dropped: bool = False) -> None:
+        """Record a hand-over: sent; dropped (nothing to send: the case was erased); or
+        failed and tried again at ``retry_at`` (None: given up, a dead letter)."""
+
+    def notifications(self, *, subscription: str | None = None, status: str | None = None,
+                      case_id: str | None = None, limit: int = 100) -> list[Notification]:
+        """Notifications matching every filter given, each with its event and, while
+        pending, the dead letter holding it back (if any); earliest due first."""
+
+    def retry_notification(self, item_id: str, now: datetime) -> bool:
+        """Make a dead (or pending) notification due at ``now`` with its attempts counted
+        afresh; whether there was one to retry."""
+
+    def skip_notification(self, item_id: str) -> bool:
+        """Give a dead (or pending) notification up without sending it, releasing the ones
+        it held back; whether there was one to skip."""
+
+    def replay(self, subscription: Subscription, now: datetime,
+               case_id: str | None = None) -> int:
+        """Hand the subscription every status event it wants again (of one case, or all),
+        due at ``now``, making the rows it lacks; how many."""
 
     def close(self) -> None:
         """Release connections."""

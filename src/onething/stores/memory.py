@@ -13,13 +13,15 @@ import attrs
 
 from onething.cases.listing import CaseQuery, Listing, WorkItem
 from onething.cases.records import Case, Delivery, Event, OutboxItem
+from onething.cases.status import StatusEvent
 from onething.cases.timers import Timer
 from onething.errors import AlreadyDelivered, Conflict, DeployRefused, UnknownCase
 from onething.stores import _memory_listing as listed
+from onething.stores._memory_status import MemoryNotified
 from onething.stores.base import Created, Store
 
 
-class MemoryStore(Store):
+class MemoryStore(MemoryNotified, Store):
     """Keeps everything in dicts, guarded by one lock; nothing survives the process."""
 
     def __init__(self) -> None:
@@ -37,6 +39,7 @@ class MemoryStore(Store):
         self._secrets: dict[str, bytes] = {}
         self._listings: dict[str, Listing] = {}
         self._serials: dict[str, int] = {}
+        self._init_status()
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -92,12 +95,13 @@ class MemoryStore(Store):
 
     def create(self, case: Case, events: list[Event], timers: list[Timer] | None = None,
                idempotency: tuple[str, str] | None = None, *,
-               listing: Listing | None = None) -> None:
+               listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
         with self._lock:
             if case.id in self._cases:
                 raise Conflict(f"a case with id {case.id!r} exists already")
             self._remember(case, idempotency)
             self._insert(case, events, timers or [], listing)
+            self._write_status(status)
 
     def _insert(self, case: Case, events: list[Event], timers: list[Timer],
                 listing: Listing | None) -> None:
@@ -125,7 +129,7 @@ class MemoryStore(Store):
                outbox: list[OutboxItem] | None = None,
                idempotency: tuple[str, str] | None = None, *,
                created: Sequence[Created] | None = None,
-               listing: Listing | None = None) -> None:
+               listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
         with self._lock:
             for new_case, *_ in created or ():
                 if new_case.id in self._cases:
@@ -156,6 +160,7 @@ class MemoryStore(Store):
             if timers is not None:
                 self._timers[case.id] = list(timers)
             self._list(case.id, listing)
+            self._write_status(status)
 
     def history(self, case_id: str) -> list[Event]:
         with self._lock:

@@ -26,12 +26,10 @@ The tables have plain names (``cases``, ``events``, ``meta``, ...): give onethin
 of its own, or a schema of its own through the connection string
 (``postgresql://host/db?options=-csearch_path%3Donething``).
 
-Statements are planned once: psycopg prepares a statement the fifth time it runs, and the
-connection asks for its generic plan (``plan_cache_mode = force_generic_plan``). Left on
-``auto``, the server re-planned the prepared queues and searches for every call once the
-tables outgrew about 10k cases, which cost more than reading the page; every statement here
-has one shape made for an index, so the generic plan serves every value (decision 0022; the
-EXPLAIN test checks the generic plans).
+Statements are planned once (psycopg prepares one on its fifth run; the connection asks for
+its generic plan) and without parallel workers: on ``plan_cache_mode = auto`` the server
+re-planned each list call past ~10k cases, and its workers took longer to start than a page of
+50 takes to read; every statement here has one shape made for an index (decision 0022).
 
 JSON columns are ``json``, not ``jsonb``: ``json`` keeps the text as written, so the key order
 of a case's form, clocks and outcomes (which the engine and its timelines follow) comes back
@@ -54,6 +52,7 @@ from psycopg.conninfo import conninfo_to_dict
 
 from onething.cases.listing import Listing
 from onething.cases.records import Case, Delivery, Event, OutboxItem, case_from_json, case_to_json
+from onething.cases.status import StatusEvent
 from onething.cases.timers import Timer
 from onething.errors import (
     AlreadyDelivered,
@@ -65,9 +64,11 @@ from onething.errors import (
 )
 from onething.stores._listed_store import ListedStore
 from onething.stores._listing_sql import NEXT_SERIAL, for_postgres
+from onething.stores._notified_store import NotifiedStore
 from onething.stores._postgres_tables import (
     insert_case,
     insert_events,
+    insert_outbox,
     json_value,
     moment_value,
     outbox_item,
@@ -75,9 +76,11 @@ from onething.stores._postgres_tables import (
     qualified,
     remember,
     replace_timers,
+    status_runner,
     timer_row,
     write_listing,
 )
+from onething.stores._status_sql import write_status
 from onething.stores.base import (
     OUTBOX_COLUMNS,
     SECRET_BYTES,
@@ -109,13 +112,14 @@ TIME_ZONE = "Asia/Shanghai"
 TIMER_LEASE_SECONDS = 30.0
 
 
-class PostgresStore(ListedStore, Store):
+class PostgresStore(ListedStore, NotifiedStore, Store):
     """A store in one PostgreSQL database, named by a libpq ``conninfo``
     (``postgresql://user@host:5432/db`` or ``"host=... dbname=..."``).
 
-    The tables are created on first use and carry a schema version; a database written by a
-    newer onething is refused with a clear error rather than misread.
+    The tables are created on first use; a newer onething's database is refused, not misread.
     """
+
+    _claim_lock = " FOR UPDATE OF n SKIP LOCKED"  # concurrent workers claim different rows
 
     def __init__(self, conninfo: str, *, timer_lease_seconds: float = TIMER_LEASE_SECONDS,
                  connect_timeout: int = 10, lock_timeout_ms: int = 2000,
@@ -129,8 +133,8 @@ class PostgresStore(ListedStore, Store):
         self._connect_timeout = connect_timeout
         self._lock = threading.RLock()
         self._closed = False
-        # case numbers are drawn on a connection of their own, so that a batch holding this
-        # store's transaction open never holds a serial's row (and every other window) with it
+        # case numbers are drawn on a connection of their own: a batch holding this store's
+        # transaction open never holds a serial's row (and every other window) with it
         self._serials: psycopg.Connection[Any] | None = None
         self._serials_lock = threading.Lock()
         self._create = create
@@ -140,8 +144,6 @@ class PostgresStore(ListedStore, Store):
         except BaseException:
             self._conn.close()
             raise
-
-    # -- connection ----------------------------------------------------------------------------
 
     def _connect(self) -> psycopg.Connection[Any]:
         try:
@@ -163,6 +165,7 @@ class PostgresStore(ListedStore, Store):
             # every statement here has one shape, made for an index: planning it again for
             # each call's values only costs time (see the module docstring)
             conn.execute("SET plan_cache_mode = force_generic_plan")
+            conn.execute("SET max_parallel_workers_per_gather = 0")
         return conn
 
     def _retrying(self, run: Callable[[], _T]) -> _T:
@@ -204,6 +207,11 @@ class PostgresStore(ListedStore, Store):
             conn = self._live()
             with conn.transaction(), conn.cursor() as cur:
                 yield cur
+
+    @contextmanager
+    def _status_tx(self) -> Iterator[tuple[Any, Any]]:
+        with self._tx() as cur:
+            yield status_runner(cur)
 
     def _live(self) -> psycopg.Connection[Any]:
         """This store's connection, opened again if it was lost (call holding the lock)."""
@@ -272,9 +280,10 @@ class PostgresStore(ListedStore, Store):
     @retried
     def create(self, case: Case, events: list[Event], timers: list[Timer] | None = None,
                idempotency: tuple[str, str] | None = None, *,
-               listing: Listing | None = None) -> None:
+               listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
         with self._tx() as cur:
             insert_case(cur, case, events, timers or [], listing)
+            write_status(*status_runner(cur), status)
             if idempotency is not None:
                 remember(cur, case, idempotency)
 
@@ -298,7 +307,7 @@ class PostgresStore(ListedStore, Store):
                outbox: list[OutboxItem] | None = None,
                idempotency: tuple[str, str] | None = None, *,
                created: Sequence[Created] | None = None,
-               listing: Listing | None = None) -> None:
+               listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
         with self._tx() as cur:
             for new_case, new_events, new_timers, new_listing in created or ():
                 insert_case(cur, new_case, new_events, new_timers, new_listing)
@@ -328,15 +337,8 @@ class PostgresStore(ListedStore, Store):
                     raise AlreadyDelivered(f"case {case.id} already has a delivery") from None
             if timers is not None:
                 replace_timers(cur, case.id, timers)
-            if outbox:
-                cur.executemany(
-                    "INSERT INTO outbox (id, delivery_id, case_id, channel, payload, status, "
-                    "attempts, next_attempt_at) VALUES (%s, %s, %s, %s, %s, 'pending', 0, %s)",
-                    [(item.id, item.delivery_id, item.case_id, item.channel,
-                      json_value(item.payload),
-                      moment_value(item.next_attempt_at or case.updated_at))
-                     for item in outbox],
-                )
+            insert_outbox(cur, case, outbox or ())
+            write_status(*status_runner(cur), status)
             if idempotency is not None:
                 remember(cur, case, idempotency)
 

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 from onething.cases.listing import Listing
 from onething.cases.records import Case, Delivery, Event, OutboxItem, case_from_json, case_to_json
+from onething.cases.status import StatusEvent
 from onething.cases.timers import Timer
 from onething.errors import (
     AlreadyDelivered,
@@ -36,9 +37,11 @@ from onething.errors import (
 )
 from onething.stores import _listing_sql as listed
 from onething.stores._listed_store import ListedStore
+from onething.stores._notified_store import NotifiedStore
 from onething.stores._sqlite_tables import (
     check_path,
     insert_events,
+    insert_outbox,
     is_busy,
     iso_text,
     json_text,
@@ -51,6 +54,7 @@ from onething.stores._sqlite_tables import (
     utc_text,
     write_listing,
 )
+from onething.stores._status_sql import write_status
 from onething.stores.base import (
     BUSY_RETRIES,
     OUTBOX_COLUMNS,
@@ -66,7 +70,11 @@ from onething.stores.base import (
 _T = TypeVar("_T")
 
 
-class SqliteStore(ListedStore, Store):
+def _rows(db: sqlite3.Connection) -> Callable[[str, Any], list[Any]]:
+    return lambda sql, params: db.execute(sql, params).fetchall()
+
+
+class SqliteStore(ListedStore, NotifiedStore, Store):
     """A store in one SQLite file (``":memory:"`` for a private in-memory database).
 
     ``create=False`` refuses a file that does not exist yet (:class:`StoreUnavailable`)
@@ -144,6 +152,11 @@ class SqliteStore(ListedStore, Store):
             self._db.execute("BEGIN IMMEDIATE")
             with self._transaction():
                 yield self._db
+
+    @contextmanager
+    def _status_tx(self) -> Iterator[tuple[Any, Any]]:
+        with self._write() as db:
+            yield db.execute, _rows(db)
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:
@@ -242,9 +255,10 @@ class SqliteStore(ListedStore, Store):
     @retried
     def create(self, case: Case, events: list[Event], timers: list[Timer] | None = None,
                idempotency: tuple[str, str] | None = None, *,
-               listing: Listing | None = None) -> None:
+               listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
         with self._write() as db:
             self._insert_case(db, case, events, timers or [], listing)
+            write_status(db.execute, _rows(db), status)
             if idempotency is not None:
                 remember_key(db, case, idempotency)
 
@@ -298,7 +312,7 @@ class SqliteStore(ListedStore, Store):
                outbox: list[OutboxItem] | None = None,
                idempotency: tuple[str, str] | None = None, *,
                created: Sequence[Created] | None = None,
-               listing: Listing | None = None) -> None:
+               listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
         with self._write() as db:
             for new_case, new_events, new_timers, new_listing in created or ():
                 self._insert_case(db, new_case, new_events, new_timers, new_listing)
@@ -332,16 +346,8 @@ class SqliteStore(ListedStore, Store):
             if timers is not None and (known is None or known[1] is None
                                        or known[1] != timers):
                 replace_timers(db, case.id, timers)
-            for item in outbox or ():
-                db.execute(
-                    "INSERT INTO outbox (id, delivery_id, case_id, channel, payload, status, "
-                    "attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)",
-                    (item.id, item.delivery_id, item.case_id, item.channel,
-                     json.dumps(item.payload, ensure_ascii=False),
-                     # due at once (now when the case has no time, as iso_text does)
-                     utc_text(item.next_attempt_at or case.updated_at
-                              or datetime.now().astimezone())),
-                )
+            insert_outbox(db, case, outbox or ())
+            write_status(db.execute, _rows(db), status)
             if idempotency is not None:
                 remember_key(db, case, idempotency)
             kept = timers if timers is not None else (known[1] if known else None)

@@ -1,0 +1,114 @@
+"""Status events, subscriptions and notifications as the two databases keep them: one
+implementation over the SQL of :mod:`onething.stores._status_sql`, for any store that can run
+a write transaction (``_status_tx``, giving a statement runner and a row reader) and retry
+it (``_retrying``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime, timedelta
+from typing import TypeVar
+
+from onething.cases.listing import utc_key
+from onething.cases.notifications import Notification, Subscription
+from onething.cases.status import StatusEvent
+from onething.stores import _status_sql as sql
+from onething.stores.base import retried
+
+_T = TypeVar("_T")
+Tx = tuple[sql.Run, sql.Rows]
+
+
+class NotifiedStore:
+    """The notification half of a database store (see the module docstring)."""
+
+    #: what a claim adds so that concurrent workers skip rows another has claimed
+    #: (PostgreSQL: ``FOR UPDATE OF n SKIP LOCKED``; SQLite has one writer at a time)
+    _claim_lock = ""
+
+    def _status_tx(self) -> AbstractContextManager[Tx]:
+        raise NotImplementedError
+
+    def _retrying(self, run: Callable[[], _T]) -> _T:
+        raise NotImplementedError
+
+    @retried
+    def status_events(self, case_id: str) -> list[StatusEvent]:
+        with self._status_tx() as (_, rows):
+            return sql.events_of(rows, case_id)
+
+    @retried
+    def subscribe(self, subscription: Subscription) -> None:
+        with self._status_tx() as (run, _):
+            run("DELETE FROM subscriptions WHERE name = ?", (subscription.name,))
+            run("INSERT INTO subscriptions (name, types, workflows, departments) "
+                "VALUES (?, ?, ?, ?)", sql.subscription_row(subscription))
+
+    @retried
+    def unsubscribe(self, name: str) -> bool:
+        with self._status_tx() as (run, rows):
+            found = rows("SELECT 1 FROM subscriptions WHERE name = ?", (name,))
+            run("DELETE FROM subscriptions WHERE name = ?", (name,))
+            return bool(found)
+
+    @retried
+    def subscriptions(self) -> list[Subscription]:
+        with self._status_tx() as (_, rows):
+            return [sql.subscription_of(r) for r in rows(
+                "SELECT name, types, workflows, departments FROM subscriptions ORDER BY name",
+                ())]
+
+    @retried
+    def claim_notifications(self, now: datetime, limit: int = 100,
+                            lease_seconds: float = 60.0,
+                            subscriptions: Sequence[str] | None = None) -> list[Notification]:
+        until = utc_key(now + timedelta(seconds=lease_seconds))
+        query, params = sql.claimable(now, subscriptions, limit)
+        with self._status_tx() as (run, rows):
+            found = [sql.notification(r) for r in rows(query + self._claim_lock, params)]
+            for item in found:
+                run("UPDATE notifications SET claimed_until = ? WHERE id = ?",
+                    (until, item.id))
+        return found
+
+    @retried
+    def finish_notification(self, item_id: str, *, sent: bool, error: str = "",
+                            result: str = "", retry_at: datetime | None = None,
+                            dropped: bool = False) -> None:
+        status, retry = sql.finish(sent, dropped, retry_at)
+        with self._status_tx() as (run, _):
+            run(sql.FINISH, sql.finish_params(item_id, status, retry, error, result,
+                                              counted=not dropped))
+
+    @retried
+    def notifications(self, *, subscription: str | None = None, status: str | None = None,
+                      case_id: str | None = None, limit: int = 100) -> list[Notification]:
+        query, params = sql.listed(subscription, status, case_id, limit)
+        with self._status_tx() as (_, rows):
+            return [sql.notification(r) for r in rows(query, params)]
+
+    @retried
+    def retry_notification(self, item_id: str, now: datetime) -> bool:
+        with self._status_tx() as (run, rows):
+            if not rows("SELECT 1 FROM notifications WHERE id = ? AND status IN "
+                        "('dead', 'pending')", (item_id,)):
+                return False
+            run(sql.RETRY, (utc_key(now), item_id))
+            return True
+
+    @retried
+    def skip_notification(self, item_id: str) -> bool:
+        with self._status_tx() as (run, rows):
+            if not rows("SELECT 1 FROM notifications WHERE id = ? AND status IN "
+                        "('dead', 'pending')", (item_id,)):
+                return False
+            run(sql.SKIP, (item_id,))
+            return True
+
+    @retried
+    def replay(self, subscription: Subscription, now: datetime,
+               case_id: str | None = None) -> int:
+        with self._status_tx() as (run, rows):
+            return sql.replay(run, rows, subscription, now, case_id)
+
