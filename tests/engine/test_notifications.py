@@ -232,3 +232,40 @@ def test_per_case_order_holds_whatever_fails(plan: list[tuple[str, int]]) -> Non
             assert all(states[s] in ("sent", "skipped") for s in range(1, seq))
 
 
+
+
+def test_a_worker_whose_lease_ran_out_cannot_undo_what_the_next_one_did(
+        hall: tuple[Engine, FixedClock]) -> None:
+    """Regression (found by the webhook tests' review): a hand-over slower than its lease was
+    claimed again by another worker, which sent it; the first worker's late failure then made
+    the sent notification a dead letter, holding its case back."""
+    engine, clock = hall
+    engine.subscribe("province")
+    startup(engine, accepted=False)
+    store = engine.store
+    [first] = store.claim_notifications(START, lease_seconds=60)
+    [second] = store.claim_notifications(START + timedelta(seconds=61), lease_seconds=60)
+    assert first.id == second.id
+    store.finish_notification(second.id, sent=True, result="ok",
+                              claimed_until=second.claimed_until)
+    store.finish_notification(first.id, sent=False, error="timed out",
+                              claimed_until=first.claimed_until)
+    [row] = engine.notifications()
+    assert (row.status, row.attempts, row.result) == ("sent", 2, "ok")  # two began
+
+
+def test_an_event_whose_hand_over_always_kills_the_worker_ends_a_dead_letter(
+        hall: tuple[Engine, FixedClock]) -> None:
+    """An attempt counts when it begins: a worker killed in every hand-over (a poison event)
+    still uses the attempts up, and the event ends dead instead of being retried forever."""
+    engine, clock = hall
+    engine.subscribe("province")
+    startup(engine, accepted=False)
+    now = START
+    for _ in range(MAX_ATTEMPTS):  # each worker dies after claiming: no finish is written
+        assert len(engine.store.claim_notifications(now, lease_seconds=60)) == 1
+        now += timedelta(seconds=61)
+    assert engine.dispatch_events({"province": Recorder()}, now=now) != []
+    [row] = engine.notifications()
+    assert (row.status, row.attempts) == ("dead", MAX_ATTEMPTS + 1)
+    assert "never finished" in row.last_error

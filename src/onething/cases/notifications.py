@@ -64,6 +64,9 @@ class Notification:
     result: str = ""
     event: StatusEvent | None = None
     held_by: str | None = None
+    #: until when the claim that returned it holds (what its finish names: a claim that ran
+    #: out and was taken by another worker cannot overwrite that worker's result)
+    claimed_until: datetime | None = None
 
 
 def notification_id(event: StatusEvent, subscription: str) -> str:

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import sys
 
-from onething.cli import authoring, cases, events, hall, operations, staff, timecmds
+from onething.cli import (
+    authoring,
+    cases,
+    events,
+    hall,
+    operations,
+    staff,
+    supervision,
+    timecmds,
+)
 from onething.cli.common import cli, fail
 
 __all__ = ["cli", "main"]

@@ -98,25 +98,33 @@ def _hand_over(store: Store, channel: EventChannel, item: Notification, workflow
                now: datetime, rng: random.Random, max_attempts: int) -> None:
     event = item.event
     assert event is not None  # a claimed notification comes with its event
+    if item.attempts > max_attempts:  # every earlier hand-over stopped its worker midway
+        store.finish_notification(item.id, sent=False, claimed_until=item.claimed_until,
+                                  error=f"{item.attempts - 1} hand-overs never finished "
+                                        "(the worker stopped during each)")
+        return
     try:
         case = store.load(item.case_id)
         if case.erased:
             store.finish_notification(item.id, sent=False, dropped=True,
-                                      result="the case was erased: nothing sent")
+                                      result="the case was erased: nothing sent",
+                                      claimed_until=item.claimed_until)
             return
         recipient = phone_of(case, workflow_of(case)) \
             if getattr(channel, "needs_recipient", False) else None
         receipt = channel.send(event, recipient)
     except Exception as exc:  # a channel's failure is recorded and retried, never lost
-        delay = backoff(item.attempts, rng, max_attempts)
+        delay = backoff(item.attempts - 1, rng, max_attempts)
         error = mask_text(f"{type(exc).__name__}: {exc}")[:1000]
         if delay is None:
             log.warning("status event %s to %s failed %d times: a dead letter (%s)",
-                        event.id, item.subscription, item.attempts + 1, error)
+                        event.id, item.subscription, item.attempts, error)
         store.finish_notification(item.id, sent=False, error=error,
-                                  retry_at=now + delay if delay is not None else None)
+                                  retry_at=now + delay if delay is not None else None,
+                                  claimed_until=item.claimed_until)
     else:
-        store.finish_notification(item.id, sent=True, result=mask_text(str(receipt))[:1000])
+        store.finish_notification(item.id, sent=True, result=mask_text(str(receipt))[:1000],
+                                  claimed_until=item.claimed_until)
 
 
 class Notifying:

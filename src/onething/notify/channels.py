@@ -56,10 +56,21 @@ class WebhookRefused(Exception):
 Post = Callable[[str, bytes, dict[str, str], float], int]
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is an answer, not a delivery (Standard Webhooks: only 2xx succeeds):
+    following it would GET another page and count its 200 as the event received."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def _post(url: str, payload: bytes, headers: dict[str, str], timeout: float) -> int:
     request = urllib.request.Request(url, data=payload, headers=headers, method="POST")
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:  # the host's URL
+        with _OPENER.open(request, timeout=timeout) as answer:  # the host's own URL
             return int(answer.status)
     except urllib.error.HTTPError as exc:
         return int(exc.code)

@@ -86,21 +86,27 @@ class MemoryNotified:
                             and n.next_attempt_at <= now
                             and self._note_claims.get(n.id, now) <= now
                             and self._held_by(n) is None), key=self._order)[:limit]
-            for item in found:
-                self._note_claims[item.id] = now + timedelta(seconds=lease_seconds)
-            return [attrs.evolve(n, event=self._event(n)) for n in found]
+            until = now + timedelta(seconds=lease_seconds)
+            for item in found:  # an attempt counts when it begins
+                self._note_claims[item.id] = until
+                self._put(attrs.evolve(item, attempts=item.attempts + 1))
+            return [attrs.evolve(self._notifications[n.id], event=self._event(n),
+                                 claimed_until=until) for n in found]
 
     def finish_notification(self, item_id: str, *, sent: bool, error: str = "",
                             result: str = "", retry_at: datetime | None = None,
-                            dropped: bool = False) -> None:
+                            dropped: bool = False,
+                            claimed_until: datetime | None = None) -> None:
         with self._lock:
             item = self._notifications[item_id]
+            if item.status != "pending" or (claimed_until is not None and
+                                            self._note_claims.get(item_id) != claimed_until):
+                return  # finished already, or claimed again by another worker
             self._note_claims.pop(item_id, None)
             status = "sent" if sent else "dropped" if dropped else \
                 "pending" if retry_at is not None else "dead"
             self._put(attrs.evolve(
-                item, status=status, attempts=item.attempts + (0 if dropped else 1),
-                last_error=error or item.last_error, result=result,
+                item, status=status, last_error=error or item.last_error, result=result,
                 next_attempt_at=retry_at if status == "pending" else item.next_attempt_at))
 
     def notifications(self, *, subscription: str | None = None, status: str | None = None,

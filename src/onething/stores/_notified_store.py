@@ -10,7 +10,9 @@ from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from typing import TypeVar
 
-from onething.cases.listing import utc_key
+import attrs
+
+from onething.cases.listing import moment_of, utc_key
 from onething.cases.notifications import Notification, Subscription
 from onething.cases.status import StatusEvent
 from onething.stores import _status_sql as sql
@@ -67,19 +69,23 @@ class NotifiedStore:
         query, params = sql.claimable(now, subscriptions, limit)
         with self._status_tx() as (run, rows):
             found = [sql.notification(r) for r in rows(query + self._claim_lock, params)]
-            for item in found:
-                run("UPDATE notifications SET claimed_until = ? WHERE id = ?",
-                    (until, item.id))
-        return found
+            for item in found:  # an attempt counts when it begins: a worker killed in a
+                run("UPDATE notifications SET claimed_until = ?, attempts = attempts + 1 "
+                    "WHERE id = ?", (until, item.id))  # hand-over has made one
+        held = moment_of(until)
+        return [attrs.evolve(item, claimed_until=held, attempts=item.attempts + 1)
+                for item in found]
 
     @retried
     def finish_notification(self, item_id: str, *, sent: bool, error: str = "",
                             result: str = "", retry_at: datetime | None = None,
-                            dropped: bool = False) -> None:
+                            dropped: bool = False,
+                            claimed_until: datetime | None = None) -> None:
         status, retry = sql.finish(sent, dropped, retry_at)
+        statement = sql.FINISH + (sql.FINISH_CLAIMED if claimed_until is not None else "")
         with self._status_tx() as (run, _):
-            run(sql.FINISH, sql.finish_params(item_id, status, retry, error, result,
-                                              counted=not dropped))
+            run(statement, sql.finish_params(item_id, status, retry, error, result,
+                                             claimed_until=claimed_until))
 
     @retried
     def notifications(self, *, subscription: str | None = None, status: str | None = None,

@@ -163,15 +163,18 @@ def finish(sent: bool, dropped: bool, retry_at: datetime | None) -> tuple[str, s
     return "pending", utc_key(retry_at)
 
 
-FINISH = ("UPDATE notifications SET status = ?, attempts = attempts + ?, claimed_until = NULL, "
+FINISH = ("UPDATE notifications SET status = ?, claimed_until = NULL, "
           "last_error = CASE WHEN ? = '' THEN last_error ELSE ? END, result = ?, "
-          "next_attempt_at = COALESCE(?, next_attempt_at) WHERE id = ?")
+          "next_attempt_at = COALESCE(?, next_attempt_at) WHERE id = ? AND status = 'pending'")
+#: what :data:`FINISH` adds for a hand-over made under a claim: the claim must still be its
+FINISH_CLAIMED = " AND claimed_until = ?"
 
 
 def finish_params(item_id: str, status: str, retry: str | None, error: str, result: str,
-                  counted: bool = True) -> tuple[Any, ...]:
-    """The parameters of :data:`FINISH`."""
-    return (status, int(counted), error, error, result, retry, item_id)
+                  claimed_until: datetime | None = None) -> tuple[Any, ...]:
+    """The parameters of :data:`FINISH` (and of :data:`FINISH_CLAIMED` with a claim)."""
+    claim = (utc_key(claimed_until),) if claimed_until is not None else ()
+    return (status, error, error, result, retry, item_id, *claim)
 
 
 RETRY = ("UPDATE notifications SET status = 'pending', next_attempt_at = ?, attempts = 0, "

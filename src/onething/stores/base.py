@@ -232,13 +232,16 @@ class Store(Protocol):
                             subscriptions: Sequence[str] | None = None) -> list[Notification]:
         """Pending notifications due at ``now`` (to the ``subscriptions`` named, when given)
         that no earlier one of the same case to the same subscription holds back, each with
-        its event, claimed for ``lease_seconds``."""
+        its event, claimed for ``lease_seconds`` — an attempt counted as it begins."""
 
     def finish_notification(self, item_id: str, *, sent: bool, error: str = "",
                             result: str = "", retry_at: datetime | None = None,
-                            dropped: bool = False) -> None:
+                            dropped: bool = False,
+                            claimed_until: datetime | None = None) -> None:
         """Record a hand-over: sent; dropped (nothing to send: the case was erased); or
-        failed and tried again at ``retry_at`` (None: given up, a dead letter)."""
+        failed and tried again at ``retry_at`` (None: given up, a dead letter). Only a
+        pending notification is finished, and with ``claimed_until`` (the claim's) only while
+        that claim is still its own: a late worker never overwrites the next one's result."""
 
     def notifications(self, *, subscription: str | None = None, status: str | None = None,
                       case_id: str | None = None, limit: int = 100) -> list[Notification]:
