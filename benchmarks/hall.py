@@ -838,8 +838,9 @@ WHY = [
     "- *The raw SELECT reads the same rows the store answers with*: a work-item list's items; "
     "a case list's cases with the steps each waits on (`cases.waiting`, read as text), in "
     "one statement, as the store reads them. On PostgreSQL its connection plans as the "
-    "store's does (`plan_cache_mode = force_generic_plan`, no parallel workers). So *store / raw* is the store's "
-    "own cost: the transaction around each read (PostgreSQL) and decoding the rows into "
+    "store's does (`plan_cache_mode = force_generic_plan`, no parallel workers). So "
+    "*store / raw* is the store's own cost: the transaction around each read (PostgreSQL) "
+    "and decoding the rows into "
     "records. Decoded rows are remembered by their content (a hall re-reads the same pages "
     "all day; a changed row is another key): *store* is a page read again, *first read* a "
     "page read with nothing remembered, every moment and row decoded.",

@@ -21,7 +21,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("onething.net",),
     ("onething.machine", "onething.diagram", "onething.sla", "onething.soundness"),
     ("onething.cases",),
-    ("onething.stores", "onething.notify"),
+    ("onething.stores", "onething.notify", "onething.notices"),
     ("onething.engine",),
     ("onething.cli",),
     ("onething",),  # the public face, on top of everything

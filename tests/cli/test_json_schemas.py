@@ -172,6 +172,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     rated = run("evaluate", case_id, "2", "--comment", "太慢", "--as", "agent:agent-7")
     assert rated["rating"] == 2 and rated["follow_up"]  # a bad rating opens a rectification
     run("dispatch")
+    watched = run("supervision", case_id, "--now", "2026-10-08T09:00:00+08:00")
+    assert {r["kind"] for r in watched} == {"case", "step", "delivery"}
     said = run("events", case_id)
     assert [e["seq"] for e in said] == list(range(1, len(said) + 1))
     assert said[1]["type"] == "accepted" and said[1]["code"] == 3
@@ -184,6 +186,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     sent = run("outbox", "--send", "--channels", str(channels), "--case", case_id)
     assert {n["status"] for n in sent} == {"sent"}
     assert len(run("outbox", "--replay", "province", "--case", case_id)) == 2
+    listed = run("notices", case_id, "--as", clerk)
+    assert [n["kind"] for n in listed] == ["acceptance", "extension", "grant"]
+    page = CliRunner().invoke(cli, ["notices", case_id, "--as", clerk, "--number",
+                                    listed[0]["number"], "--db", str(run.db)])
+    assert page.exit_code == 0 and "受理通知书" in page.output
     run("status", case_id)
     run("history", case_id)
     fired = run("tick", "--now", "2099-01-01T09:00:00+08:00", "--allow-future")

@@ -348,3 +348,25 @@ def test_a_strict_engine_refuses_to_guess_a_due_date(clock: FixedClock) -> None:
     with pytest.raises(ProvisionalCalendarError, match="2027"):
         engine.accept(case.id, DESK)
     assert engine.case(case.id).marking == ("intake", "open")
+
+
+def test_a_clock_read_before_its_open_pause_began_is_read_without_it() -> None:
+    """Regression (found by the 电子监察 work): reading a case's clocks at a moment before a
+    pause still open began (``onething status --now`` of an earlier moment) raised a calendar
+    error — the open pause ran from its start to a ``now`` before it."""
+    workflow = shipped("restaurant_opening.yaml")
+    clock = FixedClock(at("2026-09-28", 9))
+    engine = Engine(clock=clock)
+    engine.deploy(workflow)
+    form = sample_form(workflow) | {"false_commitment_record": False, "sells_tobacco": False,
+                                    "has_signboard": True}
+    case = engine.submit(workflow.id, form, sample_materials(workflow))
+    engine.accept(case.id, window(workflow.lead))
+    clock.set(at("2026-09-29", 10))
+    engine.act(case.id, "licence_check", "request_correction",
+               officer("market_regulation", "wang"), reason="unsigned")
+    earlier = {v.key: v for v in engine.clocks(case.id, now=at("2026-09-28", 12))}
+    later = {v.key: v for v in engine.clocks(case.id, now=at("2026-09-29", 12))}
+    assert earlier["licence_check"].status is Status.PAUSED  # as stored: paused now
+    assert earlier["licence_check"].statutory_due == later["licence_check"].statutory_due
+    assert engine.summary(case.id, now=at("2026-09-28", 12)) is not None

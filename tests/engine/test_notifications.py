@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
-from typing import Any
 
 import attrs
 import pytest
@@ -65,7 +64,7 @@ def hall(any_store: Store) -> tuple[Engine, FixedClock]:
 
 def test_a_subscription_gets_the_events_committed_after_it_that_it_wants(
         hall: tuple[Engine, FixedClock]) -> None:
-    engine, clock = hall
+    engine, _clock = hall
     before = startup(engine)
     engine.subscribe("province")
     engine.subscribe("tax-office", departments=["tax"])
@@ -129,7 +128,7 @@ def test_failures_back_off_with_jitter_and_end_in_a_dead_letter_that_holds_its_c
 
 def test_a_dead_letter_holds_back_only_its_own_case_and_subscription(
         hall: tuple[Engine, FixedClock]) -> None:
-    engine, clock = hall
+    engine, _clock = hall
     engine.subscribe("province")
     engine.subscribe("audit")
     stuck = startup(engine, accepted=False)
@@ -146,7 +145,7 @@ def test_a_dead_letter_holds_back_only_its_own_case_and_subscription(
 
 def test_replay_hands_a_late_subscription_what_it_missed(
         hall: tuple[Engine, FixedClock]) -> None:
-    engine, clock = hall
+    engine, _clock = hall
     case_id = startup(engine)
     engine.subscribe("province", types=["submitted", "accepted"])
     assert engine.notifications() == []
@@ -239,7 +238,7 @@ def test_a_worker_whose_lease_ran_out_cannot_undo_what_the_next_one_did(
     """Regression (found by the webhook tests' review): a hand-over slower than its lease was
     claimed again by another worker, which sent it; the first worker's late failure then made
     the sent notification a dead letter, holding its case back."""
-    engine, clock = hall
+    engine, _clock = hall
     engine.subscribe("province")
     startup(engine, accepted=False)
     store = engine.store
@@ -258,7 +257,7 @@ def test_an_event_whose_hand_over_always_kills_the_worker_ends_a_dead_letter(
         hall: tuple[Engine, FixedClock]) -> None:
     """An attempt counts when it begins: a worker killed in every hand-over (a poison event)
     still uses the attempts up, and the event ends dead instead of being retried forever."""
-    engine, clock = hall
+    engine, _clock = hall
     engine.subscribe("province")
     startup(engine, accepted=False)
     now = START

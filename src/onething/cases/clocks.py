@@ -167,8 +167,10 @@ def finish(clock: dict[str, Any], now: dt.datetime) -> None:
 def _pauses(clock: dict[str, Any], now: dt.datetime) -> list[tuple[dt.date, dt.date]]:
     out = [(dt.date.fromisoformat(a), dt.date.fromisoformat(b)) for a, b, _ in clock["pauses"]]
     if clock["paused_since"] is not None:
-        out.append((_moment(clock["paused_since"]).astimezone(SHANGHAI).date(),
-                    now.astimezone(SHANGHAI).date()))
+        begun = _moment(clock["paused_since"]).astimezone(SHANGHAI).date()
+        today = now.astimezone(SHANGHAI).date()
+        if today >= begun:  # asked before the open pause began: it has not, yet
+            out.append((begun, today))
     return out
 
 

@@ -85,6 +85,8 @@ class StatusEvent:
     step: str | None = None
     department: str | None = None
     data: dict[str, Any] = attrs.field(factory=dict)
+    #: the history line it was made from (its written notice renders that line's data)
+    source: int | None = None
 
     @property
     def id(self) -> str:
@@ -115,12 +117,13 @@ def status_events(after: Case, notified: int, events: Sequence[Event],
     numbered after the ``notified`` status events the case had before."""
     if not events:
         return []
-    made: list[Made] = []
+    made: list[tuple[int, Made]] = []
     for event in events:
-        made += _of(event, after, workflow)
+        made += [(event.seq, one) for one in _of(event, after, workflow)]
     return [StatusEvent(after.id, notified + i, events[0].at, kind, _code(kind, data),
-                        after.workflow_id, after.workflow_version, step, department, data)
-            for i, (kind, step, department, data) in enumerate(made, start=1)]
+                        after.workflow_id, after.workflow_version, step, department, data,
+                        source)
+            for i, (source, (kind, step, department, data)) in enumerate(made, start=1)]
 
 
 def _code(kind: str, data: dict[str, Any]) -> int | None:

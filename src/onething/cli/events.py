@@ -160,3 +160,49 @@ def outbox(subscription: str | None, status: str | None, case_id: str | None, li
     if stuck:
         sys.exit(EXIT_UNSOUND)
 
+
+
+@cli.command()
+@click.argument("case_id")
+@click.option("--as", "actor", required=True,
+              help="who reads: applicant:<ID number> (the identity shown whole), agent:<id>, "
+                   "window:<id>@<lead>, department:<id>@<dept>")
+@click.option("--number", help="render this notice (HTML, A4) instead of listing them")
+@click.option("--lang", "notice_lang", type=click.Choice(["zh", "en"]), default="zh",
+              show_default=True, help="the notice's language")
+@click.option("--templates", type=click.Path(file_okay=False, exists=True),
+              help="a folder of templates overriding the shipped ones")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False),
+              help="write the rendered notice here instead of printing it")
+@db_option
+@format_option
+def notices(case_id: str, actor: str, number: str | None, notice_lang: str,
+            templates: str | None, out_file: str | None, db: str, fmt: str) -> None:
+    """CASE_ID's written notices (文书: 受理通知书, 一次性补正告知书, ...): each with its number,
+    kind and date; with --number, that notice rendered as HTML for printing."""
+    from onething.cli._shared import actor_of
+
+    with engine_on(db) as engine:
+        reader = actor_of(actor)
+        if number is not None:
+            page = engine.notice(case_id, number, reader, lang=notice_lang,
+                                 templates=templates)
+        else:
+            found = engine.notices(case_id, reader)
+    if number is not None:
+        if out_file is not None:
+            from pathlib import Path
+
+            Path(out_file).write_text(page, encoding="utf-8")
+            out.print(f"wrote {out_file}")
+        else:
+            click.echo(page)
+        return
+    if fmt == "json":
+        json_out([{"number": d.number, "kind": d.kind, "title": d.title,
+                   "issued_at": d.issued_at, "status_seq": d.status_seq} for d in found])
+        return
+    table = new_table("number", "notice", "issued", "status event")
+    for d in found:
+        table.add_row(d.number, d.title, d.issued_at.isoformat(), str(d.status_seq))
+    out.print(table)

@@ -50,6 +50,7 @@ from onething.engine._deployments import Deployed, deployed_of, shipped_data, st
 from onething.engine._erasure import erase_case
 from onething.engine._hall import CaseItem, QueueItem, Waiting
 from onething.engine._migration import Migration
+from onething.engine._notices import Noticing
 from onething.engine._notify import Notifying
 from onething.engine._numbers import CaseNumbers, random_id
 from onething.engine._outbox import PARENT_CHANNEL, Channel, dispatch
@@ -70,7 +71,7 @@ __all__ = ["CaseItem", "CaseView", "Deployed", "Engine", "Firing", "Migration", 
            "Waiting", "shipped_data"]
 
 
-class Engine(Notifying, Supervising):
+class Engine(Notifying, Noticing, Supervising):
     """Runs cases of deployed workflows against a :class:`~onething.stores.base.Store`.
 
     ``pseudonyms`` is the host's key for recording applicants and agents

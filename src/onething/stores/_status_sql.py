@@ -23,7 +23,7 @@ TABLES = (
     case_id TEXT NOT NULL REFERENCES cases(id), seq INTEGER NOT NULL, at TEXT NOT NULL,
     type TEXT NOT NULL, code INTEGER, workflow_id TEXT NOT NULL,
     workflow_version INTEGER NOT NULL, step TEXT, department TEXT, data TEXT NOT NULL,
-    PRIMARY KEY (case_id, seq))""",
+    source_seq INTEGER, PRIMARY KEY (case_id, seq))""",
     """CREATE TABLE IF NOT EXISTS subscriptions (
     name TEXT PRIMARY KEY, types TEXT NOT NULL, workflows TEXT NOT NULL,
     departments TEXT NOT NULL)""",
@@ -40,7 +40,7 @@ TABLES = (
 )
 
 STATUS_COLUMNS = ("case_id, seq, at, type, code, workflow_id, workflow_version, step, "
-                  "department, data")
+                  "department, data, source_seq")
 NOTIFICATION_COLUMNS = ("n.id, n.subscription, n.case_id, n.seq, n.status, n.attempts, "
                         "n.next_attempt_at, n.last_error, n.result")
 _EVENT = ", ".join(f"e.{c.strip()}" for c in STATUS_COLUMNS.split(","))
@@ -57,7 +57,7 @@ def status_row(event: StatusEvent) -> tuple[Any, ...]:
     """The ``status_events`` row of ``event``."""
     return (event.case_id, event.seq, utc_key(event.at), event.type, event.code,
             event.workflow_id, event.workflow_version, event.step, event.department,
-            _json(event.data))
+            _json(event.data), event.source)
 
 
 def status_event(row: Sequence[Any]) -> StatusEvent:
@@ -65,7 +65,7 @@ def status_event(row: Sequence[Any]) -> StatusEvent:
     at = moment_of(row[2])
     assert at is not None
     return StatusEvent(row[0], row[1], at.astimezone(SHANGHAI), row[3], row[4], row[5], row[6],
-                       row[7], row[8], json.loads(row[9]))
+                       row[7], row[8], json.loads(row[9]), row[10])
 
 
 def subscription_of(row: Sequence[Any]) -> Subscription:
@@ -86,7 +86,7 @@ def write_status(run: Run, rows: Rows, events: Sequence[StatusEvent]) -> None:
         return
     for event in events:
         run(f"INSERT INTO status_events ({STATUS_COLUMNS}) VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", status_row(event))
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", status_row(event))
     subscriptions = [subscription_of(r) for r in rows(
         "SELECT name, types, workflows, departments FROM subscriptions", ())]
     for event in events:
@@ -145,11 +145,11 @@ def listed(subscription: str | None, status: str | None, case_id: str | None,
 def notification(row: Sequence[Any]) -> Notification:
     """A notification from a row of :data:`NOTIFICATION_COLUMNS`, its event's columns and,
     optionally, what holds it back."""
-    event = status_event(row[9:19])
+    event = status_event(row[9:20])
     due = moment_of(row[6])
     return Notification(row[0], row[1], row[2], row[3], row[4], row[5],
                         due.astimezone(SHANGHAI) if due is not None else None, row[7], row[8],
-                        event, row[19] if len(row) > 19 else None)
+                        event, row[20] if len(row) > 20 else None)
 
 
 def finish(sent: bool, dropped: bool, retry_at: datetime | None) -> tuple[str, str | None]:

@@ -1,0 +1,190 @@
+"""The written notices (文书) a case has, as data: which documents its status events call for,
+numbered with the case number, dated, and filled from the history line each event was made
+from (the law issue records there what each must say). Nothing here is rendered: the
+documents are rendered on request (:mod:`onething.notices`), so nothing personal is stored as a
+document, and erasing a case's personal data erases what its documents would show.
+
+| kind | document | from |
+| --- | --- | --- |
+| ``acceptance`` | 受理通知书 | accepted, deemed accepted: dates, limits, due dates |
+| ``promise`` | 容缺受理承诺书 | accepted with promised materials: what, by when, the consequence |
+| ``correction`` | 一次性补正告知书 | a correction asked at intake (every item) or at a step |
+| ``intake_refusal`` | 不予受理决定书 | refused at intake: reasons, remedies |
+| ``refusal`` | 不予许可决定书 | a refusal delivered: the item refused, reasons, remedies |
+| ``grant`` | 准予许可决定书 | a result delivered: the items granted |
+| ``extension`` | 延期告知书 | an extension: reason, new date |
+| ``special_procedure`` | 特别程序告知书 | a special procedure: kind, expected duration, end |
+| ``commitment`` | 告知承诺书 | an approval on commitment: the promise, verify-by, consequence |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import attrs
+
+from onething.cases.notices import REMEDY_TERMS
+from onething.cases.records import Case, Event
+from onething.cases.status import StatusEvent
+from onething.language.model import Workflow
+from onething.privacy.masking import mask_text
+from onething.workdays import CountFrom, WorkCalendar
+
+#: each kind's title, in Chinese and in English
+TITLES: dict[str, tuple[str, str]] = {
+    "acceptance": ("受理通知书", "Notice of acceptance"),
+    "promise": ("容缺受理承诺书", "Undertaking on accepted-with-deferral materials"),
+    "correction": ("一次性补正告知书", "One-time notice of corrections"),
+    "intake_refusal": ("不予受理决定书", "Decision not to accept"),
+    "refusal": ("不予许可决定书", "Decision to refuse the permit"),
+    "grant": ("准予许可决定书", "Decision to grant the permit"),
+    "extension": ("延期告知书", "Notice of extension"),
+    "special_procedure": ("特别程序告知书", "Notice of a special procedure"),
+    "commitment": ("告知承诺书", "Notification-and-commitment undertaking"),
+}
+
+
+@attrs.frozen
+class Document:
+    """One written notice of a case: ``number`` is the case number and the sequence number
+    of the status event it belongs to; ``data`` is what its template fills."""
+
+    kind: str
+    number: str
+    case_id: str
+    status_seq: int
+    issued_at: datetime
+    data: dict[str, Any] = attrs.field(factory=dict)
+
+    @property
+    def title(self) -> str:
+        """The document's Chinese title."""
+        return TITLES[self.kind][0]
+
+
+def documents(case: Case, history: Sequence[Event], said: Sequence[StatusEvent],
+              workflow: Workflow, calendar: WorkCalendar | None = None,
+              count_from: CountFrom = "next_day") -> list[Document]:
+    """The written notices the case's status events call for, in order (``calendar``: the
+    one promised materials' due dates are counted on)."""
+    lines = {e.seq: e for e in history}
+    out: list[Document] = []
+    refused_at_intake = any(e.type == "intake_refused" for e in said)
+    for event in said:
+        line = lines.get(event.source) if event.source is not None else None
+        for kind, data in _kinds(event, line, history, case, workflow, refused_at_intake,
+                                 calendar, count_from):
+            number = f"{case.id}-{event.seq:02d}" + ("-2" if kind == "promise" else "")
+            out.append(Document(kind, number, case.id, event.seq, event.at,
+                                {"organ": workflow.lead, "workflow": workflow.title
+                                 or workflow.id, **data}))
+    return out
+
+
+def _title(workflow: Workflow, step: str | None) -> str:
+    if step is None:
+        return ""
+    try:
+        found = workflow.step(step)
+    except KeyError:
+        return step
+    return found.title or step
+
+
+def _label(workflow: Workflow, name: str) -> str:
+    for field in workflow.form.fields:
+        if field.name == name:
+            return field.label or name
+    for material in workflow.form.materials:
+        if material.name == name:
+            return material.label or name
+    return name
+
+
+def _kinds(event: StatusEvent, line: Event | None, history: Sequence[Event], case: Case,
+           workflow: Workflow, refused_at_intake: bool, calendar: WorkCalendar | None,
+           count_from: CountFrom) -> list[tuple[str, dict[str, Any]]]:
+    data: dict[str, Any] = dict(line.data) if line is not None else {}
+    step = {"step": event.step, "step_title": _title(workflow, event.step),
+            "department": event.department}
+    if event.type in ("accepted", "deemed_accepted"):
+        receipt = data.get("receipt") or {}
+        made = [("acceptance", {"receipt": receipt})]
+        if receipt.get("promised"):
+            made.append(("promise", _promise(receipt, workflow, event.at, calendar,
+                                             count_from)))
+        return made
+    if event.type == "intake_correction_requested":
+        notice = data.get("notice") or {}
+        items = [{**i, "label": i.get("label") or _label(workflow, str(i.get("item")))}
+                 for i in notice.get("items", ()) if isinstance(i, dict)]
+        return [("correction", {"at": "intake", "notice": {**notice, "items": items}})]
+    if event.type == "correction_requested":
+        reason = data.get("reason") or _last_reason(history, event.step, event.source)
+        return [("correction", {"at": "step", **step, "reason": reason})]
+    if event.type == "intake_refused":
+        return [("intake_refusal", {"receipt": data.get("receipt") or {}})]
+    if event.type == "delivered" and event.data.get("kind") == "refusal" \
+            and not refused_at_intake:
+        refused = _refusing_step(case)
+        return [("refusal", {"step": refused, "step_title": _title(workflow, refused),
+                             "reasons": mask_text(str(
+                                 (case.outcomes.get(refused or "") or {}).get("reason") or "")),
+                             "remedies": dict(REMEDY_TERMS)})]
+    if event.type == "delivered" and event.data.get("kind") == "result":
+        granted = [{"step": s.id, "title": s.title or s.id, "department": s.department}
+                   for s in workflow.iter_steps()
+                   if (case.outcomes.get(s.id) or {}).get("outcome") not in (None, "refuse",
+                                                                           "send_back")]
+        return [("grant", {"bundle": list(data.get("items", ()) or workflow.delivery.bundle
+                                          if workflow.delivery else ()),
+                           "granted": granted})]
+    if event.type == "extended":
+        return [("extension", {**step, "by": data.get("by"), "due": data.get("due"),
+                               "reason": data.get("reason", "")})]
+    if event.type == "special_procedure_started":
+        return [("special_procedure", {**step, **(data.get("special_procedure") or {})})]
+    if event.type == "item_decided" and event.data.get("outcome") == "approve_on_commitment":
+        spec = workflow.step(event.step) if event.step else None
+        commitment = spec.commitment if spec is not None else None
+        return [("commitment", {**step, "verify_by": event.data.get("verify_by"),
+                                "verify_within": str(commitment.verify_within)
+                                if commitment is not None and commitment.verify_within
+                                else None,
+                                "source": commitment.source if commitment else ""})]
+    return []
+
+
+def _last_reason(history: Sequence[Event], step: str | None, before: int | None) -> str:
+    for line in reversed(history):
+        if before is not None and line.seq > before:
+            continue
+        if line.action == "request_correction" and line.step == step:
+            return str(line.data.get("reason") or "")
+    return ""
+
+
+def _refusing_step(case: Case) -> str | None:
+    for step, outcome in case.outcomes.items():
+        if outcome.get("outcome") == "refuse":
+            return step
+    return None
+
+
+def _promise(receipt: dict[str, Any], workflow: Workflow, accepted: datetime,
+             calendar: WorkCalendar | None, count_from: CountFrom) -> dict[str, Any]:
+    promised = [str(m) for m in receipt.get("promised", ())]
+    limits = {m.name: m.deferrable for m in workflow.form.materials
+              if m.name in promised and m.deferrable is not None}
+    materials = []
+    for name in promised:
+        limit = limits.get(name)
+        due = calendar.lenient().add(accepted, limit, count_from=count_from).deadline \
+            if calendar is not None and limit is not None else None
+        materials.append({"name": name, "label": _label(workflow, name),
+                          "within": str(limit) if limit is not None else None,
+                          "due": due.isoformat() if due is not None else None})
+    return {"materials": materials, "accepted_on": accepted.isoformat(),
+            "consequence": "termination"}
