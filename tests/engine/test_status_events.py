@@ -9,6 +9,9 @@ import json
 from datetime import timedelta
 from typing import Any
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from tests.engine.test_hall import WORKFLOWS, step_once
 from tests.support.factories import START, sample_form, sample_materials, shipped
 
 from onething.cases.records import applicant, officer, supervisor, window
@@ -153,3 +156,85 @@ def test_no_workflow_outcome_can_take_the_name_of_a_line_the_engine_writes() -> 
     from onething.language.step_keys import RESERVED_OUTCOMES
 
     assert (set(_RULES) | _INSIDE) - RESERVED_OUTCOMES == set()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 1000), st.integers(0, 30)), min_size=3,
+                max_size=30))
+def test_every_case_of_any_hall_history_tells_its_changes_in_order(
+        moves: list[tuple[int, int]]) -> None:
+    """Whatever happens in a hall (submissions, any enabled action, time passing with its
+    warnings, overdue signals, escalations and the law's timers), each case's status events
+    are numbered 1..n without a gap, start with its submission, hold one delivery exactly when
+    the case has one, carry the code their type has, come from a history line of the same
+    moment, and hold no form value or pseudonym."""
+    from onething.cases.status import TYPES, delivered_code
+    from onething.stores.memory import MemoryStore
+
+    engine = Engine(MemoryStore(), clock=FixedClock(START))
+    for workflow in WORKFLOWS:
+        engine.deploy(workflow)
+    for pick, hours in moves:
+        step_once(engine, pick, hours)
+    for case_id in engine.store.case_ids():
+        case = engine.case(case_id)
+        said = engine.status_events(case_id)
+        history = {e.seq: e for e in engine.history(case_id)}
+        assert [e.seq for e in said] == list(range(1, len(said) + 1)) and \
+            case.notified == len(said)
+        assert said[0].type == "submitted" and said[0].code == 1
+        delivered = [e for e in said if e.type == "delivered"]
+        assert len(delivered) == int(case.ended)
+        if delivered:
+            assert delivered[0].data["kind"] == case.delivery_kind
+            assert delivered[0].code == delivered_code(case.delivery_kind or "",
+                                                       delivered[0].data["accepted_on_promise"],
+                                                       case.accepted_at is not None)
+            after = said[delivered[0].seq:]
+            assert {e.type for e in after} <= {"evaluated", "follow_up_opened",
+                                               "commitment_verified", "commitment_revoked"}
+        for event in said:
+            assert event.type in TYPES
+            if event.type != "delivered":
+                assert event.code == TYPES[event.type]
+            line = history[event.source] if event.source is not None else None
+            assert line is not None and line.at == event.at
+        text = json.dumps([e.data for e in said], ensure_ascii=False)
+        personal = [v for v in case.form.values() if isinstance(v, str) and len(v) > 3]
+        assert not [p for p in [*personal, case.applicant] if p and p in text]
+
+
+def test_a_refusal_at_intake_is_not_also_a_refusal_after_review(any_store: Store) -> None:
+    """Review finding: an intake refusal delivered as 13 办结（不通过） told the platforms a
+    case never accepted was reviewed and refused."""
+    clock = FixedClock(START)
+    engine = Engine(any_store, clock=clock)
+    engine.deploy(STARTUP)
+    case = engine.submit(STARTUP.id, sample_form(STARTUP), sample_materials(STARTUP),
+                         actor=ZHANG)
+    engine.refuse_intake(case.id, DESK, "not ours")
+    assert told(any_store, case.id) == [
+        ("submitted", 1, None, "market_regulation"),
+        ("intake_refused", 5, None, "market_regulation"),
+        ("delivered", None, None, "market_regulation")]
+
+
+def test_a_promise_released_by_a_correction_is_said_kept() -> None:
+    """Review finding: when a correction releases the last promise (the corrected form no
+    longer needs the material, or the correction brought it), the case no longer waits — and
+    the applicant is told, as when they bring it."""
+    from onething.stores.memory import MemoryStore
+
+    workflow = shipped("construction_gov_investment.yaml")
+    engine = Engine(MemoryStore(), clock=FixedClock(START))
+    engine.deploy(workflow)
+    case = engine.submit(workflow.id, sample_form(workflow), sample_materials(workflow, True),
+                         actor=ZHANG)
+    engine.accept(case.id, window(workflow.lead))
+    [step] = [s for s in engine.waiting_on(case.id)][:1]
+    engine.act(case.id, step, "request_correction", officer(workflow.step(step).department))
+    engine.supplement(case.id, ZHANG, step=step,
+                      materials={m: f"ref:{m}" for m in case.promised})
+    assert not engine.case(case.id).promised
+    assert [e.type for e in engine.status_events(case.id)][-2:] == \
+        ["correction_supplemented", "promise_kept"]

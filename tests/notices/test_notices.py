@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from onething.cases.records import SYSTEM, agent, applicant, officer, window
+from onething.cases.records import SYSTEM, agent, applicant, officer, supervisor, window
 from onething.engine.engine import Engine
 from onething.errors import InvalidArgument, NotAuthorized
 from onething.stores.base import Store
@@ -200,3 +200,70 @@ def test_the_docs_show_each_notice() -> None:
     for path in sorted(GOLDEN.glob("*.txt")):
         assert f"### {path.stem}\n\n```text\n{path.read_text(encoding='utf-8')}```" in page, \
             path.name
+
+
+# -- review findings (each failed before its fix) ---------------------------------------------
+
+
+def test_the_refusal_decision_names_the_refusal_that_ended_the_case() -> None:
+    """An optional step refused earlier does not end the case: the decision names the step
+    whose refusal did, with its reasons."""
+    engine, _ = numbered()
+    startup = shipped("enterprise_startup.yaml")
+    engine.deploy(startup)
+    engine.submit(startup.id, sample_form(startup), sample_materials(startup), actor=ZHANG)
+    engine.accept(NUMBER, window("market_regulation", "w1"))
+    engine.act(NUMBER, "registration", "approve", officer("market_regulation", "r1"))
+    engine.act(NUMBER, "bank_appointment", "refuse", officer("bank", "b1"), reason="网点预约已满")
+    engine.act(NUMBER, "tax", "refuse", officer("tax", "t1"), reason="存在欠税")
+    [decision] = [d for d in engine.notices(NUMBER, ZHANG) if d.kind == "refusal"]
+    shown = text_of(engine.notice(NUMBER, decision.number, ZHANG))
+    assert "存在欠税" in shown and "网点预约已满" not in shown
+    assert decision.data["step"] == "tax"
+
+
+def test_the_promise_undertaking_states_the_date_the_engine_keeps(tmp_path: Path) -> None:
+    """Every promised material is due together, at the shortest promise (the engine ends the
+    case then): the undertaking states that date for each."""
+    from onething.language.load import load
+
+    text = (Path(__file__).parents[2] / "workflows" / "restaurant_opening.yaml").read_text(
+        encoding="utf-8")
+    text = text.replace("    signboard_design: {required: false, label: 招牌设计图}",
+                        "    signboard_design: {required: false, label: 招牌设计图}\n"
+                        "    lease_contract: {deferrable: 10 WD, label: 租赁合同（容缺后补）}")
+    assert "lease_contract" in text
+    (tmp_path / "r.yaml").write_text(text, encoding="utf-8")
+    workflow = load(tmp_path / "r.yaml")
+    engine, _ = numbered()
+    engine.deploy(workflow)
+    engine.submit(workflow.id, sample_form(workflow), sample_materials(workflow, promise=True),
+                  actor=ZHANG)
+    engine.accept(NUMBER, window(workflow.lead, "w1"))
+    [undertaking] = [d for d in engine.notices(NUMBER, ZHANG) if d.kind == "promise"]
+    [expiry] = [t for t in engine.store.timers(NUMBER) if t.name == "promise_expired"]
+    assert {m["due"] for m in undertaking.data["materials"]} == {expiry.due_at.isoformat()}
+
+
+def test_the_identity_shown_is_the_applicants_own() -> None:
+    """On a form with several identity numbers (a newborn's mother and father), the notice
+    shows the applicant's: the one their pseudonym matches."""
+    newborn = shipped("newborn.yaml")
+    engine, _ = numbered()
+    engine.deploy(newborn)
+    form = sample_form(newborn) | {"father_id": "11010519491231002X"}
+    father = applicant("11010519491231002X")
+    engine.submit(newborn.id, form, sample_materials(newborn), actor=father)
+    engine.accept(NUMBER, window(newborn.lead, "w1"))
+    [acceptance] = engine.notices(NUMBER, father)
+    shown = engine.notice(NUMBER, acceptance.number, father)
+    assert "11010519491231002X" in shown and ID_NUMBER not in shown
+
+
+def test_who_may_read_the_notices_is_who_may_see_the_case() -> None:
+    engine = a_day()
+    for reader in (officer("tax", "t1"), window("market_regulation", "w1"),
+                   officer("market_regulation", "m1")):
+        assert engine.notices(NUMBER, reader)
+    with pytest.raises(NotAuthorized):  # a supervisor of a step's department, not the lead's
+        engine.notices(NUMBER, supervisor("tax", "boss"))

@@ -28,6 +28,7 @@ import attrs
 from onething.cases.notices import REMEDY_TERMS
 from onething.cases.records import Case, Event
 from onething.cases.status import StatusEvent
+from onething.cases.timers import promise_due
 from onething.language.model import Workflow
 from onething.privacy.masking import mask_text
 from onething.workdays import CountFrom, WorkCalendar
@@ -93,6 +94,14 @@ def _title(workflow: Workflow, step: str | None) -> str:
     return found.title or step
 
 
+def _produced_title(workflow: Workflow, item: str) -> str:
+    """What a bundle item is called: the title of the step that produces it."""
+    for step in workflow.iter_steps():
+        if item in step.produces:
+            return step.title or item
+    return item
+
+
 def _label(workflow: Workflow, name: str) -> str:
     for field in workflow.form.fields:
         if field.name == name:
@@ -128,18 +137,20 @@ def _kinds(event: StatusEvent, line: Event | None, history: Sequence[Event], cas
         return [("intake_refusal", {"receipt": data.get("receipt") or {}})]
     if event.type == "delivered" and event.data.get("kind") == "refusal" \
             and not refused_at_intake:
-        refused = _refusing_step(case)
+        decided = _deciding_line(history, line)
+        refused = decided.step if decided is not None else None
+        reason = decided.data.get("reason") if decided is not None else None
         return [("refusal", {"step": refused, "step_title": _title(workflow, refused),
-                             "reasons": mask_text(str(
-                                 (case.outcomes.get(refused or "") or {}).get("reason") or "")),
+                             "reasons": mask_text(str(reason or "")),
                              "remedies": dict(REMEDY_TERMS)})]
     if event.type == "delivered" and event.data.get("kind") == "result":
         granted = [{"step": s.id, "title": s.title or s.id, "department": s.department}
                    for s in workflow.iter_steps()
                    if (case.outcomes.get(s.id) or {}).get("outcome") not in (None, "refuse",
                                                                            "send_back")]
-        return [("grant", {"bundle": list(data.get("items", ()) or workflow.delivery.bundle
-                                          if workflow.delivery else ()),
+        bundle = list(data.get("items", ()) or (workflow.delivery.bundle
+                                                if workflow.delivery else ()))
+        return [("grant", {"bundle": [_produced_title(workflow, item) for item in bundle],
                            "granted": granted})]
     if event.type == "extended":
         return [("extension", {**step, "by": data.get("by"), "due": data.get("due"),
@@ -166,25 +177,31 @@ def _last_reason(history: Sequence[Event], step: str | None, before: int | None)
     return ""
 
 
-def _refusing_step(case: Case) -> str | None:
-    for step, outcome in case.outcomes.items():
-        if outcome.get("outcome") == "refuse":
-            return step
+#: the history lines that refuse the application itself (a step's refusal, a commitment
+#: found false before the delivery)
+_REFUSING = ("refuse", "revoke_commitment")
+
+
+def _deciding_line(history: Sequence[Event], delivered: Event | None) -> Event | None:
+    """The line of the change that delivered a refusal that decided it: the refusal written
+    with the delivery (an optional step's earlier refusal did not end the case)."""
+    if delivered is None:
+        return None
+    for line in reversed(history):
+        if line.seq < delivered.seq and line.at == delivered.at and line.action in _REFUSING:
+            return line
     return None
 
 
 def _promise(receipt: dict[str, Any], workflow: Workflow, accepted: datetime,
              calendar: WorkCalendar | None, count_from: CountFrom) -> dict[str, Any]:
     promised = [str(m) for m in receipt.get("promised", ())]
-    limits = {m.name: m.deferrable for m in workflow.form.materials
+    found = promise_due(promised, workflow, accepted, calendar.lenient(), count_from) \
+        if calendar is not None else None
+    due = found[1].deadline.isoformat() if found is not None else None
+    limits = {m.name: str(m.deferrable) for m in workflow.form.materials
               if m.name in promised and m.deferrable is not None}
-    materials = []
-    for name in promised:
-        limit = limits.get(name)
-        due = calendar.lenient().add(accepted, limit, count_from=count_from).deadline \
-            if calendar is not None and limit is not None else None
-        materials.append({"name": name, "label": _label(workflow, name),
-                          "within": str(limit) if limit is not None else None,
-                          "due": due.isoformat() if due is not None else None})
-    return {"materials": materials, "accepted_on": accepted.isoformat(),
-            "consequence": "termination"}
+    return {"materials": [{"name": name, "label": _label(workflow, name),
+                           "within": str(found[0]) if found is not None else limits.get(name),
+                           "due": due} for name in promised],
+            "accepted_on": accepted.isoformat(), "consequence": "termination"}

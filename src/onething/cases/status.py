@@ -99,12 +99,15 @@ class StatusEvent:
         return CODES[self.code][0] if self.code is not None else None
 
 
-def delivered_code(kind: str, accepted_on_promise: bool) -> int | None:
+def delivered_code(kind: str, accepted_on_promise: bool, accepted: bool = True) -> int | None:
     """The code of a delivery: granted (11, or 12 when accepted on promised materials, 容缺),
-    not granted (13), withdrawn (14); a termination (the applicant did not answer in time)
-    has none."""
+    not granted after review (13), withdrawn (14); a refusal at intake (its code, 5, was said
+    when it was refused: the case was never reviewed) and a termination (the applicant did not
+    answer in time) have none."""
     if kind == "result":
         return 12 if accepted_on_promise else 11
+    if kind == "refusal" and not accepted:
+        return None
     return {"refusal": 13, "withdrawal": 14}.get(kind)
 
 
@@ -128,7 +131,8 @@ def status_events(after: Case, notified: int, events: Sequence[Event],
 
 def _code(kind: str, data: dict[str, Any]) -> int | None:
     if kind == "delivered":
-        return delivered_code(data["kind"], bool(data.get("accepted_on_promise")))
+        return delivered_code(data["kind"], bool(data.get("accepted_on_promise")),
+                              bool(data.get("accepted", True)))
     return TYPES[kind]
 
 
@@ -185,9 +189,12 @@ def _answered(kind: str) -> Callable[..., list[Made]]:
     def made(event: Event, after: Case, workflow: Workflow) -> list[Made]:
         data = {"fields": _names(event.data.get("fields", ())),
                 "materials": _names(event.data.get("materials", ()))}
-        if event.step is None:
-            return [(kind, None, workflow.lead, data)]
-        return [(kind, event.step, _step_department(event.step, workflow), data)]
+        said: list[Made] = [(kind, None, workflow.lead, data)] if event.step is None else \
+            [(kind, event.step, _step_department(event.step, workflow), data)]
+        released = event.data.get("promises_released")
+        if released:  # the correction ended the promises too: as when the applicant brings them
+            said.append(("promise_kept", None, workflow.lead, {"materials": _names(released)}))
+        return said
     return made
 
 
@@ -265,6 +272,7 @@ def _delivered(event: Event, after: Case, workflow: Workflow) -> list[Made]:
     case_clock: dict[str, Any] = after.clocks.get("case") or {}
     return [("delivered", None, workflow.lead,
              {"kind": event.data.get("kind"), "method": event.data.get("method"),
+              "accepted": after.accepted_at is not None,
               "accepted_on_promise": bool(case_clock.get("on_promise"))})]
 
 

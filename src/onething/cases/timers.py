@@ -16,6 +16,7 @@ on a year without a State Council notice (docs/time.md, "Strict mode and the law
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 import attrs
@@ -25,7 +26,7 @@ from onething.cases import intake
 from onething.cases import special_procedures as special
 from onething.cases.records import Case
 from onething.language.model import Workflow
-from onething.workdays import Due, WorkCalendar
+from onething.workdays import CountFrom, Due, Duration, WorkCalendar
 
 
 @attrs.frozen
@@ -88,11 +89,9 @@ def _path_timers(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calend
                           data=_law(answer_by, {"limit": str(policy.answer_intake_within)}),
                           armed=case.intake["notice_at"]))
     if "materials:promised" in marking and (accepted := case.accepted_at) is not None:
-        limits = [m.deferrable for m in workflow.form.materials
-                  if m.name in case.promised and m.deferrable is not None]
-        if limits:
-            shortest = min(limits, key=lambda d: calendar.add(accepted, d).deadline)
-            due = calendar.add(accepted, shortest, count_from=policy.count_from)
+        found = promise_due(case.promised, workflow, accepted, calendar, policy.count_from)
+        if found is not None:
+            shortest, due = found
             out.append(_timer(case, due.deadline, "path", "promise_expired",
                               data=_law(due, {"limit": str(shortest)}), armed=accepted))
             own = case.clocks.get(clk.CASE)
@@ -127,6 +126,19 @@ def _path_timers(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calend
                                   _law(due, {"limit": str(policy.answer_within)}),
                                   armed=since))
     return out
+
+
+def promise_due(promised: Iterable[str], workflow: Workflow, accepted: dt.datetime,
+                calendar: WorkCalendar, count_from: CountFrom) -> tuple[Duration, Due] | None:
+    """When promised materials (容缺) are due: all together, at the shortest promise of them
+    counted from acceptance (the engine ends the case then) — with that promise."""
+    names = set(promised)
+    limits = [m.deferrable for m in workflow.form.materials
+              if m.name in names and m.deferrable is not None]
+    if not limits:
+        return None
+    shortest = min(limits, key=lambda d: calendar.add(accepted, d).deadline)
+    return shortest, calendar.add(accepted, shortest, count_from=count_from)
 
 
 def _escalations(case: Case, key: str, clock: dict[str, Any], policy: clk.ClockPolicy,

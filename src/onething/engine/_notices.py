@@ -1,8 +1,8 @@
 """The written notices of a case (issue 17 item 3), for the people entitled to them: the
-applicant and their agents, the lead window and its supervisors, and the departments with a
-step in the case. Each is listed with its number, kind and date, and rendered on request from
-the data its status event's history line carries; the applicant's identity number is shown
-whole only to the applicant. A refused attempt is recorded in the history."""
+applicant and their agents, the lead window and its supervisors, and the departments that
+sign a step of its workflow. Each is listed with its number, kind and date, and rendered on
+request from the data its status event's history line carries; the applicant's identity number
+is shown whole only to the applicant. A refused attempt is recorded in the history."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from onething.cases.documents import Document, documents
-from onething.cases.records import Actor, Case, Role
+from onething.cases.records import Actor, Case, Role, applicant
 from onething.cases.rules import People, actor_param, who
 from onething.engine import _unit
 from onething.errors import InvalidArgument, NotAuthorized
@@ -25,10 +25,12 @@ if TYPE_CHECKING:
 
 
 def may_read(people: People, workflow: Workflow, actor: Actor, case: Case) -> None:
-    """:class:`NotAuthorized` unless ``actor`` may read the case's notices."""
+    """:class:`NotAuthorized` unless ``actor`` may read the case's notices: whoever may see
+    the case (:func:`onething.cases.rules.visible_names`: the applicant and their agents, the
+    lead window and its supervisors) and the departments that sign one of its steps."""
     staff = actor.role in (Role.WINDOW, Role.SUPERVISOR) and actor.department == workflow.lead
-    department = actor.role in (Role.DEPARTMENT, Role.SUPERVISOR) \
-        and actor.department in workflow.departments
+    department = actor.role is Role.DEPARTMENT and any(
+        actor.department in step.signers for step in workflow.iter_steps())
     if people.speaks_for_applicant(actor, case) or staff or department \
             or actor.role is Role.SYSTEM:
         return
@@ -55,7 +57,7 @@ class Noticing:
                templates: str | Path | None = None) -> str:
         """Notice ``number`` of the case as one HTML page (A4 print stylesheet), in Chinese or
         English (``lang``), through the shipped templates or a folder overriding them."""
-        from onething.notices.render import render
+        from onething.notices.render import identity_of, render
 
         case, deployed = self._readable(case_id, actor)
         found = {d.number: d for d in documents(
@@ -64,9 +66,12 @@ class Noticing:
         if found is None:
             raise InvalidArgument(f"case {case_id} has no notice {clip(number, 40)!r}",
                                   "list them: Engine.notices / onething notices CASE")
+        people = self.people
+        identity = identity_of(case, deployed.workflow,
+                               lambda value: people.is_applicant(applicant(value), case))
         return render(found, case, deployed.workflow,
-                      for_owner=self.people.is_applicant(actor, case), lang=lang,
-                      templates=templates)
+                      for_owner=people.is_applicant(actor, case), identity=identity,
+                      lang=lang, templates=templates)
 
     def _readable(self, case_id: str, actor: Actor) -> tuple[Case, Deployed]:
         case = self.store.load(case_id)

@@ -8,7 +8,7 @@ sent; nothing is sent for an erased case (the notification is ``dropped``)."""
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +34,10 @@ BACKOFF = timedelta(seconds=30)
 BACKOFF_CAP = timedelta(hours=6)
 #: hand-overs tried before a notification is given up (a dead letter)
 MAX_ATTEMPTS = 8
+#: notifications claimed at a time, and how long a claim holds: ten hand-overs of a webhook
+#: that answers within its 10 s timeout end well before the claim does
+BATCH = 10
+LEASE = timedelta(minutes=5)
 
 
 def backoff(attempts: int, rng: random.Random, max_attempts: int = MAX_ATTEMPTS
@@ -75,27 +79,31 @@ def subscription(name: str, types: Iterable[str] = (), workflows: Iterable[str] 
 
 
 def dispatch_events(store: Store, channels: Mapping[str, EventChannel],
-                    workflow_of: Any, now: datetime, limit: int = 100,
+                    workflow_of: Any, clock: Callable[[], datetime], limit: int = 100,
                     rng: random.Random | None = None,
                     max_attempts: int = MAX_ATTEMPTS) -> list[Notification]:
     """Hand due notifications to their subscriptions' channels (only subscriptions with a
-    channel here are claimed); each failure is recorded (masked) and tried again later."""
+    channel here are claimed), :data:`BATCH` at a time, each batch claimed for
+    :data:`LEASE` from the moment it is claimed (``clock`` is read again for each), so the
+    lease holds however slow the receivers; each failure is recorded (masked) and tried
+    again later, counted from when it failed."""
     rng = rng or random.Random()
     handled: list[Notification] = []
     while len(handled) < limit:  # a case's next event is claimable once its last one is out
-        claimed = store.claim_notifications(now, limit - len(handled),
+        claimed = store.claim_notifications(clock(), min(BATCH, limit - len(handled)),
+                                            lease_seconds=LEASE.total_seconds(),
                                             subscriptions=sorted(channels))
         if not claimed:
             break
         for item in claimed:
-            _hand_over(store, channels[item.subscription], item, workflow_of, now, rng,
+            _hand_over(store, channels[item.subscription], item, workflow_of, clock, rng,
                        max_attempts)
         handled += claimed
     return handled
 
 
 def _hand_over(store: Store, channel: EventChannel, item: Notification, workflow_of: Any,
-               now: datetime, rng: random.Random, max_attempts: int) -> None:
+               clock: Callable[[], datetime], rng: random.Random, max_attempts: int) -> None:
     event = item.event
     assert event is not None  # a claimed notification comes with its event
     if item.attempts > max_attempts:  # every earlier hand-over stopped its worker midway
@@ -120,7 +128,7 @@ def _hand_over(store: Store, channel: EventChannel, item: Notification, workflow
             log.warning("status event %s to %s failed %d times: a dead letter (%s)",
                         event.id, item.subscription, item.attempts, error)
         store.finish_notification(item.id, sent=False, error=error,
-                                  retry_at=now + delay if delay is not None else None,
+                                  retry_at=clock() + delay if delay is not None else None,
                                   claimed_until=item.claimed_until)
     else:
         store.finish_notification(item.id, sent=True, result=mask_text(str(receipt))[:1000],
@@ -168,9 +176,10 @@ class Notifying:
                         now: datetime | None = None, limit: int = 100,
                         rng: random.Random | None = None) -> list[Notification]:
         """Hand due notifications to their channels (:attr:`event_channels` unless given)."""
-        when = self._now(now)
+        fixed = aware(now)
+        clock = (lambda: fixed) if fixed is not None else self.clock.now
         return dispatch_events(self.store, self.event_channels if channels is None
-                               else channels, self._workflow_of, when, limit, rng)
+                               else channels, self._workflow_of, clock, limit, rng)
 
     def notifications(self, *, subscription: str | None = None, status: str | None = None,
                       case_id: str | None = None, limit: int = 100) -> list[Notification]:

@@ -5,6 +5,7 @@ owner, the applicant — through a Jinja2 template (autoescaped) to one HTML pag
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from onething.cases.records import Case
 from onething.cases.titles import duration_title
 from onething.errors import InvalidArgument
 from onething.language.model import Workflow
-from onething.privacy.masking import mask_text
+from onething.privacy.masking import mask
 
 #: the languages a notice is rendered in (Chinese by default)
 LANGS = ("zh", "en")
@@ -50,25 +51,28 @@ def _day(value: object, lang: str) -> str:
     return f"{day.year}年{day.month}月{day.day}日" if lang == "zh" else day.isoformat()
 
 
-def identity_of(case: Case, workflow: Workflow) -> str | None:
-    """The applicant's identity number (the first ID card or 统一社会信用代码 field with a
-    value), or None (an erased case has none)."""
+def identity_of(case: Case, workflow: Workflow,
+                is_applicants: Callable[[str], bool]) -> str | None:
+    """The applicant's own identity number: the ID card or 统一社会信用代码 field whose value
+    ``is_applicants`` (their pseudonym matches it) — not another person's on the same form (a
+    newborn's mother when the father applies); None when none is (an erased case)."""
     for field in workflow.form.fields:
         value = case.form.get(field.name)
-        if field.type in IDENTITY_TYPES and isinstance(value, str) and value:
+        if field.type in IDENTITY_TYPES and isinstance(value, str) and value \
+                and is_applicants(value):
             return value
     return None
 
 
 def render(document: Document, case: Case, workflow: Workflow, *, for_owner: bool,
-           lang: str = "zh", templates: str | Path | None = None) -> str:
-    """The document as one HTML page. The applicant's identity number is shown whole only
-    ``for_owner``; masked for anyone else."""
+           identity: str | None = None, lang: str = "zh",
+           templates: str | Path | None = None) -> str:
+    """The document as one HTML page, naming the applicant by ``identity`` (their
+    :func:`identity_of`): whole only ``for_owner``, masked for anyone else."""
     if lang not in LANGS:
         raise InvalidArgument(f"a notice is rendered in {' or '.join(LANGS)}, not {lang!r}")
-    identity = identity_of(case, workflow)
     if identity is not None and not for_owner:
-        identity = mask_text(identity)
+        identity = mask("id_card", identity, personal=True)
     env = _environment(str(templates) if templates is not None else None)
 
     def t(zh: str, en: str) -> str:

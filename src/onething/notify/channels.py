@@ -190,6 +190,9 @@ def sms_text(event: StatusEvent, lang: str = "zh", sign: str = "一件事",
              texts: Mapping[str, Mapping[str, str]] = SMS_TEXTS) -> str | None:
     """What an SMS says of ``event`` (None: this type sends none)."""
     chosen = texts.get(lang) or texts["zh"]
+    if event.type == "delivered" and event.data.get("accepted") is False \
+            and event.data.get("kind") == "refusal":
+        return None  # refused at intake: its own text said so, and there is no decision
     key = f"delivered:{event.data.get('kind')}" if event.type == "delivered" else event.type
     template = chosen.get(key)
     if template is None:
