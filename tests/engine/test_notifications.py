@@ -268,3 +268,35 @@ def test_an_event_whose_hand_over_always_kills_the_worker_ends_a_dead_letter(
     [row] = engine.notifications()
     assert (row.status, row.attempts) == ("dead", MAX_ATTEMPTS + 1)
     assert "never finished" in row.last_error
+
+
+def test_a_second_worker_never_resends_what_a_slow_first_one_still_holds(
+        hall: tuple[Engine, FixedClock]) -> None:
+    """Review finding: one lease taken at the start of a pass covered every hand-over of it,
+    so with slow receivers a second worker claimed — and sent — what the first had not reached
+    yet, and the first sent it again. Now each claim is a few, leased from its own moment."""
+    engine, clock = hall
+    engine.subscribe("province")
+    for _ in range(25):
+        startup(engine, accepted=False)
+    sent: list[str] = []
+    second: list[str] = []
+
+    @attrs.define
+    class Slow:
+        """Ten seconds a hand-over; halfway through, another worker takes its turn."""
+
+        needs_recipient = False
+
+        def send(self, event: StatusEvent, recipient: str | None) -> str:
+            clock.advance(timedelta(seconds=10))
+            sent.append(event.id)
+            if len(sent) == 12:
+                second.extend(n.id for n in engine.dispatch_events({"province": Recorder()}))
+            return "ok"
+
+    engine.dispatch_events({"province": Slow()})
+    mine = {s + "@province" for s in sent}
+    assert not mine & set(second)  # nothing sent twice
+    assert len(mine | set(second)) == 25
+    assert {n.status for n in engine.notifications()} == {"sent"}
