@@ -253,7 +253,9 @@ def sqlite_section(quick: bool) -> list[str]:
         "synchronous=...)` and `Engine(open_store(...))` pass it on); the command line has no "
         "switch for it. The raw baseline writes the same event row and the same case state "
         "JSON (as onething stores it) per commit; onething also re-plans and rewrites the "
-        "case's pending timers in the same transaction. The three run interleaved, and each "
+        "case's pending timers (with the warning and overdue signals of each running clock), "
+        "its listing, and its status events with a notification per subscription (none "
+        "here) in the same transaction. The three run interleaved, and each "
         "ratio is the median of the ratios within a round. SpiffWorkflow runs the same "
         f"{ACTIONS_PER_CASE} steps as manual tasks of one BPMN process, its whole "
         "serialized workflow stored per case in a row of the same kind of file.",
