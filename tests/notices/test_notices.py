@@ -267,3 +267,15 @@ def test_who_may_read_the_notices_is_who_may_see_the_case() -> None:
         assert engine.notices(NUMBER, reader)
     with pytest.raises(NotAuthorized):  # a supervisor of a step's department, not the lead's
         engine.notices(NUMBER, supervisor("tax", "boss"))
+
+
+def test_the_wheel_ships_the_templates() -> None:
+    from tests.support.factories import ROOT
+
+    assert '"notices/templates/*"' in (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+    shipped_files = {p.name for p in (ROOT / "src" / "onething" / "notices" / "templates")
+                     .iterdir()}
+    from onething.cases.documents import TITLES
+
+    assert {f"{kind}.html.j2" for kind in TITLES} | {"base.html.j2", "notice.css"} \
+        <= shipped_files
