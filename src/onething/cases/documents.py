@@ -84,16 +84,6 @@ def documents(case: Case, history: Sequence[Event], said: Sequence[StatusEvent],
     return out
 
 
-def _title(workflow: Workflow, step: str | None) -> str:
-    if step is None:
-        return ""
-    try:
-        found = workflow.step(step)
-    except KeyError:
-        return step
-    return found.title or step
-
-
 def _produced_title(workflow: Workflow, item: str) -> str:
     """What a bundle item is called: the title of the step that produces it."""
     for step in workflow.iter_steps():
@@ -103,20 +93,15 @@ def _produced_title(workflow: Workflow, item: str) -> str:
 
 
 def _label(workflow: Workflow, name: str) -> str:
-    for field in workflow.form.fields:
-        if field.name == name:
-            return field.label or name
-    for material in workflow.form.materials:
-        if material.name == name:
-            return material.label or name
-    return name
+    found = workflow.form.field(name) or workflow.form.material(name)
+    return (found.label if found is not None else "") or name
 
 
 def _kinds(event: StatusEvent, line: Event | None, history: Sequence[Event], case: Case,
            workflow: Workflow, refused_at_intake: bool, calendar: WorkCalendar | None,
            count_from: CountFrom) -> list[tuple[str, dict[str, Any]]]:
     data: dict[str, Any] = dict(line.data) if line is not None else {}
-    step = {"step": event.step, "step_title": _title(workflow, event.step),
+    step = {"step": event.step, "step_title": workflow.step_title(event.step) if event.step else "",
             "department": event.department}
     if event.type in ("accepted", "deemed_accepted"):
         receipt = data.get("receipt") or {}
@@ -140,7 +125,8 @@ def _kinds(event: StatusEvent, line: Event | None, history: Sequence[Event], cas
         decided = _deciding_line(history, line)
         refused = decided.step if decided is not None else None
         reason = decided.data.get("reason") if decided is not None else None
-        return [("refusal", {"step": refused, "step_title": _title(workflow, refused),
+        return [("refusal", {"step": refused,
+                             "step_title": workflow.step_title(refused) if refused else "",
                              "reasons": mask_text(str(reason or "")),
                              "remedies": dict(REMEDY_TERMS)})]
     if event.type == "delivered" and event.data.get("kind") == "result":

@@ -57,8 +57,12 @@ def plan(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
     for key, clock in case.clocks.items():
         if clock["finished"] is not None:
             continue  # most of a case's clocks, once it is under way
-        out += _escalations(case, key, clock, policy, calendar, now)
-        out += _signals(case, key, clock, policy, calendar, now)
+        if clock["paused_since"] is None:  # a running clock: its ladder and its signals
+            due = clk.due(calendar, clock, "committed", now, policy) \
+                or clk.due(calendar, clock, "statutory", now, policy)
+            if due is not None:
+                out += _escalations(case, key, clock, due, policy, calendar)
+                out += _signals(case, key, clock, due, policy, calendar)
         out += _milestones(case, key, clock, workflow, calendar, policy)
     out += _path_timers(case, workflow, policy, calendar.lenient(), now)
     return out
@@ -141,14 +145,8 @@ def promise_due(promised: Iterable[str], workflow: Workflow, accepted: dt.dateti
     return shortest, calendar.add(accepted, shortest, count_from=count_from)
 
 
-def _escalations(case: Case, key: str, clock: dict[str, Any], policy: clk.ClockPolicy,
-                 calendar: WorkCalendar, now: dt.datetime) -> list[Timer]:
-    if clock["finished"] is not None or clock["paused_since"] is not None:
-        return []
-    due = clk.due(calendar, clock, "committed", now, policy) \
-        or clk.due(calendar, clock, "statutory", now, policy)
-    if due is None:
-        return []
+def _escalations(case: Case, key: str, clock: dict[str, Any], due: Due,
+                 policy: clk.ClockPolicy, calendar: WorkCalendar) -> list[Timer]:
     out = []
     for index, rung in enumerate(policy.ladder):
         if index in clock["escalated"]:
@@ -164,16 +162,10 @@ def _escalations(case: Case, key: str, clock: dict[str, Any], policy: clk.ClockP
     return out
 
 
-def _signals(case: Case, key: str, clock: dict[str, Any], policy: clk.ClockPolicy,
-             calendar: WorkCalendar, now: dt.datetime) -> list[Timer]:
+def _signals(case: Case, key: str, clock: dict[str, Any], due: Due, policy: clk.ClockPolicy,
+             calendar: WorkCalendar) -> list[Timer]:
     """A running clock's two signals to the people outside (电子监察 yellow and red): the
     moment it shows as warning, and the moment it is overdue — each once per arming."""
-    if clock["paused_since"] is not None:
-        return []
-    due = clk.due(calendar, clock, "committed", now, policy) \
-        or clk.due(calendar, clock, "statutory", now, policy)
-    if due is None:
-        return []
     data = {"clock": key, "due": due.deadline.isoformat()}
     out = []
     if "warning" not in clock["signalled"]:

@@ -9,6 +9,7 @@ never turns into an error on a status page.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 
 #: the actions people take on a case (the case net's, and those around it)
 ACTIONS: dict[str, str] = {
@@ -130,3 +131,19 @@ def duration_title(text: str) -> str:
     text as given when it is not a limit)."""
     amount, _, unit = text.strip().partition(" ")
     return f"{amount}{_UNITS[unit]}" if unit in _UNITS and amount.isdigit() else text
+
+
+def date_title(value: object, lang: str = "zh") -> str:
+    """A date as notices and messages print it: ``2026年10月15日`` (``2026-10-15`` in
+    English), from a moment or its ISO text; ``—`` when there is none, the text as given when
+    it is not a moment."""
+    if isinstance(value, datetime):
+        day = value.date()
+    elif isinstance(value, str) and value:
+        try:
+            day = datetime.fromisoformat(value).date()
+        except ValueError:
+            return value
+    else:
+        return "—"
+    return f"{day.year}年{day.month}月{day.day}日" if lang == "zh" else day.isoformat()

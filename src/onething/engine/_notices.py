@@ -49,9 +49,7 @@ class Noticing:
     def notices(self, case_id: str, actor: Actor) -> list[Document]:
         """The case's written notices, in order (numbered with the case number), that
         ``actor`` may read."""
-        case, deployed = self._readable(case_id, actor)
-        return documents(case, self.store.history(case_id), self.store.status_events(case_id),
-                         deployed.workflow, self.calendar, deployed.policy.count_from)
+        return self._documents(*self._readable(case_id, actor))
 
     def notice(self, case_id: str, number: str, actor: Actor, *, lang: str = "zh",
                templates: str | Path | None = None) -> str:
@@ -60,9 +58,7 @@ class Noticing:
         from onething.notices.render import identity_of, render
 
         case, deployed = self._readable(case_id, actor)
-        found = {d.number: d for d in documents(
-            case, self.store.history(case_id), self.store.status_events(case_id),
-            deployed.workflow, self.calendar, deployed.policy.count_from)}.get(number)
+        found = {d.number: d for d in self._documents(case, deployed)}.get(number)
         if found is None:
             raise InvalidArgument(f"case {case_id} has no notice {clip(number, 40)!r}",
                                   "list them: Engine.notices / onething notices CASE")
@@ -72,6 +68,10 @@ class Noticing:
         return render(found, case, deployed.workflow,
                       for_owner=people.is_applicant(actor, case), identity=identity,
                       lang=lang, templates=templates)
+
+    def _documents(self, case: Case, deployed: Deployed) -> list[Document]:
+        return documents(case, self.store.history(case.id), self.store.status_events(case.id),
+                         deployed.workflow, self.calendar, deployed.policy.count_from)
 
     def _readable(self, case_id: str, actor: Actor) -> tuple[Case, Deployed]:
         case = self.store.load(case_id)

@@ -20,7 +20,6 @@ from onething.errors import InvalidArgument
 from onething.language.model import Workflow
 from onething.notify.channels import EventChannel, LogChannel
 from onething.privacy.masking import clip, mask_text, personal_logger
-from onething.stores._status_sql import names
 from onething.workdays import Clock
 
 if TYPE_CHECKING:
@@ -75,7 +74,8 @@ def subscription(name: str, types: Iterable[str] = (), workflows: Iterable[str] 
     if unknown:
         raise InvalidArgument(f"no status event is called {', '.join(unknown)}",
                               f"one of: {', '.join(TYPES)}")
-    return Subscription(name, names(types), names(workflows), names(departments))
+    return Subscription(name, *(tuple(sorted(set(values)))  # as kept: sorted, no repeats
+                                 for values in (types, workflows, departments)))
 
 
 def dispatch_events(store: Store, channels: Mapping[str, EventChannel],

@@ -77,12 +77,12 @@ def summary(engine: EngineContext, case_id: str, now: datetime) -> CaseSummary:
         clocks=_clocks(engine, deployed, case, now),
         actions=_actions(engine, deployed, case, positions, now),
         sent_back=tuple(
-            SentBack(sid, _step_title(workflow, sid), o.get("to"),
-                     _step_title(workflow, o["to"]) if o.get("to") else None)
+            SentBack(sid, workflow.step_title(sid), o.get("to"),
+                     workflow.step_title(o["to"]) if o.get("to") else None)
             for sid, o in case.outcomes.items()
             if o.get("outcome") == "send_back" and sid not in positions and not case.ended),
         children=tuple(
-            ChildCase(child, sid, _step_title(workflow, sid), (o.get("ended") or {}).get(child),
+            ChildCase(child, sid, workflow.step_title(sid), (o.get("ended") or {}).get(child),
                       zh.DELIVERIES.get((o.get("ended") or {}).get(child) or ""))
             for sid, o in case.outcomes.items() for child in o.get("children", ())),
         delivery=None if delivery is None else DeliverySummary(
@@ -100,13 +100,6 @@ def _status(case: Case) -> str:
     if case.accepted_at is None:
         return "under_intake" if case.intake else "submitted"
     return "in_progress"
-
-
-def _step_title(workflow: Workflow, step: str) -> str:
-    try:
-        return workflow.step(step).title or step
-    except KeyError:  # a step of an older version, read on this one: its id
-        return step
 
 
 def _steps_at(workflow: Workflow, positions: Mapping[str, PlaceRole]) -> list[Step]:
@@ -167,17 +160,16 @@ def _promised(engine: EngineContext, deployed: Deployed,
     ``promise_expired`` timer counts it: the law's date, on a year without data too)."""
     if case.ended:
         return ()
-    workflow, policy = deployed.workflow, deployed.policy
-    lenient = engine.calendar.lenient()
+    workflow = deployed.workflow
     # one date for every promise: the engine takes the promised materials together and
-    # ends the case at the shortest promise (cases.timers, promise_expired)
+    # ends the case at the shortest promise (cases.timers.promise_due, promise_expired)
+    accepted = case.accepted_at
+    found = timers.promise_due(case.promised, workflow, accepted, engine.calendar.lenient(),
+                        deployed.policy.count_from) if accepted is not None else None
     limits = [m.deferrable for m in workflow.form.materials
               if m.name in case.promised and m.deferrable is not None]
-    accepted = case.accepted_at
-    within = min(limits, key=lambda d: lenient.add(accepted, d).deadline) \
-        if limits and accepted is not None else (limits[0] if limits else None)
-    due = lenient.add(accepted, within, count_from=policy.count_from) \
-        if accepted is not None and within is not None else None
+    within = found[0] if found is not None else (limits[0] if limits else None)
+    due = found[1] if found is not None else None
     out = []
     for name in case.promised:
         material = workflow.form.material(name)
@@ -282,10 +274,10 @@ def _clocks(engine: EngineContext, deployed: Deployed, case: Case,
             title = zh.CLOCKS[key]
         elif key != step and step is not None:
             kind = str(clock.get("kind") or "")
-            title = f"{_step_title(workflow, step)}（特别程序：" \
+            title = f"{workflow.step_title(step)}（特别程序：" \
                     f"{special.KINDS.get(kind, kind)}）"
         else:
-            title = _step_title(workflow, key)
+            title = workflow.step_title(key)
         reason = view.paused_reason
         out.append(ClockSummary(
             key, title, step, state, zh.title(zh.CLOCK_STATES, state), status,
@@ -329,7 +321,7 @@ def _actions(engine: EngineContext, deployed: Deployed, case: Case,
         found[("evaluate", None)] = (_applicant(case), [])
     return tuple(
         PossibleAction(action, _action_title(workflow, action, step), step,
-                       _step_title(workflow, step) if step else None, who, tuple(targets))
+                       workflow.step_title(step) if step else None, who, tuple(targets))
         for (action, step), (who, targets) in found.items())
 
 

@@ -402,6 +402,12 @@ class Workflow:
             named.append(self.handling.government)
         return tuple(dict.fromkeys(named))
 
+    def step_title(self, step_id: str) -> str:
+        """The title of step ``step_id``, else its id (also for a step this version lacks: a
+        case of an older version read on this one)."""
+        found = self._by_id.get(step_id)
+        return (found.title if found is not None else "") or step_id
+
     def department_title(self, department: str) -> str:
         """The display name of ``department`` (``departments:``), else its id."""
         return dict(self.department_titles).get(department, department)

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from onething.cases.documents import TITLES, Document
 from onething.cases.records import Case
-from onething.cases.titles import duration_title
+from onething.cases.titles import date_title, duration_title
 from onething.errors import InvalidArgument
 from onething.language.model import Workflow
 from onething.privacy.masking import mask
@@ -35,20 +34,6 @@ def _environment(folder: str | None) -> Any:
                                                                    default_for_string=True),
                               trim_blocks=True,
                               lstrip_blocks=True)
-
-
-def _day(value: object, lang: str) -> str:
-    """A date as the notice prints it (``2026年10月15日``)."""
-    if isinstance(value, datetime):
-        day = value.date()
-    elif isinstance(value, str) and value:
-        try:
-            day = datetime.fromisoformat(value).date()
-        except ValueError:
-            return value
-    else:
-        return "—"
-    return f"{day.year}年{day.month}月{day.day}日" if lang == "zh" else day.isoformat()
 
 
 def identity_of(case: Case, workflow: Workflow,
@@ -87,5 +72,5 @@ def render(document: Document, case: Case, workflow: Workflow, *, for_owner: boo
         title=TITLES[document.kind][0 if lang == "zh" else 1],
         organ=department(document.data.get("organ")), workflow=document.data.get("workflow"),
         identity=identity, department=department, erased=case.erased,
-        day=lambda value: _day(value, lang), limit=lambda text: (
+        day=lambda value: date_title(value, lang), limit=lambda text: (
             duration_title(str(text)) if lang == "zh" and text else str(text or "—"))))

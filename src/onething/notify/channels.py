@@ -16,12 +16,12 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Mapping
-from datetime import datetime
 from typing import Any, Protocol
 
 import attrs
 
 from onething.cases.status import StatusEvent
+from onething.cases.titles import date_title
 from onething.errors import InvalidArgument
 from onething.notify.envelope import DEFAULT_SOURCE, body
 from onething.notify.signing import HMAC_SHA256, Mac, secret_bytes, sign
@@ -201,17 +201,7 @@ def sms_text(event: StatusEvent, lang: str = "zh", sign: str = "一件事",
     when = data.get(_DATES.get(event.type, ""))
     if event.type in ("accepted", "deemed_accepted") and not when:
         when = data.get("statutory_due")
-    return template.format(sign=sign, case=event.case_id, date=_day(when, lang))
-
-
-def _day(value: object, lang: str) -> str:
-    if not isinstance(value, str):
-        return "—"
-    try:
-        day = datetime.fromisoformat(value).date()
-    except ValueError:
-        return "—"
-    return f"{day.year}年{day.month}月{day.day}日" if lang == "zh" else day.isoformat()
+    return template.format(sign=sign, case=event.case_id, date=date_title(when, lang))
 
 
 @attrs.define

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 
@@ -32,13 +32,16 @@ class NotifiedStore:
     def _status_tx(self) -> AbstractContextManager[Tx]:
         raise NotImplementedError
 
+    def _fetch(self, sql: str, params: list[Any]) -> list[Sequence[Any]]:
+        """Rows of a read (no write transaction, no write lock)."""
+        raise NotImplementedError
+
     def _retrying(self, run: Callable[[], _T]) -> _T:
         raise NotImplementedError
 
     @retried
     def status_events(self, case_id: str) -> list[StatusEvent]:
-        with self._status_tx() as (_, rows):
-            return sql.events_of(rows, case_id)
+        return sql.events_of(self._fetch, case_id)
 
     @retried
     def subscribe(self, subscription: Subscription) -> None:
@@ -56,10 +59,8 @@ class NotifiedStore:
 
     @retried
     def subscriptions(self) -> list[Subscription]:
-        with self._status_tx() as (_, rows):
-            return [sql.subscription_of(r) for r in rows(
-                "SELECT name, types, workflows, departments FROM subscriptions ORDER BY name",
-                ())]
+        return [sql.subscription_of(r) for r in self._fetch(
+            "SELECT name, types, workflows, departments FROM subscriptions ORDER BY name", [])]
 
     @retried
     def claim_notifications(self, now: datetime, limit: int = 100,
@@ -91,8 +92,7 @@ class NotifiedStore:
     def notifications(self, *, subscription: str | None = None, status: str | None = None,
                       case_id: str | None = None, limit: int = 100) -> list[Notification]:
         query, params = sql.listed(subscription, status, case_id, limit)
-        with self._status_tx() as (_, rows):
-            return [sql.notification(r) for r in rows(query, params)]
+        return [sql.notification(r) for r in self._fetch(query, params)]
 
     @retried
     def retry_notification(self, item_id: str, now: datetime) -> bool:

@@ -9,7 +9,7 @@ Placeholders are ``?``; the PostgreSQL store turns them into ``%s``. Moments are
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -205,13 +205,9 @@ def replay(run: Run, rows: Rows, subscription: Subscription, now: datetime,
     return count
 
 
-def events_of(rows: Rows, case_id: str) -> list[StatusEvent]:
+def events_of(rows: Callable[[str, list[Any]], list[Sequence[Any]]],
+              case_id: str) -> list[StatusEvent]:
     """Every status event of a case, in order."""
     return [status_event(r) for r in rows(
         f"SELECT {STATUS_COLUMNS} FROM status_events WHERE case_id = ? ORDER BY seq",
         [case_id])]
-
-
-def names(values: Iterable[str]) -> tuple[str, ...]:
-    """Filter values as a subscription keeps them (sorted, without repeats)."""
-    return tuple(sorted(set(values)))
