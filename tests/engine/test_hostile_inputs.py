@@ -270,6 +270,44 @@ def test_a_damaged_stored_definition_is_a_corrupt_database(kind: str, damage: st
             result.output
 
 
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+def test_a_damaged_stored_decimal_is_a_corrupt_database(kind: str, tmp_path: Path,
+                                                         request: pytest.FixtureRequest) -> None:
+    """Regression (found by CI's run of the damaged-file fuzz, flips=[(22499, 33)]): a stored
+    form's decimal that no longer reads as a number raised decimal.InvalidOperation (an
+    ArithmeticError, not a ValueError) out of the store as a traceback."""
+    store = SqliteStore(tmp_path / "cases.sqlite3") if kind == "sqlite" \
+        else request.getfixturevalue("pg_store")
+    engine = Engine(store, clock=FixedClock(START))
+    engine.deploy(STARTUP)
+    case_id = engine.submit(STARTUP.id, sample_form(STARTUP), sample_materials(STARTUP)).id
+    text = "state{cast}"
+    for spaced in ("", " "):  # SQLite keeps compact JSON, PostgreSQL's json type spaced
+        text = (f"replace({text}, '\"$decimal\":{spaced}\"1.5\"', "
+                f"'\"$decimal\":{spaced}\"!.5\"')")
+    sql = f"UPDATE cases SET state = {text}{{back}}"
+    read = "SELECT count(*) FROM cases WHERE state{cast} LIKE '%!.5%'"
+    if kind == "sqlite":
+        with sqlite3.connect(store.path) as raw:
+            raw.execute(sql.format(cast="", back=""))
+            damaged = raw.execute(read.format(cast="")).fetchone()[0]
+    else:
+        import psycopg
+
+        with psycopg.connect(store.conninfo) as raw:
+            raw.execute(sql.format(cast="::text", back="::json"))
+            damaged = raw.execute(read.format(cast="::text")).fetchone()[0]
+    assert damaged == 1
+    reopened = Engine(SqliteStore(store.path) if kind == "sqlite" else store,
+                      clock=FixedClock(START))
+    with pytest.raises(StoreCorrupt, match=f"{case_id}.*does not decode"):
+        reopened.case(case_id)
+    if kind == "sqlite":
+        result = invoke("status", case_id, "--db", str(store.path))
+        assert result.exit_code == 4 and len(result.output.strip().splitlines()) == 1, \
+            result.output
+
+
 def test_deploy_creates_a_database_and_says_why_it_cannot(tmp_path: Path) -> None:
     result = invoke("deploy", str(WORKFLOW_FILE), "--db", str(tmp_path / "no" / "c.sqlite3"))
     assert result.exit_code == 4 and "does not exist" in result.output

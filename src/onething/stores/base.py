@@ -279,7 +279,7 @@ def decoded(what: str, decode: Callable[[], _T]) -> _T:
     decode (a damaged or hand-edited database)."""
     try:
         return decode()
-    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (ValueError, ArithmeticError, KeyError, TypeError, AttributeError) as exc:
         raise StoreCorrupt(f"the stored record of {what} does not decode "
                            f"({type(exc).__name__}); restore the database from a backup") \
             from None
