@@ -45,6 +45,7 @@ from tests.support.shapes import parallel_workflow
 from benchmarks.common import ROOT, cores, cpu_name, median_time, verdict
 from benchmarks.durable import batch_section, sqlite_section
 from benchmarks.hall import hall_section
+from benchmarks.http_load import http_section
 from benchmarks.inmemory import action_cost, memory_per_case
 from benchmarks.pg_bench import postgres_section
 from benchmarks.proof_scale import proof_scale
@@ -187,6 +188,8 @@ def sections(quick: bool) -> list[tuple[str, str, Section]]:
                           lambda: startup_section(quick), "")),
         ("hall", "9", ("Queues and search at 10k, 100k and 1M cases",
                        lambda: hall_section(quick), "")),
+        ("http", "10", ("The HTTP server under load: 8 clients, SQLite and PostgreSQL",
+                        lambda: http_section(quick), "")),
         ("shapes", "-", ("How parallel blocks are carried on transitions", machine_shapes,
                          "Decision 0002: one flat machine of positions, joins made "
                          "explicit.")),
@@ -199,7 +202,8 @@ def main() -> None:
                         help="fewer cases and repetitions (under ~3 minutes)")
     parser.add_argument("--only", default="",
                         help="comma-separated sections (memory, sqlite, batch, postgres, "
-                             "check, woflan, scale, compile, startup, hall, shapes); prints, "
+                             "check, woflan, scale, compile, startup, hall, http, shapes); "
+                             "prints, "
                              "does not write the file")
     args = parser.parse_args()
     only = {s for s in args.only.split(",") if s}

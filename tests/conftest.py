@@ -15,7 +15,7 @@ from onething.stores.sqlite import SqliteStore
 from onething.workdays import FixedClock
 from tests.support.factories import START, STORE_KINDS
 
-pytest_plugins = ["tests.support.pgserver"]
+pytest_plugins = ["tests.support.pgserver", "tests.support.browser"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

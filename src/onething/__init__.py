@@ -153,6 +153,7 @@ if TYPE_CHECKING:  # what a type checker and an editor see
         UnknownWorkflow,
         Unsound,
         ValueProblem,
+        VersionChanged,
         WorkflowInvalid,
         YamlRefused,
     )

@@ -76,8 +76,8 @@ __all__ = [
     "IdempotencyMismatch", "InvalidArgument", "NotAWorkflowNet", "NotAuthorized",
     "OnethingError", "OverridesError", "Problem", "ProvisionalCalendarError", "SilentLoop",
     "StoreBusy", "StoreCorrupt", "StoreUnavailable", "SubmissionRejected", "TooManyCells",
-    "UnknownCase", "UnknownWorkflow", "Unsound", "ValueProblem", "WorkflowInvalid",
-    "YamlRefused",
+    "UnknownCase", "UnknownWorkflow", "Unsound", "ValueProblem", "VersionChanged",
+    "WorkflowInvalid", "YamlRefused",
 ]
 
 
@@ -421,6 +421,18 @@ class ErasureRefused(ActionRefused):
 
 class Conflict(OnethingError, RuntimeError):
     """Another action changed the case first (optimistic concurrency)."""
+
+
+class VersionChanged(_Coded, Conflict):
+    """The case is no longer at the version the request was made on (HTTP ``If-Match``):
+    someone changed it since it was read. Nothing was written; read it again."""
+
+    def __init__(self, case_id: str, expected: int, current: int) -> None:
+        super().__init__(f"case {case_id} is at version {current}, not {expected}: it changed "
+                         "since it was read; read it again")
+        self.expected, self.current = expected, current
+        self._coded(str(self), "refused.case.version_changed", case_id,
+                    {"expected": expected, "current": current})
 
 
 class AlreadyDelivered(Conflict):

@@ -23,6 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("onething.cases",),
     ("onething.stores", "onething.notify", "onething.notices"),
     ("onething.engine",),
+    ("onething.web",),
     ("onething.cli",),
     ("onething",),  # the public face, on top of everything
 ]

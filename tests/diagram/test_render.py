@@ -440,11 +440,11 @@ def test_enterprise_dot_renders(enterprise: Workflow) -> None:
 
 
 def test_render_dispatch(enterprise: Workflow) -> None:
-    assert FORMATS == ("mermaid", "dot")
+    assert FORMATS == ("mermaid", "dot", "svg")
     assert render(enterprise) == render_mermaid(enterprise)
     assert render(enterprise, "dot") == render_dot(enterprise)
     with pytest.raises(ValueError, match="unknown graph format"):
-        render(enterprise, "svg")
+        render(enterprise, "png")
 
 
 # -- ordering of the blocks -----------------------------------------------------------------------

@@ -21,7 +21,8 @@ SRC = ROOT / "src" / "onething"
 DOCS = ROOT / "docs" / "messages.md"
 
 #: a dotted code as it is written in src: family.kind.name
-DOTTED = re.compile(r"[\"']((?:submission|refused)\.(?:field|material|step|case)\.[a-z0-9_]+)[\"']")
+DOTTED = re.compile(r"[\"']((?:submission|refused|invalid|missing|busy|broken)"
+                    r"\.(?:field|material|step|case)\.[a-z0-9_]+)[\"']")
 #: the errors whose every construction in src must name its code
 CODED = {"ActionRefused", "NotAuthorized", "CaseEnded", "ErasureRefused", "IdempotencyMismatch",
          "ValueProblem"}

@@ -64,6 +64,11 @@ class Document:
         """The document's Chinese title."""
         return TITLES[self.kind][0]
 
+    def to_json(self) -> dict[str, Any]:
+        """What a list of notices shows of it (``onething notices --format json``)."""
+        return {"number": self.number, "kind": self.kind, "title": self.title,
+                "issued_at": self.issued_at, "status_seq": self.status_seq}
+
 
 def documents(case: Case, history: Sequence[Event], said: Sequence[StatusEvent],
               workflow: Workflow, calendar: WorkCalendar | None = None,

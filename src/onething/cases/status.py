@@ -98,6 +98,13 @@ class StatusEvent:
         """The code's Chinese name (None without a code)."""
         return CODES[self.code][0] if self.code is not None else None
 
+    def to_json(self) -> dict[str, Any]:
+        """The event as JSON (``onething events --format json``, ``GET .../events``)."""
+        return {"id": self.id, "case": self.case_id, "seq": self.seq, "at": self.at,
+                "type": self.type, "code": self.code, "code_name": self.code_name,
+                "workflow": self.workflow_id, "step": self.step,
+                "department": self.department, "data": self.data}
+
 
 def delivered_code(kind: str, accepted_on_promise: bool, accepted: bool = True) -> int | None:
     """The code of a delivery: granted (11, or 12 when accepted on promised materials, 容缺),

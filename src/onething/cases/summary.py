@@ -225,6 +225,8 @@ class CaseSummary:
     case_id: str
     workflow_id: str
     version: int
+    #: the case's own version (its ETag over HTTP): what ``If-Match`` names
+    case_version: int
     title: str
     lead: str
     lead_title: str

@@ -35,6 +35,32 @@ ACTIONS: dict[str, str] = {
     "evaluate": "好差评",
 }
 
+#: what a line of a case's history records, as a timeline shows it (the actions above and
+#: what the engine and the staff record besides)
+HISTORY: dict[str, str] = {
+    **ACTIONS,
+    "submit": "提交申请",
+    "delivered": "送达完成",
+    "claimed": "认领",
+    "released": "释放",
+    "assigned": "指派",
+    "reassigned": "改派",
+    "refused_attempt": "未获准的操作",
+    "agent_authorized": "授权代理人",
+    "signed_off": "会签",
+    "milestone": "报告办理节点",
+    "extended": "延长办理时限",
+    "evaluated": "好差评",
+    "escalated": "督办",
+    "migrated": "迁移到新版本",
+    "erased": "删除个人信息",
+    "opened": "开启子案件",
+    "child_delivered": "子案件办结",
+    "calendar_refreshed": "更新工作日历",
+    "deemed_approval": "视为同意",
+    "terminated": "终止办理",
+}
+
 #: how a department decided its step (an outcome a step names has its own title)
 OUTCOMES: dict[str, str] = {"approve": "通过", "refuse": "不予批准", "send_back": "退回重审",
                             "deemed": "视为同意（逾期未反馈）"}
@@ -118,8 +144,8 @@ def title(table: Mapping[str, str], code: str) -> str:
 
 
 __all__ = ["ACTIONS", "CLOCKS", "CLOCK_STATES", "CLOCK_STATUSES", "COMMITMENTS", "DELIVERIES",
-           "INTAKE_NOTICE", "METHODS", "OUTCOMES", "PAUSES", "POSITIONS", "ROLES", "ROUNDS",
-           "STATUSES", "title"]
+           "HISTORY", "INTAKE_NOTICE", "METHODS", "OUTCOMES", "PAUSES", "POSITIONS", "ROLES",
+           "ROUNDS", "STATUSES", "title"]
 
 
 #: a limit's unit as Chinese says it

@@ -130,3 +130,24 @@ def _typed(spec: Field, value: object) -> Any:
     if hidden != text:  # a personal number where a number was asked: masking wins
         return hidden
     return typed
+
+
+def scrubbed(data: Any) -> Any:
+    """``data`` with identity and phone numbers masked in every text in it (form values are
+    masked by field already; this catches free text such as reasons, and a personal number
+    given where a number was asked)."""
+    if isinstance(data, str):
+        return mask_text(data)
+    if isinstance(data, dict):
+        return {scrubbed(k): scrubbed(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [scrubbed(v) for v in data]
+    if isinstance(data, int) and not isinstance(data, bool) and mask_text(str(data)) != str(data):
+        return mask_text(str(data))
+    return data
+
+
+def public_json(data: Any) -> Any:
+    """What the command line and the HTTP server print: :func:`json_value` of ``data``,
+    :func:`scrubbed`."""
+    return scrubbed(json_value(data))

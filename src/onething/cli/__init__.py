@@ -10,6 +10,7 @@ from onething.cli import (
     events,
     hall,
     operations,
+    serve,
     staff,
     supervision,
     timecmds,

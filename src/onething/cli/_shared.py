@@ -58,26 +58,20 @@ def engine_on(db: str, *, create: bool = False) -> Iterator[Engine]:
 
 
 def json_out(data: Any) -> None:
-    """Print ``data`` as typed JSON (:func:`~onething.cases.typed_json.json_value`: numbers,
+    """Print ``data`` as typed JSON (:func:`~onething.cases.typed_json.public_json`: numbers,
     booleans, null, times in Asia/Shanghai with their offset), free text masked. A value
     json_value does not know is an error, never its ``str()``."""
-    from onething.cases.typed_json import json_value
+    from onething.cases.typed_json import public_json
 
-    click.echo(json.dumps(scrub(json_value(data)), ensure_ascii=False, indent=2))
+    click.echo(json.dumps(public_json(data), ensure_ascii=False, indent=2))
 
 
 def scrub(data: Any) -> Any:
-    """``data`` with identity and phone numbers masked in every text in it (form values are
-    masked by field already; this catches free text such as reasons)."""
-    if isinstance(data, str):
-        return masked(data)
-    if isinstance(data, dict):
-        return {scrub(k): scrub(v) for k, v in data.items()}
-    if isinstance(data, (list, tuple)):
-        return [scrub(v) for v in data]
-    if isinstance(data, int) and not isinstance(data, bool) and masked(str(data)) != str(data):
-        return masked(str(data))  # a personal number given where a number was asked
-    return data
+    """``data`` with identity and phone numbers masked in every text in it
+    (:func:`~onething.cases.typed_json.scrubbed`)."""
+    from onething.cases.typed_json import scrubbed
+
+    return scrubbed(data)
 
 
 def pairs(values: tuple[str, ...], what: str) -> dict[str, str]:

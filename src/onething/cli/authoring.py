@@ -85,15 +85,15 @@ def schema() -> None:
 
 @cli.command()
 @click.argument("file", type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot"]), default="mermaid",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["mermaid", "dot", "svg"]),
+              default="mermaid", show_default=True,
+              help="svg is a self-contained image, laid out without Graphviz")
 def graph(file: Path, fmt: str) -> None:
-    """Draw workflow FILE as a Mermaid or Graphviz diagram."""
-    from onething.diagram.dot import render_dot
-    from onething.diagram.mermaid import render_mermaid
+    """Draw workflow FILE as a Mermaid, Graphviz or SVG diagram."""
+    from onething.diagram import render
 
     workflow = load_or_exit(file)
-    click.echo(render_mermaid(workflow) if fmt == "mermaid" else render_dot(workflow))
+    click.echo(render(workflow, fmt))
 
 
 # -- export ------------------------------------------------------------------------------------

@@ -14,13 +14,6 @@ from onething.cli._shared import db_option, engine_on, format_option, json_out, 
 from onething.cli.common import EXIT_INVALID, EXIT_UNSOUND, cli, out
 
 
-def _event(event: Any) -> dict[str, Any]:
-    return {"id": event.id, "case": event.case_id, "seq": event.seq, "at": event.at,
-            "type": event.type, "code": event.code, "code_name": event.code_name,
-            "workflow": event.workflow_id, "step": event.step, "department": event.department,
-            "data": event.data}
-
-
 def _subscription(found: Any) -> dict[str, Any]:
     return {"name": found.name, "types": list(found.types), "workflows": list(found.workflows),
             "departments": list(found.departments)}
@@ -36,7 +29,7 @@ def events(case_id: str, db: str, fmt: str) -> None:
     with engine_on(db) as engine:
         found = engine.status_events(case_id)
     if fmt == "json":
-        json_out([_event(e) for e in found])
+        json_out([e.to_json() for e in found])
         return
     table = new_table("seq", "at", "status", "code", "step", "department")
     for e in found:
@@ -199,8 +192,7 @@ def notices(case_id: str, actor: str, number: str | None, notice_lang: str,
             click.echo(page)
         return
     if fmt == "json":
-        json_out([{"number": d.number, "kind": d.kind, "title": d.title,
-                   "issued_at": d.issued_at, "status_seq": d.status_seq} for d in found])
+        json_out([d.to_json() for d in found])
         return
     table = new_table("number", "notice", "issued", "status event")
     for d in found:

@@ -16,7 +16,8 @@ import hashlib
 import json
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,7 @@ from onething.errors import (
     IdempotencyMismatch,
     InvalidArgument,
     OnethingError,
+    VersionChanged,
 )
 from onething.privacy.masking import personal_logger
 from onething.workdays.clock import SHANGHAI
@@ -52,6 +54,21 @@ REFUSALS_KEPT = 20
 MAX_KEY = 200
 
 log = personal_logger("onething.engine")
+
+#: the version a request expects a case at (HTTP If-Match), as (case id, version)
+_expected: ContextVar[tuple[str, int] | None] = ContextVar("onething_expected", default=None)
+
+
+@contextlib.contextmanager
+def expecting(case_id: str, version: int) -> Iterator[None]:
+    """Inside the block, a change to ``case_id`` is made only on ``version``: on any other
+    (someone changed the case since the caller read it) it raises :class:`VersionChanged`
+    and writes nothing. A request replayed from its idempotency key answers first."""
+    token = _expected.set((case_id, version))
+    try:
+        yield
+    finally:
+        _expected.reset(token)
 
 
 @attrs.frozen
@@ -171,6 +188,9 @@ def _run(engine: EngineContext, case_id: str, change: ChangeFn, key: tuple[str, 
             if first is not None:
                 return first
         case = store.load(case_id)
+        expected = _expected.get()
+        if expected is not None and expected[0] == case_id and case.version != expected[1]:
+            raise VersionChanged(case_id, expected[1], case.version)
         deployed = engine.deployed(case.workflow_id, case.workflow_version)
         # every time the engine writes is in Asia/Shanghai, whatever zone the clock gave
         moment = (now if now is not None else engine.clock.now()).astimezone(SHANGHAI)
@@ -231,5 +251,9 @@ def record_refusal(engine: EngineContext, case_id: str, action: str, step: str |
                                   {"action": action, "why": refused.message,
                                    "code": refused.code}),
                        refused=case.refused + 1)
-    with contextlib.suppress(OnethingError):  # the refusal is what the caller must see
-        _run(engine, case_id, change, None, now)
+    token = _expected.set(None)  # the record is written at whatever version the case is
+    try:
+        with contextlib.suppress(OnethingError):  # the refusal is what the caller must see
+            _run(engine, case_id, change, None, now)
+    finally:
+        _expected.reset(token)

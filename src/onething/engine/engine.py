@@ -55,6 +55,7 @@ from onething.engine._notify import Notifying
 from onething.engine._numbers import CaseNumbers, random_id
 from onething.engine._outbox import PARENT_CHANNEL, Channel, dispatch
 from onething.engine._queries import CaseView
+from onething.engine._reading import Reading
 from onething.engine._supervision import Supervising
 from onething.engine._time import Firing, aware
 from onething.engine._unit import request_key
@@ -71,7 +72,7 @@ __all__ = ["CaseItem", "CaseView", "Deployed", "Engine", "Firing", "Migration", 
            "Waiting", "shipped_data"]
 
 
-class Engine(Notifying, Noticing, Supervising):
+class Engine(Notifying, Noticing, Supervising, Reading):
     """Runs cases of deployed workflows against a :class:`~onething.stores.base.Store`.
 
     ``pseudonyms`` is the host's key for recording applicants and agents

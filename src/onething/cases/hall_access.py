@@ -1,0 +1,46 @@
+"""Who may see the hall's lists (docs/roles.md, "The hall's lists"): a department's queue of
+work, its intake queue, its alerts, and the search over every case. A list shows no form
+value, but it shows which cases wait where: it is staff's, department by department."""
+
+from __future__ import annotations
+
+from onething.cases.records import Actor, Role
+from onething.cases.rules import actor_param, who
+from onething.errors import NotAuthorized
+
+
+def _refuse(actor: Actor, department: str) -> NotAuthorized:
+    return NotAuthorized(f"{who(actor)} may not see the queues and alerts of {department}",
+                         code="refused.case.not_hall_staff", subject=department,
+                         params={"actor": actor_param(actor), "department": department})
+
+
+def may_see_queue(actor: Actor, department: str) -> None:
+    """The work waiting on ``department``: its officers and supervisors."""
+    if actor.role in (Role.DEPARTMENT, Role.SUPERVISOR) and actor.department == department:
+        return
+    raise _refuse(actor, department)
+
+
+def may_see_intake(actor: Actor, department: str) -> None:
+    """The cases awaiting intake at ``department``'s window: its window clerks and
+    supervisors."""
+    if actor.role in (Role.WINDOW, Role.SUPERVISOR) and actor.department == department:
+        return
+    raise _refuse(actor, department)
+
+
+def may_see_alerts(actor: Actor, department: str) -> None:
+    """The warning and overdue work of ``department`` (电子监察): its supervisors."""
+    if actor.role is Role.SUPERVISOR and actor.department == department:
+        return
+    raise _refuse(actor, department)
+
+
+def may_search(actor: Actor) -> None:
+    """The search over every case (by number, applicant, workflow, ...): window clerks and
+    supervisors."""
+    if actor.role in (Role.WINDOW, Role.SUPERVISOR):
+        return
+    raise NotAuthorized(f"{who(actor)} may not search cases", code="refused.case.not_searcher",
+                        params={"actor": actor_param(actor)})

@@ -1,0 +1,117 @@
+"""The hall's endpoints: the deployed workflows and their forms, the queues (a department's
+work, the intake queue, the alerts), the case search, and the applicant's progress lookup by
+case number and lookup code."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
+
+from onething.cases.hall_access import may_search, may_see_alerts, may_see_intake, may_see_queue
+from onething.cases.records import Actor, Role
+from onething.errors import UnknownCase
+from onething.messages.catalog import Message
+from onething.web import bodies
+from onething.web.attempts import PER_CASE, PER_CLIENT, Attempts
+from onething.web.plumbing import ActorDep, EngineDep, answer
+from onething.web.problems import HttpProblem
+from onething.web.schemas import ok
+
+if TYPE_CHECKING:
+    from onething.engine.engine import Engine
+
+router = APIRouter(prefix="/api/v1", tags=["hall"])
+
+After = Query(None, description="the previous page's next cursor", max_length=500)
+Limit = Query(50, ge=1, le=200)
+
+
+@router.get("/workflows", responses={**ok("workflows")})
+def workflows(engine: EngineDep, actor: ActorDep) -> JSONResponse:
+    """The deployed workflows (their latest versions): id, version, title, lead department."""
+    found = []
+    for workflow_id in engine.store.workflow_ids():
+        workflow = engine.deployed(workflow_id).workflow
+        found.append({"id": workflow.id, "version": workflow.version, "title": workflow.title,
+                      "lead": workflow.lead})
+    return answer(found)
+
+
+@router.get("/queues/intake/{department}", responses={**ok("queue")})
+def intake_queue(department: str, engine: EngineDep, actor: ActorDep, after: str | None = After,
+                 limit: int = Limit) -> JSONResponse:
+    """The cases awaiting intake (受理) at the department's window: green channel first, then
+    by the deemed-acceptance day (art. 32). The window's clerks and supervisors."""
+    may_see_intake(actor, department)
+    return answer(engine.intake_queue(department, after=after, limit=limit).to_json())
+
+
+@router.get("/queues/work/{department}", responses={**ok("queue")})
+def work_queue(department: str, engine: EngineDep, actor: ActorDep,
+               assignee: str | None = Query(None, max_length=80,
+                                            description="only what this officer holds"),
+               after: str | None = After, limit: int = Limit) -> JSONResponse:
+    """The steps waiting on the department: green channel first, then by due date; each
+    item's status (normal, warning, overdue, paused). Its officers and supervisors."""
+    may_see_queue(actor, department)
+    return answer(engine.queue(department, assignee=assignee, after=after,
+                               limit=limit).to_json())
+
+
+@router.get("/queues/alerts/{department}", responses={**ok("queue")})
+def alerts(department: str, engine: EngineDep, actor: ActorDep, after: str | None = After,
+           limit: int = Limit) -> JSONResponse:
+    """The department's work in warning (yellow) or overdue (red), earliest first — the
+    supervisor's 电子监察 board."""
+    may_see_alerts(actor, department)
+    return answer(engine.alerts(department, after=after, limit=limit).to_json())
+
+
+@router.post("/search", responses={**ok("cases")})
+def search(body: bodies.Search, engine: EngineDep, actor: ActorDep) -> JSONResponse:
+    """The cases matching every filter given, newest first (window clerks and supervisors).
+    A POST: an applicant's ID number must not travel in an address."""
+    may_search(actor)
+    return answer(engine.search(
+        number=body.number, applicant=body.applicant, workflow=body.workflow,
+        status=body.status, department=body.department, step=body.step,
+        submitted_from=body.submitted_from, submitted_to=body.submitted_to, after=body.after,
+        limit=body.limit).to_json())
+
+
+@router.post("/lookup", responses={**ok("lookup")})
+def lookup(body: bodies.Lookup, request: Request, engine: EngineDep) -> JSONResponse:
+    """The applicant's progress lookup, no sign-in needed: the case number and the lookup code
+    printed on the acceptance notice (受理通知书). Read only: where the case stands, its
+    timeline and its notices. A wrong number or code is one answer (403), and after 5
+    failures for a case number, or 20 from one address, in 15 minutes: 429."""
+    return answer(progress(engine, request, body.case, body.code))
+
+
+def progress(engine: Engine, request: Request, case_id: str, code: str) -> dict[str, Any]:
+    """What the lookup shows, after the attempt limit and the code are checked."""
+    attempts: Attempts = request.app.state.attempts
+    client = request.client.host if request.client else "-"
+    keys = {f"case:{case_id}": PER_CASE, f"client:{client}": PER_CLIENT}
+    wait = attempts.wait(keys)
+    if wait:
+        raise HttpProblem(429, Message("refused.case.too_many_attempts",
+                                       params={"minutes": max(1, (wait + 59) // 60)}),
+                          {"Retry-After": str(wait)})
+    try:
+        matches = engine.lookup_matches(case_id, code)
+    except UnknownCase:  # the same answer as a wrong code: case numbers are not enumerable
+        matches = False
+    if not matches:
+        attempts.failed(*keys)
+        raise HttpProblem(403, Message("refused.case.lookup_failed"))
+    summary = engine.summary(case_id)
+    return {"case": case_id, "summary": summary.to_json(),
+            "events": [e.to_json() for e in engine.status_events(case_id)],
+            "notices": [d.to_json() for d in engine.notices(case_id, LOOKUP_READER)]}
+
+
+#: who reads a case's notices for a lookup: nobody's own copy (personal values masked)
+LOOKUP_READER = Actor(Role.SYSTEM, "lookup")
