@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.support.factories import START, sample_form, sample_materials, shipped
 
+from onething.cases.lookup import LOOKUP_ALPHABET
 from onething.cases.records import applicant, officer, window
-from onething.engine._reading import LOOKUP_ALPHABET
 from onething.engine.engine import Engine
 from onething.errors import NotAuthorized, UnknownCase, VersionChanged
 from onething.stores.base import Store

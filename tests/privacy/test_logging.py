@@ -166,3 +166,34 @@ def test_engine_errors_never_quote_an_idempotency_key(tmp_path: Path) -> None:
         engine.submit(startup.id, {**sample_form(startup), "employees": 9},
                       sample_materials(startup), idempotency_key=key)
     assert "order-" not in str(caught.value) and PHONE not in digits(repr(caught.value))
+
+
+def test_a_formatter_that_reads_the_records_arguments_still_gets_them_masked() -> None:
+    """Regression (found running `onething serve`): the filter replaced a record's arguments
+    with None once it masked anything, and uvicorn's access formatter, which unpacks them,
+    failed on every request line ("--- Logging error ---" instead of the line)."""
+    import io
+    import logging
+
+    from onething.privacy.masking import MaskingFilter
+
+    class Unpacking(logging.Formatter):  # what uvicorn.logging.AccessFormatter does
+        def formatMessage(self, record: logging.LogRecord) -> str:
+            client, method, path, version, status = record.args  # type: ignore[misc]
+            return f"{client} {method} {path} {version} {status}"
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(Unpacking())
+    logger = logging.getLogger("onething.test.access")
+    logger.addHandler(handler)
+    logger.addFilter(MaskingFilter())
+    logger.propagate = False
+    try:
+        logger.warning('%s - "%s %s HTTP/%s" %d', "127.0.0.1:5", "GET",
+                       f"/api/v1/cases/{ID_NUMBER}", "1.1", 404)
+    finally:
+        logger.removeHandler(handler)
+    line = stream.getvalue()
+    assert line.startswith("127.0.0.1:5 GET /api/v1/cases/") and line.rstrip().endswith("404")
+    assert ID_NUMBER not in digits(line)

@@ -11,6 +11,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 
 def free_port() -> int:
@@ -21,35 +22,44 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(*args: str, cwd: Path | None = None, timeout: float = 60) -> Iterator[str]:
-    """``onething serve ARGS --port P`` running; yields its base URL; stopped after."""
+def serving(*args: str, cwd: Path | None = None, timeout: float = 60,
+            log_to: Path | None = None) -> Iterator[str]:
+    """``onething serve ARGS --port P`` running; yields its base URL; stopped after. Its
+    output goes to ``log_to`` when given (a pipe nobody reads would fill up and stop it)."""
+    import tempfile
+
     port = free_port()
     command = [sys.executable, "-m", "onething", "serve", *args, "--port", str(port)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                raise AssertionError(f"onething serve stopped: {process.stdout.read()}"
-                                     if process.stdout else "onething serve stopped")
-            try:
-                with urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise AssertionError("onething serve did not answer in time") from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
+    with (open(log_to, "w+", encoding="utf-8") if log_to is not None
+          else tempfile.TemporaryFile(mode="w+", encoding="utf-8")) as log:
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, text=True)
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            yield _answering(f"http://127.0.0.1:{port}", process, log, timeout)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def _answering(base: str, process: subprocess.Popen[str], log: IO[str], timeout: float
+               ) -> str:
+    deadline = time.monotonic() + timeout
+    while True:
+        if process.poll() is not None:
+            log.seek(0)
+            raise AssertionError(f"onething serve stopped: {log.read()[-2000:]}")
+        try:
+            with urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=2):
+                return base
+        except OSError:
+            if time.monotonic() > deadline:
+                raise AssertionError("onething serve did not answer in time") from None
+            time.sleep(0.1)
 
 
 @contextmanager

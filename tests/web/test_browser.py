@@ -96,7 +96,12 @@ def test_one_case_from_the_window_form_to_the_applicants_lookup(
     screenshot(page, "window-intake-queue", tmp_path)
     page.click(f'a.case-link:text("{case_id}")')
     act(page, "btn-accept")
-    code = page.locator("#lookup-code").inner_text()
+    shown = page.locator("#lookup-code").inner_text()
+    notice = page.locator('a.notice-link:text("受理通知书")').get_attribute("href")
+    page.goto(base + str(notice))  # the acceptance notice, as printed for the applicant
+    code = page.locator("p.lookup strong").inner_text()
+    assert code == shown
+    screenshot(page, "acceptance-notice", tmp_path)
 
     sign_in(page, base, "reg-01")
     page.goto(base + "/department")

@@ -16,6 +16,8 @@ from onething.cli import cli
 from tests.support.servers import serving
 from tests.support.web import submission
 
+ID_NUMBER = "430381199001011234"
+
 
 def invoke(*args: str) -> Any:
     result = CliRunner().invoke(cli, list(args))
@@ -51,7 +53,8 @@ def _post(url: str, body: Any, user: str) -> tuple[int, Any]:
 
 
 def test_the_demo_server_serves_the_api_and_the_pages(tmp_path: Path) -> None:
-    with serving("--demo", "--db", str(tmp_path / "demo.sqlite3")) as base:
+    log = tmp_path / "server.log"
+    with serving("--demo", "--db", str(tmp_path / "demo.sqlite3"), log_to=log) as base:
         status, answer = _post(base + "/api/v1/cases", submission(), "zhang-san")
         assert status == 201, answer
         status, answer = _post(f"{base}/api/v1/cases/{answer['case']}/accept", {}, "window-3")
@@ -61,7 +64,14 @@ def test_the_demo_server_serves_the_api_and_the_pages(tmp_path: Path) -> None:
         assert "一件事一次办" in page and "window-3" in page
         with urllib.request.urlopen(base + "/static/htmx.min.js", timeout=10) as script:
             assert script.status == 200
+        try:  # a personal number in an address: never in the server's log
+            urllib.request.urlopen(f"{base}/api/v1/cases/{ID_NUMBER}", timeout=10)
+        except urllib.error.HTTPError as unknown:
+            assert unknown.code in (401, 404)
     assert (tmp_path / "demo.sqlite3").exists()
+    written = log.read_text(encoding="utf-8")
+    assert '"GET /api/v1/cases/430*************34 HTTP/1.1" 401' in written
+    assert ID_NUMBER not in written and "Logging error" not in written
 
 
 def test_two_server_processes_on_postgresql(pg_database: str) -> None:

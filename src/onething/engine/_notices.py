@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from onething.cases.documents import Document, documents
+from onething.cases.lookup import LOOKUP_KEY, lookup_code
 from onething.cases.records import Actor, Case, Role, applicant
 from onething.cases.rules import People, actor_param, who
 from onething.engine import _unit
@@ -65,9 +66,11 @@ class Noticing:
         people = self.people
         identity = identity_of(case, deployed.workflow,
                                lambda value: people.is_applicant(applicant(value), case))
+        code = lookup_code(self.store.secret(LOOKUP_KEY), case.id) \
+            if found.kind == "acceptance" else None
         return render(found, case, deployed.workflow,
                       for_owner=people.is_applicant(actor, case), identity=identity,
-                      lang=lang, templates=templates)
+                      lang=lang, templates=templates, lookup_code=code)
 
     def _documents(self, case: Case, deployed: Deployed) -> list[Document]:
         return documents(case, self.store.history(case.id), self.store.status_events(case.id),

@@ -4,23 +4,16 @@ code printed on the case's acceptance notice match (the applicant's progress loo
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from onething.cases.lookup import LOOKUP_KEY, code_matches, lookup_code
 from onething.engine import _unit
 
 if TYPE_CHECKING:
     from onething.cases.records import Actor
     from onething.stores.base import Store
-
-#: the letters of a lookup code: Crockford's base32 (no I, L, O or U to misread)
-LOOKUP_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-#: a lookup code's letters: 10 of 32 is 50 bits, guessed at 1 in 2**50 a try
-LOOKUP_LENGTH = 10
-_READS_AS = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
 class Reading:
@@ -44,25 +37,17 @@ class Reading:
             yield
 
     def lookup_code(self, case_id: str) -> str:
-        """The case's lookup code (查询码), ``XXXXX-XXXXX``: printed on its acceptance notice,
-        it lets whoever holds the notice follow the case's progress with the case number
-        (:meth:`lookup_matches`). Derived from the case number and a key the store keeps, so
-        nothing is stored per case and nobody can compute it without the database."""
-        digest = hmac.new(self.store.secret("lookup-key"), case_id.encode("utf-8"),
-                          hashlib.sha256).digest()
-        number = int.from_bytes(digest[:8], "big")
-        letters = "".join(LOOKUP_ALPHABET[(number >> (5 * i)) & 31]
-                          for i in range(LOOKUP_LENGTH))
-        return f"{letters[:5]}-{letters[5:]}"
+        """The case's lookup code (查询码, ``XXXXX-XXXXX``, :mod:`onething.cases.lookup`):
+        printed on its acceptance notice, it lets whoever holds the notice follow the case's
+        progress with the case number (:meth:`lookup_matches`)."""
+        return lookup_code(self.store.secret(LOOKUP_KEY), case_id)
 
     def lookup_matches(self, case_id: str, code: str) -> bool:
-        """Whether ``code`` is the case's lookup code, as people type it back: any case,
-        spaces and dashes ignored, O read as 0 and I or L as 1 (compared in constant time;
-        an unknown case is :class:`~onething.errors.UnknownCase`)."""
+        """Whether ``code`` is the case's lookup code, as people type it back (any case,
+        spaces and dashes ignored, O read as 0 and I or L as 1); an unknown case is
+        :class:`~onething.errors.UnknownCase`."""
         self.store.load(case_id)
-        typed = "".join(ch for ch in code.upper() if ch not in " -").translate(_READS_AS)
-        return hmac.compare_digest(typed.encode("utf-8", "surrogatepass"),
-                                   self.lookup_code(case_id).replace("-", "").encode())
+        return code_matches(self.lookup_code(case_id), code)
 
     store: Store
 

@@ -51,9 +51,10 @@ def identity_of(case: Case, workflow: Workflow,
 
 def render(document: Document, case: Case, workflow: Workflow, *, for_owner: bool,
            identity: str | None = None, lang: str = "zh",
-           templates: str | Path | None = None) -> str:
+           templates: str | Path | None = None, lookup_code: str | None = None) -> str:
     """The document as one HTML page, naming the applicant by ``identity`` (their
-    :func:`identity_of`): whole only ``for_owner``, masked for anyone else."""
+    :func:`identity_of`): whole only ``for_owner``, masked for anyone else. An acceptance
+    notice prints ``lookup_code``, with which the case's progress is looked up."""
     if lang not in LANGS:
         raise InvalidArgument(f"a notice is rendered in {' or '.join(LANGS)}, not {lang!r}")
     if identity is not None and not for_owner:
@@ -72,5 +73,6 @@ def render(document: Document, case: Case, workflow: Workflow, *, for_owner: boo
         title=TITLES[document.kind][0 if lang == "zh" else 1],
         organ=department(document.data.get("organ")), workflow=document.data.get("workflow"),
         identity=identity, department=department, erased=case.erased,
+        lookup_code=lookup_code,
         day=lambda value: date_title(value, lang), limit=lambda text: (
             duration_title(str(text)) if lang == "zh" and text else str(text or "—"))))

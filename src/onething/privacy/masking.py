@@ -272,13 +272,32 @@ class MaskingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         masked = mask_text(message)
-        if masked != message or record.args:
-            record.msg, record.args = masked, None
+        if masked != message:
+            flatten = True
+            if isinstance(record.args, tuple):  # masked in place: a formatter may read them
+                args = tuple(_masked_arg(a) for a in record.args)
+                try:
+                    flatten = mask_text(str(record.msg) % args) != str(record.msg) % args
+                except (TypeError, ValueError):  # a masked number where %d was asked
+                    flatten = True
+                if not flatten:
+                    record.args = args
+            if flatten:  # what the arguments could not say: the whole message, masked
+                record.msg, record.args = masked, None
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)
         if record.exc_text:
             record.exc_text = mask_text(record.exc_text)
         return True
+
+
+def _masked_arg(value: object) -> object:
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, int) and not isinstance(value, bool) and mask_text(str(value)) != \
+            str(value):
+        return mask_text(str(value))  # a personal number given as a number
+    return value
 
 
 def personal_logger(name: str) -> logging.Logger:
