@@ -112,3 +112,19 @@ def test_only_the_code_itself_matches(guess: str) -> None:
 def test_the_code_depends_on_the_stores_key() -> None:
     one, two = (Engine(MemoryStore(), clock=FixedClock(START)) for _ in range(2))
     assert one.lookup_code("same-number") != two.lookup_code("same-number")
+
+
+def test_whoever_may_act_on_a_step_or_the_case_limit_may_read_the_case(engine: Engine) -> None:
+    """Regression (found building the supervisor's pages): a supervisor of a department that
+    signs a step (who assigns that step and approves its extension) and the government head
+    who extends a jointly handled case's limit could act on the case but not read it, so no
+    page could show them what they were asked to decide."""
+    from onething.cases.records import Actor, Role, supervisor
+
+    case_id = submitted(engine)
+    engine.accept(case_id, DESK)
+    engine.readable(case_id, supervisor("tax", "chief"))
+    engine.readable(case_id, Actor(Role.GOVERNMENT_HEAD, "head", STARTUP.handling.government))
+    for stranger in (supervisor("environment", "x"), Actor(Role.GOVERNMENT_HEAD, "h", "other")):
+        with pytest.raises(NotAuthorized):
+            engine.readable(case_id, stranger)

@@ -244,3 +244,29 @@ def _refs(value: Any) -> list[str]:
     if isinstance(value, list):
         return [r for v in value for r in _refs(v)]
     return []
+
+
+def test_extensions_by_the_steps_supervisor_and_by_the_government_head(api: Any) -> None:
+    case_id = submitted(api)
+    api.post(f"/api/v1/cases/{case_id}/accept", headers=as_("window-3"))
+    api.post(f"/api/v1/cases/{case_id}/steps/registration/decide", json={"outcome": "approve"},
+             headers=as_("reg-01"))
+    summary = api.get(f"/api/v1/cases/{case_id}", headers=as_("tax-chief")).json()
+    offered = {(a["action"], a["step"], t["role"]) for a in summary["actions"] for t in a["who"]
+               if a["action"] == "extend"}
+    assert ("extend", "tax", "supervisor") in offered and ("extend", None, "government_head") \
+        in offered
+    step = api.post(f"/api/v1/cases/{case_id}/extend",
+                    json={"step": "tax", "amount": "2 WD", "reason": "需现场核查"},
+                    headers=as_("tax-chief"))
+    assert step.status_code == 200, step.text
+    case = api.post(f"/api/v1/cases/{case_id}/extend",
+                    json={"amount": "15 WD", "reason": "联合办理，情况复杂"},
+                    headers=as_("gov-head"))
+    assert case.status_code == 200, case.text
+    refused = api.post(f"/api/v1/cases/{case_id}/extend",
+                       json={"amount": "15 WD", "reason": "x"}, headers=as_("mr-chief"))
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "refused.case.not_government_head"
+    joint = api.get("/api/v1/queues/joint/enterprise-startup", headers=as_("gov-head")).json()
+    assert [i["case_id"] for i in joint["items"]] == [case_id]

@@ -72,6 +72,7 @@ TABLE: list[tuple[str, ...] | tuple[Any, ...]] = [
     ("get", "/api/v1/queues/intake/market_regulation", None, "reg-01", "window-3"),
     ("get", "/api/v1/queues/work/market_regulation", None, "window-3", "reg-01"),
     ("get", "/api/v1/queues/alerts/market_regulation", None, "reg-01", "mr-chief"),
+    ("get", "/api/v1/queues/joint/enterprise-startup", None, "mr-chief", "gov-head"),
     ("post", "/api/v1/search", {"number": "x"}, "zhang-san", "window-3"),
 ]
 #: open to anybody (the lookup checks its code, under its attempt limit)
@@ -126,8 +127,9 @@ def test_the_table_covers_every_operation_of_the_document(api: Any) -> None:
     document = api.get("/api/v1/openapi.json").json()
     listed = {(method, path.replace("{case_id}", "{case}"))
               for path, item in document["paths"].items() for method in item}
-    table = {(row[0], re.sub(r"/(market_regulation)$", "/{department}",
-                             row[1].replace("/registration/", "/{step}/")))
+    table = {(row[0], re.sub(r"/enterprise-startup$", "/{workflow_id}",
+                             re.sub(r"/(market_regulation)$", "/{department}",
+                                    row[1].replace("/registration/", "/{step}/"))))
              for row in TABLE}
     assert listed - OPEN == table
 

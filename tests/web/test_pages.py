@@ -140,12 +140,14 @@ def test_each_persons_pages_and_the_refusals(hall: Browser) -> None:
     for user, path in [("window-3", "/window"), ("window-3", "/search"),
                        ("reg-01", "/department"), ("reg-01", "/department?mine=1"),
                        ("mr-chief", "/supervisor"), ("zhang-san", "/my"),
-                       ("zhang-san", f"/cases/{case_id}"), ("tax-01", f"/cases/{case_id}")]:
+                       ("zhang-san", f"/cases/{case_id}"), ("tax-01", f"/cases/{case_id}"),
+                       ("gov-head", "/government"), ("gov-head", f"/cases/{case_id}"),
+                       ("tax-chief", f"/cases/{case_id}")]:
         hall.sign_in(user)
         assert hall.get(path).status_code == 200, (user, path)
     for user, path in [("reg-01", "/window"), ("window-3", "/department"),
                        ("reg-01", "/supervisor"), ("zhang-san", "/search"),
-                       ("stranger", f"/cases/{case_id}")]:
+                       ("stranger", f"/cases/{case_id}"), ("mr-chief", "/government")]:
         hall.sign_in(user)
         refused = hall.get(path)
         assert refused.status_code == 403 and 'id="problem"' in refused.text, (user, path)

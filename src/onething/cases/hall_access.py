@@ -4,9 +4,14 @@ value, but it shows which cases wait where: it is staff's, department by departm
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from onething.cases.records import Actor, Role
 from onething.cases.rules import actor_param, who
 from onething.errors import NotAuthorized
+
+if TYPE_CHECKING:
+    from onething.language.model import Workflow
 
 
 def _refuse(actor: Actor, department: str) -> NotAuthorized:
@@ -44,3 +49,13 @@ def may_search(actor: Actor) -> None:
         return
     raise NotAuthorized(f"{who(actor)} may not search cases", code="refused.case.not_searcher",
                         params={"actor": actor_param(actor)})
+
+
+def may_see_joint(actor: Actor, workflow: Workflow) -> None:
+    """The cases of a jointly handled workflow (联合办理), whose case limit the head of the
+    government it names extends (行政许可法 art. 42(2)): that government's head."""
+    handling = workflow.handling
+    if handling.joint and actor.role is Role.GOVERNMENT_HEAD \
+            and actor.department == handling.government:
+        return
+    raise _refuse(actor, handling.government or workflow.lead)

@@ -26,13 +26,18 @@ if TYPE_CHECKING:
 
 
 def may_read(people: People, workflow: Workflow, actor: Actor, case: Case) -> None:
-    """:class:`NotAuthorized` unless ``actor`` may read the case's notices: whoever may see
-    the case (:func:`onething.cases.rules.visible_names`: the applicant and their agents, the
-    lead window and its supervisors) and the departments that sign one of its steps."""
+    """:class:`NotAuthorized` unless ``actor`` may read the case (its notices, where it
+    stands, its history): whoever may see the case (:func:`onething.cases.rules.
+    visible_names`: the applicant and their agents, the lead window and its supervisors), the
+    officers and supervisors of the departments that sign one of its steps (who decide, assign
+    and extend those steps), and under joint handling the head of the government who extends
+    the case's limit."""
     staff = actor.role in (Role.WINDOW, Role.SUPERVISOR) and actor.department == workflow.lead
-    department = actor.role is Role.DEPARTMENT and any(
+    department = actor.role in (Role.DEPARTMENT, Role.SUPERVISOR) and any(
         actor.department in step.signers for step in workflow.iter_steps())
-    if people.speaks_for_applicant(actor, case) or staff or department \
+    head = actor.role is Role.GOVERNMENT_HEAD and workflow.handling.joint \
+        and actor.department == workflow.handling.government
+    if people.speaks_for_applicant(actor, case) or staff or department or head \
             or actor.role is Role.SYSTEM:
         return
     raise NotAuthorized(f"{who(actor)} may not see case {case.id}",

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 
-from onething.cases.hall_access import may_search, may_see_alerts, may_see_intake, may_see_queue
+from onething.cases.hall_access import (
+    may_search,
+    may_see_alerts,
+    may_see_intake,
+    may_see_joint,
+    may_see_queue,
+)
 from onething.cases.records import Actor, Role
 from onething.errors import UnknownCase
 from onething.messages.catalog import Message
@@ -67,6 +73,16 @@ def alerts(department: str, engine: EngineDep, actor: ActorDep, after: str | Non
     supervisor's 电子监察 board."""
     may_see_alerts(actor, department)
     return answer(engine.alerts(department, after=after, limit=limit).to_json())
+
+
+@router.get("/queues/joint/{workflow_id}", responses={**ok("cases")})
+def joint_cases(workflow_id: str, engine: EngineDep, actor: ActorDep, after: str | None = After,
+                limit: int = Limit) -> JSONResponse:
+    """The cases in progress of a jointly handled workflow, newest first: what the head of
+    the government it names may be asked to extend (行政许可法 art. 42(2))."""
+    may_see_joint(actor, engine.deployed(workflow_id).workflow)
+    return answer(engine.search(workflow=workflow_id, status="in_progress", after=after,
+                                limit=limit).to_json())
 
 
 @router.post("/search", responses={**ok("cases")})

@@ -9,7 +9,13 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from onething.cases.hall_access import may_search, may_see_alerts, may_see_intake, may_see_queue
+from onething.cases.hall_access import (
+    may_search,
+    may_see_alerts,
+    may_see_intake,
+    may_see_joint,
+    may_see_queue,
+)
 from onething.cases.records import Actor, Role
 from onething.errors import OnethingError, SubmissionRejected
 from onething.messages.catalog import Message
@@ -67,7 +73,7 @@ async def signout(request: Request) -> Response:
 def _landing(actor: Actor) -> str:
     return {Role.WINDOW: "/window", Role.DEPARTMENT: "/department",
             Role.SUPERVISOR: "/supervisor", Role.APPLICANT: "/my",
-            Role.AGENT: "/my"}.get(actor.role, "/")
+            Role.AGENT: "/my", Role.GOVERNMENT_HEAD: "/government"}.get(actor.role, "/")
 
 
 @router.get("/window", response_class=HTMLResponse)
@@ -137,6 +143,24 @@ def supervisor(request: Request) -> Response:
     return page(request, "supervisor.html", department=name,
                 alerts=engine.alerts(name, after=request.query_params.get("after")),
                 queue=engine.queue(name))
+
+
+@router.get("/government", response_class=HTMLResponse)
+def government(request: Request) -> Response:
+    """The head of a government: the cases in progress of the workflows handled jointly under
+    it, whose case limit they extend (行政许可法 art. 42(2))."""
+    actor = signed_in(request)
+    engine = request.app.state.engine
+    joint = [w for w in (engine.deployed(i).workflow for i in engine.store.workflow_ids())
+             if w.handling.joint and w.handling.government == actor.department]
+    if not joint:
+        raise HttpProblem(403, Message("refused.case.not_hall_staff", params={
+            "actor": str(actor), "department": actor.department or "-"}))
+    lists = []
+    for workflow in joint:
+        may_see_joint(actor, workflow)
+        lists.append((workflow, engine.search(workflow=workflow.id, status="in_progress")))
+    return page(request, "government.html", lists=lists)
 
 
 @router.get("/search", response_class=HTMLResponse)
