@@ -94,7 +94,7 @@ def new_application(request: Request, workflow_id: str) -> Response:
     """The one form (一表申请) of the workflow, from its form spec."""
     signed_in(request)
     workflow = request.app.state.engine.deployed(workflow_id).workflow
-    return page(request, "apply.html", workflow=workflow, values={}, problems={},
+    return page(request, "apply.html", workflow=workflow, values={}, wrong={},
                 key=uuid.uuid4().hex)
 
 
@@ -114,8 +114,9 @@ async def submit_application(request: Request, workflow_id: str) -> Response:
     except SubmissionRejected as rejected:
         return page(request, "apply.html", status=422, workflow=workflow,
                     values=kept_for_correction(workflow, posted),
-                    problems=problems_by_name(rejected), key=uuid.uuid4().hex,
-                    problem=rejected.ui.text("zh"))
+                    wrong=problems_by_name(rejected), key=uuid.uuid4().hex,
+                    problem=rejected.ui.text("zh"),
+                    problems=[p.text("zh") for p in rejected.problems])
     case_id = answer.headers["Location"].rsplit("/", 1)[-1]
     return back_to(f"/cases/{case_id}", "submitted")
 
