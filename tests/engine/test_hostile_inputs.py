@@ -475,3 +475,15 @@ def test_a_step_that_is_not_text_is_refused_clearly(step: Any) -> None:
         engine.act(case.id, step, "approve", officer("market_regulation"))
     with pytest.raises(InvalidArgument, match="named by its id"):
         engine.act(case.id, "registration", step, officer("market_regulation"))
+
+
+def test_a_nul_in_a_case_number_is_bad_input_on_every_store(any_store: Any) -> None:
+    """Regression (found by the review of the HTTP layer): PostgreSQL's driver refuses text
+    holding U+0000 with DataError, which reached the caller as an internal error (a 500 over
+    HTTP, exit 70 on the command line); SQLite and memory answered an unknown case."""
+    engine = Engine(any_store, clock=FixedClock(START))
+    engine.deploy(STARTUP)
+    with pytest.raises(OnethingError):
+        engine.case("a\x00b")
+    with contextlib.suppress(OnethingError):  # no case, or refused: never another error
+        assert engine.search(number="a\x00b").items == ()

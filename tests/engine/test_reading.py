@@ -128,3 +128,16 @@ def test_whoever_may_act_on_a_step_or_the_case_limit_may_read_the_case(engine: E
     for stranger in (supervisor("environment", "x"), Actor(Role.GOVERNMENT_HEAD, "h", "other")):
         with pytest.raises(NotAuthorized):
             engine.readable(case_id, stranger)
+
+
+def test_an_applicant_submits_in_their_own_name_only(engine: Engine) -> None:
+    """Regression (found by the review of the HTTP layer): an applicant could pass
+    ``applicant=`` and file a case under someone else's identity."""
+    form, materials = sample_form(STARTUP), sample_materials(STARTUP)
+    with pytest.raises(NotAuthorized) as refused:
+        engine.submit(STARTUP.id, form, materials, actor=applicant("zhang"), applicant="li")
+    assert refused.value.code == "refused.case.not_for_others"
+    own = engine.submit(STARTUP.id, form, materials, actor=applicant("zhang"),
+                        applicant="zhang")
+    assert engine.people.is_applicant(applicant("zhang"), own)
+    engine.submit(STARTUP.id, form, materials, actor=DESK, applicant="li")  # the window may

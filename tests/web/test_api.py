@@ -270,3 +270,25 @@ def test_extensions_by_the_steps_supervisor_and_by_the_government_head(api: Any)
     assert refused.json()["code"] == "refused.case.not_government_head"
     joint = api.get("/api/v1/queues/joint/enterprise-startup", headers=as_("gov-head")).json()
     assert [i["case_id"] for i in joint["items"]] == [case_id]
+
+
+@pytest.mark.parametrize(("headers", "refused"), [
+    ({}, False),  # a script or a server: no browser header
+    ({"Origin": "http://testserver"}, False),
+    ({"Origin": "http://evil.example"}, True),
+    ({"Origin": "null"}, True),
+    ({"Sec-Fetch-Site": "cross-site"}, True),
+    ({"Sec-Fetch-Site": "same-origin", "Origin": "http://testserver"}, False),
+    ({"Origin": "https://hall.gov.example", "X-Forwarded-Host": "hall.gov.example"}, False),
+])
+def test_a_change_from_another_sites_page_is_refused(headers: dict[str, str],
+                                                     refused: bool) -> None:
+    from onething.stores.memory import MemoryStore
+
+    api = client(app_on(MemoryStore()))
+    answer = api.post("/api/v1/cases", json=submission(), headers=as_("zhang-san", **headers))
+    if refused:
+        assert answer.status_code == 403 and answer.json()["code"] == "refused.case.csrf"
+    else:
+        assert answer.status_code == 201, answer.text
+    assert api.get("/api/v1/workflows", headers=as_("zhang-san", **headers)).status_code == 200

@@ -189,6 +189,13 @@ class Case:
     assigned: dict[str, dict[str, str]] = attrs.field(factory=dict)
 
     @property
+    def revision(self) -> int:
+        """The case's version without the refused attempts its history records: it moves
+        when the case changes, not when someone tries what they may not (the case's ETag over
+        HTTP, what ``If-Match`` names)."""
+        return self.version - self.refused
+
+    @property
     def ended(self) -> bool:
         """Whether the case has its one delivery."""
         return self.delivery_kind is not None

@@ -225,7 +225,8 @@ class CaseSummary:
     case_id: str
     workflow_id: str
     version: int
-    #: the case's own version (its ETag over HTTP): what ``If-Match`` names
+    #: the case's revision (its version without the refused attempts its history records: its
+    #: ETag over HTTP, what ``If-Match`` names)
     case_version: int
     title: str
     lead: str

@@ -29,10 +29,12 @@ class Reading:
 
     @contextmanager
     def expecting(self, case_id: str, version: int) -> Iterator[None]:
-        """Inside the block, an action on ``case_id`` is taken only on ``version`` (HTTP
-        ``If-Match``): on any other — someone changed the case since the caller read it — it
-        raises :class:`~onething.errors.VersionChanged` and writes nothing. A request
-        repeated with its idempotency key gets its first answer whatever the version."""
+        """Inside the block, an action on ``case_id`` is taken only on ``version``, the
+        case's :attr:`~onething.cases.records.Case.revision` (HTTP ``If-Match``): on any
+        other — someone changed the case since the caller read it — it raises
+        :class:`~onething.errors.VersionChanged` and writes nothing. A refused attempt, which
+        the history records, does not count as a change. A request repeated with its
+        idempotency key gets its first answer whatever the version."""
         with _unit.expecting(case_id, version):
             yield
 

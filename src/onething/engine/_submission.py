@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any
 from onething.cases import rules
 from onething.cases.forms import check_submission
 from onething.cases.records import Actor, Case, Event, GivenMaterial, Role
+from onething.cases.rules import actor_param
 from onething.cases.status import status_events
 from onething.cases.timers import plan
 from onething.engine import _unit
 from onething.engine._listing import listing
 from onething.engine._numbers import BoundNumbers
 from onething.engine._unit import NewCase, request_key
-from onething.errors import Conflict, InvalidArgument, SubmissionRejected
+from onething.errors import Conflict, InvalidArgument, NotAuthorized, SubmissionRejected
 from onething.language import conditions as exprs
 from onething.workdays.clock import SHANGHAI
 
@@ -38,6 +39,12 @@ def submit(engine: EngineContext, workflow_id: str, form: Mapping[str, Any],
                               f"{type(materials).__name__}")
     people = engine.people
     who = people.text(actor)
+    if applicant is not None and actor.role is Role.APPLICANT \
+            and people.pseudonym(applicant) != people.pseudonym(actor.id):
+        raise NotAuthorized("an applicant submits in their own name only (an agent or the "
+                            "lead window submits for someone else)",
+                            code="refused.case.not_for_others", subject=workflow_id,
+                            params={"actor": actor_param(actor)})
     if applicant is not None:
         pseudonym = people.pseudonym(applicant)
     elif actor.role is Role.APPLICANT:

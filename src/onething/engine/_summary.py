@@ -64,7 +64,7 @@ def summary(engine: EngineContext, case_id: str, now: datetime) -> CaseSummary:
     delivery = engine.store.delivery(case_id) if case.ended else None
     return CaseSummary(
         case_id=case.id, workflow_id=workflow.id, version=workflow.version,
-        case_version=case.version,
+        case_version=case.revision,
         title=workflow.title, lead=workflow.lead,
         lead_title=workflow.department_title(workflow.lead),
         status=_status(case), status_title=zh.title(zh.STATUSES, _status(case)),

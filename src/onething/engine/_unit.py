@@ -61,9 +61,10 @@ _expected: ContextVar[tuple[str, int] | None] = ContextVar("onething_expected", 
 
 @contextlib.contextmanager
 def expecting(case_id: str, version: int) -> Iterator[None]:
-    """Inside the block, a change to ``case_id`` is made only on ``version``: on any other
-    (someone changed the case since the caller read it) it raises :class:`VersionChanged`
-    and writes nothing. A request replayed from its idempotency key answers first."""
+    """Inside the block, a change to ``case_id`` is made only on ``version`` (its
+    :attr:`~onething.cases.records.Case.revision`): on any other (someone changed the case
+    since the caller read it) it raises :class:`VersionChanged` and writes nothing. A request
+    replayed from its idempotency key answers first."""
     token = _expected.set((case_id, version))
     try:
         yield
@@ -189,8 +190,8 @@ def _run(engine: EngineContext, case_id: str, change: ChangeFn, key: tuple[str, 
                 return first
         case = store.load(case_id)
         expected = _expected.get()
-        if expected is not None and expected[0] == case_id and case.version != expected[1]:
-            raise VersionChanged(case_id, expected[1], case.version)
+        if expected is not None and expected[0] == case_id and case.revision != expected[1]:
+            raise VersionChanged(case_id, expected[1], case.revision)
         deployed = engine.deployed(case.workflow_id, case.workflow_version)
         # every time the engine writes is in Asia/Shanghai, whatever zone the clock gave
         moment = (now if now is not None else engine.clock.now()).astimezone(SHANGHAI)

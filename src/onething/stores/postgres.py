@@ -18,9 +18,8 @@ Transactions run at the server's default isolation (READ COMMITTED unless the da
 connection string says otherwise). A transaction the server refuses as a serialization failure
 or a deadlock, or that waited longer than ``lock_timeout_ms`` (2 s by default) for a row lock,
 is rolled back and run again after a short, growing pause, ``retries`` times at most (10 by
-default), and then
-ends in :class:`~onething.stores.base.StoreBusy`: psycopg's errors for these never reach a
-caller.
+default), then ends in :class:`~onething.stores.base.StoreBusy`: psycopg's errors for these
+never reach a caller. Text the server cannot take (a NUL character) is ``InvalidArgument``.
 
 The tables have plain names (``cases``, ``events``, ``meta``, ...): give onething a database
 of its own, or a schema of its own through the connection string
@@ -31,10 +30,9 @@ its generic plan) and without parallel workers: on ``plan_cache_mode = auto`` th
 re-planned each list call past ~10k cases, and its workers took longer to start than a page of
 50 takes to read; every statement here has one shape made for an index (decision 0022).
 
-JSON columns are ``json``, not ``jsonb``: ``json`` keeps the text as written, so the key order
-of a case's form, clocks and outcomes (which the engine and its timelines follow) comes back
-as it went in, exactly as with SQLite. Times are ``timestamptz`` and are read back in the
-calendar's zone, Asia/Shanghai (the same instants; a naive time is taken as Shanghai time).
+JSON columns are ``json``, not ``jsonb``: it keeps the text as written, so the key order of a
+case's form, clocks and outcomes comes back as it went in (as with SQLite). Times are
+``timestamptz``, read back in Asia/Shanghai (a naive time is taken as Shanghai time).
 """
 
 from __future__ import annotations
@@ -58,6 +56,7 @@ from onething.errors import (
     AlreadyDelivered,
     Conflict,
     DeployRefused,
+    InvalidArgument,
     StoreBusy,
     StoreUnavailable,
     UnknownCase,
@@ -175,6 +174,8 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
         except psycopg.OperationalError as exc:
             raise StoreUnavailable(f"the PostgreSQL database stopped answering: "
                                    f"{str(exc).strip()[:200]}") from None
+        except psycopg.DataError as exc:  # text with a NUL character: nothing has it
+            raise InvalidArgument(f"a value PostgreSQL cannot take: {str(exc)[:120]}") from None
 
     def _explain(self, error: Exception, attempts: int) -> str:
         what = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

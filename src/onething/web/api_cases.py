@@ -25,7 +25,7 @@ def submit(body: Submission, engine: EngineDep, actor: ActorDep,
                          idempotency_key=idempotency_key)
     return answer({"accepted": True, "case": case.id},
                   status=201, headers={"Location": f"/api/v1/cases/{case.id}",
-                                       "ETag": etag(case.version)})
+                                       "ETag": etag(case.revision)})
 
 
 @router.get("/cases/{case_id}", responses={**ok("status")})

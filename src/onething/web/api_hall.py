@@ -17,7 +17,7 @@ from onething.cases.hall_access import (
     may_see_queue,
 )
 from onething.cases.records import Actor, Role
-from onething.errors import UnknownCase
+from onething.errors import InvalidArgument, UnknownCase
 from onething.messages.catalog import Message
 from onething.web import bodies
 from onething.web.attempts import PER_CASE, PER_CLIENT, Attempts
@@ -118,8 +118,8 @@ def progress(engine: Engine, request: Request, case_id: str, code: str) -> dict[
                           {"Retry-After": str(wait)})
     try:
         matches = engine.lookup_matches(case_id, code)
-    except UnknownCase:  # the same answer as a wrong code: case numbers are not enumerable
-        matches = False
+    except (UnknownCase, InvalidArgument):  # the same answer as a wrong code: case numbers
+        matches = False  # are not enumerable (a number the database cannot hold names none)
     if not matches:
         attempts.failed(*keys)
         raise HttpProblem(403, Message("refused.case.lookup_failed"))

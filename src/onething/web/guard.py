@@ -1,5 +1,8 @@
-"""What every request and answer passes through before the application: a request body larger
-than :data:`MAX_BODY` is refused (413) — read up to the limit and no further, whether its
+"""What every request and answer passes through before the application: a request that
+changes something and comes from another site's page is refused (403 ``refused.case.csrf``:
+its ``Origin`` is not this server, or the browser says ``Sec-Fetch-Site: cross-site``) — the
+API's defence against cross-site requests, the pages' besides their form token; a request body
+larger than :data:`MAX_BODY` is refused (413) — read up to the limit and no further, whether its
 length was declared or it came in chunks; any error the application did not answer becomes a
 problem (500, logged masked under an error id — never a traceback to the client nor an
 unmasked one in the log); and every answer carries the headers that keep a browser from
@@ -17,11 +20,13 @@ from onething.web.problems import PROBLEM_TYPE, HttpProblem, problem
 
 #: the largest request body read: a form with its materials' references is far smaller
 MAX_BODY = 1024 * 1024
+#: the methods that change nothing (the others are refused from another site's page)
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: the headers every answer carries
 SAFE_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
-    (b"referrer-policy", b"no-referrer"),
+    (b"referrer-policy", b"same-origin"),  # no-referrer would make forms post Origin: null
     (b"content-security-policy",
      b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
      b"script-src 'self'; frame-ancestors 'none'; form-action 'self'"),
@@ -38,7 +43,11 @@ class RequestGuard:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
+        headers = dict(scope.get("headers", []))
+        if scope.get("method") not in SAFE_METHODS and _cross_site(headers):
+            await _problem(scope, send, HttpProblem(403, CatalogMessage("refused.case.csrf")))
+            return
+        declared = headers.get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
             await _too_large(scope, send)
             return
@@ -73,6 +82,19 @@ class RequestGuard:
                 await _problem(scope, send, exc)
             else:
                 problem(exc, lang="zh", instance=str(scope.get("path", "")))  # logs it
+
+
+def _cross_site(headers: dict[bytes, bytes]) -> bool:
+    """Whether a browser says the request comes from another site's page (a script or a
+    server sends neither header: it is not refused)."""
+    if headers.get(b"sec-fetch-site", b"").lower() == b"cross-site":
+        return True
+    origin = headers.get(b"origin")
+    if origin is None:
+        return False
+    host = origin.split(b"://", 1)[-1].rstrip(b"/").lower()
+    served = {headers.get(b"host", b"").lower(), headers.get(b"x-forwarded-host", b"").lower()}
+    return host not in served - {b""}
 
 
 async def _read(receive: Receive) -> bytes | None:

@@ -87,14 +87,19 @@ class TrustedHeaders:
 @attrs.frozen
 class DevUsers:
     """A fixed list of people to sign in as (development and the demo only: anybody may pick
-    anybody). The sign-in page sets :data:`DEV_COOKIE`; scripts send :data:`DEV_HEADER`."""
+    anybody). The sign-in page sets :data:`DEV_COOKIE`, which the pages read; scripts and the
+    API send :data:`DEV_HEADER`."""
 
     users: Mapping[str, Actor] = attrs.field(factory=lambda: dict(DEMO_USERS))
     kind: str = "dev"
 
     def identify(self, request: Request) -> Actor | None:
-        """The user the cookie or header names, or None."""
-        name = request.headers.get(DEV_HEADER) or request.cookies.get(DEV_COOKIE)
+        """The user the header names, or for the pages the sign-in cookie; None otherwise
+        (the API does not take the cookie: a page of another site could make the browser
+        send it)."""
+        name = request.headers.get(DEV_HEADER)
+        if name is None and not request.url.path.startswith("/api/"):
+            name = request.cookies.get(DEV_COOKIE)
         return self.users.get(unquote(name)) if name else None
 
 

@@ -98,7 +98,7 @@ def acted(engine: Engine, case_id: str, if_match: str | None,
     follow-up case the action opened (a rectification, a revocation) — and its ETag."""
     with precondition(engine, case_id, if_match):
         case = action()
-    body = {"acted_on": case_id, "case": case.id, "version": case.version,
+    body = {"acted_on": case_id, "case": case.id, "version": case.revision,
             "ended": case.ended, "delivery": case.delivery_kind}
-    headers = {"ETag": etag(case.version)} if case.id == case_id else {}
+    headers = {"ETag": etag(case.revision)} if case.id == case_id else {}
     return answer(body, headers=headers)

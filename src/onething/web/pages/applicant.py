@@ -7,12 +7,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from onething.cases.records import Role
+from onething.cases.rules import actor_param
 from onething.cases.timeline import describe
-from onething.errors import OnethingError
+from onething.errors import NotAuthorized, OnethingError
 from onething.web.api_hall import LOOKUP_READER, progress
 from onething.web.pages.forms import posted_text
 from onething.web.pages.hall import signed_in
-from onething.web.pages.render import checked_form, page, refused
+from onething.web.pages.render import PostedForm, page, refused
 from onething.web.problems import HttpProblem
 
 router = APIRouter(include_in_schema=False)
@@ -25,11 +27,10 @@ def lookup_form(request: Request) -> Response:
 
 
 @router.post("/lookup", response_class=HTMLResponse)
-async def lookup(request: Request) -> Response:
+def lookup(request: Request, posted: PostedForm) -> Response:
     """The case's progress — where it stands, what is missing and by when, the timeline of
     its status, its notices — when the number and the code match (the API's lookup, with its
     attempt limit)."""
-    posted = await checked_form(request)
     case_id, code = posted_text(posted.get("case")), posted_text(posted.get("code"))
     engine = request.app.state.engine
     try:
@@ -47,11 +48,10 @@ async def lookup(request: Request) -> Response:
 
 
 @router.post("/lookup/notice", response_class=HTMLResponse)
-async def lookup_notice(request: Request) -> Response:
+def lookup_notice(request: Request, posted: PostedForm) -> Response:
     """A notice of a looked-up case, printable, personal values masked: the number and code
     are posted again (never in the address, which browsers and logs keep) and checked as a
     lookup, under the same attempt limit."""
-    posted = await checked_form(request)
     case_id, code = posted_text(posted.get("case")), posted_text(posted.get("code"))
     engine = request.app.state.engine
     try:
@@ -64,7 +64,12 @@ async def lookup_notice(request: Request) -> Response:
 
 @router.get("/my", response_class=HTMLResponse)
 def my_cases(request: Request) -> Response:
-    """The signed-in applicant's cases, newest first."""
+    """The signed-in applicant's cases, newest first (an applicant's only: anybody else's id
+    is not an applicant's identity)."""
     actor = signed_in(request)
+    if actor.role is not Role.APPLICANT:
+        raise NotAuthorized(f"only an applicant has a list of their own cases ({actor} has "
+                            "none)", code="refused.case.not_searcher",
+                            params={"actor": actor_param(actor)})
     found = request.app.state.engine.search(applicant=actor.id)
     return page(request, "my.html", cases=found)

@@ -15,7 +15,7 @@ from onething.cases.timeline import describe
 from onething.errors import NotAuthorized, OnethingError
 from onething.web.pages.actions import DECISIONS, take
 from onething.web.pages.hall import signed_in
-from onething.web.pages.render import back_to, checked_form, page, refused
+from onething.web.pages.render import PostedForm, back_to, page, refused
 from onething.web.problems import HttpProblem
 
 router = APIRouter(include_in_schema=False)
@@ -78,11 +78,10 @@ def case_page(request: Request, case_id: str) -> Response:
 
 
 @router.post("/cases/{case_id}/do/{action}", response_class=HTMLResponse)
-async def act(request: Request, case_id: str, action: str) -> Response:
+def act(request: Request, case_id: str, action: str, posted: PostedForm) -> Response:
     """Take ``action`` through the API's endpoint; the case page again, with what happened
     (or why it was refused, and the case as it stands now)."""
     actor = signed_in(request)
-    posted = await checked_form(request)
     engine = request.app.state.engine
     case = engine.case(case_id)
     workflow = engine.deployed(case.workflow_id, case.workflow_version).workflow

@@ -64,10 +64,11 @@ def problems_by_name(rejected: SubmissionRejected) -> dict[str, list[str]]:
 
 def kept_for_correction(workflow: Workflow, posted: Mapping[str, Any]) -> dict[str, Any]:
     """What a rejected form shows again for correction: everything typed but the personal
-    values (identity and phone numbers, fields marked ``personal``), which are typed again
-    rather than written back into the page."""
-    from onething.privacy.masking import SENSITIVE_TYPES
+    values (identity and phone numbers, fields marked ``personal``, and any value holding such
+    a number), which are typed again rather than written back into the page."""
+    from onething.privacy.masking import SENSITIVE_TYPES, mask_text
 
     personal = {FIELD + f.name for f in workflow.form.fields
                 if f.type in SENSITIVE_TYPES or f.personal}
-    return {k: v for k, v in posted.items() if k not in personal and k != "applicant"}
+    return {k: v for k, v in posted.items() if k not in personal and k != "applicant"
+            and mask_text(posted_text(v)) == posted_text(v)}  # a number typed anywhere

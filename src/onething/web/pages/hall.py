@@ -27,7 +27,7 @@ from onething.web.pages.forms import (
     material_values,
     problems_by_name,
 )
-from onething.web.pages.render import back_to, checked_form, identity, page, refused
+from onething.web.pages.render import PostedForm, back_to, identity, page, refused
 from onething.web.problems import HttpProblem
 
 router = APIRouter(include_in_schema=False)
@@ -49,9 +49,8 @@ def home(request: Request) -> Response:
 
 
 @router.post("/signin")
-async def signin(request: Request) -> Response:
+def signin(request: Request, form: PostedForm) -> Response:
     """Development only: sign in as one of the demo people (a cookie naming them)."""
-    form = await checked_form(request)
     users = getattr(request.app.state.authenticator, "users", None)
     name = str(form.get("user", ""))
     if users is None or name not in users:
@@ -62,9 +61,8 @@ async def signin(request: Request) -> Response:
 
 
 @router.post("/signout")
-async def signout(request: Request) -> Response:
+def signout(request: Request, _: PostedForm) -> Response:
     """Development only: forget who is signed in."""
-    await checked_form(request)
     response = RedirectResponse("/", status_code=303)
     response.delete_cookie(DEV_COOKIE, path="/")
     return response
@@ -99,13 +97,12 @@ def new_application(request: Request, workflow_id: str) -> Response:
 
 
 @router.post("/window/new/{workflow_id}", response_class=HTMLResponse)
-async def submit_application(request: Request, workflow_id: str) -> Response:
+def submit_application(request: Request, workflow_id: str, posted: PostedForm) -> Response:
     """Submit the form: every problem shown at once beside its field (一次告知), or the new
     case's page."""
     actor = signed_in(request)
     engine = request.app.state.engine
     workflow = engine.deployed(workflow_id).workflow
-    posted = await checked_form(request)
     body = bodies.Submission(workflow=workflow_id, form=form_values(workflow, posted),
                              materials=material_values(workflow, posted),
                              applicant=str(posted.get("applicant") or "") or None)
@@ -172,10 +169,9 @@ def search_page(request: Request) -> Response:
 
 
 @router.post("/search", response_class=HTMLResponse)
-async def search(request: Request) -> Response:
+def search(request: Request, posted: PostedForm) -> Response:
     """The cases matching the posted filters."""
     actor = signed_in(request)
-    posted = await checked_form(request)
     filters: dict[str, Any] = {k: str(posted.get(k) or "").strip() or None
                                for k in ("number", "applicant", "workflow", "status")}
     try:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import hmac
 import secrets
 from importlib import resources
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import Request
+from fastapi import Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
@@ -79,6 +79,11 @@ async def checked_form(request: Request) -> dict[str, Any]:
             for key in set(form.keys())}
 
 
+#: a handler's posted form, its token checked (read on the event loop; the handler, a plain
+#: function, runs in the thread pool, so a store that waits stops nothing else)
+PostedForm = Annotated[dict[str, Any], Depends(checked_form)]
+
+
 def page(request: Request, template: str, status: int = 200, **context: Any) -> HTMLResponse:
     """``template`` rendered for this request, with the form token set."""
     actor = identity(request)
@@ -98,8 +103,11 @@ def refused(request: Request, exc: BaseException, template: str = "problem.html"
     """A page saying why the request was refused, in Chinese, with its code."""
     message = message_of(exc)
     problems = [p.text("zh") for p in getattr(exc, "problems", ())]
-    return page(request, template, status=status_of(exc), problem=message.text("zh"),
-                code=message.code, problems=problems, **context)
+    answer = page(request, template, status=status_of(exc), problem=message.text("zh"),
+                  code=message.code, problems=problems, **context)
+    if isinstance(exc, HttpProblem):  # Retry-After, ...
+        answer.headers.update(exc.headers)
+    return answer
 
 
 def back_to(path: str, done: str | None = None) -> RedirectResponse:
