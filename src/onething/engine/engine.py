@@ -186,11 +186,11 @@ class Engine(Notifying, Noticing, Supervising, Reading):
         number, a 统一社会信用代码, or the sign-on's subject id), or the acting applicant's
         own id — as a pseudonym. A window or agent submitting for someone passes
         ``applicant``. With an ``idempotency_key``, a retried submission returns the first
-        case.
+        case. Without ``actor`` the applicant submits (the one ``applicant`` names).
         """
-        return _submission.submit(self, workflow_id, form, materials,
-                                  actor if actor is not None else _default_applicant(),
-                                  applicant, version, idempotency_key, aware(now))
+        who = actor if actor is not None else _default_applicant(applicant or "applicant")
+        return _submission.submit(self, workflow_id, form, materials, who, applicant, version,
+                                  idempotency_key, aware(now))
 
     # -- actions of the case net -----------------------------------------------------------------
 
@@ -515,5 +515,5 @@ def _material_or_intake(case: Case) -> Wanted:
     return Wanted("supplement_intake" if ASKED in case.marking else "supplement_material")
 
 
-def _default_applicant() -> Actor:
-    return applicant()
+def _default_applicant(ident: str = "applicant") -> Actor:
+    return applicant(ident)
