@@ -296,3 +296,25 @@ def test_the_wheel_ships_the_templates() -> None:
 
     assert {f"{kind}.html.j2" for kind in TITLES} | {"base.html.j2", "notice.css"} \
         <= shipped_files
+
+
+def test_the_grant_names_each_step_once_and_the_delivered_event_says_how(
+        any_store: Store) -> None:
+    """Regression (found by a newcomer following docs/http.md): the enterprise start-up's
+    grant listed 发票申领及税务UKey twice (the tax step produces two items), and the
+    ``delivered`` status event carried ``method: null`` though the case went by mail."""
+    startup = shipped("enterprise_startup.yaml")
+    engine, _ = numbered(any_store)
+    engine.deploy(startup)
+    form = {**sample_form(startup), "needs_invoice": True, "delivery_method": "mail"}
+    case = engine.submit(startup.id, form, sample_materials(startup), actor=ZHANG)
+    desk = window("market_regulation", "w1")
+    engine.accept(case.id, desk)
+    for step in startup.iter_steps():
+        if not engine.case(case.id).ended and step.id in engine.waiting_on(case.id):
+            engine.act(case.id, step.id, "approve", officer(step.department, "o"))
+    engine.deliver(case.id, desk)
+    grant = next(d for d in engine.notices(case.id, ZHANG) if d.kind == "grant")
+    assert len(grant.data["bundle"]) == len(set(grant.data["bundle"])) > 1
+    delivered = next(e for e in engine.status_events(case.id) if e.type == "delivered")
+    assert delivered.data["method"] == "mail"

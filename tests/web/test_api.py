@@ -37,7 +37,7 @@ def test_one_case_from_the_form_to_its_one_delivery(api: Any) -> None:
     document = api.get("/api/v1/openapi.json").json()
     answer = api.post("/api/v1/cases", json=submission(), headers=as_("zhang-san"))
     assert answer.status_code == 201
-    validate(document, "submit", answer.json())
+    validate(document, "submitted", answer.json())
     case_id = answer.json()["case"]
     assert answer.headers["Location"] == f"/api/v1/cases/{case_id}"
     assert answer.headers["ETag"] == '"0"'
@@ -53,7 +53,7 @@ def test_one_case_from_the_form_to_its_one_delivery(api: Any) -> None:
     step("steps/registration/decide", "reg-01", {"outcome": "approve"})
     for name, officer in PARALLEL:
         step(f"steps/{name}/decide", officer, {"outcome": "approve"})
-    last = step("deliver", "window-3", {})
+    last = step("deliver", "window-3")  # no body: as the form chose
     assert last["ended"] is True and last["delivery"] == "result"
 
     summary = api.get(f"/api/v1/cases/{case_id}", headers=as_("window-3"))
@@ -160,7 +160,7 @@ def test_a_stale_if_match_is_412_and_writes_nothing(api: Any) -> None:
                      headers=as_("window-3", **{"If-Match": '"7"'}))
     assert stale.status_code == 412
     assert stale.json()["code"] == "refused.case.version_changed"
-    assert stale.json()["current_version"] == 0
+    assert stale.json()["current_version"] == 0 and stale.headers["ETag"] == '"0"'
     history = api.get(f"/api/v1/cases/{case_id}/history", headers=as_("window-3")).json()
     assert [e["action"] for e in history] == ["submit"]
     fresh = api.post(f"/api/v1/cases/{case_id}/accept",
@@ -292,3 +292,33 @@ def test_a_change_from_another_sites_page_is_refused(headers: dict[str, str],
     else:
         assert answer.status_code == 201, answer.text
     assert api.get("/api/v1/workflows", headers=as_("zhang-san", **headers)).status_code == 200
+
+
+def test_the_lookup_code_is_for_the_lead_window_and_the_applicant(api: Any) -> None:
+    document = api.get("/api/v1/openapi.json").json()
+    case_id = submitted(api)
+    api.post(f"/api/v1/cases/{case_id}/accept", headers=as_("window-3"))
+    given = api.get(f"/api/v1/cases/{case_id}/lookup-code", headers=as_("window-3")).json()
+    validate(document, "lookup_code", given)
+    kept = api.get(f"/api/v1/cases/{case_id}/lookup-code", headers=as_("zhang-san")).json()
+    assert given == kept
+    refused = api.get(f"/api/v1/cases/{case_id}/lookup-code", headers=as_("reg-01"))
+    assert refused.status_code == 403
+    found = api.post("/api/v1/lookup", json={"case": case_id, "code": given["lookup_code"]})
+    assert found.status_code == 200
+
+
+def test_a_workflows_form_says_what_a_submission_holds(api: Any) -> None:
+    document = api.get("/api/v1/openapi.json").json()
+    form = api.get("/api/v1/workflows/enterprise-startup", headers=as_("zhang-san")).json()
+    validate(document, "workflow", form)
+    fields = {f["name"]: f for f in form["fields"]}
+    assert fields["legal_person_id"]["personal"] and fields["company_name"]["required"]
+    assert fields["company_type"]["values"] == ["limited_company", "sole_proprietorship",
+                                                "partnership"]
+    built = {f["name"]: submission()["form"][f["name"]] for f in form["fields"]
+             if f["name"] in submission()["form"]}
+    materials = {m["name"]: f"ref:{m['name']}" for m in form["materials"]}
+    done = api.post("/api/v1/cases", json={"workflow": form["id"], "form": built,
+                                           "materials": materials}, headers=as_("zhang-san"))
+    assert done.status_code == 201, done.text

@@ -141,7 +141,8 @@ def _kinds(event: StatusEvent, line: Event | None, history: Sequence[Event], cas
                                                                            "send_back")]
         bundle = list(data.get("items", ()) or (workflow.delivery.bundle
                                                 if workflow.delivery else ()))
-        return [("grant", {"bundle": [_produced_title(workflow, item) for item in bundle],
+        titles = dict.fromkeys(_produced_title(workflow, item) for item in bundle)  # a step
+        return [("grant", {"bundle": list(titles),  # producing two items is named once
                            "granted": granted})]
     if event.type == "extended":
         return [("extension", {**step, "by": data.get("by"), "due": data.get("due"),

@@ -236,7 +236,7 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
         new.delivery_kind = delivery.kind
         events.append(Event(seq + len(events) + 1, now, "delivered", str(SYSTEM), None,
                             {"kind": delivery.kind, "delivery": delivery.id,
-                             "items": list(delivery.items)}))
+                             "items": list(delivery.items), "method": delivery.method}))
     new.events = seq + len(events)
     return Change(new, events, delivery, tuple(created))
 

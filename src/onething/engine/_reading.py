@@ -9,10 +9,15 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from onething.cases.lookup import LOOKUP_KEY, code_matches, lookup_code
+from onething.cases.records import Role
+from onething.cases.rules import actor_param, who
 from onething.engine import _unit
+from onething.errors import NotAuthorized
 
 if TYPE_CHECKING:
     from onething.cases.records import Actor
+    from onething.cases.rules import People
+    from onething.engine._deployments import Deployed
     from onething.stores.base import Store
 
 
@@ -51,7 +56,28 @@ class Reading:
         self.store.load(case_id)
         return code_matches(self.lookup_code(case_id), code)
 
+    def lookup_code_for(self, case_id: str, actor: Actor) -> str:
+        """The case's lookup code, for those who hand it over or hold it: the lead
+        department's window clerks and supervisors, the applicant and their agents;
+        :class:`~onething.errors.NotAuthorized` for anyone else (a department deciding a step
+        has no use for it)."""
+        case = self.store.load(case_id)
+        lead = self.deployed(case.workflow_id, case.workflow_version).workflow.lead
+        if not (actor.role in (Role.WINDOW, Role.SUPERVISOR) and actor.department == lead) \
+                and not self.people.speaks_for_applicant(actor, case):
+            raise NotAuthorized(f"{who(actor)} may not see case {case_id}'s lookup code",
+                                code="refused.case.not_visible", subject=case_id,
+                                params={"actor": actor_param(actor)})
+        return self.lookup_code(case_id)
+
     store: Store
+
+    @property
+    def people(self) -> People:
+        raise NotImplementedError
+
+    def deployed(self, workflow_id: str, version: int | None = None) -> Deployed:
+        raise NotImplementedError
 
     def _readable(self, case_id: str, actor: Actor) -> object:
         raise NotImplementedError

@@ -138,19 +138,25 @@ def supplement(case_id: str, body: bodies.Supplement, engine: EngineDep, actor: 
 
 
 @router.post("/withdraw", responses=ANSWER)
-def withdraw(case_id: str, body: bodies.Reason, engine: EngineDep, actor: ActorDep,
-             idempotency_key: IdempotencyKey = None, if_match: IfMatch = None) -> JSONResponse:
-    """撤回: the applicant withdraws the case; it ends with a withdrawal."""
+def withdraw(case_id: str, engine: EngineDep, actor: ActorDep,
+             body: bodies.Reason | None = None, idempotency_key: IdempotencyKey = None,
+             if_match: IfMatch = None) -> JSONResponse:
+    """撤回: the applicant withdraws the case; it ends with a withdrawal (the body, with a
+    reason, is optional)."""
+    reason = body.reason if body is not None else ""
     return acted(engine, case_id, if_match, lambda: engine.withdraw(
-        case_id, actor, body.reason, idempotency_key=idempotency_key))
+        case_id, actor, reason, idempotency_key=idempotency_key))
 
 
 @router.post("/deliver", responses=ANSWER)
-def deliver(case_id: str, body: bodies.Delivery, engine: EngineDep, actor: ActorDep,
-            idempotency_key: IdempotencyKey = None, if_match: IfMatch = None) -> JSONResponse:
-    """统一出件: the lead window makes the case's one delivery."""
+def deliver(case_id: str, engine: EngineDep, actor: ActorDep,
+            body: bodies.Delivery | None = None, idempotency_key: IdempotencyKey = None,
+            if_match: IfMatch = None) -> JSONResponse:
+    """统一出件: the lead window makes the case's one delivery (the body, with a method, is
+    optional: by default as the form chose)."""
+    method = body.method if body is not None else None
     return acted(engine, case_id, if_match, lambda: engine.deliver(
-        case_id, actor, body.method, idempotency_key=idempotency_key))
+        case_id, actor, method, idempotency_key=idempotency_key))
 
 
 @router.post("/evaluate", responses=ANSWER)

@@ -14,7 +14,7 @@ from onething.web.schemas import ok
 router = APIRouter(prefix="/api/v1", tags=["cases"])
 
 
-@router.post("/cases", status_code=201, responses={**ok("submit", 201)})
+@router.post("/cases", status_code=201, responses={**ok("submitted", 201)})
 def submit(body: Submission, engine: EngineDep, actor: ActorDep,
            idempotency_key: IdempotencyKey = None) -> JSONResponse:
     """Submit one form (一表申请). Every problem of the form is answered at once (一次告知):
@@ -83,6 +83,13 @@ def case_notice(case_id: str, number: str, engine: EngineDep, actor: ActorDep,
                 lang: str = Query("zh", pattern="^(zh|en)$")) -> HTMLResponse:
     """Notice ``number`` as one HTML page with an A4 print stylesheet."""
     return HTMLResponse(engine.notice(case_id, number, actor, lang=lang))
+
+
+@router.get("/cases/{case_id}/lookup-code", responses={**ok("lookup_code")})
+def case_lookup_code(case_id: str, engine: EngineDep, actor: ActorDep) -> JSONResponse:
+    """The lookup code (查询码) printed on the acceptance notice, for the lead window to hand
+    over and the applicant to keep (``Engine.lookup_code_for``)."""
+    return answer({"case": case_id, "lookup_code": engine.lookup_code_for(case_id, actor)})
 
 
 @router.get("/cases/{case_id}/supervision", responses={**ok("supervision")})

@@ -45,6 +45,25 @@ def workflows(engine: EngineDep, actor: ActorDep) -> JSONResponse:
     return answer(found)
 
 
+@router.get("/workflows/{workflow_id}", responses={**ok("workflow")})
+def workflow_form(workflow_id: str, engine: EngineDep, actor: ActorDep,
+                  version: int | None = Query(None, ge=1)) -> JSONResponse:
+    """A deployed workflow's one form, to build a submission from: each field (name, label,
+    type, required, the values of a choice, default, bounds, whether personal) and each
+    material (required, or deferrable: 容缺, with its promise's limit)."""
+    workflow = engine.deployed(workflow_id, version).workflow
+    fields = [{"name": f.name, "label": f.label or f.name, "type": f.type,
+               "required": f.required, "values": list(f.values) if f.values else None,
+               "default": f.default, "minimum": f.minimum, "maximum": f.maximum,
+               "personal": f.personal or f.type in ("id_card", "phone")}
+              for f in workflow.form.fields]
+    materials = [{"name": m.name, "label": m.label or m.name, "required": m.required,
+                  "deferrable": str(m.deferrable) if m.deferrable is not None else None}
+                 for m in workflow.form.materials]
+    return answer({"id": workflow.id, "version": workflow.version, "title": workflow.title,
+                   "lead": workflow.lead, "fields": fields, "materials": materials})
+
+
 @router.get("/queues/intake/{department}", responses={**ok("queue")})
 def intake_queue(department: str, engine: EngineDep, actor: ActorDep, after: str | None = After,
                  limit: int = Limit) -> JSONResponse:

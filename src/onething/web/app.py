@@ -34,8 +34,8 @@ def create_app(engine: Engine, authenticator: Authenticator | None = None, *,
                pages: bool = True) -> FastAPI:
     """The application serving ``engine``: who asks is ``authenticator``'s to say (default:
     :class:`~onething.web.identity.DevUsers`, the demo's people — development only)."""
-    app = FastAPI(title="onething", version=API_VERSION, docs_url="/api/docs",
-                  redoc_url=None, openapi_url="/api/v1/openapi.json",
+    app = FastAPI(title="onething", version=API_VERSION, docs_url=None,  # Swagger UI is
+                  redoc_url=None, openapi_url="/api/v1/openapi.json",  # fetched from a CDN
                   summary="一件事一次办 — one form, one window, one delivery",
                   description="The HTTP API of onething (docs/http.md): every action, read, "
                   "queue, search, event feed and notice of the library. Errors are RFC 9457 "

@@ -126,6 +126,7 @@ def problem(exc: BaseException, *, lang: str, instance: str) -> tuple[int, dict[
         body["message"], body["hint"] = exc.message, exc.hint
     if isinstance(exc, VersionChanged):
         body["current_version"] = exc.current
+        headers["ETag"] = f'"{exc.current}"'  # what to read, or to retry with
     return status, body, headers
 
 

@@ -53,14 +53,18 @@ def case_context(request: Request, actor: Actor, case_id: str) -> dict[str, Any]
                 if part.department == actor.department and waiting.position == "deciding":
                     holds.append((waiting, part))
     history = [(e, describe(e)) for e in engine.history(case_id)]
-    lead_staff = actor.role in (Role.WINDOW, Role.SUPERVISOR) \
-        and actor.department == workflow.lead
     return {"summary": summary, "case": case, "workflow": workflow, "fields": fields,
             "labels": labels, "actions": actions, "holds": holds, "history": history,
             "notices": engine.notices(case_id, actor), "decisions": DECISIONS,
             "diagram": _diagram(workflow, summary), "key": uuid.uuid4().hex,
-            "lookup_code": engine.lookup_code(case_id)
-            if lead_staff or actor.role is Role.APPLICANT else None}
+            "lookup_code": _lookup_code(engine, case_id, actor)}
+
+
+def _lookup_code(engine: Any, case_id: str, actor: Actor) -> str | None:
+    try:
+        return str(engine.lookup_code_for(case_id, actor))
+    except NotAuthorized:
+        return None
 
 
 def _diagram(workflow: Any, summary: Any) -> str:
