@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.support.factories import ROOT, WORKFLOWS
+from tests.support.factories import ROOT, WORKFLOWS, personal_conditions
 from tests.support.workflow_gen import Wf, workflows
 from tests.support.workflow_gen import render as yaml_of
 
@@ -340,30 +340,7 @@ def test_no_personal_number_is_drawn() -> None:
     numbers = {"id": (f := "11010519491231002") + id_card_check_char(f),
                "new_id": (g := "43038119900101123") + id_card_check_char(g),
                "phone": "13812345678"}
-    workflow = parse(f"""onething: 1
-id: vip
-version: 1
-title: VIP
-lead: office
-form:
-  fields:
-    holder_id: {{type: id_card, required: true}}
-    phone: {{type: phone, required: true}}
-    note: {{type: string, personal: true}}
-steps:
-  - id: review
-    department: office
-    when: "holder_id == '{numbers['id']}' or phone in ['{numbers['phone']}'] or note == 'x'"
-    reads: [holder_id, phone, note]
-    produces: [permit]
-  - choice:
-      - when: "holder_id != '{numbers['new_id']}'"
-        then: [{{id: a, department: office, reads: [holder_id]}}]
-      - otherwise: [{{id: b, department: office}}]
-delivery:
-  bundle: [permit]
-  methods: [window]
-""", "vip.yaml").unwrap()
+    workflow = personal_conditions(numbers)
     drawn = render_svg(workflow, refusal_edges=True, current=["a"],
                        title=f"申请人 {numbers['id']} 电话 {numbers['phone']}")
     check_svg(workflow, render_svg(workflow))

@@ -23,7 +23,15 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.support.factories import ROOT, START, sample_form, sample_materials, shipped
+from tests.support.damaged import one_case, run_raw
+from tests.support.factories import (
+    ROOT,
+    START,
+    reopened,
+    sample_form,
+    sample_materials,
+    shipped,
+)
 
 from onething.cases.records import applicant, officer, supervisor, window
 from onething.cli import cli
@@ -205,25 +213,12 @@ def test_a_damaged_stored_secret_is_a_corrupt_database(kind: str, damage: str,
                                                        request: pytest.FixtureRequest) -> None:
     """Regression (found by the 20,000-example run of the damaged-file fuzz): a stored
     pseudonym key that is not 32 bytes of hexadecimal raised ValueError from the store."""
-    store = SqliteStore(tmp_path / "cases.sqlite3") if kind == "sqlite" \
-        else request.getfixturevalue("pg_store")
-    engine = Engine(store, clock=FixedClock(START))
-    engine.deploy(STARTUP)
-    case_id = engine.submit(STARTUP.id, sample_form(STARTUP), sample_materials(STARTUP)).id
-    sql = "UPDATE meta SET value = {0} WHERE key = 'secret:pseudonym-key'"
-    if kind == "sqlite":
-        with sqlite3.connect(store.path) as raw:
-            raw.execute(sql.format("?"), (damage,))
-    else:
-        import psycopg
-
-        with psycopg.connect(store.conninfo) as raw:
-            raw.execute(sql.format("%s"), (damage,))
-    reopened = Engine(SqliteStore(store.path) if kind == "sqlite" else store,
-                      clock=FixedClock(START))
+    store, case_id = one_case(kind, STARTUP, tmp_path, request)
+    run_raw(store, "UPDATE meta SET value = ? WHERE key = 'secret:pseudonym-key'", (damage,))
+    again = Engine(reopened(store), clock=FixedClock(START))
     with pytest.raises(StoreCorrupt, match="pseudonym-key"):
-        reopened.accept(case_id, window("market_regulation"))
-    assert [e.action for e in reopened.history(case_id)] == ["submit"]
+        again.accept(case_id, window("market_regulation"))
+    assert [e.action for e in again.history(case_id)] == ["submit"]
     if kind == "sqlite":
         result = invoke("act", case_id, "accept", "--as", "window:w@market_regulation",
                         "--db", str(store.path))
@@ -241,28 +236,15 @@ def test_a_damaged_stored_definition_is_a_corrupt_database(kind: str, damage: st
     definition that read back as no text raised AttributeError, one that no longer parses raised
     WorkflowInvalid about a file the user never wrote, and one changed into another valid
     workflow was run as if it were the deployed one."""
-    store = SqliteStore(tmp_path / "cases.sqlite3") if kind == "sqlite" \
-        else request.getfixturevalue("pg_store")
-    engine = Engine(store, clock=FixedClock(START))
-    engine.deploy(STARTUP)
-    case_id = engine.submit(STARTUP.id, sample_form(STARTUP), sample_materials(STARTUP)).id
+    store, case_id = one_case(kind, STARTUP, tmp_path, request)
     if damage == "bytes":  # what a flipped record header reads back as (not text)
         damage = "x'ff00'" if kind == "sqlite" else "chr(1)"
-    sql = f"UPDATE definitions SET text = {damage}"
-    if kind == "sqlite":
-        with sqlite3.connect(store.path) as raw:
-            raw.execute(sql)
-    else:
-        import psycopg
-
-        with psycopg.connect(store.conninfo) as raw:
-            raw.execute(sql)
-    reopened = Engine(SqliteStore(store.path) if kind == "sqlite" else store,
-                      clock=FixedClock(START))
+    run_raw(store, f"UPDATE definitions SET text = {damage}")
+    again = Engine(reopened(store), clock=FixedClock(START))
     stored = f"definition of enterprise-startup version {STARTUP.version}"
     with pytest.raises(StoreCorrupt, match=stored):
-        reopened.accept(case_id, window("market_regulation"))
-    assert [e.action for e in reopened.history(case_id)] == ["submit"]
+        again.accept(case_id, window("market_regulation"))
+    assert [e.action for e in again.history(case_id)] == ["submit"]
     if kind == "sqlite":
         result = invoke("act", case_id, "accept", "--as", "window:w@market_regulation",
                         "--db", str(store.path))
@@ -276,32 +258,17 @@ def test_a_damaged_stored_decimal_is_a_corrupt_database(kind: str, tmp_path: Pat
     """Regression (found by CI's run of the damaged-file fuzz, flips=[(22499, 33)]): a stored
     form's decimal that no longer reads as a number raised decimal.InvalidOperation (an
     ArithmeticError, not a ValueError) out of the store as a traceback."""
-    store = SqliteStore(tmp_path / "cases.sqlite3") if kind == "sqlite" \
-        else request.getfixturevalue("pg_store")
-    engine = Engine(store, clock=FixedClock(START))
-    engine.deploy(STARTUP)
-    case_id = engine.submit(STARTUP.id, sample_form(STARTUP), sample_materials(STARTUP)).id
-    text = "state{cast}"
+    store, case_id = one_case(kind, STARTUP, tmp_path, request)
+    cast, back = ("", "") if kind == "sqlite" else ("::text", "::json")
+    text = f"state{cast}"
     for spaced in ("", " "):  # SQLite keeps compact JSON, PostgreSQL's json type spaced
         text = (f"replace({text}, '\"$decimal\":{spaced}\"1.5\"', "
                 f"'\"$decimal\":{spaced}\"!.5\"')")
-    sql = f"UPDATE cases SET state = {text}{{back}}"
-    read = "SELECT count(*) FROM cases WHERE state{cast} LIKE '%!.5%'"
-    if kind == "sqlite":
-        with sqlite3.connect(store.path) as raw:
-            raw.execute(sql.format(cast="", back=""))
-            damaged = raw.execute(read.format(cast="")).fetchone()[0]
-    else:
-        import psycopg
-
-        with psycopg.connect(store.conninfo) as raw:
-            raw.execute(sql.format(cast="::text", back="::json"))
-            damaged = raw.execute(read.format(cast="::text")).fetchone()[0]
+    damaged = run_raw(store, f"UPDATE cases SET state = {text}{back}",
+                      read=f"SELECT count(*) FROM cases WHERE state{cast} LIKE '%!.5%'")
     assert damaged == 1
-    reopened = Engine(SqliteStore(store.path) if kind == "sqlite" else store,
-                      clock=FixedClock(START))
     with pytest.raises(StoreCorrupt, match=f"{case_id}.*does not decode"):
-        reopened.case(case_id)
+        Engine(reopened(store), clock=FixedClock(START)).case(case_id)
     if kind == "sqlite":
         result = invoke("status", case_id, "--db", str(store.path))
         assert result.exit_code == 4 and len(result.output.strip().splitlines()) == 1, \

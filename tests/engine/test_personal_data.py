@@ -25,7 +25,14 @@ import pytest
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests.support.factories import ROOT, START, sample_form, sample_materials, shipped
+from tests.support.factories import (
+    ROOT,
+    START,
+    personal_conditions,
+    sample_form,
+    sample_materials,
+    shipped,
+)
 
 from onething.cases.forms import check_submission, clean_material
 from onething.cases.records import SYSTEM, Actor, Role, applicant, case_to_json, officer, window
@@ -36,7 +43,6 @@ from onething.diagram.mermaid import render_mermaid
 from onething.engine._erasure import DEFAULT_RETENTION, Retention, erase_case
 from onething.engine.engine import Engine
 from onething.errors import ErasureRefused, NotAuthorized, SubmissionRejected, ValueProblem
-from onething.language.load import parse
 from onething.language.values import clean_value
 from onething.privacy.masking import MaskingFilter, mask_text
 from onething.privacy.numbers import id_card_check_char
@@ -338,31 +344,7 @@ def test_a_material_is_a_reference_with_an_optional_content_hash() -> None:
 
 def test_diagrams_mask_condition_literals_of_personal_fields() -> None:
     numbers = personal(4)
-    text = f"""onething: 1
-id: vip
-version: 1
-title: VIP
-lead: office
-form:
-  fields:
-    holder_id: {{type: id_card, required: true}}
-    phone: {{type: phone, required: true}}
-    note: {{type: string, personal: true}}
-steps:
-  - id: review
-    department: office
-    when: "holder_id == '{numbers['id']}' or phone in ['{numbers['phone']}'] or note == 'x'"
-    reads: [holder_id, phone, note]
-    produces: [permit]
-  - choice:
-      - when: "holder_id != '{numbers['new_id']}'"
-        then: [{{id: a, department: office, reads: [holder_id]}}]
-      - otherwise: [{{id: b, department: office}}]
-delivery:
-  bundle: [permit]
-  methods: [window]
-"""
-    workflow = parse(text, "vip.yaml").unwrap()
+    workflow = personal_conditions(numbers)
     drawn = render_mermaid(workflow) + render_dot(workflow)
     absent(numbers, drawn)
     assert "holder_id == '" in drawn and "note == '*'" in drawn

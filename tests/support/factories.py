@@ -8,7 +8,7 @@ from pathlib import Path
 
 from onething.cases.records import SYSTEM, Actor, applicant, officer, window
 from onething.engine.engine import Engine
-from onething.language.load import load
+from onething.language.load import load, parse
 from onething.language.model import Workflow
 from onething.net.model import Performer, Transition
 from onething.privacy.pseudonyms import Pseudonyms
@@ -110,3 +110,32 @@ def reopened(store: Store) -> Store:
     from onething.stores.postgres import PostgresStore
 
     return PostgresStore(store.conninfo)  # type: ignore[attr-defined]
+
+
+def personal_conditions(numbers: dict[str, str]) -> Workflow:
+    """A workflow whose conditions compare personal fields with the personal numbers
+    ``numbers`` (``id``, ``phone``, ``new_id``): what a diagram must draw masked."""
+    return parse(f"""onething: 1
+id: vip
+version: 1
+title: VIP
+lead: office
+form:
+  fields:
+    holder_id: {{type: id_card, required: true}}
+    phone: {{type: phone, required: true}}
+    note: {{type: string, personal: true}}
+steps:
+  - id: review
+    department: office
+    when: "holder_id == '{numbers['id']}' or phone in ['{numbers['phone']}'] or note == 'x'"
+    reads: [holder_id, phone, note]
+    produces: [permit]
+  - choice:
+      - when: "holder_id != '{numbers['new_id']}'"
+        then: [{{id: a, department: office, reads: [holder_id]}}]
+      - otherwise: [{{id: b, department: office}}]
+delivery:
+  bundle: [permit]
+  methods: [window]
+""", "vip.yaml").unwrap()

@@ -9,10 +9,11 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from onething.cases.records import applicant, officer
 from onething.engine.engine import Engine
 from onething.stores.base import Store
 from onething.web.app import create_app
-from onething.web.identity import DEV_HEADER
+from onething.web.identity import DEMO_USERS, DEV_HEADER, DevUsers
 from onething.workdays import FixedClock
 from tests.support.factories import START, sample_form, sample_materials, shipped
 
@@ -25,6 +26,12 @@ STARTUP = shipped("enterprise_startup.yaml")
 PARALLEL = [("seal", "police-01"), ("tax", "tax-01"), ("social_insurance", "hr-01"),
             ("medical_insurance", "med-01"), ("housing_fund", "fund-01"),
             ("bank_appointment", "bank-01")]
+
+
+#: the demo's people and two who have nothing to do with its cases: an applicant of another
+#: case, an officer of a department with no step
+PEOPLE = DevUsers({**DEMO_USERS, "stranger": applicant("li-si"),
+                   "outsider": officer("environment", "env-01")})
 
 
 def app_on(store: Store, clock: FixedClock | None = None, **kwargs: Any) -> FastAPI:
@@ -63,3 +70,34 @@ def validate(document: dict[str, Any], schema_name: str, value: Any) -> None:
     jsonschema.Draft202012Validator(
         {"$ref": f"urn:openapi#/components/schemas/{schema_name}"},
         registry=registry).validate(value)
+
+
+def submitted(api: Any, user: str = "zhang-san") -> str:
+    """A new enterprise start-up case, submitted by ``user`` over the API: its number."""
+    answer = api.post("/api/v1/cases", json=submission(), headers=as_(user))
+    assert answer.status_code == 201, answer.text
+    return str(answer.json()["case"])
+
+
+class FormPoster:
+    """A client of the pages: signs in through the development page and posts forms with
+    the page's token."""
+
+    def __init__(self, api: Any) -> None:
+        self.api = api
+        self.api.get("/")
+        self.token = api.cookies["onething_csrf"]
+
+    def sign_in(self, user: str) -> None:
+        """Sign in as the demo person ``user``."""
+        answer = self.api.post("/signin", data={"csrf": self.token, "user": user},
+                               follow_redirects=False)
+        assert answer.status_code == 303, answer.text
+
+    def get(self, path: str) -> Any:
+        """A page."""
+        return self.api.get(path)
+
+    def post(self, path: str, data: dict[str, Any], **kwargs: Any) -> Any:
+        """A form posted with the token."""
+        return self.api.post(path, data={"csrf": self.token, **data}, **kwargs)

@@ -16,6 +16,7 @@ from tests.support.web import (
     as_,
     client,
     submission,
+    submitted,
     validate,
 )
 
@@ -25,12 +26,6 @@ ID_NUMBER = "430381199001011234"
 @pytest.fixture
 def api(any_store: Store) -> Any:
     return client(app_on(any_store))
-
-
-def submitted(api: Any) -> str:
-    answer = api.post("/api/v1/cases", json=submission(), headers=as_("zhang-san"))
-    assert answer.status_code == 201, answer.text
-    return str(answer.json()["case"])
 
 
 def test_one_case_from_the_form_to_its_one_delivery(api: Any) -> None:

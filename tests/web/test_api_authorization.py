@@ -15,13 +15,8 @@ from typing import Any
 
 import pytest
 
-from onething.cases.records import applicant, officer
 from onething.stores.memory import MemoryStore
-from onething.web.identity import DEMO_USERS, DevUsers
-from tests.support.web import PARALLEL, app_on, as_, client, submission
-
-PEOPLE = DevUsers({**DEMO_USERS, "stranger": applicant("li-si"),
-                   "outsider": officer("environment", "env-01")})
+from tests.support.web import PARALLEL, PEOPLE, app_on, as_, client, submission
 
 #: (method, path, body, who may not, who may, the case's state): {case} and {number} are
 #: filled in; "" for who may not: nobody signed in is the only refusal checked

@@ -6,43 +6,19 @@ acts once, a stale page is told the case changed); no personal number on any pag
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 
-from onething.cases.records import applicant
 from onething.stores.base import Store
 from onething.stores.memory import MemoryStore
-from onething.web.identity import DEMO_USERS, DevUsers
-from tests.support.web import STARTUP, app_on, client, submission
+from tests.support.web import PEOPLE, STARTUP, FormPoster, app_on, client, submission
 
 ID_NUMBER, PHONE = "430381199001011234", "13800138000"
-PEOPLE = DevUsers({**DEMO_USERS, "stranger": applicant("li-si")})
-
-
-class Browser:
-    """A client that signs in through the development page and posts forms with the token."""
-
-    def __init__(self, api: Any) -> None:
-        self.api = api
-        self.api.get("/")
-        self.token = api.cookies["onething_csrf"]
-
-    def sign_in(self, user: str) -> None:
-        answer = self.api.post("/signin", data={"csrf": self.token, "user": user},
-                               follow_redirects=False)
-        assert answer.status_code == 303, answer.text
-
-    def get(self, path: str) -> Any:
-        return self.api.get(path)
-
-    def post(self, path: str, data: dict[str, Any], **kwargs: Any) -> Any:
-        return self.api.post(path, data={"csrf": self.token, **data}, **kwargs)
 
 
 @pytest.fixture
-def hall() -> Browser:
-    return Browser(client(app_on(MemoryStore(), authenticator=PEOPLE)))
+def hall() -> FormPoster:
+    return FormPoster(client(app_on(MemoryStore(), authenticator=PEOPLE)))
 
 
 def form_data() -> dict[str, str]:
@@ -52,7 +28,7 @@ def form_data() -> dict[str, str]:
             **{f"m.{k}": str(v) for k, v in given["materials"].items()}}
 
 
-def submit_at_window(hall: Browser) -> str:
+def submit_at_window(hall: FormPoster) -> str:
     hall.sign_in("window-3")
     answer = hall.post("/window/new/enterprise-startup",
                           {**form_data(), "applicant": "zhang-san", "key": "form-1"},
@@ -61,7 +37,7 @@ def submit_at_window(hall: Browser) -> str:
     return str(answer.headers["location"].split("?")[0].rsplit("/", 1)[-1])
 
 
-def test_the_one_form_shows_every_problem_beside_its_field(hall: Browser) -> None:
+def test_the_one_form_shows_every_problem_beside_its_field(hall: FormPoster) -> None:
     hall.sign_in("window-3")
     page = hall.get("/window/new/enterprise-startup")
     for field in STARTUP.form.fields:
@@ -83,7 +59,7 @@ def test_the_one_form_shows_every_problem_beside_its_field(hall: Browser) -> Non
     assert 'id="f.legal_person_id" name="f.legal_person_id" value=""' in again.text
 
 
-def test_every_form_needs_its_token(hall: Browser) -> None:
+def test_every_form_needs_its_token(hall: FormPoster) -> None:
     hall.sign_in("window-3")
     answer = hall.api.post("/window/new/enterprise-startup", data=form_data())
     assert answer.status_code == 403 and "refused.case.csrf" in answer.text
@@ -91,7 +67,7 @@ def test_every_form_needs_its_token(hall: Browser) -> None:
     assert forged.status_code == 403
 
 
-def test_a_case_from_the_window_to_its_delivery_through_the_pages(hall: Browser) -> None:
+def test_a_case_from_the_window_to_its_delivery_through_the_pages(hall: FormPoster) -> None:
     case_id = submit_at_window(hall)
     page = hall.get(f"/cases/{case_id}")
     assert page.status_code == 200 and 'id="btn-accept"' in page.text
@@ -126,7 +102,7 @@ def test_a_case_from_the_window_to_its_delivery_through_the_pages(hall: Browser)
     assert found.status_code == 200 and 'id="delivery"' in found.text
 
 
-def test_a_stale_page_is_told_the_case_changed(hall: Browser) -> None:
+def test_a_stale_page_is_told_the_case_changed(hall: FormPoster) -> None:
     case_id = submit_at_window(hall)
     hall.post(f"/cases/{case_id}/do/accept", {"key": "a", "version": "0"})
     hall.sign_in("reg-01")
@@ -135,7 +111,7 @@ def test_a_stale_page_is_told_the_case_changed(hall: Browser) -> None:
     assert stale.status_code == 412 and "refused.case.version_changed" in stale.text
 
 
-def test_each_persons_pages_and_the_refusals(hall: Browser) -> None:
+def test_each_persons_pages_and_the_refusals(hall: FormPoster) -> None:
     case_id = submit_at_window(hall)
     for user, path in [("window-3", "/window"), ("window-3", "/search"),
                        ("reg-01", "/department"), ("reg-01", "/department?mine=1"),
@@ -155,14 +131,14 @@ def test_each_persons_pages_and_the_refusals(hall: Browser) -> None:
     assert hall.get("/window").status_code == 401
 
 
-def test_a_search_posts_its_filters(hall: Browser) -> None:
+def test_a_search_posts_its_filters(hall: FormPoster) -> None:
     case_id = submit_at_window(hall)
     found = hall.post("/search", {"number": case_id})
     assert found.status_code == 200 and f"/cases/{case_id}" in found.text
 
 
 def test_no_personal_number_on_any_page(any_store: Store) -> None:
-    hall = Browser(client(app_on(any_store, authenticator=PEOPLE)))
+    hall = FormPoster(client(app_on(any_store, authenticator=PEOPLE)))
     case_id = submit_at_window(hall)
     pages = []
     for user in ("window-3", "reg-01", "mr-chief", "zhang-san"):

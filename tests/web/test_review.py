@@ -11,38 +11,23 @@ from typing import Any
 
 import pytest
 
-from onething.cases.records import applicant
 from onething.stores.base import Store
 from onething.stores.memory import MemoryStore
 from onething.web.attempts import PER_CASE
-from onething.web.identity import ACTOR_HEADER, DEMO_USERS, DevUsers, TrustedHeaders
-from tests.support.web import PARALLEL, app_on, as_, client, submission, validate
+from onething.web.identity import ACTOR_HEADER, TrustedHeaders
+from tests.support.web import (
+    PARALLEL,
+    PEOPLE,
+    FormPoster,
+    app_on,
+    as_,
+    client,
+    submission,
+    submitted,
+    validate,
+)
 
 ID_NUMBER, PHONE = "430381199001011234", "13800138000"
-PEOPLE = DevUsers({**DEMO_USERS, "stranger": applicant("li-si")})
-
-
-def _submitted(api: Any, user: str = "zhang-san") -> str:
-    answer = api.post("/api/v1/cases", json=submission(), headers=as_(user))
-    assert answer.status_code == 201, answer.text
-    return str(answer.json()["case"])
-
-
-class _Browser:
-    """Signs in through the development page and posts forms with the page's token."""
-
-    def __init__(self, api: Any) -> None:
-        self.api = api
-        self.api.get("/")
-        self.token = api.cookies["onething_csrf"]
-
-    def sign_in(self, user: str) -> None:
-        answer = self.api.post("/signin", data={"csrf": self.token, "user": user},
-                               follow_redirects=False)
-        assert answer.status_code == 303, answer.text
-
-    def post(self, path: str, data: dict[str, Any], **kwargs: Any) -> Any:
-        return self.api.post(path, data={"csrf": self.token, **data}, **kwargs)
 
 
 # -- authorization ----------------------------------------------------------------------------
@@ -99,7 +84,7 @@ def test_a_refused_read_does_not_make_the_staffs_if_match_stale() -> None:
     case changed. The precondition must compare something a refusal does not move (or a
     refusal must not bump the version)."""
     api = client(app_on(MemoryStore(), authenticator=PEOPLE))
-    case_id = _submitted(api)
+    case_id = submitted(api)
     etag = api.get(f"/api/v1/cases/{case_id}", headers=as_("window-3")).headers["ETag"]
     assert api.get(f"/api/v1/cases/{case_id}", headers=as_("stranger")).status_code == 403
     accepted = api.post(f"/api/v1/cases/{case_id}/accept",
@@ -121,8 +106,8 @@ def test_the_api_does_not_act_for_a_browser_cookie_without_a_token() -> None:
     its legal clocks — without them knowing. The API should take the person only from the
     header (a script's), or refuse a cookie-only request without the token."""
     api = client(app_on(MemoryStore(), authenticator=PEOPLE))
-    case_id = _submitted(api)
-    browser = _Browser(api)
+    case_id = submitted(api)
+    browser = FormPoster(api)
     browser.sign_in("window-3")
     forged = api.post(f"/api/v1/cases/{case_id}/accept", data={"x": "1"},
                       headers={"Origin": "http://127.0.0.1:3000"})
@@ -142,7 +127,7 @@ def test_a_rejected_form_does_not_write_back_a_personal_number_typed_in_free_tex
     company name or a material's reference, is written back unmasked into the page's
     ``value=`` — though everywhere else (the case page, the form API, the history) the same
     text is shown masked. The page must not carry a personal number however it was typed."""
-    browser = _Browser(client(app_on(MemoryStore(), authenticator=PEOPLE)))
+    browser = FormPoster(client(app_on(MemoryStore(), authenticator=PEOPLE)))
     browser.sign_in("window-3")
     given = submission()
     form = {f"f.{k}": str(v).lower() if isinstance(v, bool) else str(v)
@@ -167,7 +152,7 @@ def test_the_lookup_and_search_pages_do_not_write_back_a_personal_number(
     or of the search is written back unmasked into ``value="..."`` (``lookup.html``,
     ``search.html``: ``values.get('case'|'number')``), so it is kept in the page, the
     browser's history and any screenshot."""
-    browser = _Browser(client(app_on(MemoryStore(), authenticator=PEOPLE)))
+    browser = FormPoster(client(app_on(MemoryStore(), authenticator=PEOPLE)))
     browser.sign_in("window-3")
     page = browser.post(path, data)
     assert page.status_code in (200, 403)
@@ -208,8 +193,8 @@ def test_the_lookup_page_past_the_limit_says_when_to_try_again() -> None:
     ``HttpProblem``'s headers."""
     app = app_on(MemoryStore(), authenticator=PEOPLE)
     api = client(app)
-    case_id = _submitted(api)
-    browser = _Browser(api)
+    case_id = submitted(api)
+    browser = FormPoster(api)
     for _ in range(PER_CASE):
         browser.post("/lookup", {"case": case_id, "code": "AAAAA-AAAAA"})
     limited = browser.post("/lookup", {"case": case_id, "code": "AAAAA-AAAAA"})
@@ -227,7 +212,7 @@ def test_a_412_on_a_case_at_version_0_matches_the_declared_problem_schema() -> N
     ``If-Match`` on it says ``"current_version": 0`` and fails the declared schema — a
     generated client rejects the very answer that tells it to reload."""
     api = client(app_on(MemoryStore()))
-    case_id = _submitted(api)
+    case_id = submitted(api)
     stale = api.post(f"/api/v1/cases/{case_id}/accept",
                      headers=as_("window-3", **{"If-Match": '"5"'}))
     assert stale.status_code == 412
@@ -240,7 +225,7 @@ def test_an_action_that_opens_a_follow_up_matches_the_declared_action_schema() -
     with that new case, at version 0 (docs/http.md: ``case`` is "the follow-up case the action
     opened"). The answer fails the schema the document declares for it."""
     api = client(app_on(MemoryStore()))
-    case_id = _submitted(api)
+    case_id = submitted(api)
 
     def act(path: str, user: str, body: dict[str, Any] | None = None) -> Any:
         done = api.post(f"/api/v1/cases/{case_id}/{path}", json=body, headers=as_(user))

@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 
 from onething.cases.records import StoredMaterial
+from onething.cases.typed_json import typed_fields
 from onething.errors import Problem, ValueProblem
 from onething.language.form_check import (
     blank,
@@ -28,7 +29,7 @@ from onething.language.form_check import (
     material_required,
     unknown_names,
 )
-from onething.language.model import Field, Form
+from onething.language.model import Field, Form, Workflow
 from onething.privacy.masking import clip, mask, mask_text
 from onething.privacy.numbers import holds_personal_number
 
@@ -255,3 +256,17 @@ def material_licences(materials: Mapping[str, Any]) -> dict[str, str]:
     them with the references)."""
     return {name: licence for name, value in materials.items()
             if (licence := stored_material(value).get("licence"))}
+
+
+def view_specs(workflow: Workflow) -> tuple[Field, ...]:
+    """The fields a case's view shows: the form's, then those its steps set."""
+    return (*workflow.form.fields, *(f for f, _ in workflow.set_fields.values()))
+
+
+def view_json(case_id: str, workflow: Workflow, seen: Mapping[str, Any]) -> dict[str, Any]:
+    """What someone may see of a case (``Engine.view``) as typed JSON: its fields typed by
+    their specs (personal values masked), its materials' hashes and electronic licences
+    (``onething view --format json``, ``GET /api/v1/cases/{id}/form``)."""
+    return {"case": case_id, "fields": typed_fields(view_specs(workflow), seen["fields"]),
+            "materials": material_hashes(seen["materials"]),
+            "licences": material_licences(seen["materials"])}

@@ -4,6 +4,7 @@ value, but it shows which cases wait where: it is staff's, department by departm
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from onething.cases.records import Actor, Role
@@ -51,11 +52,23 @@ def may_search(actor: Actor) -> None:
                         params={"actor": actor_param(actor)})
 
 
+def _heads(actor: Actor, workflow: Workflow) -> bool:
+    handling = workflow.handling
+    return handling.joint and actor.role is Role.GOVERNMENT_HEAD \
+        and actor.department == handling.government
+
+
 def may_see_joint(actor: Actor, workflow: Workflow) -> None:
     """The cases of a jointly handled workflow (联合办理), whose case limit the head of the
     government it names extends (行政许可法 art. 42(2)): that government's head."""
-    handling = workflow.handling
-    if handling.joint and actor.role is Role.GOVERNMENT_HEAD \
-            and actor.department == handling.government:
-        return
-    raise _refuse(actor, handling.government or workflow.lead)
+    if not _heads(actor, workflow):
+        raise _refuse(actor, workflow.handling.government or workflow.lead)
+
+
+def joint_of(actor: Actor, workflows: Iterable[Workflow]) -> list[Workflow]:
+    """The jointly handled workflows among ``workflows`` whose cases ``actor`` may see
+    (:func:`may_see_joint`); refused when there is none."""
+    found = [w for w in workflows if _heads(actor, w)]
+    if not found:
+        raise _refuse(actor, actor.department or "-")
+    return found

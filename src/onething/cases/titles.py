@@ -84,6 +84,9 @@ DELIVERIES: dict[str, str] = {
     "termination": "终止办理",
 }
 
+#: a listed case's status, as the queues and the search filter on it
+LISTED: dict[str, str] = {"intake": "待受理", "in_progress": "办理中", **DELIVERIES}
+
 #: how the result is handed over
 METHODS: dict[str, str] = {"window": "窗口领取", "mail": "邮政寄递", "electronic": "电子送达"}
 
@@ -144,8 +147,8 @@ def title(table: Mapping[str, str], code: str) -> str:
 
 
 __all__ = ["ACTIONS", "CLOCKS", "CLOCK_STATES", "CLOCK_STATUSES", "COMMITMENTS", "DELIVERIES",
-           "HISTORY", "INTAKE_NOTICE", "METHODS", "OUTCOMES", "PAUSES", "POSITIONS", "ROLES",
-           "ROUNDS", "STATUSES", "title"]
+           "HISTORY", "INTAKE_NOTICE", "LISTED", "METHODS", "OUTCOMES", "PAUSES", "POSITIONS",
+           "ROLES", "ROUNDS", "STATUSES", "title"]
 
 
 #: a limit's unit as Chinese says it

@@ -22,7 +22,7 @@ from typing import Any
 import attrs
 
 from onething.language.model import Field, Form
-from onething.privacy.masking import SENSITIVE_TYPES, mask, mask_text
+from onething.privacy.masking import SENSITIVE_TYPES, mask, mask_text, masked_value
 from onething.workdays import SHANGHAI
 
 
@@ -136,15 +136,11 @@ def scrubbed(data: Any) -> Any:
     """``data`` with identity and phone numbers masked in every text in it (form values are
     masked by field already; this catches free text such as reasons, and a personal number
     given where a number was asked)."""
-    if isinstance(data, str):
-        return mask_text(data)
     if isinstance(data, dict):
         return {scrubbed(k): scrubbed(v) for k, v in data.items()}
     if isinstance(data, (list, tuple)):
         return [scrubbed(v) for v in data]
-    if isinstance(data, int) and not isinstance(data, bool) and mask_text(str(data)) != str(data):
-        return mask_text(str(data))
-    return data
+    return masked_value(data)
 
 
 def public_json(data: Any) -> Any:

@@ -235,21 +235,18 @@ def status(case_id: str, now: str | None, db: str, fmt: str) -> None:
 def view(case_id: str, actor: str, db: str, fmt: str) -> None:
     """What --as may see of case CASE_ID's form and materials (Engine.view; a refusal is
     recorded): values typed by their fields, personal values masked."""
-    from onething.cases.forms import material_hashes, material_licences
-    from onething.cases.typed_json import typed_fields
+    from onething.cases.forms import view_json, view_specs
 
     with engine_on(db) as engine:
         seen = engine.view(case_id, actor_of(actor))
         case = engine.case(case_id)
         workflow = engine.deployed(case.workflow_id, case.workflow_version).workflow
-    specs = (*workflow.form.fields, *(f for f, _ in workflow.set_fields.values()))
-    fields = typed_fields(specs, seen["fields"])
+    typed = view_json(case_id, workflow, seen)
     if fmt == "json":
-        json_out({"case": case_id, "fields": fields,
-                  "materials": material_hashes(seen["materials"]),
-                  "licences": material_licences(seen["materials"])})
+        json_out(typed)
         return
-    labels = {f.name: f.label for f in specs}
+    fields = typed["fields"]
+    labels = {f.name: f.label for f in view_specs(workflow)}
     out.print(f"办件 {case_id}：{escape(workflow.title)}")
     for name, value in fields.items():
         out.print(escape(f"  {_named(labels.get(name) or name, name)}：{value}"))

@@ -275,7 +275,7 @@ class MaskingFilter(logging.Filter):
         if masked != message:
             flatten = True
             if isinstance(record.args, tuple):  # masked in place: a formatter may read them
-                args = tuple(_masked_arg(a) for a in record.args)
+                args = tuple(masked_value(a) for a in record.args)
                 try:
                     flatten = mask_text(str(record.msg) % args) != str(record.msg) % args
                 except (TypeError, ValueError):  # a masked number where %d was asked
@@ -291,12 +291,14 @@ class MaskingFilter(logging.Filter):
         return True
 
 
-def _masked_arg(value: object) -> object:
+def masked_value(value: object) -> object:
+    """``value`` masked if it is text, or a number that reads as a personal one (given as a
+    number where text was asked: then its masked text); any other value as it is."""
     if isinstance(value, str):
         return mask_text(value)
     if isinstance(value, int) and not isinstance(value, bool) and mask_text(str(value)) != \
             str(value):
-        return mask_text(str(value))  # a personal number given as a number
+        return mask_text(str(value))
     return value
 
 

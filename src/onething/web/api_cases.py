@@ -42,16 +42,12 @@ def case_summary(case_id: str, engine: EngineDep, actor: ActorDep) -> JSONRespon
 def case_form(case_id: str, engine: EngineDep, actor: ActorDep) -> JSONResponse:
     """What the reader may see of the case's form and materials (``Engine.view``): a
     department sees what its steps read; personal values masked."""
-    from onething.cases.forms import material_hashes, material_licences
-    from onething.cases.typed_json import typed_fields
+    from onething.cases.forms import view_json
 
     seen = engine.view(case_id, actor)
     case = engine.case(case_id)
     workflow = engine.deployed(case.workflow_id, case.workflow_version).workflow
-    specs = (*workflow.form.fields, *(f for f, _ in workflow.set_fields.values()))
-    return answer({"case": case_id, "fields": typed_fields(specs, seen["fields"]),
-                   "materials": material_hashes(seen["materials"]),
-                   "licences": material_licences(seen["materials"])})
+    return answer(view_json(case_id, workflow, seen))
 
 
 @router.get("/cases/{case_id}/history", responses={**ok("history")})

@@ -4,7 +4,7 @@ case number and lookup code."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
@@ -19,6 +19,7 @@ from onething.cases.hall_access import (
 from onething.cases.records import Actor, Role
 from onething.errors import InvalidArgument, UnknownCase
 from onething.messages.catalog import Message
+from onething.privacy.masking import SENSITIVE_TYPES
 from onething.web import bodies
 from onething.web.attempts import PER_CASE, PER_CLIENT, Attempts
 from onething.web.plumbing import ActorDep, EngineDep, answer
@@ -55,7 +56,7 @@ def workflow_form(workflow_id: str, engine: EngineDep, actor: ActorDep,
     fields = [{"name": f.name, "label": f.label or f.name, "type": f.type,
                "required": f.required, "values": list(f.values) if f.values else None,
                "default": f.default, "minimum": f.minimum, "maximum": f.maximum,
-               "personal": f.personal or f.type in ("id_card", "phone")}
+               "personal": f.personal or f.type in SENSITIVE_TYPES}
               for f in workflow.form.fields]
     materials = [{"name": m.name, "label": m.label or m.name, "required": m.required,
                   "deferrable": str(m.deferrable) if m.deferrable is not None else None}
@@ -122,11 +123,16 @@ def lookup(body: bodies.Lookup, request: Request, engine: EngineDep) -> JSONResp
     printed on the acceptance notice (受理通知书). Read only: where the case stands, its
     timeline and its notices. A wrong number or code is one answer (403), and after 5
     failures for a case number, or 20 from one address, in 15 minutes: 429."""
-    return answer(progress(engine, request, body.case, body.code))
+    looked_up(engine, request, body.case, body.code)
+    summary = engine.summary(body.case)
+    return answer({"case": body.case, "summary": summary.to_json(),
+                   "events": [e.to_json() for e in engine.status_events(body.case)],
+                   "notices": [d.to_json() for d in engine.notices(body.case, LOOKUP_READER)]})
 
 
-def progress(engine: Engine, request: Request, case_id: str, code: str) -> dict[str, Any]:
-    """What the lookup shows, after the attempt limit and the code are checked."""
+def looked_up(engine: Engine, request: Request, case_id: str, code: str) -> None:
+    """Refused (429, 403) unless the attempt limit lets the request try and ``code`` is the
+    case's lookup code; a failure is counted."""
     attempts: Attempts = request.app.state.attempts
     client = request.client.host if request.client else "-"
     keys = {f"case:{case_id}": PER_CASE, f"client:{client}": PER_CLIENT}
@@ -142,10 +148,6 @@ def progress(engine: Engine, request: Request, case_id: str, code: str) -> dict[
     if not matches:
         attempts.failed(*keys)
         raise HttpProblem(403, Message("refused.case.lookup_failed"))
-    summary = engine.summary(case_id)
-    return {"case": case_id, "summary": summary.to_json(),
-            "events": [e.to_json() for e in engine.status_events(case_id)],
-            "notices": [d.to_json() for d in engine.notices(case_id, LOOKUP_READER)]}
 
 
 #: who reads a case's notices for a lookup: nobody's own copy (personal values masked)

@@ -25,7 +25,7 @@ from onething.errors import (
     VersionChanged,
     masked,
 )
-from onething.messages.catalog import LANGS, Message
+from onething.messages.catalog import Message, language
 from onething.privacy.masking import clip, personal_logger
 
 #: the media type of every error answer
@@ -139,19 +139,17 @@ def request_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
 
 
 def language_of(accept_language: str | None) -> str:
-    """The catalog language a request asked for (``Accept-Language``, by weight): ``en`` when
-    English comes before Chinese, else Chinese, the default."""
+    """The catalog language a request asked for (``Accept-Language``, by weight, each tag
+    read as the catalogs read one): ``en`` when English comes before Chinese, else Chinese,
+    the default."""
     best: tuple[float, int, str] | None = None
     for index, part in enumerate((accept_language or "").split(",")):
         tag, _, params = part.strip().partition(";")
-        weight = 1.0
-        if params.strip().startswith("q="):
-            try:
-                weight = float(params.strip()[2:])
-            except ValueError:
-                continue
-        primary = tag.strip().lower().replace("_", "-").split("-")[0]
-        if primary in LANGS and (best is None or (weight, -index) > (best[0], best[1])):
-            best = (weight, -index, primary)
-    return best[2] if best is not None else LANGS[0]
-
+        try:
+            weight = float(params.strip()[2:]) if params.strip().startswith("q=") else 1.0
+            lang = language(tag)
+        except ValueError:
+            continue
+        if best is None or (weight, -index) > (best[0], best[1]):
+            best = (weight, -index, lang)
+    return best[2] if best is not None else language()

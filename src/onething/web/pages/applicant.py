@@ -11,10 +11,10 @@ from onething.cases.records import Role
 from onething.cases.rules import actor_param
 from onething.cases.timeline import describe
 from onething.errors import NotAuthorized, OnethingError
-from onething.web.api_hall import LOOKUP_READER, progress
+from onething.web.api_hall import LOOKUP_READER, looked_up
 from onething.web.pages.forms import posted_text
-from onething.web.pages.hall import signed_in
 from onething.web.pages.render import PostedForm, page, refused
+from onething.web.plumbing import current_actor
 from onething.web.problems import HttpProblem
 
 router = APIRouter(include_in_schema=False)
@@ -34,15 +34,14 @@ def lookup(request: Request, posted: PostedForm) -> Response:
     case_id, code = posted_text(posted.get("case")), posted_text(posted.get("code"))
     engine = request.app.state.engine
     try:
-        found = progress(engine, request, case_id[:64], code[:32])
+        looked_up(engine, request, case_id[:64], code[:32])
     except (OnethingError, HttpProblem) as exc:
         return refused(request, exc, "lookup.html", found=None, values={"case": case_id})
     timeline = [(e, describe(e)) for e in engine.history(case_id)
                 if e.action != "refused_attempt"]
-    case = engine.case(case_id)
-    workflow = engine.deployed(case.workflow_id, case.workflow_version).workflow
-    return page(request, "lookup.html", found=found, summary=engine.summary(case_id),
-                workflow=workflow,
+    summary = engine.summary(case_id)
+    return page(request, "lookup.html", found=True, summary=summary,
+                workflow=engine.deployed(summary.workflow_id, summary.version).workflow,
                 timeline=timeline, values={"case": case_id}, code=code,
                 notices=engine.notices(case_id, LOOKUP_READER))
 
@@ -55,7 +54,7 @@ def lookup_notice(request: Request, posted: PostedForm) -> Response:
     case_id, code = posted_text(posted.get("case")), posted_text(posted.get("code"))
     engine = request.app.state.engine
     try:
-        progress(engine, request, case_id[:64], code[:32])
+        looked_up(engine, request, case_id[:64], code[:32])
         return HTMLResponse(engine.notice(case_id, posted_text(posted.get("number")),
                                           LOOKUP_READER))
     except (OnethingError, HttpProblem) as exc:
@@ -66,7 +65,7 @@ def lookup_notice(request: Request, posted: PostedForm) -> Response:
 def my_cases(request: Request) -> Response:
     """The signed-in applicant's cases, newest first (an applicant's only: anybody else's id
     is not an applicant's identity)."""
-    actor = signed_in(request)
+    actor = current_actor(request)
     if actor.role is not Role.APPLICANT:
         raise NotAuthorized(f"only an applicant has a list of their own cases ({actor} has "
                             "none)", code="refused.case.not_searcher",

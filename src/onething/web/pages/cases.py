@@ -14,8 +14,8 @@ from onething.cases.records import Actor, Role
 from onething.cases.timeline import describe
 from onething.errors import NotAuthorized, OnethingError
 from onething.web.pages.actions import DECISIONS, take
-from onething.web.pages.hall import signed_in
 from onething.web.pages.render import PostedForm, back_to, page, refused
+from onething.web.plumbing import current_actor
 from onething.web.problems import HttpProblem
 
 router = APIRouter(include_in_schema=False)
@@ -35,8 +35,7 @@ def case_context(request: Request, actor: Actor, case_id: str) -> dict[str, Any]
     engine = request.app.state.engine
     engine.readable(case_id, actor)
     summary = engine.summary(case_id)
-    case = engine.case(case_id)
-    workflow = engine.deployed(case.workflow_id, case.workflow_version).workflow
+    workflow = engine.deployed(summary.workflow_id, summary.version).workflow
     try:
         seen = engine.view(case_id, actor)
     except NotAuthorized:
@@ -53,7 +52,7 @@ def case_context(request: Request, actor: Actor, case_id: str) -> dict[str, Any]
                 if part.department == actor.department and waiting.position == "deciding":
                     holds.append((waiting, part))
     history = [(e, describe(e)) for e in engine.history(case_id)]
-    return {"summary": summary, "case": case, "workflow": workflow, "fields": fields,
+    return {"summary": summary, "workflow": workflow, "fields": fields,
             "labels": labels, "actions": actions, "holds": holds, "history": history,
             "notices": engine.notices(case_id, actor), "decisions": DECISIONS,
             "diagram": _diagram(workflow, summary), "key": uuid.uuid4().hex,
@@ -77,7 +76,7 @@ def _diagram(workflow: Any, summary: Any) -> str:
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: str) -> Response:
     """The case as the signed-in person may see it, with what they may do now."""
-    actor = signed_in(request)
+    actor = current_actor(request)
     return page(request, "case.html", **case_context(request, actor, case_id))
 
 
@@ -85,7 +84,7 @@ def case_page(request: Request, case_id: str) -> Response:
 def act(request: Request, case_id: str, action: str, posted: PostedForm) -> Response:
     """Take ``action`` through the API's endpoint; the case page again, with what happened
     (or why it was refused, and the case as it stands now)."""
-    actor = signed_in(request)
+    actor = current_actor(request)
     engine = request.app.state.engine
     case = engine.case(case_id)
     workflow = engine.deployed(case.workflow_id, case.workflow_version).workflow
@@ -101,5 +100,5 @@ def act(request: Request, case_id: str, action: str, posted: PostedForm) -> Resp
 @router.get("/cases/{case_id}/notices/{number}", response_class=HTMLResponse)
 def notice(request: Request, case_id: str, number: str) -> Response:
     """A written notice (文书) as a printable page."""
-    actor = signed_in(request)
+    actor = current_actor(request)
     return HTMLResponse(request.app.state.engine.notice(case_id, number, actor))

@@ -10,10 +10,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from onething.cases.hall_access import (
+    joint_of,
     may_search,
     may_see_alerts,
     may_see_intake,
-    may_see_joint,
     may_see_queue,
 )
 from onething.cases.records import Actor, Role
@@ -27,18 +27,11 @@ from onething.web.pages.forms import (
     material_values,
     problems_by_name,
 )
-from onething.web.pages.render import PostedForm, back_to, identity, page, refused
+from onething.web.pages.render import PostedForm, back_to, page, refused
+from onething.web.plumbing import current_actor
 from onething.web.problems import HttpProblem
 
 router = APIRouter(include_in_schema=False)
-
-
-def signed_in(request: Request) -> Actor:
-    """The signed-in person; a page without one sends them home (401 said on the page)."""
-    actor = identity(request)
-    if actor is None:
-        raise HttpProblem(401, Message("refused.case.not_authenticated"))
-    return actor
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -77,7 +70,7 @@ def _landing(actor: Actor) -> str:
 @router.get("/window", response_class=HTMLResponse)
 def window(request: Request) -> Response:
     """The window: the cases awaiting intake at its department, and the forms to start."""
-    actor = signed_in(request)
+    actor = current_actor(request)
     engine = request.app.state.engine
     department = actor.department or ""
     may_see_intake(actor, department)
@@ -90,7 +83,7 @@ def window(request: Request) -> Response:
 @router.get("/window/new/{workflow_id}", response_class=HTMLResponse)
 def new_application(request: Request, workflow_id: str) -> Response:
     """The one form (一表申请) of the workflow, from its form spec."""
-    signed_in(request)
+    current_actor(request)
     workflow = request.app.state.engine.deployed(workflow_id).workflow
     return page(request, "apply.html", workflow=workflow, values={}, wrong={},
                 key=uuid.uuid4().hex)
@@ -100,7 +93,7 @@ def new_application(request: Request, workflow_id: str) -> Response:
 def submit_application(request: Request, workflow_id: str, posted: PostedForm) -> Response:
     """Submit the form: every problem shown at once beside its field (一次告知), or the new
     case's page."""
-    actor = signed_in(request)
+    actor = current_actor(request)
     engine = request.app.state.engine
     workflow = engine.deployed(workflow_id).workflow
     body = bodies.Submission(workflow=workflow_id, form=form_values(workflow, posted),
@@ -121,7 +114,7 @@ def submit_application(request: Request, workflow_id: str, posted: PostedForm) -
 @router.get("/department", response_class=HTMLResponse)
 def department(request: Request) -> Response:
     """The department's queue: the steps waiting on it, mine first when asked."""
-    actor = signed_in(request)
+    actor = current_actor(request)
     name = actor.department or ""
     may_see_queue(actor, name)
     mine = request.query_params.get("mine") == "1"
@@ -134,7 +127,7 @@ def department(request: Request) -> Response:
 def supervisor(request: Request) -> Response:
     """The supervisor's board (电子监察): the department's work in warning (yellow) and
     overdue (red), and its whole queue to assign from."""
-    actor = signed_in(request)
+    actor = current_actor(request)
     name = actor.department or ""
     may_see_alerts(actor, name)
     engine = request.app.state.engine
@@ -147,31 +140,24 @@ def supervisor(request: Request) -> Response:
 def government(request: Request) -> Response:
     """The head of a government: the cases in progress of the workflows handled jointly under
     it, whose case limit they extend (行政许可法 art. 42(2))."""
-    actor = signed_in(request)
+    actor = current_actor(request)
     engine = request.app.state.engine
-    joint = [w for w in (engine.deployed(i).workflow for i in engine.store.workflow_ids())
-             if w.handling.joint and w.handling.government == actor.department]
-    if not joint:
-        raise HttpProblem(403, Message("refused.case.not_hall_staff", params={
-            "actor": str(actor), "department": actor.department or "-"}))
-    lists = []
-    for workflow in joint:
-        may_see_joint(actor, workflow)
-        lists.append((workflow, engine.search(workflow=workflow.id, status="in_progress")))
-    return page(request, "government.html", lists=lists)
+    joint = joint_of(actor, (engine.deployed(i).workflow for i in engine.store.workflow_ids()))
+    return page(request, "government.html", lists=[
+        (w, engine.search(workflow=w.id, status="in_progress")) for w in joint])
 
 
 @router.get("/search", response_class=HTMLResponse)
 def search_page(request: Request) -> Response:
     """The search form (its filters are posted: an ID number never travels in an address)."""
-    may_search(signed_in(request))
+    may_search(current_actor(request))
     return page(request, "search.html", results=None, values={})
 
 
 @router.post("/search", response_class=HTMLResponse)
 def search(request: Request, posted: PostedForm) -> Response:
     """The cases matching the posted filters."""
-    actor = signed_in(request)
+    actor = current_actor(request)
     filters: dict[str, Any] = {k: str(posted.get(k) or "").strip() or None
                                for k in ("number", "applicant", "workflow", "status")}
     try:

@@ -23,9 +23,6 @@ from onething.web.problems import HttpProblem, message_of, status_of
 CSRF_COOKIE, CSRF_FIELD = "onething_csrf", "csrf"
 
 _env: Environment | None = None
-#: a listed case's status as the lists say it
-_LIST_STATUSES = {"intake": "待受理", "in_progress": "办理中", "paused": "暂停计时",
-                  **zh.DELIVERIES}
 
 
 def environment() -> Environment:
@@ -38,8 +35,9 @@ def environment() -> Environment:
                            lstrip_blocks=True)
         _env.filters["masked"] = mask_text
         _env.filters["when"] = _when
-        _env.filters["status_title"] = lambda v: _LIST_STATUSES.get(v, v)
-        _env.filters["clock_status"] = lambda v: zh.CLOCK_STATUSES.get(v, v)
+        _env.filters["status_title"] = lambda v: zh.LISTED.get(v, v)
+        _env.filters["clock_status"] = lambda v: zh.CLOCK_STATUSES.get(
+            v, zh.CLOCK_STATES.get(v, v))  # a queue's paused item: the clock's state
         _env.globals["titles"] = zh
     return _env
 
