@@ -11,6 +11,7 @@ from onething.cli import (
     hall,
     operations,
     serve,
+    simulate,
     staff,
     supervision,
     timecmds,
