@@ -2,7 +2,8 @@
 (:mod:`onething.cases.tallies`): per workflow, department, step and period — cases received,
 accepted, delivered by kind; the rates the halls are judged by (按时办结率, 超期率,
 提前办结率, 一次办结率, 即办件 share); lead times and each step's working time as mean,
-median, p90 and p99; corrections per step; 好差评 by its five levels and the share of bad ratings rectified in time.
+median, p90 and p99; corrections per step; 好差评 by its five levels and the share of bad
+ratings rectified in time.
 
 Quantiles are exact: working days are whole numbers, so a count per number of days is the
 whole distribution, and a quantile is read from it by nearest rank (the smallest number of days
