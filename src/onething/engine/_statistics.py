@@ -125,9 +125,9 @@ class Counting:
             names[f"workflow:{workflow_id}"] = workflow.title or workflow_id
             for department, title in workflow.department_titles:
                 names.setdefault(f"department:{department}", title)
+            names.setdefault(f"step:{workflow_id}:{t.INTAKE_STEP}", "窗口受理")
             for step in workflow.iter_steps():
                 names[f"step:{workflow_id}:{step.id}"] = step.title or step.id
-            names.setdefault(f"step:{workflow_id}:{t.INTAKE_STEP}", "窗口受理")
             if workflow.time_limit is not None:
                 limits[workflow_id] = {
                     which: str(limit) for which, limit in (
