@@ -29,9 +29,9 @@ from onething.web.pages.forms import (
     problems_by_name,
 )
 from onething.web.pages.render import PostedForm, back_to, page, refused
-from onething.workdays import SHANGHAI
 from onething.web.plumbing import current_actor
 from onething.web.problems import HttpProblem
+from onething.workdays import SHANGHAI
 
 router = APIRouter(include_in_schema=False)
 
