@@ -22,13 +22,14 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+from tests.support.factories import START
+from tests.support.stats_oracle import STARTUP, hall
+
 from onething.cases.tallies import Tally, tallies
 from onething.engine.engine import Engine
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore
 from onething.workdays import FixedClock
-from tests.support.factories import START
-from tests.support.stats_oracle import STARTUP, hall
 
 TEMPLATES = 400
 GOAL = 1.5
