@@ -122,3 +122,20 @@ def test_counts_kept_change_by_change_equal_a_recount(seed: int, cases: int) -> 
     engine.recount()
     assert Counter({row[:8]: row[8] for row in store.counted("day")}) == kept
     assert engine.statistics().workflows["enterprise-startup"].received == cases
+
+
+def test_nothing_personal_is_counted_or_reported(any_store: Store) -> None:
+    import json
+
+    from tests.support.stats_oracle import FORM
+
+    clock = FixedClock(START)
+    engine = Engine(any_store, clock=clock)
+    hall(engine, clock, seed=2, cases=8)
+    text = json.dumps([any_store.counted("day"), engine.statistics().to_json()],
+                      ensure_ascii=False)
+    pseudonyms = {engine.case(c).applicant for c in any_store.case_ids()} - {""}
+    assert pseudonyms and not any(p in text for p in pseudonyms)
+    for value in (FORM["legal_person_id"], FORM["legal_person_phone"], FORM["company_name"],
+                  FORM["legal_person_name"], FORM["business_address"]):
+        assert str(value) not in text
