@@ -50,6 +50,7 @@ from benchmarks.inmemory import action_cost, memory_per_case
 from benchmarks.pg_bench import postgres_section
 from benchmarks.proof_scale import proof_scale
 from benchmarks.startup import startup_section
+from benchmarks.statistics import statistics_section
 from benchmarks.woflan import woflan_section
 from onething.language.load import load, parse
 from onething.machine.compile import compile_net
@@ -190,6 +191,8 @@ def sections(quick: bool) -> list[tuple[str, str, Section]]:
                        lambda: hall_section(quick), "")),
         ("http", "10", ("The HTTP server under load: 8 clients, SQLite and PostgreSQL",
                         lambda: http_section(quick), "")),
+        ("statistics", "11", ("A statistics report over 100k and 1M cases on SQLite",
+                              lambda: statistics_section(quick), "")),
         ("shapes", "-", ("How parallel blocks are carried on transitions", machine_shapes,
                          "Decision 0002: one flat machine of positions, joins made "
                          "explicit.")),
@@ -202,7 +205,8 @@ def main() -> None:
                         help="fewer cases and repetitions (under ~3 minutes)")
     parser.add_argument("--only", default="",
                         help="comma-separated sections (memory, sqlite, batch, postgres, "
-                             "check, woflan, scale, compile, startup, hall, http, shapes); "
+                             "check, woflan, scale, compile, startup, hall, http, statistics, "
+                             "shapes); "
                              "prints, "
                              "does not write the file")
     args = parser.parse_args()

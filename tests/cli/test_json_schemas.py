@@ -172,6 +172,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     rated = run("evaluate", case_id, "2", "--comment", "太慢", "--as", "agent:agent-7")
     assert rated["rating"] == 2 and rated["follow_up"]  # a bad rating opens a rectification
     run("dispatch")
+    counted = run("report")
+    assert counted["total"]["delivered"] == {"result": 1} and counted["ratings"]["bad"] == 1
+    assert run("report", "--period", "all", "--workflow", STARTUP.id)["scope"]["workflow"] \
+        == STARTUP.id
     watched = run("supervision", case_id, "--now", "2026-10-08T09:00:00+08:00")
     assert {r["kind"] for r in watched} == {"case", "step", "delivery"}
     said = run("events", case_id)

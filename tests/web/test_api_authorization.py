@@ -71,6 +71,7 @@ TABLE: list[tuple[str, ...] | tuple[Any, ...]] = [
     ("get", "/api/v1/queues/alerts/market_regulation", None, "reg-01", "mr-chief"),
     ("get", "/api/v1/queues/joint/enterprise-startup", None, "mr-chief", "gov-head"),
     ("post", "/api/v1/search", {"number": "x"}, "zhang-san", "window-3"),
+    ("get", "/api/v1/statistics", None, "window-3", "mr-chief"),
 ]
 #: open to anybody (the lookup checks its code, under its attempt limit)
 OPEN = {("post", "/api/v1/lookup")}

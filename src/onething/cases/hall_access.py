@@ -52,6 +52,15 @@ def may_search(actor: Actor) -> None:
                         params={"actor": actor_param(actor)})
 
 
+def may_see_statistics(actor: Actor) -> None:
+    """The statistics (counts and times, nothing of any one case): supervisors and the heads
+    of the people's government, who answer for the hall's figures."""
+    if actor.role in (Role.SUPERVISOR, Role.GOVERNMENT_HEAD):
+        return
+    raise NotAuthorized(f"{who(actor)} may not read the statistics",
+                        code="refused.case.not_overseer", params={"actor": actor_param(actor)})
+
+
 def _heads(actor: Actor, workflow: Workflow) -> bool:
     handling = workflow.handling
     return handling.joint and actor.role is Role.GOVERNMENT_HEAD \

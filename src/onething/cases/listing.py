@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 
 import attrs
 
+from onething.cases.tallies import Tally
 from onething.cases.typed_json import record_json
 from onething.errors import InvalidArgument
 from onething.privacy.masking import clip
@@ -81,6 +82,9 @@ class Listing:
     #: while in intake: the moment the window's time shows as warning (the workflow's
     #: ``warn_before`` ahead of ``intake_due``)
     intake_warn: datetime | None = None
+    #: what the change being committed adds to the statistics (:mod:`onething.cases.tallies`),
+    #: counted by the store in the same transaction; empty when nothing is added
+    counts: tuple[Tally, ...] = ()
 
 
 @attrs.frozen

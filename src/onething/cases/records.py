@@ -187,6 +187,9 @@ class Case:
     #: who has claimed (or been assigned) each step, per department: ``{step: {department:
     #: officer id}}`` — once claimed, only that officer (or a supervisor) decides it there
     assigned: dict[str, dict[str, str]] = attrs.field(factory=dict)
+    #: how many corrections the case has been asked (the window's one notice and each step's
+    #: correction): a case delivered without any was done in one go (一次办结)
+    corrections: int = 0
 
     @property
     def revision(self) -> int:
@@ -263,7 +266,8 @@ class Case:
         } | ({"parent_step": self.parent_step} if self.parent_step else {}) \
             | ({"intake": self.intake} if self.intake else {}) \
             | ({"assigned": self.assigned} if self.assigned else {}) \
-            | ({"notified": self.notified} if self.notified else {})
+            | ({"notified": self.notified} if self.notified else {}) \
+            | ({"corrections": self.corrections} if self.corrections else {})
 
 
 _case_values = operator.attrgetter(*(a.name for a in attrs.fields(Case)))
@@ -302,7 +306,7 @@ def case_from_json(data: dict[str, Any]) -> Case:
         origin=data.get("origin"), parent_step=data.get("parent_step"),
         refused=data.get("refused", 0), notified=data.get("notified", 0),
         erased=data.get("erased", False), intake=data.get("intake") or {},
-        assigned=data.get("assigned") or {},
+        assigned=data.get("assigned") or {}, corrections=data.get("corrections", 0),
     )
 
 

@@ -10,6 +10,7 @@ from onething.cli import (
     events,
     hall,
     operations,
+    report,
     serve,
     simulate,
     staff,

@@ -48,6 +48,10 @@ class EngineContext(Protocol):
         """Group commit: the writes inside are one transaction."""
         ...
 
+    def recount(self) -> int:
+        """Make the statistics' counts again from every case."""
+        ...
+
     def child_delivered(self, child: Case, now: datetime) -> None:
         """A child case (子流程) has delivered: settle its parent's step."""
         ...

@@ -3,6 +3,7 @@ workflow each time the engine commits it: what the stores index for queues and s
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -11,6 +12,8 @@ from onething.cases import intake
 from onething.cases import sign_off as sign
 from onething.cases.listing import IN_PROGRESS, INTAKE, Listing, WorkItem
 from onething.cases.records import Case
+from onething.cases.status import StatusEvent
+from onething.cases.tallies import tallies
 from onething.language.model import Step
 from onething.workdays import WorkCalendar
 
@@ -29,9 +32,11 @@ def status_of(case: Case) -> str:
     return INTAKE if case.accepted_at is None else IN_PROGRESS
 
 
-def listing(case: Case, deployed: Deployed, calendar: WorkCalendar) -> Listing:
-    """The case as queues and search see it. Due dates are read on the lenient calendar (a
-    commit never fails for a year without official data; such dates are marked
+def listing(case: Case, deployed: Deployed, calendar: WorkCalendar,
+            said: Sequence[StatusEvent] = ()) -> Listing:
+    """The case as queues and search see it, with what the status events ``said`` by the
+    change being committed add to the statistics. Due dates are read on the lenient calendar
+    (a commit never fails for a year without official data; such dates are marked
     ``provisional``)."""
     lenient = calendar.lenient()
     policy = deployed.policy
@@ -46,7 +51,9 @@ def listing(case: Case, deployed: Deployed, calendar: WorkCalendar) -> Listing:
     return Listing(case.id, case.workflow_id, status, deployed.workflow.lead, case.applicant,
                    case.priority, case.created_at, intake_due, intake.ASKED in case.marking,
                    () if case.ended else tuple(_work(case, deployed, lenient)),
-                   intake_warn=intake_warn)
+                   intake_warn=intake_warn,
+                   counts=tuple(tallies(said, case, deployed.workflow, policy, lenient))
+                   if said else ())
 
 
 def _work(case: Case, deployed: Deployed, calendar: WorkCalendar) -> list[WorkItem]:

@@ -13,6 +13,7 @@ from onething.cases.forms import check_submission
 from onething.cases.records import Actor, Case, Event, GivenMaterial, Role
 from onething.cases.rules import actor_param
 from onething.cases.status import status_events
+from onething.cases.tallies import corrections_in
 from onething.cases.timers import plan
 from onething.engine import _unit
 from onething.engine._listing import listing
@@ -67,11 +68,12 @@ def submit(engine: EngineContext, workflow_id: str, form: Mapping[str, Any],
     opened = build(engine, deployed, form, materials, who=who, applicant=pseudonym,
                    agents=agents, now=moment)
     status = status_events(opened.case, 0, opened.events, deployed.workflow)
-    case = opened.case.replace(notified=len(status))
+    case = opened.case.replace(notified=len(status), corrections=corrections_in(status))
     try:
         engine.store.create(case, opened.events,
                             plan(case, deployed.workflow, deployed.policy, engine.calendar,
-                                 moment), key, listing=listing(case, deployed, engine.calendar),
+                                 moment), key,
+                            listing=listing(case, deployed, engine.calendar, status),
                             status=status)
     except Conflict:
         first = _unit.replayed(engine, key) if key is not None else None

@@ -276,7 +276,8 @@ def record_milestone(engine: EngineContext, case_id: str, step: str, milestone: 
 
 
 def refresh_calendar(engine: EngineContext, calendar: WorkCalendar) -> list[str]:
-    """Adopt newer calendar data; recompute open cases' due dates and record the change."""
+    """Adopt newer calendar data; recompute open cases' due dates and record the change;
+    count the statistics again."""
     old, engine.calendar = engine.calendar, calendar
     changed = []
     for case_id in engine.store.case_ids():
@@ -293,6 +294,7 @@ def refresh_calendar(engine: EngineContext, calendar: WorkCalendar) -> list[str]
         if _unit.run(engine, case_id, lambda c, d, at: _recompute(engine, c, d, old, at)) \
                 is not None:
             changed.append(case_id)
+    engine.recount()  # the working days of ended clocks may have moved with the data
     return changed
 
 

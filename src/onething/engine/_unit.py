@@ -26,6 +26,7 @@ import attrs
 from onething.cases.assignment import kept
 from onething.cases.records import Case, Delivery, Event
 from onething.cases.status import status_events
+from onething.cases.tallies import corrections_in
 from onething.cases.timers import plan
 from onething.engine._listing import listing
 from onething.engine._outbox import outbox_for, parent_outbox
@@ -207,23 +208,27 @@ def _run(engine: EngineContext, case_id: str, change: ChangeFn, key: tuple[str, 
             new = new if claims is None else new.replace(assigned=claims)
         status = status_events(new, case.notified, outcome.events, deployed.workflow)
         if status:
-            new = new.replace(notified=case.notified + len(status))
+            new = new.replace(notified=case.notified + len(status),
+                              corrections=case.corrections + corrections_in(status))
+        own = status
         timers = plan(new, deployed.workflow, deployed.policy, engine.calendar, moment)
         delivery = outcome.delivery
         created = []
         for c in outcome.created:
             said = status_events(c.case, 0, c.events, c.deployed.workflow)
-            opened = c.case.replace(notified=len(said)) if said else c.case
-            status += said
+            opened = c.case.replace(notified=len(said), corrections=corrections_in(said)) \
+                if said else c.case
+            status = [*status, *said]
             created.append((opened, c.events, plan(opened, c.deployed.workflow,
                                                    c.deployed.policy, engine.calendar, moment),
-                            listing(opened, c.deployed, engine.calendar)))
+                            listing(opened, c.deployed, engine.calendar, said)))
         try:
             store.commit(new, case.version, outcome.events, delivery, timers,
                          outbox_for(delivery) + parent_outbox(new, delivery)
                          if delivery is not None else None, key,
                          created=created or None,
-                         listing=listing(new, deployed, engine.calendar), status=status)
+                         listing=listing(new, deployed, engine.calendar, own),
+                         status=status)
         except AlreadyDelivered:
             raise CaseEnded(f"case {case_id} has been delivered already",
                             "a case has exactly one delivery", code="refused.case.delivered",

@@ -56,6 +56,7 @@ from onething.engine._numbers import CaseNumbers, random_id
 from onething.engine._outbox import PARENT_CHANNEL, Channel, dispatch
 from onething.engine._queries import CaseView
 from onething.engine._reading import Reading
+from onething.engine._statistics import Counting
 from onething.engine._supervision import Supervising
 from onething.engine._time import Firing, aware
 from onething.engine._unit import request_key
@@ -72,7 +73,7 @@ __all__ = ["CaseItem", "CaseView", "Deployed", "Engine", "Firing", "Migration", 
            "Waiting", "shipped_data"]
 
 
-class Engine(Notifying, Noticing, Supervising, Reading):
+class Engine(Notifying, Noticing, Supervising, Reading, Counting):
     """Runs cases of deployed workflows against a :class:`~onething.stores.base.Store`.
 
     ``pseudonyms`` is the host's key for recording applicants and agents
@@ -412,7 +413,7 @@ class Engine(Notifying, Noticing, Supervising, Reading):
                                       idempotency_key, aware(now))
 
     def refresh_calendar(self, calendar: WorkCalendar) -> list[str]:
-        """Adopt newer calendar data; recompute open cases' due dates and record the change."""
+        """Adopt newer calendar data, recompute open cases' due dates, recount statistics."""
         return _time.refresh_calendar(self, calendar)
 
     def clocks(self, case_id: str, now: datetime | None = None) -> list[clk.ClockView]:

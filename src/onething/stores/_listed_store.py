@@ -1,6 +1,7 @@
 """Queues and search as the two databases answer them: one implementation over the SQL of
 :mod:`onething.stores._listing_sql`, for any store that can run a query (``_fetch``) and
-retry it (``_retrying``)."""
+retry it (``_retrying``); with the statistics' counts (:class:`CountedStore`), read the same
+way."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ from typing import Any, TypeVar
 
 from onething.cases.listing import CaseQuery, Listing, WorkItem
 from onething.stores import _listing_sql as listed
+from onething.stores._counted_store import CountedStore
 from onething.stores.base import retried
 
 _T = TypeVar("_T")
 
 
-class ListedStore:
-    """The listing half of a database store (see the module docstring)."""
+class ListedStore(CountedStore):
+    """The listing half of a database store, and its counts (see the module docstring)."""
 
     def _fetch(self, sql: str, params: list[Any]) -> list[Sequence[Any]]:
         raise NotImplementedError

@@ -18,6 +18,9 @@ from onething.cases.records import Case, Event, OutboxItem, case_to_json
 from onething.cases.timers import Timer
 from onething.errors import Conflict, StoreCorrupt, StoreUnavailable
 from onething.stores import _listing_sql as listed
+from onething.stores._counts_sql import ADD as ADD_COUNTS
+from onething.stores._counts_sql import POSTGRES_TABLE as COUNTS_TABLE
+from onething.stores._counts_sql import add_rows
 from onething.stores._listing_sql import (
     CASE_COLUMNS,
     INDEXES,
@@ -26,11 +29,11 @@ from onething.stores._listing_sql import (
     for_postgres,
 )
 from onething.stores._status_sql import TABLES as STATUS_TABLES
-from onething.stores._upgrades import upgrade_1, upgrade_2, upgrade_3
+from onething.stores._upgrades import upgrade_1, upgrade_2, upgrade_3, upgrade_4
 from onething.stores.base import TIMER_COLUMNS
 
 #: the version of the tables this release writes; older databases are upgraded when opened
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # pg_advisory_xact_lock key serializing schema creation and upgrades ("onething" in ASCII).
 _SCHEMA_LOCK = 0x6F6E657468696E67
@@ -73,7 +76,8 @@ CREATE TABLE IF NOT EXISTS outbox (
     last_error TEXT NOT NULL DEFAULT '', result TEXT NOT NULL DEFAULT '');
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
 """ + for_postgres(WORK_TABLE) + ";\n" + for_postgres(SERIALS_TABLE) + ";\n" \
-    + ";\n".join(INDEXES) + ";\n" + ";\n".join(for_postgres(t) for t in STATUS_TABLES) + ";\n"
+    + ";\n".join(INDEXES) + ";\n" + ";\n".join(for_postgres(t) for t in STATUS_TABLES) + ";\n" \
+    + COUNTS_TABLE + ";\n"
 
 
 def prepare(cur: psycopg.Cursor[Any], where: str, create: bool) -> None:
@@ -146,7 +150,7 @@ class _Rows:
 #: ``UPGRADES[n]`` upgrades an open transaction from schema ``n`` to ``n + 1``
 UPGRADES: dict[int, Callable[[psycopg.Cursor[Any]], Any]] = {
     1: lambda cur: upgrade_1(_Rows(cur)), 2: lambda cur: _upgrade_2(cur),
-    3: lambda cur: upgrade_3(_Rows(cur))}
+    3: lambda cur: upgrade_3(_Rows(cur)), 4: lambda cur: upgrade_4(_Rows(cur))}
 
 
 def _upgrade_2(cur: psycopg.Cursor[Any]) -> None:
@@ -208,6 +212,9 @@ def insert_timers(cur: psycopg.Cursor[Any], timers: list[Timer],
         )
 
 
+_ADD_COUNTS = for_postgres(ADD_COUNTS)
+
+
 def write_listing(cur: psycopg.Cursor[Any], case_id: str, listing: Listing | None) -> None:
     """Write the case's listing and work items (nothing without a listing)."""
     if listing is None:
@@ -218,6 +225,8 @@ def write_listing(cur: psycopg.Cursor[Any], case_id: str, listing: Listing | Non
     rows = listed.work_rows(listing)
     if rows:
         cur.executemany(for_postgres(listed.INSERT_WORK), rows)
+    if listing.counts:
+        cur.executemany(_ADD_COUNTS, add_rows(listing.counts))
 
 
 def insert_case(cur: psycopg.Cursor[Any], case: Case, events: list[Event],

@@ -17,6 +17,9 @@ from onething.cases.timers import Timer
 from onething.errors import Conflict, StoreCorrupt, StoreUnavailable
 from onething.privacy.masking import mask_text
 from onething.stores import _listing_sql as listed
+from onething.stores._counts_sql import ADD as ADD_COUNTS
+from onething.stores._counts_sql import SQLITE_TABLE as COUNTS_TABLE
+from onething.stores._counts_sql import add_rows
 from onething.stores._listing_sql import (
     CASE_COLUMNS,
     INDEXES,
@@ -24,11 +27,11 @@ from onething.stores._listing_sql import (
     WORK_TABLE,
 )
 from onething.stores._status_sql import TABLES as STATUS_TABLES
-from onething.stores._upgrades import upgrade_1, upgrade_2, upgrade_3
+from onething.stores._upgrades import upgrade_1, upgrade_2, upgrade_3, upgrade_4
 
 #: the version of the tables this release writes; older databases are upgraded when opened
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 SCHEMA = """
@@ -64,7 +67,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     kind TEXT NOT NULL, at TEXT NOT NULL, method TEXT, items TEXT NOT NULL,
     notice TEXT NOT NULL);
 """ + WORK_TABLE + ";\n" + SERIALS_TABLE + ";\n" + ";\n".join(INDEXES) + ";\n" \
-    + ";\n".join(STATUS_TABLES) + ";\n"
+    + ";\n".join(STATUS_TABLES) + ";\n" + COUNTS_TABLE + ";\n"
 
 
 def prepare(db: sqlite3.Connection, path: str) -> None:
@@ -153,7 +156,7 @@ class _Rows:
 #: ``UPGRADES[n]`` upgrades an open write transaction from schema ``n`` to ``n + 1``
 UPGRADES: dict[int, Callable[[sqlite3.Connection], Any]] = {
     1: lambda db: upgrade_1(_Rows(db)), 2: lambda db: upgrade_2(_Rows(db)),
-    3: lambda db: upgrade_3(_Rows(db))}
+    3: lambda db: upgrade_3(_Rows(db)), 4: lambda db: upgrade_4(_Rows(db))}
 
 
 def is_busy(error: Exception) -> bool:
@@ -253,6 +256,8 @@ def write_listing(db: sqlite3.Connection, case_id: str, listing: Listing | None)
     rows = listed.work_rows(listing)
     if rows:
         db.executemany(listed.INSERT_WORK, rows)
+    if listing.counts:
+        db.executemany(ADD_COUNTS, add_rows(listing.counts))
 
 
 def replace_timers(db: sqlite3.Connection, case_id: str, timers: list[Timer]) -> None:

@@ -20,6 +20,12 @@ the engine lists them before it first answers a queue or search
 Schema 3 -> 4 (issue 16, a page of cases read from its rows alone): ``cases.waiting``, the
 case's work items as a case list shows them, filled from ``work_items`` for every listed case
 (a case still unlisted is given it when the engine lists it).
+
+Schema 4 -> 5 (issue 19, statistics): the ``stats_counts`` table
+(:mod:`onething.stores._counts_sql`), created empty with the schema and marked stale: the
+counts cannot be made in SQL (they need each case's workflow and the calendar), so the engine
+makes them from the cases and their status events before it first answers a report
+(:meth:`onething.Engine.recount`).
 """
 
 
@@ -30,6 +36,7 @@ from typing import Any, Protocol
 
 from onething.privacy.masking import mask_text
 from onething.privacy.pseudonyms import legacy_pseudonym
+from onething.stores._counts_sql import STALE, STALE_KEY
 from onething.stores._listing_sql import (
     CASE_LISTING_COLUMNS,
     WAITING_COLUMN,
@@ -142,3 +149,9 @@ def upgrade_3(rows: Rows) -> None:
     for case_id, items in work.items():
         rows.run("UPDATE cases SET waiting = ? WHERE id = ?", (waiting_text(items), case_id))
     rows.run("UPDATE cases SET waiting = '[]' WHERE listed = 1 AND waiting IS NULL", ())
+
+
+def upgrade_4(rows: Rows) -> None:
+    """Schema 4 -> 5 (see the module docstring): the counts marked stale; the table comes with
+    the schema."""
+    rows.run("INSERT INTO meta (key, value) VALUES (?, ?)", (STALE_KEY, STALE))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
@@ -14,8 +14,10 @@ from onething.cases.listing import CaseQuery, Listing, WorkItem
 from onething.cases.notifications import Notification, Subscription
 from onething.cases.records import Case, Delivery, Event, OutboxItem
 from onething.cases.status import StatusEvent
+from onething.cases.tallies import Tally
 from onething.cases.timers import Timer
 from onething.errors import StoreBusy, StoreCorrupt
+from onething.stores._counts_sql import Row
 
 #: a case opened by a commit, with its first events, timers and listing (a follow-up case)
 Created = tuple[Case, list[Event], list[Timer], Listing | None]
@@ -106,6 +108,23 @@ class Store(Protocol):
     def next_serial(self, scope: str) -> int:
         """The next number (from 1) of the serial named ``scope``, drawn in its own
         transaction: never the same number twice, whoever draws (case numbers)."""
+        ...
+
+    def counted(self, period: str, *, since: str | None = None, until: str | None = None,
+                workflow: str | None = None, department: str | None = None) -> list[Row]:
+        """The statistics' counts (:mod:`onething.cases.tallies`) summed per key and
+        ``period`` (``day``, ``week``, ``month``, ``year``, ``all``), of the days ``since`` to
+        ``until`` (ISO dates, both included), of one workflow and one department when given:
+        ``(measure, workflow, department, step, period, kind, days, flags, count)``."""
+        ...
+
+    def counts_stale(self) -> bool:
+        """Whether the counts must be made again from the cases (a database upgraded from
+        before they were kept): the engine :meth:`recount` s before it reads them."""
+        ...
+
+    def recount(self, counts: Iterable[Tally]) -> None:
+        """Replace every count by ``counts``, in one transaction (no longer stale)."""
         ...
 
     def unlisted(self, limit: int = 1000) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -14,9 +14,11 @@ import attrs
 from onething.cases.listing import CaseQuery, Listing, WorkItem
 from onething.cases.records import Case, Delivery, Event, OutboxItem
 from onething.cases.status import StatusEvent
+from onething.cases.tallies import Tally
 from onething.cases.timers import Timer
 from onething.errors import AlreadyDelivered, Conflict, DeployRefused, UnknownCase
 from onething.stores import _memory_listing as listed
+from onething.stores._counts_sql import Row, add_rows, period_of
 from onething.stores._memory_status import MemoryNotified
 from onething.stores.base import Created, Store
 
@@ -38,6 +40,7 @@ class MemoryStore(MemoryNotified, Store):
         self._claims: dict[str, datetime] = {}
         self._secrets: dict[str, bytes] = {}
         self._listings: dict[str, Listing] = {}
+        self._counts: dict[tuple[Any, ...], int] = {}
         self._serials: dict[str, int] = {}
         self._init_status()
 
@@ -116,6 +119,35 @@ class MemoryStore(MemoryNotified, Store):
         if listing is not None:
             self._touch(self._listings, case_id)
             self._listings[case_id] = listing
+            self._add(listing.counts)
+
+    def _add(self, counts: Iterable[Tally]) -> None:
+        for row in add_rows(counts):
+            key = row[:5] + row[6:9]  # the week follows from the day
+            self._touch(self._counts, key)
+            self._counts[key] = self._counts.get(key, 0) + row[9]
+
+    def counted(self, period: str, *, since: str | None = None, until: str | None = None,
+                workflow: str | None = None, department: str | None = None) -> list[Row]:
+        summed: dict[tuple[Any, ...], int] = {}
+        with self._lock:
+            for (measure, wf, dept, step, day, kind, days, flags), n in self._counts.items():
+                if ((since is None or day >= since) and (until is None or day <= until)
+                        and (workflow is None or wf == workflow)
+                        and (department is None or dept == department)):
+                    key = (measure, wf, dept, step, period_of(day, period), kind, days, flags)
+                    summed[key] = summed.get(key, 0) + n
+        return [(*key, n) for key, n in summed.items() if n != 0]
+
+    def counts_stale(self) -> bool:
+        return False  # nothing here outlives the process, so nothing was counted before
+
+    def recount(self, counts: Iterable[Tally]) -> None:
+        with self._lock:
+            for key in list(self._counts):
+                self._touch(self._counts, key)
+                del self._counts[key]
+            self._add(counts)
 
     def load(self, case_id: str) -> Case:
         with self._lock:

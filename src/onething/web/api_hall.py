@@ -15,6 +15,7 @@ from onething.cases.hall_access import (
     may_see_intake,
     may_see_joint,
     may_see_queue,
+    may_see_statistics,
 )
 from onething.cases.records import Actor, Role
 from onething.errors import InvalidArgument, UnknownCase
@@ -103,6 +104,25 @@ def joint_cases(workflow_id: str, engine: EngineDep, actor: ActorDep, after: str
     may_see_joint(actor, engine.deployed(workflow_id).workflow)
     return answer(engine.search(workflow=workflow_id, status="in_progress", after=after,
                                 limit=limit).to_json())
+
+
+@router.get("/statistics", responses={**ok("report")})
+def statistics(engine: EngineDep, actor: ActorDep,
+               workflow: str | None = Query(None, max_length=200),
+               department: str | None = Query(None, max_length=200),
+               since: str | None = Query(None, alias="from", max_length=10,
+                                         description="the first day counted, YYYY-MM-DD"),
+               until: str | None = Query(None, alias="to", max_length=10,
+                                         description="the last day counted, YYYY-MM-DD"),
+               period: str = Query("week", pattern="^(day|week|month|year|all)$")
+               ) -> JSONResponse:
+    """The statistics of the cases (docs/statistics.md): received, accepted, delivered by
+    kind; 按时办结率, 超期率, 提前办结率, 一次办结率, 即办件; lead and step times (mean, median,
+    p90, p99); corrections per step; 好差评 and rectifications — per workflow, department,
+    step and period. Supervisors and the government's head; nothing of any one case."""
+    may_see_statistics(actor)
+    return answer(engine.statistics(workflow=workflow, department=department, since=since,
+                                    until=until, period=period).to_json())
 
 
 @router.post("/search", responses={**ok("cases")})

@@ -4,6 +4,7 @@ queue and the one form), the department's queue, the supervisor's board, and the
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -30,6 +31,7 @@ from onething.web.pages.forms import (
 from onething.web.pages.render import PostedForm, back_to, page, refused
 from onething.web.plumbing import current_actor
 from onething.web.problems import HttpProblem
+from onething.workdays import SHANGHAI
 
 router = APIRouter(include_in_schema=False)
 
@@ -131,9 +133,11 @@ def supervisor(request: Request) -> Response:
     name = actor.department or ""
     may_see_alerts(actor, name)
     engine = request.app.state.engine
+    since = engine.clock.now().astimezone(SHANGHAI).date() - timedelta(weeks=12)
     return page(request, "supervisor.html", department=name,
                 alerts=engine.alerts(name, after=request.query_params.get("after")),
-                queue=engine.queue(name))
+                queue=engine.queue(name), since=since.isoformat(),
+                stats=engine.statistics(department=name, since=since, period="week"))
 
 
 @router.get("/government", response_class=HTMLResponse)
