@@ -234,6 +234,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> Runs:
     run("status", shop_id)
 
     run("check", str(ROOT / "workflows" / "newborn.yaml"), db=False)
+    simulated = run("simulate", str(ROOT / "workflows" / "construction_gov_investment.yaml"),
+                    "--cases", "200", "--seed", "1", "--start", "2026-10-08", db=False)
+    assert simulated["limits"][0]["which"] == "committed"
+    run("simulate", "enterprise-startup", "--cases", "50", "--fit-db", str(run.db), db=False)
     bad = run.tmp / "bad.yaml"
     bad.write_text("id: x\n", encoding="utf-8")
     run("check", str(bad), db=False, code=2)

@@ -48,6 +48,8 @@ class Driven:
     used_days: int
     ending: str  # result (awaiting its delivery), refusal, termination
     actions: int
+    #: the actions of the case's history, in order (what the timers did among them)
+    events: tuple[str, ...] = ()
 
 
 def form_of(sim: Simulation, case: int) -> dict[str, object]:
@@ -116,7 +118,8 @@ def drive(sim: Simulation, case: int) -> Driven:
     record = next(r for r in engine.supervision(case_id, now=_at(index.date(day), 23, 30))
                   if r.clock == "case")
     delivery = engine.delivery(case_id)
-    return Driven(record.used_days, delivery.kind if delivery is not None else "result", acts)
+    return Driven(record.used_days, delivery.kind if delivery is not None else "result", acts,
+                  tuple(e.action for e in engine.history(case_id)))
 
 
 def _department_pass(engine: Engine, sim: Simulation, case: int, case_id: str, day: int,

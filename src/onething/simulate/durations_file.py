@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from onething.errors import InvalidArgument, YamlRefused
+from onething.language.conditions.nodes import fields
 from onething.language.load import did_you_mean
 from onething.language.location import Diagnostic, Location
 from onething.language.model import Field, Step, Workflow
@@ -54,6 +55,7 @@ from onething.simulate.durations import (
     Special,
     StepDurations,
 )
+from onething.simulate.program import compile_workflow
 
 _TOP = ("start", "arrivals", "intake", "green_channel", "forms", "steps")
 _STEP = ("days", "correction", "special_procedure", "refusal", "outcomes", "send_back")
@@ -275,6 +277,7 @@ class _Reader:
 
     def empirical(self, node: yaml.Node, what: str, high: float) -> Distribution | None:
         counts: dict[float, float] = {}
+        before = len(self.problems)
         for key, key_node, value in self.entries(node, what):
             if isinstance(key, bool) or not isinstance(key, (int, float)) \
                     or not 0 <= key <= high:
@@ -284,6 +287,8 @@ class _Reader:
             count = self.number(value, f"{what} count of {key}", 0.0, 1e12)
             if count is not None:
                 counts[float(key)] = count
+        if len(self.problems) > before:
+            return None
         if not counts or sum(counts.values()) <= 0:
             self.error("bad-value", f"{what} has no observation", node,
                        "give days: count pairs with a count above 0")
@@ -307,6 +312,9 @@ class _Reader:
 
     def step(self, step: Step, node: yaml.Node) -> StepDurations | None:
         what = f"step '{step.id}'"
+        if isinstance(node, yaml.ScalarNode):  # a bare number: its days
+            days = self.distribution(node, f"{what} days")
+            return StepDurations(days=days) if days is not None else None
         got: dict[str, Any] = {}
         for key, key_node, value in self.entries(node, what, _STEP):
             if key in ("correction", "special_procedure") and step.opens is not None:
@@ -392,13 +400,14 @@ class _Reader:
 
     def forms(self, node: yaml.Node) -> dict[str, FieldDraw]:
         fields = self.workflow.condition_fields
+        read = read_fields(self.workflow)
         out: dict[str, FieldDraw] = {}
         for key, key_node, value in self.entries(node, "forms"):
             field = fields.get(str(key))
-            if field is None:
-                self.error("unknown-field", f"'{key}' is no field a condition of workflow "
-                           f"'{self.workflow.id}' can read", key_node,
-                           did_you_mean(str(key), fields))
+            if field is None or field.name not in read:
+                self.error("unknown-field", f"no condition of workflow '{self.workflow.id}' "
+                           f"reads '{key}'", key_node, did_you_mean(str(key), read) if read
+                           else "its conditions read no field: remove forms:")
                 continue
             found = self.field(field, value)
             if found is not None:
@@ -425,12 +434,15 @@ class _Reader:
             return None
         values: list[object] = []
         weights: list[float] = []
+        before = len(self.problems)
         for key, key_node, value in self.entries(node, what):
             clean = self.choice(field, key, key_node, what)
             weight = self.number(value, f"{what} weight of {key}", 0.0, 1e12)
             if clean is not _BAD and weight is not None:
                 values.append(clean)
                 weights.append(weight)
+        if len(self.problems) > before:
+            return None
         if not values or sum(weights) <= 0:
             self.error("bad-value", f"{what} gives no value a weight", node,
                        "e.g. {window: 1, mail: 3}; a bool takes the share of true: 0.7")
@@ -458,5 +470,14 @@ class _Reader:
 
 
 _BAD = object()
+
+
+def read_fields(workflow: Workflow) -> list[str]:
+    """The fields the workflow's conditions read: steps' (and lists'), choices' and the
+    green channel's."""
+    compiled = compile_workflow(workflow)
+    exprs = [*compiled.conditions,
+             *([workflow.green_channel.when.expr] if workflow.green_channel else [])]
+    return sorted(set().union(*(fields(e) for e in exprs))) if exprs else []
 
 __all__ = ["MAX_DAYS", "parse_durations", "read_durations"]
