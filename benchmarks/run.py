@@ -21,6 +21,8 @@ met, and every figure as a ratio to a baseline measured in the same run:
 8. start-up: ``import onething`` and ``onething --help`` vs a bare interpreter (startup.py);
 9. queues and search at 10k, 100k and 1M cases on SQLite and PostgreSQL vs a raw indexed
    SELECT of the same rows (hall.py; issue 16 item 3);
+12. one case of the construction bundle simulated vs driven through the engine in memory, and
+   100k simulated cases (simulation.py; issue 19 item 2);
 plus how parallel blocks are carried on transitions (machine_shapes.py, decision 0002).
 
 Figures are medians; each section reports ratios to a baseline measured in the same run,
@@ -49,6 +51,7 @@ from benchmarks.http_load import http_section
 from benchmarks.inmemory import action_cost, memory_per_case
 from benchmarks.pg_bench import postgres_section
 from benchmarks.proof_scale import proof_scale
+from benchmarks.simulation import simulation_section
 from benchmarks.startup import startup_section
 from benchmarks.statistics import statistics_section
 from benchmarks.woflan import woflan_section
@@ -193,6 +196,9 @@ def sections(quick: bool) -> list[tuple[str, str, Section]]:
                         lambda: http_section(quick), "")),
         ("statistics", "11", ("A statistics report over 100k and 1M cases on SQLite",
                               lambda: statistics_section(quick), "")),
+        ("simulation", "12", ("Simulation: one case of the construction bundle simulated vs "
+                               "driven through the engine in memory",
+                               lambda: simulation_section(quick), "")),
         ("shapes", "-", ("How parallel blocks are carried on transitions", machine_shapes,
                          "Decision 0002: one flat machine of positions, joins made "
                          "explicit.")),
@@ -206,7 +212,7 @@ def main() -> None:
     parser.add_argument("--only", default="",
                         help="comma-separated sections (memory, sqlite, batch, postgres, "
                              "check, woflan, scale, compile, startup, hall, http, statistics, "
-                             "shapes); "
+                             "simulation, shapes); "
                              "prints, "
                              "does not write the file")
     args = parser.parse_args()

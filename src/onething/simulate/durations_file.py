@@ -312,7 +312,9 @@ class _Reader:
 
     def step(self, step: Step, node: yaml.Node) -> StepDurations | None:
         what = f"step '{step.id}'"
-        if isinstance(node, yaml.ScalarNode):  # a bare number: its days
+        if isinstance(node, yaml.ScalarNode) or (  # its days alone: a number, a distribution
+                isinstance(node, yaml.MappingNode) and len(node.value) == 1
+                and self.value(node.value[0][0]) in KINDS):
             days = self.distribution(node, f"{what} days")
             return StepDurations(days=days) if days is not None else None
         got: dict[str, Any] = {}

@@ -35,7 +35,7 @@ WORDS: dict[str, dict[str, str]] = {
                         "{start}",
            "lead": "lead time (working days, pauses left out; {decided} cases decided)",
            "mean": "mean", "committed": "committed limit", "statutory": "statutory limit",
-           "within": "{days} WD: {share} of cases within it", "none": "none",
+           "within": "{days} WD, {share} of cases within it", "none": "none",
            "outcomes": "outcomes", "result": "decided", "refusal": "refused",
            "termination": "terminated", "unfinished": "unfinished (sent back again and again)",
            "stages": "stages", "limit": "limit", "met": "within", "steps": "steps",
@@ -190,7 +190,8 @@ class SimulationReport:
                   + (w["provisional"] if self.provisional else "")]
         if self.notes:
             pick = 0 if lang == "zh" else 1
-            lines += [f"{w['notes']}{w['colon']}", *(f"  - {note[pick]}" for note in self.notes)]
+            lines.append(f"{w['notes']}{w['colon'].rstrip()}")
+            lines += [f"  - {note[pick]}" for note in self.notes]
         return "\n".join(lines)
 
     def charts(self, directory: Path, lang: str = "zh") -> list[Path]:
