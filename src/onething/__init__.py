@@ -2,7 +2,8 @@
 
 The public face: every name README.md, the examples and the docs use, loaded when first used
 (``import onething`` itself loads nothing else). Documented subpackages: ``onething.soundness``
-(the proof and PNML), ``onething.diagram``, ``onething.workdays``, ``onething.sla``.
+(the proof and PNML), ``onething.diagram``, ``onething.workdays``, ``onething.sla``,
+``onething.simulate`` (Monte Carlo of lead times) and ``onething.charts``.
 """
 
 from __future__ import annotations
