@@ -63,6 +63,7 @@ class Counting:
                 raise InvalidArgument(f"{what} is an id (text of 1 to 200 characters)")
         if self.store.counts_stale():
             self.recount()
+        self.store.merge_counts()
         rows = self.store.counted(period, since=low, until=high, workflow=workflow,
                                   department=department)
         names, limits = self._described({row[1] for row in rows} | (
