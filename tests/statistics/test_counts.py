@@ -139,3 +139,42 @@ def test_nothing_personal_is_counted_or_reported(any_store: Store) -> None:
     for value in (FORM["legal_person_id"], FORM["legal_person_phone"], FORM["company_name"],
                   FORM["legal_person_name"], FORM["business_address"]):
         assert str(value) not in text
+
+
+def test_a_calendar_refresh_counts_the_working_days_again() -> None:
+    from onething.workdays import WorkCalendar
+    from onething.workdays.overrides import CalendarOverrides
+
+    clock = FixedClock(START)
+    store = MemoryStore()
+    engine = Engine(store, clock=clock)
+    hall(engine, clock, seed=19, cases=45)  # into 2027: no official data yet, projected
+    before = sorted(store.counted("day"))
+    table = CalendarOverrides.from_yaml(
+        "official_years: [2027]\n"
+        "days_off: [2027-01-01, {from: 2027-01-18, to: 2027-01-29, reason: 假设的长假}]\n",
+        source="notice-2027.yaml")
+    engine.refresh_calendar(WorkCalendar(table))
+    after = sorted(store.counted("day"))
+    assert after != before  # ended clocks across those days lost working days
+    expected = brute(engine)  # read on the new calendar
+    report = engine.statistics(period="day")
+    assert report.total.lead.histogram == dict(expected["lead"])
+    assert {(s.workflow, s.step): dict(s.time.histogram) for s in report.steps if s.ended} == \
+        {k: dict(v) for k, v in expected["steps"].items()}
+    assert (report.total.on_time, report.total.late) == (expected["on_time"], expected["late"])
+
+
+def test_changes_append_their_counts_and_a_merge_sums_them_per_key(any_store: Store) -> None:
+    clock = FixedClock(START)
+    engine = Engine(any_store, clock=clock)
+    hall(engine, clock, seed=4, cases=10)
+    appended = sorted(any_store.counted("day"))
+    merged_into = any_store.merge_counts()
+    assert sorted(any_store.counted("day")) == appended  # the same sums, merged or not
+    assert any_store.merge_counts() == 0  # nothing appended since
+    if not isinstance(any_store, MemoryStore):
+        keys = any_store._fetch(  # type: ignore[attr-defined]
+            "SELECT count(*), count(DISTINCT measure || workflow || department || step || day "
+            "|| kind || days || '/' || flags) FROM stats_counts", [])[0]
+        assert keys[0] == keys[1] == merged_into  # one row per key

@@ -62,3 +62,17 @@ def test_bad_input_is_one_line_and_its_exit_code(hall_db: Path, args: list[str],
 def test_a_database_that_does_not_exist_is_refused(tmp_path: Path) -> None:
     done = CliRunner().invoke(cli, ["report", "--db", str(tmp_path / "nothing.sqlite3")])
     assert done.exit_code == 4 and "there is no database" in done.output
+
+
+def test_a_read_only_database_is_reported_on(hall_db: Path, tmp_path: Path) -> None:
+    import shutil
+
+    copy = tmp_path / "ro.sqlite3"
+    shutil.copy(hall_db, copy)
+    SqliteStore(copy).close()  # its counts appended by the changes, not merged yet
+    done = CliRunner().invoke(cli, ["report", "--db", f"file:{copy}?mode=ro", "--period",
+                                    "all", "--format", "json"])
+    assert done.exit_code == 0, done.output
+    writable = CliRunner().invoke(cli, ["report", "--db", str(copy), "--period", "all",
+                                        "--format", "json"])
+    assert done.output == writable.output

@@ -13,7 +13,6 @@ for them, never as empty boxes (tofu).
 from __future__ import annotations
 
 import io
-import logging
 import pathlib
 import re
 from collections.abc import Iterator
@@ -21,12 +20,13 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from onething.errors import InvalidArgument
+from onething.privacy.masking import personal_logger
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-log = logging.getLogger(__name__)
+log = personal_logger(__name__)
 
 #: the formats a chart is saved in
 FORMATS = ("png", "svg")

@@ -5,13 +5,14 @@ events — after a database upgrade, and after the calendar's data changed."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING
 
 from onething.cases import tallies as t
 from onething.cases.statistics import PERIODS, Report, report
-from onething.errors import InvalidArgument, OnethingError, UnknownWorkflow
+from onething.errors import InvalidArgument, OnethingError, StoreUnavailable, UnknownWorkflow
 from onething.privacy.masking import clip, mask_text, personal_logger
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ class Counting:
                 raise InvalidArgument(f"{what} is an id (text of 1 to 200 characters)")
         if self.store.counts_stale():
             self.recount()
+        with contextlib.suppress(StoreUnavailable):  # read-only: the same sums, unmerged
+            self.store.merge_counts()
         rows = self.store.counted(period, since=low, until=high, workflow=workflow,
                                   department=department)
         names, limits = self._described({row[1] for row in rows} | (

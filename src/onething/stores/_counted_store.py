@@ -40,10 +40,18 @@ class CountedStore:
                                 [sql.STALE_KEY, sql.STALE]))
 
     @retried
+    def merge_counts(self) -> int:
+        with self._status_tx() as (run, rows):
+            merged = sql.summed_rows(rows(sql.UNMERGED, ()))
+            for row in merged:
+                run(sql.MERGE, row)
+            return len(merged)
+
+    @retried
     def recount(self, counts: Iterable[Tally]) -> None:
-        rows = sql.add_rows(counts)
+        merged = sql.add_rows(counts)
         with self._status_tx() as (run, _):
             run("DELETE FROM stats_counts", ())
-            for row in rows:
-                run(sql.ADD, row)
+            for row in merged:
+                run(sql.MERGE, row)
             run("DELETE FROM meta WHERE key = ?", (sql.STALE_KEY,))

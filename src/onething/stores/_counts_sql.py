@@ -1,7 +1,8 @@
-"""The statistics' counts (:mod:`onething.cases.tallies`) as the two databases keep them: one
-row per key, its count added to in the transaction of each change (an upsert), read by reports
-summed per period — so a report reads the counts, whose number is bounded by the days,
-workflows, steps and working-day values seen, never every case.
+"""The statistics' counts (:mod:`onething.cases.tallies`) as the two databases keep them: each
+change appends its counts in its own transaction, and before a report reads them the rows
+appended since the last merge are summed into one row per key — so a report reads the counts,
+whose number is bounded by the days, workflows, steps and working-day values seen, never every
+case.
 
 SQL here is written with ``?`` placeholders (the PostgreSQL store turns them into ``%s``).
 """
@@ -15,20 +16,29 @@ from onething.cases.tallies import Tally, week_of
 
 #: the key of a count: the fields of a :class:`~onething.cases.tallies.Tally`
 KEY = "measure, workflow, department, step, day, kind, days, flags"
+_VALUES = "measure, workflow, department, step, day, week, kind, days, flags, merged, n"
 
 _COLUMNS = """measure TEXT NOT NULL, workflow TEXT NOT NULL, department TEXT NOT NULL,
     step TEXT NOT NULL, day TEXT NOT NULL, week TEXT NOT NULL, kind TEXT NOT NULL,
-    days INTEGER NOT NULL, flags INTEGER NOT NULL, n BIGINT NOT NULL,
-    PRIMARY KEY (measure, workflow, department, step, day, kind, days, flags))"""
+    days INTEGER NOT NULL, flags INTEGER NOT NULL, merged INTEGER NOT NULL, n BIGINT NOT NULL"""
 
-#: the table (SQLite keeps it clustered on its key)
-SQLITE_TABLE = f"CREATE TABLE IF NOT EXISTS stats_counts ({_COLUMNS} WITHOUT ROWID"
-POSTGRES_TABLE = f"CREATE TABLE IF NOT EXISTS stats_counts ({_COLUMNS}"
+#: the table: a change *appends* its counts (``merged = 0``: no row is shared by two changes,
+#: so concurrent changes, and a long batch, never wait on each other for a count); merging
+#: sums them into one row per key (``merged = 1``, unique) before a report reads the table
+TABLES = (f"CREATE TABLE IF NOT EXISTS stats_counts ({_COLUMNS})",
+          f"CREATE UNIQUE INDEX IF NOT EXISTS stats_merged ON stats_counts ({KEY}) "
+          "WHERE merged = 1",
+          "CREATE INDEX IF NOT EXISTS stats_unmerged ON stats_counts (merged) WHERE merged = 0")
 
-#: add one row's count to its key's
-ADD = ("INSERT INTO stats_counts (measure, workflow, department, step, day, week, kind, days, "
-       f"flags, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT ({KEY}) "
-       "DO UPDATE SET n = stats_counts.n + excluded.n")
+#: append a change's counts
+ADD = f"INSERT INTO stats_counts ({_VALUES}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)"
+#: take the counts appended since the last merge (``RETURNING``: the rows deleted are the
+#: rows summed, whatever is appended meanwhile)
+UNMERGED = ("DELETE FROM stats_counts WHERE merged = 0 RETURNING measure, workflow, "
+            "department, step, day, week, kind, days, flags, n")
+#: add summed counts to their key's one merged row
+MERGE = (f"INSERT INTO stats_counts ({_VALUES}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) "
+         f"ON CONFLICT ({KEY}) WHERE merged = 1 DO UPDATE SET n = stats_counts.n + excluded.n")
 
 #: the ``meta`` row saying the counts must be made again from the cases (after an upgrade)
 STALE_KEY = "stats_counts"
@@ -43,7 +53,8 @@ Row = tuple[str, str, str, str, str, str, int, int, int]
 
 
 def add_rows(counts: Iterable[Tally]) -> list[tuple[Any, ...]]:
-    """The parameters of :data:`ADD` for ``counts``, equal keys summed first."""
+    """The parameters of :data:`ADD` (and :data:`MERGE`) for ``counts``, equal keys summed
+    first."""
     summed: dict[Tally, int] = {}
     for tally in counts:
         summed[tally] = summed.get(tally, 0) + 1
@@ -70,6 +81,15 @@ def summed(period: str, since: str | None, until: str | None, workflow: str | No
             "HAVING SUM(n) <> 0", params)
 
 
+def summed_rows(found: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
+    """Rows of :data:`UNMERGED` summed per key: the parameters of :data:`MERGE`."""
+    sums: dict[tuple[Any, ...], int] = {}
+    for row in found:
+        key = tuple(row[:9])
+        sums[key] = sums.get(key, 0) + int(row[9])
+    return [(*key, n) for key, n in sums.items() if n != 0]
+
+
 def rows_of(found: Sequence[Sequence[Any]]) -> list[Row]:
     """Rows as :data:`Row` tuples (the databases' integers as Python ints)."""
     return [(str(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5]), int(r[6]),
@@ -83,17 +103,5 @@ def period_of(day: str, period: str) -> str:
     return {"day": day, "month": day[:7], "year": day[:4], "all": ""}[period]
 
 
-__all__ = [
-    "ADD",
-    "KEY",
-    "PERIODS",
-    "POSTGRES_TABLE",
-    "SQLITE_TABLE",
-    "STALE",
-    "STALE_KEY",
-    "Row",
-    "add_rows",
-    "period_of",
-    "rows_of",
-    "summed",
-]
+__all__ = ["ADD", "KEY", "MERGE", "PERIODS", "STALE", "STALE_KEY", "TABLES", "UNMERGED", "Row",
+           "add_rows", "period_of", "rows_of", "summed", "summed_rows"]

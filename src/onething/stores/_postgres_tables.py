@@ -19,7 +19,7 @@ from onething.cases.timers import Timer
 from onething.errors import Conflict, StoreCorrupt, StoreUnavailable
 from onething.stores import _listing_sql as listed
 from onething.stores._counts_sql import ADD as ADD_COUNTS
-from onething.stores._counts_sql import POSTGRES_TABLE as COUNTS_TABLE
+from onething.stores._counts_sql import TABLES as COUNTS_TABLES
 from onething.stores._counts_sql import add_rows
 from onething.stores._listing_sql import (
     CASE_COLUMNS,
@@ -77,7 +77,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 CREATE INDEX IF NOT EXISTS outbox_due ON outbox (status, next_attempt_at);
 """ + for_postgres(WORK_TABLE) + ";\n" + for_postgres(SERIALS_TABLE) + ";\n" \
     + ";\n".join(INDEXES) + ";\n" + ";\n".join(for_postgres(t) for t in STATUS_TABLES) + ";\n" \
-    + COUNTS_TABLE + ";\n"
+    + ";\n".join(COUNTS_TABLES) + ";\n"
 
 
 def prepare(cur: psycopg.Cursor[Any], where: str, create: bool) -> None:

@@ -18,7 +18,7 @@ from onething.errors import Conflict, StoreCorrupt, StoreUnavailable
 from onething.privacy.masking import mask_text
 from onething.stores import _listing_sql as listed
 from onething.stores._counts_sql import ADD as ADD_COUNTS
-from onething.stores._counts_sql import SQLITE_TABLE as COUNTS_TABLE
+from onething.stores._counts_sql import TABLES as COUNTS_TABLES
 from onething.stores._counts_sql import add_rows
 from onething.stores._listing_sql import (
     CASE_COLUMNS,
@@ -67,7 +67,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     kind TEXT NOT NULL, at TEXT NOT NULL, method TEXT, items TEXT NOT NULL,
     notice TEXT NOT NULL);
 """ + WORK_TABLE + ";\n" + SERIALS_TABLE + ";\n" + ";\n".join(INDEXES) + ";\n" \
-    + ";\n".join(STATUS_TABLES) + ";\n" + COUNTS_TABLE + ";\n"
+    + ";\n".join(STATUS_TABLES) + ";\n" + ";\n".join(COUNTS_TABLES) + ";\n"
 
 
 def prepare(db: sqlite3.Connection, path: str) -> None:

@@ -123,6 +123,12 @@ class Store(Protocol):
         before they were kept): the engine :meth:`recount` s before it reads them."""
         ...
 
+    def merge_counts(self) -> int:
+        """Sum the counts changes appended since the last merge into one row per key (a
+        report reads the same sums either way, faster once merged); returns how many keys
+        were merged into."""
+        ...
+
     def recount(self, counts: Iterable[Tally]) -> None:
         """Replace every count by ``counts``, in one transaction (no longer stale)."""
         ...
