@@ -147,3 +147,19 @@ def test_defaults_come_from_the_limits_and_a_start_on_a_day_off_moves_on() -> No
     assert report.p99 is not None and report.p99 <= 45  # every step within its limit
     assert report.outcomes == {"result": 2000, "refusal": 0, "termination": 0,
                                "unfinished": 0}
+
+
+def test_a_large_run_goes_chunk_by_chunk_and_its_first_chunk_is_a_small_run(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from onething.simulate import simulation
+
+    monkeypatch.setattr(simulation, "CHUNK", 50)
+    durations = parse_durations("arrivals: 7\nsteps: {project_approval: {correction: "
+                                "{probability: 0.5, reply: 3}}}", CONSTRUCTION)
+    whole = simulate(CONSTRUCTION, 120, durations=durations, seed=4, calendar=CALENDAR)
+    small = simulate(CONSTRUCTION, 50, durations=durations, seed=4, calendar=CALENDAR)
+    assert np.array_equal(whole.lead[:50], small.lead)
+    assert not np.array_equal(whole.lead[50:100], small.lead)  # chunks draw apart
+    assert whole.submitted.tolist() == [k // 7 for k in range(120)]
+    assert len(whole.lead) == len(whole.green) == whole.stage_days.shape[0] == 120
+    assert int(whole.step_runs[0]) == 120

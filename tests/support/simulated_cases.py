@@ -55,6 +55,7 @@ class Driven:
 def form_of(sim: Simulation, case: int) -> dict[str, object]:
     """A form the engine accepts holding the simulated case's drawn values."""
     form = sample_form(sim.workflow)
+    assert sim.forms is not None
     for name, value in sim.forms.values(case).items():
         if name in {f.name for f in sim.workflow.form.fields}:
             form[name] = _json(value)
@@ -70,7 +71,9 @@ def _json(value: object) -> object:
 
 
 def drive(sim: Simulation, case: int) -> Driven:
-    """Run simulated case number ``case`` through a fresh engine in memory."""
+    """Run simulated case number ``case`` (of the first chunk) through a fresh engine in
+    memory."""
+    assert sim.draws is not None and sim.forms is not None
     workflow = sim.workflow
     index = sim.index
     clock = FixedClock(_at(index.date(int(sim.submitted[case])), 8, 0))

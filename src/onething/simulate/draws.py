@@ -13,6 +13,7 @@ green-channel case's department days are ``green_factor`` times the usual before
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 import attrs
@@ -32,7 +33,8 @@ if TYPE_CHECKING:
 #: the choice of a department that approves (the others: REFUSE, then the step's outcomes,
 #: then its send-back targets, in their order)
 APPROVE, REFUSE = 0, 1
-_INTAKE, _ARRIVALS, _FORMS = 1, 2, 3
+#: the streams of the intake times (the forms' is 3: onething.simulate.simulation)
+_INTAKE = 1
 
 
 @attrs.frozen
@@ -49,26 +51,29 @@ class Visit:
 
 
 class Draws:
-    """Every draw of a simulation of ``cases`` cases from ``seed``."""
+    """Every draw of a simulation of ``cases`` cases from ``seed`` (a chunk of a larger run:
+    the seed and the chunk's key)."""
 
     def __init__(self, workflow: Workflow, steps: tuple[Step, ...], durations: Durations,
-                 cases: int, seed: int, green: Flags,
-                 hours_per_day: float = float(OFFICE_DAY_HOURS)) -> None:
+                 cases: int, seed: int | tuple[int, ...], green: Flags,
+                 hours_per_day: Decimal = OFFICE_DAY_HOURS) -> None:
         self.workflow = workflow
         self.steps = steps
         self.durations = durations
         self.cases = cases
-        self.seed = seed
+        #: what every stream's key starts with: the seed (and a chunk's number)
+        self.seed = (seed,) if isinstance(seed, int) else seed
         self.green = green
         self.hours = hours_per_day
         self._visits: dict[tuple[int, int], Visit] = {}
-        self.days: list[Distribution] = [step_days(workflow, s, durations) for s in steps]
+        self.days: list[Distribution] = [step_days(workflow, s, durations, hours_per_day)
+                                         for s in steps]
 
     def rng(self, *key: int) -> np.random.Generator:
         """The stream of one kind of draw: ``key`` after the seed."""
         import numpy as np
 
-        return np.random.default_rng([self.seed, *key])
+        return np.random.default_rng([*self.seed, *key])
 
     def intake(self) -> Days:
         """Each case's working days from submission to acceptance."""
@@ -108,10 +113,6 @@ class Draws:
                           np.searchsorted(edges, picked, side="right") + 1, APPROVE)
         return Visit(work, corrected, reply, after, special, special_days,
                      choice.astype(np.int8))
-
-    def forms_rng(self) -> np.random.Generator:
-        """The stream the forms are drawn from."""
-        return self.rng(_FORMS)
 
 
 __all__ = ["APPROVE", "REFUSE", "Draws", "Visit"]

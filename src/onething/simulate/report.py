@@ -123,7 +123,7 @@ class SimulationReport:
             {name: int((sim.outcome == code).sum()) for code, name in OUTCOMES.items()},
             p50, p90, p99, float(lead.mean()) if len(lead) else None,
             tuple((int(d), int(c)) for d, c in zip(days, counts, strict=True)),
-            tuple(limits), tuple(stages), tuple(steps), float(sim.forms.green.mean()),
+            tuple(limits), tuple(stages), tuple(steps), float(sim.green.mean()),
             str(sim.index.date(int(sim.submitted.min()))), last,
             sim.index.provisional(reached), sim.notes)
 

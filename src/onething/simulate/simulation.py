@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 MAX_CASES = 10_000_000
 #: visits of one step before a case that keeps coming back to it is cut off
 MAX_VISITS = 20
+#: cases simulated together: a larger run goes chunk by chunk (memory stays bounded), each
+#: chunk after the first with random streams of its own
+CHUNK = 100_000
+CHUNK_KEY = 1_000_000
 #: how each case ended, by the codes of :mod:`onething.simulate.run`
 OUTCOMES = {RESULT: "result", REFUSED: "refusal", TERMINATED: "termination", CUT: "unfinished"}
 
@@ -43,7 +47,10 @@ class Simulation:
     """The simulated cases: per case (arrays indexed by case) the working-day ordinals of its
     submission, acceptance and the day every decision was made, its lead time on the case
     clock (working days, pauses left out), how it ended (:data:`OUTCOMES`), its critical path
-    (bits by step index) and its time in each stage (-1: not through the stage)."""
+    (bits by step index) and its time in each stage (-1: not through the stage).
+
+    ``forms`` and ``draws`` are those of the first :data:`CHUNK` cases (the cases a test
+    replays); ``green`` says for every case whether it is a green-channel case."""
 
     workflow: Workflow
     durations: Durations
@@ -52,8 +59,8 @@ class Simulation:
     seed: int
     start: dt.date
     index: WorkdayIndex
-    forms: Forms
-    draws: Draws
+    forms: Forms | None
+    draws: Draws | None
     submitted: Days
     accepted: Days
     counted_from: Days
@@ -62,6 +69,7 @@ class Simulation:
     outcome: npt.NDArray[np.int8]
     critical: npt.NDArray[np.uint64]
     stage_days: Days
+    green: npt.NDArray[np.bool_]
     step_runs: Days
     step_days: npt.NDArray[np.float64]
     #: what the report should say besides its figures: (Chinese, English)
@@ -143,11 +151,69 @@ def simulate(workflow: Workflow, cases: int, *, durations: Durations | None = No
     first = start or durations.start or dt.date.today()
     calendar = calendar or WorkCalendar()
     compiled = compile_workflow(workflow)
+    parts = [_chunk(workflow, compiled, durations, calendar, seed, number, low,
+                    min(low + CHUNK, cases), max_visits)
+             for number, low in enumerate(range(0, cases, CHUNK))]
+    joined = {name: np.concatenate([getattr(p, name) for p in parts])
+              for name in ("submitted", "accepted", "counted_from", "decided", "lead",
+                           "outcome", "critical", "stage_days", "green")}
+    deemed = sum(p.deemed for p in parts)
+    notes = list(compiled.notes)
+    if deemed:
+        within = workflow.clock.intake_notice_within
+        notes.append((f"{deemed:,} 件在 {within} 内未受理，视为受理（行政许可法第三十二条），"
+                       "时限自申请之日起算",
+                       f"{deemed:,} cases not accepted within {within} were deemed accepted "
+                       "then (行政许可法 art. 32): their clock counts from the submission"))
+    for step, days in zip(compiled.steps, parts[0].silence, strict=True):
+        if days is not None:
+            notes.append((f"步骤 {step.id} 逾期 {days} 个工作日未反馈视为同意",
+                          f"step '{step.id}' is deemed approved on silence after its limit, "
+                          f"{days} WD"))
+    return Simulation(workflow, durations, compiled, cases, seed, first,
+                      WorkdayIndex(calendar, first), parts[0].forms, parts[0].draws,
+                      joined["submitted"], joined["accepted"], joined["counted_from"],
+                      joined["decided"], joined["lead"], joined["outcome"],
+                      joined["critical"], joined["stage_days"], joined["green"],
+                      np.sum([p.step_runs for p in parts], axis=0),
+                      np.sum([p.step_days for p in parts], axis=0),
+                      tuple(notes))
+
+
+@attrs.frozen
+class _Part:
+    """One chunk of a simulation: its cases' arrays, and (kept for the first) its draws."""
+
+    submitted: Days
+    accepted: Days
+    counted_from: Days
+    decided: Days
+    lead: Days
+    outcome: npt.NDArray[np.int8]
+    critical: npt.NDArray[np.uint64]
+    stage_days: Days
+    green: npt.NDArray[np.bool_]
+    step_runs: Days
+    step_days: npt.NDArray[np.float64]
+    deemed: int
+    silence: tuple[int | None, ...]
+    forms: Forms | None
+    draws: Draws | None
+
+
+def _chunk(workflow: Workflow, compiled: Compiled, durations: Durations,
+           calendar: WorkCalendar, seed: int, number: int, low: int, high: int,
+           max_visits: int) -> _Part:
+    """Simulate cases ``low`` to ``high`` (chunk ``number``: its own random streams)."""
+    import numpy as np
+
+    cases = high - low
+    streams = (seed,) if number == 0 else (seed, CHUNK_KEY + number)
     green = workflow.green_channel.when.expr if workflow.green_channel is not None else None
     forms = draw_forms(workflow, compiled.conditions, green, durations.forms,
-                       durations.green_share, np.random.default_rng([seed, 3]), cases)
-    hours = calendar.office_hours.hours
-    draws = Draws(workflow, compiled.steps, durations, cases, seed, forms.green, float(hours))
+                       durations.green_share, np.random.default_rng([*streams, 3]), cases)
+    draws = Draws(workflow, compiled.steps, durations, cases, streams, forms.green,
+                  calendar.office_hours.hours)
     clock = workflow.clock
     policy = Policy(restart=clock.correction == "restart",
                     answer_within=_whole(clock.answer_correction_within),
@@ -155,38 +221,25 @@ def simulate(workflow: Workflow, cases: int, *, durations: Durations | None = No
     silence = tuple(_silence(step) for step in compiled.steps)
     runner = Runner(compiled.steps, len(compiled.stages), draws, forms.truth, policy, silence,
                     max_visits)
-    everyone = np.arange(cases)
-    submitted = np.floor(everyone / durations.arrivals).astype(np.int64)
+    submitted = np.floor(np.arange(low, high) / durations.arrivals).astype(np.int64)
     intake = draws.intake()
     window = policy.intake_within
     deemed = intake > window if window is not None else np.zeros(cases, dtype=bool)
     accepted = submitted + (np.where(deemed, window, intake) if window is not None else intake)
     counted_from = np.where(deemed, submitted, accepted)
-    flow = runner.run(compiled.program, everyone, accepted)
+    flow = runner.run(compiled.program, np.arange(cases), accepted)
     pauses = flow.waits | flow.specials
     lead = flow.end - counted_from - pauses.days_within(counted_from, flow.end)
     stage_days = np.full((cases, len(compiled.stages)), -1, dtype=np.int64)
-    for number in range(len(compiled.stages)):
-        began, ended = runner.stage_start[:, number], runner.stage_end[:, number]
+    for stage in range(len(compiled.stages)):
+        began, ended = runner.stage_start[:, stage], runner.stage_end[:, stage]
         through = (began >= 0) & (ended >= 0)
         used = ended - began - pauses.days_within(began, ended)
-        stage_days[:, number] = np.where(through, used, -1)
-    notes = list(compiled.notes)
-    if deemed.any():
-        count, within = f"{int(deemed.sum()):,}", clock.intake_notice_within
-        notes.append((f"{count} 件在 {within} 内未受理，视为受理（行政许可法第三十二条），"
-                       "时限自申请之日起算",
-                       f"{count} cases not accepted within {within} were deemed accepted then "
-                       "(行政许可法 art. 32): their clock counts from the submission"))
-    for step, days in zip(compiled.steps, silence, strict=True):
-        if days is not None:
-            notes.append((f"步骤 {step.id} 逾期 {days} 个工作日未反馈视为同意",
-                          f"step '{step.id}' is deemed approved on silence after its limit, "
-                          f"{days} WD"))
-    return Simulation(workflow, durations, compiled, cases, seed, first,
-                      WorkdayIndex(calendar, first), forms, draws, submitted, accepted,
-                      counted_from, flow.end, lead, flow.outcome, flow.critical, stage_days,
-                      runner.step_runs, runner.step_days, tuple(notes))
+        stage_days[:, stage] = np.where(through, used, -1)
+    kept = number == 0
+    return _Part(submitted, accepted, counted_from, flow.end, lead, flow.outcome,
+                 flow.critical, stage_days, forms.green, runner.step_runs, runner.step_days,
+                 int(deemed.sum()), silence, forms if kept else None, draws if kept else None)
 
 
 def _whole(limit: Duration | None) -> int | None:
