@@ -22,7 +22,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("onething.machine", "onething.diagram", "onething.sla", "onething.soundness"),
     ("onething.cases",),
     ("onething.stores", "onething.notify", "onething.notices"),
-    ("onething.engine",),
+    ("onething.engine", "onething.telemetry"),
     ("onething.web",),
     ("onething.cli",),
     ("onething",),  # the public face, on top of everything
