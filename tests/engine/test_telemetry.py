@@ -584,3 +584,46 @@ def test_json_logs_carry_the_ids_of_the_active_span(
     assert last["logger"] == "onething.engine" and "not recorded" in last["message"]
     assert (last["trace_id"], last["span_id"]) == (format_trace_id(action.trace_id),
                                                     format_span_id(action.span_id))
+
+
+def test_the_command_line_logs_json_on_request(tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+
+    def dispatch(name: str, *options: str, **more: str) -> subprocess.CompletedProcess[str]:
+        store = SqliteStore(tmp_path / name)  # a delivered case: its delivery to hand over
+        engine, clock = startup(store)
+        busy_hall(engine, clock, [5])
+        store.close()
+        return subprocess.run([sys.executable, "-m", "onething", *options, "dispatch", "--db",
+                               str(tmp_path / name)], capture_output=True, text=True,
+                              timeout=60, env={**env, **more})
+
+    plain = dispatch("plain.sqlite3")
+    assert plain.returncode == 0 and "{" not in plain.stderr
+    for run in (dispatch("option.sqlite3", "--log-format", "json"),
+                dispatch("env.sqlite3", ONETHING_LOG_FORMAT="json")):
+        assert run.returncode == 0, run.stderr
+        [line] = [json.loads(text) for text in run.stderr.splitlines()]
+        assert line["logger"] == "onething.dispatch" and line["level"] == "INFO"
+        assert line["message"].startswith("delivery D-") and "time" in line
+
+
+def test_a_served_hall_logs_json_masked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                        ) -> None:
+    import urllib.error
+    import urllib.request
+
+    from tests.support.servers import serving
+
+    monkeypatch.setenv("ONETHING_LOG_FORMAT", "json")
+    log = tmp_path / "server.log"
+    with serving("--demo", "--db", str(tmp_path / "demo.sqlite3"), log_to=log) as base:
+        try:
+            urllib.request.urlopen(f"{base}/api/v1/cases/{VALID_ID_CARD}", timeout=10)
+        except urllib.error.HTTPError as unknown:
+            assert unknown.code in (401, 404)
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()
+             if line.startswith("{")]
+    access = [line["message"] for line in lines if line["logger"] == "uvicorn.access"]
+    assert any('"GET /api/v1/cases/430*************34 HTTP/1.1"' in m for m in access), access
+    assert VALID_ID_CARD not in log.read_text(encoding="utf-8")
