@@ -3,7 +3,8 @@
 The public face: every name README.md, the examples and the docs use, loaded when first used
 (``import onething`` itself loads nothing else). Documented subpackages: ``onething.soundness``
 (the proof and PNML), ``onething.diagram``, ``onething.workdays``, ``onething.sla``,
-``onething.simulate`` (Monte Carlo of lead times) and ``onething.charts``.
+``onething.telemetry`` (spans, metrics and JSON logs), ``onething.simulate`` (Monte Carlo of
+lead times) and ``onething.charts``.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ _NAMES.update(dict.fromkeys(_errors.__all__, "onething.errors"))
 #: subpackages reachable as attributes (``onething.soundness``), imported on first use
 _SUBPACKAGES = frozenset({"cases", "cli", "diagram", "engine", "errors", "language", "machine",
                           "messages", "net", "privacy", "sla", "soundness", "stores",
-                          "workdays"})
+                          "telemetry", "workdays"})
 
 __all__ = sorted(_NAMES)
 

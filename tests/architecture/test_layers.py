@@ -23,7 +23,7 @@ LAYERS: list[tuple[str, ...]] = [
      "onething.charts", "onething.simulate"),
     ("onething.cases",),
     ("onething.stores", "onething.notify", "onething.notices"),
-    ("onething.engine",),
+    ("onething.engine", "onething.telemetry"),
     ("onething.web",),
     ("onething.cli",),
     ("onething",),  # the public face, on top of everything

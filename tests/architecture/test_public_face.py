@@ -18,7 +18,7 @@ import onething
 
 #: the subpackages the docs may import from (named in onething's docstring and docs/api/)
 DOCUMENTED = {"onething", "onething.soundness", "onething.diagram", "onething.workdays",
-              "onething.sla", "onething.simulate", "onething.charts"}
+              "onething.sla", "onething.telemetry", "onething.simulate", "onething.charts"}
 #: what ``import onething`` must not load: every third-party dependency and our heavy layers
 HEAVY = ("transitions", "yaml", "holidays", "rich", "click", "psycopg", "attrs",
          "onething.engine", "onething.stores", "onething.language", "onething.net",

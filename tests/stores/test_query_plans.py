@@ -35,6 +35,7 @@ QUERIES: list[tuple[str, sql.Query, frozenset[str]]] = [
     ("alerts", sql.alerts(LATER, None, None, 51), frozenset()),
     ("alerts, next page", sql.alerts(LATER, None, (KEY, "c1", "tax", "tax"), 51), frozenset()),
     ("a department's alerts", sql.alerts(LATER, "tax", None, 51), frozenset()),
+    ("alert counts (the telemetry gauges)", sql.alert_counts(LATER), frozenset()),
     ("intake", sql.intake(None, None, 51), frozenset({"ordered:cases_intake_all"})),
     ("a window's intake", sql.intake("market_regulation", None, 51), frozenset()),
     ("intake, next page", sql.intake("market_regulation", (0, KEY, "c1"), 51), frozenset()),

@@ -37,6 +37,8 @@ MAX_JSON_BYTES = 4 * 1024 * 1024
 LANGS = ("zh", "en")
 #: where the invocation keeps the chosen language and output format (click's shared meta)
 LANG_KEY, FORMAT_KEY = "onething.lang", "onething.format"
+#: where it keeps the format of the log (--log-format)
+LOG_FORMAT_KEY = "onething.log_format"
 
 
 def lang() -> str:
@@ -169,10 +171,20 @@ class Group(click.Group):
               callback=lambda ctx, param, value: _language(value), metavar="zh|en",
               help="the language of refusals, problems and lists: zh (Chinese) or en "
               "(English), also as a tag such as zh-CN or en_US; also $ONETHING_LANG")
+@click.option("--log-format", envvar="ONETHING_LOG_FORMAT", default="text", show_default=True,
+              type=click.Choice(["text", "json"], case_sensitive=False),
+              help="json: log to stderr as one JSON object a line (time, level, logger, "
+              "message, trace and span ids; onething's records from INFO), masked; also "
+              "$ONETHING_LOG_FORMAT")
 @click.pass_context
-def cli(ctx: click.Context, lang: str) -> None:
+def cli(ctx: click.Context, lang: str, log_format: str) -> None:
     """onething: 一件事一次办 workflows - check, draw and run them."""
     ctx.meta[LANG_KEY] = lang
+    ctx.meta[LOG_FORMAT_KEY] = log_format = log_format.lower()
+    if log_format == "json":
+        from onething.telemetry import json_logging
+
+        json_logging()
 
 
 def _language(value: str) -> str:

@@ -8,7 +8,7 @@ import os
 import click
 
 from onething.cli._shared import db_option
-from onething.cli.common import cli, out
+from onething.cli.common import LOG_FORMAT_KEY, cli, out
 
 
 @cli.command()
@@ -37,6 +37,7 @@ def serve(db: str, host: str, port: int, auth: str, gateway_secret: str | None, 
 
     try:
         import uvicorn
+        from uvicorn.config import LOGGING_CONFIG
     except ImportError:
         raise InvalidArgument("onething serve needs the web extra",
                               "pip install 'onething[web]'") from None
@@ -49,12 +50,16 @@ def serve(db: str, host: str, port: int, auth: str, gateway_secret: str | None, 
                               "give --workers 1, or a postgresql:// database")
     serving.prepare(db, demo=demo)  # a database that cannot be served: one line, here
     os.environ.update({serving.DB: db, serving.AUTH: auth})
+    json_logs = click.get_current_context().meta.get(LOG_FORMAT_KEY) == "json"
+    if json_logs:  # each server process logs JSON (uvicorn's loggers too: no config of its own)
+        os.environ[serving.LOG_FORMAT] = "json"
     if gateway_secret:
         os.environ[serving.SECRET] = gateway_secret
     out.print(f"onething serving {'the demo ' if demo else ''}on http://{host}:{port}/ "
               f"(API: /api/v1, OpenAPI: /api/v1/openapi.json); Ctrl-C stops it")
     uvicorn.run("onething.web.serving:app_from_environment", factory=True, host=host,
-                port=port, workers=workers, log_level="info", server_header=False)
+                port=port, workers=workers, log_level="info", server_header=False,
+                log_config=None if json_logs else LOGGING_CONFIG)
 
 
 def _loopback(host: str) -> bool:

@@ -102,7 +102,7 @@ def erase_case(engine: EngineContext, case_id: str, actor: Actor, *,
 
     try:
         with engine.batch():  # the case, its requests' snapshots and its event rows together
-            result = _unit.run(engine, case_id, change, key=key, now=moment)
+            result = _unit.run(engine, case_id, change, key=key, now=moment, action="erase")
             engine.store.erase_personal(case_id, forget)
     except ActionRefused as refused:  # recorded after the batch, which wrote nothing
         _unit.record_refusal(engine, case_id, "erase", None, who, refused, moment)

@@ -66,7 +66,7 @@ def migrate(engine: EngineContext, workflow_id: str, to_version: int, from_versi
                            workflow_version=workflow.version,
                            content_hash=workflow.content_hash)
 
-        _unit.run(engine, case_id, change)
+        _unit.run(engine, case_id, change, action="migrate")
         for what, reason in verdict:
             if what == "moved":
                 moved.append(case_id)

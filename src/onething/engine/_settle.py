@@ -61,7 +61,7 @@ def settle(engine: EngineContext, parent_id: str, step_id: str,
         if record.get("outcome") != kids.WAITING:  # else its own jump opened new children
             moved.case.outcomes[step_id] = {**record, "children": children, "ended": ended}
         return moved
-    return _unit.run(engine, parent_id, change, now=now)
+    return _unit.run(engine, parent_id, change, now=now, action="settle")
 
 
 class ParentChannel:

@@ -15,7 +15,7 @@ from onething.cases.rules import actor_param
 from onething.cases.status import status_events
 from onething.cases.tallies import corrections_in
 from onething.cases.timers import plan
-from onething.engine import _unit
+from onething.engine import _telemetry, _unit
 from onething.engine._listing import listing
 from onething.engine._numbers import BoundNumbers
 from onething.engine._unit import NewCase, request_key
@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from onething.engine._deployments import Deployed
 
 
+@_telemetry.traced_submission
 def submit(engine: EngineContext, workflow_id: str, form: Mapping[str, Any],
            materials: Mapping[str, GivenMaterial] | None, actor: Actor, applicant: str | None,
            version: int | None, idempotency_key: str | None, now: datetime | None) -> Case:
@@ -63,6 +64,7 @@ def submit(engine: EngineContext, workflow_id: str, form: Mapping[str, Any],
         if first is not None:
             return first
     deployed = engine.deployed(workflow_id, version)
+    _telemetry.loaded(deployed)
     rules.authorize_submission(deployed.workflow, actor)
     moment = (now if now is not None else engine.clock.now()).astimezone(SHANGHAI)
     opened = build(engine, deployed, form, materials, who=who, applicant=pseudonym,

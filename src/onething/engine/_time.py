@@ -106,7 +106,7 @@ def _fire_one(engine: EngineContext, timer: Timer, now: datetime) -> Firing | No
         return _fired(engine, case, deployed, timer, at)
 
     try:
-        case = _unit.run(engine, timer.case_id, change, now=now)
+        case = _unit.run(engine, timer.case_id, change, now=now, action=f"timer.{timer.kind}")
         if case is None:
             if stale:  # an earlier arming, or a plan the calendar moved: store today's plan
                 engine.store.replan(timer.case_id, *stale[-1])
@@ -291,7 +291,8 @@ def refresh_calendar(engine: EngineContext, calendar: WorkCalendar) -> list[str]
                                      engine.clock.now().astimezone(SHANGHAI)),
                                 listing(case, deployed, engine.calendar))
             continue
-        if _unit.run(engine, case_id, lambda c, d, at: _recompute(engine, c, d, old, at)) \
+        if _unit.run(engine, case_id, lambda c, d, at: _recompute(engine, c, d, old, at),
+                     action="refresh_calendar") \
                 is not None:
             changed.append(case_id)
     engine.recount()  # the working days of ended clocks may have moved with the data

@@ -28,6 +28,7 @@ from onething.cases.records import Case, Delivery, Event
 from onething.cases.status import status_events
 from onething.cases.tallies import corrections_in
 from onething.cases.timers import plan
+from onething.engine import _telemetry
 from onething.engine._listing import listing
 from onething.engine._outbox import outbox_for, parent_outbox
 from onething.errors import (
@@ -162,17 +163,20 @@ def replayed(engine: EngineContext, key: tuple[str, str]) -> Case | None:
         raise IdempotencyMismatch(
             "this idempotency key was used for a different request",
             "use a new key for a new request", code="refused.case.key_reused")
+    _telemetry.replayed()
     return found[1]
 
 
+@_telemetry.traced_run
 def run(engine: EngineContext, case_id: str, change: ChangeFn, *,
         key: tuple[str, str] | None = None, now: datetime | None = None,
-        attempt: tuple[str, str | None, str] | None = None) -> Case | None:
+        attempt: tuple[str, str | None, str] | None = None,
+        action: str | None = None) -> Case | None:
     """Load, change, re-plan timers, commit; retried while another action got there
     first. With ``key``, a request committed before returns its first result. With
     ``attempt`` (action, step, actor text), a refusal (not authorized, not possible now,
     the case ended, done already) is recorded in the case's history before it is
-    raised."""
+    raised. ``action`` names it for telemetry when there is no ``attempt``."""
     try:
         return _run(engine, case_id, change, key, now)
     except ActionRefused as refused:
@@ -194,6 +198,7 @@ def _run(engine: EngineContext, case_id: str, change: ChangeFn, key: tuple[str, 
         if expected is not None and expected[0] == case_id and case.revision != expected[1]:
             raise VersionChanged(case_id, expected[1], case.revision)
         deployed = engine.deployed(case.workflow_id, case.workflow_version)
+        _telemetry.loaded(deployed)
         # every time the engine writes is in Asia/Shanghai, whatever zone the clock gave
         moment = (now if now is not None else engine.clock.now()).astimezone(SHANGHAI)
         outcome = change(case, deployed, moment)
@@ -236,8 +241,10 @@ def _run(engine: EngineContext, case_id: str, change: ChangeFn, key: tuple[str, 
         except Conflict:
             if attempt == RETRIES - 1:
                 raise
+            _telemetry.retried()
             time.sleep(random.uniform(0, 0.002 * 2 ** attempt))  # others got there first
             continue
+        _telemetry.committed(delivery)
         if delivery is not None and new.parent_step is not None:
             engine.child_delivered(new, moment)
         return new

@@ -41,6 +41,10 @@ class ListedStore(CountedStore):
         return listed.items(self._fetch, listed.alerts(now, department, after, limit))
 
     @retried
+    def alert_counts(self, now: datetime) -> dict[tuple[str, str], int]:
+        return listed.count_alerts(self._fetch(*listed.alert_counts(now)), now)
+
+    @retried
     def intake_queue(self, *, lead: str | None = None, after: tuple[Any, ...] | None = None,
                      limit: int = 50) -> list[Listing]:
         return listed.listings(self._fetch, listed.intake(lead, after, limit))

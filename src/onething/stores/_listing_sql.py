@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -206,6 +206,33 @@ def alerts(now: datetime, department: str | None, after: tuple[Any, ...] | None,
         params += list(after)
     return (f"SELECT {WORK_COLUMNS} FROM work_items WHERE {' AND '.join(where)} "
             "ORDER BY warn_key, case_id, step, department LIMIT ?", [*params, limit])
+
+
+def alert_counts(now: datetime) -> Query:
+    """The work in warning or overdue at ``now`` as (department, case, due key) rows, for
+    :func:`count_alerts`: the range of ``work_alerts_all`` up to ``now``, never the whole
+    table (a GROUP BY department in SQL would let a planner read ``work_alerts`` whole for
+    its order; these rows are few — what the supervisors' lists show — and counted here)."""
+    return "SELECT department, case_id, due_key FROM work_items WHERE warn_key <= ?", \
+        [utc_key(now)]
+
+
+def count_alerts(rows: Iterable[Sequence[Any]], now: datetime) -> dict[tuple[str, str], int]:
+    """``{(department, status): cases}`` from (department, case, due key) rows of work in
+    warning or overdue: a case counts once per department, ``overdue`` when one of its steps
+    there is due before ``now``, else ``warning``."""
+    earliest: dict[tuple[str, str], str] = {}
+    for department, case_id, due in rows:
+        at = (department, case_id)
+        known = earliest.get(at)
+        if known is None or due < known:
+            earliest[at] = due
+    now_key = utc_key(now)
+    counts: dict[tuple[str, str], int] = {}
+    for (department, _), due in earliest.items():
+        status = (department, "overdue" if due < now_key else "warning")
+        counts[status] = counts.get(status, 0) + 1
+    return counts
 
 
 def intake(lead: str | None, after: tuple[Any, ...] | None, limit: int) -> Query:

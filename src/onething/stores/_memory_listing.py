@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from onething.cases.listing import CaseQuery, Listing, WorkItem, utc_key
-from onething.stores._listing_sql import day_start
+from onething.stores._listing_sql import count_alerts, day_start
 
 _T = TypeVar("_T")
 
@@ -57,6 +57,14 @@ def alerts(listings: Iterable[Listing], now: datetime, department: str | None,
             if w.warn_from is not None and utc_key(w.warn_from) <= now_key
             and (department is None or w.department == department)]
     return _page(rows, alert_key, after, limit)
+
+
+def alert_counts(listings: Iterable[Listing], now: datetime) -> dict[tuple[str, str], int]:
+    """See :func:`onething.stores._listing_sql.alert_counts`."""
+    now_key = utc_key(now)
+    return count_alerts(((w.department, w.case_id, utc_key(w.due))
+                         for listing in listings for w in listing.work
+                         if w.warn_from is not None and utc_key(w.warn_from) <= now_key), now)
 
 
 def intake(listings: Iterable[Listing], lead: str | None, after: tuple[Any, ...] | None,

@@ -150,6 +150,13 @@ class Store(Protocol):
         earliest warning first."""
         ...
 
+    def alert_counts(self, now: datetime) -> dict[tuple[str, str], int]:
+        """How many cases each department has in ``warning`` or ``overdue`` at ``now``, as
+        ``{(department, status): count}`` (no zero counts): what :meth:`alerts` lists,
+        counted, a case once per department — overdue when one of its steps there is. One
+        query over the alerts' index (a metrics gauge reads it: onething.telemetry)."""
+        ...
+
     def intake_queue(self, *, lead: str | None = None, after: tuple[Any, ...] | None = None,
                      limit: int = 50) -> list[Listing]:
         """Cases awaiting intake (of the window of ``lead``, when given), green channel

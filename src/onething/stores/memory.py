@@ -275,6 +275,10 @@ class MemoryStore(MemoryNotified, Store):
         with self._lock:
             return listed.alerts(self._listings.values(), now, department, after, limit)
 
+    def alert_counts(self, now: datetime) -> dict[tuple[str, str], int]:
+        with self._lock:
+            return listed.alert_counts(self._listings.values(), now)
+
     def intake_queue(self, *, lead: str | None = None, after: tuple[Any, ...] | None = None,
                      limit: int = 50) -> list[Listing]:
         with self._lock:

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 #: the settings, as environment variables (set by ``onething serve``)
 DB, AUTH, SECRET = "ONETHING_DB", "ONETHING_AUTH", "ONETHING_GATEWAY_SECRET"
+#: ``json``: every server process logs JSON lines (``onething --log-format json serve``)
+LOG_FORMAT = "ONETHING_LOG_FORMAT"
 #: the loggers of the server in front, which log request lines: masked like ours
 SERVER_LOGGERS = ("uvicorn", "uvicorn.access", "uvicorn.error")
 
@@ -57,6 +59,10 @@ def app_from_environment() -> FastAPI:
 
     for name in SERVER_LOGGERS:
         personal_logger(name)
+    if os.environ.get(LOG_FORMAT, "").lower() == "json":
+        from onething.telemetry import json_logging
+
+        json_logging()
     store = open_store(os.environ.get(DB, "onething.sqlite3"), create=False)
     return create_app(Engine(store), authenticator_from(os.environ.get(AUTH, "dev"),
                                                         os.environ.get(SECRET)), pages=True)

@@ -1,0 +1,95 @@
+"""What telemetry costs an in-memory action (docs/telemetry.md), side by side in one run:
+without ``opentelemetry-api`` (the unit of work not wrapped, the hooks returning at once),
+with the API but no provider (the host configured none: the API's no-ops), and with the SDK
+recording every span (in memory, exported synchronously) and every metric.
+
+``python -m benchmarks.telemetry [--quick]``: the linear workflow of the other sections (accept,
+ten approvals, deliver), on a MemoryStore; one case in each setting in turn, so that the
+machine's drift touches each alike; medians per action and ratios to the run without the API.
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+from benchmarks.common import drive, new_engine, ratio, submit_many
+from onething.engine import _submission, _telemetry, _unit
+from onething.stores.memory import MemoryStore
+
+TRACED = (_unit.run, _submission.submit)
+
+
+def without_api() -> None:
+    """As if ``opentelemetry-api`` were not installed: what ``traced_run`` returns then."""
+    _unit.run, _submission.submit = (f.__wrapped__ for f in TRACED)  # type: ignore[attr-defined]
+    _telemetry.ON = False
+
+
+def api_without_provider() -> None:
+    """The API's no-ops: what the global providers give while the host has set none."""
+    _unit.run, _submission.submit = TRACED
+    _telemetry.ON = True
+    _telemetry._tools = _TOOLS["no-op"]
+
+
+def sdk() -> None:
+    """The SDK recording every span (exported synchronously, in memory) and every metric."""
+    _unit.run, _submission.submit = TRACED
+    _telemetry.ON = True
+    _telemetry._tools = _TOOLS["sdk"]
+
+
+def _sdk_tools() -> _telemetry._Tools:
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
+    return _telemetry._Tools(tracer_provider,
+                             MeterProvider(metric_readers=[InMemoryMetricReader()]))
+
+
+#: the tracer and instruments of each setting, made once (switching settings costs nothing)
+_TOOLS = {"no-op": _telemetry._Tools(None, None), "sdk": _sdk_tools()}
+
+
+SETTINGS: list[tuple[str, Callable[[], None]]] = [
+    ("without opentelemetry-api", without_api),
+    ("opentelemetry-api, no provider (no-op)", api_without_provider),
+    ("opentelemetry-sdk recording (in-memory exporter and reader)", sdk),
+]
+
+
+def main(quick: bool) -> None:
+    cases = 300 if quick else 3000
+    assert all(hasattr(f, "__wrapped__") for f in TRACED), "opentelemetry-api is not installed"
+    engines = [new_engine(MemoryStore()) for _ in SETTINGS]
+    ids = []
+    for (_, setting), engine in zip(SETTINGS, engines, strict=True):
+        setting()
+        ids.append(submit_many(engine, cases + 10))
+    samples: list[list[float]] = [[] for _ in SETTINGS]
+    for n in range(cases + 10):  # case by case, each setting in turn: the drift touches all
+        for k, (_, setting) in enumerate(SETTINGS):
+            setting()
+            began = time.perf_counter()
+            actions = drive(engines[k], ids[k][n])
+            if n >= 10:  # the first cases warm every path up
+                samples[k].append((time.perf_counter() - began) / actions * 1e6)
+    base = statistics.median(samples[0])
+    print(f"{cases} cases x 12 actions in each setting, taken in turn; median us per action\n")
+    print("| telemetry | us per action | ratio |")
+    print("| --- | ---: | ---: |")
+    for (name, _), taken in zip(SETTINGS, samples, strict=True):
+        median = statistics.median(taken)
+        print(f"| {name} | {median:.1f} | {ratio(median, base)} |")
+
+
+if __name__ == "__main__":
+    main("--quick" in sys.argv[1:])
