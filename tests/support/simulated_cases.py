@@ -70,15 +70,19 @@ def _json(value: object) -> object:
     return value
 
 
-def drive(sim: Simulation, case: int) -> Driven:
+def drive(sim: Simulation, case: int, engine: Engine | None = None,
+          deliver: bool = False) -> Driven:
     """Run simulated case number ``case`` (of the first chunk) through a fresh engine in
-    memory."""
+    memory, or through ``engine`` (the workflow deployed there already: every action is
+    given its moment); with ``deliver``, the window delivers a case the departments decided,
+    the evening they did."""
     assert sim.draws is not None and sim.forms is not None
     workflow = sim.workflow
     index = sim.index
     clock = FixedClock(_at(index.date(int(sim.submitted[case])), 8, 0))
-    engine = Engine(MemoryStore(), clock=clock, prove=False)
-    engine.deploy(workflow)
+    if engine is None:
+        engine = Engine(MemoryStore(), clock=clock, prove=False)
+        engine.deploy(workflow)
     desk = window(workflow.lead)
     made = engine.submit(workflow.id, form_of(sim, case), sample_materials(workflow),
                          now=clock.now())
@@ -113,6 +117,9 @@ def drive(sim: Simulation, case: int) -> Driven:
                                  _at(date, 17, 1))
         engine.tick(now=_at(date, 23, 0))
         done = engine.case(case_id)
+        if "ready" in done.marking and deliver:
+            engine.deliver(case_id, desk, now=_at(date, 23, 10))
+            break
         if "ready" in done.marking or engine.delivery(case_id) is not None:
             break
         day += 1
