@@ -8,19 +8,21 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from onething.cases.statistics import Distribution, quantile
+from onething.cases.records import applicant
 from onething.engine.engine import Engine
 from onething.errors import InvalidArgument
 from onething.stores.base import Store
 from onething.stores.memory import MemoryStore
 from onething.workdays import FixedClock
-from tests.support.factories import START
-from tests.support.stats_oracle import brute, hall, nearest_rank
+from tests.support.factories import START, sample_materials
+from tests.support.stats_oracle import FORM, STARTUP, brute, hall, nearest_rank
 
 
 def test_every_figure_equals_brute_force_over_all_cases(any_store: Store) -> None:
@@ -169,12 +171,34 @@ def test_changes_append_their_counts_and_a_merge_sums_them_per_key(any_store: St
     clock = FixedClock(START)
     engine = Engine(any_store, clock=clock)
     hall(engine, clock, seed=4, cases=10)
+    engine.submit("enterprise-startup", FORM, sample_materials(STARTUP), actor=applicant())
     appended = sorted(any_store.counted("day"))
-    merged_into = any_store.merge_counts()
+    while any_store.merge_counts(limit=7):  # a bounded share at a time
+        pass
     assert sorted(any_store.counted("day")) == appended  # the same sums, merged or not
-    assert any_store.merge_counts() == 0  # nothing appended since
     if not isinstance(any_store, MemoryStore):
         keys = any_store._fetch(  # type: ignore[attr-defined]
             "SELECT count(*), count(DISTINCT measure || workflow || department || step || day "
-            "|| kind || days || '/' || flags) FROM stats_counts", [])[0]
-        assert keys[0] == keys[1] == merged_into  # one row per key
+            "|| kind || days || '/' || flags), sum(merged) FROM stats_counts", [])[0]
+        assert keys[0] == keys[1] == keys[2]  # one merged row per key, nothing left unmerged
+
+
+def test_a_report_writes_nothing(tmp_path: Path) -> None:
+    """A report reads: it neither merges nor waits for a writer (a batch holding SQLite's
+    write lock)."""
+    import sqlite3
+
+    from onething.stores.sqlite import SqliteStore
+
+    clock = FixedClock(START)
+    store = SqliteStore(tmp_path / "hall.sqlite3")
+    engine = Engine(store, clock=clock)
+    hall(engine, clock, seed=4, cases=6)
+    engine.submit("enterprise-startup", FORM, sample_materials(STARTUP), actor=applicant())
+    reader = Engine(SqliteStore(tmp_path / "hall.sqlite3"), clock=clock)
+    writer = sqlite3.connect(tmp_path / "hall.sqlite3", timeout=0.1)
+    writer.execute("BEGIN IMMEDIATE")  # another process's long batch
+    try:
+        assert reader.statistics(period="all").workflows["enterprise-startup"].received == 7
+    finally:
+        writer.rollback()

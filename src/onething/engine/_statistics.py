@@ -5,14 +5,13 @@ events — after a database upgrade, and after the calendar's data changed."""
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 from datetime import date
 from typing import TYPE_CHECKING
 
 from onething.cases import tallies as t
 from onething.cases.statistics import PERIODS, Report, report
-from onething.errors import InvalidArgument, OnethingError, StoreUnavailable, UnknownWorkflow
+from onething.errors import InvalidArgument, OnethingError, UnknownWorkflow
 from onething.privacy.masking import clip, mask_text, personal_logger
 
 if TYPE_CHECKING:
@@ -62,10 +61,7 @@ class Counting:
             if value is not None and (not isinstance(value, str) or not value
                                       or len(value) > 200):
                 raise InvalidArgument(f"{what} is an id (text of 1 to 200 characters)")
-        if self.store.counts_stale():
-            self.recount()
-        with contextlib.suppress(StoreUnavailable):  # read-only: the same sums, unmerged
-            self.store.merge_counts()
+        self._counted()
         rows = self.store.counted(period, since=low, until=high, workflow=workflow,
                                   department=department)
         names, limits = self._described({row[1] for row in rows} | (
@@ -77,8 +73,7 @@ class Counting:
         """How many working days each step of ``workflow_id`` took in the delivered cases of
         the store: ``{step: {working days: cases}}`` (every department of a step together) —
         what ``onething simulate --fit-db`` draws step durations from."""
-        if self.store.counts_stale():
-            self.recount()
+        self._counted()
         out: dict[str, dict[int, int]] = {}
         for measure, _, _, step, _, _, days, _, n in self.store.counted(
                 "year", workflow=workflow_id):
@@ -88,31 +83,32 @@ class Counting:
         return {step: dict(sorted(found.items())) for step, found in sorted(out.items())}
 
     def recount(self) -> int:
-        """Make every count again from every case and its status events, in one transaction
-        (after a database upgrade, after ``calendar refresh``); returns how many cases were
-        counted. Counts written by changes committed while it runs may be counted twice or
-        not at all: run it while no action runs (the hall closed). A case whose workflow
+        """Make every count again from every case and its status events (after a database
+        upgrade, after ``calendar refresh``); returns how many cases were counted. It reads
+        every case inside one transaction that keeps changes waiting to write their counts
+        (PostgreSQL: a lock on the counts; SQLite: the write lock), so that no change is
+        counted twice or lost — and the hall's actions wait meanwhile. A case whose workflow
         version is not deployed here is logged and left out."""
-        counted = 0
-
-        def every() -> Iterable[t.Tally]:
-            nonlocal counted
-            for case_id in self.store.case_ids():
-                try:
-                    case = self.store.load(case_id)
-                    deployed = self.deployed(case.workflow_id, case.workflow_version)
-                    made = t.tallies(self.store.status_events(case_id), case,
-                                     deployed.workflow, deployed.policy,
-                                     self.calendar.lenient())
-                except OnethingError as exc:
-                    log.error("case %s is left out of the statistics: %s", case_id,
-                              mask_text(str(exc))[:300])
-                    continue
-                counted += 1
-                yield from made
-
-        self.store.recount(list(every()))
+        counted = self.store.recount(self._tallies_of)
+        assert counted is not None  # not asked only if stale
         return counted
+
+    def _counted(self) -> None:
+        """Count every case first if the counts are stale (a database just upgraded): once,
+        however many ask at once."""
+        if self.store.counts_stale():
+            self.store.recount(self._tallies_of, if_stale=True)
+
+    def _tallies_of(self, case_id: str) -> list[t.Tally] | None:
+        try:
+            case = self.store.load(case_id)
+            deployed = self.deployed(case.workflow_id, case.workflow_version)
+            return t.tallies(self.store.status_events(case_id), case, deployed.workflow,
+                             deployed.policy, self.calendar.lenient())
+        except OnethingError as exc:
+            log.error("case %s is left out of the statistics: %s", case_id,
+                      mask_text(str(exc))[:300])
+            return None
 
     def _described(self, workflows: Iterable[str]) -> tuple[dict[str, str],
                                                              dict[str, dict[str, str]]]:

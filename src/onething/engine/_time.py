@@ -72,7 +72,8 @@ def aware(now: datetime | None, what: str = "now") -> datetime | None:
 
 def tick(engine: EngineContext, now: datetime | None, page: int) -> list[Firing]:
     """Fire every timer due at ``now``, page after page, until none is due; each in its own
-    transaction, each failing on its own (reported, the others still fire)."""
+    transaction, each failing on its own (reported, the others still fire). Then merge the
+    statistics' counts appended since the last tick (at most 10,000 rows)."""
     moment = (aware(now) or engine.clock.now()).astimezone(SHANGHAI)
     if page < 1:
         raise InvalidArgument("a page holds at least one timer")
@@ -82,6 +83,7 @@ def tick(engine: EngineContext, now: datetime | None, page: int) -> list[Firing]
         fresh = [t for t in engine.store.claim_timers(moment, page + len(seen))
                  if t.id not in seen]
         if not fresh:
+            engine.store.merge_counts()  # the statistics' counts, a bounded share at a time
             return handled
         for timer in fresh:
             seen.add(timer.id)

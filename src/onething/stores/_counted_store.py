@@ -16,8 +16,19 @@ from onething.stores.base import retried
 _T = TypeVar("_T")
 
 
+#: what a recount is given: the tallies of one case, read through the store (inside the
+#: recount's transaction); None for a case to leave out
+Made = Callable[[str], "Iterable[Tally] | None"]
+
+
 class CountedStore:
     """The statistics half of a database store (see the module docstring)."""
+
+    #: the statement that keeps every other writer of counts waiting while a recount reads
+    #: (PostgreSQL: a table lock; SQLite's write transaction is the only writer already)
+    _lock_counts = ""
+    #: how a row is named for a bounded delete (SQLite ``rowid``, PostgreSQL ``ctid``)
+    _row_name = "rowid"
 
     def _status_tx(self) -> AbstractContextManager[tuple[Run, Rows]]:
         raise NotImplementedError
@@ -40,18 +51,32 @@ class CountedStore:
                                 [sql.STALE_KEY, sql.STALE]))
 
     @retried
-    def merge_counts(self) -> int:
+    def merge_counts(self, limit: int = 10_000) -> int:
+        if not self._fetch("SELECT 1 FROM stats_counts WHERE merged = 0 LIMIT 1", []):
+            return 0  # nothing to merge: no write transaction
         with self._status_tx() as (run, rows):
-            merged = sql.summed_rows(rows(sql.UNMERGED, ()))
+            merged = sql.summed_rows(rows(sql.unmerged(self._row_name), (limit,)))
             for row in merged:
                 run(sql.MERGE, row)
             return len(merged)
 
     @retried
-    def recount(self, counts: Iterable[Tally]) -> None:
-        merged = sql.add_rows(counts)
-        with self._status_tx() as (run, _):
+    def recount(self, made: Made, *, if_stale: bool = False) -> int | None:
+        with self._status_tx() as (run, rows):
+            if self._lock_counts:
+                run(self._lock_counts, ())
+            if if_stale and not rows("SELECT 1 FROM meta WHERE key = ? AND value = ?",
+                                     (sql.STALE_KEY, sql.STALE)):
+                return None
+            counts: list[Tally] = []
+            counted = 0
+            for (case_id,) in rows("SELECT id FROM cases ORDER BY id", ()):
+                found = made(str(case_id))
+                if found is not None:
+                    counts.extend(found)
+                    counted += 1
             run("DELETE FROM stats_counts", ())
-            for row in merged:
+            for row in sql.add_rows(counts):
                 run(sql.MERGE, row)
             run("DELETE FROM meta WHERE key = ?", (sql.STALE_KEY,))
+            return counted

@@ -32,10 +32,6 @@ TABLES = (f"CREATE TABLE IF NOT EXISTS stats_counts ({_COLUMNS})",
 
 #: append a change's counts
 ADD = f"INSERT INTO stats_counts ({_VALUES}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)"
-#: take the counts appended since the last merge (``RETURNING``: the rows deleted are the
-#: rows summed, whatever is appended meanwhile)
-UNMERGED = ("DELETE FROM stats_counts WHERE merged = 0 RETURNING measure, workflow, "
-            "department, step, day, week, kind, days, flags, n")
 #: add summed counts to their key's one merged row
 MERGE = (f"INSERT INTO stats_counts ({_VALUES}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?) "
          f"ON CONFLICT ({KEY}) WHERE merged = 1 DO UPDATE SET n = stats_counts.n + excluded.n")
@@ -81,8 +77,17 @@ def summed(period: str, since: str | None, until: str | None, workflow: str | No
             "HAVING SUM(n) <> 0", params)
 
 
+def unmerged(row_name: str) -> str:
+    """Take at most ``?`` of the counts appended since the last merge (``RETURNING``: the rows
+    deleted are the rows summed, whatever is appended meanwhile); ``row_name`` names a row
+    (SQLite ``rowid``, PostgreSQL ``ctid``)."""
+    return (f"DELETE FROM stats_counts WHERE {row_name} IN (SELECT {row_name} FROM "
+            "stats_counts WHERE merged = 0 LIMIT ?) RETURNING measure, workflow, department, "
+            "step, day, week, kind, days, flags, n")
+
+
 def summed_rows(found: Iterable[Sequence[Any]]) -> list[tuple[Any, ...]]:
-    """Rows of :data:`UNMERGED` summed per key: the parameters of :data:`MERGE`."""
+    """Rows of :func:`unmerged` summed per key: the parameters of :data:`MERGE`."""
     sums: dict[tuple[Any, ...], int] = {}
     for row in found:
         key = tuple(row[:9])
@@ -103,5 +108,5 @@ def period_of(day: str, period: str) -> str:
     return {"day": day, "month": day[:7], "year": day[:4], "all": ""}[period]
 
 
-__all__ = ["ADD", "KEY", "MERGE", "PERIODS", "STALE", "STALE_KEY", "TABLES", "UNMERGED", "Row",
-           "add_rows", "period_of", "rows_of", "summed", "summed_rows"]
+__all__ = ["ADD", "KEY", "MERGE", "PERIODS", "STALE", "STALE_KEY", "TABLES", "Row", "add_rows",
+           "period_of", "rows_of", "summed", "summed_rows", "unmerged"]

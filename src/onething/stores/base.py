@@ -123,14 +123,18 @@ class Store(Protocol):
         before they were kept): the engine :meth:`recount` s before it reads them."""
         ...
 
-    def merge_counts(self) -> int:
-        """Sum the counts changes appended since the last merge into one row per key (a
-        report reads the same sums either way, faster once merged); returns how many keys
-        were merged into."""
+    def merge_counts(self, limit: int = 10_000) -> int:
+        """Sum at most ``limit`` of the counts changes appended since the last merge into
+        one row per key (a report reads the same sums either way, faster once merged);
+        returns how many keys were merged into. ``Engine.tick`` calls it."""
         ...
 
-    def recount(self, counts: Iterable[Tally]) -> None:
-        """Replace every count by ``counts``, in one transaction (no longer stale)."""
+    def recount(self, made: Callable[[str], Iterable[Tally] | None], *,
+                if_stale: bool = False) -> int | None:
+        """Replace every count by what ``made`` gives for each case id (reading the case
+        through this store), in one transaction that keeps every other writer of counts
+        waiting, so that no change is counted twice or lost; with ``if_stale``, only while
+        the counts are stale (None when they are not). Returns how many cases were counted."""
         ...
 
     def unlisted(self, limit: int = 1000) -> list[str]:

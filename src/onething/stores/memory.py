@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from typing import Any
@@ -139,18 +139,29 @@ class MemoryStore(MemoryNotified, Store):
                     summed[key] = summed.get(key, 0) + n
         return [(*key, n) for key, n in summed.items() if n != 0]
 
-    def merge_counts(self) -> int:
+    def merge_counts(self, limit: int = 10_000) -> int:
         return 0  # one count per key already
 
     def counts_stale(self) -> bool:
         return False  # nothing here outlives the process, so nothing was counted before
 
-    def recount(self, counts: Iterable[Tally]) -> None:
+    def recount(self, made: Callable[[str], Iterable[Tally] | None], *,
+                if_stale: bool = False) -> int | None:
+        if if_stale:
+            return None  # never stale (see counts_stale)
         with self._lock:
+            counts: list[Tally] = []
+            counted = 0
+            for case_id in sorted(self._cases):
+                found = made(case_id)
+                if found is not None:
+                    counts.extend(found)
+                    counted += 1
             for key in list(self._counts):
                 self._touch(self._counts, key)
                 del self._counts[key]
             self._add(counts)
+            return counted
 
     def load(self, case_id: str) -> Case:
         with self._lock:

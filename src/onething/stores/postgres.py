@@ -113,12 +113,12 @@ TIMER_LEASE_SECONDS = 30.0
 
 class PostgresStore(ListedStore, NotifiedStore, Store):
     """A store in one PostgreSQL database, named by a libpq ``conninfo``
-    (``postgresql://user@host:5432/db`` or ``"host=... dbname=..."``).
-
-    The tables are created on first use; a newer onething's database is refused, not misread.
+    (``postgresql://user@host:5432/db`` or ``"host=... dbname=..."``). The tables are created
+    on first use; a newer onething's database is refused, not misread.
     """
 
     _claim_lock = " FOR UPDATE OF n SKIP LOCKED"  # concurrent workers claim different rows
+    _lock_counts, _row_name = "LOCK TABLE stats_counts IN EXCLUSIVE MODE", "ctid"
 
     def __init__(self, conninfo: str, *, timer_lease_seconds: float = TIMER_LEASE_SECONDS,
                  connect_timeout: int = 10, lock_timeout_ms: int = 2000,
