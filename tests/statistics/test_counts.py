@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from onething.cases.statistics import Distribution, quantile
 from onething.cases.records import applicant
+from onething.cases.statistics import Distribution, quantile
 from onething.engine.engine import Engine
 from onething.errors import InvalidArgument
 from onething.stores.base import Store
