@@ -12,12 +12,12 @@ there to rate (no case delivered) — never a division by zero shown as 0%.
 
 Definitions (docs/statistics.md gives them with their sources):
 
-* *delivered* counts deliveries by kind; the rates are over cases delivered after acceptance
-  (a refusal or a withdrawal at intake was never handled);
+* *delivered* counts deliveries by kind; the rates are over cases decided after acceptance
+  (准予 or 不予: a refusal at intake, a withdrawal or a termination was never decided);
 * *on time* (按时办结): the case's clock met its limit (the committed one, else the statutory);
   *overdue* (超期): it did not; *early* (提前办结): fewer working days than the limit;
 * *first time* (一次办结): delivered without any correction asked (at the window or of a step);
-* *instant* (即办): delivered on the working day it was accepted (no working day used);
+* *instant* (即办): delivered on the day it was accepted;
 * lead time: the case clock's working days, from acceptance to delivery, pauses left out; a
   step's time: its clock's working days, pauses (corrections, special procedures) left out.
 """
@@ -112,7 +112,8 @@ class Figures:
     accepted: int = 0
     deemed: int = 0
     delivered: dict[str, int] = attrs.field(factory=dict)
-    #: delivered after acceptance: what the rates below are over
+    #: decided after acceptance (准予 or 不予: not a withdrawal or a termination): what the
+    #: rates below are over
     handled: int = 0
     on_time: int = 0
     late: int = 0
@@ -124,12 +125,12 @@ class Figures:
 
     @property
     def on_time_rate(self) -> float | None:
-        """按时办结率: on time over those with a limit that were delivered after acceptance."""
+        """按时办结率: on time over those with a limit that were decided after acceptance."""
         return _rate(self.on_time, self.on_time + self.late)
 
     @property
     def overdue_rate(self) -> float | None:
-        """超期率: late over those with a limit delivered after acceptance."""
+        """超期率: late over those with a limit decided after acceptance."""
         return _rate(self.late, self.on_time + self.late)
 
     @property
@@ -139,12 +140,12 @@ class Figures:
 
     @property
     def first_time_rate(self) -> float | None:
-        """一次办结率: without any correction, over those delivered after acceptance."""
+        """一次办结率: without any correction, over those decided after acceptance."""
         return _rate(self.first_time, self.handled)
 
     @property
     def instant_rate(self) -> float | None:
-        """即办件 share: delivered the working day of acceptance, over those handled."""
+        """即办件 share: delivered the day of acceptance, over those handled."""
         return _rate(self.instant, self.handled)
 
     def to_json(self) -> dict[str, Any]:
@@ -172,7 +173,7 @@ class Figures:
             self.corrections += n
         elif measure == t.DELIVERED:
             self.delivered[kind] = self.delivered.get(kind, 0) + n
-            if flags & t.WAS_ACCEPTED:
+            if flags & t.DECIDED:
                 self.handled += n
                 self.first_time += n if flags & t.FIRST_TIME else 0
                 self.instant += n if flags & t.INSTANT else 0
@@ -307,7 +308,7 @@ def report(rows: Iterable[Row], *, period: str = "week", since: str | None = Non
     by_department: dict[str, Figures] = {}
     by_period: dict[str, Figures] = {}
     steps: dict[tuple[str, str, str], StepFigures] = {}
-    ratings = RatingFigures(rectification_known=workflow in (None, t.RECTIFICATION_WORKFLOW))
+    ratings = RatingFigures(rectification_known=workflow is None)
     for measure, wf, dept, step, when, kind, days, flags, n in rows:
         if measure in (t.STEP_TIME, t.CORRECTION) and step:
             found = steps.get((wf, step, dept))

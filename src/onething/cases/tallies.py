@@ -57,10 +57,16 @@ LATE = 4
 EARLY = 8
 #: no correction asked, at the window or of any step (一次办结)
 FIRST_TIME = 16
-#: delivered on the working day it was accepted (即办: no working day used)
+#: delivered on the day it was accepted (即办件)
 INSTANT = 32
 #: on the green channel
 GREEN = 64
+#: accepted, then decided (准予 or 不予): what the rates are over — not a withdrawal or a
+#: termination, which the departments never decided
+DECIDED = 128
+
+#: the delivery kinds that are a decision
+DECISIONS = frozenset({"result", "refusal"})
 
 #: the step a correction asked at the window is counted under
 INTAKE_STEP = "intake"
@@ -115,18 +121,24 @@ def tallies(status: Sequence[StatusEvent], case: Case, workflow: Workflow,
 def _received(event: StatusEvent, day: str, case: Case, workflow: Workflow,
               *_: Any) -> list[Tally]:
     green = "green" if event.data.get("green_channel") else ""
-    return [Tally(RECEIVED, case.workflow_id, workflow.lead, "", day, green)]
+    return [Tally(RECEIVED, case.workflow_id, _lead(event, workflow), "", day, green)]
+
+
+def _lead(event: StatusEvent, workflow: Workflow) -> str:
+    """The lead department as the status event names it (the version of its day, whatever
+    version the case was migrated to since)."""
+    return event.department or workflow.lead
 
 
 def _accepted(event: StatusEvent, day: str, case: Case, workflow: Workflow,
               *_: Any) -> list[Tally]:
     kind = "deemed" if event.type == "deemed_accepted" else ""
-    return [Tally(ACCEPTED, case.workflow_id, workflow.lead, "", day, kind)]
+    return [Tally(ACCEPTED, case.workflow_id, _lead(event, workflow), "", day, kind)]
 
 
 def _correction(event: StatusEvent, day: str, case: Case, workflow: Workflow,
                 *_: Any) -> list[Tally]:
-    return [Tally(CORRECTION, case.workflow_id, event.department or workflow.lead,
+    return [Tally(CORRECTION, case.workflow_id, _lead(event, workflow),
                   event.step or INTAKE_STEP, day)]
 
 
@@ -135,7 +147,7 @@ def _rating(event: StatusEvent, day: str, case: Case, workflow: Workflow,
     rating = event.data.get("rating")
     if not isinstance(rating, int) or isinstance(rating, bool):
         return []
-    return [Tally(RATING, case.workflow_id, workflow.lead, "", day, str(rating))]
+    return [Tally(RATING, case.workflow_id, _lead(event, workflow), "", day, str(rating))]
 
 
 def _delivered(event: StatusEvent, day: str, case: Case, workflow: Workflow,
@@ -147,24 +159,31 @@ def _delivered(event: StatusEvent, day: str, case: Case, workflow: Workflow,
     kind = str(event.data.get("kind") or case.delivery_kind or "")
     if case.accepted_at is not None:
         flags |= WAS_ACCEPTED
-        if case.corrections == 0:
-            flags |= FIRST_TIME
+        if kind in DECISIONS:
+            flags |= DECIDED
+            if case.corrections == 0:
+                flags |= FIRST_TIME
+            if day_of(case.accepted_at) == day:
+                flags |= INSTANT
     if own is not None:
         days = own.used_days
-        flags |= _against_limit(own)
-        if case.accepted_at is not None and own.used_days == 0:
-            flags |= INSTANT
-    out = [Tally(DELIVERED, case.workflow_id, workflow.lead, "", day, kind, days, flags)]
+        if flags & DECIDED:
+            flags |= _against_limit(own)
+    out = [Tally(DELIVERED, case.workflow_id, _lead(event, workflow), "", day, kind, days,
+                 flags)]
     for record in clocks:
         if record.kind == STEP and record.finished is not None and record.step is not None:
             out.append(Tally(STEP_TIME, case.workflow_id, record.department, record.step, day,
                              _state(record), record.used_days))
-    if case.workflow_id == RECTIFICATION_WORKFLOW and case.origin is not None:
+    if case.workflow_id == RECTIFICATION_WORKFLOW and case.origin is not None \
+            and case.created_at is not None:
         rated = case.form.get("department")
         state = _state(own) if own is not None else ""
+        # dated the day of the rating that opened it (the day this case was opened), so that
+        # a period's rectifications are those of its bad ratings
         out.append(Tally(RECTIFIED, case.workflow_id,
-                         rated if isinstance(rated, str) and rated else workflow.lead, "", day,
-                         state))
+                         rated if isinstance(rated, str) and rated else _lead(event, workflow),
+                         "", day_of(case.created_at), state))
     return out
 
 

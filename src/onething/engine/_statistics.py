@@ -6,7 +6,7 @@ events — after a database upgrade, and after the calendar's data changed."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from onething.cases import tallies as t
@@ -25,6 +25,8 @@ log = personal_logger("onething.engine")
 def _day(value: date | str | None, what: str) -> str | None:
     if value is None:
         return None
+    if isinstance(value, datetime):
+        raise InvalidArgument(f"{what} is a day, not a moment", "give its date: 2026-12-01")
     if isinstance(value, str):
         try:
             value = date.fromisoformat(value)
