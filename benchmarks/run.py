@@ -53,6 +53,7 @@ from benchmarks.pg_bench import postgres_section
 from benchmarks.proof_scale import proof_scale
 from benchmarks.simulation import simulation_section
 from benchmarks.startup import startup_section
+from benchmarks.telemetry import telemetry_section
 from benchmarks.statistics import statistics_section
 from benchmarks.woflan import woflan_section
 from onething.language.load import load, parse
@@ -199,6 +200,8 @@ def sections(quick: bool) -> list[tuple[str, str, Section]]:
         ("simulation", "12", ("Simulation: one case of the construction bundle simulated vs "
                                "driven through the engine in memory",
                                lambda: simulation_section(quick), "")),
+        ("telemetry", "13", ("Telemetry: an in-memory action without and with OpenTelemetry",
+                             lambda: telemetry_section(quick), "")),
         ("shapes", "-", ("How parallel blocks are carried on transitions", machine_shapes,
                          "Decision 0002: one flat machine of positions, joins made "
                          "explicit.")),
@@ -212,7 +215,7 @@ def main() -> None:
     parser.add_argument("--only", default="",
                         help="comma-separated sections (memory, sqlite, batch, postgres, "
                              "check, woflan, scale, compile, startup, hall, http, statistics, "
-                             "simulation, shapes); "
+                             "simulation, telemetry, shapes); "
                              "prints, "
                              "does not write the file")
     args = parser.parse_args()
