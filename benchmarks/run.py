@@ -53,8 +53,8 @@ from benchmarks.pg_bench import postgres_section
 from benchmarks.proof_scale import proof_scale
 from benchmarks.simulation import simulation_section
 from benchmarks.startup import startup_section
-from benchmarks.telemetry import telemetry_section
 from benchmarks.statistics import statistics_section
+from benchmarks.telemetry import telemetry_section
 from benchmarks.woflan import woflan_section
 from onething.language.load import load, parse
 from onething.machine.compile import compile_net
