@@ -269,6 +269,16 @@ def outbox_item(row: tuple[Any, ...]) -> OutboxItem:
                       row[9])
 
 
+def fetch_all(conn: psycopg.Connection[Any], sql: str, params: Sequence[Any]) -> list[Any]:
+    """The rows of one read: outside a transaction in one round trip (the connection is in
+    autocommit: a statement is its own transaction), inside a batch's transaction there."""
+    if conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE:
+        return conn.execute(for_postgres(sql).encode(), params).fetchall()
+    with conn.transaction(), conn.cursor() as cur:
+        cur.execute(for_postgres(sql).encode(), params)
+        return cur.fetchall()
+
+
 def status_runner(cur: psycopg.Cursor[Any]) -> tuple[Any, Any]:
     """A cursor as :mod:`onething.stores._status_sql` runs statements and reads rows."""
     def run(sql: str, params: Sequence[Any]) -> Any:

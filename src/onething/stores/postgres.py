@@ -65,6 +65,7 @@ from onething.stores._listed_store import ListedStore
 from onething.stores._listing_sql import NEXT_SERIAL, for_postgres
 from onething.stores._notified_store import NotifiedStore
 from onething.stores._postgres_tables import (
+    fetch_all,
     insert_case,
     insert_events,
     insert_outbox,
@@ -153,7 +154,7 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
         # the connection string's own connect_timeout wins (psycopg skips a None parameter)
         timeout = None if "connect_timeout" in given else self._connect_timeout
         try:
-            conn = psycopg.connect(self.conninfo, autocommit=False, connect_timeout=timeout)
+            conn = psycopg.connect(self.conninfo, autocommit=True, connect_timeout=timeout)
         except psycopg.OperationalError as exc:
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else "no answer"
             raise StoreUnavailable(f"cannot reach the PostgreSQL database "
@@ -405,9 +406,8 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
             return True
 
     def _fetch(self, sql: str, params: list[Any]) -> list[Sequence[Any]]:
-        with self._tx() as cur:
-            cur.execute(for_postgres(sql).encode(), params)
-            return cur.fetchall()
+        with self._lock:
+            return fetch_all(self._live(), sql, params)
 
     @retried
     def history(self, case_id: str) -> list[Event]:
