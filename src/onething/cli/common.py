@@ -19,6 +19,8 @@ from onething.errors import ActionRefused, OnethingError, SubmissionRejected, ma
 from onething.privacy.masking import clip
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from rich.console import Console
 
     from onething.language.location import Diagnostic
@@ -50,6 +52,12 @@ def lang() -> str:
         env = os.environ.get("ONETHING_LANG", "").strip().lower()
         chosen = env if env in LANGS else LANGS[0]
     return str(chosen)
+
+
+def worded(word: str, chinese: Mapping[str, str]) -> str:
+    """``word`` (an English table word) in the language the invocation chose: its Chinese
+    from ``chinese`` by default, itself with ``--lang en``."""
+    return chinese.get(word, word) if lang() == "zh" else word
 
 
 def remember_format(ctx: click.Context, _param: click.Parameter, value: str) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from onething.cli._shared import db_option, engine_on, format_option, json_out, new_table
-from onething.cli.common import cli, lang, out
+from onething.cli.common import cli, out, worded
 
 _AFTER = click.option("--after", metavar="CURSOR",
                       help="continue after this cursor (the 'next' of the page before)")
@@ -33,7 +33,7 @@ _ZH = {
 
 def _t(word: str) -> str:
     """``word`` in the language the invocation chose."""
-    return _ZH.get(word, word) if lang() == "zh" else word
+    return worded(word, _ZH)
 
 
 def _when(moment: Any) -> str:

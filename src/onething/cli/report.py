@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from onething.cli._shared import db_option, engine_on, json_out, new_table
-from onething.cli.common import cli, lang, out, remember_format
+from onething.cli.common import cli, lang, out, remember_format, worded
 
 if TYPE_CHECKING:
     from onething.cases.statistics import Distribution, Figures, Report
@@ -32,7 +32,7 @@ _ZH = {
 
 
 def _t(word: str) -> str:
-    return _ZH.get(word, word) if lang() == "zh" else word
+    return worded(word, _ZH)
 
 
 def _share(rate: float | None) -> str:
@@ -40,11 +40,7 @@ def _share(rate: float | None) -> str:
 
 
 def _spread(spread: Distribution) -> str:
-    if spread.count == 0:
-        return "-"
-    mean = spread.mean
-    return f"{mean:.1f} / {spread.median} / {spread.p90} / {spread.p99}" \
-        if mean is not None else "-"
+    return " / ".join(_spread_cells(spread)) if spread.count else "-"
 
 
 def _delivered(figures: Figures) -> str:

@@ -118,8 +118,8 @@ def _groups(exprs: Sequence[Expr], space: Space, infos: Mapping[str, FieldInfo]
 def _group_cells(exprs: Sequence[Expr], names: list[str], space: Space,
                  infos: Mapping[str, FieldInfo], extra: Mapping[str, FieldInfo] | None
                  ) -> list[dict[str, object]]:
-    constants = _constants([*exprs, *_requirements(space, names)])
-    choices = [representatives(_info(name, infos), constants.get(name, [])) for name in names]
+    literals = constants([*exprs, *_requirements(space, names)])
+    choices = [representatives(_info(name, infos), literals.get(name, [])) for name in names]
     tries = math.prod(len(choice) for choice in choices)
     if tries > ENUMERATION_LIMIT:
         raise TooManyCells(tries, ENUMERATION_LIMIT)
@@ -212,7 +212,8 @@ def _filler(info: FieldInfo) -> object:
     return next(v for v in representatives(info, []) if v is not None and _holds(info, v))
 
 
-def _constants(exprs: Iterable[Expr]) -> dict[str, list[LiteralValue]]:
+def constants(exprs: Iterable[Expr]) -> dict[str, list[LiteralValue]]:
+    """The literals each field is compared with in ``exprs``."""
     found: dict[str, list[LiteralValue]] = {}
     for expr in exprs:
         for node in _walk(expr):
@@ -373,4 +374,4 @@ def _fresh_text(kind: str, taken: set[object]) -> str:
     raise AssertionError("unreachable")
 
 
-__all__ = ["Space", "cells", "complete", "representatives"]
+__all__ = ["Space", "cells", "complete", "constants", "representatives"]

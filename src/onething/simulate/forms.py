@@ -22,14 +22,11 @@ import attrs
 from onething.errors import InvalidArgument
 from onething.language.conditions.evaluation import evaluate
 from onething.language.conditions.nodes import (
-    Compare,
     Expr,
     LiteralValue,
-    Member,
-    _walk,
     fields,
 )
-from onething.language.form_space import representatives
+from onething.language.form_space import constants, representatives
 from onething.language.model import Field, Workflow
 from onething.simulate.durations import Choices, FieldDraw
 
@@ -118,18 +115,6 @@ class Forms:
                 for name, sampler in self._samplers.items()}
 
 
-def constants(exprs: Sequence[Expr]) -> dict[str, list[LiteralValue]]:
-    """The literals each field is compared with in ``exprs``."""
-    found: dict[str, list[LiteralValue]] = {}
-    for expr in exprs:
-        for node in _walk(expr):
-            if isinstance(node, Compare) and node.value is not None:
-                found.setdefault(node.field, []).append(node.value)
-            elif isinstance(node, Member):
-                found.setdefault(node.field, []).extend(node.values)
-    return found
-
-
 def draw_forms(workflow: Workflow, conditions: Sequence[Expr], green: Expr | None,
                specs: Mapping[str, FieldDraw], green_share: float | None,
                rng: np.random.Generator, n: int) -> Forms:
@@ -196,4 +181,4 @@ def _condition_on_green(exprs: Sequence[Expr], share: float,
         "give forms: values for the fields it reads that let it hold (and fail) more often")
 
 
-__all__ = ["GREEN_ROUNDS", "Forms", "constants", "draw_forms"]
+__all__ = ["GREEN_ROUNDS", "Forms", "draw_forms"]

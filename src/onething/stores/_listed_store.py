@@ -5,7 +5,6 @@ way."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -18,13 +17,8 @@ _T = TypeVar("_T")
 
 
 class ListedStore(CountedStore):
-    """The listing half of a database store, and its counts (see the module docstring)."""
-
-    def _fetch(self, sql: str, params: list[Any]) -> list[Sequence[Any]]:
-        raise NotImplementedError
-
-    def _retrying(self, run: Callable[[], _T]) -> _T:
-        raise NotImplementedError
+    """The listing half of a database store, and its counts (see the module docstring); the
+    hooks (``_fetch``, ``_retrying``) are :class:`CountedStore`'s."""
 
     @retried
     def unlisted(self, limit: int = 1000) -> list[str]:
