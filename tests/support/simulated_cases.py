@@ -147,7 +147,7 @@ def _department_pass(engine: Engine, sim: Simulation, case: int, case_id: str, d
             if plans[sid].stage == "done" or (
                     sid not in waiting and plans[sid].stage in ("work", "after", "decide")):
                 del plans[sid]  # decided (or deemed approved) since: the visit is over
-        for sid in waiting:
+        for sid in sorted(waiting, key=number.__getitem__):  # the same order in every run
             if sid not in plans:
                 visit = sim.draws.visit(number[sid], visits[sid])
                 visits[sid] += 1
