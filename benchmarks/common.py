@@ -15,7 +15,7 @@ import statistics
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from onething.cases.records import Actor, officer, window
@@ -57,6 +57,45 @@ def linear_text(steps: int = STEPS, name: str = LINEAR_ID) -> str:
 
 def linear_workflow(steps: int = STEPS) -> Workflow:
     return parse(linear_text(steps)).unwrap()
+
+
+REALISTIC_ID = "realistic"
+
+
+def realistic_text(steps: int = STEPS, name: str = REALISTIC_ID) -> str:
+    """The linear workflow as the shipped ones are written: a committed and a statutory limit
+    on the case and on each step, and the three-rung escalation ladder of the shipped
+    workflows (催办 at the deadline, 督办 2 WD after, 通报 5 WD after)."""
+    lines = ["onething: 1", f"id: {name}", "version: 1", f"title: {name}", "lead: hall",
+             "time_limit: {committed: 20 WD, statutory: 45 WD}",
+             "escalation:", "  - {action: reminder, to: department}",
+             "  - {action: supervision, after: 2 WD, to: supervisor}",
+             "  - {action: public_notice, after: 5 WD, to: supervisor}",
+             "form:", "  fields:", "    company: {type: string, required: true}", "steps:"]
+    lines += [f"  - {{id: s{s}, department: dept{s}, reads: [company], "
+              f"produces: [s{s}_item], time_limit: {{committed: 2 WD, statutory: 4 WD}}}}"
+              for s in range(steps)]
+    lines += ["delivery:", "  bundle: [s0_item]", "  methods: [window, mail]"]
+    return "\n".join(lines) + "\n"
+
+
+def realistic_workflow(steps: int = STEPS) -> Workflow:
+    return parse(realistic_text(steps)).unwrap()
+
+
+class MovingClock:
+    """A clock that moves: each reading is ``step`` later than the one before (the benchmark's
+    stand-in for the wall clock, reproducible; the default crosses days and weekends in a run
+    of a few thousand actions)."""
+
+    def __init__(self, at: datetime, step: timedelta = timedelta(seconds=20)) -> None:
+        self._at = at
+        self._step = step
+
+    def now(self) -> datetime:
+        """The next instant."""
+        self._at += self._step
+        return self._at
 
 
 DESK = window("hall", "window-1")

@@ -191,11 +191,32 @@ def limit(clock: dict[str, Any], which: str) -> Duration | None:
 def due(calendar: WorkCalendar, clock: dict[str, Any], which: str, now: dt.datetime,
         policy: ClockPolicy) -> Due | None:
     """The due date of the ``committed`` or ``statutory`` limit, pauses applied."""
-    amount = limit(clock, which)
-    if amount is None:
+    base = clock.get(which)
+    if base is None:
         return None
-    return calendar.add(_moment(clock["started"]), amount, count_from=policy.count_from,
-                        pauses=_pauses(clock, now))
+    # remembered by what it is computed from, as the clock records it (no parsing on a hit);
+    # an open pause runs to today, so a paused clock's due date is remembered for the day
+    paused = clock["paused_since"]
+    key = (clock["started"], base, clock.get("extension"), tuple(map(tuple, clock["pauses"])),
+           paused and (paused, now.astimezone(SHANGHAI).date()), policy.count_from)
+    known = _DUES.setdefault(calendar, {})
+    found = known.get(key)
+    if found is None:
+        amount = limit(clock, which)
+        assert amount is not None
+        found = calendar.add(_moment(clock["started"]), amount, count_from=policy.count_from,
+                             pauses=_pauses(clock, now))
+        if len(known) >= _DUE_MEMO:
+            known.clear()
+        known[key] = found
+    return found
+
+
+#: due dates of clocks, per calendar (a calendar's data never changes; a refresh is a new one):
+#: one action asks a clock's due date several times (timers, queues, statistics)
+_DUES: weakref.WeakKeyDictionary[WorkCalendar, dict[tuple[Any, ...], Due]] = \
+    weakref.WeakKeyDictionary()
+_DUE_MEMO = 1_024
 
 
 def status(calendar: WorkCalendar, clock: dict[str, Any], now: dt.datetime,

@@ -173,7 +173,7 @@ def _rank(key: str, order: dict[str, int]) -> int:
 def _record(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: WorkCalendar,
             key: str, clock: dict[str, Any], now: dt.datetime) -> SupervisionRecord:
     step = step_of(key)
-    spec = next((s for s in workflow.iter_steps() if s.id == step), None) if step else None
+    spec = workflow.find_step(step) if step else None
     department = spec.department if spec is not None else workflow.lead
     started = _moment(clock["started"])
     finished = _moment(clock["finished"]) if clock["finished"] is not None else None
@@ -207,6 +207,8 @@ def _paused_days(calendar: WorkCalendar, started: dt.datetime, end: dt.datetime,
     (each counted once, however many pauses cover it), and whether one is provisional."""
     first = started.astimezone(SHANGHAI).date() + dt.timedelta(days=1)
     last = end.astimezone(SHANGHAI).date()
+    if not pauses:
+        return 0, False
     days: set[dt.date] = set()
     for begun, ended in pauses:
         day = max(begun, first)

@@ -381,6 +381,10 @@ class Workflow:
         """The step with this id (``KeyError`` if there is none)."""
         return self._by_id[step_id]
 
+    def find_step(self, step_id: str) -> Step | None:
+        """The step with this id, or ``None`` if there is none."""
+        return self._by_id.get(step_id)
+
     @property
     def departments(self) -> tuple[str, ...]:
         """Every department with a step, in order of first appearance."""

@@ -92,6 +92,7 @@ class CompiledWorkflow:
         self._markings: dict[tuple[str, ...], int] = {}
         self._names: dict[int, tuple[str, ...]] = {}
         self._silent: dict[int, tuple[Transition, ...]] = {}
+        self._fired: dict[tuple[int, int], tuple[int, bool]] = {}
         # what leaves each place, read from the machine's own event table in one pass
         # (Machine.get_triggers(place) scans every event per place: 80% of compiling)
         leaving: dict[str, list[Transition]] = {name: [] for name in self.place_names}
@@ -128,7 +129,31 @@ class CompiledWorkflow:
         return token
 
     def trigger(self, marking: int, transition: Transition, guard: Guard) -> tuple[int, bool]:
-        """Fire one net transition through the machine; (marking, unsafe) or ``None``-like."""
+        """Fire one net transition: (the new marking, whether a place got a second token).
+
+        What the machine did from a marking is remembered (a workflow has few reachable
+        markings): the machine's condition reads the marking and the transition's own guard,
+        and its callback the marking alone, so once the guard is asked here the machine's
+        answer for (marking, transition) is the same every time. Only the machine fills the
+        memo (:meth:`trigger_machine`); tests/machine/test_fast_path.py checks the two agree
+        on random walks of every shipped workflow."""
+        if transition.guard and not guard(transition):
+            raise NotEnabled(transition)
+        key = (marking, transition.index)
+        known = self._fired.get(key)
+        if known is None:
+            try:
+                known = self.trigger_machine(marking, transition, _always)
+            except NotEnabled:
+                known = _REFUSED
+            _remember(self._fired, key, known)
+        if known is _REFUSED:
+            raise NotEnabled(transition)
+        return known
+
+    def trigger_machine(self, marking: int, transition: Transition, guard: Guard
+                        ) -> tuple[int, bool]:
+        """Fire one net transition through the ``transitions`` machine itself."""
         token = self._token()
         token.load(marking, guard)
         self.machine.set_state(self.place_names[transition.consume[0]], model=token)
@@ -202,6 +227,8 @@ class CompiledWorkflow:
 
 #: markings remembered per compiled workflow (a workflow has few reachable ones)
 _MEMO = 65_536
+#: what the memo of firings holds for a transition the machine refused at a marking
+_REFUSED = (-1, False)
 
 
 def _remember(memo: dict[_K, _V], key: _K, value: _V) -> None:

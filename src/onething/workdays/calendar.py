@@ -45,10 +45,10 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from onething.errors import CalendarError, OverridesError, ProvisionalCalendarError
-from onething.workdays.clock import _UTC, SHANGHAI, Clock
+from onething.workdays.clock import SHANGHAI, Clock
 from onething.workdays.days import (
     _YEAR_END_FIRST_DAY,
     Answer,
@@ -59,6 +59,7 @@ from onething.workdays.days import (
 )
 from onething.workdays.due import (
     _DUE_MEMO,
+    _MAX_SCAN_DAYS,
     CountFrom,
     DayStep,
     Due,
@@ -72,6 +73,7 @@ from onething.workdays.due import (
     _paused,
     _pauses,
     _start_instant,
+    add_natural_hours,
 )
 from onething.workdays.duration import Duration, Unit
 from onething.workdays.office_hours import OfficeHours
@@ -82,8 +84,6 @@ from onething.workdays.projection import (
     projects,
     unofficial_reason,
 )
-
-_MAX_SCAN_DAYS = 3660  # ten years: no limit in practice needs more; stops runaway overrides
 
 
 class WorkCalendar:
@@ -114,6 +114,9 @@ class WorkCalendar:
         self._work = {d.date: d.reason for d in self.overrides.working_days}
         self._cache: dict[dt.date, DayInfo] = {}
         self._dues: dict[tuple[object, ...], Due] = {}
+        self._counts: dict[tuple[object, ...], Answer[int]] = {}
+        self._by_day: dict[tuple[object, ...], tuple[dt.datetime, tuple[DayStep, ...],
+                                                     tuple[str, ...]]] = {}
         self._data_version: str | None = None
         self._lenient: WorkCalendar | None = None
         for year in sorted(self.overrides.official_years - self._installed):
@@ -305,16 +308,12 @@ class WorkCalendar:
                 raise ProvisionalCalendarError(known.reasons)
             return known
         try:
-            if duration.unit is Unit.WD:
-                deadline, steps, reasons = self._add_working_days(start, duration, count_from,
-                                                                  stops)
-            elif duration.unit is Unit.ND:
-                deadline, steps, reasons = self._add_natural_days(start, duration, count_from,
-                                                                  stops)
+            if duration.unit is Unit.WD or duration.unit is Unit.ND:
+                deadline, steps, reasons = self._add_days(start, duration, count_from, stops)
             elif duration.unit is Unit.WH:
                 deadline, steps, reasons = self._add_working_hours(start, duration, stops)
             else:
-                deadline, steps, reasons = self._add_natural_hours(start, duration, stops)
+                deadline, steps, reasons = add_natural_hours(start, duration, stops)
         except OverflowError:
             raise CalendarError(f"{duration} from {start:%Y-%m-%d} ends beyond the last date "
                                 "the calendar can count (9999-12-31)") from None
@@ -357,18 +356,42 @@ class WorkCalendar:
             back = self.count_working_days(last, first, pauses=pauses)
             return Answer(-back.value, back.provisional, back.reasons)
         stops = _pauses(pauses)
-        reasons: list[str] = []
-        count = 0
-        d = first + dt.timedelta(days=1)
-        while d <= last:
-            if _paused(d, stops) is None:
-                info = self.day_kind(d)
-                _note_provisional(info, reasons)
-                count += info.working
-            d += dt.timedelta(days=1)
-        if reasons and self.strict:
-            raise ProvisionalCalendarError(reasons)
-        return Answer(count, bool(reasons), tuple(reasons))
+        key = (first, last, stops)
+        known = self._counts.get(key)
+        if known is None:
+            reasons: list[str] = []
+            count = 0
+            d = first + dt.timedelta(days=1)
+            while d <= last:
+                if _paused(d, stops) is None:
+                    info = self.day_kind(d)
+                    _note_provisional(info, reasons)
+                    count += info.working
+                d += dt.timedelta(days=1)
+            known = Answer(count, bool(reasons), tuple(reasons))
+            if len(self._counts) >= _DUE_MEMO:
+                self._counts.clear()
+            self._counts[key] = known
+        if known.provisional and self.strict:
+            raise ProvisionalCalendarError(known.reasons)
+        return known
+
+    def _add_days(self, start: dt.datetime | dt.date, duration: Duration,
+                  count_from: CountFrom, stops: tuple[Pause, ...]
+                  ) -> tuple[dt.datetime, Sequence[DayStep], Sequence[str]]:
+        """Day units count whole days: the answer depends on the start's date alone, so it is
+        remembered by day (a clock that moves keeps hitting it; the instant does not)."""
+        key = (_local_date(start), duration, count_from, stops)
+        known = self._by_day.get(key)
+        if known is None:
+            add = self._add_working_days if duration.unit is Unit.WD else \
+                self._add_natural_days
+            deadline, steps, reasons = add(start, duration, count_from, stops)
+            known = (deadline, tuple(steps), tuple(reasons))
+            if len(self._by_day) >= _DUE_MEMO:
+                self._by_day.clear()
+            self._by_day[key] = known
+        return known
 
     def _end_of_office_day(self, d: dt.date, half: bool = False) -> dt.datetime:
         t = self.office_hours.half_day_end if half else self.office_hours.end
@@ -494,24 +517,4 @@ class WorkCalendar:
                         steps.append(DayStep(d, False, note, "", info.provisional))
             d += dt.timedelta(days=1)
             t = dt.datetime.combine(d, dt.time(0), tzinfo=SHANGHAI)
-        raise CalendarError(f"no due date within {_MAX_SCAN_DAYS} days of {start}")
-
-    def _add_natural_hours(
-        self, start: dt.datetime | dt.date, duration: Duration, stops: tuple[Pause, ...]
-    ) -> tuple[dt.datetime, list[DayStep], list[str]]:
-        remaining = _hours(duration)
-        t = _start_instant(start)
-        steps: list[DayStep] = []
-        for _ in range(_MAX_SCAN_DAYS + remaining.days + 1):
-            d = t.date()
-            midnight = dt.datetime.combine(d + dt.timedelta(days=1), dt.time(0), tzinfo=SHANGHAI)
-            pause = _paused(d, stops)
-            if pause is not None:
-                steps.append(DayStep(d, False, f"paused: {pause.reason}"))
-            else:
-                available = midnight.astimezone(_UTC) - t.astimezone(_UTC)
-                if remaining <= available:
-                    return (t.astimezone(_UTC) + remaining).astimezone(SHANGHAI), steps, []
-                remaining -= available
-            t = midnight
         raise CalendarError(f"no due date within {_MAX_SCAN_DAYS} days of {start}")

@@ -41,6 +41,19 @@ class Duration:
 
     @classmethod
     def parse(cls, text: object) -> Duration:
+        """The duration ``text`` writes (``"20 WD"``); a :class:`DurationError` says what is
+        wrong with one that is not."""
+        if type(text) is str and cls is Duration:
+            known = _PARSED.get(text)
+            if known is None:
+                known = cls._parse(text)
+                if len(_PARSED) < 4096:
+                    _PARSED[text] = known
+            return known
+        return cls._parse(text)
+
+    @classmethod
+    def _parse(cls, text: object) -> Duration:
         if isinstance(text, bool) or not isinstance(text, (str, int, float)):
             raise DurationError(f"expected a duration such as '20 WD', got a "
                                 f"{type(text).__name__}")
@@ -71,3 +84,7 @@ class Duration:
 
     def __str__(self) -> str:
         return f"{self.amount.normalize():f} {self.unit.value}"
+
+
+#: durations as read from their text (a case's clocks hold their limits as text)
+_PARSED: dict[str, Duration] = {}
