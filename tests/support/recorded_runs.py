@@ -5,8 +5,8 @@ record, history, status events, delivery and clocks at the end.
 
 ``tests/fixtures/recorded_runs.json.gz`` holds what the engine made of them when the record was
 written (before issue 20's hot path); ``tests/engine/test_recorded_runs.py`` plays them again on
-every store and compares. ``ONETHING_WRITE_FIXTURES=1`` rewrites the record (only when a change
-of behaviour is meant, said in the commit).
+every store and compares. :func:`write` (``write(record(MemoryStore))``) rewrites the record:
+only when a change of behaviour is meant, said in the commit.
 """
 
 from __future__ import annotations
