@@ -145,6 +145,33 @@ def per_action_us(engine: Engine, batches: Iterable[list[str]]) -> float:
     return statistics.median(samples)
 
 
+def rounds(sides: dict[str, Callable[[int], float]], cases: int, count: int
+           ) -> dict[str, list[float]]:
+    """Every side once per round, the order rotating from round to round (so that drift on
+    a shared machine falls on every side alike); one sample per side and round."""
+    names = list(sides)
+    samples: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(count):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            samples[name].append(sides[name](cases))
+    return samples
+
+
+def spread(values: list[float]) -> str:
+    """``median (min..max)`` of a figure's samples."""
+    return f"{statistics.median(values):,.1f} ({min(values):,.1f}..{max(values):,.1f})"
+
+
+def paired(samples: dict[str, list[float]], side: str, base: str) -> list[float]:
+    """The ratio of ``side`` to ``base`` within each round."""
+    return [a / b for a, b in zip(samples[side], samples[base], strict=True)]
+
+
+def ratio_spread(values: list[float]) -> str:
+    """``median (min..max)`` of ratios."""
+    return f"{statistics.median(values):.2f}x ({min(values):.2f}..{max(values):.2f}x)"
+
+
 def new_id() -> str:
     return uuid.uuid4().hex[:16]
 

@@ -26,9 +26,13 @@ from benchmarks.common import (
     linear_workflow,
     new_engine,
     new_id,
+    paired,
     per_action_us,
     ratio,
+    ratio_spread,
     realistic_workflow,
+    rounds,
+    spread,
     submit_many,
     verdict,
 )
@@ -37,9 +41,6 @@ from onething.engine.engine import Engine
 from onething.language.load import load
 from onething.language.model import Workflow
 from onething.stores.memory import MemoryStore
-
-CHAIN = [f"p{i}" for i in range(ACTIONS_PER_CASE + 1)]
-
 
 # -- baselines -------------------------------------------------------------------------------
 
@@ -222,32 +223,6 @@ def _statemachine_driver(events: int) -> Callable[[int], float]:
 
 def _raw_driver(events: int) -> Callable[[int], float]:
     return lambda cases: raw_transitions_us(events, cases, 1)
-
-
-def rounds(sides: dict[str, Callable[[int], float]], cases: int, count: int
-           ) -> dict[str, list[float]]:
-    """Every side once per round, the order rotating from round to round (so that drift on
-    a shared machine falls on every side alike); one sample per side and round."""
-    names = list(sides)
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    for r in range(count):
-        for name in names[r % len(names):] + names[:r % len(names)]:
-            samples[name].append(sides[name](cases))
-    return samples
-
-
-def spread(values: list[float]) -> str:
-    """``median (min..max)`` of a figure's samples."""
-    return f"{statistics.median(values):,.1f} ({min(values):,.1f}..{max(values):,.1f})"
-
-
-def paired(samples: dict[str, list[float]], side: str, base: str) -> list[float]:
-    """The ratio of ``side`` to ``base`` within each round."""
-    return [a / b for a, b in zip(samples[side], samples[base], strict=True)]
-
-
-def ratio_spread(values: list[float]) -> str:
-    return f"{statistics.median(values):.2f}x ({min(values):.2f}..{max(values):.2f}x)"
 
 
 def action_cost(quick: bool) -> list[str]:

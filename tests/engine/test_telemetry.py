@@ -37,6 +37,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import StatusCode, format_span_id, format_trace_id
 from tests.support.alerting import PARALLEL, STAGES, STARTUP, alerts_by_hand, busy_hall
 from tests.support.factories import ROOT, START, VALID_ID_CARD, sample_form, sample_materials
+from tests.support.racing import RacingStore
 from tests.support.whole_case import LEAD, person, startup, whole_case
 
 from onething import telemetry
@@ -251,22 +252,6 @@ def test_replayed_requests_are_marked(recorded: Recorded) -> None:
                         ("onething.accept", "replayed")]
     assert recorded.total("onething.actions", action="accept", outcome="replayed") == 2
     assert all(s.attributes[_telemetry.CASE] == first.id for s in recorded.spans())
-
-
-class RacingStore:
-    """A store that lets ``race`` commit once, right after the action loaded the case."""
-
-    def __init__(self, inner: Any, race: Callable[[], None]) -> None:
-        self._inner, self._race = inner, race
-
-    def load(self, case_id: str) -> Any:
-        case = self._inner.load(case_id)
-        race, self._race = self._race, lambda: None
-        race()
-        return case
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
 
 def test_retries_are_counted_on_the_span(recorded: Recorded) -> None:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from tests.support.factories import START, reopened, sample_form, sample_materials, shipped
+from tests.support.racing import RacingStore
 
-from onething.cases.records import Case, applicant, officer, window
+from onething.cases.records import applicant, officer, window
 from onething.engine.engine import Engine
 from onething.language.load import parse
 from onething.stores.base import Store
@@ -75,22 +73,6 @@ def test_migrate_moves_cases_whose_position_exists_and_refuses_the_rest(
 
 
 # -- migration persists, and is check-and-move in one transaction (issue 12 item 1) ----------
-
-
-class RacingStore:
-    """A store that lets ``race`` act once, just after the migration loaded the case."""
-
-    def __init__(self, inner: Store, race: Callable[[], None]) -> None:
-        self._inner, self._race = inner, race
-
-    def load(self, case_id: str) -> Case:
-        case = self._inner.load(case_id)
-        race, self._race = self._race, lambda: None
-        race()
-        return case
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
 
 def test_a_migrated_case_is_on_the_new_version_in_the_database(any_store: Store) -> None:

@@ -11,12 +11,15 @@ only when a change of behaviour is meant, said in the commit.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import gzip
 import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import attrs
 
 from onething.cases.records import case_to_json
 from onething.engine.engine import Engine
@@ -51,8 +54,7 @@ def _runs() -> list[tuple[Path, str, int, int]]:
                              ("major_project_green_channel", "project_approval", 14)):
         path = ROOT / "workflows" / f"{name}.yaml"
         workflow = load(path)
-        first = workflow.step(step).id if any(s.id == step for s in workflow.iter_steps()) \
-            else next(workflow.iter_steps()).id
+        first = (workflow.find_step(step) or next(workflow.iter_steps())).id
         runs.append((path, _CORRECTED.format(step=first) + "intake: {uniform: {min: 0, max: "
                      "7}}\n", 8, seed))
     return runs
@@ -67,7 +69,7 @@ def record(store: Callable[[], Store], cases: int | None = None) -> dict[str, An
         sim = simulate(workflow, count, durations=parse_durations(durations, workflow),
                        seed=seed, calendar=calendar)
         numbers = iter(range(1, 1_000_000))
-        engine = Engine(store(), clock=FixedClock(_start()), prove=False,
+        engine = Engine(store(), clock=FixedClock(START), prove=False,
                         new_id=functools.partial(_next_id, numbers), pseudonyms=TEST_KEYS)
         engine.deploy(workflow)
         fired: list[list[Any]] = []
@@ -102,22 +104,14 @@ def _made(engine: Engine, case_id: str) -> dict[str, Any]:
     return {
         "case": case_to_json(case),
         "history": [e.to_json() for e in engine.history(case_id)],
-        "status": [_status(s) for s in engine.store.status_events(case_id)],
+        "status": [attrs.asdict(s) for s in engine.store.status_events(case_id)],
         "delivery": delivery.to_json() if delivery is not None else None,
         "clocks": [repr(c) for c in engine.clocks(case_id, now=case.updated_at)],
     }
 
 
-def _status(event: Any) -> Any:
-    import attrs
-
-    return attrs.asdict(event) if attrs.has(type(event)) else repr(event)
-
-
-def _start() -> Any:
-    import datetime as dt
-
-    return dt.datetime(2026, 9, 1, 8, 0, tzinfo=SHANGHAI)
+#: when the engine's own clock stands (every action and tick of a run gives its moment)
+START = dt.datetime(2026, 9, 1, 8, 0, tzinfo=SHANGHAI)
 
 
 def read() -> dict[str, Any]:

@@ -205,10 +205,10 @@ def _paused_days(calendar: WorkCalendar, started: dt.datetime, end: dt.datetime,
                  pauses: list[tuple[dt.date, dt.date]]) -> tuple[int, bool]:
     """The working days inside ``pauses`` from the day after ``started`` to ``end``'s day
     (each counted once, however many pauses cover it), and whether one is provisional."""
-    first = started.astimezone(SHANGHAI).date() + dt.timedelta(days=1)
-    last = end.astimezone(SHANGHAI).date()
     if not pauses:
         return 0, False
+    first = started.astimezone(SHANGHAI).date() + dt.timedelta(days=1)
+    last = end.astimezone(SHANGHAI).date()
     days: set[dt.date] = set()
     for begun, ended in pauses:
         day = max(begun, first)

@@ -58,21 +58,14 @@ def plan(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
         if clock["finished"] is not None:
             continue  # most of a case's clocks, once it is under way
         if clock["paused_since"] is None:  # a running clock: its ladder and its signals
-            out += _running(case, key, clock, policy, calendar, now)
+            due = clk.due(calendar, clock, "committed", now, policy) \
+                or clk.due(calendar, clock, "statutory", now, policy)
+            if due is not None:
+                out += _escalations(case, key, clock, due, policy, calendar)
+                out += _signals(case, key, clock, due, policy, calendar)
         out += _milestones(case, key, clock, workflow, calendar, policy)
     out += _path_timers(case, workflow, policy, calendar.lenient(), now)
     return out
-
-
-def _running(case: Case, key: str, clock: dict[str, Any], policy: clk.ClockPolicy,
-             calendar: WorkCalendar, now: dt.datetime) -> list[Timer]:
-    """A running clock's escalation ladder and signals."""
-    due = clk.due(calendar, clock, "committed", now, policy) \
-        or clk.due(calendar, clock, "statutory", now, policy)
-    if due is None:
-        return []
-    return [*_escalations(case, key, clock, due, policy, calendar),
-            *_signals(case, key, clock, due, policy, calendar)]
 
 
 def _law(due: Due, data: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -4,24 +4,19 @@ transaction (``_status_tx``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractContextManager
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable
 
 from onething.cases.tallies import Tally
 from onething.stores import _counts_sql as sql
-from onething.stores._status_sql import Rows, Run
+from onething.stores._sql_hooks import SqlHooks
 from onething.stores.base import retried
-
-_T = TypeVar("_T")
-
 
 #: what a recount is given: the tallies of one case, read through the store (inside the
 #: recount's transaction); None for a case to leave out
 Made = Callable[[str], "Iterable[Tally] | None"]
 
 
-class CountedStore:
+class CountedStore(SqlHooks):
     """The statistics half of a database store (see the module docstring)."""
 
     #: the statement that keeps every other writer of counts waiting while a recount reads
@@ -29,15 +24,6 @@ class CountedStore:
     _lock_counts = ""
     #: how a row is named for a bounded delete (SQLite ``rowid``, PostgreSQL ``ctid``)
     _row_name = "rowid"
-
-    def _status_tx(self) -> AbstractContextManager[tuple[Run, Rows]]:
-        raise NotImplementedError
-
-    def _fetch(self, sql: str, params: list[Any]) -> list[Sequence[Any]]:
-        raise NotImplementedError
-
-    def _retrying(self, run: Callable[[], _T]) -> _T:
-        raise NotImplementedError
 
     @retried
     def counted(self, period: str, *, since: str | None = None, until: str | None = None,

@@ -5,10 +5,8 @@ it (``_retrying``)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
 
 import attrs
 
@@ -16,28 +14,16 @@ from onething.cases.listing import moment_of, utc_key
 from onething.cases.notifications import Notification, Subscription
 from onething.cases.status import StatusEvent
 from onething.stores import _status_sql as sql
+from onething.stores._sql_hooks import SqlHooks
 from onething.stores.base import retried
 
-_T = TypeVar("_T")
-Tx = tuple[sql.Run, sql.Rows]
 
-
-class NotifiedStore:
+class NotifiedStore(SqlHooks):
     """The notification half of a database store (see the module docstring)."""
 
     #: what a claim adds so that concurrent workers skip rows another has claimed
     #: (PostgreSQL: ``FOR UPDATE OF n SKIP LOCKED``; SQLite has one writer at a time)
     _claim_lock = ""
-
-    def _status_tx(self) -> AbstractContextManager[Tx]:
-        raise NotImplementedError
-
-    def _fetch(self, sql: str, params: list[Any]) -> list[Sequence[Any]]:
-        """Rows of a read (no write transaction, no write lock)."""
-        raise NotImplementedError
-
-    def _retrying(self, run: Callable[[], _T]) -> _T:
-        raise NotImplementedError
 
     @retried
     def status_events(self, case_id: str) -> list[StatusEvent]:

@@ -45,10 +45,10 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from onething.errors import CalendarError, OverridesError, ProvisionalCalendarError
-from onething.workdays.clock import SHANGHAI, Clock
+from onething.workdays.clock import _UTC, SHANGHAI, Clock
 from onething.workdays.days import (
     _YEAR_END_FIRST_DAY,
     Answer,
@@ -59,7 +59,6 @@ from onething.workdays.days import (
 )
 from onething.workdays.due import (
     _DUE_MEMO,
-    _MAX_SCAN_DAYS,
     CountFrom,
     DayStep,
     Due,
@@ -73,7 +72,6 @@ from onething.workdays.due import (
     _paused,
     _pauses,
     _start_instant,
-    add_natural_hours,
 )
 from onething.workdays.duration import Duration, Unit
 from onething.workdays.office_hours import OfficeHours
@@ -84,6 +82,8 @@ from onething.workdays.projection import (
     projects,
     unofficial_reason,
 )
+
+_MAX_SCAN_DAYS = 3660  # ten years: no limit in practice needs more; stops runaway overrides
 
 
 class WorkCalendar:
@@ -113,10 +113,9 @@ class WorkCalendar:
         self._off = {d.date: d.reason for d in self.overrides.days_off}
         self._work = {d.date: d.reason for d in self.overrides.working_days}
         self._cache: dict[dt.date, DayInfo] = {}
-        self._dues: dict[tuple[object, ...], Due] = {}
+        self._dues: dict[tuple[object, ...], tuple[dt.datetime, tuple[DayStep, ...],
+                                                   tuple[str, ...]]] = {}
         self._counts: dict[tuple[object, ...], Answer[int]] = {}
-        self._by_day: dict[tuple[object, ...], tuple[dt.datetime, tuple[DayStep, ...],
-                                                     tuple[str, ...]]] = {}
         self._data_version: str | None = None
         self._lenient: WorkCalendar | None = None
         for year in sorted(self.overrides.official_years - self._installed):
@@ -301,38 +300,34 @@ class WorkCalendar:
             raise CalendarError(f"a duration must be positive, got {duration}")
         start = _normalise_start(start)
         stops = _pauses(pauses)
-        key = (start, duration, count_from, stops)
+        # a day unit's answer depends on the start's date alone: remembered by day, so a clock
+        # that moves keeps finding it (an hour unit's, by the instant)
+        by_day = duration.unit is Unit.WD or duration.unit is Unit.ND
+        key = (_local_date(start) if by_day else start, duration, count_from, stops)
         known = self._dues.get(key)
-        if known is not None:
-            if known.provisional and self.strict:  # memos are shared with the lenient twin
-                raise ProvisionalCalendarError(known.reasons)
-            return known
-        try:
-            if duration.unit is Unit.WD or duration.unit is Unit.ND:
-                deadline, steps, reasons = self._add_days(start, duration, count_from, stops)
-            elif duration.unit is Unit.WH:
-                deadline, steps, reasons = self._add_working_hours(start, duration, stops)
-            else:
-                deadline, steps, reasons = add_natural_hours(start, duration, stops)
-        except OverflowError:
-            raise CalendarError(f"{duration} from {start:%Y-%m-%d} ends beyond the last date "
-                                "the calendar can count (9999-12-31)") from None
+        if known is None:
+            try:
+                if duration.unit is Unit.WD:
+                    found = self._add_working_days(start, duration, count_from, stops)
+                elif duration.unit is Unit.ND:
+                    found = self._add_natural_days(start, duration, count_from, stops)
+                elif duration.unit is Unit.WH:
+                    found = self._add_working_hours(start, duration, stops)
+                else:
+                    found = self._add_natural_hours(start, duration, stops)
+            except OverflowError:
+                raise CalendarError(f"{duration} from {start:%Y-%m-%d} ends beyond the last "
+                                    "date the calendar can count (9999-12-31)") from None
+            known = (found[0], tuple(found[1]), tuple(found[2]))
+            if len(self._dues) >= _DUE_MEMO:
+                self._dues.clear()
+            self._dues[key] = known  # shared with the lenient twin: strict is asked below
+        deadline, steps, reasons = known
         if reasons and self.strict:
             raise ProvisionalCalendarError(reasons)
-        if len(self._dues) >= _DUE_MEMO:
-            self._dues.clear()
-        due = self._dues[key] = Due(
-            start=start,
-            duration=duration,
-            count_from=count_from,
-            pauses=stops,
-            deadline=deadline,
-            provisional=bool(reasons),
-            reasons=tuple(reasons),
-            steps=tuple(steps),
-            calendar_version=self.data_version,
-        )
-        return due
+        return Due(start=start, duration=duration, count_from=count_from, pauses=stops,
+                   deadline=deadline, provisional=bool(reasons), reasons=reasons, steps=steps,
+                   calendar_version=self.data_version)
 
     def working_days_between(
         self,
@@ -374,23 +369,6 @@ class WorkCalendar:
             self._counts[key] = known
         if known.provisional and self.strict:
             raise ProvisionalCalendarError(known.reasons)
-        return known
-
-    def _add_days(self, start: dt.datetime | dt.date, duration: Duration,
-                  count_from: CountFrom, stops: tuple[Pause, ...]
-                  ) -> tuple[dt.datetime, Sequence[DayStep], Sequence[str]]:
-        """Day units count whole days: the answer depends on the start's date alone, so it is
-        remembered by day (a clock that moves keeps hitting it; the instant does not)."""
-        key = (_local_date(start), duration, count_from, stops)
-        known = self._by_day.get(key)
-        if known is None:
-            add = self._add_working_days if duration.unit is Unit.WD else \
-                self._add_natural_days
-            deadline, steps, reasons = add(start, duration, count_from, stops)
-            known = (deadline, tuple(steps), tuple(reasons))
-            if len(self._by_day) >= _DUE_MEMO:
-                self._by_day.clear()
-            self._by_day[key] = known
         return known
 
     def _end_of_office_day(self, d: dt.date, half: bool = False) -> dt.datetime:
@@ -517,4 +495,24 @@ class WorkCalendar:
                         steps.append(DayStep(d, False, note, "", info.provisional))
             d += dt.timedelta(days=1)
             t = dt.datetime.combine(d, dt.time(0), tzinfo=SHANGHAI)
+        raise CalendarError(f"no due date within {_MAX_SCAN_DAYS} days of {start}")
+
+    def _add_natural_hours(
+        self, start: dt.datetime | dt.date, duration: Duration, stops: tuple[Pause, ...]
+    ) -> tuple[dt.datetime, list[DayStep], list[str]]:
+        remaining = _hours(duration)
+        t = _start_instant(start)
+        steps: list[DayStep] = []
+        for _ in range(_MAX_SCAN_DAYS + remaining.days + 1):
+            d = t.date()
+            midnight = dt.datetime.combine(d + dt.timedelta(days=1), dt.time(0), tzinfo=SHANGHAI)
+            pause = _paused(d, stops)
+            if pause is not None:
+                steps.append(DayStep(d, False, f"paused: {pause.reason}"))
+            else:
+                available = midnight.astimezone(_UTC) - t.astimezone(_UTC)
+                if remaining <= available:
+                    return (t.astimezone(_UTC) + remaining).astimezone(SHANGHAI), steps, []
+                remaining -= available
+            t = midnight
         raise CalendarError(f"no due date within {_MAX_SCAN_DAYS} days of {start}")

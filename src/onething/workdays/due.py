@@ -10,7 +10,7 @@ from typing import Literal
 import attrs
 
 from onething.errors import CalendarError
-from onething.workdays.clock import _UTC, SHANGHAI, Clock
+from onething.workdays.clock import SHANGHAI, Clock
 from onething.workdays.days import _WEEKDAYS, DayInfo
 from onething.workdays.duration import Duration, Unit
 
@@ -44,7 +44,6 @@ PauseLike = Pause | tuple[dt.date, dt.date]
 
 #: due dates remembered per calendar (clocks are re-planned on every action of a case)
 _DUE_MEMO = 4_096
-_MAX_SCAN_DAYS = 3660  # ten years: no limit in practice needs more; stops runaway overrides
 
 
 def _pauses(pauses: Iterable[PauseLike]) -> tuple[Pause, ...]:
@@ -181,24 +180,3 @@ def explain(due: Due) -> list[str]:
         lines.extend(f"PROVISIONAL: {r}" for r in due.reasons)
     lines.append(f"calendar: {due.calendar_version}")
     return lines
-
-
-def add_natural_hours(start: dt.datetime | dt.date, duration: Duration,
-                      stops: tuple[Pause, ...]) -> tuple[dt.datetime, list[DayStep], list[str]]:
-    """Natural hours run through every hour of every day not paused."""
-    remaining = _hours(duration)
-    t = _start_instant(start)
-    steps: list[DayStep] = []
-    for _ in range(_MAX_SCAN_DAYS + remaining.days + 1):
-        d = t.date()
-        midnight = dt.datetime.combine(d + dt.timedelta(days=1), dt.time(0), tzinfo=SHANGHAI)
-        pause = _paused(d, stops)
-        if pause is not None:
-            steps.append(DayStep(d, False, f"paused: {pause.reason}"))
-        else:
-            available = midnight.astimezone(_UTC) - t.astimezone(_UTC)
-            if remaining <= available:
-                return (t.astimezone(_UTC) + remaining).astimezone(SHANGHAI), steps, []
-            remaining -= available
-        t = midnight
-    raise CalendarError(f"no due date within {_MAX_SCAN_DAYS} days of {start}")
