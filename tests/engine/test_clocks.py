@@ -104,7 +104,7 @@ def test_an_unanswered_correction_ends_the_case_on_a_tick(engine: Engine,
     fired = engine.tick(at("2026-10-29", 17))
     assert [f.timer.name for f in fired] == ["correction_expired"]
     assert engine.delivery(case_id).kind == "termination"
-    assert engine.store.timers(case_id) == []
+    assert engine.timers(case_id) == []
 
 
 def test_no_notice_within_five_working_days_means_accepted(engine: Engine,

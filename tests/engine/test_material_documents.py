@@ -231,7 +231,7 @@ def test_a_correction_that_no_longer_requires_a_promised_material_releases_the_p
     assert event.data["promises_released"] == ["waste_contract"]
     released = engine.case(case.id)
     assert released.promised == () and "materials:promised" not in released.marking
-    assert not [t for t in any_store.timers(case.id) if t.name == "promise_expired"]
+    assert not [t for t in engine.timers(case.id) if t.name == "promise_expired"]
     engine.act(case.id, "registration", "approve", registrar)
     engine.deliver(case.id, LEAD)
     assert engine.delivery(case.id).kind == "result"

@@ -178,7 +178,7 @@ def outputs(engine: Engine, case_ids: list[str]) -> list[str]:
         record = case_to_json(engine.case(case_id))
         record.pop("form")
         texts.append(dump(record))
-        texts.append(dump([attrs.asdict(t) for t in engine.store.timers(case_id)]))
+        texts.append(dump([attrs.asdict(t) for t in engine.timers(case_id)]))
     return texts
 
 

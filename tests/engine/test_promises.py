@@ -51,7 +51,7 @@ def test_deemed_acceptance_keeps_the_promise() -> None:
     deemed(engine, case.id)
     after = engine.case(case.id)
     assert "materials:promised" in after.marking and "materials:complete" not in after.marking
-    assert [t.name for t in engine.store.timers(case.id) if t.name == "promise_expired"]
+    assert [t.name for t in engine.timers(case.id) if t.name == "promise_expired"]
 
 
 def test_a_missed_promise_after_deemed_acceptance_ends_the_case() -> None:

@@ -108,7 +108,7 @@ def test_an_overdue_special_procedure_escalates_and_its_end_stops_it(engine: Eng
     assert end == {"kind": "hearing", "on_time": False}
     views = {v.key: v for v in engine.clocks(case_id)}
     assert views["special:registration"].status is Status.LATE
-    assert not [t for t in engine.store.timers(case_id)
+    assert not [t for t in engine.timers(case_id)
                 if t.data.get("clock") == "special:registration"]
 
 
@@ -122,7 +122,7 @@ def test_a_special_procedure_is_never_silent(kind: str, days: int, wait: int) ->
     case_id = accepted(engine)
     engine.start_special_procedure(case_id, "registration", REGISTRAR, kind=kind,
                                    expected=f"{days} WD")
-    pending = [t for t in engine.store.timers(case_id)
+    pending = [t for t in engine.timers(case_id)
                if t.data.get("clock") == "special:registration"]
     assert [t.kind for t in pending].count("escalation") == len(STARTUP.escalation)
     assert sorted(t.name for t in pending if t.kind == "signal") == ["overdue", "warning"]

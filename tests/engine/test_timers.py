@@ -14,7 +14,6 @@ from click.testing import CliRunner
 from tests.support.factories import sample_form, sample_materials, shipped
 
 from onething.cases.records import Case, applicant, officer, window
-from onething.cases.timers import Timer
 from onething.cli import cli
 from onething.engine.engine import Engine
 from onething.stores.base import Store
@@ -56,7 +55,7 @@ def test_tick_fires_every_due_timer_page_after_page(any_store: Store) -> None:
     ids = [accepted(engine, clock, at("2026-09-30")) for _ in range(12)]
     fired = engine.tick(at("2026-10-08", 13), limit=5)
     assert sorted({f.case_id for f in fired}) == sorted(ids)
-    assert any_store.due_timers(at("2026-10-08", 13), 1000) == []
+    assert any_store.due_cases(at("2026-10-08", 13), 1000) == []
 
 
 def test_timer_events_are_stamped_with_the_time_tick_was_given(any_store: Store) -> None:
@@ -73,18 +72,26 @@ def test_timer_events_are_stamped_with_the_time_tick_was_given(any_store: Store)
         assert fired and {e.at for e in fired} == {given}
 
 
-class ClaimThenRace:
-    """A store whose next timer claim is followed by ``race`` before the claimer fires them
-    (another engine acting meanwhile, as between a worker's claim and its firing)."""
+class PlanThenRace:
+    """A store whose first case read after a claim (the tick planning the case's due timers)
+    is followed by ``race`` before the claimer fires them (another engine acting meanwhile,
+    as between a worker's plan and its firing)."""
 
     def __init__(self, inner: Store, race: Callable[[], None]) -> None:
         self._inner, self._race = inner, race
+        self._armed = False
 
-    def claim_timers(self, *args: Any, **kwargs: Any) -> list[Timer]:
-        claimed = self._inner.claim_timers(*args, **kwargs)
-        race, self._race = self._race, lambda: None
-        race()
-        return claimed
+    def claim_due(self, *args: Any, **kwargs: Any) -> list[str]:
+        self._armed = True
+        return self._inner.claim_due(*args, **kwargs)
+
+    def load(self, case_id: str) -> Case:
+        case = self._inner.load(case_id)
+        if self._armed:
+            self._armed = False
+            race, self._race = self._race, lambda: None
+            race()
+        return case
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
@@ -94,19 +101,19 @@ def test_a_timer_belongs_to_one_arming_of_its_clock(any_store: Store) -> None:
     clock = FixedClock(at("2026-10-12", 9))
     engine = Engine(any_store, clock=clock)
     case_id = accepted(engine, clock, at("2026-10-12", 9))
-    armed_first = {t.id for t in any_store.timers(case_id) if t.step == "registration"}
+    armed_first = {t.id for t in engine.timers(case_id) if t.step == "registration"}
     # corrected and answered on the same day: the clock restarts with the same due date
     clock.set(at("2026-10-12", 10))
     engine.act(case_id, "registration", "request_correction", REGISTRAR, "盖章")
     clock.set(at("2026-10-12", 11))
     engine.supplement(case_id, applicant(), step="registration")
-    armed_again = {t.id for t in any_store.timers(case_id) if t.step == "registration"}
+    armed_again = {t.id for t in engine.timers(case_id) if t.step == "registration"}
     assert armed_first and armed_again and not armed_first & armed_again
-    assert {t.due_at for t in any_store.timers(case_id) if t.step == "registration"} >= {
+    assert {t.due_at for t in engine.timers(case_id) if t.step == "registration"} >= {
         at("2026-10-13", 12)}
 
 
-def test_a_timer_claimed_before_its_clock_restarted_never_fires(any_store: Store) -> None:
+def test_a_timer_planned_before_its_clock_restarted_never_fires(any_store: Store) -> None:
     clock = FixedClock(at("2026-10-12", 9))
     engine = Engine(any_store, clock=clock)
     case_id = accepted(engine, clock, at("2026-10-12", 9))
@@ -117,8 +124,8 @@ def test_a_timer_claimed_before_its_clock_restarted_never_fires(any_store: Store
                    now=at("2026-10-12", 10))
         engine.supplement(case_id, applicant(), step="registration", now=at("2026-10-12", 11))
 
-    stale = [t.id for t in any_store.claim_timers(due, 100) if t.case_id == case_id]
-    racing = Engine(ClaimThenRace(any_store, restart), clock=clock)
+    stale = [t.id for t in engine.timers(case_id) if t.due_at <= due]
+    racing = Engine(PlanThenRace(any_store, restart), clock=clock)
     fired = racing.tick(due + dt.timedelta(minutes=5))
     fired_ids = [f.timer.id for f in fired if f.timer.step == "registration"]
     assert fired_ids and not set(fired_ids) & set(stale)
@@ -170,4 +177,4 @@ def test_the_case_record_is_the_one_the_timers_were_planned_for(any_store: Store
     engine = Engine(any_store, clock=clock)
     case_id = accepted(engine, clock, at("2026-09-30"))
     case: Case = engine.case(case_id)
-    assert all(t.case_id == case.id and "armed" in t.id for t in any_store.timers(case_id))
+    assert all(t.case_id == case.id and "armed" in t.id for t in engine.timers(case_id))

@@ -51,7 +51,7 @@ def test_a_strict_engine_lets_the_law_accept_on_a_projected_year(tmp_path: Path)
     strict.deploy(STARTUP)
     # a submission arms art. 32's deemed acceptance: strictness does not refuse it
     case = strict.submit(STARTUP.id, sample_form(STARTUP), sample_materials(STARTUP))
-    [timer] = [t for t in strict.store.timers(case.id) if t.name == "deemed_acceptance"]
+    [timer] = [t for t in strict.timers(case.id) if t.name == "deemed_acceptance"]
     # 5 WD from 02-04: 02-04, the projected Spring Festival break 02-05..13, make-up Sunday
     # 02-14, then 02-15..17 (the library's old guess, a 6-day break, ended on 02-16)
     assert timer.due_at == at("2027-02-17", 17)
@@ -150,7 +150,7 @@ def test_a_strict_window_refuses_or_notifies_on_day_one_when_art_32s_date_is_pro
     _, strict, _ = engines(tmp_path, at("2026-12-28", 10))
     strict.deploy(STARTUP)
     refused = strict.submit(STARTUP.id, sample_form(STARTUP), sample_materials(STARTUP))
-    [timer] = [t for t in strict.store.timers(refused.id) if t.name == "deemed_acceptance"]
+    [timer] = [t for t in strict.timers(refused.id) if t.name == "deemed_acceptance"]
     assert timer.data["provisional"]  # 5 WD from 12-29 reach 2027
     strict.refuse_intake(refused.id, DESK, "不属于本机关职权范围", now=at("2026-12-28", 15))
     assert strict.case(refused.id).ended

@@ -255,7 +255,7 @@ def test_the_promise_undertaking_states_the_date_the_engine_keeps(tmp_path: Path
                   actor=ZHANG)
     engine.accept(NUMBER, window(workflow.lead, "w1"))
     [undertaking] = [d for d in engine.notices(NUMBER, ZHANG) if d.kind == "promise"]
-    [expiry] = [t for t in engine.store.timers(NUMBER) if t.name == "promise_expired"]
+    [expiry] = [t for t in engine.timers(NUMBER) if t.name == "promise_expired"]
     assert {m["due"] for m in undertaking.data["materials"]} == {expiry.due_at.isoformat()}
 
 

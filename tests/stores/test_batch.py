@@ -188,8 +188,8 @@ def test_a_store_never_serves_a_case_another_connection_changed(tmp_path: Path) 
     assert seen.marking == theirs.case(case_id).marking
     # and the timers they re-planned are the ones this store sees and keeps
     mine.act(case_id, "tax", "approve", officer("tax"))
-    assert mine.store.timers(case_id) == theirs.store.timers(case_id)
-    assert [t.step for t in theirs.store.timers(case_id)].count("tax") == 0
+    assert mine.timers(case_id) == theirs.timers(case_id)
+    assert [t.step for t in theirs.timers(case_id)].count("tax") == 0
 
 
 def test_a_rolled_back_batch_leaves_nothing_remembered(tmp_path: Path) -> None:

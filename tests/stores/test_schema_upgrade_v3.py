@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.stores.test_schema_upgrade import load_dump, schema_version
+from tests.stores.test_schema_upgrade import fixture_wakes, load_dump, schema_version
 from tests.support.factories import ROOT
 
 from onething.cases.listing import CaseQuery
@@ -30,6 +30,7 @@ from onething.stores.sqlite import SqliteStore
 from onething.workdays import SHANGHAI, FixedClock
 
 FIXTURES = ROOT / "tests" / "stores" / "fixtures" / "schema_v3"
+WAKES = fixture_wakes(FIXTURES / "cases.sqlite3")
 FACTS: dict[str, dict[str, Any]] = json.loads(
     (FIXTURES / "cases.json").read_text(encoding="utf-8"))
 #: after every fixture case was written (2026-10-12) and before any of its timers is due
@@ -195,4 +196,5 @@ def test_v3_timers_still_due_after_the_upgrade(upgraded: Store) -> None:
         case = upgraded.load(case_id)
         assert (case.version, case.events, list(case.marking)) == (
             facts["version"], facts["events"], facts["marking"]), case_id
-        assert len(upgraded.timers(case_id)) == facts["timers"], case_id
+        assert upgraded.wake(case_id) == WAKES.get(case_id), case_id
+        assert (case_id in WAKES) == (facts["timers"] > 0), case_id

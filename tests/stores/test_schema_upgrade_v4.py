@@ -40,9 +40,17 @@ def written_again() -> MemoryStore:
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    store = MemoryStore()
+    store = _ReleaseFour()
     assert module.write(store) is not None
     return store
+
+
+class _ReleaseFour(MemoryStore):
+    """A memory store answering the script's count of each case's timer rows (kept by
+    schema 4 and 5 only; not what these tests compare)."""
+
+    def timers(self, case_id: str) -> list[object]:
+        return []
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -74,7 +82,7 @@ def test_the_v4_fixture_is_a_schema_4_database() -> None:
 
 
 def test_v4_opens_as_the_latest_schema_with_its_counts_stale(upgraded: Store) -> None:
-    assert schema_version(upgraded) == str(SCHEMA_VERSION) == "5"
+    assert schema_version(upgraded) == str(SCHEMA_VERSION) == "6"
     assert upgraded.counts_stale()
     assert upgraded.counted("all") == []
 
@@ -125,6 +133,6 @@ def test_v4_a_failed_upgrade_leaves_the_database_as_it_was(
     monkeypatch.undo()
     store = open_store(kind, where)
     try:
-        assert schema_version(store) == "5" and store.counts_stale()
+        assert schema_version(store) == str(SCHEMA_VERSION) and store.counts_stale()
     finally:
         store.close()

@@ -32,7 +32,6 @@ from onething.cases.records import (
     officer,
     window,
 )
-from onething.cases.timers import Timer
 from onething.engine.engine import Engine
 from onething.errors import (
     AlreadyDelivered,
@@ -105,10 +104,9 @@ def event(seq: int, action: str = "act", minutes: int = 0) -> Event:
                  {"outcome": action, "fields": ["b", "a"], "nested": {"z": 1, "a": 2}})
 
 
-def timer(case_id: str, hours: float, name: str = "reminder") -> Timer:
-    due = T0 + timedelta(hours=hours)
-    return Timer(f"{case_id}/{name}/{hours}", case_id, due, "escalation", name, "tax",
-                 {"rung": 0, "to": "department"})
+def wake(hours: float) -> datetime:
+    """A case's wake, ``hours`` after T0."""
+    return T0 + timedelta(hours=hours)
 
 
 def delivery(case_id: str, ident: str = "d1", kind: str = "result") -> Delivery:
@@ -120,10 +118,6 @@ def outbox_item(d: Delivery, channel: str = "post", at: datetime | None = None) 
     return OutboxItem(f"{d.id}:{channel}", d.id, d.case_id, channel,
                       {"delivery": d.id, "kind": d.kind, "items": list(d.items)},
                       next_attempt_at=at)
-
-
-def timer_rows(timers: list[Timer]) -> list[tuple[Any, ...]]:
-    return [(t.id, t.case_id, t.due_at, t.kind, t.name, t.step, t.data) for t in timers]
 
 
 def as_json(case: Case) -> str:
@@ -213,50 +207,51 @@ def test_events_come_back_in_order(store: Store) -> None:
 
 def test_one_delivery_per_case_and_a_refused_second_writes_nothing(store: Store) -> None:
     case = full_case()
-    store.create(case, [event(1)], [timer("c1", 5)])
+    store.create(case, [event(1)], wake(5))
     first = delivery("c1")
     done = advanced(case, delivery_kind="result")
-    store.commit(done, 0, [event(2, "delivered")], first, [], [outbox_item(first)])
+    store.commit(done, 0, [event(2, "delivered")], first, None, [outbox_item(first)])
     assert store.delivery("c1") == first
     assert store.delivery("nope") is None
     before = (as_json(store.load("c1")), store.history("c1"), store.outbox("c1"))
 
     second = delivery("c1", "d2", "refusal")
     with pytest.raises(AlreadyDelivered):
-        store.commit(advanced(done), 1, [event(3, "delivered")], second, [timer("c1", 9)],
+        store.commit(advanced(done), 1, [event(3, "delivered")], second, wake(9),
                      [outbox_item(second)], ("k-second", "fp"))
     assert (as_json(store.load("c1")), store.history("c1"), store.outbox("c1")) == before
     assert store.load("c1").version == 1
     assert store.delivery("c1") == first
-    assert store.timers("c1") == []
+    assert store.wake("c1") is None
     assert store.idempotent("k-second") is None
 
 
-def test_timers_are_replaced_on_commit_and_come_due_earliest_first(store: Store) -> None:
-    a, b = full_case("a"), full_case("b")
-    store.create(a, [event(1)], [timer("a", 3), timer("a", 1), timer("a", 2)])
-    store.create(b, [event(1)], [timer("b", 2.5)])
-    assert timer_rows(store.timers("a")) == timer_rows(
-        [timer("a", 1), timer("a", 2), timer("a", 3)])
-    assert store.timers("nope") == []
-    due = store.due_timers(T0 + timedelta(hours=2, minutes=30))
-    assert [t.id for t in due] == ["a/reminder/1", "a/reminder/2", "b/reminder/2.5"]
-    assert timer_rows(due[:1]) == timer_rows([timer("a", 1)])
-    assert due[0].due_at == T0 + timedelta(hours=1)
-    later = T0 + timedelta(hours=10)
-    assert [t.id for t in store.due_timers(later, limit=2)] == ["a/reminder/1", "a/reminder/2"]
+def test_wakes_are_set_on_commit_and_come_due_earliest_first(store: Store) -> None:
+    a, b, c, d = full_case("a"), full_case("b"), full_case("c"), full_case("d")
+    store.create(a, [event(1)], wake(1))
+    store.create(b, [event(1)], wake(2.5))
+    store.create(c, [event(1)])  # nothing pending
+    store.create(d, [event(1)], wake(2.5))  # the same moment as b: by id
+    assert store.wake("a") == wake(1) and store.wake("c") is None
+    with pytest.raises(UnknownCase):
+        store.wake("nope")
+    assert store.due_cases(T0 + timedelta(hours=2, minutes=30)) == ["a", "b", "d"]
+    assert store.due_cases(T0 + timedelta(hours=2)) == ["a"]
+    assert store.due_cases(T0 + timedelta(hours=10), limit=2) == ["a", "b"]
+    assert store.due_cases(T0) == []
 
     a1 = advanced(a)
-    store.commit(a1, 0, [event(2)])  # timers=None keeps them
-    assert len(store.timers("a")) == 3
-    a2 = advanced(a1)
-    store.commit(a2, 1, [event(3)], timers=[timer("a", 7, "supervision")])
-    assert [t.id for t in store.timers("a")] == ["a/supervision/7"]
-    assert [t.name for t in store.due_timers(T0 + timedelta(days=2))] == \
-        ["reminder", "supervision"]
-    store.commit(advanced(a2), 2, [event(4)], timers=[])
-    assert store.timers("a") == []
-    assert len(store.timers("b")) == 1
+    store.commit(a1, 0, [event(2)], wake=wake(7))
+    assert store.wake("a") == wake(7)
+    assert store.due_cases(T0 + timedelta(days=2)) == ["b", "d", "a"]
+    store.commit(advanced(a1), 1, [event(3)])  # no wake: nothing pending any more
+    assert store.wake("a") is None
+    assert store.due_cases(T0 + timedelta(days=2)) == ["b", "d"]
+    # a re-plan sets the wake only at the version it was planned for
+    assert not store.replan("b", 5, wake(0.5))
+    assert store.wake("b") == wake(2.5)
+    assert store.replan("b", 0, wake(0.5)) and store.wake("b") == wake(0.5)
+    assert not store.replan("nope", 0, wake(1))
 
 
 def test_idempotency_keys(store: Store) -> None:
@@ -288,7 +283,7 @@ def test_outbox_claims_leases_and_hand_overs(store: Store) -> None:
     done = advanced(case, delivery_kind="result")
     later = done.updated_at + timedelta(hours=1)
     items = [outbox_item(d, "post"), outbox_item(d, "sms", later)]
-    store.commit(done, 0, [event(2)], d, [], items)
+    store.commit(done, 0, [event(2)], d, None, items)
     now = done.updated_at
 
     claimed = store.claim_outbox(now, lease_seconds=60)
@@ -459,8 +454,9 @@ def test_two_stores_committing_one_version_give_one_success_one_conflict(
 def test_concurrent_claims_never_hand_out_a_row_twice(two_stores: tuple[Store, Store]) -> None:
     a, b = two_stores
     case = full_case()
-    timers = [timer("c1", h / 10) for h in range(120)]
-    a.create(case, [event(1)], timers)
+    for n in range(120):
+        a.create(full_case(f"w{n:03}"), [event(1)], wake(n / 10))
+    a.create(case, [event(1)])
     d = delivery("c1")
     items = [outbox_item(d, f"ch{n:03}") for n in range(120)]
     a.commit(advanced(case, delivery_kind="result"), 0, [event(2)], d, None, items)
@@ -469,30 +465,33 @@ def test_concurrent_claims_never_hand_out_a_row_twice(two_stores: tuple[Store, S
     def drain(claim: Callable[[], list[Any]]) -> list[str]:
         got: list[str] = []
         while batch := claim():
-            got += [row.id for row in batch]
+            got += [getattr(row, "id", row) for row in batch]
         return got
 
-    for claim in (lambda s: s.claim_outbox(now, limit=7), lambda s: s.claim_timers(now, 7)):
+    for claim in (lambda s: s.claim_outbox(now, limit=7), lambda s: s.claim_due(now, 7)):
         first, second = race(lambda c=claim: drain(lambda: c(a)),
                              lambda c=claim: drain(lambda: c(b)))
         assert not set(first) & set(second)
         assert len(first) + len(second) == 120 == len(set(first) | set(second))
 
 
-def test_claim_timers_leases_them_on_postgres(pg_store: Store) -> None:
+def test_claim_due_leases_cases_on_postgres(pg_store: Store) -> None:
     case = full_case()
-    pg_store.create(case, [event(1)], [timer("c1", 1), timer("c1", 2)])
+    pg_store.create(case, [event(1)], wake(1))
+    pg_store.create(full_case("c2"), [event(1)], wake(2))
     now = T0 + timedelta(hours=1)
-    assert [t.id for t in pg_store.claim_timers(now)] == ["c1/reminder/1"]
-    assert pg_store.claim_timers(now + timedelta(seconds=29)) == []  # leased for 30 s
-    assert [t.id for t in pg_store.due_timers(now)] == ["c1/reminder/1"]  # reading claims none
+    assert pg_store.claim_due(now) == ["c1"]
+    assert pg_store.claim_due(now + timedelta(seconds=29)) == []  # leased for 30 s
+    assert pg_store.due_cases(now) == ["c1"]  # reading claims none
     later = now + timedelta(hours=1)
-    assert [t.id for t in pg_store.claim_timers(later)] == ["c1/reminder/1", "c1/reminder/2"]
-    # a re-plan that keeps a timer keeps its claim; a new timer is free
-    new_timers = [timer("c1", 1), timer("c1", 1.5, "supervision")]
-    pg_store.commit(advanced(case), 0, [event(2)], timers=new_timers)
-    assert [t.id for t in pg_store.claim_timers(later)] == ["c1/supervision/1.5"]
-    assert len(pg_store.timers("c1")) == 2
+    assert pg_store.claim_due(later) == ["c1", "c2"]
+    # a commit that keeps the wake keeps the claim; one that moves it ends the claim
+    pg_store.commit(advanced(case), 0, [event(2)], wake=wake(1))
+    assert pg_store.claim_due(later) == []
+    pg_store.commit(advanced(advanced(case)), 1, [event(3)], wake=wake(1.5))
+    assert pg_store.claim_due(later) == ["c1"]
+    assert pg_store.replan("c2", 0, wake(1.75))  # a re-plan that moves it, too
+    assert pg_store.claim_due(later) == ["c2"]
 
 
 def test_a_lost_connection_is_opened_again(pg_store: Store, pg_url: str) -> None:
@@ -545,7 +544,7 @@ def enterprise_case(store: Store) -> dict[str, Any]:
     handed = engine.dispatch()
     assert [i.status for i in store.outbox(case.id)] == ["sent"] * len(handed)
     final = engine.case(case.id)
-    assert final.ended and store.timers(case.id) == []
+    assert final.ended and store.wake(case.id) is None
     history = engine.history(case.id)
     assert [e.seq for e in history] == list(range(1, final.events + 1))
     return {
@@ -584,9 +583,9 @@ def test_the_engine_on_postgres_writes_one_delivery_row(pg_store: Store) -> None
 
 
 def test_times_are_the_same_instants_in_every_store(store: Store) -> None:
-    """Stores may hand times back in another zone (SQLite: UTC for timers and the outbox,
+    """Stores may hand times back in another zone (SQLite: UTC for wakes and the outbox,
     PostgreSQL: Asia/Shanghai) but always as the same instants."""
-    store.create(full_case(), [event(1)], [timer("c1", 1)])
-    [stored] = store.timers("c1")
-    assert stored.due_at == (T0 + timedelta(hours=1)).astimezone(UTC)
-    assert stored.due_at.utcoffset() is not None
+    store.create(full_case(), [event(1)], wake(1))
+    stored = store.wake("c1")
+    assert stored == (T0 + timedelta(hours=1)).astimezone(UTC)
+    assert stored is not None and stored.utcoffset() is not None

@@ -1,8 +1,11 @@
 """Which timers a case has pending: escalations, and the few that change its path.
 
-Timers are derived from the case record alone, re-planned after every action, and stored with
-the case in the same transaction, so they survive a restart and a fired timer cannot be
-forgotten. Escalations (reminder, supervision, public notice) only add to the history; the
+Timers are derived from the case record alone. After every action the case's *wake* — when
+its first timer is due (:func:`next_due`) — is stored with the case in the same transaction, so
+it survives a restart and a timer cannot be forgotten; a tick plans a due case in full
+(:func:`plan`) and fires what is due (docs/decisions/0026-timers-derived.md).
+
+Escalations (reminder, supervision, public notice) only add to the history; the
 path-changing timers are exactly five: deemed acceptance when the window does not answer in
 time (行政许可法 art. 32), an unanswered notice at intake (一次性告知), an unanswered
 correction, a missed 容缺 promise, and deemed approval of a step that declares
@@ -66,6 +69,49 @@ def plan(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
         out += _milestones(case, key, clock, workflow, calendar, policy)
     out += _path_timers(case, workflow, policy, calendar.lenient(), now)
     return out
+
+
+def next_due(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: WorkCalendar,
+             now: dt.datetime) -> dt.datetime | None:
+    """When the first of the case's pending timers is due (None when it has none): the
+    earliest ``due_at`` of :func:`plan`, without building the timers. What the stores keep
+    per case (its wake) and what a tick looks for; the tick plans a due case in full.
+
+    A running clock's signals come no later than its deadline and every rung of its ladder
+    no earlier, so its ladder is looked at only once both signals have been given. A strict
+    calendar plans in full: it refuses the action if any timer's date would be a guess."""
+    if case.ended:
+        return None
+    if calendar.strict:
+        return min((t.due_at for t in plan(case, workflow, policy, calendar, now)),
+                   default=None)
+    soonest: dt.datetime | None = None
+    for key, clock in case.clocks.items():
+        if clock["finished"] is not None:
+            continue
+        if clock["paused_since"] is None:
+            due = clk.due(calendar, clock, "committed", now, policy) \
+                or clk.due(calendar, clock, "statutory", now, policy)
+            if due is not None:
+                said = clock["signalled"]
+                at: dt.datetime | None
+                if "warning" not in said:
+                    at = clk.warn_from(calendar, due.deadline, policy.warn_before)
+                elif "overdue" not in said:
+                    at = due.deadline
+                else:
+                    at = min((t.due_at for t in _escalations(case, key, clock, due, policy,
+                                                              calendar)), default=None)
+                if at is not None and (soonest is None or at < soonest):
+                    soonest = at
+        if clock.get("milestones"):
+            for timer in _milestones(case, key, clock, workflow, calendar, policy):
+                if soonest is None or timer.due_at < soonest:
+                    soonest = timer.due_at
+    for timer in _path_timers(case, workflow, policy, calendar.lenient(), now):
+        if soonest is None or timer.due_at < soonest:
+            soonest = timer.due_at
+    return soonest
 
 
 def _law(due: Due, data: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -114,7 +114,7 @@ def reindex(engine: EngineContext, limit: int | None = None) -> int:
             try:
                 case = engine.store.load(case_id)
                 deployed = engine.deployed(case.workflow_id, case.workflow_version)
-                engine.store.replan(case_id, case.version, engine.store.timers(case_id),
+                engine.store.replan(case_id, case.version, engine.store.wake(case_id),
                                     listing(case, deployed, engine.calendar))
             except OnethingError as exc:
                 failed.add(case_id)

@@ -14,7 +14,7 @@ from onething.cases.records import Actor, Case, Event, GivenMaterial, Role
 from onething.cases.rules import actor_param
 from onething.cases.status import status_events
 from onething.cases.tallies import corrections_in
-from onething.cases.timers import plan
+from onething.cases.timers import next_due
 from onething.engine import _telemetry, _unit
 from onething.engine._listing import listing
 from onething.engine._numbers import BoundNumbers
@@ -73,8 +73,8 @@ def submit(engine: EngineContext, workflow_id: str, form: Mapping[str, Any],
     case = opened.case.replace(notified=len(status), corrections=corrections_in(status))
     try:
         engine.store.create(case, opened.events,
-                            plan(case, deployed.workflow, deployed.policy, engine.calendar,
-                                 moment), key,
+                            next_due(case, deployed.workflow, deployed.policy,
+                                     engine.calendar, moment), key,
                             listing=listing(case, deployed, engine.calendar, status),
                             status=status)
     except Conflict:

@@ -3,6 +3,7 @@ of a limit, milestones shown by departments, and adopting newer calendar data.""
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -13,7 +14,7 @@ from onething.cases import clocks as clk
 from onething.cases import rules
 from onething.cases.listing import Listing
 from onething.cases.records import SYSTEM, Actor, Case
-from onething.cases.timers import Timer, plan
+from onething.cases.timers import Timer, next_due, plan
 from onething.cases.typed_json import moment_json
 from onething.engine import _unit
 from onething.engine._actions import TIMER_REASONS, Wanted, fire
@@ -71,29 +72,76 @@ def aware(now: datetime | None, what: str = "now") -> datetime | None:
 
 
 def tick(engine: EngineContext, now: datetime | None, page: int) -> list[Firing]:
-    """Fire every timer due at ``now``, page after page, until none is due; each in its own
-    transaction, each failing on its own (reported, the others still fire). Then merge the
-    statistics' counts appended since the last tick (at most 10,000 rows)."""
+    """Fire every timer due at ``now``, page after page (of ``page`` due cases), until none is
+    due; each in its own transaction, each failing on its own (reported, the others still
+    fire). A page's cases are planned in full and their due timers fired earliest first. Then
+    merge the statistics' counts appended since the last tick (at most 10,000 rows)."""
     moment = (aware(now) or engine.clock.now()).astimezone(SHANGHAI)
     if page < 1:
         raise InvalidArgument("a page holds at least one timer")
     handled: list[Firing] = []
-    seen: set[str] = set()
+    seen: set[str] = set()  # the timers handled by this tick
+    spent: set[str] = set()  # due cases with nothing left to fire by this tick
     while True:
-        fresh = [t for t in engine.store.claim_timers(moment, page + len(seen))
-                 if t.id not in seen]
-        if not fresh:
+        claimed = [c for c in engine.store.claim_due(moment, page + len(spent))
+                   if c not in spent]
+        if not claimed:
             engine.store.merge_counts()  # the statistics' counts, a bounded share at a time
             return handled
-        for timer in fresh:
+        fresh: list[Timer] = []
+        for case_id in claimed:
+            found = _due(engine, case_id, moment)
+            if isinstance(found, Firing):  # its timers could not even be planned
+                handled.append(found)
+                found = []
+            found = [t for t in found if t.id not in seen]
+            if not found:
+                spent.add(case_id)
+            fresh += found
+        for timer in sorted(fresh, key=lambda t: (t.due_at, t.id)):
             seen.add(timer.id)
             firing = _fire_one(engine, timer, moment)
             if firing is not None:
                 handled.append(firing)
 
 
+def _due(engine: EngineContext, case_id: str, now: datetime) -> list[Timer] | Firing:
+    """The timers of a case the store says is due that are due at ``now``; when it has none
+    (a calendar moved them), its wake is set again from its plan. A case that cannot be
+    planned (its record does not decode, its calendar refuses) is a failed firing of its wake."""
+    try:
+        case = engine.store.load(case_id)
+        deployed = engine.deployed(case.workflow_id, case.workflow_version)
+        # on the lenient calendar: a strict one refuses each timer on its own when it fires
+        pending = plan(case, deployed.workflow, deployed.policy, engine.calendar.lenient(), now)
+        due = [t for t in pending if t.due_at <= now]
+        if not due:
+            engine.store.replan(case_id, case.version,
+                                min((t.due_at for t in pending), default=None),
+                                listing(case, deployed, engine.calendar))
+    except Exception as exc:  # one case's failure is reported and never stops the others
+        error = mask_text(f"{type(exc).__name__}: {exc}")[:500]
+        log.error("the timers of case %s could not be planned: %s", case_id, error)
+        wake = now
+        with contextlib.suppress(Exception):  # the store may be what failed
+            wake = engine.store.wake(case_id) or now
+        return Firing(Timer(f"{case_id}/wake/{wake.isoformat()}", case_id, wake, "wake",
+                            "wake"), case_id, error)
+    return due
+
+
+def pending(engine: EngineContext, case_id: str) -> list[Timer]:
+    """Every timer the case has pending now, earliest first (derived from its record: what
+    the engine would fire, and when)."""
+    case = engine.store.load(case_id)
+    deployed = engine.deployed(case.workflow_id, case.workflow_version)
+    moment = engine.clock.now().astimezone(SHANGHAI)
+    return sorted(plan(case, deployed.workflow, deployed.policy, engine.calendar, moment),
+                  key=lambda t: (t.due_at, t.id))
+
+
 def _fire_one(engine: EngineContext, timer: Timer, now: datetime) -> Firing | None:
-    stale: list[tuple[int, list[Timer], Listing]] = []
+    stale: list[tuple[int, datetime | None, Listing]] = []
     if timer.kind == "path" and engine.calendar.strict:
         # the law acts by itself (deemed acceptance or approval, an expiry that ends the case):
         # a strict calendar does not stop it; what follows is planned provisionally
@@ -103,7 +151,8 @@ def _fire_one(engine: EngineContext, timer: Timer, now: datetime) -> Firing | No
     def change(case: Case, deployed: Deployed, at: datetime) -> Change | None:
         pending = plan(case, deployed.workflow, deployed.policy, engine.calendar, at)
         if timer.id not in {t.id for t in pending} or timer.due_at > at:
-            stale.append((case.version, pending, listing(case, deployed, engine.calendar)))
+            stale.append((case.version, min((t.due_at for t in pending), default=None),
+                          listing(case, deployed, engine.calendar)))
             return None
         return _fired(engine, case, deployed, timer, at)
 
@@ -289,8 +338,9 @@ def refresh_calendar(engine: EngineContext, calendar: WorkCalendar) -> list[str]
         if not case.clocks:  # awaiting intake: its art. 32 date and timer move, not a clock
             deployed = engine.deployed(case.workflow_id, case.workflow_version)
             engine.store.replan(case_id, case.version,
-                                plan(case, deployed.workflow, deployed.policy, engine.calendar,
-                                     engine.clock.now().astimezone(SHANGHAI)),
+                                next_due(case, deployed.workflow, deployed.policy,
+                                         engine.calendar,
+                                         engine.clock.now().astimezone(SHANGHAI)),
                                 listing(case, deployed, engine.calendar))
             continue
         if _unit.run(engine, case_id, lambda c, d, at: _recompute(engine, c, d, old, at),

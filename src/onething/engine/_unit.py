@@ -1,6 +1,6 @@
-"""The unit of work every change to a case goes through: load, change, plan timers, commit —
-retried when another action got there first, answered from its idempotency key when it was
-made before.
+"""The unit of work every change to a case goes through: load, change, find when the case
+next wakes (its first timer), commit — retried when another action got there first, answered
+from its idempotency key when it was made before.
 
 A *change* is a pure function ``(case, deployed, now) -> Change | None``: it reads nothing but
 the case it is given and writes nothing at all. What it produces — the case's next version, its
@@ -27,7 +27,7 @@ from onething.cases.assignment import kept
 from onething.cases.records import Case, Delivery, Event
 from onething.cases.status import status_events
 from onething.cases.tallies import corrections_in
-from onething.cases.timers import plan
+from onething.cases.timers import next_due
 from onething.engine import _telemetry
 from onething.engine._listing import listing
 from onething.engine._outbox import outbox_for, parent_outbox
@@ -172,7 +172,7 @@ def run(engine: EngineContext, case_id: str, change: ChangeFn, *,
         key: tuple[str, str] | None = None, now: datetime | None = None,
         attempt: tuple[str, str | None, str] | None = None,
         action: str | None = None) -> Case | None:
-    """Load, change, re-plan timers, commit; retried while another action got there
+    """Load, change, find when the case next wakes, commit; retried while another action got there
     first. With ``key``, a request committed before returns its first result. With
     ``attempt`` (action, step, actor text), a refusal (not authorized, not possible now,
     the case ended, done already) is recorded in the case's history before it is
@@ -216,7 +216,7 @@ def _run(engine: EngineContext, case_id: str, change: ChangeFn, key: tuple[str, 
             new = new.replace(notified=case.notified + len(status),
                               corrections=case.corrections + corrections_in(status))
         own = status
-        timers = plan(new, deployed.workflow, deployed.policy, engine.calendar, moment)
+        wake = next_due(new, deployed.workflow, deployed.policy, engine.calendar, moment)
         delivery = outcome.delivery
         created = []
         for c in outcome.created:
@@ -224,11 +224,12 @@ def _run(engine: EngineContext, case_id: str, change: ChangeFn, key: tuple[str, 
             opened = c.case.replace(notified=len(said), corrections=corrections_in(said)) \
                 if said else c.case
             status = [*status, *said]
-            created.append((opened, c.events, plan(opened, c.deployed.workflow,
-                                                   c.deployed.policy, engine.calendar, moment),
+            created.append((opened, c.events, next_due(opened, c.deployed.workflow,
+                                                       c.deployed.policy, engine.calendar,
+                                                       moment),
                             listing(opened, c.deployed, engine.calendar, said)))
         try:
-            store.commit(new, case.version, outcome.events, delivery, timers,
+            store.commit(new, case.version, outcome.events, delivery, wake,
                          outbox_for(delivery) + parent_outbox(new, delivery)
                          if delivery is not None else None, key,
                          created=created or None,

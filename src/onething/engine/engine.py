@@ -4,7 +4,7 @@
 one private module — the actions of the case net (``_actions``), opening cases
 (``_submission``), follow-ups after a delivery (``_follow_ups``), time (``_time``), versions
 (``_migration``), reading (``_queries``), erasure and the outbox — all of which change cases only
-through the unit of work (``_unit``): load, a pure change, plan timers, one commit, retried.
+through the unit of work (``_unit``): load, a pure change, its wake, one commit, retried.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from onething.cases.records import (
 from onething.cases.retention import DEFAULT_RETENTION, Retention
 from onething.cases.rules import People
 from onething.cases.summary import CaseSummary
+from onething.cases.timers import Timer
 from onething.engine import (
     _agents,
     _assignment,
@@ -111,11 +112,9 @@ class Engine(Notifying, Noticing, Supervising, Reading, Counting):
     # -- workflows ---------------------------------------------------------------------------
 
     def deploy(self, workflow: Workflow | str | Path) -> Deployed:
-        """Prove, compile and record a workflow version.
-
-        An unsound workflow is refused (:class:`~onething.errors.Unsound`, with the
-        checker's report); a changed file needs a new version number.
-        """
+        """Prove, compile and record a workflow version. An unsound workflow is refused
+        (:class:`~onething.errors.Unsound`, with the checker's report); a changed file needs
+        a new version number."""
         if not isinstance(workflow, Workflow):
             workflow = read(workflow).unwrap()
         if self.prove:
@@ -187,8 +186,7 @@ class Engine(Notifying, Noticing, Supervising, Reading, Counting):
         number, a 统一社会信用代码, or the sign-on's subject id), or the acting applicant's
         own id — as a pseudonym. A window or agent submitting for someone passes
         ``applicant``. With an ``idempotency_key``, a retried submission returns the first
-        case. Without ``actor`` the applicant submits (the one ``applicant`` names).
-        """
+        case. Without ``actor`` the applicant submits (the one ``applicant`` names)."""
         who = actor if actor is not None else _default_applicant(applicant or "applicant")
         return _submission.submit(self, workflow_id, form, materials, who, applicant, version,
                                   idempotency_key, aware(now))
@@ -342,8 +340,7 @@ class Engine(Notifying, Noticing, Supervising, Reading, Counting):
         ``ok`` confirms the approval. A failed check revokes it: before the delivery the case
         ends with the item's refusal (the one delivery, a refusal notice giving ``reason``);
         after a result was delivered, a revocation case linked to this one is opened (the
-        delivered case never changes) and returned. A commitment is verified once.
-        """
+        delivered case never changes) and returned. A commitment is verified once."""
         return _follow_ups.verify_commitment(self, case_id, step, ok, actor, reason,
                                              idempotency_key, aware(now))
 
@@ -392,10 +389,14 @@ class Engine(Notifying, Noticing, Supervising, Reading, Counting):
     # -- time ---------------------------------------------------------------------------------
 
     def tick(self, now: datetime | None = None, limit: int = 1000) -> list[Firing]:
-        """Fire every timer due at ``now`` (page by page of ``limit``, until none is due);
-        idempotent, and safe to run concurrently. Each firing is its own transaction and
+        """Fire every timer due at ``now`` (page by page of ``limit`` due cases, until none is
+        due); idempotent, and safe to run concurrently. Each firing is its own transaction and
         fails on its own: a failed one is returned with its ``error``, the others fire."""
         return _time.tick(self, now, limit)
+
+    def timers(self, case_id: str) -> list[Timer]:
+        """The case's pending timers, earliest first: what a tick would fire, and when."""
+        return _time.pending(self, case_id)
 
     def extend(self, case_id: str, step: str | None, amount: str | Duration, actor: Actor,
                reason: str, *, idempotency_key: str | None = None,
@@ -429,8 +430,7 @@ class Engine(Notifying, Noticing, Supervising, Reading, Counting):
         A case moves only when its configuration is a valid position of the new version:
         every place it holds exists there and the whole configuration is reachable there for
         the case's form. Otherwise it stays, and is listed with the reason. Delivered cases
-        never move. Each case is checked and moved in one versioned transaction.
-        """
+        never move. Each case is checked and moved in one versioned transaction."""
         return _migration.migrate(self, workflow_id, to_version, from_version, dry_run)
 
     def dispatch(self, now: datetime | None = None, limit: int = 100) -> list[OutboxItem]:

@@ -15,7 +15,6 @@ from psycopg.types.json import Json
 
 from onething.cases.listing import Listing
 from onething.cases.records import Case, Event, OutboxItem, case_to_json
-from onething.cases.timers import Timer
 from onething.errors import Conflict, StoreCorrupt, StoreUnavailable
 from onething.stores import _listing_sql as listed
 from onething.stores._counts_sql import ADD as ADD_COUNTS
@@ -29,11 +28,18 @@ from onething.stores._listing_sql import (
     for_postgres,
 )
 from onething.stores._status_sql import TABLES as STATUS_TABLES
-from onething.stores._upgrades import upgrade_1, upgrade_2, upgrade_3, upgrade_4
-from onething.stores.base import TIMER_COLUMNS
+from onething.stores._upgrades import upgrade_1, upgrade_2, upgrade_3, upgrade_4, upgrade_5
 
 #: the version of the tables this release writes; older databases are upgraded when opened
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
+
+#: a case's wake (when its first pending timer is due) and a worker's claim on it
+WAKE_COLUMNS = (("wake_at", "TIMESTAMPTZ"), ("wake_claimed_until", "TIMESTAMPTZ"))
+
+#: a commit or re-plan that moves a case's wake (``%(w)s``) ends a worker's claim on it (the
+#: claim was for the timers of the wake it replaced)
+UNCLAIM = ("wake_claimed_until = CASE WHEN wake_at IS DISTINCT FROM %(w)s THEN NULL "
+           "ELSE wake_claimed_until END")
 
 # pg_advisory_xact_lock key serializing schema creation and upgrades ("onething" in ASCII).
 _SCHEMA_LOCK = 0x6F6E657468696E67
@@ -49,18 +55,14 @@ CREATE TABLE IF NOT EXISTS cases (
     created_at TIMESTAMPTZ NOT NULL, updated_at TIMESTAMPTZ NOT NULL,
     ended BOOLEAN NOT NULL DEFAULT false,
     position BIGINT GENERATED ALWAYS AS IDENTITY UNIQUE,
+    wake_at TIMESTAMPTZ, wake_claimed_until TIMESTAMPTZ,
     """ + for_postgres(", ".join(f"{name} {kind}" for name, kind in CASE_COLUMNS)) \
     + """);
 CREATE TABLE IF NOT EXISTS events (
     case_id TEXT NOT NULL REFERENCES cases(id), seq INTEGER NOT NULL, at TIMESTAMPTZ NOT NULL,
     action TEXT NOT NULL, actor TEXT NOT NULL, step TEXT, data JSON NOT NULL,
     PRIMARY KEY (case_id, seq));
-CREATE TABLE IF NOT EXISTS timers (
-    id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id),
-    due_at TIMESTAMPTZ NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, step TEXT,
-    data JSON NOT NULL, claimed_until TIMESTAMPTZ);
-CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at);
-CREATE INDEX IF NOT EXISTS timers_case ON timers (case_id);
+CREATE INDEX IF NOT EXISTS cases_wake ON cases (wake_at) WHERE wake_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, case_id TEXT NOT NULL,
     snapshot JSON NOT NULL, created_at TIMESTAMPTZ NOT NULL);
@@ -150,7 +152,8 @@ class _Rows:
 #: ``UPGRADES[n]`` upgrades an open transaction from schema ``n`` to ``n + 1``
 UPGRADES: dict[int, Callable[[psycopg.Cursor[Any]], Any]] = {
     1: lambda cur: upgrade_1(_Rows(cur)), 2: lambda cur: _upgrade_2(cur),
-    3: lambda cur: upgrade_3(_Rows(cur)), 4: lambda cur: upgrade_4(_Rows(cur))}
+    3: lambda cur: upgrade_3(_Rows(cur)), 4: lambda cur: upgrade_4(_Rows(cur)),
+    5: lambda cur: upgrade_5(_Rows(cur), WAKE_COLUMNS)}
 
 
 def _upgrade_2(cur: psycopg.Cursor[Any]) -> None:
@@ -196,22 +199,6 @@ def insert_events(cur: psycopg.Cursor[Any], case_id: str, events: list[Event]) -
         )
 
 
-def replace_timers(cur: psycopg.Cursor[Any], case_id: str, timers: list[Timer]) -> None:
-    cur.execute("DELETE FROM timers WHERE case_id = %s RETURNING id, claimed_until", (case_id,))
-    insert_timers(cur, timers, {r[0]: r[1] for r in cur.fetchall()})
-
-
-def insert_timers(cur: psycopg.Cursor[Any], timers: list[Timer],
-                   claims: dict[str, datetime | None]) -> None:
-    if timers:
-        cur.executemany(
-            f"INSERT INTO timers ({TIMER_COLUMNS}, claimed_until) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
-            [(t.id, t.case_id, t.due_at, t.kind, t.name, t.step, json_value(t.data),
-              claims.get(t.id)) for t in timers],
-        )
-
-
 _ADD_COUNTS = for_postgres(ADD_COUNTS)
 
 
@@ -230,20 +217,19 @@ def write_listing(cur: psycopg.Cursor[Any], case_id: str, listing: Listing | Non
 
 
 def insert_case(cur: psycopg.Cursor[Any], case: Case, events: list[Event],
-                timers: list[Timer], listing: Listing | None) -> None:
+                wake: datetime | None, listing: Listing | None) -> None:
     try:
         cur.execute(
             "INSERT INTO cases (id, workflow_id, workflow_version, content_hash, "
-            "version, state, created_at, updated_at, ended) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "version, state, created_at, updated_at, ended, wake_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             (case.id, case.workflow_id, case.workflow_version, case.content_hash,
              case.version, json_value(case.state()), moment_value(case.created_at),
-             moment_value(case.updated_at), case.ended),
+             moment_value(case.updated_at), case.ended, wake),
         )
     except pg_errors.UniqueViolation:
         raise Conflict(f"a case with id {case.id!r} exists already") from None
     insert_events(cur, case.id, events)
-    insert_timers(cur, timers, {})  # a new case has none to replace
     write_listing(cur, case.id, listing)
 
 
@@ -258,10 +244,6 @@ def remember(cur: psycopg.Cursor[Any], case: Case, idempotency: tuple[str, str])
         )
     except pg_errors.UniqueViolation:
         raise Conflict("this idempotency key has been used already") from None
-
-
-def timer_row(row: tuple[Any, ...]) -> Timer:
-    return Timer(row[0], row[1], row[2], row[3], row[4], row[5], row[6])
 
 
 def outbox_item(row: tuple[Any, ...]) -> OutboxItem:

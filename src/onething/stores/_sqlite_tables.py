@@ -13,7 +13,6 @@ from typing import Any
 
 from onething.cases.listing import Listing
 from onething.cases.records import Case, Event, OutboxItem, case_to_json
-from onething.cases.timers import Timer
 from onething.errors import Conflict, StoreCorrupt, StoreUnavailable
 from onething.privacy.masking import mask_text
 from onething.stores import _listing_sql as listed
@@ -27,11 +26,14 @@ from onething.stores._listing_sql import (
     WORK_TABLE,
 )
 from onething.stores._status_sql import TABLES as STATUS_TABLES
-from onething.stores._upgrades import upgrade_1, upgrade_2, upgrade_3, upgrade_4
+from onething.stores._upgrades import upgrade_1, upgrade_2, upgrade_3, upgrade_4, upgrade_5
 
 #: the version of the tables this release writes; older databases are upgraded when opened
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
+
+#: a case's wake: when its first pending timer is due (UTC text), None when it has none
+WAKE_COLUMNS = (("wake_at", "TEXT"),)
 
 
 SCHEMA = """
@@ -43,16 +45,12 @@ CREATE TABLE IF NOT EXISTS cases (
     id TEXT PRIMARY KEY, workflow_id TEXT NOT NULL, workflow_version INTEGER NOT NULL,
     content_hash TEXT NOT NULL, version INTEGER NOT NULL, state TEXT NOT NULL,
     created_at TEXT NOT NULL, updated_at TEXT NOT NULL, ended INTEGER NOT NULL DEFAULT 0,
-    """ + ", ".join(f"{name} {kind}" for name, kind in CASE_COLUMNS) + """);
+    wake_at TEXT, """ + ", ".join(f"{name} {kind}" for name, kind in CASE_COLUMNS) + """);
 CREATE TABLE IF NOT EXISTS events (
     case_id TEXT NOT NULL REFERENCES cases(id), seq INTEGER NOT NULL, at TEXT NOT NULL,
     action TEXT NOT NULL, actor TEXT NOT NULL, step TEXT, data TEXT NOT NULL,
     PRIMARY KEY (case_id, seq));
-CREATE TABLE IF NOT EXISTS timers (
-    id TEXT PRIMARY KEY, case_id TEXT NOT NULL REFERENCES cases(id), due_at TEXT NOT NULL,
-    kind TEXT NOT NULL, name TEXT NOT NULL, step TEXT, data TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS timers_due ON timers (due_at);
-CREATE INDEX IF NOT EXISTS timers_case ON timers (case_id);
+CREATE INDEX IF NOT EXISTS cases_wake ON cases (wake_at) WHERE wake_at IS NOT NULL;
 CREATE TABLE IF NOT EXISTS idempotency (
     key TEXT PRIMARY KEY, fingerprint TEXT NOT NULL, case_id TEXT NOT NULL,
     snapshot TEXT NOT NULL, created_at TEXT NOT NULL);
@@ -156,7 +154,8 @@ class _Rows:
 #: ``UPGRADES[n]`` upgrades an open write transaction from schema ``n`` to ``n + 1``
 UPGRADES: dict[int, Callable[[sqlite3.Connection], Any]] = {
     1: lambda db: upgrade_1(_Rows(db)), 2: lambda db: upgrade_2(_Rows(db)),
-    3: lambda db: upgrade_3(_Rows(db)), 4: lambda db: upgrade_4(_Rows(db))}
+    3: lambda db: upgrade_3(_Rows(db)), 4: lambda db: upgrade_4(_Rows(db)),
+    5: lambda db: upgrade_5(_Rows(db), WAKE_COLUMNS)}
 
 
 def is_busy(error: Exception) -> bool:
@@ -180,10 +179,14 @@ def outbox_item(row: tuple[Any, ...]) -> OutboxItem:
                       row[8], row[9])
 
 
-def timer_row(row: tuple[Any, ...]) -> Timer:
-    """A timer from its row."""
-    due = datetime.strptime(row[2], UTC_FORMAT).replace(tzinfo=UTC)
-    return Timer(row[0], row[1], due, row[3], row[4], row[5], json.loads(row[6]))
+def wake_text(moment: datetime | None) -> str | None:
+    """A case's wake as its column holds it (None stays None)."""
+    return None if moment is None else utc_text(moment)
+
+
+def utc_moment(text: str | None) -> datetime | None:
+    """A moment from its fixed-width UTC text (None stays None)."""
+    return None if text is None else datetime.strptime(text, UTC_FORMAT).replace(tzinfo=UTC)
 
 
 #: a fixed-width UTC text, so that comparing texts compares instants
@@ -258,12 +261,3 @@ def write_listing(db: sqlite3.Connection, case_id: str, listing: Listing | None)
         db.executemany(listed.INSERT_WORK, rows)
     if listing.counts:
         db.executemany(ADD_COUNTS, add_rows(listing.counts))
-
-
-def replace_timers(db: sqlite3.Connection, case_id: str, timers: list[Timer]) -> None:
-    db.execute("DELETE FROM timers WHERE case_id = ?", (case_id,))
-    db.executemany(
-        "INSERT INTO timers VALUES (?, ?, ?, ?, ?, ?, ?)",
-        [(t.id, t.case_id, utc_text(t.due_at), t.kind, t.name, t.step,
-          json_text(t.data)) for t in timers],
-    )

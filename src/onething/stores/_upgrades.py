@@ -26,12 +26,19 @@ Schema 4 -> 5 (issue 19, statistics): the ``stats_counts`` table
 counts cannot be made in SQL (they need each case's workflow and the calendar), so the engine
 makes them from the cases and their status events before it first answers a report
 (:meth:`onething.Engine.recount`).
+
+Schema 5 -> 6 (issue 20, timers derived): a case keeps only its *wake*, when its first pending
+timer is due (``cases.wake_at``, indexed; PostgreSQL adds the claim a worker holds on it),
+instead of a row per pending timer; the timers are planned from the case when it is due
+(docs/decisions/0026-timers-derived.md). The wake is the earliest of the case's timer rows,
+and the ``timers`` table is dropped.
 """
 
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from onething.privacy.masking import mask_text
@@ -155,3 +162,13 @@ def upgrade_4(rows: Rows) -> None:
     """Schema 4 -> 5 (see the module docstring): the counts marked stale; the table comes with
     the schema."""
     rows.run("INSERT INTO meta (key, value) VALUES (?, ?)", (STALE_KEY, STALE))
+
+
+def upgrade_5(rows: Rows, columns: Sequence[tuple[str, str]]) -> None:
+    """Schema 5 -> 6 (see the module docstring): ``columns`` are the store's wake columns,
+    the first the wake itself."""
+    for name, kind in columns:
+        rows.run(f"ALTER TABLE cases ADD COLUMN {name} {kind}", ())
+    rows.run(f"UPDATE cases SET {columns[0][0]} = (SELECT MIN(timers.due_at) FROM timers "
+             "WHERE timers.case_id = cases.id)", ())
+    rows.run("DROP TABLE timers", ())

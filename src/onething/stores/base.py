@@ -15,12 +15,11 @@ from onething.cases.notifications import Notification, Subscription
 from onething.cases.records import Case, Delivery, Event, OutboxItem
 from onething.cases.status import StatusEvent
 from onething.cases.tallies import Tally
-from onething.cases.timers import Timer
 from onething.errors import StoreBusy, StoreCorrupt
 from onething.stores._counts_sql import Row
 
-#: a case opened by a commit, with its first events, timers and listing (a follow-up case)
-Created = tuple[Case, list[Event], list[Timer], Listing | None]
+#: a case opened by a commit, with its first events, its wake and its listing (a follow-up case)
+Created = tuple[Case, list[Event], datetime | None, Listing | None]
 
 
 #: How many times a store retries a transaction the database refused as busy, by default.
@@ -77,7 +76,7 @@ def retried(method: Callable[Concatenate[_S, _P], _T]) -> Callable[Concatenate[_
 class Store(Protocol):
     """Persistence for definitions, cases, history and the one delivery per case.
 
-    ``commit`` is atomic: the case's new state, its new events, its re-planned timers and (at
+    ``commit`` is atomic: the case's new state, its new events, its wake and (at
     the end) its delivery with the delivery's outbox rows are written together or not at all,
     with the request's idempotency key when it has one. Every method may raise
     :class:`StoreBusy` when the database stays locked through the store's retries. It raises
@@ -99,10 +98,10 @@ class Store(Protocol):
         development pseudonym key when the host configures none)."""
         ...
 
-    def replan(self, case_id: str, version: int, timers: list[Timer],
+    def replan(self, case_id: str, version: int, wake: datetime | None,
                listing: Listing | None = None) -> bool:
-        """Replace the case's pending timers (and its listing, when given) if the case is
-        still at ``version``; False when it moved on (its own commit re-planned them)."""
+        """Set the case's wake (and its listing, when given) if the case is still at
+        ``version``; False when it moved on (its own commit set them)."""
         ...
 
     def next_serial(self, scope: str) -> int:
@@ -191,25 +190,26 @@ class Store(Protocol):
     def latest_version(self, workflow_id: str) -> int | None:
         """The highest deployed version of a workflow, or None."""
 
-    def create(self, case: Case, events: list[Event], timers: list[Timer] | None = None,
+    def create(self, case: Case, events: list[Event], wake: datetime | None = None,
                idempotency: tuple[str, str] | None = None, *,
                listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
-        """Store a new case with its first events, pending timers, listing and status
-        events (with their notifications)."""
+        """Store a new case with its first events, its wake (when its first timer is due:
+        :func:`onething.cases.timers.next_due`), listing and status events (with their
+        notifications)."""
 
     def load(self, case_id: str) -> Case:
         """The case; :class:`~onething.errors.UnknownCase` if there is none."""
 
     def commit(self, case: Case, expected_version: int, events: list[Event],
-               delivery: Delivery | None = None, timers: list[Timer] | None = None,
+               delivery: Delivery | None = None, wake: datetime | None = None,
                outbox: list[OutboxItem] | None = None,
                idempotency: tuple[str, str] | None = None, *,
                created: Sequence[Created] | None = None,
                listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
         """Write the case's new state (its workflow version too), events, delivery, outbox,
-        timers, listing, the cases it opens (``created``: follow-ups with their first
-        events, timers and listings) and the status events of them all (with a notification
-        of each to every subscription that wants it) at once.
+        wake (None: no timer pending), listing, the cases it opens (``created``: follow-ups
+        with their first events, wakes and listings) and the status events of them all
+        (with a notification of each to every subscription that wants it) at once.
 
         ``idempotency`` is ``(key, request_fingerprint)``: stored with a snapshot of ``case``
         so that a retried request can be answered with the first result.
@@ -236,16 +236,17 @@ class Store(Protocol):
     def delivery(self, case_id: str) -> Delivery | None:
         """The case's delivery, if it has one."""
 
-    def due_timers(self, now: datetime, limit: int = 100) -> list[Timer]:
-        """Pending timers due at ``now`` or before, earliest first."""
+    def due_cases(self, now: datetime, limit: int = 100) -> list[str]:
+        """The cases whose wake is ``now`` or before, earliest wake first (then by id)."""
 
-    def claim_timers(self, now: datetime, limit: int = 100,
-                     lease_seconds: float | None = None) -> list[Timer]:
-        """Like :meth:`due_timers`, but claimed for a lease so that concurrent workers take
-        different timers (``FOR UPDATE SKIP LOCKED`` where the database has it)."""
+    def claim_due(self, now: datetime, limit: int = 100,
+                  lease_seconds: float | None = None) -> list[str]:
+        """Like :meth:`due_cases`, but claimed for a lease so that concurrent workers take
+        different cases (``FOR UPDATE SKIP LOCKED`` where the database has it); a commit
+        that moves a case's wake ends its claim."""
 
-    def timers(self, case_id: str) -> list[Timer]:
-        """The case's pending timers."""
+    def wake(self, case_id: str) -> datetime | None:
+        """When the case's first pending timer is due, as last committed (None: none)."""
 
     def case_ids(self) -> list[str]:
         """Every case id, oldest first."""
@@ -338,7 +339,6 @@ def secret_from_text(name: str, text: object) -> bytes:
                        "unlink every applicant from their cases")
 
 
-#: the columns of a timer row and of an outbox row, in the order the stores read them
-TIMER_COLUMNS = "id, case_id, due_at, kind, name, step, data"
+#: the columns of an outbox row, in the order the stores read them
 OUTBOX_COLUMNS = ("id, delivery_id, case_id, channel, payload, status, attempts, "
                   "next_attempt_at, last_error, result")

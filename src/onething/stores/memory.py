@@ -15,7 +15,6 @@ from onething.cases.listing import CaseQuery, Listing, WorkItem
 from onething.cases.records import Case, Delivery, Event, OutboxItem
 from onething.cases.status import StatusEvent
 from onething.cases.tallies import Tally
-from onething.cases.timers import Timer
 from onething.errors import AlreadyDelivered, Conflict, DeployRefused, UnknownCase
 from onething.stores import _memory_listing as listed
 from onething.stores._counts_sql import Row, add_rows, period_of
@@ -34,7 +33,7 @@ class MemoryStore(MemoryNotified, Store):
         self._cases: dict[str, Case] = {}
         self._events: dict[str, list[Event]] = {}
         self._deliveries: dict[str, Delivery] = {}
-        self._timers: dict[str, list[Timer]] = {}
+        self._wakes: dict[str, datetime | None] = {}
         self._keys: dict[str, tuple[str, Case]] = {}
         self._outbox: dict[str, OutboxItem] = {}
         self._claims: dict[str, datetime] = {}
@@ -96,23 +95,23 @@ class MemoryStore(MemoryNotified, Store):
         versions = [v for (w, v) in self._definitions if w == workflow_id]
         return max(versions) if versions else None
 
-    def create(self, case: Case, events: list[Event], timers: list[Timer] | None = None,
+    def create(self, case: Case, events: list[Event], wake: datetime | None = None,
                idempotency: tuple[str, str] | None = None, *,
                listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
         with self._lock:
             if case.id in self._cases:
                 raise Conflict(f"a case with id {case.id!r} exists already")
             self._remember(case, idempotency)
-            self._insert(case, events, timers or [], listing)
+            self._insert(case, events, wake, listing)
             self._write_status(status)
 
-    def _insert(self, case: Case, events: list[Event], timers: list[Timer],
+    def _insert(self, case: Case, events: list[Event], wake: datetime | None,
                 listing: Listing | None) -> None:
-        for table in (self._cases, self._events, self._timers):
+        for table in (self._cases, self._events, self._wakes):
             self._touch(table, case.id)
         self._cases[case.id] = case.snapshot()
         self._events[case.id] = list(events)
-        self._timers[case.id] = list(timers)
+        self._wakes[case.id] = wake
         self._list(case.id, listing)
 
     def _list(self, case_id: str, listing: Listing | None) -> None:
@@ -171,7 +170,7 @@ class MemoryStore(MemoryNotified, Store):
                 raise UnknownCase(case_id) from None
 
     def commit(self, case: Case, expected_version: int, events: list[Event],
-               delivery: Delivery | None = None, timers: list[Timer] | None = None,
+               delivery: Delivery | None = None, wake: datetime | None = None,
                outbox: list[OutboxItem] | None = None,
                idempotency: tuple[str, str] | None = None, *,
                created: Sequence[Created] | None = None,
@@ -190,10 +189,10 @@ class MemoryStore(MemoryNotified, Store):
                 raise AlreadyDelivered(f"case {case.id} already has a delivery")
             if idempotency is not None and idempotency[0] in self._keys:
                 raise Conflict("this idempotency key has been used already")
-            for new_case, new_events, new_timers, new_listing in created or ():
-                self._insert(new_case, new_events, new_timers, new_listing)
+            for new_case, new_events, new_wake, new_listing in created or ():
+                self._insert(new_case, new_events, new_wake, new_listing)
             self._remember(case, idempotency)
-            for table in (self._cases, self._events, self._deliveries, self._timers):
+            for table in (self._cases, self._events, self._deliveries, self._wakes):
                 self._touch(table, case.id)
             for item in outbox or ():
                 self._touch(self._outbox, item.id)
@@ -203,8 +202,7 @@ class MemoryStore(MemoryNotified, Store):
             self._events[case.id].extend(events)
             if delivery is not None:
                 self._deliveries[delivery.case_id] = delivery
-            if timers is not None:
-                self._timers[case.id] = list(timers)
+            self._wakes[case.id] = wake
             self._list(case.id, listing)
             self._write_status(status)
 
@@ -217,18 +215,22 @@ class MemoryStore(MemoryNotified, Store):
     def delivery(self, case_id: str) -> Delivery | None:
         return self._deliveries.get(case_id)
 
-    def due_timers(self, now: datetime, limit: int = 100) -> list[Timer]:
+    def due_cases(self, now: datetime, limit: int = 100) -> list[str]:
         with self._lock:
-            due = [t for timers in self._timers.values() for t in timers if t.due_at <= now]
-        return sorted(due, key=lambda t: (t.due_at, t.id))[:limit]
+            due = [(at, case_id) for case_id, at in self._wakes.items()
+                   if at is not None and at <= now]
+        return [case_id for _, case_id in sorted(due)[:limit]]
 
-    def claim_timers(self, now: datetime, limit: int = 100,
-                     lease_seconds: float | None = None) -> list[Timer]:
-        """Due timers for a worker (one process: the same as :meth:`due_timers`)."""
-        return self.due_timers(now, limit)
+    def claim_due(self, now: datetime, limit: int = 100,
+                  lease_seconds: float | None = None) -> list[str]:
+        """Due cases for a worker (one process: the same as :meth:`due_cases`)."""
+        return self.due_cases(now, limit)
 
-    def timers(self, case_id: str) -> list[Timer]:
-        return sorted(self._timers.get(case_id, []), key=lambda t: (t.due_at, t.id))
+    def wake(self, case_id: str) -> datetime | None:
+        with self._lock:
+            if case_id not in self._cases:
+                raise UnknownCase(case_id)
+            return self._wakes.get(case_id)
 
     def _remember(self, case: Case, idempotency: tuple[str, str] | None) -> None:
         if idempotency is None:
@@ -256,14 +258,14 @@ class MemoryStore(MemoryNotified, Store):
         with self._lock:
             return self._secrets.setdefault(name, secrets.token_bytes(32))
 
-    def replan(self, case_id: str, version: int, timers: list[Timer],
+    def replan(self, case_id: str, version: int, wake: datetime | None,
                listing: Listing | None = None) -> bool:
         with self._lock:
             stored = self._cases.get(case_id)
             if stored is None or stored.version != version:
                 return False
-            self._touch(self._timers, case_id)
-            self._timers[case_id] = list(timers)
+            self._touch(self._wakes, case_id)
+            self._wakes[case_id] = wake
             self._list(case_id, listing)
             return True
 

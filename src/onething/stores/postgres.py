@@ -1,16 +1,17 @@
 """The PostgreSQL store (psycopg 3): the same tables and contract as the SQLite store.
 
-Every write is one transaction (state + events + delivery + outbox + timers + idempotency
+Every write is one transaction (state + events + delivery + outbox + wake + idempotency
 key); one delivery per case is a UNIQUE constraint; a stale ``expected_version`` is a
 :class:`~onething.errors.Conflict` decided by the database (``UPDATE ... WHERE id = %s
 AND version = %s``), so any number of engine processes on any number of machines may share one
 database.
 
-Workers: :meth:`PostgresStore.claim_outbox` and :meth:`PostgresStore.due_timers` claim their
-rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` and a lease (``claimed_until``), so two workers
-never get the same row while the lease runs (for timers the engine's versioned commit would
-make a second firing a no-op anyway). ``due_timers`` is therefore a claim, not a look: to see
-what is pending without taking it, read :meth:`PostgresStore.timers`. One store holds one
+Workers: :meth:`PostgresStore.claim_outbox` and :meth:`PostgresStore.claim_due` claim their
+rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` and a lease (``claimed_until``,
+``wake_claimed_until``), so two workers never get the same row while the lease runs (for a
+case's timers the engine's versioned commit would make a second firing a no-op anyway); a
+commit that moves a case's wake ends the claim on it. :meth:`PostgresStore.due_cases` only
+looks. One store holds one
 connection behind a lock: threads may share a store, but each worker *process* opens its own.
 A lost connection is opened again on the next call (the call that met the loss fails).
 
@@ -51,7 +52,6 @@ from psycopg.conninfo import conninfo_to_dict
 from onething.cases.listing import Listing
 from onething.cases.records import Case, Delivery, Event, OutboxItem, case_from_json, case_to_json
 from onething.cases.status import StatusEvent
-from onething.cases.timers import Timer
 from onething.errors import (
     AlreadyDelivered,
     Conflict,
@@ -65,6 +65,7 @@ from onething.stores._listed_store import ListedStore
 from onething.stores._listing_sql import NEXT_SERIAL, for_postgres
 from onething.stores._notified_store import NotifiedStore
 from onething.stores._postgres_tables import (
+    UNCLAIM,
     fetch_all,
     insert_case,
     insert_events,
@@ -75,16 +76,13 @@ from onething.stores._postgres_tables import (
     prepare,
     qualified,
     remember,
-    replace_timers,
     status_runner,
-    timer_row,
     write_listing,
 )
 from onething.stores._status_sql import write_status
 from onething.stores.base import (
     OUTBOX_COLUMNS,
     SECRET_BYTES,
-    TIMER_COLUMNS,
     Created,
     Store,
     decoded,
@@ -108,7 +106,7 @@ _BUSY = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected,
 #: The zone times are read back in (the official calendar's).
 TIME_ZONE = "Asia/Shanghai"
 
-#: How long a timer returned by :meth:`PostgresStore.due_timers` stays claimed by default.
+#: How long a case returned by :meth:`PostgresStore.claim_due` stays claimed by default.
 TIMER_LEASE_SECONDS = 30.0
 
 
@@ -280,11 +278,11 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
     # -- cases ---------------------------------------------------------------------------------
 
     @retried
-    def create(self, case: Case, events: list[Event], timers: list[Timer] | None = None,
+    def create(self, case: Case, events: list[Event], wake: datetime | None = None,
                idempotency: tuple[str, str] | None = None, *,
                listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
         with self._tx() as cur:
-            insert_case(cur, case, events, timers or [], listing)
+            insert_case(cur, case, events, wake, listing)
             write_status(*status_runner(cur), status)
             if idempotency is not None:
                 remember(cur, case, idempotency)
@@ -305,19 +303,22 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
 
     @retried
     def commit(self, case: Case, expected_version: int, events: list[Event],
-               delivery: Delivery | None = None, timers: list[Timer] | None = None,
+               delivery: Delivery | None = None, wake: datetime | None = None,
                outbox: list[OutboxItem] | None = None,
                idempotency: tuple[str, str] | None = None, *,
                created: Sequence[Created] | None = None,
                listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
         with self._tx() as cur:
-            for new_case, new_events, new_timers, new_listing in created or ():
-                insert_case(cur, new_case, new_events, new_timers, new_listing)
+            for new_case, new_events, new_wake, new_listing in created or ():
+                insert_case(cur, new_case, new_events, new_wake, new_listing)
             cur.execute(
-                "UPDATE cases SET version = %s, state = %s, updated_at = %s, ended = %s, "
-                "workflow_version = %s, content_hash = %s WHERE id = %s AND version = %s",
-                (case.version, json_value(case.state()), moment_value(case.updated_at), case.ended,
-                 case.workflow_version, case.content_hash, case.id, expected_version),
+                "UPDATE cases SET version = %(v)s, state = %(s)s, updated_at = %(u)s, "
+                "ended = %(e)s, workflow_version = %(wv)s, content_hash = %(h)s, "
+                f"wake_at = %(w)s, {UNCLAIM} WHERE id = %(id)s AND version = %(x)s",
+                {"v": case.version, "s": json_value(case.state()),
+                 "u": moment_value(case.updated_at), "e": case.ended,
+                 "wv": case.workflow_version, "h": case.content_hash, "w": wake,
+                 "id": case.id, "x": expected_version},
             )
             if cur.rowcount != 1:
                 cur.execute("SELECT 1 FROM cases WHERE id = %s", (case.id,))
@@ -337,8 +338,6 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
                     )
                 except pg_errors.UniqueViolation:
                     raise AlreadyDelivered(f"case {case.id} already has a delivery") from None
-            if timers is not None:
-                replace_timers(cur, case.id, timers)
             insert_outbox(cur, case, outbox or ())
             write_status(*status_runner(cur), status)
             if idempotency is not None:
@@ -394,14 +393,14 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
         return int(row[0])
 
     @retried
-    def replan(self, case_id: str, version: int, timers: list[Timer],
+    def replan(self, case_id: str, version: int, wake: datetime | None,
                listing: Listing | None = None) -> bool:
         with self._tx() as cur:
-            cur.execute("SELECT version FROM cases WHERE id = %s FOR UPDATE", (case_id,))
-            row = cur.fetchone()
-            if row is None or row[0] != version:
+            cur.execute(f"UPDATE cases SET wake_at = %(w)s, {UNCLAIM} "
+                        "WHERE id = %(id)s AND version = %(x)s",
+                        {"w": wake, "id": case_id, "x": version})
+            if cur.rowcount != 1:
                 return False
-            replace_timers(cur, case_id, timers)
             write_listing(cur, case_id, listing)
             return True
 
@@ -438,41 +437,42 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
             cur.execute("SELECT id FROM cases ORDER BY position")
             return [r[0] for r in cur.fetchall()]
 
-    # -- timers --------------------------------------------------------------------------------
+    # -- wakes ---------------------------------------------------------------------------------
 
     @retried
-    def due_timers(self, now: datetime, limit: int = 100) -> list[Timer]:
+    def due_cases(self, now: datetime, limit: int = 100) -> list[str]:
         with self._tx() as cur:
-            cur.execute(f"SELECT {TIMER_COLUMNS} FROM timers WHERE due_at <= %s "
-                        'ORDER BY due_at, id COLLATE "C" LIMIT %s', (now, limit))
-            return [timer_row(r) for r in cur.fetchall()]
+            cur.execute('SELECT id FROM cases WHERE wake_at <= %s ORDER BY wake_at, id LIMIT %s',
+                        (now, limit))
+            return [r[0] for r in cur.fetchall()]
 
     @retried
-    def claim_timers(self, now: datetime, limit: int = 100,
-                     lease_seconds: float | None = None) -> list[Timer]:
-        """Pending timers due at ``now`` or before, earliest first, each claimed for a lease
-        after ``now``: another worker skips them until the lease ends (a re-plan that keeps a
-        timer keeps its claim)."""
+    def claim_due(self, now: datetime, limit: int = 100,
+                  lease_seconds: float | None = None) -> list[str]:
+        """Cases whose wake is ``now`` or before, earliest first, each claimed for a lease
+        after ``now``: another worker skips them until the lease ends or a commit moves the
+        case's wake."""
         lease = self.timer_lease_seconds if lease_seconds is None else lease_seconds
-        until = now + timedelta(seconds=lease)
         with self._tx() as cur:
             cur.execute(
-                f"WITH due AS (SELECT id FROM timers WHERE due_at <= %(now)s "
-                "AND (claimed_until IS NULL OR claimed_until <= %(now)s) "
-                'ORDER BY due_at, id COLLATE "C" LIMIT %(limit)s FOR UPDATE SKIP LOCKED) '
-                "UPDATE timers SET claimed_until = %(until)s FROM due WHERE timers.id = due.id "
-                f"RETURNING {qualified('timers', TIMER_COLUMNS)}",
-                {"now": now, "until": until, "limit": limit},
-            )
+                "WITH due AS (SELECT id FROM cases WHERE wake_at <= %(now)s "
+                "AND (wake_claimed_until IS NULL OR wake_claimed_until <= %(now)s) "
+                "ORDER BY wake_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED) "
+                "UPDATE cases SET wake_claimed_until = %(until)s FROM due "
+                "WHERE cases.id = due.id RETURNING cases.id, cases.wake_at",
+                {"now": now, "until": now + timedelta(seconds=lease), "limit": limit})
             rows = cur.fetchall()
-        return sorted((timer_row(r) for r in rows), key=lambda t: (t.due_at, t.id))
+        return [r[0] for r in sorted(rows, key=lambda r: (r[1], r[0]))]
 
     @retried
-    def timers(self, case_id: str) -> list[Timer]:
+    def wake(self, case_id: str) -> datetime | None:
         with self._tx() as cur:
-            cur.execute(f"SELECT {TIMER_COLUMNS} FROM timers WHERE case_id = %s "
-                        'ORDER BY due_at, id COLLATE "C"', (case_id,))
-            return [timer_row(r) for r in cur.fetchall()]
+            cur.execute("SELECT wake_at FROM cases WHERE id = %s", (case_id,))
+            row = cur.fetchone()
+        if row is None:
+            raise UnknownCase(case_id)
+        wake: datetime | None = row[0]
+        return wake
 
     # -- outbox --------------------------------------------------------------------------------
 

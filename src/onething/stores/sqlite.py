@@ -26,7 +26,6 @@ from typing import Any, TypeVar
 from onething.cases.listing import Listing
 from onething.cases.records import Case, Delivery, Event, OutboxItem, case_from_json, case_to_json
 from onething.cases.status import StatusEvent
-from onething.cases.timers import Timer
 from onething.errors import (
     AlreadyDelivered,
     Conflict,
@@ -49,9 +48,9 @@ from onething.stores._sqlite_tables import (
     outbox_item,
     prepare,
     remember_key,
-    replace_timers,
-    timer_row,
+    utc_moment,
     utc_text,
+    wake_text,
     write_listing,
 )
 from onething.stores._status_sql import write_status
@@ -95,10 +94,10 @@ class SqliteStore(ListedStore, NotifiedStore, Store):
         self.retries = int(retries)
         self._lock = threading.RLock()
         self._batching = False
-        # the cases this store last wrote or read, with the timers it wrote for them: valid
+        # the cases this store last wrote or read: valid
         # while the row still has that version (every write bumps it), so a load is one
         # version lookup and an unchanged timer set is not rewritten; cleared on any rollback
-        self._known: dict[str, tuple[Case, list[Timer] | None]] = {}
+        self._known: dict[str, Case] = {}
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None,
                                        check_same_thread=False,
@@ -253,31 +252,31 @@ class SqliteStore(ListedStore, NotifiedStore, Store):
     # -- cases ------------------------------------------------------------------------------
 
     @retried
-    def create(self, case: Case, events: list[Event], timers: list[Timer] | None = None,
+    def create(self, case: Case, events: list[Event], wake: datetime | None = None,
                idempotency: tuple[str, str] | None = None, *,
                listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
         with self._write() as db:
-            self._insert_case(db, case, events, timers or [], listing)
+            self._insert_case(db, case, events, wake, listing)
             write_status(db.execute, _rows(db), status)
             if idempotency is not None:
                 remember_key(db, case, idempotency)
 
     def _insert_case(self, db: sqlite3.Connection, case: Case, events: list[Event],
-                     timers: list[Timer], listing: Listing | None) -> None:
+                     wake: datetime | None, listing: Listing | None) -> None:
         try:
             db.execute(
                 "INSERT INTO cases (id, workflow_id, workflow_version, content_hash, version, "
-                "state, created_at, updated_at, ended) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                "state, created_at, updated_at, ended, wake_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
                 (case.id, case.workflow_id, case.workflow_version, case.content_hash,
                  case.version, json_text(case.state()),
-                 iso_text(case.created_at), iso_text(case.updated_at)),
+                 iso_text(case.created_at), iso_text(case.updated_at), wake_text(wake)),
             )
         except sqlite3.IntegrityError:
             raise Conflict(f"a case with id {case.id!r} exists already") from None
         insert_events(db, case.id, events)
-        replace_timers(db, case.id, timers)
         write_listing(db, case.id, listing)
-        self._remember_case(case, list(timers))
+        self._remember_case(case)
 
     @retried
     def load(self, case_id: str) -> Case:
@@ -286,8 +285,8 @@ class SqliteStore(ListedStore, NotifiedStore, Store):
             if known is not None:
                 row = self._db.execute("SELECT version FROM cases WHERE id = ?",
                                        (case_id,)).fetchone()
-                if row is not None and row[0] == known[0].version:
-                    return known[0].snapshot()
+                if row is not None and row[0] == known.version:
+                    return known.snapshot()
             row = self._db.execute(
                 "SELECT id, workflow_id, workflow_version, content_hash, version, state, "
                 "created_at, updated_at FROM cases WHERE id = ?", (case_id,),
@@ -298,30 +297,31 @@ class SqliteStore(ListedStore, NotifiedStore, Store):
                 **json.loads(row[5]), "id": row[0], "workflow_id": row[1],
                 "workflow_version": row[2], "content_hash": row[3], "version": row[4],
                 "created_at": row[6], "updated_at": row[7]}))
-            self._remember_case(case, None)
+            self._remember_case(case)
         return case
 
-    def _remember_case(self, case: Case, timers: list[Timer] | None) -> None:
+    def _remember_case(self, case: Case) -> None:
         if len(self._known) >= _KNOWN_CASES and case.id not in self._known:
             self._known.clear()
-        self._known[case.id] = (case.snapshot(), timers)
+        self._known[case.id] = case.snapshot()
 
     @retried
     def commit(self, case: Case, expected_version: int, events: list[Event],
-               delivery: Delivery | None = None, timers: list[Timer] | None = None,
+               delivery: Delivery | None = None, wake: datetime | None = None,
                outbox: list[OutboxItem] | None = None,
                idempotency: tuple[str, str] | None = None, *,
                created: Sequence[Created] | None = None,
                listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
         with self._write() as db:
-            for new_case, new_events, new_timers, new_listing in created or ():
-                self._insert_case(db, new_case, new_events, new_timers, new_listing)
+            for new_case, new_events, new_wake, new_listing in created or ():
+                self._insert_case(db, new_case, new_events, new_wake, new_listing)
             cursor = db.execute(
                 "UPDATE cases SET version = ?, state = ?, updated_at = ?, ended = ?, "
-                "workflow_version = ?, content_hash = ? WHERE id = ? AND version = ?",
+                "workflow_version = ?, content_hash = ?, wake_at = ? "
+                "WHERE id = ? AND version = ?",
                 (case.version, json_text(case.state()),
                  iso_text(case.updated_at), int(case.ended), case.workflow_version,
-                 case.content_hash, case.id, expected_version),
+                 case.content_hash, wake_text(wake), case.id, expected_version),
             )
             if cursor.rowcount != 1:
                 exists = db.execute("SELECT 1 FROM cases WHERE id = ?", (case.id,)).fetchone()
@@ -340,18 +340,11 @@ class SqliteStore(ListedStore, NotifiedStore, Store):
                     )
                 except sqlite3.IntegrityError:
                     raise AlreadyDelivered(f"case {case.id} already has a delivery") from None
-            known = self._known.get(case.id)
-            if known is not None and known[0].version != expected_version:
-                known = None
-            if timers is not None and (known is None or known[1] is None
-                                       or known[1] != timers):
-                replace_timers(db, case.id, timers)
             insert_outbox(db, case, outbox or ())
             write_status(db.execute, _rows(db), status)
             if idempotency is not None:
                 remember_key(db, case, idempotency)
-            kept = timers if timers is not None else (known[1] if known else None)
-            self._remember_case(case, None if kept is None else list(kept))
+            self._remember_case(case)
 
     @retried
     def erase_personal(self, case_id: str, forget: Sequence[str] = ()) -> int:
@@ -385,17 +378,13 @@ class SqliteStore(ListedStore, NotifiedStore, Store):
             return int(db.execute(listed.NEXT_SERIAL, (scope,)).fetchone()[0])
 
     @retried
-    def replan(self, case_id: str, version: int, timers: list[Timer],
+    def replan(self, case_id: str, version: int, wake: datetime | None,
                listing: Listing | None = None) -> bool:
         with self._write() as db:
-            row = db.execute("SELECT version FROM cases WHERE id = ?", (case_id,)).fetchone()
-            if row is None or row[0] != version:
+            if db.execute("UPDATE cases SET wake_at = ? WHERE id = ? AND version = ?",
+                          (wake_text(wake), case_id, version)).rowcount != 1:
                 return False
-            replace_timers(db, case_id, timers)
             write_listing(db, case_id, listing)
-            known = self._known.get(case_id)
-            if known is not None and known[0].version == version:
-                self._known[case_id] = (known[0], list(timers))
             return True
 
     @retried
@@ -427,28 +416,27 @@ class SqliteStore(ListedStore, NotifiedStore, Store):
             tuple(json.loads(row[5])), json.loads(row[6])))
 
     @retried
-    def due_timers(self, now: datetime, limit: int = 100) -> list[Timer]:
+    def due_cases(self, now: datetime, limit: int = 100) -> list[str]:
         with self._lock:
             rows = self._db.execute(
-                "SELECT id, case_id, due_at, kind, name, step, data FROM timers "
-                "WHERE due_at <= ? ORDER BY due_at, id LIMIT ?", (utc_text(now), limit),
-            ).fetchall()
-        return [timer_row(r) for r in rows]
+                "SELECT id FROM cases WHERE wake_at <= ? ORDER BY wake_at, id LIMIT ?",
+                (utc_text(now), limit)).fetchall()
+        return [r[0] for r in rows]
 
-    def claim_timers(self, now: datetime, limit: int = 100,
-                     lease_seconds: float | None = None) -> list[Timer]:
-        """Due timers for a worker. SQLite serialises writers, and every firing is a versioned
-        transaction, so claiming adds nothing here: this is :meth:`due_timers`."""
-        return self.due_timers(now, limit)  # retried there
+    def claim_due(self, now: datetime, limit: int = 100,
+                  lease_seconds: float | None = None) -> list[str]:
+        """Due cases for a worker. SQLite serialises writers, and every firing is a versioned
+        transaction, so claiming adds nothing here: this is :meth:`due_cases`."""
+        return self.due_cases(now, limit)  # retried there
 
     @retried
-    def timers(self, case_id: str) -> list[Timer]:
+    def wake(self, case_id: str) -> datetime | None:
         with self._lock:
-            rows = self._db.execute(
-                "SELECT id, case_id, due_at, kind, name, step, data FROM timers "
-                "WHERE case_id = ? ORDER BY due_at, id", (case_id,),
-            ).fetchall()
-        return [timer_row(r) for r in rows]
+            row = self._db.execute("SELECT wake_at FROM cases WHERE id = ?",
+                                   (case_id,)).fetchone()
+        if row is None:
+            raise UnknownCase(case_id)
+        return utc_moment(row[0])
 
     @retried
     def idempotent(self, key: str) -> tuple[str, Case] | None:
