@@ -149,15 +149,70 @@ def records(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: W
     clock is never read before its last recorded change (its start, or the start of the pause
     it is in): the case holds its clocks as they are, not as they were.
     """
+    lenient = calendar.lenient()
+    return [_record(case, workflow, policy, lenient, key, case.clocks[key], now)
+            for key in _ordered(case, workflow, now)]
+
+
+@attrs.frozen
+class ClockUse:
+    """What the statistics count of one clock (part of its :class:`SupervisionRecord`):
+    whose it is, its limits as it started with them, the working days it used, where it
+    stands."""
+
+    clock: str
+    kind: str
+    step: str | None
+    department: str
+    committed: str | None
+    statutory: str | None
+    finished: bool
+    used_days: int
+    state: clk.Status
+
+
+def uses(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: WorkCalendar,
+         now: dt.datetime) -> list[ClockUse]:
+    """:func:`records` reduced to what the statistics count, in the same order and read the
+    same way — without the titles, due dates and paused days they do not read."""
+    lenient = calendar.lenient()
+    out = []
+    for key in _ordered(case, workflow, now):
+        clock = case.clocks[key]
+        step = step_of(key)
+        spec = workflow.find_step(step) if step else None
+        started, finished, _, at, end, pauses = _span(clock, now)
+        out.append(ClockUse(
+            key, kind_of(key), step, spec.department if spec is not None else workflow.lead,
+            clock["committed"], clock["statutory"], finished is not None,
+            lenient.count_working_days(started, end, pauses=pauses).value,
+            clk.status(lenient, clock, at, policy)))
+    return out
+
+
+def _ordered(case: Case, workflow: Workflow, now: dt.datetime) -> list[str]:
+    """The case's clock keys in the records' order."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now needs its time zone")
-    lenient = calendar.lenient()
     order = {clk.CASE: 0}
     for number, spec in enumerate(workflow.iter_steps(), 1):
         order[spec.id] = 2 * number
     stored = {key: number for number, key in enumerate(case.clocks)}
-    keys = sorted(case.clocks, key=lambda k: (_rank(k, order), stored[k]))
-    return [_record(case, workflow, policy, lenient, key, case.clocks[key], now) for key in keys]
+    return sorted(case.clocks, key=lambda k: (_rank(k, order), stored[k]))
+
+
+def _span(clock: dict[str, Any], now: dt.datetime) -> tuple[
+        dt.datetime, dt.datetime | None, dt.datetime | None, dt.datetime, dt.datetime,
+        list[tuple[dt.date, dt.date]]]:
+    """(started, finished, paused since, the moment it is read at, the end of its count, its
+    pauses): a finished clock counts to its finish, a running one to ``now`` (never before its
+    last recorded change)."""
+    started = _moment(clock["started"])
+    finished = _moment(clock["finished"]) if clock["finished"] is not None else None
+    since = _moment(clock["paused_since"]) if clock["paused_since"] is not None else None
+    at = max(now, started, since or started)
+    return started, finished, since, at, finished if finished is not None else at, \
+        clk._pauses(clock, at)
 
 
 def _rank(key: str, order: dict[str, int]) -> int:
@@ -175,14 +230,9 @@ def _record(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: W
     step = step_of(key)
     spec = workflow.find_step(step) if step else None
     department = spec.department if spec is not None else workflow.lead
-    started = _moment(clock["started"])
-    finished = _moment(clock["finished"]) if clock["finished"] is not None else None
-    since = _moment(clock["paused_since"]) if clock["paused_since"] is not None else None
-    at = max(now, started, since or started)
-    end = finished if finished is not None else at
+    started, finished, since, at, end, pauses = _span(clock, now)
     committed = clk.due(calendar, clock, "committed", at, policy)
     statutory = clk.due(calendar, clock, "statutory", at, policy)
-    pauses = clk._pauses(clock, at)
     used = calendar.count_working_days(started, end, pauses=pauses)
     paused_days, paused_provisional = _paused_days(calendar, started, end, pauses)
     provisional = used.provisional or paused_provisional or any(
@@ -227,5 +277,5 @@ def _moment(text: str) -> dt.datetime:
     return dt.datetime.fromisoformat(text)
 
 
-__all__ = ["CASE", "DELIVERY", "FIELDS", "KINDS", "SPECIAL_PROCEDURE", "STEP",
-           "SupervisionRecord", "csv_cells", "csv_text", "kind_of", "records"]
+__all__ = ["CASE", "DELIVERY", "FIELDS", "KINDS", "SPECIAL_PROCEDURE", "STEP", "ClockUse",
+           "SupervisionRecord", "csv_cells", "csv_text", "kind_of", "records", "uses"]

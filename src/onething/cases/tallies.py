@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 from onething.cases import clocks as clk
 from onething.cases.records import Case
 from onething.cases.status import StatusEvent
-from onething.cases.supervision import STEP, SupervisionRecord, records
+from onething.cases.supervision import STEP, ClockUse, uses
 from onething.language.model import Workflow
 from onething.workdays import SHANGHAI, Unit, WorkCalendar
 
@@ -152,7 +152,7 @@ def _rating(event: StatusEvent, day: str, case: Case, workflow: Workflow,
 
 def _delivered(event: StatusEvent, day: str, case: Case, workflow: Workflow,
                policy: clk.ClockPolicy, calendar: WorkCalendar) -> list[Tally]:
-    clocks = records(case, workflow, policy, calendar, event.at)
+    clocks = uses(case, workflow, policy, calendar, event.at)
     own = next((r for r in clocks if r.clock == clk.CASE), None)
     flags = GREEN if case.priority > 0 else 0
     days = -1
@@ -172,7 +172,7 @@ def _delivered(event: StatusEvent, day: str, case: Case, workflow: Workflow,
     out = [Tally(DELIVERED, case.workflow_id, _lead(event, workflow), "", day, kind, days,
                  flags)]
     for record in clocks:
-        if record.kind == STEP and record.finished is not None and record.step is not None:
+        if record.kind == STEP and record.finished and record.step is not None:
             out.append(Tally(STEP_TIME, case.workflow_id, record.department, record.step, day,
                              _state(record), record.used_days))
     if case.workflow_id == RECTIFICATION_WORKFLOW and case.origin is not None \
@@ -187,14 +187,14 @@ def _delivered(event: StatusEvent, day: str, case: Case, workflow: Workflow,
     return out
 
 
-def _state(record: SupervisionRecord) -> str:
+def _state(record: ClockUse) -> str:
     """``met``, ``late``, or ``""`` for a clock without a limit or not finished."""
     if record.committed is None and record.statutory is None:
         return ""
     return record.state.value if record.state in (clk.Status.MET, clk.Status.LATE) else ""
 
 
-def _against_limit(record: SupervisionRecord) -> int:
+def _against_limit(record: ClockUse) -> int:
     state = _state(record)
     flags = ON_TIME if state == "met" else LATE if state == "late" else 0
     limit = record.committed or record.statutory
