@@ -15,7 +15,7 @@ from psycopg.types.json import Json
 
 from onething.cases.listing import Listing
 from onething.cases.records import Case, Event, OutboxItem, case_to_json
-from onething.errors import Conflict, StoreCorrupt, StoreUnavailable
+from onething.errors import AlreadyDelivered, Conflict, StoreCorrupt, StoreUnavailable, UnknownCase
 from onething.stores import _listing_sql as listed
 from onething.stores._counts_sql import ADD as ADD_COUNTS
 from onething.stores._counts_sql import TABLES as COUNTS_TABLES
@@ -267,3 +267,23 @@ def status_runner(cur: psycopg.Cursor[Any]) -> tuple[Any, Any]:
         return cur.execute(for_postgres(sql).encode(), params)
 
     return run, lambda sql, params: run(sql, params).fetchall()
+
+
+def refused_commit(error: Exception, case_id: str, version: int,
+                   exists: Callable[[], bool]) -> Exception:
+    """What a pipelined commit that the database refused means (its statements are checked
+    together at the end): a case that is not there, a version another commit got to first, a
+    second delivery, an idempotency key or a new case id taken already."""
+    constraint = getattr(getattr(error, "diag", None), "constraint_name", None) or ""
+    if constraint == "deliveries_case_id_key":
+        return AlreadyDelivered(f"case {case_id} already has a delivery")
+    if constraint == "idempotency_pkey":
+        return Conflict("this idempotency key has been used already")
+    if constraint == "cases_pkey":
+        return Conflict("a case with this id exists already")
+    if isinstance(error, Conflict | pg_errors.ForeignKeyViolation) \
+            or constraint == "events_pkey":
+        if not exists():
+            return UnknownCase(case_id)
+        return Conflict(f"case {case_id} changed since version {version}")
+    return error

@@ -53,7 +53,6 @@ from onething.cases.listing import Listing
 from onething.cases.records import Case, Delivery, Event, OutboxItem, case_from_json, case_to_json
 from onething.cases.status import StatusEvent
 from onething.errors import (
-    AlreadyDelivered,
     Conflict,
     DeployRefused,
     InvalidArgument,
@@ -75,6 +74,7 @@ from onething.stores._postgres_tables import (
     outbox_item,
     prepare,
     qualified,
+    refused_commit,
     remember,
     status_runner,
     write_listing,
@@ -289,13 +289,12 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
 
     @retried
     def load(self, case_id: str) -> Case:
-        with self._tx() as cur:
-            cur.execute(
-                "SELECT id, workflow_id, workflow_version, content_hash, version, state, "
-                "created_at, updated_at FROM cases WHERE id = %s", (case_id,))
-            row = cur.fetchone()
-        if row is None:
+        found = self._fetch(  # one statement, one round trip
+            "SELECT id, workflow_id, workflow_version, content_hash, version, state, "
+            "created_at, updated_at FROM cases WHERE id = ?", [case_id])
+        if not found:
             raise UnknownCase(case_id)
+        row = found[0]
         return decoded(case_id, lambda: case_from_json({
             **row[5], "id": row[0], "workflow_id": row[1], "workflow_version": row[2],
             "content_hash": row[3], "version": row[4], "created_at": row[6].isoformat(),
@@ -308,40 +307,43 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
                idempotency: tuple[str, str] | None = None, *,
                created: Sequence[Created] | None = None,
                listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
-        with self._tx() as cur:
-            for new_case, new_events, new_wake, new_listing in created or ():
-                insert_case(cur, new_case, new_events, new_wake, new_listing)
-            cur.execute(
-                "UPDATE cases SET version = %(v)s, state = %(s)s, updated_at = %(u)s, "
-                "ended = %(e)s, workflow_version = %(wv)s, content_hash = %(h)s, "
-                f"wake_at = %(w)s, {UNCLAIM} WHERE id = %(id)s AND version = %(x)s",
-                {"v": case.version, "s": json_value(case.state()),
-                 "u": moment_value(case.updated_at), "e": case.ended,
-                 "wv": case.workflow_version, "h": case.content_hash, "w": wake,
-                 "id": case.id, "x": expected_version},
-            )
-            if cur.rowcount != 1:
-                cur.execute("SELECT 1 FROM cases WHERE id = %s", (case.id,))
-                if cur.fetchone() is None:
-                    raise UnknownCase(case.id)
-                raise Conflict(f"case {case.id} changed since version {expected_version}")
-            insert_events(cur, case.id, events)
-            write_listing(cur, case.id, listing)
-            if delivery is not None:
-                try:
-                    cur.execute(
-                        "INSERT INTO deliveries (id, case_id, kind, at, method, items, notice) "
-                        "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                        (delivery.id, delivery.case_id, delivery.kind, delivery.at,
-                         delivery.method, json_value(list(delivery.items)),
-                         json_value(delivery.notice)),
-                    )
-                except pg_errors.UniqueViolation:
-                    raise AlreadyDelivered(f"case {case.id} already has a delivery") from None
-            insert_outbox(cur, case, outbox or ())
-            write_status(*status_runner(cur), status)
-            if idempotency is not None:
-                remember(cur, case, idempotency)
+        with self._lock:  # pipelined: the statements go out together, one wait at the end
+            conn = self._live()
+            try:
+                with conn.pipeline() as line, conn.transaction(), conn.cursor() as cur, \
+                        conn.cursor() as update:
+                    for new_case, new_events, new_wake, new_listing in created or ():
+                        insert_case(cur, new_case, new_events, new_wake, new_listing)
+                    update.execute(
+                        "UPDATE cases SET version = %(v)s, state = %(s)s, updated_at = %(u)s, "
+                        "ended = %(e)s, workflow_version = %(wv)s, content_hash = %(h)s, "
+                        f"wake_at = %(w)s, {UNCLAIM} WHERE id = %(id)s AND version = %(x)s",
+                        {"v": case.version, "s": json_value(case.state()),
+                         "u": moment_value(case.updated_at), "e": case.ended,
+                         "wv": case.workflow_version, "h": case.content_hash, "w": wake,
+                         "id": case.id, "x": expected_version})
+                    insert_events(cur, case.id, events)
+                    write_listing(cur, case.id, listing)
+                    if delivery is not None:
+                        cur.execute(
+                            "INSERT INTO deliveries (id, case_id, kind, at, method, items, "
+                            "notice) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                            (delivery.id, delivery.case_id, delivery.kind, delivery.at,
+                             delivery.method, json_value(list(delivery.items)),
+                             json_value(delivery.notice)))
+                    insert_outbox(cur, case, outbox or ())
+                    write_status(*status_runner(cur), status)
+                    if idempotency is not None:
+                        remember(cur, case, idempotency)
+                    line.sync()
+                    if update.rowcount != 1:
+                        raise Conflict(f"case {case.id} changed since version "
+                                       f"{expected_version}")
+            except (pg_errors.IntegrityError, Conflict) as exc:
+                raise refused_commit(exc, case.id, expected_version,
+                                     lambda: bool(self._fetch(
+                                         "SELECT 1 FROM cases WHERE id = ?", [case.id]))
+                                     ) from None
 
     @retried
     def idempotent(self, key: str) -> tuple[str, Case] | None:
@@ -441,10 +443,8 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
 
     @retried
     def due_cases(self, now: datetime, limit: int = 100) -> list[str]:
-        with self._tx() as cur:
-            cur.execute('SELECT id FROM cases WHERE wake_at <= %s ORDER BY wake_at, id LIMIT %s',
-                        (now, limit))
-            return [r[0] for r in cur.fetchall()]
+        return [r[0] for r in self._fetch(
+            "SELECT id FROM cases WHERE wake_at <= ? ORDER BY wake_at, id LIMIT ?", [now, limit])]
 
     @retried
     def claim_due(self, now: datetime, limit: int = 100,
@@ -466,12 +466,10 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
 
     @retried
     def wake(self, case_id: str) -> datetime | None:
-        with self._tx() as cur:
-            cur.execute("SELECT wake_at FROM cases WHERE id = %s", (case_id,))
-            row = cur.fetchone()
-        if row is None:
+        found = self._fetch("SELECT wake_at FROM cases WHERE id = ?", [case_id])
+        if not found:
             raise UnknownCase(case_id)
-        wake: datetime | None = row[0]
+        wake: datetime | None = found[0][0]
         return wake
 
     # -- outbox --------------------------------------------------------------------------------
