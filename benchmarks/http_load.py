@@ -149,12 +149,12 @@ def drive_library(db: str, cases: int) -> tuple[list[float], float]:
             for path, user, _body in SCRIPT:
                 who = DEMO_USERS[user]
                 if path == "accept":
-                    timed(lambda: engine.accept(case.id, who), mine)
+                    timed(lambda c=case, w=who: engine.accept(c.id, w), mine)
                 elif path == "deliver":
-                    timed(lambda: engine.deliver(case.id, who), mine)
+                    timed(lambda c=case, w=who: engine.deliver(c.id, w), mine)
                 else:
                     step = path.split("/")[1]
-                    timed(lambda: engine.act(case.id, step, "approve", who), mine)
+                    timed(lambda c=case, s=step, w=who: engine.act(c.id, s, "approve", w), mine)
         with lock:
             latencies.extend(mine)
 

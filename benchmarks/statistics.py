@@ -8,7 +8,8 @@ tallies are taken as the engine made them (its status events folded with the cas
 are those cases repeated, each repetition moved to a day of one year (its working days as the
 engine counted them). The counts are appended with the statement every commit runs (equal keys
 summed first) and merged as ``Engine.tick`` merges them. A report is ``Engine.statistics``
-whole: the SQL, the fold into figures and quantiles, the names. Both sizes are timed in alternating rounds in one run.
+whole: the SQL, the fold into figures and quantiles, the names. Both sizes are timed in
+alternating rounds in one run.
 """
 
 from __future__ import annotations
