@@ -589,3 +589,36 @@ def test_times_are_the_same_instants_in_every_store(store: Store) -> None:
     stored = store.wake("c1")
     assert stored == (T0 + timedelta(hours=1)).astimezone(UTC)
     assert stored is not None and stored.utcoffset() is not None
+
+
+def test_every_store_refuses_a_commit_for_the_same_reason(
+        store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    """Regression (issue 20 review: PostgreSQL's pipelined commit read the database's refusals
+    in another order): a stale version is a Conflict even when a second delivery or a taken key
+    rides along, an unknown case is UnknownCase whatever else is wrong, and a second delivery
+    under the same delivery id (the engine names them ``D-<case>``) is AlreadyDelivered. A
+    refusal is an everyday event under concurrency: raised, never logged as a warning (psycopg's
+    note that an aborted pipeline ended uncleanly is dropped)."""
+    import logging
+
+    caplog.set_level(logging.WARNING)
+    case = full_case()
+    store.create(case, [event(1)], wake(1), ("k-taken", "fp"))
+    done = advanced(case, delivery_kind="result")
+    store.commit(done, 0, [event(2, "delivered")], delivery("c1", "D-c1"))
+    with pytest.raises(Conflict):
+        store.commit(advanced(case), 0, [], delivery("c1", "D-c2"))  # stale, no events
+    with pytest.raises(Conflict):
+        store.commit(advanced(case), 0, [event(2)], delivery("c1", "D-c2"))
+    with pytest.raises(UnknownCase):
+        store.commit(advanced(full_case("ghost")), 0, [], idempotency=("k-taken", "fp"))
+    with pytest.raises(UnknownCase):
+        store.commit(advanced(full_case("ghost")), 0, [], delivery("ghost", "D-ghost"))
+    with pytest.raises(AlreadyDelivered):
+        store.commit(advanced(done), 1, [event(3)], delivery("c1", "D-c1", "refusal"))
+    with pytest.raises(Conflict):
+        store.commit(advanced(done), 1, [event(3)], idempotency=("k-taken", "fp"))
+    assert store.load("c1").version == 1 and store.delivery("c1").id == "D-c1"
+    assert [e.seq for e in store.history("c1")] == [1, 2]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+

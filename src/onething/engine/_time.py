@@ -125,7 +125,8 @@ def _due(engine: EngineContext, case_id: str, now: datetime) -> list[Timer] | Fi
         wake = now
         with contextlib.suppress(Exception):  # the store may be what failed
             wake = engine.store.wake(case_id) or now
-        return Firing(Timer(f"{case_id}/wake/{wake.isoformat()}", case_id, wake, "wake",
+        at = wake.astimezone(SHANGHAI)
+        return Firing(Timer(f"{case_id}/wake/{at.isoformat()}", case_id, at, "wake",
                             "wake"), case_id, error)
     return due
 

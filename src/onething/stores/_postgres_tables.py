@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -270,20 +271,36 @@ def status_runner(cur: psycopg.Cursor[Any]) -> tuple[Any, Any]:
 
 
 def refused_commit(error: Exception, case_id: str, version: int,
-                   exists: Callable[[], bool]) -> Exception:
+                   stored: Callable[[], int | None]) -> Exception:
     """What a pipelined commit that the database refused means (its statements are checked
-    together at the end): a case that is not there, a version another commit got to first, a
-    second delivery, an idempotency key or a new case id taken already."""
+    together at the end), read in the order the statements used to be checked one by one: a
+    case that is not there (``stored()`` is its version now, None when there is none), then a
+    version another commit got to first, then a second delivery, a taken idempotency key or a
+    new case id already there."""
+    now = stored()
+    if now is None:
+        return UnknownCase(case_id)
+    if now != version:
+        return Conflict(f"case {case_id} changed since version {version}")
     constraint = getattr(getattr(error, "diag", None), "constraint_name", None) or ""
-    if constraint == "deliveries_case_id_key":
+    if constraint.startswith("deliveries_"):
         return AlreadyDelivered(f"case {case_id} already has a delivery")
     if constraint == "idempotency_pkey":
         return Conflict("this idempotency key has been used already")
     if constraint == "cases_pkey":
         return Conflict("a case with this id exists already")
-    if isinstance(error, Conflict | pg_errors.ForeignKeyViolation) \
-            or constraint == "events_pkey":
-        if not exists():
-            return UnknownCase(case_id)
-        return Conflict(f"case {case_id} changed since version {version}")
     return error
+
+
+class QuietAbortedPipeline(logging.Filter):
+    """Drops psycopg's warning that a pipeline left after a refused statement could not be
+    closed cleanly ("error ignored terminating ... pipeline aborted"): the refusal itself is
+    what the commit raises (a conflict is an everyday event under concurrency, not a warning
+    an operator should read)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.getMessage().startswith("error ignored terminating")
+                    and "Pipeline" in record.getMessage())
+
+
+logging.getLogger("psycopg").addFilter(QuietAbortedPipeline())

@@ -310,7 +310,7 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
         with self._lock:  # pipelined: the statements go out together, one wait at the end
             conn = self._live()
             try:
-                with conn.pipeline() as line, conn.transaction(), conn.cursor() as cur, \
+                with conn.transaction(), conn.pipeline() as line, conn.cursor() as cur, \
                         conn.cursor() as update:
                     for new_case, new_events, new_wake, new_listing in created or ():
                         insert_case(cur, new_case, new_events, new_wake, new_listing)
@@ -341,9 +341,9 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
                                        f"{expected_version}")
             except (pg_errors.IntegrityError, Conflict) as exc:
                 raise refused_commit(exc, case.id, expected_version,
-                                     lambda: bool(self._fetch(
-                                         "SELECT 1 FROM cases WHERE id = ?", [case.id]))
-                                     ) from None
+                                     lambda: next((r[0] for r in self._fetch(
+                                         "SELECT version FROM cases WHERE id = ?", [case.id])),
+                                         None)) from None
 
     @retried
     def idempotent(self, key: str) -> tuple[str, Case] | None:

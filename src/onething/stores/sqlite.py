@@ -94,9 +94,9 @@ class SqliteStore(ListedStore, NotifiedStore, Store):
         self.retries = int(retries)
         self._lock = threading.RLock()
         self._batching = False
-        # the cases this store last wrote or read: valid
-        # while the row still has that version (every write bumps it), so a load is one
-        # version lookup and an unchanged timer set is not rewritten; cleared on any rollback
+        # the cases this store last wrote or read: valid while the row still has that
+        # version (every write bumps it), so a load is one version lookup; cleared on any
+        # rollback
         self._known: dict[str, Case] = {}
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None,
