@@ -65,10 +65,9 @@ from onething.stores._listing_sql import NEXT_SERIAL, for_postgres
 from onething.stores._notified_store import NotifiedStore
 from onething.stores._postgres_tables import (
     UNCLAIM,
+    commit_statements,
     fetch_all,
     insert_case,
-    insert_events,
-    insert_outbox,
     json_value,
     moment_value,
     outbox_item,
@@ -309,38 +308,27 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
                listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
         with self._lock:  # pipelined: the statements go out together, one wait at the end
             conn = self._live()
+            refused: list[Exception] = []
             try:
                 with conn.transaction(), conn.pipeline() as line, conn.cursor() as cur, \
                         conn.cursor() as update:
-                    for new_case, new_events, new_wake, new_listing in created or ():
-                        insert_case(cur, new_case, new_events, new_wake, new_listing)
-                    update.execute(
-                        "UPDATE cases SET version = %(v)s, state = %(s)s, updated_at = %(u)s, "
-                        "ended = %(e)s, workflow_version = %(wv)s, content_hash = %(h)s, "
-                        f"wake_at = %(w)s, {UNCLAIM} WHERE id = %(id)s AND version = %(x)s",
-                        {"v": case.version, "s": json_value(case.state()),
-                         "u": moment_value(case.updated_at), "e": case.ended,
-                         "wv": case.workflow_version, "h": case.content_hash, "w": wake,
-                         "id": case.id, "x": expected_version})
-                    insert_events(cur, case.id, events)
-                    write_listing(cur, case.id, listing)
-                    if delivery is not None:
-                        cur.execute(
-                            "INSERT INTO deliveries (id, case_id, kind, at, method, items, "
-                            "notice) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                            (delivery.id, delivery.case_id, delivery.kind, delivery.at,
-                             delivery.method, json_value(list(delivery.items)),
-                             json_value(delivery.notice)))
-                    insert_outbox(cur, case, outbox or ())
-                    write_status(*status_runner(cur), status)
-                    if idempotency is not None:
-                        remember(cur, case, idempotency)
-                    line.sync()
-                    if update.rowcount != 1:
-                        raise Conflict(f"case {case.id} changed since version "
-                                       f"{expected_version}")
-            except (pg_errors.IntegrityError, Conflict) as exc:
-                raise refused_commit(exc, case.id, expected_version,
+                    try:
+                        commit_statements(cur, update, case, expected_version, events,
+                                          delivery, wake, outbox, idempotency, created,
+                                          listing, status)
+                        line.sync()
+                    except pg_errors.IntegrityError as exc:
+                        # the pipeline is aborted now: leaving it fails, and that rolls back
+                        # (a refusal raised from inside would be logged by psycopg as well)
+                        refused.append(exc)
+                    else:
+                        if update.rowcount != 1:
+                            raise Conflict(f"case {case.id} changed since version "
+                                           f"{expected_version}")
+            except (pg_errors.IntegrityError, pg_errors.PipelineAborted, Conflict) as exc:
+                refused.append(exc)
+            if refused:  # an aborted transaction never commits
+                raise refused_commit(refused[0], case.id, expected_version,
                                      lambda: next((r[0] for r in self._fetch(
                                          "SELECT version FROM cases WHERE id = ?", [case.id])),
                                          None)) from None
