@@ -14,9 +14,8 @@ from psycopg import errors as pg_errors
 from psycopg.types.json import Json
 
 from onething.cases.listing import Listing
-from onething.cases.records import Case, Delivery, Event, OutboxItem, case_to_json
-from onething.cases.status import StatusEvent
-from onething.errors import AlreadyDelivered, Conflict, StoreCorrupt, StoreUnavailable, UnknownCase
+from onething.cases.records import Case, Event, OutboxItem, case_to_json
+from onething.errors import Conflict, StoreCorrupt, StoreUnavailable
 from onething.stores import _listing_sql as listed
 from onething.stores._counts_sql import ADD as ADD_COUNTS
 from onething.stores._counts_sql import TABLES as COUNTS_TABLES
@@ -29,9 +28,7 @@ from onething.stores._listing_sql import (
     for_postgres,
 )
 from onething.stores._status_sql import TABLES as STATUS_TABLES
-from onething.stores._status_sql import write_status
 from onething.stores._upgrades import upgrade_1, upgrade_2, upgrade_3, upgrade_4, upgrade_5
-from onething.stores.base import Created
 
 #: the version of the tables this release writes; older databases are upgraded when opened
 SCHEMA_VERSION = 6
@@ -271,54 +268,3 @@ def status_runner(cur: psycopg.Cursor[Any]) -> tuple[Any, Any]:
 
     return run, lambda sql, params: run(sql, params).fetchall()
 
-
-def refused_commit(error: Exception, case_id: str, version: int,
-                   stored: Callable[[], int | None]) -> Exception:
-    """What a pipelined commit that the database refused means (its statements are checked
-    together at the end), read in the order the statements used to be checked one by one: a
-    case that is not there (``stored()`` is its version now, None when there is none), then a
-    version another commit got to first, then a second delivery, a taken idempotency key or a
-    new case id already there."""
-    now = stored()
-    if now is None:
-        return UnknownCase(case_id)
-    if now != version:
-        return Conflict(f"case {case_id} changed since version {version}")
-    constraint = getattr(getattr(error, "diag", None), "constraint_name", None) or ""
-    if constraint.startswith("deliveries_"):
-        return AlreadyDelivered(f"case {case_id} already has a delivery")
-    if constraint == "idempotency_pkey":
-        return Conflict("this idempotency key has been used already")
-    if constraint == "cases_pkey":
-        return Conflict("a case with this id exists already")
-    return error
-
-
-def commit_statements(cur: psycopg.Cursor[Any], update: psycopg.Cursor[Any], case: Case,
-                      expected_version: int, events: list[Event], delivery: Delivery | None,
-                      wake: datetime | None, outbox: list[OutboxItem] | None,
-                      idempotency: tuple[str, str] | None, created: Sequence[Created] | None,
-                      listing: Listing | None, status: Sequence[StatusEvent]) -> None:
-    """A commit's statements, in the order they used to be checked one by one."""
-    for new_case, new_events, new_wake, new_listing in created or ():
-        insert_case(cur, new_case, new_events, new_wake, new_listing)
-    update.execute(
-        "UPDATE cases SET version = %(v)s, state = %(s)s, updated_at = %(u)s, "
-        "ended = %(e)s, workflow_version = %(wv)s, content_hash = %(h)s, "
-        f"wake_at = %(w)s, {UNCLAIM} WHERE id = %(id)s AND version = %(x)s",
-        {"v": case.version, "s": json_value(case.state()),
-         "u": moment_value(case.updated_at), "e": case.ended,
-         "wv": case.workflow_version, "h": case.content_hash, "w": wake,
-         "id": case.id, "x": expected_version})
-    insert_events(cur, case.id, events)
-    write_listing(cur, case.id, listing)
-    if delivery is not None:
-        cur.execute(
-            "INSERT INTO deliveries (id, case_id, kind, at, method, items, notice) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s)",
-            (delivery.id, delivery.case_id, delivery.kind, delivery.at, delivery.method,
-             json_value(list(delivery.items)), json_value(delivery.notice)))
-    insert_outbox(cur, case, outbox or ())
-    write_status(*status_runner(cur), status)
-    if idempotency is not None:
-        remember(cur, case, idempotency)

@@ -53,6 +53,7 @@ from onething.cases.listing import Listing
 from onething.cases.records import Case, Delivery, Event, OutboxItem, case_from_json, case_to_json
 from onething.cases.status import StatusEvent
 from onething.errors import (
+    AlreadyDelivered,
     Conflict,
     DeployRefused,
     InvalidArgument,
@@ -65,15 +66,15 @@ from onething.stores._listing_sql import NEXT_SERIAL, for_postgres
 from onething.stores._notified_store import NotifiedStore
 from onething.stores._postgres_tables import (
     UNCLAIM,
-    commit_statements,
     fetch_all,
     insert_case,
+    insert_events,
+    insert_outbox,
     json_value,
     moment_value,
     outbox_item,
     prepare,
     qualified,
-    refused_commit,
     remember,
     status_runner,
     write_listing,
@@ -306,32 +307,40 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
                idempotency: tuple[str, str] | None = None, *,
                created: Sequence[Created] | None = None,
                listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
-        with self._lock:  # pipelined: the statements go out together, one wait at the end
-            conn = self._live()
-            refused: list[Exception] = []
-            try:
-                with conn.transaction(), conn.pipeline() as line, conn.cursor() as cur, \
-                        conn.cursor() as update:
-                    try:
-                        commit_statements(cur, update, case, expected_version, events,
-                                          delivery, wake, outbox, idempotency, created,
-                                          listing, status)
-                        line.sync()
-                    except pg_errors.IntegrityError as exc:
-                        # the pipeline is aborted now: leaving it fails, and that rolls back
-                        # (a refusal raised from inside would be logged by psycopg as well)
-                        refused.append(exc)
-                    else:
-                        if update.rowcount != 1:
-                            raise Conflict(f"case {case.id} changed since version "
-                                           f"{expected_version}")
-            except (pg_errors.IntegrityError, pg_errors.PipelineAborted, Conflict) as exc:
-                refused.append(exc)
-            if refused:  # an aborted transaction never commits
-                raise refused_commit(refused[0], case.id, expected_version,
-                                     lambda: next((r[0] for r in self._fetch(
-                                         "SELECT version FROM cases WHERE id = ?", [case.id])),
-                                         None)) from None
+        with self._tx() as cur:
+            for new_case, new_events, new_wake, new_listing in created or ():
+                insert_case(cur, new_case, new_events, new_wake, new_listing)
+            cur.execute(
+                "UPDATE cases SET version = %(v)s, state = %(s)s, updated_at = %(u)s, "
+                "ended = %(e)s, workflow_version = %(wv)s, content_hash = %(h)s, "
+                f"wake_at = %(w)s, {UNCLAIM} WHERE id = %(id)s AND version = %(x)s",
+                {"v": case.version, "s": json_value(case.state()),
+                 "u": moment_value(case.updated_at), "e": case.ended,
+                 "wv": case.workflow_version, "h": case.content_hash, "w": wake,
+                 "id": case.id, "x": expected_version},
+            )
+            if cur.rowcount != 1:
+                cur.execute("SELECT 1 FROM cases WHERE id = %s", (case.id,))
+                if cur.fetchone() is None:
+                    raise UnknownCase(case.id)
+                raise Conflict(f"case {case.id} changed since version {expected_version}")
+            insert_events(cur, case.id, events)
+            write_listing(cur, case.id, listing)
+            if delivery is not None:
+                try:
+                    cur.execute(
+                        "INSERT INTO deliveries (id, case_id, kind, at, method, items, notice) "
+                        "VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                        (delivery.id, delivery.case_id, delivery.kind, delivery.at,
+                         delivery.method, json_value(list(delivery.items)),
+                         json_value(delivery.notice)),
+                    )
+                except pg_errors.UniqueViolation:
+                    raise AlreadyDelivered(f"case {case.id} already has a delivery") from None
+            insert_outbox(cur, case, outbox or ())
+            write_status(*status_runner(cur), status)
+            if idempotency is not None:
+                remember(cur, case, idempotency)
 
     @retried
     def idempotent(self, key: str) -> tuple[str, Case] | None:
