@@ -152,9 +152,15 @@ def rounds(sides: dict[str, Callable[[int], float]], cases: int, count: int
     names = list(sides)
     samples: dict[str, list[float]] = {name: [] for name in names}
     for r in range(count):
-        for name in names[r % len(names):] + names[:r % len(names)]:
+        for name in rotated(names, r):
             samples[name].append(sides[name](cases))
     return samples
+
+
+def rotated(names: list[str], r: int) -> list[str]:
+    """The order of round ``r``: ``names`` rotated by ``r`` (so that drift on a shared machine
+    falls on every side alike)."""
+    return names[r % len(names):] + names[:r % len(names)]
 
 
 def spread(values: list[float]) -> str:

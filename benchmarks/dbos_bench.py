@@ -27,6 +27,7 @@ from benchmarks.common import (
     paired,
     ratio_spread,
     realistic_workflow,
+    rotated,
     spread,
     verdict,
 )
@@ -97,8 +98,7 @@ def dbos_section(quick: bool) -> list[str]:
         from tests.support.pgserver import PgServer, find_bindir
     except ImportError as exc:  # pytest missing
         return [f"Skipped: tests/support/pgserver.py could not be imported ({exc})."]
-    import psycopg
-
+    from benchmarks.pg_bench import fresh_database
     from onething.stores.postgres import PostgresStore
     from onething.stores.sqlite import SqliteStore
 
@@ -113,12 +113,6 @@ def dbos_section(quick: bool) -> list[str]:
     try:
         server.start()
         with tempfile.TemporaryDirectory(prefix="onething-dbos-") as tmp:
-            def fresh_pg(kind: str, r: int) -> str:
-                name = f"{kind}_{r}_{time.monotonic_ns()}"
-                with psycopg.connect(server.url, autocommit=True) as admin:
-                    admin.execute(f"CREATE DATABASE {name}")
-                return server.url.rsplit("/", 1)[0] + "/" + name
-
             def ours(store: Any) -> float:
                 try:
                     return onething_us(store, cases)
@@ -129,13 +123,13 @@ def dbos_section(quick: bool) -> list[str]:
                 "dbos-sqlite": lambda r: dbos_us(f"sqlite:///{tmp}/dbos-{r}.sqlite", cases),
                 "ot-sqlite": lambda r: ours(SqliteStore(Path(tmp) / f"ot-{r}.sqlite3")),
                 "dbos-pg": lambda r: dbos_us(
-                    fresh_pg("dbos", r).replace("postgresql://", "postgresql+psycopg://"),
+                    fresh_database(server.url, "dbos").replace("postgresql://", "postgresql+psycopg://"),
                     cases),
-                "ot-pg": lambda r: ours(PostgresStore(fresh_pg("ot", r))),
+                "ot-pg": lambda r: ours(PostgresStore(fresh_database(server.url, "ot"))),
             }
             names = list(sides)
             for r in range(count):  # every side once a round, the order rotating
-                for name in names[r % len(names):] + names[:r % len(names)]:
+                for name in rotated(names, r):
                     samples[name].append(sides[name](r))
     except Exception as exc:  # a broken peer must not lose the other sections
         return [f"Skipped: DBOS or the throwaway PostgreSQL server failed "

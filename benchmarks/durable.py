@@ -27,6 +27,7 @@ from benchmarks.common import (
     paired,
     ratio_spread,
     realistic_workflow,
+    rotated,
     spread,
     submit_many,
     verdict,
@@ -298,7 +299,7 @@ def _sqlite_rounds(directory: Path, sync: str, count: int, cases: int, spiff_cas
     names = list(sides)
     try:
         for r in range(count):  # every side once a round, the order rotating
-            for name in names[r % len(names):] + names[:r % len(names)]:
+            for name in rotated(names, r):
                 samples[name].append(sides[name](r))
                 if name == "onething":  # the replay runs the statements of this round
                     samples["replay"].append(ours.replay())

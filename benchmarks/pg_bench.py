@@ -27,6 +27,7 @@ from benchmarks.common import (
     paired,
     ratio_spread,
     realistic_workflow,
+    rotated,
     spread,
     verdict,
 )
@@ -98,17 +99,22 @@ def _raw_psycopg(url: str, events: int) -> float:
         return done / (time.perf_counter() - began)
 
 
-def _onething(server_url: str, workers: int, cases: int) -> float:
-    """``workers`` processes on a fresh database: actions/s."""
+def fresh_database(server_url: str, prefix: str) -> str:
+    """The URL of a new, empty database on the server at ``server_url``."""
     import psycopg
 
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name}")
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+def _onething(server_url: str, workers: int, cases: int) -> float:
+    """``workers`` processes on a fresh database: actions/s."""
     from onething.engine.engine import Engine
     from onething.stores.postgres import PostgresStore
 
-    name = f"bench_{workers}_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    url = server_url.rsplit("/", 1)[0] + "/" + name
+    url = fresh_database(server_url, f"bench_{workers}")
     store = PostgresStore(url)  # deployed once, so that the workers do not race the schema
     Engine(store).deploy(realistic_workflow())
     store.close()
@@ -140,7 +146,7 @@ def postgres_section(quick: bool) -> list[str]:
         names = list(sides)
         samples: dict[str, list[float]] = {name: [] for name in names}
         for r in range(count):  # every side once a round, the order rotating
-            for name in names[r % len(names):] + names[:r % len(names)]:
+            for name in rotated(names, r):
                 samples[name].append(sides[name]())
     except Exception as exc:  # a broken server must not lose the other sections
         return [f"Skipped: the throwaway PostgreSQL server failed ({type(exc).__name__}: "

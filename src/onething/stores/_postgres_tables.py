@@ -267,4 +267,3 @@ def status_runner(cur: psycopg.Cursor[Any]) -> tuple[Any, Any]:
         return cur.execute(for_postgres(sql).encode(), params)
 
     return run, lambda sql, params: run(sql, params).fetchall()
-
