@@ -52,7 +52,9 @@ class ByPlace:
             if not t.consume:
                 self._always.append(t)
                 continue
-            anchor = min(t.consume, key=lambda place: (readers[place], place))
+            consume = t.consume
+            anchor = consume[0] if len(consume) == 1 else \
+                min(consume, key=lambda place: (readers[place], place))
             self._table.setdefault(anchor, []).append(t)
 
     def __iter__(self) -> Iterator[Transition]:

@@ -59,23 +59,30 @@ class Explorer(StuckSearch):
         self.regions = regions
         self.consume = [frozenset(t.consume) for t in net.transitions]
         self.produce = [frozenset(t.produce) for t in net.transitions]
-        roles = [p.role for p in net.places]
-        self.keep = frozenset(i for i, r in enumerate(roles)
-                              if r in (PlaceRole.FLAG, PlaceRole.CLOSED))
+        by_role: dict[PlaceRole, list[int]] = {}
+        for place in net.places:
+            by_role.setdefault(place.role, []).append(place.index)
+
+        def having(*roles: PlaceRole) -> frozenset[int]:
+            return frozenset(i for role in roles for i in by_role.get(role, ()))
+
+        self.keep = having(PlaceRole.FLAG, PlaceRole.CLOSED)
         if lazy is not None:
             self.keep |= lazy.tokens
-        self.closed = frozenset(i for i, r in enumerate(roles) if r is PlaceRole.CLOSED)
-        self.open = frozenset(i for i, r in enumerate(roles) if r is PlaceRole.OPEN)
-        self.pending = frozenset(i for i, r in enumerate(roles) if r in PENDING)
-        self.corrected = frozenset(i for i, r in enumerate(roles) if r is PlaceRole.CORRECTED)
+        self.closed = having(PlaceRole.CLOSED)
+        self.open = having(PlaceRole.OPEN)
+        self.pending = having(*PENDING)
+        self.corrected = having(PlaceRole.CORRECTED)
         self.unworked = self.keep | self.open
         self.running_of = {r.block.running: name for name, r in regions.items()}
+        self._running_places = frozenset(self.running_of)
         #: blocks the parent may start again (send-backs), with every place of their branches
         self.inner = {name: frozenset().union(*r.places) for name, r in regions.items()
                       if r.reentries}
         self.reentry_of = {i: name for name, r in regions.items() for i in r.reentries}
         self.order = {name: i for i, name in enumerate(regions)}
         self.fork_of = {r.block.fork: name for name, r in regions.items()}
+        self._forking = frozenset(self.fork_of)
         self.parent: dict[str, tuple[str, int] | None] = {}
         for name, region in regions.items():
             holders = [(len(outer.places[i]), other, i)
@@ -218,7 +225,7 @@ class Explorer(StuckSearch):
                            "tokens", state, move, step_cost, transition)
                     continue
                 if kind is not None:
-                    result.outcomes[kind.value] = result.outcomes.get(kind.value, 0) + 1
+                    result.outcomes[kind] = result.outcomes.get(kind, 0) + 1  # a str: its value
                     if not top:
                         self._ender(result, kind, escape, cost + step_cost,
                                     path(state) + (move,))
@@ -250,9 +257,13 @@ class Explorer(StuckSearch):
                 nxt &= self.keep
             unsafe = not nxt.isdisjoint(produce[t.index])
             nxt |= produce[t.index]
-            for nxt_state, clash, fired in self._arrive(nxt, silent, visible,
-                                                        (state, ("t", t.index))):
-                forks = self._forks_in(fired)
+            if self.lazy is None:
+                nxt_state, clash, fired, _ = self._settle(nxt, silent)
+                arrivals = [(nxt_state, clash, fired)]
+            else:
+                arrivals = self._arrive(nxt, silent, visible, (state, ("t", t.index)))
+            for nxt_state, clash, fired in arrivals:
+                forks = self._forks_in(fired) if fired else []
                 if t.index in self.reentry_of:
                     again = self.reentry_of[t.index]
                     forks.append((again, self.starts(again, nxt_state)))
@@ -382,6 +393,8 @@ class Explorer(StuckSearch):
         raise SilentLoop(f"silent transitions of {self.net.name} do not settle")
 
     def _forks_in(self, fired: set[int]) -> list[tuple[str, tuple[int, ...] | None]]:
+        if self._forking.isdisjoint(fired):
+            return []
         return [(self.fork_of[i], None) for i in sorted(fired) if i in self.fork_of]
 
     def starts(self, name: str, state: State) -> tuple[int, ...] | None:
@@ -445,9 +458,10 @@ class Explorer(StuckSearch):
         result.configurations = total
 
     def _running(self, state: State) -> list[str]:
-        if not self.running_of:
+        marked = self._running_places & state
+        if not marked:
             return []
-        running = [self.running_of[p] for p in state if p in self.running_of]
+        running = [self.running_of[p] for p in marked]
         return sorted(running, key=self.order.__getitem__) if len(running) > 1 else running
 
     def _covered(self, name: str, state: State, starts: tuple[int, ...],

@@ -196,7 +196,7 @@ def _explore_all(net: Net, forms: list[dict[str, Any]], regions: dict[str, Any],
         out.marked |= result.marked
         out.fired |= result.fired
         for kind, n in result.outcomes.items():
-            out.outcomes[kind] = out.outcomes.get(kind, 0) + n
+            out.outcomes[str(kind)] = out.outcomes.get(str(kind), 0) + n
         for found, prefix, prefix_cost in result.found:
             cost = prefix_cost + found.cost
             if found.rule not in out.best or cost < out.best[found.rule][0]:

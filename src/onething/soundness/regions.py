@@ -35,9 +35,13 @@ class Region:
 def isolated_regions(net: Net) -> dict[str, Region]:
     """Every parallel block of ``net`` whose branches are isolated, by block name."""
     glob = _global_places(net)
+    consumers: dict[int, list[int]] = {}
+    for t in net.transitions:
+        for p in t.consume:
+            consumers.setdefault(p, []).append(t.index)
     out = {}
     for block in net.blocks:
-        region = _region(net, block, glob)
+        region = _region(net, block, glob, consumers)
         if region is not None:
             out[block.name] = region
     return out
@@ -47,13 +51,12 @@ def _global_places(net: Net) -> frozenset[int]:
     return frozenset(p.index for p in net.places if p.role in (PlaceRole.OPEN, PlaceRole.CLOSED))
 
 
-def _closure(net: Net, start: set[int], stop: frozenset[int], skip: set[int]) -> set[int]:
+def _closure(net: Net, start: set[int], stop: frozenset[int], skip: set[int],
+             consumers: dict[int, list[int]]) -> set[int]:
+    """The places reached from ``start`` by transitions not in ``skip``, up to ``stop``
+    (``consumers``: the transitions consuming each place)."""
     seen = set(start)
     frontier = list(start)
-    consumers: dict[int, list[int]] = {}
-    for t in net.transitions:
-        for p in t.consume:
-            consumers.setdefault(p, []).append(t.index)
     while frontier:
         place = frontier.pop()
         for ti in consumers.get(place, ()):
@@ -66,7 +69,8 @@ def _closure(net: Net, start: set[int], stop: frozenset[int], skip: set[int]) ->
     return seen
 
 
-def _region(net: Net, block: ParallelBlock, glob: frozenset[int]) -> Region | None:
+def _region(net: Net, block: ParallelBlock, glob: frozenset[int],
+            consumers: dict[int, list[int]]) -> Region | None:
     fork, join = net.transitions[block.fork], net.transitions[block.join]
     if set(fork.consume) != {block.entry} or fork.produce != (block.running, *block.starts):
         return None
@@ -75,8 +79,9 @@ def _region(net: Net, block: ParallelBlock, glob: frozenset[int]) -> Region | No
     mine = {block.fork, block.join}
     again = {t.index for t in net.transitions
              if block.running in t.produce and t.index != block.fork}
-    branches = [_closure(net, {s}, glob, mine) for s in block.starts]
-    after = _closure(net, set(join.produce), glob, {block.fork} | again)
+    branches = [_closure(net, {s}, glob, mine, consumers) for s in block.starts]
+    after = _closure(net, set(join.produce), glob, {block.fork} | again,
+                     consumers)
     claimed: set[int] = set()
     for index, places in enumerate(branches):
         others = set(block.dones) - {block.dones[index]}
@@ -89,18 +94,20 @@ def _region(net: Net, block: ParallelBlock, glob: frozenset[int]) -> Region | No
         if not _proper_reentry(net.transitions[index], block, branches, glob):
             return None
     owned: list[set[int]] = [set() for _ in branches]
+    branch_of = {p: i for i, places in enumerate(branches) for p in places}
+    dones = set(block.dones)
     for t in net.transitions:
         if t.index in mine or t.index in again:
             continue
-        touched = (set(t.consume) | set(t.produce)) - glob
-        if block.running in touched or (set(t.consume) & set(block.dones)):
+        touched = {*t.consume, *t.produce} - glob
+        if block.running in touched or not dones.isdisjoint(t.consume):
             return None
-        hits = [i for i, places in enumerate(branches) if touched & places]
-        if not hits:
+        hits = {branch_of.get(p, -1) for p in touched}  # -1: outside every branch
+        if not hits or hits == {-1}:
             continue
-        if len(hits) > 1 or not touched <= branches[hits[0]] or not _proper_ender(net, t, glob):
+        if len(hits) > 1 or not _proper_ender(net, t, glob):
             return None
-        owned[hits[0]].add(t.index)
+        owned[hits.pop()].add(t.index)
     return Region(block, tuple(frozenset(b) for b in branches),
                   tuple(frozenset(o) for o in owned), frozenset(again))
 
