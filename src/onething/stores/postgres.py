@@ -1,18 +1,18 @@
 """The PostgreSQL store (psycopg 3): the same tables and contract as the SQLite store.
 
 Every write is one transaction (state + events + delivery + outbox + wake + idempotency
-key); one delivery per case is a UNIQUE constraint; a stale ``expected_version`` is a
-:class:`~onething.errors.Conflict` decided by the database (``UPDATE ... WHERE id = %s
-AND version = %s``), so any number of engine processes on any number of machines may share one
-database.
+key), a common action's one statement (:mod:`._postgres_commit`); one delivery per case is a
+UNIQUE constraint; a stale ``expected_version`` is a :class:`~onething.errors.Conflict` decided
+by the database (``UPDATE ... WHERE id = %s AND version = %s``), so any number of engine
+processes on any number of machines may share one database.
 
 Workers: :meth:`PostgresStore.claim_outbox` and :meth:`PostgresStore.claim_due` claim their
 rows with ``SELECT ... FOR UPDATE SKIP LOCKED`` and a lease (``claimed_until``,
 ``wake_claimed_until``), so two workers never get the same row while the lease runs (for a
 case's timers the engine's versioned commit would make a second firing a no-op anyway); a
 commit that moves a case's wake ends the claim on it. :meth:`PostgresStore.due_cases` only
-looks. One store holds one
-connection behind a lock: threads may share a store, but each worker *process* opens its own.
+looks. One store holds one connection behind a lock: threads may share a store, but each
+worker *process* opens its own.
 A lost connection is opened again on the next call (the call that met the loss fails).
 
 Transactions run at the server's default isolation (READ COMMITTED unless the database or the
@@ -54,13 +54,13 @@ from onething.cases.records import Case, Delivery, Event, OutboxItem, case_from_
 from onething.cases.status import StatusEvent
 from onething.errors import (
     AlreadyDelivered,
-    Conflict,
     DeployRefused,
     InvalidArgument,
     StoreBusy,
     StoreUnavailable,
     UnknownCase,
 )
+from onething.stores import _postgres_commit as one
 from onething.stores._listed_store import ListedStore
 from onething.stores._listing_sql import NEXT_SERIAL, for_postgres
 from onething.stores._notified_store import NotifiedStore
@@ -307,6 +307,12 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
                idempotency: tuple[str, str] | None = None, *,
                created: Sequence[Created] | None = None,
                listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
+        if listing is not None and one.fits(created=created, delivery=delivery, outbox=outbox,
+                                            idempotency=idempotency):
+            with self._lock:  # one statement, unless inside a batch's transaction
+                if one.commit_one(self._live(), case, expected_version, events, wake,
+                                  listing, status):
+                    return
         with self._tx() as cur:
             for new_case, new_events, new_wake, new_listing in created or ():
                 insert_case(cur, new_case, new_events, new_wake, new_listing)
@@ -320,10 +326,7 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
                  "id": case.id, "x": expected_version},
             )
             if cur.rowcount != 1:
-                cur.execute("SELECT 1 FROM cases WHERE id = %s", (case.id,))
-                if cur.fetchone() is None:
-                    raise UnknownCase(case.id)
-                raise Conflict(f"case {case.id} changed since version {expected_version}")
+                one.refuse(cur, case.id, expected_version)
             insert_events(cur, case.id, events)
             write_listing(cur, case.id, listing)
             if delivery is not None:

@@ -1,0 +1,144 @@
+"""The PostgreSQL store's common commit as one statement: one round trip, its own transaction.
+
+An action that delivers nothing, creates no case, sends nothing and carries no idempotency key
+(most actions of a case) writes the case's new state and listing, its events, its work items,
+its statistics' counts and its status events with their notifications. Sent one statement at
+a time, that was about ten round trips to the server (BEGIN, each write, the subscriptions
+read, COMMIT); here it is one statement of data-modifying ``WITH`` parts, each reading the
+versioned ``UPDATE`` of the case, so that a version conflict writes nothing at all, run
+outside any transaction (the connection is in autocommit: the statement is its transaction).
+Arrays carry the rows (``unnest``), so the text is the same for every action and the server
+keeps its plan. Inside a batch's transaction the commit is written one statement at a time as
+before (its savepoint keeps a refused action from spoiling the batch).
+
+The rows are exactly those :func:`~onething.stores._postgres_tables.insert_events`,
+:func:`~onething.stores._postgres_tables.write_listing` (with the counts) and
+:func:`~onething.stores._status_sql.write_status` write; a notification goes to every
+subscription whose lists are empty or hold the event's type, workflow and department, as
+:meth:`onething.cases.notifications.Subscription.wants` decides (tests/stores/
+test_postgres_commit.py: both ways write the same rows after every action; random
+subscriptions get exactly what ``wants`` gives them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, NoReturn
+
+import psycopg
+
+from onething.cases.listing import Listing
+from onething.cases.records import Case, Event
+from onething.cases.status import StatusEvent
+from onething.errors import Conflict, UnknownCase
+from onething.stores import _listing_sql as listed
+from onething.stores._counts_sql import add_rows
+from onething.stores._postgres_tables import DUMPS_LENIENT, UNCLAIM, json_value, moment_value
+from onething.stores._status_sql import STATUS_COLUMNS, status_row
+
+_LISTING = [part.split("=")[0].strip() for part in listed.SET_LISTING.split(",")
+            if "?" in part]
+_WORK = [c.strip() for c in listed.WORK_COLUMNS.split(",")][1:]  # after case_id
+_WORK_TYPES = ["text", "text", "text", "text", "int", "text", "text", "text", "int", "int"]
+_STATUS = [c.strip() for c in STATUS_COLUMNS.split(",")][1:]  # after case_id
+#: the statistics' counts a change appends (:data:`onething.stores._counts_sql.ADD`)
+_COUNTS = ["measure", "workflow", "department", "step", "day", "week", "kind", "days", "flags",
+           "n"]
+_COUNT_TYPES = ["text"] * 7 + ["int", "int", "bigint"]
+_STATUS_TYPES = ["int", "text", "text", "int", "text", "int", "text", "text", "text", "int"]
+
+
+def _unnest(prefix: str, names: list[str], types: list[str]) -> str:
+    arrays = ", ".join(f"%({prefix}{i})s::{kind}[]" for i, kind in enumerate(types))
+    return f"unnest({arrays}) AS {prefix}({', '.join(names)})"
+
+
+def _wanted(column: str, value: str) -> str:
+    return f"(b.{column} = '[]' OR b.{column}::jsonb ? {value})"
+
+
+COMMIT_ONE = (
+    "WITH c AS (UPDATE cases SET version = %(v)s, state = %(s)s, updated_at = %(u)s, "
+    "ended = %(e)s, workflow_version = %(wv)s, content_hash = %(h)s, wake_at = %(w)s, "
+    f"{UNCLAIM}, "
+    + ", ".join(f"{name} = %(l{i})s" for i, name in enumerate(_LISTING))
+    + ", listed = 1 WHERE id = %(id)s AND version = %(x)s RETURNING id), "
+    "ev AS (INSERT INTO events (case_id, seq, at, action, actor, step, data) "
+    "SELECT c.id, ev.seq, ev.at, ev.action, ev.actor, ev.step, ev.data::json FROM c, "
+    + _unnest("ev", ["seq", "at", "action", "actor", "step", "data"],
+              ["int", "timestamptz", "text", "text", "text", "text"]) + "), "
+    # the work items the case no longer has go; those it has are written over
+    "gone AS (DELETE FROM work_items w USING c WHERE w.case_id = c.id AND (w.step, "
+    "w.department) NOT IN (SELECT * FROM unnest(%(wk0)s::text[], %(wk1)s::text[]))), "
+    f"wk AS (INSERT INTO work_items ({listed.WORK_COLUMNS}) SELECT c.id, "
+    + ", ".join(f"wk.{name}" for name in _WORK) + " FROM c, "
+    + _unnest("wk", _WORK, _WORK_TYPES)
+    + " ON CONFLICT (case_id, step, department) DO UPDATE SET "
+    + ", ".join(f"{name} = EXCLUDED.{name}" for name in _WORK[2:]) + "), "
+    f"st AS (INSERT INTO status_events (case_id, {', '.join(_STATUS)}) SELECT c.id, "
+    + ", ".join(f"st.{name}" for name in _STATUS) + " FROM c, "
+    + _unnest("st", _STATUS, _STATUS_TYPES) + "), "
+    "nt AS (INSERT INTO notifications (id, subscription, case_id, seq, status, "
+    "next_attempt_at) SELECT c.id || '/' || st.seq || '@' || b.name, b.name, c.id, st.seq, "
+    "'pending', st.at FROM c, " + _unnest("st", _STATUS, _STATUS_TYPES)
+    + " JOIN subscriptions b ON " + " AND ".join(
+        (_wanted("types", "st.type"), _wanted("workflows", "st.workflow_id"),
+         _wanted("departments", "st.department"))) + "), "
+    "ct AS (INSERT INTO stats_counts (" + ", ".join(_COUNTS) + ", merged) SELECT "
+    + ", ".join(f"ct.{name}" for name in _COUNTS) + ", 0 FROM c, "
+    + _unnest("ct", _COUNTS, _COUNT_TYPES) + ") "
+    "SELECT count(*) FROM c"
+)
+
+
+def fits(**rest: Any) -> bool:
+    """Whether a commit can be written by :data:`COMMIT_ONE`: it carries nothing of ``rest``
+    (its new cases, delivery, outbox items and idempotency key)."""
+    return not any(rest.values())
+
+
+def commit_one(conn: psycopg.Connection[Any], case: Case, expected_version: int,
+               events: list[Event], wake: datetime | None, listing: Listing,
+               status: Sequence[StatusEvent]) -> bool:
+    """Write a commit that :func:`fits` with :data:`COMMIT_ONE` (True), unless ``conn`` is
+    inside a transaction (a batch's: False, nothing written; the caller writes it one
+    statement at a time, as a savepoint of that transaction). Raises
+    :class:`~onething.errors.UnknownCase` or :class:`~onething.errors.Conflict` as the
+    sequential commit does; nothing is written then."""
+    if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+        return False
+    written = conn.execute(COMMIT_ONE, params(case, expected_version, events, wake, listing,
+                                              status)).fetchone()
+    if written is not None and written[0] == 1:
+        return True
+    refuse(conn.cursor(), case.id, expected_version)
+
+
+def refuse(cur: psycopg.Cursor[Any], case_id: str, expected_version: int) -> NoReturn:
+    """Why a versioned update of the case matched no row: there is no such case, or it
+    changed since ``expected_version``."""
+    if cur.execute("SELECT 1 FROM cases WHERE id = %s", (case_id,)).fetchone() is None:
+        raise UnknownCase(case_id)
+    raise Conflict(f"case {case_id} changed since version {expected_version}")
+
+
+def params(case: Case, expected_version: int, events: list[Event], wake: datetime | None,
+           listing: Listing, status: Sequence[StatusEvent]) -> dict[str, Any]:
+    """The parameters of :data:`COMMIT_ONE` for one commit."""
+    out: dict[str, Any] = {
+        "v": case.version, "s": json_value(case.state()), "u": moment_value(case.updated_at),
+        "e": case.ended, "wv": case.workflow_version, "h": case.content_hash, "w": wake,
+        "id": case.id, "x": expected_version}
+    out.update((f"l{i}", value) for i, value in enumerate(listed.listing_values(listing)))
+    columns = [[e.seq for e in events], [moment_value(e.at) for e in events],
+               [e.action for e in events], [e.actor for e in events],
+               [e.step for e in events], [DUMPS_LENIENT(e.data) for e in events]]
+    out.update((f"ev{i}", column) for i, column in enumerate(columns))
+    rows = [row[1:] for row in listed.work_rows(listing)]
+    out.update((f"wk{i}", [row[i] for row in rows]) for i in range(len(_WORK)))
+    counts = add_rows(listing.counts)
+    out.update((f"ct{i}", [row[i] for row in counts]) for i in range(len(_COUNTS)))
+    statuses = [status_row(event)[1:] for event in status]
+    out.update((f"st{i}", [row[i] for row in statuses]) for i in range(len(_STATUS)))
+    return out
