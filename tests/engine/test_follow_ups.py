@@ -35,11 +35,19 @@ class Gate:
 
     def load(self, case_id: str) -> Case:
         case = self._inner.load(case_id)
+        self._gate()
+        return case
+
+    def load_recent(self, case_id: str) -> tuple[Case, bool]:
+        found = self._inner.load_recent(case_id)
+        self._gate()
+        return found
+
+    def _gate(self) -> None:
         with self._lock:
             wait, self._left = self._left > 0, self._left - 1
         if wait:
             self._barrier.wait()
-        return case
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

@@ -87,11 +87,19 @@ class PlanThenRace:
 
     def load(self, case_id: str) -> Case:
         case = self._inner.load(case_id)
+        self._after_read()
+        return case
+
+    def load_recent(self, case_id: str) -> tuple[Case, bool]:
+        found = self._inner.load_recent(case_id)
+        self._after_read()
+        return found
+
+    def _after_read(self) -> None:
         if self._armed:
             self._armed = False
             race, self._race = self._race, lambda: None
             race()
-        return case
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

@@ -1,4 +1,4 @@
-"""A store wrapper that lets a rival act once, just after an action loaded its case: the race a
+"""A store wrapper that lets a rival act once, just after an action read its case: the race a
 retry (or a refused migration) must win."""
 
 from __future__ import annotations
@@ -17,9 +17,18 @@ class RacingStore:
 
     def load(self, case_id: str) -> Case:
         case: Case = self._inner.load(case_id)
+        self._after_read()
+        return case
+
+    def load_recent(self, case_id: str) -> tuple[Case, bool]:
+        """As the store does (the copy it remembers may be stale: the race makes it so)."""
+        found: tuple[Case, bool] = self._inner.load_recent(case_id)
+        self._after_read()
+        return found
+
+    def _after_read(self) -> None:
         race, self._race = self._race, lambda: None
         race()
-        return case
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

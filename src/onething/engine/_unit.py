@@ -188,21 +188,31 @@ def run(engine: EngineContext, case_id: str, change: ChangeFn, *,
 def _run(engine: EngineContext, case_id: str, change: ChangeFn, key: tuple[str, str] | None,
          now: datetime | None) -> Case | None:
     store = engine.store
+    recent_ok = True  # a case the store remembers may be stale: trusted only by its commit
     for attempt in range(RETRIES):
         if key is not None:
             first = replayed(engine, key)
             if first is not None:
                 return first
-        case = store.load(case_id)
-        expected = _expected.get()
-        if expected is not None and expected[0] == case_id and case.revision != expected[1]:
-            raise VersionChanged(case_id, expected[1], case.revision)
-        deployed = engine.deployed(case.workflow_id, case.workflow_version)
-        _telemetry.loaded(deployed)
+        case, recent = store.load_recent(case_id) if recent_ok else (store.load(case_id), False)
         # every time the engine writes is in Asia/Shanghai, whatever zone the clock gave
         moment = (now if now is not None else engine.clock.now()).astimezone(SHANGHAI)
-        outcome = change(case, deployed, moment)
+        try:
+            expected = _expected.get()
+            if expected is not None and expected[0] == case_id and case.revision != expected[1]:
+                raise VersionChanged(case_id, expected[1], case.revision)
+            deployed = engine.deployed(case.workflow_id, case.workflow_version)
+            _telemetry.loaded(deployed)
+            outcome = change(case, deployed, moment)
+        except Exception:
+            if not recent:
+                raise
+            recent_ok = False  # decided on a copy that may be stale: decide again, fresh
+            continue
         if outcome is None:
+            if recent:
+                recent_ok = False
+                continue
             return None
         new = outcome.case
         if new.workflow_version != case.workflow_version:  # migrated: the new version's
@@ -240,6 +250,7 @@ def _run(engine: EngineContext, case_id: str, change: ChangeFn, key: tuple[str, 
                             "a case has exactly one delivery", code="refused.case.delivered",
                             subject=case_id) from None
         except Conflict:
+            recent_ok = False
             if attempt == RETRIES - 1:
                 raise
             _telemetry.retried()

@@ -29,6 +29,7 @@ from onething.stores._listing_sql import (
 )
 from onething.stores._status_sql import TABLES as STATUS_TABLES
 from onething.stores._upgrades import upgrade_1, upgrade_2, upgrade_3, upgrade_4, upgrade_5
+from onething.stores.base import OUTBOX_COLUMNS
 
 #: the version of the tables this release writes; older databases are upgraded when opened
 SCHEMA_VERSION = 6
@@ -40,6 +41,22 @@ WAKE_COLUMNS = (("wake_at", "TIMESTAMPTZ"), ("wake_claimed_until", "TIMESTAMPTZ"
 #: claim was for the timers of the wake it replaced)
 UNCLAIM = ("wake_claimed_until = CASE WHEN wake_at IS DISTINCT FROM %(w)s THEN NULL "
            "ELSE wake_claimed_until END")
+
+#: the due cases no worker holds, earliest first, claimed for a lease (now, until, limit)
+CLAIM_DUE = ("WITH due AS (SELECT id FROM cases WHERE wake_at <= %(now)s "
+             "AND (wake_claimed_until IS NULL OR wake_claimed_until <= %(now)s) "
+             "ORDER BY wake_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED) "
+             "UPDATE cases SET wake_claimed_until = %(until)s FROM due "
+             "WHERE cases.id = due.id RETURNING cases.id, cases.wake_at")
+#: the due outbox rows no worker holds, claimed for a lease (now, until, limit)
+CLAIM_OUTBOX = ("WITH due AS (SELECT id FROM outbox WHERE status = 'pending' "
+                "AND next_attempt_at <= %(now)s "
+                "AND (claimed_until IS NULL OR claimed_until <= %(now)s) "
+                'ORDER BY next_attempt_at, id COLLATE "C" LIMIT %(limit)s '
+                "FOR UPDATE SKIP LOCKED) "
+                "UPDATE outbox SET claimed_until = %(until)s FROM due WHERE outbox.id = due.id "
+                "RETURNING " + ", ".join(f"outbox.{c.strip()}"
+                                         for c in OUTBOX_COLUMNS.split(",")))
 
 # pg_advisory_xact_lock key serializing schema creation and upgrades ("onething" in ASCII).
 _SCHEMA_LOCK = 0x6F6E657468696E67

@@ -200,6 +200,13 @@ class Store(Protocol):
     def load(self, case_id: str) -> Case:
         """The case; :class:`~onething.errors.UnknownCase` if there is none."""
 
+    def load_recent(self, case_id: str) -> tuple[Case, bool]:
+        """The case for a change, and whether it may be stale: a database store hands out
+        the case as it last wrote or read it without asking the database (True), and the
+        engine trusts a change made from it only once its versioned commit succeeds
+        (:mod:`onething.stores._known_cases`); otherwise the case loaded (False)."""
+        return self.load(case_id), False
+
     def commit(self, case: Case, expected_version: int, events: list[Event],
                delivery: Delivery | None = None, wake: datetime | None = None,
                outbox: list[OutboxItem] | None = None,

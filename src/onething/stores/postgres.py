@@ -61,10 +61,13 @@ from onething.errors import (
     UnknownCase,
 )
 from onething.stores import _postgres_commit as one
+from onething.stores._known_cases import KnownCases
 from onething.stores._listed_store import ListedStore
 from onething.stores._listing_sql import NEXT_SERIAL, for_postgres
 from onething.stores._notified_store import NotifiedStore
 from onething.stores._postgres_tables import (
+    CLAIM_DUE,
+    CLAIM_OUTBOX,
     UNCLAIM,
     fetch_all,
     insert_case,
@@ -74,7 +77,6 @@ from onething.stores._postgres_tables import (
     moment_value,
     outbox_item,
     prepare,
-    qualified,
     remember,
     status_runner,
     write_listing,
@@ -110,7 +112,7 @@ TIME_ZONE = "Asia/Shanghai"
 TIMER_LEASE_SECONDS = 30.0
 
 
-class PostgresStore(ListedStore, NotifiedStore, Store):
+class PostgresStore(KnownCases, ListedStore, NotifiedStore, Store):
     """A store in one PostgreSQL database, named by a libpq ``conninfo``
     (``postgresql://user@host:5432/db`` or ``"host=... dbname=..."``). The tables are created
     on first use; a newer onething's database is refused, not misread.
@@ -136,6 +138,7 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
         self._serials: psycopg.Connection[Any] | None = None
         self._serials_lock = threading.Lock()
         self._create = create
+        self._known: dict[str, Case] = {}  # forgotten on a rollback (._known_cases)
         self._conn = self._connect()
         try:
             self._retrying(self._prepare)
@@ -197,7 +200,10 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
             try:
                 with self._live().transaction():
                     yield
-            except _BUSY as exc:
+            except BaseException as exc:
+                self._known.clear()
+                if not isinstance(exc, _BUSY):
+                    raise
                 raise StoreBusy(self._explain(exc, 1)) from exc
 
     @contextmanager
@@ -286,6 +292,7 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
             write_status(*status_runner(cur), status)
             if idempotency is not None:
                 remember(cur, case, idempotency)
+        self._remember_case(case)
 
     @retried
     def load(self, case_id: str) -> Case:
@@ -295,10 +302,12 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
         if not found:
             raise UnknownCase(case_id)
         row = found[0]
-        return decoded(case_id, lambda: case_from_json({
+        case = decoded(case_id, lambda: case_from_json({
             **row[5], "id": row[0], "workflow_id": row[1], "workflow_version": row[2],
             "content_hash": row[3], "version": row[4], "created_at": row[6].isoformat(),
             "updated_at": row[7].isoformat()}))
+        self._remember_case(case)
+        return case
 
     @retried
     def commit(self, case: Case, expected_version: int, events: list[Event],
@@ -307,11 +316,13 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
                idempotency: tuple[str, str] | None = None, *,
                created: Sequence[Created] | None = None,
                listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
+        self._forget_case(case.id)  # remembered again once written
         if listing is not None and one.fits(created=created, delivery=delivery, outbox=outbox,
                                             idempotency=idempotency):
             with self._lock:  # one statement, unless inside a batch's transaction
                 if one.commit_one(self._live(), case, expected_version, events, wake,
                                   listing, status):
+                    self._remember_case(case)
                     return
         with self._tx() as cur:
             for new_case, new_events, new_wake, new_listing in created or ():
@@ -344,6 +355,7 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
             write_status(*status_runner(cur), status)
             if idempotency is not None:
                 remember(cur, case, idempotency)
+        self._remember_case(case)
 
     @retried
     def idempotent(self, key: str) -> tuple[str, Case] | None:
@@ -454,13 +466,8 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
         case's wake."""
         lease = self.timer_lease_seconds if lease_seconds is None else lease_seconds
         with self._tx() as cur:
-            cur.execute(
-                "WITH due AS (SELECT id FROM cases WHERE wake_at <= %(now)s "
-                "AND (wake_claimed_until IS NULL OR wake_claimed_until <= %(now)s) "
-                "ORDER BY wake_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED) "
-                "UPDATE cases SET wake_claimed_until = %(until)s FROM due "
-                "WHERE cases.id = due.id RETURNING cases.id, cases.wake_at",
-                {"now": now, "until": now + timedelta(seconds=lease), "limit": limit})
+            cur.execute(CLAIM_DUE, {"now": now, "until": now + timedelta(seconds=lease),
+                                    "limit": limit})
             rows = cur.fetchall()
         return [r[0] for r in sorted(rows, key=lambda r: (r[1], r[0]))]
 
@@ -479,16 +486,7 @@ class PostgresStore(ListedStore, NotifiedStore, Store):
                      lease_seconds: float = 60.0) -> list[OutboxItem]:
         until = now + timedelta(seconds=lease_seconds)
         with self._tx() as cur:
-            cur.execute(
-                "WITH due AS (SELECT id FROM outbox WHERE status = 'pending' "
-                "AND next_attempt_at <= %(now)s "
-                "AND (claimed_until IS NULL OR claimed_until <= %(now)s) "
-                'ORDER BY next_attempt_at, id COLLATE "C" LIMIT %(limit)s '
-                "FOR UPDATE SKIP LOCKED) "
-                "UPDATE outbox SET claimed_until = %(until)s FROM due WHERE outbox.id = due.id "
-                f"RETURNING {qualified('outbox', OUTBOX_COLUMNS)}",
-                {"now": now, "until": until, "limit": limit},
-            )
+            cur.execute(CLAIM_OUTBOX, {"now": now, "until": until, "limit": limit})
             rows = cur.fetchall()
         return sorted((outbox_item(r) for r in rows), key=lambda i: (i.next_attempt_at, i.id))
 

@@ -35,6 +35,7 @@ from onething.errors import (
     UnknownCase,
 )
 from onething.stores import _listing_sql as listed
+from onething.stores._known_cases import KnownCases
 from onething.stores._listed_store import ListedStore
 from onething.stores._notified_store import NotifiedStore
 from onething.stores._sqlite_tables import (
@@ -73,7 +74,7 @@ def _rows(db: sqlite3.Connection) -> Callable[[str, Any], list[Any]]:
     return lambda sql, params: db.execute(sql, params).fetchall()
 
 
-class SqliteStore(ListedStore, NotifiedStore, Store):
+class SqliteStore(KnownCases, ListedStore, NotifiedStore, Store):
     """A store in one SQLite file (``":memory:"`` for a private in-memory database).
 
     ``create=False`` refuses a file that does not exist yet (:class:`StoreUnavailable`)
@@ -94,9 +95,9 @@ class SqliteStore(ListedStore, NotifiedStore, Store):
         self.retries = int(retries)
         self._lock = threading.RLock()
         self._batching = False
-        # the cases this store last wrote or read: valid while the row still has that
-        # version (every write bumps it), so a load is one version lookup; cleared on any
-        # rollback
+        # the cases this store last wrote or read (._known_cases): valid while the row still
+        # has that version (every write bumps it), so a load is one version lookup; cleared
+        # on any rollback
         self._known: dict[str, Case] = {}
         try:
             self._db = sqlite3.connect(self.path, isolation_level=None,
@@ -260,6 +261,7 @@ class SqliteStore(ListedStore, NotifiedStore, Store):
             write_status(db.execute, _rows(db), status)
             if idempotency is not None:
                 remember_key(db, case, idempotency)
+            self._remember_case(case)
 
     def _insert_case(self, db: sqlite3.Connection, case: Case, events: list[Event],
                      wake: datetime | None, listing: Listing | None) -> None:
@@ -299,11 +301,6 @@ class SqliteStore(ListedStore, NotifiedStore, Store):
                 "created_at": row[6], "updated_at": row[7]}))
             self._remember_case(case)
         return case
-
-    def _remember_case(self, case: Case) -> None:
-        if len(self._known) >= _KNOWN_CASES and case.id not in self._known:
-            self._known.clear()
-        self._known[case.id] = case.snapshot()
 
     @retried
     def commit(self, case: Case, expected_version: int, events: list[Event],
@@ -498,7 +495,3 @@ class SqliteStore(ListedStore, NotifiedStore, Store):
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-
-#: how many cases a store remembers (see SqliteStore._known)
-_KNOWN_CASES = 10_000
