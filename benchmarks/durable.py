@@ -1,5 +1,5 @@
-"""Sections 3 and 4: durable actions on SQLite against raw sqlite3 doing the same writes and
-against SpiffWorkflow, and the group-commit baseline."""
+"""Section 3: durable actions on SQLite against raw sqlite3 running the same statements and
+against SpiffWorkflow (and the recording of statements section 4 replays too)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sqlite3
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,23 +18,18 @@ from benchmarks.common import (
     ACTIONS_PER_CASE,
     FORM,
     REALISTIC_ID,
-    ROOT,
     SCRIPT,
     START,
     MovingClock,
-    drive,
-    new_engine,
     new_id,
     paired,
     ratio_spread,
     realistic_workflow,
     rotated,
     spread,
-    submit_many,
     verdict,
 )
 from benchmarks.inmemory import interleaved
-from onething.cases.records import Actor
 from onething.engine.engine import Engine
 from onething.stores.sqlite import SqliteStore
 
@@ -79,25 +75,21 @@ class _Recorder:
         return getattr(self._db, name)
 
 
-class RealisticSqlite:
-    """onething on an SQLite file, the realistic workflow of section 1 on its moving clock:
-    ``sample(cases)`` submits fresh cases (untimed), copies the database as it then is, and
-    drives the cases interleaved through every action (timed) while noting every statement
-    the store runs; ``replay()`` then runs exactly those statements, with their parameters, on
-    the copy with plain sqlite3 — the floor for the same writes and reads."""
+class RecordedSqlite:
+    """onething on an SQLite file, its statements noted: :meth:`timed` copies the database as
+    it is, then times a run while noting every statement the store runs; :meth:`replay` then
+    runs exactly those statements, with their parameters, on the copy with plain sqlite3 — the
+    floor for the same reads and writes."""
 
-    def __init__(self, directory: Path, synchronous: str) -> None:
+    def __init__(self, directory: Path, name: str, synchronous: str) -> None:
         self.directory, self.synchronous = directory, synchronous
-        self.store = SqliteStore(directory / f"realistic-{synchronous}.sqlite3",
-                                 synchronous=synchronous)
-        self.engine = Engine(self.store, clock=MovingClock(START))
-        self.engine.deploy(realistic_workflow())
+        self.store = SqliteStore(directory / f"{name}.sqlite3", synchronous=synchronous)
         self.calls: list[tuple[bool, str, Any]] = []
-        self.copy = directory / f"replay-{synchronous}.sqlite3"
+        self.copy = directory / f"{name}-replay.sqlite3"
         self.actions = 0
 
-    def sample(self, cases: int) -> float:
-        ids = [self.engine.submit(REALISTIC_ID, FORM, {}).id for _ in range(cases)]
+    def timed(self, run: Callable[[], object], actions: int) -> float:
+        """Microseconds per action of ``run`` (``actions`` of them), its statements noted."""
         for suffix in ("", "-wal", "-shm"):
             Path(f"{self.copy}{suffix}").unlink(missing_ok=True)
         target = sqlite3.connect(self.copy)
@@ -108,11 +100,11 @@ class RealisticSqlite:
         try:
             gc.collect()
             began = time.perf_counter()
-            interleaved(self.engine, ids)
+            run()
             spent = time.perf_counter() - began
         finally:
             self.store._db = recorder._db
-        self.calls, self.actions = recorder.calls, cases * ACTIONS_PER_CASE
+        self.calls, self.actions = recorder.calls, actions
         return spent / self.actions * 1e6
 
     def replay(self) -> float:
@@ -130,17 +122,31 @@ class RealisticSqlite:
         db.close()
         return spent / self.actions * 1e6
 
-    def state(self) -> str:
-        """A case's stored state as the store writes it (what the minimal baseline writes)."""
-        row = self.store._db.execute("SELECT state FROM cases LIMIT 1").fetchone()
-        return str(row[0])
-
     def statements(self) -> float:
         """Statements per action in the last sample (BEGIN and COMMIT included)."""
         return len(self.calls) / self.actions
 
     def close(self) -> None:
         self.store.close()
+
+
+class RealisticSqlite(RecordedSqlite):
+    """The realistic workflow of section 1 on its moving clock: ``sample(cases)`` submits
+    fresh cases (untimed) and drives them interleaved through every action (timed)."""
+
+    def __init__(self, directory: Path, synchronous: str) -> None:
+        super().__init__(directory, f"realistic-{synchronous}", synchronous)
+        self.engine = Engine(self.store, clock=MovingClock(START))
+        self.engine.deploy(realistic_workflow())
+
+    def sample(self, cases: int) -> float:
+        ids = [self.engine.submit(REALISTIC_ID, FORM, {}).id for _ in range(cases)]
+        return self.timed(lambda: interleaved(self.engine, ids), cases * ACTIONS_PER_CASE)
+
+    def state(self) -> str:
+        """A case's stored state as the store writes it (what the minimal baseline writes)."""
+        row = self.store._db.execute("SELECT state FROM cases LIMIT 1").fetchone()
+        return str(row[0])
 
 
 # -- raw sqlite3 --------------------------------------------------------------------------------
@@ -186,27 +192,6 @@ def raw_sqlite_us(directory: Path, synchronous: str, state: str, cases: int,
                 _write(db, case_id, seq, state)
                 db.execute("COMMIT")
         samples.append((time.perf_counter() - began) / (cases * ACTIONS_PER_CASE) * 1e6)
-        db.close()
-    return statistics.median(samples)
-
-
-def raw_batch_us(directory: Path, synchronous: str, state: str, batch: int,
-                 events: int, repeat: int) -> float:
-    """The same writes, ``batch`` events per commit (cases interleaved as in bulk work)."""
-    samples = []
-    cases = max(1, events // ACTIONS_PER_CASE)
-    for r in range(repeat):
-        db, ids = _raw_db(directory, f"batch-{synchronous}-{batch}-{r}.sqlite3", synchronous,
-                          state, cases)
-        writes = [(case_id, seq) for seq in range(ACTIONS_PER_CASE) for case_id in ids]
-        gc.collect()
-        began = time.perf_counter()
-        for start in range(0, len(writes), batch):
-            db.execute("BEGIN IMMEDIATE")
-            for case_id, seq in writes[start:start + batch]:
-                _write(db, case_id, seq, state)
-            db.execute("COMMIT")
-        samples.append((time.perf_counter() - began) / len(writes) * 1e6)
         db.close()
     return statistics.median(samples)
 
@@ -357,10 +342,11 @@ def sqlite_section(quick: bool) -> list[str]:
         "realistic workflow of section 1 (limits on the case and every step, the three-rung "
         "ladder) on its moving clock, each round's fresh cases interleaved. The baseline is "
         "the floor for the same work: every statement the store ran in the round (BEGIN "
-        "IMMEDIATE, the load's reads, the case's versioned update with its state and wake, the "
-        "event, its listing and work items, statistics and status rows, COMMIT), noted with "
-        "its parameters and run again by plain sqlite3 on a copy of the database as it was "
-        "before the round; noting them is charged to onething. `synchronous` is a "
+        "IMMEDIATE, the reads the store still makes, the case's versioned update with its "
+        "state and wake, the event, its listing and work items, statistics and status rows, "
+        "COMMIT), noted with its parameters and run again by plain sqlite3 on a copy of the "
+        "database as it was before the round; noting them is charged to onething. "
+        "`synchronous` is a "
         "constructor argument of the store (`SqliteStore(path, synchronous=\"NORMAL\")`, "
         "default FULL; `open_store(target, synchronous=...)` and `Engine(open_store(...))` "
         "pass it on); the command line has no switch for it. Beside them, the minimal raw "
@@ -374,112 +360,8 @@ def sqlite_section(quick: bool) -> list[str]:
     ]
 
 
-def onething_batch_us(directory: Path, synchronous: str, batch: int, events: int,
-                      repeat: int, parallel: bool) -> float:
-    """onething's group commit: ``with engine.batch():`` around whole cases, about ``batch``
-    actions per commit. ``parallel``: enterprise_startup.yaml (a parallel block of six
-    departments, 9 actions per case) instead of the linear workflow (12 actions)."""
-    from benchmarks.inmemory import (
-        STARTUP_ACTIONS,
-        STARTUP_FORM,
-        STARTUP_MATERIALS,
-        STARTUP_PARALLEL,
-    )
-    from onething.cases.records import officer, window
-    from onething.engine.engine import Engine
-    from onething.language.load import load
-    from onething.workdays import FixedClock
-
-    per_case = STARTUP_ACTIONS if parallel else ACTIONS_PER_CASE
-    samples = []
-    for r in range(repeat):
-        store = SqliteStore(directory / f"ot-batch-{synchronous}-{batch}-{parallel}-{r}.sqlite3",
-                            synchronous=synchronous)
-        if parallel:
-            engine = Engine(store, clock=FixedClock(START))
-            engine.deploy(load(ROOT / "workflows" / "enterprise_startup.yaml"))
-            ids = [engine.submit("enterprise-startup", STARTUP_FORM, STARTUP_MATERIALS).id
-                   for _ in range(max(1, events // per_case))]
-            desk, registrar = window("market_regulation", "w"), officer("market_regulation")
-            officers = {s: officer(d) for s, d in STARTUP_PARALLEL.items()}
-
-            def drive_case(case_id: str, engine: Engine = engine, desk: Actor = desk,
-                           registrar: Actor = registrar,
-                           officers: dict[str, Actor] = officers) -> None:
-                engine.accept(case_id, desk)
-                engine.act(case_id, "registration", "approve", registrar)
-                for step, actor in officers.items():
-                    engine.act(case_id, step, "approve", actor)
-                engine.deliver(case_id, desk, method="window")
-        else:
-            engine = new_engine(store)
-            ids = submit_many(engine, max(1, events // per_case))
-
-            def drive_case(case_id: str, engine: Engine = engine) -> None:
-                drive(engine, case_id)
-        group = max(1, batch // per_case)
-        gc.collect()
-        began = time.perf_counter()
-        for start in range(0, len(ids), group):
-            with engine.batch():
-                for case_id in ids[start:start + group]:
-                    drive_case(case_id)
-        samples.append((time.perf_counter() - began) / (len(ids) * per_case) * 1e6)
-        store.close()
-    return statistics.median(samples)
-
-
-def batch_section(quick: bool) -> list[str]:
-    repeat = 3 if quick else 5
-    events = 6_000 if quick else 24_000
-    rows = ["| what | events per commit | us per event | events/s | ratio to one per commit |",
-            "| --- | ---: | ---: | ---: | ---: |"]
-    ours = ["| workflow | synchronous | events per commit | us per event | events/s | "
-            "ratio to raw sqlite3 in the same batches |",
-            "| --- | --- | ---: | ---: | ---: | ---: |"]
-    best_linear = 0.0
-    state = json.dumps({"marking": ["s3"], "form": FORM, "clocks": {}}, ensure_ascii=False)
-    with tempfile.TemporaryDirectory(prefix="onething-bench-") as tmp:
-        directory = Path(tmp)
-        for sync in SYNCS:
-            single = raw_sqlite_us(directory, sync, state, max(1, 600 // ACTIONS_PER_CASE),
-                                   repeat)
-            rows.append(f"| raw sqlite3, {sync} | 1 | {single:,.1f} | {1e6 / single:,.0f} "
-                        "| 1.00x |")
-            for batch in (100, 1000):
-                cost = raw_batch_us(directory, sync, state, batch, events, repeat)
-                rows.append(f"| raw sqlite3, {sync} | {batch:,} | {cost:,.2f} | "
-                            f"{1e6 / cost:,.0f} | {single / cost:,.0f}x |")
-                for parallel in (False, True):
-                    ot = onething_batch_us(directory, sync, batch, events // 2, repeat,
-                                           parallel)
-                    if not parallel:
-                        best_linear = max(best_linear, 1e6 / ot)
-                    name = "enterprise_startup (parallel block)" if parallel else \
-                        "linear, 10 steps"
-                    ours.append(f"| {name} | {sync} | {batch:,} | {ot:,.1f} | {1e6 / ot:,.0f} "
-                                f"| {cost / ot:.2f}x |")
-    return [
-        "Goal (issue 20): >= 25,000 events/s through onething's batch API (`with "
-        "engine.batch():`, one transaction per block, each action a savepoint) on a linear "
-        f"workflow: {verdict(best_linear >= 25_000)} (best {best_linear:,.0f} events/s; aim "
-        "50,000). Each figure is the median of its samples; the sides here still run one "
-        "after the other, not in rotating rounds. Every action in "
-        "a batch runs the whole engine (authorization, the machine, clocks, timers, history); "
-        "only the commit is shared.",
-        "",
-        *ours,
-        "",
-        "The raw sqlite3 baseline (event insert + case update per event, one commit per batch, "
-        "WAL):",
-        "",
-        *rows,
-    ]
-
-
 if __name__ == "__main__":
     import sys
 
     quick = "--quick" in sys.argv
     print("\n".join(sqlite_section(quick)))
-    print("\n".join(batch_section(quick)))

@@ -12,8 +12,7 @@ met, and every figure as a ratio to a baseline measured in the same run:
    (benchmarks/inmemory.py: action_cost);
 2. memory per live case (inmemory.py: memory_per_case);
 3. durable actions on SQLite vs raw sqlite3 and SpiffWorkflow (durable.py: sqlite_section);
-4. group commit (durable.py: batch_section; ``batch_throughput()`` is the placeholder for
-   onething's batch API);
+4. group commit (batch_bench.py: batch_section);
 5. PostgreSQL with 1, 2 and 4 workers (pg_bench.py: postgres_section); 5b. DBOS Transact on
    SQLite and PostgreSQL (dbos_bench.py: dbos_section);
 6. ``check`` vs parallel width/depth (here), vs PM4Py's Woflan (woflan.py), and vs workflow
@@ -45,9 +44,10 @@ from pathlib import Path
 
 from tests.support.shapes import parallel_workflow
 
+from benchmarks.batch_bench import batch_section
 from benchmarks.common import ROOT, cores, cpu_name, median_time, verdict
 from benchmarks.dbos_bench import dbos_section
-from benchmarks.durable import batch_section, sqlite_section
+from benchmarks.durable import sqlite_section
 from benchmarks.hall import hall_section
 from benchmarks.http_load import http_section
 from benchmarks.inmemory import action_cost, memory_per_case
