@@ -55,7 +55,8 @@ def _unnest(prefix: str, names: list[str], types: list[str]) -> str:
 
 
 def _wanted(column: str, value: str) -> str:
-    return f"(b.{column} = '[]' OR b.{column}::jsonb ? {value})"
+    """A subscription's list is empty (any value) or holds ``value``."""
+    return f"(b.{column}::jsonb = '[]'::jsonb OR b.{column}::jsonb ? {value})"
 
 
 COMMIT_ONE = (
