@@ -13,6 +13,7 @@ from pathlib import Path
 
 from benchmarks.common import (
     ACTIONS_PER_CASE,
+    ROOT,
     START,
     drive,
     new_engine,
@@ -24,8 +25,16 @@ from benchmarks.common import (
     verdict,
 )
 from benchmarks.durable import SYNCS, RecordedSqlite, _raw_db, _write
+from benchmarks.inmemory import (
+    STARTUP_ACTIONS,
+    STARTUP_FORM,
+    STARTUP_MATERIALS,
+    STARTUP_PARALLEL,
+)
 from onething.cases.records import officer, window
 from onething.engine.engine import Engine
+from onething.language.load import load
+from onething.workdays import FixedClock
 
 GOAL = 25_000
 
@@ -38,25 +47,20 @@ class BatchSqlite(RecordedSqlite):
 
     def __init__(self, directory: Path, synchronous: str, batch: int, parallel: bool) -> None:
         super().__init__(directory, f"batch-{synchronous}-{batch}-{parallel}", synchronous)
-        from benchmarks.inmemory import STARTUP_ACTIONS
-
         self.parallel, self.batch = parallel, batch
         self.per_case = STARTUP_ACTIONS if parallel else ACTIONS_PER_CASE
         if parallel:
-            from benchmarks.common import ROOT
-            from onething.language.load import load
-            from onething.workdays import FixedClock
-
             self.engine = Engine(self.store, clock=FixedClock(START))
             self.engine.deploy(load(ROOT / "workflows" / "enterprise_startup.yaml"))
         else:
             self.engine = new_engine(self.store)
+        self.desk, self.registrar = window("market_regulation", "w"), officer("market_regulation")
+        self.officers = {step: officer(department)
+                         for step, department in STARTUP_PARALLEL.items()}
 
     def _submit(self, count: int) -> list[str]:
         if not self.parallel:
             return submit_many(self.engine, count)
-        from benchmarks.inmemory import STARTUP_FORM, STARTUP_MATERIALS
-
         return [self.engine.submit("enterprise-startup", STARTUP_FORM, STARTUP_MATERIALS).id
                 for _ in range(count)]
 
@@ -64,14 +68,12 @@ class BatchSqlite(RecordedSqlite):
         if not self.parallel:
             drive(self.engine, case_id)
             return
-        from benchmarks.inmemory import STARTUP_PARALLEL
-
-        engine, desk = self.engine, window("market_regulation", "w")
-        engine.accept(case_id, desk)
-        engine.act(case_id, "registration", "approve", officer("market_regulation"))
-        for step, department in STARTUP_PARALLEL.items():
-            engine.act(case_id, step, "approve", officer(department))
-        engine.deliver(case_id, desk, method="window")
+        engine = self.engine
+        engine.accept(case_id, self.desk)
+        engine.act(case_id, "registration", "approve", self.registrar)
+        for step, actor in self.officers.items():
+            engine.act(case_id, step, "approve", actor)
+        engine.deliver(case_id, self.desk, method="window")
 
     def sample(self, events: int) -> float:
         ids = self._submit(max(1, events // self.per_case))
@@ -84,10 +86,6 @@ class BatchSqlite(RecordedSqlite):
                         self._drive(case_id)
 
         return self.timed(run, len(ids) * self.per_case)
-
-    def state(self) -> str:
-        row = self.store._db.execute("SELECT state FROM cases LIMIT 1").fetchone()
-        return str(row[0])
 
 
 def raw_batch_us(directory: Path, synchronous: str, state: str, batch: int, events: int,

@@ -34,24 +34,17 @@ FORM = {"company": "湘乡市示例餐饮管理有限公司"}
 START = datetime(2026, 9, 30, 9, 0, tzinfo=SHANGHAI)
 
 
-def warm_median(run: Callable[[], object], repeat: int) -> float:
-    """Median seconds of ``repeat`` runs back to back after a cold one (not counted): how
-    section 6b times Woflan in its child, so both sides are timed alike."""
-    gc.collect()
-    run()
-    samples = []
-    for _ in range(repeat):
-        began = time.perf_counter()
-        run()
-        samples.append(time.perf_counter() - began)
-    return statistics.median(samples)
-
-
-def median_time(run: Callable[[], object], repeat: int) -> float:
-    """Median seconds of ``repeat`` runs, with a collection before each."""
-    samples = []
-    for _ in range(repeat):
+def median_time(run: Callable[[], object], repeat: int, *, warm: bool = False) -> float:
+    """Median seconds of ``repeat`` runs, with a collection before each; ``warm``: one
+    collection and a cold run (not counted) first, then the runs back to back (how section 6b
+    times Woflan in its child, so that both sides are timed alike)."""
+    if warm:
         gc.collect()
+        run()
+    samples = []
+    for _ in range(repeat):
+        if not warm:
+            gc.collect()
         began = time.perf_counter()
         run()
         samples.append(time.perf_counter() - began)

@@ -122,6 +122,11 @@ class RecordedSqlite:
         db.close()
         return spent / self.actions * 1e6
 
+    def state(self) -> str:
+        """A case's stored state as the store writes it (what the minimal baseline writes)."""
+        row = self.store._db.execute("SELECT state FROM cases LIMIT 1").fetchone()
+        return str(row[0])
+
     def statements(self) -> float:
         """Statements per action in the last sample (BEGIN and COMMIT included)."""
         return len(self.calls) / self.actions
@@ -142,11 +147,6 @@ class RealisticSqlite(RecordedSqlite):
     def sample(self, cases: int) -> float:
         ids = [self.engine.submit(REALISTIC_ID, FORM, {}).id for _ in range(cases)]
         return self.timed(lambda: interleaved(self.engine, ids), cases * ACTIONS_PER_CASE)
-
-    def state(self) -> str:
-        """A case's stored state as the store writes it (what the minimal baseline writes)."""
-        row = self.store._db.execute("SELECT state FROM cases LIMIT 1").fetchone()
-        return str(row[0])
 
 
 # -- raw sqlite3 --------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import Any
 
 from tests.support.shapes import parallel_workflow
 
-from benchmarks.common import ROOT, linear_workflow, verdict, warm_median
+from benchmarks.common import ROOT, linear_workflow, median_time, verdict
 from onething.language.load import load, parse
 from onething.soundness.classical import check_workflow_net
 from onething.soundness.pnml import to_pnml
@@ -100,8 +100,8 @@ def woflan_section(quick: bool) -> list[str]:
         wf = to_workflow_net(workflow)
         ours = check(workflow)
         net_verdict = check_workflow_net(wf)
-        ours_time = warm_median(lambda w=workflow: check(w), repeat)
-        net_time = warm_median(lambda n=wf: check_workflow_net(n), repeat)
+        ours_time = median_time(lambda w=workflow: check(w), repeat, warm=True)
+        net_time = median_time(lambda n=wf: check_workflow_net(n), repeat, warm=True)
         if most is not None and net_verdict.markings > most:
             rows.append(f"| {name} | {net_verdict.markings:,} | {ours_time * 1e3:,.1f} ms | "
                         f"{net_time * 1e3:,.1f} ms | not run (`--quick`) | - | - |")
@@ -125,7 +125,7 @@ def woflan_section(quick: bool) -> list[str]:
     fast = slowest_ratio is not None and slowest_ratio >= 100
     # the fixed cost of each side: the smallest workflow there is (one step)
     tiny = linear_workflow(1)
-    tiny_ours = warm_median(lambda: check(tiny), repeat)
+    tiny_ours = median_time(lambda: check(tiny), repeat, warm=True)
     tiny_net = to_workflow_net(tiny)
     _, tiny_theirs, _ = woflan(to_pnml(tiny_net), limit, repeat)
     fixed = (f"Fixed cost, on a one-step workflow ({check_workflow_net(tiny_net).markings} "

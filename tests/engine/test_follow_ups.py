@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from tests.support.factories import START, sample_form, sample_materials, shipped
+from tests.support.racing import AfterRead
 from tests.support.scenarios import MARKET, WORKFLOW
 
 from onething.cases.records import Case, applicant, officer, window
@@ -23,34 +24,21 @@ STARTUP = shipped("enterprise_startup.yaml")
 PERMIT = parse(WORKFLOW, "permit.yaml").unwrap()
 
 
-class Gate:
-    """A store whose first ``n`` loads wait for each other, so that ``n`` requests read the
-    same version of the case before any of them commits."""
+class Gate(AfterRead):
+    """A store whose first ``n`` reads of a case wait for each other, so that ``n`` requests
+    read the same version of the case before any of them commits."""
 
     def __init__(self, inner: Store, n: int) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._barrier = threading.Barrier(n, timeout=10)
         self._left = n
         self._lock = threading.Lock()
 
-    def load(self, case_id: str) -> Case:
-        case = self._inner.load(case_id)
-        self._gate()
-        return case
-
-    def load_recent(self, case_id: str) -> tuple[Case, bool]:
-        found = self._inner.load_recent(case_id)
-        self._gate()
-        return found
-
-    def _gate(self) -> None:
+    def after_read(self) -> None:
         with self._lock:
             wait, self._left = self._left > 0, self._left - 1
         if wait:
             self._barrier.wait()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
 
 class LostAnswer:

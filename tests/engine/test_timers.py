@@ -12,6 +12,7 @@ from typing import Any
 
 from click.testing import CliRunner
 from tests.support.factories import sample_form, sample_materials, shipped
+from tests.support.racing import AfterRead
 
 from onething.cases.records import Case, applicant, officer, window
 from onething.cli import cli
@@ -72,37 +73,25 @@ def test_timer_events_are_stamped_with_the_time_tick_was_given(any_store: Store)
         assert fired and {e.at for e in fired} == {given}
 
 
-class PlanThenRace:
+class PlanThenRace(AfterRead):
     """A store whose first case read after a claim (the tick planning the case's due timers)
     is followed by ``race`` before the claimer fires them (another engine acting meanwhile,
     as between a worker's plan and its firing)."""
 
     def __init__(self, inner: Store, race: Callable[[], None]) -> None:
-        self._inner, self._race = inner, race
+        super().__init__(inner)
+        self._race = race
         self._armed = False
 
     def claim_due(self, *args: Any, **kwargs: Any) -> list[str]:
         self._armed = True
         return self._inner.claim_due(*args, **kwargs)
 
-    def load(self, case_id: str) -> Case:
-        case = self._inner.load(case_id)
-        self._after_read()
-        return case
-
-    def load_recent(self, case_id: str) -> tuple[Case, bool]:
-        found = self._inner.load_recent(case_id)
-        self._after_read()
-        return found
-
-    def _after_read(self) -> None:
+    def after_read(self) -> None:
         if self._armed:
             self._armed = False
             race, self._race = self._race, lambda: None
             race()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._inner, name)
 
 
 def test_a_timer_belongs_to_one_arming_of_its_clock(any_store: Store) -> None:

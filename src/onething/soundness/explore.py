@@ -263,7 +263,7 @@ class Explorer(StuckSearch):
             else:
                 arrivals = self._arrive(nxt, silent, visible, (state, ("t", t.index)))
             for nxt_state, clash, fired in arrivals:
-                forks = self._forks_in(fired) if fired else []
+                forks = self._forks_in(fired)
                 if t.index in self.reentry_of:
                     again = self.reentry_of[t.index]
                     forks.append((again, self.starts(again, nxt_state)))

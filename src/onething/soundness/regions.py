@@ -80,8 +80,7 @@ def _region(net: Net, block: ParallelBlock, glob: frozenset[int],
     again = {t.index for t in net.transitions
              if block.running in t.produce and t.index != block.fork}
     branches = [_closure(net, {s}, glob, mine, consumers) for s in block.starts]
-    after = _closure(net, set(join.produce), glob, {block.fork} | again,
-                     consumers)
+    after = _closure(net, set(join.produce), glob, {block.fork} | again, consumers)
     claimed: set[int] = set()
     for index, places in enumerate(branches):
         others = set(block.dones) - {block.dones[index]}

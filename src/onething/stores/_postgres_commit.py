@@ -34,7 +34,12 @@ from onething.cases.status import StatusEvent
 from onething.errors import Conflict, UnknownCase
 from onething.stores import _listing_sql as listed
 from onething.stores._counts_sql import add_rows
-from onething.stores._postgres_tables import DUMPS_LENIENT, UNCLAIM, json_value, moment_value
+from onething.stores._postgres_tables import (
+    DUMPS_LENIENT,
+    UPDATE_CASE,
+    case_values,
+    moment_value,
+)
 from onething.stores._status_sql import STATUS_COLUMNS, status_row
 
 _LISTING = [part.split("=")[0].strip() for part in listed.SET_LISTING.split(",")
@@ -60,9 +65,7 @@ def _wanted(column: str, value: str) -> str:
 
 
 COMMIT_ONE = (
-    "WITH c AS (UPDATE cases SET version = %(v)s, state = %(s)s, updated_at = %(u)s, "
-    "ended = %(e)s, workflow_version = %(wv)s, content_hash = %(h)s, wake_at = %(w)s, "
-    f"{UNCLAIM}, "
+    f"WITH c AS ({UPDATE_CASE}, "
     + ", ".join(f"{name} = %(l{i})s" for i, name in enumerate(_LISTING))
     + ", listed = 1 WHERE id = %(id)s AND version = %(x)s RETURNING id), "
     "ev AS (INSERT INTO events (case_id, seq, at, action, actor, step, data) "
@@ -113,7 +116,8 @@ def commit_one(conn: psycopg.Connection[Any], case: Case, expected_version: int,
                                               status)).fetchone()
     if written is not None and written[0] == 1:
         return True
-    refuse(conn.cursor(), case.id, expected_version)
+    with conn.cursor() as cur:
+        refuse(cur, case.id, expected_version)
 
 
 def refuse(cur: psycopg.Cursor[Any], case_id: str, expected_version: int) -> NoReturn:
@@ -127,10 +131,7 @@ def refuse(cur: psycopg.Cursor[Any], case_id: str, expected_version: int) -> NoR
 def params(case: Case, expected_version: int, events: list[Event], wake: datetime | None,
            listing: Listing, status: Sequence[StatusEvent]) -> dict[str, Any]:
     """The parameters of :data:`COMMIT_ONE` for one commit."""
-    out: dict[str, Any] = {
-        "v": case.version, "s": json_value(case.state()), "u": moment_value(case.updated_at),
-        "e": case.ended, "wv": case.workflow_version, "h": case.content_hash, "w": wake,
-        "id": case.id, "x": expected_version}
+    out = case_values(case, expected_version, wake)
     out.update((f"l{i}", value) for i, value in enumerate(listed.listing_values(listing)))
     columns = [[e.seq for e in events], [moment_value(e.at) for e in events],
                [e.action for e in events], [e.actor for e in events],

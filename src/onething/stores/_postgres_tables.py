@@ -42,6 +42,27 @@ WAKE_COLUMNS = (("wake_at", "TIMESTAMPTZ"), ("wake_claimed_until", "TIMESTAMPTZ"
 UNCLAIM = ("wake_claimed_until = CASE WHEN wake_at IS DISTINCT FROM %(w)s THEN NULL "
            "ELSE wake_claimed_until END")
 
+def qualified(table: str, columns: str) -> str:
+    """``columns`` (a comma-separated list) each prefixed with ``table``."""
+    return ", ".join(f"{table}.{c.strip()}" for c in columns.split(","))
+
+
+#: the versioned update of a case (parameters: :func:`case_values`); the listing's columns,
+#: when written with it, follow the wake
+UPDATE_CASE = ("UPDATE cases SET version = %(v)s, state = %(s)s, updated_at = %(u)s, "
+               "ended = %(e)s, workflow_version = %(wv)s, content_hash = %(h)s, "
+               f"wake_at = %(w)s, {UNCLAIM}")
+
+
+def case_values(case: Case, expected_version: int, wake: datetime | None) -> dict[str, Any]:
+    """The parameters of :data:`UPDATE_CASE` and its ``WHERE id = %(id)s AND version =
+    %(x)s``."""
+    return {"v": case.version, "s": json_value(case.state()),
+            "u": moment_value(case.updated_at), "e": case.ended,
+            "wv": case.workflow_version, "h": case.content_hash, "w": wake,
+            "id": case.id, "x": expected_version}
+
+
 #: the due cases no worker holds, earliest first, claimed for a lease (now, until, limit)
 CLAIM_DUE = ("WITH due AS (SELECT id FROM cases WHERE wake_at <= %(now)s "
              "AND (wake_claimed_until IS NULL OR wake_claimed_until <= %(now)s) "
@@ -55,8 +76,7 @@ CLAIM_OUTBOX = ("WITH due AS (SELECT id FROM outbox WHERE status = 'pending' "
                 'ORDER BY next_attempt_at, id COLLATE "C" LIMIT %(limit)s '
                 "FOR UPDATE SKIP LOCKED) "
                 "UPDATE outbox SET claimed_until = %(until)s FROM due WHERE outbox.id = due.id "
-                "RETURNING " + ", ".join(f"outbox.{c.strip()}"
-                                         for c in OUTBOX_COLUMNS.split(",")))
+                f"RETURNING {qualified('outbox', OUTBOX_COLUMNS)}")
 
 # pg_advisory_xact_lock key serializing schema creation and upgrades ("onething" in ASCII).
 _SCHEMA_LOCK = 0x6F6E657468696E67
@@ -190,10 +210,6 @@ def json_value(value: Any) -> Json:
 def moment_value(value: datetime | None) -> datetime:
     """A time to store (now when missing, as the SQLite store does)."""
     return value if value is not None else datetime.now(UTC)
-
-
-def qualified(table: str, columns: str) -> str:
-    return ", ".join(f"{table}.{c.strip()}" for c in columns.split(","))
 
 
 def insert_outbox(cur: psycopg.Cursor[Any], case: Case, outbox: Sequence[OutboxItem]) -> None:

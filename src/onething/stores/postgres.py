@@ -69,6 +69,8 @@ from onething.stores._postgres_tables import (
     CLAIM_DUE,
     CLAIM_OUTBOX,
     UNCLAIM,
+    UPDATE_CASE,
+    case_values,
     fetch_all,
     insert_case,
     insert_events,
@@ -327,15 +329,8 @@ class PostgresStore(KnownCases, ListedStore, NotifiedStore, Store):
         with self._tx() as cur:
             for new_case, new_events, new_wake, new_listing in created or ():
                 insert_case(cur, new_case, new_events, new_wake, new_listing)
-            cur.execute(
-                "UPDATE cases SET version = %(v)s, state = %(s)s, updated_at = %(u)s, "
-                "ended = %(e)s, workflow_version = %(wv)s, content_hash = %(h)s, "
-                f"wake_at = %(w)s, {UNCLAIM} WHERE id = %(id)s AND version = %(x)s",
-                {"v": case.version, "s": json_value(case.state()),
-                 "u": moment_value(case.updated_at), "e": case.ended,
-                 "wv": case.workflow_version, "h": case.content_hash, "w": wake,
-                 "id": case.id, "x": expected_version},
-            )
+            cur.execute(f"{UPDATE_CASE} WHERE id = %(id)s AND version = %(x)s",
+                        case_values(case, expected_version, wake))
             if cur.rowcount != 1:
                 one.refuse(cur, case.id, expected_version)
             insert_events(cur, case.id, events)
