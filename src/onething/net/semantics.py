@@ -40,12 +40,17 @@ class ByPlace:
     :meth:`candidates` lists, lowest index first, those filed under a marked place — so a state
     is matched against the few transitions that leave its marked places, not the whole net."""
 
-    def __init__(self, transitions: Iterable[Transition]) -> None:
+    def __init__(self, transitions: Iterable[Transition],
+                 readers: Mapping[int, int] | None = None) -> None:
+        """``readers``: how many transitions consume each place, when the caller counted them
+        once for many tables (over a larger set: any input place is a correct anchor)."""
         self.transitions = list(transitions)
-        readers: dict[int, int] = {}
-        for t in self.transitions:
-            for place in t.consume:
-                readers[place] = readers.get(place, 0) + 1
+        if readers is None:
+            counted: dict[int, int] = {}
+            for t in self.transitions:
+                for place in t.consume:
+                    counted[place] = counted.get(place, 0) + 1
+            readers = counted
         self._table: dict[int, list[Transition]] = {}
         self._always: list[Transition] = []
         for t in self.transitions:
@@ -56,6 +61,12 @@ class ByPlace:
             anchor = consume[0] if len(consume) == 1 else \
                 min(consume, key=lambda place: (readers[place], place))
             self._table.setdefault(anchor, []).append(t)
+        self._anchors = frozenset(self._table)
+
+    def idle(self, marking: frozenset[int]) -> bool:
+        """Whether no transition can be enabled at ``marking``: none is filed under a place
+        of it (and none consumes nothing)."""
+        return not self._always and self._anchors.isdisjoint(marking)
 
     def __iter__(self) -> Iterator[Transition]:
         return iter(self.transitions)
@@ -66,7 +77,8 @@ class ByPlace:
         found = list(self._always)
         groups = 1 if found else 0
         table = self._table
-        for place in (bits(marking) if isinstance(marking, int) else marking):
+        marked = bits(marking) if isinstance(marking, int) else marking
+        for place in marked:
             group = table.get(place)
             if group:
                 found.extend(group)

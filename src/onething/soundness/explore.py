@@ -58,6 +58,11 @@ class Explorer(StuckSearch):
         self.budget = budget
         self.regions = regions
         self.consume = [frozenset(t.consume) for t in net.transitions]
+        #: how many transitions consume each place (each scope's tables file by it)
+        self._readers: dict[int, int] = {}
+        for t in net.transitions:
+            for index in t.consume:
+                self._readers[index] = self._readers.get(index, 0) + 1
         self.produce = [frozenset(t.produce) for t in net.transitions]
         by_role: dict[PlaceRole, list[int]] = {}
         for place in net.places:
@@ -141,8 +146,8 @@ class Explorer(StuckSearch):
         """Explore every reachable configuration from the initial marking."""
         top = scope is None
         transitions = self.scope_transitions(scope)
-        visible = ByPlace(t for t in transitions if not t.silent)
-        silent = ByPlace(t for t in transitions if t.silent)
+        visible = ByPlace([t for t in transitions if not t.silent], self._readers)
+        silent = ByPlace([t for t in transitions if t.silent], self._readers)
         result = ScopeResult()
         starts = self._arrive(start, silent, visible, (None, None))
         dist = {s: 0 for s, _, _ in starts}
@@ -367,8 +372,10 @@ class Explorer(StuckSearch):
     def _settle(self, state: State, silent: ByPlace) -> tuple[State, bool, set[int], list[int]]:
         """Fire silent transitions until none is enabled, or one needs a form value not yet
         chosen (returned last: the groups to choose)."""
-        clash = False
         fired: set[int] = set()
+        if silent.idle(state):
+            return state, False, fired, []
+        clash = False
         lazy = self.lazy
         for _ in range(SETTLE_LIMIT):
             for t in silent.candidates(state):
@@ -435,7 +442,8 @@ class Explorer(StuckSearch):
         from its start: such a state adds none (the union is counted, not the sum)."""
         total = 0
         forked = {state - {p for p in state if p in self.running_of} for state in dist
-                  if any(self.starts(name, state) is None for name in self._running(state))}
+                  if any(self.starts(name, state) is None for name in self._running(state))
+                  } if self.inner else set()  # only restarted blocks compare with it
         for state in dist:
             if not top and not state.isdisjoint(self.closed):
                 continue
@@ -458,9 +466,9 @@ class Explorer(StuckSearch):
         result.configurations = total
 
     def _running(self, state: State) -> list[str]:
-        marked = self._running_places & state
-        if not marked:
+        if self._running_places.isdisjoint(state):
             return []
+        marked = self._running_places & state
         running = [self.running_of[p] for p in marked]
         return sorted(running, key=self.order.__getitem__) if len(running) > 1 else running
 

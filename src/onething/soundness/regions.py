@@ -34,14 +34,20 @@ class Region:
 
 def isolated_regions(net: Net) -> dict[str, Region]:
     """Every parallel block of ``net`` whose branches are isolated, by block name."""
+    if not net.blocks:
+        return {}
     glob = _global_places(net)
     consumers: dict[int, list[int]] = {}
+    toucher: dict[int, list[int]] = {}
     for t in net.transitions:
         for p in t.consume:
             consumers.setdefault(p, []).append(t.index)
+            toucher.setdefault(p, []).append(t.index)
+        for p in t.produce:
+            toucher.setdefault(p, []).append(t.index)
     out = {}
     for block in net.blocks:
-        region = _region(net, block, glob, consumers)
+        region = _region(net, block, glob, consumers, toucher)
         if region is not None:
             out[block.name] = region
     return out
@@ -70,7 +76,9 @@ def _closure(net: Net, start: set[int], stop: frozenset[int], skip: set[int],
 
 
 def _region(net: Net, block: ParallelBlock, glob: frozenset[int],
-            consumers: dict[int, list[int]]) -> Region | None:
+            consumers: dict[int, list[int]], toucher: dict[int, list[int]]) -> Region | None:
+    """The block as a region, or None when its branches are not isolated (``consumers``,
+    ``toucher``: the transitions consuming, and consuming or producing, each place)."""
     fork, join = net.transitions[block.fork], net.transitions[block.join]
     if set(fork.consume) != {block.entry} or fork.produce != (block.running, *block.starts):
         return None
@@ -95,9 +103,9 @@ def _region(net: Net, block: ParallelBlock, glob: frozenset[int],
     owned: list[set[int]] = [set() for _ in branches]
     branch_of = {p: i for i, places in enumerate(branches) for p in places}
     dones = set(block.dones)
-    for t in net.transitions:
-        if t.index in mine or t.index in again:
-            continue
+    # only transitions touching the running place or a branch's (the dones among them)
+    near = {i for p in (block.running, *branch_of) for i in toucher.get(p, ())}
+    for t in (net.transitions[i] for i in near - mine - again):
         touched = {*t.consume, *t.produce} - glob
         if block.running in touched or not dones.isdisjoint(t.consume):
             return None

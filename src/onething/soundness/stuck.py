@@ -40,7 +40,8 @@ class StuckSearch:
         path, along = trails
         finished = self.closed if top or goal is None else goal
         # a state that leads into a block stuck inside is that block's branch's finding
-        targets = [s for s in dist if not s.isdisjoint(finished) or self._blocked_inside(s)]
+        blocked = {s for s in dist if self._blocked_inside(s)}
+        targets = [s for s in dist if not s.isdisjoint(finished) or s in blocked]
         alive = set(targets)
         frontier = list(targets)
         while frontier:
@@ -50,8 +51,7 @@ class StuckSearch:
                     alive.add(before)
                     frontier.append(before)
         stuck = [s for s in dist
-                 if s not in alive and s.isdisjoint(self.closed)
-                 and not self._blocked_inside(s)]
+                 if s not in alive and s.isdisjoint(self.closed) and s not in blocked]
         if not stuck:
             return
         where = "the case" if top else "this branch"
