@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -264,38 +263,40 @@ def test_a_page_form_waiting_on_the_store_does_not_stop_the_server() -> None:
     reads and commits that wait on a busy SQLite file (``busy_timeout`` 5 s, then retries
     with ``time.sleep``) or PostgreSQL — directly on the event loop. While one page form
     waits on the store, the whole server stops answering: every other request, the API's
-    included, waits behind it. Here the store is made to take 1 s for one lookup; a request
-    for the workflows sent meanwhile must not wait for it."""
+    included, waits behind it. Here the store holds one lookup until a request for the
+    workflows, sent meanwhile, has been answered (or 10 s have passed): that request must
+    be answered while the lookup still waits (no time is measured: a loaded machine cannot
+    make it fail)."""
     import httpx
 
     app = app_on(MemoryStore(), authenticator=PEOPLE)
     engine = app.state.engine
+    answered = threading.Event()
 
     def slow_lookup(case_id: str, code: str) -> bool:
-        time.sleep(1.0)  # a store busy for a second (another process writing the file)
+        answered.wait(10)  # a store busy (another process writing the file) until then
         return False
 
     engine.lookup_matches = slow_lookup
     token = "t" * 43
 
-    async def run() -> float:
+    async def run() -> bool:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://test",
                                      cookies={"onething_csrf": token}) as http:
-            started = time.monotonic()
             slow = asyncio.create_task(http.post("/lookup", data={
                 "csrf": token, "case": "x", "code": "AAAAA-AAAAA"}))
             await asyncio.sleep(0.05)
             quick = await http.get("/api/v1/workflows", headers=as_("window-3"))
-            took = time.monotonic() - started
+            while_held = not slow.done()
+            answered.set()
             assert quick.status_code == 200
             await slow
-            return took
+            return while_held
 
-    found: list[float] = []  # in a thread: the sync browser tests keep a loop in this one
+    found: list[bool] = []  # in a thread: the sync browser tests keep a loop in this one
     worker = threading.Thread(target=lambda: found.append(asyncio.run(run())))
     worker.start()
     worker.join()
-    took = found[0]
-    assert took < 0.5, f"the API waited {took:.2f}s behind a page form"
+    assert found[0], "the API's answer waited for a page form's store"
 
