@@ -170,7 +170,8 @@ def utc_key(moment: datetime | None) -> str:
     compares instants; None sorts after every moment)."""
     if moment is None:
         return NO_DUE
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    # isoformat pads the year to four digits (strftime's %Y does not below 1000) and is faster
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
 
 
 def moment_of(key: str) -> datetime | None:

@@ -86,14 +86,14 @@ def for_postgres(sql: str) -> str:
     return sql.replace("?", "%s").replace(" TEXT", ' TEXT COLLATE "C"')
 
 
-def listing_values(listing: Listing) -> tuple[Any, ...]:
-    """The values of :data:`SET_LISTING`, in order."""
+def listing_values(listing: Listing, rows: Sequence[Sequence[Any]]) -> tuple[Any, ...]:
+    """The values of :data:`SET_LISTING`, in order (``rows``: its :func:`work_rows`)."""
     return (listing.status, listing.lead, listing.applicant, -listing.priority,
             utc_key(listing.submitted_at),
             utc_key(listing.intake_due) if listing.status == "intake" else None,
             int(listing.notice_out),
             utc_key(listing.intake_warn) if listing.intake_warn is not None else None,
-            waiting_text(work_rows(listing)))
+            waiting_text(rows))
 
 
 def work_rows(listing: Listing) -> list[tuple[Any, ...]]:

@@ -239,10 +239,10 @@ def write_listing(cur: psycopg.Cursor[Any], case_id: str, listing: Listing | Non
     """Write the case's listing and work items (nothing without a listing)."""
     if listing is None:
         return
-    cur.execute(for_postgres(f"UPDATE cases SET {listed.SET_LISTING} WHERE id = ?"),
-                (*listed.listing_values(listing), case_id))
-    cur.execute(for_postgres(listed.DELETE_WORK), (case_id,))
     rows = listed.work_rows(listing)
+    cur.execute(for_postgres(f"UPDATE cases SET {listed.SET_LISTING} WHERE id = ?"),
+                (*listed.listing_values(listing, rows), case_id))
+    cur.execute(for_postgres(listed.DELETE_WORK), (case_id,))
     if rows:
         cur.executemany(for_postgres(listed.INSERT_WORK), rows)
     if listing.counts:

@@ -7,11 +7,11 @@ import json
 import os
 import sqlite3
 from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from onething.cases.listing import Listing
+from onething.cases.listing import Listing, utc_key
 from onething.cases.records import Case, Event, OutboxItem, case_to_json
 from onething.errors import Conflict, StoreCorrupt, StoreUnavailable
 from onething.privacy.masking import mask_text
@@ -174,7 +174,7 @@ SQLITE_BUSY, SQLITE_LOCKED = 5, 6
 
 def outbox_item(row: tuple[Any, ...]) -> OutboxItem:
     """An outbox item from its row."""
-    due = datetime.strptime(row[7], UTC_FORMAT).replace(tzinfo=UTC)
+    due = datetime.fromisoformat(row[7])
     return OutboxItem(row[0], row[1], row[2], row[3], json.loads(row[4]), row[5], row[6], due,
                       row[8], row[9])
 
@@ -186,12 +186,7 @@ def wake_text(moment: datetime | None) -> str | None:
 
 def utc_moment(text: str | None) -> datetime | None:
     """A moment from its fixed-width UTC text (None stays None)."""
-    return None if text is None else datetime.strptime(text, UTC_FORMAT).replace(tzinfo=UTC)
-
-
-#: a fixed-width UTC text, so that comparing texts compares instants
-
-UTC_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+    return None if text is None else datetime.fromisoformat(text)  # reads the Z as UTC
 
 
 #: compact JSON text for the columns written on every action (no spaces, no cycle check)
@@ -204,8 +199,9 @@ json_text_any = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), chec
 
 
 def utc_text(moment: datetime) -> str:
-    """A fixed-width UTC text, so that comparing texts compares instants."""
-    return moment.astimezone(UTC).strftime(UTC_FORMAT)
+    """A fixed-width UTC text, so that comparing texts compares instants (the listing's
+    :func:`~onething.cases.listing.utc_key`)."""
+    return utc_key(moment)
 
 
 def iso_text(value: datetime | None) -> str:
@@ -253,10 +249,10 @@ def write_listing(db: sqlite3.Connection, case_id: str, listing: Listing | None)
     """Write the case's listing and work items (nothing without a listing)."""
     if listing is None:
         return
-    db.execute(f"UPDATE cases SET {listed.SET_LISTING} WHERE id = ?",
-               (*listed.listing_values(listing), case_id))
-    db.execute(listed.DELETE_WORK, (case_id,))
     rows = listed.work_rows(listing)
+    db.execute(f"UPDATE cases SET {listed.SET_LISTING} WHERE id = ?",
+               (*listed.listing_values(listing, rows), case_id))
+    db.execute(listed.DELETE_WORK, (case_id,))
     if rows:
         db.executemany(listed.INSERT_WORK, rows)
     if listing.counts:
