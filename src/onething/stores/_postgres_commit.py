@@ -7,9 +7,12 @@ a time, that was about ten round trips to the server (BEGIN, each write, the sub
 read, COMMIT); here it is one statement of data-modifying ``WITH`` parts, each reading the
 versioned ``UPDATE`` of the case, so that a version conflict writes nothing at all, run
 outside any transaction (the connection is in autocommit: the statement is its transaction).
-Arrays carry the rows (``unnest``), so the text is the same for every action and the server
-keeps its plan. Inside a batch's transaction the commit is written one statement at a time as
-before (its savepoint keeps a refused action from spoiling the batch).
+Each kind of row travels as one JSON array of arrays (``json_array_elements``), so the text
+is the same for every action and the server keeps its plan, and the client encodes one text
+per kind of row instead of psycopg adapting one list per column (and with fewer than psycopg's
+50 parameters, the statement's placeholders are converted once, not on every call). Inside a
+batch's transaction the commit is written one statement at a time as before (its savepoint
+keeps a refused action from spoiling the batch).
 
 The rows are exactly those :func:`~onething.stores._postgres_tables.insert_events`,
 :func:`~onething.stores._postgres_tables.write_listing` (with the counts) and
@@ -22,6 +25,8 @@ subscriptions get exactly what ``wants`` gives them).
 
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NoReturn
@@ -54,9 +59,17 @@ _COUNT_TYPES = ["text"] * 7 + ["int", "int", "bigint"]
 _STATUS_TYPES = ["int", "text", "text", "int", "text", "int", "text", "text", "text", "int"]
 
 
-def _unnest(prefix: str, names: list[str], types: list[str]) -> str:
-    arrays = ", ".join(f"%({prefix}{i})s::{kind}[]" for i, kind in enumerate(types))
-    return f"unnest({arrays}) AS {prefix}({', '.join(names)})"
+def _rows(prefix: str, names: list[str], types: list[str]) -> str:
+    """The rows of parameter ``prefix`` (a JSON array of arrays, one per row) as a table of
+    the columns ``names`` with their types."""
+    columns = ", ".join(f"(r->>{i})::{kind} AS {name}"
+                        for i, (name, kind) in enumerate(zip(names, types, strict=True)))
+    return f"(SELECT {columns} FROM json_array_elements(%({prefix})s::json) r) AS {prefix}"
+
+
+#: rows as one JSON text for :func:`_rows` (times as ISO 8601 text with their offset)
+_ROWS = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"),
+                          default=datetime.isoformat)
 
 
 def _wanted(column: str, value: str) -> str:
@@ -70,28 +83,28 @@ COMMIT_ONE = (
     + ", listed = 1 WHERE id = %(id)s AND version = %(x)s RETURNING id), "
     "ev AS (INSERT INTO events (case_id, seq, at, action, actor, step, data) "
     "SELECT c.id, ev.seq, ev.at, ev.action, ev.actor, ev.step, ev.data::json FROM c, "
-    + _unnest("ev", ["seq", "at", "action", "actor", "step", "data"],
-              ["int", "timestamptz", "text", "text", "text", "text"]) + "), "
+    + _rows("ev", ["seq", "at", "action", "actor", "step", "data"],
+            ["int", "timestamptz", "text", "text", "text", "text"]) + "), "
     # the work items the case no longer has go; those it has are written over
     "gone AS (DELETE FROM work_items w USING c WHERE w.case_id = c.id AND (w.step, "
-    "w.department) NOT IN (SELECT * FROM unnest(%(wk0)s::text[], %(wk1)s::text[]))), "
+    "w.department) NOT IN (SELECT r->>0, r->>1 FROM json_array_elements(%(wk)s::json) r)), "
     f"wk AS (INSERT INTO work_items ({listed.WORK_COLUMNS}) SELECT c.id, "
     + ", ".join(f"wk.{name}" for name in _WORK) + " FROM c, "
-    + _unnest("wk", _WORK, _WORK_TYPES)
+    + _rows("wk", _WORK, _WORK_TYPES)
     + " ON CONFLICT (case_id, step, department) DO UPDATE SET "
     + ", ".join(f"{name} = EXCLUDED.{name}" for name in _WORK[2:]) + "), "
     f"st AS (INSERT INTO status_events (case_id, {', '.join(_STATUS)}) SELECT c.id, "
     + ", ".join(f"st.{name}" for name in _STATUS) + " FROM c, "
-    + _unnest("st", _STATUS, _STATUS_TYPES) + "), "
+    + _rows("st", _STATUS, _STATUS_TYPES) + "), "
     "nt AS (INSERT INTO notifications (id, subscription, case_id, seq, status, "
     "next_attempt_at) SELECT c.id || '/' || st.seq || '@' || b.name, b.name, c.id, st.seq, "
-    "'pending', st.at FROM c, " + _unnest("st", _STATUS, _STATUS_TYPES)
+    "'pending', st.at FROM c, " + _rows("st", _STATUS, _STATUS_TYPES)
     + " JOIN subscriptions b ON " + " AND ".join(
         (_wanted("types", "st.type"), _wanted("workflows", "st.workflow_id"),
          _wanted("departments", "st.department"))) + "), "
     "ct AS (INSERT INTO stats_counts (" + ", ".join(_COUNTS) + ", merged) SELECT "
     + ", ".join(f"ct.{name}" for name in _COUNTS) + ", 0 FROM c, "
-    + _unnest("ct", _COUNTS, _COUNT_TYPES) + ") "
+    + _rows("ct", _COUNTS, _COUNT_TYPES) + ") "
     "SELECT count(*) FROM c"
 )
 
@@ -132,15 +145,11 @@ def params(case: Case, expected_version: int, events: list[Event], wake: datetim
            listing: Listing, status: Sequence[StatusEvent]) -> dict[str, Any]:
     """The parameters of :data:`COMMIT_ONE` for one commit."""
     out = case_values(case, expected_version, wake)
-    out.update((f"l{i}", value) for i, value in enumerate(listed.listing_values(listing)))
-    columns = [[e.seq for e in events], [moment_value(e.at) for e in events],
-               [e.action for e in events], [e.actor for e in events],
-               [e.step for e in events], [DUMPS_LENIENT(e.data) for e in events]]
-    out.update((f"ev{i}", column) for i, column in enumerate(columns))
-    rows = [row[1:] for row in listed.work_rows(listing)]
-    out.update((f"wk{i}", [row[i] for row in rows]) for i in range(len(_WORK)))
-    counts = add_rows(listing.counts)
-    out.update((f"ct{i}", [row[i] for row in counts]) for i in range(len(_COUNTS)))
-    statuses = [status_row(event)[1:] for event in status]
-    out.update((f"st{i}", [row[i] for row in statuses]) for i in range(len(_STATUS)))
+    rows = listed.work_rows(listing)
+    out.update((f"l{i}", value) for i, value in enumerate(listed.listing_values(listing, rows)))
+    out["ev"] = _ROWS([[e.seq, moment_value(e.at), e.action, e.actor, e.step,
+                        DUMPS_LENIENT(e.data)] for e in events])
+    out["wk"] = _ROWS([row[1:] for row in rows])
+    out["ct"] = _ROWS(add_rows(listing.counts))
+    out["st"] = _ROWS([status_row(event)[1:] for event in status])
     return out
