@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests.support.factories import START, sample_form, sample_materials, shipped
 
-from onething.cases.records import Event, applicant, officer, window
+from onething.cases.records import Delivery, Event, applicant, officer, window
 from onething.engine._listing import listing
 from onething.engine.engine import Engine
-from onething.errors import Conflict, UnknownCase
+from onething.errors import AlreadyDelivered, Conflict, UnknownCase
 from onething.stores import _postgres_commit as one
 from onething.workdays import FixedClock
 
@@ -68,7 +68,13 @@ def _rows(store: Any, case_id: str) -> dict[str, list[tuple[Any, ...]]]:
                   "department, data, source_seq FROM status_events WHERE case_id = %s "
                   "ORDER BY seq",
         "notifications": "SELECT replace(id, case_id, '*'), subscription, seq, status, "
-                         "next_attempt_at FROM notifications WHERE case_id = %s ORDER BY id"}
+                         "next_attempt_at FROM notifications WHERE case_id = %s ORDER BY id",
+        "delivery": "SELECT kind, at, method, items::text, notice::text FROM deliveries "
+                    "WHERE case_id = %s",
+        "outbox": "SELECT o.channel, o.payload::text, o.status, o.attempts, "
+                  "o.next_attempt_at, o.claimed_until, o.last_error, o.result, "
+                  "o.delivery_id = d.id FROM outbox o JOIN deliveries d ON d.case_id = "
+                  "o.case_id WHERE o.case_id = %s ORDER BY o.channel"}
     with store._lock:
         conn = store._live()
         return {name: [tuple(str(v).replace(case_id, "*") for v in row)
@@ -98,7 +104,7 @@ def test_one_statement_writes_what_the_sequential_commit_writes(
     engine.subscribe("elsewhere", workflows=["newborn"])
     fast, slow = _submit(engine), _submit(engine)
     notified: set[str] = set()
-    fitted: list[str] = []  # the actions written in one statement (all but the delivery)
+    fitted: list[str] = []  # the actions written in one statement (all, the delivery too)
     for step in range(len(SCRIPT)):  # after every action, not only at the end
         taken.clear()
         counted = _counts(engine.store)
@@ -114,7 +120,8 @@ def test_one_statement_writes_what_the_sequential_commit_writes(
         if on_its_own == [True]:
             fitted.append(f"{SCRIPT[step][0]} {SCRIPT[step][1]}")
     assert notified == {"all", "tax", "decisions"}
-    assert fitted == [f"{action} {step}" for action, step, _ in SCRIPT[:-1]]
+    assert fitted == [f"{action} {step}" for action, step, _ in SCRIPT]
+    assert written["delivery"] and written["outbox"]  # the refusal delivered, and is sent
 
 
 def _run_one(engine: Engine, case_id: str, index: int) -> None:
@@ -145,6 +152,28 @@ def test_a_conflict_or_an_unknown_case_writes_nothing(hall: tuple[Engine, list[b
         with pytest.raises(UnknownCase):
             one.commit_one(conn, moved.replace(id="nobody"), case.version, [event], None,
                            listed, ())
+    assert _rows(store, case_id) == before
+
+
+def test_a_second_delivery_writes_nothing(hall: tuple[Engine, list[bool]]) -> None:
+    """The deliveries' unique case holds in the one statement too: a second delivery of a
+    case (another process delivered it first) is refused as the sequential commit refuses
+    it, and nothing of the statement stays."""
+    engine, taken = hall
+    store = engine.store
+    case_id = _submit(engine)
+    for index in range(len(SCRIPT)):  # the last refusal ends the case: its one delivery
+        _run_one(engine, case_id, index)
+    assert taken[-1] is True
+    before = _rows(store, case_id)
+    case = store.load(case_id)
+    moved = case.replace(version=case.version + 1)
+    listed = listing(moved, engine.deployed(case.workflow_id, case.workflow_version),
+                     engine.calendar)
+    event = Event(case.events + 1, START, "deliver", "someone", None, {})
+    again = Delivery("another", case_id, "result", START, "window", (), {})
+    with store._lock, pytest.raises(AlreadyDelivered):
+        one.commit_one(store._live(), moved, case.version, [event], None, listed, (), again)
     assert _rows(store, case_id) == before
 
 

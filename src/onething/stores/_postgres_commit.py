@@ -1,8 +1,9 @@
 """The PostgreSQL store's common commit as one statement: one round trip, its own transaction.
 
-An action that delivers nothing, creates no case, sends nothing and carries no idempotency key
-(most actions of a case) writes the case's new state and listing, its events, its work items,
-its statistics' counts and its status events with their notifications. Sent one statement at
+An action that creates no case and carries no idempotency key (every action of a case but
+the submission, unless its caller gives a key) writes the case's new state and listing, its
+events, its work items, its statistics' counts, its status events with their notifications,
+and - the one delivery - the delivery with its outbox. Sent one statement at
 a time, that was about ten round trips to the server (BEGIN, each write, the subscriptions
 read, COMMIT); here it is one statement of data-modifying ``WITH`` parts, each reading the
 versioned ``UPDATE`` of the case, so that a version conflict writes nothing at all, run
@@ -32,14 +33,16 @@ from datetime import datetime
 from typing import Any, NoReturn
 
 import psycopg
+from psycopg import errors as pg_errors
 
 from onething.cases.listing import Listing
-from onething.cases.records import Case, Event
+from onething.cases.records import Case, Delivery, Event, OutboxItem
 from onething.cases.status import StatusEvent
-from onething.errors import Conflict, UnknownCase
+from onething.errors import AlreadyDelivered, Conflict, UnknownCase
 from onething.stores import _listing_sql as listed
 from onething.stores._counts_sql import add_rows
 from onething.stores._postgres_tables import (
+    DUMPS,
     DUMPS_LENIENT,
     UPDATE_CASE,
     case_values,
@@ -56,6 +59,10 @@ _STATUS = [c.strip() for c in STATUS_COLUMNS.split(",")][1:]  # after case_id
 _COUNTS = ["measure", "workflow", "department", "step", "day", "week", "kind", "days", "flags",
            "n"]
 _COUNT_TYPES = ["text"] * 7 + ["int", "int", "bigint"]
+_DELIVERY = ["id", "kind", "at", "method", "items", "notice"]
+_DELIVERY_TYPES = ["text", "text", "timestamptz", "text", "text", "text"]
+_OUTBOX = ["id", "delivery_id", "case_id", "channel", "payload", "next_attempt_at"]
+_OUTBOX_TYPES = ["text", "text", "text", "text", "text", "timestamptz"]
 _STATUS_TYPES = ["int", "text", "text", "int", "text", "int", "text", "text", "text", "int"]
 
 
@@ -102,6 +109,15 @@ COMMIT_ONE = (
     + " JOIN subscriptions b ON " + " AND ".join(
         (_wanted("types", "st.type"), _wanted("workflows", "st.workflow_id"),
          _wanted("departments", "st.department"))) + "), "
+    # a delivery and its outbox (none for most actions): a second delivery of the case
+    # breaks the deliveries' unique case and nothing of the statement is written
+    "dl AS (INSERT INTO deliveries (id, case_id, kind, at, method, items, notice) "
+    "SELECT dl.id, c.id, dl.kind, dl.at, dl.method, dl.items::json, dl.notice::json FROM c, "
+    + _rows("dl", _DELIVERY, _DELIVERY_TYPES) + "), "
+    "ob AS (INSERT INTO outbox (id, delivery_id, case_id, channel, payload, status, "
+    "attempts, next_attempt_at) SELECT ob.id, ob.delivery_id, ob.case_id, ob.channel, "
+    "ob.payload::json, 'pending', 0, ob.next_attempt_at FROM c, "
+    + _rows("ob", _OUTBOX, _OUTBOX_TYPES) + "), "
     "ct AS (INSERT INTO stats_counts (" + ", ".join(_COUNTS) + ", merged) SELECT "
     + ", ".join(f"ct.{name}" for name in _COUNTS) + ", 0 FROM c, "
     + _rows("ct", _COUNTS, _COUNT_TYPES) + ") "
@@ -111,22 +127,29 @@ COMMIT_ONE = (
 
 def fits(**rest: Any) -> bool:
     """Whether a commit can be written by :data:`COMMIT_ONE`: it carries nothing of ``rest``
-    (its new cases, delivery, outbox items and idempotency key)."""
+    (its new cases and idempotency key)."""
     return not any(rest.values())
 
 
 def commit_one(conn: psycopg.Connection[Any], case: Case, expected_version: int,
                events: list[Event], wake: datetime | None, listing: Listing,
-               status: Sequence[StatusEvent]) -> bool:
+               status: Sequence[StatusEvent], delivery: Delivery | None = None,
+               outbox: Sequence[OutboxItem] = ()) -> bool:
     """Write a commit that :func:`fits` with :data:`COMMIT_ONE` (True), unless ``conn`` is
     inside a transaction (a batch's: False, nothing written; the caller writes it one
     statement at a time, as a savepoint of that transaction). Raises
-    :class:`~onething.errors.UnknownCase` or :class:`~onething.errors.Conflict` as the
-    sequential commit does; nothing is written then."""
+    :class:`~onething.errors.UnknownCase`, :class:`~onething.errors.Conflict` or
+    :class:`~onething.errors.AlreadyDelivered` as the sequential commit does; nothing is
+    written then."""
     if conn.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
         return False
-    written = conn.execute(COMMIT_ONE, params(case, expected_version, events, wake, listing,
-                                              status)).fetchone()
+    given = params(case, expected_version, events, wake, listing, status, delivery, outbox)
+    try:
+        written = conn.execute(COMMIT_ONE, given).fetchone()
+    except pg_errors.UniqueViolation as exc:
+        if exc.diag.table_name != "deliveries":
+            raise
+        raise AlreadyDelivered(f"case {case.id} already has a delivery") from None
     if written is not None and written[0] == 1:
         return True
     with conn.cursor() as cur:
@@ -142,7 +165,8 @@ def refuse(cur: psycopg.Cursor[Any], case_id: str, expected_version: int) -> NoR
 
 
 def params(case: Case, expected_version: int, events: list[Event], wake: datetime | None,
-           listing: Listing, status: Sequence[StatusEvent]) -> dict[str, Any]:
+           listing: Listing, status: Sequence[StatusEvent], delivery: Delivery | None = None,
+           outbox: Sequence[OutboxItem] = ()) -> dict[str, Any]:
     """The parameters of :data:`COMMIT_ONE` for one commit."""
     out = case_values(case, expected_version, wake)
     rows = listed.work_rows(listing)
@@ -152,4 +176,10 @@ def params(case: Case, expected_version: int, events: list[Event], wake: datetim
     out["wk"] = _ROWS([row[1:] for row in rows])
     out["ct"] = _ROWS(add_rows(listing.counts))
     out["st"] = _ROWS([status_row(event)[1:] for event in status])
+    out["dl"] = _ROWS([] if delivery is None else [[
+        delivery.id, delivery.kind, delivery.at, delivery.method, DUMPS(list(delivery.items)),
+        DUMPS(delivery.notice)]])
+    out["ob"] = _ROWS([[item.id, item.delivery_id, item.case_id, item.channel,
+                        DUMPS(item.payload), moment_value(item.next_attempt_at or case.updated_at)]
+                       for item in outbox])
     return out

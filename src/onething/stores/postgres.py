@@ -319,11 +319,10 @@ class PostgresStore(KnownCases, ListedStore, NotifiedStore, Store):
                created: Sequence[Created] | None = None,
                listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
         self._forget_case(case.id)  # remembered again once written
-        if listing is not None and one.fits(created=created, delivery=delivery, outbox=outbox,
-                                            idempotency=idempotency):
+        if listing is not None and one.fits(created=created, idempotency=idempotency):
             with self._lock:  # one statement, unless inside a batch's transaction
                 if one.commit_one(self._live(), case, expected_version, events, wake,
-                                  listing, status):
+                                  listing, status, delivery, outbox or ()):
                     self._remember_case(case)
                     return
         with self._tx() as cur:
