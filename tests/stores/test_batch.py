@@ -8,6 +8,7 @@ or conflicting one leaves the others in place.
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from tests.support.factories import START, TEST_KEYS, sample_form, sample_materi
 
 from onething.cases.records import applicant, case_to_json, officer, window
 from onething.engine.engine import Engine
-from onething.errors import ActionRefused, CaseEnded, NotAuthorized
+from onething.errors import ActionRefused, CaseEnded, Conflict, NotAuthorized, StoreUnavailable
 from onething.stores.base import Store
 from onething.stores.memory import MemoryStore
 from onething.stores.sqlite import SqliteStore
@@ -116,6 +117,54 @@ def test_a_refused_or_conflicting_action_inside_leaves_the_others(store: Store) 
     refused = [e.data["action"] for e in engine.history(second) if e.action == "refused_attempt"]
     assert refused == ["accept", "deliver"]  # every refusal is recorded, each on its own
     assert sum(e.action == "delivered" for e in engine.history(second)) == 1
+
+
+def test_a_write_failing_half_way_spoils_the_batch(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """An action of a case (no delivery, no new case, no idempotency key) is written in a
+    batch without a savepoint of its own: its first write is the versioned update, refused
+    with nothing written. Should a later write fail all the same (here the disk, after the
+    update), the half-written action must not be committed with the others: the batch ends
+    in StoreUnavailable and nothing of it is written."""
+    import onething.stores.sqlite as sqlite_module
+
+    engine = engine_on(SqliteStore(tmp_path / "spoiled.sqlite3"))
+    first, second, third = submitted(engine, 3)
+    before = {case_id: snapshot(engine, case_id) for case_id in (first, second, third)}
+    real = sqlite_module.insert_events
+
+    def failing(db: object, case_id: str, events: object) -> None:
+        if case_id == second:
+            raise sqlite3.OperationalError("disk I/O error")
+        real(db, case_id, events)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(sqlite_module, "insert_events", failing)
+    with pytest.raises(StoreUnavailable, match="half-way"), engine.batch():
+        engine.accept(first, DESK)
+        with pytest.raises(StoreUnavailable):
+            engine.accept(second, DESK)  # its case row was updated, its event was not
+        engine.accept(third, DESK)
+    monkeypatch.undo()
+    for case_id in (first, second, third):
+        assert snapshot(engine, case_id) == before[case_id]
+
+
+def test_a_conflict_without_a_savepoint_leaves_the_batch_whole(tmp_path: Path) -> None:
+    """The versioned update refused (another writer moved the case on) wrote nothing: the
+    batch goes on and commits the others."""
+    store = SqliteStore(tmp_path / "conflict.sqlite3")
+    engine = engine_on(store)
+    first, second = submitted(engine, 2)
+    stale = store.load(first)
+    with engine.batch():
+        engine.accept(first, DESK)
+        moved = stale.replace(version=stale.version + 1)
+        with pytest.raises(Conflict):
+            store.commit(moved, stale.version, [], wake=None)
+        engine.accept(second, DESK)
+    assert engine.case(first).marking == engine.case(second).marking != stale.marking
+    assert [e.action for e in engine.history(first)] == ["submit", "accept"]
+    store.close()
 
 
 def test_other_connections_see_a_batch_only_when_it_ends(tmp_path: Path) -> None:

@@ -13,12 +13,13 @@ from typing import Any
 
 from onething.cases.listing import Listing, utc_key
 from onething.cases.records import Case, Event, OutboxItem, case_to_json
-from onething.errors import Conflict, StoreCorrupt, StoreUnavailable
+from onething.errors import Conflict, StoreCorrupt, StoreUnavailable, UnknownCase
 from onething.privacy.masking import mask_text
 from onething.stores import _listing_sql as listed
 from onething.stores._counts_sql import ADD as ADD_COUNTS
 from onething.stores._counts_sql import TABLES as COUNTS_TABLES
 from onething.stores._counts_sql import add_rows
+from onething.stores._json_text import json_text, json_text_any
 from onething.stores._listing_sql import (
     CASE_COLUMNS,
     INDEXES,
@@ -148,7 +149,7 @@ class _Rows:
         return json.loads(value)
 
     def write_json(self, value: Any) -> Any:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+        return json_text_any(value)
 
 
 #: ``UPGRADES[n]`` upgrades an open write transaction from schema ``n`` to ``n + 1``
@@ -189,13 +190,6 @@ def utc_moment(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)  # reads the Z as UTC
 
 
-#: compact JSON text for the columns written on every action (no spaces, no cycle check)
-
-json_text = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
-                         check_circular=False).encode
-
-json_text_any = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False,
-                             default=str).encode
 
 
 def utc_text(moment: datetime) -> str:
@@ -252,6 +246,40 @@ def write_listing(db: sqlite3.Connection, case_id: str, listing: Listing | None)
     rows = listed.work_rows(listing)
     db.execute(f"UPDATE cases SET {listed.SET_LISTING} WHERE id = ?",
                (*listed.listing_values(listing, rows), case_id))
+    write_work(db, case_id, listing, rows)
+
+
+_UPDATE_CASE = ("UPDATE cases SET version = ?, state = ?, updated_at = ?, ended = ?, "
+                "workflow_version = ?, content_hash = ?, wake_at = ?")
+
+
+def update_case(db: sqlite3.Connection, case: Case, expected_version: int, wake: str | None,
+                listing: Listing | None) -> list[tuple[Any, ...]]:
+    """The versioned update of the case's state and wake, with its listing in the same
+    statement (the row written once), or :class:`~onething.errors.UnknownCase` /
+    :class:`~onething.errors.Conflict` with nothing written; the listing's work rows."""
+    state = (case.version, json_text(case.state()), iso_text(case.updated_at),
+             int(case.ended), case.workflow_version, case.content_hash, wake)
+    if listing is None:
+        rows: list[tuple[Any, ...]] = []
+        cursor = db.execute(f"{_UPDATE_CASE} WHERE id = ? AND version = ?",
+                            (*state, case.id, expected_version))
+    else:
+        rows = listed.work_rows(listing)
+        cursor = db.execute(f"{_UPDATE_CASE}, {listed.SET_LISTING} WHERE id = ? AND version = ?",
+                            (*state, *listed.listing_values(listing, rows), case.id,
+                             expected_version))
+    if cursor.rowcount != 1:
+        if db.execute("SELECT 1 FROM cases WHERE id = ?", (case.id,)).fetchone() is None:
+            raise UnknownCase(case.id)
+        raise Conflict(f"case {case.id} changed since version {expected_version}")
+    return rows
+
+
+def write_work(db: sqlite3.Connection, case_id: str, listing: Listing,
+               rows: list[tuple[Any, ...]]) -> None:
+    """Write the case's work items (``rows``: the listing's :func:`work_rows`) and its
+    statistics' counts, its listing columns written already."""
     db.execute(listed.DELETE_WORK, (case_id,))
     if rows:
         db.executemany(listed.INSERT_WORK, rows)

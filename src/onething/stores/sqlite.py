@@ -35,6 +35,7 @@ from onething.errors import (
     UnknownCase,
 )
 from onething.stores import _listing_sql as listed
+from onething.stores._json_text import json_text
 from onething.stores._known_cases import KnownCases
 from onething.stores._listed_store import ListedStore
 from onething.stores._notified_store import NotifiedStore
@@ -44,15 +45,16 @@ from onething.stores._sqlite_tables import (
     insert_outbox,
     is_busy,
     iso_text,
-    json_text,
     now_text,
     outbox_item,
     prepare,
     remember_key,
+    update_case,
     utc_moment,
     utc_text,
     wake_text,
     write_listing,
+    write_work,
 )
 from onething.stores._status_sql import write_status
 from onething.stores.base import (
@@ -95,6 +97,7 @@ class SqliteStore(KnownCases, ListedStore, NotifiedStore, Store):
         self.retries = int(retries)
         self._lock = threading.RLock()
         self._batching = False
+        self._spoiled = False  # a write inside the batch failed after changing something
         # the cases this store last wrote or read (._known_cases): valid while the row still
         # has that version (every write bumps it), so a load is one version lookup; cleared
         # on any rollback
@@ -133,21 +136,39 @@ class SqliteStore(KnownCases, ListedStore, NotifiedStore, Store):
                 yield
                 return
             self._retrying(lambda: self._db.execute("BEGIN IMMEDIATE"))
-            self._batching = True
+            self._batching, self._spoiled = True, False
             try:
                 with self._transaction():
                     yield
+                    if self._spoiled:
+                        raise StoreUnavailable(
+                            f"a write to the SQLite database {self.path} failed half-way "
+                            "inside a batch: nothing of the batch was written")
             finally:
                 self._batching = False
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, savepoint: bool = True) -> Iterator[sqlite3.Connection]:
         """One write transaction: ``BEGIN IMMEDIATE`` takes the write lock first (waiting up
-        to the busy timeout), so a transaction never fails half-way for want of it."""
+        to the busy timeout), so a transaction never fails half-way for want of it.
+
+        Inside a batch, a savepoint of the batch's transaction; without ``savepoint`` (a
+        write refused, if at all, before it changes anything) none: should it fail after a
+        change all the same (the disk full, an interrupt), the batch is spoiled and rolled
+        back, all of it, when it ends (:class:`~onething.errors.StoreUnavailable`)."""
         with self._lock:
-            if self._batching:
+            if self._batching and savepoint:
                 with self._savepoint():
                     yield self._db
+                return
+            if self._batching:
+                before = self._db.total_changes
+                try:
+                    yield self._db
+                except BaseException:
+                    if self._db.total_changes != before:
+                        self._spoiled = True
+                    raise
                 return
             self._db.execute("BEGIN IMMEDIATE")
             with self._transaction():
@@ -309,24 +330,16 @@ class SqliteStore(KnownCases, ListedStore, NotifiedStore, Store):
                idempotency: tuple[str, str] | None = None, *,
                created: Sequence[Created] | None = None,
                listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
-        with self._write() as db:
+        # a batch needs no savepoint for a commit whose first write is the versioned update
+        # (refused: nothing written) and whose later writes cannot be refused (_write)
+        plain = not created and delivery is None and idempotency is None
+        with self._write(savepoint=not plain) as db:
             for new_case, new_events, new_wake, new_listing in created or ():
                 self._insert_case(db, new_case, new_events, new_wake, new_listing)
-            cursor = db.execute(
-                "UPDATE cases SET version = ?, state = ?, updated_at = ?, ended = ?, "
-                "workflow_version = ?, content_hash = ?, wake_at = ? "
-                "WHERE id = ? AND version = ?",
-                (case.version, json_text(case.state()),
-                 iso_text(case.updated_at), int(case.ended), case.workflow_version,
-                 case.content_hash, wake_text(wake), case.id, expected_version),
-            )
-            if cursor.rowcount != 1:
-                exists = db.execute("SELECT 1 FROM cases WHERE id = ?", (case.id,)).fetchone()
-                if exists is None:
-                    raise UnknownCase(case.id)
-                raise Conflict(f"case {case.id} changed since version {expected_version}")
+            rows = update_case(db, case, expected_version, wake_text(wake), listing)
             insert_events(db, case.id, events)
-            write_listing(db, case.id, listing)
+            if listing is not None:
+                write_work(db, case.id, listing, rows)
             if delivery is not None:
                 try:
                     db.execute(
