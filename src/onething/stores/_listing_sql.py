@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from onething.cases.listing import CaseQuery, Listing, WorkItem, moment_of, utc_key
+from onething.stores._json_text import json_text
 from onething.workdays.clock import SHANGHAI
 
 #: columns the listing adds to ``cases`` (name, type), in the order the upgrade adds them
@@ -106,8 +107,8 @@ def work_rows(listing: Listing) -> list[tuple[Any, ...]]:
 
 def waiting_text(rows: Sequence[Sequence[Any]]) -> str:
     """The ``waiting`` column of a case whose :data:`INSERT_WORK` rows are ``rows``."""
-    return json.dumps(sorted([r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[9], r[10]]
-                             for r in rows), ensure_ascii=False, separators=(",", ":"))
+    return json_text(sorted([r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[9], r[10]]
+                            for r in rows))
 
 
 def waiting_items(case_id: str, text: str | None) -> tuple[WorkItem, ...]:

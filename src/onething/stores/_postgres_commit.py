@@ -26,8 +26,6 @@ subscriptions get exactly what ``wants`` gives them).
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, NoReturn
@@ -41,6 +39,7 @@ from onething.cases.status import StatusEvent
 from onething.errors import AlreadyDelivered, Conflict, UnknownCase
 from onething.stores import _listing_sql as listed
 from onething.stores._counts_sql import add_rows
+from onething.stores._json_text import json_text_with
 from onething.stores._postgres_tables import (
     DUMPS,
     DUMPS_LENIENT,
@@ -75,8 +74,7 @@ def _rows(prefix: str, names: list[str], types: list[str]) -> str:
 
 
 #: rows as one JSON text for :func:`_rows` (times as ISO 8601 text with their offset)
-_ROWS = functools.partial(json.dumps, ensure_ascii=False, separators=(",", ":"),
-                          default=datetime.isoformat)
+_ROWS = json_text_with(datetime.isoformat)
 
 
 def _wanted(column: str, value: str) -> str:

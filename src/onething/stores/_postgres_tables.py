@@ -3,8 +3,6 @@ rows are written and read."""
 
 from __future__ import annotations
 
-import functools
-import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +18,7 @@ from onething.stores import _listing_sql as listed
 from onething.stores._counts_sql import ADD as ADD_COUNTS
 from onething.stores._counts_sql import TABLES as COUNTS_TABLES
 from onething.stores._counts_sql import add_rows
+from onething.stores._json_text import json_text, json_text_any
 from onething.stores._listing_sql import (
     CASE_COLUMNS,
     INDEXES,
@@ -183,7 +182,7 @@ class _Rows:
         return value
 
     def write_json(self, value: Any) -> Any:
-        return Json(value, dumps=functools.partial(json.dumps, ensure_ascii=False, default=str))
+        return Json(value, dumps=json_text_any)
 
 
 #: ``UPGRADES[n]`` upgrades an open transaction from schema ``n`` to ``n + 1``
@@ -199,8 +198,8 @@ def _upgrade_2(cur: psycopg.Cursor[Any]) -> None:
     cur.execute('ALTER TABLE cases ALTER COLUMN id TYPE TEXT COLLATE "C"')
 
 
-DUMPS = functools.partial(json.dumps, ensure_ascii=False)
-DUMPS_LENIENT = functools.partial(json.dumps, ensure_ascii=False, default=str)
+DUMPS = json_text
+DUMPS_LENIENT = json_text_any
 
 
 def json_value(value: Any) -> Json:

@@ -16,6 +16,7 @@ from typing import Any
 from onething.cases.listing import moment_of, utc_key
 from onething.cases.notifications import Notification, Subscription, notification_id
 from onething.cases.status import StatusEvent
+from onething.stores._json_text import json_text
 from onething.workdays.clock import SHANGHAI
 
 TABLES = (
@@ -49,8 +50,7 @@ Run = Callable[[str, Sequence[Any]], Any]
 Rows = Callable[[str, Sequence[Any]], list[Sequence[Any]]]
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+_json = json_text
 
 
 def status_row(event: StatusEvent) -> tuple[Any, ...]:
