@@ -444,11 +444,15 @@ class Explorer(StuckSearch):
         forked = {state - {p for p in state if p in self.running_of} for state in dist
                   if any(self.starts(name, state) is None for name in self._running(state))
                   } if self.inner else set()  # only restarted blocks compare with it
+        running, closed = self._running_places, self.closed
         for state in dist:
-            if not top and not state.isdisjoint(self.closed):
-                continue
             if not top:
+                if not state.isdisjoint(closed):
+                    continue
                 result.reached.add(state)
+            if running.isdisjoint(state):  # no block running: the state is one configuration
+                total += 1
+                continue
             weight = 1
             for name in self._running(state):
                 starts = self.starts(name, state)

@@ -21,6 +21,8 @@ class StuckSearch:
     closed: frozenset[int]
     unworked: frozenset[int]
     consume: list[frozenset[int]]
+    #: the places that mark a running parallel block (a block inside may be stuck)
+    _running_places: frozenset[int]
 
     def _moves(self, state: State, visible: ByPlace, silent: ByPlace) -> Iterator[Successor]:
         raise NotImplementedError
@@ -40,7 +42,8 @@ class StuckSearch:
         path, along = trails
         finished = self.closed if top or goal is None else goal
         # a state that leads into a block stuck inside is that block's branch's finding
-        blocked = {s for s in dist if self._blocked_inside(s)}
+        running = self._running_places
+        blocked = {s for s in dist if not running.isdisjoint(s) and self._blocked_inside(s)}
         targets = [s for s in dist if not s.isdisjoint(finished) or s in blocked]
         alive = set(targets)
         frontier = list(targets)
