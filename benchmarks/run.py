@@ -178,7 +178,7 @@ CORRECTIONS = [
 ]
 
 
-DEPENDENCIES = ["transitions", "attrs", "PyYAML", "holidays", "click", "rich"]
+DEPENDENCIES = ["transitions", "attrs", "PyYAML", "holidays", "click", "rich", "orjson"]
 PEERS = ["python-statemachine", "SpiffWorkflow", "pm4py", "psycopg", "dbos"]
 
 
