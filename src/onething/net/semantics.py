@@ -34,6 +34,15 @@ def mask(places: Iterable[int]) -> int:
     return out
 
 
+def consumer_counts(transitions: Iterable[Transition]) -> dict[int, int]:
+    """How many of ``transitions`` consume each place."""
+    counts: dict[int, int] = {}
+    for t in transitions:
+        for place in t.consume:
+            counts[place] = counts.get(place, 0) + 1
+    return counts
+
+
 class ByPlace:
     """Transitions found by the places they consume: each is filed under its input place that
     the fewest transitions consume (not ``open``, which every refusal reads), and
@@ -46,11 +55,7 @@ class ByPlace:
         once for many tables (over a larger set: any input place is a correct anchor)."""
         self.transitions = list(transitions)
         if readers is None:
-            counted: dict[int, int] = {}
-            for t in self.transitions:
-                for place in t.consume:
-                    counted[place] = counted.get(place, 0) + 1
-            readers = counted
+            readers = consumer_counts(self.transitions)
         self._table: dict[int, list[Transition]] = {}
         self._always: list[Transition] = []
         for t in self.transitions:
@@ -77,8 +82,7 @@ class ByPlace:
         found = list(self._always)
         groups = 1 if found else 0
         table = self._table
-        marked = bits(marking) if isinstance(marking, int) else marking
-        for place in marked:
+        for place in (bits(marking) if isinstance(marking, int) else marking):
             group = table.get(place)
             if group:
                 found.extend(group)

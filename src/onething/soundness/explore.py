@@ -22,7 +22,7 @@ import attrs
 
 from onething.errors import SilentLoop
 from onething.net.model import PENDING, DeliveryKind, Net, PlaceRole, Transition
-from onething.net.semantics import SETTLE_LIMIT, ByPlace
+from onething.net.semantics import SETTLE_LIMIT, ByPlace, consumer_counts
 from onething.soundness.choices import LazyChoices
 from onething.soundness.regions import Region
 from onething.soundness.report import Rule
@@ -59,10 +59,7 @@ class Explorer(StuckSearch):
         self.regions = regions
         self.consume = [frozenset(t.consume) for t in net.transitions]
         #: how many transitions consume each place (each scope's tables file by it)
-        self._readers: dict[int, int] = {}
-        for t in net.transitions:
-            for index in t.consume:
-                self._readers[index] = self._readers.get(index, 0) + 1
+        self._readers = consumer_counts(net.transitions)
         self.produce = [frozenset(t.produce) for t in net.transitions]
         by_role: dict[PlaceRole, list[int]] = {}
         for place in net.places:

@@ -85,8 +85,8 @@ def _region(net: Net, block: ParallelBlock, glob: frozenset[int],
     if set(join.consume) != {block.running, *block.dones} or fork.cancel or join.cancel:
         return None
     mine = {block.fork, block.join}
-    again = {t.index for t in net.transitions
-             if block.running in t.produce and t.index != block.fork}
+    again = {i for i in toucher.get(block.running, ())
+             if block.running in net.transitions[i].produce and i != block.fork}
     branches = [_closure(net, {s}, glob, mine, consumers) for s in block.starts]
     after = _closure(net, set(join.produce), glob, {block.fork} | again, consumers)
     claimed: set[int] = set()

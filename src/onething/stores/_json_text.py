@@ -22,29 +22,10 @@ import orjson
 _OPTIONS = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | \
     orjson.OPT_PASSTHROUGH_DATACLASS
 
-_STRICT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False)
-_LENIENT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False,
-                            default=str)
 
-
-def json_text(value: Any) -> str:
-    """``value`` as compact JSON text (``TypeError`` for what JSON cannot hold)."""
-    try:
-        return orjson.dumps(value, option=_OPTIONS).decode()
-    except orjson.JSONEncodeError:
-        return _STRICT.encode(value)
-
-
-def json_text_any(value: Any) -> str:
-    """``value`` as compact JSON text, what JSON cannot hold written as its ``str``."""
-    try:
-        return orjson.dumps(value, default=str, option=_OPTIONS).decode()
-    except orjson.JSONEncodeError:
-        return _LENIENT.encode(value)
-
-
-def json_text_with(default: Callable[[Any], Any]) -> Callable[[Any], str]:
-    """:func:`json_text` with what JSON cannot hold written as ``default`` turns it."""
+def json_text_with(default: Callable[[Any], Any] | None = None) -> Callable[[Any], str]:
+    """A writer of compact JSON text, what JSON cannot hold written as ``default`` turns it
+    (``TypeError`` without one)."""
     fallback = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"),
                                 check_circular=False, default=default)
 
@@ -55,3 +36,9 @@ def json_text_with(default: Callable[[Any], Any]) -> Callable[[Any], str]:
             return fallback.encode(value)
 
     return write
+
+
+#: ``value`` as compact JSON text (``TypeError`` for what JSON cannot hold)
+json_text = json_text_with()
+#: ``value`` as compact JSON text, what JSON cannot hold written as its ``str``
+json_text_any = json_text_with(str)

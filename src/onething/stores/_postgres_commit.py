@@ -39,10 +39,8 @@ from onething.cases.status import StatusEvent
 from onething.errors import AlreadyDelivered, Conflict, UnknownCase
 from onething.stores import _listing_sql as listed
 from onething.stores._counts_sql import add_rows
-from onething.stores._json_text import json_text_with
+from onething.stores._json_text import json_text, json_text_any, json_text_with
 from onething.stores._postgres_tables import (
-    DUMPS,
-    DUMPS_LENIENT,
     UPDATE_CASE,
     case_values,
     moment_value,
@@ -170,14 +168,14 @@ def params(case: Case, expected_version: int, events: list[Event], wake: datetim
     rows = listed.work_rows(listing)
     out.update((f"l{i}", value) for i, value in enumerate(listed.listing_values(listing, rows)))
     out["ev"] = _ROWS([[e.seq, moment_value(e.at), e.action, e.actor, e.step,
-                        DUMPS_LENIENT(e.data)] for e in events])
+                        json_text_any(e.data)] for e in events])
     out["wk"] = _ROWS([row[1:] for row in rows])
     out["ct"] = _ROWS(add_rows(listing.counts))
     out["st"] = _ROWS([status_row(event)[1:] for event in status])
     out["dl"] = _ROWS([] if delivery is None else [[
-        delivery.id, delivery.kind, delivery.at, delivery.method, DUMPS(list(delivery.items)),
-        DUMPS(delivery.notice)]])
+        delivery.id, delivery.kind, delivery.at, delivery.method, json_text(list(delivery.items)),
+        json_text(delivery.notice)]])
     out["ob"] = _ROWS([[item.id, item.delivery_id, item.case_id, item.channel,
-                        DUMPS(item.payload), moment_value(item.next_attempt_at or case.updated_at)]
-                       for item in outbox])
+                        json_text(item.payload),
+                        moment_value(item.next_attempt_at or case.updated_at)] for item in outbox])
     return out

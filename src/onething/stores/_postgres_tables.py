@@ -198,12 +198,8 @@ def _upgrade_2(cur: psycopg.Cursor[Any]) -> None:
     cur.execute('ALTER TABLE cases ALTER COLUMN id TYPE TEXT COLLATE "C"')
 
 
-DUMPS = json_text
-DUMPS_LENIENT = json_text_any
-
-
 def json_value(value: Any) -> Json:
-    return Json(value, dumps=DUMPS)
+    return Json(value, dumps=json_text)
 
 
 def moment_value(value: datetime | None) -> datetime:
@@ -227,7 +223,7 @@ def insert_events(cur: psycopg.Cursor[Any], case_id: str, events: list[Event]) -
             "INSERT INTO events (case_id, seq, at, action, actor, step, data) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s)",
             [(case_id, e.seq, moment_value(e.at), e.action, e.actor, e.step,
-              Json(e.data, dumps=DUMPS_LENIENT)) for e in events],
+              Json(e.data, dumps=json_text_any)) for e in events],
         )
 
 

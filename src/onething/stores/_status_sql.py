@@ -50,14 +50,11 @@ Run = Callable[[str, Sequence[Any]], Any]
 Rows = Callable[[str, Sequence[Any]], list[Sequence[Any]]]
 
 
-_json = json_text
-
-
 def status_row(event: StatusEvent) -> tuple[Any, ...]:
     """The ``status_events`` row of ``event``."""
     return (event.case_id, event.seq, utc_key(event.at), event.type, event.code,
             event.workflow_id, event.workflow_version, event.step, event.department,
-            _json(event.data), event.source)
+            json_text(event.data), event.source)
 
 
 def status_event(row: Sequence[Any]) -> StatusEvent:
@@ -75,8 +72,8 @@ def subscription_of(row: Sequence[Any]) -> Subscription:
 
 def subscription_row(subscription: Subscription) -> tuple[Any, ...]:
     """The row of ``subscription``."""
-    return (subscription.name, _json(list(subscription.types)),
-            _json(list(subscription.workflows)), _json(list(subscription.departments)))
+    return (subscription.name, json_text(list(subscription.types)),
+            json_text(list(subscription.workflows)), json_text(list(subscription.departments)))
 
 
 def write_status(run: Run, rows: Rows, events: Sequence[StatusEvent]) -> None:
