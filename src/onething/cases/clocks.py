@@ -13,16 +13,16 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
 from onething.cases.typed_json import moment_json
 from onething.language.model import Rung
 from onething.net.model import PlaceRole
-from onething.workdays import SHANGHAI, CountFrom, Due, Duration, WorkCalendar
+from onething.workdays import SHANGHAI, CountFrom, Due, Duration, Unit, WorkCalendar
 
 CASE = "case"
 #: the clock of issuing and serving the result once every decision is made (行政许可法 art. 44)
@@ -219,22 +219,85 @@ _DUES: weakref.WeakKeyDictionary[WorkCalendar, dict[tuple[Any, ...], Due]] = \
 _DUE_MEMO = 1_024
 
 
+class Deadline(NamedTuple):
+    """What most readers of a due date need of it (:class:`Due` has the explanation)."""
+
+    deadline: dt.datetime
+    provisional: bool
+    reasons: tuple[str, ...]
+
+
+def deadline(calendar: WorkCalendar, clock: dict[str, Any], which: str, now: dt.datetime,
+             policy: ClockPolicy) -> Deadline | None:
+    """:func:`due`'s deadline, whether it is provisional and why. A limit in days is due
+    by the date its clock started on (as :meth:`WorkCalendar.add` counts it), so every
+    clock started the same day with the same limit and pauses shares one answer."""
+    base = clock.get(which)
+    if base is None:
+        return None
+    started = clock["started"]
+    paused = clock["paused_since"]
+    if _BY_DAY.get(base) or _by_day(base):
+        started = _day(started)
+        paused = paused and (_day(paused), now.astimezone(SHANGHAI).date())
+    else:
+        paused = paused and (paused, now.astimezone(SHANGHAI).date())
+    key = (started, base, clock.get("extension"), tuple(map(tuple, clock["pauses"])), paused,
+           policy.count_from)
+    global _last_deadlines
+    if _last_deadlines[0]() is calendar:
+        known = _last_deadlines[1]
+    else:
+        known = _DEADLINES.setdefault(calendar, {})
+        _last_deadlines = (weakref.ref(calendar), known)
+    found = known.get(key)
+    if found is None:
+        full = due(calendar, clock, which, now, policy)
+        assert full is not None
+        found = Deadline(full.deadline, full.provisional, full.reasons)
+        if len(known) >= _DUE_MEMO:
+            known.clear()
+        known[key] = found
+    return found
+
+
+def _by_day(base: str) -> bool:
+    """Whether the limit ``base`` (``"5 WD"``) counts days: its extensions count alike."""
+    found = _BY_DAY[base] = Duration.parse(base).unit in (Unit.WD, Unit.ND)
+    return found
+
+
+def _day(moment: str) -> str | dt.date:
+    """The Asia/Shanghai date of a clock's time (as written: its first ten characters)."""
+    if moment.endswith("+08:00"):
+        return moment[:10]
+    return _moment(moment).astimezone(SHANGHAI).date()
+
+
+_BY_DAY: dict[str, bool] = {}
+_DEADLINES: weakref.WeakKeyDictionary[WorkCalendar, dict[tuple[Any, ...], Deadline]] = \
+    weakref.WeakKeyDictionary()
+#: the memo last used, found without a weak dictionary's lookup (one calendar serves most)
+_last_deadlines: tuple[Callable[[], WorkCalendar | None], dict[tuple[Any, ...], Deadline]] = \
+    (lambda: None, {})
+
+
 def status(calendar: WorkCalendar, clock: dict[str, Any], now: dt.datetime,
            policy: ClockPolicy) -> Status:
     """normal / warning / overdue (paused, met, late for clocks that are not running)."""
-    deadline = due(calendar, clock, "committed", now, policy) \
-        or due(calendar, clock, "statutory", now, policy)
+    found = deadline(calendar, clock, "committed", now, policy) \
+        or deadline(calendar, clock, "statutory", now, policy)
     if clock["finished"] is not None:
-        if deadline is None or _moment(clock["finished"]) <= deadline.deadline:
+        if found is None or _moment(clock["finished"]) <= found.deadline:
             return Status.MET
         return Status.LATE
     if clock["paused_since"] is not None:
         return Status.PAUSED
-    if deadline is None:
+    if found is None:
         return Status.NORMAL
-    if now > deadline.deadline:
+    if now > found.deadline:
         return Status.OVERDUE
-    if _within(calendar, now, deadline.deadline, policy.warn_before):
+    if _within(calendar, now, found.deadline, policy.warn_before):
         return Status.WARNING
     return Status.NORMAL
 
@@ -396,8 +459,12 @@ def follow_case(clocks: dict[str, ClockRecord], positions: dict[str, PlaceRole],
     # 行政许可法 art. 45: the time a hearing, testing or expert review needs is not counted in
     # the limits, the case's included, whatever else runs meanwhile (overlapping procedures
     # count once: one pause)
-    special = any(role is PlaceRole.SPECIAL for role in positions.values())
-    running = any(role in RUNNING_ROLES for role in positions.values())
+    special = running = False
+    for role in positions.values():
+        if role is PlaceRole.SPECIAL:
+            special = True
+        elif role in RUNNING_ROLES:
+            running = True
     if not special and (running or not positions):
         if clock["paused_since"] is not None:
             resume(own(clocks, CASE), now, restart=False)

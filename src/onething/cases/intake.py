@@ -13,7 +13,7 @@ documents are rendered from that data elsewhere; nothing here is a template
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from onething.cases import clocks as clk
@@ -77,10 +77,10 @@ def lapsed(case: Case, policy: clk.ClockPolicy, calendar: WorkCalendar,
 
 
 def check(workflow: Workflow, case: Case, action: str | None, payload: Mapping[str, Any],
-          lapsed_now: bool) -> None:
+          lapsed_now: Callable[[], bool]) -> None:
     """Refuse what art. 32 does not allow at intake before the net is asked: a refusal or a
-    notice after the window's time, a second notice, a notice that lists nothing or names
-    what the form does not have."""
+    notice after the window's time (``lapsed_now()``, asked only of these), a second notice,
+    a notice that lists nothing or names what the form does not have."""
     if action not in ("refuse_intake", "request_intake_correction"):
         return
     if action == "request_intake_correction" and (case.intake or ANSWERED in case.marking):
@@ -89,7 +89,7 @@ def check(workflow: Workflow, case: Case, action: str | None, payload: Mapping[s
             "deficient item at once (一次性告知, 行政许可法 art. 32)",
             "accept the case, or refuse it with its reasons (不予受理)",
             code="refused.case.notice_issued", subject=case.id)
-    if lapsed_now:
+    if lapsed_now():
         what = "refused at intake" if action == "refuse_intake" else "sent a notice of " \
             "missing items"
         raise ActionRefused("the time to answer the application has passed, so it counts as "

@@ -61,8 +61,8 @@ def plan(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
         if clock["finished"] is not None:
             continue  # most of a case's clocks, once it is under way
         if clock["paused_since"] is None:  # a running clock: its ladder and its signals
-            due = clk.due(calendar, clock, "committed", now, policy) \
-                or clk.due(calendar, clock, "statutory", now, policy)
+            due = clk.deadline(calendar, clock, "committed", now, policy) \
+                or clk.deadline(calendar, clock, "statutory", now, policy)
             if due is not None:
                 out += _escalations(case, key, clock, due, policy, calendar)
                 out += _signals(case, key, clock, due, policy, calendar)
@@ -90,8 +90,8 @@ def next_due(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: 
         if clock["finished"] is not None:
             continue
         if clock["paused_since"] is None:
-            due = clk.due(calendar, clock, "committed", now, policy) \
-                or clk.due(calendar, clock, "statutory", now, policy)
+            due = clk.deadline(calendar, clock, "committed", now, policy) \
+                or clk.deadline(calendar, clock, "statutory", now, policy)
             if due is not None:
                 said = clock["signalled"]
                 at: dt.datetime | None
@@ -114,7 +114,7 @@ def next_due(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: 
     return soonest
 
 
-def _law(due: Due, data: dict[str, Any] | None = None) -> dict[str, Any]:
+def _law(due: Due | clk.Deadline, data: dict[str, Any] | None = None) -> dict[str, Any]:
     """A path timer's data, marked provisional (with the reasons) when its due date is."""
     out = dict(data or {})
     if due.provisional:
@@ -155,8 +155,8 @@ def _path_timers(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calend
         if own is None or own["finished"] is not None or own["paused_since"] is not None \
                 or marking.isdisjoint((f"step:{step}", f"step:{step}:corrected")):
             continue
-        limit = clk.due(calendar, own, "committed", now, policy) \
-            or clk.due(calendar, own, "statutory", now, policy)
+        limit = clk.deadline(calendar, own, "committed", now, policy) \
+            or clk.deadline(calendar, own, "statutory", now, policy)
         if limit is not None:
             out.append(_timer(case, limit.deadline, "path", "deemed_approval", step,
                               _law(limit, {"due": limit.deadline.isoformat()}),
@@ -191,7 +191,7 @@ def promise_due(promised: Iterable[str], workflow: Workflow, accepted: dt.dateti
     return shortest, calendar.add(accepted, shortest, count_from=count_from)
 
 
-def _escalations(case: Case, key: str, clock: dict[str, Any], due: Due,
+def _escalations(case: Case, key: str, clock: dict[str, Any], due: clk.Deadline,
                  policy: clk.ClockPolicy, calendar: WorkCalendar) -> list[Timer]:
     out = []
     for index, rung in enumerate(policy.ladder):
@@ -208,8 +208,8 @@ def _escalations(case: Case, key: str, clock: dict[str, Any], due: Due,
     return out
 
 
-def _signals(case: Case, key: str, clock: dict[str, Any], due: Due, policy: clk.ClockPolicy,
-             calendar: WorkCalendar) -> list[Timer]:
+def _signals(case: Case, key: str, clock: dict[str, Any], due: clk.Deadline,
+             policy: clk.ClockPolicy, calendar: WorkCalendar) -> list[Timer]:
     """A running clock's two signals to the people outside (电子监察 yellow and red): the
     moment it shows as warning, and the moment it is overdue — each once per arming."""
     data = {"clock": key, "due": due.deadline.isoformat()}

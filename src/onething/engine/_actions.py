@@ -37,7 +37,7 @@ from onething.language.model import Step, Workflow
 from onething.language.step_keys import SignOff
 from onething.machine.compile import Fired, NotEnabled
 from onething.net.model import STEP_ROLES, Performer, Transition
-from onething.net.semantics import form_guard
+from onething.net.semantics import form_guard, lazy_form_guard
 from onething.privacy.masking import clip
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
     people = engine.people
     rules.authorize_transition(people, workflow, transition, actor, case)
     intake.check(workflow, case, transition.action, payload,
-                 intake_lapsed(engine, deployed, case, now))
+                 lambda: intake_lapsed(engine, deployed, case, now))
     if transition.action in REASONED and transition.actor in (Performer.DEPARTMENT,
                                                               Performer.WINDOW) \
             and not str(payload.get("reason") or "").strip():
@@ -155,7 +155,8 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
     elif transition.action == "supplement_intake":
         intake.answer(workflow, case, new, payload, now, data)
     try:
-        guard = form_guard({**new.facts(), **{k: from_jsonable(v) for k, v in sets.items()}})
+        guard = lazy_form_guard(lambda: {**new.facts(),
+                                         **{k: from_jsonable(v) for k, v in sets.items()}})
         fired = _promises.release(deployed, case, new, compiled.fire(marking, transition, guard),
                                   guard)
     except NotEnabled:
@@ -324,8 +325,9 @@ def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Ca
     new.clocks = dict(case.clocks)  # copy on write: clk.follow copies what it changes
     before = deployed.positions(case.marking)
     after = deployed.positions(new.marking)
-    deemed = any(t.action == "deemed_acceptance" for t in fired.transitions)
-    accepting = deemed or any(t.action == "accept" for t in fired.transitions)
+    taken = {t.action for t in fired.transitions}
+    deemed = "deemed_acceptance" in taken
+    accepting = deemed or "accept" in taken
     # 行政许可法 art. 32: an application the window did not answer in time counts as accepted
     # from the day its materials were received: the organ's limit (the case clock) counts from
     # then, whoever accepts it after that; a department's own clock starts when it has the case
@@ -383,8 +385,13 @@ def _resolve(deployed: Deployed, wanted: Wanted, marking: int, case: Case) -> Tr
         matching = [t for t in matching if t.to == wanted.to] or matching
     if len(matching) <= 1:
         return matching[0] if matching else None
-    semantics = deployed.compiled.semantics
-    return next(semantics.enabled(marking, form_guard(case.facts()), matching), matching[0])
+    consume = deployed.compiled.semantics.consume
+    guard = lazy_form_guard(case.facts)
+    for t in matching:  # the first enabled (Semantics.enabled, without its generator)
+        need = consume[t.index]
+        if marking & need == need and (not t.guard or guard(t)):
+            return t
+    return matching[0]
 
 
 def _delivery(workflow: Workflow, case: Case, kind: str, active: set[str],

@@ -157,6 +157,19 @@ def form_guard(form: Mapping[str, object]) -> Callable[[Transition], bool]:
     return holds
 
 
+def lazy_form_guard(facts: Callable[[], Mapping[str, object]]) -> Callable[[Transition], bool]:
+    """:func:`form_guard` on ``facts()``, called only when a guarded transition is asked
+    about (most transitions have no guard: their form is never built)."""
+    known: list[Callable[[Transition], bool]] = []
+
+    def holds(t: Transition) -> bool:
+        if not known:
+            known.append(form_guard(facts()))
+        return known[0](t)
+
+    return holds
+
+
 def reachable_set(semantics: Semantics, guard: Callable[[Transition], bool],
                   limit: int = 500_000) -> set[int] | None:
     """Every reachable stable configuration (None when there are more than ``limit``)."""
