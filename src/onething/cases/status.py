@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from onething.cases.records import Actor, Case, Event
+from onething.cases.records import Case, Event
 from onething.language.model import Workflow
 
 #: 办件状态 (case status) codes as two platform vendors use them (Augurit aplanmis
@@ -149,9 +149,10 @@ def _names(values: Iterable[Any]) -> list[str]:
 
 def _department(event: Event, workflow: Workflow) -> str | None:
     """Who decided: the acting officer's department, else the step's own."""
-    actor = Actor.parse(event.actor)
-    if actor.department and actor.role in ("department", "supervisor"):
-        return actor.department
+    role, _, rest = event.actor.partition(":")  # as Actor.parse reads it, without an Actor
+    department = rest.partition("@")[2]
+    if department and role in ("department", "supervisor"):
+        return department
     if event.step is not None:
         try:
             return workflow.step(event.step).department

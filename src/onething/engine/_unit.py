@@ -222,9 +222,9 @@ def _run(engine: EngineContext, case_id: str, change: ChangeFn, key: tuple[str, 
                           outcome.events)
             new = new if claims is None else new.replace(assigned=claims)
         status = status_events(new, case.notified, outcome.events, deployed.workflow)
-        if status:
-            new = new.replace(notified=case.notified + len(status),
-                              corrections=case.corrections + corrections_in(status))
+        if status:  # ``new`` is the change's own record: counted in place
+            new.notified = case.notified + len(status)
+            new.corrections = case.corrections + corrections_in(status)
         own = status
         wake = next_due(new, deployed.workflow, deployed.policy, engine.calendar, moment)
         delivery = outcome.delivery

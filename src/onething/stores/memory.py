@@ -17,7 +17,7 @@ from onething.cases.status import StatusEvent
 from onething.cases.tallies import Tally
 from onething.errors import AlreadyDelivered, Conflict, DeployRefused, UnknownCase
 from onething.stores import _memory_listing as listed
-from onething.stores._counts_sql import Row, add_rows, period_of
+from onething.stores._counts_sql import Row, period_of
 from onething.stores._memory_status import MemoryNotified
 from onething.stores.base import Created, Store
 
@@ -121,10 +121,9 @@ class MemoryStore(MemoryNotified, Store):
             self._add(listing.counts)
 
     def _add(self, counts: Iterable[Tally]) -> None:
-        for row in add_rows(counts):
-            key = row[:5] + row[6:9]  # the week follows from the day
-            self._touch(self._counts, key)
-            self._counts[key] = self._counts.get(key, 0) + row[9]
+        for tally in counts:  # a tally is its key (the week follows from its day)
+            self._touch(self._counts, tally)
+            self._counts[tally] = self._counts.get(tally, 0) + 1
 
     def counted(self, period: str, *, since: str | None = None, until: str | None = None,
                 workflow: str | None = None, department: str | None = None) -> list[Row]:
@@ -192,8 +191,9 @@ class MemoryStore(MemoryNotified, Store):
             for new_case, new_events, new_wake, new_listing in created or ():
                 self._insert(new_case, new_events, new_wake, new_listing)
             self._remember(case, idempotency)
-            for table in (self._cases, self._events, self._deliveries, self._wakes):
-                self._touch(table, case.id)
+            if self._journal is not None:
+                for table in (self._cases, self._events, self._deliveries, self._wakes):
+                    self._touch(table, case.id)
             for item in outbox or ():
                 self._touch(self._outbox, item.id)
                 self._outbox[item.id] = attrs.evolve(
