@@ -1,5 +1,7 @@
 """A clock's deadline as the hot path reads it (``clocks.deadline``, remembered by the day its
-clock started for limits in days) is :func:`clocks.due`'s, whatever clocks were asked before."""
+clock started for limits in days) is :func:`clocks.due`'s, and the working days a finished clock
+used (``clocks.used_days``, remembered by its days) are the calendar's count, whatever clocks
+were asked before."""
 
 from __future__ import annotations
 
@@ -75,6 +77,24 @@ def test_the_deadline_is_the_due_dates_whatever_was_asked_before(
                 assert fast is None
             else:
                 assert fast == (full.deadline, full.provisional, full.reasons)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(kinds(), min_size=1, max_size=3).flatmap(
+    lambda of: st.lists(st.tuples(clocks(of), st.integers(0, 60 * 24 * 30)), min_size=1,
+                        max_size=12)))
+def test_the_days_a_finished_clock_used_are_the_calendars_count(
+        asked: list[tuple[tuple[clk.ClockRecord, dt.datetime], int]]) -> None:
+    calendar = WorkCalendar()
+    for (clock, _), minutes in asked:
+        clock.pop("paused_since", None)  # finish ends an open pause
+        finished = dt.datetime.fromisoformat(clock["started"]) + dt.timedelta(minutes=minutes)
+        clock["finished"] = finished.astimezone(SHANGHAI).isoformat()
+        expected = calendar.count_working_days(
+            dt.datetime.fromisoformat(clock["started"]), finished,
+            pauses=[(dt.date.fromisoformat(a), dt.date.fromisoformat(b))
+                    for a, b, _ in clock["pauses"]])
+        assert clk.used_days(calendar, clock) == expected.value
 
 
 def test_clocks_started_the_same_day_share_a_limit_in_days_but_not_in_hours() -> None:

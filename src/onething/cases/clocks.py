@@ -97,15 +97,19 @@ _DEFAULTS: dict[str, Any] = {"pauses": (), "escalated": (), "paused_since": None
                              "paused_reason": None, "extension": None, "finished": None,
                              "committed": None, "statutory": None, "milestones": None,
                              "signalled": ()}
-#: limit texts ("5 WD") are shared between the clocks of every case
-_TEXTS: dict[str, str] = {}
+#: limit texts ("5 WD"), one per limit, shared between the clocks of every case
+_TEXTS: dict[Duration, str] = {}
 
 
 def _text(limit: Duration | None) -> str | None:
     if limit is None:
         return None
-    text = str(limit)
-    return _TEXTS.setdefault(text, text)
+    text = _TEXTS.get(limit)
+    if text is None:
+        if len(_TEXTS) >= 4096:
+            _TEXTS.clear()
+        text = _TEXTS[limit] = str(limit)
+    return text
 
 
 def as_clock(data: dict[str, Any]) -> ClockRecord:
@@ -244,12 +248,7 @@ def deadline(calendar: WorkCalendar, clock: dict[str, Any], which: str, now: dt.
         paused = paused and (paused, now.astimezone(SHANGHAI).date())
     key = (started, base, clock.get("extension"), tuple(map(tuple, clock["pauses"])), paused,
            policy.count_from)
-    global _last_deadlines
-    if _last_deadlines[0]() is calendar:
-        known = _last_deadlines[1]
-    else:
-        known = _DEADLINES.setdefault(calendar, {})
-        _last_deadlines = (weakref.ref(calendar), known)
+    known = _memo(calendar)
     found = known.get(key)
     if found is None:
         full = due(calendar, clock, which, now, policy)
@@ -259,6 +258,36 @@ def deadline(calendar: WorkCalendar, clock: dict[str, Any], which: str, now: dt.
             known.clear()
         known[key] = found
     return found
+
+
+def used_days(calendar: WorkCalendar, clock: dict[str, Any]) -> int:
+    """The working days a finished clock used, its pauses left out (what
+    :meth:`WorkCalendar.count_working_days` counts from its start to its finish), remembered
+    by the days it started and finished on."""
+    started, finished = clock["started"], clock["finished"]
+    pauses = tuple(map(tuple, clock["pauses"]))
+    key = (_day(started), _day(finished), pauses)
+    known = _memo(calendar)
+    found = known.get(key)
+    if found is None:
+        end = _moment(finished)
+        found = calendar.count_working_days(_moment(started), end,
+                                            pauses=_pauses(clock, end)).value
+        if len(known) >= _DUE_MEMO:
+            known.clear()
+        known[key] = found
+    return found
+
+
+def _memo(calendar: WorkCalendar) -> dict[tuple[Any, ...], Any]:
+    """What :func:`deadline` and :func:`used_days` remember of ``calendar`` (a calendar's
+    data never changes: a refresh is a new calendar)."""
+    global _last_memo
+    if _last_memo[0]() is calendar:
+        return _last_memo[1]
+    known = _MEMOS.setdefault(calendar, {})
+    _last_memo = (weakref.ref(calendar), known)
+    return known
 
 
 def _by_day(base: str) -> bool:
@@ -275,10 +304,10 @@ def _day(moment: str) -> str | dt.date:
 
 
 _BY_DAY: dict[str, bool] = {}
-_DEADLINES: weakref.WeakKeyDictionary[WorkCalendar, dict[tuple[Any, ...], Deadline]] = \
+_MEMOS: weakref.WeakKeyDictionary[WorkCalendar, dict[tuple[Any, ...], Any]] = \
     weakref.WeakKeyDictionary()
 #: the memo last used, found without a weak dictionary's lookup (one calendar serves most)
-_last_deadlines: tuple[Callable[[], WorkCalendar | None], dict[tuple[Any, ...], Deadline]] = \
+_last_memo: tuple[Callable[[], WorkCalendar | None], dict[tuple[Any, ...], Any]] = \
     (lambda: None, {})
 
 

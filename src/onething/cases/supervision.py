@@ -181,12 +181,18 @@ def uses(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
         clock = case.clocks[key]
         step = step_of(key)
         spec = workflow.find_step(step) if step else None
-        started, finished, _, at, end, pauses = _span(clock, now)
+        finished = clock["finished"] is not None
+        if finished and clock["paused_since"] is None:
+            # read at its finish, whatever ``now`` (no open pause): days remembered by day
+            used = clk.used_days(lenient, clock)
+            state = clk.status(lenient, clock, now, policy)
+        else:
+            started, _, _, at, end, pauses = _span(clock, now)
+            used = lenient.count_working_days(started, end, pauses=pauses).value
+            state = clk.status(lenient, clock, at, policy)
         out.append(ClockUse(
             key, kind_of(key), step, spec.department if spec is not None else workflow.lead,
-            clock["committed"], clock["statutory"], finished is not None,
-            lenient.count_working_days(started, end, pauses=pauses).value,
-            clk.status(lenient, clock, at, policy)))
+            clock["committed"], clock["statutory"], finished, used, state))
     return out
 
 
@@ -194,11 +200,24 @@ def _ordered(case: Case, workflow: Workflow, now: dt.datetime) -> list[str]:
     """The case's clock keys in the records' order."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now needs its time zone")
-    order = {clk.CASE: 0}
-    for number, spec in enumerate(workflow.iter_steps(), 1):
-        order[spec.id] = 2 * number
+    order = _order(workflow)
     stored = {key: number for number, key in enumerate(case.clocks)}
     return sorted(case.clocks, key=lambda k: (_rank(k, order), stored[k]))
+
+
+def _order(workflow: Workflow) -> dict[str, int]:
+    """The rank of the case's clock and of each step's, in the workflow's order (the last
+    workflow's asked again is answered without walking its steps)."""
+    global _last_order
+    if _last_order[0] is not workflow:
+        order = {clk.CASE: 0}
+        for number, spec in enumerate(workflow.iter_steps(), 1):
+            order[spec.id] = 2 * number
+        _last_order = (workflow, order)
+    return _last_order[1]
+
+
+_last_order: tuple[Workflow | None, dict[str, int]] = (None, {})
 
 
 def _span(clock: dict[str, Any], now: dt.datetime) -> tuple[

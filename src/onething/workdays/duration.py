@@ -32,7 +32,7 @@ def _quoted(text: object) -> str:
     return shown if len(shown) <= 40 else shown[:37] + "..."
 
 
-@attrs.frozen
+@attrs.frozen(cache_hash=True)
 class Duration:
     """An amount of time in one unit; ``Duration.parse("0.5 WD")``."""
 
