@@ -140,13 +140,13 @@ def own(clocks: dict[str, ClockRecord], key: str) -> ClockRecord:
 
 def pause(clock: dict[str, Any], now: dt.datetime, reason: str) -> None:
     """Pause the clock at ``now`` for ``reason`` (a correction, a special procedure)."""
-    if clock["paused_since"] is None and clock["finished"] is None:
+    if clock.get("paused_since") is None and clock.get("finished") is None:
         clock["paused_since"], clock["paused_reason"] = _iso(now), reason
 
 
 def resume(clock: dict[str, Any], now: dt.datetime, restart: bool) -> None:
     """End a pause: record it, or (for an answered correction under 'restart') start anew."""
-    if clock["paused_since"] is None:
+    if clock.get("paused_since") is None:
         return
     if restart:
         clock["started"] = _iso(now)
@@ -154,23 +154,24 @@ def resume(clock: dict[str, Any], now: dt.datetime, restart: bool) -> None:
         clock.pop("escalated", None)
     else:
         begun = _moment(clock["paused_since"]).astimezone(SHANGHAI).date()
-        clock["pauses"] = [*clock["pauses"], [
+        clock["pauses"] = [*clock.get("pauses", ()), [
             begun.isoformat(), now.astimezone(SHANGHAI).date().isoformat(),
-            clock["paused_reason"]]]
+            clock.get("paused_reason")]]
     clock.pop("paused_since", None)
     clock.pop("paused_reason", None)
 
 
 def finish(clock: dict[str, Any], now: dt.datetime) -> None:
     """Stop the clock at ``now`` (ending any pause)."""
-    if clock["finished"] is None:
+    if clock.get("finished") is None:
         resume(clock, now, restart=False)
         clock["finished"] = _iso(now)
 
 
 def _pauses(clock: dict[str, Any], now: dt.datetime) -> list[tuple[dt.date, dt.date]]:
-    out = [(dt.date.fromisoformat(a), dt.date.fromisoformat(b)) for a, b, _ in clock["pauses"]]
-    if clock["paused_since"] is not None:
+    out = [(dt.date.fromisoformat(a), dt.date.fromisoformat(b))
+           for a, b, _ in clock.get("pauses", ())]
+    if clock.get("paused_since") is not None:
         begun = _moment(clock["paused_since"]).astimezone(SHANGHAI).date()
         today = now.astimezone(SHANGHAI).date()
         if today >= begun:  # asked before the open pause began: it has not, yet
@@ -200,8 +201,9 @@ def due(calendar: WorkCalendar, clock: dict[str, Any], which: str, now: dt.datet
         return None
     # remembered by what it is computed from, as the clock records it (no parsing on a hit);
     # an open pause runs to today, so a paused clock's due date is remembered for the day
-    paused = clock["paused_since"]
-    key = (clock["started"], base, clock.get("extension"), tuple(map(tuple, clock["pauses"])),
+    paused = clock.get("paused_since")
+    key = (clock["started"], base, clock.get("extension"),
+           tuple(map(tuple, clock.get("pauses", ()))),
            paused and (paused, now.astimezone(SHANGHAI).date()), policy.count_from)
     known = _DUES.setdefault(calendar, {})
     found = known.get(key)
@@ -240,21 +242,21 @@ def deadline(calendar: WorkCalendar, clock: dict[str, Any], which: str, now: dt.
     if base is None:
         return None
     started = clock["started"]
-    paused = clock["paused_since"]
+    paused = clock.get("paused_since")
     if _BY_DAY.get(base) or _by_day(base):
         started = _day(started)
         paused = paused and (_day(paused), now.astimezone(SHANGHAI).date())
     else:
         paused = paused and (paused, now.astimezone(SHANGHAI).date())
-    key = (started, base, clock.get("extension"), tuple(map(tuple, clock["pauses"])), paused,
-           policy.count_from)
+    key = (started, base, clock.get("extension"), tuple(map(tuple, clock.get("pauses", ()))),
+           paused, policy.count_from)
     known = _memo(calendar)
     found = known.get(key)
     if found is None:
         full = due(calendar, clock, which, now, policy)
         assert full is not None
         found = Deadline(full.deadline, full.provisional, full.reasons)
-        if len(known) >= _DUE_MEMO:
+        if len(known) >= _MEMO_SIZE:
             known.clear()
         known[key] = found
     return found
@@ -265,7 +267,7 @@ def used_days(calendar: WorkCalendar, clock: dict[str, Any]) -> int:
     :meth:`WorkCalendar.count_working_days` counts from its start to its finish), remembered
     by the days it started and finished on."""
     started, finished = clock["started"], clock["finished"]
-    pauses = tuple(map(tuple, clock["pauses"]))
+    pauses = tuple(map(tuple, clock.get("pauses", ())))
     key = (_day(started), _day(finished), pauses)
     known = _memo(calendar)
     found = known.get(key)
@@ -273,15 +275,16 @@ def used_days(calendar: WorkCalendar, clock: dict[str, Any]) -> int:
         end = _moment(finished)
         found = calendar.count_working_days(_moment(started), end,
                                             pauses=_pauses(clock, end)).value
-        if len(known) >= _DUE_MEMO:
+        if len(known) >= _MEMO_SIZE:
             known.clear()
         known[key] = found
     return found
 
 
 def _memo(calendar: WorkCalendar) -> dict[tuple[Any, ...], Any]:
-    """What :func:`deadline` and :func:`used_days` remember of ``calendar`` (a calendar's
-    data never changes: a refresh is a new calendar)."""
+    """What :func:`deadline`, :func:`used_days` and :func:`warn_from` remember of
+    ``calendar`` (a calendar's data never changes: a refresh is a new calendar); their keys
+    are tuples of different lengths (6, 3 and 2), so they never meet."""
     global _last_memo
     if _last_memo[0]() is calendar:
         return _last_memo[1]
@@ -304,6 +307,7 @@ def _day(moment: str) -> str | dt.date:
 
 
 _BY_DAY: dict[str, bool] = {}
+_MEMO_SIZE = 4_096
 _MEMOS: weakref.WeakKeyDictionary[WorkCalendar, dict[tuple[Any, ...], Any]] = \
     weakref.WeakKeyDictionary()
 #: the memo last used, found without a weak dictionary's lookup (one calendar serves most)
@@ -316,11 +320,11 @@ def status(calendar: WorkCalendar, clock: dict[str, Any], now: dt.datetime,
     """normal / warning / overdue (paused, met, late for clocks that are not running)."""
     found = deadline(calendar, clock, "committed", now, policy) \
         or deadline(calendar, clock, "statutory", now, policy)
-    if clock["finished"] is not None:
+    if clock.get("finished") is not None:
         if found is None or _moment(clock["finished"]) <= found.deadline:
             return Status.MET
         return Status.LATE
-    if clock["paused_since"] is not None:
+    if clock.get("paused_since") is not None:
         return Status.PAUSED
     if found is None:
         return Status.NORMAL
@@ -337,17 +341,15 @@ def _within(calendar: WorkCalendar, now: dt.datetime, deadline: dt.datetime,
     return calendar.add(now, margin).deadline >= deadline
 
 
-_WARNINGS: weakref.WeakKeyDictionary[WorkCalendar, dict[tuple[dt.datetime, Duration],
-                                                         dt.datetime]] = \
-    weakref.WeakKeyDictionary()
+
 
 
 def warn_from(calendar: WorkCalendar, deadline: dt.datetime, margin: Duration) -> dt.datetime:
     """The first moment at which a clock due at ``deadline`` shows as warning (the moment
     from which :func:`status` says ``warning`` rather than ``normal``), exactly: what
     queues index, so that "warning now" is one comparison."""
-    known = _WARNINGS.setdefault(calendar, {})
-    found = known.get((deadline, margin))
+    known = _memo(calendar)
+    found: dt.datetime | None = known.get((deadline, margin))
     if found is not None:
         return found
     late = deadline  # within at the deadline itself; look back for a moment that is not
@@ -364,7 +366,7 @@ def warn_from(calendar: WorkCalendar, deadline: dt.datetime, margin: Duration) -
             late = middle
         else:
             early = middle
-    if len(known) >= 4096:
+    if len(known) >= _MEMO_SIZE:
         known.clear()
     known[(deadline, margin)] = late
     return late
@@ -415,7 +417,7 @@ def view(calendar: WorkCalendar, key: str, clock: dict[str, Any], now: dt.dateti
     return ClockView(key, status(calendar, clock, now, policy), _moment(clock["started"]),
                      due(calendar, clock, "committed", now, policy),
                      due(calendar, clock, "statutory", now, policy),
-                     clock["paused_reason"], clock.get("extension"))
+                     clock.get("paused_reason"), clock.get("extension"))
 
 
 # -- following the marking ----------------------------------------------------------------------
@@ -483,7 +485,7 @@ def follow_case(clocks: dict[str, ClockRecord], positions: dict[str, PlaceRole],
     """Pause the case clock while any step is in a special procedure, or while steps wait and
     none runs; resume when neither holds."""
     clock = clocks.get(CASE)
-    if clock is None or clock["finished"] is not None:
+    if clock is None or clock.get("finished") is not None:
         return
     # 行政许可法 art. 45: the time a hearing, testing or expert review needs is not counted in
     # the limits, the case's included, whatever else runs meanwhile (overlapping procedures
@@ -495,8 +497,8 @@ def follow_case(clocks: dict[str, ClockRecord], positions: dict[str, PlaceRole],
         elif role in RUNNING_ROLES:
             running = True
     if not special and (running or not positions):
-        if clock["paused_since"] is not None:
+        if clock.get("paused_since") is not None:
             resume(own(clocks, CASE), now, restart=False)
-    elif clock["paused_since"] is None:
+    elif clock.get("paused_since") is None:
         pause(own(clocks, CASE), now, "special procedure (行政许可法 art. 45)" if special
               else "waiting on the applicant")

@@ -181,8 +181,8 @@ def uses(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
         clock = case.clocks[key]
         step = step_of(key)
         spec = workflow.find_step(step) if step else None
-        finished = clock["finished"] is not None
-        if finished and clock["paused_since"] is None:
+        finished = clock.get("finished") is not None
+        if finished and clock.get("paused_since") is None:
             # read at its finish, whatever ``now`` (no open pause): days remembered by day
             used = clk.used_days(lenient, clock)
             state = clk.status(lenient, clock, now, policy)
@@ -192,7 +192,7 @@ def uses(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
             state = clk.status(lenient, clock, at, policy)
         out.append(ClockUse(
             key, kind_of(key), step, spec.department if spec is not None else workflow.lead,
-            clock["committed"], clock["statutory"], finished, used, state))
+            clock.get("committed"), clock.get("statutory"), finished, used, state))
     return out
 
 
@@ -227,8 +227,8 @@ def _span(clock: dict[str, Any], now: dt.datetime) -> tuple[
     pauses): a finished clock counts to its finish, a running one to ``now`` (never before its
     last recorded change)."""
     started = _moment(clock["started"])
-    finished = _moment(clock["finished"]) if clock["finished"] is not None else None
-    since = _moment(clock["paused_since"]) if clock["paused_since"] is not None else None
+    finished = _moment(clock["finished"]) if clock.get("finished") is not None else None
+    since = _moment(clock["paused_since"]) if clock.get("paused_since") is not None else None
     at = max(now, started, since or started)
     return started, finished, since, at, finished if finished is not None else at, \
         clk._pauses(clock, at)
@@ -262,11 +262,11 @@ def _record(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: W
         step_title=(spec.title or spec.id) if spec is not None else None,
         department=department, department_title=workflow.department_title(department),
         procedure=clock.get("kind") if kind_of(key) == SPECIAL_PROCEDURE else None,
-        committed=clock["committed"], statutory=clock["statutory"],
-        extension=clock["extension"], committed_due=_deadline(committed),
+        committed=clock.get("committed"), statutory=clock.get("statutory"),
+        extension=clock.get("extension"), committed_due=_deadline(committed),
         statutory_due=_deadline(statutory), provisional=provisional, started=started,
         finished=finished, paused=since is not None, paused_since=since,
-        paused_reason=clock["paused_reason"], used_days=used.value,
+        paused_reason=clock.get("paused_reason"), used_days=used.value,
         paused_days=paused_days, state=clk.status(calendar, clock, at, policy), as_of=now)
 
 

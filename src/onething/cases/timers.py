@@ -58,9 +58,9 @@ def plan(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
         return []
     out: list[Timer] = []
     for key, clock in case.clocks.items():
-        if clock["finished"] is not None:
+        if clock.get("finished") is not None:
             continue  # most of a case's clocks, once it is under way
-        if clock["paused_since"] is None:  # a running clock: its ladder and its signals
+        if clock.get("paused_since") is None:  # a running clock: its ladder and its signals
             due = clk.deadline(calendar, clock, "committed", now, policy) \
                 or clk.deadline(calendar, clock, "statutory", now, policy)
             if due is not None:
@@ -87,13 +87,13 @@ def next_due(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: 
                    default=None)
     soonest: dt.datetime | None = None
     for key, clock in case.clocks.items():
-        if clock["finished"] is not None:
+        if clock.get("finished") is not None:
             continue
-        if clock["paused_since"] is None:
+        if clock.get("paused_since") is None:
             due = clk.deadline(calendar, clock, "committed", now, policy) \
                 or clk.deadline(calendar, clock, "statutory", now, policy)
             if due is not None:
-                said = clock["signalled"]
+                said = clock.get("signalled", ())
                 at: dt.datetime | None
                 if "warning" not in said:
                     at = clk.warn_from(calendar, due.deadline, policy.warn_before)
@@ -145,14 +145,14 @@ def _path_timers(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calend
             out.append(_timer(case, due.deadline, "path", "promise_expired",
                               data=_law(due, {"limit": str(shortest)}), armed=accepted))
             own = case.clocks.get(clk.CASE)
-            if own is not None and "promise_due_soon" not in own["signalled"]:
+            if own is not None and "promise_due_soon" not in own.get("signalled", ()):
                 soon = clk.warn_from(calendar, due.deadline, policy.warn_before)
                 out.append(_timer(case, soon, "signal", "promise_due_soon", None,
                                   {"clock": clk.CASE, "due": due.deadline.isoformat(),
                                    "materials": list(case.promised)}, armed=accepted))
     for step in workflow.silent_steps:
         own = case.clocks.get(step)
-        if own is None or own["finished"] is not None or own["paused_since"] is not None \
+        if own is None or own.get("finished") is not None or own.get("paused_since") is not None \
                 or marking.isdisjoint((f"step:{step}", f"step:{step}:corrected")):
             continue
         limit = clk.deadline(calendar, own, "committed", now, policy) \
@@ -163,7 +163,7 @@ def _path_timers(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calend
                               armed=own["started"]))
     if policy.answer_within is not None:
         for key, clock in case.clocks.items():
-            if key != clk.CASE and clock["paused_reason"] == "correction":
+            if key != clk.CASE and clock.get("paused_reason") == "correction":
                 if key in workflow.correction_groups:
                     # a block that asks together: the answer is due from its one notice
                     if clock.get("notice_at") is None:
@@ -195,7 +195,7 @@ def _escalations(case: Case, key: str, clock: dict[str, Any], due: clk.Deadline,
                  policy: clk.ClockPolicy, calendar: WorkCalendar) -> list[Timer]:
     out = []
     for index, rung in enumerate(policy.ladder):
-        if index in clock["escalated"]:
+        if index in clock.get("escalated", ()):
             continue
         at = due.deadline if rung.after is None else calendar.add(due.deadline, rung.after).deadline
         step = special.step_of(key)
@@ -214,11 +214,11 @@ def _signals(case: Case, key: str, clock: dict[str, Any], due: clk.Deadline,
     moment it shows as warning, and the moment it is overdue — each once per arming."""
     data = {"clock": key, "due": due.deadline.isoformat()}
     out = []
-    if "warning" not in clock["signalled"]:
+    if "warning" not in clock.get("signalled", ()):
         at = clk.warn_from(calendar, due.deadline, policy.warn_before)
         out.append(_timer(case, at, "signal", "warning", special.step_of(key), dict(data),
                           armed=clock["started"]))
-    if "overdue" not in clock["signalled"]:
+    if "overdue" not in clock.get("signalled", ()):
         out.append(_timer(case, due.deadline, "signal", "overdue", special.step_of(key),
                           dict(data), armed=clock["started"]))
     return out
@@ -228,7 +228,7 @@ def _milestones(case: Case, key: str, clock: dict[str, Any], workflow: Workflow,
                 calendar: WorkCalendar, policy: clk.ClockPolicy) -> list[Timer]:
     marks = clock.get("milestones")
     green = workflow.green_channel
-    if not marks or green is None or clock["finished"] is not None:
+    if not marks or green is None or clock.get("finished") is not None:
         return []
     started = dt.datetime.fromisoformat(clock["started"])
     out = []

@@ -363,7 +363,7 @@ def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Ca
         changes += clk.decided(new.clocks, now, deployed.policy.deliver_within)
     waiting = "materials:promised" in new.marking  # 容缺: no result before the material
     own = new.clocks.get(clk.DELIVERY)
-    if own is not None and own["finished"] is None and waiting != (own["paused_since"]
+    if own is not None and own.get("finished") is None and waiting != (own.get("paused_since")
                                                                    is not None):
         if waiting:
             clk.pause(clk.own(new.clocks, clk.DELIVERY), now, "waiting on promised materials")
@@ -373,7 +373,7 @@ def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Ca
                         else "resumed"))
     if delivers:
         for key, clock in new.clocks.items():
-            if clock["finished"] is None:
+            if clock.get("finished") is None:
                 clk.finish(clk.own(new.clocks, key), now)
     else:
         clk.follow_case(new.clocks, after, now)
