@@ -32,7 +32,7 @@ class KnownCases:
         when it remembers none, the case loaded and False."""
         known = self._known.get(case_id)
         if known is not None:
-            return known.snapshot(), True
+            return known, True  # not a copy: the engine changes none it loads
         return self.load(case_id), False
 
     def _remember_case(self, case: Case) -> None:

@@ -204,7 +204,9 @@ class Store(Protocol):
         """The case for a change, and whether it may be stale: a database store hands out
         the case as it last wrote or read it without asking the database (True), and the
         engine trusts a change made from it only once its versioned commit succeeds
-        (:mod:`onething.stores._known_cases`); otherwise the case loaded (False)."""
+        (:mod:`onething.stores._known_cases`); otherwise the case loaded (False). It may be
+        the store's own record, not a copy: the engine only reads it and makes its change on
+        a new record (copy on write)."""
         return self.load(case_id), False
 
     def commit(self, case: Case, expected_version: int, events: list[Event],

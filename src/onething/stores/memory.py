@@ -168,6 +168,15 @@ class MemoryStore(MemoryNotified, Store):
             except KeyError:
                 raise UnknownCase(case_id) from None
 
+    def load_recent(self, case_id: str) -> tuple[Case, bool]:
+        """The case as stored, not a copy (the engine changes none it loads: copy on
+        write, tests/engine/test_copy_on_write.py); never stale here."""
+        with self._lock:
+            try:
+                return self._cases[case_id], False
+            except KeyError:
+                raise UnknownCase(case_id) from None
+
     def commit(self, case: Case, expected_version: int, events: list[Event],
                delivery: Delivery | None = None, wake: datetime | None = None,
                outbox: list[OutboxItem] | None = None,
