@@ -170,8 +170,18 @@ def utc_key(moment: datetime | None) -> str:
     compares instants; None sorts after every moment)."""
     if moment is None:
         return NO_DUE
-    # isoformat pads the year to four digits (strftime's %Y does not below 1000) and is faster
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+    key = _KEYS.get(moment)  # a case's times and the due dates of a day recur on every write
+    if key is None:
+        # isoformat pads the year to four digits (strftime's %Y does not below 1000)
+        key = moment.astimezone(UTC).isoformat(timespec="microseconds")[:-6] + "Z"
+        if len(_KEYS) >= 4096:
+            _KEYS.clear()
+        _KEYS[moment] = key
+    return key
+
+
+#: keys made lately, by moment (equal moments, whatever their zone, have one key)
+_KEYS: dict[datetime, str] = {}
 
 
 def moment_of(key: str) -> datetime | None:
