@@ -14,6 +14,7 @@ import json
 import random
 from datetime import timedelta
 
+import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from tests.support.factories import START, WORKFLOWS, perform, sample_form, sample_materials
@@ -114,3 +115,12 @@ def test_no_store_hands_the_engine_a_case_it_then_changes(any_store: Store) -> N
                 for record, text in handed:
                     assert frozen(record) == text, "an action changed the case record it loaded"
     assert len(handed) >= 2 * len(LOADED)  # every case walked was loaded (it was watched)
+
+
+def test_a_replaced_case_has_every_field_of_the_one_it_copies() -> None:
+    values = {field.name: f"value of {field.name}" for field in attrs.fields(Case)}
+    case = Case(**values)
+    copy = case.replace(version=7)
+    assert copy is not case
+    assert {field.name: getattr(copy, field.name) for field in attrs.fields(Case)} \
+        == {**values, "version": 7}

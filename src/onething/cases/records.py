@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import operator
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -236,7 +235,7 @@ class Case:
     def replace(self, **changes: Any) -> Case:
         """A shallow copy with ``changes`` applied: ``attrs.evolve`` without its generic
         machinery, for the engine's hot path."""
-        new = Case(*_case_values(self))
+        new = _shallow_copy(self)
         for name, value in changes.items():
             setattr(new, name, value)
         return new
@@ -270,7 +269,18 @@ class Case:
             | ({"corrections": self.corrections} if self.corrections else {})
 
 
-_case_values = operator.attrgetter(*(a.name for a in attrs.fields(Case)))
+def _copier(cls: type[Case]) -> Callable[[Case], Case]:
+    """A function copying every field of a ``cls`` record into a new one, slot by slot (half
+    the time of ``cls(*values)``: no arguments to match, no defaults to test)."""
+    lines = ["def copy(old, _new=object.__new__, _cls=cls):", "    new = _new(_cls)"]
+    lines += [f"    new.{field.name} = old.{field.name}" for field in attrs.fields(cls)]
+    scope: dict[str, Any] = {"cls": cls}
+    exec("\n".join([*lines, "    return new"]), scope)
+    copy: Callable[[Case], Case] = scope["copy"]
+    return copy
+
+
+_shallow_copy = _copier(Case)
 
 
 def case_to_json(case: Case) -> dict[str, Any]:
