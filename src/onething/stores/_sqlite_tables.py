@@ -190,8 +190,6 @@ def utc_moment(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)  # reads the Z as UTC
 
 
-
-
 def utc_text(moment: datetime) -> str:
     """A fixed-width UTC text, so that comparing texts compares instants (the listing's
     :func:`~onething.cases.listing.utc_key`)."""
@@ -200,7 +198,16 @@ def utc_text(moment: datetime) -> str:
 
 def iso_text(value: datetime | None) -> str:
     """A time as ISO text (now when missing)."""
-    return (value or datetime.now().astimezone()).isoformat()
+    global _last_iso
+    if value is None:
+        return datetime.now().astimezone().isoformat()
+    last = _last_iso  # read once: another thread may replace it
+    if last[0] is not value:  # one action writes its one moment several times
+        last = _last_iso = (value, value.isoformat())
+    return last[1]
+
+
+_last_iso: tuple[datetime | None, str] = (None, "")
 
 
 def now_text() -> str:
