@@ -16,18 +16,16 @@ from onething.cases import clocks as clk
 from onething.cases import sign_off as sign
 from onething.cases import special_procedures as special
 from onething.cases.forms import check_correction, clean_material
-from onething.cases.notices import build_notice
 from onething.cases.records import (
     SYSTEM,
     Actor,
     Case,
-    Delivery,
     Event,
     StoredMaterial,
     from_jsonable,
 )
+from onething.engine import _delivering, _promises
 from onething.engine import _joint_corrections as _joint
-from onething.engine import _promises
 from onething.engine._children import open_children
 from onething.engine._refusals import ended, hint_steps
 from onething.engine._unit import Change, advance
@@ -36,7 +34,7 @@ from onething.language import conditions as exprs
 from onething.language.model import Step, Workflow
 from onething.language.step_keys import SignOff
 from onething.machine.compile import Fired, NotEnabled
-from onething.net.model import STEP_ROLES, Performer, Transition
+from onething.net.model import Performer, Transition
 from onething.net.semantics import form_guard, lazy_form_guard
 from onething.privacy.masking import clip
 
@@ -187,7 +185,7 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
         elif transition.action == "request_correction":
             new.outcomes.pop(step.id, None)  # after the supplement every signer signs again
     if transition.action == "deliver":
-        data["method"] = delivery_method(workflow, case, payload.get("method"))
+        data["method"] = _delivering.delivery_method(workflow, case, payload.get("method"))
     reason = payload.get("reason") or ""
     if reason:
         data["reason"] = reason
@@ -230,10 +228,8 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
     delivery = None
     kinds = [t.delivers for t in fired.transitions if t.delivers is not None]
     if kinds:
-        active = {p.step for p in compiled.net.places
-                  if p.step and p.role in STEP_ROLES and p.name in case.marking}
-        delivery = _delivery(workflow, new, kinds[0].value, active, transition,
-                             data.get("method"), reason, now)
+        delivery = _delivering.delivery(deployed, case, new, kinds[0].value, transition,
+                                        data.get("method"), reason, now)
         new.delivery_kind = delivery.kind
         events.append(Event(seq + len(events) + 1, now, "delivered", str(SYSTEM), None,
                             {"kind": delivery.kind, "delivery": delivery.id,
@@ -396,29 +392,6 @@ def _resolve(deployed: Deployed, wanted: Wanted, marking: int, case: Case) -> Tr
         if marking & need == need and (not t.guard or guard(t)):
             return t
     return matching[0]
-
-
-def _delivery(workflow: Workflow, case: Case, kind: str, active: set[str],
-              transition: Transition, method: str | None, reason: str,
-              now: datetime) -> Delivery:
-    items = tuple(i for i in workflow.delivery.bundle if i in case.produced) \
-        if kind == "result" else ()
-    notice = build_notice(workflow, case, kind, active, items, reason,
-                          transition.step if kind != "result" else None)
-    return Delivery(f"D-{case.id}", case.id, kind, now,
-                    method or delivery_method(workflow, case, None), items, notice)
-
-
-def delivery_method(workflow: Workflow, case: Case, method: str | None) -> str:
-    """The method asked for, else the form's choice, else the workflow's first."""
-    methods = workflow.delivery.methods
-    chosen = method or case.form.get("delivery_method") or methods[0]
-    if chosen not in methods:
-        raise ActionRefused(f"'{clip(chosen, 40)}' is not a delivery method of {workflow.id}",
-                            "use one of: " + ", ".join(methods), code="refused.case.method",
-                            subject=case.id, params={"method": clip(chosen, 40),
-                                                     "methods": ", ".join(methods)})
-    return str(chosen)
 
 
 def _apply_fields(workflow: Workflow, transition: Transition, case: Case,
