@@ -286,8 +286,9 @@ def _memo(calendar: WorkCalendar) -> dict[tuple[Any, ...], Any]:
     ``calendar`` (a calendar's data never changes: a refresh is a new calendar); their keys
     are tuples of different lengths (6, 3 and 2), so they never meet."""
     global _last_memo
-    if _last_memo[0]() is calendar:
-        return _last_memo[1]
+    last = _last_memo  # read once: another thread may replace it
+    if last[0]() is calendar:
+        return last[1]
     known = _MEMOS.setdefault(calendar, {})
     _last_memo = (weakref.ref(calendar), known)
     return known
@@ -339,9 +340,6 @@ def _within(calendar: WorkCalendar, now: dt.datetime, deadline: dt.datetime,
             margin: Duration) -> bool:
     """Whether ``deadline`` falls within ``margin`` of ``now`` (counted from tomorrow)."""
     return calendar.add(now, margin).deadline >= deadline
-
-
-
 
 
 def warn_from(calendar: WorkCalendar, deadline: dt.datetime, margin: Duration) -> dt.datetime:

@@ -209,12 +209,13 @@ def _order(workflow: Workflow) -> dict[str, int]:
     """The rank of the case's clock and of each step's, in the workflow's order (the last
     workflow's asked again is answered without walking its steps)."""
     global _last_order
-    if _last_order[0] is not workflow:
+    last = _last_order  # read once: another thread may replace it
+    if last[0] is not workflow:
         order = {clk.CASE: 0}
         for number, spec in enumerate(workflow.iter_steps(), 1):
             order[spec.id] = 2 * number
-        _last_order = (workflow, order)
-    return _last_order[1]
+        last = _last_order = (workflow, order)
+    return last[1]
 
 
 _last_order: tuple[Workflow | None, dict[str, int]] = (None, {})

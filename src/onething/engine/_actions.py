@@ -321,11 +321,7 @@ def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Ca
     new.clocks = dict(case.clocks)  # copy on write: clk.follow copies what it changes
     before = deployed.positions(case.marking)
     after = deployed.positions(new.marking)
-    taken = set()
-    delivers = False
-    for t in fired.transitions:
-        taken.add(t.action)
-        delivers = delivers or t.delivers is not None
+    taken = {t.action for t in fired.transitions}
     deemed = "deemed_acceptance" in taken
     accepting = deemed or "accept" in taken
     # 行政许可法 art. 32: an application the window did not answer in time counts as accepted
@@ -367,7 +363,7 @@ def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Ca
             clk.resume(clk.own(new.clocks, clk.DELIVERY), now, restart=False)
         changes.append((clk.DELIVERY, "paused for promised materials" if waiting
                         else "resumed"))
-    if delivers:
+    if any(t.delivers is not None for t in fired.transitions):
         for key, clock in new.clocks.items():
             if clock.get("finished") is None:
                 clk.finish(clk.own(new.clocks, key), now)
