@@ -15,7 +15,7 @@ import datetime as dt
 import weakref
 from collections.abc import Callable, Iterable
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 import attrs
 
@@ -23,6 +23,8 @@ from onething.cases.typed_json import moment_json
 from onething.language.model import Rung
 from onething.net.model import PlaceRole
 from onething.workdays import SHANGHAI, CountFrom, Due, Duration, Unit, WorkCalendar
+
+_V = TypeVar("_V")
 
 CASE = "case"
 #: the clock of issuing and serving the result once every decision is made (行政许可法 art. 44)
@@ -105,11 +107,7 @@ def _text(limit: Duration | None) -> str | None:
     if limit is None:
         return None
     text = _TEXTS.get(limit)
-    if text is None:
-        if len(_TEXTS) >= 4096:
-            _TEXTS.clear()
-        text = _TEXTS[limit] = str(limit)
-    return text
+    return text if text is not None else _keep(_TEXTS, limit, str(limit))
 
 
 def as_clock(data: dict[str, Any]) -> ClockRecord:
@@ -205,24 +203,15 @@ def due(calendar: WorkCalendar, clock: dict[str, Any], which: str, now: dt.datet
     key = (clock["started"], base, clock.get("extension"),
            tuple(map(tuple, clock.get("pauses", ()))),
            paused and (paused, now.astimezone(SHANGHAI).date()), policy.count_from)
-    known = _DUES.setdefault(calendar, {})
+    known = _memos(calendar).dues
     found = known.get(key)
     if found is None:
         amount = limit(clock, which)
         assert amount is not None
-        found = calendar.add(_moment(clock["started"]), amount, count_from=policy.count_from,
-                             pauses=_pauses(clock, now))
-        if len(known) >= _DUE_MEMO:
-            known.clear()
-        known[key] = found
+        found = _keep(known, key, calendar.add(
+            _moment(clock["started"]), amount, count_from=policy.count_from,
+            pauses=_pauses(clock, now)))
     return found
-
-
-#: due dates of clocks, per calendar (a calendar's data never changes; a refresh is a new one):
-#: one action asks a clock's due date several times (timers, queues, statistics)
-_DUES: weakref.WeakKeyDictionary[WorkCalendar, dict[tuple[Any, ...], Due]] = \
-    weakref.WeakKeyDictionary()
-_DUE_MEMO = 1_024
 
 
 class Deadline(NamedTuple):
@@ -250,15 +239,12 @@ def deadline(calendar: WorkCalendar, clock: dict[str, Any], which: str, now: dt.
         paused = paused and (paused, now.astimezone(SHANGHAI).date())
     key = (started, base, clock.get("extension"), tuple(map(tuple, clock.get("pauses", ()))),
            paused, policy.count_from)
-    known = _memo(calendar)
+    known = _memos(calendar).deadlines
     found = known.get(key)
     if found is None:
         full = due(calendar, clock, which, now, policy)
         assert full is not None
-        found = Deadline(full.deadline, full.provisional, full.reasons)
-        if len(known) >= _MEMO_SIZE:
-            known.clear()
-        known[key] = found
+        found = _keep(known, key, Deadline(full.deadline, full.provisional, full.reasons))
     return found
 
 
@@ -269,29 +255,49 @@ def used_days(calendar: WorkCalendar, clock: dict[str, Any]) -> int:
     started, finished = clock["started"], clock["finished"]
     pauses = tuple(map(tuple, clock.get("pauses", ())))
     key = (_day(started), _day(finished), pauses)
-    known = _memo(calendar)
+    known = _memos(calendar).used_days
     found = known.get(key)
     if found is None:
         end = _moment(finished)
-        found = calendar.count_working_days(_moment(started), end,
-                                            pauses=_pauses(clock, end)).value
-        if len(known) >= _MEMO_SIZE:
-            known.clear()
-        known[key] = found
+        found = _keep(known, key, calendar.count_working_days(
+            _moment(started), end, pauses=_pauses(clock, end)).value)
     return found
 
 
-def _memo(calendar: WorkCalendar) -> dict[tuple[Any, ...], Any]:
-    """What :func:`deadline`, :func:`used_days` and :func:`warn_from` remember of
-    ``calendar`` (a calendar's data never changes: a refresh is a new calendar); their keys
-    are tuples of different lengths (6, 3 and 2), so they never meet."""
-    global _last_memo
-    last = _last_memo  # read once: another thread may replace it
+class _Memos:
+    """What this module remembers of one calendar (a calendar's data never changes: a
+    refresh is a new calendar): one action asks a clock's due date several times (timers,
+    queues, statistics), and the clocks of a day share their answers."""
+
+    __slots__ = ("deadlines", "dues", "used_days", "warnings")
+
+    def __init__(self) -> None:
+        self.dues: dict[tuple[Any, ...], Due] = {}
+        self.deadlines: dict[tuple[Any, ...], Deadline] = {}
+        self.used_days: dict[tuple[Any, ...], int] = {}
+        self.warnings: dict[tuple[dt.datetime, Duration], dt.datetime] = {}
+
+
+def _memos(calendar: WorkCalendar) -> _Memos:
+    """The memos of ``calendar`` (those of the last calendar asked are found without a weak
+    dictionary's lookup: one calendar serves most)."""
+    global _last_memos
+    last = _last_memos  # read once: another thread may replace it
     if last[0]() is calendar:
         return last[1]
-    known = _MEMOS.setdefault(calendar, {})
-    _last_memo = (weakref.ref(calendar), known)
-    return known
+    found = _MEMOS.get(calendar)
+    if found is None:
+        found = _MEMOS.setdefault(calendar, _Memos())
+    _last_memos = (weakref.ref(calendar), found)
+    return found
+
+
+def _keep(table: dict[Any, _V], key: Any, value: _V) -> _V:
+    """``value``, remembered in ``table`` under ``key`` (a full table starts again)."""
+    if len(table) >= _MEMO_SIZE:
+        table.clear()
+    table[key] = value
+    return value
 
 
 def _by_day(base: str) -> bool:
@@ -309,11 +315,8 @@ def _day(moment: str) -> str | dt.date:
 
 _BY_DAY: dict[str, bool] = {}
 _MEMO_SIZE = 4_096
-_MEMOS: weakref.WeakKeyDictionary[WorkCalendar, dict[tuple[Any, ...], Any]] = \
-    weakref.WeakKeyDictionary()
-#: the memo last used, found without a weak dictionary's lookup (one calendar serves most)
-_last_memo: tuple[Callable[[], WorkCalendar | None], dict[tuple[Any, ...], Any]] = \
-    (lambda: None, {})
+_MEMOS: weakref.WeakKeyDictionary[WorkCalendar, _Memos] = weakref.WeakKeyDictionary()
+_last_memos: tuple[Callable[[], WorkCalendar | None], _Memos] = (lambda: None, _Memos())
 
 
 def status(calendar: WorkCalendar, clock: dict[str, Any], now: dt.datetime,
@@ -346,8 +349,8 @@ def warn_from(calendar: WorkCalendar, deadline: dt.datetime, margin: Duration) -
     """The first moment at which a clock due at ``deadline`` shows as warning (the moment
     from which :func:`status` says ``warning`` rather than ``normal``), exactly: what
     queues index, so that "warning now" is one comparison."""
-    known = _memo(calendar)
-    found: dt.datetime | None = known.get((deadline, margin))
+    known = _memos(calendar).warnings
+    found = known.get((deadline, margin))
     if found is not None:
         return found
     late = deadline  # within at the deadline itself; look back for a moment that is not
@@ -364,10 +367,7 @@ def warn_from(calendar: WorkCalendar, deadline: dt.datetime, margin: Duration) -
             late = middle
         else:
             early = middle
-    if len(known) >= _MEMO_SIZE:
-        known.clear()
-    known[(deadline, margin)] = late
-    return late
+    return _keep(known, (deadline, margin), late)
 
 
 #: how far back a warning may start (far beyond any margin a workflow declares)

@@ -44,9 +44,17 @@ class Actor:
     @classmethod
     def parse(cls, text: str) -> Actor:
         """``window:li@market_regulation``, ``applicant:zhang``, ``department:wang@tax``."""
-        role, _, rest = text.partition(":")
-        ident, _, dept = rest.partition("@")
+        role, ident, dept = actor_parts(text)
         return cls(Role(role), ident or "anonymous", dept or None)
+
+
+def actor_parts(text: str) -> tuple[str, str, str]:
+    """The role, id and department (empty when absent) of an actor's text, as the history
+    writes it (:meth:`Actor.parse` reads it so; a reader that needs only a part skips the
+    Actor)."""
+    role, _, rest = text.partition(":")
+    ident, _, department = rest.partition("@")
+    return role, ident, department
 
 
 def applicant(ident: str = "applicant") -> Actor:

@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from onething.cases.records import Case, Event
+from onething.cases.records import Case, Event, actor_parts
 from onething.language.model import Workflow
 
 #: 办件状态 (case status) codes as two platform vendors use them (Augurit aplanmis
@@ -149,8 +149,7 @@ def _names(values: Iterable[Any]) -> list[str]:
 
 def _department(event: Event, workflow: Workflow) -> str | None:
     """Who decided: the acting officer's department, else the step's own."""
-    role, _, rest = event.actor.partition(":")  # as Actor.parse reads it, without an Actor
-    department = rest.partition("@")[2]
+    role, _, department = actor_parts(event.actor)
     if department and role in ("department", "supervisor"):
         return department
     if event.step is not None:

@@ -381,13 +381,8 @@ def _resolve(deployed: Deployed, wanted: Wanted, marking: int, case: Case) -> Tr
         matching = [t for t in matching if t.to == wanted.to] or matching
     if len(matching) <= 1:
         return matching[0] if matching else None
-    consume = deployed.compiled.semantics.consume
-    guard = lazy_form_guard(case.facts)
-    for t in matching:  # the first enabled (Semantics.enabled, without its generator)
-        need = consume[t.index]
-        if marking & need == need and (not t.guard or guard(t)):
-            return t
-    return matching[0]
+    return deployed.compiled.semantics.first_enabled(marking, lazy_form_guard(case.facts),
+                                                     matching) or matching[0]
 
 
 def _apply_fields(workflow: Workflow, transition: Transition, case: Case,

@@ -123,6 +123,17 @@ class Semantics:
             if marking & need == need and (not t.guard or guard(t)):
                 yield t
 
+    def first_enabled(self, marking: int, guard: Callable[[Transition], bool],
+                      transitions: Iterable[Transition]) -> Transition | None:
+        """The first of ``transitions`` enabled at ``marking`` (:meth:`enabled`'s first,
+        without a generator: the engine asks it on every action)."""
+        consume = self.consume
+        for t in transitions:
+            need = consume[t.index]
+            if marking & need == need and (not t.guard or guard(t)):
+                return t
+        return None
+
     def fire(self, marking: int, t: Transition) -> tuple[int, bool]:
         """The marking after ``t`` and whether a produced place was already marked."""
         rest = marking & ~self.consume[t.index]
@@ -135,7 +146,7 @@ class Semantics:
         """Take enabled silent transitions until none is left; report any unsafe firing."""
         unsafe = False
         for _ in range(SETTLE_LIMIT):
-            t = next(self.enabled(marking, guard, self.silent), None)
+            t = self.first_enabled(marking, guard, self.silent)
             if t is None:
                 return marking, unsafe
             marking, clash = self.fire(marking, t)
@@ -160,12 +171,13 @@ def form_guard(form: Mapping[str, object]) -> Callable[[Transition], bool]:
 def lazy_form_guard(facts: Callable[[], Mapping[str, object]]) -> Callable[[Transition], bool]:
     """:func:`form_guard` on ``facts()``, called only when a guarded transition is asked
     about (most transitions have no guard: their form is never built)."""
-    known: list[Callable[[Transition], bool]] = []
+    guard: Callable[[Transition], bool] | None = None
 
     def holds(t: Transition) -> bool:
-        if not known:
-            known.append(form_guard(facts()))
-        return known[0](t)
+        nonlocal guard
+        if guard is None:
+            guard = form_guard(facts())
+        return guard(t)
 
     return holds
 
