@@ -199,3 +199,13 @@ def test_notifications_are_those_the_subscriptions_want(
     got = {(n.event.seq, n.subscription) for n in engine.notifications(case_id=case_id)
            if n.event is not None}
     assert got == wanted
+
+
+def test_the_statement_is_short_enough_for_psycopg_to_convert_once() -> None:
+    """psycopg converts a statement's ``%(name)s`` placeholders once and remembers it only for
+    a statement of at most 4,096 bytes and 50 parameters; a longer one is parsed again on
+    every call (~40 us an action here, issue 20)."""
+    from psycopg import _queries
+
+    assert len(one.COMMIT_ONE.encode()) <= getattr(_queries, "MAX_CACHED_STATEMENT_LENGTH", 4096)
+    assert one.COMMIT_ONE.count("%(") <= getattr(_queries, "MAX_CACHED_STATEMENT_PARAMS", 50)

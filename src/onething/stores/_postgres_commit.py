@@ -56,19 +56,17 @@ _STATUS = [c.strip() for c in STATUS_COLUMNS.split(",")][1:]  # after case_id
 _COUNTS = ["measure", "workflow", "department", "step", "day", "week", "kind", "days", "flags",
            "n"]
 _COUNT_TYPES = ["text"] * 7 + ["int", "int", "bigint"]
-_DELIVERY = ["id", "kind", "at", "method", "items", "notice"]
-_DELIVERY_TYPES = ["text", "text", "timestamptz", "text", "text", "text"]
-_OUTBOX = ["id", "delivery_id", "case_id", "channel", "payload", "next_attempt_at"]
-_OUTBOX_TYPES = ["text", "text", "text", "text", "text", "timestamptz"]
+_DELIVERY_TYPES = ["text", "text", "timestamptz", "text", "json", "json"]
+_OUTBOX_TYPES = ["text", "text", "text", "text", "json", "timestamptz"]
 _STATUS_TYPES = ["int", "text", "text", "int", "text", "int", "text", "text", "text", "int"]
 
 
-def _rows(prefix: str, names: list[str], types: list[str]) -> str:
-    """The rows of parameter ``prefix`` (a JSON array of arrays, one per row) as a table of
-    the columns ``names`` with their types."""
-    columns = ", ".join(f"(r->>{i})::{kind} AS {name}"
-                        for i, (name, kind) in enumerate(zip(names, types, strict=True)))
-    return f"(SELECT {columns} FROM json_array_elements(%({prefix})s::json) r) AS {prefix}"
+def _rows(prefix: str, types: list[str]) -> str:
+    """The values of the rows of parameter ``prefix`` (a JSON array of arrays, one per row),
+    each element cast to its column's type, and the rows they come from (``r``)."""
+    values = ", ".join(f"r->>{i}" if kind == "text" else f"(r->>{i})::{kind}"
+                       for i, kind in enumerate(types))
+    return f"{values} FROM c, json_array_elements(%({prefix})s::json) r"
 
 
 #: rows as one JSON text for :func:`_rows` (times as ISO 8601 text with their offset)
@@ -84,39 +82,32 @@ COMMIT_ONE = (
     f"WITH c AS ({UPDATE_CASE}, "
     + ", ".join(f"{name} = %(l{i})s" for i, name in enumerate(_LISTING))
     + ", listed = 1 WHERE id = %(id)s AND version = %(x)s RETURNING id), "
-    "ev AS (INSERT INTO events (case_id, seq, at, action, actor, step, data) "
-    "SELECT c.id, ev.seq, ev.at, ev.action, ev.actor, ev.step, ev.data::json FROM c, "
-    + _rows("ev", ["seq", "at", "action", "actor", "step", "data"],
-            ["int", "timestamptz", "text", "text", "text", "text"]) + "), "
+    "ev AS (INSERT INTO events (case_id, seq, at, action, actor, step, data) SELECT c.id, "
+    + _rows("ev", ["int", "timestamptz", "text", "text", "text", "json"]) + "), "
     # the work items the case no longer has go; those it has are written over
     "gone AS (DELETE FROM work_items w USING c WHERE w.case_id = c.id AND (w.step, "
     "w.department) NOT IN (SELECT r->>0, r->>1 FROM json_array_elements(%(wk)s::json) r)), "
     f"wk AS (INSERT INTO work_items ({listed.WORK_COLUMNS}) SELECT c.id, "
-    + ", ".join(f"wk.{name}" for name in _WORK) + " FROM c, "
-    + _rows("wk", _WORK, _WORK_TYPES)
+    + _rows("wk", _WORK_TYPES)
     + " ON CONFLICT (case_id, step, department) DO UPDATE SET "
     + ", ".join(f"{name} = EXCLUDED.{name}" for name in _WORK[2:]) + "), "
-    f"st AS (INSERT INTO status_events (case_id, {', '.join(_STATUS)}) SELECT c.id, "
-    + ", ".join(f"st.{name}" for name in _STATUS) + " FROM c, "
-    + _rows("st", _STATUS, _STATUS_TYPES) + "), "
+    f"st AS (INSERT INTO status_events ({STATUS_COLUMNS}) SELECT c.id, "
+    + _rows("st", _STATUS_TYPES) + "), "
     "nt AS (INSERT INTO notifications (id, subscription, case_id, seq, status, "
-    "next_attempt_at) SELECT c.id || '/' || st.seq || '@' || b.name, b.name, c.id, st.seq, "
-    "'pending', st.at FROM c, " + _rows("st", _STATUS, _STATUS_TYPES)
-    + " JOIN subscriptions b ON " + " AND ".join(
-        (_wanted("types", "st.type"), _wanted("workflows", "st.workflow_id"),
-         _wanted("departments", "st.department"))) + "), "
+    "next_attempt_at) SELECT c.id || '/' || (r->>0) || '@' || b.name, b.name, c.id, "
+    "(r->>0)::int, 'pending', r->>1 FROM c, json_array_elements(%(st)s::json) r "
+    "JOIN subscriptions b ON " + " AND ".join(
+        _wanted(column, f"(r->>{at})") for column, at in (
+            ("types", _STATUS.index("type")), ("workflows", _STATUS.index("workflow_id")),
+            ("departments", _STATUS.index("department")))) + "), "
     # a delivery and its outbox (none for most actions): a second delivery of the case
     # breaks the deliveries' unique case and nothing of the statement is written
-    "dl AS (INSERT INTO deliveries (id, case_id, kind, at, method, items, notice) "
-    "SELECT dl.id, c.id, dl.kind, dl.at, dl.method, dl.items::json, dl.notice::json FROM c, "
-    + _rows("dl", _DELIVERY, _DELIVERY_TYPES) + "), "
-    "ob AS (INSERT INTO outbox (id, delivery_id, case_id, channel, payload, status, "
-    "attempts, next_attempt_at) SELECT ob.id, ob.delivery_id, ob.case_id, ob.channel, "
-    "ob.payload::json, 'pending', 0, ob.next_attempt_at FROM c, "
-    + _rows("ob", _OUTBOX, _OUTBOX_TYPES) + "), "
-    "ct AS (INSERT INTO stats_counts (" + ", ".join(_COUNTS) + ", merged) SELECT "
-    + ", ".join(f"ct.{name}" for name in _COUNTS) + ", 0 FROM c, "
-    + _rows("ct", _COUNTS, _COUNT_TYPES) + ") "
+    "dl AS (INSERT INTO deliveries (case_id, id, kind, at, method, items, notice) SELECT c.id, "
+    + _rows("dl", _DELIVERY_TYPES) + "), "
+    "ob AS (INSERT INTO outbox (status, attempts, id, delivery_id, case_id, channel, payload, "
+    "next_attempt_at) SELECT 'pending', 0, " + _rows("ob", _OUTBOX_TYPES) + "), "
+    "ct AS (INSERT INTO stats_counts (merged, " + ", ".join(_COUNTS) + ") SELECT 0, "
+    + _rows("ct", _COUNT_TYPES) + ") "
     "SELECT count(*) FROM c"
 )
 
