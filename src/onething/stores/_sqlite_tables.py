@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from onething.cases.listing import Listing, utc_key
-from onething.cases.records import Case, Event, OutboxItem, case_to_json
-from onething.errors import Conflict, StoreCorrupt, StoreUnavailable, UnknownCase
+from onething.cases.records import Case, Delivery, Event, OutboxItem, case_to_json
+from onething.errors import AlreadyDelivered, Conflict, StoreCorrupt, StoreUnavailable, UnknownCase
 from onething.privacy.masking import mask_text
 from onething.stores import _listing_sql as listed
 from onething.stores._counts_sql import ADD as ADD_COUNTS
@@ -227,6 +227,18 @@ def insert_outbox(db: sqlite3.Connection, case: Case, outbox: Iterable[OutboxIte
              utc_text(item.next_attempt_at or case.updated_at or datetime.now().astimezone())))
 
 
+def insert_delivery(db: sqlite3.Connection, delivery: Delivery) -> None:
+    """The case's one delivery, or :class:`~onething.errors.AlreadyDelivered` (the
+    deliveries' unique case) with nothing written."""
+    try:
+        db.execute("INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?)",
+                   (delivery.id, delivery.case_id, delivery.kind, iso_text(delivery.at),
+                    delivery.method, json.dumps(list(delivery.items)),
+                    json.dumps(delivery.notice, ensure_ascii=False)))
+    except sqlite3.IntegrityError:
+        raise AlreadyDelivered(f"case {delivery.case_id} already has a delivery") from None
+
+
 def insert_events(db: sqlite3.Connection, case_id: str, events: list[Event]) -> None:
     rows = [(case_id, e.seq, iso_text(e.at), e.action, e.actor, e.step, json_text_any(e.data))
             for e in events]
@@ -284,11 +296,17 @@ def update_case(db: sqlite3.Connection, case: Case, expected_version: int, wake:
 
 
 def write_work(db: sqlite3.Connection, case_id: str, listing: Listing,
-               rows: list[tuple[Any, ...]]) -> None:
-    """Write the case's work items (``rows``: the listing's :func:`work_rows`) and its
-    statistics' counts, its listing columns written already."""
+               rows: list[tuple[Any, ...]], *, counts: bool = True) -> None:
+    """Write the case's work items (``rows``: the listing's :func:`work_rows`) and, unless
+    not ``counts``, its statistics' counts, its listing columns written already."""
     db.execute(listed.DELETE_WORK, (case_id,))
     if rows:
         db.executemany(listed.INSERT_WORK, rows)
-    if listing.counts:
+    if counts:
+        write_counts(db, listing)
+
+
+def write_counts(db: sqlite3.Connection, listing: Listing | None) -> None:
+    """Append the statistics' counts of a change (none without a listing)."""
+    if listing is not None and listing.counts:
         db.executemany(ADD_COUNTS, add_rows(listing.counts))

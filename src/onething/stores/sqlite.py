@@ -17,8 +17,7 @@ import json
 import secrets
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,7 +26,6 @@ from onething.cases.listing import Listing
 from onething.cases.records import Case, Delivery, Event, OutboxItem, case_from_json, case_to_json
 from onething.cases.status import StatusEvent
 from onething.errors import (
-    AlreadyDelivered,
     Conflict,
     DeployRefused,
     StoreCorrupt,
@@ -35,12 +33,14 @@ from onething.errors import (
     UnknownCase,
 )
 from onething.stores import _listing_sql as listed
+from onething.stores._deferred_rows import DeferredRows
 from onething.stores._json_text import json_text
 from onething.stores._known_cases import KnownCases
 from onething.stores._listed_store import ListedStore
 from onething.stores._notified_store import NotifiedStore
 from onething.stores._sqlite_tables import (
     check_path,
+    insert_delivery,
     insert_events,
     insert_outbox,
     is_busy,
@@ -53,9 +53,11 @@ from onething.stores._sqlite_tables import (
     utc_moment,
     utc_text,
     wake_text,
+    write_counts,
     write_listing,
     write_work,
 )
+from onething.stores._sqlite_writes import SqliteWrites, _rows
 from onething.stores._status_sql import write_status
 from onething.stores.base import (
     BUSY_RETRIES,
@@ -72,11 +74,7 @@ from onething.stores.base import (
 _T = TypeVar("_T")
 
 
-def _rows(db: sqlite3.Connection) -> Callable[[str, Any], list[Any]]:
-    return lambda sql, params: db.execute(sql, params).fetchall()
-
-
-class SqliteStore(KnownCases, ListedStore, NotifiedStore, Store):
+class SqliteStore(SqliteWrites, KnownCases, ListedStore, NotifiedStore, Store):
     """A store in one SQLite file (``":memory:"`` for a private in-memory database).
 
     ``create=False`` refuses a file that does not exist yet (:class:`StoreUnavailable`)
@@ -98,6 +96,7 @@ class SqliteStore(KnownCases, ListedStore, NotifiedStore, Store):
         self._lock = threading.RLock()
         self._batching = False
         self._spoiled = False  # a write inside the batch failed after changing something
+        self._deferred = DeferredRows()  # case rows the batch writes once (decision 0031)
         # the cases this store last wrote or read (._known_cases): valid while the row still
         # has that version (every write bumps it), so a load is one version lookup; cleared
         # on any rollback
@@ -124,85 +123,6 @@ class SqliteStore(KnownCases, ListedStore, NotifiedStore, Store):
         self._db.execute("PRAGMA foreign_keys = ON")
         with self._write() as db:
             prepare(db, self.path)
-
-    @contextmanager
-    def batch(self) -> Iterator[None]:
-        """Group commit: every write inside is one transaction, committed when the block
-        ends (rolled back, all of it, if the block raises). Each write inside is a savepoint,
-        so a write that fails (a conflict, a second delivery) leaves the others in place.
-        Other threads using this store wait until the batch ends."""
-        with self._lock:
-            if self._batching:
-                yield
-                return
-            self._retrying(lambda: self._db.execute("BEGIN IMMEDIATE"))
-            self._batching, self._spoiled = True, False
-            try:
-                with self._transaction():
-                    yield
-                    if self._spoiled:
-                        raise StoreUnavailable(
-                            f"a write to the SQLite database {self.path} failed half-way "
-                            "inside a batch: nothing of the batch was written")
-            finally:
-                self._batching = False
-
-    @contextmanager
-    def _write(self, savepoint: bool = True) -> Iterator[sqlite3.Connection]:
-        """One write transaction: ``BEGIN IMMEDIATE`` takes the write lock first (waiting up
-        to the busy timeout), so a transaction never fails half-way for want of it.
-
-        Inside a batch, a savepoint of the batch's transaction; without ``savepoint`` (a
-        write refused, if at all, before it changes anything) none: should it fail after a
-        change all the same (the disk full, an interrupt), the batch is spoiled and rolled
-        back, all of it, when it ends (:class:`~onething.errors.StoreUnavailable`)."""
-        with self._lock:
-            if self._batching and savepoint:
-                with self._savepoint():
-                    yield self._db
-                return
-            if self._batching:
-                before = self._db.total_changes
-                try:
-                    yield self._db
-                except BaseException:
-                    if self._db.total_changes != before:
-                        self._spoiled = True
-                    raise
-                return
-            self._db.execute("BEGIN IMMEDIATE")
-            with self._transaction():
-                yield self._db
-
-    @contextmanager
-    def _status_tx(self) -> Iterator[tuple[Any, Any]]:
-        with self._write() as db:
-            yield db.execute, _rows(db)
-
-    @contextmanager
-    def _transaction(self) -> Iterator[None]:
-        """Commit the transaction begun, or roll it back (forgetting what the store
-        remembers) if the block raises."""
-        try:
-            yield
-            self._db.execute("COMMIT")
-        except BaseException:
-            self._known.clear()
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
-
-    @contextmanager
-    def _savepoint(self) -> Iterator[None]:
-        self._db.execute("SAVEPOINT write")
-        try:
-            yield
-        except BaseException:
-            self._known.clear()
-            self._db.execute("ROLLBACK TO write")
-            self._db.execute("RELEASE write")
-            raise
-        self._db.execute("RELEASE write")
 
     def _retrying(self, run: Callable[[], _T]) -> _T:
         try:
@@ -251,7 +171,7 @@ class SqliteStore(KnownCases, ListedStore, NotifiedStore, Store):
     @retried
     def get_definition(self, workflow_id: str, version: int) -> tuple[str, str] | None:
         with self._lock:
-            row = self._db.execute(
+            row = self._read().execute(
                 "SELECT content_hash, text FROM definitions WHERE workflow_id = ? AND version = ?",
                 (workflow_id, version),
             ).fetchone()
@@ -260,13 +180,13 @@ class SqliteStore(KnownCases, ListedStore, NotifiedStore, Store):
     @retried
     def workflow_ids(self) -> list[str]:
         with self._lock:
-            rows = self._db.execute(
+            rows = self._read().execute(
                 "SELECT DISTINCT workflow_id FROM definitions ORDER BY workflow_id").fetchall()
         return [row[0] for row in rows]
 
     def latest_version(self, workflow_id: str) -> int | None:
         with self._lock:
-            row = self._db.execute(
+            row = self._read().execute(
                 "SELECT max(version) FROM definitions WHERE workflow_id = ?", (workflow_id,)
             ).fetchone()
         return row[0] if row else None
@@ -283,6 +203,8 @@ class SqliteStore(KnownCases, ListedStore, NotifiedStore, Store):
             if idempotency is not None:
                 remember_key(db, case, idempotency)
             self._remember_case(case)
+            if self._batching:
+                self._deferred.wrote(case)
 
     def _insert_case(self, db: sqlite3.Connection, case: Case, events: list[Event],
                      wake: datetime | None, listing: Listing | None) -> None:
@@ -306,11 +228,11 @@ class SqliteStore(KnownCases, ListedStore, NotifiedStore, Store):
         with self._lock:
             known = self._known.get(case_id)
             if known is not None:
-                row = self._db.execute("SELECT version FROM cases WHERE id = ?",
+                row = self._read().execute("SELECT version FROM cases WHERE id = ?",
                                        (case_id,)).fetchone()
                 if row is not None and row[0] == known.version:
                     return known.snapshot()
-            row = self._db.execute(
+            row = self._read().execute(
                 "SELECT id, workflow_id, workflow_version, content_hash, version, state, "
                 "created_at, updated_at FROM cases WHERE id = ?", (case_id,),
             ).fetchone()
@@ -333,27 +255,42 @@ class SqliteStore(KnownCases, ListedStore, NotifiedStore, Store):
         # a batch needs no savepoint for a commit whose first write is the versioned update
         # (refused: nothing written) and whose later writes cannot be refused (_write)
         plain = not created and delivery is None and idempotency is None
-        with self._write(savepoint=not plain) as db:
-            for new_case, new_events, new_wake, new_listing in created or ():
-                self._insert_case(db, new_case, new_events, new_wake, new_listing)
-            rows = update_case(db, case, expected_version, wake_text(wake), listing)
+        with self._lock:  # another thread's batch is not ours to write into
+            if self._batching:
+                if plain and self._deferred.takes(case.id, expected_version):
+                    self._commit_held(case, events, wake, listing, status, outbox or [])
+                    return
+                self._flush(case.id)  # the case's own held row, before any savepoint
+            with self._write(savepoint=not plain, flush=False) as db:
+                for new_case, new_events, new_wake, new_listing in created or ():
+                    self._insert_case(db, new_case, new_events, new_wake, new_listing)
+                rows = update_case(db, case, expected_version, wake_text(wake), listing)
+                insert_events(db, case.id, events)
+                if listing is not None:
+                    write_work(db, case.id, listing, rows)
+                if delivery is not None:
+                    insert_delivery(db, delivery)
+                insert_outbox(db, case, outbox or ())
+                write_status(db.execute, _rows(db), status)
+                if idempotency is not None:
+                    remember_key(db, case, idempotency)
+                self._remember_case(case)
+                if self._batching:
+                    for new_case, *_ in created or ():
+                        self._deferred.wrote(new_case)
+                    self._deferred.wrote(case)
+
+    def _commit_held(self, case: Case, events: list[Event], wake: datetime | None,
+                     listing: Listing | None, status: Sequence[StatusEvent],
+                     outbox: list[OutboxItem]) -> None:
+        """A commit inside a batch whose case row waits (:mod:`~onething.stores._deferred_rows`):
+        its events, outbox, counts and status events are written now."""
+        with self._write(savepoint=False, flush=False) as db:
             insert_events(db, case.id, events)
-            if listing is not None:
-                write_work(db, case.id, listing, rows)
-            if delivery is not None:
-                try:
-                    db.execute(
-                        "INSERT INTO deliveries VALUES (?, ?, ?, ?, ?, ?, ?)",
-                        (delivery.id, delivery.case_id, delivery.kind, iso_text(delivery.at),
-                         delivery.method, json.dumps(list(delivery.items)),
-                         json.dumps(delivery.notice, ensure_ascii=False)),
-                    )
-                except sqlite3.IntegrityError:
-                    raise AlreadyDelivered(f"case {case.id} already has a delivery") from None
-            insert_outbox(db, case, outbox or ())
+            write_counts(db, listing)
+            insert_outbox(db, case, outbox)
             write_status(db.execute, _rows(db), status)
-            if idempotency is not None:
-                remember_key(db, case, idempotency)
+            self._deferred.defer(case, wake_text(wake), listing)
             self._remember_case(case)
 
     @retried
@@ -400,11 +337,11 @@ class SqliteStore(KnownCases, ListedStore, NotifiedStore, Store):
     @retried
     def history(self, case_id: str) -> list[Event]:
         with self._lock:
-            rows = self._db.execute(
+            rows = self._read().execute(
                 "SELECT seq, at, action, actor, step, data FROM events WHERE case_id = ? "
                 "ORDER BY seq", (case_id,),
             ).fetchall()
-            if not rows and self._db.execute(
+            if not rows and self._read().execute(
                 "SELECT 1 FROM cases WHERE id = ?", (case_id,)
             ).fetchone() is None:
                 raise UnknownCase(case_id)
@@ -415,7 +352,7 @@ class SqliteStore(KnownCases, ListedStore, NotifiedStore, Store):
     @retried
     def delivery(self, case_id: str) -> Delivery | None:
         with self._lock:
-            row = self._db.execute(
+            row = self._read().execute(
                 "SELECT id, case_id, kind, at, method, items, notice FROM deliveries "
                 "WHERE case_id = ?", (case_id,),
             ).fetchone()
@@ -428,7 +365,7 @@ class SqliteStore(KnownCases, ListedStore, NotifiedStore, Store):
     @retried
     def due_cases(self, now: datetime, limit: int = 100) -> list[str]:
         with self._lock:
-            rows = self._db.execute(
+            rows = self._read().execute(
                 "SELECT id FROM cases WHERE wake_at <= ? ORDER BY wake_at, id LIMIT ?",
                 (utc_text(now), limit)).fetchall()
         return [r[0] for r in rows]
@@ -442,7 +379,7 @@ class SqliteStore(KnownCases, ListedStore, NotifiedStore, Store):
     @retried
     def wake(self, case_id: str) -> datetime | None:
         with self._lock:
-            row = self._db.execute("SELECT wake_at FROM cases WHERE id = ?",
+            row = self._read().execute("SELECT wake_at FROM cases WHERE id = ?",
                                    (case_id,)).fetchone()
         if row is None:
             raise UnknownCase(case_id)
@@ -451,8 +388,8 @@ class SqliteStore(KnownCases, ListedStore, NotifiedStore, Store):
     @retried
     def idempotent(self, key: str) -> tuple[str, Case] | None:
         with self._lock:
-            row = self._db.execute("SELECT fingerprint, snapshot FROM idempotency WHERE key = ?",
-                                   (key,)).fetchone()
+            row = self._read().execute(
+                "SELECT fingerprint, snapshot FROM idempotency WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
         return row[0], decoded("(an idempotency snapshot)",
@@ -490,7 +427,7 @@ class SqliteStore(KnownCases, ListedStore, NotifiedStore, Store):
     @retried
     def outbox(self, case_id: str) -> list[OutboxItem]:
         with self._lock:
-            rows = self._db.execute(f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE case_id = ? "
+            rows = self._read().execute(f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE case_id = ? "
                                     "ORDER BY id", (case_id,)).fetchall()
         return [outbox_item(r) for r in rows]
 
@@ -498,12 +435,12 @@ class SqliteStore(KnownCases, ListedStore, NotifiedStore, Store):
 
     def _fetch(self, sql: str, params: list[Any]) -> list[Sequence[Any]]:
         with self._lock:
-            return self._db.execute(sql, params).fetchall()
+            return self._read().execute(sql, params).fetchall()
 
     @retried
     def case_ids(self) -> list[str]:
         with self._lock:
-            return [r[0] for r in self._db.execute("SELECT id FROM cases ORDER BY rowid")]
+            return [r[0] for r in self._read().execute("SELECT id FROM cases ORDER BY rowid")]
 
     def close(self) -> None:
         with self._lock:
