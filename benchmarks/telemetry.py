@@ -1,7 +1,9 @@
 """What telemetry costs an in-memory action (docs/telemetry.md), side by side in one run:
 without ``opentelemetry-api`` (the unit of work not wrapped, the hooks returning at once),
-with the API but no provider (the host configured none: the API's no-ops), and with the SDK
-recording every span (in memory, exported synchronously) and every metric.
+with the API but no SDK set (the host configured none: nothing can record, the API is not
+called), with the API's no-op providers given to ``use()`` (the API called, its no-ops
+answering), and with the SDK recording every span (in memory, exported synchronously) and
+every metric.
 
 ``python -m benchmarks.telemetry [--quick]``: the linear workflow of the other sections (accept,
 ten approvals, deliver), on a MemoryStore; one case in each setting in turn, so that the
@@ -14,6 +16,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 from benchmarks.common import drive, new_engine, ratio, submit_many
 from onething.engine import _submission, _telemetry, _unit
@@ -26,23 +29,40 @@ def without_api() -> None:
     """As if ``opentelemetry-api`` were not installed: what ``traced_run`` returns then."""
     _unit.run, _submission.submit = (f.__wrapped__ for f in TRACED)  # type: ignore[attr-defined]
     _telemetry.ON = False
+    _telemetry._providers, _telemetry._tools = (None, None), None
 
 
-def api_without_provider() -> None:
-    """The API's no-ops: what the global providers give while the host has set none."""
+def api_without_sdk() -> None:
+    """The API installed, the global providers the API's own (no SDK set): what a host that
+    configures no telemetry runs."""
     _unit.run, _submission.submit = TRACED
     _telemetry.ON = True
-    _telemetry._tools = _TOOLS["no-op"]
+    _telemetry._providers, _telemetry._tools = (None, None), None
+
+
+def api_no_ops() -> None:
+    """The API's no-op providers given to ``use()``: every action calls the API, whose no-ops
+    answer."""
+    _unit.run, _submission.submit = TRACED
+    _telemetry.ON = True
+    _telemetry._providers, _telemetry._tools = _PROVIDERS["no-op"], _TOOLS["no-op"]
 
 
 def sdk() -> None:
     """The SDK recording every span (exported synchronously, in memory) and every metric."""
     _unit.run, _submission.submit = TRACED
     _telemetry.ON = True
-    _telemetry._tools = _TOOLS["sdk"]
+    _telemetry._providers, _telemetry._tools = _PROVIDERS["sdk"], _TOOLS["sdk"]
 
 
-def _sdk_tools() -> _telemetry._Tools:
+def _no_op_providers() -> tuple[Any, Any]:
+    from opentelemetry.metrics import NoOpMeterProvider
+    from opentelemetry.trace import NoOpTracerProvider
+
+    return NoOpTracerProvider(), NoOpMeterProvider()
+
+
+def _sdk_providers() -> tuple[Any, Any]:
     from opentelemetry.sdk.metrics import MeterProvider
     from opentelemetry.sdk.metrics.export import InMemoryMetricReader
     from opentelemetry.sdk.trace import TracerProvider
@@ -51,17 +71,19 @@ def _sdk_tools() -> _telemetry._Tools:
 
     tracer_provider = TracerProvider()
     tracer_provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
-    return _telemetry._Tools(tracer_provider,
-                             MeterProvider(metric_readers=[InMemoryMetricReader()]))
+    return tracer_provider, MeterProvider(metric_readers=[InMemoryMetricReader()])
 
 
-#: the tracer and instruments of each setting, made once (switching settings costs nothing)
-_TOOLS = {"no-op": _telemetry._Tools(None, None), "sdk": _sdk_tools()}
+#: the providers of each setting, and their tracer and instruments, made once (switching
+#: settings costs nothing)
+_PROVIDERS = {"no-op": _no_op_providers(), "sdk": _sdk_providers()}
+_TOOLS = {name: _telemetry._Tools(*given) for name, given in _PROVIDERS.items()}
 
 
 SETTINGS: list[tuple[str, Callable[[], None]]] = [
     ("without opentelemetry-api", without_api),
-    ("opentelemetry-api, no provider (no-op)", api_without_provider),
+    ("opentelemetry-api, no SDK set (the API not called)", api_without_sdk),
+    ("opentelemetry-api, its no-op providers given to `use()`", api_no_ops),
     ("opentelemetry-sdk recording (in-memory exporter and reader)", sdk),
 ]
 

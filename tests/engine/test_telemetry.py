@@ -483,6 +483,26 @@ def test_without_the_api_the_unit_of_work_is_not_wrapped_and_works() -> None:
     assert "trace_id" not in found["log"]
 
 
+@pytest.mark.parametrize(("env", "made"), [({}, False), (
+    {"OTEL_PYTHON_TRACER_PROVIDER": "sdk_tracer_provider"}, True)])
+def test_without_an_sdk_an_action_does_not_call_the_apis_no_ops(env: dict[str, str],
+                                                                 made: bool) -> None:
+    """The API installed but no SDK behind the global providers: nothing could record, so an
+    action does not pay for the API's no-op spans and instruments (none is even made). A
+    provider the environment names (the API loads it on first use) is an SDK."""
+    out = _child("""
+        import json
+        from onething.engine import _telemetry, _unit
+        from tests.support.whole_case import person, startup, whole_case
+        engine, clock = startup()
+        case_id, _ = whole_case(engine, clock, person(7))
+        print(json.dumps({"wrapped": hasattr(_unit.run, "__wrapped__"),
+                          "made": _telemetry._tools is not None,
+                          "delivered": engine.delivery(case_id) is not None}))
+    """, env=env)
+    assert json.loads(out) == {"wrapped": True, "made": made, "delivered": True}
+
+
 def test_the_global_providers_the_host_sets_are_used_even_after_onething_started() -> None:
     out = _child("""
         import json

@@ -140,6 +140,40 @@ def _made() -> _Tools:
         return _tools
 
 
+#: tells whether a global provider has been set (made on first use by :func:`_unset_probe`)
+_probe: Callable[[], bool] | None = None
+
+
+def _silent() -> bool:
+    """Whether nothing can record an action: no providers given to :func:`use`, and no SDK
+    set as a global provider. The API's no-ops would drop it all, at a few microseconds an
+    action (docs/telemetry.md). An SDK set later is seen at the next action: the instruments
+    are made then, or forward to it if made before."""
+    global _probe
+    if _providers[0] is not None or _providers[1] is not None:
+        return False
+    if _probe is None:
+        _probe = _unset_probe()
+    return _probe()
+
+
+def _unset_probe() -> Callable[[], bool]:
+    """A test that no global provider is set, without the API's own readers (each looks the
+    environment up, ~0.5 us): the API keeps each provider in a module attribute
+    (``_TRACER_PROVIDER``, ``_METER_PROVIDER``; opentelemetry-api 1.45), None until one is
+    set. Where the environment names a provider (the API loads it on first use) or the
+    attributes are not there (another version of the API), every action is recorded."""
+    import os
+
+    from opentelemetry import trace
+    from opentelemetry.metrics import _internal as meters
+
+    if {"OTEL_PYTHON_TRACER_PROVIDER", "OTEL_PYTHON_METER_PROVIDER"} & set(os.environ) \
+            or not (hasattr(trace, "_TRACER_PROVIDER") and hasattr(meters, "_METER_PROVIDER")):
+        return lambda: False
+    return lambda: trace._TRACER_PROVIDER is None and meters._METER_PROVIDER is None
+
+
 def use(tracer_provider: TracerProvider | None = None,
         meter_provider: MeterProvider | None = None) -> None:
     """Send onething's spans and metrics to these providers rather than the global ones
@@ -197,6 +231,8 @@ def traced_run(run: _F) -> _F:
 
     @functools.wraps(run)
     def traced(engine: Any, case_id: str, change: Any, **options: Any) -> Any:
+        if _silent():
+            return run(engine, case_id, change, **options)
         attempt = options.get("attempt")
         if attempt is None:
             return _traced(options.get("action") or "change", None, None, case_id, run,
@@ -214,6 +250,8 @@ def traced_submission(submit: _F) -> _F:
 
     @functools.wraps(submit)
     def traced(*args: Any, **options: Any) -> Any:
+        if _silent():
+            return submit(*args, **options)
         actor = args[4] if len(args) > 4 else options.get("actor")
         return _traced("submit", None, actor, None, submit, args, options)
 
