@@ -37,7 +37,7 @@ def kinds(draw: st.DrawFn) -> dict[str, Any]:
             "limit": draw(st.sampled_from(LIMITS)),
             "extension": draw(st.sampled_from([None, "2 WD", "3 WH"])), "pauses": pauses,
             "paused_after": draw(st.none() | st.integers(0, 400)),
-            "zone": draw(st.sampled_from(ZONES))}
+            "zone": draw(st.sampled_from(ZONES)), "both": draw(st.booleans())}
 
 
 @st.composite
@@ -50,6 +50,8 @@ def clocks(draw: st.DrawFn, of: list[dict[str, Any]]) -> tuple[clk.ClockRecord, 
         + dt.timedelta(minutes=draw(MINUTES))
     clock = clk.ClockRecord(started=started.astimezone(kind["zone"]).isoformat())
     clock[kind["which"]] = kind["limit"]
+    if kind["both"]:  # the shipped workflows give a step both limits
+        clock["statutory"] = "20 WD"
     if kind["extension"]:
         clock["extension"] = kind["extension"]
     if kind["pauses"]:
@@ -77,6 +79,10 @@ def test_the_deadline_is_the_due_dates_whatever_was_asked_before(
                 assert fast is None
             else:
                 assert fast == (full.deadline, full.provisional, full.reasons)
+        # None asks for the committed limit's deadline, else the statutory one's
+        assert clk.deadline(calendar, clock, None, now, policy) == (
+            clk.deadline(calendar, clock, "committed", now, policy)
+            or clk.deadline(calendar, clock, "statutory", now, policy))
 
 
 @settings(max_examples=300, deadline=None)

@@ -69,7 +69,8 @@ def snapshot(engine: Engine, case_id: str) -> str:
              "history": [(e.seq, e.action, e.actor, e.step, e.data)
                          for e in engine.history(case_id)],
              "delivery": engine.delivery(case_id) is not None,
-             "outbox": len(engine.store.outbox(case_id))}
+             "outbox": len(engine.store.outbox(case_id)),
+             "status": [(e.seq, e.type) for e in engine.store.status_events(case_id)]}
     return json.dumps(state, sort_keys=True, ensure_ascii=False, default=str)
 
 

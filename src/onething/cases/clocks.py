@@ -222,11 +222,14 @@ class Deadline(NamedTuple):
     reasons: tuple[str, ...]
 
 
-def deadline(calendar: WorkCalendar, clock: dict[str, Any], which: str, now: dt.datetime,
-             policy: ClockPolicy) -> Deadline | None:
-    """:func:`due`'s deadline, whether it is provisional and why. A limit in days is due
-    by the date its clock started on (as :meth:`WorkCalendar.add` counts it), so every
-    clock started the same day with the same limit and pauses shares one answer."""
+def deadline(calendar: WorkCalendar, clock: dict[str, Any], which: str | None,
+             now: dt.datetime, policy: ClockPolicy) -> Deadline | None:
+    """:func:`due`'s deadline, whether it is provisional and why; ``which`` None: of the
+    committed limit, else of the statutory one. A limit in days is due by the date its
+    clock started on (as :meth:`WorkCalendar.add` counts it), so every clock started the
+    same day with the same limit and pauses shares one answer."""
+    if which is None:
+        which = "committed" if clock.get("committed") is not None else "statutory"
     base = clock.get(which)
     if base is None:
         return None
@@ -322,8 +325,7 @@ _last_memos: tuple[Callable[[], WorkCalendar | None], _Memos] = (lambda: None, _
 def status(calendar: WorkCalendar, clock: dict[str, Any], now: dt.datetime,
            policy: ClockPolicy) -> Status:
     """normal / warning / overdue (paused, met, late for clocks that are not running)."""
-    found = deadline(calendar, clock, "committed", now, policy) \
-        or deadline(calendar, clock, "statutory", now, policy)
+    found = deadline(calendar, clock, None, now, policy)
     if clock.get("finished") is not None:
         if found is None or _moment(clock["finished"]) <= found.deadline:
             return Status.MET

@@ -61,8 +61,7 @@ def plan(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
         if clock.get("finished") is not None:
             continue  # most of a case's clocks, once it is under way
         if clock.get("paused_since") is None:  # a running clock: its ladder and its signals
-            due = clk.deadline(calendar, clock, "committed", now, policy) \
-                or clk.deadline(calendar, clock, "statutory", now, policy)
+            due = clk.deadline(calendar, clock, None, now, policy)
             if due is not None:
                 out += _escalations(case, key, clock, due, policy, calendar)
                 out += _signals(case, key, clock, due, policy, calendar)
@@ -90,8 +89,7 @@ def next_due(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: 
         if clock.get("finished") is not None:
             continue
         if clock.get("paused_since") is None:
-            due = clk.deadline(calendar, clock, "committed", now, policy) \
-                or clk.deadline(calendar, clock, "statutory", now, policy)
+            due = clk.deadline(calendar, clock, None, now, policy)
             if due is not None:
                 said = clock.get("signalled", ())
                 at: dt.datetime | None
@@ -155,8 +153,7 @@ def _path_timers(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calend
         if own is None or own.get("finished") is not None or own.get("paused_since") is not None \
                 or marking.isdisjoint((f"step:{step}", f"step:{step}:corrected")):
             continue
-        limit = clk.deadline(calendar, own, "committed", now, policy) \
-            or clk.deadline(calendar, own, "statutory", now, policy)
+        limit = clk.deadline(calendar, own, None, now, policy)
         if limit is not None:
             out.append(_timer(case, limit.deadline, "path", "deemed_approval", step,
                               _law(limit, {"due": limit.deadline.isoformat()}),

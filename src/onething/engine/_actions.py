@@ -189,7 +189,8 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
     reason = payload.get("reason") or ""
     if reason:
         data["reason"] = reason
-    if transition.step and decides(workflow, transition):
+    decided = transition.step if transition.step and decides(workflow, transition) else None
+    if decided:
         _record_outcome(engine, workflow, transition, new, who, reason, now, data)
     if transition.action == "send_back" and transition.step and transition.to:
         data.update(rework.send_back(workflow, new, transition.step, transition.to))
@@ -203,7 +204,8 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
     if moved:
         data["then"] = moved
     new.marking = compiled.names_of(fired.marking)
-    follow_clocks(engine, deployed, case, new, fired, now, data)
+    kinds = [t.delivers for t in fired.transitions if t.delivers is not None]
+    follow_clocks(engine, deployed, case, new, fired, now, data, delivering=bool(kinds))
     intake.certify(workflow, case, new, transition.action, payload, deployed.policy,
                    engine.calendar, now, data)
     if transition.step and transition.action == "start_special_procedure":
@@ -221,12 +223,10 @@ def fire(engine: EngineContext, case: Case, deployed: Deployed, wanted: Wanted, 
     if workflow.correction_groups:
         events += [Event(seq + 1 + i, now, *entry)
                    for i, entry in enumerate(_joint.notices(deployed, case, new, now), start=1)]
-    created, opened = open_children(engine, deployed, case, new, now,
-                                     transition.step if decides(workflow, transition) else None)
+    created, opened = open_children(engine, deployed, case, new, now, decided)
     events += [Event(seq + len(events) + i, now, *entry)
                for i, entry in enumerate(opened, start=1)]
     delivery = None
-    kinds = [t.delivers for t in fired.transitions if t.delivers is not None]
     if kinds:
         delivery = _delivering.delivery(deployed, case, new, kinds[0].value, transition,
                                         data.get("method"), reason, now)
@@ -316,8 +316,9 @@ def _record_outcome(engine: EngineContext, workflow: Workflow, transition: Trans
 
 
 def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Case, fired: Fired,
-                  now: datetime, data: dict[str, Any]) -> None:
-    """Start, pause, resume and stop clocks as the action moved the case."""
+                  now: datetime, data: dict[str, Any], *, delivering: bool) -> None:
+    """Start, pause, resume and stop clocks as the action moved the case (``delivering``:
+    one of the fired transitions delivers it)."""
     new.clocks = dict(case.clocks)  # copy on write: clk.follow copies what it changes
     before = deployed.positions(case.marking)
     after = deployed.positions(new.marking)
@@ -363,7 +364,7 @@ def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Ca
             clk.resume(clk.own(new.clocks, clk.DELIVERY), now, restart=False)
         changes.append((clk.DELIVERY, "paused for promised materials" if waiting
                         else "resumed"))
-    if any(t.delivers is not None for t in fired.transitions):
+    if delivering:
         for key, clock in new.clocks.items():
             if clock.get("finished") is None:
                 clk.finish(clk.own(new.clocks, key), now)

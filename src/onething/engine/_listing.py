@@ -70,8 +70,7 @@ def _work(case: Case, deployed: Deployed, calendar: WorkCalendar) -> list[WorkIt
         if clock is not None and clock.get("paused_since") is not None:
             paused = True
         elif clock is not None:  # running: ``now`` is read only for a pause still open
-            found = clk.deadline(calendar, clock, "committed", _NEVER, policy) \
-                or clk.deadline(calendar, clock, "statutory", _NEVER, policy)
+            found = clk.deadline(calendar, clock, None, _NEVER, policy)
             if found is not None:
                 due, provisional = found.deadline, found.provisional
                 warn = clk.warn_from(calendar, due, policy.warn_before)

@@ -23,6 +23,8 @@ class MemoryNotified:
 
     _lock: threading.RLock
 
+    _journal: list[Any] | None
+
     def _touch(self, table: dict[Any, Any], key: Any) -> None:
         raise NotImplementedError
 
@@ -34,8 +36,13 @@ class MemoryNotified:
 
     def _write_status(self, events: Sequence[StatusEvent]) -> None:
         for event in events:
-            self._touch(self._status, event.case_id)
-            self._status[event.case_id] = [*self._status.get(event.case_id, []), event]
+            if self._journal is not None:  # in a batch: it keeps a copy of the list
+                self._touch(self._status, event.case_id)
+            held = self._status.get(event.case_id)
+            if held is None:
+                self._status[event.case_id] = [event]
+            else:
+                held.append(event)
             for subscription in self._subscriptions.values():
                 if subscription.wants(event):
                     self._put(Notification(notification_id(event, subscription.name),

@@ -72,8 +72,8 @@ class MemoryStore(MemoryNotified, Store):
             return
         self._journaled.add((id(table), key))
         old = table.get(key, _MISSING)
-        if table is self._events and old is not _MISSING:
-            old = list(old)
+        if (table is self._events or table is self._status) and old is not _MISSING:
+            old = list(old)  # appended to in place
         self._journal.append((table, key, old))
 
     def put_definition(self, workflow_id: str, version: int, content_hash: str,
@@ -116,13 +116,15 @@ class MemoryStore(MemoryNotified, Store):
 
     def _list(self, case_id: str, listing: Listing | None) -> None:
         if listing is not None:
-            self._touch(self._listings, case_id)
+            if self._journal is not None:  # in a batch
+                self._touch(self._listings, case_id)
             self._listings[case_id] = listing
             self._add(listing.counts)
 
     def _add(self, counts: Iterable[Tally]) -> None:
         for tally in counts:  # a tally is its key (the week follows from its day)
-            self._touch(self._counts, tally)
+            if self._journal is not None:  # in a batch
+                self._touch(self._counts, tally)
             self._counts[tally] = self._counts.get(tally, 0) + 1
 
     def counted(self, period: str, *, since: str | None = None, until: str | None = None,
