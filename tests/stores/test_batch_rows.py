@@ -8,6 +8,7 @@ read inside the batch sees, must be what unbatched actions give.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from pathlib import Path
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from tests.stores.test_batch import DESK, PARALLEL, STARTUP, engine_on, submitted
 from tests.support.factories import START, TEST_KEYS
 
+from onething.cases.notifications import Subscription
 from onething.cases.records import applicant, officer
 from onething.engine.engine import Engine
 from onething.errors import ActionRefused, CaseEnded, Conflict, StoreUnavailable
@@ -32,7 +34,10 @@ TABLES = {
     "work_items": "SELECT * FROM work_items ORDER BY case_id, step, department",
     "events": "SELECT * FROM events ORDER BY case_id, seq",
     "status_events": "SELECT * FROM status_events ORDER BY case_id, seq",
-    "stats_counts": "SELECT * FROM stats_counts ORDER BY rowid",
+    # the counts' rows are summed: their order says nothing
+    "stats_counts": "SELECT * FROM stats_counts ORDER BY measure, workflow, department, step, "
+                    "day, week, kind, days, flags, n, merged",
+    "notifications": "SELECT * FROM notifications ORDER BY id",
     "deliveries": "SELECT * FROM deliveries ORDER BY case_id",
     "outbox": "SELECT * FROM outbox ORDER BY id",
 }
@@ -54,8 +59,8 @@ def look(engine: Engine, case_id: str) -> Any:
 
 
 ACTIONS = st.lists(st.tuples(st.integers(0, 2), st.sampled_from(
-    ["accept", "registration", *PARALLEL, "deliver", "withdraw", "look"]), st.booleans()),
-    max_size=30)
+    ["accept", "registration", *PARALLEL, "deliver", "withdraw", "look", "subscribe"]),
+    st.booleans()), max_size=30)
 
 
 @settings(max_examples=40, deadline=None)
@@ -93,6 +98,10 @@ def _apply(engine: Engine, ids: list[str], group: list[tuple[int, str]],
         try:
             if action == "look":
                 seen.append(look(engine, case_id))
+            elif action == "subscribe":  # the batch's later actions notify it too
+                types = () if which == 0 else ("item_decided", "delivered")
+                engine.store.subscribe(Subscription(f"hook{len(seen)}", types))
+                seen.append(action)
             elif action == "accept":
                 engine.accept(case_id, DESK)
             elif action == "deliver":
@@ -191,3 +200,22 @@ def test_another_thread_waits_for_the_batch_and_does_not_write_into_it(tmp_path:
     assert other.load(case_id).version == store.load(case_id).version == 3
     assert [e.action for e in other.history(case_id)][-1] == "approve"
     other.close()
+
+
+def test_a_subscription_made_inside_a_batch_is_notified_of_the_actions_after_it(
+        tmp_path: Path) -> None:
+    """A subscription made in the middle of a batch is notified of the actions after it,
+    whose case rows wait, as without a batch."""
+    runs = []
+    for batched in (False, True):
+        store = SqliteStore(tmp_path / f"subscribed-{batched}.sqlite3")
+        engine = engine_on(store)
+        case_id = submitted(engine, 1)[0]
+        with engine.batch() if batched else contextlib.nullcontext():
+            engine.accept(case_id, DESK)
+            engine.act(case_id, "registration", "approve", officer("market_regulation"))
+            store.subscribe(Subscription("hook", ("item_decided",)))
+            engine.act(case_id, "tax", "approve", officer("tax"))
+        runs.append([(n.subscription, n.seq) for n in store.notifications()])
+        store.close()
+    assert runs[0] == runs[1] and len(runs[1]) == 1
