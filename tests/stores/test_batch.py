@@ -194,22 +194,28 @@ def test_batched_and_unbatched_runs_end_in_the_same_state(script: list) -> None:
                         new_id=lambda counter=counter: f"c{next(counter)}")
         engine.deploy(STARTUP)
         ids = submitted(engine, 3)
-        groups: list[list[tuple[int, str]]] = [[]]
-        for which, action, cut in script:
-            groups[-1].append((which, action))
-            if cut:
-                groups.append([])
-        for group in groups:
+        for group in groups_of(script):
             if batched:
                 with engine.batch():
-                    _apply(engine, ids, group)
+                    apply(engine, ids, group)
             else:
-                _apply(engine, ids, group)
+                apply(engine, ids, group)
         results.append([snapshot(engine, case_id) for case_id in ids])
     assert results[0] == results[1]
 
 
-def _apply(engine: Engine, ids: list[str], group: list[tuple[int, str]]) -> None:
+def groups_of(script: list[tuple[int, str, bool]]) -> list[list[tuple[int, str]]]:
+    """A script's (case, action) pairs, cut into groups where it says so."""
+    groups: list[list[tuple[int, str]]] = [[]]
+    for which, action, cut in script:
+        groups[-1].append((which, action))
+        if cut:
+            groups.append([])
+    return groups
+
+
+def apply(engine: Engine, ids: list[str], group: list[tuple[int, str]]) -> None:
+    """Each action of ``group`` on its case (a refusal is recorded and passed over)."""
     for which, action in group:
         case_id = ids[which]
         try:
