@@ -175,7 +175,10 @@ def batch_section(quick: bool) -> list[str]:
         f"{max(rates):,.0f}); aim 50,000).",
         "",
         "Every action in a batch runs the whole engine (authorization, the machine, clocks, "
-        "timers, history, listing); only the commit is shared. Whole cases go to a block "
+        "timers, history, listing); only the commit is shared, and a case's row (state, "
+        "listing, work items) is written by its first action in a block, then only before "
+        "its delivery, before a read, or when the block ends (decision 0031). Whole cases "
+        "go to a block "
         "(about the events per commit given), fresh cases each round. Every side runs once a "
         "round in an order that rotates; the replay runs, with plain sqlite3 on a copy of the "
         "database as it was, every statement onething's store ran in that round (BEGIN "
