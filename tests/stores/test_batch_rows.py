@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from tests.support.factories import START, TEST_KEYS
 from onething.cases.notifications import Subscription
 from onething.cases.records import officer
 from onething.engine.engine import Engine
-from onething.errors import Conflict, StoreUnavailable
+from onething.errors import Conflict, StoreCorrupt, StoreUnavailable
 from onething.stores import _deferred_rows
 from onething.stores.sqlite import SqliteStore
 from onething.workdays import FixedClock
@@ -55,6 +56,15 @@ def tables(store: SqliteStore) -> dict[str, list[Any]]:
     return {name: store._fetch(sql, []) for name, sql in TABLES.items()}
 
 
+def numbered(store: SqliteStore) -> Engine:
+    """An engine whose cases are numbered c0, c1, ... (two runs make the same rows)."""
+    counter = iter(range(10_000))
+    engine = Engine(store, clock=FixedClock(START), pseudonyms=TEST_KEYS,
+                    new_id=lambda: f"c{next(counter)}")
+    engine.deploy(STARTUP)
+    return engine
+
+
 def look(engine: Engine, case_id: str) -> Any:
     """What reads of the database inside a batch see: the case's wake, its history, the
     queues and a search."""
@@ -76,11 +86,8 @@ ACTIONS = st.lists(st.tuples(st.integers(0, 2), st.sampled_from(
 def test_a_batch_leaves_the_rows_unbatched_actions_leave(script: list) -> None:  # type: ignore[type-arg]
     runs = []
     for batched in (False, True):
-        counter = iter(range(10_000))
         store = SqliteStore(":memory:")
-        engine = Engine(store, clock=FixedClock(START), pseudonyms=TEST_KEYS,
-                        new_id=lambda counter=counter: f"c{next(counter)}")
-        engine.deploy(STARTUP)
+        engine = numbered(store)
         ids = submitted(engine, 3)
         seen: list[Any] = []
         for group in groups_of(script):
@@ -147,6 +154,8 @@ def test_a_stale_commit_inside_a_batch_is_a_conflict_and_writes_nothing(tmp_path
 
 def test_a_held_row_failing_to_be_written_spoils_the_batch(tmp_path: Path,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever asks for the held rows (a read inside the batch, or its end), the disk's
+    error is the store's, and nothing of the batch reaches the file."""
     path = tmp_path / "spoiled.sqlite3"
     store = SqliteStore(path)
     engine = engine_on(store)
@@ -154,17 +163,85 @@ def test_a_held_row_failing_to_be_written_spoils_the_batch(tmp_path: Path,
     real = _deferred_rows.update_case
 
     def failing(db: sqlite3.Connection, *args: Any) -> Any:
-        raise sqlite3.OperationalError("disk I/O error")
+        raise sqlite3.OperationalError("database or disk is full")
 
-    with pytest.raises(StoreUnavailable), engine.batch():
+    with pytest.raises(StoreUnavailable, match="half-way"), engine.batch():
         engine.accept(case_id, DESK)
         engine.act(case_id, "registration", "approve", officer("market_regulation"))
         monkeypatch.setattr(_deferred_rows, "update_case", failing)
+        with pytest.raises(StoreUnavailable, match="is full"):
+            store.latest_version(STARTUP.id)  # a read: the held row is written first
     monkeypatch.setattr(_deferred_rows, "update_case", real)
-    other = SqliteStore(path)  # nothing of the batch reached the file
+    with pytest.raises(StoreUnavailable, match="is full"), engine.batch():
+        engine.accept(case_id, DESK)
+        engine.act(case_id, "registration", "approve", officer("market_regulation"))
+        monkeypatch.setattr(_deferred_rows, "update_case", failing)  # when the batch ends
+    monkeypatch.setattr(_deferred_rows, "update_case", real)
+    other = SqliteStore(path)  # nothing of either batch reached the file
     assert other.load(case_id).version == 0
     assert [e.action for e in other.history(case_id)] == ["submit"]
     assert store.load(case_id).version == 0
+    other.close()
+
+
+def test_a_batch_whose_commit_fails_ends_in_the_stores_error(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "commit.sqlite3")
+    engine = engine_on(store)
+    case_id = submitted(engine, 1)[0]
+
+    def no_commit(action: int, first: str | None, *_: Any) -> int:
+        if action == sqlite3.SQLITE_TRANSACTION and first == "COMMIT":
+            return sqlite3.SQLITE_DENY
+        return sqlite3.SQLITE_OK
+
+    with pytest.raises((StoreCorrupt, StoreUnavailable)), engine.batch():  # not sqlite3's
+        engine.accept(case_id, DESK)
+        store._db.set_authorizer(no_commit)
+    store._db.set_authorizer(None)
+    assert store.load(case_id).version == 0
+
+
+def test_a_commit_without_a_listing_leaves_the_held_one(tmp_path: Path) -> None:
+    """Store.commit may be given no listing (the row's stays as it is): inside a batch the
+    listing an earlier commit left waiting is written all the same."""
+    runs = []
+    for batched in (False, True):
+        store = SqliteStore(tmp_path / f"listing-{batched}.sqlite3")
+        engine = numbered(store)
+        case_id = submitted(engine, 1)[0]
+        store.commit = _third_without_listing(store.commit)  # type: ignore[method-assign]
+        with engine.batch() if batched else contextlib.nullcontext():
+            engine.accept(case_id, DESK)
+            engine.act(case_id, "registration", "approve", officer("market_regulation"))
+            engine.act(case_id, "tax", "approve", officer("tax"))  # written without a listing
+        runs.append(tables(store))
+        store.close()
+    assert runs[0] == runs[1]
+    assert ("registration",) not in [row[1:2] for row in runs[1]["work_items"]]
+
+
+def _third_without_listing(commit: Callable[..., None]) -> Callable[..., None]:
+    calls = []
+
+    def without(*args: Any, **given: Any) -> None:
+        calls.append(1)
+        if len(calls) == 3:
+            given["listing"] = None
+        commit(*args, **given)
+    return without
+
+
+def test_the_held_row_is_the_stores_copy_not_the_callers(tmp_path: Path) -> None:
+    path = tmp_path / "copy.sqlite3"
+    store = SqliteStore(path)
+    engine = engine_on(store)
+    case_id = submitted(engine, 1)[0]
+    with engine.batch():
+        engine.accept(case_id, DESK)
+        returned = engine.act(case_id, "registration", "approve", officer("market_regulation"))
+        returned.priority = 7  # the caller's object: not what the store holds
+    other = SqliteStore(path)
+    assert other.load(case_id).priority == store.load(case_id).priority == 0
     other.close()
 
 

@@ -54,9 +54,13 @@ class DeferredRows:
         self.pending.pop(case.id, None)
 
     def defer(self, case: Case, wake: str | None, listing: Listing | None) -> None:
-        """Keep the row of ``case`` (accepted by :meth:`takes`) to write later."""
+        """Keep the row of ``case`` (accepted by :meth:`takes`) to write later; without a
+        ``listing``, with the listing held before (as an unbatched commit without one leaves
+        the row's)."""
         held = self.pending.get(case.id)
         written = held[1] if held is not None else self.versions[case.id]
+        if listing is None and held is not None:  # a commit without one leaves it as it was
+            listing = held[3]
         self.pending[case.id] = (case, written, wake, listing)
         self.versions[case.id] = case.version
 

@@ -11,8 +11,9 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from onething.cases.records import Case
-from onething.errors import StoreUnavailable
+from onething.errors import StoreBusy, StoreUnavailable
 from onething.stores._deferred_rows import DeferredRows
+from onething.stores._sqlite_tables import is_busy
 
 _T = TypeVar("_T")
 
@@ -39,6 +40,9 @@ class SqliteWrites:
     def _translated(self, error: Exception) -> Exception:  # pragma: no cover - the store's
         raise NotImplementedError
 
+    def _explain(self, error: Exception, attempts: int) -> str:  # pragma: no cover - the store's
+        raise NotImplementedError
+
     @contextmanager
     def batch(self) -> Iterator[None]:
         """Group commit: every write inside is one transaction, committed when the block
@@ -54,26 +58,30 @@ class SqliteWrites:
             try:
                 with self._transaction():
                     yield
-                    try:
-                        self._flush()
-                    except sqlite3.Error as exc:  # the disk, when the batch ends
-                        raise self._translated(exc) from None
+                    self._flush()
                     if self._spoiled:
                         raise StoreUnavailable(
                             f"a write to the SQLite database {self.path} failed half-way "
                             "inside a batch: nothing of the batch was written")
+            except sqlite3.Error as exc:  # its COMMIT, or a write the block did not catch
+                if is_busy(exc):
+                    raise StoreBusy(self._explain(exc, 1)) from None
+                raise self._translated(exc) from None
             finally:
                 self._batching = False
                 self._deferred.clear()
 
     def _flush(self, only: str | None = None) -> None:
         """Write the case rows the batch holds (or only that of case ``only``); should that
-        fail, the batch is spoiled: what it held is gone."""
+        fail, the batch is spoiled (what it held is gone) and the database's error is the
+        store's (:meth:`_translated`), whichever read or write asked."""
         if self._deferred.pending:
             try:
                 self._deferred.flush(self._db, only)
-            except BaseException:
+            except BaseException as exc:
                 self._spoiled = True
+                if isinstance(exc, sqlite3.Error):
+                    raise self._translated(exc) from None
                 raise
 
     def _read(self) -> sqlite3.Connection:

@@ -139,6 +139,9 @@ class SqliteStore(SqliteWrites, KnownCases, ListedStore, NotifiedStore, Store):
         if isinstance(error, sqlite3.OperationalError) and ("unable to open" in text
                                                             or "disk I/O" in text):
             return StoreUnavailable(f"cannot use the SQLite database {self.path}: {text}")
+        if "disk is full" in text:
+            return StoreUnavailable(f"the disk of the SQLite database {self.path} is full "
+                                    f"({text}); nothing was written: free space and try again")
         return StoreCorrupt(f"{self.path} is not a readable onething database ({text}); "
                             "restore it from a backup")
 
@@ -290,8 +293,8 @@ class SqliteStore(SqliteWrites, KnownCases, ListedStore, NotifiedStore, Store):
             write_counts(db, listing)
             insert_outbox(db, case, outbox)
             write_status(db.execute, _rows(db), status)
-            self._deferred.defer(case, wake_text(wake), listing)
-            self._remember_case(case)
+            self._remember_case(case)  # its copy, as the case that waits: the caller's may change
+            self._deferred.defer(self._known[case.id], wake_text(wake), listing)
 
     @retried
     def erase_personal(self, case_id: str, forget: Sequence[str] = ()) -> int:
