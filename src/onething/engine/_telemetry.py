@@ -148,7 +148,7 @@ def _silent() -> bool:
     """Whether nothing can record an action: no providers given to :func:`use`, and no SDK
     set as a global provider. The API's no-ops would drop it all, at a few microseconds an
     action (docs/telemetry.md). An SDK set later is seen at the next action: the instruments
-    are made then, or forward to it if made before."""
+    are made then, or forward to it if made before (decision 0032)."""
     global _probe
     if _providers[0] is not None or _providers[1] is not None:
         return False
