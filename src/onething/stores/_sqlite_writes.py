@@ -18,7 +18,8 @@ from onething.stores._sqlite_tables import is_busy
 _T = TypeVar("_T")
 
 
-def _rows(db: sqlite3.Connection) -> Callable[[str, Any], list[Any]]:
+def reader(db: sqlite3.Connection) -> Callable[[str, Any], list[Any]]:
+    """A statement runner that returns the rows it read (what the status and counts SQL ask)."""
     return lambda sql, params: db.execute(sql, params).fetchall()
 
 
@@ -122,7 +123,7 @@ class SqliteWrites:
     @contextmanager
     def _status_tx(self) -> Iterator[tuple[Any, Any]]:
         with self._write() as db:
-            yield db.execute, _rows(db)
+            yield db.execute, reader(db)
 
     @contextmanager
     def _transaction(self) -> Iterator[None]:

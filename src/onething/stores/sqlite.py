@@ -57,7 +57,7 @@ from onething.stores._sqlite_tables import (
     write_listing,
     write_work,
 )
-from onething.stores._sqlite_writes import SqliteWrites, _rows
+from onething.stores._sqlite_writes import SqliteWrites, reader
 from onething.stores._status_sql import write_status
 from onething.stores.base import (
     BUSY_RETRIES,
@@ -202,7 +202,7 @@ class SqliteStore(SqliteWrites, KnownCases, ListedStore, NotifiedStore, Store):
                listing: Listing | None = None, status: Sequence[StatusEvent] = ()) -> None:
         with self._write() as db:
             self._insert_case(db, case, events, wake, listing)
-            write_status(db.execute, _rows(db), status)
+            write_status(db.execute, reader(db), status)
             if idempotency is not None:
                 remember_key(db, case, idempotency)
             self._remember_case(case)
@@ -274,7 +274,7 @@ class SqliteStore(SqliteWrites, KnownCases, ListedStore, NotifiedStore, Store):
                 if delivery is not None:
                     insert_delivery(db, delivery)
                 insert_outbox(db, case, outbox or ())
-                write_status(db.execute, _rows(db), status)
+                write_status(db.execute, reader(db), status)
                 if idempotency is not None:
                     remember_key(db, case, idempotency)
                 self._remember_case(case)
@@ -292,7 +292,7 @@ class SqliteStore(SqliteWrites, KnownCases, ListedStore, NotifiedStore, Store):
             insert_events(db, case.id, events)
             write_counts(db, listing)
             insert_outbox(db, case, outbox)
-            write_status(db.execute, _rows(db), status)
+            write_status(db.execute, reader(db), status)
             self._remember_case(case)  # its copy, as the case that waits: the caller's may change
             self._deferred.defer(self._known[case.id], wake_text(wake), listing)
 
