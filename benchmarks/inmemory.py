@@ -36,6 +36,7 @@ from benchmarks.common import (
     submit_many,
     verdict,
 )
+from benchmarks.compiled import compiled_rows
 from onething.cases.records import officer, window
 from onething.engine.engine import Engine
 from onething.language.load import load
@@ -284,6 +285,7 @@ def action_cost(quick: bool) -> list[str]:
         f"{ratio_spread(startup_ratio)} (to its {STARTUP_ACTIONS}-event chain) |",
         f"| python-statemachine {_version('python-statemachine')} `StateChart.send()` "
         f"| {spread(samples['psm'])} | {ratio_spread(to_raw['psm'])} |",
+        *compiled_rows(quick),
         "",
         "Action cost with many live cases in the store (the minimal actions on a clock that "
         "stands still, taken on fresh cases while the others wait; one store grown from size "

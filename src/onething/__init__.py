@@ -12,7 +12,10 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from onething import _compiled
 from onething import errors as _errors  # tiny, imports nothing of ours
+
+_compiled.install()  # the hot modules compiled, where built from their current source
 
 __version__ = "0.1.0"
 
