@@ -12,15 +12,13 @@ The compiled modules run the same source, so the same tests hold for both.
 
 from __future__ import annotations
 
-import hashlib
-import importlib.machinery
-import importlib.util
 import os
 import sys
-from importlib.abc import MetaPathFinder
-from importlib.machinery import ModuleSpec
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what a finder needs is imported when it is asked for a hot module
+    from importlib.machinery import ModuleSpec
+    from pathlib import Path
 
 #: the modules compiled: those an action spends its time in (issue 20)
 HOT = (
@@ -33,46 +31,60 @@ HOT = (
 )
 
 
+def _where() -> str:
+    given = os.environ.get("ONETHING_COMPILED_DIR")
+    return given or os.path.join(os.path.dirname(__file__), "_compiled_modules")
+
+
 def directory() -> Path:
     """Where the compiled modules are: ``ONETHING_COMPILED_DIR``, else ``_compiled_modules``
     beside this package's sources."""
-    given = os.environ.get("ONETHING_COMPILED_DIR")
-    return Path(given) if given else Path(__file__).parent / "_compiled_modules"
+    from pathlib import Path
+
+    return Path(_where())
 
 
 def artifact(name: str, source: bytes) -> str:
     """The file name of module ``name`` compiled from ``source``."""
+    import hashlib
+    import importlib.machinery
+
     digest = hashlib.sha256(source).hexdigest()[:20]
     return f"{name}.{digest}{importlib.machinery.EXTENSION_SUFFIXES[0]}"
 
 
-class _Finder(MetaPathFinder):
-    """Finds the compiled module of a hot module's current source, when there is one."""
+class _Finder:
+    """Finds the compiled module of a hot module's current source, when there is one (a
+    meta path finder: :class:`importlib.abc.MetaPathFinder`'s one method)."""
 
-    def __init__(self, where: Path) -> None:
+    def __init__(self, where: str) -> None:
         self.where = where
         self.loaded: list[str] = []
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> ModuleSpec | None:
         if fullname not in HOT:
             return None
+        import importlib.machinery
+        import importlib.util
+
         pure = importlib.machinery.PathFinder.find_spec(fullname, path)
         if pure is None or pure.origin is None or not pure.origin.endswith(".py"):
             return None
-        compiled = self.where / artifact(fullname, Path(pure.origin).read_bytes())
-        if not compiled.is_file():
+        with open(pure.origin, "rb") as source:
+            compiled = os.path.join(self.where, artifact(fullname, source.read()))
+        if not os.path.isfile(compiled):
             return None
         self.loaded.append(fullname)
         return importlib.util.spec_from_file_location(
             fullname, compiled,
-            loader=importlib.machinery.ExtensionFileLoader(fullname, str(compiled)))
+            loader=importlib.machinery.ExtensionFileLoader(fullname, compiled))
 
 
 def install() -> _Finder | None:
     """Put the finder first on ``sys.meta_path`` when there are compiled modules (and
     ``ONETHING_PURE`` is not set); returns it, or None."""
-    where = directory()
-    if os.environ.get("ONETHING_PURE") or not where.is_dir():
+    where = _where()
+    if os.environ.get("ONETHING_PURE") or not os.path.isdir(where):
         return None
     for finder in sys.meta_path:
         if isinstance(finder, _Finder):
