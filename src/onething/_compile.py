@@ -34,7 +34,7 @@ def build(into: Path | None = None, names: tuple[str, ...] = HOT) -> list[Path]:
     setuptools: Any = importlib.import_module("setuptools")
     Distribution, Extension = setuptools.Distribution, setuptools.Extension
 
-    where = into or directory()
+    where = into or Path(directory())
     where.mkdir(parents=True, exist_ok=True)
     made = []
     with tempfile.TemporaryDirectory() as scratch:

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what a finder needs is imported when it is asked for a hot module
     from importlib.machinery import ModuleSpec
-    from pathlib import Path
 
 #: the modules compiled: those an action spends its time in (issue 20)
 HOT = (
@@ -31,17 +30,11 @@ HOT = (
 )
 
 
-def _where() -> str:
-    given = os.environ.get("ONETHING_COMPILED_DIR")
-    return given or os.path.join(os.path.dirname(__file__), "_compiled_modules")
-
-
-def directory() -> Path:
+def directory() -> str:
     """Where the compiled modules are: ``ONETHING_COMPILED_DIR``, else ``_compiled_modules``
     beside this package's sources."""
-    from pathlib import Path
-
-    return Path(_where())
+    given = os.environ.get("ONETHING_COMPILED_DIR")
+    return given or os.path.join(os.path.dirname(__file__), "_compiled_modules")
 
 
 def artifact(name: str, source: bytes) -> str:
@@ -83,7 +76,7 @@ class _Finder:
 def install() -> _Finder | None:
     """Put the finder first on ``sys.meta_path`` when there are compiled modules (and
     ``ONETHING_PURE`` is not set); returns it, or None."""
-    where = _where()
+    where = directory()
     if os.environ.get("ONETHING_PURE") or not os.path.isdir(where):
         return None
     for finder in sys.meta_path:

@@ -35,10 +35,12 @@ class KnownCases:
             return known, True  # not a copy: the engine changes none it loads
         return self.load(case_id), False
 
-    def _remember_case(self, case: Case) -> None:
+    def _remember_case(self, case: Case) -> Case:
+        """Remember a copy of ``case`` (the caller's may change); returns the copy."""
         if len(self._known) >= KNOWN_CASES and case.id not in self._known:
             self._known.clear()
-        self._known[case.id] = case.snapshot()
+        copy = self._known[case.id] = case.snapshot()
+        return copy
 
     def _forget_case(self, case_id: str) -> None:
         self._known.pop(case_id, None)

@@ -293,8 +293,8 @@ class SqliteStore(SqliteWrites, KnownCases, ListedStore, NotifiedStore, Store):
             write_counts(db, listing)
             insert_outbox(db, case, outbox)
             write_status(db.execute, reader(db), status)
-            self._remember_case(case)  # its copy, as the case that waits: the caller's may change
-            self._deferred.defer(self._known[case.id], wake_text(wake), listing)
+            held = self._remember_case(case)  # the store's copy waits, not the caller's
+            self._deferred.defer(held, wake_text(wake), listing)
 
     @retried
     def erase_personal(self, case_id: str, forget: Sequence[str] = ()) -> int:
