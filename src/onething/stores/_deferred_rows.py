@@ -18,7 +18,7 @@ import sqlite3
 from onething.cases.listing import Listing
 from onething.cases.records import Case
 from onething.errors import Conflict, StoreUnavailable
-from onething.stores._sqlite_tables import update_case, write_work
+from onething.stores._sqlite_tables import update_case
 
 
 class DeferredRows:
@@ -75,10 +75,8 @@ class DeferredRows:
             pending = [self.pending.pop(only)] if only in self.pending else []
         for case, written, wake, listing in pending:
             try:
-                rows = update_case(db, case, written, wake, listing)
+                update_case(db, case, written, wake, listing)
             except Conflict:  # the batch holds the write lock: no one else wrote the row
                 raise StoreUnavailable(f"the row of case {case.id} changed inside a batch "
                                        "that holds the SQLite write lock") from None
-            if listing is not None:
-                write_work(db, case.id, listing, rows, counts=False)
 

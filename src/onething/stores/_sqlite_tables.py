@@ -15,6 +15,7 @@ from onething.cases.listing import Listing, utc_key
 from onething.cases.records import Case, Delivery, Event, OutboxItem, case_to_json
 from onething.errors import AlreadyDelivered, Conflict, StoreCorrupt, StoreUnavailable, UnknownCase
 from onething.privacy.masking import mask_text
+from onething.stores import _listing_changes as changes
 from onething.stores import _listing_sql as listed
 from onething.stores._counts_sql import ADD as ADD_COUNTS
 from onething.stores._counts_sql import TABLES as COUNTS_TABLES
@@ -265,7 +266,10 @@ def write_listing(db: sqlite3.Connection, case_id: str, listing: Listing | None)
     rows = listed.work_rows(listing)
     db.execute(f"UPDATE cases SET {listed.SET_LISTING} WHERE id = ?",
                (*listed.listing_values(listing, rows), case_id))
-    write_work(db, case_id, listing, rows)
+    db.execute(listed.DELETE_WORK, (case_id,))
+    if rows:
+        db.executemany(listed.INSERT_WORK, rows)
+    write_counts(db, listing)
 
 
 _UPDATE_CASE = ("UPDATE cases SET version = ?, state = ?, updated_at = ?, ended = ?, "
@@ -273,37 +277,45 @@ _UPDATE_CASE = ("UPDATE cases SET version = ?, state = ?, updated_at = ?, ended 
 
 
 def update_case(db: sqlite3.Connection, case: Case, expected_version: int, wake: str | None,
-                listing: Listing | None) -> list[tuple[Any, ...]]:
-    """The versioned update of the case's state and wake, with its listing in the same
-    statement (the row written once), or :class:`~onething.errors.UnknownCase` /
-    :class:`~onething.errors.Conflict` with nothing written; the listing's work rows."""
+                listing: Listing | None) -> None:
+    """The versioned update of the case's state and wake, with the listing columns that
+    changed in the same statement (the row written once), then the work items that changed
+    (:mod:`~onething.stores._listing_changes`); or :class:`~onething.errors.UnknownCase` /
+    :class:`~onething.errors.Conflict` with nothing written."""
     state = (case.version, json_text(case.state()), iso_text(case.updated_at),
              int(case.ended), case.workflow_version, case.content_hash, wake)
     if listing is None:
-        rows: list[tuple[Any, ...]] = []
-        cursor = db.execute(f"{_UPDATE_CASE} WHERE id = ? AND version = ?",
-                            (*state, case.id, expected_version))
-    else:
-        rows = listed.work_rows(listing)
-        cursor = db.execute(f"{_UPDATE_CASE}, {listed.SET_LISTING} WHERE id = ? AND version = ?",
-                            (*state, *listed.listing_values(listing, rows), case.id,
-                             expected_version))
+        _versioned(db, case, expected_version, "", state)
+        return
+    old = db.execute(changes.READ, (case.id,)).fetchone()
+    if old is None:
+        raise UnknownCase(case.id)
+    if old[0] != expected_version:
+        raise Conflict(f"case {case.id} changed since version {expected_version}")
+    rows = listed.work_rows(listing)
+    values = listed.listing_values(listing, rows)
+    sets, params = changes.changed_columns(old[1:], values)
+    _versioned(db, case, expected_version, sets, (*state, *params))
+    everything, gone, added = changes.work_changes(old[1:], values, rows)
+    if everything:
+        db.execute(listed.DELETE_WORK, (case.id,))
+    elif gone:
+        db.executemany(changes.DELETE_ONE, gone)
+    if added:
+        db.executemany(listed.INSERT_WORK, added)
+
+
+def _versioned(db: sqlite3.Connection, case: Case, expected_version: int, sets: str,
+               params: tuple[Any, ...]) -> None:
+    """``UPDATE cases`` of the state (and the ``sets`` after it) where the case has
+    ``expected_version``; :class:`~onething.errors.UnknownCase` or
+    :class:`~onething.errors.Conflict` when no row has."""
+    cursor = db.execute(f"{_UPDATE_CASE}{sets} WHERE id = ? AND version = ?",
+                        (*params, case.id, expected_version))
     if cursor.rowcount != 1:
         if db.execute("SELECT 1 FROM cases WHERE id = ?", (case.id,)).fetchone() is None:
             raise UnknownCase(case.id)
         raise Conflict(f"case {case.id} changed since version {expected_version}")
-    return rows
-
-
-def write_work(db: sqlite3.Connection, case_id: str, listing: Listing,
-               rows: list[tuple[Any, ...]], *, counts: bool = True) -> None:
-    """Write the case's work items (``rows``: the listing's :func:`work_rows`) and, unless
-    not ``counts``, its statistics' counts, its listing columns written already."""
-    db.execute(listed.DELETE_WORK, (case_id,))
-    if rows:
-        db.executemany(listed.INSERT_WORK, rows)
-    if counts:
-        write_counts(db, listing)
 
 
 def write_counts(db: sqlite3.Connection, listing: Listing | None) -> None:

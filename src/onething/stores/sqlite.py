@@ -55,7 +55,6 @@ from onething.stores._sqlite_tables import (
     wake_text,
     write_counts,
     write_listing,
-    write_work,
 )
 from onething.stores._sqlite_writes import SqliteWrites, reader
 from onething.stores._status_sql import write_status
@@ -267,10 +266,9 @@ class SqliteStore(SqliteWrites, KnownCases, ListedStore, NotifiedStore, Store):
             with self._write(savepoint=not plain, flush=False) as db:
                 for new_case, new_events, new_wake, new_listing in created or ():
                     self._insert_case(db, new_case, new_events, new_wake, new_listing)
-                rows = update_case(db, case, expected_version, wake_text(wake), listing)
+                update_case(db, case, expected_version, wake_text(wake), listing)
                 insert_events(db, case.id, events)
-                if listing is not None:
-                    write_work(db, case.id, listing, rows)
+                write_counts(db, listing)
                 if delivery is not None:
                     insert_delivery(db, delivery)
                 insert_outbox(db, case, outbox or ())
