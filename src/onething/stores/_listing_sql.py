@@ -58,12 +58,14 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS cases_unlisted ON cases (id) WHERE listed = 0",
     "CREATE INDEX IF NOT EXISTS work_queue ON work_items "
     "(department, rank, due_key, case_id, step)",
+    # partial (schema 7): an item no officer holds is in no officer's queue, and an item
+    # without a limit never warns; neither is written to an index no query reads it from
     "CREATE INDEX IF NOT EXISTS work_assignee ON work_items "
-    "(department, assignee, rank, due_key, case_id, step)",
+    "(department, assignee, rank, due_key, case_id, step) WHERE assignee IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS work_alerts ON work_items "
-    "(department, warn_key, case_id, step)",
+    "(department, warn_key, case_id, step) WHERE warn_key IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS work_alerts_all ON work_items "
-    "(warn_key, case_id, step, department)",
+    "(warn_key, case_id, step, department) WHERE warn_key IS NOT NULL",
     "CREATE INDEX IF NOT EXISTS work_department ON work_items "
     "(department, submitted_key, case_id)",
     "CREATE INDEX IF NOT EXISTS work_step ON work_items (step, submitted_key, case_id)",

@@ -27,11 +27,18 @@ from onething.stores._listing_sql import (
     for_postgres,
 )
 from onething.stores._status_sql import TABLES as STATUS_TABLES
-from onething.stores._upgrades import upgrade_1, upgrade_2, upgrade_3, upgrade_4, upgrade_5
+from onething.stores._upgrades import (
+    upgrade_1,
+    upgrade_2,
+    upgrade_3,
+    upgrade_4,
+    upgrade_5,
+    upgrade_6,
+)
 from onething.stores.base import OUTBOX_COLUMNS
 
 #: the version of the tables this release writes; older databases are upgraded when opened
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: a case's wake (when its first pending timer is due) and a worker's claim on it
 WAKE_COLUMNS = (("wake_at", "TIMESTAMPTZ"), ("wake_claimed_until", "TIMESTAMPTZ"))
@@ -189,7 +196,7 @@ class _Rows:
 UPGRADES: dict[int, Callable[[psycopg.Cursor[Any]], Any]] = {
     1: lambda cur: upgrade_1(_Rows(cur)), 2: lambda cur: _upgrade_2(cur),
     3: lambda cur: upgrade_3(_Rows(cur)), 4: lambda cur: upgrade_4(_Rows(cur)),
-    5: lambda cur: upgrade_5(_Rows(cur), WAKE_COLUMNS)}
+    5: lambda cur: upgrade_5(_Rows(cur), WAKE_COLUMNS), 6: lambda cur: upgrade_6(_Rows(cur))}
 
 
 def _upgrade_2(cur: psycopg.Cursor[Any]) -> None:

@@ -28,15 +28,26 @@ from onething.stores._listing_sql import (
     WORK_TABLE,
 )
 from onething.stores._status_sql import TABLES as STATUS_TABLES
-from onething.stores._upgrades import upgrade_1, upgrade_2, upgrade_3, upgrade_4, upgrade_5
+from onething.stores._upgrades import (
+    upgrade_1,
+    upgrade_2,
+    upgrade_3,
+    upgrade_4,
+    upgrade_5,
+    upgrade_6,
+)
 
 #: the version of the tables this release writes; older databases are upgraded when opened
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: a case's wake: when its first pending timer is due (UTC text), None when it has none
 WAKE_COLUMNS = (("wake_at", "TEXT"),)
 
+
+#: SQLite keeps the work items in their primary key's order (schema 7): one b-tree a write
+#: touches, not a table and the index of its key
+SQLITE_WORK_TABLE = WORK_TABLE + " WITHOUT ROWID"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -66,7 +77,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     id TEXT PRIMARY KEY, case_id TEXT NOT NULL UNIQUE REFERENCES cases(id),
     kind TEXT NOT NULL, at TEXT NOT NULL, method TEXT, items TEXT NOT NULL,
     notice TEXT NOT NULL);
-""" + WORK_TABLE + ";\n" + SERIALS_TABLE + ";\n" + ";\n".join(INDEXES) + ";\n" \
+""" + SQLITE_WORK_TABLE + ";\n" + SERIALS_TABLE + ";\n" + ";\n".join(INDEXES) + ";\n" \
     + ";\n".join(STATUS_TABLES) + ";\n" + ";\n".join(COUNTS_TABLES) + ";\n"
 
 
@@ -157,7 +168,18 @@ class _Rows:
 UPGRADES: dict[int, Callable[[sqlite3.Connection], Any]] = {
     1: lambda db: upgrade_1(_Rows(db)), 2: lambda db: upgrade_2(_Rows(db)),
     3: lambda db: upgrade_3(_Rows(db)), 4: lambda db: upgrade_4(_Rows(db)),
-    5: lambda db: upgrade_5(_Rows(db), WAKE_COLUMNS)}
+    5: lambda db: upgrade_5(_Rows(db), WAKE_COLUMNS), 6: lambda db: _upgrade_6(db)}
+
+
+def _upgrade_6(db: sqlite3.Connection) -> None:
+    """Schema 6 -> 7: the partial indexes (:func:`~onething.stores._upgrades.upgrade_6`) and
+    ``work_items`` copied into a table ``WITHOUT ROWID`` (its indexes go with the old one;
+    the schema makes them again)."""
+    upgrade_6(_Rows(db))
+    db.execute(SQLITE_WORK_TABLE.replace("work_items", "work_items_new", 1))
+    db.execute("INSERT INTO work_items_new SELECT * FROM work_items")
+    db.execute("DROP TABLE work_items")
+    db.execute("ALTER TABLE work_items_new RENAME TO work_items")
 
 
 def is_busy(error: Exception) -> bool:

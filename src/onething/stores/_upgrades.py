@@ -32,6 +32,12 @@ timer is due (``cases.wake_at``, indexed; PostgreSQL adds the claim a worker hol
 instead of a row per pending timer; the timers are planned from the case when it is due
 (docs/decisions/0026-timers-derived.md). The wake is the earliest of the case's timer rows,
 and the ``timers`` table is dropped.
+
+Schema 6 -> 7 (issue 20, fewer pages a commit: docs/decisions/0034): the indexes of the
+officers' own queues and of the alerts hold only the work items they list (an item someone
+holds; an item with a limit), so they are dropped here and made again, partial, by the
+schema; SQLite keeps ``work_items`` ``WITHOUT ROWID`` (its rows in its primary key), a table
+the SQLite store copies its rows into.
 """
 
 
@@ -172,3 +178,14 @@ def upgrade_5(rows: Rows, columns: Sequence[tuple[str, str]]) -> None:
     rows.run(f"UPDATE cases SET {columns[0][0]} = (SELECT MIN(timers.due_at) FROM timers "
              "WHERE timers.case_id = cases.id)", ())
     rows.run("DROP TABLE timers", ())
+
+
+#: the indexes schema 7 makes partial (dropped by :func:`upgrade_6`, made again by the schema)
+PARTIAL_INDEXES = ("work_assignee", "work_alerts", "work_alerts_all")
+
+
+def upgrade_6(rows: Rows) -> None:
+    """Schema 6 -> 7 (see the module docstring): drop the indexes the schema makes again
+    partial."""
+    for name in PARTIAL_INDEXES:
+        rows.run(f"DROP INDEX IF EXISTS {name}", ())
