@@ -6,6 +6,7 @@ the one the store's connection runs)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -161,3 +162,22 @@ def test_postgres_store_connections_run_the_generic_plans(pg_store: Any) -> None
         assert mode(again) == ("force_generic_plan", "0")
     finally:
         again.close()
+
+
+#: the queries partial indexes serve (schema 7), and the index each must read: the plan
+#: tests above only ask for *an* index, and a department's queue index would do for these
+PARTIAL: dict[str, str] = {
+    "one officer's queue": "work_assignee", "one officer's next page": "work_assignee",
+    "a department's alerts": "work_alerts", "alerts": "work_alerts_all",
+    "alerts, next page": "work_alerts_all",
+    "alert counts (the telemetry gauges)": "work_alerts_all"}
+
+
+@pytest.mark.parametrize("name", sorted(PARTIAL))
+def test_a_query_a_partial_index_serves_reads_it(
+        sqlite_plan: Callable[[str, list[Any]], str],
+        postgres_plan: Callable[[str, list[Any]], str], name: str) -> None:
+    query = next(q for n, q, _ in QUERIES if n == name)
+    used = re.compile(rf"\b{PARTIAL[name]}\b")
+    for plan in (sqlite_plan(*query), postgres_plan(*query)):
+        assert used.search(plan), plan
