@@ -81,6 +81,19 @@ def load_dump(url: str, dump: Path) -> None:
         db.execute(script)  # type: ignore[arg-type]
 
 
+def fixture_copy(request: pytest.FixtureRequest, tmp_path: Path,
+                 fixtures: Path) -> tuple[str, str]:
+    """Which store (``request.param``: sqlite or postgres), and where its copy of the
+    fixture database in ``fixtures`` is (not yet opened)."""
+    if request.param == "sqlite":
+        path = tmp_path / f"{fixtures.name}.sqlite3"
+        shutil.copy(fixtures / "cases.sqlite3", path)
+        return "sqlite", str(path)
+    url = request.getfixturevalue("pg_database")
+    load_dump(url, fixtures / "cases.pg.sql")
+    return "postgres", url
+
+
 @pytest.fixture
 def postgres_v1(pg_database: str) -> str:
     load_dump(pg_database, FIXTURES / "cases.pg.sql")

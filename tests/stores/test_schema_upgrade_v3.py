@@ -9,7 +9,6 @@ column is the very text the engine writes when it lists the case itself.
 from __future__ import annotations
 
 import json
-import shutil
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime
@@ -17,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.stores.test_schema_upgrade import fixture_wakes, load_dump, schema_version
+from tests.stores.test_schema_upgrade import fixture_copy, fixture_wakes, schema_version
 from tests.support.factories import ROOT
 
 from onething.cases.listing import CaseQuery
@@ -44,13 +43,7 @@ def case_of(label: str) -> str:
 @pytest.fixture(params=["sqlite", "postgres"])
 def v3_database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
     """Which store, and where its copy of the schema-3 fixture is (not yet opened)."""
-    if request.param == "sqlite":
-        path = tmp_path / "v3.sqlite3"
-        shutil.copy(FIXTURES / "cases.sqlite3", path)
-        return "sqlite", str(path)
-    url = request.getfixturevalue("pg_database")
-    load_dump(url, FIXTURES / "cases.pg.sql")
-    return "postgres", url
+    return fixture_copy(request, tmp_path, FIXTURES)
 
 
 def open_store(kind: str, where: str) -> Store:

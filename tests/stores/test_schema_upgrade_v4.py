@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.stores.test_schema_upgrade import load_dump, schema_version
+from tests.stores.test_schema_upgrade import fixture_copy, schema_version
 from tests.stores.test_schema_upgrade_v3 import open_store, raw
 from tests.support.factories import ROOT
 
@@ -55,13 +54,7 @@ class _ReleaseFour(MemoryStore):
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def v4_database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
-    if request.param == "sqlite":
-        path = tmp_path / "v4.sqlite3"
-        shutil.copy(FIXTURES / "cases.sqlite3", path)
-        return "sqlite", str(path)
-    url = request.getfixturevalue("pg_database")
-    load_dump(url, FIXTURES / "cases.pg.sql")
-    return "postgres", url
+    return fixture_copy(request, tmp_path, FIXTURES)
 
 
 @pytest.fixture

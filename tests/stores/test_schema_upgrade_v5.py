@@ -8,13 +8,12 @@ tick fires exactly those of them that are due.
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.stores.test_schema_upgrade import load_dump, schema_version
+from tests.stores.test_schema_upgrade import fixture_copy, schema_version
 from tests.stores.test_schema_upgrade_v3 import _postgres_tables, open_store, raw
 from tests.support.factories import ROOT
 
@@ -33,13 +32,7 @@ LATER = datetime(2026, 10, 12, 15, 0, tzinfo=SHANGHAI)
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def v5_database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
-    if request.param == "sqlite":
-        path = tmp_path / "v5.sqlite3"
-        shutil.copy(FIXTURES / "cases.sqlite3", path)
-        return "sqlite", str(path)
-    url = request.getfixturevalue("pg_database")
-    load_dump(url, FIXTURES / "cases.pg.sql")
-    return "postgres", url
+    return fixture_copy(request, tmp_path, FIXTURES)
 
 
 @pytest.fixture

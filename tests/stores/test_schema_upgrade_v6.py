@@ -8,13 +8,12 @@ before showed.
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.stores.test_schema_upgrade import load_dump, schema_version
+from tests.stores.test_schema_upgrade import fixture_copy, schema_version
 from tests.stores.test_schema_upgrade_v3 import _postgres_tables, listed_work, open_store, raw
 from tests.support.factories import ROOT
 
@@ -35,13 +34,7 @@ WORK = f"SELECT {WORK_COLUMNS} FROM work_items ORDER BY case_id, step, departmen
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def v6_database(request: pytest.FixtureRequest, tmp_path: Path) -> tuple[str, str]:
-    if request.param == "sqlite":
-        path = tmp_path / "v6.sqlite3"
-        shutil.copy(FIXTURES / "cases.sqlite3", path)
-        return "sqlite", str(path)
-    url = request.getfixturevalue("pg_database")
-    load_dump(url, FIXTURES / "cases.pg.sql")
-    return "postgres", url
+    return fixture_copy(request, tmp_path, FIXTURES)
 
 
 def _definitions(kind: str, where: str) -> dict[str, str]:
