@@ -48,7 +48,7 @@ def _connect(path: Path, synchronous: str) -> sqlite3.Connection:
     """A connection set as the store sets its own (every raw side runs on the same settings)."""
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode = WAL")
-    db.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
+    db.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES[synchronous]}")
     db.execute(f"PRAGMA synchronous = {synchronous}")
     return db
 
@@ -356,7 +356,8 @@ def sqlite_section(quick: bool) -> list[str]:
         f"SpiffWorkflow running the same {ACTIONS_PER_CASE} steps as manual tasks of one BPMN "
         "process, its whole serialized workflow stored per case in a row of the same kind of "
         "file. Every raw side opens its file as the store opens its own (WAL, the same "
-        f"`synchronous`, a checkpoint every {CHECKPOINT_PAGES:,} pages of log: decision 0034). "
+        f"`synchronous`, a checkpoint every {CHECKPOINT_PAGES['NORMAL']:,} pages of log on "
+        f"NORMAL, {CHECKPOINT_PAGES['FULL']:,} on FULL: decision 0034). "
         "Every side runs once a round in an order that rotates; the replay follows "
         "onething in its round (it runs that round's statements). The store writes only the "
         "listing columns and work items an action changes (decision 0034).",

@@ -71,10 +71,12 @@ from onething.stores.base import (
 )
 
 _T = TypeVar("_T")
-#: the pages the write-ahead log may hold before a commit copies them back into the file
-#: (SQLite's default is 1,000): a page rewritten by many commits is copied, and synced, once
-#: per checkpoint, so fewer checkpoints cost less (docs/stores.md: about 40 MB of log)
-CHECKPOINT_PAGES = 10_000
+#: the pages the write-ahead log may hold before a commit copies them back into the file, by
+#: ``synchronous`` (decision 0034): with NORMAL a page rewritten by many commits is copied,
+#: and synced, once per checkpoint, so fewer checkpoints cost less (the log grows to ~40 MB);
+#: with FULL (and EXTRA) every commit syncs the log, and a log that keeps growing makes each
+#: of those syncs dearer, so SQLite's own 1,000 stays
+CHECKPOINT_PAGES = {"NORMAL": 10_000, "FULL": 1_000, "EXTRA": 1_000}
 
 
 class SqliteStore(SqliteWrites, KnownCases, ListedStore, NotifiedStore, Store):
@@ -122,7 +124,7 @@ class SqliteStore(SqliteWrites, KnownCases, ListedStore, NotifiedStore, Store):
         self._db.execute(f"PRAGMA busy_timeout = {self.busy_timeout_ms}")
         if self.path != ":memory:":
             self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES}")
+            self._db.execute(f"PRAGMA wal_autocheckpoint = {CHECKPOINT_PAGES[synchronous]}")
         self._db.execute(f"PRAGMA synchronous = {synchronous}")
         self._db.execute("PRAGMA foreign_keys = ON")
         with self._write() as db:
