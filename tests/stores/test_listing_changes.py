@@ -18,7 +18,7 @@ from onething.cases.listing import Listing, WorkItem
 from onething.cases.records import Case
 from onething.errors import Conflict, UnknownCase
 from onething.stores import _listing_sql as listed
-from onething.stores._listing_changes import NAMES
+from onething.stores._listing_sql import LISTING_NAMES
 from onething.stores.sqlite import SqliteStore
 from onething.workdays.clock import SHANGHAI
 
@@ -49,7 +49,7 @@ def listing_for(case: Case, drawn: tuple[dict[str, Any], dict[Any, dict[str, Any
 
 
 def row_of(store: SqliteStore, case_id: str) -> tuple[list[Any], list[Any]]:
-    columns = store._fetch(f"SELECT {', '.join(NAMES)}, listed FROM cases WHERE id = ?",
+    columns = store._fetch(f"SELECT {', '.join(LISTING_NAMES)}, listed FROM cases WHERE id = ?",
                            [case_id])
     work = store._fetch(f"SELECT {listed.WORK_COLUMNS} FROM work_items WHERE case_id = ? "
                         "ORDER BY step, department", [case_id])

@@ -16,58 +16,52 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-#: the listing columns of ``cases`` a listing writes, in the order of
-#: :func:`~onething.stores._listing_sql.listing_values`
-NAMES = ("status", "lead", "applicant", "rank", "submitted_key", "intake_key", "notice_out",
-         "intake_warn_key", "waiting")
-#: the row's version, whether it was listed, then :data:`NAMES` (read before the update)
-READ = f"SELECT version, listed, {', '.join(NAMES)} FROM cases WHERE id = ?"
-_SUBMITTED = NAMES.index("submitted_key")
-_WAITING = NAMES.index("waiting")
+from onething.stores._listing_sql import LISTING_NAMES, SET_LISTING
+
+#: the row's version, whether it was listed, then :data:`LISTING_NAMES` (read before the
+#: update)
+READ = f"SELECT version, listed, {', '.join(LISTING_NAMES)} FROM cases WHERE id = ?"
+_SUBMITTED = LISTING_NAMES.index("submitted_key")
+_WAITING = LISTING_NAMES.index("waiting")
 #: a work item's key columns (the row is the case's: ``case_id`` is the first parameter)
 DELETE_ONE = "DELETE FROM work_items WHERE case_id = ? AND step = ? AND department = ?"
 
 
-def changed_columns(old: Sequence[Any] | None, values: Sequence[Any]) -> tuple[str, list[Any]]:
+def changed_columns(old: Sequence[Any], values: Sequence[Any]) -> tuple[str, list[Any]]:
     """The ``SET`` clause (from ``, ``, or empty) and parameters for the listing ``values``
-    that differ from ``old`` (the row's ``listed`` flag then its :data:`NAMES`; None when the
-    row is not known to be listed: every column is written)."""
-    if old is None or not old[0]:
-        return (", " + ", ".join(f"{name} = ?" for name in NAMES) + ", listed = 1",
-                list(values))
-    names, params = [], []
-    for name, was, value in zip(NAMES, old[1:], values, strict=True):
-        if was != value:
-            names.append(name)
-            params.append(value)
-    return "".join(f", {name} = ?" for name in names), params
+    that differ from ``old`` (the row's ``listed`` flag then its :data:`LISTING_NAMES`;
+    every column when the row is not listed yet)."""
+    listed, *was = old
+    if not listed:
+        return ", " + SET_LISTING, list(values)
+    changed = [(name, value) for name, before, value
+               in zip(LISTING_NAMES, was, values, strict=True) if before != value]
+    return "".join(f", {name} = ?" for name, _ in changed), [value for _, value in changed]
 
 
-def work_changes(old: Sequence[Any] | None, values: Sequence[Any],
-                 rows: list[tuple[Any, ...]]
+def work_changes(old: Sequence[Any], values: Sequence[Any], rows: list[tuple[Any, ...]]
                  ) -> tuple[bool, list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """How to bring the case's work items from those ``old`` (as in :func:`changed_columns`)
     to ``rows`` (its new listing ``values``): whether to delete them all first, the
     (case_id, step, department) keys to delete, the rows to insert."""
-    if old is None or not old[0] or old[1 + _WAITING] is None \
-            or old[1 + _SUBMITTED] != values[_SUBMITTED]:
+    listed, *was = old
+    waiting, submitted = was[_WAITING], was[_SUBMITTED]
+    if not listed or waiting is None or submitted != values[_SUBMITTED]:
         return True, [], rows
-    if old[1 + _WAITING] == values[_WAITING]:
+    if waiting == values[_WAITING]:
         return False, [], []
-    submitted = old[1 + _SUBMITTED]
+    if not rows:  # no items now: every old one goes
+        return True, [], []
+    case_id = rows[0][0]
     new = set(rows)
-    case_id = rows[0][0] if rows else None
     gone: list[tuple[Any, ...]] = []
     kept: set[tuple[Any, ...]] = set()
     for step, department, position, assignee, rank, due, warn, provisional, paused \
-            in json.loads(old[1 + _WAITING]):
+            in json.loads(waiting):
         row = (case_id, step, department, position, assignee, rank, due, warn, submitted,
                provisional, paused)
         if row in new:
             kept.add(row)
         else:
-            gone.append((step, department))
-    if case_id is None:  # no items now: every old one goes
-        return True, [], []
-    return False, [(case_id, step, department) for step, department in gone], \
-        [row for row in rows if row not in kept]
+            gone.append((case_id, step, department))
+    return False, gone, [row for row in rows if row not in kept]

@@ -71,8 +71,10 @@ INDEXES = (
     "CREATE INDEX IF NOT EXISTS work_step ON work_items (step, submitted_key, case_id)",
 )
 
-SET_LISTING = ("status = ?, lead = ?, applicant = ?, rank = ?, submitted_key = ?, "
-               "intake_key = ?, notice_out = ?, intake_warn_key = ?, waiting = ?, listed = 1")
+#: the listing columns of ``cases`` a listing writes, in the order of :func:`listing_values`
+LISTING_NAMES = ("status", "lead", "applicant", "rank", "submitted_key", "intake_key",
+                 "notice_out", "intake_warn_key", "waiting")
+SET_LISTING = ", ".join(f"{name} = ?" for name in LISTING_NAMES) + ", listed = 1"
 WORK_COLUMNS = ("case_id, step, department, position, assignee, rank, due_key, warn_key, "
                 "submitted_key, provisional, paused")
 INSERT_WORK = f"INSERT INTO work_items ({WORK_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"

@@ -47,8 +47,7 @@ from onething.stores._postgres_tables import (
 )
 from onething.stores._status_sql import STATUS_COLUMNS, status_row
 
-_LISTING = [part.split("=")[0].strip() for part in listed.SET_LISTING.split(",")
-            if "?" in part]
+_LISTING = list(listed.LISTING_NAMES)
 _WORK = [c.strip() for c in listed.WORK_COLUMNS.split(",")][1:]  # after case_id
 _WORK_TYPES = ["text", "text", "text", "text", "int", "text", "text", "text", "int", "int"]
 _STATUS = [c.strip() for c in STATUS_COLUMNS.split(",")][1:]  # after case_id

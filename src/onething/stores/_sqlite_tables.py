@@ -288,9 +288,7 @@ def write_listing(db: sqlite3.Connection, case_id: str, listing: Listing | None)
     rows = listed.work_rows(listing)
     db.execute(f"UPDATE cases SET {listed.SET_LISTING} WHERE id = ?",
                (*listed.listing_values(listing, rows), case_id))
-    db.execute(listed.DELETE_WORK, (case_id,))
-    if rows:
-        db.executemany(listed.INSERT_WORK, rows)
+    _write_work(db, case_id, True, [], rows)
     write_counts(db, listing)
 
 
@@ -318,9 +316,15 @@ def update_case(db: sqlite3.Connection, case: Case, expected_version: int, wake:
     values = listed.listing_values(listing, rows)
     sets, params = changes.changed_columns(old[1:], values)
     _versioned(db, case, expected_version, sets, (*state, *params))
-    everything, gone, added = changes.work_changes(old[1:], values, rows)
+    _write_work(db, case.id, *changes.work_changes(old[1:], values, rows))
+
+
+def _write_work(db: sqlite3.Connection, case_id: str, everything: bool,
+                gone: list[tuple[Any, ...]], added: list[tuple[Any, ...]]) -> None:
+    """Delete the case's work items (all of them, or the keys ``gone``), then insert
+    ``added``."""
     if everything:
-        db.execute(listed.DELETE_WORK, (case.id,))
+        db.execute(listed.DELETE_WORK, (case_id,))
     elif gone:
         db.executemany(changes.DELETE_ONE, gone)
     if added:
