@@ -148,3 +148,26 @@ def test_a_row_listed_before_its_waiting_column_is_rewritten_whole(tmp_path: Pat
                                       priority=0), {}))
     store.commit(case.replace(version=case.version + 1), case.version, [], listing=listing)
     assert row_of(store, case.id) == expected(listing)
+
+
+@pytest.mark.parametrize("damaged", ["{", "", "[1]", '[["a"]]', '{"a": 1}', "null", "7",
+                                     '"text"', '[["s", "d", [1], 0, 0, "z", null, 0, 0]]'])
+def test_a_damaged_waiting_column_is_rewritten_whole(tmp_path: Path, damaged: str) -> None:
+    """``waiting`` is the store's own copy of the work items as written; when the file holds
+    something else there (a damaged page), the items are replaced whole from the listing,
+    and the action is not refused for it."""
+    path = tmp_path / "s.sqlite3"
+    store = SqliteStore(path)
+    case = store.load(submitted(engine_on(store), 1)[0])
+    fields = dict(status="in_progress", lead="tax", applicant="p", priority=0)
+    first = case.replace(version=case.version + 1)
+    store.commit(first, case.version, [], listing=listing_for(case, (fields, {
+        ("seal", "police"): dict(position="承办", priority=0, due=BASE, warn_from=None)})))
+    raw = sqlite3.connect(path)
+    raw.execute("UPDATE cases SET waiting = ? WHERE id = ?", (damaged, case.id))
+    raw.commit()
+    raw.close()
+    listing = listing_for(case, (fields, {("review", "market"): dict(
+        position="承办", priority=0, due=BASE, warn_from=None)}))
+    store.commit(first.replace(version=first.version + 1), first.version, [], listing=listing)
+    assert row_of(store, case.id) == expected(listing)

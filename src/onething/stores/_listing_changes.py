@@ -50,14 +50,14 @@ def work_changes(old: Sequence[Any], values: Sequence[Any], rows: list[tuple[Any
         return True, [], rows
     if waiting == values[_WAITING]:
         return False, [], []
-    if not rows:  # no items now: every old one goes
-        return True, [], []
+    written = _written(waiting)
+    if not rows or written is None:  # no items now, or the old ones unreadable: all go
+        return True, [], rows
     case_id = rows[0][0]
     new = set(rows)
     gone: list[tuple[Any, ...]] = []
     kept: set[tuple[Any, ...]] = set()
-    for step, department, position, assignee, rank, due, warn, provisional, paused \
-            in json.loads(waiting):
+    for step, department, position, assignee, rank, due, warn, provisional, paused in written:
         row = (case_id, step, department, position, assignee, rank, due, warn, submitted,
                provisional, paused)
         if row in new:
@@ -65,3 +65,22 @@ def work_changes(old: Sequence[Any], values: Sequence[Any], rows: list[tuple[Any
         else:
             gone.append((case_id, step, department))
     return False, gone, [row for row in rows if row not in kept]
+
+
+def _written(waiting: Any) -> list[tuple[Any, ...]] | None:
+    """The work items a ``waiting`` column holds, each as its nine fields, or None when it
+    holds anything else (a damaged page): the caller then rewrites the items whole, since the
+    listing being written is the truth and ``waiting`` only the store's copy of the last."""
+    try:
+        items = json.loads(waiting)
+    except (TypeError, ValueError):
+        return None
+    if not isinstance(items, list):
+        return None
+    written = []
+    for item in items:
+        if not isinstance(item, list) or len(item) != 9 \
+                or any(isinstance(field, (list, dict)) for field in item):
+            return None
+        written.append(tuple(item))
+    return written
