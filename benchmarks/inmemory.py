@@ -307,6 +307,7 @@ def action_cost(quick: bool) -> list[str]:
 
 
 _EMPTY: dict[str, object] = {}
+_NO_HISTORY: list[object] = []
 
 
 def _freed(drop: Callable[[], object]) -> int:
@@ -360,10 +361,11 @@ def _memory_of(workflow: Workflow, acted: int, count: int) -> tuple[float, float
 
 
 def _drop_own(store: MemoryStore, ids: list[str]) -> None:
-    """Let go of each case's form, materials, history and status events."""
+    """Let go of each case's form, materials, history and status events (the list that held
+    a case's history goes with it: one empty list stands for them all)."""
     for case_id in ids:
         store._cases[case_id] = store._cases[case_id].replace(form=_EMPTY, materials=_EMPTY)
-        store._events[case_id] = []
+        store._events[case_id] = _NO_HISTORY
         store._status.pop(case_id, None)
 
 
@@ -392,7 +394,8 @@ def memory_per_case(quick: bool) -> list[str]:
         "",
         f"tracemalloc over {count:,} cases in one MemoryStore (the form is one short field), "
         "on the section 1 workflows and clock. Every figure is memory *freed*: the store first "
-        "lets go of each case's form, materials, history and status events (*own data*), "
+        "lets go of each case's form, materials, history (with the list that held it) and "
+        "status events (*own data*), "
         "then of the cases altogether (*beyond own data*: the case record, its marking, "
         "outcomes, clocks, pending timers, listing, statistics rows and the store's entries; "
         "what an engine holds with no such case is measured apart and taken off). *Kept by "

@@ -42,7 +42,13 @@ from onething.diagram.dot import render_dot
 from onething.diagram.mermaid import render_mermaid
 from onething.engine._erasure import DEFAULT_RETENTION, Retention, erase_case
 from onething.engine.engine import Engine
-from onething.errors import ErasureRefused, NotAuthorized, SubmissionRejected, ValueProblem
+from onething.errors import (
+    ErasureRefused,
+    NotAuthorized,
+    StoreCorrupt,
+    SubmissionRejected,
+    ValueProblem,
+)
 from onething.language.values import clean_value
 from onething.privacy.masking import MaskingFilter, mask_text
 from onething.privacy.numbers import id_card_check_char
@@ -253,6 +259,47 @@ def test_erasure_also_clears_idempotency_snapshots(tmp_path: Path) -> None:
     erase_case(engine, case.id, SYSTEM, retention="0 days")
     try:
         absent(numbers, *sqlite_rows(store))
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgres"])
+@pytest.mark.parametrize("damage", ["not json", '{"id": "x"}',
+                                    '{"clocks": {"s": {"started": "no time"}}}'])
+def test_a_damaged_idempotency_snapshot_stops_erasure_with_a_located_error(
+        request: pytest.FixtureRequest, tmp_path: Path, kind: str, damage: str) -> None:
+    """Erasure rewrites each idempotency snapshot of the case: one that does not decode is
+    named (StoreCorrupt), not a traceback, and nothing of the erasure is written."""
+    if kind == "postgres":
+        from onething.stores.postgres import PostgresStore
+
+        if damage == "not json":
+            pytest.skip("PostgreSQL's json column refuses text that is not JSON")
+        store: Any = PostgresStore(request.getfixturevalue("pg_database"))
+    else:
+        store = SqliteStore(tmp_path / "cases.sqlite3")
+    try:
+        engine = Engine(store, clock=FixedClock(START))
+        engine.deploy(WORKFLOW_FILE)
+        case = engine.submit(RESTAURANT.id, form(personal(6)), materials(),
+                             idempotency_key="k1")
+        if kind == "postgres":
+            with store._tx() as cur:
+                if damage.startswith('{"clocks"'):
+                    cur.execute("UPDATE idempotency SET snapshot = jsonb_set(snapshot::jsonb, "
+                                "'{clocks}', %s::jsonb)::json", (json.dumps(
+                                    json.loads(damage)["clocks"]),))
+                else:
+                    cur.execute("UPDATE idempotency SET snapshot = %s::json", (damage,))
+        else:
+            with sqlite3.connect(tmp_path / "cases.sqlite3") as raw:
+                if damage.startswith('{"clocks"'):
+                    snapshot = json.loads(raw.execute(
+                        "SELECT snapshot FROM idempotency").fetchone()[0])
+                    damage = json.dumps({**snapshot, **json.loads(damage)})
+                raw.execute("UPDATE idempotency SET snapshot = ?", (damage,))
+        with pytest.raises(StoreCorrupt, match="idempotency snapshot"):
+            store.erase_personal(case.id)
     finally:
         store.close()
 

@@ -19,6 +19,8 @@ from typing import Any, NamedTuple, TypeVar
 
 import attrs
 
+from onething.cases.clock_record import DEFAULTS
+from onething.cases.clock_record import ClockRecord as ClockRecord
 from onething.cases.typed_json import moment_json
 from onething.language.model import Rung
 from onething.net.model import PlaceRole
@@ -67,38 +69,12 @@ class ClockPolicy:
     deliver_within: Duration = _10_WD
 
 
-def _iso(moment: dt.datetime) -> str:
-    # one action stops a clock and starts the next at the same moment: share its text
-    global _last_iso
-    last = _last_iso
-    if last[0] != moment:
-        last = _last_iso = (moment, moment.astimezone(SHANGHAI).isoformat())
-    return last[1]
+def _local(moment: dt.datetime) -> dt.datetime:
+    """``moment`` in Asia/Shanghai, as a clock records it (the very object when it is in
+    Asia/Shanghai already, so a clock's moments share the case's)."""
+    return moment.astimezone(SHANGHAI)
 
 
-_last_iso: tuple[dt.datetime | None, str] = (None, "")
-
-
-def _moment(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)
-
-
-class ClockRecord(dict[str, Any]):
-    """A clock's data, sparse: a key at its default (no pause, no extension, not finished,
-    nothing escalated) is simply absent and reads as that default. Most clocks only ever
-    hold ``started``, their limits and ``finished``, so a case keeps a few bytes per step.
-    Lists are replaced, never appended to in place (a missing one reads as ``()``)."""
-
-    __slots__ = ()
-
-    def __missing__(self, key: str) -> Any:
-        return _DEFAULTS[key]
-
-
-_DEFAULTS: dict[str, Any] = {"pauses": (), "escalated": (), "paused_since": None,
-                             "paused_reason": None, "extension": None, "finished": None,
-                             "committed": None, "statutory": None, "milestones": None,
-                             "signalled": ()}
 #: limit texts ("5 WD"), one per limit, shared between the clocks of every case
 _TEXTS: dict[Duration, str] = {}
 
@@ -112,72 +88,74 @@ def _text(limit: Duration | None) -> str | None:
 
 def as_clock(data: dict[str, Any]) -> ClockRecord:
     """A stored clock (possibly written in full by an older release) as a sparse clock."""
-    return ClockRecord({k: v for k, v in data.items() if v != _DEFAULTS.get(k, ...) and v != []})
+    return ClockRecord.stored({k: v for k, v in data.items()
+                               if v != DEFAULTS.get(k, ...) and v != []})
 
 
 def new_clock(now: dt.datetime, committed: Duration | None,
               statutory: Duration | None) -> ClockRecord:
     """A clock that starts now."""
-    clock = ClockRecord(started=_iso(now))
+    clock = ClockRecord()
+    clock.started = _local(now)
     if committed:
-        clock["committed"] = _text(committed)
+        clock.committed = _text(committed)
     if statutory:
-        clock["statutory"] = _text(statutory)
+        clock.statutory = _text(statutory)
     return clock
 
 
 def own(clocks: dict[str, ClockRecord], key: str) -> ClockRecord:
     """Replace ``clocks[key]`` by a private copy and return it (clocks are copied on write:
     a case's clocks dict may share the clocks of the version it was made from)."""
-    clock = ClockRecord(clocks[key])
+    clock = clocks[key].copy()
     if clock.get("milestones") is not None:
         clock["milestones"] = dict(clock["milestones"])
     clocks[key] = clock
     return clock
 
 
-def pause(clock: dict[str, Any], now: dt.datetime, reason: str) -> None:
+def pause(clock: ClockRecord, now: dt.datetime, reason: str) -> None:
     """Pause the clock at ``now`` for ``reason`` (a correction, a special procedure)."""
-    if clock.get("paused_since") is None and clock.get("finished") is None:
-        clock["paused_since"], clock["paused_reason"] = _iso(now), reason
+    if clock.paused_since is None and clock.finished is None:
+        clock.paused_since, clock["paused_reason"] = _local(now), reason
 
 
-def resume(clock: dict[str, Any], now: dt.datetime, restart: bool) -> None:
+def resume(clock: ClockRecord, now: dt.datetime, restart: bool) -> None:
     """End a pause: record it, or (for an answered correction under 'restart') start anew."""
-    if clock.get("paused_since") is None:
+    if clock.paused_since is None:
         return
     if restart:
-        clock["started"] = _iso(now)
+        clock.started = _local(now)
         clock.pop("pauses", None)
         clock.pop("escalated", None)
     else:
-        begun = _moment(clock["paused_since"]).astimezone(SHANGHAI).date()
+        begun = clock.paused_since.astimezone(SHANGHAI).date()
         clock["pauses"] = [*clock.get("pauses", ()), [
             begun.isoformat(), now.astimezone(SHANGHAI).date().isoformat(),
             clock.get("paused_reason")]]
-    clock.pop("paused_since", None)
+    clock.paused_since = None
     clock.pop("paused_reason", None)
 
 
-def finish(clock: dict[str, Any], now: dt.datetime) -> None:
+def finish(clock: ClockRecord, now: dt.datetime) -> None:
     """Stop the clock at ``now`` (ending any pause)."""
-    if clock.get("finished") is None:
+    if clock.finished is None:
         resume(clock, now, restart=False)
-        clock["finished"] = _iso(now)
+        clock.finished = _local(now)
 
 
-def _pauses(clock: dict[str, Any], now: dt.datetime) -> list[tuple[dt.date, dt.date]]:
+def _pauses(clock: ClockRecord, now: dt.datetime) -> list[tuple[dt.date, dt.date]]:
     out = [(dt.date.fromisoformat(a), dt.date.fromisoformat(b))
            for a, b, _ in clock.get("pauses", ())]
-    if clock.get("paused_since") is not None:
-        begun = _moment(clock["paused_since"]).astimezone(SHANGHAI).date()
+    if clock.paused_since is not None:
+        begun = clock.paused_since.astimezone(SHANGHAI).date()
         today = now.astimezone(SHANGHAI).date()
         if today >= begun:  # asked before the open pause began: it has not, yet
             out.append((begun, today))
     return out
 
 
-def limit(clock: dict[str, Any], which: str) -> Duration | None:
+def limit(clock: ClockRecord, which: str) -> Duration | None:
     """The limit with any approved extension added (extensions add working days)."""
     base = clock.get(which)
     if base is None:
@@ -191,17 +169,16 @@ def limit(clock: dict[str, Any], which: str) -> Duration | None:
     return amount
 
 
-def due(calendar: WorkCalendar, clock: dict[str, Any], which: str, now: dt.datetime,
+def due(calendar: WorkCalendar, clock: ClockRecord, which: str, now: dt.datetime,
         policy: ClockPolicy) -> Due | None:
     """The due date of the ``committed`` or ``statutory`` limit, pauses applied."""
-    base = clock.get(which)
+    base = getattr(clock, which)
     if base is None:
         return None
     # remembered by what it is computed from, as the clock records it (no parsing on a hit);
     # an open pause runs to today, so a paused clock's due date is remembered for the day
-    paused = clock.get("paused_since")
-    key = (clock["started"], base, clock.get("extension"),
-           tuple(map(tuple, clock.get("pauses", ()))),
+    paused = clock.paused_since
+    key = (clock.started, base, *_rare(clock),
            paused and (paused, now.astimezone(SHANGHAI).date()), policy.count_from)
     known = _memos(calendar).dues
     found = known.get(key)
@@ -209,9 +186,17 @@ def due(calendar: WorkCalendar, clock: dict[str, Any], which: str, now: dt.datet
         amount = limit(clock, which)
         assert amount is not None
         found = _keep(known, key, calendar.add(
-            _moment(clock["started"]), amount, count_from=policy.count_from,
+            clock.started, amount, count_from=policy.count_from,
             pauses=_pauses(clock, now)))
     return found
+
+
+def _rare(clock: ClockRecord) -> tuple[str | None, tuple[tuple[Any, ...], ...]]:
+    """The clock's extension and pauses (None and none for most clocks), as memo keys."""
+    more = clock.more
+    if not more:
+        return None, ()
+    return more.get("extension"), tuple(map(tuple, more.get("pauses", ())))
 
 
 class Deadline(NamedTuple):
@@ -222,26 +207,31 @@ class Deadline(NamedTuple):
     reasons: tuple[str, ...]
 
 
-def deadline(calendar: WorkCalendar, clock: dict[str, Any], which: str | None,
+def deadline(calendar: WorkCalendar, clock: ClockRecord, which: str | None,
              now: dt.datetime, policy: ClockPolicy) -> Deadline | None:
     """:func:`due`'s deadline, whether it is provisional and why; ``which`` None: of the
     committed limit, else of the statutory one. A limit in days is due by the date its
     clock started on (as :meth:`WorkCalendar.add` counts it), so every clock started the
     same day with the same limit and pauses shares one answer."""
     if which is None:
-        which = "committed" if clock.get("committed") is not None else "statutory"
-    base = clock.get(which)
+        base = clock.committed
+        which = "committed" if base is not None else "statutory"
+        if base is None:
+            base = clock.statutory
+    else:
+        base = getattr(clock, which)
     if base is None:
         return None
-    started = clock["started"]
-    paused = clock.get("paused_since")
+    started: dt.datetime | dt.date = clock.started
+    paused = clock.paused_since
+    since: tuple[dt.datetime | dt.date, dt.date] | None = None
     if _BY_DAY.get(base) or _by_day(base):
-        started = _day(started)
-        paused = paused and (_day(paused), now.astimezone(SHANGHAI).date())
-    else:
-        paused = paused and (paused, now.astimezone(SHANGHAI).date())
-    key = (started, base, clock.get("extension"), tuple(map(tuple, clock.get("pauses", ()))),
-           paused, policy.count_from)
+        started = _day(clock.started)
+        if paused is not None:
+            since = (_day(paused), now.astimezone(SHANGHAI).date())
+    elif paused is not None:
+        since = (paused, now.astimezone(SHANGHAI).date())
+    key = (started, base, *_rare(clock), since, policy.count_from)
     known = _memos(calendar).deadlines
     found = known.get(key)
     if found is None:
@@ -251,19 +241,18 @@ def deadline(calendar: WorkCalendar, clock: dict[str, Any], which: str | None,
     return found
 
 
-def used_days(calendar: WorkCalendar, clock: dict[str, Any]) -> int:
+def used_days(calendar: WorkCalendar, clock: ClockRecord) -> int:
     """The working days a finished clock used, its pauses left out (what
     :meth:`WorkCalendar.count_working_days` counts from its start to its finish), remembered
     by the days it started and finished on."""
-    started, finished = clock["started"], clock["finished"]
-    pauses = tuple(map(tuple, clock.get("pauses", ())))
-    key = (_day(started), _day(finished), pauses)
+    started, finished = clock.started, clock.finished
+    assert finished is not None, "used_days reads a finished clock"
+    key = (_day(started), _day(finished), _rare(clock)[1])
     known = _memos(calendar).used_days
     found = known.get(key)
     if found is None:
-        end = _moment(finished)
         found = _keep(known, key, calendar.count_working_days(
-            _moment(started), end, pauses=_pauses(clock, end)).value)
+            started, finished, pauses=_pauses(clock, finished)).value)
     return found
 
 
@@ -309,11 +298,11 @@ def _by_day(base: str) -> bool:
     return found
 
 
-def _day(moment: str) -> str | dt.date:
-    """The Asia/Shanghai date of a clock's time (as written: its first ten characters)."""
-    if moment.endswith("+08:00"):
-        return moment[:10]
-    return _moment(moment).astimezone(SHANGHAI).date()
+def _day(moment: dt.datetime) -> dt.date:
+    """The Asia/Shanghai date of a clock's time."""
+    if moment.tzinfo is SHANGHAI:
+        return moment.date()
+    return moment.astimezone(SHANGHAI).date()
 
 
 _BY_DAY: dict[str, bool] = {}
@@ -322,15 +311,15 @@ _MEMOS: weakref.WeakKeyDictionary[WorkCalendar, _Memos] = weakref.WeakKeyDiction
 _last_memos: tuple[Callable[[], WorkCalendar | None], _Memos] = (lambda: None, _Memos())
 
 
-def status(calendar: WorkCalendar, clock: dict[str, Any], now: dt.datetime,
+def status(calendar: WorkCalendar, clock: ClockRecord, now: dt.datetime,
            policy: ClockPolicy) -> Status:
     """normal / warning / overdue (paused, met, late for clocks that are not running)."""
     found = deadline(calendar, clock, None, now, policy)
-    if clock.get("finished") is not None:
-        if found is None or _moment(clock["finished"]) <= found.deadline:
+    if clock.finished is not None:
+        if found is None or clock.finished <= found.deadline:
             return Status.MET
         return Status.LATE
-    if clock.get("paused_since") is not None:
+    if clock.paused_since is not None:
         return Status.PAUSED
     if found is None:
         return Status.NORMAL
@@ -411,13 +400,20 @@ class ClockView:
                 "provisional": self.provisional}
 
 
-def view(calendar: WorkCalendar, key: str, clock: dict[str, Any], now: dt.datetime,
+def view(calendar: WorkCalendar, key: str, clock: ClockRecord, now: dt.datetime,
          policy: ClockPolicy) -> ClockView:
     """The clock as people see it: its due dates and its status at ``now``."""
-    return ClockView(key, status(calendar, clock, now, policy), _moment(clock["started"]),
+    return ClockView(key, status(calendar, clock, now, policy), _as_written(clock.started),
                      due(calendar, clock, "committed", now, policy),
                      due(calendar, clock, "statutory", now, policy),
                      clock.get("paused_reason"), clock.get("extension"))
+
+
+def _as_written(moment: dt.datetime) -> dt.datetime:
+    """``moment`` with the fixed offset its ISO text carries, as a view has always shown a
+    clock's start (read back from that text)."""
+    offset = moment.utcoffset()
+    return moment if offset is None else moment.replace(tzinfo=dt.timezone(offset))
 
 
 # -- following the marking ----------------------------------------------------------------------
@@ -472,7 +468,7 @@ def decided(clocks: dict[str, ClockRecord], now: dt.datetime,
     delivery clock). Returns the clocks' changes."""
     changes = []
     case = clocks.get(CASE)
-    if case is not None and case["finished"] is None:
+    if case is not None and case.finished is None:
         finish(own(clocks, CASE), now)
         changes.append((CASE, "stopped (decided)"))
     clocks[DELIVERY] = new_clock(now, None, deliver_within)
@@ -485,7 +481,7 @@ def follow_case(clocks: dict[str, ClockRecord], positions: dict[str, PlaceRole],
     """Pause the case clock while any step is in a special procedure, or while steps wait and
     none runs; resume when neither holds."""
     clock = clocks.get(CASE)
-    if clock is None or clock.get("finished") is not None:
+    if clock is None or clock.finished is not None:
         return
     # 行政许可法 art. 45: the time a hearing, testing or expert review needs is not counted in
     # the limits, the case's included, whatever else runs meanwhile (overlapping procedures
@@ -497,8 +493,8 @@ def follow_case(clocks: dict[str, ClockRecord], positions: dict[str, PlaceRole],
         elif role in RUNNING_ROLES:
             running = True
     if not special and (running or not positions):
-        if clock.get("paused_since") is not None:
+        if clock.paused_since is not None:
             resume(own(clocks, CASE), now, restart=False)
-    elif clock.get("paused_since") is None:
+    elif clock.paused_since is None:
         pause(own(clocks, CASE), now, "special procedure (行政许可法 art. 45)" if special
               else "waiting on the applicant")

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from onething.cases import clocks as clk
+from onething.cases.clock_record import ClockRecord
 from onething.cases.forms import check_submission
 from onething.cases.notices import REMEDY_TERMS
 from onething.cases.records import Case
@@ -225,7 +226,7 @@ def acceptance(workflow: Workflow, case: Case, new: Case, deemed: bool, as_of: d
     }
     if case.intake.get("answered_at"):
         content["corrected_on"] = _day(received(case))
-    clock: dict[str, Any] = new.clocks.get(clk.CASE) or {}
+    clock = new.clocks.get(clk.CASE) or ClockRecord()
     limits: dict[str, Any] = {}
     for which in ("committed", "statutory"):
         # the certificate states the dates the law gives, on a year without a notice too

@@ -32,7 +32,7 @@ NO_DUE = "9999-12-31T23:59:59.999999Z"
 MAX_PAGE = 500
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class WorkItem:
     """One step waiting on one department: what that department's queue lists.
 
@@ -65,7 +65,7 @@ class WorkItem:
         return "normal"
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class Listing:
     """A case as queues and search see it (see the module docstring)."""
 

@@ -6,11 +6,12 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any, NotRequired, TypeAlias, TypedDict
+from typing import Any, NoReturn, NotRequired, TypeAlias, TypedDict
 
 import attrs
 
-from onething.cases.clocks import ClockRecord, as_clock
+from onething.cases.clock_record import ClockRecord
+from onething.cases.clocks import as_clock
 from onething.cases.typed_json import record_json
 from onething.net.model import case_facts
 
@@ -109,7 +110,32 @@ class StoredMaterial(TypedDict):
 GivenMaterial: TypeAlias = str | Mapping[str, str | None] | None
 
 
-@attrs.frozen
+class _Unset(dict[str, Any]):
+    """The one empty record every case starts with for its intake notice and its claims: it
+    is replaced when the case gets one, and refuses to be changed in place (the engine copies
+    on write), so that no case holds a dict of its own for what it does not have."""
+
+    __slots__ = ()
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise TypeError("a case's empty record is shared: replace it, do not change it")
+
+    __setitem__ = __delitem__ = __ior__ = _refuse
+    update = setdefault = pop = popitem = clear = _refuse
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _unset, ()
+
+
+def _unset() -> Any:
+    return UNSET
+
+
+#: the empty ``intake`` and ``assigned`` of every case that has none
+UNSET: Any = _Unset()
+
+
+@attrs.frozen(weakref_slot=False)
 class Event:
     """One line of a case's history. ``data`` never holds personal values, only names."""
 
@@ -142,7 +168,9 @@ class Delivery:
         return record_json(self)
 
 
-@attrs.define
+# a store holds cases, their history and listings by the thousand and never refers to them
+# weakly: no weak reference slot (8 bytes a record; decision 0035)
+@attrs.define(weakref_slot=False)
 class Case:
     """One applicant's single-form submission and where it stands (a plain record).
 
@@ -190,10 +218,10 @@ class Case:
     erased: bool = False
     #: the one intake notice (一次性告知, 行政许可法 art. 32), once the window issued it: when,
     #: the items it names, and when the applicant answered (:mod:`onething.engine._intake`)
-    intake: dict[str, Any] = attrs.field(factory=dict)
+    intake: dict[str, Any] = UNSET
     #: who has claimed (or been assigned) each step, per department: ``{step: {department:
     #: officer id}}`` — once claimed, only that officer (or a supervisor) decides it there
-    assigned: dict[str, dict[str, str]] = attrs.field(factory=dict)
+    assigned: dict[str, dict[str, str]] = UNSET
     #: how many corrections the case has been asked (the window's one notice and each step's
     #: correction): a case delivered without any was done in one go (一次办结)
     corrections: int = 0
@@ -227,7 +255,7 @@ class Case:
         than changing them (copy on write). Much cheaper than a deep copy."""
         return self.replace(form=dict(self.form), materials=dict(self.materials),
                             outcomes=dict(self.outcomes), clocks=dict(self.clocks),
-                            assigned=dict(self.assigned))
+                            assigned=dict(self.assigned) if self.assigned else UNSET)
 
     def without_personal_data(self) -> Case:
         """A copy with every form value and material reference removed (the field and
@@ -259,7 +287,7 @@ class Case:
             "outcomes": self.outcomes,
             "delivery_kind": self.delivery_kind,
             "events": self.events,
-            "clocks": self.clocks,
+            "clocks": {key: clock.as_dict() for key, clock in self.clocks.items()},
             "accepted_at": self.accepted_at.isoformat() if self.accepted_at else None,
             "calendar_version": self.calendar_version,
             "priority": self.priority,
@@ -323,8 +351,8 @@ def case_from_json(data: dict[str, Any]) -> Case:
         rating=data.get("rating"), follow_ups=tuple(data.get("follow_ups", ())),
         origin=data.get("origin"), parent_step=data.get("parent_step"),
         refused=data.get("refused", 0), notified=data.get("notified", 0),
-        erased=data.get("erased", False), intake=data.get("intake") or {},
-        assigned=data.get("assigned") or {}, corrections=data.get("corrections", 0),
+        erased=data.get("erased", False), intake=data.get("intake") or UNSET,
+        assigned=data.get("assigned") or UNSET, corrections=data.get("corrections", 0),
     )
 
 

@@ -14,6 +14,7 @@ import datetime as dt
 from typing import Any
 
 from onething.cases import clocks as clk
+from onething.cases.clock_record import ClockRecord
 from onething.errors import ActionRefused, DurationError
 from onething.privacy.masking import clip
 from onething.workdays import Duration, Unit, WorkCalendar
@@ -83,7 +84,7 @@ def terms(kind: object, expected: object) -> tuple[str, Duration]:
     return kind, amount
 
 
-def start(clocks: dict[str, clk.ClockRecord], step: str, kind: str, expected: Duration,
+def start(clocks: dict[str, ClockRecord], step: str, kind: str, expected: Duration,
           now: dt.datetime, calendar: WorkCalendar,
           policy: clk.ClockPolicy) -> dict[str, Any]:
     """Start the step's special-procedure clock; the event data that records it."""
@@ -100,7 +101,7 @@ def start(clocks: dict[str, clk.ClockRecord], step: str, kind: str, expected: Du
     return data
 
 
-def end(clocks: dict[str, clk.ClockRecord], step: str, now: dt.datetime,
+def end(clocks: dict[str, ClockRecord], step: str, now: dt.datetime,
         calendar: WorkCalendar, policy: clk.ClockPolicy) -> dict[str, Any]:
     """Stop the step's special-procedure clock; the event data (its kind, met or late)."""
     key = clock_key(step)

@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from onething.cases.clock_record import ClockRecord
 from onething.cases.records import Case, Event, actor_parts
 from onething.language.model import Workflow
 
@@ -69,7 +70,7 @@ TYPES: dict[str, int | None] = {
 TYPE_PREFIX = "onething.case."
 
 
-@attrs.frozen
+@attrs.frozen(weakref_slot=False)
 class StatusEvent:
     """One status change of a case, as it is reported: ``seq`` counts the case's status
     events from 1 without gaps; ``code`` is its 办件状态 code (None where there is none);
@@ -276,7 +277,7 @@ def _signal(kind: str) -> Callable[..., list[Made]]:
 
 
 def _delivered(event: Event, after: Case, workflow: Workflow) -> list[Made]:
-    case_clock: dict[str, Any] = after.clocks.get("case") or {}
+    case_clock = after.clocks.get("case") or ClockRecord()
     return [("delivered", None, workflow.lead,
              {"kind": event.data.get("kind"), "method": event.data.get("method"),
               "accepted": after.accepted_at is not None,

@@ -24,6 +24,7 @@ from typing import Any
 import attrs
 
 from onething.cases import clocks as clk
+from onething.cases.clock_record import ClockRecord
 from onething.cases.records import Case
 from onething.cases.special_procedures import step_of
 from onething.cases.typed_json import moment_json
@@ -181,8 +182,8 @@ def uses(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
         clock = case.clocks[key]
         step = step_of(key)
         spec = workflow.find_step(step) if step else None
-        finished = clock.get("finished") is not None
-        if finished and clock.get("paused_since") is None:
+        finished = clock.finished is not None
+        if finished and clock.paused_since is None:
             # read at its finish, whatever ``now`` (no open pause): days remembered by day
             used = clk.used_days(lenient, clock)
             state = clk.status(lenient, clock, now, policy)
@@ -192,7 +193,7 @@ def uses(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
             state = clk.status(lenient, clock, at, policy)
         out.append(ClockUse(
             key, kind_of(key), step, spec.department if spec is not None else workflow.lead,
-            clock.get("committed"), clock.get("statutory"), finished, used, state))
+            clock.committed, clock.statutory, finished, used, state))
     return out
 
 
@@ -221,15 +222,14 @@ def _order(workflow: Workflow) -> dict[str, int]:
 _last_order: tuple[Workflow | None, dict[str, int]] = (None, {})
 
 
-def _span(clock: dict[str, Any], now: dt.datetime) -> tuple[
+def _span(clock: ClockRecord, now: dt.datetime) -> tuple[
         dt.datetime, dt.datetime | None, dt.datetime | None, dt.datetime, dt.datetime,
         list[tuple[dt.date, dt.date]]]:
     """(started, finished, paused since, the moment it is read at, the end of its count, its
     pauses): a finished clock counts to its finish, a running one to ``now`` (never before its
     last recorded change)."""
-    started = _moment(clock["started"])
-    finished = _moment(clock["finished"]) if clock.get("finished") is not None else None
-    since = _moment(clock["paused_since"]) if clock.get("paused_since") is not None else None
+    started, finished, since = clock.started, clock.finished, clock.paused_since
+    assert started is not None
     at = max(now, started, since or started)
     return started, finished, since, at, finished if finished is not None else at, \
         clk._pauses(clock, at)
@@ -246,7 +246,7 @@ def _rank(key: str, order: dict[str, int]) -> int:
 
 
 def _record(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: WorkCalendar,
-            key: str, clock: dict[str, Any], now: dt.datetime) -> SupervisionRecord:
+            key: str, clock: ClockRecord, now: dt.datetime) -> SupervisionRecord:
     step = step_of(key)
     spec = workflow.find_step(step) if step else None
     department = spec.department if spec is not None else workflow.lead
@@ -263,7 +263,7 @@ def _record(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: W
         step_title=(spec.title or spec.id) if spec is not None else None,
         department=department, department_title=workflow.department_title(department),
         procedure=clock.get("kind") if kind_of(key) == SPECIAL_PROCEDURE else None,
-        committed=clock.get("committed"), statutory=clock.get("statutory"),
+        committed=clock.committed, statutory=clock.statutory,
         extension=clock.get("extension"), committed_due=_deadline(committed),
         statutory_due=_deadline(statutory), provisional=provisional, started=started,
         finished=finished, paused=since is not None, paused_since=since,
@@ -291,10 +291,6 @@ def _paused_days(calendar: WorkCalendar, started: dt.datetime, end: dt.datetime,
 
 def _deadline(due: Due | None) -> dt.datetime | None:
     return due.deadline if due is not None else None
-
-
-def _moment(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)
 
 
 __all__ = ["CASE", "DELIVERY", "FIELDS", "KINDS", "SPECIAL_PROCEDURE", "STEP", "ClockUse",

@@ -27,6 +27,7 @@ import attrs
 from onething.cases import clocks as clk
 from onething.cases import intake
 from onething.cases import special_procedures as special
+from onething.cases.clock_record import ClockRecord
 from onething.cases.records import Case
 from onething.language.model import Workflow
 from onething.workdays import CountFrom, Due, Duration, WorkCalendar
@@ -58,9 +59,9 @@ def plan(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
         return []
     out: list[Timer] = []
     for key, clock in case.clocks.items():
-        if clock.get("finished") is not None:
+        if clock.finished is not None:
             continue  # most of a case's clocks, once it is under way
-        if clock.get("paused_since") is None:  # a running clock: its ladder and its signals
+        if clock.paused_since is None:  # a running clock: its ladder and its signals
             due = clk.deadline(calendar, clock, None, now, policy)
             if due is not None:
                 out += _escalations(case, key, clock, due, policy, calendar)
@@ -86,12 +87,12 @@ def next_due(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: 
                    default=None)
     soonest: dt.datetime | None = None
     for key, clock in case.clocks.items():
-        if clock.get("finished") is not None:
+        if clock.finished is not None:
             continue
-        if clock.get("paused_since") is None:
+        if clock.paused_since is None:
             due = clk.deadline(calendar, clock, None, now, policy)
             if due is not None:
-                said = clock.get("signalled", ())
+                said = clock.more.get("signalled", ()) if clock.more else ()
                 at: dt.datetime | None
                 if "warning" not in said:
                     at = clk.warn_from(calendar, due.deadline, policy.warn_before)
@@ -102,7 +103,7 @@ def next_due(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: 
                                                               calendar)), default=None)
                 if at is not None and (soonest is None or at < soonest):
                     soonest = at
-        if clock.get("milestones"):
+        if clock.more and clock.more.get("milestones"):
             for timer in _milestones(case, key, clock, workflow, calendar, policy):
                 if soonest is None or timer.due_at < soonest:
                     soonest = timer.due_at
@@ -150,24 +151,27 @@ def _path_timers(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calend
                                    "materials": list(case.promised)}, armed=accepted))
     for step in workflow.silent_steps:
         own = case.clocks.get(step)
-        if own is None or own.get("finished") is not None or own.get("paused_since") is not None \
+        if own is None or own.finished is not None or own.paused_since is not None \
                 or marking.isdisjoint((f"step:{step}", f"step:{step}:corrected")):
             continue
         limit = clk.deadline(calendar, own, None, now, policy)
         if limit is not None:
             out.append(_timer(case, limit.deadline, "path", "deemed_approval", step,
                               _law(limit, {"due": limit.deadline.isoformat()}),
-                              armed=own["started"]))
+                              armed=own.started))
     if policy.answer_within is not None:
         for key, clock in case.clocks.items():
-            if key != clk.CASE and clock.get("paused_reason") == "correction":
+            more = clock.more  # what a paused clock holds (most hold none of it)
+            if more and key != clk.CASE and more.get("paused_reason") == "correction":
                 if key in workflow.correction_groups:
                     # a block that asks together: the answer is due from its one notice
                     if clock.get("notice_at") is None:
                         continue
                     since = dt.datetime.fromisoformat(clock["notice_at"])
+                elif clock.paused_since is not None:
+                    since = clock.paused_since
                 else:
-                    since = dt.datetime.fromisoformat(clock["paused_since"])
+                    continue
                 due = calendar.add(since, policy.answer_within, count_from=policy.count_from)
                 out.append(_timer(case, due.deadline, "path", "correction_expired", key,
                                   _law(due, {"limit": str(policy.answer_within)}),
@@ -188,7 +192,7 @@ def promise_due(promised: Iterable[str], workflow: Workflow, accepted: dt.dateti
     return shortest, calendar.add(accepted, shortest, count_from=count_from)
 
 
-def _escalations(case: Case, key: str, clock: dict[str, Any], due: clk.Deadline,
+def _escalations(case: Case, key: str, clock: ClockRecord, due: clk.Deadline,
                  policy: clk.ClockPolicy, calendar: WorkCalendar) -> list[Timer]:
     out = []
     for index, rung in enumerate(policy.ladder):
@@ -201,11 +205,11 @@ def _escalations(case: Case, key: str, clock: dict[str, Any], due: clk.Deadline,
         if due.provisional:
             data["provisional"] = True
         out.append(_timer(case, at, "escalation", rung.action, step, data,
-                          armed=clock["started"]))
+                          armed=clock.started))
     return out
 
 
-def _signals(case: Case, key: str, clock: dict[str, Any], due: clk.Deadline,
+def _signals(case: Case, key: str, clock: ClockRecord, due: clk.Deadline,
              policy: clk.ClockPolicy, calendar: WorkCalendar) -> list[Timer]:
     """A running clock's two signals to the people outside (电子监察 yellow and red): the
     moment it shows as warning, and the moment it is overdue — each once per arming."""
@@ -214,26 +218,26 @@ def _signals(case: Case, key: str, clock: dict[str, Any], due: clk.Deadline,
     if "warning" not in clock.get("signalled", ()):
         at = clk.warn_from(calendar, due.deadline, policy.warn_before)
         out.append(_timer(case, at, "signal", "warning", special.step_of(key), dict(data),
-                          armed=clock["started"]))
+                          armed=clock.started))
     if "overdue" not in clock.get("signalled", ()):
         out.append(_timer(case, due.deadline, "signal", "overdue", special.step_of(key),
-                          dict(data), armed=clock["started"]))
+                          dict(data), armed=clock.started))
     return out
 
 
-def _milestones(case: Case, key: str, clock: dict[str, Any], workflow: Workflow,
+def _milestones(case: Case, key: str, clock: ClockRecord, workflow: Workflow,
                 calendar: WorkCalendar, policy: clk.ClockPolicy) -> list[Timer]:
     marks = clock.get("milestones")
     green = workflow.green_channel
-    if not marks or green is None or clock.get("finished") is not None:
+    if not marks or green is None or clock.finished is not None:
         return []
-    started = dt.datetime.fromisoformat(clock["started"])
+    started = clock.started
     out = []
     for name, within in green.milestones:
         if marks.get(name) is None:
             at = calendar.add(started, within, count_from=policy.count_from).deadline
             out.append(_timer(case, at, "milestone", name, key, {"within": str(within)},
-                              armed=clock["started"]))
+                              armed=clock.started))
     return out
 
 

@@ -312,7 +312,22 @@ def _record_outcome(engine: EngineContext, workflow: Workflow, transition: Trans
         if signed_before:  # the round half signed when the limit passed stays on record
             record["sign_offs"] = signed_before
     if outcome == "approve":
-        new.produced = tuple(dict.fromkeys([*new.produced, *workflow.step(step_id).produces]))
+        new.produced = _one_tuple(tuple(dict.fromkeys([*new.produced,
+                                                       *workflow.step(step_id).produces])))
+
+
+def _one_tuple(items: tuple[str, ...]) -> tuple[str, ...]:
+    """``items``, as one tuple for every case that produced the same (a workflow's cases
+    produce a few sequences of items, not one each)."""
+    found = _PRODUCED.get(items)
+    if found is None:
+        if len(_PRODUCED) >= 4_096:
+            _PRODUCED.clear()
+        found = _PRODUCED[items] = items
+    return found
+
+
+_PRODUCED: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Case, fired: Fired,
@@ -356,7 +371,7 @@ def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Ca
         changes += clk.decided(new.clocks, now, deployed.policy.deliver_within)
     waiting = "materials:promised" in new.marking  # 容缺: no result before the material
     own = new.clocks.get(clk.DELIVERY)
-    if own is not None and own.get("finished") is None and waiting != (own.get("paused_since")
+    if own is not None and own.finished is None and waiting != (own.paused_since
                                                                    is not None):
         if waiting:
             clk.pause(clk.own(new.clocks, clk.DELIVERY), now, "waiting on promised materials")
@@ -366,7 +381,7 @@ def follow_clocks(engine: EngineContext, deployed: Deployed, case: Case, new: Ca
                         else "resumed"))
     if delivering:
         for key, clock in new.clocks.items():
-            if clock.get("finished") is None:
+            if clock.finished is None:
                 clk.finish(clk.own(new.clocks, key), now)
     else:
         clk.follow_case(new.clocks, after, now)

@@ -67,7 +67,7 @@ def _work(case: Case, deployed: Deployed, calendar: WorkCalendar) -> list[WorkIt
         clock = case.clocks.get(step)
         due = warn = None
         provisional = paused = False
-        if clock is not None and clock.get("paused_since") is not None:
+        if clock is not None and clock.paused_since is not None:
             paused = True
         elif clock is not None:  # running: ``now`` is read only for a pause still open
             found = clk.deadline(calendar, clock, None, _NEVER, policy)

@@ -262,8 +262,8 @@ def _clocks(engine: EngineContext, deployed: Deployed, case: Case,
     out = []
     for key, clock in case.clocks.items():
         view = clk.view(engine.calendar, key, clock, now, policy)
-        state = "stopped" if clock["finished"] is not None else \
-            "paused" if clock["paused_since"] is not None else "running"
+        state = "stopped" if clock.finished is not None else \
+            "paused" if clock.paused_since is not None else "running"
         status = view.status.value
         if view.status is clk.Status.PAUSED:  # where it stands all the same
             due = view.committed_due or view.statutory_due
@@ -314,7 +314,7 @@ def _actions(engine: EngineContext, deployed: Deployed, case: Case,
         for step in workflow.iter_steps():
             clock = case.clocks.get(step.id)
             marks = clock.get("milestones") if clock is not None else None
-            if marks and clock is not None and clock["finished"] is None \
+            if marks and clock is not None and clock.finished is None \
                     and any(at is None for at in marks.values()):
                 found[("record_milestone", step.id)] = (
                     _holders(workflow, case, step.id, (step.department,)), [])
@@ -353,7 +353,7 @@ def _extensible(engine: EngineContext, deployed: Deployed, case: Case,
     for key, clock in case.clocks.items():
         if key != clk.CASE and key not in steps:
             continue  # a special procedure's clock, the delivery's: not extended
-        if clock["finished"] is not None or clock.get("extension"):
+        if clock.finished is not None or clock.get("extension"):
             continue
         bound = policy.case_extension_max if key == clk.CASE else policy.extension_max
         base = clk.limit(clock, "statutory") or clk.limit(clock, "committed")

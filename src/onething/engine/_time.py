@@ -235,7 +235,7 @@ def extend(engine: EngineContext, case_id: str, step: str | None, amount: str | 
         if case.ended:
             raise ended(case)
         clock = case.clocks.get(clock_key)
-        if clock is None or clock["finished"] is not None or (
+        if clock is None or clock.finished is not None or (
                 clk.limit(clock, "statutory") is None and clk.limit(clock, "committed") is None):
             raise ActionRefused(f"'{clock_key}' has no running clock to extend",  # nor a limit
                                 code=_code(step, "no_clock"), subject=step or case.id)
@@ -272,7 +272,7 @@ def extend(engine: EngineContext, case_id: str, step: str | None, amount: str | 
         data: dict[str, Any] = {"by": str(extra), "reason": reason}
         longer = clk.due(engine.calendar, clocks[clock_key], "statutory", at, policy) \
             or clk.due(engine.calendar, clocks[clock_key], "committed", at, policy)
-        if longer is not None and clock["paused_since"] is None:
+        if longer is not None and clock.paused_since is None:
             # what the applicant's notice says: the new date, and why (while the clock is
             # paused the date moves with the pause, so none is promised)
             data["due"] = longer.deadline.isoformat()
@@ -300,7 +300,7 @@ def record_milestone(engine: EngineContext, case_id: str, step: str, milestone: 
             raise ended(case)
         clock = case.clocks.get(step)
         marks = clock.get("milestones") if clock is not None else None
-        if clock is None or clock["finished"] is not None or marks is None:
+        if clock is None or clock.finished is not None or marks is None:
             raise ActionRefused(f"step '{step}' has no open milestones",
                                 "milestones apply to green-channel cases' running steps",
                                 code="refused.step.no_milestones", subject=step)

@@ -38,6 +38,7 @@ case's form, clocks and outcomes comes back as it went in (as with SQLite). Time
 
 from __future__ import annotations
 
+import functools
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -367,7 +368,8 @@ class PostgresStore(KnownCases, ListedStore, NotifiedStore, Store):
                         (case_id,))
             rows = cur.fetchall()
             for key, snapshot in rows:
-                erased = case_from_json(snapshot).without_personal_data()
+                erased = decoded("(an idempotency snapshot)", functools.partial(
+                    case_from_json, snapshot)).without_personal_data()
                 cur.execute("UPDATE idempotency SET snapshot = %s WHERE key = %s",
                             (json_value(case_to_json(erased)), key))
             for text in (t for t in forget if t):

@@ -13,6 +13,7 @@ a caller as :class:`sqlite3.OperationalError`.
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 import sqlite3
@@ -307,7 +308,8 @@ class SqliteStore(SqliteWrites, KnownCases, ListedStore, NotifiedStore, Store):
             rows = db.execute("SELECT key, snapshot FROM idempotency WHERE case_id = ?",
                               (case_id,)).fetchall()
             for key, snapshot in rows:
-                erased = case_from_json(json.loads(snapshot)).without_personal_data()
+                erased = decoded("(an idempotency snapshot)", functools.partial(
+                    _case_of_text, snapshot)).without_personal_data()
                 db.execute("UPDATE idempotency SET snapshot = ? WHERE key = ?",
                            (json_text(case_to_json(erased)), key))
             for text in (t for t in forget if t):
@@ -453,3 +455,8 @@ class SqliteStore(SqliteWrites, KnownCases, ListedStore, NotifiedStore, Store):
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _case_of_text(text: str) -> Case:
+    """A case from its JSON text (an idempotency snapshot)."""
+    return case_from_json(json.loads(text))
