@@ -134,3 +134,22 @@ def test_a_case_state_writes_its_clocks_as_plain_dicts() -> None:
     assert type(written) is dict
     assert written == {"started": MORNING, "committed": "2 WD",
                        "pauses": [["2026-03-02", "2026-03-03", "correction"]]}
+
+
+def test_a_case_without_intake_notice_or_claims_shares_one_empty_record() -> None:
+    """``intake`` and ``assigned`` start as one shared empty dict (decision 0035), which
+    refuses changes in place: a change must replace it, so no case can alter another's."""
+    one = Case("a", "w", 1, "h", (), {}, {})
+    two = Case("b", "w", 1, "h", (), {}, {})
+    assert one.intake is two.intake is one.assigned and one.intake == {}
+    for change in (lambda r: r.__setitem__("k", 1), lambda r: r.update(k=1),
+                   lambda r: r.setdefault("k", 1), lambda r: r.pop("k", None),
+                   lambda r: r.clear(), lambda r: r.__ior__({"k": 1})):
+        with pytest.raises(TypeError):
+            change(one.assigned)
+    assert one.intake == {} and copy.deepcopy(one).intake is one.intake
+    assert pickle.loads(pickle.dumps(one)).assigned is one.assigned
+    back = case_from_json(json.loads(json.dumps(case_to_json(one))))
+    assert back.assigned is back.intake is one.assigned
+    claimed = one.replace(assigned={"s": {"d": "li"}})
+    assert claimed.snapshot().assigned == {"s": {"d": "li"}} and one.assigned == {}
