@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, TypeVar
+
+_V = TypeVar("_V")
 
 #: what an absent key reads as through ``clock[key]`` (a key not named reads as None)
 DEFAULTS: dict[str, Any] = {"pauses": (), "escalated": (), "paused_since": None,
@@ -277,11 +279,7 @@ def _pair(committed: str | None, statutory: str | None) -> tuple[str | None, str
         found = _LIMITS.get(pair)
     except TypeError:  # not text (a hand-edited record): kept as it is, not shared
         return pair
-    if found is None:
-        if len(_LIMITS) >= 1_024:
-            _LIMITS.clear()
-        found = _LIMITS[pair] = pair
-    return found
+    return found if found is not None else keep(_LIMITS, pair, pair, 1_024)
 
 
 _BASIC = frozenset({"started", "finished", "committed", "statutory"})
@@ -296,13 +294,9 @@ _MOMENT_OF: dict[Any, dt.datetime] = {}
 def _text(moment: dt.datetime) -> str:
     """``moment.isoformat()``, remembered."""
     found = _TEXT_OF.get(id(moment))
-    if found is not None:
-        return found[1]
-    text = moment.isoformat()
-    if len(_TEXT_OF) >= _MEMO:
-        _TEXT_OF.clear()
-    _TEXT_OF[id(moment)] = (moment, text)
-    return text
+    if found is None:
+        found = keep(_TEXT_OF, id(moment), (moment, moment.isoformat()), _MEMO)
+    return found[1]
 
 
 def _moment(value: Any) -> dt.datetime | None:
@@ -313,9 +307,15 @@ def _moment(value: Any) -> dt.datetime | None:
     if isinstance(value, str):
         found = _MOMENT_OF.get(value)
         if found is None:
-            found = dt.datetime.fromisoformat(value)
-            if len(_MOMENT_OF) >= _MEMO:
-                _MOMENT_OF.clear()
-            _MOMENT_OF[value] = found
+            found = keep(_MOMENT_OF, value, dt.datetime.fromisoformat(value), _MEMO)
         return found
     raise TypeError(f"a clock's moment is ISO 8601 text, not {type(value).__name__}")
+
+
+def keep(table: dict[Any, _V], key: Any, value: _V, size: int = 4_096) -> _V:
+    """``value``, remembered in ``table`` under ``key`` (a table of ``size`` starts again):
+    the memos of clocks and of what a case shares with others."""
+    if len(table) >= size:
+        table.clear()
+    table[key] = value
+    return value

@@ -15,18 +15,16 @@ import datetime as dt
 import weakref
 from collections.abc import Callable, Iterable
 from enum import StrEnum
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 import attrs
 
-from onething.cases.clock_record import DEFAULTS
+from onething.cases.clock_record import DEFAULTS, keep
 from onething.cases.clock_record import ClockRecord as ClockRecord
 from onething.cases.typed_json import moment_json
 from onething.language.model import Rung
 from onething.net.model import PlaceRole
 from onething.workdays import SHANGHAI, CountFrom, Due, Duration, Unit, WorkCalendar
-
-_V = TypeVar("_V")
 
 CASE = "case"
 #: the clock of issuing and serving the result once every decision is made (行政许可法 art. 44)
@@ -83,7 +81,7 @@ def _text(limit: Duration | None) -> str | None:
     if limit is None:
         return None
     text = _TEXTS.get(limit)
-    return text if text is not None else _keep(_TEXTS, limit, str(limit))
+    return text if text is not None else keep(_TEXTS, limit, str(limit))
 
 
 def as_clock(data: dict[str, Any]) -> ClockRecord:
@@ -185,7 +183,7 @@ def due(calendar: WorkCalendar, clock: ClockRecord, which: str, now: dt.datetime
     if found is None:
         amount = limit(clock, which)
         assert amount is not None
-        found = _keep(known, key, calendar.add(
+        found = keep(known, key, calendar.add(
             clock.started, amount, count_from=policy.count_from,
             pauses=_pauses(clock, now)))
     return found
@@ -237,7 +235,7 @@ def deadline(calendar: WorkCalendar, clock: ClockRecord, which: str | None,
     if found is None:
         full = due(calendar, clock, which, now, policy)
         assert full is not None
-        found = _keep(known, key, Deadline(full.deadline, full.provisional, full.reasons))
+        found = keep(known, key, Deadline(full.deadline, full.provisional, full.reasons))
     return found
 
 
@@ -251,7 +249,7 @@ def used_days(calendar: WorkCalendar, clock: ClockRecord) -> int:
     known = _memos(calendar).used_days
     found = known.get(key)
     if found is None:
-        found = _keep(known, key, calendar.count_working_days(
+        found = keep(known, key, calendar.count_working_days(
             started, finished, pauses=_pauses(clock, finished)).value)
     return found
 
@@ -284,14 +282,6 @@ def _memos(calendar: WorkCalendar) -> _Memos:
     return found
 
 
-def _keep(table: dict[Any, _V], key: Any, value: _V) -> _V:
-    """``value``, remembered in ``table`` under ``key`` (a full table starts again)."""
-    if len(table) >= _MEMO_SIZE:
-        table.clear()
-    table[key] = value
-    return value
-
-
 def _by_day(base: str) -> bool:
     """Whether the limit ``base`` (``"5 WD"``) counts days: its extensions count alike."""
     found = _BY_DAY[base] = Duration.parse(base).unit in (Unit.WD, Unit.ND)
@@ -306,7 +296,6 @@ def _day(moment: dt.datetime) -> dt.date:
 
 
 _BY_DAY: dict[str, bool] = {}
-_MEMO_SIZE = 4_096
 _MEMOS: weakref.WeakKeyDictionary[WorkCalendar, _Memos] = weakref.WeakKeyDictionary()
 _last_memos: tuple[Callable[[], WorkCalendar | None], _Memos] = (lambda: None, _Memos())
 
@@ -358,7 +347,7 @@ def warn_from(calendar: WorkCalendar, deadline: dt.datetime, margin: Duration) -
             late = middle
         else:
             early = middle
-    return _keep(known, (deadline, margin), late)
+    return keep(known, (deadline, margin), late)
 
 
 #: how far back a warning may start (far beyond any margin a workflow declares)

@@ -229,7 +229,6 @@ def _span(clock: ClockRecord, now: dt.datetime) -> tuple[
     pauses): a finished clock counts to its finish, a running one to ``now`` (never before its
     last recorded change)."""
     started, finished, since = clock.started, clock.finished, clock.paused_since
-    assert started is not None
     at = max(now, started, since or started)
     return started, finished, since, at, finished if finished is not None else at, \
         clk._pauses(clock, at)

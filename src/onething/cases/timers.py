@@ -89,10 +89,11 @@ def next_due(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: 
     for key, clock in case.clocks.items():
         if clock.finished is not None:
             continue
+        more = clock.more  # the rare keys: None for most clocks
         if clock.paused_since is None:
             due = clk.deadline(calendar, clock, None, now, policy)
             if due is not None:
-                said = clock.more.get("signalled", ()) if clock.more else ()
+                said = more.get("signalled", ()) if more else ()
                 at: dt.datetime | None
                 if "warning" not in said:
                     at = clk.warn_from(calendar, due.deadline, policy.warn_before)
@@ -103,7 +104,7 @@ def next_due(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: 
                                                               calendar)), default=None)
                 if at is not None and (soonest is None or at < soonest):
                     soonest = at
-        if clock.more and clock.more.get("milestones"):
+        if more and more.get("milestones"):
             for timer in _milestones(case, key, clock, workflow, calendar, policy):
                 if soonest is None or timer.due_at < soonest:
                     soonest = timer.due_at

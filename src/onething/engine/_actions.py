@@ -15,6 +15,7 @@ from onething.cases import children, foreach, intake, rework, rules, step_fields
 from onething.cases import clocks as clk
 from onething.cases import sign_off as sign
 from onething.cases import special_procedures as special
+from onething.cases.clock_record import keep
 from onething.cases.forms import check_correction, clean_material
 from onething.cases.records import (
     SYSTEM,
@@ -320,11 +321,7 @@ def _one_tuple(items: tuple[str, ...]) -> tuple[str, ...]:
     """``items``, as one tuple for every case that produced the same (a workflow's cases
     produce a few sequences of items, not one each)."""
     found = _PRODUCED.get(items)
-    if found is None:
-        if len(_PRODUCED) >= 4_096:
-            _PRODUCED.clear()
-        found = _PRODUCED[items] = items
-    return found
+    return found if found is not None else keep(_PRODUCED, items, items)
 
 
 _PRODUCED: dict[tuple[str, ...], tuple[str, ...]] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 import random
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -12,7 +13,7 @@ from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 from onething.cases.listing import CaseQuery, Listing, WorkItem
 from onething.cases.notifications import Notification, Subscription
-from onething.cases.records import Case, Delivery, Event, OutboxItem
+from onething.cases.records import Case, Delivery, Event, OutboxItem, case_from_json
 from onething.cases.status import StatusEvent
 from onething.cases.tallies import Tally
 from onething.errors import StoreBusy, StoreCorrupt
@@ -329,6 +330,13 @@ def decoded(what: str, decode: Callable[[], _T]) -> _T:
         raise StoreCorrupt(f"the stored record of {what} does not decode "
                            f"({type(exc).__name__}); restore the database from a backup") \
             from None
+
+
+def snapshot_case(stored: Any) -> Case:
+    """The case an idempotency snapshot holds (its JSON text, or the JSON PostgreSQL read),
+    or :class:`StoreCorrupt` when it does not decode."""
+    return decoded("(an idempotency snapshot)", lambda: case_from_json(
+        json.loads(stored) if isinstance(stored, str) else stored))
 
 
 #: how many random bytes a stored secret holds (written as hexadecimal)

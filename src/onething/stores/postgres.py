@@ -38,7 +38,6 @@ case's form, clocks and outcomes comes back as it went in (as with SQLite). Time
 
 from __future__ import annotations
 
-import functools
 import secrets
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -95,6 +94,7 @@ from onething.stores.base import (
     retried,
     retry_busy,
     secret_from_text,
+    snapshot_case,
 )
 
 _T = TypeVar("_T")
@@ -359,7 +359,7 @@ class PostgresStore(KnownCases, ListedStore, NotifiedStore, Store):
             row = cur.fetchone()
         if row is None:
             return None
-        return row[0], decoded("(an idempotency snapshot)", lambda: case_from_json(row[1]))
+        return row[0], snapshot_case(row[1])
 
     @retried
     def erase_personal(self, case_id: str, forget: Sequence[str] = ()) -> int:
@@ -368,8 +368,7 @@ class PostgresStore(KnownCases, ListedStore, NotifiedStore, Store):
                         (case_id,))
             rows = cur.fetchall()
             for key, snapshot in rows:
-                erased = decoded("(an idempotency snapshot)", functools.partial(
-                    case_from_json, snapshot)).without_personal_data()
+                erased = snapshot_case(snapshot).without_personal_data()
                 cur.execute("UPDATE idempotency SET snapshot = %s WHERE key = %s",
                             (json_value(case_to_json(erased)), key))
             for text in (t for t in forget if t):

@@ -13,7 +13,6 @@ a caller as :class:`sqlite3.OperationalError`.
 
 from __future__ import annotations
 
-import functools
 import json
 import secrets
 import sqlite3
@@ -69,6 +68,7 @@ from onething.stores.base import (
     retried,
     retry_busy,
     secret_from_text,
+    snapshot_case,
 )
 
 _T = TypeVar("_T")
@@ -308,8 +308,7 @@ class SqliteStore(SqliteWrites, KnownCases, ListedStore, NotifiedStore, Store):
             rows = db.execute("SELECT key, snapshot FROM idempotency WHERE case_id = ?",
                               (case_id,)).fetchall()
             for key, snapshot in rows:
-                erased = decoded("(an idempotency snapshot)", functools.partial(
-                    _case_of_text, snapshot)).without_personal_data()
+                erased = snapshot_case(snapshot).without_personal_data()
                 db.execute("UPDATE idempotency SET snapshot = ? WHERE key = ?",
                            (json_text(case_to_json(erased)), key))
             for text in (t for t in forget if t):
@@ -402,8 +401,7 @@ class SqliteStore(SqliteWrites, KnownCases, ListedStore, NotifiedStore, Store):
                 "SELECT fingerprint, snapshot FROM idempotency WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
-        return row[0], decoded("(an idempotency snapshot)",
-                                lambda: case_from_json(json.loads(row[1])))
+        return row[0], snapshot_case(row[1])
 
     @retried
     def claim_outbox(self, now: datetime, limit: int = 100,
@@ -455,8 +453,3 @@ class SqliteStore(SqliteWrites, KnownCases, ListedStore, NotifiedStore, Store):
     def close(self) -> None:
         with self._lock:
             self._db.close()
-
-
-def _case_of_text(text: str) -> Case:
-    """A case from its JSON text (an idempotency snapshot)."""
-    return case_from_json(json.loads(text))
