@@ -69,6 +69,7 @@ def test_a_clock_record_holds_what_the_sparse_dict_held(ops: list[tuple[str, str
         assert read_all(record) == read_all(reference)
         assert record == reference and record.as_dict() == dict(reference)
         assert sorted(record.keys()) == sorted(reference) and len(record) == len(reference)
+        assert bool(record) == bool(reference)
     assert ClockRecord(reference) == record == ClockRecord(**reference)
     for twin in (record.copy(), copy.deepcopy(record), pickle.loads(pickle.dumps(record))):
         assert twin == record and twin is not record and isinstance(twin, ClockRecord)
@@ -105,6 +106,22 @@ def test_a_case_stores_and_reads_back_its_clocks(ops: list[tuple[str, str, Any]]
     back = case_from_json(json.loads(text)).clocks["s"]
     assert isinstance(back, ClockRecord)
     assert back == clk.as_clock(json.loads(json.dumps(dict(reference))))
+
+
+@given(st.sampled_from([None, "2 WD", "4 WD", "0.5 WD", "10 ND"]),
+       st.sampled_from([None, "4 WD", "45 WD", "2 NH"]))
+def test_a_new_clock_is_the_record_its_keys_make(committed: str | None,
+                                                 statutory: str | None) -> None:
+    """``new_clock`` builds its record directly (issue 20): it must be the record the
+    mapping protocol makes of the same keys, its limits shared with every clock like it."""
+    limits = [Duration.parse(t) if t is not None else None for t in (committed, statutory)]
+    made = clk.new_clock(START, *limits)
+    keys = {"started": START.isoformat(), "committed": committed, "statutory": statutory}
+    expected = ClockRecord({k: v for k, v in keys.items() if v is not None})
+    assert made == expected and made.as_dict() == expected.as_dict()
+    assert made.limits == expected.limits == (committed, statutory)
+    assert clk.new_clock(START, *limits).limits is made.limits
+    assert bool(made) and made.finished is None and made.more is None
 
 
 def test_a_finished_step_clock_takes_less_than_a_dict() -> None:

@@ -107,4 +107,4 @@ def test_what_the_statistics_count_of_a_clock_is_its_supervision_record(
                                 moment)
         assert [(r.clock, r.kind, r.step, r.department, r.committed, r.statutory,
                  r.finished is not None, r.used_days, r.state) for r in full] == \
-            [attrs.astuple(u) for u in lean]
+            [tuple(u) for u in lean]

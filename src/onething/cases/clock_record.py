@@ -218,6 +218,12 @@ class ClockRecord:
     def __len__(self) -> int:
         return sum(1 for _ in self.keys())
 
+    def __bool__(self) -> bool:  # what ``len() > 0`` says, without counting the keys
+        rest = self._rest
+        if rest != (None, None) if isinstance(rest, tuple) else rest:
+            return True
+        return self.finished is not None or self.started is not None
+
     def as_dict(self) -> dict[str, Any]:
         """The present keys as a plain dict: what a store writes and JSON shows (the same as
         ``dict(self.items())``, written out: every durable commit writes every clock)."""
@@ -237,6 +243,19 @@ class ClockRecord:
                 out["paused_since"] = _text(paused)
             out.update((k, v) for k, v in more.items() if k not in _SLOTTED)
         return out
+
+    @classmethod
+    def starting(cls, started: dt.datetime, committed: str | None,
+                 statutory: str | None) -> ClockRecord:
+        """A clock that starts at ``started`` with these limits (text, None for none): what
+        ``ClockRecord(started=..., committed=..., statutory=...)`` makes, written out (every
+        action starts one)."""
+        record = cls.__new__(cls)
+        record.started = started
+        record.finished = None
+        record._rest = _NO_LIMITS if committed is None and statutory is None else \
+            _pair(committed, statutory)
+        return record
 
     @classmethod
     def stored(cls, data: Mapping[str, Any]) -> ClockRecord:

@@ -93,13 +93,19 @@ def as_clock(data: dict[str, Any]) -> ClockRecord:
 def new_clock(now: dt.datetime, committed: Duration | None,
               statutory: Duration | None) -> ClockRecord:
     """A clock that starts now."""
-    clock = ClockRecord()
-    clock.started = _local(now)
-    if committed:
-        clock.committed = _text(committed)
-    if statutory:
-        clock.statutory = _text(statutory)
-    return clock
+    if committed is None and statutory is None:
+        return ClockRecord.starting(_local(now), None, None)
+    # a deployment's limits are the same objects from action to action: their texts are
+    # looked up by identity (the limits are kept with them, so an id is not reused meanwhile)
+    found = _PAIRS.get((id(committed), id(statutory)))
+    if found is None:
+        found = keep(_PAIRS, (id(committed), id(statutory)),
+                     (committed, statutory, _text(committed), _text(statutory)))
+    return ClockRecord.starting(_local(now), found[2], found[3])
+
+
+_PAIRS: dict[tuple[int, int], tuple[Duration | None, Duration | None, str | None,
+                                    str | None]] = {}
 
 
 def own(clocks: dict[str, ClockRecord], key: str) -> ClockRecord:

@@ -230,7 +230,7 @@ def acceptance(workflow: Workflow, case: Case, new: Case, deemed: bool, as_of: d
     limits: dict[str, Any] = {}
     for which in ("committed", "statutory"):
         # the certificate states the dates the law gives, on a year without a notice too
-        due = clk.due(calendar.lenient(), clock, which, now, policy) if clock else None
+        due = clk.deadline(calendar.lenient(), clock, which, now, policy) if clock else None
         if due is not None:
             limits[which] = str(clk.limit(clock, which))
             limits[f"{which}_due"] = due.deadline.isoformat()
@@ -242,7 +242,7 @@ def acceptance(workflow: Workflow, case: Case, new: Case, deemed: bool, as_of: d
     return content
 
 
-def _provisional(content: dict[str, Any], due: Due) -> None:
+def _provisional(content: dict[str, Any], due: Due | clk.Deadline) -> None:
     """Mark a certificate's date that rests on a year without a State Council notice."""
     if due.provisional:
         content["provisional"] = True

@@ -19,7 +19,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import attrs
 
@@ -155,11 +155,10 @@ def records(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: W
             for key in _ordered(case, workflow, now)]
 
 
-@attrs.frozen
-class ClockUse:
+class ClockUse(NamedTuple):
     """What the statistics count of one clock (part of its :class:`SupervisionRecord`):
     whose it is, its limits as it started with them, the working days it used, where it
-    stands."""
+    stands. A named tuple: a delivery makes one per clock of its case."""
 
     clock: str
     kind: str
@@ -177,13 +176,14 @@ def uses(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
     """:func:`records` reduced to what the statistics count, in the same order and read the
     same way — without the titles, due dates and paused days they do not read."""
     lenient = calendar.lenient()
+    clocks = case.clocks
+    lead = workflow.lead
     out = []
     for key in _ordered(case, workflow, now):
-        clock = case.clocks[key]
+        clock = clocks[key]
         step = step_of(key)
         spec = workflow.find_step(step) if step else None
-        finished = clock.finished is not None
-        if finished and clock.paused_since is None:
+        if clock.finished is not None and clock.paused_since is None:
             # read at its finish, whatever ``now`` (no open pause): days remembered by day
             used = clk.used_days(lenient, clock)
             state = clk.status(lenient, clock, now, policy)
@@ -191,35 +191,40 @@ def uses(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
             started, _, _, at, end, pauses = _span(clock, now)
             used = lenient.count_working_days(started, end, pauses=pauses).value
             state = clk.status(lenient, clock, at, policy)
-        out.append(ClockUse(
-            key, kind_of(key), step, spec.department if spec is not None else workflow.lead,
-            clock.committed, clock.statutory, finished, used, state))
+        kind = key if step is None else SPECIAL_PROCEDURE if step != key else STEP
+        out.append(ClockUse(key, kind, step, spec.department if spec is not None else lead,
+                            clock.committed, clock.statutory, clock.finished is not None,
+                            used, state))
     return out
 
 
 def _ordered(case: Case, workflow: Workflow, now: dt.datetime) -> list[str]:
-    """The case's clock keys in the records' order."""
+    """The case's clock keys in the records' order (a stable sort: clocks of one rank stay
+    in the order the case holds them)."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now needs its time zone")
-    order = _order(workflow)
-    stored = {key: number for number, key in enumerate(case.clocks)}
-    return sorted(case.clocks, key=lambda k: (_rank(k, order), stored[k]))
+    order, ranks = _order(workflow)
+    for key in case.clocks:
+        if key not in ranks:
+            ranks[key] = _rank(key, order)
+    return sorted(case.clocks, key=ranks.__getitem__)
 
 
-def _order(workflow: Workflow) -> dict[str, int]:
-    """The rank of the case's clock and of each step's, in the workflow's order (the last
-    workflow's asked again is answered without walking its steps)."""
+def _order(workflow: Workflow) -> tuple[dict[str, int], dict[str, int]]:
+    """The rank of the case's clock and of each step's, in the workflow's order, and the rank
+    of each clock key asked so far (:func:`_rank`); the last workflow's asked again is
+    answered without walking its steps."""
     global _last_order
     last = _last_order  # read once: another thread may replace it
     if last[0] is not workflow:
         order = {clk.CASE: 0}
         for number, spec in enumerate(workflow.iter_steps(), 1):
             order[spec.id] = 2 * number
-        last = _last_order = (workflow, order)
-    return last[1]
+        last = _last_order = (workflow, order, {})
+    return last[1], last[2]
 
 
-_last_order: tuple[Workflow | None, dict[str, int]] = (None, {})
+_last_order: tuple[Workflow | None, dict[str, int], dict[str, int]] = (None, {}, {})
 
 
 def _span(clock: ClockRecord, now: dt.datetime) -> tuple[

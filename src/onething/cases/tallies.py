@@ -191,7 +191,8 @@ def _state(record: ClockUse) -> str:
     """``met``, ``late``, or ``""`` for a clock without a limit or not finished."""
     if record.committed is None and record.statutory is None:
         return ""
-    return record.state.value if record.state in (clk.Status.MET, clk.Status.LATE) else ""
+    state = record.state
+    return "met" if state is clk.Status.MET else "late" if state is clk.Status.LATE else ""
 
 
 def _against_limit(record: ClockUse) -> int:
