@@ -111,10 +111,9 @@ def tallies(status: Sequence[StatusEvent], case: Case, workflow: Workflow,
     the change that wrote them left it (see the module docstring)."""
     out: list[Tally] = []
     for event in status:
-        day = day_of(event.at)
         made = _MADE.get(event.type)
-        if made is not None:
-            out += made(event, day, case, workflow, policy, calendar)
+        if made is not None:  # most status events (a step's decision) count nothing here
+            out += made(event, day_of(event.at), case, workflow, policy, calendar)
     return out
 
 
