@@ -31,8 +31,9 @@ from benchmarks.common import (
 )
 
 
-def compiled_rows(quick: bool) -> list[str]:
-    """The rows of the compiled side, or one saying why there are none."""
+def compiled_rows(quick: bool) -> tuple[list[str], dict[str, float]]:
+    """The rows of the compiled side (or one saying why there are none), and its median
+    ratios to raw ``transitions`` by workflow (none when it was not measured)."""
     try:
         from onething._compile import build
 
@@ -44,15 +45,15 @@ def compiled_rows(quick: bool) -> list[str]:
                                    "--quick" if quick else "--full"], cwd=ROOT, env=env,
                                   capture_output=True, text=True, timeout=1800)
     except ImportError as exc:
-        return [f"| onething with its hot modules compiled | not measured: {exc} | - |"]
+        return [f"| onething with its hot modules compiled | not measured: {exc} | - |"], {}
     if done.returncode != 0:
         return [f"| onething with its hot modules compiled | failed: "
-                f"{done.stderr.strip().splitlines()[-1][:200]} | - |"]
+                f"{done.stderr.strip().splitlines()[-1][:200]} | - |"], {}
     found: dict[str, Any] = json.loads(done.stdout)
     return [f"| onething, hot modules compiled ({found['compiled']} modules, Cython "
             f"{found['cython']}), {name} workflow | {found['spread'][name]} | "
             f"{found['ratio'][name]} (to raw transitions in its own rounds, "
-            f"{found['raw']} us) |" for name in ("realistic", "minimal")]
+            f"{found['raw']} us) |" for name in ("realistic", "minimal")], found["median"]
 
 
 def _child(quick: bool) -> dict[str, Any]:
@@ -77,7 +78,9 @@ def _child(quick: bool) -> dict[str, Any]:
             "raw": f"{statistics.median(samples['raw']):.1f}",
             "spread": {name: spread(samples[name]) for name in ("minimal", "realistic")},
             "ratio": {name: ratio_spread(paired(samples, name, "raw"))
-                      for name in ("minimal", "realistic")}}
+                      for name in ("minimal", "realistic")},
+            "median": {name: statistics.median(paired(samples, name, "raw"))
+                       for name in ("minimal", "realistic")}}
 
 
 if __name__ == "__main__":

@@ -246,12 +246,16 @@ def action_cost(quick: bool) -> list[str]:
     real, mini = statistics.median(to_raw["realistic"]), statistics.median(to_raw["minimal"])
     sizes = [1_000, 10_000, 100_000] if quick else [1_000, 10_000, 100_000, 1_000_000]
     flat_rows, _, flat = flatness(sizes, cases, max(3, count // 3) + 2)
+    compiled, by = compiled_rows(quick)
+    built = (f" With the optional compiled build (decision 0033, the last two rows): "
+             f"realistic {verdict(by['realistic'] <= 5)} ({by['realistic']:.2f}x), minimal "
+             f"{verdict(by['minimal'] <= 2.5)} ({by['minimal']:.2f}x).") if by else ""
     return [
         f"Goals (issue 20; medians of {count} rounds, the spread in brackets is the fastest and "
         f"slowest round): an action on the realistic workflow <= 5x a raw `transitions` "
         f"trigger: {verdict(real <= 5)} ({ratio_spread(to_raw['realistic'])}; aim <= 3x); on "
         f"the minimal workflow <= 2.5x: {verdict(mini <= 2.5)} "
-        f"({ratio_spread(to_raw['minimal'])}; aim <= 2x). Goal: flat from 1k to "
+        f"({ratio_spread(to_raw['minimal'])}; aim <= 2x).{built} Goal: flat from 1k to "
         f"{sizes[-1]:,} live cases: {verdict(flat <= 1.25)} (largest / smallest ratio to 1k "
         f"= {flat:.2f}x; goal taken as <= 1.25x).",
         "",
@@ -285,7 +289,7 @@ def action_cost(quick: bool) -> list[str]:
         f"{ratio_spread(startup_ratio)} (to its {STARTUP_ACTIONS}-event chain) |",
         f"| python-statemachine {_version('python-statemachine')} `StateChart.send()` "
         f"| {spread(samples['psm'])} | {ratio_spread(to_raw['psm'])} |",
-        *compiled_rows(quick),
+        *compiled,
         "",
         "Action cost with many live cases in the store (the minimal actions on a clock that "
         "stands still, taken on fresh cases while the others wait; one store grown from size "
