@@ -220,7 +220,7 @@ class ClockRecord:
 
     def __bool__(self) -> bool:  # what ``len() > 0`` says, without counting the keys
         rest = self._rest
-        if rest != (None, None) if isinstance(rest, tuple) else rest:
+        if rest != _NO_LIMITS if isinstance(rest, tuple) else rest:
             return True
         return self.finished is not None or self.started is not None
 

@@ -93,8 +93,6 @@ def as_clock(data: dict[str, Any]) -> ClockRecord:
 def new_clock(now: dt.datetime, committed: Duration | None,
               statutory: Duration | None) -> ClockRecord:
     """A clock that starts now."""
-    if committed is None and statutory is None:
-        return ClockRecord.starting(_local(now), None, None)
     # a deployment's limits are the same objects from action to action: their texts are
     # looked up by identity (the limits are kept with them, so an id is not reused meanwhile)
     found = _PAIRS.get((id(committed), id(statutory)))

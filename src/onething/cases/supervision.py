@@ -136,9 +136,12 @@ def csv_text(rows: Iterable[Mapping[str, Any]]) -> str:
 def kind_of(key: str) -> str:
     """The kind of the clock ``key`` names: ``case``, ``delivery``, ``special_procedure`` or
     ``step``."""
-    if key in (clk.CASE, clk.DELIVERY):
-        return key
-    return SPECIAL_PROCEDURE if step_of(key) != key else STEP
+    return _kind(key, step_of(key))
+
+
+def _kind(key: str, step: str | None) -> str:
+    """:func:`kind_of` of ``key``, its step (:func:`step_of`) read already."""
+    return key if step is None else SPECIAL_PROCEDURE if step != key else STEP
 
 
 def records(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: WorkCalendar,
@@ -191,8 +194,8 @@ def uses(case: Case, workflow: Workflow, policy: clk.ClockPolicy, calendar: Work
             started, _, _, at, end, pauses = _span(clock, now)
             used = lenient.count_working_days(started, end, pauses=pauses).value
             state = clk.status(lenient, clock, at, policy)
-        kind = key if step is None else SPECIAL_PROCEDURE if step != key else STEP
-        out.append(ClockUse(key, kind, step, spec.department if spec is not None else lead,
+        out.append(ClockUse(key, _kind(key, step),
+                            step, spec.department if spec is not None else lead,
                             clock.committed, clock.statutory, clock.finished is not None,
                             used, state))
     return out

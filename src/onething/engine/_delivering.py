@@ -10,7 +10,7 @@ from onething.cases.notices import build_notice
 from onething.cases.records import Case, Delivery
 from onething.errors import ActionRefused
 from onething.language.model import Workflow
-from onething.net.model import STEP_ROLES, Net, Transition
+from onething.net.model import Transition
 from onething.privacy.masking import clip
 
 if TYPE_CHECKING:
@@ -23,28 +23,13 @@ def delivery(deployed: Deployed, before: Case, case: Case, kind: str, transition
     steps it left active name who decided a refusal): the bundle's items it produced for a
     result, the notice, the method."""
     workflow = deployed.workflow
-    marking = before.marking
-    active = {step for name, step in _step_places(deployed.compiled.net) if name in marking}
+    active = set(deployed.positions(before.marking))
     items = tuple(i for i in workflow.delivery.bundle if i in case.produced) \
         if kind == "result" else ()
     notice = build_notice(workflow, case, kind, active, items, reason,
                           transition.step if kind != "result" else None)
     return Delivery(f"D-{case.id}", case.id, kind, now,
                     method or delivery_method(workflow, case, None), items, notice)
-
-
-def _step_places(net: Net) -> tuple[tuple[str, str], ...]:
-    """(place, step) of each place of ``net`` that holds a step's turn (the last net's
-    asked again is answered without walking its places)."""
-    global _last_places
-    last = _last_places  # read once: another thread may replace it
-    if last[0] is not net:
-        last = _last_places = (net, tuple((p.name, p.step) for p in net.places
-                                          if p.step and p.role in STEP_ROLES))
-    return last[1]
-
-
-_last_places: tuple[Net | None, tuple[tuple[str, str], ...]] = (None, ())
 
 
 def delivery_method(workflow: Workflow, case: Case, method: str | None) -> str:
