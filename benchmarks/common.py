@@ -17,11 +17,13 @@ import uuid
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-from onething.cases.records import Actor, officer, window
+from onething.cases.records import Actor, Case, officer, window
 from onething.engine.engine import Engine
 from onething.language.load import parse
 from onething.language.model import Workflow
+from onething.stores.memory import MemoryStore
 from onething.workdays import SHANGHAI, FixedClock
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -209,3 +211,13 @@ def cpu_name() -> str:
 
 def cores() -> int:
     return os.cpu_count() or 1
+
+
+class KeepingStore(MemoryStore):
+    """A store that keeps each case as it is committed and nothing else (no history, no
+    rows, no wake, no copy): the least any store does for the engine to go on. A workload
+    driven on it times the engine alone, the floor of an action before any store code or
+    statement (sections 4 and 5)."""
+
+    def commit(self, case: Case, expected_version: int, *_: Any, **__: Any) -> None:
+        self._cases[case.id] = case

@@ -16,6 +16,7 @@ import multiprocessing
 import statistics
 import time
 import uuid
+from typing import Any
 
 from benchmarks.common import (
     ACTIONS_PER_CASE,
@@ -23,6 +24,7 @@ from benchmarks.common import (
     REALISTIC_ID,
     SCRIPT,
     START,
+    KeepingStore,
     MovingClock,
     paired,
     ratio_spread,
@@ -109,6 +111,83 @@ def fresh_database(server_url: str, prefix: str) -> str:
     return server_url.rsplit("/", 1)[0] + "/" + name
 
 
+def _copy_of(server_url: str, url: str) -> str:
+    """A new database made from the one at ``url`` as it is (no connection may be open on
+    it): its URL."""
+    import psycopg
+
+    name = f"replay_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(server_url, autocommit=True) as admin:
+        admin.execute(f"CREATE DATABASE {name} TEMPLATE {url.rsplit('/', 1)[1]}")
+    return server_url.rsplit("/", 1)[0] + "/" + name
+
+
+def _replayed(server_url: str, cases: int) -> tuple[float, float]:
+    """One worker in this process, every statement its store runs noted, then the very same
+    statements run again with their parameters by plain psycopg on a copy of the database as
+    it was before them, on a connection set as the store sets its own (time zone, generic
+    plans, no parallel workers): (actions/s of the replay, statements an action). The
+    replay is the floor for the same writes: the server's work and its commit, no engine."""
+    import psycopg
+
+    from benchmarks.inmemory import interleaved
+    from onething.engine.engine import Engine
+    from onething.stores.postgres import TIME_ZONE, PostgresStore
+
+    url = fresh_database(server_url, "bench_noted")
+    store = PostgresStore(url)
+    noted: list[tuple[Any, Any, dict[str, Any]]] = []
+    execute = psycopg.Connection.execute
+
+    def noting(self: Any, query: Any, params: Any = None, **options: Any) -> Any:
+        noted.append((query, params, options))
+        return execute(self, query, params, **options)
+
+    try:
+        engine = Engine(store, clock=MovingClock(START))
+        engine.deploy(realistic_workflow())
+        ids = [engine.submit(REALISTIC_ID, FORM, {}).id for _ in range(cases)]
+        for conn in (store._conn, store._serials):  # the copy needs them closed
+            if conn is not None:
+                conn.close()
+        copy = _copy_of(server_url, url)
+        with store._lock:
+            store._live()  # its connection opened again (and set) before the noting
+        psycopg.Connection.execute = noting  # type: ignore[method-assign]
+        try:
+            interleaved(engine, ids)
+        finally:
+            psycopg.Connection.execute = execute  # type: ignore[method-assign]
+    finally:
+        store.close()
+    with psycopg.connect(copy, autocommit=True) as db:
+        db.execute(f"SET TIME ZONE '{TIME_ZONE}'")
+        db.execute("SET plan_cache_mode = force_generic_plan")
+        db.execute("SET max_parallel_workers_per_gather = 0")
+        began = time.perf_counter()
+        for query, params, options in noted:
+            cursor = db.execute(query, params, **options)
+            if cursor.description is not None:
+                cursor.fetchall()
+        spent = time.perf_counter() - began
+    actions = len(ids) * ACTIONS_PER_CASE
+    return actions / spent, len(noted) / actions
+
+
+def _alone(cases: int) -> float:
+    """Actions/s of the engine alone (:class:`~benchmarks.common.KeepingStore`, in this
+    process) on a worker's workload: ``cases`` realistic cases, interleaved."""
+    from benchmarks.inmemory import interleaved
+    from onething.engine.engine import Engine
+
+    engine = Engine(KeepingStore(), clock=MovingClock(START))
+    engine.deploy(realistic_workflow())
+    ids = [engine.submit(REALISTIC_ID, FORM, {}).id for _ in range(cases)]
+    began = time.perf_counter()
+    interleaved(engine, ids)
+    return len(ids) * ACTIONS_PER_CASE / (time.perf_counter() - began)
+
+
 def _onething(server_url: str, workers: int, cases: int) -> float:
     """``workers`` processes on a fresh database: actions/s."""
     from onething.engine.engine import Engine
@@ -140,8 +219,16 @@ def postgres_section(quick: bool) -> list[str]:
         server.start()
         with psycopg.connect(server.url, autocommit=True) as admin:
             version = admin.execute("SHOW server_version").fetchone()[0]
+        noted: list[float] = []  # statements an action, of each replay
+
+        def replay() -> float:
+            rate, statements = _replayed(server.url, cases)
+            noted.append(statements)
+            return rate
+
         sides = {"raw": lambda: _raw_psycopg(server.url, cases * ACTIONS_PER_CASE),
-                 **{str(w): (lambda w=w: _onething(server.url, w, cases)) for w in WORKERS}}
+                 **{str(w): (lambda w=w: _onething(server.url, w, cases)) for w in WORKERS},
+                 "replay": replay, "alone": lambda: _alone(cases)}
         _onething(server.url, 1, 5)  # warm the server and its caches outside the measurement
         names = list(sides)
         samples: dict[str, list[float]] = {name: [] for name in names}
@@ -155,10 +242,23 @@ def postgres_section(quick: bool) -> list[str]:
         server.stop()
     to_raw = paired(samples, "1", "raw")
     two = paired(samples, "2", "1")
+    floor = paired(samples, "replay", "raw")
+    # per round, us an action: what the goal leaves beyond the replay, what onething takes
+    budget = [1e6 / (0.5 * raw) - 1e6 / replayed
+              for raw, replayed in zip(samples["raw"], samples["replay"], strict=True)]
+    beyond = [1e6 / one - 1e6 / replayed
+              for one, replayed in zip(samples["1"], samples["replay"], strict=True)]
+    alone = statistics.median(1e6 / rate for rate in samples["alone"])
     rows = ["| what | workers | actions/s: median (lowest..highest round) | ratio to 1 worker "
             "| ratio to raw psycopg |", "| --- | ---: | ---: | ---: | ---: |",
             f"| raw psycopg: event insert + versioned case update in one statement, "
-            f"autocommit | 1 | {spread(samples['raw'])} | - | 1.00x |"]
+            f"autocommit | 1 | {spread(samples['raw'])} | - | 1.00x |",
+            f"| raw psycopg running the very statements one onething worker ran "
+            f"({statistics.median(noted):.1f} an action), with their parameters, on a copy of "
+            f"its database | 1 | {spread(samples['replay'])} | - | {ratio_spread(floor)} |",
+            f"| the engine alone, no store (a store that only keeps the case), in one process "
+            f"| 1 | {spread(samples['alone'])} | - | "
+            f"{ratio_spread(paired(samples, 'alone', 'raw'))} |"]
     for workers in WORKERS:
         key = str(workers)
         rows.append(f"| onething Engine + PostgresStore, realistic workflow | {workers} | "
@@ -169,7 +269,17 @@ def postgres_section(quick: bool) -> list[str]:
         f"the minimal write: {verdict(statistics.median(to_raw) >= 0.5)} "
         f"({ratio_spread(to_raw)}); two workers >= 1.8x one: "
         f"{verdict(statistics.median(two) >= 1.8)} ({ratio_spread(two)}). The server runs on "
-        "the same 2 cores as the workers, so 4 workers share them with it.",
+        "the same 2 cores as the workers, so 4 workers share them with it. Plain psycopg "
+        "running the very statements one onething worker ran, with no engine, reached "
+        f"{statistics.median(floor):.2f}x raw ({max(floor):.2f}x at best)"
+        + (": the one-worker goal is out of reach of these statements, whatever the engine "
+           "costs." if max(floor) < 0.5 else
+           f". The goal leaves the engine and its store {statistics.median(budget):.0f} us an "
+           f"action beyond those statements ({max(budget):.0f} us in the best round); they "
+           f"take {statistics.median(beyond):.0f} us, of which the engine alone (a store "
+           f"that only keeps the case) takes {alone:.0f} us"
+           + (": the goal is out of reach of an engine that does what this one does in an "
+              "action, whatever its store costs." if alone > max(budget) else ".")),
         "",
         f"PostgreSQL {version} ({bindir}), started for the run with tests/support/pgserver.py "
         f"(`fsync=on`, default `synchronous_commit=on`), {cases} realistic cases "
