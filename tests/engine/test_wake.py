@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-import attrs
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from tests.support.factories import TEST_KEYS
