@@ -161,7 +161,8 @@ def batch_section(quick: bool) -> list[str]:
             "| --- | ---: | --- | ---: | ---: | ---: |"]
     best: tuple[float, list[float]] = (0.0, [])
     ceiling = 0.0  # the replay's best events/s: the same statements with no engine
-    floor = (0.0, 0.0, 0.0)  # the best events/s of the engine alone and the statements
+    # the best events/s of the engine alone and the statements, each its fastest round
+    floor = (0.0, 0.0, 0.0)
     with tempfile.TemporaryDirectory(prefix="onething-bench-") as tmp:
         directory = Path(tmp)
         for sync in SYNCS:
@@ -171,7 +172,7 @@ def batch_section(quick: bool) -> list[str]:
                 if statistics.median(rates) > best[0]:
                     best = (statistics.median(rates), rates)
                 ceiling = max(ceiling, 1e6 / statistics.median(samples["replay"]))
-                alone, replayed = statistics.median(samples["alone"]), min(samples["replay"])
+                alone, replayed = min(samples["alone"]), min(samples["replay"])
                 if 1e6 / (alone + replayed) > floor[0]:
                     floor = (1e6 / (alone + replayed), alone, replayed)
                 head = f"| {sync} | {batch:,} |"
@@ -194,7 +195,7 @@ def batch_section(quick: bool) -> list[str]:
                     f"{head} the engine alone, no store (a store that only keeps the case) | "
                     f"{spread(samples['alone'])} | "
                     f"{1e6 / statistics.median(samples['alone']):,.0f} | "
-                    f"{ratio_spread(paired(samples, 'alone', 'linear'))} of onething's |",
+                    f"{ratio_spread(paired(samples, 'linear', 'alone'))} onething's speed |",
                 ]
     rate, rates = best
     return [
@@ -207,10 +208,12 @@ def batch_section(quick: bool) -> list[str]:
         + (": the goal is out of reach of these statements whatever the engine costs."
            if ceiling < GOAL else ".")
         + f" The engine alone, with a store that only keeps the case, takes {floor[1]:.1f} us "
-        f"an event of this workload; with the {floor[2]:.1f} us of the statements' fastest "
-        f"replay that is {floor[1] + floor[2]:.1f} us, at most {floor[0]:,.0f} events/s"
-        + (": the goal is out of reach of an engine that does what this one does in an "
-           "action, whatever the store costs." if floor[0] < GOAL else "."),
+        f"an event of this workload in its fastest round"
+        + (f", more than the goal's {1e6 / GOAL:.0f} us: the goal is out of reach of an "
+           "engine that does what this one does in an action, whatever the store costs"
+           if floor[1] > 1e6 / GOAL else "")
+        + f"; with the {floor[2]:.1f} us of the statements' fastest replay run after it, "
+        f"{floor[1] + floor[2]:.1f} us, at most {floor[0]:,.0f} events/s.",
         "",
         "Every action in a batch runs the whole engine (authorization, the machine, clocks, "
         "timers, history, listing); only the commit is shared, and a case's row (state, "

@@ -330,6 +330,7 @@ def _bookkeeping(samples: dict[str, list[float]], to_raw: dict[str, list[float]]
             rows.append(f"| {workflow} | {what} | {spread(samples[name])} | "
                         f"{statistics.median(saved):.1f} | {ratio_spread(to_raw[name])} |")
     core = statistics.median(to_raw["minimal core"])
+    fastest = min(to_raw["minimal core"])
     real_core = statistics.median(to_raw["realistic core"])
     return [
         "What the bookkeeping costs. An action keeps, besides its history line, the case's "
@@ -337,10 +338,13 @@ def _bookkeeping(samples: dict[str, list[float]], to_raw: dict[str, list[float]]
         "their tallies); the rows below leave them out while the actions are timed "
         "(benchmarks/bookkeeping.py; an instrument of this benchmark, nothing ships without "
         "them), in the same rounds as the table above. What stays, the *core*, is load, "
-        "authorize, fire, clocks, the wake, the history line and commit. The minimal "
-        f"workflow's core alone is {core:.2f}x raw `transitions`: the 2.5x goal "
-        + ("is below what the core costs, before any bookkeeping; meeting it would take "
-           "bookkeeping out of the action and more besides" if core > 2.5 else
+        "authorize, fire, clocks, the wake, the history line and commit (with the store's "
+        "copy of the case, the argument checks and the telemetry hooks). The minimal "
+        f"workflow's core alone is {core:.2f}x raw `transitions` ({fastest:.2f}x in its "
+        "fastest round): the 2.5x goal "
+        + ("is below what the core costs in every round, before any bookkeeping; meeting "
+           "it would take bookkeeping out of the action and more besides" if fastest > 2.5
+           else "is below what the core costs at the median" if core > 2.5 else
            "is above the core: the bookkeeping is what stands between them")
         + f". The realistic workflow's core is {real_core:.2f}x ("
         + ("below" if real_core <= 5 else "above") + " its 5x goal).",

@@ -28,8 +28,9 @@ met, and every figure as a ratio to a baseline measured in the same run:
 plus how parallel blocks are carried on transitions (machine_shapes.py, decision 0002).
 
 Figures are medians; each section reports ratios to a baseline measured in the same run,
-because ratios are what stays stable on a shared, noisy machine. Where a goal is missed, its
-section measures the floor it has to beat in the same rounds (decision 0037).
+because ratios are what stays stable on a shared, noisy machine. For the missed goals of
+issue 20, sections 1, 3, 4 and 5 measure the floor each has to beat in the same rounds
+(decision 0037).
 """
 
 from __future__ import annotations
