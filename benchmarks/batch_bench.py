@@ -19,6 +19,7 @@ from benchmarks.common import (
     drive,
     new_engine,
     paired,
+    per_action_us,
     ratio_spread,
     rotated,
     spread,
@@ -47,12 +48,7 @@ def engine_alone() -> Callable[[int], float]:
     engine = new_engine(KeepingStore())
 
     def run(events: int) -> float:
-        ids = submit_many(engine, max(1, events // ACTIONS_PER_CASE))
-        gc.collect()
-        began = time.perf_counter()
-        for case_id in ids:
-            drive(engine, case_id)
-        return (time.perf_counter() - began) / (len(ids) * ACTIONS_PER_CASE) * 1e6
+        return per_action_us(engine, [submit_many(engine, max(1, events // ACTIONS_PER_CASE))])
     run(ACTIONS_PER_CASE * 10)
     return run
 

@@ -13,16 +13,10 @@ core would a goal have to be met.
 from __future__ import annotations
 
 import contextlib
-import gc
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from benchmarks.common import ACTIONS_PER_CASE, FORM, START, MovingClock
 from onething.engine import _unit
-from onething.engine.engine import Engine
-from onething.language.model import Workflow
-from onething.stores.memory import MemoryStore
 
 #: what each side leaves out: (listing, status events)
 LEFT_OUT = {
@@ -53,19 +47,10 @@ def left_out(listing: bool, status: bool) -> Iterator[None]:
         _unit.listing, _unit.status_events = kept
 
 
-def knocked_out(workflow: Workflow, listing: bool, status: bool,
-                drive: Callable[[Engine, list[str]], None]) -> Callable[[int], float]:
-    """A side: ``cases`` fresh cases of ``workflow`` submitted by the whole engine (untimed),
-    then driven by ``drive`` with the bookkeeping left out (timed); us per action."""
-    engine = Engine(MemoryStore(), clock=MovingClock(START))
-    engine.deploy(workflow)
-
-    def run(cases: int) -> float:
-        ids = [engine.submit(workflow.id, FORM, {}).id for _ in range(cases)]
-        gc.collect()
+def without(listing: bool, status: bool, run: Callable[[int], float]) -> Callable[[int], float]:
+    """A side: ``run`` (a section 1 driver: its cases submitted, untimed, then driven, timed)
+    with the listing and/or the status events left out while it runs."""
+    def side(cases: int) -> float:
         with left_out(listing, status):
-            began = time.perf_counter()
-            drive(engine, ids)
-            spent = time.perf_counter() - began
-        return spent / (len(ids) * ACTIONS_PER_CASE) * 1e6
-    return run
+            return run(cases)
+    return side

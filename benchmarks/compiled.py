@@ -20,8 +20,6 @@ from benchmarks.common import (
     LINEAR_ID,
     REALISTIC_ID,
     ROOT,
-    START,
-    MovingClock,
     linear_workflow,
     paired,
     ratio_spread,
@@ -57,18 +55,13 @@ def compiled_rows(quick: bool) -> tuple[list[str], dict[str, float]]:
 
 
 def _child(quick: bool) -> dict[str, Any]:
-    from benchmarks.inmemory import _driver, _raw_driver
+    from benchmarks.inmemory import _engine, _raw_driver, driver
     from onething import _compiled
-    from onething.engine.engine import Engine
-    from onething.stores.memory import MemoryStore
 
     count, cases = (5, 40) if quick else (11, 150)
-    minimal = Engine(MemoryStore(), clock=MovingClock(START))
-    minimal.deploy(linear_workflow())
-    realistic = Engine(MemoryStore(), clock=MovingClock(START))
-    realistic.deploy(realistic_workflow())
-    sides = {"raw": _raw_driver(ACTIONS_PER_CASE), "minimal": _driver(minimal, LINEAR_ID),
-             "realistic": _driver(realistic, REALISTIC_ID)}
+    sides = {"raw": _raw_driver(ACTIONS_PER_CASE),
+             "minimal": driver(_engine(linear_workflow()), LINEAR_ID),
+             "realistic": driver(_engine(realistic_workflow()), REALISTIC_ID)}
     for side in sides.values():
         side(5)
     samples = rounds(sides, cases, count)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import attrs
 from transitions import Machine
 
-from benchmarks.bookkeeping import LEFT_OUT, knocked_out
+from benchmarks.bookkeeping import LEFT_OUT, without
 from benchmarks.common import (
     ACTIONS_PER_CASE,
     FORM,
@@ -149,7 +149,7 @@ def flatness(sizes: list[int], cases: int, repeat: int
     return rows, figures, spread
 
 
-def _driver(engine: Engine, workflow_id: str) -> Callable[[int], float]:
+def driver(engine: Engine, workflow_id: str) -> Callable[[int], float]:
     """A side of section 1: ``cases`` fresh cases of ``workflow_id`` submitted (untimed),
     then driven through every action (timed); us per action."""
     def run(cases: int) -> float:
@@ -172,6 +172,13 @@ def interleaved(engine: Engine, ids: list[str]) -> None:
                 engine.deliver(case_id, actor, method="window")
             else:
                 engine.act(case_id, step, action, actor)
+
+
+def _engine(workflow: Workflow) -> Engine:
+    """An in-memory engine on a moving clock with ``workflow`` deployed."""
+    engine = Engine(MemoryStore(), clock=MovingClock(START))
+    engine.deploy(workflow)
+    return engine
 
 
 def _startup_driver() -> Callable[[int], float]:
@@ -227,22 +234,19 @@ def _raw_driver(events: int) -> Callable[[int], float]:
 def action_cost(quick: bool) -> list[str]:
     count = 5 if quick else 11
     cases = 40 if quick else 150
-    minimal = Engine(MemoryStore(), clock=MovingClock(START))
-    minimal.deploy(linear_workflow())
-    realistic = Engine(MemoryStore(), clock=MovingClock(START))
-    realistic.deploy(realistic_workflow())
     sides = {
         "raw": _raw_driver(ACTIONS_PER_CASE),
         "raw9": _raw_driver(STARTUP_ACTIONS),
-        "minimal": _driver(minimal, LINEAR_ID),
-        "realistic": _driver(realistic, REALISTIC_ID),
+        "minimal": driver(_engine(linear_workflow()), LINEAR_ID),
+        "realistic": driver(_engine(realistic_workflow()), REALISTIC_ID),
         "startup": _startup_driver(),
         "psm": _statemachine_driver(ACTIONS_PER_CASE),
     }
     for name, (no_listing, no_status) in LEFT_OUT.items():
-        sides[f"minimal {name}"] = knocked_out(linear_workflow(), no_listing, no_status,
-                                               interleaved)
-    sides["realistic core"] = knocked_out(realistic_workflow(), True, True, interleaved)
+        sides[f"minimal {name}"] = without(no_listing, no_status, driver(_engine(
+            linear_workflow()), LINEAR_ID))
+    sides["realistic core"] = without(True, True, driver(_engine(realistic_workflow()),
+                                                         REALISTIC_ID))
     for side in sides.values():
         side(5)  # warm every cache and memo outside the measurement
     samples = rounds(sides, cases, count)

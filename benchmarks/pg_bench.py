@@ -12,7 +12,6 @@ are medians with their spread, ratios taken within a round.
 
 from __future__ import annotations
 
-import gc
 import multiprocessing
 import statistics
 import time
@@ -103,24 +102,15 @@ def _raw_psycopg(url: str, events: int) -> float:
         return done / (time.perf_counter() - began)
 
 
-def fresh_database(server_url: str, prefix: str) -> str:
-    """The URL of a new, empty database on the server at ``server_url``."""
+def fresh_database(server_url: str, prefix: str, template: str | None = None) -> str:
+    """The URL of a new database on the server at ``server_url``: empty, or a copy of the
+    database at the URL ``template`` as it is (no connection may be open on that one)."""
     import psycopg
 
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    copied = f" TEMPLATE {template.rsplit('/', 1)[1]}" if template else ""
     with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name}")
-    return server_url.rsplit("/", 1)[0] + "/" + name
-
-
-def _copy_of(server_url: str, url: str) -> str:
-    """A new database made from the one at ``url`` as it is (no connection may be open on
-    it): its URL."""
-    import psycopg
-
-    name = f"replay_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(server_url, autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE {name} TEMPLATE {url.rsplit('/', 1)[1]}")
+        admin.execute(f"CREATE DATABASE {name}{copied}")
     return server_url.rsplit("/", 1)[0] + "/" + name
 
 
@@ -152,7 +142,7 @@ def _replayed(server_url: str, cases: int) -> tuple[float, float]:
         for conn in (store._conn, store._serials):  # the copy needs them closed
             if conn is not None:
                 conn.close()
-        copy = _copy_of(server_url, url)
+        copy = fresh_database(server_url, "replay", template=url)
         with store._lock:
             store._live()  # its connection opened again (and set) before the noting
         psycopg.Connection.execute = noting  # type: ignore[method-assign]
@@ -178,23 +168,17 @@ def _replayed(server_url: str, cases: int) -> tuple[float, float]:
 
 def _alone() -> Callable[[int], float]:
     """A side: actions/s of the engine alone (:class:`~benchmarks.common.KeepingStore`, in
-    this process) on a worker's workload, ``cases`` fresh realistic cases interleaved; one
-    engine for every round, warmed first (the workers start cold: the floor is not
-    overstated)."""
-    from benchmarks.inmemory import interleaved
+    this process) on a worker's workload, ``cases`` fresh realistic cases interleaved
+    (section 1's driver); one engine for every round, warmed first (the workers start cold:
+    the floor is not overstated)."""
+    from benchmarks.inmemory import driver
     from onething.engine.engine import Engine
 
     engine = Engine(KeepingStore(), clock=MovingClock(START))
     engine.deploy(realistic_workflow())
-
-    def run(cases: int) -> float:
-        ids = [engine.submit(REALISTIC_ID, FORM, {}).id for _ in range(cases)]
-        gc.collect()
-        began = time.perf_counter()
-        interleaved(engine, ids)
-        return len(ids) * ACTIONS_PER_CASE / (time.perf_counter() - began)
+    run = driver(engine, REALISTIC_ID)
     run(10)
-    return run
+    return lambda cases: 1e6 / run(cases)
 
 
 def _onething(server_url: str, workers: int, cases: int) -> float:
